@@ -1,0 +1,1 @@
+//! openim-bot: bots and automation for OpenIM.

@@ -1,0 +1,1 @@
+//! OpenIM v3.8 wire types.

@@ -1,0 +1,1 @@
+//! openim-sandbox: an embedded OpenIM-compatible server.
