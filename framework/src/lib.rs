@@ -1,1 +1,53 @@
 //! openim-bot: bots and automation for OpenIM.
+//!
+//! A [`Session`](session::Session) logs a bot account in exactly as an OpenIM client SDK does
+//! (platform, API address, WS address, data dir), keeps a local store, syncs by sequence number
+//! and turns every SDK listener callback into a typed [`Event`](event::Event).
+//!
+//! # Delivery guarantee
+//! - Per conversation: in seq order, each message to handlers at least once; exactly once while
+//!   the process lives; after a crash only the messages that were in flight can be seen again,
+//!   and each carries an idempotency key (conversationID, seq).
+//! - Across conversations: concurrent, no ordering promise.
+//!
+//! # Example
+//! ```no_run
+//! use openim_bot::{Session, SessionConfig, event::Event, client::Target};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = SessionConfig::from_env()?;
+//! let mut session = Session::start(config).await?;
+//! let client = session.client();
+//! while let Some(delivery) = session.next().await {
+//!     if let Event::NewMessage(message) = &delivery.event {
+//!         if message.text() == Some("ping") && !message.is_self {
+//!             client.send_text(Target::user(&message.send_id), "pong").await?;
+//!         }
+//!     }
+//!     delivery.ack.ack();
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod api;
+pub mod client;
+pub mod config;
+pub mod content;
+pub mod delivery;
+mod engine;
+pub mod event;
+mod gateway;
+pub mod message;
+pub mod model;
+mod send;
+pub mod session;
+pub mod store;
+
+pub use client::{Client, ClientError, SentMessage, Target};
+pub use config::{ConfigError, Credentials, SessionConfig};
+pub use delivery::{Ack, Delivery};
+pub use event::{Event, EventKind};
+pub use message::Message;
+pub use session::{Session, SessionError};
+pub use store::{Store, StoreError};

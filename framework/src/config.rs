@@ -1,0 +1,296 @@
+//! The session's init config, the equivalent of the SDK's `InitSDK` config plus credentials.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Platform used when none is configured: 7 (Linux).
+pub const DEFAULT_PLATFORM: i32 = 7;
+
+/// Credentials of the bot account.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Credentials {
+    /// A user token obtained elsewhere. When it expires the session stops.
+    Token {
+        /// The bot's user ID.
+        user_id: String,
+        /// The user token (JWT).
+        token: String,
+    },
+    /// The server's admin secret: the session mints user tokens itself (through an admin token)
+    /// and renews them when they expire.
+    Secret {
+        /// The bot's user ID.
+        user_id: String,
+        /// The admin secret (`share.yml: secret`).
+        secret: String,
+        /// The admin user ID used to obtain the admin token (default `imAdmin`).
+        #[serde(default = "default_admin_user")]
+        admin_user_id: String,
+    },
+}
+
+fn default_admin_user() -> String {
+    "imAdmin".to_owned()
+}
+
+impl Credentials {
+    /// The bot's user ID.
+    pub fn user_id(&self) -> &str {
+        match self {
+            Credentials::Token { user_id, .. } | Credentials::Secret { user_id, .. } => user_id,
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::Token { user_id, .. } => f
+                .debug_struct("Token")
+                .field("user_id", user_id)
+                .field("token", &"<redacted>")
+                .finish(),
+            Credentials::Secret {
+                user_id,
+                admin_user_id,
+                ..
+            } => f
+                .debug_struct("Secret")
+                .field("user_id", user_id)
+                .field("secret", &"<redacted>")
+                .field("admin_user_id", admin_user_id)
+                .finish(),
+        }
+    }
+}
+
+/// Configuration of a [`Session`](crate::session::Session).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionConfig {
+    /// Login platform ID (1 iOS … 5 Web … 7 Linux …).
+    pub platform: i32,
+    /// HTTP API address, e.g. `http://127.0.0.1:10002`.
+    pub api_addr: String,
+    /// WebSocket gateway address, e.g. `ws://127.0.0.1:10001`.
+    pub ws_addr: String,
+    /// Directory for the local store and the ledger.
+    pub data_dir: PathBuf,
+    /// Credentials.
+    pub credentials: Credentials,
+    /// Capacity of the channel to the consumer (backpressure).
+    #[serde(default = "default_channel")]
+    pub channel_capacity: usize,
+    /// Timeout of one gateway request, in milliseconds.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_ms: u64,
+}
+
+fn default_channel() -> usize {
+    1024
+}
+fn default_request_timeout() -> u64 {
+    10_000
+}
+
+/// Errors loading a [`SessionConfig`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The sources could not be read or parsed.
+    #[error("invalid session config: {0}")]
+    Figment(#[from] Box<figment::Error>),
+    /// A value is missing or wrong.
+    #[error("invalid session config: {0}")]
+    Invalid(String),
+}
+
+/// Flat form read from TOML / env (`OPENIM_*`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct RawConfig {
+    platform: Option<i32>,
+    api_addr: Option<String>,
+    ws_addr: Option<String>,
+    data_dir: Option<PathBuf>,
+    user_id: Option<String>,
+    token: Option<String>,
+    secret: Option<String>,
+    admin_user_id: Option<String>,
+    channel_capacity: Option<usize>,
+    request_timeout_ms: Option<u64>,
+}
+
+impl SessionConfig {
+    /// A config with a user token.
+    pub fn with_token(
+        api_addr: impl Into<String>,
+        ws_addr: impl Into<String>,
+        data_dir: impl Into<PathBuf>,
+        user_id: impl Into<String>,
+        token: impl Into<String>,
+    ) -> SessionConfig {
+        SessionConfig {
+            platform: DEFAULT_PLATFORM,
+            api_addr: api_addr.into(),
+            ws_addr: ws_addr.into(),
+            data_dir: data_dir.into(),
+            credentials: Credentials::Token {
+                user_id: user_id.into(),
+                token: token.into(),
+            },
+            channel_capacity: default_channel(),
+            request_timeout_ms: default_request_timeout(),
+        }
+    }
+
+    /// A config with the admin secret (tokens minted and renewed automatically).
+    pub fn with_secret(
+        api_addr: impl Into<String>,
+        ws_addr: impl Into<String>,
+        data_dir: impl Into<PathBuf>,
+        user_id: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> SessionConfig {
+        SessionConfig {
+            platform: DEFAULT_PLATFORM,
+            api_addr: api_addr.into(),
+            ws_addr: ws_addr.into(),
+            data_dir: data_dir.into(),
+            credentials: Credentials::Secret {
+                user_id: user_id.into(),
+                secret: secret.into(),
+                admin_user_id: default_admin_user(),
+            },
+            channel_capacity: default_channel(),
+            request_timeout_ms: default_request_timeout(),
+        }
+    }
+
+    /// The bot's user ID.
+    pub fn user_id(&self) -> &str {
+        self.credentials.user_id()
+    }
+
+    /// Loads from the environment only (`OPENIM_API_ADDR`, `OPENIM_WS_ADDR`, `OPENIM_PLATFORM`,
+    /// `OPENIM_USER_ID`, `OPENIM_TOKEN`, `OPENIM_SECRET`, `OPENIM_DATA_DIR`, optional
+    /// `OPENIM_ADMIN_USER_ID`).
+    pub fn from_env() -> Result<SessionConfig, ConfigError> {
+        Self::from_figment(Figment::new().merge(Env::prefixed("OPENIM_")))
+    }
+
+    /// Loads a TOML file (flat keys `api_addr`, `ws_addr`, `platform`, `user_id`, `token`,
+    /// `secret`, `data_dir`), overridden by the `OPENIM_*` environment variables.
+    pub fn from_toml_and_env(path: impl AsRef<Path>) -> Result<SessionConfig, ConfigError> {
+        Self::from_figment(
+            Figment::new()
+                .merge(Toml::file(path.as_ref()))
+                .merge(Env::prefixed("OPENIM_")),
+        )
+    }
+
+    /// Loads from any figment whose keys are the flat names above.
+    pub fn from_figment(figment: Figment) -> Result<SessionConfig, ConfigError> {
+        let raw: RawConfig = Figment::from(Serialized::defaults(RawConfig::default()))
+            .merge(figment)
+            .extract()
+            .map_err(Box::new)?;
+        let need = |v: Option<String>, name: &str| {
+            v.filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| ConfigError::Invalid(format!("{name} is required")))
+        };
+        let api_addr = need(raw.api_addr, "api_addr (OPENIM_API_ADDR)")?;
+        let ws_addr = need(raw.ws_addr, "ws_addr (OPENIM_WS_ADDR)")?;
+        let user_id = need(raw.user_id, "user_id (OPENIM_USER_ID)")?;
+        if !(api_addr.starts_with("http://") || api_addr.starts_with("https://")) {
+            return Err(ConfigError::Invalid(format!(
+                "api_addr must start with http:// or https://, got {api_addr:?}"
+            )));
+        }
+        if !(ws_addr.starts_with("ws://") || ws_addr.starts_with("wss://")) {
+            return Err(ConfigError::Invalid(format!(
+                "ws_addr must start with ws:// or wss://, got {ws_addr:?}"
+            )));
+        }
+        let platform = raw.platform.unwrap_or(DEFAULT_PLATFORM);
+        if !(1..=11).contains(&platform) {
+            return Err(ConfigError::Invalid(format!(
+                "platform must be 1..=11, got {platform}"
+            )));
+        }
+        let credentials = match (
+            raw.token.filter(|t| !t.is_empty()),
+            raw.secret.filter(|s| !s.is_empty()),
+        ) {
+            (_, Some(secret)) => Credentials::Secret {
+                user_id,
+                secret,
+                admin_user_id: raw.admin_user_id.unwrap_or_else(default_admin_user),
+            },
+            (Some(token), None) => Credentials::Token { user_id, token },
+            (None, None) => {
+                return Err(ConfigError::Invalid(
+                    "either token (OPENIM_TOKEN) or secret (OPENIM_SECRET) is required".into(),
+                ));
+            }
+        };
+        let data_dir = raw
+            .data_dir
+            .unwrap_or_else(|| PathBuf::from(format!("openim-data-{}", credentials.user_id())));
+        Ok(SessionConfig {
+            platform,
+            api_addr: api_addr.trim_end_matches('/').to_owned(),
+            ws_addr: ws_addr.trim_end_matches('/').to_owned(),
+            data_dir,
+            credentials,
+            channel_capacity: raw.channel_capacity.unwrap_or_else(default_channel).max(1),
+            request_timeout_ms: raw
+                .request_timeout_ms
+                .unwrap_or_else(default_request_timeout),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let c = SessionConfig::with_secret("http://a", "ws://b", "/tmp/x", "bot", "openIM123");
+        let s = format!("{c:?}");
+        assert!(!s.contains("openIM123"), "{s}");
+        let c = SessionConfig::with_token("http://a", "ws://b", "/tmp/x", "bot", "eyJtoken");
+        assert!(!format!("{c:?}").contains("eyJtoken"));
+    }
+
+    #[test]
+    fn loads_toml_and_rejects_bad_values() {
+        let fig = Figment::new().merge(Toml::string(
+            "api_addr='http://h:10002'\nws_addr='ws://h:10001'\nuser_id='bot'\ntoken='t'\nplatform=5",
+        ));
+        let c = SessionConfig::from_figment(fig).unwrap();
+        assert_eq!(c.platform, 5);
+        assert!(matches!(c.credentials, Credentials::Token { .. }));
+        let fig = Figment::new().merge(Toml::string(
+            "api_addr='h:10002'\nws_addr='ws://h:10001'\nuser_id='bot'\ntoken='t'",
+        ));
+        assert!(matches!(
+            SessionConfig::from_figment(fig),
+            Err(ConfigError::Invalid(_))
+        ));
+        let fig = Figment::new().merge(Toml::string(
+            "api_addr='http://h'\nws_addr='ws://h'\nuser_id='bot'",
+        ));
+        assert!(SessionConfig::from_figment(fig).is_err());
+        let fig = Figment::new().merge(Toml::string("platform='x'"));
+        assert!(matches!(
+            SessionConfig::from_figment(fig),
+            Err(ConfigError::Figment(_))
+        ));
+    }
+}

@@ -1,0 +1,100 @@
+//! Received messages as handlers see them.
+
+use serde::Serialize;
+
+pub use crate::content::Content;
+
+/// Session type: single chat.
+pub const SESSION_SINGLE: i32 = 1;
+/// Session type: working group chat.
+pub const SESSION_GROUP: i32 = 3;
+/// Session type: notification chat (system account → user).
+pub const SESSION_NOTIFICATION: i32 = 4;
+
+/// The `AtAllTag` user ID in an @-mention list: mentions everybody.
+pub const AT_ALL_TAG: &str = "AtAllTag";
+
+/// A message received (or sent by the bot from elsewhere) in a chat conversation.
+///
+/// `(conversation_id, seq)` is the idempotency key of a stored message: after a crash, only
+/// messages that were in flight (delivered but not acknowledged) can be delivered again, with
+/// the same key.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    /// Conversation ID (`si_a_b`, `sg_g`, `sn_a_b`).
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    /// Sequence number in the conversation (0 for online-only messages).
+    pub seq: i64,
+    /// Client-generated message ID.
+    #[serde(rename = "clientMsgID")]
+    pub client_msg_id: String,
+    /// Server-generated message ID.
+    #[serde(rename = "serverMsgID")]
+    pub server_msg_id: String,
+    /// Sender's user ID.
+    #[serde(rename = "sendID")]
+    pub send_id: String,
+    /// Receiver (peer user for single chats; usually empty for groups).
+    #[serde(rename = "recvID")]
+    pub recv_id: String,
+    /// Group ID for group messages.
+    #[serde(rename = "groupID", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    /// 1 single, 3 group, 4 notification chat.
+    pub session_type: i32,
+    /// 100 user message, 200 system message.
+    pub msg_from: i32,
+    /// Content type number (101 text, 106 @text, 114 quote, 110 custom, 1xxx notifications…).
+    pub content_type: i32,
+    /// Parsed content.
+    pub content: Content,
+    /// Sender platform ID.
+    #[serde(rename = "senderPlatformID")]
+    pub sender_platform_id: i32,
+    /// Sender nickname as the sender's client put it.
+    pub sender_nickname: String,
+    /// Sender avatar.
+    pub sender_face_url: String,
+    /// Server send time (ms).
+    pub send_time: i64,
+    /// Client creation time (ms).
+    pub create_time: i64,
+    /// Mentioned user IDs (`AtAllTag` = everyone).
+    #[serde(rename = "atUserIDList")]
+    pub at_user_ids: Vec<String>,
+    /// Extension field.
+    pub ex: String,
+    /// True if the bot's own account sent it (from another device, an admin API or a clone).
+    pub is_self: bool,
+}
+
+impl Message {
+    /// The text of text, @text, quote and advanced-text messages.
+    pub fn text(&self) -> Option<&str> {
+        self.content.text()
+    }
+
+    /// True if `user_id` is mentioned by name or everybody is mentioned.
+    pub fn mentions(&self, user_id: &str) -> bool {
+        self.at_user_ids
+            .iter()
+            .any(|id| id == user_id || id == AT_ALL_TAG)
+    }
+
+    /// True for group messages.
+    pub fn is_group(&self) -> bool {
+        self.session_type == SESSION_GROUP || self.session_type == 2
+    }
+
+    /// The idempotency key `"conversationID:seq"` (or `"conversationID:clientMsgID"` for
+    /// online-only messages).
+    pub fn idempotency_key(&self) -> String {
+        if self.seq > 0 {
+            format!("{}:{}", self.conversation_id, self.seq)
+        } else {
+            format!("{}:{}", self.conversation_id, self.client_msg_id)
+        }
+    }
+}

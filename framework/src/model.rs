@@ -1,0 +1,345 @@
+//! Entity types kept in the local store and carried by events.
+//!
+//! They follow the OpenIM SDK v3.8 local tables (`LocalUser`, `LocalFriend`, `LocalGroup`, …):
+//! Rust names are snake_case, the upstream JSON names are kept in serde attributes so that an
+//! event printed as JSON reads like the SDK's callback payload.
+
+use serde::{Deserialize, Serialize};
+
+/// The logged-in account's own profile (SDK `LocalUser`, payload of `self_info_updated`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UserInfo {
+    /// User ID.
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// Nickname.
+    pub nickname: String,
+    /// Avatar URL.
+    #[serde(rename = "faceURL")]
+    pub face_url: String,
+    /// Creation time (ms).
+    pub create_time: i64,
+    /// Free-form extension field.
+    pub ex: String,
+    /// Global receive option: 0 receive, 1 do not receive, 2 receive without notification.
+    pub global_recv_msg_opt: i32,
+}
+
+/// A friend of the bot (SDK `LocalFriend`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Friend {
+    /// The bot's user ID (owner of the relation).
+    #[serde(rename = "ownerUserID")]
+    pub owner_user_id: String,
+    /// The friend's user ID.
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// Remark the owner gave this friend.
+    pub remark: String,
+    /// When the friendship was created (ms).
+    pub create_time: i64,
+    /// How the friend was added.
+    pub add_source: i32,
+    /// Who made the change.
+    #[serde(rename = "operatorUserID")]
+    pub operator_user_id: String,
+    /// The friend's own nickname (never the remark).
+    pub nickname: String,
+    /// The friend's avatar URL.
+    #[serde(rename = "faceURL")]
+    pub face_url: String,
+    /// Extension field.
+    pub ex: String,
+    /// Pinned in the friend list.
+    pub is_pinned: bool,
+}
+
+/// Handling state of a friend or group application.
+pub mod handle_result {
+    /// Not handled yet.
+    pub const PENDING: i32 = 0;
+    /// Accepted.
+    pub const ACCEPTED: i32 = 1;
+    /// Refused.
+    pub const REFUSED: i32 = -1;
+}
+
+/// A friend application (SDK `LocalFriendRequest`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct FriendApplication {
+    /// Applicant.
+    #[serde(rename = "fromUserID")]
+    pub from_user_id: String,
+    /// Applicant's nickname.
+    pub from_nickname: String,
+    /// Applicant's avatar.
+    #[serde(rename = "fromFaceURL")]
+    pub from_face_url: String,
+    /// Recipient.
+    #[serde(rename = "toUserID")]
+    pub to_user_id: String,
+    /// Recipient's nickname.
+    pub to_nickname: String,
+    /// Recipient's avatar.
+    #[serde(rename = "toFaceURL")]
+    pub to_face_url: String,
+    /// 0 pending, 1 accepted, -1 refused ([`handle_result`]).
+    pub handle_result: i32,
+    /// Message written by the applicant.
+    pub req_msg: String,
+    /// When the application was made (ms).
+    pub create_time: i64,
+    /// Who handled it.
+    #[serde(rename = "handlerUserID")]
+    pub handler_user_id: String,
+    /// Message written by the handler.
+    pub handle_msg: String,
+    /// When it was handled (ms).
+    pub handle_time: i64,
+    /// Extension field.
+    pub ex: String,
+}
+
+impl FriendApplication {
+    /// Key identifying this application in the store: `from/to`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.from_user_id, self.to_user_id)
+    }
+}
+
+/// A blacklist entry (SDK `LocalBlack`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Blacklisted {
+    /// Owner of the blacklist (the bot).
+    #[serde(rename = "ownerUserID")]
+    pub owner_user_id: String,
+    /// The blocked user.
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// Blocked user's nickname.
+    pub nickname: String,
+    /// Blocked user's avatar.
+    #[serde(rename = "faceURL")]
+    pub face_url: String,
+    /// When the entry was created (ms).
+    pub create_time: i64,
+    /// How it was added.
+    pub add_source: i32,
+    /// Who added it.
+    #[serde(rename = "operatorUserID")]
+    pub operator_user_id: String,
+    /// Extension field.
+    pub ex: String,
+}
+
+/// A group (SDK `LocalGroup` / `sdkws.GroupInfo`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GroupInfo {
+    /// Group ID.
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    /// Group name.
+    pub group_name: String,
+    /// Announcement text.
+    pub notification: String,
+    /// Introduction.
+    pub introduction: String,
+    /// Avatar URL.
+    #[serde(rename = "faceURL")]
+    pub face_url: String,
+    /// Creation time (ms).
+    pub create_time: i64,
+    /// 0 ok, 1 banned, 2 dismissed, 3 muted.
+    pub status: i32,
+    /// Creator.
+    #[serde(rename = "creatorUserID")]
+    pub creator_user_id: String,
+    /// Group type (2 = working group).
+    pub group_type: i32,
+    /// Owner.
+    #[serde(rename = "ownerUserID")]
+    pub owner_user_id: String,
+    /// Number of members.
+    pub member_count: i64,
+    /// Extension field.
+    pub ex: String,
+    /// 0 apply needs approval / invite direct, 1 all need approval, 2 join directly.
+    pub need_verification: i32,
+    /// Whether members may look at each other's info.
+    pub look_member_info: i32,
+    /// Whether members may add each other as friends.
+    pub apply_member_friend: i32,
+    /// When the announcement was last changed (ms).
+    pub notification_update_time: i64,
+    /// Who last changed the announcement.
+    #[serde(rename = "notificationUserID")]
+    pub notification_user_id: String,
+}
+
+/// A member of a group (SDK `LocalGroupMember`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GroupMember {
+    /// Group ID.
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    /// Member's user ID.
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// Group nickname if set, else the user's nickname.
+    pub nickname: String,
+    /// Avatar URL.
+    #[serde(rename = "faceURL")]
+    pub face_url: String,
+    /// 100 owner, 60 admin, 20 member.
+    pub role_level: i32,
+    /// When the member joined (ms).
+    pub join_time: i64,
+    /// 1 by admin, 2 invitation, 3 search, 4 QR code.
+    pub join_source: i32,
+    /// Who invited the member.
+    #[serde(rename = "inviterUserID")]
+    pub inviter_user_id: String,
+    /// Muted until (ms); 0 = not muted.
+    pub mute_end_time: i64,
+    /// Who made the last change.
+    #[serde(rename = "operatorUserID")]
+    pub operator_user_id: String,
+    /// Extension field.
+    pub ex: String,
+}
+
+/// Group role levels.
+pub mod role_level {
+    /// Group owner.
+    pub const OWNER: i32 = 100;
+    /// Group administrator.
+    pub const ADMIN: i32 = 60;
+    /// Ordinary member.
+    pub const MEMBER: i32 = 20;
+}
+
+/// An application to join a group (SDK `LocalGroupRequest`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GroupApplication {
+    /// Group ID.
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    /// Group name.
+    pub group_name: String,
+    /// Group avatar.
+    #[serde(rename = "groupFaceURL")]
+    pub group_face_url: String,
+    /// Group owner.
+    #[serde(rename = "ownerUserID")]
+    pub owner_user_id: String,
+    /// Member count of the group.
+    pub member_count: i64,
+    /// The user who wants to join (the invitee for invitation requests).
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// That user's nickname.
+    pub nickname: String,
+    /// That user's avatar.
+    #[serde(rename = "userFaceURL")]
+    pub user_face_url: String,
+    /// 0 pending, 1 accepted, -1 refused.
+    pub handle_result: i32,
+    /// Applicant's message.
+    pub req_msg: String,
+    /// Handler's message.
+    pub handled_msg: String,
+    /// When the application was made (ms).
+    pub req_time: i64,
+    /// Who handled it.
+    #[serde(rename = "handleUserID")]
+    pub handle_user_id: String,
+    /// When it was handled (ms).
+    pub handled_time: i64,
+    /// Extension field.
+    pub ex: String,
+    /// 2 = invitation, 3 = search, 4 = QR code.
+    pub join_source: i32,
+    /// Inviter for invitation requests.
+    #[serde(rename = "inviterUserID")]
+    pub inviter_user_id: String,
+}
+
+impl GroupApplication {
+    /// Key identifying this application in the store: `groupID/userID`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.group_id, self.user_id)
+    }
+}
+
+/// Summary of a conversation's newest message, kept in [`Conversation::latest_msg`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LatestMessage {
+    /// Client message ID.
+    #[serde(rename = "clientMsgID")]
+    pub client_msg_id: String,
+    /// Sequence number.
+    pub seq: i64,
+    /// Sender.
+    #[serde(rename = "sendID")]
+    pub send_id: String,
+    /// Content type number.
+    pub content_type: i32,
+    /// Server send time (ms).
+    pub send_time: i64,
+    /// Text of text-like messages.
+    pub text: Option<String>,
+}
+
+/// A conversation (SDK `LocalConversation`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Conversation {
+    /// Conversation ID (`si_a_b`, `sg_g`, `sn_a_b`).
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    /// Session type: 1 single, 3 group, 4 notification.
+    pub conversation_type: i32,
+    /// Peer user (single / notification chats).
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// Group (group chats).
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    /// Display name.
+    pub show_name: String,
+    /// Display avatar.
+    #[serde(rename = "faceURL")]
+    pub face_url: String,
+    /// 0 receive, 1 do not receive, 2 receive without notification.
+    pub recv_msg_opt: i32,
+    /// Unread messages.
+    pub unread_count: i32,
+    /// 0 none, 1 @me, 2 @all, 3 @all+@me, 4 announcement.
+    pub group_at_type: i32,
+    /// Newest message.
+    pub latest_msg: Option<LatestMessage>,
+    /// Send time of the newest message; 0 = hidden.
+    pub latest_msg_send_time: i64,
+    /// Pinned.
+    pub is_pinned: bool,
+    /// Burn-after-reading chat.
+    pub is_private_chat: bool,
+    /// Burn duration (s).
+    pub burn_duration: i32,
+    /// Extension field.
+    pub ex: String,
+    /// Server attached info.
+    pub attached_info: String,
+    /// Server-side has-read seq as last known.
+    pub has_read_seq: i64,
+    /// Server max seq as last known.
+    pub max_seq: i64,
+}

@@ -1,0 +1,62 @@
+//! The session: logs in like an OpenIM SDK, keeps the connection, syncs by seq, maintains the
+//! local store and the ledger, and hands out an ordered stream of [`Delivery`]s.
+
+pub use crate::delivery::{Ack, Delivery};
+
+use crate::client::Client;
+use crate::config::SessionConfig;
+
+/// Errors of the session.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// Invalid configuration.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// Login failed (token acquisition or API).
+    #[error("login failed: {0}")]
+    Login(#[from] crate::api::ApiError),
+    /// The session is not running.
+    #[error("session closed")]
+    Closed,
+}
+
+/// A logged-in session. See the crate docs for the delivery guarantee.
+#[derive(Debug)]
+pub struct Session {
+    client: Client,
+    events: tokio::sync::mpsc::Receiver<Delivery>,
+    shutdown: crate::engine::ShutdownHandle,
+}
+
+impl Session {
+    /// Opens the data dir, logs in, connects and starts the sync.
+    pub async fn start(config: SessionConfig) -> Result<Session, SessionError> {
+        let (client, events, shutdown) = crate::engine::start(config).await?;
+        Ok(Session {
+            client,
+            events,
+            shutdown,
+        })
+    }
+
+    /// A handle for actions (cheap clone).
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    /// The next event, in order (per conversation: seq order). `None` once the session ended
+    /// (kicked, token expired without secret, or shut down).
+    pub async fn next(&mut self) -> Option<Delivery> {
+        self.events.recv().await
+    }
+
+    /// Stops the session: closes the connection, flushes the ledger and the store.
+    pub async fn shutdown(self) -> Result<(), SessionError> {
+        drop(self.events);
+        self.shutdown.shutdown().await
+    }
+}

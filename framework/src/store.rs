@@ -1,0 +1,281 @@
+//! The local store (sled): what the bot knows about itself, its conversations, friends, groups
+//! and applications, plus keyed trees for the runtime (dialogue state, cooldowns).
+//!
+//! Keys and values are versioned: values are JSON documents and the schema version is kept under
+//! `meta/schema`, so another backend can be added behind the same queries.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::model::{
+    Blacklisted, Conversation, Friend, FriendApplication, GroupApplication, GroupInfo, GroupMember,
+    UserInfo,
+};
+
+/// Schema version of the stored documents.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Errors of the local store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// sled failed.
+    #[error("local store: {0}")]
+    Sled(#[from] sled::Error),
+    /// A stored document does not decode.
+    #[error("local store: corrupt document in {tree}/{key}: {source}")]
+    Corrupt {
+        /// Tree name.
+        tree: String,
+        /// Key.
+        key: String,
+        /// JSON error.
+        source: serde_json::Error,
+    },
+    /// The store was written by an incompatible version.
+    #[error("local store: schema version {found} is not supported (expected {SCHEMA_VERSION})")]
+    Schema {
+        /// Version found.
+        found: u32,
+    },
+}
+
+pub(crate) mod trees {
+    pub const META: &str = "meta";
+    pub const CONVERSATIONS: &str = "conversations";
+    pub const FRIENDS: &str = "friends";
+    pub const FRIEND_APPS: &str = "friend_applications";
+    pub const BLACKLIST: &str = "blacklist";
+    pub const GROUPS: &str = "groups";
+    pub const MEMBERS: &str = "group_members";
+    pub const GROUP_APPS: &str = "group_applications";
+    pub const LEDGER: &str = "ledger";
+    pub const MESSAGES: &str = "message_ids";
+    pub const VERSIONS: &str = "versions";
+}
+
+/// Handle on the local store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .path(dir.as_ref().join("store"))
+            .open()?;
+        Self::init(db)
+    }
+
+    /// A throwaway in-memory store (tests).
+    pub fn temporary() -> Result<Store, StoreError> {
+        let db = sled::Config::new().temporary(true).open()?;
+        Self::init(db)
+    }
+
+    fn init(db: sled::Db) -> Result<Store, StoreError> {
+        let store = Store { db };
+        let meta = store.db.open_tree(trees::META)?;
+        match meta.get("schema")? {
+            Some(v) => {
+                let found = std::str::from_utf8(&v)
+                    .ok()
+                    .and_then(|s| s.parse::<u32>().ok())
+                    .unwrap_or(0);
+                if found != SCHEMA_VERSION {
+                    return Err(StoreError::Schema { found });
+                }
+            }
+            None => {
+                meta.insert("schema", SCHEMA_VERSION.to_string().as_bytes())?;
+            }
+        }
+        Ok(store)
+    }
+
+    /// A named key-value tree for the runtime's own state (prefixed `user:` internally, so it
+    /// never collides with the session's trees).
+    pub fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
+        Ok(self.db.open_tree(format!("user:{name}"))?)
+    }
+
+    pub(crate) fn raw_tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
+        Ok(self.db.open_tree(name)?)
+    }
+
+    /// Writes everything to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub(crate) fn get<T: DeserializeOwned>(
+        &self,
+        tree: &str,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let t = self.db.open_tree(tree)?;
+        match t.get(key)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|source| StoreError::Corrupt {
+                    tree: tree.into(),
+                    key: key.into(),
+                    source,
+                }),
+        }
+    }
+
+    pub(crate) fn put<T: Serialize>(
+        &self,
+        tree: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let t = self.db.open_tree(tree)?;
+        let bytes = serde_json::to_vec(value).map_err(|source| StoreError::Corrupt {
+            tree: tree.into(),
+            key: key.into(),
+            source,
+        })?;
+        t.insert(key, bytes)?;
+        Ok(())
+    }
+
+    pub(crate) fn remove(&self, tree: &str, key: &str) -> Result<(), StoreError> {
+        self.db.open_tree(tree)?.remove(key)?;
+        Ok(())
+    }
+
+    pub(crate) fn list<T: DeserializeOwned>(
+        &self,
+        tree: &str,
+        prefix: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let t = self.db.open_tree(tree)?;
+        let mut out = Vec::new();
+        for item in t.scan_prefix(prefix) {
+            let (k, v) = item?;
+            let value = serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
+                tree: tree.into(),
+                key: String::from_utf8_lossy(&k).into_owned(),
+                source,
+            })?;
+            out.push(value);
+        }
+        Ok(out)
+    }
+
+    /// The bot's own profile, once synced.
+    pub fn self_info(&self) -> Result<Option<UserInfo>, StoreError> {
+        self.get(trees::META, "self")
+    }
+
+    /// All known conversations.
+    pub fn conversations(&self) -> Result<Vec<Conversation>, StoreError> {
+        self.list(trees::CONVERSATIONS, "")
+    }
+
+    /// One conversation.
+    pub fn conversation(&self, conversation_id: &str) -> Result<Option<Conversation>, StoreError> {
+        self.get(trees::CONVERSATIONS, conversation_id)
+    }
+
+    /// Σ unread over visible conversations with recvMsgOpt < 2 (SDK rule).
+    pub fn total_unread(&self) -> Result<i32, StoreError> {
+        Ok(self
+            .conversations()?
+            .iter()
+            .filter(|c| c.recv_msg_opt < 2 && c.latest_msg_send_time > 0)
+            .map(|c| c.unread_count.max(0))
+            .sum())
+    }
+
+    /// All friends.
+    pub fn friends(&self) -> Result<Vec<Friend>, StoreError> {
+        self.list(trees::FRIENDS, "")
+    }
+
+    /// One friend.
+    pub fn friend(&self, user_id: &str) -> Result<Option<Friend>, StoreError> {
+        self.get(trees::FRIENDS, user_id)
+    }
+
+    /// Pending friend applications (received and sent).
+    pub fn friend_applications(&self) -> Result<Vec<FriendApplication>, StoreError> {
+        self.list(trees::FRIEND_APPS, "")
+    }
+
+    /// The bot's blacklist.
+    pub fn blacklist(&self) -> Result<Vec<Blacklisted>, StoreError> {
+        self.list(trees::BLACKLIST, "")
+    }
+
+    /// Groups the bot is in.
+    pub fn groups(&self) -> Result<Vec<GroupInfo>, StoreError> {
+        self.list(trees::GROUPS, "")
+    }
+
+    /// One joined group.
+    pub fn group(&self, group_id: &str) -> Result<Option<GroupInfo>, StoreError> {
+        self.get(trees::GROUPS, group_id)
+    }
+
+    /// Known members of a group.
+    pub fn members(&self, group_id: &str) -> Result<Vec<GroupMember>, StoreError> {
+        self.list(trees::MEMBERS, &format!("{group_id}/"))
+    }
+
+    /// One member of a group.
+    pub fn member(&self, group_id: &str, user_id: &str) -> Result<Option<GroupMember>, StoreError> {
+        self.get(trees::MEMBERS, &format!("{group_id}/{user_id}"))
+    }
+
+    /// Pending group applications (to groups the bot administers and the bot's own).
+    pub fn group_applications(&self) -> Result<Vec<GroupApplication>, StoreError> {
+        self.list(trees::GROUP_APPS, "")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_and_lists_members_by_group() {
+        let s = Store::temporary().unwrap();
+        let m = GroupMember {
+            group_id: "g1".into(),
+            user_id: "u1".into(),
+            ..Default::default()
+        };
+        s.put(trees::MEMBERS, "g1/u1", &m).unwrap();
+        s.put(trees::MEMBERS, "g10/u1", &m).unwrap();
+        assert_eq!(s.members("g1").unwrap().len(), 1);
+        assert_eq!(s.member("g1", "u1").unwrap(), Some(m));
+        let t = s.tree("cooldowns").unwrap();
+        t.insert("k", "v").unwrap();
+        assert!(s.tree("cooldowns").unwrap().get("k").unwrap().is_some());
+    }
+
+    #[test]
+    fn corrupt_documents_are_typed_errors() {
+        let s = Store::temporary().unwrap();
+        s.raw_tree(trees::FRIENDS)
+            .unwrap()
+            .insert("x", "{nope")
+            .unwrap();
+        assert!(matches!(s.friends(), Err(StoreError::Corrupt { .. })));
+    }
+}
