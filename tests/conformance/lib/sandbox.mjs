@@ -1,0 +1,213 @@
+// Start and stop the `openim-sandbox` binary, and administer it over its HTTP
+// API exactly as an operator would administer a real OpenIM server:
+// /auth/get_admin_token, /user/user_register, /auth/get_user_token.
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Default OpenIM shared secret and admin account, as OpenIM ships them. */
+export const DEFAULT_SECRET = 'openIM123';
+export const ADMIN_USER_ID = 'imAdmin';
+
+/** Path of the sandbox binary: $SANDBOX_BIN, else the workspace debug build. */
+export function sandboxBinary() {
+  return process.env.SANDBOX_BIN || resolve(here, '../../../target/debug/openim-sandbox');
+}
+
+const READY_RE = /^ready api=(https?:\/\/\S+) ws=(wss?:\/\/\S+)\s*$/;
+
+// Every sandbox still running is killed when this process exits, whatever the
+// reason, so that a crashed test file leaks no server.
+const live = new Set();
+process.on('exit', () => {
+  for (const s of live) {
+    try {
+      s.proc.kill('SIGKILL');
+    } catch {}
+  }
+});
+
+/**
+ * A running sandbox process.
+ * Fields: api (HTTP base), ws (WebSocket base), secret, proc, and the output
+ * it has written so far (`output()`), for failure reports.
+ */
+export class Sandbox {
+  constructor(proc, api, ws, secret, logLines) {
+    this.proc = proc;
+    this.api = api;
+    this.ws = ws;
+    this.secret = secret;
+    this._log = logLines;
+    this._adminToken = null;
+    this.exited = new Promise((res) => proc.once('exit', (code, signal) => res({ code, signal })));
+  }
+
+  /** The sandbox's own stdout/stderr so far (last `n` lines). */
+  output(n = 60) {
+    return this._log.slice(-n).join('\n');
+  }
+
+  /** Kill the process (SIGTERM, then SIGKILL after `graceMs`) and wait for it. */
+  async stop(graceMs = 3000) {
+    live.delete(this);
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    this.proc.kill('SIGTERM');
+    let timer;
+    const hard = new Promise((res) => {
+      timer = setTimeout(() => {
+        try {
+          this.proc.kill('SIGKILL');
+        } catch {}
+        res();
+      }, graceMs);
+    });
+    await Promise.race([this.exited, hard]);
+    clearTimeout(timer);
+    await this.exited;
+  }
+
+  /**
+   * POST `path` with a JSON body, the way OpenIM clients do (operationID and
+   * token headers). Resolves with `data` when errCode is 0, otherwise rejects
+   * with an ApiError carrying errCode/errMsg/errDlt.
+   */
+  async post(path, body, { token, operationID = `conformance-${randomUUID()}` } = {}) {
+    const headers = { 'Content-Type': 'application/json', operationID };
+    if (token) headers.token = token;
+    let res;
+    try {
+      res = await fetch(this.api + path, { method: 'POST', headers, body: JSON.stringify(body ?? {}) });
+    } catch (e) {
+      throw new Error(`POST ${path}: ${e.cause?.message ?? e.message}`);
+    }
+    const text = await res.text();
+    let env;
+    try {
+      env = JSON.parse(text);
+    } catch {
+      throw new Error(`POST ${path}: HTTP ${res.status}, body is not JSON: ${text.slice(0, 300)}`);
+    }
+    if (res.status !== 200) throw new Error(`POST ${path}: HTTP ${res.status} (OpenIM answers 200 with an envelope): ${text.slice(0, 300)}`);
+    if (env.errCode !== 0) throw new ApiError(path, env);
+    return env.data;
+  }
+
+  /** The admin token (cached), from /auth/get_admin_token. */
+  async adminToken() {
+    if (!this._adminToken) {
+      const data = await this.post('/auth/get_admin_token', { secret: this.secret, userID: ADMIN_USER_ID });
+      if (!data || typeof data.token !== 'string' || !data.token) {
+        throw new Error(`/auth/get_admin_token returned no token: ${JSON.stringify(data)}`);
+      }
+      this._adminToken = data.token;
+    }
+    return this._adminToken;
+  }
+
+  /** POST as the admin. */
+  async adminPost(path, body) {
+    return this.post(path, body, { token: await this.adminToken() });
+  }
+
+  /** Register users: [{userID, nickname}] (nickname defaults to the ID). */
+  async registerUsers(users) {
+    const list = users.map((u) => (typeof u === 'string' ? { userID: u, nickname: `Nick ${u}` } : u));
+    await this.adminPost('/user/user_register', {
+      users: list.map((u) => ({ userID: u.userID, nickname: u.nickname ?? u.userID, faceURL: u.faceURL ?? '' })),
+    });
+    return list;
+  }
+
+  /** Mint a user token for a platform (default 5, Web) via /auth/get_user_token. */
+  async userToken(userID, platformID = 5) {
+    const data = await this.adminPost('/auth/get_user_token', { platformID, userID });
+    if (!data || typeof data.token !== 'string' || !data.token) {
+      throw new Error(`/auth/get_user_token returned no token for ${userID}: ${JSON.stringify(data)}`);
+    }
+    return data.token;
+  }
+}
+
+/** A non-zero errCode in an OpenIM response envelope. */
+export class ApiError extends Error {
+  constructor(path, env) {
+    super(`POST ${path}: errCode ${env.errCode} ${env.errMsg}${env.errDlt ? ` (${env.errDlt})` : ''}`);
+    this.errCode = env.errCode;
+    this.errMsg = env.errMsg;
+    this.errDlt = env.errDlt;
+  }
+}
+
+/**
+ * Start the sandbox on ephemeral ports and wait for its `ready` line.
+ * Options: bin, secret, readyTimeoutMs, extraArgs.
+ */
+export async function startSandbox({ bin = sandboxBinary(), secret = DEFAULT_SECRET, readyTimeoutMs = 20000, extraArgs = [] } = {}) {
+  if (!existsSync(bin)) {
+    throw new Error(`sandbox binary not found at ${bin}: build it with \`cargo build -p openim-sandbox\` or set SANDBOX_BIN`);
+  }
+  const args = ['--api-addr', '127.0.0.1:0', '--ws-addr', '127.0.0.1:0', '--secret', secret, ...extraArgs];
+  const proc = spawn(bin, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: process.env.SANDBOX_RUST_LOG || process.env.RUST_LOG || 'warn' },
+  });
+  const logLines = [];
+  const echo = !!process.env.SANDBOX_ECHO;
+  let found = null;
+  let onReady;
+  const ready = new Promise((res) => (onReady = res));
+  const collect = (stream, tag) => {
+    let buf = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk) => {
+      buf += chunk;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i).replace(/\r$/, '');
+        buf = buf.slice(i + 1);
+        logLines.push(`[${tag}] ${line}`);
+        if (logLines.length > 2000) logLines.splice(0, logLines.length - 2000);
+        if (echo) process.stderr.write(`[sandbox ${tag}] ${line}\n`);
+        const m = tag === 'out' && !found && READY_RE.exec(line);
+        if (m) {
+          found = { api: m[1].replace(/\/+$/, ''), ws: m[2].replace(/\/+$/, '') };
+          onReady();
+        }
+      }
+    });
+  };
+  collect(proc.stdout, 'out');
+  collect(proc.stderr, 'err');
+  const sb = new Sandbox(proc, null, null, secret, logLines);
+  live.add(sb);
+
+  let timer;
+  const failure = new Promise((_, rej) => {
+    proc.once('error', (e) => rej(new Error(`cannot start ${bin}: ${e.message}`)));
+    proc.once('exit', (code, signal) =>
+      rej(new Error(`sandbox exited before its ready line (code ${code}, signal ${signal}):\n${logLines.slice(-30).join('\n')}`)),
+    );
+    timer = setTimeout(
+      () => rej(new Error(`no \`ready api=... ws=...\` line from the sandbox within ${readyTimeoutMs} ms:\n${logLines.slice(-30).join('\n')}`)),
+      readyTimeoutMs,
+    );
+  });
+  try {
+    await Promise.race([ready, failure]);
+  } catch (e) {
+    await sb.stop(500);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  failure.catch(() => {});
+  sb.api = found.api;
+  sb.ws = found.ws;
+  return sb;
+}

@@ -1,0 +1,97 @@
+// One scenario = one fresh sandbox plus the SDK clients logged into it.
+// `scenario(fn)` returns a node:test body that starts the sandbox, runs `fn`,
+// then logs every client out, checks that the SDK raised no internal error,
+// and kills the sandbox, whatever happened.
+
+import { startSandbox } from './sandbox.mjs';
+import { OimClient, sdkErrors } from './client.mjs';
+
+export class World {
+  constructor(sandbox) {
+    this.sandbox = sandbox;
+    this.clients = [];
+    this.registered = new Set();
+  }
+
+  /** Register users (once each) through the admin HTTP API. */
+  async register(...userIDs) {
+    const fresh = userIDs.filter((u) => !this.registered.has(u));
+    if (fresh.length) {
+      await this.sandbox.registerUsers(fresh.map((u) => ({ userID: u, nickname: nicknameOf(u) })));
+      for (const u of fresh) this.registered.add(u);
+    }
+  }
+
+  /** A client for `userID` with a freshly minted token, not yet logged in. */
+  async client(userID, { platformID = 5, token, label } = {}) {
+    await this.register(userID);
+    const tok = token ?? (await this.sandbox.userToken(userID, platformID));
+    const c = new OimClient({ api: this.sandbox.api, ws: this.sandbox.ws, userID, token: tok, platformID, label });
+    this.clients.push(c);
+    return c;
+  }
+
+  /** Register, mint tokens, log in and finish the initial sync, for each user. */
+  async login(...userIDs) {
+    await this.register(...userIDs);
+    const out = [];
+    // One after the other: simpler traces, and a failure names its user.
+    for (const u of userIDs) out.push(await (await this.client(u)).login());
+    return out;
+  }
+
+  async close() {
+    await Promise.all(this.clients.map((c) => c.close()));
+    await this.sandbox.stop();
+  }
+
+  describe() {
+    const parts = this.clients.map((c) => c.describe());
+    parts.push(`  sandbox output (tail):\n${indent(this.sandbox.output(40) || '(none)')}`);
+    return parts.join('\n');
+  }
+}
+
+export function nicknameOf(userID) {
+  return `Nick-${userID}`;
+}
+
+function indent(s) {
+  return s
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}
+
+/** Wrap a scenario body `(world, t) => Promise` for node:test. */
+export function scenario(fn) {
+  return async (t) => {
+    const errorsBefore = sdkErrors.length;
+    const sandbox = await startSandbox();
+    const world = new World(sandbox);
+    let failure = null;
+    try {
+      await fn(world, t);
+    } catch (e) {
+      failure = e;
+    }
+    // Let the SDKs settle the frames already on the wire before judging
+    // internal errors: wait for the logout of every client, which drains them.
+    const summary = failure ? world.describe() : '';
+    await world.close();
+    const internal = sdkErrors.slice(errorsBefore);
+    if (failure) {
+      if (internal.length) {
+        failure.message += `\nSDK-internal errors during this scenario:\n${internal.map((e) => `  ${e.kind}: ${e.message}`).join('\n')}`;
+      }
+      failure.message += `\n--- diagnostics ---\n${summary}`;
+      throw failure;
+    }
+    if (internal.length) {
+      throw new Error(
+        `the SDK raised ${internal.length} internal error(s) (a server reply of a shape it does not expect; see CLIENT-SURFACE.md):\n` +
+          internal.map((e) => `  ${e.kind}: ${e.message}\n${indent(e.stack || '')}`).join('\n'),
+      );
+    }
+  };
+}

@@ -1,0 +1,113 @@
+// Connection scenarios: login + initial sync, multi-login kick, bad tokens.
+// Spec references: CLIENT-SURFACE.md §4.2 (connect answer), §5 (initial
+// sync), §8.1 (kick); ws-gateway.md §1.3-§1.5, §1.8; http-api.md §2.2.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { scenario, nicknameOf } from '../lib/world.mjs';
+import { CbEvents } from '../lib/client.mjs';
+
+test(
+  'login and initial sync finish with no SDK-internal error',
+  scenario(async (w) => {
+    const [alice] = await w.login('alice');
+    const order = alice.events.map((e) => e.event);
+    const at = (name) => order.indexOf(name);
+    assert.ok(at(CbEvents.OnConnecting) >= 0, `no OnConnecting: ${order.join(', ')}`);
+    assert.ok(at(CbEvents.OnConnecting) < at(CbEvents.OnConnectSuccess), `OnConnecting must precede OnConnectSuccess: ${order.join(', ')}`);
+    assert.ok(at(CbEvents.OnConnectSuccess) < at(CbEvents.OnSyncServerStart), `OnConnectSuccess must precede OnSyncServerStart: ${order.join(', ')}`);
+    assert.ok(at(CbEvents.OnSyncServerStart) < at(CbEvents.OnSyncServerFinish), `OnSyncServerStart must precede OnSyncServerFinish: ${order.join(', ')}`);
+    for (const bad of [CbEvents.OnConnectFailed, CbEvents.OnSyncServerFailed, CbEvents.OnKickedOffline, CbEvents.OnUserTokenInvalid, CbEvents.OnUserTokenExpired]) {
+      assert.equal(alice.seen(bad).length, 0, `unexpected ${bad}`);
+    }
+
+    // The self profile synced from /user/get_users_info.
+    const self = await alice.call('getSelfUserInfo');
+    assert.equal(self.userID, 'alice');
+    assert.equal(self.nickname, nicknameOf('alice'));
+
+    // A fresh account: nothing in any list, and every list call works.
+    assert.deepEqual(await alice.conversations(), []);
+    assert.deepEqual(await alice.call('getFriendListPage', { offset: 0, count: 50 }), []);
+    assert.deepEqual(await alice.call('getJoinedGroupListPage', { offset: 0, count: 50 }), []);
+    assert.equal(await alice.call('getTotalUnreadMsgCount'), 0);
+  }),
+);
+
+test(
+  'a second login with a newly minted token kicks the first session',
+  scenario(async (w) => {
+    const [first, peer] = await w.login('kuser', 'kpeer');
+    const oldToken = first.token;
+
+    // Minting a new token for the same user and platform, then logging in
+    // with it, must kick the connection of the first token (2002 frame).
+    const second = await w.client('kuser', { label: 'kuser#2' });
+    assert.notEqual(second.token, oldToken, 'get_user_token must mint a new token');
+    await second.login();
+    await first.waitFor(CbEvents.OnKickedOffline);
+    assert.equal(second.seen(CbEvents.OnKickedOffline).length, 0, 'the new session must not be kicked');
+
+    // The new session works: a message from it reaches a peer.
+    const sent = await second.sendText('kpeer', 'from the new session');
+    await peer.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: sent.clientMsgID, sendID: 'kuser' });
+
+    // The superseded token is refused on connect with 1506 TokenKicked,
+    // which the SDK reports as OnConnectFailed + OnKickedOffline.
+    const stale = await w.client('kuser', { token: oldToken, label: 'kuser#stale' });
+    await stale.startLogin();
+    const failed = await stale.waitFor(CbEvents.OnConnectFailed);
+    assert.equal(failed.errCode, 1506, `stale token: expected 1506 TokenKickedError, got ${failed.errCode} ${failed.errMsg}`);
+    await stale.waitFor(CbEvents.OnKickedOffline);
+    assert.equal(stale.seen(CbEvents.OnConnectSuccess).length, 0);
+  }),
+);
+
+/** Log in with `token` and expect the connect answer to fail with `code` and `tokenEvent`. */
+async function expectConnectRefused(w, userID, token, code, tokenEvent) {
+  await w.register(userID);
+  const c = await w.client(userID, { token });
+  // login() resolves once the socket is open; the verdict is the first text
+  // frame (CLIENT-SURFACE.md §4.2; ws-gateway.md §1.4: token errors are
+  // reported as a text frame after the upgrade in every 3.8 version).
+  await c.startLogin();
+  const failed = await c.waitFor(CbEvents.OnConnectFailed);
+  assert.equal(failed.errCode, code, `expected OnConnectFailed errCode ${code}, got ${failed.errCode} ${failed.errMsg}`);
+  await c.waitFor(tokenEvent);
+  assert.equal(c.seen(CbEvents.OnConnectSuccess).length, 0, 'a refused login must not report OnConnectSuccess');
+  assert.equal(c.seen(CbEvents.OnSyncServerStart).length, 0, 'a refused login must not start a sync');
+}
+
+function jwt(claims, secret) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const head = b64({ alg: 'HS256', typ: 'JWT' });
+  const body = b64(claims);
+  const sig = createHmac('sha256', secret).update(`${head}.${body}`).digest('base64url');
+  return `${head}.${body}.${sig}`;
+}
+
+test(
+  'a bad token (not a JWT) makes the connect fail with 1503 and OnUserTokenInvalid',
+  scenario(async (w) => {
+    await expectConnectRefused(w, 'btuser', 'not-a-token', 1503, CbEvents.OnUserTokenInvalid);
+  }),
+);
+
+test(
+  'a token signed with another secret makes the connect fail with 1505 and OnUserTokenInvalid',
+  scenario(async (w) => {
+    const now = Math.floor(Date.now() / 1000);
+    const forged = jwt({ UserID: 'fsuser', PlatformID: 5, exp: now + 3600, iat: now - 5 }, 'not-the-secret');
+    await expectConnectRefused(w, 'fsuser', forged, 1505, CbEvents.OnUserTokenInvalid);
+  }),
+);
+
+test(
+  'an expired token makes the connect fail with 1501 and OnUserTokenExpired',
+  scenario(async (w) => {
+    const now = Math.floor(Date.now() / 1000);
+    const expired = jwt({ UserID: 'exuser', PlatformID: 5, exp: now - 60, iat: now - 3600 }, w.sandbox.secret);
+    await expectConnectRefused(w, 'exuser', expired, 1501, CbEvents.OnUserTokenExpired);
+  }),
+);

@@ -1,0 +1,140 @@
+// Group scenarios: create + invite + group text, join with approval
+// (accepted / rejected), kick and mute. Spec references: CLIENT-SURFACE.md
+// §6.2 (group send), §6.7 (join), §7 (1501, 1503-1510, 1512); http-api.md
+// §5.3 (group routes), §9 (1402 MutedInGroup).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { scenario } from '../lib/world.mjs';
+import { CbEvents, messageText } from '../lib/client.mjs';
+
+async function createGroup(owner, { name, members = [], needVerification }) {
+  const groupInfo = { groupName: name, groupType: 2 };
+  if (needVerification !== undefined) groupInfo.needVerification = needVerification;
+  const group = await owner.call('createGroup', { memberUserIDs: members, adminUserIDs: [], groupInfo });
+  assert.ok(group && group.groupID, `createGroup must return groupInfo with a groupID: ${JSON.stringify(group)}`);
+  assert.equal(group.groupName, name);
+  assert.equal(group.ownerUserID, owner.userID);
+  return group;
+}
+
+async function memberIDs(client, groupID) {
+  const members = await client.call('getGroupMemberList', { groupID, offset: 0, count: 100 });
+  return new Map(members.map((m) => [m.userID, m]));
+}
+
+test(
+  'group create, invite, and a group text reaches every member',
+  scenario(async (w) => {
+    const [owner, m1, m2] = await w.login('gowner', 'gmember1', 'gmember2');
+    const group = await createGroup(owner, { name: 'Conformance Group', members: ['gmember1'] });
+    const { groupID } = group;
+    assert.equal(group.memberCount, 2);
+
+    await m1.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+
+    await owner.call('inviteUserToGroup', { groupID, reason: 'join us', userIDList: ['gmember2'] });
+    await m2.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    await m1.waitFor(CbEvents.OnGroupMemberAdded, { groupID, userID: 'gmember2' });
+
+    const members = await memberIDs(owner, groupID);
+    assert.deepEqual([...members.keys()].sort(), ['gmember1', 'gmember2', 'gowner']);
+    assert.equal(members.get('gowner').roleLevel, 100);
+    assert.equal(members.get('gmember1').roleLevel, 20);
+    assert.equal(members.get('gmember2').roleLevel, 20);
+    const joined = await m2.call('getJoinedGroupListPage', { offset: 0, count: 50 });
+    assert.ok(joined.some((g) => g.groupID === groupID), 'the invitee lists the group as joined');
+
+    // Owner -> group.
+    const sent = await owner.sendGroupText(groupID, 'hello group');
+    assert.equal(sent.status, 2);
+    assert.equal(sent.sessionType, 3);
+    assert.equal(sent.groupID, groupID);
+    for (const m of [m1, m2]) {
+      const ev = await m.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: sent.clientMsgID });
+      const msg = ev.data.find((x) => x.clientMsgID === sent.clientMsgID);
+      assert.equal(msg.sendID, 'gowner');
+      assert.equal(msg.groupID, groupID);
+      assert.equal(msg.sessionType, 3);
+      assert.equal(messageText(msg), 'hello group');
+      await m.waitFor([CbEvents.OnNewConversation, CbEvents.OnConversationChanged], { conversationID: `sg_${groupID}`, conversationType: 3, groupID });
+    }
+
+    // The invited member -> group: reaches the owner and the other member.
+    const back = await m2.sendGroupText(groupID, 'hi from member 2');
+    assert.equal(back.status, 2);
+    for (const m of [owner, m1]) {
+      const ev = await m.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: back.clientMsgID });
+      const msg = ev.data.find((x) => x.clientMsgID === back.clientMsgID);
+      assert.equal(msg.sendID, 'gmember2');
+      assert.equal(msg.groupID, groupID);
+      assert.equal(messageText(msg), 'hi from member 2');
+    }
+  }),
+);
+
+test(
+  'join a group with approval: accepted, and rejected',
+  scenario(async (w) => {
+    const [owner, yes, no] = await w.login('jowner', 'jaccepted', 'jrejected');
+    // needVerification 0: applications need approval, invitations do not.
+    const { groupID } = await createGroup(owner, { name: 'Approval Group', needVerification: 0 });
+
+    // Accepted.
+    await yes.call('joinGroup', { groupID, reqMsg: 'let me in', joinSource: 3, ex: '' });
+    await yes.waitFor(CbEvents.OnGroupApplicationAdded, { groupID, userID: 'jaccepted', reqMsg: 'let me in', handleResult: 0 });
+    await owner.waitFor(CbEvents.OnGroupApplicationAdded, { groupID, userID: 'jaccepted', reqMsg: 'let me in', handleResult: 0 });
+    assert.ok(!(await memberIDs(owner, groupID)).has('jaccepted'), 'an application must not make the applicant a member');
+    await owner.call('acceptGroupApplication', { groupID, fromUserID: 'jaccepted', handleMsg: 'welcome' });
+    await owner.waitFor(CbEvents.OnGroupApplicationAccepted, { groupID, userID: 'jaccepted', handleResult: 1 });
+    await yes.waitFor(CbEvents.OnGroupApplicationAccepted, { groupID, userID: 'jaccepted', handleResult: 1, handledMsg: 'welcome' });
+    await yes.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    await owner.waitFor(CbEvents.OnGroupMemberAdded, { groupID, userID: 'jaccepted' });
+
+    // Rejected.
+    await no.call('joinGroup', { groupID, reqMsg: 'me too', joinSource: 3, ex: '' });
+    await owner.waitFor(CbEvents.OnGroupApplicationAdded, { groupID, userID: 'jrejected', reqMsg: 'me too', handleResult: 0 });
+    await owner.call('refuseGroupApplication', { groupID, fromUserID: 'jrejected', handleMsg: 'sorry' });
+    await owner.waitFor(CbEvents.OnGroupApplicationRejected, { groupID, userID: 'jrejected', handleResult: -1 });
+    await no.waitFor(CbEvents.OnGroupApplicationRejected, { groupID, userID: 'jrejected', handleResult: -1, handledMsg: 'sorry' });
+
+    const members = await memberIDs(owner, groupID);
+    assert.deepEqual([...members.keys()].sort(), ['jaccepted', 'jowner']);
+    assert.equal(no.seen(CbEvents.OnJoinedGroupAdded, { groupID }).length, 0, 'a rejected applicant must not join');
+    // The accepted member can talk in the group.
+    const hello = await yes.sendGroupText(groupID, 'thanks');
+    await owner.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: hello.clientMsgID });
+  }),
+);
+
+test(
+  'kick and mute: a muted member cannot send (1402), a kicked member leaves',
+  scenario(async (w) => {
+    const [owner, muted, kicked] = await w.login('kowner', 'kmuted', 'kkicked');
+    const { groupID } = await createGroup(owner, { name: 'Moderated Group', members: ['kmuted', 'kkicked'] });
+    await muted.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    await kicked.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+
+    // Mute.
+    const before = Date.now();
+    await owner.call('changeGroupMemberMute', { groupID, userID: 'kmuted', mutedSeconds: 600 });
+    const changed = await muted.waitFor(CbEvents.OnGroupMemberInfoChanged, { groupID, userID: 'kmuted' });
+    assert.ok(changed.data.muteEndTime >= before + 590 * 1000, `muteEndTime must be about now + 600 s (ms): ${changed.data.muteEndTime}`);
+    await assert.rejects(muted.sendGroupText(groupID, 'can I speak?'), (e) => {
+      assert.equal(e.errCode, 1402, `a muted member's send must fail with 1402 MutedInGroup, got ${e.errCode}: ${e.errMsg}`);
+      return true;
+    });
+    // Others still can.
+    const ok = await kicked.sendGroupText(groupID, 'not muted');
+    await owner.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: ok.clientMsgID });
+    assert.equal(owner.seen(CbEvents.OnRecvNewMessages, (d) => d.some((m) => messageText(m) === 'can I speak?')).length, 0, 'the muted text must not be delivered');
+
+    // Kick.
+    await owner.call('kickGroupMember', { groupID, reason: 'bye', userIDList: ['kkicked'] });
+    await kicked.waitFor(CbEvents.OnJoinedGroupDeleted, { groupID });
+    await muted.waitFor(CbEvents.OnGroupMemberDeleted, { groupID, userID: 'kkicked' });
+    const members = await memberIDs(owner, groupID);
+    assert.deepEqual([...members.keys()].sort(), ['kmuted', 'kowner']);
+    await assert.rejects(kicked.sendGroupText(groupID, 'still here?'), 'a kicked member must not be able to send to the group');
+  }),
+);

@@ -1,0 +1,143 @@
+// One-to-one messaging: text both ways, conversations and unread counts,
+// revoke, mark as read. Spec references: CLIENT-SURFACE.md §6.1 (send),
+// §6.3 (push), §6.6 (conversation list), §6.8 (mark read), §7 (2101, 2150).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { scenario, nicknameOf } from '../lib/world.mjs';
+import { CbEvents, messageText, singleConversationID } from '../lib/client.mjs';
+
+function assertSent(sent, { sendID, recvID, text }) {
+  assert.equal(sent.status, 2, `sent message status must be 2 (ok), got ${sent.status}`);
+  assert.ok(sent.serverMsgID, 'the 1003 answer must carry a serverMsgID');
+  assert.ok(sent.sendTime > 0, 'the 1003 answer must carry a sendTime');
+  assert.equal(sent.sendID, sendID);
+  assert.equal(sent.recvID, recvID);
+  assert.equal(messageText(sent), text);
+}
+
+function latestMsgOf(conv) {
+  try {
+    return conv.latestMsg ? JSON.parse(conv.latestMsg) : null;
+  } catch {
+    return null;
+  }
+}
+
+test(
+  'two users exchange 1:1 text both ways with the right conversations and unread counts',
+  scenario(async (w) => {
+    const [alice, bob] = await w.login('alice', 'bob');
+    const conv = singleConversationID('alice', 'bob');
+
+    // alice -> bob
+    const m1 = await alice.sendText('bob', 'hello bob 1');
+    assertSent(m1, { sendID: 'alice', recvID: 'bob', text: 'hello bob 1' });
+    const got1 = (await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: m1.clientMsgID })).data.find((m) => m.clientMsgID === m1.clientMsgID);
+    assert.equal(got1.sendID, 'alice');
+    assert.equal(got1.recvID, 'bob');
+    assert.equal(got1.sessionType, 1);
+    assert.equal(got1.contentType, 101);
+    assert.equal(got1.groupID, '');
+    assert.equal(messageText(got1), 'hello bob 1');
+    assert.equal(got1.serverMsgID, m1.serverMsgID, 'the pushed message must carry the serverMsgID of the send answer');
+    assert.equal(got1.senderNickname, nicknameOf('alice'));
+    assert.ok(got1.seq >= 1, `pushed message needs a seq, got ${got1.seq}`);
+    const newConv = await bob.waitFor(CbEvents.OnNewConversation, { conversationID: conv });
+    const bobConv = newConv.data.find((c) => c.conversationID === conv);
+    assert.equal(bobConv.conversationType, 1);
+    assert.equal(bobConv.userID, 'alice');
+    assert.equal(bobConv.unreadCount, 1, 'first message: unread 1');
+    assert.equal(latestMsgOf(bobConv)?.clientMsgID, m1.clientMsgID, 'latestMsg must be the message just received');
+
+    // bob -> alice
+    const m2 = await bob.sendText('alice', 'hello alice');
+    assertSent(m2, { sendID: 'bob', recvID: 'alice', text: 'hello alice' });
+    const got2 = (await alice.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: m2.clientMsgID })).data.find((m) => m.clientMsgID === m2.clientMsgID);
+    assert.equal(got2.sendID, 'bob');
+    assert.equal(got2.recvID, 'alice');
+    assert.equal(got2.sessionType, 1);
+    assert.equal(messageText(got2), 'hello alice');
+    assert.ok(got2.seq > got1.seq, `seqs are per conversation and increase: ${got1.seq} then ${got2.seq}`);
+    await alice.waitFor([CbEvents.OnNewConversation, CbEvents.OnConversationChanged], (data) =>
+      data.some((c) => c.conversationID === conv && c.unreadCount === 1 && latestMsgOf(c)?.clientMsgID === m2.clientMsgID),
+    );
+
+    // alice -> bob again: bob's unread grows to 2.
+    const m3 = await alice.sendText('bob', 'hello bob 2');
+    await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: m3.clientMsgID });
+    await bob.waitFor(CbEvents.OnConversationChanged, (data) =>
+      data.some((c) => c.conversationID === conv && c.unreadCount === 2 && latestMsgOf(c)?.clientMsgID === m3.clientMsgID),
+    );
+
+    // Neither side saw its own messages as new.
+    assert.equal(alice.seen(CbEvents.OnRecvNewMessages, { sendID: 'alice' }).length, 0, 'alice must not receive her own messages as new (echo suppression needs the send operationID on the echo push)');
+    assert.equal(bob.seen(CbEvents.OnRecvNewMessages, { sendID: 'bob' }).length, 0, 'bob must not receive his own message as new');
+
+    // Conversation lists on both sides.
+    const aliceList = await alice.conversations();
+    const bobList = await bob.conversations();
+    const a = aliceList.find((c) => c.conversationID === conv);
+    const b = bobList.find((c) => c.conversationID === conv);
+    assert.ok(a, `alice's list lacks ${conv}: ${JSON.stringify(aliceList.map((c) => c.conversationID))}`);
+    assert.ok(b, `bob's list lacks ${conv}: ${JSON.stringify(bobList.map((c) => c.conversationID))}`);
+    assert.equal(aliceList.length, 1);
+    assert.equal(bobList.length, 1);
+    assert.equal(a.unreadCount, 1);
+    assert.equal(b.unreadCount, 2);
+    assert.equal(a.userID, 'bob');
+    assert.equal(b.userID, 'alice');
+    assert.equal(a.showName, nicknameOf('bob'));
+    assert.equal(b.showName, nicknameOf('alice'));
+  }),
+);
+
+test(
+  'revoke: both sides get OnNewRecvMessageRevoked',
+  scenario(async (w) => {
+    const [alice, bob] = await w.login('ralice', 'rbob');
+    const conv = singleConversationID('ralice', 'rbob');
+    const sent = await alice.sendText('rbob', 'to be revoked');
+    const pushed = (await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: sent.clientMsgID })).data.find((m) => m.clientMsgID === sent.clientMsgID);
+
+    await alice.call('revokeMessage', { conversationID: conv, clientMsgID: sent.clientMsgID });
+    const own = await alice.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: sent.clientMsgID });
+    assert.equal(own.data.revokerID, 'ralice');
+    assert.equal(own.data.seq, pushed.seq, 'the revoker must know the seq of its own message (from the echo push)');
+    const peer = await bob.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: sent.clientMsgID });
+    assert.equal(peer.data.revokerID, 'ralice');
+    assert.equal(peer.data.seq, pushed.seq);
+    assert.equal(peer.data.sourceMessageSendID, 'ralice');
+    assert.equal(peer.data.sessionType, 1);
+    assert.ok(peer.data.revokeTime > 0);
+  }),
+);
+
+test(
+  'mark as read: the reader is reset to 0 unread and the sender gets the read receipt',
+  scenario(async (w) => {
+    const [alice, bob] = await w.login('malice', 'mbob');
+    const conv = singleConversationID('malice', 'mbob');
+    const m1 = await alice.sendText('mbob', 'read me 1');
+    const m2 = await alice.sendText('mbob', 'read me 2');
+    await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: m1.clientMsgID });
+    await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: m2.clientMsgID });
+    await bob.waitFor([CbEvents.OnNewConversation, CbEvents.OnConversationChanged], (data) => data.some((c) => c.conversationID === conv && c.unreadCount === 2));
+
+    const since = bob.mark();
+    await bob.call('markConversationMessageAsRead', conv);
+    await bob.waitFor(CbEvents.OnConversationChanged, (data) => data.some((c) => c.conversationID === conv && c.unreadCount === 0), { since });
+
+    const receipt = await alice.waitFor(CbEvents.OnRecvC2CReadReceipt, (data) => Array.isArray(data) && data.some((r) => r.userID === 'mbob'));
+    const r = receipt.data.find((x) => x.userID === 'mbob');
+    assert.equal(r.sessionType, 1);
+    assert.equal(r.groupID, '');
+    assert.ok(Array.isArray(r.msgIDList), `msgIDList must list the read messages: ${JSON.stringify(r)}`);
+    for (const m of [m1, m2]) assert.ok(r.msgIDList.includes(m.clientMsgID), `receipt lacks ${m.clientMsgID}: ${JSON.stringify(r.msgIDList)}`);
+
+    const list = await bob.conversations();
+    assert.equal(list.find((c) => c.conversationID === conv)?.unreadCount, 0);
+    // Nothing left to read: the SDK itself refuses a second mark (10002).
+    await assert.rejects(bob.call('markConversationMessageAsRead', conv), (e) => e.errCode === 10002);
+  }),
+);
