@@ -1,0 +1,446 @@
+//! Gateway framing: the JSON request/response envelopes of binary frames (`sdkType=js`),
+//! optional gzip, the `isMsgResp` connect-result text frame, and text heartbeats.
+//!
+//! ```
+//! use openim_protocol::constants::ReqIdentifier;
+//! use openim_protocol::envelope::{WsRequest, WsResponse};
+//! use openim_protocol::pb::sdkws::{GetMaxSeqReq, GetMaxSeqResp};
+//!
+//! let req = WsRequest::new(ReqIdentifier::GetNewestSeq, "u1", "op-1", "u1_1",
+//!     &GetMaxSeqReq { user_id: "u1".into() });
+//! assert_eq!(
+//!     String::from_utf8(req.to_json()).unwrap(),
+//!     r#"{"reqIdentifier":1001,"token":"","sendID":"u1","operationID":"op-1","msgIncr":"u1_1","data":"CgJ1MQ=="}"#
+//! );
+//! let frame = req.encode_frame(true).unwrap();            // gzip'd binary frame
+//! let back = WsRequest::decode_frame(&frame, true).unwrap();
+//! assert_eq!(back.payload::<GetMaxSeqReq>().unwrap().user_id, "u1");
+//!
+//! let resp = WsResponse::reply(&back, &GetMaxSeqResp::default());
+//! assert_eq!(resp.req_identifier, ReqIdentifier::GetNewestSeq);
+//! assert_eq!(resp.msg_incr, "u1_1");
+//! ```
+
+use std::io::{Read, Write};
+
+use serde::{Deserialize, Serialize};
+
+use crate::constants::ReqIdentifier;
+use crate::error::{ErrorCode, ProtocolError, decode_message};
+
+/// Largest accepted decompressed frame (protects against gzip bombs).
+pub const MAX_DECOMPRESSED_FRAME_BYTES: usize = 64 * 1024 * 1024;
+
+/// Request envelope, client -> server (ws-gateway §2.3). Keys: `reqIdentifier`, `token`,
+/// `sendID`, `operationID`, `msgIncr`, `data` (padded standard base64 of the protobuf
+/// request; `null`/absent = empty).
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WsRequest {
+    /// Operation code.
+    #[serde(rename = "reqIdentifier")]
+    pub req_identifier: ReqIdentifier,
+    /// Ignored by the server (clients send empty or omit it).
+    #[serde(rename = "token")]
+    pub token: String,
+    /// Must equal the connection's user ID.
+    #[serde(rename = "sendID")]
+    pub send_id: String,
+    /// Trace ID, echoed back.
+    #[serde(rename = "operationID")]
+    pub operation_id: String,
+    /// Correlation ID, echoed back; unique among in-flight requests.
+    #[serde(rename = "msgIncr")]
+    pub msg_incr: String,
+    /// Protobuf request payload.
+    #[serde(rename = "data", with = "crate::pb::json::base64_bytes")]
+    pub data: Vec<u8>,
+}
+
+impl Default for ReqIdentifier {
+    fn default() -> Self {
+        ReqIdentifier::Other(0)
+    }
+}
+
+impl WsRequest {
+    /// Builds a request with the protobuf-encoded `payload`.
+    pub fn new(
+        req_identifier: ReqIdentifier,
+        send_id: impl Into<String>,
+        operation_id: impl Into<String>,
+        msg_incr: impl Into<String>,
+        payload: &impl prost::Message,
+    ) -> Self {
+        WsRequest {
+            req_identifier,
+            token: String::new(),
+            send_id: send_id.into(),
+            operation_id: operation_id.into(),
+            msg_incr: msg_incr.into(),
+            data: payload.encode_to_vec(),
+        }
+    }
+
+    /// The JSON text of the envelope (keys in Go struct order).
+    pub fn to_json(&self) -> Vec<u8> {
+        // Serialising plain strings/numbers/bytes cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Parses the JSON text of an envelope.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, ProtocolError> {
+        serde_json::from_slice(bytes).map_err(|source| ProtocolError::Json {
+            what: "request envelope",
+            source,
+        })
+    }
+
+    /// Binary frame bytes: the JSON, gzip'd when `gzip` (connection negotiated `compression=gzip`).
+    pub fn encode_frame(&self, gzip: bool) -> Result<Vec<u8>, ProtocolError> {
+        let json = self.to_json();
+        if gzip {
+            gzip_compress(&json, "request envelope")
+        } else {
+            Ok(json)
+        }
+    }
+
+    /// Parses a binary frame (gunzip first when `gzip`).
+    pub fn decode_frame(frame: &[u8], gzip: bool) -> Result<Self, ProtocolError> {
+        if gzip {
+            Self::from_json(&gzip_decompress(frame, "request envelope")?)
+        } else {
+            Self::from_json(frame)
+        }
+    }
+
+    /// Decodes `data` as the protobuf message `M`.
+    pub fn payload<M: prost::Message + Default>(&self) -> Result<M, ProtocolError> {
+        decode_message(&self.data)
+    }
+}
+
+/// Response / push envelope, server -> client (ws-gateway §2.4). Keys, in order:
+/// `reqIdentifier`, `msgIncr`, `operationID`, `errCode`, `errMsg`, `data`
+/// (base64, or `null` when empty). There is no `errDlt` in envelopes.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WsResponse {
+    /// Echo of the request's operation code, or 2001/2002/2005 for server-initiated frames.
+    #[serde(rename = "reqIdentifier")]
+    pub req_identifier: ReqIdentifier,
+    /// Echo of the request's msgIncr; `""` for server-initiated frames.
+    #[serde(rename = "msgIncr")]
+    pub msg_incr: String,
+    /// Echo of the request's operationID; for pushes, the operationID of the originating request.
+    #[serde(rename = "operationID")]
+    pub operation_id: String,
+    /// 0 = success, else an [`ErrorCode`].
+    #[serde(rename = "errCode")]
+    pub err_code: i32,
+    /// Short error name; `""` on success.
+    #[serde(rename = "errMsg")]
+    pub err_msg: String,
+    /// Protobuf response payload (empty = none).
+    #[serde(rename = "data", with = "crate::pb::json::base64_bytes")]
+    pub data: Vec<u8>,
+}
+
+impl WsResponse {
+    /// A successful reply to `request` carrying `payload`.
+    pub fn reply(request: &WsRequest, payload: &impl prost::Message) -> Self {
+        WsResponse {
+            req_identifier: request.req_identifier,
+            msg_incr: request.msg_incr.clone(),
+            operation_id: request.operation_id.clone(),
+            err_code: 0,
+            err_msg: String::new(),
+            data: payload.encode_to_vec(),
+        }
+    }
+
+    /// A successful reply to `request` without payload (`data: null`, e.g. 2004).
+    pub fn reply_empty(request: &WsRequest) -> Self {
+        WsResponse {
+            req_identifier: request.req_identifier,
+            msg_incr: request.msg_incr.clone(),
+            operation_id: request.operation_id.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// An error reply to `request` (`data: null`); `err_msg` is usually
+    /// [`ErrorCode::server_err_msg`].
+    pub fn reply_error(request: &WsRequest, code: ErrorCode, err_msg: impl Into<String>) -> Self {
+        WsResponse {
+            req_identifier: request.req_identifier,
+            msg_incr: request.msg_incr.clone(),
+            operation_id: request.operation_id.clone(),
+            err_code: code.as_i32(),
+            err_msg: err_msg.into(),
+            data: Vec::new(),
+        }
+    }
+
+    /// A server-initiated frame (2001 push, 2005 status push): empty `msgIncr`.
+    pub fn push(
+        req_identifier: ReqIdentifier,
+        operation_id: impl Into<String>,
+        payload: &impl prost::Message,
+    ) -> Self {
+        WsResponse {
+            req_identifier,
+            operation_id: operation_id.into(),
+            data: payload.encode_to_vec(),
+            ..Default::default()
+        }
+    }
+
+    /// The 2002 kick frame: everything empty, `data: null`.
+    pub fn kick() -> Self {
+        WsResponse {
+            req_identifier: ReqIdentifier::KickOnlineMsg,
+            ..Default::default()
+        }
+    }
+
+    /// The error code as an [`ErrorCode`].
+    pub fn error_code(&self) -> ErrorCode {
+        ErrorCode::from_i32(self.err_code)
+    }
+
+    /// Whether `errCode` is 0.
+    pub fn is_success(&self) -> bool {
+        self.err_code == 0
+    }
+
+    /// The JSON text of the envelope.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Parses the JSON text of an envelope.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, ProtocolError> {
+        serde_json::from_slice(bytes).map_err(|source| ProtocolError::Json {
+            what: "response envelope",
+            source,
+        })
+    }
+
+    /// Binary frame bytes (gzip'd when `gzip`).
+    pub fn encode_frame(&self, gzip: bool) -> Result<Vec<u8>, ProtocolError> {
+        let json = self.to_json();
+        if gzip {
+            gzip_compress(&json, "response envelope")
+        } else {
+            Ok(json)
+        }
+    }
+
+    /// Parses a binary frame (gunzip first when `gzip`).
+    pub fn decode_frame(frame: &[u8], gzip: bool) -> Result<Self, ProtocolError> {
+        if gzip {
+            Self::from_json(&gzip_decompress(frame, "response envelope")?)
+        } else {
+            Self::from_json(frame)
+        }
+    }
+
+    /// Decodes `data` as the protobuf message `M` (empty data = `M::default()`).
+    pub fn payload<M: prost::Message + Default>(&self) -> Result<M, ProtocolError> {
+        decode_message(&self.data)
+    }
+}
+
+/// gzip-compresses `bytes` (RFC 1952 member, default level).
+pub fn gzip_compress(bytes: &[u8], what: &'static str) -> Result<Vec<u8>, ProtocolError> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes)
+        .and_then(|()| enc.finish())
+        .map_err(|source| ProtocolError::Gzip {
+            operation: "compression",
+            what,
+            source,
+        })
+}
+
+/// gunzips `bytes`, refusing output larger than [`MAX_DECOMPRESSED_FRAME_BYTES`].
+pub fn gzip_decompress(bytes: &[u8], what: &'static str) -> Result<Vec<u8>, ProtocolError> {
+    let limit = MAX_DECOMPRESSED_FRAME_BYTES;
+    let mut out = Vec::new();
+    let mut reader = flate2::read::GzDecoder::new(bytes).take(limit as u64 + 1);
+    reader
+        .read_to_end(&mut out)
+        .map_err(|source| ProtocolError::Gzip {
+            operation: "decompression",
+            what,
+            source,
+        })?;
+    if out.len() > limit {
+        return Err(ProtocolError::TooLarge {
+            what: "decompressed frame",
+            limit,
+        });
+    }
+    Ok(out)
+}
+
+/// The `isMsgResp` connect result, sent by the server as the first **text** frame (and the
+/// body of HTTP-200 connect errors): `{"errCode":0,"errMsg":"","errDlt":""}`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectResult {
+    /// 0 = connected; else an [`ErrorCode`] (1501..=1507 are fatal).
+    #[serde(rename = "errCode")]
+    pub err_code: i32,
+    /// Short error name.
+    #[serde(rename = "errMsg")]
+    pub err_msg: String,
+    /// Error detail (may be empty).
+    #[serde(rename = "errDlt")]
+    pub err_dlt: String,
+}
+
+impl ConnectResult {
+    /// The success frame.
+    pub fn success() -> Self {
+        Self::default()
+    }
+
+    /// A failure with the server's errMsg for `code`.
+    pub fn failure(code: ErrorCode, err_dlt: impl Into<String>) -> Self {
+        ConnectResult {
+            err_code: code.as_i32(),
+            err_msg: code.server_err_msg().to_string(),
+            err_dlt: err_dlt.into(),
+        }
+    }
+
+    /// The error code.
+    pub fn error_code(&self) -> ErrorCode {
+        ErrorCode::from_i32(self.err_code)
+    }
+
+    /// JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Parses the JSON text.
+    pub fn from_json(text: &str) -> Result<Self, ProtocolError> {
+        serde_json::from_str(text).map_err(|source| ProtocolError::Json {
+            what: "connect result",
+            source,
+        })
+    }
+}
+
+/// A text heartbeat `{"type":"ping"|"pong","body":...}` (ws-gateway §2.7).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Heartbeat {
+    /// `{"type":"ping"}` with an optional body.
+    Ping {
+        /// The `body` value (raw JSON), if any.
+        body: Option<serde_json::Value>,
+    },
+    /// `{"type":"pong","body":...}`.
+    Pong {
+        /// The echoed `body` (`None` = `null`).
+        body: Option<serde_json::Value>,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct HeartbeatJson {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body: Option<serde_json::Value>,
+}
+
+impl Heartbeat {
+    /// The JS SDK's ping text: `{"type":"ping"}`.
+    pub const PING_TEXT: &'static str = r#"{"type":"ping"}"#;
+
+    /// The pong answering this ping (`body` echoed, `null` if absent); `None` for a pong.
+    pub fn pong_for(&self) -> Option<Heartbeat> {
+        match self {
+            Heartbeat::Ping { body } => Some(Heartbeat::Pong { body: body.clone() }),
+            Heartbeat::Pong { .. } => None,
+        }
+    }
+
+    /// JSON text. A pong always carries `body` (`null` when absent), as the Go server writes it.
+    pub fn to_text(&self) -> String {
+        let json = match self {
+            Heartbeat::Ping { body } => HeartbeatJson {
+                kind: "ping".into(),
+                body: body.clone(),
+            },
+            Heartbeat::Pong { body } => {
+                return format!(
+                    r#"{{"type":"pong","body":{}}}"#,
+                    body.as_ref()
+                        .map(|b| serde_json::to_string(b).unwrap_or_else(|_| "null".into()))
+                        .unwrap_or_else(|| "null".into())
+                );
+            }
+        };
+        serde_json::to_string(&json).unwrap_or_default()
+    }
+
+    /// Parses a heartbeat text frame; any other `type` is an error (the server closes the
+    /// connection on it).
+    pub fn from_text(text: &str) -> Result<Heartbeat, ProtocolError> {
+        let json: HeartbeatJson =
+            serde_json::from_str(text).map_err(|source| ProtocolError::Json {
+                what: "heartbeat text frame",
+                source,
+            })?;
+        let body = json.body.filter(|b| !b.is_null());
+        match json.kind.as_str() {
+            "ping" => Ok(Heartbeat::Ping { body }),
+            "pong" => Ok(Heartbeat::Pong { body }),
+            other => Err(ProtocolError::UnexpectedTextFrame {
+                reason: format!("unknown heartbeat type {other:?}"),
+            }),
+        }
+    }
+}
+
+/// A text frame as seen by a client: the connect result or a heartbeat.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ServerTextFrame {
+    /// The `isMsgResp` connect result.
+    ConnectResult(ConnectResult),
+    /// A heartbeat (normally a pong).
+    Heartbeat(Heartbeat),
+}
+
+impl ServerTextFrame {
+    /// Classifies a text frame received by a client.
+    pub fn parse(text: &str) -> Result<ServerTextFrame, ProtocolError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|source| ProtocolError::Json {
+                what: "text frame",
+                source,
+            })?;
+        let Some(obj) = value.as_object() else {
+            return Err(ProtocolError::UnexpectedTextFrame {
+                reason: "not a JSON object".into(),
+            });
+        };
+        if obj.contains_key("type") {
+            Heartbeat::from_text(text).map(ServerTextFrame::Heartbeat)
+        } else if obj.contains_key("errCode") {
+            ConnectResult::from_json(text).map(ServerTextFrame::ConnectResult)
+        } else {
+            Err(ProtocolError::UnexpectedTextFrame {
+                reason: "neither a heartbeat nor a connect result".into(),
+            })
+        }
+    }
+}
