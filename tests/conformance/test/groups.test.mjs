@@ -85,8 +85,10 @@ test(
     await yes.waitFor(CbEvents.OnGroupApplicationAdded, { groupID, userID: 'jaccepted', reqMsg: 'let me in', handleResult: 0 });
     await owner.waitFor(CbEvents.OnGroupApplicationAdded, { groupID, userID: 'jaccepted', reqMsg: 'let me in', handleResult: 0 });
     assert.ok(!(await memberIDs(owner, groupID)).has('jaccepted'), 'an application must not make the applicant a member');
+    // Only the applicant hears OnGroupApplicationAccepted/Rejected: for the
+    // handler, SDK 0.0.14 looks up the handler's own request (its userID, or
+    // opUser from 1505/1506 tips), which does not exist on a real server either.
     await owner.call('acceptGroupApplication', { groupID, fromUserID: 'jaccepted', handleMsg: 'welcome' });
-    await owner.waitFor(CbEvents.OnGroupApplicationAccepted, { groupID, userID: 'jaccepted', handleResult: 1 });
     await yes.waitFor(CbEvents.OnGroupApplicationAccepted, { groupID, userID: 'jaccepted', handleResult: 1, handledMsg: 'welcome' });
     await yes.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
     await owner.waitFor(CbEvents.OnGroupMemberAdded, { groupID, userID: 'jaccepted' });
@@ -95,7 +97,6 @@ test(
     await no.call('joinGroup', { groupID, reqMsg: 'me too', joinSource: 3, ex: '' });
     await owner.waitFor(CbEvents.OnGroupApplicationAdded, { groupID, userID: 'jrejected', reqMsg: 'me too', handleResult: 0 });
     await owner.call('refuseGroupApplication', { groupID, fromUserID: 'jrejected', handleMsg: 'sorry' });
-    await owner.waitFor(CbEvents.OnGroupApplicationRejected, { groupID, userID: 'jrejected', handleResult: -1 });
     await no.waitFor(CbEvents.OnGroupApplicationRejected, { groupID, userID: 'jrejected', handleResult: -1, handledMsg: 'sorry' });
 
     const members = await memberIDs(owner, groupID);
