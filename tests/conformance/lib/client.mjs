@@ -82,6 +82,15 @@ const closedKeys = new Set();
 const pendingByUser = new Map();
 let requestCounter = 0;
 
+// The last exchanges per user (always kept, printed in failure diagnostics).
+const recentByUser = new Map();
+function remember(user, line) {
+  let a = recentByUser.get(user);
+  if (!a) recentByUser.set(user, (a = []));
+  a.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+  if (a.length > 40) a.splice(0, a.length - 40);
+}
+
 function pendingOf(user) {
   let m = pendingByUser.get(user);
   if (!m) pendingByUser.set(user, (m = new Map()));
@@ -119,12 +128,14 @@ function installShims() {
       this.on('message', (data, isBinary) => {
         const text = Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
         if (!isBinary) {
+          if (!text.includes('"pong"')) remember(sendID, `WS < text ${clip(text, 200)}`);
           trace(sendID, { dir: 'ws<text', text: clip(text) });
           return;
         }
         try {
           const env = JSON.parse(text);
           if (env && env.msgIncr) pendingOf(sendID).delete(`ws:${env.msgIncr}`);
+          remember(sendID, `WS < ${env.reqIdentifier} errCode ${env.errCode}${env.errMsg ? ` ${env.errMsg}` : ''} data ${typeof env.data === 'string' ? env.data.length : env.data} chars`);
           trace(sendID, {
             dir: 'ws<',
             reqIdentifier: env.reqIdentifier,
@@ -149,6 +160,7 @@ function installShims() {
           if (env && env.msgIncr) {
             pendingOf(this.__who).set(`ws:${env.msgIncr}`, { what: `WS ${env.reqIdentifier} msgIncr ${env.msgIncr}`, t0: Date.now() });
           }
+          remember(this.__who, `WS > ${env.reqIdentifier}`);
           trace(this.__who, {
             dir: 'ws>',
             reqIdentifier: env.reqIdentifier,
@@ -186,15 +198,24 @@ function installShims() {
     });
     try {
       const res = await realFetch(input, init);
-      if (TRACE) {
-        res
-          .clone()
-          .text()
-          .then((t) => trace(who, { dir: 'http<', path, status: res.status, body: clip(t) }))
-          .catch(() => {});
-      }
+      res
+        .clone()
+        .text()
+        .then((t) => {
+          let verdict = `HTTP ${res.status}`;
+          try {
+            const env = JSON.parse(t);
+            verdict += ` errCode ${env.errCode}${env.errCode ? ` ${env.errMsg} ${env.errDlt || ''}` : ''}`;
+          } catch {
+            verdict += ` non-JSON ${clip(t, 80)}`;
+          }
+          remember(who, `POST ${path} -> ${verdict}`);
+          trace(who, { dir: 'http<', path, status: res.status, body: clip(t) });
+        })
+        .catch(() => {});
       return res;
     } catch (e) {
+      remember(who, `POST ${path} -> network error ${String(e?.cause?.message || e?.message || e)}`);
       trace(who, { dir: 'http!', path, error: String(e?.cause?.message || e?.message || e) });
       throw e;
     } finally {
@@ -398,6 +419,8 @@ export class OimClient {
       const same = this.events.filter((e) => e.event === event).slice(-3);
       for (const e of same) lines.push(`  earlier ${event} #${e.seq}${e.consumed ? ' (already matched)' : ''}: ${clip(safeJson(e.data) ?? 'null', 600)}`);
     }
+    const recent = (recentByUser.get(this.label) || []).slice(-12);
+    if (recent.length) lines.push(`  last traffic of ${this.label}:\n${recent.map((l) => `    ${l}`).join('\n')}`);
     const pend = [...pendingOf(this.label).values()].map((p) => `${p.what} (${Date.now() - p.t0} ms)`);
     if (pend.length) lines.push(`  requests of ${this.label} still unanswered: ${pend.join(', ')}`);
     return lines.join('\n');

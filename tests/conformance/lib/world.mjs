@@ -75,8 +75,8 @@ export function scenario(fn) {
     } catch (e) {
       failure = e;
     }
-    // Let the SDKs settle the frames already on the wire before judging
-    // internal errors: wait for the logout of every client, which drains them.
+    // Let traffic records of the failing exchange land before summarising.
+    if (failure) await new Promise((r) => setTimeout(r, 50));
     const summary = failure ? world.describe() : '';
     await world.close();
     const internal = sdkErrors.slice(errorsBefore);
