@@ -40,6 +40,7 @@ pub mod event;
 mod gateway;
 pub mod message;
 pub mod model;
+pub mod runtime;
 mod send;
 pub mod session;
 pub mod store;
@@ -51,3 +52,6 @@ pub use event::{Event, EventKind};
 pub use message::Message;
 pub use session::{Session, SessionError};
 pub use store::{Store, StoreError};
+
+pub use openim_bot_macros::handler;
+pub use runtime::prelude;
