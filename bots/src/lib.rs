@@ -1,1 +1,12 @@
 //! Ready-made OpenIM bots.
+#![warn(missing_docs)]
+
+pub mod action;
+pub mod autoreply;
+pub mod config;
+pub mod friend_gate;
+pub mod moderator;
+pub mod settings;
+pub mod state;
+pub mod support;
+pub mod template;

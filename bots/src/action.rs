@@ -1,0 +1,266 @@
+//! What bots decide to do, and what they look at, independent of the wire.
+//!
+//! Bot logic takes plain views ([`MessageView`], [`FriendRequestView`], [`JoinRequestView`]) and
+//! returns [`Action`]s; an adapter turns views out of framework events and executes the actions
+//! through the framework's client. That keeps every decision unit-testable.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Where a text goes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Target {
+    /// A one-to-one chat with this user.
+    User(String),
+    /// A group chat.
+    Group(String),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::User(u) => write!(f, "user {u}"),
+            Target::Group(g) => write!(f, "group {g}"),
+        }
+    }
+}
+
+/// The role of a group member, as far as permissions go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Role {
+    /// An ordinary member (role level 20) or unknown.
+    #[default]
+    Member,
+    /// A group administrator (role level 60).
+    Admin,
+    /// The group owner (role level 100).
+    Owner,
+}
+
+impl Role {
+    /// Maps an OpenIM `roleLevel` (100 owner, 60 admin, anything else member).
+    pub fn from_role_level(level: i32) -> Self {
+        match level {
+            100 => Role::Owner,
+            60 => Role::Admin,
+            _ => Role::Member,
+        }
+    }
+
+    /// Owner or admin.
+    pub fn is_privileged(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+/// A received text message, reduced to what bot logic needs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MessageView {
+    /// Conversation ID (`si_…`, `sg_…`).
+    pub conversation_id: String,
+    /// Sequence number inside the conversation (the idempotency key with the conversation).
+    pub seq: i64,
+    /// The group, for group messages.
+    pub group_id: Option<String>,
+    /// Sender's user ID.
+    pub sender_id: String,
+    /// Sender's display name (falls back to the user ID when empty).
+    pub sender_nickname: String,
+    /// Sender's role in the group (Member for private chats).
+    pub sender_role: Role,
+    /// The text (text, @text or quote text); empty for non-text content.
+    pub text: String,
+    /// Users mentioned with @.
+    pub at_user_ids: Vec<String>,
+    /// Server send time, milliseconds since the Unix epoch.
+    pub send_time_ms: i64,
+}
+
+impl MessageView {
+    /// The name to address the sender with.
+    pub fn display_name(&self) -> &str {
+        if self.sender_nickname.is_empty() {
+            &self.sender_id
+        } else {
+            &self.sender_nickname
+        }
+    }
+
+    /// Where a reply to this message goes.
+    pub fn reply_target(&self) -> Target {
+        match &self.group_id {
+            Some(g) => Target::Group(g.clone()),
+            None => Target::User(self.sender_id.clone()),
+        }
+    }
+}
+
+/// A friend application addressed to the bot.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FriendRequestView {
+    /// The applicant.
+    pub from_user_id: String,
+    /// The applicant's nickname, if known.
+    pub from_nickname: String,
+    /// The request message (`reqMsg`).
+    pub request_message: String,
+}
+
+/// An application to join a group the bot administers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JoinRequestView {
+    /// The group.
+    pub group_id: String,
+    /// The applicant.
+    pub user_id: String,
+    /// The applicant's nickname, if known.
+    pub nickname: String,
+    /// The application message (`reqMsg`): the answer to the group's question.
+    pub request_message: String,
+}
+
+/// One thing a bot wants done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Send a text message.
+    Send {
+        /// Recipient.
+        to: Target,
+        /// Text.
+        text: String,
+    },
+    /// Send a group text that @-mentions users.
+    Mention {
+        /// The group.
+        group_id: String,
+        /// Text (should contain the `@name` the clients show).
+        text: String,
+        /// Mentioned user IDs.
+        user_ids: Vec<String>,
+    },
+    /// Revoke (recall) a message.
+    Revoke {
+        /// Conversation of the message.
+        conversation_id: String,
+        /// Its seq.
+        seq: i64,
+    },
+    /// Mute a group member.
+    Mute {
+        /// The group.
+        group_id: String,
+        /// The member.
+        user_id: String,
+        /// For how long.
+        duration: Duration,
+    },
+    /// Lift a member's mute.
+    Unmute {
+        /// The group.
+        group_id: String,
+        /// The member.
+        user_id: String,
+    },
+    /// Remove a member from a group.
+    Kick {
+        /// The group.
+        group_id: String,
+        /// The member.
+        user_id: String,
+        /// Shown reason.
+        reason: String,
+    },
+    /// Answer a friend application.
+    AnswerFriend {
+        /// The applicant.
+        user_id: String,
+        /// Accept (true) or refuse (false).
+        accept: bool,
+        /// The handle message.
+        message: String,
+    },
+    /// Answer a group join application.
+    AnswerJoin {
+        /// The group.
+        group_id: String,
+        /// The applicant.
+        user_id: String,
+        /// Accept (true) or refuse (false).
+        accept: bool,
+        /// The handle message.
+        message: String,
+    },
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Send { to, text } => write!(f, "send to {to}: {text:?}"),
+            Action::Mention {
+                group_id,
+                text,
+                user_ids,
+            } => {
+                write!(
+                    f,
+                    "send to group {group_id} mentioning {user_ids:?}: {text:?}"
+                )
+            }
+            Action::Revoke {
+                conversation_id,
+                seq,
+            } => {
+                write!(f, "revoke message {conversation_id}#{seq}")
+            }
+            Action::Mute {
+                group_id,
+                user_id,
+                duration,
+            } => write!(
+                f,
+                "mute {user_id} in group {group_id} for {}",
+                humantime::format_duration(*duration)
+            ),
+            Action::Unmute { group_id, user_id } => {
+                write!(f, "unmute {user_id} in group {group_id}")
+            }
+            Action::Kick {
+                group_id,
+                user_id,
+                reason,
+            } => {
+                write!(f, "kick {user_id} from group {group_id} ({reason})")
+            }
+            Action::AnswerFriend {
+                user_id,
+                accept,
+                message,
+            } => write!(
+                f,
+                "{} friend application of {user_id} ({message:?})",
+                if *accept { "accept" } else { "refuse" }
+            ),
+            Action::AnswerJoin {
+                group_id,
+                user_id,
+                accept,
+                message,
+            } => write!(
+                f,
+                "{} join application of {user_id} to group {group_id} ({message:?})",
+                if *accept { "accept" } else { "refuse" }
+            ),
+        }
+    }
+}
+
+/// Shorthand for a text action.
+pub fn send(to: Target, text: impl Into<String>) -> Action {
+    Action::Send {
+        to,
+        text: text.into(),
+    }
+}

@@ -1,0 +1,634 @@
+//! The openim-bots configuration: a TOML file plus `OPENIM_*` environment overrides.
+//!
+//! ```toml
+//! [server]
+//! api_addr = "http://127.0.0.1:10002"
+//! ws_addr = "ws://127.0.0.1:10001"
+//! platform = 7
+//! [account]
+//! user_id = "support_bot"
+//! token = "…"            # or: secret = "…" (the server's admin secret)
+//! [store]
+//! data_dir = "./openim-bots-data"
+//! [bots.friend_gate]
+//! enabled = true
+//! ```
+//!
+//! `OPENIM_API_ADDR`, `OPENIM_WS_ADDR`, `OPENIM_PLATFORM`, `OPENIM_USER_ID`, `OPENIM_TOKEN`,
+//! `OPENIM_SECRET` and `OPENIM_DATA_DIR` override the file. A wrong value is reported with its
+//! dotted key and what is wrong with it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::autoreply::{AutoreplySettings, Rules};
+use crate::friend_gate::{FriendGate, FriendGateSettings};
+use crate::moderator::{Moderator, ModeratorSettings};
+use crate::settings::Invalid;
+use crate::support::{Desk, SupportSettings};
+
+/// A secret string (token or admin secret) whose `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    /// The secret itself (only to hand it to the session).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// HTTP API address, e.g. `http://127.0.0.1:10002`.
+    pub api_addr: String,
+    /// WebSocket gateway address, e.g. `ws://127.0.0.1:10001`.
+    pub ws_addr: String,
+    /// Login platform ID (1 iOS, 2 Android, 3 Windows, 4 macOS, 5 Web, 7 Linux, …).
+    #[serde(default = "default_platform")]
+    pub platform: i32,
+}
+
+fn default_platform() -> i32 {
+    7
+}
+
+/// `[account]`: the bot's user ID and exactly one of `token` or `secret`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSection {
+    /// The bot's user ID.
+    pub user_id: String,
+    /// A user token for the bot.
+    #[serde(default)]
+    pub token: Option<Secret>,
+    /// The server's admin secret (the session then mints and renews tokens itself).
+    #[serde(default)]
+    pub secret: Option<Secret>,
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// Directory for the session store, the ledger and the bots' state.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./openim-bots-data")
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        Self {
+            data_dir: default_data_dir(),
+        }
+    }
+}
+
+/// `[bots]`: one optional table per bundled bot.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BotsSection {
+    /// `[bots.friend_gate]`.
+    #[serde(default)]
+    pub friend_gate: Option<FriendGateSettings>,
+    /// `[bots.moderator]`.
+    #[serde(default)]
+    pub moderator: Option<ModeratorSettings>,
+    /// `[bots.autoreply]`.
+    #[serde(default)]
+    pub autoreply: Option<AutoreplySettings>,
+    /// `[bots.support]`.
+    #[serde(default)]
+    pub support: Option<SupportSettings>,
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[server]`.
+    pub server: ServerSection,
+    /// `[account]`.
+    pub account: AccountSection,
+    /// `[store]`.
+    #[serde(default)]
+    pub store: StoreSection,
+    /// `[bots.*]`.
+    #[serde(default)]
+    pub bots: BotsSection,
+}
+
+/// The bots a configuration enables, compiled and ready.
+#[derive(Debug, Default)]
+pub struct EnabledBots {
+    /// friend_gate, if enabled.
+    pub friend_gate: Option<FriendGate>,
+    /// moderator, if enabled.
+    pub moderator: Option<Moderator>,
+    /// autoreply, if enabled.
+    pub autoreply: Option<Rules>,
+    /// support, if enabled.
+    pub support: Option<Desk>,
+}
+
+impl EnabledBots {
+    /// Names of the enabled bots.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.friend_gate.is_some() {
+            v.push("friend_gate");
+        }
+        if self.moderator.is_some() {
+            v.push("moderator");
+        }
+        if self.autoreply.is_some() {
+            v.push("autoreply");
+        }
+        if self.support.is_some() {
+            v.push("support");
+        }
+        v
+    }
+}
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A key is missing, has the wrong type or a wrong value.
+    #[error("invalid config: {0}")]
+    Invalid(#[from] Invalid),
+}
+
+impl ConfigError {
+    /// The offending key, when the problem is a value.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ConfigError::Invalid(i) => Some(&i.key),
+            ConfigError::Read { .. } => None,
+        }
+    }
+}
+
+/// The environment variables that override the file, and the key each one sets.
+pub const ENV_OVERRIDES: [(&str, &str); 7] = [
+    ("OPENIM_API_ADDR", "server.api_addr"),
+    ("OPENIM_WS_ADDR", "server.ws_addr"),
+    ("OPENIM_PLATFORM", "server.platform"),
+    ("OPENIM_USER_ID", "account.user_id"),
+    ("OPENIM_TOKEN", "account.token"),
+    ("OPENIM_SECRET", "account.secret"),
+    ("OPENIM_DATA_DIR", "store.data_dir"),
+];
+
+fn figment_to_invalid(e: figment::Error, source: &str) -> Invalid {
+    let mut key = e.path.join(".");
+    if let figment::error::Kind::MissingField(f) = &e.kind {
+        if !key.is_empty() {
+            key.push('.');
+        }
+        key.push_str(f);
+    }
+    if key.is_empty() {
+        key = "(top level)".to_owned();
+    }
+    let origin = match e.metadata.as_ref().map(|m| m.name.to_string()) {
+        Some(n) if n.contains("TOML") => source.to_owned(),
+        Some(_) => "the OPENIM_* environment".to_owned(),
+        None => source.to_owned(),
+    };
+    let problem = match &e.kind {
+        figment::error::Kind::MissingField(_) => "missing (required)".to_owned(),
+        other => other.to_string(),
+    };
+    Invalid::new(key, format!("{problem} (from {origin})"))
+}
+
+impl Config {
+    /// Reads `path` and applies the process's `OPENIM_*` variables.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml_and_env(&text, &path.display().to_string(), std::env::vars())
+    }
+
+    /// Parses TOML `text` (named `source` in errors) and applies the `OPENIM_*` pairs of `env`.
+    pub fn from_toml_and_env(
+        text: &str,
+        source: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        // Check the TOML syntax first so its error names the line, not a figment key.
+        if let Err(e) = text.parse::<toml::Table>() {
+            return Err(
+                Invalid::new("(syntax)", format!("{source} is not valid TOML: {e}")).into(),
+            );
+        }
+        let mut overrides = serde_json::Map::new();
+        let mut env_names = Vec::new();
+        for (name, value) in env {
+            let Some((_, key)) = ENV_OVERRIDES.iter().find(|(n, _)| *n == name) else {
+                continue;
+            };
+            let (section, field) = key.split_once('.').unwrap_or(("", key));
+            let value = if name == "OPENIM_PLATFORM" {
+                match value.trim().parse::<i64>() {
+                    Ok(n) => serde_json::Value::from(n),
+                    Err(_) => {
+                        return Err(Invalid::new(
+                            (*key).to_owned(),
+                            format!("{value:?} is not a platform number (from env {name})"),
+                        )
+                        .into());
+                    }
+                }
+            } else {
+                serde_json::Value::from(value)
+            };
+            env_names.push(name);
+            overrides
+                .entry(section.to_owned())
+                .or_insert_with(|| serde_json::Value::Object(Default::default()))
+                .as_object_mut()
+                .map(|o| o.insert(field.to_owned(), value));
+        }
+        // A credential given in the environment replaces the other kind from the file.
+        let env_token = env_names.iter().any(|n| n == "OPENIM_TOKEN");
+        let env_secret = env_names.iter().any(|n| n == "OPENIM_SECRET");
+        let mut fig = Figment::new().merge(Toml::string(text));
+        if env_token != env_secret {
+            let drop = if env_token { "secret" } else { "token" };
+            let mut table: toml::Table = text.parse().unwrap_or_default();
+            if let Some(toml::Value::Table(acc)) = table.get_mut("account") {
+                acc.remove(drop);
+            }
+            fig = Figment::new().merge(Toml::string(&toml::to_string(&table).unwrap_or_default()));
+        }
+        let fig = fig.merge(Serialized::defaults(serde_json::Value::Object(overrides)));
+        let config: Config = fig.extract().map_err(|e| figment_to_invalid(e, source))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Semantic checks beyond types.
+    fn validate(&self) -> Result<(), Invalid> {
+        let s = &self.server;
+        if !(s.api_addr.starts_with("http://") || s.api_addr.starts_with("https://")) {
+            return Err(Invalid::new(
+                "server.api_addr",
+                format!("{:?} must start with http:// or https://", s.api_addr),
+            ));
+        }
+        if !(s.ws_addr.starts_with("ws://") || s.ws_addr.starts_with("wss://")) {
+            return Err(Invalid::new(
+                "server.ws_addr",
+                format!("{:?} must start with ws:// or wss://", s.ws_addr),
+            ));
+        }
+        if !(1..=12).contains(&s.platform) {
+            return Err(Invalid::new(
+                "server.platform",
+                format!(
+                    "{} is not an OpenIM platform ID (1–12; 7 = Linux)",
+                    s.platform
+                ),
+            ));
+        }
+        if self.account.user_id.trim().is_empty() {
+            return Err(Invalid::new("account.user_id", "must not be empty"));
+        }
+        match (&self.account.token, &self.account.secret) {
+            (None, None) => {
+                return Err(Invalid::new(
+                    "account.token",
+                    "set either `token` (a user token) or `secret` (the admin secret)",
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(Invalid::new(
+                    "account.secret",
+                    "set only one of `token` and `secret`",
+                ));
+            }
+            (Some(t), None) if t.expose().trim().is_empty() => {
+                return Err(Invalid::new("account.token", "must not be empty"));
+            }
+            (None, Some(t)) if t.expose().trim().is_empty() => {
+                return Err(Invalid::new("account.secret", "must not be empty"));
+            }
+            _ => {}
+        }
+        self.compile().map(|_| ())
+    }
+
+    /// Compiles the enabled bots (regexes, templates, hours…).
+    pub fn compile(&self) -> Result<EnabledBots, Invalid> {
+        let b = &self.bots;
+        let none_enabled = [
+            b.friend_gate.as_ref().map(|s| s.enabled),
+            b.moderator.as_ref().map(|s| s.enabled),
+            b.autoreply.as_ref().map(|s| s.enabled),
+            b.support.as_ref().map(|s| s.enabled),
+        ]
+        .iter()
+        .all(|e| *e != Some(true));
+        if none_enabled {
+            return Err(Invalid::new(
+                "bots",
+                "no bot is enabled; add e.g. [bots.friend_gate] with enabled = true (see bots.example.toml)",
+            ));
+        }
+        Ok(EnabledBots {
+            friend_gate: b
+                .friend_gate
+                .as_ref()
+                .filter(|s| s.enabled)
+                .map(FriendGate::from_settings)
+                .transpose()?,
+            moderator: b
+                .moderator
+                .as_ref()
+                .filter(|s| s.enabled)
+                .map(Moderator::from_settings)
+                .transpose()?,
+            autoreply: b
+                .autoreply
+                .as_ref()
+                .filter(|s| s.enabled)
+                .map(Rules::from_settings)
+                .transpose()?,
+            support: b
+                .support
+                .as_ref()
+                .filter(|s| s.enabled)
+                .map(Desk::from_settings)
+                .transpose()?,
+        })
+    }
+
+    /// A human explanation of what this configuration does (for `check-config`).
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        let s = &self.server;
+        out.push_str(&format!(
+            "server: API {} · gateway {} · platform {}\n",
+            s.api_addr, s.ws_addr, s.platform
+        ));
+        out.push_str(&format!(
+            "account: {} (authenticates with {})\n",
+            self.account.user_id,
+            if self.account.token.is_some() {
+                "a user token"
+            } else {
+                "the admin secret; tokens are minted and renewed"
+            }
+        ));
+        out.push_str(&format!("store: {}\n", self.store.data_dir.display()));
+        let b = &self.bots;
+        let off = |name: &str| format!("{name}: disabled\n");
+        match &b.friend_gate {
+            Some(f) if f.enabled => out.push_str(&format!(
+                "friend_gate: accepts {}{}{}; otherwise {}; greets new friends: {}\n",
+                match f.accept {
+                    crate::friend_gate::AcceptMode::All => "everyone".to_owned(),
+                    crate::friend_gate::AcceptMode::Matching => format!(
+                        "requests matching /{}/",
+                        f.request_pattern.as_deref().unwrap_or("")
+                    ),
+                    _ => "the allow-list only".to_owned(),
+                },
+                if f.allow_list.is_empty() {
+                    String::new()
+                } else {
+                    format!(" + allow-list {:?}", f.allow_list)
+                },
+                if f.block_list.is_empty() {
+                    String::new()
+                } else {
+                    format!(", refuses {:?}", f.block_list)
+                },
+                match f.otherwise {
+                    crate::friend_gate::Otherwise::Refuse => "refuses",
+                    _ => "leaves them pending",
+                },
+                if f.greeting.trim().is_empty() {
+                    "no"
+                } else {
+                    "yes"
+                }
+            )),
+            _ => out.push_str(&off("friend_gate")),
+        }
+        match &b.moderator {
+            Some(m) if m.enabled => out.push_str(&format!(
+                "moderator: groups {:?}; {} banned-word patterns; links {}; flood {}; repeats {}; \
+                 strikes: warn, mute {} from {}, kick at {}; join applications {}\n",
+                m.groups,
+                m.banned_words.len(),
+                if m.block_links { "removed" } else { "allowed" },
+                m.flood
+                    .as_ref()
+                    .map(|f| format!("> {} msgs / {}", f.max_messages, f.window))
+                    .unwrap_or_else(|| "off".into()),
+                m.repeat
+                    .as_ref()
+                    .map(|r| format!("{}× / {}", r.max_repeats, r.window))
+                    .unwrap_or_else(|| "off".into()),
+                m.mute_duration,
+                m.mute_after,
+                m.kick_after,
+                m.join_answer
+                    .as_ref()
+                    .map(|a| format!("approved when matching /{a}/, else refused"))
+                    .unwrap_or_else(|| "left to humans".into()),
+            )),
+            _ => out.push_str(&off("moderator")),
+        }
+        match &b.autoreply {
+            Some(a) if a.enabled => out.push_str(&format!(
+                "autoreply: {} rules; cooldown {} per conversation{}\n",
+                a.rules.len(),
+                a.cooldown,
+                if a.group_requires_mention {
+                    "; in groups only when mentioned"
+                } else {
+                    ""
+                }
+            )),
+            _ => out.push_str(&off("autoreply")),
+        }
+        match &b.support {
+            Some(s) if s.enabled => out.push_str(&format!(
+                "support: agents group {}; {} FAQ entries; hours {}\n",
+                s.agents_group,
+                s.faq.len(),
+                s.hours
+                    .as_ref()
+                    .map(|h| format!(
+                        "{} {}–{} UTC{}",
+                        h.days.join("/"),
+                        h.open,
+                        h.close,
+                        h.utc_offset
+                    ))
+                    .unwrap_or_else(|| "always open".into())
+            )),
+            _ => out.push_str(&off("support")),
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[server]
+api_addr = "http://127.0.0.1:10002"
+ws_addr = "ws://127.0.0.1:10001"
+[account]
+user_id = "bot"
+token = "tok"
+[bots.friend_gate]
+enabled = true
+"#;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    fn err(text: &str) -> Invalid {
+        match Config::from_toml_and_env(text, "t.toml", env(&[])) {
+            Err(ConfigError::Invalid(i)) => i,
+            other => panic!("expected an invalid config, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn good_config_and_env_overrides() {
+        let c = Config::from_toml_and_env(GOOD, "t.toml", env(&[])).unwrap();
+        assert_eq!(c.server.platform, 7);
+        assert_eq!(c.compile().unwrap().names(), ["friend_gate"]);
+        let c = Config::from_toml_and_env(
+            GOOD,
+            "t.toml",
+            env(&[
+                ("OPENIM_API_ADDR", "https://im.example.com"),
+                ("OPENIM_PLATFORM", "5"),
+                ("OPENIM_SECRET", "s3cret"),
+                ("OPENIM_DATA_DIR", "/tmp/x"),
+                ("OPENIM_USER_ID", "bot2"),
+                ("UNRELATED", "1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.server.api_addr, "https://im.example.com");
+        assert_eq!(c.server.platform, 5);
+        assert_eq!(c.account.user_id, "bot2");
+        assert!(
+            c.account.token.is_none(),
+            "env secret replaces the file's token"
+        );
+        assert_eq!(
+            c.account.secret.as_ref().map(Secret::expose),
+            Some("s3cret")
+        );
+        assert_eq!(c.store.data_dir, PathBuf::from("/tmp/x"));
+        assert!(!format!("{c:?}").contains("s3cret"));
+        assert!(c.explain().contains("friend_gate: accepts everyone"));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        assert_eq!(
+            err(&GOOD.replace("api_addr = \"http://127.0.0.1:10002\"\n", "")).key,
+            "server.api_addr"
+        );
+        let e = err(&GOOD.replace(
+            "[bots.friend_gate]",
+            "[bots.friend_gate]\naccept = \"maybe\"",
+        ));
+        assert_eq!(e.key, "bots.friend_gate.accept");
+        assert!(e.problem.contains("t.toml"), "{e}");
+        let e = err(&format!(
+            "{GOOD}\n[bots.moderator]\ngroups = [\"g\"]\nmute_duration = \"soon\"\n"
+        ));
+        assert_eq!(e.key, "bots.moderator.mute_duration");
+        assert!(e.problem.contains("invalid duration"), "{e}");
+        let e = err(&format!(
+            "{GOOD}\n[bots.moderator]\ngroups = [\"g\"]\nbanned_words = [\"(\"]\n"
+        ));
+        assert_eq!(e.key, "bots.moderator.banned_words[0]");
+        assert_eq!(
+            err(&GOOD.replace("[bots.friend_gate]", "[bots.friend_gates]")).key,
+            "bots.friend_gates"
+        );
+        assert_eq!(
+            err(&GOOD.replace("token = \"tok\"", "")).key,
+            "account.token"
+        );
+        assert_eq!(
+            err(&GOOD.replace("token = \"tok\"", "token = \"a\"\nsecret = \"b\"")).key,
+            "account.secret"
+        );
+        assert_eq!(err(&GOOD.replace("ws://", "http://")).key, "server.ws_addr");
+        assert_eq!(
+            err(&GOOD.replace("enabled = true", "enabled = false")).key,
+            "bots"
+        );
+        assert_eq!(
+            err(&GOOD.replace("[account]", "[account]\nplatform = 3")).key,
+            "account.platform"
+        );
+        assert_eq!(err("[server\n").key, "(syntax)");
+        let e =
+            Config::from_toml_and_env(GOOD, "t", env(&[("OPENIM_PLATFORM", "web")])).unwrap_err();
+        assert_eq!(e.key(), Some("server.platform"));
+    }
+
+    #[test]
+    fn example_file_is_valid() {
+        let text = include_str!("../bots.example.toml");
+        let c = Config::from_toml_and_env(text, "bots.example.toml", env(&[])).unwrap();
+        assert_eq!(
+            c.compile().unwrap().names(),
+            ["friend_gate", "moderator", "autoreply", "support"]
+        );
+    }
+}

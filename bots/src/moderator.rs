@@ -1,0 +1,943 @@
+//! moderator: keeps configured groups clean.
+//!
+//! Each message from an ordinary member of a moderated group is checked for banned words (regexes),
+//! links (outside an allow-list of domains), flooding (more than N messages in T) and repetition
+//! (the same text K times in T). A violation revokes the message and adds a strike, persisted in
+//! the [`StateStore`]; the strike count then escalates: a warning, a mute for `mute_duration` from
+//! `mute_after` strikes on, a kick at `kick_after` strikes. Join applications are approved when
+//! their message matches `join_answer` and refused otherwise; new members are welcomed.
+//! Owners and admins have the commands `/warn`, `/mute @user 10m`, `/unmute`, `/kick`,
+//! `/strikes` and `/rules`.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::action::{Action, JoinRequestView, MessageView, Target};
+use crate::settings::{HumanDuration, Invalid, compile_regex};
+use crate::state::{StateError, StateExt, StateStore};
+use crate::template::{Template, vars};
+
+/// `[bots.moderator.flood]`: more than `max_messages` within `window` is flooding.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FloodSettings {
+    /// Messages allowed within the window.
+    pub max_messages: u32,
+    /// The sliding window.
+    pub window: HumanDuration,
+}
+
+/// `[bots.moderator.repeat]`: the same text `max_repeats` times within `window` is spam.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatSettings {
+    /// Identical messages that trigger the rule (the `max_repeats`-th one is the violation).
+    pub max_repeats: u32,
+    /// The sliding window.
+    pub window: HumanDuration,
+}
+
+/// `[bots.moderator]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeratorSettings {
+    /// Run this bot (default true when the table is present).
+    #[serde(default = "crate::settings::default_true")]
+    pub enabled: bool,
+    /// Group IDs to moderate (the bot must be their owner or an admin).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Regexes; a message matching any of them is a violation.
+    #[serde(default)]
+    pub banned_words: Vec<String>,
+    /// Treat links as violations.
+    #[serde(default = "crate::settings::default_true")]
+    pub block_links: bool,
+    /// Domains (and their subdomains) whose links are allowed.
+    #[serde(default)]
+    pub allowed_domains: Vec<String>,
+    /// Flood detection; absent = off.
+    #[serde(default)]
+    pub flood: Option<FloodSettings>,
+    /// Repeated-message detection; absent = off.
+    #[serde(default)]
+    pub repeat: Option<RepeatSettings>,
+    /// Strike count from which an offender is muted.
+    #[serde(default = "default_mute_after")]
+    pub mute_after: u32,
+    /// Mute duration.
+    #[serde(default = "default_mute_duration")]
+    pub mute_duration: HumanDuration,
+    /// Strike count at which an offender is kicked.
+    #[serde(default = "default_kick_after")]
+    pub kick_after: u32,
+    /// Regex the join application message must match; absent = applications are left to humans.
+    #[serde(default)]
+    pub join_answer: Option<String>,
+    /// Message attached to a refused join application.
+    #[serde(default = "default_join_refused")]
+    pub join_refuse_message: String,
+    /// Welcome for new members; placeholders `{nickname}`, `{user_id}`, `{group_id}`. Empty = none.
+    #[serde(default = "default_welcome")]
+    pub welcome: String,
+    /// The text `/rules` shows.
+    #[serde(default = "default_rules")]
+    pub rules: String,
+}
+
+fn default_mute_after() -> u32 {
+    2
+}
+fn default_kick_after() -> u32 {
+    3
+}
+fn default_mute_duration() -> HumanDuration {
+    HumanDuration::secs(600)
+}
+fn default_join_refused() -> String {
+    "Sorry, that is not the answer we were looking for.".to_owned()
+}
+fn default_welcome() -> String {
+    "Welcome {nickname}! Please be kind; write /rules to see the rules.".to_owned()
+}
+fn default_rules() -> String {
+    "1. Be kind. 2. No spam, no flooding, no repeated messages. 3. No links.".to_owned()
+}
+
+impl Default for ModeratorSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            groups: Vec::new(),
+            banned_words: Vec::new(),
+            block_links: true,
+            allowed_domains: Vec::new(),
+            flood: None,
+            repeat: None,
+            mute_after: default_mute_after(),
+            mute_duration: default_mute_duration(),
+            kick_after: default_kick_after(),
+            join_answer: None,
+            join_refuse_message: default_join_refused(),
+            welcome: default_welcome(),
+            rules: default_rules(),
+        }
+    }
+}
+
+/// Why a message broke the rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Violation {
+    /// A banned-word regex matched this text.
+    BannedWord(String),
+    /// A link to this host.
+    Link(String),
+    /// Too many messages in the window.
+    Flood {
+        /// Messages counted.
+        count: usize,
+        /// The window.
+        window: Duration,
+    },
+    /// The same text too often.
+    Repeat {
+        /// Copies counted.
+        count: usize,
+    },
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Violation::BannedWord(w) => write!(f, "banned word {w:?}"),
+            Violation::Link(h) => write!(f, "link to {h}"),
+            Violation::Flood { count, window } => write!(
+                f,
+                "flooding ({count} messages in {})",
+                humantime::format_duration(*window)
+            ),
+            Violation::Repeat { count } => write!(f, "the same message {count} times"),
+        }
+    }
+}
+
+/// A member's persisted strike record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Strikes {
+    /// Number of strikes.
+    pub count: u32,
+    /// The latest reason.
+    pub last_reason: String,
+}
+
+#[derive(Debug, Default)]
+struct Trackers {
+    /// (group, user) → recent send times (ms).
+    recent: HashMap<(String, String), VecDeque<i64>>,
+    /// (group, user) → recent (normalised text, time ms).
+    texts: HashMap<(String, String), VecDeque<(String, i64)>>,
+}
+
+/// The compiled moderation policy with its in-memory flood/repeat trackers.
+#[derive(Debug)]
+pub struct Moderator {
+    groups: HashSet<String>,
+    banned: Vec<regex::Regex>,
+    block_links: bool,
+    allowed_domains: Vec<String>,
+    flood: Option<(usize, Duration)>,
+    repeat: Option<(usize, Duration)>,
+    mute_after: u32,
+    mute_duration: Duration,
+    kick_after: u32,
+    join_answer: Option<regex::Regex>,
+    join_refuse_message: String,
+    welcome: Option<Template>,
+    rules: String,
+    link_re: regex::Regex,
+    trackers: Mutex<Trackers>,
+}
+
+const PREFIX: &str = "bots.moderator";
+
+const USAGE: &str = "Moderator commands (owner and admins): /warn @user [reason] · /mute @user 10m · \
+/unmute @user · /kick @user [reason] · /strikes @user [clear] · /rules";
+
+impl Moderator {
+    /// Compiles and checks the settings.
+    pub fn from_settings(s: &ModeratorSettings) -> Result<Self, Invalid> {
+        if s.enabled && s.groups.is_empty() {
+            return Err(Invalid::new(
+                format!("{PREFIX}.groups"),
+                "list at least one group ID to moderate",
+            ));
+        }
+        let banned = s
+            .banned_words
+            .iter()
+            .enumerate()
+            .map(|(i, p)| compile_regex(&format!("{PREFIX}.banned_words[{i}]"), p))
+            .collect::<Result<Vec<_>, _>>()?;
+        if s.kick_after == 0 {
+            return Err(Invalid::new(
+                format!("{PREFIX}.kick_after"),
+                "must be at least 1",
+            ));
+        }
+        if s.mute_after == 0 || s.mute_after > s.kick_after {
+            return Err(Invalid::new(
+                format!("{PREFIX}.mute_after"),
+                format!("must be between 1 and kick_after ({})", s.kick_after),
+            ));
+        }
+        if s.mute_duration.0 < Duration::from_secs(1) {
+            return Err(Invalid::new(
+                format!("{PREFIX}.mute_duration"),
+                "must be at least 1s",
+            ));
+        }
+        let window = |key: &str, n: u32, w: HumanDuration, min: u32| {
+            if n < min {
+                Err(Invalid::new(
+                    format!("{PREFIX}.{key}"),
+                    format!("must be at least {min}"),
+                ))
+            } else if w.0.is_zero() {
+                Err(Invalid::new(
+                    format!("{PREFIX}.{key}"),
+                    "window must be longer than 0s",
+                ))
+            } else {
+                Ok((n as usize, w.0))
+            }
+        };
+        let flood = s
+            .flood
+            .as_ref()
+            .map(|f| window("flood.max_messages", f.max_messages, f.window, 1))
+            .transpose()?;
+        let repeat = s
+            .repeat
+            .as_ref()
+            .map(|r| window("repeat.max_repeats", r.max_repeats, r.window, 2))
+            .transpose()?;
+        let join_answer = s
+            .join_answer
+            .as_deref()
+            .map(|p| compile_regex(&format!("{PREFIX}.join_answer"), p))
+            .transpose()?;
+        let welcome = if s.welcome.trim().is_empty() {
+            None
+        } else {
+            Some(
+                Template::parse(
+                    &s.welcome,
+                    |n| matches!(n, "nickname" | "user_id" | "group_id"),
+                    "{nickname}, {user_id}, {group_id}",
+                )
+                .map_err(|e| Invalid::new(format!("{PREFIX}.welcome"), e.to_string()))?,
+            )
+        };
+        let link_re = regex::Regex::new(
+            r"(?i)\b(?:https?://([^\s/:?#]+)\S*|www\.([^\s/:?#]+)\S*|((?:[a-z0-9-]+\.)+(?:com|net|org|io|ly|me|info|biz|ru|cn|xyz|top|app|dev|gg|co|tk|link|site|online|shop))\b)",
+        )
+        .map_err(|e| Invalid::new(PREFIX, format!("internal link pattern: {e}")))?;
+        Ok(Self {
+            groups: s.groups.iter().cloned().collect(),
+            banned,
+            block_links: s.block_links,
+            allowed_domains: s
+                .allowed_domains
+                .iter()
+                .map(|d| d.to_ascii_lowercase())
+                .collect(),
+            flood,
+            repeat,
+            mute_after: s.mute_after,
+            mute_duration: s.mute_duration.0,
+            kick_after: s.kick_after,
+            join_answer,
+            join_refuse_message: s.join_refuse_message.clone(),
+            welcome,
+            rules: s.rules.clone(),
+            link_re,
+            trackers: Mutex::new(Trackers::default()),
+        })
+    }
+
+    /// Whether `group_id` is moderated.
+    pub fn moderates(&self, group_id: &str) -> bool {
+        self.groups.contains(group_id)
+    }
+
+    /// The moderated group IDs.
+    pub fn groups(&self) -> impl Iterator<Item = &str> {
+        self.groups.iter().map(String::as_str)
+    }
+
+    fn find_link(&self, text: &str) -> Option<String> {
+        for c in self.link_re.captures_iter(text) {
+            let host = c
+                .get(1)
+                .or_else(|| c.get(2))
+                .or_else(|| c.get(3))
+                .map(|m| m.as_str().trim_start_matches("www.").to_ascii_lowercase())
+                .unwrap_or_default();
+            let allowed = self
+                .allowed_domains
+                .iter()
+                .any(|d| host == *d || host.ends_with(&format!(".{d}")));
+            if !allowed {
+                return Some(host);
+            }
+        }
+        None
+    }
+
+    /// Checks a message against the content rules and records it for flood/repeat tracking.
+    pub fn check(&self, msg: &MessageView) -> Option<Violation> {
+        if let Some(re) = self.banned.iter().find(|re| re.is_match(&msg.text)) {
+            let word = re
+                .find(&msg.text)
+                .map(|m| m.as_str().to_owned())
+                .unwrap_or_default();
+            return Some(Violation::BannedWord(word));
+        }
+        if self.block_links
+            && let Some(host) = self.find_link(&msg.text)
+        {
+            return Some(Violation::Link(host));
+        }
+        let group = msg.group_id.clone().unwrap_or_default();
+        let key = (group, msg.sender_id.clone());
+        let now = msg.send_time_ms;
+        let mut t = match self.trackers.lock() {
+            Ok(t) => t,
+            Err(p) => p.into_inner(),
+        };
+        if let Some((max, window)) = self.flood {
+            let q = t.recent.entry(key.clone()).or_default();
+            q.push_back(now);
+            let since = now - window.as_millis() as i64;
+            while q.front().is_some_and(|&ts| ts <= since) {
+                q.pop_front();
+            }
+            if q.len() > max {
+                let count = q.len();
+                q.clear();
+                return Some(Violation::Flood { count, window });
+            }
+        }
+        if let Some((max, window)) = self.repeat {
+            let norm = msg.text.trim().to_lowercase();
+            if !norm.is_empty() {
+                let q = t.texts.entry(key).or_default();
+                q.push_back((norm.clone(), now));
+                let since = now - window.as_millis() as i64;
+                while q.front().is_some_and(|(_, ts)| *ts <= since) {
+                    q.pop_front();
+                }
+                let count = q.iter().filter(|(s, _)| *s == norm).count();
+                if count >= max {
+                    q.retain(|(s, _)| *s != norm);
+                    return Some(Violation::Repeat { count });
+                }
+            }
+        }
+        None
+    }
+
+    fn strikes_key(group: &str, user: &str) -> String {
+        format!("v1/moderator/strikes/{group}/{user}")
+    }
+
+    /// The stored strikes of a member.
+    pub fn strikes(
+        &self,
+        state: &dyn StateStore,
+        group: &str,
+        user: &str,
+    ) -> Result<Strikes, StateError> {
+        Ok(state
+            .get_json(&Self::strikes_key(group, user))?
+            .unwrap_or_default())
+    }
+
+    /// Adds a strike and returns the escalation actions (warning, mute or kick).
+    fn strike(
+        &self,
+        state: &dyn StateStore,
+        group: &str,
+        user: &str,
+        name: &str,
+        reason: &str,
+    ) -> Result<Vec<Action>, StateError> {
+        let mut s = self.strikes(state, group, user)?;
+        s.count += 1;
+        s.last_reason = reason.to_owned();
+        state.put_json(&Self::strikes_key(group, user), &s)?;
+        let n = s.count;
+        let k = self.kick_after;
+        let mention = |text: String| Action::Mention {
+            group_id: group.to_owned(),
+            text,
+            user_ids: vec![user.to_owned()],
+        };
+        Ok(if n >= k {
+            vec![
+                mention(format!(
+                    "@{name} strike {n}/{k} ({reason}): removed from the group."
+                )),
+                Action::Kick {
+                    group_id: group.to_owned(),
+                    user_id: user.to_owned(),
+                    reason: format!("{n} strikes, last: {reason}"),
+                },
+            ]
+        } else if n >= self.mute_after {
+            vec![
+                Action::Mute {
+                    group_id: group.to_owned(),
+                    user_id: user.to_owned(),
+                    duration: self.mute_duration,
+                },
+                mention(format!(
+                    "@{name} strike {n}/{k} ({reason}): muted for {}. At {k} strikes you will be removed.",
+                    humantime::format_duration(self.mute_duration)
+                )),
+            ]
+        } else {
+            vec![mention(format!(
+                "@{name} warning, strike {n}/{k} ({reason}). Please follow the /rules."
+            ))]
+        })
+    }
+
+    /// Handles one group message: commands from anyone, rule checks for ordinary members.
+    pub fn judge(
+        &self,
+        msg: &MessageView,
+        state: &dyn StateStore,
+    ) -> Result<Vec<Action>, StateError> {
+        let Some(group) = msg.group_id.as_deref() else {
+            return Ok(Vec::new());
+        };
+        if !self.moderates(group) {
+            return Ok(Vec::new());
+        }
+        if let Some(cmd) = Command::name_of(&msg.text) {
+            return self.command(cmd, msg, state);
+        }
+        if msg.sender_role.is_privileged() {
+            return Ok(Vec::new());
+        }
+        let Some(v) = self.check(msg) else {
+            return Ok(Vec::new());
+        };
+        let mut actions = vec![Action::Revoke {
+            conversation_id: msg.conversation_id.clone(),
+            seq: msg.seq,
+        }];
+        actions.extend(self.strike(
+            state,
+            group,
+            &msg.sender_id,
+            msg.display_name(),
+            &v.to_string(),
+        )?);
+        Ok(actions)
+    }
+
+    fn command(
+        &self,
+        cmd: &'static str,
+        msg: &MessageView,
+        state: &dyn StateStore,
+    ) -> Result<Vec<Action>, StateError> {
+        let group = msg.group_id.clone().unwrap_or_default();
+        let reply = |text: String| {
+            vec![Action::Send {
+                to: Target::Group(group.clone()),
+                text,
+            }]
+        };
+        if !msg.sender_role.is_privileged() {
+            return Ok(reply(format!(
+                "Sorry {}, only the group owner and admins can use /{cmd}.",
+                msg.display_name()
+            )));
+        }
+        let parsed = match Command::parse(cmd, msg) {
+            Ok(c) => c,
+            Err(usage) => return Ok(reply(usage)),
+        };
+        Ok(match parsed {
+            Command::Rules => reply(format!("Rules: {}", self.rules)),
+            Command::Warn { user, reason } => {
+                let reason = reason.unwrap_or_else(|| format!("warned by {}", msg.display_name()));
+                self.strike(state, &group, &user, &user, &reason)?
+            }
+            Command::Mute { user, duration } => vec![
+                Action::Mute {
+                    group_id: group.clone(),
+                    user_id: user.clone(),
+                    duration,
+                },
+                Action::Send {
+                    to: Target::Group(group.clone()),
+                    text: format!(
+                        "{user} is muted for {}.",
+                        humantime::format_duration(duration)
+                    ),
+                },
+            ],
+            Command::Unmute { user } => vec![
+                Action::Unmute {
+                    group_id: group.clone(),
+                    user_id: user.clone(),
+                },
+                Action::Send {
+                    to: Target::Group(group.clone()),
+                    text: format!("{user} can speak again."),
+                },
+            ],
+            Command::Kick { user, reason } => vec![Action::Kick {
+                group_id: group.clone(),
+                user_id: user,
+                reason: reason.unwrap_or_else(|| format!("removed by {}", msg.display_name())),
+            }],
+            Command::Strikes { user, clear: true } => {
+                state.remove(&Self::strikes_key(&group, &user))?;
+                reply(format!("Strikes of {user} cleared."))
+            }
+            Command::Strikes { user, clear: false } => {
+                let s = self.strikes(state, &group, &user)?;
+                reply(if s.count == 0 {
+                    format!("{user} has no strikes.")
+                } else {
+                    format!(
+                        "{user} has {}/{} strikes (last: {}).",
+                        s.count, self.kick_after, s.last_reason
+                    )
+                })
+            }
+        })
+    }
+
+    /// Answers a join application for a moderated group (nothing if `join_answer` is unset).
+    pub fn on_join_request(&self, req: &JoinRequestView) -> Vec<Action> {
+        if !self.moderates(&req.group_id) {
+            return Vec::new();
+        }
+        let Some(re) = &self.join_answer else {
+            return Vec::new();
+        };
+        let accept = re.is_match(&req.request_message);
+        vec![Action::AnswerJoin {
+            group_id: req.group_id.clone(),
+            user_id: req.user_id.clone(),
+            accept,
+            message: if accept {
+                "Welcome!".to_owned()
+            } else {
+                self.join_refuse_message.clone()
+            },
+        }]
+    }
+
+    /// Welcomes a member who just joined a moderated group.
+    pub fn on_member_joined(&self, group_id: &str, user_id: &str, nickname: &str) -> Vec<Action> {
+        let Some(t) = self.welcome.as_ref().filter(|_| self.moderates(group_id)) else {
+            return Vec::new();
+        };
+        let name = if nickname.is_empty() {
+            user_id
+        } else {
+            nickname
+        };
+        vec![Action::Mention {
+            group_id: group_id.to_owned(),
+            text: t.render(&vars([
+                ("nickname", name),
+                ("user_id", user_id),
+                ("group_id", group_id),
+            ])),
+            user_ids: vec![user_id.to_owned()],
+        }]
+    }
+
+    /// One line per command, for the routing table and `/help`-style listings.
+    pub fn usage() -> &'static str {
+        USAGE
+    }
+}
+
+/// A parsed moderator command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Command {
+    Warn {
+        user: String,
+        reason: Option<String>,
+    },
+    Mute {
+        user: String,
+        duration: Duration,
+    },
+    Unmute {
+        user: String,
+    },
+    Kick {
+        user: String,
+        reason: Option<String>,
+    },
+    Strikes {
+        user: String,
+        clear: bool,
+    },
+    Rules,
+}
+
+impl Command {
+    /// The command name if `text` starts with one of ours.
+    fn name_of(text: &str) -> Option<&'static str> {
+        let first = text.split_whitespace().next()?;
+        let name = first.strip_prefix('/')?;
+        // Allow "/kick@botname" like other chat platforms do.
+        let name = name.split('@').next().unwrap_or(name);
+        ["warn", "mute", "unmute", "kick", "strikes", "rules"]
+            .into_iter()
+            .find(|c| c.eq_ignore_ascii_case(name))
+    }
+
+    fn parse(cmd: &'static str, msg: &MessageView) -> Result<Self, String> {
+        let usage = |u: &str| format!("Usage: {u}");
+        let mut words: Vec<&str> = msg.text.split_whitespace().skip(1).collect();
+        if cmd == "rules" {
+            return Ok(Command::Rules);
+        }
+        // The target: the first @-mention of the message, else an "@userID" word.
+        let target = match msg.at_user_ids.first() {
+            Some(u) => {
+                // Drop the words that spell the mention.
+                words.retain(|w| !w.starts_with('@'));
+                Some(u.clone())
+            }
+            None => match words.first() {
+                Some(w) if w.len() > 1 && w.starts_with('@') => {
+                    let u = w[1..].to_owned();
+                    words.remove(0);
+                    Some(u)
+                }
+                _ => None,
+            },
+        };
+        let rest = (!words.is_empty()).then(|| words.join(" "));
+        let u = match cmd {
+            "warn" => "/warn @user [reason]",
+            "mute" => "/mute @user <duration, e.g. 10m>",
+            "unmute" => "/unmute @user",
+            "kick" => "/kick @user [reason]",
+            _ => "/strikes @user [clear]",
+        };
+        let Some(user) = target else {
+            return Err(usage(u));
+        };
+        match cmd {
+            "warn" => Ok(Command::Warn { user, reason: rest }),
+            "kick" => Ok(Command::Kick { user, reason: rest }),
+            "unmute" => Ok(Command::Unmute { user }),
+            "mute" => {
+                let d = rest
+                    .as_deref()
+                    .and_then(|r| humantime::parse_duration(r).ok())
+                    .filter(|d| *d >= Duration::from_secs(1))
+                    .ok_or_else(|| usage(u))?;
+                Ok(Command::Mute { user, duration: d })
+            }
+            _ => match rest.as_deref() {
+                None => Ok(Command::Strikes { user, clear: false }),
+                Some("clear") | Some("reset") => Ok(Command::Strikes { user, clear: true }),
+                Some(_) => Err(usage(u)),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::Role;
+    use crate::state::MemoryState;
+
+    fn settings() -> ModeratorSettings {
+        ModeratorSettings {
+            groups: vec!["g1".into()],
+            banned_words: vec!["(?i)\\bbadword\\b".into()],
+            allowed_domains: vec!["openim.io".into()],
+            flood: Some(FloodSettings {
+                max_messages: 3,
+                window: HumanDuration::secs(10),
+            }),
+            repeat: Some(RepeatSettings {
+                max_repeats: 3,
+                window: HumanDuration::secs(60),
+            }),
+            join_answer: Some("(?i)^\\s*42\\s*$".into()),
+            ..Default::default()
+        }
+    }
+
+    fn msg(user: &str, text: &str, t: i64) -> MessageView {
+        MessageView {
+            conversation_id: "sg_g1".into(),
+            seq: t,
+            group_id: Some("g1".into()),
+            sender_id: user.into(),
+            sender_nickname: user.to_uppercase(),
+            text: text.into(),
+            send_time_ms: t * 1000,
+            ..Default::default()
+        }
+    }
+
+    fn admin(text: &str, at: &[&str]) -> MessageView {
+        MessageView {
+            sender_role: Role::Admin,
+            at_user_ids: at.iter().map(|s| s.to_string()).collect(),
+            ..msg("boss", text, 1)
+        }
+    }
+
+    #[test]
+    fn escalation_revoke_warn_mute_kick_with_persisted_strikes() {
+        let m = Moderator::from_settings(&settings()).unwrap();
+        let st = MemoryState::new();
+        let a = m.judge(&msg("eve", "this is BADWORD", 1), &st).unwrap();
+        assert_eq!(
+            a[0],
+            Action::Revoke {
+                conversation_id: "sg_g1".into(),
+                seq: 1
+            }
+        );
+        assert!(
+            matches!(&a[1], Action::Mention { text, .. } if text.contains("warning, strike 1/3"))
+        );
+        let a = m
+            .judge(&msg("eve", "see http://spam.example.com/x", 100), &st)
+            .unwrap();
+        assert!(
+            matches!(&a[1], Action::Mute { user_id, duration, .. } if user_id == "eve" && *duration == Duration::from_secs(600))
+        );
+        // A fresh Moderator (a restart) sees the persisted strikes.
+        let m2 = Moderator::from_settings(&settings()).unwrap();
+        assert_eq!(m2.strikes(&st, "g1", "eve").unwrap().count, 2);
+        let a = m2.judge(&msg("eve", "badword", 200), &st).unwrap();
+        assert!(matches!(&a[2], Action::Kick { user_id, .. } if user_id == "eve"));
+    }
+
+    #[test]
+    fn clean_allowed_and_unmoderated_messages_pass() {
+        let m = Moderator::from_settings(&settings()).unwrap();
+        let st = MemoryState::new();
+        assert!(
+            m.judge(&msg("ann", "hello world", 1), &st)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            m.judge(&msg("ann", "docs at https://docs.openim.io/x", 20), &st)
+                .unwrap()
+                .is_empty()
+        );
+        let mut other = msg("ann", "badword", 40);
+        other.group_id = Some("g2".into());
+        assert!(m.judge(&other, &st).unwrap().is_empty());
+        let mut private = msg("ann", "badword", 41);
+        private.group_id = None;
+        assert!(m.judge(&private, &st).unwrap().is_empty());
+        // Admins are exempt.
+        assert!(m.judge(&admin("badword", &[]), &st).unwrap().is_empty());
+    }
+
+    #[test]
+    fn detects_links_without_scheme() {
+        let m = Moderator::from_settings(&settings()).unwrap();
+        assert_eq!(
+            m.find_link("visit cheap-pills.xyz now"),
+            Some("cheap-pills.xyz".into())
+        );
+        assert_eq!(m.find_link("www.Example.com"), Some("example.com".into()));
+        assert_eq!(m.find_link("version 1.2.3 is out"), None);
+    }
+
+    #[test]
+    fn flood_and_repeat() {
+        let m = Moderator::from_settings(&settings()).unwrap();
+        assert_eq!(m.check(&msg("bob", "a", 1)), None);
+        assert_eq!(m.check(&msg("bob", "b", 2)), None);
+        assert_eq!(m.check(&msg("bob", "c", 3)), None);
+        assert!(matches!(
+            m.check(&msg("bob", "d", 4)),
+            Some(Violation::Flood { count: 4, .. })
+        ));
+        // Spread out: no flood, but the third identical text is a repeat.
+        assert_eq!(m.check(&msg("cat", "buy now", 100)), None);
+        assert_eq!(m.check(&msg("cat", "Buy now ", 120)), None);
+        assert_eq!(
+            m.check(&msg("cat", "buy now", 140)),
+            Some(Violation::Repeat { count: 3 })
+        );
+        // Outside the window the count restarts.
+        assert_eq!(m.check(&msg("cat", "buy now", 300)), None);
+    }
+
+    #[test]
+    fn admin_commands() {
+        let m = Moderator::from_settings(&settings()).unwrap();
+        let st = MemoryState::new();
+        let a = m.judge(&admin("/mute @eve 10m", &[]), &st).unwrap();
+        assert_eq!(
+            a[0],
+            Action::Mute {
+                group_id: "g1".into(),
+                user_id: "eve".into(),
+                duration: Duration::from_secs(600)
+            }
+        );
+        let a = m.judge(&admin("/mute @Eve 5m", &["eve"]), &st).unwrap();
+        assert_eq!(
+            a[0],
+            Action::Mute {
+                group_id: "g1".into(),
+                user_id: "eve".into(),
+                duration: Duration::from_secs(300)
+            }
+        );
+        let a = m.judge(&admin("/unmute @eve", &[]), &st).unwrap();
+        assert!(matches!(&a[0], Action::Unmute { user_id, .. } if user_id == "eve"));
+        let a = m.judge(&admin("/warn @eve spamming", &[]), &st).unwrap();
+        assert!(matches!(&a[0], Action::Mention { text, .. } if text.contains("spamming")));
+        let a = m.judge(&admin("/strikes @eve", &[]), &st).unwrap();
+        assert!(matches!(&a[0], Action::Send { text, .. } if text.contains("1/3")));
+        m.judge(&admin("/strikes @eve clear", &[]), &st).unwrap();
+        assert_eq!(m.strikes(&st, "g1", "eve").unwrap().count, 0);
+        let a = m.judge(&admin("/kick @eve", &[]), &st).unwrap();
+        assert!(matches!(&a[0], Action::Kick { user_id, .. } if user_id == "eve"));
+        let a = m.judge(&admin("/rules", &[]), &st).unwrap();
+        assert!(matches!(&a[0], Action::Send { text, .. } if text.starts_with("Rules:")));
+    }
+
+    #[test]
+    fn malformed_and_unauthorised_commands_get_a_reply() {
+        let m = Moderator::from_settings(&settings()).unwrap();
+        let st = MemoryState::new();
+        for bad in [
+            "/mute @eve",
+            "/mute @eve soon",
+            "/mute",
+            "/kick",
+            "/strikes @eve what",
+            "/unmute",
+        ] {
+            let a = m.judge(&admin(bad, &[]), &st).unwrap();
+            assert!(
+                matches!(&a[..], [Action::Send { text, .. }] if text.starts_with("Usage: /")),
+                "{bad}: {a:?}"
+            );
+        }
+        let a = m.judge(&msg("eve", "/kick @boss", 1), &st).unwrap();
+        assert!(
+            matches!(&a[..], [Action::Send { text, .. }] if text.contains("only the group owner"))
+        );
+    }
+
+    #[test]
+    fn join_applications_and_welcome() {
+        let m = Moderator::from_settings(&settings()).unwrap();
+        let req = |answer: &str| JoinRequestView {
+            group_id: "g1".into(),
+            user_id: "neo".into(),
+            nickname: "Neo".into(),
+            request_message: answer.into(),
+        };
+        assert!(matches!(
+            &m.on_join_request(&req(" 42 "))[..],
+            [Action::AnswerJoin { accept: true, .. }]
+        ));
+        assert!(matches!(
+            &m.on_join_request(&req("43"))[..],
+            [Action::AnswerJoin { accept: false, .. }]
+        ));
+        let w = m.on_member_joined("g1", "neo", "Neo");
+        assert!(
+            matches!(&w[..], [Action::Mention { text, user_ids, .. }] if text.contains("Neo") && user_ids == &["neo"])
+        );
+        assert!(m.on_member_joined("g2", "neo", "Neo").is_empty());
+    }
+
+    #[test]
+    fn bad_settings_name_the_key() {
+        let mut s = settings();
+        s.banned_words.push("([".into());
+        assert_eq!(
+            Moderator::from_settings(&s).unwrap_err().key,
+            "bots.moderator.banned_words[1]"
+        );
+        let mut s = settings();
+        s.mute_after = 5;
+        assert_eq!(
+            Moderator::from_settings(&s).unwrap_err().key,
+            "bots.moderator.mute_after"
+        );
+        let s = ModeratorSettings::default();
+        assert_eq!(
+            Moderator::from_settings(&s).unwrap_err().key,
+            "bots.moderator.groups"
+        );
+    }
+}

@@ -1,0 +1,915 @@
+//! support: a customer-service desk.
+//!
+//! A customer writes to the bot privately. A question matching an FAQ entry is answered at once;
+//! anything else (or `/human`) opens a numbered ticket — one open ticket per customer — posted to
+//! the agents group. Outside opening hours the customer is told when someone will answer.
+//! An agent takes a ticket with `/claim N`; from then on the customer's messages are relayed to the
+//! agents group (mentioning the agent) and the agent answers with `#N text` (or `/reply N text`) in
+//! the group, or simply by writing to the bot privately. `/close N` (agent) or `/close`
+//! (customer) closes the ticket and asks the satisfaction question; a 1–5 answer is recorded.
+//!
+//! Every state change is written to the [`StateStore`] before the actions are returned, and each
+//! conversation's last handled seq is remembered, so a restart loses nothing and a message
+//! redelivered after a crash is not handled twice.
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveTime, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+
+use crate::action::{Action, MessageView, Target};
+use crate::settings::{Invalid, compile_regex};
+use crate::state::{StateError, StateExt, StateStore};
+
+/// `[bots.support.hours]`: when humans are around.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoursSettings {
+    /// Open days: `mon` … `sun`.
+    #[serde(default = "default_days")]
+    pub days: Vec<String>,
+    /// Opening time, `HH:MM`.
+    pub open: String,
+    /// Closing time, `HH:MM` (after `open`).
+    pub close: String,
+    /// The time zone as an offset from UTC, e.g. `+08:00`.
+    #[serde(default = "default_offset")]
+    pub utc_offset: String,
+}
+
+fn default_days() -> Vec<String> {
+    ["mon", "tue", "wed", "thu", "fri"]
+        .map(String::from)
+        .to_vec()
+}
+fn default_offset() -> String {
+    "+00:00".to_owned()
+}
+
+/// One `[[bots.support.faq]]` entry.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaqSettings {
+    /// Regex matched against the question.
+    pub pattern: String,
+    /// The answer.
+    pub answer: String,
+}
+
+/// `[bots.support]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupportSettings {
+    /// Run this bot (default true when the table is present).
+    #[serde(default = "crate::settings::default_true")]
+    pub enabled: bool,
+    /// The group where agents receive and claim tickets (the bot must be a member).
+    #[serde(default)]
+    pub agents_group: String,
+    /// Opening hours; absent = always open.
+    #[serde(default)]
+    pub hours: Option<HoursSettings>,
+    /// FAQ entries, tried in order.
+    #[serde(default)]
+    pub faq: Vec<FaqSettings>,
+    /// Sent when a ticket opens (`{n}` = ticket number).
+    #[serde(default = "default_opened")]
+    pub ticket_opened: String,
+    /// Added when a ticket opens outside the hours (`{hours}` = the opening hours).
+    #[serde(default = "default_out_of_hours")]
+    pub out_of_hours: String,
+    /// Asked when a ticket closes.
+    #[serde(default = "default_satisfaction")]
+    pub satisfaction_question: String,
+}
+
+fn default_opened() -> String {
+    "Thanks! Your ticket #{n} is open; an agent will answer you here.".to_owned()
+}
+fn default_out_of_hours() -> String {
+    "We are closed right now (opening hours: {hours}); an agent will answer when we open."
+        .to_owned()
+}
+fn default_satisfaction() -> String {
+    "How satisfied are you with our help? Answer 1 (poor) to 5 (excellent).".to_owned()
+}
+
+impl Default for SupportSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            agents_group: String::new(),
+            hours: None,
+            faq: Vec::new(),
+            ticket_opened: default_opened(),
+            out_of_hours: default_out_of_hours(),
+            satisfaction_question: default_satisfaction(),
+        }
+    }
+}
+
+/// Where a ticket stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum TicketState {
+    /// Waiting for an agent.
+    Waiting,
+    /// An agent is handling it.
+    Claimed,
+    /// Closed; the satisfaction answer is pending.
+    AwaitingRating,
+    /// Done.
+    Closed,
+}
+
+/// A support ticket (persisted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// Ticket number (1, 2, …).
+    pub number: u64,
+    /// The customer.
+    pub user_id: String,
+    /// The customer's name.
+    pub nickname: String,
+    /// State.
+    pub state: TicketState,
+    /// The first message.
+    pub subject: String,
+    /// The agent handling it.
+    pub agent_id: Option<String>,
+    /// The agent's name.
+    pub agent_name: Option<String>,
+    /// Messages exchanged so far (both ways).
+    pub messages: u32,
+    /// The satisfaction answer (1–5).
+    pub rating: Option<u8>,
+    /// Opening time (ms).
+    pub opened_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+struct Hours {
+    days: Vec<Weekday>,
+    open: NaiveTime,
+    close: NaiveTime,
+    offset: FixedOffset,
+    text: String,
+}
+
+impl Hours {
+    fn is_open(&self, at: DateTime<Utc>) -> bool {
+        let local = at.with_timezone(&self.offset);
+        let t = local.time();
+        self.days.contains(&local.weekday()) && t >= self.open && t < self.close
+    }
+}
+
+/// The compiled desk.
+#[derive(Debug, Clone)]
+pub struct Desk {
+    agents_group: String,
+    hours: Option<Hours>,
+    faq: Vec<(regex::Regex, String)>,
+    ticket_opened: String,
+    out_of_hours: String,
+    satisfaction_question: String,
+}
+
+const PREFIX: &str = "bots.support";
+
+const AGENT_USAGE: &str =
+    "Agent commands: /claim N · #N text (or /reply N text) · /close N · /tickets";
+
+fn parse_weekday(s: &str) -> Option<Weekday> {
+    Some(match s.to_ascii_lowercase().get(..3)? {
+        "mon" => Weekday::Mon,
+        "tue" => Weekday::Tue,
+        "wed" => Weekday::Wed,
+        "thu" => Weekday::Thu,
+        "fri" => Weekday::Fri,
+        "sat" => Weekday::Sat,
+        "sun" => Weekday::Sun,
+        _ => return None,
+    })
+}
+
+fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let s = s.trim();
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => (1, s),
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+    let secs = h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60;
+    FixedOffset::east_opt(sign * secs)
+}
+
+impl Desk {
+    /// Compiles and checks the settings.
+    pub fn from_settings(s: &SupportSettings) -> Result<Self, Invalid> {
+        if s.enabled && s.agents_group.trim().is_empty() {
+            return Err(Invalid::new(
+                format!("{PREFIX}.agents_group"),
+                "set the group ID where agents work",
+            ));
+        }
+        let hours = match &s.hours {
+            None => None,
+            Some(h) => {
+                let key = |k: &str| format!("{PREFIX}.hours.{k}");
+                let time = |k: &str, v: &str| {
+                    NaiveTime::parse_from_str(v.trim(), "%H:%M").map_err(|_| {
+                        Invalid::new(
+                            key(k),
+                            format!("{v:?} is not a time; write HH:MM, e.g. \"09:00\""),
+                        )
+                    })
+                };
+                let open = time("open", &h.open)?;
+                let close = time("close", &h.close)?;
+                if close <= open {
+                    return Err(Invalid::new(key("close"), "must be after `open`"));
+                }
+                let days = h
+                    .days
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| {
+                        parse_weekday(d).ok_or_else(|| {
+                            Invalid::new(
+                                format!("{PREFIX}.hours.days[{i}]"),
+                                format!("{d:?} is not a day; use mon … sun"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                if days.is_empty() {
+                    return Err(Invalid::new(key("days"), "list at least one day"));
+                }
+                let offset = parse_offset(&h.utc_offset).ok_or_else(|| {
+                    Invalid::new(
+                        key("utc_offset"),
+                        format!("{:?} is not an offset; write e.g. \"+08:00\"", h.utc_offset),
+                    )
+                })?;
+                let text = format!(
+                    "{} {}–{} (UTC{})",
+                    h.days.join("/"),
+                    open.format("%H:%M"),
+                    close.format("%H:%M"),
+                    offset
+                );
+                Some(Hours {
+                    days,
+                    open,
+                    close,
+                    offset,
+                    text,
+                })
+            }
+        };
+        let faq = s
+            .faq
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                Ok((
+                    compile_regex(&format!("{PREFIX}.faq[{i}].pattern"), &f.pattern)?,
+                    f.answer.clone(),
+                ))
+            })
+            .collect::<Result<Vec<_>, Invalid>>()?;
+        Ok(Self {
+            agents_group: s.agents_group.clone(),
+            hours,
+            faq,
+            ticket_opened: s.ticket_opened.clone(),
+            out_of_hours: s.out_of_hours.clone(),
+            satisfaction_question: s.satisfaction_question.clone(),
+        })
+    }
+
+    /// The agents group.
+    pub fn agents_group(&self) -> &str {
+        &self.agents_group
+    }
+
+    /// Reads a ticket.
+    pub fn ticket(&self, state: &dyn StateStore, n: u64) -> Result<Option<Ticket>, StateError> {
+        state.get_json(&ticket_key(n))
+    }
+
+    /// Tickets not yet closed, oldest first.
+    pub fn open_tickets(&self, state: &dyn StateStore) -> Result<Vec<Ticket>, StateError> {
+        let mut out = Vec::new();
+        for (k, v) in state.scan_prefix("v1/support/ticket/")? {
+            let t: Ticket =
+                serde_json::from_slice(&v).map_err(|source| StateError::Json { key: k, source })?;
+            if matches!(t.state, TicketState::Waiting | TicketState::Claimed) {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Handles any message the bot receives (private or group). Returns what to send.
+    pub fn handle(
+        &self,
+        msg: &MessageView,
+        state: &dyn StateStore,
+    ) -> Result<Vec<Action>, StateError> {
+        // Idempotency: a message redelivered after a restart is not handled twice.
+        let seen_key = format!("v1/support/seen/{}", msg.conversation_id);
+        if msg.seq > 0 {
+            if state
+                .get_json::<i64>(&seen_key)?
+                .is_some_and(|s| msg.seq <= s)
+            {
+                return Ok(Vec::new());
+            }
+            state.put_json(&seen_key, &msg.seq)?;
+        }
+        match msg.group_id.as_deref() {
+            Some(g) if g == self.agents_group => self.agents_message(msg, state),
+            Some(_) => Ok(Vec::new()),
+            None => {
+                let active_key = agent_active_key(&msg.sender_id);
+                if let Some(n) = state.get_json::<u64>(&active_key)? {
+                    match self.ticket(state, n)? {
+                        Some(t)
+                            if t.state == TicketState::Claimed
+                                && t.agent_id.as_deref() == Some(&msg.sender_id) =>
+                        {
+                            return self.agent_private(msg, t, state);
+                        }
+                        _ => state.remove(&active_key)?,
+                    }
+                }
+                self.customer_message(msg, state)
+            }
+        }
+    }
+
+    fn save(&self, state: &dyn StateStore, t: &Ticket) -> Result<(), StateError> {
+        state.put_json(&ticket_key(t.number), t)
+    }
+
+    fn to_agents(&self, text: String) -> Action {
+        Action::Send {
+            to: Target::Group(self.agents_group.clone()),
+            text,
+        }
+    }
+
+    fn customer_message(
+        &self,
+        msg: &MessageView,
+        state: &dyn StateStore,
+    ) -> Result<Vec<Action>, StateError> {
+        let user = &msg.sender_id;
+        let text = msg.text.trim();
+        let to_user = |text: String| Action::Send {
+            to: Target::User(user.clone()),
+            text,
+        };
+        if text.is_empty() {
+            return Ok(vec![to_user(
+                "I can only read text messages, sorry.".to_owned(),
+            )]);
+        }
+        let customer_key = customer_key(user);
+        if let Some(n) = state.get_json::<u64>(&customer_key)?
+            && let Some(mut t) = self.ticket(state, n)?
+        {
+            match t.state {
+                TicketState::AwaitingRating => {
+                    state.remove(&customer_key)?;
+                    if let Ok(r @ 1..=5) = text.parse::<u8>() {
+                        t.rating = Some(r);
+                        t.state = TicketState::Closed;
+                        self.save(state, &t)?;
+                        return Ok(vec![
+                            to_user(format!("Thank you for rating ticket #{n} {r}/5!")),
+                            self.to_agents(format!(
+                                "Ticket #{n} ({}) was rated {r}/5.",
+                                t.nickname
+                            )),
+                        ]);
+                    }
+                    // Anything else: close without a rating and treat the text as a new request.
+                    t.state = TicketState::Closed;
+                    self.save(state, &t)?;
+                }
+                TicketState::Closed => state.remove(&customer_key)?,
+                TicketState::Waiting | TicketState::Claimed => {
+                    if text.eq_ignore_ascii_case("/close") {
+                        return self.close(state, t, msg.display_name());
+                    }
+                    t.messages += 1;
+                    self.save(state, &t)?;
+                    let relay = format!("#{n} {}: {text}", t.nickname);
+                    return Ok(vec![match (&t.state, &t.agent_id) {
+                        (TicketState::Claimed, Some(agent)) => Action::Mention {
+                            group_id: self.agents_group.clone(),
+                            text: format!("@{} {relay}", t.agent_name.as_deref().unwrap_or(agent)),
+                            user_ids: vec![agent.clone()],
+                        },
+                        _ => self.to_agents(relay),
+                    }]);
+                }
+            }
+        }
+        if text.eq_ignore_ascii_case("/help") {
+            return Ok(vec![to_user(
+                "Ask me anything: I answer common questions myself and pass the rest to a human. \
+                 Write /human to talk to a person, /close to end a conversation."
+                    .to_owned(),
+            )]);
+        }
+        if text.eq_ignore_ascii_case("/close") {
+            return Ok(vec![to_user("You have no open ticket.".to_owned())]);
+        }
+        let wants_human = text.eq_ignore_ascii_case("/human");
+        if !wants_human && let Some((_, answer)) = self.faq.iter().find(|(re, _)| re.is_match(text))
+        {
+            return Ok(vec![to_user(format!(
+                "{answer}\n(Not what you needed? Write /human to reach a person.)"
+            ))]);
+        }
+        // Open a ticket.
+        let n = state
+            .get_json::<u64>("v1/support/next_ticket")?
+            .unwrap_or(1);
+        state.put_json("v1/support/next_ticket", &(n + 1))?;
+        let t = Ticket {
+            number: n,
+            user_id: user.clone(),
+            nickname: msg.display_name().to_owned(),
+            state: TicketState::Waiting,
+            subject: if wants_human {
+                "(asked for a human)".to_owned()
+            } else {
+                text.to_owned()
+            },
+            agent_id: None,
+            agent_name: None,
+            messages: 1,
+            rating: None,
+            opened_ms: msg.send_time_ms,
+        };
+        self.save(state, &t)?;
+        state.put_json(&customer_key, &n)?;
+        let mut reply = self.ticket_opened.replace("{n}", &n.to_string());
+        if let Some(h) = &self.hours
+            && let Some(at) = DateTime::<Utc>::from_timestamp_millis(msg.send_time_ms)
+            && !h.is_open(at)
+        {
+            reply.push(' ');
+            reply.push_str(&self.out_of_hours.replace("{hours}", &h.text));
+        }
+        Ok(vec![
+            to_user(reply),
+            self.to_agents(format!(
+                "New ticket #{n} from {} ({user}): {} — take it with /claim {n}",
+                t.nickname, t.subject
+            )),
+        ])
+    }
+
+    fn close(
+        &self,
+        state: &dyn StateStore,
+        mut t: Ticket,
+        by: &str,
+    ) -> Result<Vec<Action>, StateError> {
+        let n = t.number;
+        t.state = TicketState::AwaitingRating;
+        self.save(state, &t)?;
+        if let Some(agent) = &t.agent_id
+            && state.get_json::<u64>(&agent_active_key(agent))? == Some(n)
+        {
+            state.remove(&agent_active_key(agent))?;
+        }
+        Ok(vec![
+            Action::Send {
+                to: Target::User(t.user_id.clone()),
+                text: format!("Ticket #{n} is closed. {}", self.satisfaction_question),
+            },
+            self.to_agents(format!("Ticket #{n} closed by {by}.")),
+        ])
+    }
+
+    fn relay_to_customer(
+        &self,
+        state: &dyn StateStore,
+        mut t: Ticket,
+        agent_name: &str,
+        text: &str,
+    ) -> Result<Vec<Action>, StateError> {
+        t.messages += 1;
+        self.save(state, &t)?;
+        Ok(vec![Action::Send {
+            to: Target::User(t.user_id.clone()),
+            text: format!("{agent_name} (support): {text}"),
+        }])
+    }
+
+    fn agent_private(
+        &self,
+        msg: &MessageView,
+        t: Ticket,
+        state: &dyn StateStore,
+    ) -> Result<Vec<Action>, StateError> {
+        let text = msg.text.trim();
+        if text.eq_ignore_ascii_case("/close") {
+            return self.close(state, t, msg.display_name());
+        }
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.relay_to_customer(state, t, msg.display_name(), text)
+    }
+
+    fn agents_message(
+        &self,
+        msg: &MessageView,
+        state: &dyn StateStore,
+    ) -> Result<Vec<Action>, StateError> {
+        let text = msg.text.trim();
+        let reply = |s: String| Ok(vec![self.to_agents(s)]);
+        let mut words = text.split_whitespace();
+        let first = words.next().unwrap_or_default().to_ascii_lowercase();
+        let number =
+            |w: Option<&str>| w.and_then(|w| w.trim_start_matches('#').parse::<u64>().ok());
+        match first.as_str() {
+            "/tickets" => {
+                let open = self.open_tickets(state)?;
+                if open.is_empty() {
+                    return reply("No open tickets.".to_owned());
+                }
+                let lines: Vec<String> = open
+                    .iter()
+                    .map(|t| match &t.agent_name {
+                        Some(a) => format!(
+                            "#{} {} — {} (claimed by {a})",
+                            t.number, t.nickname, t.subject
+                        ),
+                        None => format!("#{} {} — {} (waiting)", t.number, t.nickname, t.subject),
+                    })
+                    .collect();
+                reply(format!("Open tickets:\n{}", lines.join("\n")))
+            }
+            "/claim" => {
+                let Some(n) = number(words.next()) else {
+                    return reply("Usage: /claim N".to_owned());
+                };
+                let Some(mut t) = self.ticket(state, n)? else {
+                    return reply(format!("There is no ticket #{n}."));
+                };
+                match t.state {
+                    TicketState::Waiting => {
+                        t.state = TicketState::Claimed;
+                        t.agent_id = Some(msg.sender_id.clone());
+                        t.agent_name = Some(msg.display_name().to_owned());
+                        self.save(state, &t)?;
+                        state.put_json(&agent_active_key(&msg.sender_id), &n)?;
+                        Ok(vec![
+                            self.to_agents(format!(
+                                "Ticket #{n} claimed by {}. Answer with #{n} <text> here, or write to me privately.",
+                                msg.display_name()
+                            )),
+                            Action::Send {
+                                to: Target::User(t.user_id.clone()),
+                                text: format!("{} from our team is now handling your ticket #{n}.", msg.display_name()),
+                            },
+                        ])
+                    }
+                    TicketState::Claimed => reply(format!(
+                        "Ticket #{n} is already handled by {}.",
+                        t.agent_name.as_deref().unwrap_or("another agent")
+                    )),
+                    _ => reply(format!("Ticket #{n} is closed.")),
+                }
+            }
+            "/close" => {
+                let Some(n) = number(words.next()) else {
+                    return reply("Usage: /close N".to_owned());
+                };
+                match self.ticket(state, n)? {
+                    Some(t) if matches!(t.state, TicketState::Waiting | TicketState::Claimed) => {
+                        self.close(state, t, msg.display_name())
+                    }
+                    Some(_) => reply(format!("Ticket #{n} is already closed.")),
+                    None => reply(format!("There is no ticket #{n}.")),
+                }
+            }
+            w if w == "/reply" || (w.starts_with('#') && w.len() > 1) => {
+                let (n, body) = if w == "/reply" {
+                    (number(words.next()), words.collect::<Vec<_>>().join(" "))
+                } else {
+                    (number(Some(w)), words.collect::<Vec<_>>().join(" "))
+                };
+                let (Some(n), false) = (n, body.is_empty()) else {
+                    return reply("Usage: #N text  (or /reply N text)".to_owned());
+                };
+                match self.ticket(state, n)? {
+                    Some(t)
+                        if t.state == TicketState::Claimed
+                            && t.agent_id.as_deref() == Some(&msg.sender_id) =>
+                    {
+                        self.relay_to_customer(state, t, msg.display_name(), &body)
+                    }
+                    Some(t) if t.state == TicketState::Claimed => reply(format!(
+                        "Ticket #{n} is handled by {}.",
+                        t.agent_name.as_deref().unwrap_or("another agent")
+                    )),
+                    Some(t) if t.state == TicketState::Waiting => {
+                        reply(format!("Claim ticket #{n} first: /claim {n}"))
+                    }
+                    Some(_) => reply(format!("Ticket #{n} is closed.")),
+                    None => reply(format!("There is no ticket #{n}.")),
+                }
+            }
+            "/help" => reply(AGENT_USAGE.to_owned()),
+            _ => Ok(Vec::new()),
+        }
+    }
+}
+
+fn ticket_key(n: u64) -> String {
+    format!("v1/support/ticket/{n:012}")
+}
+fn customer_key(user: &str) -> String {
+    format!("v1/support/customer/{user}")
+}
+fn agent_active_key(agent: &str) -> String {
+    format!("v1/support/agent/{agent}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::MemoryState;
+
+    fn desk() -> Desk {
+        Desk::from_settings(&SupportSettings {
+            agents_group: "agents".into(),
+            hours: Some(HoursSettings {
+                days: default_days(),
+                open: "09:00".into(),
+                close: "18:00".into(),
+                utc_offset: "+00:00".into(),
+            }),
+            faq: vec![FaqSettings {
+                pattern: "(?i)price|cost".into(),
+                answer: "It is free.".into(),
+            }],
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    // 2026-11-26 is a Thursday; 10:00 UTC is inside the hours, 22:00 outside.
+    const THU_10H: i64 = 1_795_687_200_000;
+    const THU_22H: i64 = THU_10H + 12 * 3600 * 1000;
+
+    struct Chat {
+        seq: i64,
+    }
+    impl Chat {
+        fn msg(&mut self, from: &str, group: Option<&str>, text: &str, t: i64) -> MessageView {
+            self.seq += 1;
+            MessageView {
+                conversation_id: match group {
+                    Some(g) => format!("sg_{g}"),
+                    None => format!("si_bot_{from}"),
+                },
+                seq: self.seq,
+                group_id: group.map(Into::into),
+                sender_id: from.into(),
+                sender_nickname: from.to_uppercase(),
+                text: text.into(),
+                send_time_ms: t,
+                ..Default::default()
+            }
+        }
+    }
+
+    fn texts(a: &[Action]) -> Vec<String> {
+        a.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn faq_then_ticket_claim_relay_close_rate_across_restart() {
+        let st = MemoryState::new();
+        let mut c = Chat { seq: 0 };
+        let d = desk();
+        let a = d
+            .handle(&c.msg("cus", None, "What does it cost?", THU_10H), &st)
+            .unwrap();
+        assert!(texts(&a)[0].contains("It is free."), "{a:?}");
+        let a = d
+            .handle(&c.msg("cus", None, "My login fails", THU_10H), &st)
+            .unwrap();
+        assert!(
+            texts(&a)[0].contains("ticket #1 is open")
+                && !texts(&a)[0].contains("closed right now"),
+            "{a:?}"
+        );
+        assert!(
+            matches!(&a[1], Action::Send { to: Target::Group(g), text } if g == "agents" && text.contains("/claim 1"))
+        );
+        // Waiting: further messages go to the agents group.
+        let a = d
+            .handle(&c.msg("cus", None, "error 42", THU_10H), &st)
+            .unwrap();
+        assert!(
+            matches!(&a[..], [Action::Send { to: Target::Group(_), text }] if text == "#1 CUS: error 42")
+        );
+        let a = d
+            .handle(&c.msg("ag", Some("agents"), "/claim 1", THU_10H), &st)
+            .unwrap();
+        assert!(
+            matches!(&a[1], Action::Send { to: Target::User(u), text } if u == "cus" && text.contains("AG"))
+        );
+        // Restart: a new Desk over the same state.
+        let d = desk();
+        let a = d
+            .handle(&c.msg("cus", None, "still broken", THU_10H), &st)
+            .unwrap();
+        assert!(
+            matches!(&a[..], [Action::Mention { user_ids, text, .. }] if user_ids == &["ag"] && text.contains("#1 CUS: still broken"))
+        );
+        let a = d
+            .handle(
+                &c.msg(
+                    "ag",
+                    Some("agents"),
+                    "#1 try resetting your password",
+                    THU_10H,
+                ),
+                &st,
+            )
+            .unwrap();
+        assert_eq!(
+            a,
+            vec![Action::Send {
+                to: Target::User("cus".into()),
+                text: "AG (support): try resetting your password".into()
+            }]
+        );
+        let a = d
+            .handle(&c.msg("ag", None, "did it work?", THU_10H), &st)
+            .unwrap();
+        assert!(matches!(&a[..], [Action::Send { to: Target::User(u), .. }] if u == "cus"));
+        let a = d
+            .handle(&c.msg("ag", Some("agents"), "/close 1", THU_10H), &st)
+            .unwrap();
+        assert!(texts(&a)[0].contains("How satisfied"), "{a:?}");
+        let a = d.handle(&c.msg("cus", None, "5", THU_10H), &st).unwrap();
+        assert!(texts(&a)[0].contains("5/5"));
+        let t = d.ticket(&st, 1).unwrap().unwrap();
+        assert_eq!(
+            (t.state, t.rating, t.messages),
+            (TicketState::Closed, Some(5), 5)
+        );
+        // A new question opens ticket #2.
+        let a = d
+            .handle(&c.msg("cus", None, "/human", THU_22H), &st)
+            .unwrap();
+        assert!(
+            texts(&a)[0].contains("#2") && texts(&a)[0].contains("closed right now"),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn redelivered_message_is_not_handled_twice() {
+        let st = MemoryState::new();
+        let mut c = Chat { seq: 0 };
+        let d = desk();
+        let m = c.msg("cus", None, "help me", THU_10H);
+        assert_eq!(d.handle(&m, &st).unwrap().len(), 2);
+        assert!(d.handle(&m, &st).unwrap().is_empty());
+        assert_eq!(d.open_tickets(&st).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn agent_command_errors_get_usage() {
+        let st = MemoryState::new();
+        let mut c = Chat { seq: 0 };
+        let d = desk();
+        for (cmd, want) in [
+            ("/claim", "Usage: /claim N"),
+            ("/claim x", "Usage: /claim N"),
+            ("/claim 9", "no ticket #9"),
+            ("/close", "Usage: /close N"),
+            ("#1", "Usage: #N text"),
+            ("/reply 1", "Usage: #N text"),
+            ("/tickets", "No open tickets"),
+        ] {
+            let a = d
+                .handle(&c.msg("ag", Some("agents"), cmd, THU_10H), &st)
+                .unwrap();
+            assert!(
+                texts(&a).first().is_some_and(|t| t.contains(want)),
+                "{cmd}: {a:?}"
+            );
+        }
+        // Chatter in the agents group and messages in other groups are ignored.
+        assert!(
+            d.handle(&c.msg("ag", Some("agents"), "coffee?", THU_10H), &st)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            d.handle(&c.msg("x", Some("other"), "/claim 1", THU_10H), &st)
+                .unwrap()
+                .is_empty()
+        );
+        // Replying before claiming is refused; a second claim is refused.
+        d.handle(&c.msg("cus", None, "hello?", THU_10H), &st)
+            .unwrap();
+        let a = d
+            .handle(&c.msg("ag", Some("agents"), "#1 hi", THU_10H), &st)
+            .unwrap();
+        assert!(texts(&a)[0].contains("Claim ticket #1 first"));
+        d.handle(&c.msg("ag", Some("agents"), "/claim 1", THU_10H), &st)
+            .unwrap();
+        let a = d
+            .handle(&c.msg("ag2", Some("agents"), "/claim 1", THU_10H), &st)
+            .unwrap();
+        assert!(texts(&a)[0].contains("already handled by AG"));
+        let a = d
+            .handle(&c.msg("ag2", Some("agents"), "#1 hi", THU_10H), &st)
+            .unwrap();
+        assert!(texts(&a)[0].contains("handled by AG"));
+    }
+
+    #[test]
+    fn customer_close_and_non_rating_answer() {
+        let st = MemoryState::new();
+        let mut c = Chat { seq: 0 };
+        let d = desk();
+        d.handle(&c.msg("cus", None, "problem", THU_10H), &st)
+            .unwrap();
+        let a = d
+            .handle(&c.msg("cus", None, "/close", THU_10H), &st)
+            .unwrap();
+        assert!(texts(&a)[0].contains("How satisfied"));
+        // Not a rating: the ticket closes unrated and the text is handled afresh (FAQ here).
+        let a = d
+            .handle(&c.msg("cus", None, "what is the price", THU_10H), &st)
+            .unwrap();
+        assert!(texts(&a)[0].contains("It is free."));
+        assert_eq!(d.ticket(&st, 1).unwrap().unwrap().rating, None);
+    }
+
+    #[test]
+    fn bad_settings_name_the_key() {
+        let e = Desk::from_settings(&SupportSettings::default()).unwrap_err();
+        assert_eq!(e.key, "bots.support.agents_group");
+        let mut s = SupportSettings {
+            agents_group: "a".into(),
+            ..Default::default()
+        };
+        s.hours = Some(HoursSettings {
+            days: vec!["funday".into()],
+            open: "09:00".into(),
+            close: "17:00".into(),
+            utc_offset: "+01:00".into(),
+        });
+        assert_eq!(
+            Desk::from_settings(&s).unwrap_err().key,
+            "bots.support.hours.days[0]"
+        );
+        s.hours = Some(HoursSettings {
+            days: default_days(),
+            open: "9am".into(),
+            close: "17:00".into(),
+            utc_offset: "+01:00".into(),
+        });
+        assert_eq!(
+            Desk::from_settings(&s).unwrap_err().key,
+            "bots.support.hours.open"
+        );
+        s.hours = Some(HoursSettings {
+            days: default_days(),
+            open: "09:00".into(),
+            close: "17:00".into(),
+            utc_offset: "CET".into(),
+        });
+        assert_eq!(
+            Desk::from_settings(&s).unwrap_err().key,
+            "bots.support.hours.utc_offset"
+        );
+        s.hours = None;
+        s.faq = vec![FaqSettings {
+            pattern: "(".into(),
+            answer: "x".into(),
+        }];
+        assert_eq!(
+            Desk::from_settings(&s).unwrap_err().key,
+            "bots.support.faq[0].pattern"
+        );
+    }
+}
