@@ -444,3 +444,169 @@ impl ServerTextFrame {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pb::msg::GetConversationsHasReadAndMaxSeqReq;
+
+    #[test]
+    fn request_json_matches_the_spec_example() {
+        let req = WsRequest::from_json(
+            br#"{"reqIdentifier":1001,"sendID":"u1","operationID":"op-1","msgIncr":"u1_1","data":"CgJ1MQ=="}"#,
+        )
+        .unwrap();
+        assert_eq!(req.req_identifier, ReqIdentifier::GetNewestSeq);
+        assert_eq!(req.data, [0x0A, 0x02, b'u', b'1']);
+        assert_eq!(req.token, "");
+    }
+
+    #[test]
+    fn null_and_missing_data_are_empty() {
+        for text in [
+            r#"{"reqIdentifier":2004,"msgIncr":"1","operationID":"o","errCode":0,"errMsg":"","data":null}"#,
+            r#"{"reqIdentifier":2004,"msgIncr":"1","operationID":"o","errCode":0,"errMsg":""}"#,
+        ] {
+            let resp = WsResponse::from_json(text.as_bytes()).unwrap();
+            assert!(resp.data.is_empty());
+            assert!(resp.is_success());
+        }
+        let kick = WsResponse::kick();
+        assert_eq!(
+            String::from_utf8(kick.to_json()).unwrap(),
+            r#"{"reqIdentifier":2002,"msgIncr":"","operationID":"","errCode":0,"errMsg":"","data":null}"#
+        );
+    }
+
+    #[test]
+    fn response_key_order_and_error_reply() {
+        let req = WsRequest::new(
+            ReqIdentifier::GetConvMaxReadSeq,
+            "u1",
+            "op",
+            "m1",
+            &GetConversationsHasReadAndMaxSeqReq::default(),
+        );
+        let resp = WsResponse::reply_error(
+            &req,
+            ErrorCode::NoPermissionError,
+            ErrorCode::NoPermissionError.server_err_msg(),
+        );
+        assert_eq!(
+            String::from_utf8(resp.to_json()).unwrap(),
+            r#"{"reqIdentifier":1006,"msgIncr":"m1","operationID":"op","errCode":1002,"errMsg":"NoPermissionError","data":null}"#
+        );
+        assert_eq!(resp.error_code(), ErrorCode::NoPermissionError);
+    }
+
+    #[test]
+    fn strict_base64_like_go() {
+        // Unpadded and URL-safe base64 are rejected by Go's decoder, and by ours.
+        for bad in [r#""CgJ1MQ""#, r#""-_-_""#, r#""%%%""#, "5"] {
+            let text = format!(r#"{{"reqIdentifier":1001,"data":{bad}}}"#);
+            let err = WsRequest::from_json(text.as_bytes()).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ProtocolError::Json {
+                        what: "request envelope",
+                        ..
+                    }
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrongly_typed_json_is_a_typed_error() {
+        for bad in [
+            &br#"{"reqIdentifier":"1001"}"#[..],
+            br#"{"reqIdentifier":1001.5}"#,
+            br#"[]"#,
+            b"",
+            b"\xff\xfe",
+        ] {
+            assert!(WsRequest::from_json(bad).is_err());
+            assert!(WsResponse::from_json(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn gzip_round_trip_and_garbage() {
+        let resp = WsResponse::push(
+            ReqIdentifier::PushMsg,
+            "op-send-7",
+            &GetConversationsHasReadAndMaxSeqReq {
+                user_id: "u".into(),
+                ..Default::default()
+            },
+        );
+        let frame = resp.encode_frame(true).unwrap();
+        assert_eq!(&frame[..2], &[0x1f, 0x8b]);
+        assert_eq!(WsResponse::decode_frame(&frame, true).unwrap(), resp);
+        let err = WsResponse::decode_frame(b"not gzip", true).unwrap_err();
+        assert!(matches!(
+            err,
+            ProtocolError::Gzip {
+                operation: "decompression",
+                ..
+            }
+        ));
+        let truncated = &frame[..frame.len() - 4];
+        assert!(WsResponse::decode_frame(truncated, true).is_err());
+    }
+
+    #[test]
+    fn payload_decode_errors_name_the_message() {
+        let resp = WsResponse {
+            data: vec![0x0A, 0x05, b'a'],
+            ..Default::default()
+        };
+        match resp.payload::<crate::pb::sdkws::GetMaxSeqResp>() {
+            Err(ProtocolError::Protobuf { message, .. }) => assert_eq!(message, "GetMaxSeqResp"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn heartbeats() {
+        let ping = Heartbeat::from_text(Heartbeat::PING_TEXT).unwrap();
+        assert_eq!(ping, Heartbeat::Ping { body: None });
+        assert_eq!(
+            ping.pong_for().unwrap().to_text(),
+            r#"{"type":"pong","body":null}"#
+        );
+        let ping = Heartbeat::from_text(r#"{"type":"ping","body":"op-1"}"#).unwrap();
+        assert_eq!(
+            ping.pong_for().unwrap().to_text(),
+            r#"{"type":"pong","body":"op-1"}"#
+        );
+        assert!(matches!(
+            Heartbeat::from_text(r#"{"type":"hello"}"#),
+            Err(ProtocolError::UnexpectedTextFrame { .. })
+        ));
+        assert!(Heartbeat::from_text("{").is_err());
+    }
+
+    #[test]
+    fn connect_result_frames() {
+        assert_eq!(
+            ConnectResult::success().to_json(),
+            r#"{"errCode":0,"errMsg":"","errDlt":""}"#
+        );
+        let fail = ConnectResult::failure(ErrorCode::ConnArgsErr, "token is empty");
+        assert_eq!(fail.err_msg, "args err, need token, sendID, platformID");
+        match ServerTextFrame::parse(&fail.to_json()).unwrap() {
+            ServerTextFrame::ConnectResult(c) => assert_eq!(c.error_code(), ErrorCode::ConnArgsErr),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            ServerTextFrame::parse(r#"{"type":"pong","body":null}"#).unwrap(),
+            ServerTextFrame::Heartbeat(Heartbeat::Pong { body: None })
+        ));
+        assert!(ServerTextFrame::parse("WS CONN Success").is_err());
+        assert!(ServerTextFrame::parse("[]").is_err());
+        assert!(ServerTextFrame::parse("{}").is_err());
+    }
+}

@@ -272,3 +272,37 @@ pub fn decode_message<M: prost::Message + Default>(bytes: &[u8]) -> Result<M, Pr
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_have_numbers_and_names() {
+        assert_eq!(ErrorCode::from_i32(1302), ErrorCode::BlockedByPeer);
+        assert_eq!(ErrorCode::BlockedByPeer.name(), Some("BlockedByPeer"));
+        assert_eq!(ErrorCode::TokenKickedError.as_i32(), 1506);
+        assert!(ErrorCode::TokenKickedError.is_fatal_token_error());
+        assert!(!ErrorCode::ArgsError.is_fatal_token_error());
+        let unknown = ErrorCode::from_i32(4242);
+        assert_eq!(unknown, ErrorCode::Other(4242));
+        assert_eq!(unknown.as_i32(), 4242);
+        assert_eq!(unknown.name(), None);
+        assert_eq!(ErrorCode::Other(1302), ErrorCode::BlockedByPeer);
+        assert_eq!(
+            ErrorCode::ConnArgsErr.server_err_msg(),
+            "args err, need token, sendID, platformID"
+        );
+        assert_eq!(ErrorCode::MutedGroup.server_err_msg(), "MutedGroup");
+        assert_eq!(ErrorCode::MutedGroup.to_string(), "MutedGroup (1403)");
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_i32(code.as_i32()), *code);
+        }
+    }
+
+    #[test]
+    fn short_names() {
+        assert_eq!(short_type_name::<crate::pb::sdkws::MsgData>(), "MsgData");
+        assert_eq!(short_type_name::<Vec<u8>>(), "Vec");
+    }
+}
