@@ -1,1 +1,445 @@
-//! openim-sandbox: an embedded OpenIM-compatible server.
+//! # openim-sandbox
+//!
+//! An embedded, protocol-faithful OpenIM-compatible server (open-im-server v3.8.3 semantics) for
+//! testing bots and clients without deploying OpenIM: the JSON HTTP API (default port 10002) and
+//! the WebSocket gateway (default port 10001) in one process, with an in-memory or sled-backed
+//! state, notifications, version logs for incremental sync, webhooks and fault injection.
+//!
+//! ```no_run
+//! use openim_sandbox::{Sandbox, SandboxConfig};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+//! sandbox.register_user("alice", "Alice").await?;
+//! sandbox.register_user("bob", "Bob").await?;
+//! let token = sandbox.user_token("alice", 5).await?;
+//! println!("api={} ws={} token={}", sandbox.api_url(), sandbox.ws_url(), token.len());
+//! let group_id = sandbox.create_group("alice", &["bob"], "Friends").await?;
+//! assert!(!group_id.is_empty());
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod error;
+pub mod faults;
+mod gateway;
+mod http;
+pub mod model;
+mod persist;
+mod push;
+pub mod state;
+pub mod token;
+mod webhook;
+pub mod wire;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use config::SandboxConfig;
+pub use error::{CodeError, SandboxError};
+pub use faults::Faults;
+
+use crate::push::Registry;
+use crate::state::State;
+
+/// Shared server internals.
+pub(crate) struct Inner {
+    pub(crate) config: SandboxConfig,
+    pub(crate) state: Mutex<State>,
+    pub(crate) registry: Registry,
+    pub(crate) faults: Faults,
+    pub(crate) dirty: std::sync::atomic::AtomicBool,
+    pub(crate) webhook: webhook::Webhooks,
+    pub(crate) shutdown: CancellationToken,
+}
+
+impl Inner {
+    pub(crate) fn is_admin(&self, user_id: &str) -> bool {
+        self.config.admin_user_ids.iter().any(|a| a == user_id)
+    }
+    pub(crate) fn mark_dirty(&self) {
+        self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A running sandbox server (HTTP API + WebSocket gateway).
+pub struct Sandbox {
+    inner: Arc<Inner>,
+    api_addr: SocketAddr,
+    ws_addr: SocketAddr,
+    tasks: Vec<JoinHandle<()>>,
+    http: reqwest::Client,
+    store: Option<persist::Store>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("api", &self.api_addr)
+            .field("ws", &self.ws_addr)
+            .finish()
+    }
+}
+
+impl Sandbox {
+    /// Starts the server: binds both listeners (port 0 allowed) and serves until [`Sandbox::shutdown`].
+    pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        let (store, mut state) = match &config.data_dir {
+            Some(dir) => {
+                let store = persist::Store::open(dir)?;
+                let state = store.load()?;
+                (Some(store), state)
+            }
+            None => (None, State::default()),
+        };
+        let now = state::now_ms();
+        for admin in &config.admin_user_ids {
+            state
+                .users
+                .entry(admin.clone())
+                .or_insert_with(|| model::UserInfo {
+                    user_id: admin.clone(),
+                    nickname: admin.clone(),
+                    create_time: now,
+                    app_manger_level: 3,
+                    ..Default::default()
+                });
+        }
+        let api_listener = tokio::net::TcpListener::bind(config.api_addr)
+            .await
+            .map_err(|e| SandboxError::Bind {
+                what: "api",
+                addr: config.api_addr.to_string(),
+                source: e,
+            })?;
+        let ws_listener = tokio::net::TcpListener::bind(config.ws_addr)
+            .await
+            .map_err(|e| SandboxError::Bind {
+                what: "ws",
+                addr: config.ws_addr.to_string(),
+                source: e,
+            })?;
+        let api_addr = api_listener.local_addr().map_err(|e| SandboxError::Bind {
+            what: "api",
+            addr: config.api_addr.to_string(),
+            source: e,
+        })?;
+        let ws_addr = ws_listener.local_addr().map_err(|e| SandboxError::Bind {
+            what: "ws",
+            addr: config.ws_addr.to_string(),
+            source: e,
+        })?;
+        let shutdown = CancellationToken::new();
+        let inner = Arc::new(Inner {
+            webhook: webhook::Webhooks::new(config.webhook_url.clone(), config.webhook_timeout),
+            config,
+            state: Mutex::new(state),
+            registry: Registry::default(),
+            faults: Faults::default(),
+            dirty: std::sync::atomic::AtomicBool::new(true),
+            shutdown: shutdown.clone(),
+        });
+        let mut tasks = Vec::new();
+        let api_router = http::router(inner.clone());
+        let sd = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = axum::serve(api_listener, api_router)
+                .with_graceful_shutdown(async move { sd.cancelled().await })
+                .await;
+            if let Err(e) = r {
+                tracing::error!(error = %e, "api server stopped");
+            }
+        }));
+        let ws_router = gateway::router(inner.clone());
+        let sd = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = axum::serve(
+                ws_listener,
+                ws_router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { sd.cancelled().await })
+            .await;
+            if let Err(e) = r {
+                tracing::error!(error = %e, "ws server stopped");
+            }
+        }));
+        if let Some(store) = &store {
+            let store = store.clone();
+            let inner2 = inner.clone();
+            let sd = shutdown.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+                loop {
+                    tokio::select! {
+                        _ = sd.cancelled() => break,
+                        _ = tick.tick() => {
+                            if inner2.dirty.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                                let r = {
+                                    let st = inner2.state.lock();
+                                    store.save(&st)
+                                };
+                                if let Err(e) = r {
+                                    tracing::error!(error = %e, "persisting sandbox state failed");
+                                }
+                            }
+                        }
+                    }
+                }
+            }));
+        }
+        tracing::info!(%api_addr, %ws_addr, "openim-sandbox listening");
+        Ok(Sandbox {
+            inner,
+            api_addr,
+            ws_addr,
+            tasks,
+            http: reqwest::Client::new(),
+            store,
+        })
+    }
+
+    /// The HTTP API base URL, e.g. `http://127.0.0.1:10002`.
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.api_addr)
+    }
+
+    /// The WebSocket gateway URL, e.g. `ws://127.0.0.1:10001`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.ws_addr)
+    }
+
+    /// The bound API address.
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api_addr
+    }
+
+    /// The bound gateway address.
+    pub fn ws_addr(&self) -> SocketAddr {
+        self.ws_addr
+    }
+
+    /// The configured admin secret.
+    pub fn secret(&self) -> &str {
+        &self.inner.config.secret
+    }
+
+    /// Fault injection controls.
+    pub fn faults(&self) -> FaultControl<'_> {
+        FaultControl { sandbox: self }
+    }
+
+    /// Number of open gateway connections of a user.
+    pub fn connection_count(&self, user_id: &str) -> usize {
+        self.inner.registry.count(user_id)
+    }
+
+    /// Stops both servers, closes every connection and flushes the store.
+    pub async fn shutdown(mut self) {
+        self.inner.registry.close_all();
+        self.inner.shutdown.cancel();
+        for t in self.tasks.drain(..) {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
+        }
+        if let Some(store) = self.store.take() {
+            let st = self.inner.state.lock();
+            if let Err(e) = store.save(&st) {
+                tracing::error!(error = %e, "final persist failed");
+            }
+        }
+    }
+
+    // ---------- test helpers (through the real HTTP API) ----------
+
+    /// Calls an API route with a token and returns `data` (or `Null`), failing on a non-zero errCode.
+    pub async fn call(&self, route: &str, token: &str, body: Value) -> Result<Value, SandboxError> {
+        let resp = self
+            .http
+            .post(format!("{}{}", self.api_url(), route))
+            .header("operationID", format!("sandbox-{}", state::random_hex32()))
+            .header("token", token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| SandboxError::Api {
+                route: route.to_string(),
+                error: e.to_string(),
+            })?;
+        let v: Value = resp.json().await.map_err(|e| SandboxError::Api {
+            route: route.to_string(),
+            error: e.to_string(),
+        })?;
+        let code = v.get("errCode").and_then(Value::as_i64).unwrap_or(-1);
+        if code != 0 {
+            return Err(SandboxError::Api {
+                route: route.to_string(),
+                error: format!(
+                    "{} {} {}",
+                    code,
+                    v["errMsg"].as_str().unwrap_or(""),
+                    v["errDlt"].as_str().unwrap_or("")
+                ),
+            });
+        }
+        Ok(v.get("data").cloned().unwrap_or(Value::Null))
+    }
+
+    /// Gets an admin token via `/auth/get_admin_token`.
+    pub async fn admin_token(&self) -> Result<String, SandboxError> {
+        let admin = self
+            .inner
+            .config
+            .admin_user_ids
+            .first()
+            .cloned()
+            .unwrap_or_default();
+        let data = self
+            .call(
+                "/auth/get_admin_token",
+                "",
+                json!({"secret": self.inner.config.secret, "userID": admin}),
+            )
+            .await?;
+        Ok(data["token"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// Registers a user via `/user/user_register`.
+    pub async fn register_user(&self, user_id: &str, nickname: &str) -> Result<(), SandboxError> {
+        let admin = self.admin_token().await?;
+        self.call(
+            "/user/user_register",
+            &admin,
+            json!({"users": [{"userID": user_id, "nickname": nickname, "faceURL": ""}]}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Mints a user token via `/auth/get_user_token` (kicks older tokens of that platform).
+    pub async fn user_token(
+        &self,
+        user_id: &str,
+        platform_id: i32,
+    ) -> Result<String, SandboxError> {
+        let admin = self.admin_token().await?;
+        let data = self
+            .call(
+                "/auth/get_user_token",
+                &admin,
+                json!({"userID": user_id, "platformID": platform_id}),
+            )
+            .await?;
+        Ok(data["token"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// Creates a group via `/group/create_group` (owner + members) and returns its ID.
+    pub async fn create_group(
+        &self,
+        owner: &str,
+        members: &[&str],
+        name: &str,
+    ) -> Result<String, SandboxError> {
+        let admin = self.admin_token().await?;
+        let data = self
+            .call(
+                "/group/create_group",
+                &admin,
+                json!({
+                    "ownerUserID": owner,
+                    "memberUserIDs": members,
+                    "adminUserIDs": [],
+                    "groupInfo": {"groupName": name, "groupType": 2},
+                }),
+            )
+            .await?;
+        Ok(data["groupInfo"]["groupID"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// Makes two users friends via `/friend/import_friend`.
+    pub async fn make_friends(&self, a: &str, b: &str) -> Result<(), SandboxError> {
+        let admin = self.admin_token().await?;
+        self.call(
+            "/friend/import_friend",
+            &admin,
+            json!({"ownerUserID": a, "friendUserIDs": [b]}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Sends a text message as `send_id` via the admin `/msg/send_msg` (single chat if `to` is a user,
+    /// group chat if `group` is true).
+    pub async fn send_text(
+        &self,
+        send_id: &str,
+        to: &str,
+        group: bool,
+        text: &str,
+    ) -> Result<Value, SandboxError> {
+        let admin = self.admin_token().await?;
+        let body = if group {
+            json!({"sendID": send_id, "groupID": to, "sessionType": 3, "contentType": 101, "content": {"content": text}, "senderNickname": send_id})
+        } else {
+            json!({"sendID": send_id, "recvID": to, "sessionType": 1, "contentType": 101, "content": {"content": text}, "senderNickname": send_id})
+        };
+        self.call("/msg/send_msg", &admin, body).await
+    }
+}
+
+/// Fault injection for tests (see [`Sandbox::faults`]).
+#[derive(Debug)]
+pub struct FaultControl<'a> {
+    sandbox: &'a Sandbox,
+}
+
+impl FaultControl<'_> {
+    /// Drops (closes without a kick frame) every gateway connection of a user.
+    pub fn drop_connections(&self, user_id: &str) -> usize {
+        self.sandbox.inner.registry.drop_user(user_id)
+    }
+    /// Holds every push to a user until [`FaultControl::release_pushes`].
+    pub fn stall_pushes(&self, user_id: &str) {
+        self.sandbox.inner.faults.stall(user_id);
+    }
+    /// Releases held pushes (delivered in order).
+    pub fn release_pushes(&self, user_id: &str) {
+        let frames = self.sandbox.inner.faults.release(user_id);
+        for (uid, push) in frames {
+            self.sandbox.inner.registry.send_push(&uid, push);
+        }
+    }
+    /// Delays every push to a user by `delay` (zero to disable).
+    pub fn delay_pushes(&self, user_id: &str, delay: std::time::Duration) {
+        self.sandbox.inner.faults.set_delay(user_id, delay);
+    }
+    /// Sends the next push to a user twice.
+    pub fn duplicate_next_push(&self, user_id: &str) {
+        self.sandbox.inner.faults.duplicate_next(user_id);
+    }
+    /// Drops the next stored (seq > 0) push to a user, so the client sees a seq gap.
+    pub fn skip_next_seq(&self, user_id: &str) {
+        self.sandbox.inner.faults.skip_next_seq(user_id);
+    }
+    /// Makes the next `n` calls of an HTTP route fail with `code`.
+    pub fn fail_route(&self, route: &str, n: u32, code: i32) {
+        self.sandbox.inner.faults.fail_route(route, n, code);
+    }
+    /// Marks a token expired: later checks answer 1501.
+    pub fn expire_token(&self, token: &str) {
+        self.sandbox.inner.faults.expire_token(token);
+    }
+    /// Kicks a user's platform: tokens marked kicked (1506), connections get 2002 and are closed.
+    pub fn kick(&self, user_id: &str, platform_id: i32) {
+        http::auth::kick_platform(&self.sandbox.inner, user_id, platform_id);
+    }
+}

@@ -1,0 +1,93 @@
+//! Sandbox configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How the sandbox is started.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct SandboxConfig {
+    /// HTTP API listen address (port 0 = any free port).
+    pub api_addr: SocketAddr,
+    /// WebSocket gateway listen address (port 0 = any free port).
+    pub ws_addr: SocketAddr,
+    /// Token signing key and `/auth/get_admin_token` password (OpenIM default `openIM123`).
+    pub secret: String,
+    /// IM admin user IDs (default `imAdmin`).
+    pub admin_user_ids: Vec<String>,
+    /// Persist state to a sled database in this directory (None = in memory).
+    pub data_dir: Option<PathBuf>,
+    /// Webhook base URL; commands are POSTed to `<url>/<command>`.
+    pub webhook_url: Option<String>,
+    /// Per-webhook timeout.
+    pub webhook_timeout: Duration,
+    /// Require friendship for single-chat messages (`friendVerify`, default false).
+    pub friend_verify: bool,
+    /// Token lifetime in seconds (default 90 days).
+    pub token_expire_secs: i64,
+}
+
+impl std::fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("api_addr", &self.api_addr)
+            .field("ws_addr", &self.ws_addr)
+            .field("secret", &"<redacted>")
+            .field("admin_user_ids", &self.admin_user_ids)
+            .field("data_dir", &self.data_dir)
+            .field("webhook_url", &self.webhook_url)
+            .field("friend_verify", &self.friend_verify)
+            .finish()
+    }
+}
+
+impl Default for SandboxConfig {
+    /// Loopback, port 0 for both listeners, in memory, secret `openIM123`, admin `imAdmin`.
+    fn default() -> Self {
+        SandboxConfig {
+            api_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ws_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            secret: "openIM123".to_string(),
+            admin_user_ids: vec!["imAdmin".to_string()],
+            data_dir: None,
+            webhook_url: None,
+            webhook_timeout: Duration::from_secs(5),
+            friend_verify: false,
+            token_expire_secs: 90 * 86400,
+        }
+    }
+}
+
+impl SandboxConfig {
+    /// Sets the API address.
+    pub fn api_addr(mut self, addr: SocketAddr) -> Self {
+        self.api_addr = addr;
+        self
+    }
+    /// Sets the gateway address.
+    pub fn ws_addr(mut self, addr: SocketAddr) -> Self {
+        self.ws_addr = addr;
+        self
+    }
+    /// Sets the secret.
+    pub fn secret(mut self, secret: impl Into<String>) -> Self {
+        self.secret = secret.into();
+        self
+    }
+    /// Persists state in `dir`.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+    /// Enables webhooks to `url`.
+    pub fn webhook_url(mut self, url: impl Into<String>) -> Self {
+        self.webhook_url = Some(url.into());
+        self
+    }
+    /// Enables friend verification for single chats.
+    pub fn friend_verify(mut self, on: bool) -> Self {
+        self.friend_verify = on;
+        self
+    }
+}

@@ -1,0 +1,637 @@
+//! The WebSocket gateway: connect parameters and token checks, the JSON envelope (optionally
+//! gzip'd), text and WS heartbeats, one request at a time per connection, and request handlers
+//! 1001–1007, 2003–2005.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use futures::{SinkExt, StreamExt};
+use prost::Message as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::Inner;
+use crate::error::CodeError;
+use crate::push::{Conn, Out, WsResp};
+use crate::state::{State as SrvState, notification_twin};
+use crate::wire::*;
+
+/// Largest incoming frame accepted (upstream `maxMessageSize`).
+pub(crate) const MAX_FRAME: usize = 51200;
+const READ_DEADLINE: Duration = Duration::from_secs(30);
+const PING_PERIOD: Duration = Duration::from_secs(27);
+
+pub(crate) fn router(inner: Arc<Inner>) -> Router {
+    Router::new().fallback(connect).with_state(inner)
+}
+
+fn json_error(e: &CodeError) -> Response {
+    let body = json!({"errCode": e.code, "errMsg": e.msg, "errDlt": e.dlt});
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+async fn connect(
+    State(inner): State<Arc<Inner>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    let args_err = |why: &str| {
+        json_error(&CodeError::with_msg(
+            1602,
+            "args err, need token, sendID, platformID",
+            why,
+        ))
+    };
+    let send_id = q.get("sendID").cloned().unwrap_or_default();
+    let token = q.get("token").cloned().unwrap_or_default();
+    if token.is_empty() {
+        return args_err("token is empty");
+    }
+    if send_id.is_empty() {
+        return args_err("sendID is empty");
+    }
+    let Some(platform_id) = q.get("platformID").and_then(|p| p.parse::<i32>().ok()) else {
+        return args_err("platformID is not int");
+    };
+    match q.get("sdkType").map(String::as_str).unwrap_or("") {
+        "js" => {}
+        "" | "go" => {
+            return args_err(
+                "sdkType go (gob framing) is not supported by the sandbox; use sdkType=js",
+            );
+        }
+        _ => return args_err("sdkType is invalid"),
+    }
+    let is_msg_resp = q
+        .get("isMsgResp")
+        .and_then(|v| parse_bool(v))
+        .unwrap_or(false);
+    let gzip = q.get("compression").map(String::as_str) == Some("gzip")
+        || headers.get("compression").and_then(|v| v.to_str().ok()) == Some("gzip");
+    let checked = crate::http::auth::check_token(&inner, &token).and_then(|claims| {
+        if claims.user_id != send_id || claims.platform_id != platform_id {
+            Err(CodeError::new(
+                1502,
+                format!(
+                    "token uid {} != userID {} or platform mismatch",
+                    claims.user_id, send_id
+                ),
+            ))
+        } else {
+            Ok(claims)
+        }
+    });
+    let ws = match ws {
+        Ok(ws) => ws.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME),
+        Err(_) => {
+            return match checked {
+                Err(e) => json_error(&e),
+                Ok(_) => (axum::http::StatusCode::BAD_REQUEST, "Bad Request").into_response(),
+            };
+        }
+    };
+    match checked {
+        Err(e) => {
+            if is_msg_resp {
+                let text = json!({"errCode": e.code, "errMsg": e.msg, "errDlt": e.dlt}).to_string();
+                ws.on_upgrade(move |mut socket| async move {
+                    let _ = socket.send(Message::Text(text.into())).await;
+                    drop(socket);
+                })
+            } else {
+                json_error(&e)
+            }
+        }
+        Ok(_) => {
+            tracing::debug!(user = %send_id, platform_id, %peer, "gateway connect");
+            ws.on_upgrade(move |socket| {
+                run(
+                    socket,
+                    inner,
+                    send_id,
+                    platform_id,
+                    token,
+                    gzip,
+                    is_msg_resp,
+                )
+            })
+        }
+    }
+}
+
+fn gzip_bytes(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    if enc.write_all(data).is_err() {
+        return Vec::new();
+    }
+    enc.finish().unwrap_or_default()
+}
+
+fn gunzip_bytes(data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(data)
+        .take(8 * 1024 * 1024)
+        .read_to_end(&mut out)
+        .ok()?;
+    Some(out)
+}
+
+fn encode_frame(resp: &WsResp, gzip: bool) -> Vec<u8> {
+    let json = serde_json::to_vec(resp).unwrap_or_default();
+    if gzip { gzip_bytes(&json) } else { json }
+}
+
+async fn run(
+    socket: WebSocket,
+    inner: Arc<Inner>,
+    user_id: String,
+    platform_id: i32,
+    token: String,
+    gzip: bool,
+    is_msg_resp: bool,
+) {
+    let (mut sink, mut stream) = socket.split();
+    if is_msg_resp {
+        let ok = r#"{"errCode":0,"errMsg":"","errDlt":""}"#;
+        if sink.send(Message::Text(ok.into())).await.is_err() {
+            return;
+        }
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
+    let conn_id = inner.registry.next_id();
+    inner.registry.register(
+        &user_id,
+        Conn {
+            id: conn_id,
+            platform_id,
+            token: token.clone(),
+            tx: tx.clone(),
+            subs: Default::default(),
+        },
+    );
+    let stop = CancellationToken::new();
+    let writer_stop = stop.clone();
+    let server_stop = inner.shutdown.clone();
+    let writer = tokio::spawn(async move {
+        let mut ping = tokio::time::interval(PING_PERIOD);
+        ping.tick().await;
+        loop {
+            tokio::select! {
+                _ = writer_stop.cancelled() => break,
+                _ = server_stop.cancelled() => break,
+                _ = ping.tick(), if platform_id == 5 => {
+                    if sink.send(Message::Ping(Vec::new().into())).await.is_err() { break; }
+                }
+                out = rx.recv() => {
+                    let Some(out) = out else { break };
+                    let r = match out {
+                        Out::Frame(resp) => sink.send(Message::Binary(encode_frame(&resp, gzip).into())).await,
+                        Out::Text(t) => sink.send(Message::Text(t.into())).await,
+                        Out::Kick => {
+                            let resp = WsResp::new(2002, "", "", None);
+                            let _ = sink.send(Message::Binary(encode_frame(&resp, gzip).into())).await;
+                            break;
+                        }
+                        Out::Close => break,
+                    };
+                    if r.is_err() { break; }
+                }
+            }
+        }
+        let _ = sink.close().await;
+        writer_stop.cancel();
+    });
+    loop {
+        let next = tokio::select! {
+            _ = stop.cancelled() => break,
+            n = tokio::time::timeout(READ_DEADLINE, stream.next()) => n,
+        };
+        let msg = match next {
+            Err(_) => break,           // read deadline
+            Ok(None) => break,         // closed
+            Ok(Some(Err(_))) => break, // protocol error, oversized frame
+            Ok(Some(Ok(m))) => m,
+        };
+        match msg {
+            Message::Text(t) => {
+                #[derive(Deserialize)]
+                struct Heartbeat {
+                    #[serde(rename = "type")]
+                    kind: String,
+                    body: Option<Box<serde_json::value::RawValue>>,
+                }
+                let Ok(hb) = serde_json::from_str::<Heartbeat>(t.as_str()) else {
+                    break;
+                };
+                match hb.kind.as_str() {
+                    "ping" => {
+                        let body = hb
+                            .body
+                            .map(|b| b.get().to_string())
+                            .unwrap_or_else(|| "null".to_string());
+                        let compact = serde_json::from_str::<Value>(&body)
+                            .map(|v| v.to_string())
+                            .unwrap_or(body);
+                        let _ =
+                            tx.send(Out::Text(format!(r#"{{"type":"pong","body":{compact}}}"#)));
+                    }
+                    "pong" => {}
+                    _ => break,
+                }
+            }
+            Message::Binary(b) => {
+                let raw = if gzip {
+                    match gunzip_bytes(&b) {
+                        Some(r) => r,
+                        None => break,
+                    }
+                } else {
+                    b.to_vec()
+                };
+                let Ok(req) = serde_json::from_slice::<WsReq>(&raw) else {
+                    break;
+                };
+                if req.send_id != user_id {
+                    break;
+                }
+                let data = match req.data.as_deref() {
+                    None | Some("") => Vec::new(),
+                    Some(d) => match base64::engine::general_purpose::STANDARD.decode(d) {
+                        Ok(v) => v,
+                        Err(_) => break,
+                    },
+                };
+                let ctx = ReqCtx {
+                    inner: &inner,
+                    user_id: &user_id,
+                    platform_id,
+                    conn_id,
+                };
+                match handle(&ctx, &req, &data).await {
+                    Handled::Reply(resp) => {
+                        let _ = tx.send(Out::Frame(resp));
+                    }
+                    Handled::ReplyThenClose(resp) => {
+                        let _ = tx.send(Out::Frame(resp));
+                        let _ = tx.send(Out::Close);
+                        break;
+                    }
+                    Handled::Close => break,
+                }
+            }
+            Message::Ping(_) | Message::Pong(_) => {}
+            Message::Close(_) => break,
+        }
+    }
+    inner.registry.unregister(&user_id, conn_id);
+    drop(tx);
+    // let the writer flush what is queued (e.g. a 2003 reply), then stop it
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        stop.cancelled().await;
+    })
+    .await;
+    stop.cancel();
+    let _ = writer.await;
+}
+
+/// The request envelope (JSON keys matched as the JS client sends them).
+#[derive(Deserialize)]
+struct WsReq {
+    #[serde(rename = "reqIdentifier")]
+    req_identifier: i32,
+    #[serde(rename = "sendID", default)]
+    send_id: String,
+    #[serde(rename = "operationID", default)]
+    operation_id: String,
+    #[serde(rename = "msgIncr", default)]
+    msg_incr: String,
+    #[serde(default)]
+    data: Option<String>,
+}
+
+struct ReqCtx<'a> {
+    inner: &'a Arc<Inner>,
+    user_id: &'a str,
+    platform_id: i32,
+    conn_id: u64,
+}
+
+enum Handled {
+    Reply(WsResp),
+    ReplyThenClose(WsResp),
+    Close,
+}
+
+fn err_resp(req: &WsReq, e: CodeError) -> WsResp {
+    WsResp {
+        req_identifier: req.req_identifier,
+        msg_incr: req.msg_incr.clone(),
+        operation_id: req.operation_id.clone(),
+        err_code: e.code,
+        err_msg: e.msg,
+        data: None,
+    }
+}
+
+fn decode<T: prost::Message + Default>(data: &[u8]) -> Result<T, CodeError> {
+    T::decode(data)
+        .map_err(|e| CodeError::with_msg(500, "ServerInternalError", format!("proto decode: {e}")))
+}
+
+async fn handle(ctx: &ReqCtx<'_>, req: &WsReq, data: &[u8]) -> Handled {
+    let needs_validation = matches!(req.req_identifier, 1002 | 1005 | 1006 | 2004);
+    if needs_validation && (req.operation_id.is_empty() || req.msg_incr.is_empty()) {
+        return Handled::Reply(err_resp(
+            req,
+            CodeError::with_msg(500, "ServerInternalError", "envelope validation failed"),
+        ));
+    }
+    let ok = |bytes: Option<Vec<u8>>| {
+        WsResp::new(req.req_identifier, &req.msg_incr, &req.operation_id, bytes)
+    };
+    let result: Result<Option<Vec<u8>>, CodeError> = match req.req_identifier {
+        1001 => decode::<GetMaxSeqReq>(data).and_then(|r| get_newest_seq(ctx, r).map(Some)),
+        1002 => decode::<PullMessageBySeqsReq>(data).map(|r| Some(pull_by_range(ctx, r))),
+        1003 => match decode::<MsgData>(data) {
+            Ok(msg) => crate::http::msg::send_message(
+                ctx.inner,
+                msg,
+                &req.operation_id,
+                ctx.user_id,
+                ctx.platform_id,
+            )
+            .await
+            .map(|r| Some(r.encode_to_vec())),
+            Err(e) => Err(e),
+        },
+        1004 => Err(CodeError::args("signal messages are not supported")),
+        1005 => decode::<GetSeqMessageReq>(data).map(|r| Some(pull_by_seqs(ctx, r))),
+        1006 => decode::<GetConversationsHasReadAndMaxSeqReq>(data)
+            .map(|r| Some(has_read_and_max(ctx, r))),
+        1007 => decode::<GetLastMessageReq>(data).map(|r| Some(last_messages(ctx, r))),
+        2003 => {
+            return match decode::<DelUserPushTokenReq>(data) {
+                Ok(_) => Handled::ReplyThenClose(ok(Some(Vec::new()))),
+                Err(e) => Handled::Reply(err_resp(req, e)),
+            };
+        }
+        2004 => decode::<SetAppBackgroundStatusReq>(data).map(|_| None),
+        2005 => decode::<SubUserOnlineStatus>(data).map(|r| {
+            let subs = ctx.inner.registry.subscribe(
+                ctx.user_id,
+                ctx.conn_id,
+                &r.subscribe_user_id,
+                &r.unsubscribe_user_id,
+            );
+            Some(SubUserOnlineStatusTips { subscribers: subs }.encode_to_vec())
+        }),
+        _ => return Handled::Close,
+    };
+    match result {
+        Ok(bytes) => Handled::Reply(ok(bytes)),
+        Err(e) => Handled::Reply(err_resp(req, e)),
+    }
+}
+
+/// 1001: max seqs of the user's conversations, their notification twins and `n_uid_uid` (zeros dropped).
+pub(crate) fn newest_seqs(st: &SrvState, user_id: &str) -> HashMap<String, i64> {
+    let mut ids: Vec<String> = Vec::new();
+    if let Some(convs) = st.user_convs.get(user_id) {
+        for id in convs.keys() {
+            ids.push(id.clone());
+            ids.push(notification_twin(id));
+        }
+    }
+    ids.push(format!("n_{user_id}_{user_id}"));
+    let mut out = HashMap::new();
+    for id in ids {
+        let max = if id.starts_with("n_") {
+            st.seqs.get(&id).map(|s| s.max_seq).unwrap_or(0)
+        } else {
+            st.user_max_seq(user_id, &id)
+        };
+        if max > 0 {
+            out.insert(id, max);
+        }
+    }
+    out
+}
+
+fn get_newest_seq(ctx: &ReqCtx<'_>, r: GetMaxSeqReq) -> Result<Vec<u8>, CodeError> {
+    if r.user_id != ctx.user_id && !ctx.inner.is_admin(ctx.user_id) {
+        return Err(CodeError::no_permission("userID is not the caller"));
+    }
+    let st = ctx.inner.state.lock();
+    Ok(GetMaxSeqResp {
+        max_seqs: newest_seqs(&st, &r.user_id),
+        min_seqs: HashMap::new(),
+    }
+    .encode_to_vec())
+}
+
+/// 1002 / `pull_msg_by_seq`: range pull with the upstream clamping rules.
+pub(crate) fn pull_ranges(
+    st: &SrvState,
+    user_id: &str,
+    ranges: &[SeqRange],
+    order: i32,
+) -> PushMessages {
+    let mut out = PushMessages::default();
+    for r in ranges {
+        let cid = &r.conversation_id;
+        let is_n = cid.starts_with("n_");
+        let (min, max) = if is_n {
+            let s = st.seqs.get(cid);
+            (
+                s.map(|s| s.min_seq.max(1)).unwrap_or(1),
+                s.map(|s| s.max_seq).unwrap_or(0),
+            )
+        } else {
+            if st.user_conv(user_id, cid).is_none() {
+                continue;
+            }
+            (st.user_min_seq(user_id, cid), st.user_max_seq(user_id, cid))
+        };
+        if min > r.end {
+            continue;
+        }
+        let begin = r.begin.max(min).max(1);
+        let end = r.end.min(max);
+        if end < begin {
+            continue;
+        }
+        let seqs: Vec<i64> = if is_n {
+            (begin..=end).collect()
+        } else {
+            if r.num < 1 {
+                continue;
+            }
+            if end - begin < r.num {
+                (begin..=end).collect()
+            } else {
+                (end - r.num + 1..=end).collect()
+            }
+        };
+        let msgs: Vec<MsgData> = seqs.iter().map(|s| st.view_msg(user_id, cid, *s)).collect();
+        if msgs.is_empty() {
+            continue;
+        }
+        let is_end = if order == 1 {
+            r.begin <= min
+        } else {
+            max <= r.end
+        };
+        let entry = PullMsgs {
+            msgs,
+            is_end,
+            end_seq: 0,
+        };
+        if is_n {
+            out.notification_msgs.insert(cid.clone(), entry);
+        } else {
+            out.msgs.insert(cid.clone(), entry);
+        }
+    }
+    out
+}
+
+fn pull_by_range(ctx: &ReqCtx<'_>, r: PullMessageBySeqsReq) -> Vec<u8> {
+    let st = ctx.inner.state.lock();
+    pull_ranges(&st, ctx.user_id, &r.seq_ranges, r.order).encode_to_vec()
+}
+
+/// 1005: explicit seqs; an entry for every requested conversation.
+pub(crate) fn pull_seqs(st: &SrvState, user_id: &str, r: &GetSeqMessageReq) -> PushMessages {
+    let mut out = PushMessages::default();
+    for c in &r.conversations {
+        let cid = &c.conversation_id;
+        let is_n = cid.starts_with("n_");
+        let (min, max) = if is_n {
+            let s = st.seqs.get(cid);
+            (
+                s.map(|s| s.min_seq.max(1)).unwrap_or(1),
+                s.map(|s| s.max_seq).unwrap_or(0),
+            )
+        } else {
+            (st.user_min_seq(user_id, cid), st.user_max_seq(user_id, cid))
+        };
+        let mut entry = PullMsgs::default();
+        for &s in &c.seqs {
+            if s <= 0 {
+                continue;
+            }
+            if s < min {
+                if r.order == 1 {
+                    entry.is_end = true;
+                    entry.end_seq = min;
+                }
+                continue;
+            }
+            if s > max {
+                if r.order == 0 {
+                    entry.is_end = true;
+                    entry.end_seq = max;
+                }
+                continue;
+            }
+            entry.msgs.push(st.view_msg(user_id, cid, s));
+        }
+        if is_n {
+            out.notification_msgs.insert(cid.clone(), entry);
+        } else {
+            out.msgs.insert(cid.clone(), entry);
+        }
+    }
+    out
+}
+
+fn pull_by_seqs(ctx: &ReqCtx<'_>, r: GetSeqMessageReq) -> Vec<u8> {
+    let st = ctx.inner.state.lock();
+    pull_seqs(&st, ctx.user_id, &r).encode_to_vec()
+}
+
+/// 1006 / `get_conversations_has_read_and_max_seq`.
+pub(crate) fn has_read_and_max_seqs(
+    st: &SrvState,
+    user_id: &str,
+    ids: &[String],
+) -> HashMap<String, Seqs> {
+    let ids: Vec<String> = if ids.is_empty() {
+        st.user_convs
+            .get(user_id)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    } else {
+        ids.to_vec()
+    };
+    let mut out = HashMap::new();
+    for id in ids {
+        let max_seq = st.user_max_seq(user_id, &id);
+        let has_read_seq = st
+            .user_conv(user_id, &id)
+            .map(|u| u.has_read_seq)
+            .unwrap_or(0);
+        let max_seq_time = st.seqs.get(&id).map(|s| s.max_seq_time).unwrap_or(0);
+        out.insert(
+            id,
+            Seqs {
+                max_seq,
+                has_read_seq,
+                max_seq_time,
+            },
+        );
+    }
+    out
+}
+
+fn has_read_and_max(ctx: &ReqCtx<'_>, r: GetConversationsHasReadAndMaxSeqReq) -> Vec<u8> {
+    let st = ctx.inner.state.lock();
+    GetConversationsHasReadAndMaxSeqResp {
+        seqs: has_read_and_max_seqs(&st, ctx.user_id, &r.conversation_ids),
+    }
+    .encode_to_vec()
+}
+
+fn last_messages(ctx: &ReqCtx<'_>, r: GetLastMessageReq) -> Vec<u8> {
+    let st = ctx.inner.state.lock();
+    let mut msgs = HashMap::new();
+    for cid in &r.conversation_ids {
+        let max = if cid.starts_with("n_") {
+            st.seqs.get(cid).map(|s| s.max_seq).unwrap_or(0)
+        } else {
+            st.user_max_seq(ctx.user_id, cid)
+        };
+        if max > 0 && st.seqs.get(cid).is_some_and(|s| s.msgs.contains_key(&max)) {
+            msgs.insert(cid.clone(), st.view_msg(ctx.user_id, cid, max));
+        }
+    }
+    GetLastMessageResp { msgs }.encode_to_vec()
+}

@@ -1,0 +1,293 @@
+//! The HTTP API: envelope, header checks (operationID, token), CORS, route dispatch.
+
+pub(crate) mod auth;
+pub(crate) mod conversation;
+pub(crate) mod friend;
+pub(crate) mod group;
+pub(crate) mod msg;
+pub(crate) mod user;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::Inner;
+use crate::error::CodeError;
+
+/// Per-request context.
+pub(crate) struct Ctx {
+    pub inner: Arc<Inner>,
+    pub op: String,
+    /// The caller (token user); empty on the two token-less routes.
+    pub user: String,
+    pub admin: bool,
+    pub protobuf: bool,
+}
+
+impl Ctx {
+    /// Caller must be `owner` or an admin (1002 otherwise).
+    pub fn self_or_admin(&self, owner: &str) -> Result<(), CodeError> {
+        if self.admin || self.user == owner {
+            Ok(())
+        } else {
+            Err(CodeError::no_permission(format!(
+                "{} is not {owner} or admin",
+                self.user
+            )))
+        }
+    }
+    /// Caller must be an admin.
+    pub fn admin_only(&self) -> Result<(), CodeError> {
+        if self.admin {
+            Ok(())
+        } else {
+            Err(CodeError::no_permission("only app admin"))
+        }
+    }
+}
+
+/// What a handler produced: JSON data, no data (field omitted), or a raw protobuf (base64 string).
+pub(crate) enum Reply {
+    Data(Value),
+    Empty,
+}
+
+pub(crate) type HResult = Result<Reply, CodeError>;
+
+/// Parses a request body (Go `encoding/json` semantics as far as practical).
+pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, CodeError> {
+    if body.is_empty() {
+        return Err(CodeError::with_msg(
+            1001,
+            "Error: unexpected end of JSON input",
+            "",
+        ));
+    }
+    if body.trim_ascii() == b"null" {
+        return serde_json::from_slice(b"{}")
+            .map_err(|e| CodeError::with_msg(1001, format!("Error: {e}"), ""));
+    }
+    serde_json::from_slice(body).map_err(|e| CodeError::with_msg(1001, format!("Error: {e}"), ""))
+}
+
+/// Serialises to a JSON value (lists serialise as given).
+pub(crate) fn to_value<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// A list as the Go server writes it: `null` when empty.
+pub(crate) fn list<T: Serialize>(v: &[T]) -> Value {
+    if v.is_empty() {
+        Value::Null
+    } else {
+        to_value(&v)
+    }
+}
+
+/// `Ok(Reply::Data(v))`.
+pub(crate) fn data(v: Value) -> HResult {
+    Ok(Reply::Data(v))
+}
+
+/// Pagination `{pageNumber, showNumber}`.
+#[derive(serde::Deserialize, Default, Clone, Copy)]
+pub(crate) struct Pagination {
+    #[serde(rename = "pageNumber", default)]
+    pub page_number: i32,
+    #[serde(rename = "showNumber", default)]
+    pub show_number: i32,
+}
+
+impl Pagination {
+    /// Validates (pageNumber ≥ 1) and slices.
+    pub fn apply<T: Clone>(&self, items: &[T]) -> Result<Vec<T>, CodeError> {
+        if self.page_number < 1 {
+            return Err(CodeError::args("pageNumber is invalid"));
+        }
+        if self.show_number <= 0 {
+            return Ok(Vec::new());
+        }
+        let start = (self.page_number as usize - 1).saturating_mul(self.show_number as usize);
+        Ok(items
+            .iter()
+            .skip(start)
+            .take(self.show_number as usize)
+            .cloned()
+            .collect())
+    }
+}
+
+pub(crate) fn router(inner: Arc<Inner>) -> Router {
+    Router::new().fallback(entry).with_state(inner)
+}
+
+fn cors(resp: &mut Response) {
+    let h = resp.headers_mut();
+    h.insert("Access-Control-Allow-Origin", HeaderValue::from_static("*"));
+    h.insert(
+        "Access-Control-Allow-Methods",
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        "Access-Control-Allow-Headers",
+        HeaderValue::from_static("*"),
+    );
+    h.insert("Access-Control-Max-Age", HeaderValue::from_static("172800"));
+    h.insert(
+        "Access-Control-Allow-Credentials",
+        HeaderValue::from_static("false"),
+    );
+}
+
+fn envelope(result: HResult, status: StatusCode) -> Response {
+    let body = match result {
+        Ok(Reply::Data(d)) => json!({"errCode": 0, "errMsg": "", "errDlt": "", "data": d}),
+        Ok(Reply::Empty) => json!({"errCode": 0, "errMsg": "", "errDlt": ""}),
+        Err(e) => json!({"errCode": e.code, "errMsg": e.msg, "errDlt": e.dlt}),
+    };
+    let mut resp = (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response();
+    cors(&mut resp);
+    resp
+}
+
+const STRICT_ROUTES: &[&str] = &[
+    "/msg/send_msg",
+    "/msg/batch_send_msg",
+    "/msg/send_business_notification",
+];
+
+async fn entry(
+    State(inner): State<Arc<Inner>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if method == Method::OPTIONS {
+        let mut r = (StatusCode::OK, "\"Options Request!\"").into_response();
+        cors(&mut r);
+        return r;
+    }
+    if method != Method::POST {
+        return (StatusCode::NOT_FOUND, "404 page not found").into_response();
+    }
+    let path = uri.path().to_string();
+    let op = headers
+        .get("operationID")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    if op.is_empty() {
+        return envelope(
+            Err(CodeError::args("header must have operationID")),
+            StatusCode::OK,
+        );
+    }
+    let whitelisted =
+        path.starts_with("/auth/get_admin_token") || path.starts_with("/auth/parse_token");
+    let mut user = String::new();
+    let mut admin = false;
+    if !whitelisted {
+        let token = headers
+            .get("token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if token.is_empty() {
+            return envelope(
+                Err(CodeError::args("header must have token")),
+                StatusCode::OK,
+            );
+        }
+        match auth::check_token(&inner, token) {
+            Ok(c) => {
+                admin = inner.is_admin(&c.user_id);
+                user = c.user_id;
+            }
+            Err(e) => return envelope(Err(e), StatusCode::OK),
+        }
+    }
+    if let Some(code) = inner.faults.take_route_failure(&path) {
+        return envelope(
+            Err(CodeError::new(code, "injected failure")),
+            StatusCode::OK,
+        );
+    }
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let protobuf = ct.contains("application/x-protobuf") || ct.contains("application/protobuf");
+    if path.starts_with("/jssdk/")
+        && !protobuf
+        && !ct.is_empty()
+        && !ct.contains("application/json")
+    {
+        return envelope(
+            Err(CodeError::args("unsupported content type")),
+            StatusCode::OK,
+        );
+    }
+    let ctx = Ctx {
+        inner: inner.clone(),
+        op,
+        user,
+        admin,
+        protobuf,
+    };
+    let result = dispatch(&ctx, &path, &body).await;
+    let status = match &result {
+        Err(e)
+            if e.code == 1001
+                && STRICT_ROUTES.contains(&path.as_str())
+                && e.msg.starts_with("Error:") =>
+        {
+            StatusCode::BAD_REQUEST
+        }
+        _ => StatusCode::OK,
+    };
+    if matches!(result, Err(ref e) if e.code == 404) {
+        return (StatusCode::NOT_FOUND, "404 page not found").into_response();
+    }
+    if result.is_ok() {
+        inner.mark_dirty();
+    }
+    envelope(result, status)
+}
+
+async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
+    let (area, _) = path
+        .trim_start_matches('/')
+        .split_once('/')
+        .unwrap_or(("", ""));
+    match area {
+        "auth" => auth::dispatch(ctx, path, body).await,
+        "user" => user::dispatch(ctx, path, body).await,
+        "friend" => friend::dispatch(ctx, path, body).await,
+        "group" => group::dispatch(ctx, path, body).await,
+        "msg" => msg::dispatch(ctx, path, body).await,
+        "conversation" | "jssdk" => conversation::dispatch(ctx, path, body).await,
+        "third" | "object" => match path {
+            "/third/fcm_update_token" | "/third/set_app_badge" => Ok(Reply::Empty),
+            _ => Err(CodeError::with_msg(404, "not found", "")),
+        },
+        _ => Err(CodeError::with_msg(404, "not found", "")),
+    }
+}
+
+/// Unknown route inside a known area.
+pub(crate) fn not_found() -> HResult {
+    Err(CodeError::with_msg(404, "not found", ""))
+}

@@ -1,0 +1,444 @@
+//! `/user/*` routes.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Ctx, HResult, Pagination, Reply, data, list, not_found, parse, to_value};
+use crate::error::CodeError;
+use crate::model::UserInfo;
+use crate::push::deliver;
+use crate::state::{LOG_UPDATE, Notif, State, now_ms};
+
+#[derive(Deserialize)]
+struct RegisterReq {
+    users: Option<Vec<UserInfo>>,
+}
+
+#[derive(Deserialize)]
+struct UserIdsReq {
+    #[serde(rename = "userIDs", default)]
+    user_ids: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+struct UserInfoEx {
+    #[serde(rename = "userID", default)]
+    user_id: String,
+    nickname: Option<String>,
+    #[serde(rename = "faceURL")]
+    face_url: Option<String>,
+    ex: Option<String>,
+    #[serde(rename = "globalRecvMsgOpt")]
+    global_recv_msg_opt: Option<i32>,
+}
+
+#[derive(Deserialize)]
+struct UpdateReq {
+    #[serde(rename = "userInfo")]
+    user_info: Option<UserInfoEx>,
+}
+
+#[derive(Deserialize)]
+struct RecvOptReq {
+    #[serde(rename = "userID", default)]
+    user_id: String,
+    #[serde(rename = "globalRecvMsgOpt", default)]
+    opt: i32,
+}
+
+#[derive(Deserialize)]
+struct PageReq {
+    #[serde(default)]
+    pagination: Pagination,
+    #[serde(rename = "userID", default)]
+    user_id: String,
+    #[serde(rename = "nickName", default)]
+    nick_name: String,
+}
+
+#[derive(Deserialize)]
+struct AccountCheckReq {
+    #[serde(rename = "checkUserIDs")]
+    check_user_ids: Option<Vec<String>>,
+}
+
+fn valid_user_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Applies a profile change and produces the 1303 / 1209 / 1516 notifications.
+pub(crate) fn apply_user_update(
+    st: &mut State,
+    op_user: &str,
+    u: &UserInfoExChange,
+    op: &str,
+) -> Vec<crate::state::Delivery> {
+    let mut out = Vec::new();
+    let Some(user) = st.users.get_mut(&u.user_id) else {
+        return out;
+    };
+    let mut profile_changed = false;
+    if let Some(n) = &u.nickname {
+        profile_changed |= *n != user.nickname;
+        user.nickname = n.clone();
+    }
+    if let Some(f) = &u.face_url {
+        profile_changed |= *f != user.face_url;
+        user.face_url = f.clone();
+    }
+    if let Some(e) = &u.ex {
+        user.ex = e.clone();
+    }
+    if let Some(o) = u.global_recv_msg_opt {
+        user.global_recv_msg_opt = o;
+    }
+    let uid = u.user_id.clone();
+    out.extend(st.notify(
+        Notif {
+            content_type: 1303,
+            session_type: 1,
+            send_id: op_user.to_string(),
+            recv_id: uid.clone(),
+            tips: json!({"userID": uid}),
+            is_send_msg: false,
+            reliable: false,
+            extra: vec![],
+        },
+        op,
+    ));
+    if profile_changed {
+        let owners: Vec<String> = st
+            .friends
+            .iter()
+            .filter(|(_, fs)| fs.contains_key(&uid))
+            .map(|(o, _)| o.clone())
+            .collect();
+        for owner in owners {
+            st.log_write(&format!("friend:{owner}"), &[(uid.clone(), LOG_UPDATE)]);
+            out.extend(st.notify(
+                Notif {
+                    content_type: 1209,
+                    session_type: 1,
+                    send_id: op_user.to_string(),
+                    recv_id: owner.clone(),
+                    tips: json!({"userID": uid}),
+                    is_send_msg: false,
+                    reliable: false,
+                    extra: vec![],
+                },
+                op,
+            ));
+        }
+        let groups: Vec<String> = st
+            .groups
+            .iter()
+            .filter(|(_, g)| {
+                g.members
+                    .get(&uid)
+                    .is_some_and(|m| m.nickname.is_empty() || m.face_url.is_empty())
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for gid in groups {
+            let (v, vid) = st.log_write(&format!("member:{gid}"), &[(uid.clone(), LOG_UPDATE)]);
+            let tips = json!({
+                "group": st.group_info(&gid), "opUser": st.member(&gid, op_user),
+                "operationTime": now_ms(), "changedUser": st.member(&gid, &uid),
+                "groupMemberVersion": v, "groupMemberVersionID": vid, "groupSortVersion": 0,
+            });
+            out.extend(st.notify(
+                Notif {
+                    content_type: 1516,
+                    session_type: 3,
+                    send_id: op_user.to_string(),
+                    recv_id: gid.clone(),
+                    tips,
+                    is_send_msg: false,
+                    reliable: false,
+                    extra: vec![],
+                },
+                op,
+            ));
+        }
+    }
+    out
+}
+
+/// A normalised profile change.
+pub(crate) struct UserInfoExChange {
+    pub user_id: String,
+    pub nickname: Option<String>,
+    pub face_url: Option<String>,
+    pub ex: Option<String>,
+    pub global_recv_msg_opt: Option<i32>,
+}
+
+pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
+    let inner = &ctx.inner;
+    match path {
+        "/user/user_register" => {
+            ctx.admin_only()?;
+            let r: RegisterReq = parse(body)?;
+            let Some(mut users) = r.users else {
+                return Err(CodeError::args("users is empty"));
+            };
+            if users.is_empty() {
+                return Err(CodeError::args("users is empty"));
+            }
+            for u in &users {
+                if !valid_user_id(&u.user_id) {
+                    return Err(CodeError::args(format!(
+                        "userID {:?} is invalid",
+                        u.user_id
+                    )));
+                }
+                if u.nickname.is_empty() {
+                    return Err(CodeError::args("nickname is empty"));
+                }
+            }
+            let mut seen = std::collections::HashSet::new();
+            if !users.iter().all(|u| seen.insert(u.user_id.clone())) {
+                return Err(CodeError::args("userID repeated"));
+            }
+            if let Some(reply) = inner
+                .webhook
+                .before(
+                    "callbackBeforeUserRegisterCommand",
+                    &ctx.op,
+                    json!({"users": users}),
+                )
+                .await?
+            {
+                if let Some(replaced) = reply
+                    .get("users")
+                    .cloned()
+                    .and_then(|v| serde_json::from_value::<Vec<UserInfo>>(v).ok())
+                {
+                    if !replaced.is_empty() {
+                        users = replaced;
+                    }
+                }
+            }
+            {
+                let mut st = inner.state.lock();
+                if let Some(dup) = users.iter().find(|u| st.users.contains_key(&u.user_id)) {
+                    return Err(CodeError::new(
+                        1102,
+                        format!("userID {} registered already", dup.user_id),
+                    ));
+                }
+                let now = now_ms();
+                for u in &users {
+                    let mut u = u.clone();
+                    u.create_time = now;
+                    st.users.insert(u.user_id.clone(), u);
+                }
+            }
+            inner.webhook.after(
+                "callbackAfterUserRegisterCommand",
+                &ctx.op,
+                json!({"users": users}),
+            );
+            Ok(Reply::Empty)
+        }
+        "/user/update_user_info_ex" | "/user/update_user_info" => {
+            let ex = path.ends_with("_ex");
+            let change = if ex {
+                let r: UpdateReq = parse(body)?;
+                let Some(u) = r.user_info else {
+                    return Err(CodeError::args("userInfo is empty"));
+                };
+                UserInfoExChange {
+                    user_id: u.user_id,
+                    nickname: u.nickname,
+                    face_url: u.face_url,
+                    ex: u.ex,
+                    global_recv_msg_opt: u.global_recv_msg_opt,
+                }
+            } else {
+                let v: Value = parse(body)?;
+                let u = v.get("userInfo").cloned().unwrap_or(Value::Null);
+                let s = |k: &str| {
+                    u.get(k)
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                };
+                UserInfoExChange {
+                    user_id: s("userID").unwrap_or_default(),
+                    nickname: s("nickname"),
+                    face_url: s("faceURL"),
+                    ex: s("ex"),
+                    global_recv_msg_opt: u
+                        .get("globalRecvMsgOpt")
+                        .and_then(Value::as_i64)
+                        .filter(|v| *v != 0)
+                        .map(|v| v as i32),
+                }
+            };
+            if change.user_id.is_empty() {
+                return Err(CodeError::args("userID is empty"));
+            }
+            ctx.self_or_admin(&change.user_id)?;
+            let cmd = if ex {
+                "callbackBeforeUpdateUserInfoExCommand"
+            } else {
+                "callbackBeforeUpdateUserInfoCommand"
+            };
+            let mut change = change;
+            if let Some(reply) = inner
+                .webhook
+                .before(cmd, &ctx.op, json!({"userID": change.user_id, "nickName": change.nickname, "faceURL": change.face_url, "ex": null}))
+                .await?
+            {
+                if change.nickname.is_some() {
+                    if let Some(n) = reply.get("nickName").and_then(Value::as_str) {
+                        change.nickname = Some(n.to_string());
+                    }
+                }
+                if change.face_url.is_some() {
+                    if let Some(n) = reply.get("faceURL").and_then(Value::as_str) {
+                        change.face_url = Some(n.to_string());
+                    }
+                }
+            }
+            let deliveries = {
+                let mut st = inner.state.lock();
+                if !st.users.contains_key(&change.user_id) {
+                    return Err(CodeError::not_found("user not found"));
+                }
+                apply_user_update(&mut st, &ctx.user, &change, &ctx.op)
+            };
+            deliver(inner, deliveries);
+            let cmd = if ex {
+                "callbackAfterUpdateUserInfoExCommand"
+            } else {
+                "callbackAfterUpdateUserInfoCommand"
+            };
+            inner.webhook.after(cmd, &ctx.op, json!({"userID": change.user_id, "nickName": change.nickname, "faceURL": change.face_url, "ex": change.ex}));
+            Ok(Reply::Empty)
+        }
+        "/user/set_global_msg_recv_opt" => {
+            let r: RecvOptReq = parse(body)?;
+            if r.user_id.is_empty() || !(0..=2).contains(&r.opt) {
+                return Err(CodeError::args("userID or globalRecvMsgOpt invalid"));
+            }
+            let deliveries = {
+                let mut st = inner.state.lock();
+                if !st.users.contains_key(&r.user_id) {
+                    return Err(CodeError::not_found("user not found"));
+                }
+                let change = UserInfoExChange {
+                    user_id: r.user_id.clone(),
+                    nickname: None,
+                    face_url: None,
+                    ex: None,
+                    global_recv_msg_opt: Some(r.opt),
+                };
+                apply_user_update(&mut st, &ctx.user, &change, &ctx.op)
+            };
+            deliver(inner, deliveries);
+            Ok(Reply::Empty)
+        }
+        "/user/get_users_info" => {
+            let r: UserIdsReq = parse(body)?;
+            let Some(ids) = r.user_ids else {
+                return Err(CodeError::args("userIDs is empty"));
+            };
+            let st = inner.state.lock();
+            let users: Vec<UserInfo> = ids
+                .iter()
+                .filter_map(|id| st.users.get(id).cloned())
+                .collect();
+            data(json!({"usersInfo": list(&users)}))
+        }
+        "/user/get_all_users_uid" => {
+            let r: PageReq = parse(body)?;
+            let st = inner.state.lock();
+            let ids: Vec<String> = st.users.keys().cloned().collect();
+            let page = r.pagination.apply(&ids)?;
+            data(json!({"total": ids.len(), "userIDs": list(&page)}))
+        }
+        "/user/account_check" => {
+            ctx.admin_only()?;
+            let r: AccountCheckReq = parse(body)?;
+            let Some(ids) = r.check_user_ids else {
+                return Err(CodeError::args("checkUserIDs is empty"));
+            };
+            let mut seen = std::collections::HashSet::new();
+            if !ids.iter().all(|i| seen.insert(i.clone())) {
+                return Err(CodeError::args("userID repeated"));
+            }
+            let st = inner.state.lock();
+            let results: Vec<Value> = ids
+                .iter()
+                .map(|id| json!({"userID": id, "accountStatus": if st.users.contains_key(id) {1} else {0}}))
+                .collect();
+            data(json!({"results": list(&results)}))
+        }
+        "/user/get_users" => {
+            let r: PageReq = parse(body)?;
+            let st = inner.state.lock();
+            let users: Vec<UserInfo> = st
+                .users
+                .values()
+                .filter(|u| {
+                    if r.user_id.is_empty() && r.nick_name.is_empty() {
+                        u.app_manger_level <= 1
+                    } else {
+                        (!r.user_id.is_empty() && u.user_id == r.user_id)
+                            || (!r.nick_name.is_empty() && u.nickname.contains(&r.nick_name))
+                    }
+                })
+                .cloned()
+                .collect();
+            let page = r.pagination.apply(&users)?;
+            data(json!({"total": users.len(), "users": list(&page)}))
+        }
+        "/user/get_users_online_status" => {
+            ctx.admin_only()?;
+            let r: UserIdsReq = parse(body).map_err(|e| CodeError::with_msg(500, e.msg, e.dlt))?;
+            let ids = r.user_ids.unwrap_or_default();
+            if ids.is_empty() {
+                return data(Value::Null);
+            }
+            let out: Vec<Value> = ids
+                .iter()
+                .map(|id| {
+                    let p = inner.registry.platforms(id);
+                    let detail: Vec<Value> =
+                        p.iter().map(|pid| json!({"platformID": pid, "connID": "", "isBackground": false, "token": ""})).collect();
+                    json!({"userID": id, "status": if p.is_empty() {0} else {1}, "detailPlatformStatus": list(&detail)})
+                })
+                .collect();
+            data(to_value(&out))
+        }
+        "/user/get_users_status" => {
+            let v: Value = parse(body)?;
+            let ids: Vec<String> = v
+                .get("userIDs")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if ids.is_empty() {
+                return Err(CodeError::args("userIDs is empty"));
+            }
+            let out: Vec<Value> = ids
+                .iter()
+                .map(|id| {
+                    let p = inner.registry.platforms(id);
+                    json!({"userID": id, "status": if p.is_empty() {0} else {1}, "platformIDs": list(&p)})
+                })
+                .collect();
+            data(json!({"statusList": list(&out)}))
+        }
+        "/user/subscribe_users_status" | "/user/get_subscribe_users_status" => {
+            data(json!({"statusList": null}))
+        }
+        _ => not_found(),
+    }
+}

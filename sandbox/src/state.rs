@@ -1,0 +1,734 @@
+//! The server state (users, tokens, relations, groups, conversations, messages, version logs) and
+//! the message engine: seq allocation, storage, routing and notifications.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::model::{
+    Black, Conversation, Friend, FriendRequest, GroupInfo, GroupMember, GroupRequestRow, UserInfo,
+};
+use crate::wire::MsgData;
+
+/// Version-log element states.
+pub const LOG_INSERT: u8 = 1;
+/// Deleted element.
+pub const LOG_DELETE: u8 = 2;
+/// Updated element.
+pub const LOG_UPDATE: u8 = 3;
+/// The sort marker element of friend and member logs.
+pub const SORT_MARKER: &str = "____S_O_R_T_I_D____";
+/// More changed entries than this force a full resync.
+pub const VERSION_SYNC_LIMIT: usize = 200;
+
+/// Current time in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A random 32-hex-char ID (client/server message IDs).
+pub fn random_hex32() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+fn random_hex24() -> String {
+    let s = uuid::Uuid::new_v4().simple().to_string();
+    s[..24].to_string()
+}
+
+/// Value of a message option (absent = true).
+pub fn opt(msg: &MsgData, key: &str) -> bool {
+    msg.options.get(key).copied().unwrap_or(true)
+}
+
+/// Sorted single-chat pair joined with `_`.
+fn sorted_pair(a: &str, b: &str) -> String {
+    if a <= b {
+        format!("{a}_{b}")
+    } else {
+        format!("{b}_{a}")
+    }
+}
+
+/// Conversation ID of a message as the server computes it.
+pub fn conversation_id_of(msg: &MsgData) -> String {
+    let notification = msg.options.get("isNotNotification") == Some(&false);
+    match msg.session_type {
+        3 | 2 => {
+            if notification {
+                format!("n_{}", msg.group_id)
+            } else if msg.session_type == 2 {
+                format!("g_{}", msg.group_id)
+            } else {
+                format!("sg_{}", msg.group_id)
+            }
+        }
+        4 => {
+            if notification {
+                format!("n_{}", sorted_pair(&msg.send_id, &msg.recv_id))
+            } else {
+                format!("sn_{}", sorted_pair(&msg.send_id, &msg.recv_id))
+            }
+        }
+        _ => {
+            if notification {
+                format!("n_{}", sorted_pair(&msg.send_id, &msg.recv_id))
+            } else {
+                format!("si_{}", sorted_pair(&msg.send_id, &msg.recv_id))
+            }
+        }
+    }
+}
+
+/// Single-chat conversation ID of two users.
+pub fn single_conversation_id(a: &str, b: &str) -> String {
+    format!("si_{}", sorted_pair(a, b))
+}
+
+/// The notification twin of a conversation ID (`si_a_b` → `n_a_b`).
+pub fn notification_twin(conversation_id: &str) -> String {
+    match conversation_id.split_once('_') {
+        Some((_, rest)) => format!("n_{rest}"),
+        None => format!("n_{conversation_id}"),
+    }
+}
+
+mod pb_bytes {
+    use prost::Message;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::wire::MsgData;
+
+    pub fn serialize<S: Serializer>(msg: &MsgData, s: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine;
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(msg.encode_to_vec()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<MsgData, D::Error> {
+        use base64::Engine;
+        let s = String::deserialize(d)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map_err(serde::de::Error::custom)?;
+        MsgData::decode(bytes.as_slice()).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One stored message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredMsg {
+    /// The message as stored (seq and status set).
+    #[serde(with = "pb_bytes")]
+    pub msg: MsgData,
+    /// Revocation details (`MessageRevokedContent` JSON) once revoked.
+    pub revoked: Option<Value>,
+    /// Users who deleted the message for themselves.
+    #[serde(default)]
+    pub deleted_for: BTreeSet<String>,
+}
+
+/// Messages and seq counter of one conversation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ConvSeqs {
+    /// Highest allocated seq.
+    pub max_seq: i64,
+    /// Time (ms) the max seq was allocated.
+    pub max_seq_time: i64,
+    /// Global min seq (cleared for everyone).
+    pub min_seq: i64,
+    /// Stored messages by seq.
+    pub msgs: BTreeMap<i64, StoredMsg>,
+}
+
+/// A user's conversation record plus read pointer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UserConv {
+    /// The API object.
+    pub conv: Conversation,
+    /// Read pointer.
+    pub has_read_seq: i64,
+    /// Creation order.
+    pub order: u64,
+}
+
+/// A group with its members.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Group {
+    /// Stored info (owner and member count are computed on output).
+    pub info: GroupInfo,
+    /// Members by user ID.
+    pub members: BTreeMap<String, GroupMember>,
+    /// Join order of members.
+    pub orders: BTreeMap<String, u64>,
+}
+
+impl Group {
+    /// The owner's user ID.
+    pub fn owner(&self) -> String {
+        self.members
+            .values()
+            .find(|m| m.role_level == 100)
+            .map(|m| m.user_id.clone())
+            .unwrap_or_default()
+    }
+    /// Member IDs.
+    pub fn member_ids(&self) -> Vec<String> {
+        self.members.keys().cloned().collect()
+    }
+    /// Owner and admins.
+    pub fn managers(&self) -> Vec<String> {
+        self.members
+            .values()
+            .filter(|m| m.role_level >= 60)
+            .map(|m| m.user_id.clone())
+            .collect()
+    }
+    /// Member IDs sorted by role desc, then join order.
+    pub fn sorted_member_ids(&self) -> Vec<String> {
+        let mut v: Vec<&GroupMember> = self.members.values().collect();
+        v.sort_by_key(|m| {
+            (
+                -m.role_level,
+                self.orders.get(&m.user_id).copied().unwrap_or(0),
+            )
+        });
+        v.into_iter().map(|m| m.user_id.clone()).collect()
+    }
+}
+
+/// A version log for incremental sync.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct VersionLog {
+    /// 24-hex version ID.
+    pub id: String,
+    /// Current version.
+    pub version: u64,
+    /// Latest change per element: (state, version).
+    pub entries: BTreeMap<String, (u8, u64)>,
+}
+
+/// Result of an incremental-sync comparison.
+#[derive(Debug, Clone, Default)]
+pub struct Incremental {
+    /// Current head version.
+    pub version: u64,
+    /// Current version ID.
+    pub version_id: String,
+    /// Client must resync fully.
+    pub full: bool,
+    /// Deleted element IDs.
+    pub delete: Vec<String>,
+    /// Inserted element IDs.
+    pub insert: Vec<String>,
+    /// Updated element IDs.
+    pub update: Vec<String>,
+    /// Version of the sort marker, if changed.
+    pub sort_version: u64,
+    /// The `""` group-changed marker was present.
+    pub group_marker: bool,
+}
+
+/// A push to deliver: one message to every connection of each listed user.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// Recipients.
+    pub user_ids: Vec<String>,
+    /// Conversation the message belongs to.
+    pub conversation_id: String,
+    /// The message.
+    pub msg: MsgData,
+    /// Originating operationID.
+    pub operation_id: String,
+}
+
+/// A server-generated notification.
+#[derive(Debug, Clone)]
+pub struct Notif {
+    /// Content type (e.g. 1501).
+    pub content_type: i32,
+    /// 1 single, 3 group.
+    pub session_type: i32,
+    /// Operator.
+    pub send_id: String,
+    /// Target user or group.
+    pub recv_id: String,
+    /// Tips object (serialised into `detail`).
+    pub tips: Value,
+    /// Also store a chat-visible copy.
+    pub is_send_msg: bool,
+    /// Store in the `n_` conversation with a seq.
+    pub reliable: bool,
+    /// Additional recipients (leaving members).
+    pub extra: Vec<String>,
+}
+
+/// The whole server state.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct State {
+    /// Users by ID.
+    pub users: BTreeMap<String, UserInfo>,
+    /// user → platform → token → status (0 normal, 2 kicked).
+    pub tokens: BTreeMap<String, BTreeMap<i32, BTreeMap<String, i32>>>,
+    /// owner → friend → row.
+    pub friends: BTreeMap<String, BTreeMap<String, Friend>>,
+    /// "from\tto" → request.
+    pub friend_requests: BTreeMap<String, FriendRequest>,
+    /// owner → blocked → row.
+    pub blacks: BTreeMap<String, BTreeMap<String, Black>>,
+    /// Groups by ID.
+    pub groups: BTreeMap<String, Group>,
+    /// "group\tuser" → request.
+    pub group_requests: BTreeMap<String, GroupRequestRow>,
+    /// Conversation ID → messages.
+    pub seqs: BTreeMap<String, ConvSeqs>,
+    /// user → conversation ID → record.
+    pub user_convs: BTreeMap<String, BTreeMap<String, UserConv>>,
+    /// Version logs by key.
+    pub logs: BTreeMap<String, VersionLog>,
+    /// Monotonic counter for orders and generated IDs.
+    pub counter: u64,
+    /// Send status per operationID (check_msg_is_send_success).
+    #[serde(default)]
+    pub send_status: BTreeMap<String, i32>,
+}
+
+impl State {
+    /// Next value of the monotonic counter.
+    pub fn next(&mut self) -> u64 {
+        self.counter += 1;
+        self.counter
+    }
+
+    // ---------- version logs ----------
+
+    /// Current head of a log, creating an empty log if missing.
+    pub fn log_head(&mut self, key: &str) -> (u64, String) {
+        let log = self
+            .logs
+            .entry(key.to_string())
+            .or_insert_with(|| VersionLog {
+                id: random_hex24(),
+                version: 1,
+                entries: BTreeMap::new(),
+            });
+        (log.version, log.id.clone())
+    }
+
+    /// Records one write operation touching `changes`; returns the new head.
+    pub fn log_write(&mut self, key: &str, changes: &[(String, u8)]) -> (u64, String) {
+        let log = self
+            .logs
+            .entry(key.to_string())
+            .or_insert_with(|| VersionLog {
+                id: random_hex24(),
+                version: 0,
+                entries: BTreeMap::new(),
+            });
+        log.version += 1;
+        let v = log.version;
+        for (id, st) in changes {
+            let state = match (log.entries.get(id), *st) {
+                (Some((LOG_INSERT, _)), LOG_UPDATE) => LOG_INSERT,
+                _ => *st,
+            };
+            log.entries.insert(id.clone(), (state, v));
+        }
+        (log.version, log.id.clone())
+    }
+
+    /// Deletes a log outright (all members removed).
+    pub fn log_drop(&mut self, key: &str) {
+        self.logs.remove(key);
+    }
+
+    /// Compares a client's (versionID, version) with a log.
+    pub fn incremental(&mut self, key: &str, version_id: &str, version: u64) -> Incremental {
+        let (head, id) = self.log_head(key);
+        let mut out = Incremental {
+            version: head,
+            version_id: id.clone(),
+            ..Default::default()
+        };
+        let valid_id = version_id.len() == 24 && version_id.chars().all(|c| c.is_ascii_hexdigit());
+        if !valid_id || version == 0 || version_id != id || version > head {
+            out.full = true;
+            return out;
+        }
+        if version == head {
+            return out;
+        }
+        let Some(log) = self.logs.get(key) else {
+            out.full = true;
+            return out;
+        };
+        let changed: Vec<(&String, &(u8, u64))> = log
+            .entries
+            .iter()
+            .filter(|(_, (_, v))| *v > version)
+            .collect();
+        if changed.len() > VERSION_SYNC_LIMIT {
+            out.full = true;
+            return out;
+        }
+        for (eid, (st, v)) in changed {
+            if eid == SORT_MARKER {
+                out.sort_version = *v;
+                continue;
+            }
+            if eid.is_empty() {
+                out.group_marker = true;
+                continue;
+            }
+            match *st {
+                LOG_INSERT => out.insert.push(eid.clone()),
+                LOG_DELETE => out.delete.push(eid.clone()),
+                _ => out.update.push(eid.clone()),
+            }
+        }
+        out
+    }
+
+    // ---------- users ----------
+
+    /// Nickname of a user ("" if unknown).
+    pub fn nickname(&self, user_id: &str) -> String {
+        self.users
+            .get(user_id)
+            .map(|u| u.nickname.clone())
+            .unwrap_or_default()
+    }
+
+    /// Face URL of a user.
+    pub fn face(&self, user_id: &str) -> String {
+        self.users
+            .get(user_id)
+            .map(|u| u.face_url.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether `a` has `b` as a friend.
+    pub fn is_friend(&self, a: &str, b: &str) -> bool {
+        self.friends.get(a).is_some_and(|m| m.contains_key(b))
+    }
+
+    /// Whether `owner` blocked `other`.
+    pub fn is_black(&self, owner: &str, other: &str) -> bool {
+        self.blacks
+            .get(owner)
+            .is_some_and(|m| m.contains_key(other))
+    }
+
+    // ---------- groups ----------
+
+    /// Group info with computed owner and member count.
+    pub fn group_info(&self, group_id: &str) -> Option<GroupInfo> {
+        self.groups.get(group_id).map(|g| {
+            let mut info = g.info.clone();
+            info.owner_user_id = g.owner();
+            info.member_count = g.members.len() as u32;
+            info
+        })
+    }
+
+    /// Member info with nickname/face fallback to the user's profile.
+    pub fn member_view(&self, m: &GroupMember) -> GroupMember {
+        let mut out = m.clone();
+        if out.nickname.is_empty() {
+            out.nickname = self.nickname(&m.user_id);
+        }
+        if out.face_url.is_empty() {
+            out.face_url = self.face(&m.user_id);
+        }
+        out
+    }
+
+    /// A member of a group, with fallbacks.
+    pub fn member(&self, group_id: &str, user_id: &str) -> Option<GroupMember> {
+        self.groups
+            .get(group_id)
+            .and_then(|g| g.members.get(user_id))
+            .map(|m| self.member_view(m))
+    }
+
+    // ---------- conversations ----------
+
+    /// Ensures a conversation record exists for `owner`; returns true if created.
+    pub fn ensure_conversation(
+        &mut self,
+        owner: &str,
+        conversation_id: &str,
+        conv_type: i32,
+        peer: &str,
+        group: &str,
+    ) -> bool {
+        if self
+            .user_convs
+            .get(owner)
+            .is_some_and(|m| m.contains_key(conversation_id))
+        {
+            return false;
+        }
+        let order = self.next();
+        let conv = Conversation {
+            owner_user_id: owner.to_string(),
+            conversation_id: conversation_id.to_string(),
+            conversation_type: conv_type,
+            user_id: peer.to_string(),
+            group_id: group.to_string(),
+            latest_msg_destruct_time: -62135596800000,
+            ..Default::default()
+        };
+        self.user_convs
+            .entry(owner.to_string())
+            .or_default()
+            .insert(
+                conversation_id.to_string(),
+                UserConv {
+                    conv,
+                    has_read_seq: 0,
+                    order,
+                },
+            );
+        self.log_write(
+            &format!("conv:{owner}"),
+            &[(conversation_id.to_string(), LOG_INSERT)],
+        );
+        true
+    }
+
+    /// The user's record of a conversation.
+    pub fn user_conv(&self, owner: &str, conversation_id: &str) -> Option<&UserConv> {
+        self.user_convs
+            .get(owner)
+            .and_then(|m| m.get(conversation_id))
+    }
+
+    /// Effective max seq of a conversation for a user (cap or global).
+    pub fn user_max_seq(&self, owner: &str, conversation_id: &str) -> i64 {
+        let global = self
+            .seqs
+            .get(conversation_id)
+            .map(|s| s.max_seq)
+            .unwrap_or(0);
+        match self.user_conv(owner, conversation_id) {
+            Some(uc) if uc.conv.max_seq > 0 => uc.conv.max_seq.min(global),
+            _ => global,
+        }
+    }
+
+    /// Effective min seq of a conversation for a user.
+    pub fn user_min_seq(&self, owner: &str, conversation_id: &str) -> i64 {
+        let global = self
+            .seqs
+            .get(conversation_id)
+            .map(|s| s.min_seq)
+            .unwrap_or(0);
+        let user = self
+            .user_conv(owner, conversation_id)
+            .map(|u| u.conv.min_seq)
+            .unwrap_or(0);
+        global.max(user).max(1)
+    }
+
+    /// Sets the read pointer (never beyond max); returns the new value.
+    pub fn set_has_read(&mut self, owner: &str, conversation_id: &str, seq: i64) -> i64 {
+        if let Some(uc) = self
+            .user_convs
+            .get_mut(owner)
+            .and_then(|m| m.get_mut(conversation_id))
+        {
+            uc.has_read_seq = seq;
+            return seq;
+        }
+        0
+    }
+
+    /// A stored message as a user sees it (deleted → status 4 placeholder, revoked → 2101).
+    pub fn view_msg(&self, owner: &str, conversation_id: &str, seq: i64) -> MsgData {
+        let Some(stored) = self
+            .seqs
+            .get(conversation_id)
+            .and_then(|c| c.msgs.get(&seq))
+        else {
+            return MsgData {
+                seq,
+                status: 4,
+                ..Default::default()
+            };
+        };
+        let mut msg = stored.msg.clone();
+        if stored.deleted_for.contains(owner) {
+            msg.content.clear();
+            msg.status = 4;
+            return msg;
+        }
+        if let Some(rev) = &stored.revoked {
+            msg.content_type = 2101;
+            msg.content = detail_content(rev);
+        }
+        if msg.session_type == 1 && msg.send_id == owner {
+            // single-chat read flag: set once the peer has read it
+            let peer = &msg.recv_id;
+            if let Some(uc) = self.user_conv(peer, conversation_id) {
+                msg.is_read = uc.has_read_seq >= seq;
+            }
+        }
+        msg
+    }
+
+    // ---------- message engine ----------
+
+    /// Stores (if `history`) and routes a message. `extra` adds recipients (leaving members).
+    pub fn route_message(
+        &mut self,
+        mut msg: MsgData,
+        operation_id: &str,
+        extra: &[String],
+    ) -> Vec<Delivery> {
+        let now = now_ms();
+        if msg.status == 1 || msg.status == 0 {
+            msg.status = 2;
+        }
+        if msg.send_time == 0 {
+            msg.send_time = now;
+        }
+        let conversation_id = conversation_id_of(&msg);
+        let is_notification_conv = conversation_id.starts_with("n_");
+        if opt(&msg, "history") {
+            let seqs = self.seqs.entry(conversation_id.clone()).or_default();
+            seqs.max_seq += 1;
+            seqs.max_seq_time = now;
+            msg.seq = seqs.max_seq;
+            seqs.msgs.insert(
+                msg.seq,
+                StoredMsg {
+                    msg: msg.clone(),
+                    revoked: None,
+                    deleted_for: BTreeSet::new(),
+                },
+            );
+            if !is_notification_conv {
+                match msg.session_type {
+                    3 => {
+                        let members = self
+                            .groups
+                            .get(&msg.group_id)
+                            .map(|g| g.member_ids())
+                            .unwrap_or_default();
+                        for m in members {
+                            self.ensure_conversation(
+                                &m,
+                                &conversation_id,
+                                3,
+                                "",
+                                &msg.group_id.clone(),
+                            );
+                        }
+                    }
+                    4 => {
+                        let (s, r) = (msg.send_id.clone(), msg.recv_id.clone());
+                        self.ensure_conversation(&r, &conversation_id, 4, &s, "");
+                    }
+                    _ => {
+                        let (s, r) = (msg.send_id.clone(), msg.recv_id.clone());
+                        self.ensure_conversation(&s, &conversation_id, 1, &r, "");
+                        self.ensure_conversation(&r, &conversation_id, 1, &s, "");
+                    }
+                }
+                if msg.msg_from != 200 || msg.session_type != 3 {
+                    let sender = msg.send_id.clone();
+                    if self.user_conv(&sender, &conversation_id).is_some() {
+                        self.set_has_read(&sender, &conversation_id, msg.seq);
+                    }
+                }
+            }
+        } else {
+            msg.seq = 0;
+        }
+        let mut recipients: Vec<String> = Vec::new();
+        match msg.session_type {
+            3 | 2 => {
+                if let Some(g) = self.groups.get(&msg.group_id) {
+                    recipients.extend(g.member_ids());
+                }
+            }
+            _ => {
+                recipients.push(msg.recv_id.clone());
+                if opt(&msg, "senderSync") && msg.send_id != msg.recv_id {
+                    recipients.push(msg.send_id.clone());
+                }
+            }
+        }
+        for e in extra {
+            if !recipients.contains(e) {
+                recipients.push(e.clone());
+            }
+        }
+        vec![Delivery {
+            user_ids: recipients,
+            conversation_id,
+            msg,
+            operation_id: operation_id.to_string(),
+        }]
+    }
+
+    /// Builds, stores (per reliability) and routes a notification, plus its chat copy when `is_send_msg`.
+    pub fn notify(&mut self, n: Notif, operation_id: &str) -> Vec<Delivery> {
+        let now = now_ms();
+        let detail = serde_json::to_string(&n.tips).unwrap_or_default();
+        let content = serde_json::to_vec(&json!({ "detail": detail })).unwrap_or_default();
+        let mut options = HashMap::new();
+        options.insert("isNotNotification".to_string(), false);
+        options.insert("isSendMsg".to_string(), n.is_send_msg);
+        options.insert("history".to_string(), n.reliable);
+        options.insert("persistent".to_string(), n.reliable);
+        options.insert("offlinePush".to_string(), false);
+        options.insert("unreadCount".to_string(), n.is_send_msg);
+        options.insert("senderSync".to_string(), true);
+        options.insert("conversationUpdate".to_string(), false);
+        options.insert("senderConversationUpdate".to_string(), false);
+        options.insert("notPrivate".to_string(), false);
+        options.insert("reactionFromCache".to_string(), false);
+        let group_id = if n.session_type == 3 {
+            n.recv_id.clone()
+        } else {
+            String::new()
+        };
+        let msg = MsgData {
+            send_id: n.send_id.clone(),
+            recv_id: n.recv_id.clone(),
+            group_id,
+            client_msg_id: random_hex32(),
+            server_msg_id: random_hex32(),
+            session_type: n.session_type,
+            msg_from: 200,
+            content_type: n.content_type,
+            content,
+            send_time: now,
+            create_time: now,
+            status: 2,
+            options,
+            ..Default::default()
+        };
+        let mut out = self.route_message(msg.clone(), operation_id, &n.extra);
+        if n.is_send_msg {
+            let mut copy = msg;
+            let mut o = HashMap::new();
+            o.insert("offlinePush".to_string(), false);
+            o.insert("unreadCount".to_string(), true);
+            copy.options = o;
+            out.extend(self.route_message(copy, operation_id, &n.extra));
+        }
+        out
+    }
+}
+
+/// `{"detail": "<json>"}` bytes for a notification element.
+pub fn detail_content(v: &Value) -> Vec<u8> {
+    let detail = serde_json::to_string(v).unwrap_or_default();
+    serde_json::to_vec(&json!({ "detail": detail })).unwrap_or_default()
+}
