@@ -12,6 +12,10 @@ use parking_lot::RwLock;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::model::{
+    Blacklisted, Friend, FriendApplication, GroupApplication, GroupInfo, GroupMember, UserInfo,
+};
+
 /// Errors of the HTTP API client.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -221,17 +225,449 @@ impl ApiClient {
     }
 }
 
+// ---- wire shapes (decoded leniently: missing keys and `null` lists are empty) ----
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WirePublicUser {
+    #[serde(rename = "userID")]
+    user_id: String,
+    nickname: String,
+    #[serde(rename = "faceURL")]
+    face_url: String,
+    ex: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WireFriendInfo {
+    #[serde(rename = "ownerUserID")]
+    owner_user_id: String,
+    remark: String,
+    create_time: i64,
+    friend_user: Option<WirePublicUser>,
+    add_source: i32,
+    #[serde(rename = "operatorUserID")]
+    operator_user_id: String,
+    ex: String,
+    is_pinned: bool,
+}
+
+impl From<WireFriendInfo> for Friend {
+    fn from(w: WireFriendInfo) -> Friend {
+        let u = w.friend_user.unwrap_or_default();
+        Friend {
+            owner_user_id: w.owner_user_id,
+            user_id: u.user_id,
+            remark: w.remark,
+            create_time: w.create_time,
+            add_source: w.add_source,
+            operator_user_id: w.operator_user_id,
+            nickname: u.nickname,
+            face_url: u.face_url,
+            ex: w.ex,
+            is_pinned: w.is_pinned,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WireBlackInfo {
+    #[serde(rename = "ownerUserID")]
+    owner_user_id: String,
+    create_time: i64,
+    black_user_info: Option<WirePublicUser>,
+    add_source: i32,
+    #[serde(rename = "operatorUserID")]
+    operator_user_id: String,
+    ex: String,
+}
+
+impl From<WireBlackInfo> for Blacklisted {
+    fn from(w: WireBlackInfo) -> Blacklisted {
+        let u = w.black_user_info.unwrap_or_default();
+        Blacklisted {
+            owner_user_id: w.owner_user_id,
+            user_id: u.user_id,
+            nickname: u.nickname,
+            face_url: u.face_url,
+            create_time: w.create_time,
+            add_source: w.add_source,
+            operator_user_id: w.operator_user_id,
+            ex: w.ex,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WireGroupRequest {
+    user_info: Option<WirePublicUser>,
+    group_info: Option<GroupInfo>,
+    handle_result: i32,
+    req_msg: String,
+    handle_msg: String,
+    req_time: i64,
+    #[serde(rename = "handleUserID")]
+    handle_user_id: String,
+    handle_time: i64,
+    ex: String,
+    join_source: i32,
+    #[serde(rename = "inviterUserID")]
+    inviter_user_id: String,
+}
+
+impl From<WireGroupRequest> for GroupApplication {
+    fn from(w: WireGroupRequest) -> GroupApplication {
+        let u = w.user_info.unwrap_or_default();
+        let g = w.group_info.unwrap_or_default();
+        GroupApplication {
+            group_id: g.group_id,
+            group_name: g.group_name,
+            group_face_url: g.face_url,
+            owner_user_id: g.owner_user_id,
+            member_count: g.member_count,
+            user_id: u.user_id,
+            nickname: u.nickname,
+            user_face_url: u.face_url,
+            handle_result: w.handle_result,
+            req_msg: w.req_msg,
+            handled_msg: w.handle_msg,
+            req_time: w.req_time,
+            handle_user_id: w.handle_user_id,
+            handled_time: w.handle_time,
+            ex: w.ex,
+            join_source: w.join_source,
+            inviter_user_id: w.inviter_user_id,
+        }
+    }
+}
+
+/// Converts the protobuf tips forms of friend/group requests into the framework's types.
+impl From<openim_protocol::pb::sdkws::GroupRequest> for GroupApplication {
+    fn from(r: openim_protocol::pb::sdkws::GroupRequest) -> GroupApplication {
+        let v = serde_json::to_value(&r).unwrap_or_default();
+        serde_json::from_value::<WireGroupRequest>(v)
+            .unwrap_or_default()
+            .into()
+    }
+}
+
+/// Page size for list routes.
+const PAGE: i32 = 100;
+
+fn page(n: i32) -> serde_json::Value {
+    serde_json::json!({"pageNumber": n, "showNumber": PAGE})
+}
+
 impl ApiClient {
+    /// Fetches every page of a paginated list route; `key` is the list's JSON key.
+    async fn all_pages<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        mut body: serde_json::Value,
+        key: &str,
+    ) -> Result<Vec<T>, ApiError> {
+        let mut out = Vec::new();
+        for n in 1..=10_000 {
+            body["pagination"] = page(n);
+            let mut data: serde_json::Map<String, serde_json::Value> =
+                self.call(route, &body).await?;
+            let list = match data.remove(key) {
+                Some(serde_json::Value::Array(items)) => items,
+                _ => Vec::new(),
+            };
+            let len = list.len();
+            for item in list {
+                out.push(
+                    serde_json::from_value(item).map_err(|source| ApiError::Decode {
+                        route: route.into(),
+                        source,
+                    })?,
+                );
+            }
+            if len < PAGE as usize {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- user ----
+
+    /// `/user/get_users_info`.
+    pub async fn get_users_info(&self, user_ids: &[&str]) -> Result<Vec<UserInfo>, ApiError> {
+        #[derive(Deserialize, Default)]
+        #[serde(default, rename_all = "camelCase")]
+        struct Resp {
+            users_info: Option<Vec<UserInfo>>,
+        }
+        let r: Resp = self
+            .call(
+                "/user/get_users_info",
+                &serde_json::json!({"userIDs": user_ids}),
+            )
+            .await?;
+        Ok(r.users_info.unwrap_or_default())
+    }
+
+    /// `/user/update_user_info_ex`: changes the nickname and/or avatar of `user_id`.
+    pub async fn update_user_info(
+        &self,
+        user_id: &str,
+        nickname: Option<&str>,
+        face_url: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let mut info = serde_json::json!({"userID": user_id});
+        if let Some(n) = nickname {
+            info["nickname"] = n.into();
+        }
+        if let Some(f) = face_url {
+            info["faceURL"] = f.into();
+        }
+        self.call::<_, serde_json::Value>(
+            "/user/update_user_info_ex",
+            &serde_json::json!({"userInfo": info}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/user/user_register` (admin token): registers users.
+    pub async fn user_register(&self, users: &[(&str, &str)]) -> Result<(), ApiError> {
+        let users: Vec<_> = users
+            .iter()
+            .map(|(id, nick)| serde_json::json!({"userID": id, "nickname": nick}))
+            .collect();
+        self.call::<_, serde_json::Value>(
+            "/user/user_register",
+            &serde_json::json!({"users": users}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    // ---- friend ----
+
+    /// `/friend/get_friend_list`: all friends of `user_id`.
+    pub async fn get_friend_list(&self, user_id: &str) -> Result<Vec<Friend>, ApiError> {
+        let list: Vec<WireFriendInfo> = self
+            .all_pages(
+                "/friend/get_friend_list",
+                serde_json::json!({"userID": user_id}),
+                "friendsInfo",
+            )
+            .await?;
+        Ok(list.into_iter().map(Friend::from).collect())
+    }
+
+    /// `/friend/get_friend_apply_list`: applications received by `user_id` (all states).
+    pub async fn get_friend_apply_list(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<FriendApplication>, ApiError> {
+        self.all_pages(
+            "/friend/get_friend_apply_list",
+            serde_json::json!({"userID": user_id, "handleResults": []}),
+            "FriendRequests",
+        )
+        .await
+        .map(|mut v: Vec<FriendApplication>| {
+            v.retain(|a| !a.from_user_id.is_empty());
+            v
+        })
+    }
+
+    /// `/friend/get_self_friend_apply_list`: applications sent by `user_id` (all states).
+    pub async fn get_self_friend_apply_list(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<FriendApplication>, ApiError> {
+        self.all_pages(
+            "/friend/get_self_friend_apply_list",
+            serde_json::json!({"userID": user_id, "handleResults": []}),
+            "friendRequests",
+        )
+        .await
+    }
+
+    /// `/friend/add_friend`: applies to become friends with `to_user_id`.
+    pub async fn add_friend(
+        &self,
+        from_user_id: &str,
+        to_user_id: &str,
+        req_msg: &str,
+    ) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/friend/add_friend",
+            &serde_json::json!({"fromUserID": from_user_id, "toUserID": to_user_id, "reqMsg": req_msg, "ex": ""}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/friend/add_friend_response`: accepts (`accept = true`) or refuses the application
+    /// from `from_user_id` to `to_user_id`.
+    pub async fn respond_friend_application(
+        &self,
+        from_user_id: &str,
+        to_user_id: &str,
+        accept: bool,
+        handle_msg: &str,
+    ) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/friend/add_friend_response",
+            &serde_json::json!({
+                "fromUserID": from_user_id, "toUserID": to_user_id,
+                "handleResult": if accept { 1 } else { -1 }, "handleMsg": handle_msg
+            }),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/friend/delete_friend`.
+    pub async fn delete_friend(
+        &self,
+        owner_user_id: &str,
+        friend_user_id: &str,
+    ) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/friend/delete_friend",
+            &serde_json::json!({"ownerUserID": owner_user_id, "friendUserID": friend_user_id}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/friend/set_friend_remark`.
+    pub async fn set_friend_remark(
+        &self,
+        owner_user_id: &str,
+        friend_user_id: &str,
+        remark: &str,
+    ) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/friend/set_friend_remark",
+            &serde_json::json!({"ownerUserID": owner_user_id, "friendUserID": friend_user_id, "remark": remark}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/friend/add_black`.
+    pub async fn add_black(
+        &self,
+        owner_user_id: &str,
+        black_user_id: &str,
+    ) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/friend/add_black",
+            &serde_json::json!({"ownerUserID": owner_user_id, "blackUserID": black_user_id, "ex": ""}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/friend/remove_black`.
+    pub async fn remove_black(
+        &self,
+        owner_user_id: &str,
+        black_user_id: &str,
+    ) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/friend/remove_black",
+            &serde_json::json!({"ownerUserID": owner_user_id, "blackUserID": black_user_id}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/friend/get_black_list`: the blacklist of `user_id`.
+    pub async fn get_black_list(&self, user_id: &str) -> Result<Vec<Blacklisted>, ApiError> {
+        let list: Vec<WireBlackInfo> = self
+            .all_pages(
+                "/friend/get_black_list",
+                serde_json::json!({"userID": user_id}),
+                "blacks",
+            )
+            .await?;
+        Ok(list.into_iter().map(Blacklisted::from).collect())
+    }
+
+    // ---- group ----
+
+    /// `/group/create_group`: creates a working group; returns it.
+    pub async fn create_group(
+        &self,
+        owner_user_id: &str,
+        member_user_ids: &[&str],
+        group_name: &str,
+    ) -> Result<GroupInfo, ApiError> {
+        #[derive(Deserialize, Default)]
+        #[serde(default, rename_all = "camelCase")]
+        struct Resp {
+            group_info: GroupInfo,
+        }
+        let r: Resp = self
+            .call(
+                "/group/create_group",
+                &serde_json::json!({
+                    "memberUserIDs": member_user_ids, "adminUserIDs": [], "ownerUserID": owner_user_id,
+                    "groupInfo": {"groupName": group_name, "groupType": 2}
+                }),
+            )
+            .await?;
+        Ok(r.group_info)
+    }
+
+    /// `/group/get_joined_group_list`: groups `user_id` is in.
+    pub async fn get_joined_groups(&self, user_id: &str) -> Result<Vec<GroupInfo>, ApiError> {
+        self.all_pages(
+            "/group/get_joined_group_list",
+            serde_json::json!({"fromUserID": user_id}),
+            "groups",
+        )
+        .await
+    }
+
+    /// `/group/get_groups_info`.
+    pub async fn get_groups_info(&self, group_ids: &[&str]) -> Result<Vec<GroupInfo>, ApiError> {
+        #[derive(Deserialize, Default)]
+        #[serde(default, rename_all = "camelCase")]
+        struct Resp {
+            group_infos: Option<Vec<GroupInfo>>,
+        }
+        let r: Resp = self
+            .call(
+                "/group/get_groups_info",
+                &serde_json::json!({"groupIDs": group_ids}),
+            )
+            .await?;
+        Ok(r.group_infos.unwrap_or_default())
+    }
+
+    /// `/group/get_group_member_list`: every member of a group.
+    pub async fn get_group_members(&self, group_id: &str) -> Result<Vec<GroupMember>, ApiError> {
+        self.all_pages(
+            "/group/get_group_member_list",
+            serde_json::json!({"groupID": group_id, "filter": 0, "keyword": ""}),
+            "members",
+        )
+        .await
+    }
+
     /// `/group/get_group_members_info`: selected members of a group.
     pub async fn get_group_members_info(
         &self,
         group_id: &str,
         user_ids: &[&str],
-    ) -> Result<Vec<crate::model::GroupMember>, ApiError> {
+    ) -> Result<Vec<GroupMember>, ApiError> {
         #[derive(Deserialize, Default)]
         #[serde(default)]
         struct Resp {
-            members: Option<Vec<crate::model::GroupMember>>,
+            members: Option<Vec<GroupMember>>,
         }
         let resp: Resp = self
             .call(
@@ -241,4 +677,331 @@ impl ApiClient {
             .await?;
         Ok(resp.members.unwrap_or_default())
     }
+
+    /// `/group/join_group`: applies to join (or joins directly, depending on the group).
+    pub async fn join_group(
+        &self,
+        group_id: &str,
+        applicant: &str,
+        req_msg: &str,
+    ) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/group/join_group",
+            &serde_json::json!({"groupID": group_id, "reqMessage": req_msg, "joinSource": 3, "inviterUserID": applicant, "ex": ""}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/group/quit_group`.
+    pub async fn quit_group(&self, group_id: &str, user_id: &str) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/group/quit_group",
+            &serde_json::json!({"groupID": group_id, "userID": user_id}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/group/group_application_response`: accepts or refuses `from_user_id`'s application.
+    pub async fn respond_group_application(
+        &self,
+        group_id: &str,
+        from_user_id: &str,
+        accept: bool,
+        handled_msg: &str,
+    ) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/group/group_application_response",
+            &serde_json::json!({
+                "groupID": group_id, "fromUserID": from_user_id,
+                "handledMsg": handled_msg, "handleResult": if accept { 1 } else { -1 }
+            }),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/group/kick_group`.
+    pub async fn kick_group_members(
+        &self,
+        group_id: &str,
+        user_ids: &[&str],
+        reason: &str,
+    ) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/group/kick_group",
+            &serde_json::json!({"groupID": group_id, "kickedUserIDs": user_ids, "reason": reason}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/group/invite_user_to_group`.
+    pub async fn invite_to_group(
+        &self,
+        group_id: &str,
+        user_ids: &[&str],
+        reason: &str,
+    ) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/group/invite_user_to_group",
+            &serde_json::json!({"groupID": group_id, "invitedUserIDs": user_ids, "reason": reason}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/group/mute_group_member`: mutes `user_id` for `seconds`.
+    pub async fn mute_group_member(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        seconds: u32,
+    ) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/group/mute_group_member",
+            &serde_json::json!({"groupID": group_id, "userID": user_id, "mutedSeconds": seconds}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/group/cancel_mute_group_member`.
+    pub async fn unmute_group_member(&self, group_id: &str, user_id: &str) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/group/cancel_mute_group_member",
+            &serde_json::json!({"groupID": group_id, "userID": user_id}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/group/mute_group` / `/group/cancel_mute_group`.
+    pub async fn set_group_muted(&self, group_id: &str, muted: bool) -> Result<(), ApiError> {
+        let route = if muted {
+            "/group/mute_group"
+        } else {
+            "/group/cancel_mute_group"
+        };
+        self.call::<_, serde_json::Value>(route, &serde_json::json!({"groupID": group_id}))
+            .await
+            .map(|_| ())
+    }
+
+    /// `/group/set_group_info_ex`: only the `Some` fields change.
+    pub async fn set_group_info(
+        &self,
+        group_id: &str,
+        changes: &GroupInfoChanges,
+    ) -> Result<(), ApiError> {
+        let mut body = serde_json::json!({"groupID": group_id});
+        if let Some(v) = &changes.group_name {
+            body["groupName"] = v.as_str().into();
+        }
+        if let Some(v) = &changes.notification {
+            body["notification"] = v.as_str().into();
+        }
+        if let Some(v) = &changes.introduction {
+            body["introduction"] = v.as_str().into();
+        }
+        if let Some(v) = &changes.face_url {
+            body["faceURL"] = v.as_str().into();
+        }
+        if let Some(v) = &changes.ex {
+            body["ex"] = v.as_str().into();
+        }
+        if let Some(v) = changes.need_verification {
+            body["needVerification"] = v.into();
+        }
+        self.call::<_, serde_json::Value>("/group/set_group_info_ex", &body)
+            .await
+            .map(|_| ())
+    }
+
+    /// `/group/set_group_member_info`: only the `Some` fields change.
+    pub async fn set_group_member_info(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        changes: &MemberInfoChanges,
+    ) -> Result<(), ApiError> {
+        let mut m = serde_json::json!({"groupID": group_id, "userID": user_id});
+        if let Some(v) = &changes.nickname {
+            m["nickname"] = v.as_str().into();
+        }
+        if let Some(v) = &changes.face_url {
+            m["faceURL"] = v.as_str().into();
+        }
+        if let Some(v) = changes.role_level {
+            m["roleLevel"] = v.into();
+        }
+        if let Some(v) = &changes.ex {
+            m["ex"] = v.as_str().into();
+        }
+        self.call::<_, serde_json::Value>(
+            "/group/set_group_member_info",
+            &serde_json::json!({"members": [m]}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/group/dismiss_group`.
+    pub async fn dismiss_group(&self, group_id: &str) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/group/dismiss_group",
+            &serde_json::json!({"groupID": group_id, "deleteMember": false}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/group/transfer_group`.
+    pub async fn transfer_group(
+        &self,
+        group_id: &str,
+        old_owner: &str,
+        new_owner: &str,
+    ) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/group/transfer_group",
+            &serde_json::json!({"groupID": group_id, "oldOwnerUserID": old_owner, "newOwnerUserID": new_owner}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/group/get_recv_group_applicationList`: applications to groups `user_id` manages.
+    pub async fn get_recv_group_applications(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<GroupApplication>, ApiError> {
+        let list: Vec<WireGroupRequest> = self
+            .all_pages(
+                "/group/get_recv_group_applicationList",
+                serde_json::json!({"fromUserID": user_id, "groupIDs": [], "handleResults": []}),
+                "groupRequests",
+            )
+            .await?;
+        Ok(list.into_iter().map(GroupApplication::from).collect())
+    }
+
+    /// `/group/get_user_req_group_applicationList`: applications made by `user_id`.
+    pub async fn get_self_group_applications(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<GroupApplication>, ApiError> {
+        let list: Vec<WireGroupRequest> = self
+            .all_pages(
+                "/group/get_user_req_group_applicationList",
+                serde_json::json!({"userID": user_id, "groupIDs": [], "handleResults": []}),
+                "groupRequests",
+            )
+            .await?;
+        Ok(list.into_iter().map(GroupApplication::from).collect())
+    }
+
+    // ---- msg / conversation ----
+
+    /// `/msg/revoke_msg`: revokes the message `seq` of `conversation_id` as `user_id`.
+    pub async fn revoke_msg(
+        &self,
+        user_id: &str,
+        conversation_id: &str,
+        seq: i64,
+    ) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/msg/revoke_msg",
+            &serde_json::json!({"userID": user_id, "conversationID": conversation_id, "seq": seq}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/msg/mark_conversation_as_read`: sets the has-read seq of `user_id` in a conversation.
+    pub async fn mark_conversation_as_read(
+        &self,
+        user_id: &str,
+        conversation_id: &str,
+        has_read_seq: i64,
+        seqs: &[i64],
+    ) -> Result<(), ApiError> {
+        self.call::<_, serde_json::Value>(
+            "/msg/mark_conversation_as_read",
+            &serde_json::json!({"userID": user_id, "conversationID": conversation_id, "hasReadSeq": has_read_seq, "seqs": seqs}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `/msg/send_msg` (admin token): sends a message as `send_id` (tests, system messages).
+    pub async fn admin_send_text(
+        &self,
+        send_id: &str,
+        recv_id: Option<&str>,
+        group_id: Option<&str>,
+        text: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        let session_type = if group_id.is_some() { 3 } else { 1 };
+        self.call(
+            "/msg/send_msg",
+            &serde_json::json!({
+                "sendID": send_id, "recvID": recv_id.unwrap_or(""), "groupID": group_id.unwrap_or(""),
+                "senderNickname": send_id, "senderFaceURL": "", "senderPlatformID": 0,
+                "content": {"content": text}, "contentType": 101, "sessionType": session_type,
+                "isOnlineOnly": false, "notOfflinePush": false, "sendTime": 0, "ex": ""
+            }),
+        )
+        .await
+    }
+
+    /// `/conversation/get_all_conversations`: the server-side conversation settings of `owner`.
+    pub async fn get_all_conversations(
+        &self,
+        owner_user_id: &str,
+    ) -> Result<Vec<serde_json::Value>, ApiError> {
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Resp {
+            conversations: Option<Vec<serde_json::Value>>,
+        }
+        let r: Resp = self
+            .call(
+                "/conversation/get_all_conversations",
+                &serde_json::json!({"ownerUserID": owner_user_id}),
+            )
+            .await?;
+        Ok(r.conversations.unwrap_or_default())
+    }
+}
+
+/// Changes for [`ApiClient::set_group_info`] (`None` = unchanged).
+#[derive(Debug, Clone, Default)]
+pub struct GroupInfoChanges {
+    /// New name.
+    pub group_name: Option<String>,
+    /// New announcement.
+    pub notification: Option<String>,
+    /// New introduction.
+    pub introduction: Option<String>,
+    /// New avatar URL.
+    pub face_url: Option<String>,
+    /// New extension.
+    pub ex: Option<String>,
+    /// New verification policy (0, 1, 2).
+    pub need_verification: Option<i32>,
+}
+
+/// Changes for [`ApiClient::set_group_member_info`] (`None` = unchanged).
+#[derive(Debug, Clone, Default)]
+pub struct MemberInfoChanges {
+    /// New group nickname.
+    pub nickname: Option<String>,
+    /// New group avatar.
+    pub face_url: Option<String>,
+    /// New role (60 admin or 20 member).
+    pub role_level: Option<i32>,
+    /// New extension.
+    pub ex: Option<String>,
 }

@@ -93,6 +93,7 @@ pub(crate) struct ClientInner {
     pub(crate) api: ApiClient,
     pub(crate) store: Store,
     pub(crate) gateway: Option<crate::gateway::GatewayHandle>,
+    pub(crate) commands: Option<tokio::sync::mpsc::UnboundedSender<crate::engine::EngineCmd>>,
 }
 
 /// Handle for the bot's actions. Cheap to clone; `Send + Sync`.
@@ -120,6 +121,7 @@ impl Client {
                 api: ApiClient::new("http://127.0.0.1:9"),
                 store,
                 gateway: None,
+                commands: None,
             }),
         }
     }
@@ -229,5 +231,240 @@ impl Client {
             .as_ref()
             .ok_or(ClientError::NotConnected)?;
         crate::send::send(self, gateway, target, content).await
+    }
+
+    /// Number of gateway frames that could not be decoded (logged and skipped).
+    pub fn undecodable_frames(&self) -> u64 {
+        self.inner
+            .gateway
+            .as_ref()
+            .map(|g| g.undecodable_frames())
+            .unwrap_or(0)
+    }
+
+    /// True while connected to the gateway.
+    pub fn is_connected(&self) -> bool {
+        self.inner
+            .gateway
+            .as_ref()
+            .is_some_and(|g| g.is_connected())
+    }
+
+    /// Drops the current gateway connection; the session reconnects and syncs (like the SDK's
+    /// `NetworkStatusChanged`).
+    pub fn reconnect(&self) {
+        if let Some(g) = &self.inner.gateway {
+            g.reconnect();
+        }
+    }
+
+    fn resync(&self) {
+        if let Some(c) = &self.inner.commands {
+            let _ = c.send(crate::engine::EngineCmd::ResyncRelations);
+        }
+    }
+
+    /// Revokes the message `seq` of `conversation_id` (own message, or as group owner/admin).
+    pub async fn revoke(&self, conversation_id: &str, seq: i64) -> Result<(), ClientError> {
+        if seq <= 0 {
+            return Err(ClientError::Invalid("seq must be positive".into()));
+        }
+        self.inner
+            .api
+            .revoke_msg(&self.inner.user_id, conversation_id, seq)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks a conversation read up to its newest known message.
+    pub async fn mark_read(&self, conversation_id: &str) -> Result<(), ClientError> {
+        let conv = self.inner.store.conversation(conversation_id)?;
+        let max_seq = conv.map(|c| c.max_seq).unwrap_or(0);
+        if max_seq <= 0 {
+            return Ok(());
+        }
+        self.inner
+            .api
+            .mark_conversation_as_read(&self.inner.user_id, conversation_id, max_seq, &[])
+            .await?;
+        if let Some(c) = &self.inner.commands {
+            let _ = c.send(crate::engine::EngineCmd::MarkedRead {
+                conversation_id: conversation_id.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Accepts the friend application from `from_user_id`.
+    pub async fn accept_friend_application(
+        &self,
+        from_user_id: &str,
+        handle_msg: &str,
+    ) -> Result<(), ClientError> {
+        self.inner
+            .api
+            .respond_friend_application(from_user_id, &self.inner.user_id, true, handle_msg)
+            .await?;
+        self.resync();
+        Ok(())
+    }
+
+    /// Refuses the friend application from `from_user_id`.
+    pub async fn refuse_friend_application(
+        &self,
+        from_user_id: &str,
+        handle_msg: &str,
+    ) -> Result<(), ClientError> {
+        self.inner
+            .api
+            .respond_friend_application(from_user_id, &self.inner.user_id, false, handle_msg)
+            .await?;
+        self.resync();
+        Ok(())
+    }
+
+    /// Applies to become friends with `user_id`.
+    pub async fn add_friend(&self, user_id: &str, req_msg: &str) -> Result<(), ClientError> {
+        self.inner
+            .api
+            .add_friend(&self.inner.user_id, user_id, req_msg)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes `user_id` from the bot's friends.
+    pub async fn delete_friend(&self, user_id: &str) -> Result<(), ClientError> {
+        self.inner
+            .api
+            .delete_friend(&self.inner.user_id, user_id)
+            .await?;
+        self.resync();
+        Ok(())
+    }
+
+    /// Accepts `user_id`'s application to join `group_id`.
+    pub async fn accept_group_application(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        handled_msg: &str,
+    ) -> Result<(), ClientError> {
+        self.inner
+            .api
+            .respond_group_application(group_id, user_id, true, handled_msg)
+            .await?;
+        Ok(())
+    }
+
+    /// Refuses `user_id`'s application to join `group_id`.
+    pub async fn refuse_group_application(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        handled_msg: &str,
+    ) -> Result<(), ClientError> {
+        self.inner
+            .api
+            .respond_group_application(group_id, user_id, false, handled_msg)
+            .await?;
+        Ok(())
+    }
+
+    /// Kicks members out of a group.
+    pub async fn kick(
+        &self,
+        group_id: &str,
+        user_ids: &[&str],
+        reason: &str,
+    ) -> Result<(), ClientError> {
+        self.inner
+            .api
+            .kick_group_members(group_id, user_ids, reason)
+            .await?;
+        Ok(())
+    }
+
+    /// Mutes a member for `seconds`.
+    pub async fn mute(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        seconds: u32,
+    ) -> Result<(), ClientError> {
+        if seconds == 0 {
+            return Err(ClientError::Invalid("mute duration must be > 0".into()));
+        }
+        self.inner
+            .api
+            .mute_group_member(group_id, user_id, seconds)
+            .await?;
+        Ok(())
+    }
+
+    /// Lifts a member's mute.
+    pub async fn unmute(&self, group_id: &str, user_id: &str) -> Result<(), ClientError> {
+        self.inner
+            .api
+            .unmute_group_member(group_id, user_id)
+            .await?;
+        Ok(())
+    }
+
+    /// Invites users into a group.
+    pub async fn invite(
+        &self,
+        group_id: &str,
+        user_ids: &[&str],
+        reason: &str,
+    ) -> Result<(), ClientError> {
+        self.inner
+            .api
+            .invite_to_group(group_id, user_ids, reason)
+            .await?;
+        Ok(())
+    }
+
+    /// Changes group info (only the `Some` fields).
+    pub async fn set_group_info(
+        &self,
+        group_id: &str,
+        changes: &crate::api::GroupInfoChanges,
+    ) -> Result<(), ClientError> {
+        self.inner.api.set_group_info(group_id, changes).await?;
+        Ok(())
+    }
+
+    /// Changes a member's group info (only the `Some` fields).
+    pub async fn set_member_info(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        changes: &crate::api::MemberInfoChanges,
+    ) -> Result<(), ClientError> {
+        self.inner
+            .api
+            .set_group_member_info(group_id, user_id, changes)
+            .await?;
+        Ok(())
+    }
+
+    /// Adds `user_id` to the bot's blacklist.
+    pub async fn blacklist_add(&self, user_id: &str) -> Result<(), ClientError> {
+        self.inner
+            .api
+            .add_black(&self.inner.user_id, user_id)
+            .await?;
+        self.resync();
+        Ok(())
+    }
+
+    /// Removes `user_id` from the bot's blacklist.
+    pub async fn blacklist_remove(&self, user_id: &str) -> Result<(), ClientError> {
+        self.inner
+            .api
+            .remove_black(&self.inner.user_id, user_id)
+            .await?;
+        self.resync();
+        Ok(())
     }
 }

@@ -1,24 +1,1087 @@
 //! Wires gateway, sync, store and ledger together (internal).
+//!
+//! One task owns all state and processes, in order: gateway events (connect, pushes, kicks,
+//! token errors) and commands from the [`Client`]. It hands [`Delivery`]s to the consumer
+//! through a bounded channel (backpressure: processing waits while the consumer is behind).
 
-use tokio::sync::mpsc;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
-use crate::client::Client;
-use crate::config::SessionConfig;
-use crate::delivery::Delivery;
+use openim_protocol::constants::options;
+use openim_protocol::pb::msg::{
+    GetConversationsHasReadAndMaxSeqReq, GetConversationsHasReadAndMaxSeqResp,
+};
+use openim_protocol::pb::sdkws::{
+    GetMaxSeqReq, GetMaxSeqResp, MsgData, PullMessageBySeqsReq, PullMessageBySeqsResp,
+    PushMessages, SeqRange,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::api::ApiClient;
+use crate::client::{Client, ClientInner};
+use crate::config::{Credentials, SessionConfig};
+use crate::delivery::{Ack, Delivery};
+use crate::event::*;
+use crate::gateway::{GatewayEvent, GatewayHandle, GatewaySettings, req};
+use crate::ledger::Ledger;
+use crate::model::LatestMessage;
 use crate::session::SessionError;
+use crate::store::{Store, trees};
+use crate::sync::{PushAction, Range, RecentIds, classify, plan_pulls, split};
+
+/// Commands from the client to the engine.
+#[derive(Debug)]
+pub(crate) enum EngineCmd {
+    /// The bot marked a conversation read (unread := 0).
+    MarkedRead { conversation_id: String },
+    /// Re-run the relation sync (after a local mutating action).
+    ResyncRelations,
+}
 
 /// Stops the background tasks of a session.
 #[derive(Debug)]
-pub(crate) struct ShutdownHandle {}
+pub(crate) struct ShutdownHandle {
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    gateway: GatewayHandle,
+    store: Store,
+}
 
 impl ShutdownHandle {
-    pub(crate) async fn shutdown(self) -> Result<(), SessionError> {
+    pub(crate) async fn shutdown(mut self) -> Result<(), SessionError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.gateway.stop();
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+        self.store.flush()?;
         Ok(())
     }
 }
 
+impl Drop for ShutdownHandle {
+    fn drop(&mut self) {
+        // Dropping the session without shutdown() (e.g. a simulated crash) still stops the
+        // background tasks; nothing is flushed explicitly.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.gateway.stop();
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Obtains a user token with the admin secret.
+pub(crate) async fn mint_token(
+    api: &ApiClient,
+    user_id: &str,
+    platform: i32,
+    secret: &str,
+    admin_user_id: &str,
+) -> Result<String, crate::api::ApiError> {
+    let admin = api.get_admin_token(secret, admin_user_id).await?;
+    api.get_user_token(&admin, user_id, platform).await
+}
+
 pub(crate) async fn start(
-    _config: SessionConfig,
+    config: SessionConfig,
 ) -> Result<(Client, mpsc::Receiver<Delivery>, ShutdownHandle), SessionError> {
-    Err(SessionError::Closed)
+    std::fs::create_dir_all(&config.data_dir).map_err(SessionError::DataDir)?;
+    let store = Store::open(&config.data_dir)?;
+    let ledger = Arc::new(Ledger::open(Some(store.raw_tree(trees::LEDGER)?))?);
+    let api = ApiClient::new(&config.api_addr);
+    let user_id = config.user_id().to_owned();
+    match &config.credentials {
+        Credentials::Token { token, .. } => api.set_token(token.clone()),
+        Credentials::Secret {
+            secret,
+            admin_user_id,
+            ..
+        } => {
+            let token = mint_token(&api, &user_id, config.platform, secret, admin_user_id).await?;
+            api.set_token(token);
+        }
+    }
+    let meta = store.raw_tree(trees::META)?;
+    let fresh = ledger.is_empty() && meta.get("installed")?.is_none();
+    let epoch = match meta.get("epoch")? {
+        Some(v) if v.len() == 8 => {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&v);
+            i64::from_be_bytes(b)
+        }
+        _ => {
+            let e = now_ms();
+            meta.insert("epoch", &e.to_be_bytes())?;
+            e
+        }
+    };
+    let (gw_tx, gw_rx) = mpsc::unbounded_channel();
+    let token_api = api.clone();
+    let gateway = GatewayHandle::spawn(
+        GatewaySettings {
+            user_id: user_id.clone(),
+            platform: config.platform,
+            ws_addr: config.ws_addr.clone(),
+            compression: true,
+            timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
+            token: Arc::new(move || token_api.token()),
+        },
+        gw_tx,
+    );
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let client = Client {
+        inner: Arc::new(ClientInner {
+            user_id: user_id.clone(),
+            platform: config.platform,
+            api: api.clone(),
+            store: store.clone(),
+            gateway: Some(gateway.clone()),
+            commands: Some(cmd_tx),
+        }),
+    };
+    let (out_tx, out_rx) = mpsc::channel(config.channel_capacity.max(1));
+    let _ = out_tx
+        .send(Delivery::unacked(Event::Initialized(Initialized {
+            user_id: user_id.clone(),
+            fresh,
+        })))
+        .await;
+    let (stop_tx, stop_rx) = oneshot::channel();
+    let engine = Engine {
+        user_id,
+        platform: config.platform,
+        credentials: config.credentials.clone(),
+        api,
+        gw: gateway.clone(),
+        store: store.clone(),
+        ledger,
+        out: out_tx,
+        delivered: HashMap::new(),
+        recent: RecentIds::default(),
+        recent_online: RecentIds::default(),
+        fresh,
+        epoch,
+        renewed_since_connect: false,
+        typing: HashMap::new(),
+        batch: ConvBatch::default(),
+    };
+    let task = tokio::spawn(engine.run(gw_rx, cmd_rx, stop_rx));
+    Ok((
+        client,
+        out_rx,
+        ShutdownHandle {
+            stop: Some(stop_tx),
+            task: Some(task),
+            gateway,
+            store,
+        },
+    ))
+}
+
+/// The consumer is gone or the session must end.
+#[derive(Debug)]
+pub(crate) struct Stop;
+
+pub(crate) type Flow = Result<(), Stop>;
+
+#[derive(Default)]
+struct ConvBatch {
+    new: Vec<String>,
+    changed: Vec<String>,
+    unread_changed: bool,
+}
+
+/// Shared acknowledgement of several events derived from one stored item.
+fn group_ack(ledger: &Arc<Ledger>, conv: &str, seq: i64, n: usize) -> Vec<Ack> {
+    if seq <= 0 || n == 0 {
+        return (0..n).map(|_| Ack::noop()).collect();
+    }
+    let remaining = Arc::new(AtomicUsize::new(n));
+    (0..n)
+        .map(|_| {
+            let remaining = remaining.clone();
+            let ledger = ledger.clone();
+            let conv = conv.to_owned();
+            Ack::from_fn(move || {
+                if remaining.fetch_sub(1, Ordering::AcqRel) == 1
+                    && let Err(e) = ledger.ack(&conv, seq)
+                {
+                    tracing::error!(error = %e, "ledger write failed");
+                }
+            })
+        })
+        .collect()
+}
+
+pub(crate) struct Engine {
+    pub(crate) user_id: String,
+    pub(crate) platform: i32,
+    pub(crate) credentials: Credentials,
+    pub(crate) api: ApiClient,
+    pub(crate) gw: GatewayHandle,
+    pub(crate) store: Store,
+    pub(crate) ledger: Arc<Ledger>,
+    out: mpsc::Sender<Delivery>,
+    /// Highest seq processed per conversation (in memory; starts at the ledger watermark).
+    delivered: HashMap<String, i64>,
+    recent: RecentIds,
+    recent_online: RecentIds,
+    pub(crate) fresh: bool,
+    epoch: i64,
+    renewed_since_connect: bool,
+    typing: HashMap<(String, String), BTreeSet<i32>>,
+    batch: ConvBatch,
+}
+
+impl Engine {
+    async fn run(
+        mut self,
+        mut gw_rx: mpsc::UnboundedReceiver<GatewayEvent>,
+        mut cmd_rx: mpsc::UnboundedReceiver<EngineCmd>,
+        mut stop_rx: oneshot::Receiver<()>,
+    ) {
+        self.delivered = self.ledger.watermarks();
+        let mut commands_open = true;
+        loop {
+            let flow = tokio::select! {
+                biased;
+                _ = &mut stop_rx => break,
+                ev = gw_rx.recv() => match ev {
+                    None => break,
+                    Some(ev) => self.on_gateway(ev).await,
+                },
+                cmd = cmd_rx.recv(), if commands_open => match cmd {
+                    None => { commands_open = false; Ok(()) }
+                    Some(cmd) => self.on_command(cmd).await,
+                },
+            };
+            if flow.is_err() {
+                break;
+            }
+        }
+        self.gw.stop();
+        if let Err(e) = self.ledger.flush() {
+            tracing::error!(error = %e, "ledger flush failed");
+        }
+        let _ = self.store.flush();
+    }
+
+    pub(crate) async fn emit(&mut self, event: Event, ack: Ack) -> Flow {
+        tracing::debug!(event = event.name(), "event");
+        self.out
+            .send(Delivery { event, ack })
+            .await
+            .map_err(|_| Stop)
+    }
+
+    async fn emit_noack(&mut self, event: Event) -> Flow {
+        self.emit(event, Ack::noop()).await
+    }
+
+    /// Emits events derived from one stored item of `conv`; the item is acknowledged in the
+    /// ledger once every event is acknowledged (immediately if there are none).
+    async fn emit_for_item(&mut self, conv: &str, seq: i64, events: Vec<Event>) -> Flow {
+        if events.is_empty() {
+            self.auto_ack(conv, seq);
+            return Ok(());
+        }
+        let acks = group_ack(&self.ledger, conv, seq, events.len());
+        for (event, ack) in events.into_iter().zip(acks) {
+            self.emit(event, ack).await?;
+        }
+        Ok(())
+    }
+
+    /// Events not tied to a stored item.
+    pub(crate) async fn emit_all(&mut self, events: Vec<Event>) -> Flow {
+        for e in events {
+            self.emit_noack(e).await?;
+        }
+        Ok(())
+    }
+
+    fn auto_ack(&self, conv: &str, seq: i64) {
+        if seq > 0
+            && let Err(e) = self.ledger.ack(conv, seq)
+        {
+            tracing::error!(error = %e, "ledger write failed");
+        }
+    }
+
+    async fn on_command(&mut self, cmd: EngineCmd) -> Flow {
+        match cmd {
+            EngineCmd::MarkedRead { conversation_id } => {
+                if let Ok(Some(mut c)) = self.store.conversation(&conversation_id)
+                    && c.unread_count != 0
+                {
+                    c.unread_count = 0;
+                    let _ = self.store.put(trees::CONVERSATIONS, &conversation_id, &c);
+                    self.emit_noack(Event::ConversationChanged(Conversations {
+                        conversations: vec![c],
+                    }))
+                    .await?;
+                    self.emit_total().await?;
+                }
+                Ok(())
+            }
+            EngineCmd::ResyncRelations => {
+                let events = self.sync_relations(None).await;
+                self.emit_all(events).await
+            }
+        }
+    }
+
+    async fn emit_total(&mut self) -> Flow {
+        let total = self.store.total_unread().unwrap_or(0);
+        self.emit_noack(Event::TotalUnreadCountChanged(TotalUnreadCount {
+            total_unread_count: total,
+        }))
+        .await
+    }
+
+    async fn on_gateway(&mut self, ev: GatewayEvent) -> Flow {
+        match ev {
+            GatewayEvent::Connecting { attempt } => {
+                self.emit_noack(Event::Connecting(Connecting { attempt }))
+                    .await
+            }
+            GatewayEvent::Connected { reconnect } => {
+                self.emit_noack(Event::ConnectSuccess(ConnectSuccess { reconnect }))
+                    .await?;
+                self.sync_on_connect().await?;
+                self.renewed_since_connect = false;
+                Ok(())
+            }
+            GatewayEvent::ConnectFailed {
+                code,
+                msg,
+                retry_in,
+            } => {
+                self.emit_noack(Event::ConnectFailed(ConnectFailed {
+                    err_code: code,
+                    err_msg: msg,
+                    retry_in_ms: retry_in.as_millis() as u64,
+                }))
+                .await
+            }
+            GatewayEvent::Push(push) => self.on_push(*push).await,
+            GatewayEvent::Kicked { by_frame } => {
+                self.emit_noack(Event::KickedOffline(KickedOffline { by_frame }))
+                    .await?;
+                Err(Stop)
+            }
+            GatewayEvent::TokenError { code, msg } => self.on_token_error(code, msg).await,
+        }
+    }
+
+    async fn renew_token(&self) -> bool {
+        let Credentials::Secret {
+            secret,
+            admin_user_id,
+            ..
+        } = &self.credentials
+        else {
+            return false;
+        };
+        match mint_token(
+            &self.api,
+            &self.user_id,
+            self.platform,
+            secret,
+            admin_user_id,
+        )
+        .await
+        {
+            Ok(token) => {
+                self.api.set_token(token);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "token renewal failed");
+                false
+            }
+        }
+    }
+
+    async fn on_token_error(&mut self, code: i32, msg: String) -> Flow {
+        let renewed = !self.renewed_since_connect && self.renew_token().await;
+        let event = if code == 1501 {
+            Event::UserTokenExpired(UserTokenExpired { renewed })
+        } else {
+            Event::UserTokenInvalid(UserTokenInvalid {
+                err_code: code,
+                err_msg: msg,
+                renewed,
+            })
+        };
+        self.emit_noack(event).await?;
+        if renewed {
+            self.renewed_since_connect = true;
+            self.gw.resume();
+            Ok(())
+        } else {
+            Err(Stop)
+        }
+    }
+
+    // ---------------------------------------------------------------- connect sync
+
+    async fn sync_on_connect(&mut self) -> Flow {
+        let reinstalled = self.fresh;
+        self.emit_noack(Event::SyncServerStart(SyncServerStart { reinstalled }))
+            .await?;
+        let max: GetMaxSeqResp = match self
+            .gw
+            .call(
+                req::GET_NEWEST_SEQ,
+                &GetMaxSeqReq {
+                    user_id: self.user_id.clone(),
+                },
+            )
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                return self
+                    .emit_noack(Event::SyncServerFailed(SyncServerFailed {
+                        reinstalled,
+                        reason: e.to_string(),
+                    }))
+                    .await;
+            }
+        };
+        if reinstalled {
+            self.emit_noack(Event::SyncServerProgress(SyncServerProgress {
+                progress: 1,
+            }))
+            .await?;
+        }
+        let events = self.sync_relations(None).await;
+        self.emit_all(events).await?;
+        if reinstalled {
+            self.emit_noack(Event::SyncServerProgress(SyncServerProgress {
+                progress: 10,
+            }))
+            .await?;
+            // First start: history before now is not replayed.
+            for (conv, seq) in &max.max_seqs {
+                if let Err(e) = self.ledger.set_floor(conv, *seq) {
+                    tracing::error!(error = %e, "ledger write failed");
+                }
+                let d = self.delivered.entry(conv.clone()).or_insert(0);
+                *d = (*d).max(*seq);
+            }
+        } else {
+            let max_seqs: Vec<(String, i64)> =
+                max.max_seqs.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            let plan = plan_pulls(&self.delivered, &max_seqs);
+            for ranges in plan {
+                if let Err(e) = self.pull_and_process(ranges).await {
+                    match e {
+                        PullError::Stop => return Err(Stop),
+                        PullError::Failed(reason) => {
+                            return self
+                                .emit_noack(Event::SyncServerFailed(SyncServerFailed {
+                                    reinstalled,
+                                    reason,
+                                }))
+                                .await;
+                        }
+                    }
+                }
+            }
+        }
+        self.reconcile_unread().await?;
+        if reinstalled {
+            self.emit_noack(Event::SyncServerProgress(SyncServerProgress {
+                progress: 100,
+            }))
+            .await?;
+            if let Ok(meta) = self.store.raw_tree(trees::META) {
+                let _ = meta.insert("installed", "1");
+            }
+            self.fresh = false;
+        }
+        self.emit_noack(Event::SyncServerFinish(SyncServerFinish { reinstalled }))
+            .await
+    }
+
+    async fn reconcile_unread(&mut self) -> Flow {
+        let resp: GetConversationsHasReadAndMaxSeqResp = match self
+            .gw
+            .call(
+                req::GET_CONV_MAX_READ_SEQ,
+                &GetConversationsHasReadAndMaxSeqReq {
+                    user_id: self.user_id.clone(),
+                    conversation_ids: Vec::new(),
+                    return_pinned: false,
+                },
+            )
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "unread reconciliation failed");
+                return Ok(());
+            }
+        };
+        let mut changed = Vec::new();
+        for (conv, seqs) in resp.seqs {
+            if conv.starts_with("n_") {
+                continue;
+            }
+            let unread = (seqs.max_seq - seqs.has_read_seq).clamp(0, i32::MAX as i64) as i32;
+            match self.store.conversation(&conv) {
+                Ok(Some(mut c)) => {
+                    let differs = c.unread_count != unread;
+                    c.unread_count = unread;
+                    c.has_read_seq = seqs.has_read_seq;
+                    c.max_seq = c.max_seq.max(seqs.max_seq);
+                    let _ = self.store.put(trees::CONVERSATIONS, &conv, &c);
+                    if differs && c.latest_msg_send_time > 0 {
+                        changed.push(c);
+                    }
+                }
+                Ok(None) => {
+                    let mut c = self.blank_conversation(&conv, None);
+                    c.unread_count = unread;
+                    c.has_read_seq = seqs.has_read_seq;
+                    c.max_seq = seqs.max_seq;
+                    let _ = self.store.put(trees::CONVERSATIONS, &conv, &c);
+                }
+                Err(e) => tracing::warn!(error = %e, "store read failed"),
+            }
+        }
+        if !changed.is_empty() {
+            self.emit_noack(Event::ConversationChanged(Conversations {
+                conversations: changed,
+            }))
+            .await?;
+            self.emit_total().await?;
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- pulls and pushes
+
+    async fn pull_and_process(&mut self, ranges: Vec<Range>) -> Result<(), PullError> {
+        let req = PullMessageBySeqsReq {
+            user_id: self.user_id.clone(),
+            seq_ranges: ranges
+                .iter()
+                .map(|r| SeqRange {
+                    conversation_id: r.conversation_id.clone(),
+                    begin: r.begin,
+                    end: r.end,
+                    num: r.len(),
+                })
+                .collect(),
+            order: 0,
+        };
+        let mut resp: PullMessageBySeqsResp = self
+            .gw
+            .call(req::PULL_BY_RANGE, &req)
+            .await
+            .map_err(|e| PullError::Failed(e.to_string()))?;
+        for r in ranges {
+            let items = resp
+                .msgs
+                .remove(&r.conversation_id)
+                .or_else(|| resp.notification_msgs.remove(&r.conversation_id))
+                .map(|p| p.msgs)
+                .unwrap_or_default();
+            self.process_range(&r, items)
+                .await
+                .map_err(|_| PullError::Stop)?;
+        }
+        self.flush_conversations()
+            .await
+            .map_err(|_| PullError::Stop)
+    }
+
+    /// Processes the answer for one requested range; seqs the server did not return are
+    /// recorded as done (they will never exist for this user).
+    async fn process_range(&mut self, r: &Range, mut items: Vec<MsgData>) -> Flow {
+        items.retain(|m| m.seq >= r.begin && m.seq <= r.end);
+        items.sort_by_key(|m| m.seq);
+        items.dedup_by_key(|m| m.seq);
+        let conv = r.conversation_id.as_str();
+        let first_sight = !self.ledger.knows(conv);
+        if first_sight && let Err(e) = self.ledger.set_floor(conv, 0) {
+            tracing::error!(error = %e, "ledger write failed");
+        }
+        for m in items {
+            let d = self.delivered_of(conv);
+            if m.seq <= d {
+                continue;
+            }
+            for missing in d + 1..m.seq {
+                self.auto_ack(conv, missing);
+            }
+            self.delivered.insert(conv.to_owned(), m.seq);
+            self.handle_item(conv, m, first_sight).await?;
+        }
+        let d = self.delivered_of(conv);
+        for missing in d + 1..=r.end {
+            self.auto_ack(conv, missing);
+        }
+        if d < r.end {
+            self.delivered.insert(conv.to_owned(), r.end);
+        }
+        Ok(())
+    }
+
+    fn delivered_of(&self, conv: &str) -> i64 {
+        self.delivered.get(conv).copied().unwrap_or(0)
+    }
+
+    async fn on_push(&mut self, push: PushMessages) -> Flow {
+        let streams = push.msgs.into_iter().chain(push.notification_msgs);
+        for (conv, pulled) in streams {
+            let mut items = pulled.msgs;
+            items.sort_by_key(|m| m.seq);
+            for m in items {
+                if m.seq <= 0 {
+                    self.handle_item(&conv, m, false).await?;
+                    continue;
+                }
+                match classify(self.delivered_of(&conv), m.seq) {
+                    PushAction::Duplicate => {
+                        tracing::debug!(conv, seq = m.seq, "duplicate push dropped");
+                    }
+                    PushAction::Next => {
+                        let first_sight = !self.ledger.knows(&conv);
+                        if first_sight && let Err(e) = self.ledger.set_floor(&conv, 0) {
+                            tracing::error!(error = %e, "ledger write failed");
+                        }
+                        self.delivered.insert(conv.clone(), m.seq);
+                        self.handle_item(&conv, m, first_sight).await?;
+                    }
+                    PushAction::Gap { begin, end } => {
+                        for chunk in split(&conv, begin, end) {
+                            match self.pull_and_process(vec![chunk]).await {
+                                Ok(()) => {}
+                                Err(PullError::Stop) => return Err(Stop),
+                                Err(PullError::Failed(e)) => {
+                                    // Leave the gap; the next connect pulls it.
+                                    tracing::warn!(conv, error = %e, "gap pull failed");
+                                    break;
+                                }
+                            }
+                        }
+                        if self.delivered_of(&conv) + 1 == m.seq {
+                            self.delivered.insert(conv.clone(), m.seq);
+                            self.handle_item(&conv, m, false).await?;
+                        }
+                    }
+                }
+            }
+        }
+        self.flush_conversations().await
+    }
+
+    // ---------------------------------------------------------------- items
+
+    async fn handle_item(&mut self, conv: &str, m: MsgData, first_sight: bool) -> Flow {
+        if conv.starts_with("n_") {
+            let seq = m.seq;
+            let events = self.notification_events(conv, &m).await;
+            return self.emit_for_item(conv, seq, events).await;
+        }
+        let seq = m.seq;
+        if m.status == 4 || m.client_msg_id.is_empty() && seq > 0 && m.content.is_empty() {
+            self.auto_ack(conv, seq);
+            return Ok(());
+        }
+        if m.content_type == crate::content::content_type::TYPING {
+            self.auto_ack(conv, seq);
+            return self.on_typing(conv, &m).await;
+        }
+        let fresh_id = if seq > 0 {
+            self.recent.insert(conv, &m.client_msg_id)
+        } else {
+            self.recent_online
+                .insert(conv, &format!("{}/{}", m.client_msg_id, m.server_msg_id))
+        };
+        if !fresh_id {
+            tracing::debug!(conv, seq, "duplicate message dropped");
+            self.auto_ack(conv, seq);
+            return Ok(());
+        }
+        let is_self = m.send_id == self.user_id;
+        let own_echo = is_self
+            && self
+                .store
+                .raw_tree(trees::SENT)
+                .ok()
+                .and_then(|t| t.get(&m.client_msg_id).ok().flatten())
+                .is_some();
+        if own_echo {
+            self.update_conversation(conv, &m, false);
+            self.auto_ack(conv, seq);
+            return Ok(());
+        }
+        if !options::is_enabled(&m.options, options::CONVERSATION_UPDATE) {
+            self.auto_ack(conv, seq);
+            return Ok(());
+        }
+        if first_sight && m.send_time > 0 && m.send_time < self.epoch {
+            // History of a conversation first seen now, older than the bot's first start.
+            self.auto_ack(conv, seq);
+            return Ok(());
+        }
+        let message = crate::message::Message::from_wire(conv, &m, &self.user_id);
+        let counts = !is_self && options::is_enabled(&m.options, options::UNREAD_COUNT);
+        if seq > 0 || options::is_enabled(&m.options, options::HISTORY) {
+            self.update_conversation(conv, &m, counts);
+        }
+        if seq > 0 {
+            self.index_message(conv, &m);
+            let mut acks = group_ack(&self.ledger, conv, seq, 1);
+            let ack = acks.pop().unwrap_or_else(Ack::noop);
+            self.emit(Event::NewMessage(message), ack).await
+        } else {
+            self.emit_noack(Event::OnlineOnlyMessage(message)).await
+        }
+    }
+
+    fn index_message(&self, conv: &str, m: &MsgData) {
+        let summary = serde_json::json!({
+            "clientMsgID": m.client_msg_id, "sendID": m.send_id, "sendTime": m.send_time,
+            "senderNickname": m.sender_nickname, "sessionType": m.session_type,
+        });
+        let _ = self
+            .store
+            .put(trees::MESSAGES, &format!("{conv}/{:020}", m.seq), &summary);
+    }
+
+    pub(crate) fn message_summary(&self, conv: &str, seq: i64) -> Option<serde_json::Value> {
+        self.store
+            .get(trees::MESSAGES, &format!("{conv}/{seq:020}"))
+            .ok()
+            .flatten()
+    }
+
+    async fn on_typing(&mut self, conv: &str, m: &MsgData) -> Flow {
+        if m.send_id == self.user_id {
+            return Ok(());
+        }
+        let tips = serde_json::from_slice::<serde_json::Value>(&m.content)
+            .ok()
+            .and_then(|v| v.get("msgTips").and_then(|t| t.as_str()).map(str::to_owned))
+            .unwrap_or_default();
+        let key = (conv.to_owned(), m.send_id.clone());
+        let platforms = self.typing.entry(key.clone()).or_default();
+        let changed = if tips == "yes" {
+            platforms.insert(m.sender_platform_id)
+        } else {
+            platforms.remove(&m.sender_platform_id)
+        };
+        let list: Vec<i32> = platforms.iter().copied().collect();
+        if list.is_empty() {
+            self.typing.remove(&key);
+        }
+        if changed {
+            self.emit_noack(Event::Typing(Typing {
+                conversation_id: conv.to_owned(),
+                user_id: m.send_id.clone(),
+                platform_ids: list,
+            }))
+            .await?;
+        }
+        Ok(())
+    }
+
+    fn blank_conversation(&self, conv: &str, m: Option<&MsgData>) -> crate::model::Conversation {
+        let mut c = crate::model::Conversation {
+            conversation_id: conv.to_owned(),
+            ..Default::default()
+        };
+        if let Some(g) = conv.strip_prefix("sg_") {
+            c.conversation_type = 3;
+            c.group_id = g.to_owned();
+            if let Ok(Some(group)) = self.store.group(g) {
+                c.show_name = group.group_name;
+                c.face_url = group.face_url;
+            }
+        } else {
+            c.conversation_type = if conv.starts_with("sn_") { 4 } else { 1 };
+            let peer = conv
+                .split('_')
+                .skip(1)
+                .find(|p| *p != self.user_id)
+                .unwrap_or(&self.user_id)
+                .to_owned();
+            if let Ok(Some(f)) = self.store.friend(&peer) {
+                c.show_name = if f.remark.is_empty() {
+                    f.nickname
+                } else {
+                    f.remark
+                };
+                c.face_url = f.face_url;
+            } else if let Some(m) = m.filter(|m| m.send_id == peer) {
+                c.show_name = m.sender_nickname.clone();
+                c.face_url = m.sender_face_url.clone();
+            }
+            c.user_id = peer;
+        }
+        c
+    }
+
+    fn update_conversation(&mut self, conv: &str, m: &MsgData, counts_unread: bool) {
+        let existing = self.store.conversation(conv).ok().flatten();
+        let is_new = existing
+            .as_ref()
+            .map(|c| c.latest_msg_send_time == 0)
+            .unwrap_or(true);
+        let mut c = existing.unwrap_or_else(|| self.blank_conversation(conv, Some(m)));
+        if is_new && c.show_name.is_empty() {
+            let blank = self.blank_conversation(conv, Some(m));
+            c.show_name = blank.show_name;
+            c.face_url = blank.face_url;
+        }
+        if counts_unread && m.seq > c.max_seq.max(c.has_read_seq) {
+            c.unread_count += 1;
+            self.batch.unread_changed = true;
+        }
+        if m.send_time >= c.latest_msg_send_time {
+            let content = crate::content::Content::parse(m.content_type, &m.content);
+            c.latest_msg = Some(LatestMessage {
+                client_msg_id: m.client_msg_id.clone(),
+                seq: m.seq,
+                send_id: m.send_id.clone(),
+                content_type: m.content_type,
+                send_time: m.send_time,
+                text: content.text().map(str::to_owned),
+            });
+            c.latest_msg_send_time = m.send_time.max(1);
+        }
+        c.max_seq = c.max_seq.max(m.seq);
+        if m.send_id == self.user_id && m.seq > 0 {
+            c.has_read_seq = c.has_read_seq.max(m.seq);
+        }
+        let _ = self.store.put(trees::CONVERSATIONS, conv, &c);
+        let id = conv.to_owned();
+        if is_new {
+            if !self.batch.new.contains(&id) {
+                self.batch.new.push(id);
+            }
+        } else if !self.batch.new.contains(&id) && !self.batch.changed.contains(&id) {
+            self.batch.changed.push(id);
+        }
+    }
+
+    async fn flush_conversations(&mut self) -> Flow {
+        let batch = std::mem::take(&mut self.batch);
+        let load = |ids: &[String]| -> Vec<crate::model::Conversation> {
+            ids.iter()
+                .filter_map(|id| self.store.conversation(id).ok().flatten())
+                .collect()
+        };
+        let new = load(&batch.new);
+        let changed = load(&batch.changed);
+        if !new.is_empty() {
+            self.emit_noack(Event::NewConversation(Conversations { conversations: new }))
+                .await?;
+        }
+        if !changed.is_empty() {
+            self.emit_noack(Event::ConversationChanged(Conversations {
+                conversations: changed,
+            }))
+            .await?;
+        }
+        if batch.unread_changed {
+            self.emit_total().await?;
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- notifications
+
+    /// Events implied by one notification-stream item (§10 of sdk-events.md).
+    async fn notification_events(&mut self, conv: &str, m: &MsgData) -> Vec<Event> {
+        let tips = parse_tips(&m.content);
+        let ct = m.content_type;
+        match ct {
+            1201..=1299 => self.sync_friend_side(ct, &tips).await,
+            1303 => self.sync_self_info().await.into_iter().collect(),
+            1501..=1599 => self.sync_group_side(ct, &tips).await,
+            2101 => self.revoke_event(&tips, m).into_iter().collect(),
+            2200 => self.read_receipt_events(&tips, m).await,
+            2102 => {
+                let conversation_id = str_at(&tips, &["conversationID"]);
+                let seqs = tips
+                    .get("seqs")
+                    .and_then(|s| s.as_array())
+                    .map(|a| a.iter().filter_map(|v| v.as_i64()).collect())
+                    .unwrap_or_default();
+                vec![Event::MessageDeleted(MessageDeleted {
+                    conversation_id,
+                    seqs,
+                })]
+            }
+            2001 => {
+                let detail = serde_json::from_slice::<serde_json::Value>(&m.content)
+                    .ok()
+                    .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_owned))
+                    .unwrap_or_default();
+                vec![Event::BusinessNotification(BusinessNotification { detail })]
+            }
+            _ => {
+                tracing::debug!(conv, ct, "notification without event");
+                Vec::new()
+            }
+        }
+    }
+
+    fn revoke_event(&mut self, tips: &serde_json::Value, m: &MsgData) -> Option<Event> {
+        let conversation_id = str_at(tips, &["conversationID"]);
+        let seq = tips.get("seq").and_then(|v| v.as_i64()).unwrap_or(0);
+        // De-duplicate by (conversationID, seq).
+        let key = format!("{conversation_id}/{seq:020}");
+        let revoked = self.store.raw_tree(trees::REVOKED).ok()?;
+        if revoked.insert(key.as_bytes(), &[1u8]).ok()?.is_some() {
+            return None;
+        }
+        let summary = self
+            .message_summary(&conversation_id, seq)
+            .unwrap_or_default();
+        let revoker_id = str_at(tips, &["revokerUserID"]);
+        let revoker_nickname = if m.send_id == revoker_id {
+            m.sender_nickname.clone()
+        } else {
+            String::new()
+        };
+        let session_type = tips
+            .get("sesstionType")
+            .or_else(|| tips.get("sessionType"))
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0) as i32;
+        let group_id = conversation_id.strip_prefix("sg_").unwrap_or_default();
+        let revoker_role = self
+            .store
+            .member(group_id, &revoker_id)
+            .ok()
+            .flatten()
+            .map(|mm| mm.role_level)
+            .unwrap_or(0);
+        Some(Event::MessageRevoked(MessageRevoked {
+            conversation_id,
+            revoker_id,
+            revoker_role,
+            revoker_nickname,
+            client_msg_id: str_at(tips, &["clientMsgID"]),
+            revoke_time: tips.get("revokeTime").and_then(|v| v.as_i64()).unwrap_or(0),
+            source_message_send_time: summary
+                .get("sendTime")
+                .and_then(|v| v.as_i64())
+                .unwrap_or(0),
+            source_message_send_id: str_at(&summary, &["sendID"]),
+            source_message_sender_nickname: str_at(&summary, &["senderNickname"]),
+            session_type,
+            seq,
+            is_admin_revoke: tips
+                .get("isAdminRevoke")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
+        }))
+    }
+
+    async fn read_receipt_events(&mut self, tips: &serde_json::Value, m: &MsgData) -> Vec<Event> {
+        let reader = str_at(tips, &["markAsReadUserID"]);
+        let conversation_id = str_at(tips, &["conversationID"]);
+        let seqs: Vec<i64> = tips
+            .get("seqs")
+            .and_then(|s| s.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_i64()).collect())
+            .unwrap_or_default();
+        let has_read_seq = tips.get("hasReadSeq").and_then(|v| v.as_i64()).unwrap_or(0);
+        if reader == self.user_id {
+            // Read on another device of the bot: unread reset.
+            let mut out = Vec::new();
+            if let Ok(Some(mut c)) = self.store.conversation(&conversation_id) {
+                c.has_read_seq = c.has_read_seq.max(has_read_seq);
+                let unread = (c.max_seq - c.has_read_seq).clamp(0, i32::MAX as i64) as i32;
+                if unread != c.unread_count {
+                    c.unread_count = unread;
+                    let _ = self.store.put(trees::CONVERSATIONS, &conversation_id, &c);
+                    out.push(Event::ConversationChanged(Conversations {
+                        conversations: vec![c],
+                    }));
+                    out.push(Event::TotalUnreadCountChanged(TotalUnreadCount {
+                        total_unread_count: self.store.total_unread().unwrap_or(0),
+                    }));
+                }
+            }
+            return out;
+        }
+        if seqs.is_empty() || !conversation_id.starts_with("si_") {
+            return Vec::new();
+        }
+        let msg_id_list = seqs
+            .iter()
+            .filter_map(|s| self.message_summary(&conversation_id, *s))
+            .map(|v| str_at(&v, &["clientMsgID"]))
+            .filter(|s| !s.is_empty())
+            .collect();
+        vec![Event::C2cReadReceipt(ReadReceipt {
+            conversation_id,
+            user_id: reader,
+            msg_id_list,
+            seqs,
+            has_read_seq,
+            read_time: m.send_time,
+            session_type: 1,
+        })]
+    }
+}
+
+#[derive(Debug)]
+enum PullError {
+    Stop,
+    Failed(String),
+}
+
+/// The tips object of a notification: `content` is `{"detail": "<tips JSON>"}`.
+pub(crate) fn parse_tips(content: &[u8]) -> serde_json::Value {
+    let Ok(outer) = serde_json::from_slice::<serde_json::Value>(content) else {
+        return serde_json::Value::Null;
+    };
+    match outer.get("detail") {
+        Some(serde_json::Value::String(s)) => serde_json::from_str(s).unwrap_or_default(),
+        Some(v @ serde_json::Value::Object(_)) => v.clone(),
+        _ => serde_json::Value::Null,
+    }
+}
+
+/// A string at a JSON path ("" if absent).
+pub(crate) fn str_at(v: &serde_json::Value, path: &[&str]) -> String {
+    let mut cur = v;
+    for p in path {
+        match cur.get(p) {
+            Some(n) => cur = n,
+            None => return String::new(),
+        }
+    }
+    cur.as_str().unwrap_or_default().to_owned()
+}
+
+#[allow(dead_code)]
+fn _assert_send(e: Engine) -> impl Send {
+    e.run(
+        mpsc::unbounded_channel().1,
+        mpsc::unbounded_channel().1,
+        oneshot::channel().1,
+    )
 }

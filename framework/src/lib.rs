@@ -38,12 +38,15 @@ pub mod delivery;
 mod engine;
 pub mod event;
 mod gateway;
+mod ledger;
 pub mod message;
 pub mod model;
+mod relations;
 pub mod runtime;
 mod send;
 pub mod session;
 pub mod store;
+mod sync;
 
 pub use client::{Client, ClientError, SentMessage, Target};
 pub use config::{ConfigError, Credentials, SessionConfig};

@@ -98,3 +98,35 @@ impl Message {
         }
     }
 }
+
+impl Message {
+    /// Builds a message from the wire form; `conversation_id` is the key the server filed it
+    /// under.
+    pub(crate) fn from_wire(
+        conversation_id: &str,
+        m: &openim_protocol::pb::sdkws::MsgData,
+        self_id: &str,
+    ) -> Message {
+        Message {
+            conversation_id: conversation_id.to_owned(),
+            seq: m.seq,
+            client_msg_id: m.client_msg_id.clone(),
+            server_msg_id: m.server_msg_id.clone(),
+            send_id: m.send_id.clone(),
+            recv_id: m.recv_id.clone(),
+            group_id: (!m.group_id.is_empty()).then(|| m.group_id.clone()),
+            session_type: m.session_type,
+            msg_from: m.msg_from,
+            content_type: m.content_type,
+            content: Content::parse(m.content_type, &m.content),
+            sender_platform_id: m.sender_platform_id,
+            sender_nickname: m.sender_nickname.clone(),
+            sender_face_url: m.sender_face_url.clone(),
+            send_time: m.send_time,
+            create_time: m.create_time,
+            at_user_ids: m.at_user_id_list.clone(),
+            ex: m.ex.clone(),
+            is_self: m.send_id == self_id,
+        }
+    }
+}

@@ -19,6 +19,9 @@ pub enum SessionError {
     /// Login failed (token acquisition or API).
     #[error("login failed: {0}")]
     Login(#[from] crate::api::ApiError),
+    /// The data dir could not be created.
+    #[error("cannot create the data dir: {0}")]
+    DataDir(std::io::Error),
     /// The session is not running.
     #[error("session closed")]
     Closed,

@@ -53,7 +53,8 @@ pub(crate) mod trees {
     pub const GROUP_APPS: &str = "group_applications";
     pub const LEDGER: &str = "ledger";
     pub const MESSAGES: &str = "message_ids";
-    pub const VERSIONS: &str = "versions";
+    pub const SENT: &str = "sent_client_msg_ids";
+    pub const REVOKED: &str = "revoked";
 }
 
 /// Handle on the local store; cheap to clone.
@@ -65,6 +66,12 @@ pub struct Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl From<sled::Error> for crate::session::SessionError {
+    fn from(e: sled::Error) -> Self {
+        crate::session::SessionError::Store(StoreError::Sled(e))
     }
 }
 

@@ -1,0 +1,243 @@
+//! Pure pieces of the synchronisation: range planning, push classification, duplicate
+//! detection and list diffs. No I/O, unit-tested.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::Hash;
+
+/// At most this many seqs per pull request (the server's `SplitPullMsgNum`).
+pub(crate) const PULL_BATCH: i64 = 100;
+
+/// A seq range to pull: `begin..=end` of one conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Range {
+    pub conversation_id: String,
+    pub begin: i64,
+    pub end: i64,
+}
+
+impl Range {
+    pub(crate) fn len(&self) -> i64 {
+        (self.end - self.begin + 1).max(0)
+    }
+}
+
+/// Ranges `[delivered+1, max]` for every conversation behind the server, split into chunks of
+/// at most [`PULL_BATCH`] seqs and grouped into requests of at most [`PULL_BATCH`] seqs.
+pub(crate) fn plan_pulls(
+    delivered: &HashMap<String, i64>,
+    max_seqs: &[(String, i64)],
+) -> Vec<Vec<Range>> {
+    let mut chunks = Vec::new();
+    for (conv, max) in max_seqs {
+        let from = delivered.get(conv).copied().unwrap_or(0) + 1;
+        chunks.extend(split(conv, from, *max));
+    }
+    batch(chunks)
+}
+
+/// Splits `begin..=end` into chunks of at most [`PULL_BATCH`].
+pub(crate) fn split(conv: &str, begin: i64, end: i64) -> Vec<Range> {
+    let mut out = Vec::new();
+    let mut b = begin.max(1);
+    while b <= end {
+        let e = (b + PULL_BATCH - 1).min(end);
+        out.push(Range {
+            conversation_id: conv.to_owned(),
+            begin: b,
+            end: e,
+        });
+        b = e + 1;
+    }
+    out
+}
+
+/// Groups chunks into requests of at most [`PULL_BATCH`] seqs in total.
+pub(crate) fn batch(chunks: Vec<Range>) -> Vec<Vec<Range>> {
+    let mut out: Vec<Vec<Range>> = Vec::new();
+    let mut current = Vec::new();
+    let mut count = 0;
+    for c in chunks {
+        if count + c.len() > PULL_BATCH && !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+            count = 0;
+        }
+        count += c.len();
+        current.push(c);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// What to do with a pushed item of seq > 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PushAction {
+    /// The next seq: process it.
+    Next,
+    /// Seqs `begin..=end` are missing before it: pull them first.
+    Gap { begin: i64, end: i64 },
+    /// Already processed.
+    Duplicate,
+}
+
+pub(crate) fn classify(delivered: i64, seq: i64) -> PushAction {
+    if seq <= delivered {
+        PushAction::Duplicate
+    } else if seq == delivered + 1 {
+        PushAction::Next
+    } else {
+        PushAction::Gap {
+            begin: delivered + 1,
+            end: seq - 1,
+        }
+    }
+}
+
+/// Remembers the most recent client message IDs per conversation to drop re-sent copies that
+/// carry a new seq.
+#[derive(Default)]
+pub(crate) struct RecentIds {
+    per_conversation: HashMap<String, (HashSet<String>, VecDeque<String>)>,
+}
+
+const RECENT_PER_CONVERSATION: usize = 2048;
+
+impl RecentIds {
+    /// Records `id`; returns false if it was already seen in this conversation.
+    pub(crate) fn insert(&mut self, conversation_id: &str, id: &str) -> bool {
+        if id.is_empty() {
+            return true;
+        }
+        let (set, order) = self
+            .per_conversation
+            .entry(conversation_id.to_owned())
+            .or_default();
+        if !set.insert(id.to_owned()) {
+            return false;
+        }
+        order.push_back(id.to_owned());
+        if order.len() > RECENT_PER_CONVERSATION
+            && let Some(old) = order.pop_front()
+        {
+            set.remove(&old);
+        }
+        true
+    }
+}
+
+/// Differences between a stored and a fetched keyed list.
+#[derive(Debug)]
+pub(crate) struct Diff<T> {
+    pub added: Vec<T>,
+    pub removed: Vec<T>,
+    /// (old, new)
+    pub changed: Vec<(T, T)>,
+}
+
+impl<T> Diff<T> {
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// Compares `old` and `new` by `key`; output keeps the order of `new` (removed: order of `old`).
+pub(crate) fn diff<T: Clone + PartialEq, K: Hash + Eq>(
+    old: &[T],
+    new: &[T],
+    key: impl Fn(&T) -> K,
+) -> Diff<T> {
+    let old_by: HashMap<K, &T> = old.iter().map(|t| (key(t), t)).collect();
+    let new_keys: HashSet<K> = new.iter().map(&key).collect();
+    let mut d = Diff {
+        added: Vec::new(),
+        removed: Vec::new(),
+        changed: Vec::new(),
+    };
+    for n in new {
+        match old_by.get(&key(n)) {
+            None => d.added.push(n.clone()),
+            Some(o) if *o != n => d.changed.push(((*o).clone(), n.clone())),
+            Some(_) => {}
+        }
+    }
+    for o in old {
+        if !new_keys.contains(&key(o)) {
+            d.removed.push(o.clone());
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_only_missing_seqs_in_bounded_batches() {
+        let mut delivered = HashMap::new();
+        delivered.insert("a".to_owned(), 5);
+        delivered.insert("b".to_owned(), 9);
+        let plan = plan_pulls(
+            &delivered,
+            &[("a".into(), 260), ("b".into(), 9), ("c".into(), 3)],
+        );
+        let all: Vec<_> = plan.iter().flatten().cloned().collect();
+        assert_eq!(all.iter().map(Range::len).sum::<i64>(), 255 + 3);
+        assert!(all.iter().all(|r| r.conversation_id != "b"));
+        assert_eq!(
+            all[0],
+            Range {
+                conversation_id: "a".into(),
+                begin: 6,
+                end: 105
+            }
+        );
+        for req in &plan {
+            assert!(req.iter().map(Range::len).sum::<i64>() <= PULL_BATCH);
+        }
+        // contiguous coverage of a
+        let a: Vec<_> = all.iter().filter(|r| r.conversation_id == "a").collect();
+        for w in a.windows(2) {
+            assert_eq!(w[0].end + 1, w[1].begin);
+        }
+        assert_eq!(a.last().map(|r| r.end), Some(260));
+    }
+
+    #[test]
+    fn classifies_pushes() {
+        assert_eq!(classify(4, 5), PushAction::Next);
+        assert_eq!(classify(4, 4), PushAction::Duplicate);
+        assert_eq!(classify(4, 2), PushAction::Duplicate);
+        assert_eq!(classify(4, 8), PushAction::Gap { begin: 5, end: 7 });
+    }
+
+    #[test]
+    fn recent_ids_dedupe_per_conversation() {
+        let mut r = RecentIds::default();
+        assert!(r.insert("c", "m1"));
+        assert!(!r.insert("c", "m1"));
+        assert!(
+            r.insert("n_c", "m1"),
+            "same id in another conversation (clone) is not a dup"
+        );
+        assert!(r.insert("c", ""));
+        assert!(r.insert("c", ""));
+        for i in 0..3000 {
+            r.insert("c", &i.to_string());
+        }
+        assert!(r.insert("c", "m1"), "old ids are forgotten");
+    }
+
+    #[test]
+    fn diffs_keyed_lists() {
+        let old = vec![(1, "a"), (2, "b"), (3, "c")];
+        let new = vec![(2, "b"), (3, "C"), (4, "d")];
+        let d = diff(&old, &new, |t| t.0);
+        assert_eq!(d.added, vec![(4, "d")]);
+        assert_eq!(d.removed, vec![(1, "a")]);
+        assert_eq!(d.changed, vec![((3, "c"), (3, "C"))]);
+        assert!(diff(&new, &new, |t| t.0).is_empty());
+    }
+}
