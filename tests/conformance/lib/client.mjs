@@ -91,6 +91,50 @@ function remember(user, line) {
   if (a.length > 40) a.splice(0, a.length - 40);
 }
 
+// Decoders for the payloads worth summarising in diagnostics.
+let pb = null;
+function decoderFor(reqIdentifier) {
+  if (!pb) pb = require('@openim/protocol').PbCoder;
+  return { 1002: pb.PullMessageBySeqsResp, 1003: pb.UserSendMsgResp, 1005: pb.GetSeqMessageResp, 1006: pb.GetConversationsHasReadAndMaxSeqResp, 2001: pb.PushMessages }[reqIdentifier];
+}
+
+/** What a client request asks for (pull requests only). */
+function summariseRequest(env) {
+  if (!pb) pb = require('@openim/protocol').PbCoder;
+  try {
+    const bytes = Buffer.from(env.data || '', 'base64');
+    if (env.reqIdentifier === 1005) return safeJson(pb.GetSeqMessageReq.decode(bytes).conversations);
+    if (env.reqIdentifier === 1002) return safeJson(pb.PullMessageBySeqsReq.decode(bytes).seqRanges);
+    if (env.reqIdentifier === 1003) {
+      const m = pb.MsgData.decode(bytes);
+      return `clientMsgID ${m.clientMsgID} ${m.recvID ? `to ${m.recvID}` : `group ${m.groupID}`} ct ${m.contentType}`;
+    }
+  } catch (e) {
+    return `undecodable (${e.message})`;
+  }
+  return '';
+}
+
+/** One line per payload: which conversations, seqs and content types a frame carries. */
+function summarisePayload(env) {
+  if (typeof env.data !== 'string' || !env.data) return 'data empty';
+  const dec = decoderFor(env.reqIdentifier);
+  if (!dec) return `data ${env.data.length} b64 chars`;
+  try {
+    const v = dec.decode(Buffer.from(env.data, 'base64'));
+    if (env.reqIdentifier === 1003) return `serverMsgID ${v.serverMsgID} clientMsgID ${v.clientMsgID} sendTime ${v.sendTime}`;
+    if (env.reqIdentifier === 1006) return `seqs ${safeJson(v.seqs)}`;
+    const part = (m) =>
+      Object.entries(m || {})
+        .map(([k, pm]) => `${k}:[${(pm.Msgs || []).map((x) => `seq ${x.seq} ct ${x.contentType} from ${x.sendID}`).join('; ')}]`)
+        .join(' ');
+    const raw = env.data.length <= 64 ? ` (base64 ${env.data})` : '';
+    return `msgs {${part(v.msgs)}} notificationMsgs {${part(v.notificationMsgs)}}${raw}`;
+  } catch (e) {
+    return `undecodable data (${e.message})`;
+  }
+}
+
 function pendingOf(user) {
   let m = pendingByUser.get(user);
   if (!m) pendingByUser.set(user, (m = new Map()));
@@ -135,7 +179,7 @@ function installShims() {
         try {
           const env = JSON.parse(text);
           if (env && env.msgIncr) pendingOf(sendID).delete(`ws:${env.msgIncr}`);
-          remember(sendID, `WS < ${env.reqIdentifier} errCode ${env.errCode}${env.errMsg ? ` ${env.errMsg}` : ''} data ${typeof env.data === 'string' ? env.data.length : env.data} chars`);
+          remember(sendID, `WS < ${env.reqIdentifier} op ${env.operationID || '-'} errCode ${env.errCode}${env.errMsg ? ` ${env.errMsg}` : ''} ${summarisePayload(env)}`);
           trace(sendID, {
             dir: 'ws<',
             reqIdentifier: env.reqIdentifier,
@@ -160,7 +204,7 @@ function installShims() {
           if (env && env.msgIncr) {
             pendingOf(this.__who).set(`ws:${env.msgIncr}`, { what: `WS ${env.reqIdentifier} msgIncr ${env.msgIncr}`, t0: Date.now() });
           }
-          remember(this.__who, `WS > ${env.reqIdentifier}`);
+          remember(this.__who, `WS > ${env.reqIdentifier} op ${env.operationID || '-'} ${summariseRequest(env)}`);
           trace(this.__who, {
             dir: 'ws>',
             reqIdentifier: env.reqIdentifier,

@@ -155,7 +155,7 @@ export async function startSandbox({ bin = sandboxBinary(), secret = DEFAULT_SEC
   const args = ['--api-addr', '127.0.0.1:0', '--ws-addr', '127.0.0.1:0', '--secret', secret, ...extraArgs];
   const proc = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RUST_LOG: process.env.SANDBOX_RUST_LOG || process.env.RUST_LOG || 'warn' },
+    env: { ...process.env, OPENIM_SANDBOX_LOG: process.env.SANDBOX_LOG || process.env.OPENIM_SANDBOX_LOG || 'warn' },
   });
   const logLines = [];
   const echo = !!process.env.SANDBOX_ECHO;

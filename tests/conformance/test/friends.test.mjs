@@ -29,8 +29,11 @@ test(
     const accepted = { fromUserID: 'fapplicant', toUserID: 'faccepter', handleResult: 1 };
     await b.waitFor(CbEvents.OnFriendApplicationAccepted, accepted);
     await a.waitFor(CbEvents.OnFriendApplicationAccepted, { ...accepted, handleMsg: 'welcome' });
-    await b.waitFor(CbEvents.OnFriendAdded, { userID: 'fapplicant' });
-    await a.waitFor(CbEvents.OnFriendAdded, { userID: 'faccepter', nickname: nicknameOf('faccepter') });
+    // The accepter's SDK resyncs its friends after accepting (friend-version
+    // insert) and reports the new friend. The applicant's SDK 0.0.14 does not
+    // resync on 1201 and a 3.8 server sends no 1204, so the applicant learns
+    // of the friendship only from the friend list (checked below).
+    await b.waitFor(CbEvents.OnFriendAdded, { userID: 'fapplicant', nickname: nicknameOf('fapplicant') });
 
     assert.deepEqual(await friendIDs(a), ['faccepter']);
     assert.deepEqual(await friendIDs(b), ['fapplicant']);
