@@ -444,7 +444,8 @@ export class OimClient {
       };
       const timer = setTimeout(() => {
         this._waiters.delete(w);
-        reject(new TimeoutError(`[${this.label}] ${what} not seen within ${timeoutMs} ms.\n${this.describe({ event, since })}`));
+        const earlier = this.earlier(event);
+        reject(new TimeoutError(`[${this.label}] ${what} not seen within ${timeoutMs} ms.${earlier ? `\n${earlier}` : ''}`));
       }, timeoutMs);
       this._waiters.add(w);
     });
@@ -455,14 +456,20 @@ export class OimClient {
     return this.events.filter((ev) => ev.seq >= since && ev.event === name && eventMatches(ev, match));
   }
 
+  /** The last few events named `event` that did arrive (they often show what is wrong). */
+  earlier(event) {
+    return this.events
+      .filter((e) => e.event === event)
+      .slice(-3)
+      .map((e) => `  earlier ${event} at ${this.label} #${e.seq}${e.consumed ? ' (already matched)' : ''}: ${clip(safeJson(e.data) ?? 'null', 700)}`)
+      .join('\n');
+  }
+
   /** A readable summary of what this client saw, for failure messages. */
   describe({ event, since = 0 } = {}) {
     const names = this.events.slice(since).map((e) => e.event + (e.errCode ? `(${e.errCode})` : ''));
     const lines = [`  events seen by ${this.label} since #${since}: ${names.join(', ') || '(none)'}`];
-    if (event) {
-      const same = this.events.filter((e) => e.event === event).slice(-3);
-      for (const e of same) lines.push(`  earlier ${event} #${e.seq}${e.consumed ? ' (already matched)' : ''}: ${clip(safeJson(e.data) ?? 'null', 600)}`);
-    }
+    if (event && this.earlier(event)) lines.push(this.earlier(event));
     const recent = (recentByUser.get(this.label) || []).slice(-12);
     if (recent.length) lines.push(`  last traffic of ${this.label}:\n${recent.map((l) => `    ${l}`).join('\n')}`);
     const pend = [...pendingOf(this.label).values()].map((p) => `${p.what} (${Date.now() - p.t0} ms)`);

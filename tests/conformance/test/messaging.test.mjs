@@ -59,6 +59,14 @@ test(
     assert.equal(got2.sessionType, 1);
     assert.equal(messageText(got2), 'hello alice');
     assert.ok(got2.seq > got1.seq, `seqs are per conversation and increase: ${got1.seq} then ${got2.seq}`);
+    // By now alice's echo of m1 has long arrived: it must have been recognised
+    // as her own send (CLIENT-SURFACE.md §6.1 step 7: the echo push carries the
+    // send's operationID and comes after the 1003 answer).
+    assert.equal(
+      alice.seen(CbEvents.OnRecvNewMessages, { clientMsgID: m1.clientMsgID }).length,
+      0,
+      'alice received her own message as new: the echo push must come after the 1003 answer',
+    );
     await alice.waitFor([CbEvents.OnNewConversation, CbEvents.OnConversationChanged], (data) =>
       data.some((c) => c.conversationID === conv && c.unreadCount === 1 && latestMsgOf(c)?.clientMsgID === m2.clientMsgID),
     );
