@@ -1,0 +1,56 @@
+//! OpenIM v3.8 HTTP API (port 10002): JSON bodies, the response envelope and the route table.
+//!
+//! Types only, no I/O: the bot framework's HTTP client and the sandbox server share them.
+//!
+//! * [`ApiResponse`] is the `{errCode, errMsg, errDlt, data}` envelope every route answers with
+//!   (HTTP 200 even on errors); [`ApiResponse::into_result`] turns it into `Result<T, ApiError>`.
+//! * One module per route family ([`auth`], [`user`], [`friend`], [`group`], [`msg`],
+//!   [`conversation`], [`third`], [`jssdk`]) holds the request/response structs and one marker type
+//!   per route implementing [`ApiRoute`]; [`routes`] lists them all with their access rule.
+//! * Shared object schemas (http-api.md §3) live in [`common`]; [`webhook`] has the callback bodies.
+//!
+//! JSON follows the Go server (`encoding/json` on the protobuf structs, http-api.md §1.5): proto field
+//! names verbatim, every field written, 64-bit integers as numbers, wrapper types (`StringValue` …)
+//! as bare values or `null` (`Option<T>` here). Decoding treats an absent key and `null` as the zero
+//! value and ignores unknown keys. Reply types write empty lists and maps as `null` (the server shape);
+//! request types write `[]`. Unlike Go, key matching is case-sensitive, except for the documented
+//! capitalised keys (`FriendRequests`, `Msgs`, `IsPinned` …), which accept both spellings.
+//!
+//! ```
+//! use openim_protocol::api::{ApiResponse, ApiRoute, user::{GetUsersInfo, GetUsersInfoReq}};
+//!
+//! let req = GetUsersInfoReq { user_ids: vec!["alice".into()] };
+//! assert_eq!(serde_json::to_string(&req).unwrap(), r#"{"userIDs":["alice"]}"#);
+//! assert_eq!(GetUsersInfo::PATH, "/user/get_users_info");
+//!
+//! let body = r#"{"errCode":0,"errMsg":"","errDlt":"","data":{"usersInfo":[{"userID":"alice",
+//!     "nickname":"Alice","faceURL":"","ex":"","createTime":1700000000000,"appMangerLevel":0,
+//!     "globalRecvMsgOpt":0}]}}"#;
+//! let resp: ApiResponse<<GetUsersInfo as ApiRoute>::Resp> = serde_json::from_str(body).unwrap();
+//! let data = resp.into_result().unwrap();
+//! assert_eq!(data.users_info[0].nickname, "Alice");
+//! ```
+#![warn(missing_docs)]
+
+pub(crate) mod serde_util;
+
+mod envelope;
+mod route;
+
+pub mod auth;
+pub mod common;
+pub mod conversation;
+pub mod friend;
+pub mod group;
+pub mod jssdk;
+pub mod msg;
+pub mod routes;
+pub mod third;
+pub mod user;
+pub mod webhook;
+
+pub use envelope::{ApiError, ApiReply, ApiResponse, Empty, headers};
+pub use route::{Access, ApiRoute, Availability, RouteInfo};
+
+#[cfg(test)]
+mod tests;

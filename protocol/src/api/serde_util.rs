@@ -1,0 +1,116 @@
+//! Serde plumbing that reproduces Go `encoding/json` behaviour on the OpenIM HTTP API (http-api.md §1.5).
+//!
+//! * Decoding: an absent key or an explicit `null` leaves the field at its zero value, as Go does.
+//! * Encoding of replies: empty lists, maps and byte strings are written as `null`, because every
+//!   RPC-backed reply crosses a binary protobuf hop that cannot tell empty from absent.
+//! * Encoding of requests: lists are written as `[]` (some server checks reject `null`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Values that Go may encode as `null` when they are empty (nil slices, maps, bytes).
+pub(crate) trait GoNil {
+    /// True when the Go server writes this value as `null`.
+    fn is_go_nil(&self) -> bool {
+        false
+    }
+}
+
+macro_rules! never_nil {
+    ($($t:ty),*) => { $(impl GoNil for $t {})* };
+}
+never_nil!(String, bool, i32, i64, u32, u64, f64, serde_json::Value);
+
+impl<T> GoNil for Option<T> {}
+
+impl<T> GoNil for Vec<T> {
+    fn is_go_nil(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<K, V> GoNil for BTreeMap<K, V> {
+    fn is_go_nil(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<K, V, H> GoNil for HashMap<K, V, H> {
+    fn is_go_nil(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+/// `deserialize_with`: absent or `null` → `T::default()`, like Go leaving the zero value.
+pub(crate) fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// `serialize_with`: empty lists/maps/bytes → `null`, everything else as usual.
+pub(crate) fn nil_if_empty<T, S>(value: &T, serializer: S) -> Result<S::Ok, S::Error>
+where
+    T: GoNil + Serialize,
+    S: Serializer,
+{
+    if value.is_go_nil() {
+        serializer.serialize_none()
+    } else {
+        value.serialize(serializer)
+    }
+}
+
+/// Declares a JSON body struct with the Go decoding rules (absent/`null` = zero value, unknown keys
+/// ignored) and `rename_all = "camelCase"`; fields whose proto name differs (`userID`, `faceURL`,
+/// capitalised keys) carry their own `#[serde(rename = ..)]`.
+///
+/// * `@request` — lists and maps are encoded as `[]`/`{}`.
+/// * `@reply` — empty lists and maps are encoded as `null` (Go server shape).
+/// * a trailing `, secret` after the mode omits the derived `Debug` (write a redacting one).
+macro_rules! json_struct {
+    (@request, secret; $($rest:tt)*) => {
+        $crate::api::serde_util::json_struct!(@impl [serde()] [] $($rest)*);
+    };
+    (@request; $($rest:tt)*) => {
+        $crate::api::serde_util::json_struct!(@impl [serde()] [Debug] $($rest)*);
+    };
+    (@reply, secret; $($rest:tt)*) => {
+        $crate::api::serde_util::json_struct!(
+            @impl [serde(serialize_with = "crate::api::serde_util::nil_if_empty")] [] $($rest)*
+        );
+    };
+    (@reply; $($rest:tt)*) => {
+        $crate::api::serde_util::json_struct!(
+            @impl [serde(serialize_with = "crate::api::serde_util::nil_if_empty")] [Debug] $($rest)*
+        );
+    };
+    (@impl [$ser:meta] [$($debug:ident)?]
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$fmeta:meta])*
+                pub $field:ident : $ty:ty
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive($($debug,)? Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            $(
+                $(#[$fmeta])*
+                #[serde(default, deserialize_with = "crate::api::serde_util::null_default")]
+                #[$ser]
+                pub $field: $ty,
+            )*
+        }
+
+        impl $crate::api::serde_util::GoNil for $name {}
+        impl $crate::api::ApiReply for $name {}
+    };
+}
+pub(crate) use json_struct;

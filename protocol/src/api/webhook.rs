@@ -1,0 +1,1 @@
+//! Webhook (callback) bodies the server POSTs to `<url>/<callbackCommand>` (http-api.md §8).
