@@ -139,3 +139,27 @@ test(
     await assert.rejects(kicked.sendGroupText(groupID, 'still here?'), 'a kicked member must not be able to send to the group');
   }),
 );
+
+test(
+  'group mute: ordinary members get 1403, the owner can still send',
+  scenario(async (w) => {
+    const [owner, member] = await w.login('mgowner', 'mgmember');
+    const { groupID } = await createGroup(owner, { name: 'Muted Group', members: ['mgmember'] });
+    await member.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+
+    await owner.call('changeGroupMute', { groupID, isMute: true });
+    // 1514 GroupMuted → OnGroupInfoChanged with status 3 (muted).
+    await member.waitFor(CbEvents.OnGroupInfoChanged, { groupID, status: 3 });
+    await assert.rejects(member.sendGroupText(groupID, 'hello?'), (e) => {
+      assert.equal(e.errCode, 1403, `a member's send in a muted group must fail with 1403 MutedGroup, got ${e.errCode}: ${e.errMsg}`);
+      return true;
+    });
+    const fromOwner = await owner.sendGroupText(groupID, 'owner speaks');
+    await member.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: fromOwner.clientMsgID });
+
+    await owner.call('changeGroupMute', { groupID, isMute: false });
+    await member.waitFor(CbEvents.OnGroupInfoChanged, { groupID, status: 0 });
+    const again = await member.sendGroupText(groupID, 'back again');
+    await owner.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: again.clientMsgID });
+  }),
+);

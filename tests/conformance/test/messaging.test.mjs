@@ -153,3 +153,36 @@ test(
     await assert.rejects(bob.call('markConversationMessageAsRead', conv), (e) => e.errCode === 10002);
   }),
 );
+
+test(
+  'offline delivery: a user who logs in later sees the conversation, its unread count and its history',
+  scenario(async (w) => {
+    const [alice] = await w.login('oalice');
+    await w.register('obob');
+    const conv = singleConversationID('oalice', 'obob');
+    const m1 = await alice.sendText('obob', 'while you were away 1');
+    const m2 = await alice.sendText('obob', 'while you were away 2');
+
+    // obob logs in only now: the initial sync (1006 seqs, /jssdk/get_active_conversations)
+    // must reveal the conversation (CLIENT-SURFACE.md §5 A, §6.6).
+    const [bob] = await w.login('obob');
+    const list = await bob.conversations();
+    const c = list.find((x) => x.conversationID === conv);
+    assert.ok(c, `the conversation list after login lacks ${conv}: ${JSON.stringify(list.map((x) => x.conversationID))}`);
+    assert.equal(c.conversationType, 1);
+    assert.equal(c.userID, 'oalice');
+    assert.equal(c.unreadCount, 2);
+    assert.equal(c.showName, nicknameOf('oalice'));
+    assert.equal(latestMsgOf(c)?.clientMsgID, m2.clientMsgID, 'latestMsg must be the last message sent');
+    assert.equal(await bob.call('getTotalUnreadMsgCount'), 2);
+
+    // History comes from the server (1005 pull by seq).
+    const page = await bob.call('getAdvancedHistoryMessageList', { conversationID: conv, count: 20, startClientMsgID: '' });
+    const ids = page.messageList.map((m) => m.clientMsgID);
+    assert.deepEqual(ids, [m1.clientMsgID, m2.clientMsgID], `history: ${JSON.stringify(page.messageList.map((m) => [m.seq, messageText(m)]))}`);
+    assert.deepEqual(
+      page.messageList.map((m) => messageText(m)),
+      ['while you were away 1', 'while you were away 2'],
+    );
+  }),
+);
