@@ -3,6 +3,7 @@
 mod lenient;
 mod open_enum;
 
+pub mod api;
 pub mod constants;
 pub mod content;
 pub mod conversation_id;
