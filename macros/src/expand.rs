@@ -150,7 +150,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                 command_arms.push(quote_spanned! {route.span=>
                     #(#names)|* => {
                         __rt::check_command_policy(ctx, __msg, &#policy_ident, &__COMMANDS[#cmd_index]).await?;
-                        let mut __args = __rt::Args::new(__rest, __msg);
+                        let mut __args = __rt::Args::for_command(__rest, __msg, ctx.me());
                         #(#parse)*
                         #finish
                         return __rt::handler_result(self.#method(#(#call_args),*).await, #handler_name, #method_name);

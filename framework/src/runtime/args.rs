@@ -56,6 +56,7 @@ pub struct Args<'a> {
     rest: &'a str,
     mentions: Vec<&'a str>,
     next_mention: usize,
+    me: Option<&'a str>,
 }
 
 impl<'a> Args<'a> {
@@ -67,12 +68,21 @@ impl<'a> Args<'a> {
         )
     }
 
+    /// Arguments of a command addressed to the bot `me`: a mention of the bot itself (the
+    /// addressing `@bot /cmd`) is not handed out to `@name` words that name nobody.
+    pub fn for_command(text: &'a str, message: &'a Message, me: &'a str) -> Args<'a> {
+        let mut args = Args::new(text, message);
+        args.me = Some(me);
+        args
+    }
+
     /// Arguments from `text` with an explicit mention list (tests, custom sources).
     pub fn with_mentions(text: &'a str, mentions: Vec<&'a str>) -> Args<'a> {
         Args {
             rest: text.trim(),
             mentions: mentions.into_iter().filter(|m| *m != AT_ALL_TAG).collect(),
             next_mention: 0,
+            me: None,
         }
     }
 
@@ -115,10 +125,14 @@ impl<'a> Args<'a> {
             self.next_mention = self.next_mention.max(pos + 1);
             return self.mentions[pos];
         }
-        if word.starts_with('@') && self.next_mention < self.mentions.len() {
-            let id = self.mentions[self.next_mention];
-            self.next_mention += 1;
-            return id;
+        if word.starts_with('@') {
+            while self.next_mention < self.mentions.len() {
+                let id = self.mentions[self.next_mention];
+                self.next_mention += 1;
+                if Some(id) != self.me {
+                    return id;
+                }
+            }
         }
         name
     }

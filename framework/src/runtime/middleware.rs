@@ -18,7 +18,9 @@
 //! [`BotBuilder::tracing`]: crate::runtime::BotBuilder::tracing
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use async_trait::async_trait;
 use dashmap::DashMap;

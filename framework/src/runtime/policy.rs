@@ -1,7 +1,9 @@
 //! Route policy written in the route attribute: chat kind, sender role, allow-lists and
 //! per-user cooldowns. Checked by the generated router before a route runs.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use dashmap::DashMap;
 
