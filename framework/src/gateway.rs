@@ -348,9 +348,16 @@ fn connect_url(shared: &Shared, token: &str) -> String {
     } else {
         '?'
     };
+    // A bare `ws://host:port` gets the path `/` (some servers reject an empty request path).
+    let base = match shared.ws_addr.split_once("://") {
+        Some((_, rest)) if !rest.contains('/') && !rest.contains('?') => {
+            format!("{}/", shared.ws_addr)
+        }
+        _ => shared.ws_addr.clone(),
+    };
     let mut url = format!(
         "{}{}sendID={}&token={}&platformID={}&operationID={}&isBackground=false&isMsgResp=true&sdkType=js",
-        shared.ws_addr,
+        base,
         sep,
         urlencode(&shared.user_id),
         urlencode(token),
