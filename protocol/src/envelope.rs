@@ -88,12 +88,9 @@ impl WsRequest {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// Parses the JSON text of an envelope.
+    /// Parses the JSON text of an envelope (must be a JSON object).
     pub fn from_json(bytes: &[u8]) -> Result<Self, ProtocolError> {
-        serde_json::from_slice(bytes).map_err(|source| ProtocolError::Json {
-            what: "request envelope",
-            source,
-        })
+        from_json_object(bytes, "request envelope")
     }
 
     /// Binary frame bytes: the JSON, gzip'd when `gzip` (connection negotiated `compression=gzip`).
@@ -220,12 +217,9 @@ impl WsResponse {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// Parses the JSON text of an envelope.
+    /// Parses the JSON text of an envelope (must be a JSON object).
     pub fn from_json(bytes: &[u8]) -> Result<Self, ProtocolError> {
-        serde_json::from_slice(bytes).map_err(|source| ProtocolError::Json {
-            what: "response envelope",
-            source,
-        })
+        from_json_object(bytes, "response envelope")
     }
 
     /// Binary frame bytes (gzip'd when `gzip`).
@@ -251,6 +245,21 @@ impl WsResponse {
     pub fn payload<M: prost::Message + Default>(&self) -> Result<M, ProtocolError> {
         decode_message(&self.data)
     }
+}
+
+/// Deserialises a JSON object (serde would also accept the array form of a struct, which
+/// Go rejects).
+fn from_json_object<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<T, ProtocolError> {
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ProtocolError::Json {
+            what,
+            source: <serde_json::Error as serde::de::Error>::custom("expected a JSON object"),
+        });
+    }
+    serde_json::from_slice(bytes).map_err(|source| ProtocolError::Json { what, source })
 }
 
 /// gzip-compresses `bytes` (RFC 1952 member, default level).
@@ -327,12 +336,9 @@ impl ConnectResult {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Parses the JSON text.
+    /// Parses the JSON text (must be a JSON object).
     pub fn from_json(text: &str) -> Result<Self, ProtocolError> {
-        serde_json::from_str(text).map_err(|source| ProtocolError::Json {
-            what: "connect result",
-            source,
-        })
+        from_json_object(text.as_bytes(), "connect result")
     }
 }
 
@@ -608,5 +614,7 @@ mod tests {
         assert!(ServerTextFrame::parse("WS CONN Success").is_err());
         assert!(ServerTextFrame::parse("[]").is_err());
         assert!(ServerTextFrame::parse("{}").is_err());
+        assert!(ConnectResult::from_json("[]").is_err());
+        assert!(ConnectResult::from_json(r#"{"errCode":"0"}"#).is_err());
     }
 }

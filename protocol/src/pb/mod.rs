@@ -39,3 +39,6 @@ pub mod relation;
 pub mod jssdk;
 
 pub mod json;
+
+#[doc(hidden)]
+pub mod wire;

@@ -43,21 +43,64 @@ pub struct GetSeqMessageReq {
 }
 
 /// 1005 response.
-#[derive(Clone, PartialEq, ::prost::Message, ::serde::Serialize, ::serde::Deserialize)]
+///
+/// Its message-valued map entries are always encoded with both key and value (as Go
+/// does), so decoders that drop value-less entries (the JS SDK) see empty values too.
+#[derive(Clone, PartialEq, Default, Debug, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(default)]
 pub struct GetSeqMessageResp {
     /// Chat conversations.
     ///
     /// Wire: `msgs` #1 (map<string,sdkws::PullMsgs>).
-    #[prost(btree_map = "string, message", tag = "1")]
     #[serde(rename = "msgs", with = "crate::pb::json::nullable_map")]
     pub msgs: ::std::collections::BTreeMap<String, super::sdkws::PullMsgs>,
     /// Notification conversations (`n_...`).
     ///
     /// Wire: `notificationMsgs` #2 (map<string,sdkws::PullMsgs>).
-    #[prost(btree_map = "string, message", tag = "2")]
     #[serde(rename = "notificationMsgs", with = "crate::pb::json::nullable_map")]
     pub notification_msgs: ::std::collections::BTreeMap<String, super::sdkws::PullMsgs>,
+}
+
+impl ::prost::Message for GetSeqMessageResp {
+    fn encode_raw(&self, buf: &mut impl ::prost::bytes::BufMut) {
+        crate::pb::wire::encode_message_map(1, &self.msgs, buf);
+        crate::pb::wire::encode_message_map(2, &self.notification_msgs, buf);
+    }
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: ::prost::encoding::WireType,
+        buf: &mut impl ::prost::bytes::Buf,
+        ctx: ::prost::encoding::DecodeContext,
+    ) -> ::core::result::Result<(), ::prost::DecodeError> {
+        match tag {
+            1 => crate::pb::wire::merge_message_map(wire_type, &mut self.msgs, buf, ctx).map_err(
+                |mut e| {
+                    e.push("GetSeqMessageResp", "msgs");
+                    e
+                },
+            ),
+            2 => {
+                crate::pb::wire::merge_message_map(wire_type, &mut self.notification_msgs, buf, ctx)
+                    .map_err(|mut e| {
+                        e.push("GetSeqMessageResp", "notification_msgs");
+                        e
+                    })
+            }
+            _ => ::prost::encoding::skip_field(wire_type, tag, buf, ctx),
+        }
+    }
+
+    fn encoded_len(&self) -> usize {
+        crate::pb::wire::message_map_encoded_len(1, &self.msgs)
+            + crate::pb::wire::message_map_encoded_len(2, &self.notification_msgs)
+    }
+
+    fn clear(&mut self) {
+        self.msgs.clear();
+        self.notification_msgs.clear();
+    }
 }
 
 /// 1006 `GetConvMaxReadSeq` request.
@@ -109,24 +152,73 @@ pub struct Seqs {
 }
 
 /// 1006 response.
-#[derive(Clone, PartialEq, ::prost::Message, ::serde::Serialize, ::serde::Deserialize)]
+///
+/// Its message-valued map entries are always encoded with both key and value (as Go
+/// does), so decoders that drop value-less entries (the JS SDK) see empty values too.
+#[derive(Clone, PartialEq, Default, Debug, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(default)]
 pub struct GetConversationsHasReadAndMaxSeqResp {
     /// conversationID -> seqs.
     ///
     /// Wire: `seqs` #1 (map<string,Seqs>).
-    #[prost(btree_map = "string, message", tag = "1")]
     #[serde(rename = "seqs", with = "crate::pb::json::nullable_map")]
     pub seqs: ::std::collections::BTreeMap<String, Seqs>,
     /// Protocol 0.0.73+; not filled.
     ///
     /// Wire: `pinnedConversationIDs` #2 (rep string).
-    #[prost(string, repeated, tag = "2")]
     #[serde(
         rename = "pinnedConversationIDs",
         with = "crate::pb::json::nullable_vec"
     )]
     pub pinned_conversation_ids: ::prost::alloc::vec::Vec<String>,
+}
+
+impl ::prost::Message for GetConversationsHasReadAndMaxSeqResp {
+    fn encode_raw(&self, buf: &mut impl ::prost::bytes::BufMut) {
+        crate::pb::wire::encode_message_map(1, &self.seqs, buf);
+        ::prost::encoding::string::encode_repeated(2, &self.pinned_conversation_ids, buf);
+    }
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: ::prost::encoding::WireType,
+        buf: &mut impl ::prost::bytes::Buf,
+        ctx: ::prost::encoding::DecodeContext,
+    ) -> ::core::result::Result<(), ::prost::DecodeError> {
+        match tag {
+            1 => crate::pb::wire::merge_message_map(wire_type, &mut self.seqs, buf, ctx).map_err(
+                |mut e| {
+                    e.push("GetConversationsHasReadAndMaxSeqResp", "seqs");
+                    e
+                },
+            ),
+            2 => ::prost::encoding::string::merge_repeated(
+                wire_type,
+                &mut self.pinned_conversation_ids,
+                buf,
+                ctx,
+            )
+            .map_err(|mut e| {
+                e.push(
+                    "GetConversationsHasReadAndMaxSeqResp",
+                    "pinned_conversation_ids",
+                );
+                e
+            }),
+            _ => ::prost::encoding::skip_field(wire_type, tag, buf, ctx),
+        }
+    }
+
+    fn encoded_len(&self) -> usize {
+        crate::pb::wire::message_map_encoded_len(1, &self.seqs)
+            + ::prost::encoding::string::encoded_len_repeated(2, &self.pinned_conversation_ids)
+    }
+
+    fn clear(&mut self) {
+        self.seqs.clear();
+        self.pinned_conversation_ids.clear();
+    }
 }
 
 /// 1007 `PullConvLastMessage` request.
@@ -148,15 +240,49 @@ pub struct GetLastMessageReq {
 }
 
 /// 1007 response.
-#[derive(Clone, PartialEq, ::prost::Message, ::serde::Serialize, ::serde::Deserialize)]
+///
+/// Its message-valued map entries are always encoded with both key and value (as Go
+/// does), so decoders that drop value-less entries (the JS SDK) see empty values too.
+#[derive(Clone, PartialEq, Default, Debug, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(default)]
 pub struct GetLastMessageResp {
     /// conversationID -> last message.
     ///
     /// Wire: `msgs` #1 (map<string,sdkws::MsgData>).
-    #[prost(btree_map = "string, message", tag = "1")]
     #[serde(rename = "msgs", with = "crate::pb::json::nullable_map")]
     pub msgs: ::std::collections::BTreeMap<String, super::sdkws::MsgData>,
+}
+
+impl ::prost::Message for GetLastMessageResp {
+    fn encode_raw(&self, buf: &mut impl ::prost::bytes::BufMut) {
+        crate::pb::wire::encode_message_map(1, &self.msgs, buf);
+    }
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: ::prost::encoding::WireType,
+        buf: &mut impl ::prost::bytes::Buf,
+        ctx: ::prost::encoding::DecodeContext,
+    ) -> ::core::result::Result<(), ::prost::DecodeError> {
+        match tag {
+            1 => crate::pb::wire::merge_message_map(wire_type, &mut self.msgs, buf, ctx).map_err(
+                |mut e| {
+                    e.push("GetLastMessageResp", "msgs");
+                    e
+                },
+            ),
+            _ => ::prost::encoding::skip_field(wire_type, tag, buf, ctx),
+        }
+    }
+
+    fn encoded_len(&self) -> usize {
+        crate::pb::wire::message_map_encoded_len(1, &self.msgs)
+    }
+
+    fn clear(&mut self) {
+        self.msgs.clear();
+    }
 }
 
 /// Internal RPC wrapper (not used on the WebSocket; 1003 carries a bare `MsgData`).
