@@ -1,0 +1,2 @@
+//! openim-bench: throughput, latency, catch-up and memory benchmarks.
+fn main() {}
