@@ -289,15 +289,14 @@ async fn run(
                         Err(_) => break,
                     },
                 };
-                let ctx = ReqCtx {
-                    inner: &inner,
-                    user_id: &user_id,
-                    platform_id,
-                    conn_id,
-                };
+                let ctx = ReqCtx { inner: &inner, user_id: &user_id, conn_id };
                 match handle(&ctx, &req, &data).await {
                     Handled::Reply(resp) => {
                         let _ = tx.send(Out::Frame(resp));
+                    }
+                    Handled::ReplyThenPush(resp, deliveries) => {
+                        let _ = tx.send(Out::Frame(resp));
+                        crate::push::deliver(&inner, deliveries);
                     }
                     Handled::ReplyThenClose(resp) => {
                         let _ = tx.send(Out::Frame(resp));
@@ -340,12 +339,13 @@ struct WsReq {
 struct ReqCtx<'a> {
     inner: &'a Arc<Inner>,
     user_id: &'a str,
-    platform_id: i32,
     conn_id: u64,
 }
 
 enum Handled {
     Reply(WsResp),
+    /// Reply first, then deliver the pushes (so the sender's echo follows the 1003 answer).
+    ReplyThenPush(WsResp, Vec<crate::state::Delivery>),
     ReplyThenClose(WsResp),
     Close,
 }
@@ -380,18 +380,16 @@ async fn handle(ctx: &ReqCtx<'_>, req: &WsReq, data: &[u8]) -> Handled {
     let result: Result<Option<Vec<u8>>, CodeError> = match req.req_identifier {
         1001 => decode::<GetMaxSeqReq>(data).and_then(|r| get_newest_seq(ctx, r).map(Some)),
         1002 => decode::<PullMessageBySeqsReq>(data).map(|r| Some(pull_by_range(ctx, r))),
-        1003 => match decode::<MsgData>(data) {
-            Ok(msg) => crate::http::msg::send_message(
-                ctx.inner,
-                msg,
-                &req.operation_id,
-                ctx.user_id,
-                ctx.platform_id,
-            )
-            .await
-            .map(|r| Some(r.encode_to_vec())),
-            Err(e) => Err(e),
-        },
+        1003 => {
+            let sent = match decode::<MsgData>(data) {
+                Ok(msg) => crate::http::msg::send_message(ctx.inner, msg, &req.operation_id, ctx.user_id).await,
+                Err(e) => Err(e),
+            };
+            return match sent {
+                Ok((resp, deliveries)) => Handled::ReplyThenPush(ok(Some(resp.encode_to_vec())), deliveries),
+                Err(e) => Handled::Reply(err_resp(req, e)),
+            };
+        }
         1004 => Err(CodeError::args("signal messages are not supported")),
         1005 => decode::<GetSeqMessageReq>(data).map(|r| Some(pull_by_seqs(ctx, r))),
         1006 => decode::<GetConversationsHasReadAndMaxSeqReq>(data)
@@ -514,11 +512,7 @@ pub(crate) fn pull_ranges(
             is_end,
             end_seq: 0,
         };
-        if is_n {
-            out.notification_msgs.insert(cid.clone(), entry);
-        } else {
-            out.msgs.insert(cid.clone(), entry);
-        }
+        out.insert(is_n, cid.clone(), entry);
     }
     out
 }
@@ -564,11 +558,7 @@ pub(crate) fn pull_seqs(st: &SrvState, user_id: &str, r: &GetSeqMessageReq) -> P
             }
             entry.msgs.push(st.view_msg(user_id, cid, s));
         }
-        if is_n {
-            out.notification_msgs.insert(cid.clone(), entry);
-        } else {
-            out.msgs.insert(cid.clone(), entry);
-        }
+        out.insert(is_n, cid.clone(), entry);
     }
     out
 }
@@ -614,10 +604,11 @@ pub(crate) fn has_read_and_max_seqs(
 
 fn has_read_and_max(ctx: &ReqCtx<'_>, r: GetConversationsHasReadAndMaxSeqReq) -> Vec<u8> {
     let st = ctx.inner.state.lock();
-    GetConversationsHasReadAndMaxSeqResp {
-        seqs: has_read_and_max_seqs(&st, ctx.user_id, &r.conversation_ids),
-    }
-    .encode_to_vec()
+    let seqs = has_read_and_max_seqs(&st, ctx.user_id, &r.conversation_ids)
+        .into_iter()
+        .map(|(key, v)| SeqsEntry { key, value: Some(v) })
+        .collect();
+    GetConversationsHasReadAndMaxSeqResp { seqs }.encode_to_vec()
 }
 
 fn last_messages(ctx: &ReqCtx<'_>, r: GetLastMessageReq) -> Vec<u8> {

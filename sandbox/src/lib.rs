@@ -38,6 +38,7 @@ pub mod wire;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
@@ -151,7 +152,10 @@ impl Sandbox {
         let api_router = http::router(inner.clone());
         let sd = shutdown.clone();
         tasks.push(tokio::spawn(async move {
-            let r = axum::serve(api_listener, api_router)
+            let listener = api_listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            let r = axum::serve(listener, api_router)
                 .with_graceful_shutdown(async move { sd.cancelled().await })
                 .await;
             if let Err(e) = r {
@@ -161,8 +165,11 @@ impl Sandbox {
         let ws_router = gateway::router(inner.clone());
         let sd = shutdown.clone();
         tasks.push(tokio::spawn(async move {
+            let listener = ws_listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let r = axum::serve(
-                ws_listener,
+                listener,
                 ws_router.into_make_service_with_connect_info::<SocketAddr>(),
             )
             .with_graceful_shutdown(async move { sd.cancelled().await })

@@ -248,12 +248,7 @@ pub(crate) fn push_frame(d: &Delivery) -> PushFrame {
         is_end: false,
         end_seq: 0,
     };
-    if d.conversation_id.starts_with("n_") {
-        pm.notification_msgs
-            .insert(d.conversation_id.clone(), entry);
-    } else {
-        pm.msgs.insert(d.conversation_id.clone(), entry);
-    }
+    pm.insert(d.conversation_id.starts_with("n_"), d.conversation_id.clone(), entry);
     PushFrame {
         seq: d.msg.seq,
         resp: WsResp::new(2001, "", &d.operation_id, Some(pm.encode_to_vec())),

@@ -82,13 +82,43 @@ pub struct PullMsgs {
     pub end_seq: i64,
 }
 
+/// One `map<string, PullMsgs>` entry. Encoded as an explicit entry message so that an empty
+/// `PullMsgs` value is still written (`12 00`), as Go does; the JS client drops keys without a value.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct PullMsgsEntry {
+    #[prost(string, tag = "1")]
+    pub key: String,
+    #[prost(message, optional, tag = "2")]
+    pub value: Option<PullMsgs>,
+}
+
 /// `sdkws.PushMessages`, `sdkws.PullMessageBySeqsResp` and `msg.GetSeqMessageResp` share this layout.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct PushMessages {
-    #[prost(map = "string, message", tag = "1")]
-    pub msgs: HashMap<String, PullMsgs>,
-    #[prost(map = "string, message", tag = "2")]
-    pub notification_msgs: HashMap<String, PullMsgs>,
+    #[prost(message, repeated, tag = "1")]
+    pub msgs: Vec<PullMsgsEntry>,
+    #[prost(message, repeated, tag = "2")]
+    pub notification_msgs: Vec<PullMsgsEntry>,
+}
+
+impl PushMessages {
+    /// Adds a chat (`notification` false) or notification conversation entry.
+    pub fn insert(&mut self, notification: bool, conversation_id: String, value: PullMsgs) {
+        let entry = PullMsgsEntry { key: conversation_id, value: Some(value) };
+        if notification {
+            self.notification_msgs.push(entry);
+        } else {
+            self.msgs.push(entry);
+        }
+    }
+    /// Looks up an entry in `msgs` or `notification_msgs`.
+    pub fn get(&self, conversation_id: &str) -> Option<&PullMsgs> {
+        self.msgs
+            .iter()
+            .chain(self.notification_msgs.iter())
+            .find(|e| e.key == conversation_id)
+            .and_then(|e| e.value.as_ref())
+    }
 }
 
 /// `sdkws.GetMaxSeqReq`.
@@ -173,11 +203,20 @@ pub struct Seqs {
     pub max_seq_time: i64,
 }
 
+/// One `map<string, Seqs>` entry (value always written, see [`PullMsgsEntry`]).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct SeqsEntry {
+    #[prost(string, tag = "1")]
+    pub key: String,
+    #[prost(message, optional, tag = "2")]
+    pub value: Option<Seqs>,
+}
+
 /// `msg.GetConversationsHasReadAndMaxSeqResp`.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct GetConversationsHasReadAndMaxSeqResp {
-    #[prost(map = "string, message", tag = "1")]
-    pub seqs: HashMap<String, Seqs>,
+    #[prost(message, repeated, tag = "1")]
+    pub seqs: Vec<SeqsEntry>,
 }
 
 /// `msg.GetLastMessageReq`.

@@ -35,12 +35,13 @@ pub(crate) fn msg_json(m: &MsgData) -> Value {
 
 /// PushMessages / PullMessageBySeqsResp as JSON.
 pub(crate) fn pull_json(p: &PushMessages) -> Value {
-    let conv = |m: &HashMap<String, crate::wire::PullMsgs>| -> Value {
+    let conv = |m: &[crate::wire::PullMsgsEntry]| -> Value {
         if m.is_empty() {
             return Value::Null;
         }
         let mut o = Map::new();
-        for (k, v) in m {
+        for e in m {
+            let (k, v) = (&e.key, e.value.clone().unwrap_or_default());
             let msgs: Vec<Value> = v.msgs.iter().map(msg_json).collect();
             o.insert(
                 k.clone(),
@@ -148,13 +149,13 @@ fn verify(st: &State, inner: &Inner, msg: &mut MsgData) -> Result<Verdict, CodeE
 }
 
 /// Sends a message as `caller` (WS 1003 or REST): checks, webhooks, storage, pushes.
+/// The pushes are returned, not delivered, so the WS caller can write its 1003 answer first.
 pub(crate) async fn send_message(
     inner: &Arc<Inner>,
     mut msg: MsgData,
     op: &str,
     caller: &str,
-    _platform: i32,
-) -> Result<SendMsgResp, CodeError> {
+) -> Result<(SendMsgResp, Vec<crate::state::Delivery>), CodeError> {
     if !matches!(msg.session_type, 1 | 3 | 4) {
         return Err(CodeError::args("unknown sessionType"));
     }
@@ -202,7 +203,7 @@ pub(crate) async fn send_message(
         verify(&st, inner, &mut msg)?
     };
     if let Verdict::Dropped = verdict {
-        return Ok(SendMsgResp::default());
+        return Ok((SendMsgResp::default(), Vec::new()));
     }
     let notification = (1000..=5000).contains(&msg.content_type);
     let sender_admin = inner.is_admin(&msg.send_id);
@@ -251,7 +252,6 @@ pub(crate) async fn send_message(
         st.route_message(msg.clone(), op, &[])
     };
     inner.mark_dirty();
-    deliver(inner, deliveries);
     if inner.webhook.enabled() && msg.content_type != 113 {
         if msg.session_type == 3 {
             let mut body = common_callback(&msg, op);
@@ -267,7 +267,7 @@ pub(crate) async fn send_message(
                 .after("callbackAfterSendSingleMsgCommand", op, body);
         }
     }
-    Ok(resp)
+    Ok((resp, deliveries))
 }
 
 fn apply_modify(msg: &mut MsgData, r: &Value) {
@@ -625,7 +625,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 let st = inner.state.lock();
                 build_rest_msg(&st, &r)?
             };
-            let resp = send_message(inner, msg, &ctx.op, &ctx.user, 10).await?;
+            let (resp, deliveries) = send_message(inner, msg, &ctx.op, &ctx.user).await?;
+            deliver(inner, deliveries);
             data(send_resp_json(&resp))
         }
         "/msg/batch_send_msg" => {
@@ -661,8 +662,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             for t in targets {
                 let mut m = template.clone();
                 m.recv_id = t.clone();
-                match send_message(inner, m, &ctx.op, &ctx.user, 10).await {
-                    Ok(resp) => results.push(json!({"serverMsgID": resp.server_msg_id, "clientMsgID": resp.client_msg_id, "sendTime": resp.send_time, "recvID": t})),
+                match send_message(inner, m, &ctx.op, &ctx.user).await {
+                    Ok((resp, deliveries)) => {
+                        deliver(inner, deliveries);
+                        results.push(json!({"serverMsgID": resp.server_msg_id, "clientMsgID": resp.client_msg_id, "sendTime": resp.send_time, "recvID": t}));
+                    }
                     Err(_) => failed.push(t),
                 }
             }
