@@ -166,21 +166,23 @@ function installShims() {
       super(blocked ? 'ws://127.0.0.1:1/' : u, protocols, options);
       // The SDK only understands binary frames as ArrayBuffer (or Blob).
       this.binaryType = 'arraybuffer';
-      this.__who = sendID;
+      // Label traffic by client (several clients may share a userID).
+      const who = tokenOwner.get(token) || sendID;
+      this.__who = who;
       if (blocked) return;
-      trace(sendID, { dir: 'ws-open>', url: u.replace(/([?&]token=)[^&]*/, '$1<redacted>') });
+      trace(who, { dir: 'ws-open>', url: u.replace(/([?&]token=)[^&]*/, '$1<redacted>') });
       this.on('message', (data, isBinary) => {
         const text = Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
         if (!isBinary) {
-          if (!text.includes('"pong"')) remember(sendID, `WS < text ${clip(text, 200)}`);
-          trace(sendID, { dir: 'ws<text', text: clip(text) });
+          if (!text.includes('"pong"')) remember(who, `WS < text ${clip(text, 200)}`);
+          trace(who, { dir: 'ws<text', text: clip(text) });
           return;
         }
         try {
           const env = JSON.parse(text);
-          if (env && env.msgIncr) pendingOf(sendID).delete(`ws:${env.msgIncr}`);
-          remember(sendID, `WS < ${env.reqIdentifier} op ${env.operationID || '-'} errCode ${env.errCode}${env.errMsg ? ` ${env.errMsg}` : ''} ${summarisePayload(env)}`);
-          trace(sendID, {
+          if (env && env.msgIncr) pendingOf(who).delete(`ws:${env.msgIncr}`);
+          remember(who, `WS < ${env.reqIdentifier} op ${env.operationID || '-'} errCode ${env.errCode}${env.errMsg ? ` ${env.errMsg}` : ''} ${summarisePayload(env)}`);
+          trace(who, {
             dir: 'ws<',
             reqIdentifier: env.reqIdentifier,
             msgIncr: env.msgIncr,
@@ -190,10 +192,10 @@ function installShims() {
             dataChars: typeof env.data === 'string' ? env.data.length : env.data,
           });
         } catch {
-          trace(sendID, { dir: 'ws<', unparsable: clip(text) });
+          trace(who, { dir: 'ws<', unparsable: clip(text) });
         }
       });
-      this.on('close', (code, reason) => trace(sendID, { dir: 'ws-close', code, reason: String(reason || '') }));
+      this.on('close', (code, reason) => trace(who, { dir: 'ws-close', code, reason: String(reason || '') }));
     }
     send(data, ...rest) {
       if (typeof data === 'string') {
@@ -230,6 +232,14 @@ function installShims() {
     } catch {}
     const headers = init.headers || {};
     const who = tokenOwner.get(headers.token) || 'http';
+    if (url.startsWith('undefined')) {
+      // Logout (ours, or the SDK's own after a kick) clears the instance's
+      // apiAddr while handlers of frames that were already received may still
+      // be running; their follow-up requests would throw inside the SDK. A
+      // logged-out client has nothing left to ask: such a request never ends.
+      remember(who, `stray request after logout ignored: ${url}`);
+      return new Promise(() => {});
+    }
     const id = `http:${++requestCounter}`;
     pendingOf(who).set(id, { what: `POST ${path}`, t0: Date.now() });
     const body = init.body;
@@ -321,6 +331,22 @@ export function singleConversationID(a, b) {
 /** Conversation ID of a group chat. */
 export function groupConversationID(groupID) {
   return `sg_${groupID}`;
+}
+
+/**
+ * Poll `probe` (async, returns a truthy value when done) every `intervalMs`
+ * until it succeeds or `timeoutMs` passes. For client state that raises no
+ * event (e.g. the SDK having processed the echo of its own send).
+ */
+export async function until(probe, { timeoutMs = 10000, intervalMs = 50, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await probe();
+    if (last) return last;
+    if (Date.now() >= deadline) throw new TimeoutError(`${what}: not reached within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }
 
 /** A failed SDK call: the SDK rejects with {errCode, errMsg, ...}. */

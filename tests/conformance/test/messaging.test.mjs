@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scenario, nicknameOf } from '../lib/world.mjs';
-import { CbEvents, messageText, singleConversationID } from '../lib/client.mjs';
+import { CbEvents, messageText, singleConversationID, until } from '../lib/client.mjs';
 
 function assertSent(sent, { sendID, recvID, text }) {
   assert.equal(sent.status, 2, `sent message status must be 2 (ok), got ${sent.status}`);
@@ -108,6 +108,15 @@ test(
     const sent = await alice.sendText('rbob', 'to be revoked');
     const pushed = (await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: sent.clientMsgID })).data.find((m) => m.clientMsgID === sent.clientMsgID);
 
+    // The SDK can revoke only a message it holds with its seq, which it learns
+    // from the echo push of its own send (no event is raised for it).
+    await until(
+      async () => {
+        const page = await alice.call('getAdvancedHistoryMessageList', { conversationID: conv, count: 20, startClientMsgID: '' });
+        return page.messageList.some((m) => m.clientMsgID === sent.clientMsgID && m.seq === pushed.seq);
+      },
+      { what: `ralice's SDK holding its sent message with seq ${pushed.seq} (from the echo push)` },
+    );
     await alice.call('revokeMessage', { conversationID: conv, clientMsgID: sent.clientMsgID });
     const own = await alice.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: sent.clientMsgID });
     assert.equal(own.data.revokerID, 'ralice');
