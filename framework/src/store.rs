@@ -84,6 +84,23 @@ impl Store {
         Self::init(db)
     }
 
+    /// Like [`Store::open`], but waits up to 5 s while another handle (a session still shutting
+    /// down) holds the directory's lock.
+    pub async fn open_waiting(dir: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let mut tries = 0;
+        loop {
+            match Self::open(dir.as_ref()) {
+                Err(StoreError::Sled(sled::Error::Io(e)))
+                    if tries < 50 && e.to_string().contains("could not acquire lock") =>
+                {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// A throwaway in-memory store (tests).
     pub fn temporary() -> Result<Store, StoreError> {
         let db = sled::Config::new().temporary(true).open()?;

@@ -117,3 +117,464 @@ async fn bot_sends_text_and_its_echo_is_not_a_new_message() {
     s.shutdown().await.unwrap();
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn friend_application_added_accepted_deleted_and_friend_events() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = bot(&sb, "bot4", dir.path()).await;
+    let alice = peer(&sb, "alice4").await;
+    alice
+        .api
+        .add_friend("alice4", "bot4", "hi, add me")
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::FriendApplicationAdded).await;
+    let Event::FriendApplicationAdded(a) = e else {
+        unreachable!()
+    };
+    assert_eq!(
+        (a.from_user_id.as_str(), a.to_user_id.as_str()),
+        ("alice4", "bot4")
+    );
+    assert_eq!(a.req_msg, "hi, add me");
+    assert_eq!(a.handle_result, 0);
+    s.client()
+        .accept_friend_application("alice4", "welcome")
+        .await
+        .unwrap();
+    let events = collect_until(&mut s, "friend added", |e| {
+        e.kind() == EventKind::FriendAdded
+    })
+    .await;
+    let accepted = events
+        .iter()
+        .find_map(|e| match e {
+            Event::FriendApplicationAccepted(a) => Some(a.clone()),
+            _ => None,
+        })
+        .or_else(|| None);
+    let mut rest = Vec::new();
+    if accepted.is_none() {
+        rest = collect_until(&mut s, "accepted", |e| {
+            e.kind() == EventKind::FriendApplicationAccepted
+        })
+        .await;
+    }
+    let all: Vec<_> = events.iter().chain(rest.iter()).collect();
+    let accepted = all
+        .iter()
+        .find_map(|e| match e {
+            Event::FriendApplicationAccepted(a) => Some(a.clone()),
+            _ => None,
+        })
+        .expect("accepted");
+    assert_eq!(accepted.handle_result, 1);
+    assert_eq!(accepted.from_user_id, "alice4");
+    let Some(Event::FriendAdded(f)) = all
+        .iter()
+        .find(|e| e.kind() == EventKind::FriendAdded)
+        .cloned()
+        .cloned()
+    else {
+        unreachable!()
+    };
+    assert_eq!(f.user_id, "alice4");
+    assert_eq!(f.owner_user_id, "bot4");
+    assert_eq!(f.nickname, "alice4 nick");
+    let has_deleted = all
+        .iter()
+        .any(|e| e.kind() == EventKind::FriendApplicationDeleted);
+    if !has_deleted {
+        wait_kind(&mut s, EventKind::FriendApplicationDeleted).await;
+    }
+    // The accepting side also hears about each change once: no second friend_added.
+    s.client().delete_friend("alice4").await.unwrap();
+    let e = wait_for(&mut s, "friend deleted", |e| {
+        assert_ne!(
+            e.kind(),
+            EventKind::FriendAdded,
+            "friend_added reported twice"
+        );
+        e.kind() == EventKind::FriendDeleted
+    })
+    .await;
+    assert!(matches!(e, Event::FriendDeleted(f) if f.user_id == "alice4"));
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn friend_application_rejected() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = bot(&sb, "bot5", dir.path()).await;
+    let alice = peer(&sb, "alice5").await;
+    alice
+        .api
+        .add_friend("alice5", "bot5", "please")
+        .await
+        .unwrap();
+    wait_kind(&mut s, EventKind::FriendApplicationAdded).await;
+    s.client()
+        .refuse_friend_application("alice5", "no")
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::FriendApplicationRejected).await;
+    let Event::FriendApplicationRejected(a) = e else {
+        unreachable!()
+    };
+    assert_eq!(a.handle_result, -1);
+    assert_eq!(a.from_user_id, "alice5");
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn blacklist_added_and_deleted() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = bot(&sb, "bot6", dir.path()).await;
+    let _alice = peer(&sb, "alice6").await;
+    s.client().blacklist_add("alice6").await.unwrap();
+    let e = wait_kind(&mut s, EventKind::BlacklistAdded).await;
+    assert!(
+        matches!(e, Event::BlacklistAdded(b) if b.user_id == "alice6" && b.owner_user_id == "bot6")
+    );
+    assert_eq!(s.client().store().blacklist().unwrap().len(), 1);
+    s.client().blacklist_remove("alice6").await.unwrap();
+    let e = wait_kind(&mut s, EventKind::BlacklistDeleted).await;
+    assert!(matches!(e, Event::BlacklistDeleted(b) if b.user_id == "alice6"));
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn friend_info_changed_and_self_info_updated() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    sb.register_user("alice7", "Alice").await.unwrap();
+    sb.register_user("bot7", "Bot").await.unwrap();
+    sb.make_friends("bot7", "alice7").await.unwrap();
+    let mut s = bot(&sb, "bot7", dir.path()).await;
+    let alice = peer(&sb, "alice7").await;
+    alice
+        .api
+        .update_user_info("alice7", Some("Alice Renamed"), None)
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::FriendInfoChanged).await;
+    assert!(
+        matches!(e, Event::FriendInfoChanged(f) if f.user_id == "alice7" && f.nickname == "Alice Renamed")
+    );
+    s.client()
+        .api()
+        .update_user_info("bot7", Some("Bot Renamed"), None)
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::SelfInfoUpdated).await;
+    assert!(
+        matches!(e, Event::SelfInfoUpdated(u) if u.user_id == "bot7" && u.nickname == "Bot Renamed")
+    );
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
+
+fn find<'a>(events: &'a [Event], kind: EventKind) -> &'a Event {
+    events.iter().find(|e| e.kind() == kind).unwrap_or_else(|| {
+        panic!(
+            "{} missing in {:?}",
+            kind.name(),
+            events.iter().map(|e| e.name()).collect::<Vec<_>>()
+        )
+    })
+}
+
+#[tokio::test]
+async fn group_lifecycle_events() {
+    use openim_bot::api::{GroupInfoChanges, MemberInfoChanges};
+    use openim_bot::event::{JoinReason, LeaveReason};
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = bot(&sb, "bot8", dir.path()).await;
+    let alice = peer(&sb, "alice8").await;
+    let carol = peer(&sb, "carol8").await;
+    let dave = peer(&sb, "dave8").await;
+
+    // alice creates a group with the bot in it
+    let g = alice
+        .api
+        .create_group("alice8", &["bot8"], "Team")
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::JoinedGroupAdded).await;
+    let Event::JoinedGroupAdded(j) = e else {
+        unreachable!()
+    };
+    assert_eq!(j.group.group_id, g.group_id);
+    assert_eq!(j.reason, JoinReason::Created);
+    assert_eq!(s.client().store().members(&g.group_id).unwrap().len(), 2);
+    let gid = g.group_id.clone();
+
+    // invited
+    alice
+        .api
+        .invite_to_group(&gid, &["carol8"], "join us")
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::GroupMemberInvited).await;
+    let Event::GroupMemberInvited(m) = e else {
+        unreachable!()
+    };
+    assert_eq!(m.member.user_id, "carol8");
+    assert_eq!(m.operator_user_id, "alice8");
+
+    // entered (group open to everyone)
+    alice
+        .api
+        .set_group_info(
+            &gid,
+            &GroupInfoChanges {
+                need_verification: Some(2),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    wait_for(
+        &mut s,
+        "need_verification 2",
+        |e| matches!(e, Event::GroupInfoChanged(g) if g.need_verification == 2),
+    )
+    .await;
+    dave.api.join_group(&gid, "dave8", "hello").await.unwrap();
+    let e = wait_kind(&mut s, EventKind::GroupMemberEntered).await;
+    assert!(matches!(e, Event::GroupMemberEntered(ref m) if m.member.user_id == "dave8"));
+
+    // member info changed (muted)
+    alice
+        .api
+        .mute_group_member(&gid, "dave8", 600)
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::GroupMemberInfoChanged).await;
+    assert!(
+        matches!(e, Event::GroupMemberInfoChanged(ref m) if m.member.user_id == "dave8" && m.member.mute_end_time > 0)
+    );
+    alice
+        .api
+        .set_group_member_info(
+            &gid,
+            "carol8",
+            &MemberInfoChanges {
+                nickname: Some("Caro".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::GroupMemberInfoChanged).await;
+    assert!(
+        matches!(e, Event::GroupMemberInfoChanged(ref m) if m.member.user_id == "carol8" && m.member.nickname == "Caro")
+    );
+
+    // kicked vs left
+    alice
+        .api
+        .kick_group_members(&gid, &["carol8"], "bye")
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::GroupMemberKicked).await;
+    assert!(
+        matches!(e, Event::GroupMemberKicked(ref m) if m.member.user_id == "carol8" && m.operator_user_id == "alice8")
+    );
+    dave.api.quit_group(&gid, "dave8").await.unwrap();
+    let e = wait_kind(&mut s, EventKind::GroupMemberLeft).await;
+    assert!(matches!(e, Event::GroupMemberLeft(ref m) if m.member.user_id == "dave8"));
+    let _ = carol;
+
+    // group message from alice
+    sb.send_text("alice8", &gid, true, "hello group")
+        .await
+        .unwrap();
+    let e = wait_for(
+        &mut s,
+        "group text",
+        |e| matches!(e, Event::NewMessage(m) if m.text() == Some("hello group")),
+    )
+    .await;
+    let Event::NewMessage(m) = e else {
+        unreachable!()
+    };
+    assert!(m.is_group());
+    assert_eq!(m.group_id.as_deref(), Some(gid.as_str()));
+    assert_eq!(m.conversation_id, format!("sg_{gid}"));
+
+    // dismissed
+    alice.api.dismiss_group(&gid).await.unwrap();
+    let events = collect_until(&mut s, "joined group deleted", |e| {
+        e.kind() == EventKind::JoinedGroupDeleted
+    })
+    .await;
+    assert!(
+        matches!(find(&events, EventKind::GroupDismissed), Event::GroupDismissed(g) if g.group_id == gid)
+    );
+    assert!(
+        matches!(find(&events, EventKind::JoinedGroupDeleted), Event::JoinedGroupDeleted(d) if d.reason == LeaveReason::Dismissed && d.group.group_id == gid)
+    );
+    assert!(s.client().store().group(&gid).unwrap().is_none());
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn bot_kicked_from_group_and_quits_another() {
+    use openim_bot::event::LeaveReason;
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = bot(&sb, "bot9", dir.path()).await;
+    let alice = peer(&sb, "alice9").await;
+    let g1 = alice
+        .api
+        .create_group("alice9", &["bot9"], "G1")
+        .await
+        .unwrap()
+        .group_id;
+    wait_kind(&mut s, EventKind::JoinedGroupAdded).await;
+    let g2 = alice
+        .api
+        .create_group("alice9", &["bot9"], "G2")
+        .await
+        .unwrap()
+        .group_id;
+    wait_kind(&mut s, EventKind::JoinedGroupAdded).await;
+    alice
+        .api
+        .kick_group_members(&g1, &["bot9"], "out")
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::JoinedGroupDeleted).await;
+    assert!(
+        matches!(e, Event::JoinedGroupDeleted(ref d) if d.group.group_id == g1 && d.reason == LeaveReason::Kicked && d.operator_user_id == "alice9")
+    );
+    s.client().api().quit_group(&g2, "bot9").await.unwrap();
+    let e = wait_kind(&mut s, EventKind::JoinedGroupDeleted).await;
+    assert!(
+        matches!(e, Event::JoinedGroupDeleted(ref d) if d.group.group_id == g2 && d.reason == LeaveReason::Left)
+    );
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn group_applications_added_accepted_rejected() {
+    use openim_bot::event::JoinReason;
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = bot(&sb, "bot10", dir.path()).await;
+    let eve = peer(&sb, "eve10").await;
+    let frank = peer(&sb, "frank10").await;
+    let g = s
+        .client()
+        .api()
+        .create_group("bot10", &[], "Bot's group")
+        .await
+        .unwrap()
+        .group_id;
+    let e = wait_kind(&mut s, EventKind::JoinedGroupAdded).await;
+    assert!(matches!(e, Event::JoinedGroupAdded(ref j) if j.reason == JoinReason::Created));
+    eve.api.join_group(&g, "eve10", "let me in").await.unwrap();
+    let e = wait_kind(&mut s, EventKind::GroupApplicationAdded).await;
+    let Event::GroupApplicationAdded(a) = e else {
+        unreachable!()
+    };
+    assert_eq!(
+        (a.group_id.as_str(), a.user_id.as_str(), a.req_msg.as_str()),
+        (g.as_str(), "eve10", "let me in")
+    );
+    s.client()
+        .accept_group_application(&g, "eve10", "ok")
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::GroupApplicationAccepted).await;
+    assert!(
+        matches!(e, Event::GroupApplicationAccepted(ref a) if a.user_id == "eve10" && a.handle_result == 1)
+    );
+    let e = wait_kind(&mut s, EventKind::GroupMemberEntered).await;
+    assert!(matches!(e, Event::GroupMemberEntered(ref m) if m.member.user_id == "eve10"));
+    frank.api.join_group(&g, "frank10", "me too").await.unwrap();
+    wait_kind(&mut s, EventKind::GroupApplicationAdded).await;
+    s.client()
+        .refuse_group_application(&g, "frank10", "no")
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::GroupApplicationRejected).await;
+    assert!(
+        matches!(e, Event::GroupApplicationRejected(ref a) if a.user_id == "frank10" && a.handle_result == -1)
+    );
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn revoke_and_read_receipt() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = bot(&sb, "bot11", dir.path()).await;
+    let alice = peer(&sb, "alice11").await;
+    sb.send_text("alice11", "bot11", false, "oops")
+        .await
+        .unwrap();
+    let Event::NewMessage(m) = wait_kind(&mut s, EventKind::NewMessage).await else {
+        unreachable!()
+    };
+    alice
+        .api
+        .revoke_msg("alice11", &m.conversation_id, m.seq)
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::MessageRevoked).await;
+    let Event::MessageRevoked(r) = e else {
+        unreachable!()
+    };
+    assert_eq!(r.conversation_id, m.conversation_id);
+    assert_eq!(r.seq, m.seq);
+    assert_eq!(r.revoker_id, "alice11");
+    assert_eq!(r.client_msg_id, m.client_msg_id);
+    assert_eq!(r.source_message_send_id, "alice11");
+    // The bot writes, alice reads.
+    let sent = s
+        .client()
+        .send_text(Target::user("alice11"), "read me")
+        .await
+        .unwrap();
+    let conv = sent.conversation_id.clone();
+    // wait until the echo made it into the store, so the receipt can name the message
+    let seq = loop {
+        let seq = s
+            .client()
+            .store()
+            .conversation(&conv)
+            .unwrap()
+            .map(|c| c.max_seq)
+            .unwrap_or(0);
+        if seq >= 2 {
+            break seq;
+        }
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(50), s.next()).await;
+    };
+    alice
+        .api
+        .mark_conversation_as_read("alice11", &conv, seq, &[seq])
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::C2cReadReceipt).await;
+    let Event::C2cReadReceipt(r) = e else {
+        unreachable!()
+    };
+    assert_eq!(r.user_id, "alice11");
+    assert_eq!(r.conversation_id, conv);
+    assert_eq!(r.has_read_seq, seq);
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
