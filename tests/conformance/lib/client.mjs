@@ -57,10 +57,28 @@ function trace(who, obj) {
 
 /** Uncaught errors raised inside the SDK (it has many un-awaited promises). */
 export const sdkErrors = [];
+
+/**
+ * What the process is doing, stamped on every recorded error: 'active' while
+ * a scenario runs, 'closing' while its clients log out, 'idle' otherwise.
+ */
+let phase = 'idle';
+export function setPhase(p) {
+  phase = p;
+}
+
+/**
+ * Errors that a logout causes inside the SDK itself: logout clears the
+ * instance (apiAddr, socket) while handlers of frames already received are
+ * still running, and their follow-up requests then fail.
+ */
+export const LOGOUT_ARTIFACT = /ws not connected|Failed to parse URL from undefined|Resource load not complete/;
+
 function recordInternal(kind) {
   return (err) => {
     const rec = {
       kind,
+      phase,
       message: err && err.message ? err.message : typeof err === 'object' ? safeJson(err) : String(err),
       stack: err && err.stack ? String(err.stack).split('\n').slice(0, 6).join('\n') : undefined,
       at: Date.now(),
@@ -69,8 +87,25 @@ function recordInternal(kind) {
     process.stderr.write(`[conformance] SDK-internal ${kind}: ${rec.message}\n${rec.stack ?? ''}\n`);
   };
 }
-process.on('unhandledRejection', recordInternal('unhandledRejection'));
-process.on('uncaughtException', recordInternal('uncaughtException'));
+const onUnhandledRejection = recordInternal('unhandledRejection');
+const onUncaughtException = recordInternal('uncaughtException');
+process.on('unhandledRejection', onUnhandledRejection);
+process.on('uncaughtException', onUncaughtException);
+
+/**
+ * Make this module the only handler of uncaught errors. node:test installs
+ * its own, which would fail whichever test happens to run when a late SDK
+ * error surfaces; the scenario wrapper judges recorded errors itself.
+ */
+export function ownUncaughtErrors() {
+  for (const [event, mine] of [
+    ['unhandledRejection', onUnhandledRejection],
+    ['uncaughtException', onUncaughtException],
+  ]) {
+    for (const l of process.listeners(event)) if (l !== mine) process.removeListener(event, l);
+    if (!process.listeners(event).includes(mine)) process.on(event, mine);
+  }
+}
 
 // Token → userID, to attribute HTTP requests in traces.
 const tokenOwner = new Map();
