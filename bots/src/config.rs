@@ -82,6 +82,9 @@ pub struct AccountSection {
     /// The server's admin secret (the session then mints and renews tokens itself).
     #[serde(default)]
     pub secret: Option<Secret>,
+    /// With `secret`: the admin user ID used to obtain admin tokens (default `imAdmin`).
+    #[serde(default)]
+    pub admin_user_id: Option<String>,
 }
 
 /// `[store]`.
@@ -201,7 +204,7 @@ impl ConfigError {
 }
 
 /// The environment variables that override the file, and the key each one sets.
-pub const ENV_OVERRIDES: [(&str, &str); 7] = [
+pub const ENV_OVERRIDES: [(&str, &str); 8] = [
     ("OPENIM_API_ADDR", "server.api_addr"),
     ("OPENIM_WS_ADDR", "server.ws_addr"),
     ("OPENIM_PLATFORM", "server.platform"),
@@ -209,6 +212,7 @@ pub const ENV_OVERRIDES: [(&str, &str); 7] = [
     ("OPENIM_TOKEN", "account.token"),
     ("OPENIM_SECRET", "account.secret"),
     ("OPENIM_DATA_DIR", "store.data_dir"),
+    ("OPENIM_ADMIN_USER_ID", "account.admin_user_id"),
 ];
 
 fn figment_to_invalid(e: figment::Error, source: &str) -> Invalid {
@@ -350,7 +354,46 @@ impl Config {
             }
             _ => {}
         }
+        if self.account.admin_user_id.is_some() && self.account.secret.is_none() {
+            return Err(Invalid::new(
+                "account.admin_user_id",
+                "only meaningful with `secret`",
+            ));
+        }
         self.compile().map(|_| ())
+    }
+
+    /// The session configuration for the bot account.
+    pub fn session_config(&self) -> openim_bot::SessionConfig {
+        let s = &self.server;
+        let a = &self.account;
+        let data_dir = self.store.data_dir.clone();
+        let mut c = match (&a.token, &a.secret) {
+            (Some(t), _) => openim_bot::SessionConfig::with_token(
+                &s.api_addr,
+                &s.ws_addr,
+                data_dir,
+                &a.user_id,
+                t.expose(),
+            ),
+            (None, secret) => {
+                let secret = secret.as_ref().map(Secret::expose).unwrap_or_default();
+                openim_bot::SessionConfig::with_secret(
+                    &s.api_addr,
+                    &s.ws_addr,
+                    data_dir,
+                    &a.user_id,
+                    secret,
+                )
+            }
+        };
+        c.platform = s.platform;
+        if let (Some(admin), openim_bot::Credentials::Secret { admin_user_id, .. }) =
+            (&a.admin_user_id, &mut c.credentials)
+        {
+            admin_user_id.clone_from(admin);
+        }
+        c
     }
 
     /// Compiles the enabled bots (regexes, templates, hours…).

@@ -1,1 +1,167 @@
-fn main() {}
+//! The `openim-bots` command line: `demo`, `run`, `check-config`, `routes`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use openim_bots::app::{SyncProgress, build};
+use openim_bots::config::Config;
+
+/// Ready-made OpenIM bots: friend gate, moderator, auto-reply and customer support.
+#[derive(Debug, Parser)]
+#[command(name = "openim-bots", version, about)]
+struct Cli {
+    /// Log level or filter (e.g. `info`, `debug`, `openim_bot=debug,info`); default `info`
+    /// (`warn` for `demo`). RUST_LOG is used when this is not given.
+    #[arg(long, global = true)]
+    log_level: Option<String>,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Starts an embedded sandbox server, the bot and simulated users, plays a scenario for
+    /// every bundled bot and prints the transcript.
+    Demo,
+    /// Connects to the configured server and runs the enabled bots until Ctrl-C.
+    Run {
+        /// The configuration file (TOML; OPENIM_* variables override it).
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Validates a configuration file and explains what it does.
+    CheckConfig {
+        /// The configuration file.
+        file: PathBuf,
+    },
+    /// Prints the routing table of the configured bots.
+    Routes {
+        /// The configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+}
+
+fn init_logs(level: Option<&str>, default: &str, format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match level {
+        Some(l) => EnvFilter::try_new(l).unwrap_or_else(|e| {
+            eprintln!("warning: --log-level {l:?} is not a valid filter ({e}); using {default:?}");
+            EnvFilter::new(default)
+        }),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
+    Config::load(path).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Demo) {
+        "warn"
+    } else {
+        "info"
+    };
+    init_logs(cli.log_level.as_deref(), default_level, cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::CheckConfig { file } => match load(&file) {
+                Ok(config) => {
+                    println!("{} is valid.\n", file.display());
+                    print!("{}", config.explain());
+                    ExitCode::SUCCESS
+                }
+                Err(code) => code,
+            },
+            Command::Routes { config } => {
+                let config = match load(&config) {
+                    Ok(c) => c,
+                    Err(code) => return code,
+                };
+                match build(&config, SyncProgress::new(), None) {
+                    Ok(bot) => {
+                        println!("{}", bot.routes());
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::from(2)
+                    }
+                }
+            }
+            Command::Run { config } => {
+                let config = match load(&config) {
+                    Ok(c) => c,
+                    Err(code) => return code,
+                };
+                let bot = match build(&config, SyncProgress::new(), None) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+                tracing::info!(
+                    user = %config.account.user_id,
+                    server = %config.server.api_addr,
+                    bots = ?config.compile().map(|b| b.names()).unwrap_or_default(),
+                    "starting; press Ctrl-C to stop"
+                );
+                match bot.run().await {
+                    Ok(()) => {
+                        tracing::info!("stopped cleanly");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+            Command::Demo => match openim_bots::demo::run(std::io::stdout()).await {
+                Ok(summary) => {
+                    println!("{summary}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("demo failed: {e}");
+                    ExitCode::FAILURE
+                }
+            },
+        }
+    })
+}

@@ -1,0 +1,706 @@
+//! Adapters from the bots' wire-free logic to the openim-bot runtime.
+//!
+//! Each bot is an [`EventHandler`]: it turns framework events into views
+//! ([`MessageView`], [`FriendRequestView`], [`JoinRequestView`]), asks its policy what to do and
+//! executes the returned [`Action`]s through the [`Context`]. A failing action is logged and
+//! reported to the [`Observer`], never a panic; the other actions still run.
+//!
+//! Who answers what, when several bots run in one session:
+//! - moderator: messages of its groups (it runs first; a message it revoked or a command it
+//!   handled is not answered by the other bots);
+//! - support: private chats and its agents group;
+//! - autoreply: the remaining group messages, and private chats when support is not running.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use openim_bot::content::Content;
+use openim_bot::event::{
+    Event, FriendApplication, GroupApplication, GroupMemberEvent, SyncServerFinish,
+};
+use openim_bot::message::Message;
+use openim_bot::model::Friend;
+use openim_bot::runtime::{Context, EventHandler, HandlerResult, RouteInfo};
+use openim_bot::{Client, Target as WireTarget};
+
+use crate::action::{Action, FriendRequestView, JoinRequestView, MessageView, Role, Target};
+use crate::autoreply::Rules;
+use crate::config::EnabledBots;
+use crate::friend_gate::{Decision, FriendGate};
+use crate::moderator::Moderator;
+use crate::state::{SledState, StateStore};
+use crate::support::Desk;
+
+/// Called for every action a bot executes: the bot's name, the action and its outcome.
+/// The demo prints these; tests collect them.
+pub type Observer = Arc<dyn Fn(&'static str, &Action, &Result<(), String>) + Send + Sync>;
+
+/// Where a bot keeps its state: a given store, or a tree named after the bot in the session's
+/// sled store, opened on first use.
+#[derive(Clone)]
+pub struct BotState {
+    tree: &'static str,
+    cell: Arc<OnceLock<Arc<dyn StateStore>>>,
+}
+
+impl std::fmt::Debug for BotState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BotState")
+            .field("tree", &self.tree)
+            .finish()
+    }
+}
+
+impl BotState {
+    /// State in the session store's tree `tree` (opened lazily from the [`Context`]).
+    pub fn in_session_store(tree: &'static str) -> Self {
+        Self {
+            tree,
+            cell: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// State in the given store (tests, or a separate database).
+    pub fn with(store: Arc<dyn StateStore>) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(store);
+        Self {
+            tree: "(given)",
+            cell: Arc::new(cell),
+        }
+    }
+
+    /// The store, opening it from the client's store on first use.
+    pub fn get(&self, client: &Client) -> Result<Arc<dyn StateStore>, openim_bot::StoreError> {
+        if let Some(s) = self.cell.get() {
+            return Ok(s.clone());
+        }
+        let tree = client.store().tree(self.tree)?;
+        let store: Arc<dyn StateStore> = Arc::new(SledState::new(tree));
+        Ok(self.cell.get_or_init(|| store).clone())
+    }
+}
+
+/// Messages already dealt with by a bot that runs earlier (revoked, or a command), so the
+/// later bots leave them alone. Bounded: only recent keys are kept.
+#[derive(Debug, Clone, Default)]
+pub struct Claims(Arc<Mutex<VecDeque<(String, i64)>>>);
+
+impl Claims {
+    const CAPACITY: usize = 4096;
+
+    fn claim(&self, conversation_id: &str, seq: i64) {
+        let mut q = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if q.len() >= Self::CAPACITY {
+            q.pop_front();
+        }
+        q.push_back((conversation_id.to_owned(), seq));
+    }
+
+    fn is_claimed(&self, conversation_id: &str, seq: i64) -> bool {
+        let q = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        q.iter().any(|(c, s)| c == conversation_id && *s == seq)
+    }
+}
+
+fn to_wire(t: &Target) -> WireTarget {
+    match t {
+        Target::User(u) => WireTarget::user(u.clone()),
+        Target::Group(g) => WireTarget::group(g.clone()),
+    }
+}
+
+/// Executes actions in order; failures are logged and observed, and do not stop the rest.
+pub async fn execute(
+    ctx: &Context,
+    bot: &'static str,
+    actions: &[Action],
+    observer: Option<&Observer>,
+) {
+    for action in actions {
+        let result = execute_one(ctx, action).await;
+        match &result {
+            Ok(()) => tracing::info!(bot, action = %action, "action done"),
+            Err(e) => tracing::warn!(bot, action = %action, error = %e, "action failed"),
+        }
+        if let Some(o) = observer {
+            o(bot, action, &result);
+        }
+    }
+}
+
+async fn execute_one(ctx: &Context, action: &Action) -> Result<(), String> {
+    let me = ctx.me().to_owned();
+    let api = ctx.api();
+    let r: Result<(), String> = match action {
+        Action::Send { to, text } => ctx
+            .send(to_wire(to), text.clone())
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Action::Mention {
+            group_id,
+            text,
+            user_ids,
+        } => ctx
+            .send_content(
+                WireTarget::group(group_id.clone()),
+                Content::AtText {
+                    text: text.clone(),
+                    at_user_list: user_ids.clone(),
+                },
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Action::Revoke {
+            conversation_id,
+            seq,
+        } => api
+            .revoke_msg(&me, conversation_id, *seq)
+            .await
+            .map_err(|e| e.to_string()),
+        Action::Mute {
+            group_id,
+            user_id,
+            duration,
+        } => {
+            let secs = u32::try_from(duration.as_secs()).unwrap_or(u32::MAX).max(1);
+            api.mute_group_member(group_id, user_id, secs)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Action::Unmute { group_id, user_id } => api
+            .unmute_group_member(group_id, user_id)
+            .await
+            .map_err(|e| e.to_string()),
+        Action::Kick {
+            group_id,
+            user_id,
+            reason,
+        } => api
+            .kick_group_members(group_id, &[user_id.as_str()], reason)
+            .await
+            .map_err(|e| e.to_string()),
+        Action::AnswerFriend {
+            user_id,
+            accept,
+            message,
+        } => api
+            .respond_friend_application(user_id, &me, *accept, message)
+            .await
+            .map_err(|e| e.to_string()),
+        Action::AnswerJoin {
+            group_id,
+            user_id,
+            accept,
+            message,
+        } => api
+            .respond_group_application(group_id, user_id, *accept, message)
+            .await
+            .map_err(|e| e.to_string()),
+    };
+    r
+}
+
+/// Builds the wire-free view of a received message (`None` for non-text content and the bot's
+/// own messages).
+pub async fn message_view(ctx: &Context, msg: &Message) -> Option<MessageView> {
+    if msg.is_self || msg.send_id == ctx.me() {
+        return None;
+    }
+    let text = msg.text()?.to_owned();
+    let group_id = msg.group_id.clone().filter(|g| !g.is_empty());
+    let sender_role = if group_id.is_some() {
+        match ctx.sender_role().await {
+            Ok(level) => level.map(Role::from_role_level).unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the sender's role; treating as a member");
+                Role::Member
+            }
+        }
+    } else {
+        Role::Member
+    };
+    Some(MessageView {
+        conversation_id: msg.conversation_id.clone(),
+        seq: msg.seq,
+        group_id,
+        sender_id: msg.send_id.clone(),
+        sender_nickname: msg.sender_nickname.clone(),
+        sender_role,
+        text,
+        at_user_ids: msg
+            .at_user_ids
+            .iter()
+            .filter(|u| u.as_str() != ctx.me())
+            .cloned()
+            .collect(),
+        send_time_ms: if msg.send_time > 0 {
+            msg.send_time
+        } else {
+            msg.create_time
+        },
+    })
+}
+
+fn boxed(e: impl std::error::Error + Send + Sync + 'static) -> openim_bot::runtime::HandlerError {
+    Box::new(e)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// friend_gate as an event handler.
+pub struct FriendGateHandler {
+    gate: FriendGate,
+    state: BotState,
+    observer: Option<Observer>,
+    /// Applications already answered in this process (online event and backlog may overlap).
+    answered: Mutex<HashSet<(String, i64)>>,
+}
+
+static FRIEND_GATE_ROUTES: [RouteInfo; 3] = [
+    RouteInfo {
+        event: "FriendApplicationAdded",
+        matcher: "on(FriendApplicationAdded)",
+        filters: "to me, pending",
+        method: "answer (block-list → allow-list → mode)",
+    },
+    RouteInfo {
+        event: "SyncServerFinish",
+        matcher: "on(SyncServerFinish)",
+        filters: "",
+        method: "answer applications received while offline",
+    },
+    RouteInfo {
+        event: "FriendAdded",
+        matcher: "on(FriendAdded)",
+        filters: "once per friend",
+        method: "greet",
+    },
+];
+
+impl FriendGateHandler {
+    /// Wraps a compiled policy.
+    pub fn new(gate: FriendGate, state: BotState, observer: Option<Observer>) -> Self {
+        Self {
+            gate,
+            state,
+            observer,
+            answered: Mutex::new(HashSet::new()),
+        }
+    }
+
+    async fn answer(&self, ctx: &Context, app: &FriendApplication) {
+        if app.to_user_id != ctx.me() || app.handle_result != 0 {
+            return;
+        }
+        let key = (app.from_user_id.clone(), app.create_time);
+        if !self
+            .answered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key)
+        {
+            return;
+        }
+        let view = FriendRequestView {
+            from_user_id: app.from_user_id.clone(),
+            from_nickname: app.from_nickname.clone(),
+            request_message: app.req_msg.clone(),
+        };
+        let (decision, actions) = self.gate.on_application(&view);
+        if let Decision::Leave(why) = decision {
+            tracing::info!(user = %view.from_user_id, why, "friend application left pending");
+        }
+        execute(ctx, "friend_gate", &actions, self.observer.as_ref()).await;
+    }
+}
+
+#[openim_bot::runtime::async_trait]
+impl EventHandler for FriendGateHandler {
+    fn name(&self) -> &'static str {
+        "friend_gate"
+    }
+    fn routes(&self) -> &'static [RouteInfo] {
+        &FRIEND_GATE_ROUTES
+    }
+    async fn on_friend_application_added(
+        &self,
+        ctx: &Context,
+        app: &FriendApplication,
+    ) -> HandlerResult {
+        self.answer(ctx, app).await;
+        Ok(())
+    }
+    async fn on_sync_server_finish(&self, ctx: &Context, _: &SyncServerFinish) -> HandlerResult {
+        let pending = ctx
+            .api()
+            .get_friend_apply_list(ctx.me())
+            .await
+            .map_err(boxed)?;
+        let pending: Vec<_> = pending
+            .into_iter()
+            .filter(|a| a.handle_result == 0)
+            .collect();
+        if !pending.is_empty() {
+            tracing::info!(
+                count = pending.len(),
+                "friend applications received while offline"
+            );
+        }
+        for app in &pending {
+            self.answer(ctx, app).await;
+        }
+        Ok(())
+    }
+    async fn on_friend_added(&self, ctx: &Context, friend: &Friend) -> HandlerResult {
+        if friend.user_id == ctx.me() {
+            return Ok(());
+        }
+        let state = self.state.get(ctx.client()).map_err(boxed)?;
+        let actions = self
+            .gate
+            .on_new_friend(&friend.user_id, &friend.nickname, &*state)
+            .map_err(boxed)?;
+        execute(ctx, "friend_gate", &actions, self.observer.as_ref()).await;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// moderator as an event handler.
+pub struct ModeratorHandler {
+    moderator: Moderator,
+    state: BotState,
+    observer: Option<Observer>,
+    claims: Claims,
+}
+
+static MODERATOR_ROUTES: [RouteInfo; 6] = [
+    RouteInfo {
+        event: "NewMessage",
+        matcher: "command /warn /mute /unmute /kick /strikes /rules",
+        filters: "moderated groups, role=owner|admin",
+        method: "admin command",
+    },
+    RouteInfo {
+        event: "NewMessage",
+        matcher: "banned words · links · flood · repeats",
+        filters: "moderated groups, ordinary members",
+        method: "revoke → warn → mute → kick",
+    },
+    RouteInfo {
+        event: "GroupApplicationAdded",
+        matcher: "on(GroupApplicationAdded)",
+        filters: "moderated groups, pending",
+        method: "approve if the answer matches, else refuse",
+    },
+    RouteInfo {
+        event: "SyncServerFinish",
+        matcher: "on(SyncServerFinish)",
+        filters: "",
+        method: "answer join applications received while offline",
+    },
+    RouteInfo {
+        event: "GroupMemberEntered",
+        matcher: "on(GroupMemberEntered)",
+        filters: "moderated groups",
+        method: "welcome",
+    },
+    RouteInfo {
+        event: "GroupMemberInvited",
+        matcher: "on(GroupMemberInvited)",
+        filters: "moderated groups",
+        method: "welcome",
+    },
+];
+
+impl ModeratorHandler {
+    /// Wraps a compiled policy; `claims` is shared with the bots that run after it.
+    pub fn new(
+        moderator: Moderator,
+        state: BotState,
+        observer: Option<Observer>,
+        claims: Claims,
+    ) -> Self {
+        Self {
+            moderator,
+            state,
+            observer,
+            claims,
+        }
+    }
+
+    async fn join(&self, ctx: &Context, app: &GroupApplication) {
+        if app.handle_result != 0 || app.user_id == ctx.me() {
+            return;
+        }
+        let view = JoinRequestView {
+            group_id: app.group_id.clone(),
+            user_id: app.user_id.clone(),
+            nickname: app.nickname.clone(),
+            request_message: app.req_msg.clone(),
+        };
+        let actions = self.moderator.on_join_request(&view);
+        execute(ctx, "moderator", &actions, self.observer.as_ref()).await;
+    }
+
+    async fn welcome(&self, ctx: &Context, ev: &GroupMemberEvent) {
+        if ev.member.user_id == ctx.me() {
+            return;
+        }
+        let actions = self.moderator.on_member_joined(
+            &ev.member.group_id,
+            &ev.member.user_id,
+            &ev.member.nickname,
+        );
+        execute(ctx, "moderator", &actions, self.observer.as_ref()).await;
+    }
+}
+
+#[openim_bot::runtime::async_trait]
+impl EventHandler for ModeratorHandler {
+    fn name(&self) -> &'static str {
+        "moderator"
+    }
+    fn routes(&self) -> &'static [RouteInfo] {
+        &MODERATOR_ROUTES
+    }
+    async fn on_new_message(&self, ctx: &Context, msg: &Message) -> HandlerResult {
+        let Some(group) = msg.group_id.as_deref() else {
+            return Ok(());
+        };
+        if !self.moderator.moderates(group) {
+            return Ok(());
+        }
+        let Some(view) = message_view(ctx, msg).await else {
+            return Ok(());
+        };
+        let state = self.state.get(ctx.client()).map_err(boxed)?;
+        let actions = self.moderator.judge(&view, &*state).map_err(boxed)?;
+        if !actions.is_empty() {
+            self.claims.claim(&view.conversation_id, view.seq);
+        }
+        execute(ctx, "moderator", &actions, self.observer.as_ref()).await;
+        Ok(())
+    }
+    async fn on_group_application_added(
+        &self,
+        ctx: &Context,
+        app: &GroupApplication,
+    ) -> HandlerResult {
+        if self.moderator.moderates(&app.group_id) {
+            self.join(ctx, app).await;
+        }
+        Ok(())
+    }
+    async fn on_sync_server_finish(&self, ctx: &Context, _: &SyncServerFinish) -> HandlerResult {
+        let apps = ctx
+            .api()
+            .get_recv_group_applications(ctx.me())
+            .await
+            .map_err(boxed)?;
+        for app in apps
+            .iter()
+            .filter(|a| a.handle_result == 0 && self.moderator.moderates(&a.group_id))
+        {
+            self.join(ctx, app).await;
+        }
+        Ok(())
+    }
+    async fn on_group_member_entered(&self, ctx: &Context, ev: &GroupMemberEvent) -> HandlerResult {
+        self.welcome(ctx, ev).await;
+        Ok(())
+    }
+    async fn on_group_member_invited(&self, ctx: &Context, ev: &GroupMemberEvent) -> HandlerResult {
+        self.welcome(ctx, ev).await;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// autoreply as an event handler.
+pub struct AutoreplyHandler {
+    rules: Rules,
+    state: BotState,
+    observer: Option<Observer>,
+    claims: Claims,
+    /// Conversations another bot owns (support's private chats and agents group).
+    skip_private: bool,
+    skip_groups: HashSet<String>,
+}
+
+static AUTOREPLY_ROUTES: [RouteInfo; 1] = [RouteInfo {
+    event: "NewMessage",
+    matcher: "keyword / regex rules",
+    filters: "per-conversation cooldown",
+    method: "templated reply",
+}];
+
+impl AutoreplyHandler {
+    /// Wraps compiled rules. `skip_private` leaves private chats to another bot (support);
+    /// `skip_groups` are groups another bot owns (the agents group).
+    pub fn new(
+        rules: Rules,
+        state: BotState,
+        observer: Option<Observer>,
+        claims: Claims,
+        skip_private: bool,
+        skip_groups: HashSet<String>,
+    ) -> Self {
+        Self {
+            rules,
+            state,
+            observer,
+            claims,
+            skip_private,
+            skip_groups,
+        }
+    }
+}
+
+#[openim_bot::runtime::async_trait]
+impl EventHandler for AutoreplyHandler {
+    fn name(&self) -> &'static str {
+        "autoreply"
+    }
+    fn routes(&self) -> &'static [RouteInfo] {
+        &AUTOREPLY_ROUTES
+    }
+    async fn on_new_message(&self, ctx: &Context, msg: &Message) -> HandlerResult {
+        match msg.group_id.as_deref().filter(|g| !g.is_empty()) {
+            Some(g) if self.skip_groups.contains(g) => return Ok(()),
+            None if self.skip_private => return Ok(()),
+            _ => {}
+        }
+        if self.claims.is_claimed(&msg.conversation_id, msg.seq) {
+            return Ok(());
+        }
+        let Some(view) = message_view(ctx, msg).await else {
+            return Ok(());
+        };
+        let state = self.state.get(ctx.client()).map_err(boxed)?;
+        if let Some(action) = self.rules.reply(&view, ctx.me(), &*state).map_err(boxed)? {
+            execute(ctx, "autoreply", &[action], self.observer.as_ref()).await;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// support as an event handler.
+pub struct SupportHandler {
+    desk: Desk,
+    state: BotState,
+    observer: Option<Observer>,
+}
+
+static SUPPORT_ROUTES: [RouteInfo; 2] = [
+    RouteInfo {
+        event: "NewMessage",
+        matcher: "any text",
+        filters: "private chats",
+        method: "FAQ → ticket → relay to the agent · /close · rating",
+    },
+    RouteInfo {
+        event: "NewMessage",
+        matcher: "command /claim N, #N text, /reply N text, /close N, /tickets",
+        filters: "agents group",
+        method: "agent desk",
+    },
+];
+
+impl SupportHandler {
+    /// Wraps a compiled desk.
+    pub fn new(desk: Desk, state: BotState, observer: Option<Observer>) -> Self {
+        Self {
+            desk,
+            state,
+            observer,
+        }
+    }
+}
+
+#[openim_bot::runtime::async_trait]
+impl EventHandler for SupportHandler {
+    fn name(&self) -> &'static str {
+        "support"
+    }
+    fn routes(&self) -> &'static [RouteInfo] {
+        &SUPPORT_ROUTES
+    }
+    async fn on_new_message(&self, ctx: &Context, msg: &Message) -> HandlerResult {
+        if let Some(g) = msg.group_id.as_deref().filter(|g| !g.is_empty())
+            && g != self.desk.agents_group()
+        {
+            return Ok(());
+        }
+        let Some(view) = message_view(ctx, msg).await else {
+            return Ok(());
+        };
+        let state = self.state.get(ctx.client()).map_err(boxed)?;
+        let actions = self.desk.handle(&view, &*state).map_err(boxed)?;
+        state.flush().map_err(boxed)?;
+        execute(ctx, "support", &actions, self.observer.as_ref()).await;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// The enabled bots as handlers, in the order they must run (moderator first).
+pub fn bundle(bots: EnabledBots, observer: Option<Observer>) -> Vec<Arc<dyn EventHandler>> {
+    let claims = Claims::default();
+    let mut out: Vec<Arc<dyn EventHandler>> = Vec::new();
+    let support_group = bots.support.as_ref().map(|d| d.agents_group().to_owned());
+    if let Some(m) = bots.moderator {
+        out.push(Arc::new(ModeratorHandler::new(
+            m,
+            BotState::in_session_store("bots.moderator"),
+            observer.clone(),
+            claims.clone(),
+        )));
+    }
+    if let Some(g) = bots.friend_gate {
+        out.push(Arc::new(FriendGateHandler::new(
+            g,
+            BotState::in_session_store("bots.friend_gate"),
+            observer.clone(),
+        )));
+    }
+    if let Some(d) = bots.support {
+        out.push(Arc::new(SupportHandler::new(
+            d,
+            BotState::in_session_store("bots.support"),
+            observer.clone(),
+        )));
+    }
+    if let Some(r) = bots.autoreply {
+        out.push(Arc::new(AutoreplyHandler::new(
+            r,
+            BotState::in_session_store("bots.autoreply"),
+            observer,
+            claims,
+            support_group.is_some(),
+            support_group.into_iter().collect(),
+        )));
+    }
+    out
+}
+
+/// A one-line description of every event a handler reacts to (for logs).
+pub fn describe(handler: &dyn EventHandler) -> String {
+    handler
+        .routes()
+        .iter()
+        .map(|r| r.event)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[allow(dead_code)]
+fn _event_is_used(_: &Event) {}
