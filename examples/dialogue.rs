@@ -60,7 +60,8 @@ impl PizzaOrder {
         let Some(step) = dialogue.get::<OrderStep>().await? else {
             return Ok(());
         };
-        let text = text.trim().to_lowercase();
+        let answer = text.trim().to_string();
+        let text = answer.to_lowercase();
         match step {
             OrderStep::AskSize => {
                 if ["small", "medium", "large"].contains(&text.as_str()) {
@@ -82,7 +83,7 @@ impl PizzaOrder {
             OrderStep::AskAddress { size, count } => {
                 dialogue.finish().await?;
                 ctx.reply(format!(
-                    "Ordered {count} {size} pizza(s) to {text}. Thank you!"
+                    "Ordered {count} {size} pizza(s) to {answer}. Thank you!"
                 ))
                 .await?;
             }
