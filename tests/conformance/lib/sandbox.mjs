@@ -48,6 +48,16 @@ export class Sandbox {
     this.exited = new Promise((res) => proc.once('exit', (code, signal) => res({ code, signal })));
   }
 
+  /**
+   * Stop this process and start a new one on the same addresses with the same
+   * options (give it a `dataDir` to keep the state). Resolves with the new Sandbox.
+   */
+  async restart() {
+    await this.stop();
+    const hostPort = (u) => new URL(u).host;
+    return startSandbox({ ...this.options, apiAddr: hostPort(this.api), wsAddr: hostPort(this.ws) });
+  }
+
   /** The sandbox's own stdout/stderr so far (last `n` lines). */
   output(n = 60) {
     return this._log.slice(-n).join('\n');
@@ -148,11 +158,19 @@ export class ApiError extends Error {
  * Start the sandbox on ephemeral ports and wait for its `ready` line.
  * Options: bin, secret, readyTimeoutMs, extraArgs.
  */
-export async function startSandbox({ bin = sandboxBinary(), secret = DEFAULT_SECRET, readyTimeoutMs = 20000, extraArgs = [] } = {}) {
+export async function startSandbox({
+  bin = sandboxBinary(),
+  secret = DEFAULT_SECRET,
+  readyTimeoutMs = 20000,
+  apiAddr = '127.0.0.1:0',
+  wsAddr = '127.0.0.1:0',
+  dataDir,
+  extraArgs = [],
+} = {}) {
   if (!existsSync(bin)) {
     throw new Error(`sandbox binary not found at ${bin}: build it with \`cargo build -p openim-sandbox\` or set SANDBOX_BIN`);
   }
-  const args = ['--api-addr', '127.0.0.1:0', '--ws-addr', '127.0.0.1:0', '--secret', secret, ...extraArgs];
+  const args = ['--api-addr', apiAddr, '--ws-addr', wsAddr, '--secret', secret, ...(dataDir ? ['--data-dir', dataDir] : []), ...extraArgs];
   const proc = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, OPENIM_SANDBOX_LOG: process.env.SANDBOX_LOG || process.env.OPENIM_SANDBOX_LOG || 'warn' },
@@ -185,6 +203,7 @@ export async function startSandbox({ bin = sandboxBinary(), secret = DEFAULT_SEC
   collect(proc.stdout, 'out');
   collect(proc.stderr, 'err');
   const sb = new Sandbox(proc, null, null, secret, logLines);
+  sb.options = { bin, secret, readyTimeoutMs, dataDir, extraArgs };
   live.add(sb);
 
   let timer;

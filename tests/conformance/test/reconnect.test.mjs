@@ -1,0 +1,90 @@
+// Reconnect: the server restarts (same addresses, state kept in --data-dir);
+// the SDK reconnects by itself ~5 s later and re-syncs; messaging works again,
+// and nothing sent before or during the outage is lost. Spec references:
+// CLIENT-SURFACE.md §8.3 (reconnect), http-api.md §5.4 (/msg/send_msg).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { scenario } from '../lib/world.mjs';
+import { CbEvents, messageText, singleConversationID } from '../lib/client.mjs';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'oim-conformance-'));
+process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+
+// SDK 0.0.14 bug, independent of the server: its reconnect catch-up builds the
+// 1002 ranges with `[].concat(map.entries())`, which does not spread the
+// iterator, and throws "Cannot read properties of undefined (reading '0')"
+// in pullMsgBySeqRange whenever a conversation's maxSeq grew while it was
+// away. So messages missed during the outage are not raised as events; the
+// test checks them through a fresh login instead.
+const RECONNECT_CATCH_UP_BUG = /pullMsgBySeqRange/;
+
+test(
+  'reconnect after a server restart: re-sync, live messaging again, nothing lost',
+  scenario(
+    async (w) => {
+      const conv = singleConversationID('ralice', 'rbob');
+      const [alice, bob] = await w.login('ralice', 'rbob');
+      const before = await bob.sendText('ralice', 'before the restart');
+      await alice.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: before.clientMsgID });
+
+      const aliceMark = alice.mark();
+      const bobMark = bob.mark();
+      const sandbox = await w.restartSandbox();
+
+      // While the clients wait for their reconnect timer, bob "sends" through
+      // the admin API, as a bot backend would.
+      const during = await sandbox.adminPost('/msg/send_msg', {
+        sendID: 'rbob',
+        recvID: 'ralice',
+        senderNickname: 'Nick-rbob',
+        senderFaceURL: '',
+        senderPlatformID: 5,
+        content: { content: 'while you were reconnecting' },
+        contentType: 101,
+        sessionType: 1,
+        isOnlineOnly: false,
+        notOfflinePush: false,
+      });
+      assert.ok(during && during.serverMsgID, `/msg/send_msg must answer serverMsgID: ${JSON.stringify(during)}`);
+
+      for (const [c, since] of [
+        [alice, aliceMark],
+        [bob, bobMark],
+      ]) {
+        await c.waitFor(CbEvents.OnConnecting, null, { since, timeoutMs: 20000 });
+        await c.waitFor(CbEvents.OnConnectSuccess, null, { since, timeoutMs: 30000 });
+        const outcome = await c.waitForOneOf([CbEvents.OnSyncServerFinish, CbEvents.OnSyncServerFailed], { since, timeoutMs: 30000, what: 're-sync' });
+        assert.equal(outcome.event, CbEvents.OnSyncServerFinish, `${c.label}: re-sync failed: ${outcome.errCode} ${outcome.errMsg}`);
+        for (const bad of [CbEvents.OnKickedOffline, CbEvents.OnUserTokenInvalid, CbEvents.OnUserTokenExpired]) {
+          assert.equal(c.seen(bad).length, 0, `${c.label}: ${bad} — the token must survive the restart (--data-dir)`);
+        }
+      }
+
+      // Live traffic works again, both ways.
+      const back = await alice.sendText('rbob', 'back online');
+      await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: back.clientMsgID });
+      const welcome = await bob.sendText('ralice', 'welcome back');
+      await alice.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: welcome.clientMsgID });
+
+      // A fresh login of alice sees the whole conversation, in seq order.
+      const fresh = await (await w.client('ralice', { label: 'ralice#fresh' })).login();
+      const list = await fresh.conversations();
+      const c = list.find((x) => x.conversationID === conv);
+      assert.ok(c, `${conv} missing after a fresh login: ${JSON.stringify(list.map((x) => x.conversationID))}`);
+      const page = await fresh.call('getAdvancedHistoryMessageList', { conversationID: conv, count: 20, startClientMsgID: '' });
+      assert.deepEqual(
+        page.messageList.map((m) => messageText(m)),
+        ['before the restart', 'while you were reconnecting', 'back online', 'welcome back'],
+        `history after restart: ${JSON.stringify(page.messageList.map((m) => [m.seq, messageText(m)]))}`,
+      );
+      const seqs = page.messageList.map((m) => m.seq);
+      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+      assert.equal(new Set(seqs).size, seqs.length, `seqs must be unique across the restart: ${seqs}`);
+    },
+    { dataDir, knownSdkBugs: [RECONNECT_CATCH_UP_BUG] },
+  ),
+);
