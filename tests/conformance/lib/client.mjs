@@ -19,6 +19,9 @@ const require = createRequire(import.meta.url);
 // Process-wide setup: console to stderr, shims, internal-error capture.
 // ---------------------------------------------------------------------------
 
+const TRACE = !!process.env.OIM_TRACE && process.env.OIM_TRACE !== '0';
+const SDK_LOG_LEVEL = Number.isFinite(Number(process.env.OIM_SDK_LOG)) && process.env.OIM_SDK_LOG !== undefined ? Number(process.env.OIM_SDK_LOG) : 5;
+
 const toStderr = (...args) => {
   // getSDK() prints a styled banner per instance; it carries no information.
   if (typeof args[0] === 'string' && args[0].startsWith('%cOpenIMSDK')) return;
@@ -30,6 +33,11 @@ console.log = toStderr;
 console.info = toStderr;
 console.debug = toStderr;
 console.trace = toStderr;
+// The initial sync console.warn()s the decoded active-conversation list
+// whatever the log level: noise unless tracing.
+console.warn = (...args) => {
+  if (TRACE || SDK_LOG_LEVEL < 5) toStderr(...args);
+};
 
 export function safeJson(v) {
   try {
@@ -45,8 +53,6 @@ export function safeJson(v) {
   }
 }
 
-const TRACE = !!process.env.OIM_TRACE && process.env.OIM_TRACE !== '0';
-const SDK_LOG_LEVEL = Number.isFinite(Number(process.env.OIM_SDK_LOG)) && process.env.OIM_SDK_LOG !== undefined ? Number(process.env.OIM_SDK_LOG) : 5;
 
 function clip(s, n = 400) {
   return s.length > n ? `${s.slice(0, n)}...(${s.length} chars)` : s;
