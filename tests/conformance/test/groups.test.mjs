@@ -31,7 +31,10 @@ test(
     const { groupID } = group;
     assert.equal(group.memberCount, 2);
 
-    await m1.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    // 1501 GroupCreated → every member, the creator included, resyncs its
+    // joined groups (version log insert) and reports the group.
+    await m1.waitFor(CbEvents.OnJoinedGroupAdded, { groupID, groupName: 'Conformance Group', ownerUserID: 'gowner' });
+    await owner.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
 
     await owner.call('inviteUserToGroup', { groupID, reason: 'join us', userIDList: ['gmember2'] });
     await m2.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
