@@ -1,0 +1,333 @@
+//! Property tests: every wire message round-trips (protobuf and Go-shaped JSON), envelopes
+//! and gzip round-trip, and decoding arbitrary input (protobuf, envelope JSON, base64, gzip,
+//! content, tips, text frames) never panics and fails with a typed [`ProtocolError`].
+
+#[path = "generated/arb.rs"]
+mod arb;
+
+use arb::*;
+use openim_protocol::constants::ReqIdentifier;
+use openim_protocol::content::Content;
+use openim_protocol::envelope::{
+    ConnectResult, Heartbeat, ServerTextFrame, WsRequest, WsResponse, gzip_compress,
+    gzip_decompress,
+};
+use openim_protocol::error::{ProtocolError, decode_message};
+use openim_protocol::tips::{self, Tips};
+use proptest::prelude::*;
+use prost::Message;
+
+/// 64 cases per property (many properties x 90 message types); `PROPTEST_CASES` overrides.
+fn config() -> ProptestConfig {
+    let mut config = ProptestConfig::default();
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        config.cases = 64;
+    }
+    config
+}
+
+macro_rules! round_trip_tests {
+    ($module:ident, $name:ident, $arb:ident) => {
+        #[allow(non_snake_case)]
+        mod $arb {
+            use super::*;
+            proptest! {
+                #![proptest_config(config())]
+
+                #[test]
+                fn protobuf_round_trip(msg in $arb()) {
+                    let bytes = msg.encode_to_vec();
+                    prop_assert_eq!(bytes.len(), msg.encoded_len());
+                    let back = openim_protocol::pb::$module::$name::decode(bytes.as_slice()).unwrap();
+                    prop_assert_eq!(&back, &msg);
+                }
+
+                #[test]
+                fn json_round_trip(msg in $arb()) {
+                    let text = tips::to_go_json(&msg);
+                    let back: openim_protocol::pb::$module::$name = serde_json::from_str(&text).unwrap();
+                    prop_assert_eq!(&back, &msg);
+                }
+
+                #[test]
+                fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..96)) {
+                    match decode_message::<openim_protocol::pb::$module::$name>(&bytes) {
+                        Ok(msg) => {
+                            // Whatever decodes re-encodes to something that decodes the same.
+                            let again = openim_protocol::pb::$module::$name::decode(msg.encode_to_vec().as_slice()).unwrap();
+                            prop_assert_eq!(again, msg);
+                        }
+                        Err(e) => prop_assert!(matches!(e, ProtocolError::Protobuf { .. }), "unexpected error: {:?}", e),
+                    }
+                }
+
+                #[test]
+                fn arbitrary_json_never_panics(value in arb_json()) {
+                    let text = value.to_string();
+                    let _ = serde_json::from_str::<openim_protocol::pb::$module::$name>(&text);
+                }
+            }
+        }
+    };
+}
+
+/// Arbitrary JSON values (bounded depth) with keys that often hit real field names.
+fn arb_json() -> impl Strategy<Value = serde_json::Value> {
+    let key = prop_oneof![
+        Just("content".to_string()),
+        Just("text".to_string()),
+        Just("detail".to_string()),
+        Just("userID".to_string()),
+        Just("group".to_string()),
+        Just("Msgs".to_string()),
+        Just("msgs".to_string()),
+        Just("seqs".to_string()),
+        Just("data".to_string()),
+        Just("atUserList".to_string()),
+        Just("quoteMessage".to_string()),
+        Just("sourcePicture".to_string()),
+        "[a-zA-Z]{1,6}",
+    ];
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<u64>().prop_map(serde_json::Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(serde_json::Value::from),
+        arb_string().prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, move |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+            proptest::collection::btree_map(key.clone(), inner, 0..5)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+openim_protocol_for_each_message!();
+
+macro_rules! openim_protocol_for_each_message {
+    () => {
+        for_each_message!(round_trip_tests);
+    };
+}
+use openim_protocol_for_each_message;
+
+// ---------- envelopes, gzip, text frames ----------
+
+/// serde_json does not round-trip every f64 exactly (no `float_roundtrip` feature).
+fn has_float(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Number(n) => n.is_f64(),
+        serde_json::Value::Array(a) => a.iter().any(has_float),
+        serde_json::Value::Object(o) => o.values().any(has_float),
+        _ => false,
+    }
+}
+
+fn arb_req_id() -> impl Strategy<Value = ReqIdentifier> {
+    prop_oneof![
+        proptest::sample::select(ReqIdentifier::ALL.to_vec()),
+        any::<i32>().prop_map(ReqIdentifier::from_i32),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn request_envelope_round_trip(
+        req_identifier in arb_req_id(),
+        send_id in arb_string(),
+        operation_id in arb_string(),
+        msg_incr in arb_string(),
+        token in arb_string(),
+        data in proptest::collection::vec(any::<u8>(), 0..64),
+        gzip in any::<bool>(),
+    ) {
+        let req = WsRequest { req_identifier, token, send_id, operation_id, msg_incr, data };
+        let frame = req.encode_frame(gzip).unwrap();
+        prop_assert_eq!(WsRequest::decode_frame(&frame, gzip).unwrap(), req);
+    }
+
+    #[test]
+    fn response_envelope_round_trip(
+        req_identifier in arb_req_id(),
+        msg_incr in arb_string(),
+        operation_id in arb_string(),
+        err_code in any::<i32>(),
+        err_msg in arb_string(),
+        data in proptest::collection::vec(any::<u8>(), 0..64),
+        gzip in any::<bool>(),
+    ) {
+        let resp = WsResponse { req_identifier, msg_incr, operation_id, err_code, err_msg, data };
+        let frame = resp.encode_frame(gzip).unwrap();
+        prop_assert_eq!(WsResponse::decode_frame(&frame, gzip).unwrap(), resp);
+    }
+
+    #[test]
+    fn push_of_any_message_round_trips(msg in arb_sdkws_PushMessages(), op in arb_string()) {
+        let resp = WsResponse::push(ReqIdentifier::PushMsg, op, &msg);
+        let back = WsResponse::from_json(&resp.to_json()).unwrap();
+        prop_assert_eq!(back.payload::<openim_protocol::pb::sdkws::PushMessages>().unwrap(), msg);
+    }
+
+    #[test]
+    fn arbitrary_frames_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..128), gzip in any::<bool>()) {
+        for r in [
+            WsRequest::decode_frame(&bytes, gzip).map(|_| ()),
+            WsResponse::decode_frame(&bytes, gzip).map(|_| ()),
+        ] {
+            if let Err(e) = r {
+                prop_assert!(matches!(e, ProtocolError::Json { .. } | ProtocolError::Gzip { .. } | ProtocolError::TooLarge { .. }), "unexpected error: {:?}", e);
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_data_strings_never_panic(data in arb_string(), id in any::<i64>()) {
+        // Arbitrary (mostly invalid) base64 and numbers in an otherwise valid envelope.
+        let text = serde_json::json!({"reqIdentifier": id, "sendID": "u", "data": data}).to_string();
+        if let Err(e) = WsRequest::from_json(text.as_bytes()) {
+            prop_assert!(matches!(e, ProtocolError::Json { .. }), "unexpected error: {:?}", e);
+        }
+    }
+
+    #[test]
+    fn gzip_round_trip_and_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let packed = gzip_compress(&bytes, "test").unwrap();
+        prop_assert_eq!(gzip_decompress(&packed, "test").unwrap(), bytes.clone());
+        if let Err(e) = gzip_decompress(&bytes, "test") {
+            prop_assert!(matches!(e, ProtocolError::Gzip { .. }), "unexpected error: {:?}", e);
+        }
+        // Flipping a byte of valid gzip must not panic either.
+        let mut corrupt = packed.clone();
+        let i = bytes.len() % corrupt.len();
+        corrupt[i] ^= 0x5a;
+        let _ = gzip_decompress(&corrupt, "test");
+    }
+
+    #[test]
+    fn text_frames_never_panic(text in arb_string(), value in arb_json()) {
+        let _ = Heartbeat::from_text(&text);
+        let _ = ServerTextFrame::parse(&text);
+        let _ = ConnectResult::from_json(&text);
+        let v = value.to_string();
+        let _ = Heartbeat::from_text(&v);
+        let _ = ServerTextFrame::parse(&v);
+        let _ = ConnectResult::from_json(&v);
+    }
+
+    #[test]
+    fn heartbeat_round_trip(body in proptest::option::of(arb_json().prop_filter("no floats", |v| !has_float(v)))) {
+        let body = body.filter(|b| !b.is_null());
+        let ping = Heartbeat::Ping { body: body.clone() };
+        prop_assert_eq!(Heartbeat::from_text(&ping.to_text()).unwrap(), ping.clone());
+        let pong = ping.pong_for().unwrap();
+        prop_assert_eq!(Heartbeat::from_text(&pong.to_text()).unwrap(), Heartbeat::Pong { body });
+    }
+}
+
+// ---------- content ----------
+
+const KNOWN_CONTENT_TYPES: &[i32] = &[
+    101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 113, 114, 115, 117, 118, 119, 120, 1201,
+    1501, 1509, 2101, 2200,
+];
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn content_parse_never_panics(ct in any::<i32>(), bytes in proptest::collection::vec(any::<u8>(), 0..96)) {
+        match Content::parse(ct, &bytes) {
+            Ok(Content::Unknown { content_type, raw }) => {
+                prop_assert_eq!(content_type, ct);
+                prop_assert_eq!(raw, bytes);
+            }
+            Ok(c) => {
+                // Anything that parses re-serialises into something that parses the same.
+                prop_assert_eq!(Content::parse(ct, &c.to_bytes()).unwrap(), c);
+            }
+            Err(e) => prop_assert!(matches!(e, ProtocolError::Content { .. }), "unexpected error: {:?}", e),
+        }
+    }
+
+    #[test]
+    fn content_from_arbitrary_json(ct in proptest::sample::select(KNOWN_CONTENT_TYPES), value in arb_json()) {
+        let bytes = value.to_string().into_bytes();
+        match Content::parse(ct, &bytes) {
+            Ok(c) => {
+                prop_assert_eq!(c.content_type().as_i32(), ct);
+                prop_assert_eq!(Content::parse(ct, &c.to_bytes()).unwrap(), c);
+            }
+            Err(e) => prop_assert!(matches!(e, ProtocolError::Content { content_type, .. } if content_type == ct), "unexpected error: {:?}", e),
+        }
+    }
+
+    #[test]
+    fn text_builders_round_trip(text in arb_string(), ids in proptest::collection::vec(arb_string(), 0..3)) {
+        let c = Content::text(text.clone());
+        let parsed = Content::parse(101, &c.to_bytes()).unwrap();
+        prop_assert_eq!(parsed.as_text(), Some(text.as_str()));
+        let at = Content::at_text(text.clone(), ids.clone());
+        prop_assert_eq!(Content::parse(106, &at.to_bytes()).unwrap(), at);
+        let custom = Content::custom(text.clone(), text.clone(), text.clone());
+        prop_assert_eq!(Content::parse(110, &custom.to_bytes()).unwrap(), custom);
+    }
+
+    #[test]
+    fn quote_builder_round_trips(quoted in arb_sdkws_MsgData(), text in arb_string()) {
+        let q = Content::quote(text, &quoted);
+        let back = Content::parse(114, &q.to_bytes()).unwrap();
+        prop_assert_eq!(back, q);
+    }
+}
+
+// ---------- tips ----------
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn tips_parse_never_panics(ct in 1000..5001i32, bytes in proptest::collection::vec(any::<u8>(), 0..96)) {
+        if let Err(e) = Tips::parse(ct, &bytes) {
+            prop_assert!(matches!(e, ProtocolError::Content { .. } | ProtocolError::Tips { .. }), "unexpected error: {:?}", e);
+        }
+    }
+
+    #[test]
+    fn tips_from_arbitrary_detail(ct in 1200..2300i32, value in arb_json()) {
+        let content = tips::content_from_detail(&value.to_string());
+        match Tips::parse(ct, &content) {
+            Ok(t) => {
+                // What parses re-encodes into something that parses identically.
+                prop_assert_eq!(Tips::parse(ct, &t.to_content()).unwrap(), t);
+            }
+            Err(e) => prop_assert!(matches!(e, ProtocolError::Tips { content_type, .. } if content_type == ct), "unexpected error: {:?}", e),
+        }
+    }
+
+    #[test]
+    fn group_tips_round_trip(t in arb_sdkws_GroupCreatedTips()) {
+        let content = tips::encode_content(&t);
+        prop_assert_eq!(Tips::parse(1501, &content).unwrap(), Tips::GroupCreated(t));
+    }
+
+    #[test]
+    fn revoke_tips_round_trip(t in arb_sdkws_RevokeMsgTips(), m in arb_sdkws_MessageRevokedContent()) {
+        prop_assert_eq!(Tips::parse(2101, &tips::encode_content(&t)).unwrap(), Tips::RevokeMsg(t));
+        prop_assert_eq!(Tips::parse(2101, &tips::encode_content(&m)).unwrap(), Tips::MessageRevoked(m));
+    }
+
+    #[test]
+    fn member_tips_round_trip(t in arb_sdkws_MemberInvitedTips(), k in arb_sdkws_MemberKickedTips(), r in arb_sdkws_MarkAsReadTips()) {
+        prop_assert_eq!(Tips::parse(1509, &tips::encode_content(&t)).unwrap(), Tips::MemberInvited(t));
+        prop_assert_eq!(Tips::parse(1508, &tips::encode_content(&k)).unwrap(), Tips::MemberKicked(k));
+        prop_assert_eq!(Tips::parse(2200, &tips::encode_content(&r)).unwrap(), Tips::HasReadReceipt(r));
+    }
+}
