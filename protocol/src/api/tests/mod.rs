@@ -1,8 +1,14 @@
 //! Tests of the HTTP API types against JSON written as the Go server writes it.
 
 mod auth_user;
+mod conversation;
 mod envelope;
+mod friend;
+mod group;
+mod msg;
 mod routes;
+mod third_jssdk;
+mod webhook;
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
