@@ -26,6 +26,9 @@ pub struct SandboxConfig {
     pub friend_verify: bool,
     /// Token lifetime in seconds (default 90 days).
     pub token_expire_secs: i64,
+    /// Delay between answering a request and delivering the pushes it caused (default 15 ms;
+    /// the real server's pushes pass through a queue and never overtake the answer).
+    pub push_latency: Duration,
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -55,6 +58,7 @@ impl Default for SandboxConfig {
             webhook_timeout: Duration::from_secs(5),
             friend_verify: false,
             token_expire_secs: 90 * 86400,
+            push_latency: Duration::from_millis(15),
         }
     }
 }

@@ -289,7 +289,11 @@ async fn run(
                         Err(_) => break,
                     },
                 };
-                let ctx = ReqCtx { inner: &inner, user_id: &user_id, conn_id };
+                let ctx = ReqCtx {
+                    inner: &inner,
+                    user_id: &user_id,
+                    conn_id,
+                };
                 match handle(&ctx, &req, &data).await {
                     Handled::Reply(resp) => {
                         let _ = tx.send(Out::Frame(resp));
@@ -382,11 +386,16 @@ async fn handle(ctx: &ReqCtx<'_>, req: &WsReq, data: &[u8]) -> Handled {
         1002 => decode::<PullMessageBySeqsReq>(data).map(|r| Some(pull_by_range(ctx, r))),
         1003 => {
             let sent = match decode::<MsgData>(data) {
-                Ok(msg) => crate::http::msg::send_message(ctx.inner, msg, &req.operation_id, ctx.user_id).await,
+                Ok(msg) => {
+                    crate::http::msg::send_message(ctx.inner, msg, &req.operation_id, ctx.user_id)
+                        .await
+                }
                 Err(e) => Err(e),
             };
             return match sent {
-                Ok((resp, deliveries)) => Handled::ReplyThenPush(ok(Some(resp.encode_to_vec())), deliveries),
+                Ok((resp, deliveries)) => {
+                    Handled::ReplyThenPush(ok(Some(resp.encode_to_vec())), deliveries)
+                }
                 Err(e) => Handled::Reply(err_resp(req, e)),
             };
         }
@@ -606,7 +615,10 @@ fn has_read_and_max(ctx: &ReqCtx<'_>, r: GetConversationsHasReadAndMaxSeqReq) ->
     let st = ctx.inner.state.lock();
     let seqs = has_read_and_max_seqs(&st, ctx.user_id, &r.conversation_ids)
         .into_iter()
-        .map(|(key, v)| SeqsEntry { key, value: Some(v) })
+        .map(|(key, v)| SeqsEntry {
+            key,
+            value: Some(v),
+        })
         .collect();
     GetConversationsHasReadAndMaxSeqResp { seqs }.encode_to_vec()
 }

@@ -248,15 +248,55 @@ pub(crate) fn push_frame(d: &Delivery) -> PushFrame {
         is_end: false,
         end_seq: 0,
     };
-    pm.insert(d.conversation_id.starts_with("n_"), d.conversation_id.clone(), entry);
+    pm.insert(
+        d.conversation_id.starts_with("n_"),
+        d.conversation_id.clone(),
+        entry,
+    );
     PushFrame {
         seq: d.msg.seq,
         resp: WsResp::new(2001, "", &d.operation_id, Some(pm.encode_to_vec())),
     }
 }
 
-/// Delivers pushes to every connection of their recipients, honouring injected faults.
+/// Queues pushes for delivery after the configured push latency (upstream pushes travel
+/// msg → queue → push service and always arrive after the triggering request was answered;
+/// clients such as the JS SDK rely on that for echo suppression). Order is preserved.
 pub(crate) fn deliver(inner: &std::sync::Arc<Inner>, deliveries: Vec<Delivery>) {
+    if deliveries.is_empty() {
+        return;
+    }
+    if inner.config.push_latency.is_zero() {
+        deliver_now(inner, deliveries);
+        return;
+    }
+    let due = tokio::time::Instant::now() + inner.config.push_latency;
+    if let Err(e) = inner.push_queue.send((due, deliveries)) {
+        // dispatcher gone (shutting down): deliver directly
+        deliver_now(inner, e.0.1);
+    }
+}
+
+/// The dispatcher task draining the push queue in order.
+pub(crate) async fn run_dispatcher(
+    inner: std::sync::Weak<Inner>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<(tokio::time::Instant, Vec<Delivery>)>,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        let next = tokio::select! {
+            _ = stop.cancelled() => break,
+            n = rx.recv() => n,
+        };
+        let Some((due, deliveries)) = next else { break };
+        tokio::time::sleep_until(due).await;
+        let Some(inner) = inner.upgrade() else { break };
+        deliver_now(&inner, deliveries);
+    }
+}
+
+/// Delivers pushes to every connection of their recipients, honouring injected faults.
+pub(crate) fn deliver_now(inner: &std::sync::Arc<Inner>, deliveries: Vec<Delivery>) {
     for d in deliveries {
         let frame = push_frame(&d);
         for user in &d.user_ids {

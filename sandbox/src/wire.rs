@@ -104,7 +104,10 @@ pub struct PushMessages {
 impl PushMessages {
     /// Adds a chat (`notification` false) or notification conversation entry.
     pub fn insert(&mut self, notification: bool, conversation_id: String, value: PullMsgs) {
-        let entry = PullMsgsEntry { key: conversation_id, value: Some(value) };
+        let entry = PullMsgsEntry {
+            key: conversation_id,
+            value: Some(value),
+        };
         if notification {
             self.notification_msgs.push(entry);
         } else {
