@@ -34,6 +34,7 @@
 
 pub(crate) mod serde_util;
 
+mod convert;
 mod envelope;
 mod route;
 

@@ -2,6 +2,7 @@
 
 mod auth_user;
 mod conversation;
+mod convert;
 mod envelope;
 mod friend;
 mod group;
