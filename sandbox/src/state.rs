@@ -298,7 +298,7 @@ pub struct State {
 
 impl State {
     /// Next value of the monotonic counter.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_order(&mut self) -> u64 {
         self.counter += 1;
         self.counter
     }
@@ -472,7 +472,7 @@ impl State {
         {
             return false;
         }
-        let order = self.next();
+        let order = self.next_order();
         let conv = Conversation {
             owner_user_id: owner.to_string(),
             conversation_id: conversation_id.to_string(),

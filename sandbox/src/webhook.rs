@@ -67,14 +67,13 @@ impl Webhooks {
             .filter(Value::is_object)
             .ok_or_else(|| CodeError::new(90007, format!("{command} response format error")))?;
         for key in ["actionCode", "errCode", "nextCode"] {
-            if let Some(v) = reply.get(key) {
-                if !v.is_null() && !v.is_number() {
+            if let Some(v) = reply.get(key)
+                && !v.is_null() && !v.is_number() {
                     return Err(CodeError::new(
                         90007,
                         format!("{command} response format error"),
                     ));
                 }
-            }
         }
         let action = reply.get("actionCode").and_then(Value::as_i64).unwrap_or(0);
         let next = reply.get("nextCode").and_then(Value::as_i64).unwrap_or(0);

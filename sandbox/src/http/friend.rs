@@ -100,7 +100,7 @@ fn befriend(st: &mut State, a: &str, b: &str, add_source: i32, operator: &str) {
         if st.is_friend(o, f) {
             continue;
         }
-        let order = st.next();
+        let order = st.next_order();
         st.friends.entry(o.to_string()).or_default().insert(
             f.to_string(),
             Friend {
@@ -238,13 +238,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 if let Some(rev) = st
                     .friend_requests
                     .get_mut(&key(&r.to_user_id, &r.from_user_id))
-                {
-                    if rev.handle_result == 0 {
+                    && rev.handle_result == 0 {
                         rev.handle_result = 1;
                         rev.handle_time = now;
                         rev.handler_user_id = ctx.user.clone();
                     }
-                }
                 befriend(&mut st, &r.from_user_id, &r.to_user_id, 2, &ctx.user);
                 let tips = json!({"fromToUserID": ft, "handleMsg": r.handle_msg, "friendVersion": 0, "friendVersionID": "", "request": handled});
                 deliveries.extend(st.notify(
@@ -412,11 +410,9 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 .webhook
                 .before("callbackBeforeSetFriendRemarkCommand", &ctx.op, json!({"ownerUserID": r.owner_user_id, "friendUserID": r.friend_user_id, "remark": remark}))
                 .await?
-            {
-                if let Some(rm) = reply.get("remark").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+                && let Some(rm) = reply.get("remark").and_then(Value::as_str).filter(|s| !s.is_empty()) {
                     remark = rm.to_string();
                 }
-            }
             ctx.self_or_admin(&r.owner_user_id)?;
             let mut st = inner.state.lock();
             let Some(f) = st
@@ -490,8 +486,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                     json!({"ownerUserID": r.owner_user_id, "friendUserIDs": ids}),
                 )
                 .await?
-            {
-                if let Some(a) = reply
+                && let Some(a) = reply
                     .get("friendUserIDs")
                     .and_then(Value::as_array)
                     .filter(|a| !a.is_empty())
@@ -501,7 +496,6 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                         .filter_map(|x| x.as_str().map(str::to_string))
                         .collect();
                 }
-            }
             let mut st = inner.state.lock();
             if !st.users.contains_key(&r.owner_user_id)
                 || ids.iter().any(|i| !st.users.contains_key(i))
@@ -539,7 +533,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             if st.is_black(&r.owner_user_id, &r.black_user_id) {
                 return Err(CodeError::internal("duplicate key error"));
             }
-            let order = st.next();
+            let order = st.next_order();
             st.blacks
                 .entry(r.owner_user_id.clone())
                 .or_default()

@@ -136,6 +136,7 @@ fn op_user(st: &State, gid: &str, uid: &str) -> GroupMember {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn group_notify(
     st: &mut State,
     ct: i32,
@@ -201,7 +202,7 @@ fn add_member(
     {
         return false;
     }
-    let order = st.next();
+    let order = st.next_order();
     if let Some(g) = st.groups.get_mut(gid) {
         g.members.insert(
             uid.to_string(),
@@ -1210,12 +1211,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                     if let Some(v) = &m.ex {
                         t.ex = v.clone();
                     }
-                    if let Some(rl) = m.role_level {
-                        if rl != t.role_level {
+                    if let Some(rl) = m.role_level
+                        && rl != t.role_level {
                             t.role_level = rl;
                             role_change = Some(rl);
                         }
-                    }
                 }
                 let mut changes = vec![(m.user_id.clone(), LOG_UPDATE)];
                 if role_change.is_some() {

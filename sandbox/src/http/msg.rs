@@ -224,8 +224,8 @@ pub(crate) async fn send_message(
                 .before("callbackBeforeSendGroupMsgCommand", op, body)
                 .await?;
         }
-        if msg.content_type == 101 {
-            if let Some(reply) = inner
+        if msg.content_type == 101
+            && let Some(reply) = inner
                 .webhook
                 .before(
                     "callbackBeforeMsgModifyCommand",
@@ -236,7 +236,6 @@ pub(crate) async fn send_message(
             {
                 apply_modify(&mut msg, &reply);
             }
-        }
     }
     let resp = SendMsgResp {
         server_msg_id: msg.server_msg_id.clone(),

@@ -208,17 +208,13 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                     json!({"users": users}),
                 )
                 .await?
-            {
-                if let Some(replaced) = reply
+                && let Some(replaced) = reply
                     .get("users")
                     .cloned()
                     .and_then(|v| serde_json::from_value::<Vec<UserInfo>>(v).ok())
-                {
-                    if !replaced.is_empty() {
+                    && !replaced.is_empty() {
                         users = replaced;
                     }
-                }
-            }
             {
                 let mut st = inner.state.lock();
                 if let Some(dup) = users.iter().find(|u| st.users.contains_key(&u.user_id)) {
@@ -291,16 +287,14 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 .before(cmd, &ctx.op, json!({"userID": change.user_id, "nickName": change.nickname, "faceURL": change.face_url, "ex": null}))
                 .await?
             {
-                if change.nickname.is_some() {
-                    if let Some(n) = reply.get("nickName").and_then(Value::as_str) {
+                if change.nickname.is_some()
+                    && let Some(n) = reply.get("nickName").and_then(Value::as_str) {
                         change.nickname = Some(n.to_string());
                     }
-                }
-                if change.face_url.is_some() {
-                    if let Some(n) = reply.get("faceURL").and_then(Value::as_str) {
+                if change.face_url.is_some()
+                    && let Some(n) = reply.get("faceURL").and_then(Value::as_str) {
                         change.face_url = Some(n.to_string());
                     }
-                }
             }
             let deliveries = {
                 let mut st = inner.state.lock();
