@@ -497,3 +497,57 @@ async fn middleware_against_the_sandbox() {
     stop(handle, task).await;
     world.sandbox.shutdown().await;
 }
+
+/// A moderation command restricted to group owners/admins (role looked up in the store, or
+/// through the API when the store does not know the member yet).
+struct Moderation;
+
+#[openim_bot::handler]
+impl Moderation {
+    /// Announces something to the group.
+    #[command(group_only, role = "admin")]
+    async fn announce(&self, ctx: &Context, text: openim_bot::runtime::Rest) -> HandlerResult {
+        ctx.reply(format!("📢 {text}")).await?;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_policy_against_the_sandbox() {
+    let world = World::start(&["mod_bot", "owner", "member"]).await;
+    let group_id = world
+        .sandbox
+        .create_group("owner", &["mod_bot", "member"], "roles")
+        .await
+        .expect("group");
+    let (handle, task) = world.bot("mod_bot", |b| b.handler(Moderation)).await;
+    let mut owner = world.human("owner").await;
+    let mut member = world.human("member").await;
+
+    member
+        .client()
+        .send_text(Target::group(&group_id), "/announce free pizza")
+        .await
+        .unwrap();
+    let (refusal, _) = member.text_from("mod_bot").await;
+    assert_eq!(
+        refusal,
+        "You cannot use /announce: it requires the group role admin."
+    );
+    owner
+        .client()
+        .send_text(Target::group(&group_id), "/announce meeting at 10")
+        .await
+        .unwrap();
+    // the owner sees the bot's refusal to the member first (same group), then the announcement
+    loop {
+        let (text, _) = owner.text_from("mod_bot").await;
+        if text.starts_with("📢") {
+            assert_eq!(text, "📢 meeting at 10");
+            break;
+        }
+    }
+
+    stop(handle, task).await;
+    world.sandbox.shutdown().await;
+}

@@ -1,6 +1,7 @@
 //! Parsing of the route attributes (`#[command(..)]`, `#[regex(..)]`, …) and of `#[handler(..)]`.
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitBool, LitStr, Token, bracketed, parenthesized};
@@ -195,16 +196,16 @@ fn apply_policy(policy: &mut Policy, item: &Item) -> syn::Result<bool> {
     Ok(true)
 }
 
-fn check_policy(policy: &Policy, span: Span) -> syn::Result<()> {
+fn check_policy(policy: &Policy, whole: &dyn ToTokens) -> syn::Result<()> {
     if policy.group_only && policy.private_only {
-        return Err(syn::Error::new(
-            span,
+        return Err(syn::Error::new_spanned(
+            whole,
             "`group_only` and `private_only` exclude each other",
         ));
     }
     if policy.role.is_some() && policy.private_only {
-        return Err(syn::Error::new(
-            span,
+        return Err(syn::Error::new_spanned(
+            whole,
             "`role` checks the sender's role in a group and cannot be combined with `private_only`",
         ));
     }
@@ -226,7 +227,7 @@ fn item_key(item: &Item) -> String {
 }
 
 /// Parses `#[command(..)]` arguments.
-pub fn parse_command(items: Vec<Item>, span: Span) -> syn::Result<CommandAttr> {
+pub fn parse_command(items: Vec<Item>, whole: &dyn ToTokens) -> syn::Result<CommandAttr> {
     let mut attr = CommandAttr {
         name: None,
         aliases: Vec::new(),
@@ -263,7 +264,7 @@ pub fn parse_command(items: Vec<Item>, span: Span) -> syn::Result<CommandAttr> {
             }
         }
     }
-    check_policy(&attr.policy, span)?;
+    check_policy(&attr.policy, whole)?;
     Ok(attr)
 }
 
@@ -279,7 +280,11 @@ fn valid_command_name(s: &LitStr) -> syn::Result<String> {
 }
 
 /// Parses the arguments of a matcher attribute.
-pub fn parse_matcher(kind: MatcherKind, items: Vec<Item>, span: Span) -> syn::Result<MatcherAttr> {
+pub fn parse_matcher(
+    kind: MatcherKind,
+    items: Vec<Item>,
+    whole: &dyn ToTokens,
+) -> syn::Result<MatcherAttr> {
     let mut attr = MatcherAttr {
         kind,
         patterns: Vec::new(),
@@ -313,8 +318,8 @@ pub fn parse_matcher(kind: MatcherKind, items: Vec<Item>, span: Span) -> syn::Re
         }
     }
     if kind != MatcherKind::MentionsMe && attr.patterns.is_empty() {
-        return Err(syn::Error::new(
-            span,
+        return Err(syn::Error::new_spanned(
+            whole,
             format!(
                 "#[{}] needs at least one pattern string, e.g. #[{}(\"hello\")]",
                 kind.attr_name(),
@@ -323,12 +328,12 @@ pub fn parse_matcher(kind: MatcherKind, items: Vec<Item>, span: Span) -> syn::Re
         ));
     }
     if kind == MatcherKind::Regex && attr.patterns.len() != 1 {
-        return Err(syn::Error::new(
-            span,
+        return Err(syn::Error::new_spanned(
+            whole,
             "#[regex] takes exactly one pattern (use alternation `a|b` for several)",
         ));
     }
-    check_policy(&attr.policy, span)?;
+    check_policy(&attr.policy, whole)?;
     Ok(attr)
 }
 

@@ -36,6 +36,7 @@ enum RouteKind {
 }
 
 struct Route {
+    attr: Attribute,
     method: Ident,
     kind: RouteKind,
     params: Vec<Param>,
@@ -326,8 +327,8 @@ fn take_route(func: &mut ImplItemFn) -> syn::Result<Option<Route>> {
         return Ok(None);
     }
     if found.len() > 1 {
-        return Err(syn::Error::new(
-            found[1].span(),
+        return Err(syn::Error::new_spanned(
+            &found[1],
             "a method can carry only one route attribute (#[command], #[regex], #[contains], #[starts_with], #[equals], #[mentions_me], #[on] or #[on_error])",
         ));
     }
@@ -370,31 +371,31 @@ fn take_route(func: &mut ImplItemFn) -> syn::Result<Option<Route>> {
     };
 
     let kind = match attr_name.as_str() {
-        "command" => RouteKind::Command(attrs::parse_command(args_of(&attr)?, span)?),
+        "command" => RouteKind::Command(attrs::parse_command(args_of(&attr)?, &attr)?),
         "regex" => RouteKind::Matcher(attrs::parse_matcher(
             MatcherKind::Regex,
             args_of(&attr)?,
-            span,
+            &attr,
         )?),
         "contains" => RouteKind::Matcher(attrs::parse_matcher(
             MatcherKind::Contains,
             args_of(&attr)?,
-            span,
+            &attr,
         )?),
         "starts_with" => RouteKind::Matcher(attrs::parse_matcher(
             MatcherKind::StartsWith,
             args_of(&attr)?,
-            span,
+            &attr,
         )?),
         "equals" => RouteKind::Matcher(attrs::parse_matcher(
             MatcherKind::Equals,
             args_of(&attr)?,
-            span,
+            &attr,
         )?),
         "mentions_me" => RouteKind::Matcher(attrs::parse_matcher(
             MatcherKind::MentionsMe,
             args_of(&attr)?,
-            span,
+            &attr,
         )?),
         "on" => {
             let ident: Ident = attr.parse_args().map_err(|_| {
@@ -416,6 +417,7 @@ fn take_route(func: &mut ImplItemFn) -> syn::Result<Option<Route>> {
 
     let params = classify_params(func, &kind)?;
     Ok(Some(Route {
+        attr,
         method: func.sig.ident.clone(),
         kind,
         params,
@@ -433,8 +435,8 @@ fn classify_params(func: &ImplItemFn, kind: &RouteKind) -> syn::Result<Vec<Param
                 && matches!(inputs[0], FnArg::Typed(t) if is_ref_to(&t.ty, "Context"))
                 && matches!(inputs[1], FnArg::Typed(t) if matches!(*t.ty, Type::Reference(_)));
             if !ok {
-                return Err(syn::Error::new(
-                    func.sig.inputs.span(),
+                return Err(syn::Error::new_spanned(
+                    &func.sig.inputs,
                     "#[on(Event)] methods take `(&self, ctx: &Context, event: &Payload)` where Payload is the event's payload type",
                 ));
             }
@@ -447,8 +449,8 @@ fn classify_params(func: &ImplItemFn, kind: &RouteKind) -> syn::Result<Vec<Param
                 && matches!(inputs[0], FnArg::Typed(t) if is_ref_to(&t.ty, "Context"))
                 && matches!(inputs[1], FnArg::Typed(t) if last_ident(&t.ty).as_deref() == Some("FrameworkError"));
             if !ok {
-                return Err(syn::Error::new(
-                    func.sig.inputs.span(),
+                return Err(syn::Error::new_spanned(
+                    &func.sig.inputs,
                     "#[on_error] methods take `(&self, ctx: &Context, error: FrameworkError)` and return `Result<(), FrameworkError>` (return `Err(error)` to pass it on to the global hook)",
                 ));
             }
@@ -757,8 +759,8 @@ fn check_duplicates(routes: &[Route]) -> syn::Result<()> {
                 let name = c.name.clone().unwrap_or_else(|| r.method.to_string());
                 for n in std::iter::once(&name).chain(c.aliases.iter()) {
                     if !names.insert(n.clone()) {
-                        return Err(syn::Error::new(
-                            r.span,
+                        return Err(syn::Error::new_spanned(
+                            &r.attr,
                             format!("duplicate command name or alias `{n}` in this handler"),
                         ));
                     }

@@ -1,0 +1,15 @@
+use openim_bot::prelude::*;
+
+struct Bot;
+
+#[openim_bot::handler]
+impl Bot {
+    #[command]
+    #[contains("ping")]
+    async fn ping(&self, ctx: &Context) -> HandlerResult {
+        let _ = ctx;
+        Ok(())
+    }
+}
+
+fn main() {}
