@@ -627,10 +627,11 @@ impl MessageObject {
             status: msg.status,
             extra: serde_json::Map::new(),
         };
-        if let Some(key) = element_key(msg.content_type) {
-            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&msg.content) {
-                obj.extra.insert(key.to_string(), value);
-            }
+        if let (Some(key), Ok(value)) = (
+            element_key(msg.content_type),
+            serde_json::from_slice::<serde_json::Value>(&msg.content),
+        ) {
+            obj.extra.insert(key.to_string(), value);
         }
         if !msg.ex.is_empty() {
             obj.extra.insert("ex".into(), msg.ex.clone().into());

@@ -59,13 +59,12 @@ fn ensure_node_modules() {
 
 fn run_node(script: &str, arg: &Path) -> std::process::Output {
     ensure_node_modules();
-    let out = Command::new("node")
+    Command::new("node")
         .arg(golden_dir().join(script))
         .arg(arg)
         .current_dir(golden_dir())
         .output()
-        .expect("run node (is Node.js installed?)");
-    out
+        .expect("run node (is Node.js installed?)")
 }
 
 // ---------- comparison (same rules as golden/common.mjs) ----------
