@@ -103,16 +103,18 @@ impl Faults {
         }
         if frame.seq > 0
             && let Some(n) = g.skip_seq.get_mut(user)
-                && *n > 0 {
-                    *n -= 1;
-                    return PushAction::Hold;
-                }
+            && *n > 0
+        {
+            *n -= 1;
+            return PushAction::Hold;
+        }
         let mut times = 1;
         if let Some(n) = g.duplicate.get_mut(user)
-            && *n > 0 {
-                *n -= 1;
-                times = 2;
-            }
+            && *n > 0
+        {
+            *n -= 1;
+            times = 2;
+        }
         PushAction::Send {
             times,
             delay: g.delays.get(user).copied(),

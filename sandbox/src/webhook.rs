@@ -68,12 +68,14 @@ impl Webhooks {
             .ok_or_else(|| CodeError::new(90007, format!("{command} response format error")))?;
         for key in ["actionCode", "errCode", "nextCode"] {
             if let Some(v) = reply.get(key)
-                && !v.is_null() && !v.is_number() {
-                    return Err(CodeError::new(
-                        90007,
-                        format!("{command} response format error"),
-                    ));
-                }
+                && !v.is_null()
+                && !v.is_number()
+            {
+                return Err(CodeError::new(
+                    90007,
+                    format!("{command} response format error"),
+                ));
+            }
         }
         let action = reply.get("actionCode").and_then(Value::as_i64).unwrap_or(0);
         let next = reply.get("nextCode").and_then(Value::as_i64).unwrap_or(0);

@@ -120,13 +120,27 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                     "notification accounts cannot get user tokens",
                 ));
             }
-            let tok = token::mint(
-                &inner.config.secret,
-                &r.user_id,
-                r.platform_id,
-                now_ms() / 1000,
-                expire,
-            );
+            // tokens minted within the same second would be identical; shift exp so a re-issue always
+            // yields a new token (and so really supersedes the old one)
+            let issued: std::collections::HashSet<String> = st
+                .tokens
+                .get(&r.user_id)
+                .map(|p| p.values().flat_map(|t| t.keys().cloned()).collect())
+                .unwrap_or_default();
+            let mut extra = 0;
+            let tok = loop {
+                let t = token::mint(
+                    &inner.config.secret,
+                    &r.user_id,
+                    r.platform_id,
+                    now_ms() / 1000,
+                    expire + extra,
+                );
+                if !issued.contains(&t) {
+                    break t;
+                }
+                extra += 1;
+            };
             let tokens = st
                 .tokens
                 .entry(r.user_id.clone())

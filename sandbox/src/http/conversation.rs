@@ -493,11 +493,12 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                                 tips: json!({"userID": u, "conversationIDList": [c.conversation_id]}), is_send_msg: false, reliable: false, extra: vec![] }, &ctx.op));
                         }
                         if let (Some(p), 1) = (c.is_private_chat, c.conversation_type)
-                            && before.is_private_chat != p {
-                                out.extend(st.notify(Notif { content_type: 1701, session_type: 1, send_id: u.clone(), recv_id: c.user_id.clone(),
+                            && before.is_private_chat != p
+                        {
+                            out.extend(st.notify(Notif { content_type: 1701, session_type: 1, send_id: u.clone(), recv_id: c.user_id.clone(),
                                     tips: json!({"recvID": c.user_id, "sendID": u, "isPrivate": p, "conversationID": c.conversation_id}),
                                     is_send_msg: true, reliable: false, extra: vec![] }, &ctx.op));
-                            }
+                        }
                     }
                 }
                 out

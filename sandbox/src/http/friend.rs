@@ -238,11 +238,12 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 if let Some(rev) = st
                     .friend_requests
                     .get_mut(&key(&r.to_user_id, &r.from_user_id))
-                    && rev.handle_result == 0 {
-                        rev.handle_result = 1;
-                        rev.handle_time = now;
-                        rev.handler_user_id = ctx.user.clone();
-                    }
+                    && rev.handle_result == 0
+                {
+                    rev.handle_result = 1;
+                    rev.handle_time = now;
+                    rev.handler_user_id = ctx.user.clone();
+                }
                 befriend(&mut st, &r.from_user_id, &r.to_user_id, 2, &ctx.user);
                 let tips = json!({"fromToUserID": ft, "handleMsg": r.handle_msg, "friendVersion": 0, "friendVersionID": "", "request": handled});
                 deliveries.extend(st.notify(
@@ -490,12 +491,12 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                     .get("friendUserIDs")
                     .and_then(Value::as_array)
                     .filter(|a| !a.is_empty())
-                {
-                    ids = a
-                        .iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect();
-                }
+            {
+                ids = a
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect();
+            }
             let mut st = inner.state.lock();
             if !st.users.contains_key(&r.owner_user_id)
                 || ids.iter().any(|i| !st.users.contains_key(i))

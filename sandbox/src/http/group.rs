@@ -1212,10 +1212,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                         t.ex = v.clone();
                     }
                     if let Some(rl) = m.role_level
-                        && rl != t.role_level {
-                            t.role_level = rl;
-                            role_change = Some(rl);
-                        }
+                        && rl != t.role_level
+                    {
+                        t.role_level = rl;
+                        role_change = Some(rl);
+                    }
                 }
                 let mut changes = vec![(m.user_id.clone(), LOG_UPDATE)];
                 if role_change.is_some() {

@@ -233,9 +233,9 @@ pub(crate) async fn send_message(
                     common_callback(&msg, op),
                 )
                 .await?
-            {
-                apply_modify(&mut msg, &reply);
-            }
+        {
+            apply_modify(&mut msg, &reply);
+        }
     }
     let resp = SendMsgResp {
         server_msg_id: msg.server_msg_id.clone(),

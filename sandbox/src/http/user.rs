@@ -212,9 +212,10 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                     .get("users")
                     .cloned()
                     .and_then(|v| serde_json::from_value::<Vec<UserInfo>>(v).ok())
-                    && !replaced.is_empty() {
-                        users = replaced;
-                    }
+                && !replaced.is_empty()
+            {
+                users = replaced;
+            }
             {
                 let mut st = inner.state.lock();
                 if let Some(dup) = users.iter().find(|u| st.users.contains_key(&u.user_id)) {
