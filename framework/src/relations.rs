@@ -209,6 +209,8 @@ impl Engine {
             match (received, sent) {
                 (Ok(mut r), Ok(s)) => {
                     r.extend(s);
+                    r.sort_by_key(FriendApplication::key);
+                    r.dedup_by_key(|a| a.key());
                     let old = self.store.friend_applications().unwrap_or_default();
                     out.extend(friend_application_events(&old, &r, baseline));
                     let items: Vec<_> = r.iter().map(|a| (a.key(), a.clone())).collect();
@@ -448,12 +450,11 @@ impl Engine {
             operator,
         };
         let mut out = Vec::new();
-        if ct == 1511 {
-            if let Some(g) = tips.get("group")
-                && let Ok(group) = serde_json::from_value::<GroupInfo>(g.clone())
-            {
-                out.push(Event::GroupDismissed(group));
-            }
+        if ct == 1511
+            && let Some(g) = tips.get("group")
+            && let Ok(group) = serde_json::from_value::<GroupInfo>(g.clone())
+        {
+            out.push(Event::GroupDismissed(group));
         }
         let focus = if group_id.is_empty() {
             None
@@ -493,20 +494,23 @@ mod tests {
     fn friend_applications_are_reported_once_each() {
         let a = app("a", 0, 1);
         // offline application found at connect
-        let e = friend_application_events(&[], &[a.clone()], true);
+        let e = friend_application_events(&[], std::slice::from_ref(&a), true);
         assert_eq!(names(&e), ["friend_application_added"]);
         // first start: pending ones still reported, handled ones not
         let e = friend_application_events(&[], &[a.clone(), app("b", 1, 1)], false);
         assert_eq!(names(&e), ["friend_application_added"]);
         // nothing changed: nothing reported
-        assert!(friend_application_events(&[a.clone()], &[a.clone()], true).is_empty());
+        assert!(
+            friend_application_events(std::slice::from_ref(&a), std::slice::from_ref(&a), true)
+                .is_empty()
+        );
         // accepted: accepted + deleted (left the pending list)
-        let e = friend_application_events(&[a.clone()], &[app("a", 1, 1)], true);
+        let e = friend_application_events(std::slice::from_ref(&a), &[app("a", 1, 1)], true);
         assert_eq!(
             names(&e),
             ["friend_application_accepted", "friend_application_deleted"]
         );
-        let e = friend_application_events(&[a.clone()], &[app("a", -1, 1)], true);
+        let e = friend_application_events(std::slice::from_ref(&a), &[app("a", -1, 1)], true);
         assert_eq!(
             names(&e),
             ["friend_application_rejected", "friend_application_deleted"]

@@ -147,13 +147,10 @@ async fn friend_application_added_accepted_deleted_and_friend_events() {
         e.kind() == EventKind::FriendAdded
     })
     .await;
-    let accepted = events
-        .iter()
-        .find_map(|e| match e {
-            Event::FriendApplicationAccepted(a) => Some(a.clone()),
-            _ => None,
-        })
-        .or_else(|| None);
+    let accepted = events.iter().find_map(|e| match e {
+        Event::FriendApplicationAccepted(a) => Some(a.clone()),
+        _ => None,
+    });
     let mut rest = Vec::new();
     if accepted.is_none() {
         rest = collect_until(&mut s, "accepted", |e| {
@@ -280,7 +277,7 @@ async fn friend_info_changed_and_self_info_updated() {
     sb.shutdown().await;
 }
 
-fn find<'a>(events: &'a [Event], kind: EventKind) -> &'a Event {
+fn find(events: &[Event], kind: EventKind) -> &Event {
     events.iter().find(|e| e.kind() == kind).unwrap_or_else(|| {
         panic!(
             "{} missing in {:?}",

@@ -131,3 +131,223 @@ async fn restart_from_the_same_data_dir_resumes_from_the_ledger() {
     s.shutdown().await.unwrap();
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn kick_ends_the_session() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = bot(&sb, "sbot4", dir.path()).await;
+    sb.faults()
+        .kick("sbot4", openim_bot::config::DEFAULT_PLATFORM);
+    let e = wait_kind(&mut s, EventKind::KickedOffline).await;
+    assert_eq!(e.kind(), EventKind::KickedOffline);
+    // The session stops: the stream ends, no reconnect attempt follows.
+    let rest = tokio::time::timeout(WAIT, async {
+        let mut kinds = Vec::new();
+        while let Some(d) = s.next().await {
+            kinds.push(d.event.kind());
+            d.ack.ack();
+        }
+        kinds
+    })
+    .await
+    .expect("stream ends");
+    assert!(!rest.contains(&EventKind::ConnectSuccess), "{rest:?}");
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn expired_token_without_secret_ends_the_session() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    sb.register_user("sbot5", "Bot").await.unwrap();
+    let token = sb.user_token("sbot5", 7).await.unwrap();
+    let config = SessionConfig::with_token(sb.api_url(), sb.ws_url(), dir.path(), "sbot5", &token);
+    let mut s = Session::start(config).await.unwrap();
+    wait_kind(&mut s, EventKind::SyncServerFinish).await;
+    sb.faults().expire_token(&token);
+    sb.faults().drop_connections("sbot5");
+    let e = wait_kind(&mut s, EventKind::UserTokenExpired).await;
+    assert!(matches!(e, Event::UserTokenExpired(ref x) if !x.renewed));
+    let ended = tokio::time::timeout(WAIT, async {
+        while let Some(d) = s.next().await {
+            d.ack.ack();
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "session must end");
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn expired_token_with_secret_is_renewed_and_nothing_is_lost() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = bot(&sb, "sbot6", dir.path()).await;
+    let _alice = peer(&sb, "salice6").await;
+    let token = s.client().api().token().unwrap();
+    // Tokens minted within the same second are identical (second-resolution JWT claims):
+    // let the clock move on so that the renewed token differs.
+    let second =
+        |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let start = second(std::time::SystemTime::now());
+    while second(std::time::SystemTime::now()) == start {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    sb.faults().expire_token(&token);
+    sb.faults().drop_connections("sbot6");
+    let e = wait_kind(&mut s, EventKind::UserTokenExpired).await;
+    assert!(matches!(e, Event::UserTokenExpired(ref x) if x.renewed));
+    sb.send_text("salice6", "sbot6", false, "after renewal")
+        .await
+        .unwrap();
+    let texts = receive_texts(&mut s, "si_salice6_sbot6", 1).await;
+    assert_eq!(texts, ["after renewal"]);
+    assert_ne!(s.client().api().token().unwrap(), token);
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn offline_friend_and_group_applications_are_caught_up_once() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let alice = peer(&sb, "salice7").await;
+    let s = bot(&sb, "sbot7", dir.path()).await;
+    let group = s
+        .client()
+        .api()
+        .create_group("sbot7", &[], "Bot group")
+        .await
+        .unwrap()
+        .group_id;
+    s.shutdown().await.unwrap();
+    // While the bot is offline: a friend application, a group application, a message.
+    alice
+        .api
+        .add_friend("salice7", "sbot7", "offline hello")
+        .await
+        .unwrap();
+    alice
+        .api
+        .join_group(&group, "salice7", "offline join")
+        .await
+        .unwrap();
+    sb.send_text("salice7", "sbot7", false, "while you were away")
+        .await
+        .unwrap();
+    let mut s = Session::start(config(&sb, "sbot7", dir.path()))
+        .await
+        .unwrap();
+    let events = collect_until(&mut s, "sync finish", |e| {
+        e.kind() == EventKind::SyncServerFinish
+    })
+    .await;
+    let count = |k: EventKind| events.iter().filter(|e| e.kind() == k).count();
+    assert_eq!(count(EventKind::FriendApplicationAdded), 1, "{events:?}");
+    assert_eq!(count(EventKind::GroupApplicationAdded), 1, "{events:#?}");
+    let away = |events: &[Event]| {
+        events
+            .iter()
+            .filter(
+                |e| matches!(e, Event::NewMessage(m) if m.text() == Some("while you were away")),
+            )
+            .count()
+    };
+    assert_eq!(away(&events), 1);
+    let fa = events.iter().find_map(|e| match e {
+        Event::FriendApplicationAdded(a) => Some(a.clone()),
+        _ => None,
+    });
+    assert_eq!(fa.map(|a| a.req_msg), Some("offline hello".to_owned()));
+    let ga = events.iter().find_map(|e| match e {
+        Event::GroupApplicationAdded(a) => Some(a.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        ga.map(|a| (a.group_id, a.user_id)),
+        Some((group.clone(), "salice7".to_owned()))
+    );
+    // A reconnect does not report them again.
+    s.client().reconnect();
+    let events = collect_until(&mut s, "sync finish", |e| {
+        e.kind() == EventKind::SyncServerFinish
+    })
+    .await;
+    assert!(
+        !events.iter().any(|e| matches!(
+            e.kind(),
+            EventKind::FriendApplicationAdded | EventKind::GroupApplicationAdded
+        )) && away(&events) == 0,
+        "{events:?}"
+    );
+    s.shutdown().await.unwrap();
+    // Nor does a restart.
+    let mut s = Session::start(config(&sb, "sbot7", dir.path()))
+        .await
+        .unwrap();
+    let events = collect_until(&mut s, "sync finish", |e| {
+        e.kind() == EventKind::SyncServerFinish
+    })
+    .await;
+    assert!(
+        !events.iter().any(|e| matches!(
+            e.kind(),
+            EventKind::FriendApplicationAdded | EventKind::GroupApplicationAdded
+        )) && away(&events) == 0,
+        "{events:?}"
+    );
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn offline_relation_changes_are_caught_up() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let alice = peer(&sb, "salice8").await;
+    let _carol = peer(&sb, "scarol8").await;
+    let s = bot(&sb, "sbot8", dir.path()).await;
+    let g = alice
+        .api
+        .create_group("salice8", &["sbot8"], "G")
+        .await
+        .unwrap()
+        .group_id;
+    let mut s = s;
+    wait_kind(&mut s, EventKind::JoinedGroupAdded).await;
+    s.shutdown().await.unwrap();
+    // Offline: alice becomes a friend, carol is invited, the bot is made admin.
+    sb.make_friends("sbot8", "salice8").await.unwrap();
+    alice
+        .api
+        .invite_to_group(&g, &["scarol8"], "")
+        .await
+        .unwrap();
+    let mut s = Session::start(config(&sb, "sbot8", dir.path()))
+        .await
+        .unwrap();
+    let events = collect_until(&mut s, "sync finish", |e| {
+        e.kind() == EventKind::SyncServerFinish
+    })
+    .await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::FriendAdded(f) if f.user_id == "salice8")),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::GroupMemberInvited(m) if m.member.user_id == "scarol8")),
+        "{events:?}"
+    );
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
+
+#[test]
+fn unused_helpers_are_fine() {
+    let _ = HashMap::<u8, u8>::new();
+}
