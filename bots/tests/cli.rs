@@ -1,0 +1,173 @@
+//! The `openim-bots` binary: check-config, routes, and run (until Ctrl-C) against a sandbox.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use openim_bot::Target;
+use openim_bots::demo::{BOT, World};
+
+const BIN: &str = env!("CARGO_BIN_EXE_openim-bots");
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/bots.example.toml");
+
+fn openim_bots(args: &[&str], env: &[(&str, &str)]) -> (bool, Option<i32>, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run openim-bots");
+    (
+        out.status.success(),
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_config_explains_a_valid_file() {
+    let (ok, _, out, err) = openim_bots(&["check-config", EXAMPLE], &[]);
+    assert!(ok, "{err}");
+    assert!(out.contains("is valid"), "{out}");
+    for line in [
+        "friend_gate: accepts requests matching",
+        "moderator: groups [\"community\"]",
+        "autoreply: 2 rules",
+        "support: agents group support_agents",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+    assert!(
+        !out.contains("paste-a-user-token-here"),
+        "the token is never printed"
+    );
+}
+
+#[test]
+fn check_config_names_the_bad_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(EXAMPLE)
+        .unwrap()
+        .replace("kick_after = 3", "kick_after = \"three\"");
+    std::fs::write(&path, text).unwrap();
+    let (ok, code, _, err) = openim_bots(&["check-config", path.to_str().unwrap()], &[]);
+    assert!(!ok);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("bots.moderator.kick_after"), "{err}");
+    // An environment override is checked too.
+    let (ok, _, _, err) = openim_bots(
+        &["check-config", EXAMPLE],
+        &[("OPENIM_WS_ADDR", "http://wrong")],
+    );
+    assert!(!ok);
+    assert!(err.contains("server.ws_addr"), "{err}");
+    let (ok, _, _, err) = openim_bots(&["check-config", "/nonexistent/bots.toml"], &[]);
+    assert!(!ok);
+    assert!(err.contains("cannot read config file"), "{err}");
+}
+
+#[test]
+fn routes_prints_the_routing_table() {
+    let (ok, _, out, err) = openim_bots(&["routes", "--config", EXAMPLE], &[]);
+    assert!(ok, "{err}");
+    assert!(out.contains("routing table"), "{out}");
+    for handler in [
+        "friend_gate::",
+        "moderator::",
+        "autoreply::",
+        "support::",
+        "sync_progress::",
+    ] {
+        assert!(out.contains(handler), "missing {handler} in\n{out}");
+    }
+}
+
+struct PrintOut;
+impl Write for PrintOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        print!("{}", String::from_utf8_lossy(buf));
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_serves_until_ctrl_c_then_stops_cleanly() {
+    let mut w = World::start(PrintOut).await.expect("world");
+    w.login("ann", "Ann").await.expect("login");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bots.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[server]\napi_addr = {:?}\nws_addr = {:?}\n[account]\nuser_id = {BOT:?}\nsecret = {:?}\n[store]\ndata_dir = {:?}\n\
+             [bots.autoreply]\n[[bots.autoreply.rules]]\nkeywords = [\"ping\"]\nreply = \"pong {{nickname}}\"\n",
+            w.sandbox().api_url(),
+            w.sandbox().ws_url(),
+            w.sandbox().secret(),
+            dir.path().join("data").display().to_string(),
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "--log-level",
+            "info",
+            "run",
+            "--config",
+            path.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Read the logs on a thread; report "sync finished" and keep everything for the end.
+    let stderr = child.stderr.take().unwrap();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("sync finished") {
+                let _ = ready_tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let ready =
+        tokio::task::spawn_blocking(move || ready_rx.recv_timeout(Duration::from_secs(30)).is_ok())
+            .await
+            .unwrap();
+    assert!(ready, "the bot did not finish its first sync");
+    let m = w.mark();
+    w.send("ann", Target::user(BOT), "ping")
+        .await
+        .expect("send");
+    assert_eq!(
+        w.wait_private(m, "ann", "pong").await.expect("reply"),
+        "pong Ann"
+    );
+    // Ctrl-C.
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .expect("wait");
+    let logs = reader.join().unwrap();
+    assert!(exit.success(), "exit {exit:?}\n{logs}");
+    assert!(logs.contains("stopped cleanly"), "{logs}");
+    assert!(
+        !logs.contains(w.sandbox().secret()),
+        "the secret is never logged"
+    );
+    w.shutdown().await.expect("shutdown");
+}
