@@ -30,6 +30,9 @@ test(
       const [alice, bob] = await w.login('ralice', 'rbob');
       const before = await bob.sendText('ralice', 'before the restart');
       await alice.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: before.clientMsgID });
+      // Let the SDK finish fetching the new conversation first: a request cut
+      // by the restart would reject inside the SDK (it never catches them).
+      await alice.waitFor(CbEvents.OnNewConversation, { conversationID: conv });
 
       const aliceMark = alice.mark();
       const bobMark = bob.mark();
