@@ -79,7 +79,7 @@ export function scenario(fn, options = {}) {
   return async (t) => {
     ownUncaughtErrors();
     const errorsBefore = sdkErrors.length;
-    const opts = typeof options === 'function' ? options() : options;
+    const opts = typeof options === 'function' ? await options() : options;
     const sandbox = await startSandbox(opts);
     const world = new World(sandbox);
     let failure = null;
