@@ -119,3 +119,27 @@ test(
     await expectConnectRefused(w, 'exuser', expired, 1501, CbEvents.OnUserTokenExpired);
   }),
 );
+
+test(
+  'two platforms of one user: both online, own messages sync to the other device',
+  scenario(async (w) => {
+    const [web, peer] = await w.login('duser', 'dpeer');
+    // A second device on another platform (3 = Windows) does not kick the web one.
+    const desktop = await (await w.client('duser', { platformID: 3, label: 'duser@windows' })).login();
+
+    const sent = await web.sendText('dpeer', 'sent from the web');
+    await peer.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: sent.clientMsgID });
+    // The other device of the sender gets it (sender sync), as a message of its own user.
+    const mirrored = await desktop.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: sent.clientMsgID });
+    const m = mirrored.data.find((x) => x.clientMsgID === sent.clientMsgID);
+    assert.equal(m.sendID, 'duser');
+    assert.equal(m.recvID, 'dpeer');
+    assert.equal(m.senderPlatformID, 5);
+
+    // A reply reaches both devices.
+    const reply = await peer.sendText('duser', 'to all your devices');
+    await web.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: reply.clientMsgID });
+    await desktop.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: reply.clientMsgID });
+    for (const c of [web, desktop]) assert.equal(c.seen(CbEvents.OnKickedOffline).length, 0, `${c.label} must not be kicked by a login on another platform`);
+  }),
+);

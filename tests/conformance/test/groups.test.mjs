@@ -166,3 +166,32 @@ test(
     await owner.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: again.clientMsgID });
   }),
 );
+
+test(
+  'group info and member info changes reach the members',
+  scenario(async (w) => {
+    const [owner, member] = await w.login('iowner', 'imember');
+    const { groupID } = await createGroup(owner, { name: 'Old Name', members: ['imember'] });
+    await member.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+
+    // set_group_info_ex: name (1520) and announcement (1519).
+    await owner.call('setGroupInfo', { groupID, groupName: 'New Name' });
+    await member.waitFor(CbEvents.OnGroupInfoChanged, { groupID, groupName: 'New Name' });
+    await owner.call('setGroupInfo', { groupID, notification: 'Be nice.' });
+    await member.waitFor(CbEvents.OnGroupInfoChanged, { groupID, notification: 'Be nice.' });
+    const [info] = await member.call('getSpecifiedGroupsInfo', [groupID]);
+    assert.equal(info?.groupName, 'New Name', `getSpecifiedGroupsInfo: ${JSON.stringify(info)}`);
+    assert.equal(info?.notification, 'Be nice.');
+
+    // set_group_member_info: a member's group nickname (1516), and promotion to admin (1517).
+    await member.call('setGroupMemberInfo', { groupID, userID: 'imember', nickname: 'Member In Group' });
+    await owner.waitFor(CbEvents.OnGroupMemberInfoChanged, { groupID, userID: 'imember', nickname: 'Member In Group' });
+    await owner.call('setGroupMemberInfo', { groupID, userID: 'imember', roleLevel: 60 });
+    await member.waitFor(CbEvents.OnGroupMemberInfoChanged, { groupID, userID: 'imember', roleLevel: 60 });
+    // Server state (getGroupMemberList always asks the server; the SDK's
+    // member cache is its own business).
+    const me = (await memberIDs(owner, groupID)).get('imember');
+    assert.equal(me?.roleLevel, 60, `get_group_member_list: ${JSON.stringify(me)}`);
+    assert.equal(me?.nickname, 'Member In Group');
+  }),
+);
