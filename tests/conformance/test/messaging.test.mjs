@@ -195,3 +195,77 @@ test(
     );
   }),
 );
+
+test(
+  'content fidelity: unicode, a long text and a quote round-trip unchanged',
+  scenario(async (w) => {
+    const [alice, bob] = await w.login('ualice', 'ubob');
+    const texts = ['héllo 👋 中文 — “quotes” & <tags> \\ "json"', 'x'.repeat(8000) + ' end'];
+    for (const text of texts) {
+      const sent = await alice.sendText('ubob', text);
+      const got = (await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: sent.clientMsgID })).data.find((m) => m.clientMsgID === sent.clientMsgID);
+      assert.equal(messageText(got), text);
+    }
+    // Quote (114): bob quotes alice's first message.
+    const [first] = bob.seen(CbEvents.OnRecvNewMessages).flatMap((e) => e.data).filter((m) => messageText(m) === texts[0]);
+    const quote = await bob.call('createQuoteMessage', { text: 'agreed', message: JSON.stringify(first) });
+    const sentQuote = await bob.call('sendMessage', { recvID: 'ualice', groupID: '', message: quote });
+    const gotQuote = (await alice.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: sentQuote.clientMsgID })).data.find((m) => m.clientMsgID === sentQuote.clientMsgID);
+    assert.equal(gotQuote.contentType, 114);
+    assert.equal(gotQuote.quoteElem?.text, 'agreed');
+    assert.equal(gotQuote.quoteElem?.quoteMessage?.clientMsgID, first.clientMsgID);
+    assert.equal(messageText(gotQuote.quoteElem?.quoteMessage), texts[0]);
+  }),
+);
+
+test(
+  'a burst of 30 messages arrives complete, in order, once each, with consecutive seqs',
+  scenario(async (w) => {
+    const [alice, bob] = await w.login('balice', 'bbob');
+    const N = 30;
+    // Fired without awaiting each: the SDK queues sends and the server must keep the order.
+    const sends = [];
+    for (let i = 0; i < N; i++) sends.push(alice.sendText('bbob', `burst ${i}`));
+    const sent = await Promise.all(sends);
+    for (const s of sent) await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: s.clientMsgID }, { consume: false });
+
+    const received = bob.seen(CbEvents.OnRecvNewMessages).flatMap((e) => e.data).filter((m) => m.sendID === 'balice');
+    assert.equal(received.length, N, `each message exactly once: got ${received.length} deliveries for ${N} messages`);
+    assert.deepEqual(
+      received.map((m) => messageText(m)),
+      sent.map((_, i) => `burst ${i}`),
+      'delivery order = send order',
+    );
+    const seqs = received.map((m) => m.seq);
+    for (let i = 1; i < N; i++) assert.equal(seqs[i], seqs[i - 1] + 1, `consecutive seqs: ${seqs.join(',')}`);
+    const c = (await bob.conversations()).find((x) => x.conversationID === singleConversationID('balice', 'bbob'));
+    assert.equal(c.unreadCount, N);
+  }),
+);
+
+test(
+  'delete a message: gone from the deleter\'s history only',
+  scenario(async (w) => {
+    const [alice, bob] = await w.login('dalice', 'dbob');
+    const conv = singleConversationID('dalice', 'dbob');
+    const keep = await alice.sendText('dbob', 'keep me');
+    const drop = await alice.sendText('dbob', 'delete me');
+    await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: keep.clientMsgID });
+    await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: drop.clientMsgID });
+
+    await bob.call('deleteMessage', { conversationID: conv, clientMsgID: drop.clientMsgID });
+    // The deletion is stored on the server for bob: a fresh login of bob no longer sees it.
+    const fresh = await (await w.client('dbob', { label: 'dbob#fresh' })).login();
+    const page = await fresh.call('getAdvancedHistoryMessageList', { conversationID: conv, count: 20, startClientMsgID: '' });
+    const visible = page.messageList.filter((m) => m.status !== 4).map((m) => messageText(m));
+    assert.deepEqual(visible, ['keep me'], `bob's history after delete: ${JSON.stringify(page.messageList.map((m) => [m.seq, m.status, messageText(m)]))}`);
+    // alice still has both.
+    await until(
+      async () => {
+        const p = await alice.call('getAdvancedHistoryMessageList', { conversationID: conv, count: 20, startClientMsgID: '' });
+        return p.messageList.length === 2;
+      },
+      { what: "alice's history holding both messages" },
+    );
+  }),
+);
