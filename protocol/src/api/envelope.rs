@@ -188,3 +188,13 @@ impl<'de> Deserialize<'de> for Empty {
 }
 
 impl super::serde_util::GoNil for Empty {}
+
+/// Decodes a request body the way the Go server does (`encoding/json.Unmarshal` into the request
+/// struct): the body must be one JSON value; `null` means "all fields zero"; unknown keys are
+/// ignored. An empty body is an error (`unexpected end of JSON input` upstream, errCode 1001).
+pub fn decode_body<T>(body: &[u8]) -> Result<T, serde_json::Error>
+where
+    T: serde::de::DeserializeOwned + Default,
+{
+    Ok(serde_json::from_slice::<Option<T>>(body)?.unwrap_or_default())
+}

@@ -37,6 +37,7 @@ pub(crate) mod serde_util;
 mod convert;
 mod envelope;
 mod route;
+mod typed;
 
 pub mod auth;
 pub mod common;
@@ -50,7 +51,7 @@ pub mod third;
 pub mod user;
 pub mod webhook;
 
-pub use envelope::{ApiError, ApiReply, ApiResponse, Empty, headers};
+pub use envelope::{ApiError, ApiReply, ApiResponse, Empty, decode_body, headers};
 pub use route::{Access, ApiRoute, Availability, RouteInfo};
 
 #[cfg(test)]

@@ -42,6 +42,35 @@ impl<K, V, H> GoNil for HashMap<K, V, H> {
     }
 }
 
+/// A visitor accepting only a JSON object (or `null`-free map), which it hands to `T`'s derived
+/// decoder.
+pub(crate) struct ObjectOnly<T> {
+    name: &'static str,
+    marker: std::marker::PhantomData<T>,
+}
+
+impl<T> ObjectOnly<T> {
+    /// A visitor for the type named `name` (used in error messages).
+    pub(crate) fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            marker: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for ObjectOnly<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a JSON object ({})", self.name)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+    }
+}
+
 /// `deserialize_with`: absent or `null` → `T::default()`, like Go leaving the zero value.
 pub(crate) fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
@@ -98,16 +127,41 @@ macro_rules! json_struct {
         }
     ) => {
         $(#[$meta])*
-        #[derive($($debug,)? Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive($($debug,)? Clone, PartialEq, Default, ::serde::Serialize)]
         #[serde(rename_all = "camelCase")]
         pub struct $name {
             $(
                 $(#[$fmeta])*
-                #[serde(default, deserialize_with = "crate::api::serde_util::null_default")]
                 #[$ser]
                 pub $field: $ty,
             )*
         }
+
+        // Decoding goes through a private twin so that only JSON objects are accepted (serde's
+        // derive would also take arrays, which Go rejects).
+        const _: () = {
+            #[derive(::serde::Deserialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Twin {
+                $(
+                    $(#[$fmeta])*
+                    #[serde(default, deserialize_with = "crate::api::serde_util::null_default")]
+                    $field: $ty,
+                )*
+            }
+
+            impl<'de> ::serde::Deserialize<'de> for $name {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::std::result::Result<Self, D::Error> {
+                    #[allow(unused_variables)]
+                    let twin: Twin = deserializer.deserialize_map(
+                        $crate::api::serde_util::ObjectOnly::<Twin>::new(stringify!($name)),
+                    )?;
+                    Ok($name { $($field: twin.$field,)* })
+                }
+            }
+        };
 
         impl $crate::api::serde_util::GoNil for $name {}
         impl $crate::api::ApiReply for $name {}

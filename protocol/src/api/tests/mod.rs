@@ -9,6 +9,7 @@ mod group;
 mod msg;
 mod routes;
 mod third_jssdk;
+mod typed;
 mod webhook;
 
 use serde::{Serialize, de::DeserializeOwned};
