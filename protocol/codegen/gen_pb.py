@@ -285,11 +285,11 @@ def gen_arb():
                 strat_parts.append("(" + ", ".join(arb_field(f[1], module) for f in chunk) + ",)")
                 ns = [(f[4] if len(f) > 4 else snake(f[0])) for f in chunk]
                 rust_names += ns
-                pat_parts.append("(" + ", ".join(n.replace("r#", "") for n in ns) + ",)")
+                pat_parts.append("(" + ", ".join("v_" + n.replace("r#", "") for n in ns) + ",)")
             out.append(f"    ({', '.join(strat_parts)},)")
             out.append(f"        .prop_map(|({', '.join(pat_parts)},)| {path} {{")
             for n in rust_names:
-                out.append(f"            {n}: {n.replace('r#', '')},")
+                out.append(f"            {n}: v_{n.replace('r#', '')},")
             out.append("        })")
             out.append("        .boxed()")
             out.append("}")

@@ -96,6 +96,13 @@ sdkws = {"items": [
         ("defaultTips", "string", 2, "Default tips text."),
         ("jsonDetail", "string", 3, "JSON detail."),
     ]),
+    ("message", "ProcessUserCommand", "A user command entry (REST `process_user_command_*`).", [
+        ("userID", "string", 1, "Owner."),
+        ("type", "int32", 2, "Command type (JSON `type`).", "command_type"),
+        ("createTime", "int64", 3, "Creation time, ms."),
+        ("uuid", "string", 4, "Command UUID."),
+        ("value", "string", 5, "Command value."),
+    ]),
     ("message", "RequestPagination", "Pagination of REST list routes (`pageNumber` is 1-based).", [
         ("pageNumber", "int32", 1, "Page number, 1-based."),
         ("showNumber", "int32", 2, "Page size."),

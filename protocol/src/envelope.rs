@@ -23,10 +23,12 @@
 
 use std::io::{Read, Write};
 
+use prost::Message;
 use serde::{Deserialize, Serialize};
 
 use crate::constants::ReqIdentifier;
 use crate::error::{ErrorCode, ProtocolError, decode_message};
+use crate::pb::{msg, push, sdkws};
 
 /// Largest accepted decompressed frame (protects against gzip bombs).
 pub const MAX_DECOMPRESSED_FRAME_BYTES: usize = 64 * 1024 * 1024;
@@ -244,6 +246,160 @@ impl WsResponse {
     /// Decodes `data` as the protobuf message `M` (empty data = `M::default()`).
     pub fn payload<M: prost::Message + Default>(&self) -> Result<M, ProtocolError> {
         decode_message(&self.data)
+    }
+}
+
+/// A request's `data` decoded by its `reqIdentifier` (ws-gateway §3.1).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+// Decoded once per frame and moved; boxing the large variants would only add allocations.
+#[allow(clippy::large_enum_variant)]
+pub enum RequestPayload {
+    /// 1001 `GetMaxSeqReq`.
+    GetNewestSeq(sdkws::GetMaxSeqReq),
+    /// 1002 `PullMessageBySeqsReq`.
+    PullMsgByRange(sdkws::PullMessageBySeqsReq),
+    /// 1003 a bare `MsgData`.
+    SendMsg(sdkws::MsgData),
+    /// 1004 legacy signalling (payload ignored by the server).
+    SendSignalMsg(Vec<u8>),
+    /// 1005 `GetSeqMessageReq`.
+    PullMsgBySeqList(msg::GetSeqMessageReq),
+    /// 1006 `GetConversationsHasReadAndMaxSeqReq`.
+    GetConvMaxReadSeq(msg::GetConversationsHasReadAndMaxSeqReq),
+    /// 1007 `GetLastMessageReq`.
+    PullConvLastMessage(msg::GetLastMessageReq),
+    /// 2003 `DelUserPushTokenReq`.
+    Logout(push::DelUserPushTokenReq),
+    /// 2004 `SetAppBackgroundStatusReq`.
+    SetBackgroundStatus(sdkws::SetAppBackgroundStatusReq),
+    /// 2005 `SubUserOnlineStatus`.
+    SubUserOnlineStatus(sdkws::SubUserOnlineStatus),
+    /// Any other reqIdentifier (the server closes the connection on these).
+    Unknown {
+        /// The reqIdentifier.
+        req_identifier: ReqIdentifier,
+        /// The raw payload.
+        data: Vec<u8>,
+    },
+}
+
+impl RequestPayload {
+    /// Decodes `request.data` according to `request.req_identifier`.
+    pub fn decode(request: &WsRequest) -> Result<RequestPayload, ProtocolError> {
+        let data = &request.data;
+        Ok(match request.req_identifier {
+            ReqIdentifier::GetNewestSeq => Self::GetNewestSeq(decode_message(data)?),
+            ReqIdentifier::PullMsgByRange => Self::PullMsgByRange(decode_message(data)?),
+            ReqIdentifier::SendMsg => Self::SendMsg(decode_message(data)?),
+            ReqIdentifier::SendSignalMsg => Self::SendSignalMsg(data.clone()),
+            ReqIdentifier::PullMsgBySeqList => Self::PullMsgBySeqList(decode_message(data)?),
+            ReqIdentifier::GetConvMaxReadSeq => Self::GetConvMaxReadSeq(decode_message(data)?),
+            ReqIdentifier::PullConvLastMessage => Self::PullConvLastMessage(decode_message(data)?),
+            ReqIdentifier::LogoutMsg => Self::Logout(decode_message(data)?),
+            ReqIdentifier::SetBackgroundStatus => Self::SetBackgroundStatus(decode_message(data)?),
+            ReqIdentifier::SubUserOnlineStatus => Self::SubUserOnlineStatus(decode_message(data)?),
+            other => Self::Unknown {
+                req_identifier: other,
+                data: data.clone(),
+            },
+        })
+    }
+
+    /// The reqIdentifier this payload is sent with.
+    pub fn req_identifier(&self) -> ReqIdentifier {
+        match self {
+            Self::GetNewestSeq(_) => ReqIdentifier::GetNewestSeq,
+            Self::PullMsgByRange(_) => ReqIdentifier::PullMsgByRange,
+            Self::SendMsg(_) => ReqIdentifier::SendMsg,
+            Self::SendSignalMsg(_) => ReqIdentifier::SendSignalMsg,
+            Self::PullMsgBySeqList(_) => ReqIdentifier::PullMsgBySeqList,
+            Self::GetConvMaxReadSeq(_) => ReqIdentifier::GetConvMaxReadSeq,
+            Self::PullConvLastMessage(_) => ReqIdentifier::PullConvLastMessage,
+            Self::Logout(_) => ReqIdentifier::LogoutMsg,
+            Self::SetBackgroundStatus(_) => ReqIdentifier::SetBackgroundStatus,
+            Self::SubUserOnlineStatus(_) => ReqIdentifier::SubUserOnlineStatus,
+            Self::Unknown { req_identifier, .. } => *req_identifier,
+        }
+    }
+
+    /// The protobuf bytes for `WsRequest.data`.
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Self::GetNewestSeq(m) => m.encode_to_vec(),
+            Self::PullMsgByRange(m) => m.encode_to_vec(),
+            Self::SendMsg(m) => m.encode_to_vec(),
+            Self::SendSignalMsg(d) => d.clone(),
+            Self::PullMsgBySeqList(m) => m.encode_to_vec(),
+            Self::GetConvMaxReadSeq(m) => m.encode_to_vec(),
+            Self::PullConvLastMessage(m) => m.encode_to_vec(),
+            Self::Logout(m) => m.encode_to_vec(),
+            Self::SetBackgroundStatus(m) => m.encode_to_vec(),
+            Self::SubUserOnlineStatus(m) => m.encode_to_vec(),
+            Self::Unknown { data, .. } => data.clone(),
+        }
+    }
+}
+
+/// A response's or push's `data` decoded by its `reqIdentifier`, as the JS SDK chooses
+/// decoders (CLIENT-SURFACE §4.4). Decode only successful frames (`errCode == 0`); error
+/// replies carry no payload.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
+pub enum ResponsePayload {
+    /// 1001 `GetMaxSeqResp`.
+    GetNewestSeq(sdkws::GetMaxSeqResp),
+    /// 1002 `PullMessageBySeqsResp`.
+    PullMsgByRange(sdkws::PullMessageBySeqsResp),
+    /// 1003 `SendMsgResp` (clients read it as `UserSendMsgResp`; `modify` is [main] only).
+    SendMsg(msg::SendMsgResp),
+    /// 1005 `GetSeqMessageResp`.
+    PullMsgBySeqList(msg::GetSeqMessageResp),
+    /// 1006 `GetConversationsHasReadAndMaxSeqResp`.
+    GetConvMaxReadSeq(msg::GetConversationsHasReadAndMaxSeqResp),
+    /// 1007 `GetLastMessageResp`.
+    PullConvLastMessage(msg::GetLastMessageResp),
+    /// 2001 push of one new message.
+    PushMsg(sdkws::PushMessages),
+    /// 2002 kicked offline (no payload).
+    KickOnline,
+    /// 2003 logout reply (empty).
+    Logout,
+    /// 2004 background-status reply (no payload).
+    SetBackgroundStatus,
+    /// 2005 online status (reply, or unsolicited push when `msgIncr` is empty).
+    SubUserOnlineStatus(sdkws::SubUserOnlineStatusTips),
+    /// Any other reqIdentifier.
+    Unknown {
+        /// The reqIdentifier.
+        req_identifier: ReqIdentifier,
+        /// The raw payload.
+        data: Vec<u8>,
+    },
+}
+
+impl ResponsePayload {
+    /// Decodes `response.data` according to `response.req_identifier`.
+    pub fn decode(response: &WsResponse) -> Result<ResponsePayload, ProtocolError> {
+        let data = &response.data;
+        Ok(match response.req_identifier {
+            ReqIdentifier::GetNewestSeq => Self::GetNewestSeq(decode_message(data)?),
+            ReqIdentifier::PullMsgByRange => Self::PullMsgByRange(decode_message(data)?),
+            ReqIdentifier::SendMsg => Self::SendMsg(decode_message(data)?),
+            ReqIdentifier::PullMsgBySeqList => Self::PullMsgBySeqList(decode_message(data)?),
+            ReqIdentifier::GetConvMaxReadSeq => Self::GetConvMaxReadSeq(decode_message(data)?),
+            ReqIdentifier::PullConvLastMessage => Self::PullConvLastMessage(decode_message(data)?),
+            ReqIdentifier::PushMsg => Self::PushMsg(decode_message(data)?),
+            ReqIdentifier::KickOnlineMsg => Self::KickOnline,
+            ReqIdentifier::LogoutMsg => Self::Logout,
+            ReqIdentifier::SetBackgroundStatus => Self::SetBackgroundStatus,
+            ReqIdentifier::SubUserOnlineStatus => Self::SubUserOnlineStatus(decode_message(data)?),
+            other => Self::Unknown {
+                req_identifier: other,
+                data: data.clone(),
+            },
+        })
     }
 }
 
@@ -573,6 +729,68 @@ mod tests {
             Err(ProtocolError::Protobuf { message, .. }) => assert_eq!(message, "GetMaxSeqResp"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn typed_payloads() {
+        let msg = sdkws::MsgData {
+            send_id: "u1".into(),
+            content_type: 101,
+            ..Default::default()
+        };
+        let req = WsRequest::new(ReqIdentifier::SendMsg, "u1", "o", "m", &msg);
+        let payload = RequestPayload::decode(&req).unwrap();
+        assert_eq!(payload, RequestPayload::SendMsg(msg.clone()));
+        assert_eq!(payload.req_identifier(), ReqIdentifier::SendMsg);
+        assert_eq!(payload.encode(), req.data);
+        let odd = WsRequest {
+            req_identifier: ReqIdentifier::from_i32(4242),
+            data: vec![1, 2],
+            ..Default::default()
+        };
+        assert_eq!(
+            RequestPayload::decode(&odd).unwrap(),
+            RequestPayload::Unknown {
+                req_identifier: ReqIdentifier::Other(4242),
+                data: vec![1, 2]
+            }
+        );
+        let bad = WsRequest {
+            req_identifier: ReqIdentifier::GetNewestSeq,
+            data: vec![0x0A, 0x09],
+            ..Default::default()
+        };
+        assert!(matches!(
+            RequestPayload::decode(&bad),
+            Err(ProtocolError::Protobuf {
+                message: "GetMaxSeqReq",
+                ..
+            })
+        ));
+
+        let resp = WsResponse::reply(
+            &req,
+            &sdkws::UserSendMsgResp {
+                server_msg_id: "s".into(),
+                client_msg_id: "c".into(),
+                send_time: 5,
+            },
+        );
+        match ResponsePayload::decode(&resp).unwrap() {
+            ResponsePayload::SendMsg(r) => {
+                assert_eq!((r.server_msg_id.as_str(), r.send_time), ("s", 5))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            ResponsePayload::decode(&WsResponse::kick()).unwrap(),
+            ResponsePayload::KickOnline
+        );
+        let push = WsResponse::push(ReqIdentifier::PushMsg, "o", &sdkws::PushMessages::default());
+        assert_eq!(
+            ResponsePayload::decode(&push).unwrap(),
+            ResponsePayload::PushMsg(sdkws::PushMessages::default())
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@ use arb::*;
 use openim_protocol::constants::ReqIdentifier;
 use openim_protocol::content::Content;
 use openim_protocol::envelope::{
-    ConnectResult, Heartbeat, ServerTextFrame, WsRequest, WsResponse, gzip_compress,
-    gzip_decompress,
+    ConnectResult, Heartbeat, RequestPayload, ResponsePayload, ServerTextFrame, WsRequest,
+    WsResponse, gzip_compress, gzip_decompress,
 };
 use openim_protocol::error::{ProtocolError, decode_message};
 use openim_protocol::tips::{self, Tips};
@@ -185,6 +185,23 @@ proptest! {
                 prop_assert!(matches!(e, ProtocolError::Json { .. } | ProtocolError::Gzip { .. } | ProtocolError::TooLarge { .. }), "unexpected error: {:?}", e);
                 prop_assert!(!e.to_string().is_empty());
             }
+        }
+    }
+
+    #[test]
+    fn typed_payload_decoding_never_panics(req_identifier in arb_req_id(), data in proptest::collection::vec(any::<u8>(), 0..96)) {
+        let req = WsRequest { req_identifier, data: data.clone(), ..Default::default() };
+        match RequestPayload::decode(&req) {
+            Ok(p) => {
+                prop_assert_eq!(p.req_identifier(), req_identifier);
+                let again = WsRequest { data: p.encode(), ..req };
+                prop_assert_eq!(RequestPayload::decode(&again).unwrap(), p);
+            }
+            Err(e) => prop_assert!(matches!(e, ProtocolError::Protobuf { .. }), "unexpected error: {:?}", e),
+        }
+        let resp = WsResponse { req_identifier, data, ..Default::default() };
+        if let Err(e) = ResponsePayload::decode(&resp) {
+            prop_assert!(matches!(e, ProtocolError::Protobuf { .. }), "unexpected error: {:?}", e);
         }
     }
 

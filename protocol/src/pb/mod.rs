@@ -42,3 +42,5 @@ pub mod json;
 
 #[doc(hidden)]
 pub mod wire;
+
+mod ext;

@@ -456,6 +456,42 @@ pub struct TipsComm {
     pub json_detail: String,
 }
 
+/// A user command entry (REST `process_user_command_*`).
+#[derive(Clone, PartialEq, ::prost::Message, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
+pub struct ProcessUserCommand {
+    /// Owner.
+    ///
+    /// Wire: `userID` #1 (string).
+    #[prost(string, tag = "1")]
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// Command type (JSON `type`).
+    ///
+    /// Wire: `type` #2 (int32).
+    #[prost(int32, tag = "2")]
+    #[serde(rename = "type")]
+    pub command_type: i32,
+    /// Creation time, ms.
+    ///
+    /// Wire: `createTime` #3 (int64).
+    #[prost(int64, tag = "3")]
+    #[serde(rename = "createTime")]
+    pub create_time: i64,
+    /// Command UUID.
+    ///
+    /// Wire: `uuid` #4 (string).
+    #[prost(string, tag = "4")]
+    #[serde(rename = "uuid")]
+    pub uuid: String,
+    /// Command value.
+    ///
+    /// Wire: `value` #5 (string).
+    #[prost(string, tag = "5")]
+    #[serde(rename = "value")]
+    pub value: String,
+}
+
 /// Pagination of REST list routes (`pageNumber` is 1-based).
 #[derive(Clone, PartialEq, ::prost::Message, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(default)]

@@ -11,7 +11,7 @@ pub fn arb_string() -> impl Strategy<Value = String> {
 
 pub fn arb_sdkws_GetMaxSeqReq() -> BoxedStrategy<openim_protocol::pb::sdkws::GetMaxSeqReq> {
     ((arb_string(),),)
-        .prop_map(|((user_id,),)| openim_protocol::pb::sdkws::GetMaxSeqReq { user_id: user_id })
+        .prop_map(|((v_user_id,),)| openim_protocol::pb::sdkws::GetMaxSeqReq { user_id: v_user_id })
         .boxed()
 }
 
@@ -21,9 +21,9 @@ pub fn arb_sdkws_GetMaxSeqResp() -> BoxedStrategy<openim_protocol::pb::sdkws::Ge
         proptest::collection::btree_map(arb_string(), any::<i64>(), 0..3),
     ),)
         .prop_map(
-            |((max_seqs, min_seqs),)| openim_protocol::pb::sdkws::GetMaxSeqResp {
-                max_seqs: max_seqs,
-                min_seqs: min_seqs,
+            |((v_max_seqs, v_min_seqs),)| openim_protocol::pb::sdkws::GetMaxSeqResp {
+                max_seqs: v_max_seqs,
+                min_seqs: v_min_seqs,
             },
         )
         .boxed()
@@ -31,14 +31,14 @@ pub fn arb_sdkws_GetMaxSeqResp() -> BoxedStrategy<openim_protocol::pb::sdkws::Ge
 
 pub fn arb_sdkws_SeqRange() -> BoxedStrategy<openim_protocol::pb::sdkws::SeqRange> {
     ((arb_string(), any::<i64>(), any::<i64>(), any::<i64>()),)
-        .prop_map(
-            |((conversation_id, begin, end, num),)| openim_protocol::pb::sdkws::SeqRange {
-                conversation_id: conversation_id,
-                begin: begin,
-                end: end,
-                num: num,
-            },
-        )
+        .prop_map(|((v_conversation_id, v_begin, v_end, v_num),)| {
+            openim_protocol::pb::sdkws::SeqRange {
+                conversation_id: v_conversation_id,
+                begin: v_begin,
+                end: v_end,
+                num: v_num,
+            }
+        })
         .boxed()
 }
 
@@ -49,11 +49,11 @@ pub fn arb_sdkws_PullMessageBySeqsReq()
         proptest::collection::vec(arb_sdkws_SeqRange(), 0..3),
         any::<i32>(),
     ),)
-        .prop_map(|((user_id, seq_ranges, order),)| {
+        .prop_map(|((v_user_id, v_seq_ranges, v_order),)| {
             openim_protocol::pb::sdkws::PullMessageBySeqsReq {
-                user_id: user_id,
-                seq_ranges: seq_ranges,
-                order: order,
+                user_id: v_user_id,
+                seq_ranges: v_seq_ranges,
+                order: v_order,
             }
         })
         .boxed()
@@ -66,10 +66,10 @@ pub fn arb_sdkws_PullMsgs() -> BoxedStrategy<openim_protocol::pb::sdkws::PullMsg
         any::<i64>(),
     ),)
         .prop_map(
-            |((msgs, is_end, end_seq),)| openim_protocol::pb::sdkws::PullMsgs {
-                msgs: msgs,
-                is_end: is_end,
-                end_seq: end_seq,
+            |((v_msgs, v_is_end, v_end_seq),)| openim_protocol::pb::sdkws::PullMsgs {
+                msgs: v_msgs,
+                is_end: v_is_end,
+                end_seq: v_end_seq,
             },
         )
         .boxed()
@@ -81,10 +81,10 @@ pub fn arb_sdkws_PullMessageBySeqsResp()
         proptest::collection::btree_map(arb_string(), arb_sdkws_PullMsgs(), 0..3),
         proptest::collection::btree_map(arb_string(), arb_sdkws_PullMsgs(), 0..3),
     ),)
-        .prop_map(|((msgs, notification_msgs),)| {
+        .prop_map(|((v_msgs, v_notification_msgs),)| {
             openim_protocol::pb::sdkws::PullMessageBySeqsResp {
-                msgs: msgs,
-                notification_msgs: notification_msgs,
+                msgs: v_msgs,
+                notification_msgs: v_notification_msgs,
             }
         })
         .boxed()
@@ -96,9 +96,9 @@ pub fn arb_sdkws_PushMessages() -> BoxedStrategy<openim_protocol::pb::sdkws::Pus
         proptest::collection::btree_map(arb_string(), arb_sdkws_PullMsgs(), 0..3),
     ),)
         .prop_map(
-            |((msgs, notification_msgs),)| openim_protocol::pb::sdkws::PushMessages {
-                msgs: msgs,
-                notification_msgs: notification_msgs,
+            |((v_msgs, v_notification_msgs),)| openim_protocol::pb::sdkws::PushMessages {
+                msgs: v_msgs,
+                notification_msgs: v_notification_msgs,
             },
         )
         .boxed()
@@ -114,14 +114,14 @@ pub fn arb_sdkws_OfflinePushInfo() -> BoxedStrategy<openim_protocol::pb::sdkws::
         arb_string(),
     ),)
         .prop_map(
-            |((title, desc, ex, ios_push_sound, ios_badge_count, signal_info),)| {
+            |((v_title, v_desc, v_ex, v_ios_push_sound, v_ios_badge_count, v_signal_info),)| {
                 openim_protocol::pb::sdkws::OfflinePushInfo {
-                    title: title,
-                    desc: desc,
-                    ex: ex,
-                    ios_push_sound: ios_push_sound,
-                    ios_badge_count: ios_badge_count,
-                    signal_info: signal_info,
+                    title: v_title,
+                    desc: v_desc,
+                    ex: v_ex,
+                    ios_push_sound: v_ios_push_sound,
+                    ios_badge_count: v_ios_badge_count,
+                    signal_info: v_signal_info,
                 }
             },
         )
@@ -162,49 +162,56 @@ pub fn arb_sdkws_MsgData() -> BoxedStrategy<openim_protocol::pb::sdkws::MsgData>
         .prop_map(
             |(
                 (
-                    send_id,
-                    recv_id,
-                    group_id,
-                    client_msg_id,
-                    server_msg_id,
-                    sender_platform_id,
-                    sender_nickname,
-                    sender_face_url,
+                    v_send_id,
+                    v_recv_id,
+                    v_group_id,
+                    v_client_msg_id,
+                    v_server_msg_id,
+                    v_sender_platform_id,
+                    v_sender_nickname,
+                    v_sender_face_url,
                 ),
                 (
-                    session_type,
-                    msg_from,
-                    content_type,
-                    content,
-                    seq,
-                    send_time,
-                    create_time,
-                    status,
+                    v_session_type,
+                    v_msg_from,
+                    v_content_type,
+                    v_content,
+                    v_seq,
+                    v_send_time,
+                    v_create_time,
+                    v_status,
                 ),
-                (is_read, options, offline_push_info, at_user_id_list, attached_info, ex),
+                (
+                    v_is_read,
+                    v_options,
+                    v_offline_push_info,
+                    v_at_user_id_list,
+                    v_attached_info,
+                    v_ex,
+                ),
             )| openim_protocol::pb::sdkws::MsgData {
-                send_id: send_id,
-                recv_id: recv_id,
-                group_id: group_id,
-                client_msg_id: client_msg_id,
-                server_msg_id: server_msg_id,
-                sender_platform_id: sender_platform_id,
-                sender_nickname: sender_nickname,
-                sender_face_url: sender_face_url,
-                session_type: session_type,
-                msg_from: msg_from,
-                content_type: content_type,
-                content: content,
-                seq: seq,
-                send_time: send_time,
-                create_time: create_time,
-                status: status,
-                is_read: is_read,
-                options: options,
-                offline_push_info: offline_push_info,
-                at_user_id_list: at_user_id_list,
-                attached_info: attached_info,
-                ex: ex,
+                send_id: v_send_id,
+                recv_id: v_recv_id,
+                group_id: v_group_id,
+                client_msg_id: v_client_msg_id,
+                server_msg_id: v_server_msg_id,
+                sender_platform_id: v_sender_platform_id,
+                sender_nickname: v_sender_nickname,
+                sender_face_url: v_sender_face_url,
+                session_type: v_session_type,
+                msg_from: v_msg_from,
+                content_type: v_content_type,
+                content: v_content,
+                seq: v_seq,
+                send_time: v_send_time,
+                create_time: v_create_time,
+                status: v_status,
+                is_read: v_is_read,
+                options: v_options,
+                offline_push_info: v_offline_push_info,
+                at_user_id_list: v_at_user_id_list,
+                attached_info: v_attached_info,
+                ex: v_ex,
             },
         )
         .boxed()
@@ -212,7 +219,9 @@ pub fn arb_sdkws_MsgData() -> BoxedStrategy<openim_protocol::pb::sdkws::MsgData>
 
 pub fn arb_sdkws_NotificationElem() -> BoxedStrategy<openim_protocol::pb::sdkws::NotificationElem> {
     ((arb_string(),),)
-        .prop_map(|((detail,),)| openim_protocol::pb::sdkws::NotificationElem { detail: detail })
+        .prop_map(
+            |((v_detail,),)| openim_protocol::pb::sdkws::NotificationElem { detail: v_detail },
+        )
         .boxed()
 }
 
@@ -222,11 +231,34 @@ pub fn arb_sdkws_TipsComm() -> BoxedStrategy<openim_protocol::pb::sdkws::TipsCom
         arb_string(),
         arb_string(),
     ),)
+        .prop_map(|((v_detail, v_default_tips, v_json_detail),)| {
+            openim_protocol::pb::sdkws::TipsComm {
+                detail: v_detail,
+                default_tips: v_default_tips,
+                json_detail: v_json_detail,
+            }
+        })
+        .boxed()
+}
+
+pub fn arb_sdkws_ProcessUserCommand()
+-> BoxedStrategy<openim_protocol::pb::sdkws::ProcessUserCommand> {
+    ((
+        arb_string(),
+        any::<i32>(),
+        any::<i64>(),
+        arb_string(),
+        arb_string(),
+    ),)
         .prop_map(
-            |((detail, default_tips, json_detail),)| openim_protocol::pb::sdkws::TipsComm {
-                detail: detail,
-                default_tips: default_tips,
-                json_detail: json_detail,
+            |((v_user_id, v_command_type, v_create_time, v_uuid, v_value),)| {
+                openim_protocol::pb::sdkws::ProcessUserCommand {
+                    user_id: v_user_id,
+                    command_type: v_command_type,
+                    create_time: v_create_time,
+                    uuid: v_uuid,
+                    value: v_value,
+                }
             },
         )
         .boxed()
@@ -235,22 +267,22 @@ pub fn arb_sdkws_TipsComm() -> BoxedStrategy<openim_protocol::pb::sdkws::TipsCom
 pub fn arb_sdkws_RequestPagination() -> BoxedStrategy<openim_protocol::pb::sdkws::RequestPagination>
 {
     ((any::<i32>(), any::<i32>()),)
-        .prop_map(
-            |((page_number, show_number),)| openim_protocol::pb::sdkws::RequestPagination {
-                page_number: page_number,
-                show_number: show_number,
-            },
-        )
+        .prop_map(|((v_page_number, v_show_number),)| {
+            openim_protocol::pb::sdkws::RequestPagination {
+                page_number: v_page_number,
+                show_number: v_show_number,
+            }
+        })
         .boxed()
 }
 
 pub fn arb_sdkws_UserSendMsgResp() -> BoxedStrategy<openim_protocol::pb::sdkws::UserSendMsgResp> {
     ((arb_string(), arb_string(), any::<i64>()),)
-        .prop_map(|((server_msg_id, client_msg_id, send_time),)| {
+        .prop_map(|((v_server_msg_id, v_client_msg_id, v_send_time),)| {
             openim_protocol::pb::sdkws::UserSendMsgResp {
-                server_msg_id: server_msg_id,
-                client_msg_id: client_msg_id,
-                send_time: send_time,
+                server_msg_id: v_server_msg_id,
+                client_msg_id: v_client_msg_id,
+                send_time: v_send_time,
             }
         })
         .boxed()
@@ -259,10 +291,10 @@ pub fn arb_sdkws_UserSendMsgResp() -> BoxedStrategy<openim_protocol::pb::sdkws::
 pub fn arb_sdkws_SetAppBackgroundStatusReq()
 -> BoxedStrategy<openim_protocol::pb::sdkws::SetAppBackgroundStatusReq> {
     ((arb_string(), any::<bool>()),)
-        .prop_map(|((user_id, is_background),)| {
+        .prop_map(|((v_user_id, v_is_background),)| {
             openim_protocol::pb::sdkws::SetAppBackgroundStatusReq {
-                user_id: user_id,
-                is_background: is_background,
+                user_id: v_user_id,
+                is_background: v_is_background,
             }
         })
         .boxed()
@@ -279,10 +311,10 @@ pub fn arb_sdkws_SubUserOnlineStatus()
         proptest::collection::vec(arb_string(), 0..3),
         proptest::collection::vec(arb_string(), 0..3),
     ),)
-        .prop_map(|((subscribe_user_id, unsubscribe_user_id),)| {
+        .prop_map(|((v_subscribe_user_id, v_unsubscribe_user_id),)| {
             openim_protocol::pb::sdkws::SubUserOnlineStatus {
-                subscribe_user_id: subscribe_user_id,
-                unsubscribe_user_id: unsubscribe_user_id,
+                subscribe_user_id: v_subscribe_user_id,
+                unsubscribe_user_id: v_unsubscribe_user_id,
             }
         })
         .boxed()
@@ -291,10 +323,10 @@ pub fn arb_sdkws_SubUserOnlineStatus()
 pub fn arb_sdkws_SubUserOnlineStatusElem()
 -> BoxedStrategy<openim_protocol::pb::sdkws::SubUserOnlineStatusElem> {
     ((arb_string(), proptest::collection::vec(any::<i32>(), 0..3)),)
-        .prop_map(|((user_id, online_platform_ids),)| {
+        .prop_map(|((v_user_id, v_online_platform_ids),)| {
             openim_protocol::pb::sdkws::SubUserOnlineStatusElem {
-                user_id: user_id,
-                online_platform_ids: online_platform_ids,
+                user_id: v_user_id,
+                online_platform_ids: v_online_platform_ids,
             }
         })
         .boxed()
@@ -307,8 +339,8 @@ pub fn arb_sdkws_SubUserOnlineStatusTips()
         0..3,
     ),),)
         .prop_map(
-            |((subscribers,),)| openim_protocol::pb::sdkws::SubUserOnlineStatusTips {
-                subscribers: subscribers,
+            |((v_subscribers,),)| openim_protocol::pb::sdkws::SubUserOnlineStatusTips {
+                subscribers: v_subscribers,
             },
         )
         .boxed()
@@ -341,44 +373,44 @@ pub fn arb_sdkws_GroupInfo() -> BoxedStrategy<openim_protocol::pb::sdkws::GroupI
         .prop_map(
             |(
                 (
-                    group_id,
-                    group_name,
-                    notification,
-                    introduction,
-                    face_url,
-                    owner_user_id,
-                    create_time,
-                    member_count,
+                    v_group_id,
+                    v_group_name,
+                    v_notification,
+                    v_introduction,
+                    v_face_url,
+                    v_owner_user_id,
+                    v_create_time,
+                    v_member_count,
                 ),
                 (
-                    ex,
-                    status,
-                    creator_user_id,
-                    group_type,
-                    need_verification,
-                    look_member_info,
-                    apply_member_friend,
-                    notification_update_time,
+                    v_ex,
+                    v_status,
+                    v_creator_user_id,
+                    v_group_type,
+                    v_need_verification,
+                    v_look_member_info,
+                    v_apply_member_friend,
+                    v_notification_update_time,
                 ),
-                (notification_user_id,),
+                (v_notification_user_id,),
             )| openim_protocol::pb::sdkws::GroupInfo {
-                group_id: group_id,
-                group_name: group_name,
-                notification: notification,
-                introduction: introduction,
-                face_url: face_url,
-                owner_user_id: owner_user_id,
-                create_time: create_time,
-                member_count: member_count,
-                ex: ex,
-                status: status,
-                creator_user_id: creator_user_id,
-                group_type: group_type,
-                need_verification: need_verification,
-                look_member_info: look_member_info,
-                apply_member_friend: apply_member_friend,
-                notification_update_time: notification_update_time,
-                notification_user_id: notification_user_id,
+                group_id: v_group_id,
+                group_name: v_group_name,
+                notification: v_notification,
+                introduction: v_introduction,
+                face_url: v_face_url,
+                owner_user_id: v_owner_user_id,
+                create_time: v_create_time,
+                member_count: v_member_count,
+                ex: v_ex,
+                status: v_status,
+                creator_user_id: v_creator_user_id,
+                group_type: v_group_type,
+                need_verification: v_need_verification,
+                look_member_info: v_look_member_info,
+                apply_member_friend: v_apply_member_friend,
+                notification_update_time: v_notification_update_time,
+                notification_user_id: v_notification_user_id,
             },
         )
         .boxed()
@@ -402,29 +434,29 @@ pub fn arb_sdkws_GroupMemberFullInfo()
         .prop_map(
             |(
                 (
-                    group_id,
-                    user_id,
-                    role_level,
-                    join_time,
-                    nickname,
-                    face_url,
-                    app_manger_level,
-                    join_source,
+                    v_group_id,
+                    v_user_id,
+                    v_role_level,
+                    v_join_time,
+                    v_nickname,
+                    v_face_url,
+                    v_app_manger_level,
+                    v_join_source,
                 ),
-                (operator_user_id, ex, mute_end_time, inviter_user_id),
+                (v_operator_user_id, v_ex, v_mute_end_time, v_inviter_user_id),
             )| openim_protocol::pb::sdkws::GroupMemberFullInfo {
-                group_id: group_id,
-                user_id: user_id,
-                role_level: role_level,
-                join_time: join_time,
-                nickname: nickname,
-                face_url: face_url,
-                app_manger_level: app_manger_level,
-                join_source: join_source,
-                operator_user_id: operator_user_id,
-                ex: ex,
-                mute_end_time: mute_end_time,
-                inviter_user_id: inviter_user_id,
+                group_id: v_group_id,
+                user_id: v_user_id,
+                role_level: v_role_level,
+                join_time: v_join_time,
+                nickname: v_nickname,
+                face_url: v_face_url,
+                app_manger_level: v_app_manger_level,
+                join_source: v_join_source,
+                operator_user_id: v_operator_user_id,
+                ex: v_ex,
+                mute_end_time: v_mute_end_time,
+                inviter_user_id: v_inviter_user_id,
             },
         )
         .boxed()
@@ -432,12 +464,12 @@ pub fn arb_sdkws_GroupMemberFullInfo()
 
 pub fn arb_sdkws_PublicUserInfo() -> BoxedStrategy<openim_protocol::pb::sdkws::PublicUserInfo> {
     ((arb_string(), arb_string(), arb_string(), arb_string()),)
-        .prop_map(|((user_id, nickname, face_url, ex),)| {
+        .prop_map(|((v_user_id, v_nickname, v_face_url, v_ex),)| {
             openim_protocol::pb::sdkws::PublicUserInfo {
-                user_id: user_id,
-                nickname: nickname,
-                face_url: face_url,
-                ex: ex,
+                user_id: v_user_id,
+                nickname: v_nickname,
+                face_url: v_face_url,
+                ex: v_ex,
             }
         })
         .boxed()
@@ -455,21 +487,21 @@ pub fn arb_sdkws_UserInfo() -> BoxedStrategy<openim_protocol::pb::sdkws::UserInf
     ),)
         .prop_map(
             |((
-                user_id,
-                nickname,
-                face_url,
-                ex,
-                create_time,
-                app_manger_level,
-                global_recv_msg_opt,
+                v_user_id,
+                v_nickname,
+                v_face_url,
+                v_ex,
+                v_create_time,
+                v_app_manger_level,
+                v_global_recv_msg_opt,
             ),)| openim_protocol::pb::sdkws::UserInfo {
-                user_id: user_id,
-                nickname: nickname,
-                face_url: face_url,
-                ex: ex,
-                create_time: create_time,
-                app_manger_level: app_manger_level,
-                global_recv_msg_opt: global_recv_msg_opt,
+                user_id: v_user_id,
+                nickname: v_nickname,
+                face_url: v_face_url,
+                ex: v_ex,
+                create_time: v_create_time,
+                app_manger_level: v_app_manger_level,
+                global_recv_msg_opt: v_global_recv_msg_opt,
             },
         )
         .boxed()
@@ -488,23 +520,23 @@ pub fn arb_sdkws_FriendInfo() -> BoxedStrategy<openim_protocol::pb::sdkws::Frien
     ),)
         .prop_map(
             |((
-                owner_user_id,
-                remark,
-                create_time,
-                friend_user,
-                add_source,
-                operator_user_id,
-                ex,
-                is_pinned,
+                v_owner_user_id,
+                v_remark,
+                v_create_time,
+                v_friend_user,
+                v_add_source,
+                v_operator_user_id,
+                v_ex,
+                v_is_pinned,
             ),)| openim_protocol::pb::sdkws::FriendInfo {
-                owner_user_id: owner_user_id,
-                remark: remark,
-                create_time: create_time,
-                friend_user: friend_user,
-                add_source: add_source,
-                operator_user_id: operator_user_id,
-                ex: ex,
-                is_pinned: is_pinned,
+                owner_user_id: v_owner_user_id,
+                remark: v_remark,
+                create_time: v_create_time,
+                friend_user: v_friend_user,
+                add_source: v_add_source,
+                operator_user_id: v_operator_user_id,
+                ex: v_ex,
+                is_pinned: v_is_pinned,
             },
         )
         .boxed()
@@ -520,15 +552,20 @@ pub fn arb_sdkws_BlackInfo() -> BoxedStrategy<openim_protocol::pb::sdkws::BlackI
         arb_string(),
     ),)
         .prop_map(
-            |((owner_user_id, create_time, black_user_info, add_source, operator_user_id, ex),)| {
-                openim_protocol::pb::sdkws::BlackInfo {
-                    owner_user_id: owner_user_id,
-                    create_time: create_time,
-                    black_user_info: black_user_info,
-                    add_source: add_source,
-                    operator_user_id: operator_user_id,
-                    ex: ex,
-                }
+            |((
+                v_owner_user_id,
+                v_create_time,
+                v_black_user_info,
+                v_add_source,
+                v_operator_user_id,
+                v_ex,
+            ),)| openim_protocol::pb::sdkws::BlackInfo {
+                owner_user_id: v_owner_user_id,
+                create_time: v_create_time,
+                black_user_info: v_black_user_info,
+                add_source: v_add_source,
+                operator_user_id: v_operator_user_id,
+                ex: v_ex,
             },
         )
         .boxed()
@@ -537,9 +574,9 @@ pub fn arb_sdkws_BlackInfo() -> BoxedStrategy<openim_protocol::pb::sdkws::BlackI
 pub fn arb_sdkws_FromToUserID() -> BoxedStrategy<openim_protocol::pb::sdkws::FromToUserID> {
     ((arb_string(), arb_string()),)
         .prop_map(
-            |((from_user_id, to_user_id),)| openim_protocol::pb::sdkws::FromToUserID {
-                from_user_id: from_user_id,
-                to_user_id: to_user_id,
+            |((v_from_user_id, v_to_user_id),)| openim_protocol::pb::sdkws::FromToUserID {
+                from_user_id: v_from_user_id,
+                to_user_id: v_to_user_id,
             },
         )
         .boxed()
@@ -562,28 +599,28 @@ pub fn arb_sdkws_GroupRequest() -> BoxedStrategy<openim_protocol::pb::sdkws::Gro
         .prop_map(
             |(
                 (
-                    user_info,
-                    group_info,
-                    handle_result,
-                    req_msg,
-                    handle_msg,
-                    req_time,
-                    handle_user_id,
-                    handle_time,
+                    v_user_info,
+                    v_group_info,
+                    v_handle_result,
+                    v_req_msg,
+                    v_handle_msg,
+                    v_req_time,
+                    v_handle_user_id,
+                    v_handle_time,
                 ),
-                (ex, join_source, inviter_user_id),
+                (v_ex, v_join_source, v_inviter_user_id),
             )| openim_protocol::pb::sdkws::GroupRequest {
-                user_info: user_info,
-                group_info: group_info,
-                handle_result: handle_result,
-                req_msg: req_msg,
-                handle_msg: handle_msg,
-                req_time: req_time,
-                handle_user_id: handle_user_id,
-                handle_time: handle_time,
-                ex: ex,
-                join_source: join_source,
-                inviter_user_id: inviter_user_id,
+                user_info: v_user_info,
+                group_info: v_group_info,
+                handle_result: v_handle_result,
+                req_msg: v_req_msg,
+                handle_msg: v_handle_msg,
+                req_time: v_req_time,
+                handle_user_id: v_handle_user_id,
+                handle_time: v_handle_time,
+                ex: v_ex,
+                join_source: v_join_source,
+                inviter_user_id: v_inviter_user_id,
             },
         )
         .boxed()
@@ -612,30 +649,30 @@ pub fn arb_sdkws_FriendRequest() -> BoxedStrategy<openim_protocol::pb::sdkws::Fr
         .prop_map(
             |(
                 (
-                    from_user_id,
-                    from_nickname,
-                    from_face_url,
-                    to_user_id,
-                    to_nickname,
-                    to_face_url,
-                    handle_result,
-                    req_msg,
+                    v_from_user_id,
+                    v_from_nickname,
+                    v_from_face_url,
+                    v_to_user_id,
+                    v_to_nickname,
+                    v_to_face_url,
+                    v_handle_result,
+                    v_req_msg,
                 ),
-                (create_time, handler_user_id, handle_msg, handle_time, ex),
+                (v_create_time, v_handler_user_id, v_handle_msg, v_handle_time, v_ex),
             )| openim_protocol::pb::sdkws::FriendRequest {
-                from_user_id: from_user_id,
-                from_nickname: from_nickname,
-                from_face_url: from_face_url,
-                to_user_id: to_user_id,
-                to_nickname: to_nickname,
-                to_face_url: to_face_url,
-                handle_result: handle_result,
-                req_msg: req_msg,
-                create_time: create_time,
-                handler_user_id: handler_user_id,
-                handle_msg: handle_msg,
-                handle_time: handle_time,
-                ex: ex,
+                from_user_id: v_from_user_id,
+                from_nickname: v_from_nickname,
+                from_face_url: v_from_face_url,
+                to_user_id: v_to_user_id,
+                to_nickname: v_to_nickname,
+                to_face_url: v_to_face_url,
+                handle_result: v_handle_result,
+                req_msg: v_req_msg,
+                create_time: v_create_time,
+                handler_user_id: v_handler_user_id,
+                handle_msg: v_handle_msg,
+                handle_time: v_handle_time,
+                ex: v_ex,
             },
         )
         .boxed()
@@ -647,10 +684,10 @@ pub fn arb_sdkws_FriendApplicationTips()
         proptest::option::of(arb_sdkws_FromToUserID()),
         proptest::option::of(arb_sdkws_FriendRequest()),
     ),)
-        .prop_map(|((from_to_user_id, request),)| {
+        .prop_map(|((v_from_to_user_id, v_request),)| {
             openim_protocol::pb::sdkws::FriendApplicationTips {
-                from_to_user_id: from_to_user_id,
-                request: request,
+                from_to_user_id: v_from_to_user_id,
+                request: v_request,
             }
         })
         .boxed()
@@ -666,14 +703,18 @@ pub fn arb_sdkws_FriendApplicationApprovedTips()
         proptest::option::of(arb_sdkws_FriendRequest()),
     ),)
         .prop_map(
-            |((from_to_user_id, handle_msg, friend_version, friend_version_id, request),)| {
-                openim_protocol::pb::sdkws::FriendApplicationApprovedTips {
-                    from_to_user_id: from_to_user_id,
-                    handle_msg: handle_msg,
-                    friend_version: friend_version,
-                    friend_version_id: friend_version_id,
-                    request: request,
-                }
+            |((
+                v_from_to_user_id,
+                v_handle_msg,
+                v_friend_version,
+                v_friend_version_id,
+                v_request,
+            ),)| openim_protocol::pb::sdkws::FriendApplicationApprovedTips {
+                from_to_user_id: v_from_to_user_id,
+                handle_msg: v_handle_msg,
+                friend_version: v_friend_version,
+                friend_version_id: v_friend_version_id,
+                request: v_request,
             },
         )
         .boxed()
@@ -686,11 +727,11 @@ pub fn arb_sdkws_FriendApplicationRejectedTips()
         arb_string(),
         proptest::option::of(arb_sdkws_FriendRequest()),
     ),)
-        .prop_map(|((from_to_user_id, handle_msg, request),)| {
+        .prop_map(|((v_from_to_user_id, v_handle_msg, v_request),)| {
             openim_protocol::pb::sdkws::FriendApplicationRejectedTips {
-                from_to_user_id: from_to_user_id,
-                handle_msg: handle_msg,
-                request: request,
+                from_to_user_id: v_from_to_user_id,
+                handle_msg: v_handle_msg,
+                request: v_request,
             }
         })
         .boxed()
@@ -705,13 +746,13 @@ pub fn arb_sdkws_FriendAddedTips() -> BoxedStrategy<openim_protocol::pb::sdkws::
         arb_string(),
     ),)
         .prop_map(
-            |((friend, operation_time, op_user, friend_version, friend_version_id),)| {
+            |((v_friend, v_operation_time, v_op_user, v_friend_version, v_friend_version_id),)| {
                 openim_protocol::pb::sdkws::FriendAddedTips {
-                    friend: friend,
-                    operation_time: operation_time,
-                    op_user: op_user,
-                    friend_version: friend_version,
-                    friend_version_id: friend_version_id,
+                    friend: v_friend,
+                    operation_time: v_operation_time,
+                    op_user: v_op_user,
+                    friend_version: v_friend_version,
+                    friend_version_id: v_friend_version_id,
                 }
             },
         )
@@ -725,21 +766,23 @@ pub fn arb_sdkws_FriendDeletedTips() -> BoxedStrategy<openim_protocol::pb::sdkws
         any::<u64>(),
         arb_string(),
     ),)
-        .prop_map(|((from_to_user_id, friend_version, friend_version_id),)| {
-            openim_protocol::pb::sdkws::FriendDeletedTips {
-                from_to_user_id: from_to_user_id,
-                friend_version: friend_version,
-                friend_version_id: friend_version_id,
-            }
-        })
+        .prop_map(
+            |((v_from_to_user_id, v_friend_version, v_friend_version_id),)| {
+                openim_protocol::pb::sdkws::FriendDeletedTips {
+                    from_to_user_id: v_from_to_user_id,
+                    friend_version: v_friend_version,
+                    friend_version_id: v_friend_version_id,
+                }
+            },
+        )
         .boxed()
 }
 
 pub fn arb_sdkws_BlackAddedTips() -> BoxedStrategy<openim_protocol::pb::sdkws::BlackAddedTips> {
     ((proptest::option::of(arb_sdkws_FromToUserID()),),)
         .prop_map(
-            |((from_to_user_id,),)| openim_protocol::pb::sdkws::BlackAddedTips {
-                from_to_user_id: from_to_user_id,
+            |((v_from_to_user_id,),)| openim_protocol::pb::sdkws::BlackAddedTips {
+                from_to_user_id: v_from_to_user_id,
             },
         )
         .boxed()
@@ -748,8 +791,8 @@ pub fn arb_sdkws_BlackAddedTips() -> BoxedStrategy<openim_protocol::pb::sdkws::B
 pub fn arb_sdkws_BlackDeletedTips() -> BoxedStrategy<openim_protocol::pb::sdkws::BlackDeletedTips> {
     ((proptest::option::of(arb_sdkws_FromToUserID()),),)
         .prop_map(
-            |((from_to_user_id,),)| openim_protocol::pb::sdkws::BlackDeletedTips {
-                from_to_user_id: from_to_user_id,
+            |((v_from_to_user_id,),)| openim_protocol::pb::sdkws::BlackDeletedTips {
+                from_to_user_id: v_from_to_user_id,
             },
         )
         .boxed()
@@ -764,13 +807,16 @@ pub fn arb_sdkws_FriendInfoChangedTips()
         any::<u64>(),
     ),)
         .prop_map(
-            |((from_to_user_id, friend_version, friend_version_id, friend_sort_version),)| {
-                openim_protocol::pb::sdkws::FriendInfoChangedTips {
-                    from_to_user_id: from_to_user_id,
-                    friend_version: friend_version,
-                    friend_version_id: friend_version_id,
-                    friend_sort_version: friend_sort_version,
-                }
+            |((
+                v_from_to_user_id,
+                v_friend_version,
+                v_friend_version_id,
+                v_friend_sort_version,
+            ),)| openim_protocol::pb::sdkws::FriendInfoChangedTips {
+                from_to_user_id: v_from_to_user_id,
+                friend_version: v_friend_version,
+                friend_version_id: v_friend_version_id,
+                friend_sort_version: v_friend_sort_version,
             },
         )
         .boxed()
@@ -785,12 +831,12 @@ pub fn arb_sdkws_FriendsInfoUpdateTips()
         arb_string(),
     ),)
         .prop_map(
-            |((from_to_user_id, friend_ids, friend_version, friend_version_id),)| {
+            |((v_from_to_user_id, v_friend_ids, v_friend_version, v_friend_version_id),)| {
                 openim_protocol::pb::sdkws::FriendsInfoUpdateTips {
-                    from_to_user_id: from_to_user_id,
-                    friend_ids: friend_ids,
-                    friend_version: friend_version,
-                    friend_version_id: friend_version_id,
+                    from_to_user_id: v_from_to_user_id,
+                    friend_ids: v_friend_ids,
+                    friend_version: v_friend_version,
+                    friend_version_id: v_friend_version_id,
                 }
             },
         )
@@ -801,7 +847,9 @@ pub fn arb_sdkws_UserInfoUpdatedTips()
 -> BoxedStrategy<openim_protocol::pb::sdkws::UserInfoUpdatedTips> {
     ((arb_string(),),)
         .prop_map(
-            |((user_id,),)| openim_protocol::pb::sdkws::UserInfoUpdatedTips { user_id: user_id },
+            |((v_user_id,),)| openim_protocol::pb::sdkws::UserInfoUpdatedTips {
+                user_id: v_user_id,
+            },
         )
         .boxed()
 }
@@ -809,36 +857,38 @@ pub fn arb_sdkws_UserInfoUpdatedTips()
 pub fn arb_sdkws_UserStatusChangeTips()
 -> BoxedStrategy<openim_protocol::pb::sdkws::UserStatusChangeTips> {
     ((arb_string(), arb_string(), any::<i32>(), any::<i32>()),)
-        .prop_map(|((from_user_id, to_user_id, status, platform_id),)| {
-            openim_protocol::pb::sdkws::UserStatusChangeTips {
-                from_user_id: from_user_id,
-                to_user_id: to_user_id,
-                status: status,
-                platform_id: platform_id,
-            }
-        })
+        .prop_map(
+            |((v_from_user_id, v_to_user_id, v_status, v_platform_id),)| {
+                openim_protocol::pb::sdkws::UserStatusChangeTips {
+                    from_user_id: v_from_user_id,
+                    to_user_id: v_to_user_id,
+                    status: v_status,
+                    platform_id: v_platform_id,
+                }
+            },
+        )
         .boxed()
 }
 
 pub fn arb_sdkws_UserCommandAddTips()
 -> BoxedStrategy<openim_protocol::pb::sdkws::UserCommandAddTips> {
     ((arb_string(), arb_string()),)
-        .prop_map(
-            |((from_user_id, to_user_id),)| openim_protocol::pb::sdkws::UserCommandAddTips {
-                from_user_id: from_user_id,
-                to_user_id: to_user_id,
-            },
-        )
+        .prop_map(|((v_from_user_id, v_to_user_id),)| {
+            openim_protocol::pb::sdkws::UserCommandAddTips {
+                from_user_id: v_from_user_id,
+                to_user_id: v_to_user_id,
+            }
+        })
         .boxed()
 }
 
 pub fn arb_sdkws_UserCommandUpdateTips()
 -> BoxedStrategy<openim_protocol::pb::sdkws::UserCommandUpdateTips> {
     ((arb_string(), arb_string()),)
-        .prop_map(|((from_user_id, to_user_id),)| {
+        .prop_map(|((v_from_user_id, v_to_user_id),)| {
             openim_protocol::pb::sdkws::UserCommandUpdateTips {
-                from_user_id: from_user_id,
-                to_user_id: to_user_id,
+                from_user_id: v_from_user_id,
+                to_user_id: v_to_user_id,
             }
         })
         .boxed()
@@ -847,10 +897,10 @@ pub fn arb_sdkws_UserCommandUpdateTips()
 pub fn arb_sdkws_UserCommandDeleteTips()
 -> BoxedStrategy<openim_protocol::pb::sdkws::UserCommandDeleteTips> {
     ((arb_string(), arb_string()),)
-        .prop_map(|((from_user_id, to_user_id),)| {
+        .prop_map(|((v_from_user_id, v_to_user_id),)| {
             openim_protocol::pb::sdkws::UserCommandDeleteTips {
-                from_user_id: from_user_id,
-                to_user_id: to_user_id,
+                from_user_id: v_from_user_id,
+                to_user_id: v_to_user_id,
             }
         })
         .boxed()
@@ -868,21 +918,21 @@ pub fn arb_sdkws_GroupCreatedTips() -> BoxedStrategy<openim_protocol::pb::sdkws:
     ),)
         .prop_map(
             |((
-                group,
-                op_user,
-                member_list,
-                operation_time,
-                group_owner_user,
-                group_member_version,
-                group_member_version_id,
+                v_group,
+                v_op_user,
+                v_member_list,
+                v_operation_time,
+                v_group_owner_user,
+                v_group_member_version,
+                v_group_member_version_id,
             ),)| openim_protocol::pb::sdkws::GroupCreatedTips {
-                group: group,
-                op_user: op_user,
-                member_list: member_list,
-                operation_time: operation_time,
-                group_owner_user: group_owner_user,
-                group_member_version: group_member_version,
-                group_member_version_id: group_member_version_id,
+                group: v_group,
+                op_user: v_op_user,
+                member_list: v_member_list,
+                operation_time: v_operation_time,
+                group_owner_user: v_group_owner_user,
+                group_member_version: v_group_member_version,
+                group_member_version_id: v_group_member_version_id,
             },
         )
         .boxed()
@@ -897,14 +947,18 @@ pub fn arb_sdkws_GroupInfoSetTips() -> BoxedStrategy<openim_protocol::pb::sdkws:
         arb_string(),
     ),)
         .prop_map(
-            |((op_user, mute_time, group, group_member_version, group_member_version_id),)| {
-                openim_protocol::pb::sdkws::GroupInfoSetTips {
-                    op_user: op_user,
-                    mute_time: mute_time,
-                    group: group,
-                    group_member_version: group_member_version,
-                    group_member_version_id: group_member_version_id,
-                }
+            |((
+                v_op_user,
+                v_mute_time,
+                v_group,
+                v_group_member_version,
+                v_group_member_version_id,
+            ),)| openim_protocol::pb::sdkws::GroupInfoSetTips {
+                op_user: v_op_user,
+                mute_time: v_mute_time,
+                group: v_group,
+                group_member_version: v_group_member_version,
+                group_member_version_id: v_group_member_version_id,
             },
         )
         .boxed()
@@ -919,12 +973,12 @@ pub fn arb_sdkws_GroupInfoSetNameTips()
         arb_string(),
     ),)
         .prop_map(
-            |((op_user, group, group_member_version, group_member_version_id),)| {
+            |((v_op_user, v_group, v_group_member_version, v_group_member_version_id),)| {
                 openim_protocol::pb::sdkws::GroupInfoSetNameTips {
-                    op_user: op_user,
-                    group: group,
-                    group_member_version: group_member_version,
-                    group_member_version_id: group_member_version_id,
+                    op_user: v_op_user,
+                    group: v_group,
+                    group_member_version: v_group_member_version,
+                    group_member_version_id: v_group_member_version_id,
                 }
             },
         )
@@ -940,12 +994,12 @@ pub fn arb_sdkws_GroupInfoSetAnnouncementTips()
         arb_string(),
     ),)
         .prop_map(
-            |((op_user, group, group_member_version, group_member_version_id),)| {
+            |((v_op_user, v_group, v_group_member_version, v_group_member_version_id),)| {
                 openim_protocol::pb::sdkws::GroupInfoSetAnnouncementTips {
-                    op_user: op_user,
-                    group: group,
-                    group_member_version: group_member_version,
-                    group_member_version_id: group_member_version_id,
+                    op_user: v_op_user,
+                    group: v_group,
+                    group_member_version: v_group_member_version,
+                    group_member_version_id: v_group_member_version_id,
                 }
             },
         )
@@ -961,13 +1015,13 @@ pub fn arb_sdkws_JoinGroupApplicationTips()
         arb_string(),
         proptest::option::of(arb_sdkws_GroupRequest()),
     ),)
-        .prop_map(|((group, applicant, req_msg, uuid, request),)| {
+        .prop_map(|((v_group, v_applicant, v_req_msg, v_uuid, v_request),)| {
             openim_protocol::pb::sdkws::JoinGroupApplicationTips {
-                group: group,
-                applicant: applicant,
-                req_msg: req_msg,
-                uuid: uuid,
-                request: request,
+                group: v_group,
+                applicant: v_applicant,
+                req_msg: v_req_msg,
+                uuid: v_uuid,
+                request: v_request,
             }
         })
         .boxed()
@@ -983,17 +1037,17 @@ pub fn arb_sdkws_MemberQuitTips() -> BoxedStrategy<openim_protocol::pb::sdkws::M
     ),)
         .prop_map(
             |((
-                group,
-                quit_user,
-                operation_time,
-                group_member_version,
-                group_member_version_id,
+                v_group,
+                v_quit_user,
+                v_operation_time,
+                v_group_member_version,
+                v_group_member_version_id,
             ),)| openim_protocol::pb::sdkws::MemberQuitTips {
-                group: group,
-                quit_user: quit_user,
-                operation_time: operation_time,
-                group_member_version: group_member_version,
-                group_member_version_id: group_member_version_id,
+                group: v_group,
+                quit_user: v_quit_user,
+                operation_time: v_operation_time,
+                group_member_version: v_group_member_version,
+                group_member_version_id: v_group_member_version_id,
             },
         )
         .boxed()
@@ -1010,14 +1064,14 @@ pub fn arb_sdkws_GroupApplicationAcceptedTips()
         proptest::option::of(arb_sdkws_GroupRequest()),
     ),)
         .prop_map(
-            |((group, op_user, handle_msg, receiver_as, uuid, request),)| {
+            |((v_group, v_op_user, v_handle_msg, v_receiver_as, v_uuid, v_request),)| {
                 openim_protocol::pb::sdkws::GroupApplicationAcceptedTips {
-                    group: group,
-                    op_user: op_user,
-                    handle_msg: handle_msg,
-                    receiver_as: receiver_as,
-                    uuid: uuid,
-                    request: request,
+                    group: v_group,
+                    op_user: v_op_user,
+                    handle_msg: v_handle_msg,
+                    receiver_as: v_receiver_as,
+                    uuid: v_uuid,
+                    request: v_request,
                 }
             },
         )
@@ -1035,14 +1089,14 @@ pub fn arb_sdkws_GroupApplicationRejectedTips()
         proptest::option::of(arb_sdkws_GroupRequest()),
     ),)
         .prop_map(
-            |((group, op_user, handle_msg, receiver_as, uuid, request),)| {
+            |((v_group, v_op_user, v_handle_msg, v_receiver_as, v_uuid, v_request),)| {
                 openim_protocol::pb::sdkws::GroupApplicationRejectedTips {
-                    group: group,
-                    op_user: op_user,
-                    handle_msg: handle_msg,
-                    receiver_as: receiver_as,
-                    uuid: uuid,
-                    request: request,
+                    group: v_group,
+                    op_user: v_op_user,
+                    handle_msg: v_handle_msg,
+                    receiver_as: v_receiver_as,
+                    uuid: v_uuid,
+                    request: v_request,
                 }
             },
         )
@@ -1063,23 +1117,23 @@ pub fn arb_sdkws_GroupOwnerTransferredTips()
     ),)
         .prop_map(
             |((
-                group,
-                op_user,
-                new_group_owner,
-                old_group_owner,
-                operation_time,
-                old_group_owner_info,
-                group_member_version,
-                group_member_version_id,
+                v_group,
+                v_op_user,
+                v_new_group_owner,
+                v_old_group_owner,
+                v_operation_time,
+                v_old_group_owner_info,
+                v_group_member_version,
+                v_group_member_version_id,
             ),)| openim_protocol::pb::sdkws::GroupOwnerTransferredTips {
-                group: group,
-                op_user: op_user,
-                new_group_owner: new_group_owner,
-                old_group_owner: old_group_owner,
-                operation_time: operation_time,
-                old_group_owner_info: old_group_owner_info,
-                group_member_version: group_member_version,
-                group_member_version_id: group_member_version_id,
+                group: v_group,
+                op_user: v_op_user,
+                new_group_owner: v_new_group_owner,
+                old_group_owner: v_old_group_owner,
+                operation_time: v_operation_time,
+                old_group_owner_info: v_old_group_owner_info,
+                group_member_version: v_group_member_version,
+                group_member_version_id: v_group_member_version_id,
             },
         )
         .boxed()
@@ -1096,19 +1150,19 @@ pub fn arb_sdkws_MemberKickedTips() -> BoxedStrategy<openim_protocol::pb::sdkws:
     ),)
         .prop_map(
             |((
-                group,
-                op_user,
-                kicked_user_list,
-                operation_time,
-                group_member_version,
-                group_member_version_id,
+                v_group,
+                v_op_user,
+                v_kicked_user_list,
+                v_operation_time,
+                v_group_member_version,
+                v_group_member_version_id,
             ),)| openim_protocol::pb::sdkws::MemberKickedTips {
-                group: group,
-                op_user: op_user,
-                kicked_user_list: kicked_user_list,
-                operation_time: operation_time,
-                group_member_version: group_member_version,
-                group_member_version_id: group_member_version_id,
+                group: v_group,
+                op_user: v_op_user,
+                kicked_user_list: v_kicked_user_list,
+                operation_time: v_operation_time,
+                group_member_version: v_group_member_version,
+                group_member_version_id: v_group_member_version_id,
             },
         )
         .boxed()
@@ -1127,21 +1181,21 @@ pub fn arb_sdkws_MemberInvitedTips() -> BoxedStrategy<openim_protocol::pb::sdkws
     ),)
         .prop_map(
             |((
-                group,
-                op_user,
-                invited_user_list,
-                operation_time,
-                group_member_version,
-                group_member_version_id,
-                inviter_user,
+                v_group,
+                v_op_user,
+                v_invited_user_list,
+                v_operation_time,
+                v_group_member_version,
+                v_group_member_version_id,
+                v_inviter_user,
             ),)| openim_protocol::pb::sdkws::MemberInvitedTips {
-                group: group,
-                op_user: op_user,
-                invited_user_list: invited_user_list,
-                operation_time: operation_time,
-                group_member_version: group_member_version,
-                group_member_version_id: group_member_version_id,
-                inviter_user: inviter_user,
+                group: v_group,
+                op_user: v_op_user,
+                invited_user_list: v_invited_user_list,
+                operation_time: v_operation_time,
+                group_member_version: v_group_member_version,
+                group_member_version_id: v_group_member_version_id,
+                inviter_user: v_inviter_user,
             },
         )
         .boxed()
@@ -1157,17 +1211,17 @@ pub fn arb_sdkws_MemberEnterTips() -> BoxedStrategy<openim_protocol::pb::sdkws::
     ),)
         .prop_map(
             |((
-                group,
-                entrant_user,
-                operation_time,
-                group_member_version,
-                group_member_version_id,
+                v_group,
+                v_entrant_user,
+                v_operation_time,
+                v_group_member_version,
+                v_group_member_version_id,
             ),)| openim_protocol::pb::sdkws::MemberEnterTips {
-                group: group,
-                entrant_user: entrant_user,
-                operation_time: operation_time,
-                group_member_version: group_member_version,
-                group_member_version_id: group_member_version_id,
+                group: v_group,
+                entrant_user: v_entrant_user,
+                operation_time: v_operation_time,
+                group_member_version: v_group_member_version,
+                group_member_version_id: v_group_member_version_id,
             },
         )
         .boxed()
@@ -1180,11 +1234,11 @@ pub fn arb_sdkws_GroupDismissedTips()
         proptest::option::of(arb_sdkws_GroupMemberFullInfo()),
         any::<i64>(),
     ),)
-        .prop_map(|((group, op_user, operation_time),)| {
+        .prop_map(|((v_group, v_op_user, v_operation_time),)| {
             openim_protocol::pb::sdkws::GroupDismissedTips {
-                group: group,
-                op_user: op_user,
-                operation_time: operation_time,
+                group: v_group,
+                op_user: v_op_user,
+                operation_time: v_operation_time,
             }
         })
         .boxed()
@@ -1203,21 +1257,21 @@ pub fn arb_sdkws_GroupMemberMutedTips()
     ),)
         .prop_map(
             |((
-                group,
-                op_user,
-                operation_time,
-                muted_user,
-                muted_seconds,
-                group_member_version,
-                group_member_version_id,
+                v_group,
+                v_op_user,
+                v_operation_time,
+                v_muted_user,
+                v_muted_seconds,
+                v_group_member_version,
+                v_group_member_version_id,
             ),)| openim_protocol::pb::sdkws::GroupMemberMutedTips {
-                group: group,
-                op_user: op_user,
-                operation_time: operation_time,
-                muted_user: muted_user,
-                muted_seconds: muted_seconds,
-                group_member_version: group_member_version,
-                group_member_version_id: group_member_version_id,
+                group: v_group,
+                op_user: v_op_user,
+                operation_time: v_operation_time,
+                muted_user: v_muted_user,
+                muted_seconds: v_muted_seconds,
+                group_member_version: v_group_member_version,
+                group_member_version_id: v_group_member_version_id,
             },
         )
         .boxed()
@@ -1235,19 +1289,19 @@ pub fn arb_sdkws_GroupMemberCancelMutedTips()
     ),)
         .prop_map(
             |((
-                group,
-                op_user,
-                operation_time,
-                muted_user,
-                group_member_version,
-                group_member_version_id,
+                v_group,
+                v_op_user,
+                v_operation_time,
+                v_muted_user,
+                v_group_member_version,
+                v_group_member_version_id,
             ),)| openim_protocol::pb::sdkws::GroupMemberCancelMutedTips {
-                group: group,
-                op_user: op_user,
-                operation_time: operation_time,
-                muted_user: muted_user,
-                group_member_version: group_member_version,
-                group_member_version_id: group_member_version_id,
+                group: v_group,
+                op_user: v_op_user,
+                operation_time: v_operation_time,
+                muted_user: v_muted_user,
+                group_member_version: v_group_member_version,
+                group_member_version_id: v_group_member_version_id,
             },
         )
         .boxed()
@@ -1262,14 +1316,18 @@ pub fn arb_sdkws_GroupMutedTips() -> BoxedStrategy<openim_protocol::pb::sdkws::G
         arb_string(),
     ),)
         .prop_map(
-            |((group, op_user, operation_time, group_member_version, group_member_version_id),)| {
-                openim_protocol::pb::sdkws::GroupMutedTips {
-                    group: group,
-                    op_user: op_user,
-                    operation_time: operation_time,
-                    group_member_version: group_member_version,
-                    group_member_version_id: group_member_version_id,
-                }
+            |((
+                v_group,
+                v_op_user,
+                v_operation_time,
+                v_group_member_version,
+                v_group_member_version_id,
+            ),)| openim_protocol::pb::sdkws::GroupMutedTips {
+                group: v_group,
+                op_user: v_op_user,
+                operation_time: v_operation_time,
+                group_member_version: v_group_member_version,
+                group_member_version_id: v_group_member_version_id,
             },
         )
         .boxed()
@@ -1285,14 +1343,18 @@ pub fn arb_sdkws_GroupCancelMutedTips()
         arb_string(),
     ),)
         .prop_map(
-            |((group, op_user, operation_time, group_member_version, group_member_version_id),)| {
-                openim_protocol::pb::sdkws::GroupCancelMutedTips {
-                    group: group,
-                    op_user: op_user,
-                    operation_time: operation_time,
-                    group_member_version: group_member_version,
-                    group_member_version_id: group_member_version_id,
-                }
+            |((
+                v_group,
+                v_op_user,
+                v_operation_time,
+                v_group_member_version,
+                v_group_member_version_id,
+            ),)| openim_protocol::pb::sdkws::GroupCancelMutedTips {
+                group: v_group,
+                op_user: v_op_user,
+                operation_time: v_operation_time,
+                group_member_version: v_group_member_version,
+                group_member_version_id: v_group_member_version_id,
             },
         )
         .boxed()
@@ -1311,21 +1373,21 @@ pub fn arb_sdkws_GroupMemberInfoSetTips()
     ),)
         .prop_map(
             |((
-                group,
-                op_user,
-                operation_time,
-                changed_user,
-                group_member_version,
-                group_member_version_id,
-                group_sort_version,
+                v_group,
+                v_op_user,
+                v_operation_time,
+                v_changed_user,
+                v_group_member_version,
+                v_group_member_version_id,
+                v_group_sort_version,
             ),)| openim_protocol::pb::sdkws::GroupMemberInfoSetTips {
-                group: group,
-                op_user: op_user,
-                operation_time: operation_time,
-                changed_user: changed_user,
-                group_member_version: group_member_version,
-                group_member_version_id: group_member_version_id,
-                group_sort_version: group_sort_version,
+                group: v_group,
+                op_user: v_op_user,
+                operation_time: v_operation_time,
+                changed_user: v_changed_user,
+                group_member_version: v_group_member_version,
+                group_member_version_id: v_group_member_version_id,
+                group_sort_version: v_group_sort_version,
             },
         )
         .boxed()
@@ -1334,10 +1396,10 @@ pub fn arb_sdkws_GroupMemberInfoSetTips()
 pub fn arb_sdkws_ConversationUpdateTips()
 -> BoxedStrategy<openim_protocol::pb::sdkws::ConversationUpdateTips> {
     ((arb_string(), proptest::collection::vec(arb_string(), 0..3)),)
-        .prop_map(|((user_id, conversation_id_list),)| {
+        .prop_map(|((v_user_id, v_conversation_id_list),)| {
             openim_protocol::pb::sdkws::ConversationUpdateTips {
-                user_id: user_id,
-                conversation_id_list: conversation_id_list,
+                user_id: v_user_id,
+                conversation_id_list: v_conversation_id_list,
             }
         })
         .boxed()
@@ -1346,14 +1408,16 @@ pub fn arb_sdkws_ConversationUpdateTips()
 pub fn arb_sdkws_ConversationSetPrivateTips()
 -> BoxedStrategy<openim_protocol::pb::sdkws::ConversationSetPrivateTips> {
     ((arb_string(), arb_string(), any::<bool>(), arb_string()),)
-        .prop_map(|((recv_id, send_id, is_private, conversation_id),)| {
-            openim_protocol::pb::sdkws::ConversationSetPrivateTips {
-                recv_id: recv_id,
-                send_id: send_id,
-                is_private: is_private,
-                conversation_id: conversation_id,
-            }
-        })
+        .prop_map(
+            |((v_recv_id, v_send_id, v_is_private, v_conversation_id),)| {
+                openim_protocol::pb::sdkws::ConversationSetPrivateTips {
+                    recv_id: v_recv_id,
+                    send_id: v_send_id,
+                    is_private: v_is_private,
+                    conversation_id: v_conversation_id,
+                }
+            },
+        )
         .boxed()
 }
 
@@ -1361,12 +1425,12 @@ pub fn arb_sdkws_ConversationHasReadTips()
 -> BoxedStrategy<openim_protocol::pb::sdkws::ConversationHasReadTips> {
     ((arb_string(), arb_string(), any::<i64>(), any::<i64>()),)
         .prop_map(
-            |((user_id, conversation_id, has_read_seq, unread_count_time),)| {
+            |((v_user_id, v_conversation_id, v_has_read_seq, v_unread_count_time),)| {
                 openim_protocol::pb::sdkws::ConversationHasReadTips {
-                    user_id: user_id,
-                    conversation_id: conversation_id,
-                    has_read_seq: has_read_seq,
-                    unread_count_time: unread_count_time,
+                    user_id: v_user_id,
+                    conversation_id: v_conversation_id,
+                    has_read_seq: v_has_read_seq,
+                    unread_count_time: v_unread_count_time,
                 }
             },
         )
@@ -1376,10 +1440,10 @@ pub fn arb_sdkws_ConversationHasReadTips()
 pub fn arb_sdkws_ConversationDeleteTips()
 -> BoxedStrategy<openim_protocol::pb::sdkws::ConversationDeleteTips> {
     ((arb_string(), proptest::collection::vec(arb_string(), 0..3)),)
-        .prop_map(|((user_id, conversation_ids),)| {
+        .prop_map(|((v_user_id, v_conversation_ids),)| {
             openim_protocol::pb::sdkws::ConversationDeleteTips {
-                user_id: user_id,
-                conversation_ids: conversation_ids,
+                user_id: v_user_id,
+                conversation_ids: v_conversation_ids,
             }
         })
         .boxed()
@@ -1397,21 +1461,21 @@ pub fn arb_sdkws_RevokeMsgTips() -> BoxedStrategy<openim_protocol::pb::sdkws::Re
     ),)
         .prop_map(
             |((
-                revoker_user_id,
-                client_msg_id,
-                revoke_time,
-                session_type,
-                seq,
-                conversation_id,
-                is_admin_revoke,
+                v_revoker_user_id,
+                v_client_msg_id,
+                v_revoke_time,
+                v_session_type,
+                v_seq,
+                v_conversation_id,
+                v_is_admin_revoke,
             ),)| openim_protocol::pb::sdkws::RevokeMsgTips {
-                revoker_user_id: revoker_user_id,
-                client_msg_id: client_msg_id,
-                revoke_time: revoke_time,
-                session_type: session_type,
-                seq: seq,
-                conversation_id: conversation_id,
-                is_admin_revoke: is_admin_revoke,
+                revoker_user_id: v_revoker_user_id,
+                client_msg_id: v_client_msg_id,
+                revoke_time: v_revoke_time,
+                session_type: v_session_type,
+                seq: v_seq,
+                conversation_id: v_conversation_id,
+                is_admin_revoke: v_is_admin_revoke,
             },
         )
         .boxed()
@@ -1435,28 +1499,28 @@ pub fn arb_sdkws_MessageRevokedContent()
         .prop_map(
             |(
                 (
-                    revoker_id,
-                    revoker_role,
-                    client_msg_id,
-                    revoker_nickname,
-                    revoke_time,
-                    source_message_send_time,
-                    source_message_send_id,
-                    source_message_sender_nickname,
+                    v_revoker_id,
+                    v_revoker_role,
+                    v_client_msg_id,
+                    v_revoker_nickname,
+                    v_revoke_time,
+                    v_source_message_send_time,
+                    v_source_message_send_id,
+                    v_source_message_sender_nickname,
                 ),
-                (session_type, seq, ex),
+                (v_session_type, v_seq, v_ex),
             )| openim_protocol::pb::sdkws::MessageRevokedContent {
-                revoker_id: revoker_id,
-                revoker_role: revoker_role,
-                client_msg_id: client_msg_id,
-                revoker_nickname: revoker_nickname,
-                revoke_time: revoke_time,
-                source_message_send_time: source_message_send_time,
-                source_message_send_id: source_message_send_id,
-                source_message_sender_nickname: source_message_sender_nickname,
-                session_type: session_type,
-                seq: seq,
-                ex: ex,
+                revoker_id: v_revoker_id,
+                revoker_role: v_revoker_role,
+                client_msg_id: v_client_msg_id,
+                revoker_nickname: v_revoker_nickname,
+                revoke_time: v_revoke_time,
+                source_message_send_time: v_source_message_send_time,
+                source_message_send_id: v_source_message_send_id,
+                source_message_sender_nickname: v_source_message_sender_nickname,
+                session_type: v_session_type,
+                seq: v_seq,
+                ex: v_ex,
             },
         )
         .boxed()
@@ -1470,12 +1534,12 @@ pub fn arb_sdkws_MarkAsReadTips() -> BoxedStrategy<openim_protocol::pb::sdkws::M
         any::<i64>(),
     ),)
         .prop_map(
-            |((mark_as_read_user_id, conversation_id, seqs, has_read_seq),)| {
+            |((v_mark_as_read_user_id, v_conversation_id, v_seqs, v_has_read_seq),)| {
                 openim_protocol::pb::sdkws::MarkAsReadTips {
-                    mark_as_read_user_id: mark_as_read_user_id,
-                    conversation_id: conversation_id,
-                    seqs: seqs,
-                    has_read_seq: has_read_seq,
+                    mark_as_read_user_id: v_mark_as_read_user_id,
+                    conversation_id: v_conversation_id,
+                    seqs: v_seqs,
+                    has_read_seq: v_has_read_seq,
                 }
             },
         )
@@ -1488,11 +1552,11 @@ pub fn arb_sdkws_DeleteMsgsTips() -> BoxedStrategy<openim_protocol::pb::sdkws::D
         arb_string(),
         proptest::collection::vec(any::<i64>(), 0..3),
     ),)
-        .prop_map(|((user_id, conversation_id, seqs),)| {
+        .prop_map(|((v_user_id, v_conversation_id, v_seqs),)| {
             openim_protocol::pb::sdkws::DeleteMsgsTips {
-                user_id: user_id,
-                conversation_id: conversation_id,
-                seqs: seqs,
+                user_id: v_user_id,
+                conversation_id: v_conversation_id,
+                seqs: v_seqs,
             }
         })
         .boxed()
@@ -1501,10 +1565,10 @@ pub fn arb_sdkws_DeleteMsgsTips() -> BoxedStrategy<openim_protocol::pb::sdkws::D
 pub fn arb_sdkws_ClearConversationTips()
 -> BoxedStrategy<openim_protocol::pb::sdkws::ClearConversationTips> {
     ((arb_string(), proptest::collection::vec(arb_string(), 0..3)),)
-        .prop_map(|((user_id, conversation_ids),)| {
+        .prop_map(|((v_user_id, v_conversation_ids),)| {
             openim_protocol::pb::sdkws::ClearConversationTips {
-                user_id: user_id,
-                conversation_ids: conversation_ids,
+                user_id: v_user_id,
+                conversation_ids: v_conversation_ids,
             }
         })
         .boxed()
@@ -1517,13 +1581,13 @@ pub fn arb_sdkws_DeleteMessageTips() -> BoxedStrategy<openim_protocol::pb::sdkws
         arb_string(),
         proptest::collection::vec(any::<i64>(), 0..3),
     ),)
-        .prop_map(
-            |((op_user_id, user_id, seqs),)| openim_protocol::pb::sdkws::DeleteMessageTips {
-                op_user_id: op_user_id,
-                user_id: user_id,
-                seqs: seqs,
-            },
-        )
+        .prop_map(|((v_op_user_id, v_user_id, v_seqs),)| {
+            openim_protocol::pb::sdkws::DeleteMessageTips {
+                op_user_id: v_op_user_id,
+                user_id: v_user_id,
+                seqs: v_seqs,
+            }
+        })
         .boxed()
 }
 
@@ -1536,13 +1600,13 @@ pub fn arb_sdkws_StreamMsgTips() -> BoxedStrategy<openim_protocol::pb::sdkws::St
         any::<bool>(),
     ),)
         .prop_map(
-            |((conversation_id, client_msg_id, start_index, packets, end),)| {
+            |((v_conversation_id, v_client_msg_id, v_start_index, v_packets, v_end),)| {
                 openim_protocol::pb::sdkws::StreamMsgTips {
-                    conversation_id: conversation_id,
-                    client_msg_id: client_msg_id,
-                    start_index: start_index,
-                    packets: packets,
-                    end: end,
+                    conversation_id: v_conversation_id,
+                    client_msg_id: v_client_msg_id,
+                    start_index: v_start_index,
+                    packets: v_packets,
+                    end: v_end,
                 }
             },
         )
@@ -1552,9 +1616,9 @@ pub fn arb_sdkws_StreamMsgTips() -> BoxedStrategy<openim_protocol::pb::sdkws::St
 pub fn arb_msg_ConversationSeqs() -> BoxedStrategy<openim_protocol::pb::msg::ConversationSeqs> {
     ((arb_string(), proptest::collection::vec(any::<i64>(), 0..3)),)
         .prop_map(
-            |((conversation_id, seqs),)| openim_protocol::pb::msg::ConversationSeqs {
-                conversation_id: conversation_id,
-                seqs: seqs,
+            |((v_conversation_id, v_seqs),)| openim_protocol::pb::msg::ConversationSeqs {
+                conversation_id: v_conversation_id,
+                seqs: v_seqs,
             },
         )
         .boxed()
@@ -1566,13 +1630,13 @@ pub fn arb_msg_GetSeqMessageReq() -> BoxedStrategy<openim_protocol::pb::msg::Get
         proptest::collection::vec(arb_msg_ConversationSeqs(), 0..3),
         any::<i32>(),
     ),)
-        .prop_map(
-            |((user_id, conversations, order),)| openim_protocol::pb::msg::GetSeqMessageReq {
-                user_id: user_id,
-                conversations: conversations,
-                order: order,
-            },
-        )
+        .prop_map(|((v_user_id, v_conversations, v_order),)| {
+            openim_protocol::pb::msg::GetSeqMessageReq {
+                user_id: v_user_id,
+                conversations: v_conversations,
+                order: v_order,
+            }
+        })
         .boxed()
 }
 
@@ -1582,9 +1646,9 @@ pub fn arb_msg_GetSeqMessageResp() -> BoxedStrategy<openim_protocol::pb::msg::Ge
         proptest::collection::btree_map(arb_string(), arb_sdkws_PullMsgs(), 0..3),
     ),)
         .prop_map(
-            |((msgs, notification_msgs),)| openim_protocol::pb::msg::GetSeqMessageResp {
-                msgs: msgs,
-                notification_msgs: notification_msgs,
+            |((v_msgs, v_notification_msgs),)| openim_protocol::pb::msg::GetSeqMessageResp {
+                msgs: v_msgs,
+                notification_msgs: v_notification_msgs,
             },
         )
         .boxed()
@@ -1597,11 +1661,11 @@ pub fn arb_msg_GetConversationsHasReadAndMaxSeqReq()
         proptest::collection::vec(arb_string(), 0..3),
         any::<bool>(),
     ),)
-        .prop_map(|((user_id, conversation_ids, return_pinned),)| {
+        .prop_map(|((v_user_id, v_conversation_ids, v_return_pinned),)| {
             openim_protocol::pb::msg::GetConversationsHasReadAndMaxSeqReq {
-                user_id: user_id,
-                conversation_ids: conversation_ids,
-                return_pinned: return_pinned,
+                user_id: v_user_id,
+                conversation_ids: v_conversation_ids,
+                return_pinned: v_return_pinned,
             }
         })
         .boxed()
@@ -1610,10 +1674,10 @@ pub fn arb_msg_GetConversationsHasReadAndMaxSeqReq()
 pub fn arb_msg_Seqs() -> BoxedStrategy<openim_protocol::pb::msg::Seqs> {
     ((any::<i64>(), any::<i64>(), any::<i64>()),)
         .prop_map(
-            |((max_seq, has_read_seq, max_seq_time),)| openim_protocol::pb::msg::Seqs {
-                max_seq: max_seq,
-                has_read_seq: has_read_seq,
-                max_seq_time: max_seq_time,
+            |((v_max_seq, v_has_read_seq, v_max_seq_time),)| openim_protocol::pb::msg::Seqs {
+                max_seq: v_max_seq,
+                has_read_seq: v_has_read_seq,
+                max_seq_time: v_max_seq_time,
             },
         )
         .boxed()
@@ -1625,10 +1689,10 @@ pub fn arb_msg_GetConversationsHasReadAndMaxSeqResp()
         proptest::collection::btree_map(arb_string(), arb_msg_Seqs(), 0..3),
         proptest::collection::vec(arb_string(), 0..3),
     ),)
-        .prop_map(|((seqs, pinned_conversation_ids),)| {
+        .prop_map(|((v_seqs, v_pinned_conversation_ids),)| {
             openim_protocol::pb::msg::GetConversationsHasReadAndMaxSeqResp {
-                seqs: seqs,
-                pinned_conversation_ids: pinned_conversation_ids,
+                seqs: v_seqs,
+                pinned_conversation_ids: v_pinned_conversation_ids,
             }
         })
         .boxed()
@@ -1636,12 +1700,12 @@ pub fn arb_msg_GetConversationsHasReadAndMaxSeqResp()
 
 pub fn arb_msg_GetLastMessageReq() -> BoxedStrategy<openim_protocol::pb::msg::GetLastMessageReq> {
     ((arb_string(), proptest::collection::vec(arb_string(), 0..3)),)
-        .prop_map(
-            |((user_id, conversation_ids),)| openim_protocol::pb::msg::GetLastMessageReq {
-                user_id: user_id,
-                conversation_ids: conversation_ids,
-            },
-        )
+        .prop_map(|((v_user_id, v_conversation_ids),)| {
+            openim_protocol::pb::msg::GetLastMessageReq {
+                user_id: v_user_id,
+                conversation_ids: v_conversation_ids,
+            }
+        })
         .boxed()
 }
 
@@ -1651,13 +1715,15 @@ pub fn arb_msg_GetLastMessageResp() -> BoxedStrategy<openim_protocol::pb::msg::G
         arb_sdkws_MsgData(),
         0..3,
     ),),)
-        .prop_map(|((msgs,),)| openim_protocol::pb::msg::GetLastMessageResp { msgs: msgs })
+        .prop_map(|((v_msgs,),)| openim_protocol::pb::msg::GetLastMessageResp { msgs: v_msgs })
         .boxed()
 }
 
 pub fn arb_msg_SendMsgReq() -> BoxedStrategy<openim_protocol::pb::msg::SendMsgReq> {
     ((proptest::option::of(arb_sdkws_MsgData()),),)
-        .prop_map(|((msg_data,),)| openim_protocol::pb::msg::SendMsgReq { msg_data: msg_data })
+        .prop_map(|((v_msg_data,),)| openim_protocol::pb::msg::SendMsgReq {
+            msg_data: v_msg_data,
+        })
         .boxed()
 }
 
@@ -1668,14 +1734,16 @@ pub fn arb_msg_SendMsgResp() -> BoxedStrategy<openim_protocol::pb::msg::SendMsgR
         any::<i64>(),
         proptest::option::of(arb_sdkws_MsgData()),
     ),)
-        .prop_map(|((server_msg_id, client_msg_id, send_time, modify),)| {
-            openim_protocol::pb::msg::SendMsgResp {
-                server_msg_id: server_msg_id,
-                client_msg_id: client_msg_id,
-                send_time: send_time,
-                modify: modify,
-            }
-        })
+        .prop_map(
+            |((v_server_msg_id, v_client_msg_id, v_send_time, v_modify),)| {
+                openim_protocol::pb::msg::SendMsgResp {
+                    server_msg_id: v_server_msg_id,
+                    client_msg_id: v_client_msg_id,
+                    send_time: v_send_time,
+                    modify: v_modify,
+                }
+            },
+        )
         .boxed()
 }
 
@@ -1683,9 +1751,9 @@ pub fn arb_push_DelUserPushTokenReq()
 -> BoxedStrategy<openim_protocol::pb::push::DelUserPushTokenReq> {
     ((arb_string(), any::<i32>()),)
         .prop_map(
-            |((user_id, platform_id),)| openim_protocol::pb::push::DelUserPushTokenReq {
-                user_id: user_id,
-                platform_id: platform_id,
+            |((v_user_id, v_platform_id),)| openim_protocol::pb::push::DelUserPushTokenReq {
+                user_id: v_user_id,
+                platform_id: v_platform_id,
             },
         )
         .boxed()
@@ -1724,44 +1792,44 @@ pub fn arb_conversation_Conversation()
         .prop_map(
             |(
                 (
-                    owner_user_id,
-                    conversation_id,
-                    recv_msg_opt,
-                    conversation_type,
-                    user_id,
-                    group_id,
-                    is_pinned,
-                    attached_info,
+                    v_owner_user_id,
+                    v_conversation_id,
+                    v_recv_msg_opt,
+                    v_conversation_type,
+                    v_user_id,
+                    v_group_id,
+                    v_is_pinned,
+                    v_attached_info,
                 ),
                 (
-                    is_private_chat,
-                    group_at_type,
-                    ex,
-                    burn_duration,
-                    min_seq,
-                    max_seq,
-                    msg_destruct_time,
-                    latest_msg_destruct_time,
+                    v_is_private_chat,
+                    v_group_at_type,
+                    v_ex,
+                    v_burn_duration,
+                    v_min_seq,
+                    v_max_seq,
+                    v_msg_destruct_time,
+                    v_latest_msg_destruct_time,
                 ),
-                (is_msg_destruct,),
+                (v_is_msg_destruct,),
             )| openim_protocol::pb::conversation::Conversation {
-                owner_user_id: owner_user_id,
-                conversation_id: conversation_id,
-                recv_msg_opt: recv_msg_opt,
-                conversation_type: conversation_type,
-                user_id: user_id,
-                group_id: group_id,
-                is_pinned: is_pinned,
-                attached_info: attached_info,
-                is_private_chat: is_private_chat,
-                group_at_type: group_at_type,
-                ex: ex,
-                burn_duration: burn_duration,
-                min_seq: min_seq,
-                max_seq: max_seq,
-                msg_destruct_time: msg_destruct_time,
-                latest_msg_destruct_time: latest_msg_destruct_time,
-                is_msg_destruct: is_msg_destruct,
+                owner_user_id: v_owner_user_id,
+                conversation_id: v_conversation_id,
+                recv_msg_opt: v_recv_msg_opt,
+                conversation_type: v_conversation_type,
+                user_id: v_user_id,
+                group_id: v_group_id,
+                is_pinned: v_is_pinned,
+                attached_info: v_attached_info,
+                is_private_chat: v_is_private_chat,
+                group_at_type: v_group_at_type,
+                ex: v_ex,
+                burn_duration: v_burn_duration,
+                min_seq: v_min_seq,
+                max_seq: v_max_seq,
+                msg_destruct_time: v_msg_destruct_time,
+                latest_msg_destruct_time: v_latest_msg_destruct_time,
+                is_msg_destruct: v_is_msg_destruct,
             },
         )
         .boxed()
@@ -1781,23 +1849,23 @@ pub fn arb_relation_FriendInfoOnly() -> BoxedStrategy<openim_protocol::pb::relat
     ),)
         .prop_map(
             |((
-                owner_user_id,
-                friend_user_id,
-                remark,
-                create_time,
-                add_source,
-                operator_user_id,
-                ex,
-                is_pinned,
+                v_owner_user_id,
+                v_friend_user_id,
+                v_remark,
+                v_create_time,
+                v_add_source,
+                v_operator_user_id,
+                v_ex,
+                v_is_pinned,
             ),)| openim_protocol::pb::relation::FriendInfoOnly {
-                owner_user_id: owner_user_id,
-                friend_user_id: friend_user_id,
-                remark: remark,
-                create_time: create_time,
-                add_source: add_source,
-                operator_user_id: operator_user_id,
-                ex: ex,
-                is_pinned: is_pinned,
+                owner_user_id: v_owner_user_id,
+                friend_user_id: v_friend_user_id,
+                remark: v_remark,
+                create_time: v_create_time,
+                add_source: v_add_source,
+                operator_user_id: v_operator_user_id,
+                ex: v_ex,
+                is_pinned: v_is_pinned,
             },
         )
         .boxed()
@@ -1806,10 +1874,10 @@ pub fn arb_relation_FriendInfoOnly() -> BoxedStrategy<openim_protocol::pb::relat
 pub fn arb_jssdk_GetActiveConversationsReq()
 -> BoxedStrategy<openim_protocol::pb::jssdk::GetActiveConversationsReq> {
     ((arb_string(), any::<i64>()),)
-        .prop_map(|((owner_user_id, count),)| {
+        .prop_map(|((v_owner_user_id, v_count),)| {
             openim_protocol::pb::jssdk::GetActiveConversationsReq {
-                owner_user_id: owner_user_id,
-                count: count,
+                owner_user_id: v_owner_user_id,
+                count: v_count,
             }
         })
         .boxed()
@@ -1818,10 +1886,10 @@ pub fn arb_jssdk_GetActiveConversationsReq()
 pub fn arb_jssdk_GetConversationsReq()
 -> BoxedStrategy<openim_protocol::pb::jssdk::GetConversationsReq> {
     ((arb_string(), proptest::collection::vec(arb_string(), 0..3)),)
-        .prop_map(|((owner_user_id, conversation_ids),)| {
+        .prop_map(|((v_owner_user_id, v_conversation_ids),)| {
             openim_protocol::pb::jssdk::GetConversationsReq {
-                owner_user_id: owner_user_id,
-                conversation_ids: conversation_ids,
+                owner_user_id: v_owner_user_id,
+                conversation_ids: v_conversation_ids,
             }
         })
         .boxed()
@@ -1838,15 +1906,15 @@ pub fn arb_jssdk_ConversationMsg() -> BoxedStrategy<openim_protocol::pb::jssdk::
         any::<i64>(),
     ),)
         .prop_map(
-            |((conversation, last_msg, user, friend, group, max_seq, read_seq),)| {
+            |((v_conversation, v_last_msg, v_user, v_friend, v_group, v_max_seq, v_read_seq),)| {
                 openim_protocol::pb::jssdk::ConversationMsg {
-                    conversation: conversation,
-                    last_msg: last_msg,
-                    user: user,
-                    friend: friend,
-                    group: group,
-                    max_seq: max_seq,
-                    read_seq: read_seq,
+                    conversation: v_conversation,
+                    last_msg: v_last_msg,
+                    user: v_user,
+                    friend: v_friend,
+                    group: v_group,
+                    max_seq: v_max_seq,
+                    read_seq: v_read_seq,
                 }
             },
         )
@@ -1859,10 +1927,10 @@ pub fn arb_jssdk_GetActiveConversationsResp()
         any::<i64>(),
         proptest::collection::vec(arb_jssdk_ConversationMsg(), 0..3),
     ),)
-        .prop_map(|((unread_count, conversations),)| {
+        .prop_map(|((v_unread_count, v_conversations),)| {
             openim_protocol::pb::jssdk::GetActiveConversationsResp {
-                unread_count: unread_count,
-                conversations: conversations,
+                unread_count: v_unread_count,
+                conversations: v_conversations,
             }
         })
         .boxed()
@@ -1874,10 +1942,10 @@ pub fn arb_jssdk_GetConversationsResp()
         any::<i64>(),
         proptest::collection::vec(arb_jssdk_ConversationMsg(), 0..3),
     ),)
-        .prop_map(|((unread_count, conversations),)| {
+        .prop_map(|((v_unread_count, v_conversations),)| {
             openim_protocol::pb::jssdk::GetConversationsResp {
-                unread_count: unread_count,
-                conversations: conversations,
+                unread_count: v_unread_count,
+                conversations: v_conversations,
             }
         })
         .boxed()
@@ -1902,6 +1970,7 @@ macro_rules! for_each_message {
         $m!(sdkws, MsgData, arb_sdkws_MsgData);
         $m!(sdkws, NotificationElem, arb_sdkws_NotificationElem);
         $m!(sdkws, TipsComm, arb_sdkws_TipsComm);
+        $m!(sdkws, ProcessUserCommand, arb_sdkws_ProcessUserCommand);
         $m!(sdkws, RequestPagination, arb_sdkws_RequestPagination);
         $m!(sdkws, UserSendMsgResp, arb_sdkws_UserSendMsgResp);
         $m!(
