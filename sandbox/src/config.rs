@@ -26,8 +26,10 @@ pub struct SandboxConfig {
     pub friend_verify: bool,
     /// Token lifetime in seconds (default 90 days).
     pub token_expire_secs: i64,
-    /// Delay between answering a request and delivering the pushes it caused (default 15 ms;
-    /// the real server's pushes pass through a queue and never overtake the answer).
+    /// Delay applied only to the pushes going back to the originator of a request (its own
+    /// echo), default 15 ms, 0 = off. On the real server pushes pass through a queue and never
+    /// overtake the answer to the request that caused them; the JS SDK relies on that to suppress
+    /// its own echo. Other recipients get pushes immediately.
     pub push_latency: Duration,
 }
 

@@ -215,6 +215,10 @@ async fn run(
                     let r = match out {
                         Out::Frame(resp) => sink.send(Message::Binary(encode_frame(&resp, gzip).into())).await,
                         Out::Text(t) => sink.send(Message::Text(t.into())).await,
+                        Out::Delayed(resp, due) => {
+                            tokio::time::sleep_until(due).await;
+                            sink.send(Message::Binary(encode_frame(&resp, gzip).into())).await
+                        }
                         Out::Kick => {
                             let resp = WsResp::new(2002, "", "", None);
                             let _ = sink.send(Message::Binary(encode_frame(&resp, gzip).into())).await;
@@ -300,7 +304,11 @@ async fn run(
                     }
                     Handled::ReplyThenPush(resp, deliveries) => {
                         let _ = tx.send(Out::Frame(resp));
-                        crate::push::deliver(&inner, deliveries);
+                        crate::push::deliver(
+                            &inner,
+                            deliveries,
+                            &crate::push::Origin::Conn(conn_id),
+                        );
                     }
                     Handled::ReplyThenClose(resp) => {
                         let _ = tx.send(Out::Frame(resp));

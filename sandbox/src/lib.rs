@@ -60,8 +60,6 @@ pub(crate) struct Inner {
     pub(crate) dirty: std::sync::atomic::AtomicBool,
     pub(crate) webhook: webhook::Webhooks,
     pub(crate) shutdown: CancellationToken,
-    pub(crate) push_queue:
-        tokio::sync::mpsc::UnboundedSender<(tokio::time::Instant, Vec<state::Delivery>)>,
 }
 
 impl Inner {
@@ -141,9 +139,7 @@ impl Sandbox {
             source: e,
         })?;
         let shutdown = CancellationToken::new();
-        let (push_queue, push_rx) = tokio::sync::mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
-            push_queue,
             webhook: webhook::Webhooks::new(config.webhook_url.clone(), config.webhook_timeout),
             config,
             state: Mutex::new(state),
@@ -153,11 +149,6 @@ impl Sandbox {
             shutdown: shutdown.clone(),
         });
         let mut tasks = Vec::new();
-        tasks.push(tokio::spawn(push::run_dispatcher(
-            Arc::downgrade(&inner),
-            push_rx,
-            shutdown.clone(),
-        )));
         let api_router = http::router(inner.clone());
         let sd = shutdown.clone();
         tasks.push(tokio::spawn(async move {

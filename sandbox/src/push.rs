@@ -64,6 +64,8 @@ pub(crate) enum Out {
     Text(String),
     /// Write a 2002 kick frame, then close.
     Kick,
+    /// Write a binary envelope, but not before the instant (later frames wait behind it).
+    Delayed(WsResp, tokio::time::Instant),
     /// Close without a frame.
     Close,
 }
@@ -189,6 +191,30 @@ impl Registry {
         }
     }
 
+    /// Writes a push to every connection of a user; the originator's copies are delayed until `due`.
+    pub(crate) fn send_push_from(
+        &self,
+        user_id: &str,
+        frame: PushFrame,
+        origin: &Origin,
+        due: Option<tokio::time::Instant>,
+    ) {
+        let g = self.conns.lock();
+        if let Some(list) = g.get(user_id) {
+            for c in list {
+                let delayed = match origin {
+                    Origin::Conn(id) => c.id == *id,
+                    Origin::User(u) => u == user_id,
+                };
+                let out = match (delayed, due) {
+                    (true, Some(due)) => Out::Delayed(frame.resp.clone(), due),
+                    _ => Out::Frame(frame.resp.clone()),
+                };
+                let _ = c.tx.send(out);
+            }
+        }
+    }
+
     /// Updates a connection's online-status subscriptions; returns the current status of the subscribed users.
     pub(crate) fn subscribe(
         &self,
@@ -259,44 +285,21 @@ pub(crate) fn push_frame(d: &Delivery) -> PushFrame {
     }
 }
 
-/// Queues pushes for delivery after the configured push latency (upstream pushes travel
-/// msg → queue → push service and always arrive after the triggering request was answered;
-/// clients such as the JS SDK rely on that for echo suppression). Order is preserved.
-pub(crate) fn deliver(inner: &std::sync::Arc<Inner>, deliveries: Vec<Delivery>) {
-    if deliveries.is_empty() {
-        return;
-    }
-    if inner.config.push_latency.is_zero() {
-        deliver_now(inner, deliveries);
-        return;
-    }
-    let due = tokio::time::Instant::now() + inner.config.push_latency;
-    if let Err(e) = inner.push_queue.send((due, deliveries)) {
-        // dispatcher gone (shutting down): deliver directly
-        deliver_now(inner, e.0.1);
-    }
-}
-
-/// The dispatcher task draining the push queue in order.
-pub(crate) async fn run_dispatcher(
-    inner: std::sync::Weak<Inner>,
-    mut rx: tokio::sync::mpsc::UnboundedReceiver<(tokio::time::Instant, Vec<Delivery>)>,
-    stop: tokio_util::sync::CancellationToken,
-) {
-    loop {
-        let next = tokio::select! {
-            _ = stop.cancelled() => break,
-            n = rx.recv() => n,
-        };
-        let Some((due, deliveries)) = next else { break };
-        tokio::time::sleep_until(due).await;
-        let Some(inner) = inner.upgrade() else { break };
-        deliver_now(&inner, deliveries);
-    }
+/// Who caused a batch of pushes: their copies to the originator are held back by the push latency.
+#[derive(Debug, Clone)]
+pub(crate) enum Origin {
+    /// A gateway connection (WS 1003): its own echo is delayed.
+    Conn(u64),
+    /// An HTTP caller: pushes to that user's connections are delayed.
+    User(String),
 }
 
 /// Delivers pushes to every connection of their recipients, honouring injected faults.
-pub(crate) fn deliver_now(inner: &std::sync::Arc<Inner>, deliveries: Vec<Delivery>) {
+///
+/// The copies going back to the originator are written only after `push_latency`: on the real
+/// server pushes pass through a queue and never overtake the answer to the request that caused
+/// them, and the JS SDK relies on that to suppress its own echo. Everyone else gets them at once.
+pub(crate) fn deliver(inner: &std::sync::Arc<Inner>, deliveries: Vec<Delivery>, origin: &Origin) {
     for d in deliveries {
         let frame = push_frame(&d);
         for user in &d.user_ids {
@@ -304,8 +307,12 @@ pub(crate) fn deliver_now(inner: &std::sync::Arc<Inner>, deliveries: Vec<Deliver
                 PushAction::Hold => {}
                 PushAction::Send { times, delay } => match delay {
                     None => {
+                        let due = (!inner.config.push_latency.is_zero())
+                            .then(|| tokio::time::Instant::now() + inner.config.push_latency);
                         for _ in 0..times {
-                            inner.registry.send_push(user, frame.clone());
+                            inner
+                                .registry
+                                .send_push_from(user, frame.clone(), origin, due);
                         }
                     }
                     Some(delay) => {

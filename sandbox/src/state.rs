@@ -330,12 +330,9 @@ impl State {
             });
         log.version += 1;
         let v = log.version;
+        // only the latest change of an element is kept (insert→update reads as update)
         for (id, st) in changes {
-            let state = match (log.entries.get(id), *st) {
-                (Some((LOG_INSERT, _)), LOG_UPDATE) => LOG_INSERT,
-                _ => *st,
-            };
-            log.entries.insert(id.clone(), (state, v));
+            log.entries.insert(id.clone(), (*st, v));
         }
         (log.version, log.id.clone())
     }

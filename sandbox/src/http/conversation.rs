@@ -503,7 +503,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 }
                 out
             };
-            deliver(inner, deliveries);
+            deliver(
+                inner,
+                deliveries,
+                &crate::push::Origin::User(ctx.user.clone()),
+            );
             Ok(Reply::Empty)
         }
         "/conversation/get_sorted_conversation_list" => {

@@ -66,7 +66,7 @@ pub(crate) fn friend_json(st: &State, f: &Friend, millis: bool) -> Value {
         "ownerUserID": f.owner, "remark": f.remark,
         "createTime": if millis { f.create_time } else { f.create_time / 1000 },
         "friendUser": {"userID": u.user_id, "nickname": u.nickname, "faceURL": u.face_url, "ex": u.ex,
-            "createTime": 0, "appMangerLevel": 0, "globalRecvMsgOpt": 0},
+            "createTime": u.create_time, "appMangerLevel": u.app_manger_level, "globalRecvMsgOpt": u.global_recv_msg_opt},
         "addSource": f.add_source, "operatorUserID": f.operator, "ex": f.ex, "isPinned": f.is_pinned,
     })
 }
@@ -659,6 +659,10 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
         )),
         _ => not_found(),
     };
-    deliver(inner, deliveries);
+    deliver(
+        inner,
+        deliveries,
+        &crate::push::Origin::User(ctx.user.clone()),
+    );
     result
 }

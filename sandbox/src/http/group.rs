@@ -1485,7 +1485,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
         }
         _ => not_found(),
     };
-    deliver(inner, out);
+    deliver(inner, out, &crate::push::Origin::User(ctx.user.clone()));
     result
 }
 

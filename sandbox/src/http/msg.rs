@@ -625,7 +625,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 build_rest_msg(&st, &r)?
             };
             let (resp, deliveries) = send_message(inner, msg, &ctx.op, &ctx.user).await?;
-            deliver(inner, deliveries);
+            deliver(
+                inner,
+                deliveries,
+                &crate::push::Origin::User(ctx.user.clone()),
+            );
             data(send_resp_json(&resp))
         }
         "/msg/batch_send_msg" => {
@@ -663,7 +667,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 m.recv_id = t.clone();
                 match send_message(inner, m, &ctx.op, &ctx.user).await {
                     Ok((resp, deliveries)) => {
-                        deliver(inner, deliveries);
+                        deliver(
+                            inner,
+                            deliveries,
+                            &crate::push::Origin::User(ctx.user.clone()),
+                        );
                         results.push(json!({"serverMsgID": resp.server_msg_id, "clientMsgID": resp.client_msg_id, "sendTime": resp.send_time, "recvID": t}));
                     }
                     Err(_) => failed.push(t),
@@ -701,7 +709,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 )
             };
             let resp = deliveries.first().map(|d| json!({"serverMsgID": d.msg.server_msg_id, "clientMsgID": d.msg.client_msg_id, "sendTime": d.msg.send_time, "modify": null}));
-            deliver(inner, deliveries);
+            deliver(
+                inner,
+                deliveries,
+                &crate::push::Origin::User(ctx.user.clone()),
+            );
             data(resp.unwrap_or(Value::Null))
         }
         "/msg/revoke_msg" => {
@@ -790,7 +802,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                     &ctx.op,
                 )
             };
-            deliver(inner, deliveries);
+            deliver(
+                inner,
+                deliveries,
+                &crate::push::Origin::User(ctx.user.clone()),
+            );
             inner.webhook.after(
                 "callbackBeforeAfterMsgCommand",
                 &ctx.op,
@@ -841,7 +857,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                             &ctx.op,
                         );
                         drop(st);
-                        deliver(inner, d);
+                        deliver(inner, d, &crate::push::Origin::User(ctx.user.clone()));
                         return Ok(Reply::Empty);
                     }
                     _ => {
@@ -864,7 +880,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                     group,
                 )
             };
-            deliver(inner, deliveries);
+            deliver(
+                inner,
+                deliveries,
+                &crate::push::Origin::User(ctx.user.clone()),
+            );
             if group {
                 inner.webhook.after("callbackAfterGroupMsgReadCommand", &ctx.op, json!({"sendID": r.user_id, "receiveID": r.user_id, "unreadMsgNum": r.has_read_seq, "contentType": 3}));
             } else {

@@ -304,7 +304,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 }
                 apply_user_update(&mut st, &ctx.user, &change, &ctx.op)
             };
-            deliver(inner, deliveries);
+            deliver(
+                inner,
+                deliveries,
+                &crate::push::Origin::User(ctx.user.clone()),
+            );
             let cmd = if ex {
                 "callbackAfterUpdateUserInfoExCommand"
             } else {
@@ -332,7 +336,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 };
                 apply_user_update(&mut st, &ctx.user, &change, &ctx.op)
             };
-            deliver(inner, deliveries);
+            deliver(
+                inner,
+                deliveries,
+                &crate::push::Origin::User(ctx.user.clone()),
+            );
             Ok(Reply::Empty)
         }
         "/user/get_users_info" => {
