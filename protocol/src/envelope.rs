@@ -35,8 +35,8 @@ pub const MAX_DECOMPRESSED_FRAME_BYTES: usize = 64 * 1024 * 1024;
 
 /// Request envelope, client -> server (ws-gateway §2.3). Keys: `reqIdentifier`, `token`,
 /// `sendID`, `operationID`, `msgIncr`, `data` (padded standard base64 of the protobuf
-/// request; `null`/absent = empty).
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// request; `null`/absent = empty). `Debug` redacts `token`.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct WsRequest {
     /// Operation code.
@@ -62,6 +62,26 @@ pub struct WsRequest {
 impl Default for ReqIdentifier {
     fn default() -> Self {
         ReqIdentifier::Other(0)
+    }
+}
+
+impl std::fmt::Debug for WsRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WsRequest")
+            .field("req_identifier", &self.req_identifier)
+            .field(
+                "token",
+                &if self.token.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .field("send_id", &self.send_id)
+            .field("operation_id", &self.operation_id)
+            .field("msg_incr", &self.msg_incr)
+            .field("data", &format_args!("<{} bytes>", self.data.len()))
+            .finish()
     }
 }
 
@@ -729,6 +749,17 @@ mod tests {
             Err(ProtocolError::Protobuf { message, .. }) => assert_eq!(message, "GetMaxSeqResp"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn debug_redacts_the_token() {
+        let req = WsRequest {
+            token: "eyJhbGciOiJIUzI1NiJ9.secret".into(),
+            ..Default::default()
+        };
+        let text = format!("{req:?}");
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.contains("<redacted>"));
     }
 
     #[test]
