@@ -330,9 +330,7 @@ fn message(text: &str) -> Event {
         session_type: 1,
         msg_from: 100,
         content_type: 101,
-        content: Content::Text {
-            content: text.into(),
-        },
+        content: Content::text(text),
         sender_platform_id: 5,
         sender_nickname: "Alice".into(),
         sender_face_url: String::new(),
@@ -384,5 +382,62 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// End to end through `Bot::run`: in-memory source → lanes (10 conversations) → chain → ack.
+/// Reported per event.
+fn bench_lanes(c: &mut Criterion) {
+    const EVENTS: u64 = 1000;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let store = Store::temporary().expect("store");
+    let events: Vec<Event> = (0..EVENTS)
+        .map(|i| {
+            let mut e = message(&format!("/cmd{} {i}", i % 40));
+            if let Event::NewMessage(m) = &mut e {
+                m.conversation_id = format!("si_bot_user{}", i % 10);
+                m.send_id = format!("user{}", i % 10);
+            }
+            e
+        })
+        .collect();
+    let mut group = c.benchmark_group("dispatcher_lanes");
+    group.throughput(criterion::Throughput::Elements(EVENTS));
+    group.bench_function("1000_events_10_conversations", |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let store = store.clone();
+            let events = events.clone();
+            async move {
+                let mut total = std::time::Duration::ZERO;
+                for _ in 0..iters {
+                    let (tx, rx) = tokio::sync::mpsc::channel(256);
+                    let bot = BotBuilder::from_source(rx, Client::detached("bot", store.clone()))
+                        .handler(Fifty)
+                        .sender(NullSender)
+                        .dialogue_storage(MemoryDialogueStorage::new())
+                        .tracing(false)
+                        .help(false)
+                        .handle_ctrl_c(false)
+                        .build()
+                        .expect("bot");
+                    let started = std::time::Instant::now();
+                    let run = tokio::spawn(bot.run());
+                    for e in events.iter().cloned() {
+                        tx.send(openim_bot::Delivery::unacked(e))
+                            .await
+                            .expect("send");
+                    }
+                    drop(tx);
+                    run.await.expect("join").expect("run");
+                    total += started.elapsed();
+                }
+                total
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_lanes);
 criterion_main!(benches);

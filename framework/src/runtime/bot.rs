@@ -17,7 +17,7 @@
 //! them again after a restart (each carries its idempotency key).
 //!
 //! # Shutdown
-//! [`Bot::run`] returns after Ctrl-C (unless disabled), [`ShutdownHandle::shutdown`],
+//! [`Bot::run`] returns after Ctrl-C or SIGTERM (unless disabled), [`ShutdownHandle::shutdown`],
 //! [`Context::shutdown`] or the end of the event source. Running handlers finish first; then
 //! the session is shut down (ledger flushed).
 
@@ -206,7 +206,7 @@ impl BotBuilder {
         self
     }
 
-    /// Stop on Ctrl-C (on by default).
+    /// Stop on Ctrl-C and, on Unix, SIGTERM (on by default).
     pub fn handle_ctrl_c(mut self, on: bool) -> BotBuilder {
         self.ctrl_c = on;
         self
@@ -534,9 +534,7 @@ impl Bot {
         let ctrl_c = self.settings.ctrl_c;
         let ctrl_c_signal = async {
             if ctrl_c {
-                if tokio::signal::ctrl_c().await.is_err() {
-                    std::future::pending::<()>().await;
-                }
+                stop_signal().await;
             } else {
                 std::future::pending::<()>().await;
             }
@@ -548,7 +546,7 @@ impl Bot {
                 biased;
                 _ = token.cancelled() => break,
                 _ = &mut ctrl_c_signal => {
-                    tracing::info!("Ctrl-C: stopping");
+                    tracing::info!("stop signal: finishing running handlers");
                     token.cancel();
                     break;
                 }
@@ -602,6 +600,29 @@ impl Bot {
         source.close().await?;
         tracing::info!("bot stopped");
         Ok(())
+    }
+}
+
+/// Ctrl-C, or on Unix also SIGTERM (containers, CI). Never resolves if no handler can be
+/// installed.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => {
+                    if r.is_err() {
+                        term.recv().await;
+                    }
+                }
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

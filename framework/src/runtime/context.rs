@@ -113,15 +113,8 @@ impl Context {
     ) -> Result<SentMessage, FrameworkError> {
         let target = self.conversation().ok_or(FrameworkError::NoConversation)?;
         let message = self.message().ok_or(FrameworkError::NoConversation)?;
-        let quote = serde_json::to_value(message).ok();
-        self.send_content(
-            target,
-            Content::Quote {
-                text: text.into(),
-                quote_message: quote,
-            },
-        )
-        .await
+        self.send_content(target, Content::quote(text, &message.to_msg_data()))
+            .await
     }
 
     /// Replies in a group with an @-mention of the sender (plain reply in single chats).
@@ -136,10 +129,7 @@ impl Context {
                 let text = format!("@{} {}", message.send_id, text.into());
                 self.send_content(
                     target,
-                    Content::AtText {
-                        text,
-                        at_user_list: vec![message.send_id.clone()],
-                    },
+                    Content::at_text(text, vec![message.send_id.clone()]),
                 )
                 .await
             }
@@ -153,13 +143,7 @@ impl Context {
         target: Target,
         text: impl Into<String>,
     ) -> Result<SentMessage, FrameworkError> {
-        self.send_content(
-            target,
-            Content::Text {
-                content: text.into(),
-            },
-        )
-        .await
+        self.send_content(target, Content::text(text)).await
     }
 
     /// Sends any content anywhere (through the bot's throttle, if any).

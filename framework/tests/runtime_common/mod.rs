@@ -25,7 +25,7 @@ impl Recorder {
         self.sent
             .lock()
             .iter()
-            .map(|(_, c)| c.text().unwrap_or("").to_string())
+            .map(|(_, c)| c.as_text().unwrap_or("").to_string())
             .collect()
     }
 
@@ -95,9 +95,7 @@ fn base(conversation_id: &str, from: &str, text: &str) -> Message {
         session_type: 1,
         msg_from: 100,
         content_type: 101,
-        content: Content::Text {
-            content: text.into(),
-        },
+        content: Content::text(text),
         sender_platform_id: 5,
         sender_nickname: from.into(),
         sender_face_url: String::new(),
@@ -122,10 +120,7 @@ pub fn group(group_id: &str, from: &str, text: &str, at: &[&str]) -> Message {
     m.session_type = 3;
     if !at.is_empty() {
         m.content_type = 106;
-        m.content = Content::AtText {
-            text: text.into(),
-            at_user_list: at.iter().map(|s| s.to_string()).collect(),
-        };
+        m.content = Content::at_text(text, at.iter().map(|s| s.to_string()).collect());
         m.at_user_ids = at.iter().map(|s| s.to_string()).collect();
     }
     m
