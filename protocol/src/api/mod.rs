@@ -12,9 +12,11 @@
 //! JSON follows the Go server (`encoding/json` on the protobuf structs, http-api.md §1.5): proto field
 //! names verbatim, every field written, 64-bit integers as numbers, wrapper types (`StringValue` …)
 //! as bare values or `null` (`Option<T>` here). Decoding treats an absent key and `null` as the zero
-//! value and ignores unknown keys. Reply types write empty lists and maps as `null` (the server shape);
-//! request types write `[]`. Unlike Go, key matching is case-sensitive, except for the documented
-//! capitalised keys (`FriendRequests`, `Msgs`, `IsPinned` …), which accept both spellings.
+//! value, ignores unknown keys, accepts only JSON objects for structs, and matches keys like Go: exact
+//! name first, otherwise case-insensitively (`UserID` reads as `userID`; a key given twice in different
+//! cases is an error here, where Go keeps the last). Reply types write empty lists and maps as `null`
+//! (the server shape); request types write `[]`. The capitalised keys of the wire (`FriendRequests`,
+//! `Msgs`, `IsPinned` …) are written as the server writes them.
 //!
 //! ```
 //! use openim_protocol::api::{ApiResponse, ApiRoute, user::{GetUsersInfo, GetUsersInfoReq}};

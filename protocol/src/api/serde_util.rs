@@ -67,7 +67,78 @@ impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for ObjectOnly<T> {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-        T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        T::deserialize(FoldKeys { map })
+    }
+}
+
+/// Feeds a JSON object to a derived struct decoder with Go's key matching: a key that is not
+/// exactly a field name is matched to a field name case-insensitively (`UserID` → `userID`).
+struct FoldKeys<A> {
+    map: A,
+}
+
+impl<'de, A: serde::de::MapAccess<'de>> Deserializer<'de> for FoldKeys<A> {
+    type Error = A::Error;
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        visitor.visit_map(FoldKeysAccess {
+            map: self.map,
+            fields,
+        })
+    }
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        visitor.visit_map(self.map)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+    }
+}
+
+struct FoldKeysAccess<A> {
+    map: A,
+    fields: &'static [&'static str],
+}
+
+impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for FoldKeysAccess<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        use serde::de::IntoDeserializer;
+        let Some(key) = self.map.next_key::<String>()? else {
+            return Ok(None);
+        };
+        let canonical = if self.fields.contains(&key.as_str()) {
+            key.as_str()
+        } else {
+            self.fields
+                .iter()
+                .find(|field| field.eq_ignore_ascii_case(&key))
+                .copied()
+                .unwrap_or(key.as_str())
+        };
+        seed.deserialize(canonical.into_deserializer()).map(Some)
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint()
     }
 }
 

@@ -87,3 +87,25 @@ fn arrays_are_not_objects() {
     assert!(serde_json::from_str::<GroupInfo>("7").is_err());
     assert!(serde_json::from_str::<GroupInfo>(r#""x""#).is_err());
 }
+
+#[test]
+fn keys_match_case_insensitively_like_go() {
+    let req: GetUsersInfoReq = serde_json::from_str(r#"{"UserIDs":["a"]}"#).unwrap();
+    assert_eq!(req.user_ids, ["a"]);
+    let req: crate::api::user::UpdateUserInfoExReq =
+        serde_json::from_str(r#"{"USERINFO":{"userid":"u","NickName":"N"}}"#).unwrap();
+    let info = req.user_info.unwrap();
+    assert_eq!(info.user_id, "u");
+    assert_eq!(info.nickname.as_deref(), Some("N"));
+    // capitalised wire keys read in any case
+    let list: crate::api::friend::GetFriendApplyListResp =
+        serde_json::from_str(r#"{"friendrequests":null,"TOTAL":3}"#).unwrap();
+    assert_eq!(list.total, 3);
+    // exact names still win and unknown keys are still ignored
+    let req: GetUsersInfoReq = serde_json::from_str(r#"{"userIDs":["x"],"other":1}"#).unwrap();
+    assert_eq!(req.user_ids, ["x"]);
+    // a key given twice (in two cases) is rejected rather than silently merged
+    assert!(
+        serde_json::from_str::<GetUsersInfoReq>(r#"{"userIDs":["a"],"UserIDs":["b"]}"#).is_err()
+    );
+}
