@@ -197,6 +197,20 @@ impl Client {
         }
     }
 
+    /// Waits for a chat message (in `msgs`) whose text is `text`.
+    pub async fn message_with_text(&mut self, text: &str) -> (Frame, MsgData) {
+        loop {
+            let (f, pm) = self.push().await;
+            for e in &pm.msgs {
+                for m in &e.value.clone().unwrap_or_default().msgs {
+                    if m.content_type == 101 && text_of(m) == text {
+                        return (f, m.clone());
+                    }
+                }
+            }
+        }
+    }
+
     /// Sends a text message over 1003.
     pub async fn send_text(&mut self, to: &str, group: bool, text: &str, op: &str) -> Frame {
         let msg = text_msg(&self.user, to, group, text);
