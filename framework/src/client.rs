@@ -169,8 +169,7 @@ impl Client {
         if text.is_empty() {
             return Err(ClientError::Invalid("empty text".into()));
         }
-        self.send_content(target, Content::Text { content: text })
-            .await
+        self.send_content(target, Content::text(text)).await
     }
 
     /// Sends an @-mention text to a group (`AtAllTag` mentions everybody).
@@ -180,10 +179,7 @@ impl Client {
         text: impl Into<String>,
         at_user_ids: Vec<String>,
     ) -> Result<SentMessage, ClientError> {
-        let content = Content::AtText {
-            text: text.into(),
-            at_user_list: at_user_ids,
-        };
+        let content = Content::at_text(text, at_user_ids);
         self.send_content(Target::Group(group_id.into()), content)
             .await
     }
@@ -195,11 +191,7 @@ impl Client {
         text: impl Into<String>,
         quoted: &crate::message::Message,
     ) -> Result<SentMessage, ClientError> {
-        let quote = serde_json::to_value(quoted).ok();
-        let content = Content::Quote {
-            text: text.into(),
-            quote_message: quote,
-        };
+        let content = Content::quote(text, &quoted.to_msg_data());
         self.send_content(target, content).await
     }
 
@@ -211,11 +203,7 @@ impl Client {
         description: impl Into<String>,
         extension: impl Into<String>,
     ) -> Result<SentMessage, ClientError> {
-        let content = Content::Custom {
-            data: data.into(),
-            description: description.into(),
-            extension: extension.into(),
-        };
+        let content = Content::custom(data, description, extension);
         self.send_content(target, content).await
     }
 

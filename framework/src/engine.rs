@@ -856,14 +856,14 @@ impl Engine {
             self.batch.unread_changed = true;
         }
         if m.send_time >= c.latest_msg_send_time {
-            let content = crate::content::Content::parse(m.content_type, &m.content);
+            let content = crate::content::parse_lossless(m.content_type, &m.content);
             c.latest_msg = Some(LatestMessage {
                 client_msg_id: m.client_msg_id.clone(),
                 seq: m.seq,
                 send_id: m.send_id.clone(),
                 content_type: m.content_type,
                 send_time: m.send_time,
-                text: content.text().map(str::to_owned),
+                text: content.as_text().map(str::to_owned),
             });
             c.latest_msg_send_time = m.send_time.max(1);
         }

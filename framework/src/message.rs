@@ -48,7 +48,8 @@ pub struct Message {
     pub msg_from: i32,
     /// Content type number (101 text, 106 @text, 114 quote, 110 custom, 1xxx notifications…).
     pub content_type: i32,
-    /// Parsed content.
+    /// Parsed content (serialized as the element's JSON object).
+    #[serde(serialize_with = "serialize_content")]
     pub content: Content,
     /// Sender platform ID.
     #[serde(rename = "senderPlatformID")]
@@ -70,10 +71,39 @@ pub struct Message {
     pub is_self: bool,
 }
 
+fn serialize_content<S: serde::Serializer>(c: &Content, s: S) -> Result<S::Ok, S::Error> {
+    crate::content::to_json(c).serialize(s)
+}
+
 impl Message {
-    /// The text of text, @text, quote and advanced-text messages.
+    /// The text of text, @text, quote, advanced and markdown text messages.
     pub fn text(&self) -> Option<&str> {
-        self.content.text()
+        self.content.as_text()
+    }
+
+    /// The message in wire form (e.g. to quote it).
+    pub fn to_msg_data(&self) -> openim_protocol::pb::sdkws::MsgData {
+        openim_protocol::pb::sdkws::MsgData {
+            send_id: self.send_id.clone(),
+            recv_id: self.recv_id.clone(),
+            group_id: self.group_id.clone().unwrap_or_default(),
+            client_msg_id: self.client_msg_id.clone(),
+            server_msg_id: self.server_msg_id.clone(),
+            sender_platform_id: self.sender_platform_id,
+            sender_nickname: self.sender_nickname.clone(),
+            sender_face_url: self.sender_face_url.clone(),
+            session_type: self.session_type,
+            msg_from: self.msg_from,
+            content_type: self.content_type,
+            content: self.content.to_bytes(),
+            seq: self.seq,
+            send_time: self.send_time,
+            create_time: self.create_time,
+            status: 2,
+            at_user_id_list: self.at_user_ids.clone(),
+            ex: self.ex.clone(),
+            ..Default::default()
+        }
     }
 
     /// True if `user_id` is mentioned by name or everybody is mentioned.
@@ -118,7 +148,7 @@ impl Message {
             session_type: m.session_type,
             msg_from: m.msg_from,
             content_type: m.content_type,
-            content: Content::parse(m.content_type, &m.content),
+            content: crate::content::parse_lossless(m.content_type, &m.content),
             sender_platform_id: m.sender_platform_id,
             sender_nickname: m.sender_nickname.clone(),
             sender_face_url: m.sender_face_url.clone(),

@@ -214,14 +214,15 @@ pub struct GroupMember {
     pub ex: String,
 }
 
-/// Group role levels.
+/// Group role levels (numbers of `openim_protocol::constants::GroupRoleLevel`).
 pub mod role_level {
-    /// Group owner.
-    pub const OWNER: i32 = 100;
-    /// Group administrator.
-    pub const ADMIN: i32 = 60;
-    /// Ordinary member.
-    pub const MEMBER: i32 = 20;
+    use openim_protocol::constants::GroupRoleLevel;
+    /// Group owner (100).
+    pub const OWNER: i32 = GroupRoleLevel::Owner.as_i32();
+    /// Group administrator (60).
+    pub const ADMIN: i32 = GroupRoleLevel::Admin.as_i32();
+    /// Ordinary member (20).
+    pub const MEMBER: i32 = GroupRoleLevel::Ordinary.as_i32();
 }
 
 /// An application to join a group (SDK `LocalGroupRequest`).

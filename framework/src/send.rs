@@ -23,15 +23,8 @@ pub(crate) fn client_msg_id() -> String {
 /// Conversation ID of a target, seen from `self_id`.
 pub(crate) fn conversation_id(self_id: &str, target: &Target) -> String {
     match target {
-        Target::User(peer) => {
-            let (a, b) = if self_id <= peer.as_str() {
-                (self_id, peer.as_str())
-            } else {
-                (peer.as_str(), self_id)
-            };
-            format!("si_{a}_{b}")
-        }
-        Target::Group(g) => format!("sg_{g}"),
+        Target::User(peer) => openim_protocol::conversation_id::single(self_id, peer),
+        Target::Group(g) => openim_protocol::conversation_id::group(g),
     }
 }
 
@@ -42,7 +35,7 @@ pub(crate) fn build_msg(client: &Client, target: &Target, content: &Content, id:
         Target::Group(g) => (String::new(), g.clone(), 3),
     };
     let at_user_id_list = match content {
-        Content::AtText { at_user_list, .. } => at_user_list.clone(),
+        Content::AtText(e) => e.at_user_list.clone(),
         _ => Vec::new(),
     };
     MsgData {
@@ -55,8 +48,8 @@ pub(crate) fn build_msg(client: &Client, target: &Target, content: &Content, id:
         sender_face_url: me.map(|m| m.face_url).unwrap_or_default(),
         session_type,
         msg_from: 100,
-        content_type: content.content_type(),
-        content: content.to_wire(),
+        content_type: content.content_type().as_i32(),
+        content: content.to_bytes(),
         create_time: now_ms(),
         status: 1,
         at_user_id_list,
@@ -109,10 +102,7 @@ mod tests {
     #[test]
     fn builds_at_text_with_mentions() {
         let c = Client::detached("bot", crate::store::Store::temporary().unwrap());
-        let content = Content::AtText {
-            text: "@x hi".into(),
-            at_user_list: vec!["x".into()],
-        };
+        let content = Content::at_text("@x hi", vec!["x".into()]);
         let m = build_msg(&c, &Target::group("g"), &content, "id1");
         assert_eq!(m.session_type, 3);
         assert_eq!(m.content_type, 106);
