@@ -90,22 +90,32 @@ open_enum! {
         SdkNetworkError = 10000 => "NetworkError",
         /// 10001 (Go SDK) request timeout; also the chat server's `FormattingError`.
         SdkNetworkTimeoutError = 10001 => "NetworkTimeoutError",
-        /// 10002 (Go SDK) argument error.
+        /// 10002 (Go SDK) argument error; chat server `HasRegistered`.
         SdkArgsError = 10002 => "ArgsError",
-        /// 10003 (Go SDK) context deadline exceeded.
+        /// 10003 (Go SDK) context deadline exceeded; chat server `NotRegistered`.
         SdkCtxDeadlineExceededError = 10003 => "CtxDeadlineExceededError",
-        /// 10004 (Go SDK) resources not loaded.
+        /// 10004 (Go SDK) resources not loaded; chat server `PasswordErr`.
         SdkResourceLoadNotCompleteError = 10004 => "ResourceLoadNotCompleteError",
-        /// 10005 (Go SDK) unknown code.
+        /// 10005 (Go SDK) unknown code; chat server `GetIMTokenErr`.
         SdkUnknownCode = 10005 => "UnknownCode",
-        /// 10006 (Go SDK) internal error.
+        /// 10006 (Go SDK) internal error; chat server `RepeatSendCode`.
         SdkInternalError = 10006 => "SdkInternalError",
-        /// 10007 (Go SDK) nothing to update.
+        /// 10007 (Go SDK) nothing to update; chat server `MailSendCodeErr`.
         SdkNoUpdateError = 10007 => "NoUpdateError",
-        /// 10008 (Go SDK main) SDK not initialised.
+        /// 10008 (Go SDK main) SDK not initialised; chat server `SmsSendCodeErr`.
         SdkNotInitError = 10008 => "SDKNotInitError",
-        /// 10009 (Go SDK main) not logged in.
+        /// 10009 (Go SDK main) not logged in; chat server `CodeInvalidOrExpired`.
         SdkNotLoginError = 10009 => "SDKNotLoginError",
+        /// 10010 (chat server) registration failed.
+        ChatRegisterFailed = 10010 => "RegisterFailed",
+        /// 10011 (chat server) password reset failed.
+        ChatResetPasswordFailed = 10011 => "ResetPasswordFailed",
+        /// 10012 (chat server) registration limit exceeded.
+        ChatRegisterLimit = 10012 => "RegisterLimit",
+        /// 10013 (chat server) login limit exceeded.
+        ChatLoginLimit = 10013 => "LoginLimit",
+        /// 10014 (chat server) invitation error.
+        ChatInvitationError = 10014 => "InvitationError",
         /// 10100 (Go SDK) user not found.
         SdkUserIdNotFoundError = 10100 => "UserIDNotFoundError",
         /// 10101 (Go SDK) logout error.
