@@ -348,3 +348,37 @@ proptest! {
         prop_assert_eq!(Tips::parse(2200, &tips::encode_content(&r)).unwrap(), Tips::HasReadReceipt(r));
     }
 }
+
+// ---------- constants and conversation IDs ----------
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn open_enums_keep_every_value(v in any::<i32>()) {
+        use openim_protocol::constants::*;
+        use openim_protocol::ErrorCode;
+        prop_assert_eq!(ContentType::from_i32(v).as_i32(), v);
+        prop_assert_eq!(SessionType::from_i32(v).as_i32(), v);
+        prop_assert_eq!(PlatformId::from_i32(v).as_i32(), v);
+        prop_assert_eq!(ReqIdentifier::from_i32(v).as_i32(), v);
+        prop_assert_eq!(MsgStatus::from_i32(v).as_i32(), v);
+        prop_assert_eq!(GroupRoleLevel::from_i32(v).as_i32(), v);
+        prop_assert_eq!(ErrorCode::from_i32(v).as_i32(), v);
+        prop_assert_eq!(ContentType::Other(v), ContentType::from_i32(v));
+        let json = serde_json::to_string(&ContentType::from_i32(v)).unwrap();
+        prop_assert_eq!(json.clone(), v.to_string());
+        prop_assert_eq!(serde_json::from_str::<ContentType>(&json).unwrap(), ContentType::from_i32(v));
+    }
+
+    #[test]
+    fn single_conversation_ids_are_symmetric(a in arb_string(), b in arb_string()) {
+        use openim_protocol::conversation_id::*;
+        prop_assert_eq!(single(&a, &b), single(&b, &a));
+        prop_assert_eq!(notification_single(&a, &b), notification_single(&b, &a));
+        prop_assert_eq!(notification_twin(&single(&a, &b)), notification_single(&a, &b));
+        prop_assert_eq!(notification_twin(&group(&a)), notification_group(&a));
+        prop_assert_eq!(kind(&single(&a, &b)), ConversationKind::Single);
+        prop_assert!(is_notification(&notification_twin(&a)));
+    }
+}
