@@ -25,6 +25,10 @@ pub mod headers {
 /// `data` is `None` when the server omitted it (reply types without fields, e.g. `user_register`)
 /// or sent `null` (a nil list reply such as `get_users_online_status` with nobody asked).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "T: Serialize + ApiReply",
+    deserialize = "T: Deserialize<'de>"
+))]
 pub struct ApiResponse<T> {
     /// 0 on success, otherwise an OpenIM error code (http-api.md §9). Required when decoding.
     #[serde(rename = "errCode")]
@@ -35,9 +39,25 @@ pub struct ApiResponse<T> {
     /// Free-form error detail; not stable, log only.
     #[serde(rename = "errDlt", default, deserialize_with = "null_default")]
     pub err_dlt: String,
-    /// The reply; omitted from the JSON when `None`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The reply; omitted from the JSON when `None`, written as `null` when it is an empty list
+    /// (a Go nil slice).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_data"
+    )]
     pub data: Option<T>,
+}
+
+fn serialize_data<T, S>(data: &Option<T>, serializer: S) -> Result<S::Ok, S::Error>
+where
+    T: Serialize + ApiReply,
+    S: Serializer,
+{
+    match data {
+        Some(value) if !value.is_null_in_envelope() => value.serialize(serializer),
+        _ => serializer.serialize_none(),
+    }
 }
 
 impl<T: ApiReply> ApiResponse<T> {
@@ -150,15 +170,26 @@ impl fmt::Display for ApiError {
     }
 }
 
-/// Reply payload types: knows whether the Go server omits `data` for it.
+/// Reply payload types: how the Go server writes them as the envelope's `data`.
 pub trait ApiReply {
     /// True for replies without fields, whose `data` key the server leaves out.
     fn omit_from_envelope(&self) -> bool {
         false
     }
+
+    /// True when the server writes this reply as `data: null` (an empty list reply).
+    fn is_null_in_envelope(&self) -> bool {
+        false
+    }
 }
 
-impl<T> ApiReply for Vec<T> {}
+impl<T> ApiReply for Vec<T> {
+    fn is_null_in_envelope(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl ApiReply for serde_json::Value {}
 
 /// The empty body: `{}` in requests without fields, and the reply of routes that return no data
 /// (the envelope then has no `data` key). Decodes from `{…}` (keys ignored) or `null`.

@@ -84,6 +84,17 @@ pub trait ApiRoute {
     };
 }
 
+/// Something run for every route type (tests use it to check every body type the same way).
+#[cfg(test)]
+pub(crate) trait RouteVisitor {
+    /// Called once per route.
+    fn visit<R>(&mut self)
+    where
+        R: ApiRoute,
+        R::Req: PartialEq + std::fmt::Debug + Default + Clone,
+        R::Resp: PartialEq + std::fmt::Debug + Clone;
+}
+
 /// Declares the marker types of a route family, its `paths` constants and its `ROUTES` slice.
 macro_rules! api_routes {
     ($(
@@ -136,6 +147,12 @@ macro_rules! api_routes {
         pub const ROUTES: &[$crate::api::RouteInfo] = &[
             $(<$marker as $crate::api::ApiRoute>::INFO,)*
         ];
+
+        /// Calls `visitor` with every route type of this family (tests).
+        #[cfg(test)]
+        pub(crate) fn visit_routes<V: $crate::api::route::RouteVisitor>(visitor: &mut V) {
+            $(visitor.visit::<$marker>();)*
+        }
     };
 }
 pub(crate) use api_routes;

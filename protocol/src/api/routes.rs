@@ -47,3 +47,16 @@ pub fn is_token_exempt(path: &str) -> bool {
     path.starts_with(super::auth::paths::GET_ADMIN_TOKEN)
         || path.starts_with(super::auth::paths::PARSE_TOKEN)
 }
+
+/// Calls `visitor` with every route type (tests).
+#[cfg(test)]
+pub(crate) fn visit_all<V: super::route::RouteVisitor>(visitor: &mut V) {
+    super::auth::visit_routes(visitor);
+    super::user::visit_routes(visitor);
+    super::friend::visit_routes(visitor);
+    super::group::visit_routes(visitor);
+    super::msg::visit_routes(visitor);
+    super::conversation::visit_routes(visitor);
+    super::third::visit_routes(visitor);
+    super::jssdk::visit_routes(visitor);
+}

@@ -25,6 +25,21 @@ fn success_with_data_is_present() {
 }
 
 #[test]
+fn empty_list_reply_is_written_as_null_data() {
+    let resp = ApiResponse::ok(Vec::<UserOnlineStatus>::new());
+    assert_eq!(
+        serde_json::to_string(&resp).unwrap(),
+        r#"{"errCode":0,"errMsg":"","errDlt":"","data":null}"#
+    );
+    let resp = ApiResponse::ok(vec![UserOnlineStatus::default()]);
+    assert!(
+        serde_json::to_string(&resp)
+            .unwrap()
+            .contains(r#""data":[{"#)
+    );
+}
+
+#[test]
 fn null_data_array_becomes_empty_vec() {
     let decoded: ApiResponse<Vec<UserOnlineStatus>> =
         serde_json::from_str(r#"{"errCode":0,"errMsg":"","errDlt":"","data":null}"#).unwrap();

@@ -4,6 +4,7 @@ mod auth_user;
 mod conversation;
 mod convert;
 mod envelope;
+mod every_route;
 mod friend;
 mod group;
 mod msg;
