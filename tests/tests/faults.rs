@@ -1,0 +1,666 @@
+//! Fault suite (issue 7): long message streams under forced disconnects, SIGKILL of the bot
+//! process, token expiry, a kick and a stalled server. Every test prints its figures
+//! (`cargo test -p openim-tests --test faults -- --nocapture`).
+//!
+//! Knobs (environment):
+//! - `OPENIM_FAULT_MESSAGES` (default 20000) and `OPENIM_FAULT_CONVERSATIONS` (default 100):
+//!   size of the disconnect stream; the documented long run uses `OPENIM_FAULT_MESSAGES=100000`.
+//! - `OPENIM_FAULT_DISCONNECT_EVERY` (default 500): a forced disconnect after every N sends.
+//! - `OPENIM_CRASH_MESSAGES` (default 3300) and `OPENIM_CRASH_KILLS` (default 10): the
+//!   SIGKILL/restart stream.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+use openim_bot::event::Event;
+use openim_bot::{ClientError, Session, Target};
+use openim_sandbox::Sandbox;
+use tokio::io::AsyncBufReadExt;
+
+/// What a consumer saw of a stream whose texts are `"<peer>:<index>"`, per peer.
+#[derive(Default, Debug)]
+struct Tally {
+    /// Next expected index per peer.
+    next: HashMap<String, usize>,
+    /// Times each (peer, index) was seen.
+    seen: HashMap<(String, usize), usize>,
+    /// Messages that arrived before an earlier one of the same peer.
+    out_of_order: usize,
+    /// Deliveries in total.
+    deliveries: usize,
+}
+
+impl Tally {
+    fn record(&mut self, peer: &str, text: &str) {
+        self.deliveries += 1;
+        let Some(index) = text
+            .rsplit_once(':')
+            .and_then(|(_, i)| i.parse::<usize>().ok())
+        else {
+            panic!("unexpected text {text:?} from {peer}");
+        };
+        let n = self.seen.entry((peer.to_owned(), index)).or_default();
+        *n += 1;
+        if *n == 1 {
+            let next = self.next.entry(peer.to_owned()).or_default();
+            if index != *next {
+                self.out_of_order += 1;
+            }
+            *next = (*next).max(index + 1);
+        }
+    }
+
+    fn unique(&self) -> usize {
+        self.seen.len()
+    }
+
+    fn repeated(&self) -> usize {
+        self.seen.values().map(|n| n - 1).sum()
+    }
+}
+
+fn peers(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i:03}")).collect()
+}
+
+/// Sends messages `rounds` (indices) from each peer to `bot` with `workers` concurrent senders
+/// (one peer is always served by the same worker, so per-conversation order is defined), calling
+/// `every_n` after every `n` sends in total.
+async fn produce(
+    sb: Arc<Sandbox>,
+    admin: String,
+    peers: Vec<String>,
+    bot: String,
+    rounds: std::ops::Range<usize>,
+    workers: usize,
+    n: usize,
+    every_n: Arc<dyn Fn() + Send + Sync>,
+) -> usize {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let mine: Vec<String> = peers.iter().skip(w).step_by(workers).cloned().collect();
+        let (sb, admin, bot, sent, every_n) = (
+            sb.clone(),
+            admin.clone(),
+            bot.clone(),
+            sent.clone(),
+            every_n.clone(),
+        );
+        let rounds = rounds.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in rounds {
+                for p in &mine {
+                    send(&sb, &admin, p, &bot, &format!("{p}:{i}")).await;
+                    if (sent.fetch_add(1, Ordering::SeqCst) + 1) % n == 0 {
+                        every_n();
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("producer task");
+    }
+    sent.load(Ordering::SeqCst)
+}
+
+/// Consumes new messages, acknowledging each, until `total` distinct ones were seen or nothing
+/// new arrives for `idle`.
+async fn consume(s: &mut Session, tally: &mut Tally, total: usize, idle: Duration) {
+    while tally.unique() < total {
+        let d = match tokio::time::timeout(idle, s.next()).await {
+            Ok(Some(d)) => d,
+            Ok(None) => panic!("session ended after {} messages", tally.unique()),
+            Err(_) => break,
+        };
+        if let Event::NewMessage(m) = &d.event {
+            tally.record(&m.send_id, m.text().unwrap_or_default());
+        }
+        d.ack.ack();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_with_forced_disconnects_is_exactly_once_in_order() {
+    let total_wanted = env_usize("OPENIM_FAULT_MESSAGES", 20_000);
+    let convs = env_usize("OPENIM_FAULT_CONVERSATIONS", 100).max(1);
+    let every = env_usize("OPENIM_FAULT_DISCONNECT_EVERY", 500).max(1);
+    let per_peer = total_wanted.div_ceil(convs);
+    let total = per_peer * convs;
+
+    let sb = sandbox().await;
+    let admin = sb.admin_token().await.expect("admin token");
+    let bot = "fbot".to_owned();
+    let peers = peers("fp", convs);
+    let mut users = peers.clone();
+    users.push(bot.clone());
+    register(&sb, &admin, &users).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = start_session(config(
+        &sb.api_url(),
+        &sb.ws_url(),
+        &bot,
+        sb.secret(),
+        dir.path(),
+    ))
+    .await;
+
+    let disconnects = Arc::new(AtomicUsize::new(0));
+    let (sb2, d2, bot2) = (sb.clone(), disconnects.clone(), bot.clone());
+    let drop_bot: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+        if sb2.faults().drop_connections(&bot2) > 0 {
+            d2.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let started = Instant::now();
+    let producer = tokio::spawn(produce(
+        sb.clone(),
+        admin,
+        peers,
+        bot.clone(),
+        0..per_peer,
+        8,
+        every,
+        drop_bot,
+    ));
+    let mut tally = Tally::default();
+    consume(&mut s, &mut tally, total, Duration::from_secs(30)).await;
+    let sent = producer.await.expect("producer");
+    let elapsed = started.elapsed();
+    let lost = total - tally.unique();
+    let repeated = tally.repeated();
+    println!(
+        "FAULTS disconnect stream: messages={sent} conversations={convs} disconnects={} \
+         delivered={} lost={lost} repeated={repeated} out_of_order={} elapsed={elapsed:.1?}",
+        disconnects.load(Ordering::SeqCst),
+        tally.deliveries,
+        tally.out_of_order,
+    );
+    assert_eq!(sent, total);
+    assert_eq!(lost, 0, "messages lost");
+    assert_eq!(repeated, 0, "messages delivered twice");
+    assert_eq!(tally.out_of_order, 0, "per-conversation order broken");
+    assert!(
+        disconnects.load(Ordering::SeqCst) >= total / every / 2,
+        "the disconnect fault did not fire often enough"
+    );
+    s.shutdown().await.expect("shutdown");
+    shutdown(sb).await;
+}
+
+// ------------------------------------------------------------------------------------------
+// SIGKILL and restart
+
+/// One line of the crash bot's record: `conversationID seq peer:index`.
+struct Handled {
+    run: usize,
+    peer: String,
+    index: usize,
+}
+
+fn read_record(path: &std::path::Path, run_of_line: &[usize]) -> Vec<Handled> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut parts = line.splitn(3, ' ');
+        let (Some(_conv), Some(_seq), Some(body)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue; // torn last line of a killed process
+        };
+        let Some((peer, index)) = body.rsplit_once(':') else {
+            continue;
+        };
+        let Ok(index) = index.parse() else { continue };
+        out.push(Handled {
+            run: run_of_line.get(i).copied().unwrap_or(usize::MAX),
+            peer: peer.to_owned(),
+            index,
+        });
+    }
+    out
+}
+
+struct BotProcess {
+    child: tokio::process::Child,
+    handled: tokio::sync::mpsc::UnboundedReceiver<()>,
+    ready: tokio::sync::oneshot::Receiver<()>,
+}
+
+fn spawn_bot(
+    sb: &Sandbox,
+    bot: &str,
+    dir: &std::path::Path,
+    record: &std::path::Path,
+) -> BotProcess {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_crash_bot"))
+        .env("CRASH_BOT_API", sb.api_url())
+        .env("CRASH_BOT_WS", sb.ws_url())
+        .env("CRASH_BOT_DIR", dir)
+        .env("CRASH_BOT_USER", bot)
+        .env("CRASH_BOT_SECRET", sb.secret())
+        .env("CRASH_BOT_RECORD", record)
+        .env("RUST_LOG", "error")
+        .env(
+            "CRASH_BOT_FLUSH_READY",
+            std::env::var("CRASH_BOT_FLUSH_READY").unwrap_or_default(),
+        )
+        .env(
+            "CRASH_BOT_TRACE",
+            std::env::var("CRASH_BOT_TRACE").unwrap_or_default(),
+        )
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("crash_bot spawns");
+    let stdout = child.stdout.take().expect("stdout");
+    let (htx, handled) = tokio::sync::mpsc::unbounded_channel();
+    let (rtx, ready) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let mut rtx = Some(rtx);
+        while let Ok(Some(line)) = lines.next_line().await {
+            match line.as_str() {
+                "ready" => {
+                    if let Some(r) = rtx.take() {
+                        let _ = r.send(());
+                    }
+                }
+                "handled" => {
+                    let _ = htx.send(());
+                }
+                _ => {}
+            }
+        }
+    });
+    BotProcess {
+        child,
+        handled,
+        ready,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_restarts_lose_nothing_and_repeat_only_in_flight() {
+    let total_wanted = env_usize("OPENIM_CRASH_MESSAGES", 3_300);
+    let convs = env_usize("OPENIM_FAULT_CONVERSATIONS", 100).max(1);
+    let kills = env_usize("OPENIM_CRASH_KILLS", 10);
+    let per_peer = total_wanted.div_ceil(convs);
+    let total = per_peer * convs;
+
+    let sb = sandbox().await;
+    let admin = sb.admin_token().await.expect("admin token");
+    let bot = "kbot".to_owned();
+    let peers = peers("kp", convs);
+    let mut users = peers.clone();
+    users.push(bot.clone());
+    register(&sb, &admin, &users).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let record = dir.path().join("handled.txt");
+
+    let mut proc = spawn_bot(&sb, &bot, &data, &record);
+    tokio::time::timeout(WAIT, &mut proc.ready)
+        .await
+        .expect("bot ready in time")
+        .expect("bot ready");
+    let started = Instant::now();
+    let nothing: Arc<dyn Fn() + Send + Sync> = Arc::new(|| {});
+    // The stream is sent in kills+1 chunks of rounds; run r is killed once it has handled half
+    // a chunk, while its chunk is still being sent and processed.
+    let chunks = kills + 1;
+    let chunk_rounds = per_peer.div_ceil(chunks).max(1);
+    let mut runs_line_counts = Vec::new(); // lines in the record when each run ended
+    let mut killed = 0;
+    let mut sent = 0;
+    let mut stuck = None;
+    for chunk in 0..chunks {
+        let rounds =
+            (chunk * chunk_rounds).min(per_peer)..((chunk + 1) * chunk_rounds).min(per_peer);
+        let chunk_len = rounds.len() * convs;
+        let producer = tokio::spawn(produce(
+            sb.clone(),
+            admin.clone(),
+            peers.clone(),
+            bot.clone(),
+            rounds,
+            4,
+            usize::MAX,
+            nothing.clone(),
+        ));
+        if chunk == chunks - 1 {
+            sent += producer.await.expect("producer");
+            break;
+        }
+        let mut this_run = 0;
+        while this_run < (chunk_len / 2).max(1) {
+            match tokio::time::timeout(WAIT, proc.handled.recv()).await {
+                Ok(Some(())) => this_run += 1,
+                Ok(None) => panic!("crash_bot exited on its own (run {killed})"),
+                Err(_) => {
+                    stuck = Some(killed);
+                    break;
+                }
+            }
+        }
+        proc.child.start_kill().expect("SIGKILL");
+        let status = tokio::time::timeout(WAIT, proc.child.wait())
+            .await
+            .expect("killed bot exits")
+            .expect("wait");
+        assert!(!status.success(), "the bot was killed, not stopped");
+        sent += producer.await.expect("producer");
+        let lines = std::fs::read_to_string(&record)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        runs_line_counts.push(lines);
+        killed += 1;
+        proc = spawn_bot(&sb, &bot, &data, &record);
+        tokio::time::timeout(WAIT, &mut proc.ready)
+            .await
+            .expect("restarted bot ready in time")
+            .expect("restarted bot ready");
+    }
+    // The last run drains everything (or stops making progress: then something is lost).
+    loop {
+        let handled = read_record(&record, &[]);
+        let unique: std::collections::HashSet<_> =
+            handled.iter().map(|h| (h.peer.clone(), h.index)).collect();
+        if unique.len() >= total {
+            break;
+        }
+        match tokio::time::timeout(Duration::from_secs(10), proc.handled.recv()).await {
+            Ok(Some(())) => {}
+            _ => break,
+        }
+    }
+    proc.child.start_kill().ok();
+    let _ = proc.child.wait().await;
+
+    // Attribute each record line to its run.
+    let text = std::fs::read_to_string(&record).unwrap_or_default();
+    let n_lines = text.lines().count();
+    let mut run_of_line = Vec::with_capacity(n_lines);
+    let mut run = 0;
+    for i in 0..n_lines {
+        while run < runs_line_counts.len() && i >= runs_line_counts[run] {
+            run += 1;
+        }
+        run_of_line.push(run);
+    }
+    let handled = read_record(&record, &run_of_line);
+    // Per peer, the indices in record order.
+    let mut by_peer: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
+    for h in &handled {
+        by_peer
+            .entry(h.peer.clone())
+            .or_default()
+            .push((h.run, h.index));
+    }
+    if std::env::var_os("FAULTS_TRACE").is_some() {
+        for p in ["kp000", "kp050"] {
+            let list = by_peer.get(p).cloned().unwrap_or_default();
+            let mut runs: BTreeMap<usize, (usize, usize, usize)> = BTreeMap::new();
+            for (r, i) in list {
+                let e = runs.entry(r).or_insert((i, i, 0));
+                e.1 = i;
+                e.2 += 1;
+            }
+            eprintln!("{p}: per run (first, last, count) = {runs:?}");
+        }
+    }
+    let mut lost = 0;
+    let mut repeated = 0;
+    let mut repeated_per_kill = vec![0usize; kills + 1];
+    let mut order_violations = 0;
+    for p in (0..convs).map(|i| format!("kp{i:03}")) {
+        let list = by_peer.get(&p).cloned().unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        let mut prev: Option<(usize, usize)> = None;
+        for &(run, index) in &list {
+            if !seen.insert(index) {
+                repeated += 1;
+                if run >= 1 && run <= kills {
+                    repeated_per_kill[run - 1] += 1;
+                }
+            }
+            if let Some((prun, pindex)) = prev {
+                if prun == run && index != pindex + 1 {
+                    order_violations += 1;
+                }
+                // A new run resumes at or before where the previous one stopped; only the tail
+                // of the previous run (what was in flight or not yet durable) may be repeated.
+                if prun != run && index > pindex + 1 {
+                    order_violations += 1;
+                }
+            }
+            prev = Some((run, index));
+        }
+        lost += (0..per_peer).filter(|i| !seen.contains(i)).count();
+    }
+    println!(
+        "FAULTS sigkill: messages={sent} conversations={convs} kills={killed} handled_lines={} \
+         lost={lost} repeated={repeated} repeated_per_kill={:?} order_violations={order_violations} \
+         elapsed={:.1?}",
+        handled.len(),
+        &repeated_per_kill[..killed],
+        started.elapsed()
+    );
+    assert_eq!(
+        stuck, None,
+        "the bot made no progress for {WAIT:?} in run {stuck:?}"
+    );
+    assert_eq!(sent, total);
+    assert_eq!(killed, kills);
+    assert_eq!(lost, 0, "messages lost across SIGKILL restarts");
+    assert_eq!(order_violations, 0, "per-conversation order broken");
+    shutdown(sb).await;
+}
+
+// ------------------------------------------------------------------------------------------
+// Token expiry, kick, stall
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_expiry_mid_stream_relogins_and_loses_nothing() {
+    let sb = sandbox().await;
+    let admin = sb.admin_token().await.expect("admin token");
+    let bot = "tbot".to_owned();
+    let peers = peers("tp", 5);
+    let mut users = peers.clone();
+    users.push(bot.clone());
+    register(&sb, &admin, &users).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = start_session(config(
+        &sb.api_url(),
+        &sb.ws_url(),
+        &bot,
+        sb.secret(),
+        dir.path(),
+    ))
+    .await;
+    let client = s.client();
+    let first_token = client.api().token().expect("logged in");
+    let per_peer = 40;
+    let total = per_peer * peers.len();
+    let mut tally = Tally::default();
+    // First half.
+    for i in 0..per_peer / 2 {
+        for p in &peers {
+            send(&sb, &admin, p, &bot, &format!("{p}:{i}")).await;
+        }
+    }
+    consume(&mut s, &mut tally, total / 2, WAIT).await;
+    assert_eq!(tally.unique(), total / 2);
+    // The token expires; the server drops the connection; messages keep coming meanwhile.
+    sb.faults().expire_token(&first_token);
+    sb.faults().drop_connections(&bot);
+    for i in per_peer / 2..per_peer {
+        for p in &peers {
+            send(&sb, &admin, p, &bot, &format!("{p}:{i}")).await;
+        }
+    }
+    let mut expired_events = 0;
+    let mut renewed = false;
+    let fut = async {
+        while tally.unique() < total {
+            let Some(d) = s.next().await else {
+                panic!("session ended after the token expired")
+            };
+            if std::env::var_os("FAULTS_TRACE").is_some() {
+                eprintln!("event: {}", d.event.to_json());
+            }
+            match &d.event {
+                Event::NewMessage(m) => tally.record(&m.send_id, m.text().unwrap_or_default()),
+                Event::UserTokenExpired(e) => {
+                    expired_events += 1;
+                    renewed |= e.renewed;
+                }
+                _ => {}
+            }
+            d.ack.ack();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), fut)
+        .await
+        .expect("all messages after the token expiry");
+    let second_token = client.api().token().expect("still logged in");
+    println!(
+        "FAULTS token expiry: messages={total} expired_events={expired_events} renewed={renewed} \
+         lost={} repeated={} out_of_order={}",
+        total - tally.unique(),
+        tally.repeated(),
+        tally.out_of_order
+    );
+    assert!(renewed, "the session re-logged in with the secret");
+    assert_ne!(first_token, second_token, "a new token was minted");
+    assert_eq!(tally.repeated(), 0);
+    assert_eq!(tally.out_of_order, 0);
+    s.shutdown().await.expect("shutdown");
+    shutdown(sb).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kick_ends_the_session_without_a_reconnect_storm() {
+    let sb = sandbox().await;
+    let admin = sb.admin_token().await.expect("admin token");
+    let bot = "xbot".to_owned();
+    register(&sb, &admin, &[bot.clone(), "xpeer".to_owned()]).await;
+    let proxy = WsProxy::start(&sb.ws_url()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = start_session(config(
+        &sb.api_url(),
+        proxy.url(),
+        &bot,
+        sb.secret(),
+        dir.path(),
+    ))
+    .await;
+    let before = proxy.attempts();
+    assert_eq!(before, 1, "one dial to connect");
+    sb.faults().kick(&bot, openim_bot::config::DEFAULT_PLATFORM);
+    let mut kicked = 0;
+    let mut connecting_after_kick = 0;
+    let ended = tokio::time::timeout(WAIT, async {
+        while let Some(d) = s.next().await {
+            match &d.event {
+                Event::KickedOffline(_) => kicked += 1,
+                Event::Connecting(_) if kicked > 0 => connecting_after_kick += 1,
+                _ => {}
+            }
+            d.ack.ack();
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the session ends after a kick");
+    // Messages sent to the kicked bot must not make it dial again.
+    for i in 0..5 {
+        send(&sb, &admin, "xpeer", &bot, &format!("xpeer:{i}")).await;
+    }
+    let after = proxy.attempts();
+    println!(
+        "FAULTS kick: kicked_events={kicked} connection_attempts_before={before} \
+         connection_attempts_after={after} connecting_events_after_kick={connecting_after_kick}"
+    );
+    assert_eq!(kicked, 1, "one KickedOffline event");
+    assert_eq!(after, before, "no reconnect after a kick");
+    assert_eq!(connecting_after_kick, 0);
+    assert_eq!(sb.connection_count(&bot), 0);
+    drop(proxy);
+    shutdown(sb).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_server_times_requests_out_and_the_session_recovers() {
+    let sb = sandbox().await;
+    let admin = sb.admin_token().await.expect("admin token");
+    let bot = "sbot".to_owned();
+    let peers = peers("sp", 3);
+    let mut users = peers.clone();
+    users.push(bot.clone());
+    register(&sb, &admin, &users).await;
+    let proxy = WsProxy::start(&sb.ws_url()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cfg = config(&sb.api_url(), proxy.url(), &bot, sb.secret(), dir.path());
+    cfg.request_timeout_ms = 800;
+    let mut s = start_session(cfg).await;
+    let client = s.client();
+    let mut tally = Tally::default();
+    for p in &peers {
+        send(&sb, &admin, p, &bot, &format!("{p}:0")).await;
+    }
+    consume(&mut s, &mut tally, peers.len(), WAIT).await;
+
+    proxy.stall();
+    // While stalled: a request times out with a typed error, within its timeout (+ margin).
+    let started = Instant::now();
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        client.send_text(Target::user(&peers[0]), "during the stall"),
+    )
+    .await
+    .expect("the request returns instead of hanging");
+    let waited = started.elapsed();
+    let code = match &r {
+        Err(e @ ClientError::Gateway { .. }) => e.code(),
+        other => panic!("expected a gateway timeout, got {other:?}"),
+    };
+    assert_eq!(code, Some(10001), "client-side timeout code");
+    // Messages sent while stalled are held by the "server".
+    for i in 1..4 {
+        for p in &peers {
+            send(&sb, &admin, p, &bot, &format!("{p}:{i}")).await;
+        }
+    }
+    proxy.release();
+    consume(&mut s, &mut tally, peers.len() * 4, WAIT).await;
+    // And the session works again: a request succeeds.
+    let sent = tokio::time::timeout(
+        WAIT,
+        client.send_text(Target::user(&peers[0]), "after the stall"),
+    )
+    .await
+    .expect("request after the stall returns");
+    println!(
+        "FAULTS stall: request_timeout=800ms timed_out_after={waited:.1?} code={code:?} \
+         messages={} lost={} repeated={} out_of_order={} send_after_stall_ok={}",
+        peers.len() * 4,
+        peers.len() * 4 - tally.unique(),
+        tally.repeated(),
+        tally.out_of_order,
+        sent.is_ok()
+    );
+    assert!(waited < Duration::from_secs(5), "timed out in {waited:?}");
+    assert_eq!(tally.unique(), peers.len() * 4, "nothing lost");
+    assert_eq!(tally.repeated(), 0);
+    assert_eq!(tally.out_of_order, 0);
+    assert!(sent.is_ok(), "send after the stall: {sent:?}");
+    s.shutdown().await.expect("shutdown");
+    drop(proxy);
+    shutdown(sb).await;
+}
