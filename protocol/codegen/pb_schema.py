@@ -523,7 +523,7 @@ msg = {"items": [
         ("serverMsgID", "string", 1, "Server-generated message ID."),
         ("clientMsgID", "string", 2, "Echo of the request's clientMsgID."),
         ("sendTime", "int64", 3, "Send time, ms."),
-        ("modify", "sdkws::MsgData", 4, "Message as modified by a webhook (protocol 0.0.73+, [main] only)."),
+        ("modify", "sdkws::MsgData", 4, "Message as modified by a webhook (protocol 0.0.73+, server main only)."),
     ]),
 ]}
 

@@ -372,7 +372,7 @@ pub enum ResponsePayload {
     GetNewestSeq(sdkws::GetMaxSeqResp),
     /// 1002 `PullMessageBySeqsResp`.
     PullMsgByRange(sdkws::PullMessageBySeqsResp),
-    /// 1003 `SendMsgResp` (clients read it as `UserSendMsgResp`; `modify` is [main] only).
+    /// 1003 `SendMsgResp` (clients read it as `UserSendMsgResp`; `modify` is filled by server main only).
     SendMsg(msg::SendMsgResp),
     /// 1005 `GetSeqMessageResp`.
     PullMsgBySeqList(msg::GetSeqMessageResp),

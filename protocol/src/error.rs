@@ -24,7 +24,7 @@ open_enum! {
         DuplicateKeyError = 1003 => "DuplicateKeyError",
         /// 1004 record not found.
         RecordNotFoundError = 1004 => "RecordNotFoundError",
-        /// 1050 admin secret not changed ([main] only).
+        /// 1050 admin secret not changed (server main only).
         SecretNotChangedError = 1050 => "SecretNotChangedError",
         /// 1101 user does not exist.
         UserIdNotFoundError = 1101 => "UserIDNotFoundError",

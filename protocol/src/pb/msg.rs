@@ -319,7 +319,7 @@ pub struct SendMsgResp {
     #[prost(int64, tag = "3")]
     #[serde(rename = "sendTime")]
     pub send_time: i64,
-    /// Message as modified by a webhook (protocol 0.0.73+, [main] only).
+    /// Message as modified by a webhook (protocol 0.0.73+, server main only).
     ///
     /// Wire: `modify` #4 (sdkws::MsgData).
     #[prost(message, optional, tag = "4")]
