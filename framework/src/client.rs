@@ -207,6 +207,16 @@ impl Client {
         self.send_content(target, content).await
     }
 
+    /// Tells a single-chat peer that the bot is typing (`true`) or stopped (`false`); online-only.
+    pub async fn send_typing(&self, user_id: &str, typing: bool) -> Result<(), ClientError> {
+        let content = Content::Typing(crate::content::TypingElem {
+            msg_tips: if typing { "yes" } else { "no" }.to_owned(),
+        });
+        self.send_content(Target::user(user_id), content)
+            .await
+            .map(|_| ())
+    }
+
     /// Sends any content over the gateway (1003) and waits for the server's ack.
     pub async fn send_content(
         &self,

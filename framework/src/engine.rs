@@ -732,6 +732,12 @@ impl Engine {
             self.auto_ack(conv, seq);
             return Ok(());
         }
+        if seq == 0 || !options::is_enabled(&m.options, options::HISTORY) {
+            // Not stored on the server: reported as online-only (SDK §5.1 step 3).
+            self.auto_ack(conv, seq);
+            let message = crate::message::Message::from_wire(conv, &m, &self.user_id);
+            return self.emit_noack(Event::OnlineOnlyMessage(message)).await;
+        }
         if !options::is_enabled(&m.options, options::CONVERSATION_UPDATE) {
             self.auto_ack(conv, seq);
             return Ok(());

@@ -38,7 +38,15 @@ pub(crate) fn build_msg(client: &Client, target: &Target, content: &Content, id:
         Content::AtText(e) => e.at_user_list.clone(),
         _ => Vec::new(),
     };
+    // Typing is online-only: not stored, no conversation update, no unread (SDK behaviour; the
+    // server only forces these options when the client sent some).
+    let options = if content.content_type().as_i32() == crate::content::content_type::TYPING {
+        openim_protocol::constants::options::online_only()
+    } else {
+        Default::default()
+    };
     MsgData {
+        options,
         send_id: client.user_id().to_owned(),
         recv_id,
         group_id,
