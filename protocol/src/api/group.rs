@@ -730,7 +730,7 @@ api_routes! {
     /// One user's application to one group (the user, group managers or app admin).
     GetSpecifiedUserGroupRequestInfo {
         path: GET_SPECIFIED_USER_GROUP_REQUEST_INFO = "/group/get_specified_user_group_request_info",
-        access: Any,
+        access: SelfOrGroupManager { field: "userID" },
         req: GroupMemberReq,
         resp: GroupApplicationListResp,
     }

@@ -33,6 +33,12 @@ pub enum Access {
     GroupManager,
     /// The group owner only, or an app admin.
     GroupOwner,
+    /// The user named by the body field itself, a manager (owner/admin) of the group in the body,
+    /// or an app admin.
+    SelfOrGroupManager {
+        /// JSON key of the user field.
+        field: &'static str,
+    },
 }
 
 /// Which server versions serve a route (http-api.md §0).
