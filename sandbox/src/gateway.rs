@@ -200,7 +200,11 @@ async fn run(
     let stop = CancellationToken::new();
     let writer_stop = stop.clone();
     let server_stop = inner.shutdown.clone();
+    let latency = inner.config.push_latency;
     let writer = tokio::spawn(async move {
+        // when the last request answer was written: an originator's echo is held back until
+        // `latency` after it, so load can delay both but never merge them into one read
+        let mut last_reply = tokio::time::Instant::now();
         let mut ping = tokio::time::interval(PING_PERIOD);
         ping.tick().await;
         loop {
@@ -213,10 +217,17 @@ async fn run(
                 out = rx.recv() => {
                     let Some(out) = out else { break };
                     let r = match out {
-                        Out::Frame(resp) => sink.send(Message::Binary(encode_frame(&resp, gzip).into())).await,
+                        Out::Frame(resp) => {
+                            let reply = !resp.msg_incr.is_empty();
+                            let r = sink.send(Message::Binary(encode_frame(&resp, gzip).into())).await;
+                            if reply {
+                                last_reply = tokio::time::Instant::now();
+                            }
+                            r
+                        }
                         Out::Text(t) => sink.send(Message::Text(t.into())).await,
                         Out::Delayed(resp, due) => {
-                            tokio::time::sleep_until(due).await;
+                            tokio::time::sleep_until(due.max(last_reply + latency)).await;
                             sink.send(Message::Binary(encode_frame(&resp, gzip).into())).await
                         }
                         Out::Kick => {
