@@ -8,7 +8,9 @@ The schema is this project's own transcription of the OpenIM v3.8 wire schema
 every field present, `null` for empty lists/maps and unset messages, bytes as
 padded base64).
 
-Run: python3 protocol/codegen/gen_pb.py   (then `cargo fmt -p openim-protocol`)
+Also writes protocol/tests/generated/arb.rs (proptest strategies for every message).
+
+Run: python3 protocol/codegen/gen_pb.py && rustfmt --edition 2024 protocol/src/pb/*.rs protocol/tests/generated/arb.rs
 """
 import os
 import re

@@ -78,3 +78,44 @@ pub mod base64_bytes {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::pb::sdkws::{MsgData, PullMsgs};
+
+    #[test]
+    fn msg_data_json_is_go_shaped() {
+        let empty = serde_json::to_string(&MsgData::default()).unwrap();
+        assert_eq!(
+            empty,
+            concat!(
+                r#"{"sendID":"","recvID":"","groupID":"","clientMsgID":"","serverMsgID":"","#,
+                r#""senderPlatformID":0,"senderNickname":"","senderFaceURL":"","sessionType":0,"#,
+                r#""msgFrom":0,"contentType":0,"content":null,"seq":0,"sendTime":0,"createTime":0,"#,
+                r#""status":0,"isRead":false,"options":null,"offlinePushInfo":null,"#,
+                r#""atUserIDList":null,"attachedInfo":"","ex":""}"#
+            )
+        );
+        let msg = MsgData {
+            content: br#"{"content":"hi"}"#.to_vec(),
+            ..Default::default()
+        };
+        let json = serde_json::to_value(&msg).unwrap();
+        assert_eq!(json["content"], "eyJjb250ZW50IjoiaGkifQ==");
+        let back: MsgData = serde_json::from_value(json).unwrap();
+        assert_eq!(back, msg);
+        // Tolerant reading: missing keys, [] and {} for empty.
+        let read: MsgData =
+            serde_json::from_str(r#"{"sendID":"u","atUserIDList":[],"options":{}}"#).unwrap();
+        assert_eq!(read.send_id, "u");
+        let pulled: PullMsgs = serde_json::from_str(r#"{"Msgs":null,"isEnd":true}"#).unwrap();
+        assert!(pulled.msgs.is_empty() && pulled.is_end);
+    }
+
+    #[test]
+    fn bytes_reject_unpadded_base64() {
+        assert!(serde_json::from_str::<MsgData>(r#"{"content":"eyJ9"}"#).is_ok());
+        assert!(serde_json::from_str::<MsgData>(r#"{"content":"eyJ"}"#).is_err());
+        assert!(serde_json::from_str::<MsgData>(r#"{"content":5}"#).is_err());
+    }
+}
