@@ -211,6 +211,48 @@ json_struct! { @request;
 }
 
 json_struct! { @request;
+    /// The reply handle of `/msg/send_simple_msg?key=…` (`[main]`): the triggering message's
+    /// `{sendID, recvID, groupID}`, which the server appends (base64 JSON) to the URLs of the
+    /// afterSendSingleMsg / afterSendGroupMsg / afterMsgSaveDB webhooks.
+    pub struct SimpleMsgKey {
+        /// Sender of the message replied to.
+        #[serde(rename = "sendID")]
+        pub send_id: String,
+        /// Its recipient (single chat); the reply is sent from this user.
+        #[serde(rename = "recvID")]
+        pub recv_id: String,
+        /// Its group (group chat).
+        #[serde(rename = "groupID")]
+        pub group_id: String,
+    }
+}
+
+impl SimpleMsgKey {
+    /// The `key` query value: standard base64 of the JSON (URL-encode it when building a URL).
+    pub fn encode(&self) -> String {
+        use base64::Engine as _;
+        // Serialising a struct of strings cannot fail.
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        base64::engine::general_purpose::STANDARD.encode(json)
+    }
+
+    /// Parses a `key` query value (already URL-decoded).
+    pub fn decode(key: &str) -> Result<Self, crate::ProtocolError> {
+        use base64::Engine as _;
+        let json = base64::engine::general_purpose::STANDARD
+            .decode(key.as_bytes())
+            .map_err(|source| crate::ProtocolError::Base64 {
+                what: "send_simple_msg key",
+                source,
+            })?;
+        serde_json::from_slice(&json).map_err(|source| crate::ProtocolError::Json {
+            what: "send_simple_msg key",
+            source,
+        })
+    }
+}
+
+json_struct! { @request;
     /// `/msg/revoke_msg` request.
     pub struct RevokeMsgReq {
         /// Conversation of the message.

@@ -168,3 +168,28 @@ fn wrong_types_are_errors() {
     rejects::<MarkMsgsAsReadReq>(r#"{"seqs":[1.5]}"#);
     rejects::<ClearConversationMsgReq>(r#"{"deleteSyncOpt":{"IsSyncSelf":"yes"}}"#);
 }
+
+#[test]
+fn simple_msg_key_round_trips_and_rejects_garbage() {
+    let key = SimpleMsgKey {
+        send_id: "alice".into(),
+        recv_id: "bot_1".into(),
+        group_id: String::new(),
+    };
+    let encoded = key.encode();
+    assert_eq!(SimpleMsgKey::decode(&encoded).unwrap(), key);
+    // what the server builds: base64 of {"sendID","recvID","groupID"}
+    use base64::Engine as _;
+    let server = base64::engine::general_purpose::STANDARD
+        .encode(br#"{"sendID":"alice","recvID":"bot_1","groupID":""}"#);
+    assert_eq!(SimpleMsgKey::decode(&server).unwrap(), key);
+    assert!(matches!(
+        SimpleMsgKey::decode("%%%"),
+        Err(crate::ProtocolError::Base64 { .. })
+    ));
+    let not_json = base64::engine::general_purpose::STANDARD.encode(b"[1]");
+    assert!(matches!(
+        SimpleMsgKey::decode(&not_json),
+        Err(crate::ProtocolError::Json { .. })
+    ));
+}
