@@ -32,6 +32,23 @@
 //! let data = resp.into_result().unwrap();
 //! assert_eq!(data.users_info[0].nickname, "Alice");
 //! ```
+//!
+//! Server side: look the route up, decode the body with the Go rules, answer with the envelope.
+//!
+//! ```
+//! use openim_protocol::api::{self, Access, ApiResponse, Empty, routes, user::UserRegisterReq};
+//!
+//! let route = routes::find("/user/user_register").unwrap();
+//! assert_eq!(route.access, Access::Admin);
+//! let req: UserRegisterReq =
+//!     api::decode_body(br#"{"users":[{"userID":"bot_1","nickname":"Bot"}]}"#).unwrap();
+//! assert_eq!(req.users[0].user_id, "bot_1");
+//! // field-less replies carry no `data` key, like the Go server
+//! let body = serde_json::to_string(&ApiResponse::ok(Empty)).unwrap();
+//! assert_eq!(body, r#"{"errCode":0,"errMsg":"","errDlt":""}"#);
+//! let denied: ApiResponse<Empty> = ApiResponse::error(1002, "NoPermissionError", "not admin");
+//! assert_eq!(denied.into_result().unwrap_err().name(), Some("NoPermissionError"));
+//! ```
 #![warn(missing_docs)]
 
 pub(crate) mod serde_util;
