@@ -12,14 +12,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum OrderStep {
     /// Waiting for the pizza size.
-    AskSize,
+    ChoosingSize,
     /// Waiting for the number of pizzas.
-    AskCount {
+    ChoosingCount {
         /// Chosen size.
         size: String,
     },
     /// Waiting for the delivery address.
-    AskAddress {
+    GivingAddress {
         /// Chosen size.
         size: String,
         /// How many.
@@ -35,7 +35,7 @@ impl PizzaOrder {
     /// Starts a new order.
     #[command]
     async fn order(&self, ctx: &Context) -> HandlerResult {
-        ctx.dialogue()?.set(&OrderStep::AskSize).await?;
+        ctx.dialogue()?.set(&OrderStep::ChoosingSize).await?;
         ctx.reply("Which size: small, medium or large?").await?;
         Ok(())
     }
@@ -63,24 +63,28 @@ impl PizzaOrder {
         let answer = text.trim().to_string();
         let text = answer.to_lowercase();
         match step {
-            OrderStep::AskSize => {
+            OrderStep::ChoosingSize => {
                 if ["small", "medium", "large"].contains(&text.as_str()) {
-                    dialogue.set(&OrderStep::AskCount { size: text }).await?;
+                    dialogue
+                        .set(&OrderStep::ChoosingCount { size: text })
+                        .await?;
                     ctx.reply("How many?").await?;
                 } else {
                     ctx.reply("Please answer small, medium or large.").await?;
                 }
             }
-            OrderStep::AskCount { size } => match text.parse::<u32>() {
+            OrderStep::ChoosingCount { size } => match text.parse::<u32>() {
                 Ok(count) if (1..=20).contains(&count) => {
-                    dialogue.set(&OrderStep::AskAddress { size, count }).await?;
+                    dialogue
+                        .set(&OrderStep::GivingAddress { size, count })
+                        .await?;
                     ctx.reply("Where should we deliver?").await?;
                 }
                 _ => {
                     ctx.reply("Please answer a number from 1 to 20.").await?;
                 }
             },
-            OrderStep::AskAddress { size, count } => {
+            OrderStep::GivingAddress { size, count } => {
                 dialogue.finish().await?;
                 ctx.reply(format!(
                     "Ordered {count} {size} pizza(s) to {answer}. Thank you!"

@@ -18,7 +18,7 @@ enum Param {
     Context,
     Message,
     /// A typed argument parsed from text: (name, type, shape).
-    Arg(String, Type, ArgShape),
+    Arg(String, Box<Type>, ArgShape),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -513,7 +513,7 @@ fn classify_params(func: &ImplItemFn, kind: &RouteKind) -> syn::Result<Vec<Param
                 "`Rest` takes the rest of the line and must be the last parameter",
             ));
         }
-        params.push(Param::Arg(name, (*pt.ty).clone(), shape));
+        params.push(Param::Arg(name, pt.ty.clone(), shape));
     }
     if let RouteKind::Matcher(m) = kind
         && m.kind == MatcherKind::Regex
