@@ -113,17 +113,20 @@ pub(crate) async fn start(
         }
     }
     let meta = store.raw_tree(trees::META)?;
-    let fresh = ledger.is_empty() && meta.get("installed")?.is_none();
-    let epoch = match meta.get("epoch")? {
+    // "Fresh" = this data dir never started before. The epoch is made durable at once: a crash
+    // before the first sync finished must not make the next start look fresh again (a fresh
+    // start skips history, which would lose the messages sent in between).
+    let (fresh, epoch) = match meta.get("epoch")? {
         Some(v) if v.len() == 8 => {
             let mut b = [0u8; 8];
             b.copy_from_slice(&v);
-            i64::from_be_bytes(b)
+            (false, i64::from_be_bytes(b))
         }
         _ => {
             let e = now_ms();
             meta.insert("epoch", &e.to_be_bytes())?;
-            e
+            meta.flush_async().await?;
+            (ledger.is_empty(), e)
         }
     };
     let (gw_tx, gw_rx) = mpsc::unbounded_channel();
@@ -510,6 +513,10 @@ impl Engine {
             .await?;
             if let Ok(meta) = self.store.raw_tree(trees::META) {
                 let _ = meta.insert("installed", "1");
+            }
+            // The reinstall floors and the flag must be durable together.
+            if let Err(e) = self.store.flush() {
+                tracing::error!(error = %e, "store flush failed");
             }
             self.fresh = false;
         }

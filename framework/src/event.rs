@@ -23,11 +23,12 @@ pub use crate::model::{
 /// ```
 /// macro_rules! count_events {
 ///     ($( $(#[$meta:meta])* $variant:ident($payload:ty) => $method:ident ),* $(,)?) => {
-///         [$(stringify!($method)),*].len()
+///         const METHODS: &[&str] = &[$(stringify!($method)),*];
 ///     };
 /// }
-/// let n = openim_bot::for_each_event!(count_events);
-/// assert_eq!(n, openim_bot::event::EventKind::ALL.len());
+/// openim_bot::for_each_event!(count_events);
+/// assert_eq!(METHODS.len(), openim_bot::event::EventKind::ALL.len());
+/// assert!(METHODS.contains(&"on_new_message"));
 /// ```
 #[macro_export]
 macro_rules! for_each_event {

@@ -3,9 +3,10 @@
 //! contiguous run of acknowledged seqs. A restart resumes from the watermarks, so only messages
 //! that were in flight (delivered, not acknowledged) are delivered again.
 //!
-//! Durability: watermarks are written to sled on every advance; sled flushes to disk within its
-//! flush interval (500 ms) and on shutdown, so a hard crash may repeat acks of the last instant
-//! (at-least-once), never lose a message.
+//! Durability: watermarks are written to sled on every advance; the store flushes to disk every
+//! 100 ms and on shutdown, so a hard crash may repeat the messages acknowledged in the last
+//! instant (at-least-once), never lose one. New entries (which decide whether history is
+//! skipped) are flushed at once.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -87,6 +88,7 @@ impl Ledger {
     /// Raises the watermark to at least `seq` (messages that will never be delivered: history
     /// before the first start, seqs below the server's min seq).
     pub(crate) fn set_floor(&self, conversation_id: &str, seq: i64) -> Result<(), StoreError> {
+        let created = !self.knows(conversation_id);
         let new = {
             let mut s = self.state.lock();
             let w = s.watermark.entry(conversation_id.to_owned()).or_insert(0);
@@ -104,7 +106,12 @@ impl Ledger {
             s.watermark.insert(conversation_id.to_owned(), w);
             w
         };
-        self.persist(conversation_id, new)
+        self.persist(conversation_id, new)?;
+        if created {
+            // A new entry decides whether history is skipped: make it durable now (rare write).
+            self.flush()?;
+        }
+        Ok(())
     }
 
     /// Records that `seq` was handled; returns the (possibly unchanged) watermark.

@@ -9,7 +9,7 @@ use openim_bot::{Session, SessionConfig};
 use openim_sandbox::{Sandbox, SandboxConfig};
 
 /// Default wait for one event.
-pub const WAIT: Duration = Duration::from_secs(15);
+pub const WAIT: Duration = Duration::from_secs(40);
 
 pub async fn sandbox() -> Sandbox {
     let _ = tracing_subscriber::fmt()
