@@ -176,6 +176,21 @@ function summarisePayload(env) {
   }
 }
 
+// Frames handed over in one synchronous burst came from one socket read:
+// no promise continuation of the SDK can run between them (this is what
+// breaks echo suppression when a 1003 answer and its echo arrive together).
+let inReadBurst = false;
+function sameReadAsPrevious() {
+  const same = inReadBurst;
+  if (!inReadBurst) {
+    inReadBurst = true;
+    queueMicrotask(() => {
+      inReadBurst = false;
+    });
+  }
+  return same;
+}
+
 function pendingOf(user) {
   let m = pendingByUser.get(user);
   if (!m) pendingByUser.set(user, (m = new Map()));
@@ -213,6 +228,7 @@ function installShims() {
       if (blocked) return;
       trace(who, { dir: 'ws-open>', url: u.replace(/([?&]token=)[^&]*/, '$1<redacted>') });
       this.on('message', (data, isBinary) => {
+        const sameRead = sameReadAsPrevious() ? ' [same socket read as the previous frame]' : '';
         const text = Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
         if (!isBinary) {
           if (!text.includes('"pong"')) remember(who, `WS < text ${clip(text, 200)}`);
@@ -222,7 +238,7 @@ function installShims() {
         try {
           const env = JSON.parse(text);
           if (env && env.msgIncr) pendingOf(who).delete(`ws:${env.msgIncr}`);
-          remember(who, `WS < ${env.reqIdentifier} op ${env.operationID || '-'} errCode ${env.errCode}${env.errMsg ? ` ${env.errMsg}` : ''} ${summarisePayload(env)}`);
+          remember(who, `WS < ${env.reqIdentifier} op ${env.operationID || '-'} errCode ${env.errCode}${env.errMsg ? ` ${env.errMsg}` : ''} ${summarisePayload(env)}${sameRead}`);
           trace(who, {
             dir: 'ws<',
             reqIdentifier: env.reqIdentifier,

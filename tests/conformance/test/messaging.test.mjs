@@ -65,7 +65,9 @@ test(
     assert.equal(
       alice.seen(CbEvents.OnRecvNewMessages, { clientMsgID: m1.clientMsgID }).length,
       0,
-      'alice received her own message as new: the echo push must come after the 1003 answer',
+      'alice received her own message as new: the echo push must come after the 1003 answer, not in the same socket read ' +
+        '(see "[same socket read …]" in the traffic below; under extreme CPU starvation of this client that can also happen ' +
+        'with a well-behaved server)',
     );
     await alice.waitFor([CbEvents.OnNewConversation, CbEvents.OnConversationChanged], (data) =>
       data.some((c) => c.conversationID === conv && c.unreadCount === 1 && latestMsgOf(c)?.clientMsgID === m2.clientMsgID),
