@@ -195,3 +195,24 @@ test(
     assert.equal(me?.nickname, 'Member In Group');
   }),
 );
+
+test(
+  'group unread counts and mark as read, stored on the server',
+  scenario(async (w) => {
+    const [owner, member] = await w.login('uowner', 'umember');
+    const { groupID } = await createGroup(owner, { name: 'Unread Group', members: ['umember'] });
+    await member.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    const conv = `sg_${groupID}`;
+    for (const text of ['one', 'two', 'three']) {
+      const m = await owner.sendGroupText(groupID, text);
+      await member.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: m.clientMsgID });
+    }
+    const unreadBefore = (await member.conversations()).find((c) => c.conversationID === conv)?.unreadCount;
+    assert.ok(unreadBefore >= 3, `3 group texts (plus any visible tips) must be unread, got ${unreadBefore}`);
+
+    await member.call('markConversationMessageAsRead', conv);
+    await member.waitFor(CbEvents.OnConversationChanged, (d) => d.some((c) => c.conversationID === conv && c.unreadCount === 0));
+    const fresh = await (await w.client('umember', { label: 'umember#fresh' })).login();
+    assert.equal((await fresh.conversations()).find((c) => c.conversationID === conv)?.unreadCount, 0, 'the group read pointer must be stored');
+  }),
+);

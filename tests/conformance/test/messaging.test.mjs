@@ -162,6 +162,10 @@ test(
     assert.equal(list.find((c) => c.conversationID === conv)?.unreadCount, 0);
     // Nothing left to read: the SDK itself refuses a second mark (10002).
     await assert.rejects(bob.call('markConversationMessageAsRead', conv), (e) => e.errCode === 10002);
+    // The read pointer is stored on the server: a fresh login has nothing unread.
+    const fresh = await (await w.client('mbob', { label: 'mbob#fresh' })).login();
+    assert.equal((await fresh.conversations()).find((c) => c.conversationID === conv)?.unreadCount, 0);
+    assert.equal(await fresh.call('getTotalUnreadMsgCount'), 0);
   }),
 );
 
