@@ -730,3 +730,56 @@ fn bad_session_config_is_a_typed_error() {
         }
     }
 }
+
+#[test]
+fn bad_bots_config_names_the_key() {
+    use openim_bots::config::Config;
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../bots/bots.example.toml"
+    ))
+    .expect("example config");
+    assert!(
+        Config::from_toml_and_env(&example, "bots.example.toml", Vec::new()).is_ok(),
+        "the example config loads"
+    );
+    let no_env = Vec::<(String, String)>::new;
+    let cases: Vec<(&str, String, Vec<(String, String)>)> = vec![
+        ("not TOML", "[server\napi_addr = ".to_owned(), no_env()),
+        (
+            "platform of the wrong type",
+            example.replace("platform = 7", "platform = \"linux\""),
+            no_env(),
+        ),
+        (
+            "platform env override not a number",
+            example.clone(),
+            vec![("OPENIM_PLATFORM".to_owned(), "web".to_owned())],
+        ),
+        (
+            "duration that is not a duration",
+            example.replace("mute_duration = \"10m\"", "mute_duration = \"soon\""),
+            no_env(),
+        ),
+    ];
+    for (what, text, env) in cases {
+        let err = Config::from_toml_and_env(&text, "bad.toml", env).expect_err(what);
+        println!(
+            "BAD-INPUT bots config: {what} -> key {:?}: {err}",
+            err.key()
+        );
+        assert!(err.key().is_some(), "{what}: the error names a key");
+    }
+    // A broken regex is refused at load time, naming the list element.
+    let text = example.replace(
+        r#"banned_words = ["(?i)\\b(viagra|casino)\\b", "(?i)buy followers"]"#,
+        r#"banned_words = ["(unclosed"]"#,
+    );
+    assert_ne!(text, example, "the test edits the moderator's patterns");
+    let err = Config::from_toml_and_env(&text, "bad.toml", Vec::new()).expect_err("broken regex");
+    println!(
+        "BAD-INPUT bots config: broken regex in banned_words -> key {:?}",
+        err.key()
+    );
+    assert_eq!(err.key(), Some("bots.moderator.banned_words[0]"));
+}
