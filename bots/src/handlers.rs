@@ -15,9 +15,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use openim_bot::content::Content;
-use openim_bot::event::{
-    Event, FriendApplication, GroupApplication, GroupMemberEvent, SyncServerFinish,
-};
+use openim_bot::event::{FriendApplication, GroupApplication, GroupMemberEvent, SyncServerFinish};
 use openim_bot::message::Message;
 use openim_bot::model::Friend;
 use openim_bot::runtime::{Context, EventHandler, HandlerResult, RouteInfo};
@@ -130,8 +128,7 @@ pub async fn execute(
 }
 
 async fn execute_one(ctx: &Context, action: &Action) -> Result<(), String> {
-    let me = ctx.me().to_owned();
-    let api = ctx.api();
+    let client = ctx.client();
     let r: Result<(), String> = match action {
         Action::Send { to, text } => ctx
             .send(to_wire(to), text.clone())
@@ -145,10 +142,7 @@ async fn execute_one(ctx: &Context, action: &Action) -> Result<(), String> {
         } => ctx
             .send_content(
                 WireTarget::group(group_id.clone()),
-                Content::AtText {
-                    text: text.clone(),
-                    at_user_list: user_ids.clone(),
-                },
+                Content::at_text(text.clone(), user_ids.clone()),
             )
             .await
             .map(|_| ())
@@ -156,8 +150,8 @@ async fn execute_one(ctx: &Context, action: &Action) -> Result<(), String> {
         Action::Revoke {
             conversation_id,
             seq,
-        } => api
-            .revoke_msg(&me, conversation_id, *seq)
+        } => client
+            .revoke(conversation_id, *seq)
             .await
             .map_err(|e| e.to_string()),
         Action::Mute {
@@ -166,37 +160,55 @@ async fn execute_one(ctx: &Context, action: &Action) -> Result<(), String> {
             duration,
         } => {
             let secs = u32::try_from(duration.as_secs()).unwrap_or(u32::MAX).max(1);
-            api.mute_group_member(group_id, user_id, secs)
+            client
+                .mute(group_id, user_id, secs)
                 .await
                 .map_err(|e| e.to_string())
         }
-        Action::Unmute { group_id, user_id } => api
-            .unmute_group_member(group_id, user_id)
+        Action::Unmute { group_id, user_id } => client
+            .unmute(group_id, user_id)
             .await
             .map_err(|e| e.to_string()),
         Action::Kick {
             group_id,
             user_id,
             reason,
-        } => api
-            .kick_group_members(group_id, &[user_id.as_str()], reason)
+        } => client
+            .kick(group_id, &[user_id.as_str()], reason)
             .await
             .map_err(|e| e.to_string()),
         Action::AnswerFriend {
             user_id,
-            accept,
+            accept: true,
             message,
-        } => api
-            .respond_friend_application(user_id, &me, *accept, message)
+        } => client
+            .accept_friend_application(user_id, message)
+            .await
+            .map_err(|e| e.to_string()),
+        Action::AnswerFriend {
+            user_id,
+            accept: false,
+            message,
+        } => client
+            .refuse_friend_application(user_id, message)
             .await
             .map_err(|e| e.to_string()),
         Action::AnswerJoin {
             group_id,
             user_id,
-            accept,
+            accept: true,
             message,
-        } => api
-            .respond_group_application(group_id, user_id, *accept, message)
+        } => client
+            .accept_group_application(group_id, user_id, message)
+            .await
+            .map_err(|e| e.to_string()),
+        Action::AnswerJoin {
+            group_id,
+            user_id,
+            accept: false,
+            message,
+        } => client
+            .refuse_group_application(group_id, user_id, message)
             .await
             .map_err(|e| e.to_string()),
     };
@@ -691,16 +703,3 @@ pub fn bundle(bots: EnabledBots, observer: Option<Observer>) -> Vec<Arc<dyn Even
     }
     out
 }
-
-/// A one-line description of every event a handler reacts to (for logs).
-pub fn describe(handler: &dyn EventHandler) -> String {
-    handler
-        .routes()
-        .iter()
-        .map(|r| r.event)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-#[allow(dead_code)]
-fn _event_is_used(_: &Event) {}

@@ -158,6 +158,11 @@ async fn friend_gate_answers_applications_online_and_offline_and_greets() -> Res
         .await
         .expect("apply");
     w.wait_private(0, "zed", "welcome aboard").await?;
+    // The message can reach zed before the bot has recorded its send as done.
+    w.wait_action(0, "zed's greeting recorded", |a| {
+        matches!(&a.action, Action::Send { to: openim_bots::action::Target::User(u), .. } if u == "zed")
+    })
+    .await?;
     let greetings = w
         .actions()
         .iter()
