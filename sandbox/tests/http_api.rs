@@ -9,56 +9,160 @@ use serde_json::json;
 async fn headers_envelope_and_auth_rules() {
     let sb = start().await;
     // missing operationID → 1001
-    let r = reqwest::Client::new().post(format!("{}/user/get_users_info", sb.api_url())).body("{}").send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{}/user/get_users_info", sb.api_url()))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let v: serde_json::Value = r.json().await.unwrap();
-    assert_eq!((code(&v), v["errDlt"].as_str()), (1001, Some("header must have operationID")));
+    assert_eq!(
+        (code(&v), v["errDlt"].as_str()),
+        (1001, Some("header must have operationID"))
+    );
     // missing token → 1001
     let v = post(&sb, "/user/get_users_info", None, json!({"userIDs": []})).await;
     assert_eq!(code(&v), 1001);
     // wrong secret → 1002; non-admin user ID → 1001
-    let v = post(&sb, "/auth/get_admin_token", None, json!({"secret": "nope", "userID": "imAdmin"})).await;
+    let v = post(
+        &sb,
+        "/auth/get_admin_token",
+        None,
+        json!({"secret": "nope", "userID": "imAdmin"}),
+    )
+    .await;
     assert_eq!(code(&v), 1002);
-    let v = post(&sb, "/auth/get_admin_token", None, json!({"secret": "openIM123", "userID": "alice"})).await;
+    let v = post(
+        &sb,
+        "/auth/get_admin_token",
+        None,
+        json!({"secret": "openIM123", "userID": "alice"}),
+    )
+    .await;
     assert_eq!(code(&v), 1001);
     let admin = sb.admin_token().await.unwrap();
     // register: success without data, duplicate → 1102, bad id → 1001
-    let v = post(&sb, "/user/user_register", Some(&admin), json!({"users": [{"userID": "alice", "nickname": "Alice"}]})).await;
+    let v = post(
+        &sb,
+        "/user/user_register",
+        Some(&admin),
+        json!({"users": [{"userID": "alice", "nickname": "Alice"}]}),
+    )
+    .await;
     assert_eq!(code(&v), 0);
     assert!(v.get("data").is_none(), "field-less replies omit data: {v}");
-    let v = post(&sb, "/user/user_register", Some(&admin), json!({"users": [{"userID": "alice", "nickname": "A"}]})).await;
+    let v = post(
+        &sb,
+        "/user/user_register",
+        Some(&admin),
+        json!({"users": [{"userID": "alice", "nickname": "A"}]}),
+    )
+    .await;
     assert_eq!(code(&v), 1102);
-    let v = post(&sb, "/user/user_register", Some(&admin), json!({"users": [{"userID": "a:b", "nickname": "A"}]})).await;
+    let v = post(
+        &sb,
+        "/user/user_register",
+        Some(&admin),
+        json!({"users": [{"userID": "a:b", "nickname": "A"}]}),
+    )
+    .await;
     assert_eq!(code(&v), 1001);
     // malformed JSON and empty body → 1001
-    let v = post(&sb, "/user/get_users_info", Some(&admin), serde_json::Value::Null).await;
+    let v = post(
+        &sb,
+        "/user/get_users_info",
+        Some(&admin),
+        serde_json::Value::Null,
+    )
+    .await;
     assert_eq!(code(&v), 1001);
     // user tokens: non-admin cannot mint or register; admin platform refused
     let alice = sb.user_token("alice", 5).await.unwrap();
-    let v = post(&sb, "/auth/get_user_token", Some(&alice), json!({"userID": "alice", "platformID": 5})).await;
+    let v = post(
+        &sb,
+        "/auth/get_user_token",
+        Some(&alice),
+        json!({"userID": "alice", "platformID": 5}),
+    )
+    .await;
     assert_eq!(code(&v), 1002);
-    let v = post(&sb, "/user/user_register", Some(&alice), json!({"users": [{"userID": "bob", "nickname": "B"}]})).await;
+    let v = post(
+        &sb,
+        "/user/user_register",
+        Some(&alice),
+        json!({"users": [{"userID": "bob", "nickname": "B"}]}),
+    )
+    .await;
     assert_eq!(code(&v), 1002);
-    let v = post(&sb, "/auth/get_user_token", Some(&admin), json!({"userID": "alice", "platformID": 10})).await;
+    let v = post(
+        &sb,
+        "/auth/get_user_token",
+        Some(&admin),
+        json!({"userID": "alice", "platformID": 10}),
+    )
+    .await;
     assert_eq!(code(&v), 1002);
-    let v = post(&sb, "/auth/get_user_token", Some(&admin), json!({"userID": "ghost", "platformID": 5})).await;
+    let v = post(
+        &sb,
+        "/auth/get_user_token",
+        Some(&admin),
+        json!({"userID": "ghost", "platformID": 5}),
+    )
+    .await;
     assert_eq!(code(&v), 1004);
     // parse_token
     let v = post(&sb, "/auth/parse_token", None, json!({"token": alice})).await;
-    assert_eq!((v["data"]["userID"].as_str(), v["data"]["platformID"].as_i64()), (Some("alice"), Some(5)));
+    assert_eq!(
+        (
+            v["data"]["userID"].as_str(),
+            v["data"]["platformID"].as_i64()
+        ),
+        (Some("alice"), Some(5))
+    );
     // a re-issued token supersedes the old one on HTTP too (1506)
     let alice2 = sb.user_token("alice", 5).await.unwrap();
-    let v = post(&sb, "/user/get_users_info", Some(&alice), json!({"userIDs": ["alice"]})).await;
+    let v = post(
+        &sb,
+        "/user/get_users_info",
+        Some(&alice),
+        json!({"userIDs": ["alice"]}),
+    )
+    .await;
     assert_eq!(code(&v), 1506);
-    let v = post(&sb, "/user/get_users_info", Some(&alice2), json!({"userIDs": ["alice", "ghost"]})).await;
+    let v = post(
+        &sb,
+        "/user/get_users_info",
+        Some(&alice2),
+        json!({"userIDs": ["alice", "ghost"]}),
+    )
+    .await;
     assert_eq!(v["data"]["usersInfo"].as_array().map(Vec::len), Some(1));
     // force_logout kicks the token
-    let v = post(&sb, "/auth/force_logout", Some(&admin), json!({"userID": "alice", "platformID": 5})).await;
+    let v = post(
+        &sb,
+        "/auth/force_logout",
+        Some(&admin),
+        json!({"userID": "alice", "platformID": 5}),
+    )
+    .await;
     assert_eq!(code(&v), 0);
-    let v = post(&sb, "/user/get_users_info", Some(&alice2), json!({"userIDs": ["alice"]})).await;
+    let v = post(
+        &sb,
+        "/user/get_users_info",
+        Some(&alice2),
+        json!({"userIDs": ["alice"]}),
+    )
+    .await;
     assert_eq!(code(&v), 1506);
     // bad tokens
-    let v = post(&sb, "/user/get_users_info", Some("garbage"), json!({"userIDs": []})).await;
+    let v = post(
+        &sb,
+        "/user/get_users_info",
+        Some("garbage"),
+        json!({"userIDs": []}),
+    )
+    .await;
     assert_eq!(code(&v), 1503);
     // unknown route → 404
     let r = reqwest::Client::new()
@@ -80,7 +184,10 @@ async fn rest_send_revoke_read_and_seqs() {
     let admin = sb.admin_token().await.unwrap();
     let mut b = Client::connect(&sb, "bob", &t[1]).await;
     let mut a = Client::connect(&sb, "alice", &t[0]).await;
-    let sent = sb.send_text("alice", "bob", false, "via rest").await.unwrap();
+    let sent = sb
+        .send_text("alice", "bob", false, "via rest")
+        .await
+        .unwrap();
     assert_eq!(sent["serverMsgID"].as_str().map(str::len), Some(32));
     let (_, pm) = b.push().await;
     let m = pm.get("si_alice_bob").unwrap().msgs[0].clone();
@@ -94,31 +201,83 @@ async fn rest_send_revoke_read_and_seqs() {
     let v = post(&sb, "/msg/send_msg", Some(&t[0]), json!({"sendID": "alice", "recvID": "bob", "sessionType": 1, "contentType": 101, "content": {"content": "x"}})).await;
     assert_eq!(code(&v), 1002);
     // newest seq and has-read/max
-    let v = post(&sb, "/msg/newest_seq", Some(&t[1]), json!({"userID": "bob"})).await;
+    let v = post(
+        &sb,
+        "/msg/newest_seq",
+        Some(&t[1]),
+        json!({"userID": "bob"}),
+    )
+    .await;
     assert_eq!(v["data"]["maxSeqs"]["si_alice_bob"], 1);
-    let v = post(&sb, "/msg/get_conversations_has_read_and_max_seq", Some(&t[1]), json!({"userID": "bob"})).await;
+    let v = post(
+        &sb,
+        "/msg/get_conversations_has_read_and_max_seq",
+        Some(&t[1]),
+        json!({"userID": "bob"}),
+    )
+    .await;
     assert_eq!(v["data"]["seqs"]["si_alice_bob"]["hasReadSeq"], 0);
     // pull by seq (JSON): content base64, capital Msgs
     let v = post(&sb, "/msg/pull_msg_by_seq", Some(&t[1]), json!({"userID": "bob", "seqRanges": [{"conversationID": "si_alice_bob", "begin": 1, "end": 1, "num": 1}], "order": 0})).await;
     assert_eq!(v["data"]["msgs"]["si_alice_bob"]["Msgs"][0]["seq"], 1);
     // mark read: 2200 receipt to alice, stored in n_alice_bob
-    let v = post(&sb, "/msg/mark_conversation_as_read", Some(&t[1]), json!({"conversationID": "si_alice_bob", "userID": "bob", "hasReadSeq": 1, "seqs": [1]})).await;
+    let v = post(
+        &sb,
+        "/msg/mark_conversation_as_read",
+        Some(&t[1]),
+        json!({"conversationID": "si_alice_bob", "userID": "bob", "hasReadSeq": 1, "seqs": [1]}),
+    )
+    .await;
     assert_eq!(code(&v), 0);
     let (m, tips) = a.notification(2200).await;
     assert_eq!((m.send_id.as_str(), m.seq), ("bob", 1));
-    assert_eq!((tips["markAsReadUserID"].as_str(), tips["hasReadSeq"].as_i64()), (Some("bob"), Some(1)));
+    assert_eq!(
+        (
+            tips["markAsReadUserID"].as_str(),
+            tips["hasReadSeq"].as_i64()
+        ),
+        (Some("bob"), Some(1))
+    );
     // revoke by someone else is refused; by the sender works, 2101 to both, pulls show 2101
-    let v = post(&sb, "/msg/revoke_msg", Some(&t[1]), json!({"conversationID": "si_alice_bob", "seq": 1, "userID": "bob"})).await;
+    let v = post(
+        &sb,
+        "/msg/revoke_msg",
+        Some(&t[1]),
+        json!({"conversationID": "si_alice_bob", "seq": 1, "userID": "bob"}),
+    )
+    .await;
     assert_eq!(code(&v), 1002);
-    let v = post(&sb, "/msg/revoke_msg", Some(&t[0]), json!({"conversationID": "si_alice_bob", "seq": 1, "userID": "alice"})).await;
+    let v = post(
+        &sb,
+        "/msg/revoke_msg",
+        Some(&t[0]),
+        json!({"conversationID": "si_alice_bob", "seq": 1, "userID": "alice"}),
+    )
+    .await;
     assert_eq!(code(&v), 0);
     let (m, tips) = b.notification(2101).await;
-    assert_eq!((m.seq > 0, tips["seq"].as_i64(), tips["revokerUserID"].as_str()), (true, Some(1), Some("alice")));
+    assert_eq!(
+        (
+            m.seq > 0,
+            tips["seq"].as_i64(),
+            tips["revokerUserID"].as_str()
+        ),
+        (true, Some(1), Some("alice"))
+    );
     assert!(tips.get("sesstionType").is_some());
-    let v = post(&sb, "/msg/revoke_msg", Some(&t[0]), json!({"conversationID": "si_alice_bob", "seq": 1, "userID": "alice"})).await;
+    let v = post(
+        &sb,
+        "/msg/revoke_msg",
+        Some(&t[0]),
+        json!({"conversationID": "si_alice_bob", "seq": 1, "userID": "alice"}),
+    )
+    .await;
     assert_eq!(code(&v), 1404);
     let v = post(&sb, "/msg/pull_msg_by_seq", Some(&t[1]), json!({"userID": "bob", "seqRanges": [{"conversationID": "si_alice_bob", "begin": 1, "end": 1, "num": 1}]})).await;
-    assert_eq!(v["data"]["msgs"]["si_alice_bob"]["Msgs"][0]["contentType"], 2101);
+    assert_eq!(
+        v["data"]["msgs"]["si_alice_bob"]["Msgs"][0]["contentType"],
+        2101
+    );
     let v = post(&sb, "/msg/get_server_time", Some(&t[0]), json!({})).await;
     assert!(v["data"]["serverTime"].as_i64().unwrap() > 0);
     sb.shutdown().await;
@@ -126,7 +285,11 @@ async fn rest_send_revoke_read_and_seqs() {
 
 #[tokio::test]
 async fn blacklist_friend_verify_and_receive_options() {
-    let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default().friend_verify(true)).await.unwrap();
+    let sb = openim_sandbox::Sandbox::start(
+        openim_sandbox::SandboxConfig::default().friend_verify(true),
+    )
+    .await
+    .unwrap();
     let t = users(&sb, &["alice", "bob"]).await;
     let mut a = Client::connect(&sb, "alice", &t[0]).await;
     // not friends → 1303
@@ -134,17 +297,71 @@ async fn blacklist_friend_verify_and_receive_options() {
     sb.make_friends("alice", "bob").await.unwrap();
     assert_eq!(a.send_text("bob", false, "hi", "op2").await.err_code, 0);
     // bob blocks alice → 1302
-    let v = post(&sb, "/friend/add_black", Some(&t[1]), json!({"ownerUserID": "bob", "blackUserID": "alice"})).await;
+    let v = post(
+        &sb,
+        "/friend/add_black",
+        Some(&t[1]),
+        json!({"ownerUserID": "bob", "blackUserID": "alice"}),
+    )
+    .await;
     assert_eq!(code(&v), 0);
     assert_eq!(a.send_text("bob", false, "hi", "op3").await.err_code, 1302);
-    let v = post(&sb, "/friend/remove_black", Some(&t[1]), json!({"ownerUserID": "bob", "blackUserID": "alice"})).await;
+    let v = post(
+        &sb,
+        "/friend/remove_black",
+        Some(&t[1]),
+        json!({"ownerUserID": "bob", "blackUserID": "alice"}),
+    )
+    .await;
     assert_eq!(code(&v), 0);
     // bob sets global receive option 1 → silently dropped (empty answer)
-    let v = post(&sb, "/user/set_global_msg_recv_opt", Some(&t[1]), json!({"userID": "bob", "globalRecvMsgOpt": 1})).await;
+    let v = post(
+        &sb,
+        "/user/set_global_msg_recv_opt",
+        Some(&t[1]),
+        json!({"userID": "bob", "globalRecvMsgOpt": 1}),
+    )
+    .await;
     assert_eq!(code(&v), 0);
     let f = a.send_text("bob", false, "dropped", "op4").await;
     assert_eq!(f.err_code, 0);
-    let resp = <openim_sandbox::wire::SendMsgResp as prost::Message>::decode(f.data.as_slice()).unwrap();
+    let resp =
+        <openim_sandbox::wire::SendMsgResp as prost::Message>::decode(f.data.as_slice()).unwrap();
     assert!(resp.server_msg_id.is_empty());
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn delete_and_clear_with_sync_options() {
+    let sb = start().await;
+    let t = users(&sb, &["alice", "bob"]).await;
+    let mut a = Client::connect(&sb, "alice", &t[0]).await;
+    let mut b = Client::connect(&sb, "bob", &t[1]).await;
+    sb.send_text("bob", "alice", false, "m1").await.unwrap();
+    sb.send_text("bob", "alice", false, "m2").await.unwrap();
+    // delete for self with IsSyncSelf → 2102 to self, stored; bob still sees it
+    let v = post(&sb, "/msg/delete_msgs", Some(&t[0]), json!({"conversationID": "si_alice_bob", "seqs": [1], "userID": "alice", "deleteSyncOpt": {"IsSyncSelf": true}})).await;
+    assert_eq!(code(&v), 0);
+    let (m, tips) = a.notification(2102).await;
+    assert_eq!(
+        (m.recv_id.as_str(), m.seq > 0, tips["seqs"].clone()),
+        ("alice", true, json!([1]))
+    );
+    let pull = |u: &str| json!({"userID": u, "seqRanges": [{"conversationID": "si_alice_bob", "begin": 1, "end": 2, "num": 10}]});
+    let v = post(&sb, "/msg/pull_msg_by_seq", Some(&t[0]), pull("alice")).await;
+    assert_eq!(v["data"]["msgs"]["si_alice_bob"]["Msgs"][0]["status"], 4);
+    let v = post(&sb, "/msg/pull_msg_by_seq", Some(&t[1]), pull("bob")).await;
+    assert_eq!(v["data"]["msgs"]["si_alice_bob"]["Msgs"][0]["status"], 2);
+    // clear for everyone → 1703 to the peer
+    let v = post(&sb, "/msg/clear_conversation_msg", Some(&t[0]), json!({"conversationIDs": ["si_alice_bob"], "userID": "alice", "deleteSyncOpt": {"IsSyncOther": true}})).await;
+    assert_eq!(code(&v), 0);
+    let (_, tips) = b.notification(1703).await;
+    assert_eq!(tips["conversationIDs"], json!(["si_alice_bob"]));
+    let v = post(&sb, "/msg/pull_msg_by_seq", Some(&t[1]), pull("bob")).await;
+    assert_eq!(
+        v["data"]["msgs"],
+        serde_json::Value::Null,
+        "cleared for everyone"
+    );
     sb.shutdown().await;
 }

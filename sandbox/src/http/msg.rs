@@ -560,6 +560,25 @@ struct DeleteReq {
     seqs: Option<Vec<i64>>,
     #[serde(rename = "userID", default)]
     user_id: String,
+    #[serde(rename = "deleteSyncOpt", default)]
+    sync: Option<SyncOpt>,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+struct SyncOpt {
+    #[serde(rename = "IsSyncSelf", default)]
+    self_: bool,
+    #[serde(rename = "IsSyncOther", default)]
+    other: bool,
+}
+
+/// The (session type, receiver) of a notification addressed to "the other side" of a conversation.
+fn other_side(st: &State, user: &str, cid: &str) -> Option<(i32, String)> {
+    let uc = st.user_conv(user, cid)?;
+    match uc.conv.conversation_type {
+        3 => Some((3, uc.conv.group_id.clone())),
+        _ => Some((1, uc.conv.user_id.clone())),
+    }
 }
 
 /// Marks a conversation read for `user` up to `has_read` and produces the 2200 receipt.
@@ -948,46 +967,145 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
         "/msg/delete_msgs" => {
             let r: DeleteReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
-            let Some(seqs) = r.seqs else {
+            let Some(seqs) = r.seqs.clone() else {
                 return Err(CodeError::args("seqs is empty"));
             };
-            let mut st = inner.state.lock();
-            if let Some(c) = st.seqs.get_mut(&r.conversation_id) {
-                for s in seqs {
-                    if let Some(m) = c.msgs.get_mut(&s) {
-                        m.deleted_for.insert(r.user_id.clone());
+            let sync = r.sync.unwrap_or_default();
+            let deliveries = {
+                let mut st = inner.state.lock();
+                let tips = json!({"userID": r.user_id, "conversationID": r.conversation_id, "seqs": list(&seqs)});
+                if sync.other {
+                    if let Some(c) = st.seqs.get_mut(&r.conversation_id) {
+                        for s in &seqs {
+                            c.msgs.remove(s);
+                        }
+                    }
+                    match other_side(&st, &r.user_id, &r.conversation_id) {
+                        Some((session, recv)) => st.notify(
+                            Notif {
+                                content_type: 2102,
+                                session_type: session,
+                                send_id: r.user_id.clone(),
+                                recv_id: recv,
+                                tips,
+                                is_send_msg: false,
+                                reliable: true,
+                                extra: vec![],
+                            },
+                            &ctx.op,
+                        ),
+                        None => Vec::new(),
+                    }
+                } else {
+                    if let Some(c) = st.seqs.get_mut(&r.conversation_id) {
+                        for s in &seqs {
+                            if let Some(m) = c.msgs.get_mut(s) {
+                                m.deleted_for.insert(r.user_id.clone());
+                            }
+                        }
+                    }
+                    if sync.self_ {
+                        st.notify(
+                            Notif {
+                                content_type: 2102,
+                                session_type: 1,
+                                send_id: r.user_id.clone(),
+                                recv_id: r.user_id.clone(),
+                                tips,
+                                is_send_msg: false,
+                                reliable: true,
+                                extra: vec![],
+                            },
+                            &ctx.op,
+                        )
+                    } else {
+                        Vec::new()
                     }
                 }
-            }
+            };
+            deliver(
+                inner,
+                deliveries,
+                &crate::push::Origin::User(ctx.user.clone()),
+            );
             Ok(Reply::Empty)
         }
         "/msg/clear_conversation_msg" | "/msg/user_clear_all_msg" => {
             let r: DeleteReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
-            let mut st = inner.state.lock();
-            let ids: Vec<String> = match r.conversation_ids {
-                Some(ids) if path.ends_with("clear_conversation_msg") => ids,
-                None if path.ends_with("clear_conversation_msg") => {
-                    return Err(CodeError::args("conversationIDs is empty"));
+            let sync = r.sync.unwrap_or_default();
+            let deliveries = {
+                let mut st = inner.state.lock();
+                let ids: Vec<String> = match r.conversation_ids.clone() {
+                    Some(ids) if path.ends_with("clear_conversation_msg") => ids,
+                    None if path.ends_with("clear_conversation_msg") => {
+                        return Err(CodeError::args("conversationIDs is empty"));
+                    }
+                    _ => st
+                        .user_convs
+                        .get(&r.user_id)
+                        .map(|m| m.keys().cloned().collect())
+                        .unwrap_or_default(),
+                };
+                let mut out = Vec::new();
+                for id in &ids {
+                    let max = st.user_max_seq(&r.user_id, id);
+                    if sync.other {
+                        if let Some(c) = st.seqs.get_mut(id) {
+                            c.min_seq = max + 1;
+                        }
+                    }
+                    if let Some(uc) = st
+                        .user_convs
+                        .get_mut(&r.user_id)
+                        .and_then(|m| m.get_mut(id))
+                    {
+                        uc.conv.min_seq = max + 1;
+                        uc.has_read_seq = max;
+                        st.log_write(&format!("conv:{}", r.user_id), &[(id.clone(), LOG_UPDATE)]);
+                    }
+                    if sync.other {
+                        if let Some((session, recv)) = other_side(&st, &r.user_id, id) {
+                            let tips = json!({"userID": r.user_id, "conversationIDs": [id]});
+                            out.extend(st.notify(
+                                Notif {
+                                    content_type: 1703,
+                                    session_type: session,
+                                    send_id: r.user_id.clone(),
+                                    recv_id: recv,
+                                    tips,
+                                    is_send_msg: false,
+                                    reliable: false,
+                                    extra: vec![],
+                                },
+                                &ctx.op,
+                            ));
+                        }
+                    }
                 }
-                _ => st
-                    .user_convs
-                    .get(&r.user_id)
-                    .map(|m| m.keys().cloned().collect())
-                    .unwrap_or_default(),
+                if sync.self_ && !sync.other {
+                    let tips = json!({"userID": r.user_id, "conversationIDs": list(&ids)});
+                    out.extend(st.notify(
+                        Notif {
+                            content_type: 1703,
+                            session_type: 1,
+                            send_id: r.user_id.clone(),
+                            recv_id: r.user_id.clone(),
+                            tips,
+                            is_send_msg: false,
+                            reliable: false,
+                            extra: vec![],
+                        },
+                        &ctx.op,
+                    ));
+                }
+                out
             };
-            for id in ids {
-                let max = st.user_max_seq(&r.user_id, &id);
-                if let Some(uc) = st
-                    .user_convs
-                    .get_mut(&r.user_id)
-                    .and_then(|m| m.get_mut(&id))
-                {
-                    uc.conv.min_seq = max + 1;
-                    uc.has_read_seq = max;
-                    st.log_write(&format!("conv:{}", r.user_id), &[(id.clone(), LOG_UPDATE)]);
-                }
-            }
+            deliver(
+                inner,
+                deliveries,
+                &crate::push::Origin::User(ctx.user.clone()),
+            );
             Ok(Reply::Empty)
         }
         _ => not_found(),
