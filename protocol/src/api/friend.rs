@@ -362,6 +362,26 @@ json_struct! { @reply;
     }
 }
 
+json_struct! { @reply;
+    /// `/friend/get_incremental_blacks` reply shape (the route is not implemented in 3.8: the server
+    /// answers errCode 12, gRPC Unimplemented).
+    pub struct GetIncrementalBlacksResp {
+        /// Current log version.
+        pub version: u64,
+        /// Current log ID.
+        #[serde(rename = "versionID")]
+        pub version_id: String,
+        /// Client must discard its list and resync.
+        pub full: bool,
+        /// Removed blocked user IDs.
+        pub delete: Vec<String>,
+        /// Added entries.
+        pub insert: Vec<BlackInfo>,
+        /// Changed entries.
+        pub update: Vec<BlackInfo>,
+    }
+}
+
 json_struct! { @request;
     /// Unhandled-count request (`/friend/get_self_unhandled_apply_count`,
     /// `/group/get_group_application_unhandled_count`).
@@ -522,6 +542,13 @@ api_routes! {
         access: SelfOrAdmin { field: "userID" },
         req: FullIdsUserReq,
         resp: GetFullFriendUserIdsResp,
+    }
+    /// Blacklist changes since a version: routed but unimplemented in 3.8 (errCode 12).
+    GetIncrementalBlacks {
+        path: GET_INCREMENTAL_BLACKS = "/friend/get_incremental_blacks",
+        access: SelfOrAdmin { field: "userID" },
+        req: IncrementalUserReq,
+        resp: GetIncrementalBlacksResp,
     }
     /// Pending applications received since a time.
     GetSelfUnhandledApplyCount {

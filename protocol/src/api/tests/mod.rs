@@ -7,6 +7,7 @@ mod envelope;
 mod every_route;
 mod friend;
 mod group;
+mod js_client;
 mod msg;
 mod routes;
 mod third_jssdk;
