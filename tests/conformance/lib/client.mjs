@@ -462,7 +462,20 @@ export class OimClient {
     this._waiters = new Set();
     this.closed = false;
     tokenOwner.set(token, this.label);
-    this.sdk = getSDK();
+    // getSDK() starts two cleanup setIntervals that nothing ever stops; keep
+    // their handles so close() can clear them and the process can exit.
+    this._timers = [];
+    const realSetInterval = globalThis.setInterval;
+    globalThis.setInterval = (...args) => {
+      const h = realSetInterval(...args);
+      this._timers.push(h);
+      return h;
+    };
+    try {
+      this.sdk = getSDK();
+    } finally {
+      globalThis.setInterval = realSetInterval;
+    }
     for (const name of new Set(Object.values(CbEvents))) {
       this.sdk.on(name, (payload) => this._onEvent(name, payload));
     }
@@ -649,6 +662,15 @@ export class OimClient {
     } catch {
       // Already logged out (kicked, failed connect): nothing to do.
     }
+    // After a refused connect the instance is "logged out" but its socket
+    // manager keeps reconnecting every 5 s; stop it (and its heartbeat).
+    const manager = this.sdk.wsManager;
+    if (manager && typeof manager.close === 'function') {
+      try {
+        manager.close();
+      } catch {}
+    }
+    for (const h of this._timers) clearInterval(h);
   }
 }
 

@@ -58,6 +58,9 @@ export class World {
   }
 }
 
+/** node:test options for every scenario: a hard limit, whatever the Node version's CLI flags. */
+export const SCENARIO = { timeout: 120_000 };
+
 export function nicknameOf(userID) {
   return `Nick-${userID}`;
 }

@@ -5,11 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { scenario, nicknameOf } from '../lib/world.mjs';
+import { SCENARIO, scenario, nicknameOf } from '../lib/world.mjs';
 import { CbEvents } from '../lib/client.mjs';
 
 test(
   'login and initial sync finish with no SDK-internal error',
+  SCENARIO,
   scenario(async (w) => {
     const [alice] = await w.login('alice');
     const order = alice.events.map((e) => e.event);
@@ -37,6 +38,7 @@ test(
 
 test(
   'a second login with a newly minted token kicks the first session',
+  SCENARIO,
   scenario(async (w) => {
     const [first, peer] = await w.login('kuser', 'kpeer');
     const oldToken = first.token;
@@ -97,6 +99,7 @@ function jwt(claims, secret) {
 
 test(
   'a bad token (not a JWT) makes the connect fail with 1503 and OnUserTokenInvalid',
+  SCENARIO,
   scenario(async (w) => {
     await expectConnectRefused(w, 'btuser', 'not-a-token', 1503, CbEvents.OnUserTokenInvalid);
   }),
@@ -104,6 +107,7 @@ test(
 
 test(
   'a token signed with another secret makes the connect fail with 1505 and OnUserTokenInvalid',
+  SCENARIO,
   scenario(async (w) => {
     const now = Math.floor(Date.now() / 1000);
     const forged = jwt({ UserID: 'fsuser', PlatformID: 5, exp: now + 3600, iat: now - 5 }, 'not-the-secret');
@@ -113,6 +117,7 @@ test(
 
 test(
   'an expired token makes the connect fail with 1501 and OnUserTokenExpired',
+  SCENARIO,
   scenario(async (w) => {
     const now = Math.floor(Date.now() / 1000);
     const expired = jwt({ UserID: 'exuser', PlatformID: 5, exp: now - 60, iat: now - 3600 }, w.sandbox.secret);
@@ -122,6 +127,7 @@ test(
 
 test(
   'two platforms of one user: both online, own messages sync to the other device',
+  SCENARIO,
   scenario(async (w) => {
     const [web, peer] = await w.login('duser', 'dpeer');
     // A second device on another platform (3 = Windows) does not kick the web one.

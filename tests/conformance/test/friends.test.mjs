@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scenario, nicknameOf } from '../lib/world.mjs';
+import { SCENARIO, scenario, nicknameOf } from '../lib/world.mjs';
 import { CbEvents } from '../lib/client.mjs';
 
 async function friendIDs(client) {
@@ -14,6 +14,7 @@ async function friendIDs(client) {
 
 test(
   'friend apply -> accept: events on both sides, both friend lists',
+  SCENARIO,
   scenario(async (w) => {
     const [a, b] = await w.login('fapplicant', 'faccepter');
     await a.call('addFriend', { toUserID: 'faccepter', reqMsg: 'hi there', ex: '' });
@@ -44,6 +45,7 @@ test(
 
 test(
   'friend apply -> refuse: rejected events on both sides, no friendship',
+  SCENARIO,
   scenario(async (w) => {
     const [a, c] = await w.login('frapplicant', 'frrefuser');
     await a.call('addFriend', { toUserID: 'frrefuser', reqMsg: 'be my friend', ex: '' });

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scenario } from '../lib/world.mjs';
+import { SCENARIO, scenario } from '../lib/world.mjs';
 import { CbEvents, messageText } from '../lib/client.mjs';
 
 async function createGroup(owner, { name, members = [], needVerification }) {
@@ -25,6 +25,7 @@ async function memberIDs(client, groupID) {
 
 test(
   'group create, invite, and a group text reaches every member',
+  SCENARIO,
   scenario(async (w) => {
     const [owner, m1, m2] = await w.login('gowner', 'gmember1', 'gmember2');
     const group = await createGroup(owner, { name: 'Conformance Group', members: ['gmember1'] });
@@ -78,6 +79,7 @@ test(
 
 test(
   'join a group with approval: accepted, and rejected',
+  SCENARIO,
   scenario(async (w) => {
     const [owner, yes, no] = await w.login('jowner', 'jaccepted', 'jrejected');
     // needVerification 0: applications need approval, invitations do not.
@@ -113,6 +115,7 @@ test(
 
 test(
   'kick and mute: a muted member cannot send (1402), a kicked member leaves',
+  SCENARIO,
   scenario(async (w) => {
     const [owner, muted, kicked] = await w.login('kowner', 'kmuted', 'kkicked');
     const { groupID } = await createGroup(owner, { name: 'Moderated Group', members: ['kmuted', 'kkicked'] });
@@ -145,6 +148,7 @@ test(
 
 test(
   'group mute: ordinary members get 1403, the owner can still send',
+  SCENARIO,
   scenario(async (w) => {
     const [owner, member] = await w.login('mgowner', 'mgmember');
     const { groupID } = await createGroup(owner, { name: 'Muted Group', members: ['mgmember'] });
@@ -169,6 +173,7 @@ test(
 
 test(
   'group info and member info changes reach the members',
+  SCENARIO,
   scenario(async (w) => {
     const [owner, member] = await w.login('iowner', 'imember');
     const { groupID } = await createGroup(owner, { name: 'Old Name', members: ['imember'] });
@@ -198,6 +203,7 @@ test(
 
 test(
   'group unread counts and mark as read, stored on the server',
+  SCENARIO,
   scenario(async (w) => {
     const [owner, member] = await w.login('uowner', 'umember');
     const { groupID } = await createGroup(owner, { name: 'Unread Group', members: ['umember'] });

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scenario, nicknameOf } from '../lib/world.mjs';
+import { SCENARIO, scenario, nicknameOf } from '../lib/world.mjs';
 import { CbEvents, messageText } from '../lib/client.mjs';
 
 async function createGroup(owner, name, members) {
@@ -30,6 +30,7 @@ async function befriend(a, b) {
 
 test(
   'group quit, owner transfer and dismiss',
+  SCENARIO,
   scenario(async (w) => {
     const [owner, leaver, heir] = await w.login('lowner', 'lleaver', 'lheir');
     const groupID = await createGroup(owner, 'Lifecycle Group', ['lleaver', 'lheir']);
@@ -63,6 +64,7 @@ test(
 
 test(
   'blacklist: a blocked user gets 1302, unblocking restores delivery',
+  SCENARIO,
   scenario(async (w) => {
     const [blocker, blocked] = await w.login('bblocker', 'bblocked');
     await blocker.call('addBlack', { toUserID: 'bblocked', ex: '' });
@@ -89,6 +91,7 @@ test(
 
 test(
   'profile change: OnSelfInfoUpdated for the user, OnFriendInfoChanged for a friend',
+  SCENARIO,
   scenario(async (w) => {
     const [me, friend] = await w.login('pme', 'pfriend');
     await befriend(me, friend);
@@ -110,6 +113,7 @@ test(
 
 test(
   '@-mention and custom messages round-trip with their elements',
+  SCENARIO,
   scenario(async (w) => {
     const [owner, member] = await w.login('aowner', 'amember');
     const groupID = await createGroup(owner, 'Mention Group', ['amember']);

@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scenario, nicknameOf } from '../lib/world.mjs';
+import { SCENARIO, scenario, nicknameOf } from '../lib/world.mjs';
 import { CbEvents, messageText, singleConversationID, until } from '../lib/client.mjs';
 
 function assertSent(sent, { sendID, recvID, text }) {
@@ -26,6 +26,7 @@ function latestMsgOf(conv) {
 
 test(
   'two users exchange 1:1 text both ways with the right conversations and unread counts',
+  SCENARIO,
   scenario(async (w) => {
     const [alice, bob] = await w.login('alice', 'bob');
     const conv = singleConversationID('alice', 'bob');
@@ -104,6 +105,7 @@ test(
 
 test(
   'revoke: both sides get OnNewRecvMessageRevoked',
+  SCENARIO,
   scenario(async (w) => {
     const [alice, bob] = await w.login('ralice', 'rbob');
     const conv = singleConversationID('ralice', 'rbob');
@@ -134,6 +136,7 @@ test(
 
 test(
   'mark as read: the reader is reset to 0 unread and the sender gets the read receipt',
+  SCENARIO,
   scenario(async (w) => {
     const [alice, bob] = await w.login('malice', 'mbob');
     const conv = singleConversationID('malice', 'mbob');
@@ -171,6 +174,7 @@ test(
 
 test(
   'offline delivery: a user who logs in later sees the conversation, its unread count and its history',
+  SCENARIO,
   scenario(async (w) => {
     const [alice] = await w.login('oalice');
     await w.register('obob');
@@ -204,6 +208,7 @@ test(
 
 test(
   'content fidelity: unicode, a long text and a quote round-trip unchanged',
+  SCENARIO,
   scenario(async (w) => {
     const [alice, bob] = await w.login('ualice', 'ubob');
     const texts = ['héllo 👋 中文 — “quotes” & <tags> \\ "json"', 'x'.repeat(8000) + ' end'];
@@ -226,6 +231,7 @@ test(
 
 test(
   'a burst of 30 messages arrives complete, in order, once each, with consecutive seqs',
+  SCENARIO,
   scenario(async (w) => {
     const [alice, bob] = await w.login('balice', 'bbob');
     const N = 30;
@@ -251,6 +257,7 @@ test(
 
 test(
   'delete a message: gone from the deleter\'s history only',
+  SCENARIO,
   scenario(async (w) => {
     const [alice, bob] = await w.login('dalice', 'dbob');
     const conv = singleConversationID('dalice', 'dbob');

@@ -5,11 +5,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scenario } from '../lib/world.mjs';
+import { SCENARIO, scenario } from '../lib/world.mjs';
 import { CbEvents, singleConversationID } from '../lib/client.mjs';
 
 test(
   'typing: the peer gets OnConversationUserInputStatusChanged, and no message',
+  SCENARIO,
   scenario(async (w) => {
     const [alice, bob] = await w.login('talice', 'tbob');
     const conv = singleConversationID('talice', 'tbob');
@@ -39,6 +40,7 @@ test(
 
 test(
   'online status: subscribe answers the current platforms, changes are pushed (2005)',
+  SCENARIO,
   scenario(async (w) => {
     const [watcher, online] = await w.login('swatcher', 'sonline');
     await w.register('soffline');
@@ -58,6 +60,7 @@ test(
 
 test(
   'pin a conversation: OnConversationChanged with isPinned, pinned first in the list',
+  SCENARIO,
   scenario(async (w) => {
     const [alice, bob, carol] = await w.login('palice', 'pbob', 'pcarol');
     const withBob = singleConversationID('palice', 'pbob');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scenario } from '../lib/world.mjs';
+import { SCENARIO, scenario } from '../lib/world.mjs';
 import { CbEvents, messageText, singleConversationID } from '../lib/client.mjs';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'oim-conformance-'));
@@ -24,6 +24,7 @@ const RECONNECT_CATCH_UP_BUG = /pullMsgBySeqRange/;
 
 test(
   'reconnect after a server restart: re-sync, live messaging again, nothing lost',
+  SCENARIO,
   scenario(
     async (w) => {
       const conv = singleConversationID('ralice', 'rbob');

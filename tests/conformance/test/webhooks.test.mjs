@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { scenario } from '../lib/world.mjs';
+import { SCENARIO, scenario } from '../lib/world.mjs';
 import { CbEvents, messageText } from '../lib/client.mjs';
 
 // A webhook receiver: records every callback, rejects texts containing
@@ -62,6 +62,7 @@ function waitForCall(pred, what, timeoutMs = 10000) {
 
 test(
   'webhooks: before-send reject reaches the sender with the webhook errCode; before-modify rewrites; after-send body',
+  SCENARIO,
   scenario(
     async (w) => {
       const [alice, bob] = await w.login('walice', 'wbob');
