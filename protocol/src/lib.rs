@@ -9,6 +9,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`pb`] | protobuf messages of the WebSocket gateway and `/jssdk` routes (prost), also serde in the Go JSON shape |
+//! | [`connect`] | the connect URL's query parameters: build (client), parse and validate per server version |
 //! | [`envelope`] | JSON request/response envelopes of binary frames, gzip, connect-result and heartbeat text frames |
 //! | [`constants`] | request identifiers, content/session types, platforms, statuses, option keys, group enums |
 //! | [`error`] | every OpenIM error code ([`error::ErrorCode`]) and this crate's typed [`ProtocolError`] |
@@ -87,6 +88,7 @@ mod lenient;
 mod open_enum;
 
 pub mod api;
+pub mod connect;
 pub mod constants;
 pub mod content;
 pub mod conversation_id;

@@ -382,3 +382,28 @@ proptest! {
         prop_assert!(is_notification(&notification_twin(&a)));
     }
 }
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn connect_params_round_trip_and_never_panic(
+        send_id in "[^\\x00]{1,8}",
+        token in "[^\\x00]{1,12}",
+        platform_id in 1..12i32,
+        operation_id in "[^\\x00]{1,8}",
+        gzip in any::<bool>(),
+        is_msg_resp in any::<bool>(),
+        junk in arb_string(),
+    ) {
+        use openim_protocol::connect::{ConnectParams, ConnectRules};
+        let mut p = ConnectParams::new(send_id, token, platform_id, operation_id);
+        p.gzip = gzip;
+        p.is_msg_resp = is_msg_resp;
+        prop_assert_eq!(ConnectParams::parse(&p.to_query(), ConnectRules::Patch).unwrap(), p.clone());
+        prop_assert_eq!(ConnectParams::parse(&p.to_query(), ConnectRules::V383).unwrap(), p);
+        let _ = ConnectParams::parse(&junk, ConnectRules::Patch);
+        let _ = ConnectParams::parse(&junk, ConnectRules::V383);
+        let _ = ConnectParams::parse(&format!("v={junk}"), ConnectRules::Patch);
+    }
+}
