@@ -406,6 +406,12 @@ async fn sigkill_restarts_lose_nothing_and_repeat_only_in_flight() {
         run_of_line.push(run);
     }
     let handled = read_record(&record, &run_of_line);
+    // The message each killed run was handling last: the only one truly in flight (handled,
+    // not yet acknowledged) for this one-at-a-time bot.
+    let mut last_of_run: HashMap<usize, (String, usize)> = HashMap::new();
+    for h in &handled {
+        last_of_run.insert(h.run, (h.peer.clone(), h.index));
+    }
     // Per peer, the indices in record order.
     let mut by_peer: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
     for h in &handled {
@@ -430,6 +436,7 @@ async fn sigkill_restarts_lose_nothing_and_repeat_only_in_flight() {
     let mut repeated = 0;
     let mut repeated_per_kill = vec![0usize; kills + 1];
     let mut order_violations = 0;
+    let mut repeated_in_flight = 0;
     for p in (0..convs).map(|i| format!("kp{i:03}")) {
         let list = by_peer.get(&p).cloned().unwrap_or_default();
         let mut seen = std::collections::HashSet::new();
@@ -439,6 +446,9 @@ async fn sigkill_restarts_lose_nothing_and_repeat_only_in_flight() {
                 repeated += 1;
                 if run >= 1 && run <= kills {
                     repeated_per_kill[run - 1] += 1;
+                }
+                if run >= 1 && last_of_run.get(&(run - 1)) == Some(&(p.clone(), index)) {
+                    repeated_in_flight += 1;
                 }
             }
             if let Some((prun, pindex)) = prev {
@@ -457,9 +467,11 @@ async fn sigkill_restarts_lose_nothing_and_repeat_only_in_flight() {
     }
     println!(
         "FAULTS sigkill: messages={sent} conversations={convs} kills={killed} handled_lines={} \
-         lost={lost} repeated={repeated} repeated_per_kill={:?} order_violations={order_violations} \
+         lost={lost} repeated={repeated} (in flight at the kill: {repeated_in_flight}, acknowledged but \
+         not yet flushed: {}) repeated_per_kill={:?} order_violations={order_violations} \
          elapsed={:.1?}",
         handled.len(),
+        repeated - repeated_in_flight,
         &repeated_per_kill[..killed],
         started.elapsed()
     );
