@@ -109,12 +109,14 @@ fn to_wire(t: &Target) -> WireTarget {
 }
 
 /// Executes actions in order; failures are logged and observed, and do not stop the rest.
+/// Returns the actions that failed, with their errors.
 pub async fn execute(
     ctx: &Context,
     bot: &'static str,
     actions: &[Action],
     observer: Option<&Observer>,
-) {
+) -> Vec<(Action, String)> {
+    let mut failed = Vec::new();
     for action in actions {
         let result = execute_one(ctx, action).await;
         match &result {
@@ -124,7 +126,11 @@ pub async fn execute(
         if let Some(o) = observer {
             o(bot, action, &result);
         }
+        if let Err(e) = result {
+            failed.push((action.clone(), e));
+        }
     }
+    failed
 }
 
 async fn execute_one(ctx: &Context, action: &Action) -> Result<(), String> {
@@ -495,7 +501,26 @@ impl EventHandler for ModeratorHandler {
         if !actions.is_empty() {
             self.claims.claim(&view.conversation_id, view.seq);
         }
-        execute(ctx, "moderator", &actions, self.observer.as_ref()).await;
+        let failed = execute(ctx, "moderator", &actions, self.observer.as_ref()).await;
+        // An admin's command that the server refused (e.g. muting the owner) gets an answer.
+        if view.text.starts_with('/') {
+            let notices: Vec<Action> = failed
+                .iter()
+                .filter_map(|(a, e)| {
+                    let what = match a {
+                        Action::Mute { user_id, .. } => format!("mute {user_id}"),
+                        Action::Unmute { user_id, .. } => format!("unmute {user_id}"),
+                        Action::Kick { user_id, .. } => format!("remove {user_id}"),
+                        _ => return None,
+                    };
+                    Some(Action::Send {
+                        to: Target::Group(group.to_owned()),
+                        text: format!("Could not {what}: {e}"),
+                    })
+                })
+                .collect();
+            execute(ctx, "moderator", &notices, self.observer.as_ref()).await;
+        }
         Ok(())
     }
     async fn on_group_application_added(
@@ -509,6 +534,22 @@ impl EventHandler for ModeratorHandler {
         Ok(())
     }
     async fn on_sync_server_finish(&self, ctx: &Context, _: &SyncServerFinish) -> HandlerResult {
+        // Moderation needs the owner or admin role: say so early instead of failing later.
+        for group in self.moderator.groups() {
+            match ctx.client().group_member_role(group, ctx.me()).await {
+                Ok(Some(level)) if Role::from_role_level(level).is_privileged() => {}
+                Ok(Some(_)) => tracing::warn!(
+                    group,
+                    "the bot is not an owner or admin of this moderated group: it cannot revoke, mute or kick"
+                ),
+                Ok(None) => {
+                    tracing::warn!(group, "the bot is not a member of this moderated group")
+                }
+                Err(e) => {
+                    tracing::warn!(group, error = %e, "cannot check the bot's role in a moderated group")
+                }
+            }
+        }
         let apps = ctx
             .api()
             .get_recv_group_applications(ctx.me())
