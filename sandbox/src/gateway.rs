@@ -448,7 +448,7 @@ async fn handle(ctx: &ReqCtx<'_>, req: &WsReq, data: &[u8]) -> Handled {
 }
 
 /// 1001: max seqs of the user's conversations, their notification twins and `n_uid_uid` (zeros dropped).
-pub(crate) fn newest_seqs(st: &SrvState, user_id: &str) -> HashMap<String, i64> {
+pub(crate) fn newest_seqs(st: &SrvState, user_id: &str) -> std::collections::BTreeMap<String, i64> {
     let mut ids: Vec<String> = Vec::new();
     if let Some(convs) = st.user_convs.get(user_id) {
         for id in convs.keys() {
@@ -457,7 +457,7 @@ pub(crate) fn newest_seqs(st: &SrvState, user_id: &str) -> HashMap<String, i64> 
         }
     }
     ids.push(format!("n_{user_id}_{user_id}"));
-    let mut out = HashMap::new();
+    let mut out = std::collections::BTreeMap::new();
     for id in ids {
         let max = if id.starts_with("n_") {
             st.seqs.get(&id).map(|s| s.max_seq).unwrap_or(0)
@@ -478,7 +478,7 @@ fn get_newest_seq(ctx: &ReqCtx<'_>, r: GetMaxSeqReq) -> Result<Vec<u8>, CodeErro
     let st = ctx.inner.state.lock();
     Ok(GetMaxSeqResp {
         max_seqs: newest_seqs(&st, &r.user_id),
-        min_seqs: HashMap::new(),
+        min_seqs: Default::default(),
     }
     .encode_to_vec())
 }
@@ -540,7 +540,7 @@ pub(crate) fn pull_ranges(
             is_end,
             end_seq: 0,
         };
-        out.insert(is_n, cid.clone(), entry);
+        out.insert_conversation(is_n, cid.clone(), entry);
     }
     out
 }
@@ -586,7 +586,7 @@ pub(crate) fn pull_seqs(st: &SrvState, user_id: &str, r: &GetSeqMessageReq) -> P
             }
             entry.msgs.push(st.view_msg(user_id, cid, s));
         }
-        out.insert(is_n, cid.clone(), entry);
+        out.insert_conversation(is_n, cid.clone(), entry);
     }
     out
 }
@@ -634,17 +634,17 @@ fn has_read_and_max(ctx: &ReqCtx<'_>, r: GetConversationsHasReadAndMaxSeqReq) ->
     let st = ctx.inner.state.lock();
     let seqs = has_read_and_max_seqs(&st, ctx.user_id, &r.conversation_ids)
         .into_iter()
-        .map(|(key, v)| SeqsEntry {
-            key,
-            value: Some(v),
-        })
         .collect();
-    GetConversationsHasReadAndMaxSeqResp { seqs }.encode_to_vec()
+    GetConversationsHasReadAndMaxSeqResp {
+        seqs,
+        ..Default::default()
+    }
+    .encode_to_vec()
 }
 
 fn last_messages(ctx: &ReqCtx<'_>, r: GetLastMessageReq) -> Vec<u8> {
     let st = ctx.inner.state.lock();
-    let mut msgs = HashMap::new();
+    let mut msgs = std::collections::BTreeMap::new();
     for cid in &r.conversation_ids {
         let max = if cid.starts_with("n_") {
             st.seqs.get(cid).map(|s| s.max_seq).unwrap_or(0)

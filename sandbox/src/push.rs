@@ -274,7 +274,8 @@ pub(crate) fn push_frame(d: &Delivery) -> PushFrame {
         is_end: false,
         end_seq: 0,
     };
-    pm.insert(
+    crate::wire::PushMessagesExt::insert_conversation(
+        &mut pm,
         d.conversation_id.starts_with("n_"),
         d.conversation_id.clone(),
         entry,

@@ -1,7 +1,7 @@
 //! The server state (users, tokens, relations, groups, conversations, messages, version logs) and
 //! the message engine: seq allocation, storage, routing and notifications.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -678,7 +678,7 @@ impl State {
         let now = now_ms();
         let detail = serde_json::to_string(&n.tips).unwrap_or_default();
         let content = serde_json::to_vec(&json!({ "detail": detail })).unwrap_or_default();
-        let mut options = HashMap::new();
+        let mut options = BTreeMap::new();
         options.insert("isNotNotification".to_string(), false);
         options.insert("isSendMsg".to_string(), n.is_send_msg);
         options.insert("history".to_string(), n.reliable);
@@ -714,7 +714,7 @@ impl State {
         let mut out = self.route_message(msg.clone(), operation_id, &n.extra);
         if n.is_send_msg {
             let mut copy = msg;
-            let mut o = HashMap::new();
+            let mut o = BTreeMap::new();
             o.insert("offlinePush".to_string(), false);
             o.insert("unreadCount".to_string(), true);
             copy.options = o;

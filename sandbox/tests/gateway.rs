@@ -92,7 +92,10 @@ async fn send_push_echo_and_pulls() {
     // receiver gets the push with the sender's operationID, seq 1, status 2
     let (f, pm) = b.push().await;
     assert_eq!(f.operation_id, "op-send-1");
-    let m = &pm.get("si_alice_bob").expect("conversation key").msgs[0];
+    let m = &pm
+        .conversation("si_alice_bob")
+        .expect("conversation key")
+        .msgs[0];
     assert_eq!((m.seq, m.status, text_of(m).as_str()), (1, 2, "hello"));
     // sender echo arrives after the 1003 answer
     let (f, _) = a.push().await;
@@ -104,12 +107,7 @@ async fn send_push_echo_and_pulls() {
     };
     let f = b.request(1006, "op-1006", &req.encode_to_vec()).await;
     let resp = GetConversationsHasReadAndMaxSeqResp::decode(f.data.as_slice()).unwrap();
-    let s = resp
-        .seqs
-        .iter()
-        .find(|e| e.key == "si_alice_bob")
-        .and_then(|e| e.value.clone())
-        .unwrap();
+    let s = resp.seqs.get("si_alice_bob").cloned().unwrap();
     assert_eq!((s.max_seq, s.has_read_seq), (1, 0));
     // 1001 newest seq
     let f = b
@@ -154,7 +152,7 @@ async fn send_push_echo_and_pulls() {
     };
     let f = b.request(1002, "op-1002", &req.encode_to_vec()).await;
     let pm = PushMessages::decode(f.data.as_slice()).unwrap();
-    let got = pm.get("si_alice_bob").unwrap();
+    let got = pm.conversation("si_alice_bob").unwrap();
     assert_eq!(got.msgs.len(), 1);
     assert!(got.is_end);
     // 1005 explicit seqs: the entry exists even for an empty result, placeholders for missing seqs
@@ -174,9 +172,12 @@ async fn send_push_echo_and_pulls() {
     };
     let f = b.request(1005, "op-1005", &req.encode_to_vec()).await;
     let pm = PushMessages::decode(f.data.as_slice()).unwrap();
-    assert_eq!(text_of(&pm.get("si_alice_bob").unwrap().msgs[0]), "hello");
+    assert_eq!(
+        text_of(&pm.conversation("si_alice_bob").unwrap().msgs[0]),
+        "hello"
+    );
     assert!(
-        pm.get("si_nobody_x").is_some(),
+        pm.conversation("si_nobody_x").is_some(),
         "every requested conversation has an entry"
     );
     // 1007 last message

@@ -190,7 +190,7 @@ async fn rest_send_revoke_read_and_seqs() {
         .unwrap();
     assert_eq!(sent["serverMsgID"].as_str().map(str::len), Some(32));
     let (_, pm) = b.push().await;
-    let m = pm.get("si_alice_bob").unwrap().msgs[0].clone();
+    let m = pm.conversation("si_alice_bob").unwrap().msgs[0].clone();
     assert_eq!((m.msg_from, text_of(&m).as_str()), (200, "via rest"));
     // unsupported content type and invalid content
     let v = post(&sb, "/msg/send_msg", Some(&admin), json!({"sendID": "alice", "recvID": "bob", "sessionType": 1, "contentType": 999, "content": {}})).await;

@@ -1,6 +1,5 @@
 //! Sending (shared by WS 1003 and the admin REST routes) and the `/msg/*` routes.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use base64::Engine;
@@ -27,21 +26,20 @@ pub(crate) fn msg_json(m: &MsgData) -> Value {
         "createTime": m.create_time, "status": m.status, "isRead": m.is_read,
         "options": if m.options.is_empty() { Value::Null } else { json!(m.options) },
         "offlinePushInfo": m.offline_push_info.as_ref().map(|o| json!({
-            "title": o.title, "desc": o.desc, "ex": o.ex, "iOSPushSound": o.i_os_push_sound,
-            "iOSBadgeCount": o.i_os_badge_count, "signalInfo": o.signal_info})),
+            "title": o.title, "desc": o.desc, "ex": o.ex, "iOSPushSound": o.ios_push_sound,
+            "iOSBadgeCount": o.ios_badge_count, "signalInfo": o.signal_info})),
         "atUserIDList": list(&m.at_user_id_list), "attachedInfo": m.attached_info, "ex": m.ex,
     })
 }
 
 /// PushMessages / PullMessageBySeqsResp as JSON.
 pub(crate) fn pull_json(p: &PushMessages) -> Value {
-    let conv = |m: &[crate::wire::PullMsgsEntry]| -> Value {
+    let conv = |m: &std::collections::BTreeMap<String, crate::wire::PullMsgs>| -> Value {
         if m.is_empty() {
             return Value::Null;
         }
         let mut o = Map::new();
-        for e in m {
-            let (k, v) = (&e.key, e.value.clone().unwrap_or_default());
+        for (k, v) in m {
             let msgs: Vec<Value> = v.msgs.iter().map(msg_json).collect();
             o.insert(
                 k.clone(),
@@ -241,6 +239,7 @@ pub(crate) async fn send_message(
         server_msg_id: msg.server_msg_id.clone(),
         client_msg_id: msg.client_msg_id.clone(),
         send_time: msg.send_time,
+        ..Default::default()
     };
     let deliveries = {
         let mut st = inner.state.lock();
@@ -437,7 +436,7 @@ fn build_rest_msg(st: &State, r: &SendMsgReq) -> Result<MsgData, CodeError> {
     if !matches!(session_type, 1 | 3 | 4) {
         return Err(CodeError::args("unknown sessionType"));
     }
-    let mut options = HashMap::new();
+    let mut options = std::collections::BTreeMap::new();
     if r.is_online_only {
         for k in ["history", "persistent", "senderSync", "conversationUpdate"] {
             options.insert(k.to_string(), false);
@@ -456,8 +455,8 @@ fn build_rest_msg(st: &State, r: &SendMsgReq) -> Result<MsgData, CodeError> {
                 title: s("title"),
                 desc: s("desc"),
                 ex: s("ex"),
-                i_os_push_sound: s("iOSPushSound"),
-                i_os_badge_count: o
+                ios_push_sound: s("iOSPushSound"),
+                ios_badge_count: o
                     .get("iOSBadgeCount")
                     .and_then(Value::as_bool)
                     .unwrap_or(false),

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use futures::{SinkExt, StreamExt};
+pub use openim_sandbox::wire::PushMessagesExt;
 use openim_sandbox::wire::{MsgData, PushMessages};
 use openim_sandbox::{Sandbox, SandboxConfig};
 use prost::Message as _;
@@ -182,8 +183,8 @@ impl Client {
     pub async fn notification(&mut self, content_type: i32) -> (MsgData, Value) {
         loop {
             let (_, pm) = self.push().await;
-            for e in pm.notification_msgs.iter().chain(pm.msgs.iter()) {
-                for m in &e.value.clone().unwrap_or_default().msgs {
+            for pull in pm.notification_msgs.values().chain(pm.msgs.values()) {
+                for m in &pull.msgs {
                     if m.content_type == content_type {
                         let outer: Value =
                             serde_json::from_slice(&m.content).expect("content json");
@@ -201,8 +202,8 @@ impl Client {
     pub async fn message_with_text(&mut self, text: &str) -> (Frame, MsgData) {
         loop {
             let (f, pm) = self.push().await;
-            for e in &pm.msgs {
-                for m in &e.value.clone().unwrap_or_default().msgs {
+            for pull in pm.msgs.values() {
+                for m in &pull.msgs {
                     if m.content_type == 101 && text_of(m) == text {
                         return (f, m.clone());
                     }
