@@ -555,3 +555,96 @@ async fn throttle_paces_and_keeps_order_per_conversation() {
     assert!(elapsed >= Duration::from_millis(1000), "{elapsed:?}");
     assert!(elapsed < Duration::from_millis(1100), "{elapsed:?}");
 }
+
+#[tokio::test]
+async fn full_lanes_push_back_on_the_source() {
+    let (tx, rx) = mpsc::channel(1);
+    let started = Arc::new(Notify::new());
+    let release = Arc::new(Semaphore::new(0));
+    let client = openim_bot::Client::detached(BOT, openim_bot::Store::temporary().unwrap());
+    let bot = openim_bot::runtime::BotBuilder::from_source(rx, client)
+        .sender(Recorder::default())
+        .dialogue_storage(openim_bot::runtime::MemoryDialogueStorage::new())
+        .handle_ctrl_c(false)
+        .lane_capacity(1)
+        .handler(Gate {
+            started: started.clone(),
+            release: release.clone(),
+        })
+        .build()
+        .unwrap();
+    let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
+    let run = tokio::spawn(bot.run());
+    // 1 runs (blocked), 2 waits in the lane queue, 3 is held by the dispatcher, 4 in the source
+    tx.send(delivery(private("u", "1"), &ack_tx)).await.unwrap();
+    tokio::time::timeout(TIMEOUT, started.notified())
+        .await
+        .unwrap();
+    tx.send(delivery(private("u", "2"), &ack_tx)).await.unwrap();
+    tx.send(delivery(private("u", "3"), &ack_tx)).await.unwrap();
+    // once the dispatcher holds 3, the source channel accepts exactly one more
+    tokio::time::timeout(TIMEOUT, tx.reserve())
+        .await
+        .unwrap()
+        .unwrap()
+        .send(delivery(private("u", "4"), &ack_tx));
+    let full = tx.try_send(delivery(private("u", "5"), &ack_tx));
+    assert!(
+        matches!(full, Err(mpsc::error::TrySendError::Full(_))),
+        "the source must be pushed back"
+    );
+    release.add_permits(10);
+    for i in 1..=4 {
+        assert_eq!(recv(&mut ack_rx).await, format!("si_{BOT}_u:{i}"));
+    }
+    drop(tx);
+    tokio::time::timeout(TIMEOUT, run)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_conversations_are_all_handled_in_order() {
+    let (b, tx, _rec) = builder();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let bot = b
+        .handler(Recording {
+            log: log.clone(),
+            active: AtomicUsize::new(0),
+            max_active: AtomicUsize::new(0),
+        })
+        .build()
+        .unwrap();
+    let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
+    let run = tokio::spawn(bot.run());
+    // more conversations than the idle-lane pruning threshold (1024), twice over
+    for round in 0..2 {
+        for u in 0..1500 {
+            tx.send(delivery(
+                private(&format!("u{u}"), &round.to_string()),
+                &ack_tx,
+            ))
+            .await
+            .unwrap();
+        }
+    }
+    for _ in 0..3000 {
+        recv(&mut ack_rx).await;
+    }
+    drop(tx);
+    tokio::time::timeout(TIMEOUT, run)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let log = log.lock();
+    assert_eq!(log.len(), 3000);
+    let mut last: std::collections::HashMap<&str, &str> = Default::default();
+    for (conv, text) in log.iter() {
+        if let Some(prev) = last.insert(conv, text) {
+            assert_eq!((prev, text.as_str()), ("0", "1"), "order in {conv}");
+        }
+    }
+}
