@@ -83,11 +83,30 @@
 //! commands and regexes typed arguments ([`FromArg`]: `String`, integers, `f64`, `bool`,
 //! `Duration`, [`Mention`], [`Rest`], `Option<T>`). Return `()` or `Result<(), E>`.
 //!
-//! Routing: `#[on]` routes run for every matching event. For a new message, commands are tried
+//! Routing: `#[on]` routes run for every matching event (an error in one ends that handler's
+//! turn for the event and goes to its error hook). For a new message, commands are tried
 //! first (by name), then the matchers in declaration order; the first route that matches (and
 //! whose policy passes) runs and the others of that handler are skipped. Messages sent by the
 //! bot itself are ignored by message routes unless `allow_self`. Every handler of a bot sees
 //! every event.
+
+//!
+//! # Guarantees
+//!
+//! - **Order**: events of one conversation reach the handlers one at a time, in the order the
+//!   session delivered them (seq order); different conversations run concurrently, at most
+//!   [`BotBuilder::max_concurrency`] events at once.
+//! - **Bounded memory**: every conversation lane has a bounded queue; when it is full the
+//!   dispatcher stops reading from the session (backpressure).
+//! - **Acknowledgement**: a delivery is acknowledged after all middleware and handlers
+//!   finished, also when one failed or panicked (reported, not retried). Events not started
+//!   when the bot stops stay unacknowledged and are delivered again after a restart.
+//! - **Isolation**: a panicking handler (or middleware) is caught, reported as
+//!   [`FrameworkError::Panic`] and the bot goes on; the other handlers still see the event.
+//! - **Outgoing order**: with a [`Throttle`], messages to one conversation leave in the order
+//!   they were sent.
+//!
+//! See [`bot`] for the details.
 
 pub mod args;
 pub mod bot;
