@@ -666,6 +666,27 @@ enabled = true
     }
 
     #[test]
+    fn server_and_account_may_come_from_the_environment_only() {
+        let c = Config::from_toml_and_env(
+            "[bots.autoreply]\n[[bots.autoreply.rules]]\nkeywords = [\"hi\"]\nreply = \"hello\"\n",
+            "t.toml",
+            env(&[
+                ("OPENIM_API_ADDR", "http://127.0.0.1:10002"),
+                ("OPENIM_WS_ADDR", "ws://127.0.0.1:10001"),
+                ("OPENIM_USER_ID", "bot"),
+                ("OPENIM_SECRET", "openIM123"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.account.user_id, "bot");
+        assert_eq!(c.store.data_dir, PathBuf::from("./openim-bots-data"));
+        let session = c.session_config();
+        assert_eq!(session.user_id(), "bot");
+        assert_eq!(session.platform, 7);
+        assert!(!format!("{session:?}").contains("openIM123"));
+    }
+
+    #[test]
     fn example_file_is_valid() {
         let text = include_str!("../bots.example.toml");
         let c = Config::from_toml_and_env(text, "bots.example.toml", env(&[])).unwrap();

@@ -744,3 +744,41 @@ pub fn bundle(bots: EnabledBots, observer: Option<Observer>) -> Vec<Arc<dyn Even
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{MemoryState, StateExt};
+
+    #[test]
+    fn claims_remember_recent_messages_only() {
+        let claims = Claims::default();
+        claims.claim("sg_g", 1);
+        assert!(claims.is_claimed("sg_g", 1));
+        assert!(!claims.is_claimed("sg_g", 2) && !claims.is_claimed("sg_h", 1));
+        for seq in 2..=(Claims::CAPACITY as i64 + 1) {
+            claims.claim("sg_g", seq);
+        }
+        assert!(!claims.is_claimed("sg_g", 1), "the oldest claim is dropped");
+        assert!(claims.is_claimed("sg_g", Claims::CAPACITY as i64 + 1));
+    }
+
+    #[test]
+    fn given_state_is_used_without_a_session() {
+        let mem = MemoryState::new();
+        mem.put_json("k", &1u8).unwrap();
+        let state = BotState::with(Arc::new(mem));
+        let client = Client::detached("bot", openim_bot::Store::temporary().unwrap());
+        assert_eq!(
+            state.get(&client).unwrap().get_json::<u8>("k").unwrap(),
+            Some(1)
+        );
+        // The lazily opened variant uses a tree of the client's store.
+        let lazy = BotState::in_session_store("bots.test");
+        lazy.get(&client).unwrap().put_json("x", &2u8).unwrap();
+        assert_eq!(
+            lazy.get(&client).unwrap().get_json::<u8>("x").unwrap(),
+            Some(2)
+        );
+    }
+}
