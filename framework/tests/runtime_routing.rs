@@ -332,3 +332,61 @@ async fn routing_table_lists_every_route() {
     assert!(table.contains("Tools::times"), "{table}");
     assert!(table.contains("help::help"), "{table}");
 }
+
+struct Replies;
+
+#[openim_bot::handler]
+impl Replies {
+    #[command]
+    async fn quote(&self, ctx: &Context) -> HandlerResult {
+        ctx.reply_quote("quoted").await?;
+        Ok(())
+    }
+
+    #[command]
+    async fn mention(&self, ctx: &Context) -> HandlerResult {
+        ctx.reply_mention("hey").await?;
+        Ok(())
+    }
+
+    #[command]
+    async fn whoami(&self, ctx: &Context, msg: &Message) -> HandlerResult {
+        let me = ctx.me().to_string();
+        let kind = ctx.event().name();
+        let same =
+            ctx.message().map(|m| m.client_msg_id.clone()) == Some(msg.client_msg_id.clone());
+        ctx.reply(format!("{me} {kind} {same}")).await?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn reply_variants_build_the_right_content() {
+    let (b, _tx, rec) = builder();
+    let bot = b.handler(Replies).build().unwrap();
+    bot.handle(ev(group("g1", "u7", "/quote", &[])))
+        .await
+        .unwrap();
+    bot.handle(ev(group("g1", "u7", "/mention", &[])))
+        .await
+        .unwrap();
+    bot.handle(ev(private("u7", "/mention"))).await.unwrap();
+    bot.handle(ev(private("u7", "/whoami"))).await.unwrap();
+    let sent = rec.sent();
+    assert!(
+        matches!(&sent[0].1, Content::Quote(q) if q.text == "quoted" && q.quote_message.is_some()),
+        "{:?}",
+        sent[0].1
+    );
+    match &sent[1].1 {
+        Content::AtText(at) => {
+            assert_eq!(at.at_user_list, vec!["u7".to_string()]);
+            assert_eq!(at.text, "@u7 hey");
+        }
+        other => panic!("expected @text, got {other:?}"),
+    }
+    assert_eq!(sent[1].0, Target::group("g1"));
+    assert_eq!(sent[2].0, Target::user("u7"));
+    assert_eq!(sent[2].1.as_text(), Some("hey"));
+    assert_eq!(sent[3].1.as_text(), Some("bot new_message true"));
+}
