@@ -134,7 +134,6 @@ fn pb_conv(c: &Conversation) -> wire::PbConversation {
         msg_destruct_time: c.msg_destruct_time,
         latest_msg_destruct_time: c.latest_msg_destruct_time,
         is_msg_destruct: c.is_msg_destruct,
-        ..Default::default()
     }
 }
 
@@ -184,7 +183,6 @@ fn conversation_msg(st: &State, owner: &str, cid: &str) -> Option<ConversationMs
             apply_member_friend: g.apply_member_friend,
             notification_update_time: g.notification_update_time,
             notification_user_id: g.notification_user_id,
-            ..Default::default()
         });
     } else {
         out.user = st.users.get(&c.user_id).map(|u| wire::PbUserInfo {
@@ -195,7 +193,6 @@ fn conversation_msg(st: &State, owner: &str, cid: &str) -> Option<ConversationMs
             create_time: u.create_time,
             app_manger_level: u.app_manger_level,
             global_recv_msg_opt: u.global_recv_msg_opt,
-            ..Default::default()
         });
         out.friend = st
             .friends

@@ -1049,10 +1049,10 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 let mut out = Vec::new();
                 for id in &ids {
                     let max = st.user_max_seq(&r.user_id, id);
-                    if sync.other {
-                        if let Some(c) = st.seqs.get_mut(id) {
-                            c.min_seq = max + 1;
-                        }
+                    if sync.other
+                        && let Some(c) = st.seqs.get_mut(id)
+                    {
+                        c.min_seq = max + 1;
                     }
                     if let Some(uc) = st
                         .user_convs
@@ -1063,23 +1063,23 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                         uc.has_read_seq = max;
                         st.log_write(&format!("conv:{}", r.user_id), &[(id.clone(), LOG_UPDATE)]);
                     }
-                    if sync.other {
-                        if let Some((session, recv)) = other_side(&st, &r.user_id, id) {
-                            let tips = json!({"userID": r.user_id, "conversationIDs": [id]});
-                            out.extend(st.notify(
-                                Notif {
-                                    content_type: 1703,
-                                    session_type: session,
-                                    send_id: r.user_id.clone(),
-                                    recv_id: recv,
-                                    tips,
-                                    is_send_msg: false,
-                                    reliable: false,
-                                    extra: vec![],
-                                },
-                                &ctx.op,
-                            ));
-                        }
+                    if sync.other
+                        && let Some((session, recv)) = other_side(&st, &r.user_id, id)
+                    {
+                        let tips = json!({"userID": r.user_id, "conversationIDs": [id]});
+                        out.extend(st.notify(
+                            Notif {
+                                content_type: 1703,
+                                session_type: session,
+                                send_id: r.user_id.clone(),
+                                recv_id: recv,
+                                tips,
+                                is_send_msg: false,
+                                reliable: false,
+                                extra: vec![],
+                            },
+                            &ctx.op,
+                        ));
                     }
                 }
                 if sync.self_ && !sync.other {
