@@ -322,7 +322,9 @@ async fn sandbox_http_rejects_malformed_bodies_bad_tokens_and_privilege_escalati
     let user = sb.user_token("hu1", PLATFORM).await.expect("token");
     let info = json!({"userIDs": ["hu1"]}).to_string().into_bytes();
     let route = "/user/get_users_info";
-    let cases: Vec<(&str, &str, Option<&str>, Vec<u8>, i64)> = vec![
+    // (what, route, token, body, expected errCode)
+    type Case<'a> = (&'a str, &'a str, Option<&'a str>, Vec<u8>, i64);
+    let cases: Vec<Case> = vec![
         (
             "non-JSON body",
             route,
@@ -744,7 +746,9 @@ fn bad_bots_config_names_the_key() {
         "the example config loads"
     );
     let no_env = Vec::<(String, String)>::new;
-    let cases: Vec<(&str, String, Vec<(String, String)>)> = vec![
+    // (what, TOML text, environment)
+    type Case<'a> = (&'a str, String, Vec<(String, String)>);
+    let cases: Vec<Case> = vec![
         ("not TOML", "[server\napi_addr = ".to_owned(), no_env()),
         (
             "platform of the wrong type",

@@ -82,16 +82,29 @@ fn peers(prefix: &str, n: usize) -> Vec<String> {
 /// Sends messages `rounds` (indices) from each peer to `bot` with `workers` concurrent senders
 /// (one peer is always served by the same worker, so per-conversation order is defined), calling
 /// `every_n` after every `n` sends in total.
-async fn produce(
+/// Who sends what to whom.
+#[derive(Clone)]
+struct Producer {
     sb: Arc<Sandbox>,
     admin: String,
     peers: Vec<String>,
     bot: String,
-    rounds: std::ops::Range<usize>,
     workers: usize,
+}
+
+async fn produce(
+    p: Producer,
+    rounds: std::ops::Range<usize>,
     n: usize,
     every_n: Arc<dyn Fn() + Send + Sync>,
 ) -> usize {
+    let Producer {
+        sb,
+        admin,
+        peers,
+        bot,
+        workers,
+    } = p;
     let sent = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for w in 0..workers {
@@ -171,12 +184,14 @@ async fn stream_with_forced_disconnects_is_exactly_once_in_order() {
     });
     let started = Instant::now();
     let producer = tokio::spawn(produce(
-        sb.clone(),
-        admin,
-        peers,
-        bot.clone(),
+        Producer {
+            sb: sb.clone(),
+            admin,
+            peers,
+            bot: bot.clone(),
+            workers: 8,
+        },
         0..per_peer,
-        8,
         every,
         drop_bot,
     ));
@@ -335,12 +350,14 @@ async fn sigkill_restarts_lose_nothing_and_repeat_only_in_flight() {
             (chunk * chunk_rounds).min(per_peer)..((chunk + 1) * chunk_rounds).min(per_peer);
         let chunk_len = rounds.len() * convs;
         let producer = tokio::spawn(produce(
-            sb.clone(),
-            admin.clone(),
-            peers.clone(),
-            bot.clone(),
+            Producer {
+                sb: sb.clone(),
+                admin: admin.clone(),
+                peers: peers.clone(),
+                bot: bot.clone(),
+                workers: 4,
+            },
             rounds,
-            4,
             usize::MAX,
             nothing.clone(),
         ));

@@ -232,6 +232,8 @@ impl Drop for WsProxy {
     }
 }
 
+// The handshake callback's error type is tungstenite's (a full HTTP response).
+#[allow(clippy::result_large_err)]
 async fn serve(state: Arc<ProxyState>, tcp: TcpStream) {
     let mut path = String::from("/");
     let client = tokio_tungstenite::accept_hdr_async(tcp, |req: &Request, resp: Response| {
