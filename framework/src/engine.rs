@@ -506,6 +506,8 @@ impl Engine {
             }
         }
         self.reconcile_unread().await?;
+        let events = self.sync_conversation_settings().await;
+        self.emit_all(events).await?;
         if reinstalled {
             self.emit_noack(Event::SyncServerProgress(SyncServerProgress {
                 progress: 100,
@@ -931,6 +933,7 @@ impl Engine {
             1303 => self.sync_self_info().await.into_iter().collect(),
             1501..=1599 => self.sync_group_side(ct, &tips).await,
             2101 => self.revoke_event(&tips, m).into_iter().collect(),
+            1300 | 1701 => self.sync_conversation_settings().await,
             2200 => self.read_receipt_events(&tips, m).await,
             2102 => {
                 let conversation_id = str_at(&tips, &["conversationID"]);

@@ -1,8 +1,8 @@
 //! openim-bot: bots and automation for OpenIM.
 //!
-//! A [`Session`](session::Session) logs a bot account in exactly as an OpenIM client SDK does
+//! A [`Session`] logs a bot account in exactly as an OpenIM client SDK does
 //! (platform, API address, WS address, data dir), keeps a local store, syncs by sequence number
-//! and turns every SDK listener callback into a typed [`Event`](event::Event).
+//! and turns every SDK listener callback into a typed [`Event`].
 //!
 //! # Delivery guarantee
 //! - Per conversation: in seq order, each message to handlers at least once; exactly once while

@@ -137,6 +137,12 @@ impl Message {
         m: &openim_protocol::pb::sdkws::MsgData,
         self_id: &str,
     ) -> Message {
+        let content = crate::content::parse_lossless(m.content_type, &m.content);
+        // Clients put the mentions in both places; trust the element when the list is missing.
+        let at_user_ids = match &content {
+            Content::AtText(e) if m.at_user_id_list.is_empty() => e.at_user_list.clone(),
+            _ => m.at_user_id_list.clone(),
+        };
         Message {
             conversation_id: conversation_id.to_owned(),
             seq: m.seq,
@@ -148,13 +154,13 @@ impl Message {
             session_type: m.session_type,
             msg_from: m.msg_from,
             content_type: m.content_type,
-            content: crate::content::parse_lossless(m.content_type, &m.content),
+            content,
             sender_platform_id: m.sender_platform_id,
             sender_nickname: m.sender_nickname.clone(),
             sender_face_url: m.sender_face_url.clone(),
             send_time: m.send_time,
             create_time: m.create_time,
-            at_user_ids: m.at_user_id_list.clone(),
+            at_user_ids,
             ex: m.ex.clone(),
             is_self: m.send_id == self_id,
         }

@@ -466,6 +466,62 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Server-side conversation settings (recvMsgOpt, pin, private chat, @-type…): applied to the
+    /// stored rows; changed visible rows are reported (SDK: conversation sync after 1300/1701
+    /// and at connect).
+    pub(crate) async fn sync_conversation_settings(&mut self) -> Vec<Event> {
+        let list = match self.api.get_all_conversations(&self.user_id).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "conversation sync failed");
+                return Vec::new();
+            }
+        };
+        let mut changed = Vec::new();
+        for v in list {
+            let id = str_at(&v, &["conversationID"]);
+            if id.is_empty() || id.starts_with("n_") {
+                continue;
+            }
+            let int = |k: &str| v.get(k).and_then(|x| x.as_i64()).unwrap_or(0);
+            let boolean = |k: &str| v.get(k).and_then(|x| x.as_bool()).unwrap_or(false);
+            let Ok(row) = self.store.conversation(&id) else {
+                continue;
+            };
+            let exists = row.is_some();
+            let mut c = row.unwrap_or_else(|| crate::model::Conversation {
+                conversation_id: id.clone(),
+                conversation_type: int("conversationType") as i32,
+                user_id: str_at(&v, &["userID"]),
+                group_id: str_at(&v, &["groupID"]),
+                ..Default::default()
+            });
+            let before = c.clone();
+            c.recv_msg_opt = int("recvMsgOpt") as i32;
+            c.is_pinned = boolean("isPinned");
+            c.is_private_chat = boolean("isPrivateChat");
+            c.group_at_type = int("groupAtType") as i32;
+            c.burn_duration = int("burnDuration") as i32;
+            c.ex = str_at(&v, &["ex"]);
+            c.attached_info = str_at(&v, &["attachedInfo"]);
+            if !exists || before != c {
+                let _ = self.store.put(trees::CONVERSATIONS, &id, &c);
+                if exists && c.latest_msg_send_time > 0 {
+                    changed.push(c);
+                }
+            }
+        }
+        if changed.is_empty() {
+            Vec::new()
+        } else {
+            vec![Event::ConversationChanged(Conversations {
+                conversations: changed,
+            })]
+        }
+    }
+}
+
 /// True if `role` may manage a group (owner or admin).
 #[allow(dead_code)]
 pub(crate) fn is_manager(role: i32) -> bool {

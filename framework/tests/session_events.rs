@@ -681,6 +681,29 @@ async fn group_at_text_mentions_the_bot() {
     };
     assert_eq!(m.text(), Some("@bot13 hi"));
     assert!(m.content.as_text().is_some());
+    assert!(m.mentions("bot13"));
+    // Conversation settings changed on the server (1300) reach the store and are reported.
+    let token = s.client().api().token().unwrap();
+    sb.call(
+        "/conversation/set_conversations",
+        &token,
+        serde_json::json!({"userIDs": ["bot13"], "conversation": {
+            "conversationID": format!("sg_{g}"), "conversationType": 3, "groupID": g, "isPinned": true}}),
+    )
+    .await
+    .unwrap();
+    wait_for(&mut s, "pinned", |e| {
+        matches!(e, Event::ConversationChanged(c) if c.conversations.iter().any(|c| c.is_pinned))
+    })
+    .await;
+    assert!(
+        s.client()
+            .store()
+            .conversation(&format!("sg_{g}"))
+            .unwrap()
+            .unwrap()
+            .is_pinned
+    );
     // The bot answers with an @-mention back.
     let sent = s
         .client()
