@@ -525,7 +525,8 @@ impl Bot {
             }
             None => return Err(BotError::Config("run() called twice".into())),
         };
-        tracing::info!(bot = %shared.client.user_id(), "bot running\n{}", self.routes());
+        tracing::info!(bot = %shared.client.user_id(), routes = self.routes().len(), "bot running");
+        tracing::debug!("{}", self.routes());
         let token = self.shutdown.clone();
         let semaphore = Arc::new(Semaphore::new(self.settings.max_concurrency));
         let mut lanes: HashMap<Option<String>, Lane> = HashMap::new();
