@@ -35,25 +35,33 @@ struct Args {
     friend_verify: bool,
 }
 
-async fn shutdown_signal() {
+/// Registers the SIGINT/SIGTERM handlers now (before the ready line is printed) and returns a
+/// future that completes on the first of them.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async move {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -93,8 +101,9 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    let stop = shutdown_signal();
     println!("ready api={} ws={}", sandbox.api_url(), sandbox.ws_url());
-    shutdown_signal().await;
+    stop.await;
     eprintln!("openim-sandbox: shutting down");
     sandbox.shutdown().await;
 }

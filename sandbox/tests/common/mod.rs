@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use futures::{SinkExt, StreamExt};
+#[allow(unused_imports)]
 pub use openim_sandbox::wire::PushMessagesExt;
 use openim_sandbox::wire::{MsgData, PushMessages};
 use openim_sandbox::{Sandbox, SandboxConfig};
