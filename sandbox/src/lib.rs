@@ -252,8 +252,13 @@ impl Sandbox {
     pub async fn shutdown(mut self) {
         self.inner.registry.close_all();
         self.inner.shutdown.cancel();
-        for t in self.tasks.drain(..) {
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
+        // graceful first (in-flight HTTP requests finish), then abort whatever still lingers
+        // (idle keep-alive or half-closed connections must not keep the process alive)
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        for mut t in self.tasks.drain(..) {
+            if tokio::time::timeout_at(deadline, &mut t).await.is_err() {
+                t.abort();
+            }
         }
         if let Some(store) = self.store.take() {
             let st = self.inner.state.lock();

@@ -46,6 +46,16 @@ fn binary_prints_ready_and_stops_on_sigterm() {
             .unwrap()
     });
     assert_eq!(v["errCode"], 0);
+    // idle open connections must not keep the process alive
+    let ws_addr = line
+        .split_whitespace()
+        .nth(2)
+        .and_then(|s| s.strip_prefix("ws=ws://"))
+        .expect("ws")
+        .to_string();
+    let api_addr = api.trim_start_matches("http://").to_string();
+    let _idle_ws = std::net::TcpStream::connect(&ws_addr).expect("tcp to ws port");
+    let _idle_api = std::net::TcpStream::connect(&api_addr).expect("tcp to api port");
     #[cfg(unix)]
     {
         let status = Command::new("kill")

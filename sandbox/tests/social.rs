@@ -594,3 +594,40 @@ async fn member_batch_sync_and_direct_join() {
     assert_eq!(code(&v), 1002);
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn at_mentions_set_group_at_type_and_notify() {
+    let sb = start().await;
+    let t = users(&sb, &["owner", "m1", "m2"]).await;
+    let gid = sb.create_group("owner", &["m1", "m2"], "G").await.unwrap();
+    let mut m1 = Client::connect(&sb, "m1", &t[1]).await;
+    let admin = sb.admin_token().await.unwrap();
+    let v = post(
+        &sb,
+        "/msg/send_msg",
+        Some(&admin),
+        json!({"sendID": "owner", "groupID": gid, "sessionType": 3, "contentType": 106,
+        "content": {"text": "@m1 hi", "atUserList": ["m1"]}}),
+    )
+    .await;
+    assert_eq!(code(&v), 0);
+    let (_, tips) = m1.notification(1300).await;
+    assert_eq!(tips["conversationIDList"], json!([format!("sg_{gid}")]));
+    let v = post(
+        &sb,
+        "/conversation/get_conversation",
+        Some(&t[1]),
+        json!({"ownerUserID": "m1", "conversationID": format!("sg_{gid}")}),
+    )
+    .await;
+    assert_eq!(v["data"]["conversation"]["groupAtType"], 1);
+    let v = post(
+        &sb,
+        "/conversation/get_conversation",
+        Some(&t[2]),
+        json!({"ownerUserID": "m2", "conversationID": format!("sg_{gid}")}),
+    )
+    .await;
+    assert_eq!(v["data"]["conversation"]["groupAtType"], 0);
+    sb.shutdown().await;
+}

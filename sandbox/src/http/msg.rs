@@ -243,11 +243,12 @@ pub(crate) async fn send_message(
     };
     let deliveries = {
         let mut st = inner.state.lock();
-        if msg.session_type == 3 && msg.content_type == 106 {
-            apply_at(&mut st, &msg);
-        }
         st.send_status.insert(op.to_string(), 2);
-        st.route_message(msg.clone(), op, &[])
+        let mut out = st.route_message(msg.clone(), op, &[]);
+        if msg.session_type == 3 && msg.content_type == 106 {
+            out.extend(apply_at(&mut st, &msg, op));
+        }
+        out
     };
     inner.mark_dirty();
     if inner.webhook.enabled() && msg.content_type != 113 {
@@ -314,7 +315,8 @@ fn apply_modify(msg: &mut MsgData, r: &Value) {
 }
 
 /// @-mentions: the mentioned members' group conversations get groupAtType 1/2/3.
-fn apply_at(st: &mut State, msg: &MsgData) {
+fn apply_at(st: &mut State, msg: &MsgData, op: &str) -> Vec<crate::state::Delivery> {
+    let mut out = Vec::new();
     let cid = format!("sg_{}", msg.group_id);
     let members = st
         .groups
@@ -338,7 +340,21 @@ fn apply_at(st: &mut State, msg: &MsgData) {
             uc.conv.group_at_type = t;
         }
         st.log_write(&format!("conv:{m}"), &[(cid.clone(), LOG_UPDATE)]);
+        out.extend(st.notify(
+            Notif {
+                content_type: 1300,
+                session_type: 1,
+                send_id: m.clone(),
+                recv_id: m.clone(),
+                tips: json!({"userID": m, "conversationIDList": [cid]}),
+                is_send_msg: false,
+                reliable: false,
+                extra: vec![],
+            },
+            op,
+        ));
     }
+    out
 }
 
 #[derive(Deserialize)]
@@ -401,6 +417,7 @@ fn build_rest_msg(st: &State, r: &SendMsgReq) -> Result<MsgData, CodeError> {
         ));
     };
     let mut session_type = r.session_type;
+    let mut at_users: Vec<String> = Vec::new();
     let bytes = match r.content_type {
         101 => {
             require_str(content, "content")?;
@@ -408,9 +425,13 @@ fn build_rest_msg(st: &State, r: &SendMsgReq) -> Result<MsgData, CodeError> {
         }
         102..=105 => serde_json::to_vec(content).unwrap_or_default(),
         106 => {
-            if !content.get("atUserList").is_some_and(Value::is_array) {
+            let Some(list) = content.get("atUserList").and_then(Value::as_array) else {
                 return Err(CodeError::internal("atUserList is required"));
-            }
+            };
+            at_users = list
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
             serde_json::to_vec(content).unwrap_or_default()
         }
         110 => {
@@ -488,6 +509,7 @@ fn build_rest_msg(st: &State, r: &SendMsgReq) -> Result<MsgData, CodeError> {
         status: 1,
         options,
         offline_push_info: opi,
+        at_user_id_list: at_users,
         ex: r.ex.clone(),
         ..Default::default()
     })
