@@ -8,6 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use openim_protocol::api::ApiResponse;
 use parking_lot::RwLock;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -69,18 +70,6 @@ impl ApiError {
     pub fn is_token_error(&self) -> bool {
         matches!(self.code(), Some(1501..=1507))
     }
-}
-
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(rename = "errCode", default)]
-    err_code: i32,
-    #[serde(rename = "errMsg", default)]
-    err_msg: String,
-    #[serde(rename = "errDlt", default)]
-    err_dlt: String,
-    #[serde(default)]
-    data: Option<serde_json::Value>,
 }
 
 /// A fresh operationID (unique per call).
@@ -165,7 +154,8 @@ impl ApiClient {
             route: route.into(),
             source,
         };
-        let envelope: Envelope = serde_json::from_slice(&bytes).map_err(decode)?;
+        let envelope: ApiResponse<serde_json::Value> =
+            serde_json::from_slice(&bytes).map_err(decode)?;
         if envelope.err_code != 0 {
             return Err(ApiError::Server {
                 route: route.into(),
@@ -225,36 +215,12 @@ impl ApiClient {
     }
 }
 
-// ---- wire shapes (decoded leniently: missing keys and `null` lists are empty) ----
+// ---- conversions from the protocol's HTTP schemas (openim_protocol::api) ----
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct WirePublicUser {
-    #[serde(rename = "userID")]
-    user_id: String,
-    nickname: String,
-    #[serde(rename = "faceURL")]
-    face_url: String,
-    ex: String,
-}
+use openim_protocol::api::common as wire;
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct WireFriendInfo {
-    #[serde(rename = "ownerUserID")]
-    owner_user_id: String,
-    remark: String,
-    create_time: i64,
-    friend_user: Option<WirePublicUser>,
-    add_source: i32,
-    #[serde(rename = "operatorUserID")]
-    operator_user_id: String,
-    ex: String,
-    is_pinned: bool,
-}
-
-impl From<WireFriendInfo> for Friend {
-    fn from(w: WireFriendInfo) -> Friend {
+impl From<wire::FriendInfo> for Friend {
+    fn from(w: wire::FriendInfo) -> Friend {
         let u = w.friend_user.unwrap_or_default();
         Friend {
             owner_user_id: w.owner_user_id,
@@ -271,21 +237,8 @@ impl From<WireFriendInfo> for Friend {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct WireBlackInfo {
-    #[serde(rename = "ownerUserID")]
-    owner_user_id: String,
-    create_time: i64,
-    black_user_info: Option<WirePublicUser>,
-    add_source: i32,
-    #[serde(rename = "operatorUserID")]
-    operator_user_id: String,
-    ex: String,
-}
-
-impl From<WireBlackInfo> for Blacklisted {
-    fn from(w: WireBlackInfo) -> Blacklisted {
+impl From<wire::BlackInfo> for Blacklisted {
+    fn from(w: wire::BlackInfo) -> Blacklisted {
         let u = w.black_user_info.unwrap_or_default();
         Blacklisted {
             owner_user_id: w.owner_user_id,
@@ -300,26 +253,83 @@ impl From<WireBlackInfo> for Blacklisted {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct WireGroupRequest {
-    user_info: Option<WirePublicUser>,
-    group_info: Option<GroupInfo>,
-    handle_result: i32,
-    req_msg: String,
-    handle_msg: String,
-    req_time: i64,
-    #[serde(rename = "handleUserID")]
-    handle_user_id: String,
-    handle_time: i64,
-    ex: String,
-    join_source: i32,
-    #[serde(rename = "inviterUserID")]
-    inviter_user_id: String,
+impl From<wire::FriendRequest> for FriendApplication {
+    fn from(w: wire::FriendRequest) -> FriendApplication {
+        FriendApplication {
+            from_user_id: w.from_user_id,
+            from_nickname: w.from_nickname,
+            from_face_url: w.from_face_url,
+            to_user_id: w.to_user_id,
+            to_nickname: w.to_nickname,
+            to_face_url: w.to_face_url,
+            handle_result: w.handle_result,
+            req_msg: w.req_msg,
+            create_time: w.create_time,
+            handler_user_id: w.handler_user_id,
+            handle_msg: w.handle_msg,
+            handle_time: w.handle_time,
+            ex: w.ex,
+        }
+    }
 }
 
-impl From<WireGroupRequest> for GroupApplication {
-    fn from(w: WireGroupRequest) -> GroupApplication {
+impl From<wire::GroupInfo> for GroupInfo {
+    fn from(w: wire::GroupInfo) -> GroupInfo {
+        GroupInfo {
+            group_id: w.group_id,
+            group_name: w.group_name,
+            notification: w.notification,
+            introduction: w.introduction,
+            face_url: w.face_url,
+            create_time: w.create_time,
+            status: w.status,
+            creator_user_id: w.creator_user_id,
+            group_type: w.group_type,
+            owner_user_id: w.owner_user_id,
+            member_count: i64::from(w.member_count),
+            ex: w.ex,
+            need_verification: w.need_verification,
+            look_member_info: w.look_member_info,
+            apply_member_friend: w.apply_member_friend,
+            notification_update_time: w.notification_update_time,
+            notification_user_id: w.notification_user_id,
+        }
+    }
+}
+
+impl From<wire::GroupMemberFullInfo> for GroupMember {
+    fn from(w: wire::GroupMemberFullInfo) -> GroupMember {
+        GroupMember {
+            group_id: w.group_id,
+            user_id: w.user_id,
+            nickname: w.nickname,
+            face_url: w.face_url,
+            role_level: w.role_level,
+            join_time: w.join_time,
+            join_source: w.join_source,
+            inviter_user_id: w.inviter_user_id,
+            mute_end_time: w.mute_end_time,
+            operator_user_id: w.operator_user_id,
+            ex: w.ex,
+        }
+    }
+}
+
+impl From<wire::UserInfo> for UserInfo {
+    fn from(w: wire::UserInfo) -> UserInfo {
+        UserInfo {
+            user_id: w.user_id,
+            nickname: w.nickname,
+            face_url: w.face_url,
+            create_time: w.create_time,
+            ex: w.ex,
+            global_recv_msg_opt: w.global_recv_msg_opt,
+        }
+    }
+}
+
+impl From<wire::GroupRequest> for GroupApplication {
+    fn from(w: wire::GroupRequest) -> GroupApplication {
         let u = w.user_info.unwrap_or_default();
         let g = w.group_info.unwrap_or_default();
         GroupApplication {
@@ -327,7 +337,7 @@ impl From<WireGroupRequest> for GroupApplication {
             group_name: g.group_name,
             group_face_url: g.face_url,
             owner_user_id: g.owner_user_id,
-            member_count: g.member_count,
+            member_count: i64::from(g.member_count),
             user_id: u.user_id,
             nickname: u.nickname,
             user_face_url: u.face_url,
@@ -344,14 +354,19 @@ impl From<WireGroupRequest> for GroupApplication {
     }
 }
 
-/// Converts the protobuf tips forms of friend/group requests into the framework's types.
+/// Converts the protobuf tips form of a group request into the framework's type.
 impl From<openim_protocol::pb::sdkws::GroupRequest> for GroupApplication {
     fn from(r: openim_protocol::pb::sdkws::GroupRequest) -> GroupApplication {
         let v = serde_json::to_value(&r).unwrap_or_default();
-        serde_json::from_value::<WireGroupRequest>(v)
+        serde_json::from_value::<wire::GroupRequest>(v)
             .unwrap_or_default()
             .into()
     }
+}
+
+/// Decodes a list of protocol schema items and converts them.
+fn convert<W, T: From<W>>(items: Vec<W>) -> Vec<T> {
+    items.into_iter().map(T::from).collect()
 }
 
 /// Page size for list routes.
@@ -398,18 +413,13 @@ impl ApiClient {
 
     /// `/user/get_users_info`.
     pub async fn get_users_info(&self, user_ids: &[&str]) -> Result<Vec<UserInfo>, ApiError> {
-        #[derive(Deserialize, Default)]
-        #[serde(default, rename_all = "camelCase")]
-        struct Resp {
-            users_info: Option<Vec<UserInfo>>,
-        }
-        let r: Resp = self
+        let r: openim_protocol::api::user::GetUsersInfoResp = self
             .call(
                 "/user/get_users_info",
                 &serde_json::json!({"userIDs": user_ids}),
             )
             .await?;
-        Ok(r.users_info.unwrap_or_default())
+        Ok(convert(r.users_info))
     }
 
     /// `/user/update_user_info_ex`: changes the nickname and/or avatar of `user_id`.
@@ -452,14 +462,14 @@ impl ApiClient {
 
     /// `/friend/get_friend_list`: all friends of `user_id`.
     pub async fn get_friend_list(&self, user_id: &str) -> Result<Vec<Friend>, ApiError> {
-        let list: Vec<WireFriendInfo> = self
+        let list: Vec<wire::FriendInfo> = self
             .all_pages(
                 "/friend/get_friend_list",
                 serde_json::json!({"userID": user_id}),
                 "friendsInfo",
             )
             .await?;
-        Ok(list.into_iter().map(Friend::from).collect())
+        Ok(convert(list))
     }
 
     /// `/friend/get_friend_apply_list`: applications received by `user_id` (all states).
@@ -467,16 +477,16 @@ impl ApiClient {
         &self,
         user_id: &str,
     ) -> Result<Vec<FriendApplication>, ApiError> {
-        self.all_pages(
-            "/friend/get_friend_apply_list",
-            serde_json::json!({"userID": user_id, "handleResults": []}),
-            "FriendRequests",
-        )
-        .await
-        .map(|mut v: Vec<FriendApplication>| {
-            v.retain(|a| !a.from_user_id.is_empty());
-            v
-        })
+        let list: Vec<wire::FriendRequest> = self
+            .all_pages(
+                "/friend/get_friend_apply_list",
+                serde_json::json!({"userID": user_id, "handleResults": []}),
+                "FriendRequests",
+            )
+            .await?;
+        let mut v: Vec<FriendApplication> = convert(list);
+        v.retain(|a| !a.from_user_id.is_empty());
+        Ok(v)
     }
 
     /// `/friend/get_self_friend_apply_list`: applications sent by `user_id` (all states).
@@ -484,12 +494,14 @@ impl ApiClient {
         &self,
         user_id: &str,
     ) -> Result<Vec<FriendApplication>, ApiError> {
-        self.all_pages(
-            "/friend/get_self_friend_apply_list",
-            serde_json::json!({"userID": user_id, "handleResults": []}),
-            "friendRequests",
-        )
-        .await
+        let list: Vec<wire::FriendRequest> = self
+            .all_pages(
+                "/friend/get_self_friend_apply_list",
+                serde_json::json!({"userID": user_id, "handleResults": []}),
+                "friendRequests",
+            )
+            .await?;
+        Ok(convert(list))
     }
 
     /// `/friend/add_friend`: applies to become friends with `to_user_id`.
@@ -586,14 +598,14 @@ impl ApiClient {
 
     /// `/friend/get_black_list`: the blacklist of `user_id`.
     pub async fn get_black_list(&self, user_id: &str) -> Result<Vec<Blacklisted>, ApiError> {
-        let list: Vec<WireBlackInfo> = self
+        let list: Vec<wire::BlackInfo> = self
             .all_pages(
                 "/friend/get_black_list",
                 serde_json::json!({"userID": user_id}),
                 "blacks",
             )
             .await?;
-        Ok(list.into_iter().map(Blacklisted::from).collect())
+        Ok(convert(list))
     }
 
     // ---- group ----
@@ -605,12 +617,7 @@ impl ApiClient {
         member_user_ids: &[&str],
         group_name: &str,
     ) -> Result<GroupInfo, ApiError> {
-        #[derive(Deserialize, Default)]
-        #[serde(default, rename_all = "camelCase")]
-        struct Resp {
-            group_info: GroupInfo,
-        }
-        let r: Resp = self
+        let r: openim_protocol::api::group::CreateGroupResp = self
             .call(
                 "/group/create_group",
                 &serde_json::json!({
@@ -619,43 +626,42 @@ impl ApiClient {
                 }),
             )
             .await?;
-        Ok(r.group_info)
+        Ok(r.group_info.map(GroupInfo::from).unwrap_or_default())
     }
 
     /// `/group/get_joined_group_list`: groups `user_id` is in.
     pub async fn get_joined_groups(&self, user_id: &str) -> Result<Vec<GroupInfo>, ApiError> {
-        self.all_pages(
-            "/group/get_joined_group_list",
-            serde_json::json!({"fromUserID": user_id}),
-            "groups",
-        )
-        .await
+        let list: Vec<wire::GroupInfo> = self
+            .all_pages(
+                "/group/get_joined_group_list",
+                serde_json::json!({"fromUserID": user_id}),
+                "groups",
+            )
+            .await?;
+        Ok(convert(list))
     }
 
     /// `/group/get_groups_info`.
     pub async fn get_groups_info(&self, group_ids: &[&str]) -> Result<Vec<GroupInfo>, ApiError> {
-        #[derive(Deserialize, Default)]
-        #[serde(default, rename_all = "camelCase")]
-        struct Resp {
-            group_infos: Option<Vec<GroupInfo>>,
-        }
-        let r: Resp = self
+        let r: openim_protocol::api::group::GetGroupsInfoResp = self
             .call(
                 "/group/get_groups_info",
                 &serde_json::json!({"groupIDs": group_ids}),
             )
             .await?;
-        Ok(r.group_infos.unwrap_or_default())
+        Ok(convert(r.group_infos))
     }
 
     /// `/group/get_group_member_list`: every member of a group.
     pub async fn get_group_members(&self, group_id: &str) -> Result<Vec<GroupMember>, ApiError> {
-        self.all_pages(
-            "/group/get_group_member_list",
-            serde_json::json!({"groupID": group_id, "filter": 0, "keyword": ""}),
-            "members",
-        )
-        .await
+        let list: Vec<wire::GroupMemberFullInfo> = self
+            .all_pages(
+                "/group/get_group_member_list",
+                serde_json::json!({"groupID": group_id, "filter": 0, "keyword": ""}),
+                "members",
+            )
+            .await?;
+        Ok(convert(list))
     }
 
     /// `/group/get_group_members_info`: selected members of a group.
@@ -664,18 +670,13 @@ impl ApiClient {
         group_id: &str,
         user_ids: &[&str],
     ) -> Result<Vec<GroupMember>, ApiError> {
-        #[derive(Deserialize, Default)]
-        #[serde(default)]
-        struct Resp {
-            members: Option<Vec<GroupMember>>,
-        }
-        let resp: Resp = self
+        let resp: openim_protocol::api::group::GetGroupMembersInfoResp = self
             .call(
                 "/group/get_group_members_info",
                 &serde_json::json!({"groupID": group_id, "userIDs": user_ids}),
             )
             .await?;
-        Ok(resp.members.unwrap_or_default())
+        Ok(convert(resp.members))
     }
 
     /// `/group/join_group`: applies to join (or joins directly, depending on the group).
@@ -877,14 +878,14 @@ impl ApiClient {
         &self,
         user_id: &str,
     ) -> Result<Vec<GroupApplication>, ApiError> {
-        let list: Vec<WireGroupRequest> = self
+        let list: Vec<wire::GroupRequest> = self
             .all_pages(
                 "/group/get_recv_group_applicationList",
                 serde_json::json!({"fromUserID": user_id, "groupIDs": [], "handleResults": []}),
                 "groupRequests",
             )
             .await?;
-        Ok(list.into_iter().map(GroupApplication::from).collect())
+        Ok(convert(list))
     }
 
     /// `/group/get_user_req_group_applicationList`: applications made by `user_id`.
@@ -892,14 +893,14 @@ impl ApiClient {
         &self,
         user_id: &str,
     ) -> Result<Vec<GroupApplication>, ApiError> {
-        let list: Vec<WireGroupRequest> = self
+        let list: Vec<wire::GroupRequest> = self
             .all_pages(
                 "/group/get_user_req_group_applicationList",
                 serde_json::json!({"userID": user_id, "groupIDs": [], "handleResults": []}),
                 "groupRequests",
             )
             .await?;
-        Ok(list.into_iter().map(GroupApplication::from).collect())
+        Ok(convert(list))
     }
 
     // ---- msg / conversation ----
