@@ -27,45 +27,9 @@ impl fmt::Display for CodeError {
 
 impl std::error::Error for CodeError {}
 
-/// The upstream short name of an error code.
+/// The upstream short name (errMsg) of an error code, from [`openim_protocol::error::ErrorCode`].
 pub fn code_name(code: i32) -> &'static str {
-    match code {
-        500 => "ServerInternalError",
-        1001 => "ArgsError",
-        1002 => "NoPermissionError",
-        1003 => "DuplicateKeyError",
-        1004 => "RecordNotFoundError",
-        1101 => "UserIDNotFoundError",
-        1102 => "RegisteredAlreadyError",
-        1201 => "GroupIDNotFoundError",
-        1202 => "GroupIDExisted",
-        1203 => "NotInGroupYetError",
-        1204 => "DismissedAlreadyError",
-        1206 => "GroupRequestHandled",
-        1301 => "CanNotAddYourselfError",
-        1302 => "BlockedByPeer",
-        1303 => "NotPeersFriend",
-        1304 => "RelationshipAlreadyError",
-        1305 => "FriendRequestHandled",
-        1401 => "MessageHasReadDisable",
-        1402 => "MutedInGroup",
-        1403 => "MutedGroup",
-        1404 => "MsgAlreadyRevoke",
-        1501 => "TokenExpiredError",
-        1502 => "TokenInvalidError",
-        1503 => "TokenMalformedError",
-        1504 => "TokenNotValidYetError",
-        1505 => "TokenUnknownError",
-        1506 => "TokenKickedError",
-        1507 => "TokenNotExistError",
-        1601 => "ConnOverMaxNumLimit",
-        1602 => "args err, need token, sendID, platformID",
-        80000 => "CallbackError",
-        90002 => "DatabaseError",
-        90004 => "NetworkError",
-        90007 => "DataError",
-        _ => "",
-    }
+    openim_protocol::error::ErrorCode::from_i32(code).server_err_msg()
 }
 
 impl CodeError {

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
-use serde_json::json;
+use openim_protocol::api::auth::{
+    ForceLogoutReq, GetAdminTokenReq, GetUserTokenReq, ParseTokenReq, ParseTokenResp, UserTokenResp,
+};
 
 use super::{Ctx, HResult, Reply, data, not_found, parse};
 use crate::Inner;
@@ -53,34 +54,12 @@ pub(crate) fn kick_platform(inner: &Arc<Inner>, user_id: &str, platform_id: i32)
     inner.registry.kick(user_id, platform_id);
 }
 
-#[derive(Deserialize)]
-struct AdminTokenReq {
-    #[serde(default)]
-    secret: String,
-    #[serde(rename = "userID", default)]
-    user_id: String,
-}
-
-#[derive(Deserialize)]
-struct UserTokenReq {
-    #[serde(rename = "platformID", default)]
-    platform_id: i32,
-    #[serde(rename = "userID", default)]
-    user_id: String,
-}
-
-#[derive(Deserialize)]
-struct ParseTokenReq {
-    #[serde(default)]
-    token: String,
-}
-
 pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
     let inner = &ctx.inner;
     let expire = inner.config.token_expire_secs;
     match path {
         "/auth/get_admin_token" => {
-            let r: AdminTokenReq = parse(body)?;
+            let r: GetAdminTokenReq = parse(body)?;
             if r.user_id.is_empty() {
                 return Err(CodeError::args("userID is empty"));
             }
@@ -97,11 +76,14 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 now_ms() / 1000,
                 expire,
             );
-            data(json!({"token": tok, "expireTimeSeconds": expire}))
+            data(super::to_value(&UserTokenResp {
+                token: tok,
+                expire_time_seconds: expire,
+            }))
         }
         "/auth/get_user_token" => {
             ctx.admin_only()?;
-            let r: UserTokenReq = parse(body)?;
+            let r: GetUserTokenReq = parse(body)?;
             if r.platform_id == 10 {
                 return Err(CodeError::no_permission("platformID 10 is admin"));
             }
@@ -153,7 +135,10 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 *status = 2;
             }
             tokens.insert(tok.clone(), 0);
-            data(json!({"token": tok, "expireTimeSeconds": expire}))
+            data(super::to_value(&UserTokenResp {
+                token: tok,
+                expire_time_seconds: expire,
+            }))
         }
         "/auth/parse_token" => {
             let r: ParseTokenReq = parse(body)?;
@@ -161,13 +146,15 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 return Err(CodeError::args("token is empty"));
             }
             let c = check_token(inner, &r.token)?;
-            data(
-                json!({"userID": c.user_id, "platformID": c.platform_id, "expireTimeSeconds": c.exp}),
-            )
+            data(super::to_value(&ParseTokenResp {
+                user_id: c.user_id,
+                platform_id: c.platform_id,
+                expire_time_seconds: c.exp,
+            }))
         }
         "/auth/force_logout" => {
             ctx.admin_only()?;
-            let r: UserTokenReq = parse(body)?;
+            let r: ForceLogoutReq = parse(body)?;
             if r.user_id.is_empty() || !(1..=10).contains(&r.platform_id) {
                 return Err(CodeError::args("userID or platformID invalid"));
             }

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::Inner;
 use crate::error::CodeError;
@@ -147,15 +147,24 @@ fn cors(resp: &mut Response) {
 }
 
 fn envelope(result: HResult, status: StatusCode) -> Response {
-    let body = match result {
-        Ok(Reply::Data(d)) => json!({"errCode": 0, "errMsg": "", "errDlt": "", "data": d}),
-        Ok(Reply::Empty) => json!({"errCode": 0, "errMsg": "", "errDlt": ""}),
-        Err(e) => json!({"errCode": e.code, "errMsg": e.msg, "errDlt": e.dlt}),
+    use openim_protocol::api::ApiResponse;
+    let body: ApiResponse<Value> = match result {
+        Ok(Reply::Data(d)) => ApiResponse::ok(d),
+        Ok(Reply::Empty) => ApiResponse {
+            err_code: 0,
+            err_msg: String::new(),
+            err_dlt: String::new(),
+            data: None,
+        },
+        Err(e) => ApiResponse::error(e.code, e.msg, e.dlt),
     };
+    let text = serde_json::to_string(&body).unwrap_or_else(|_| {
+        r#"{"errCode":500,"errMsg":"ServerInternalError","errDlt":""}"#.to_string()
+    });
     let mut resp = (
         status,
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
+        text,
     )
         .into_response();
     cors(&mut resp);
