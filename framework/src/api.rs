@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use openim_protocol::api::ApiResponse;
+use openim_protocol::api::{ApiResponse, friend, routes};
 use parking_lot::RwLock;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -177,17 +177,12 @@ impl ApiClient {
         secret: &str,
         admin_user_id: &str,
     ) -> Result<String, ApiError> {
-        #[derive(Deserialize)]
-        struct Resp {
-            #[serde(default)]
-            token: String,
-        }
-        let resp: Resp = self
-            .call_with(
-                "/auth/get_admin_token",
-                &serde_json::json!({"secret": secret, "userID": admin_user_id}),
-                None,
-            )
+        let req = openim_protocol::api::auth::GetAdminTokenReq {
+            secret: secret.to_owned(),
+            user_id: admin_user_id.to_owned(),
+        };
+        let resp: openim_protocol::api::auth::UserTokenResp = self
+            .call_with(openim_protocol::api::routes::GET_ADMIN_TOKEN, &req, None)
             .await?;
         Ok(resp.token)
     }
@@ -199,15 +194,14 @@ impl ApiClient {
         user_id: &str,
         platform: i32,
     ) -> Result<String, ApiError> {
-        #[derive(Deserialize)]
-        struct Resp {
-            #[serde(default)]
-            token: String,
-        }
-        let resp: Resp = self
+        let req = openim_protocol::api::auth::GetUserTokenReq {
+            platform_id: platform,
+            user_id: user_id.to_owned(),
+        };
+        let resp: openim_protocol::api::auth::UserTokenResp = self
             .call_with(
-                "/auth/get_user_token",
-                &serde_json::json!({"userID": user_id, "platformID": platform}),
+                openim_protocol::api::routes::GET_USER_TOKEN,
+                &req,
                 Some(admin_token),
             )
             .await?;
@@ -512,8 +506,13 @@ impl ApiClient {
         req_msg: &str,
     ) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/friend/add_friend",
-            &serde_json::json!({"fromUserID": from_user_id, "toUserID": to_user_id, "reqMsg": req_msg, "ex": ""}),
+            routes::ADD_FRIEND,
+            &friend::AddFriendReq {
+                from_user_id: from_user_id.into(),
+                to_user_id: to_user_id.into(),
+                req_msg: req_msg.into(),
+                ex: String::new(),
+            },
         )
         .await
         .map(|_| ())
@@ -529,11 +528,13 @@ impl ApiClient {
         handle_msg: &str,
     ) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/friend/add_friend_response",
-            &serde_json::json!({
-                "fromUserID": from_user_id, "toUserID": to_user_id,
-                "handleResult": if accept { 1 } else { -1 }, "handleMsg": handle_msg
-            }),
+            routes::ADD_FRIEND_RESPONSE,
+            &friend::AddFriendResponseReq {
+                from_user_id: from_user_id.into(),
+                to_user_id: to_user_id.into(),
+                handle_result: if accept { 1 } else { -1 },
+                handle_msg: handle_msg.into(),
+            },
         )
         .await
         .map(|_| ())
@@ -546,8 +547,11 @@ impl ApiClient {
         friend_user_id: &str,
     ) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/friend/delete_friend",
-            &serde_json::json!({"ownerUserID": owner_user_id, "friendUserID": friend_user_id}),
+            routes::DELETE_FRIEND,
+            &friend::DeleteFriendReq {
+                owner_user_id: owner_user_id.into(),
+                friend_user_id: friend_user_id.into(),
+            },
         )
         .await
         .map(|_| ())
@@ -561,8 +565,12 @@ impl ApiClient {
         remark: &str,
     ) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/friend/set_friend_remark",
-            &serde_json::json!({"ownerUserID": owner_user_id, "friendUserID": friend_user_id, "remark": remark}),
+            routes::SET_FRIEND_REMARK,
+            &friend::SetFriendRemarkReq {
+                owner_user_id: owner_user_id.into(),
+                friend_user_id: friend_user_id.into(),
+                remark: remark.into(),
+            },
         )
         .await
         .map(|_| ())
@@ -575,8 +583,12 @@ impl ApiClient {
         black_user_id: &str,
     ) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/friend/add_black",
-            &serde_json::json!({"ownerUserID": owner_user_id, "blackUserID": black_user_id, "ex": ""}),
+            routes::ADD_BLACK,
+            &friend::AddBlackReq {
+                owner_user_id: owner_user_id.into(),
+                black_user_id: black_user_id.into(),
+                ex: String::new(),
+            },
         )
         .await
         .map(|_| ())
@@ -589,8 +601,11 @@ impl ApiClient {
         black_user_id: &str,
     ) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/friend/remove_black",
-            &serde_json::json!({"ownerUserID": owner_user_id, "blackUserID": black_user_id}),
+            routes::REMOVE_BLACK,
+            &friend::RemoveBlackReq {
+                owner_user_id: owner_user_id.into(),
+                black_user_id: black_user_id.into(),
+            },
         )
         .await
         .map(|_| ())
