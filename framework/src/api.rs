@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use openim_protocol::api::{ApiResponse, friend, routes};
+use openim_protocol::api::{ApiResponse, friend, group, msg, routes};
 use parking_lot::RwLock;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -702,8 +702,14 @@ impl ApiClient {
         req_msg: &str,
     ) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/group/join_group",
-            &serde_json::json!({"groupID": group_id, "reqMessage": req_msg, "joinSource": 3, "inviterUserID": applicant, "ex": ""}),
+            routes::JOIN_GROUP,
+            &group::JoinGroupReq {
+                group_id: group_id.into(),
+                req_message: req_msg.into(),
+                join_source: 3,
+                inviter_user_id: applicant.into(),
+                ex: String::new(),
+            },
         )
         .await
         .map(|_| ())
@@ -712,8 +718,11 @@ impl ApiClient {
     /// `/group/quit_group`.
     pub async fn quit_group(&self, group_id: &str, user_id: &str) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/group/quit_group",
-            &serde_json::json!({"groupID": group_id, "userID": user_id}),
+            routes::QUIT_GROUP,
+            &group::QuitGroupReq {
+                group_id: group_id.into(),
+                user_id: user_id.into(),
+            },
         )
         .await
         .map(|_| ())
@@ -728,11 +737,13 @@ impl ApiClient {
         handled_msg: &str,
     ) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/group/group_application_response",
-            &serde_json::json!({
-                "groupID": group_id, "fromUserID": from_user_id,
-                "handledMsg": handled_msg, "handleResult": if accept { 1 } else { -1 }
-            }),
+            routes::GROUP_APPLICATION_RESPONSE,
+            &group::GroupApplicationResponseReq {
+                group_id: group_id.into(),
+                from_user_id: from_user_id.into(),
+                handled_msg: handled_msg.into(),
+                handle_result: if accept { 1 } else { -1 },
+            },
         )
         .await
         .map(|_| ())
@@ -761,8 +772,13 @@ impl ApiClient {
         reason: &str,
     ) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/group/invite_user_to_group",
-            &serde_json::json!({"groupID": group_id, "invitedUserIDs": user_ids, "reason": reason}),
+            routes::INVITE_USER_TO_GROUP,
+            &group::InviteUserToGroupReq {
+                group_id: group_id.into(),
+                reason: reason.into(),
+                invited_user_ids: user_ids.iter().map(|u| u.to_string()).collect(),
+                send_message: None,
+            },
         )
         .await
         .map(|_| ())
@@ -776,8 +792,12 @@ impl ApiClient {
         seconds: u32,
     ) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/group/mute_group_member",
-            &serde_json::json!({"groupID": group_id, "userID": user_id, "mutedSeconds": seconds}),
+            routes::MUTE_GROUP_MEMBER,
+            &group::MuteGroupMemberReq {
+                group_id: group_id.into(),
+                user_id: user_id.into(),
+                muted_seconds: seconds,
+            },
         )
         .await
         .map(|_| ())
@@ -866,8 +886,12 @@ impl ApiClient {
     /// `/group/dismiss_group`.
     pub async fn dismiss_group(&self, group_id: &str) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/group/dismiss_group",
-            &serde_json::json!({"groupID": group_id, "deleteMember": false}),
+            routes::DISMISS_GROUP,
+            &group::DismissGroupReq {
+                group_id: group_id.into(),
+                delete_member: false,
+                send_message: None,
+            },
         )
         .await
         .map(|_| ())
@@ -928,8 +952,12 @@ impl ApiClient {
         seq: i64,
     ) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/msg/revoke_msg",
-            &serde_json::json!({"userID": user_id, "conversationID": conversation_id, "seq": seq}),
+            routes::REVOKE_MSG,
+            &msg::RevokeMsgReq {
+                conversation_id: conversation_id.into(),
+                seq,
+                user_id: user_id.into(),
+            },
         )
         .await
         .map(|_| ())
@@ -944,8 +972,13 @@ impl ApiClient {
         seqs: &[i64],
     ) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/msg/mark_conversation_as_read",
-            &serde_json::json!({"userID": user_id, "conversationID": conversation_id, "hasReadSeq": has_read_seq, "seqs": seqs}),
+            routes::MARK_CONVERSATION_AS_READ,
+            &msg::MarkConversationAsReadReq {
+                conversation_id: conversation_id.into(),
+                user_id: user_id.into(),
+                has_read_seq,
+                seqs: seqs.to_vec(),
+            },
         )
         .await
         .map(|_| ())
