@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::{Ctx, HResult, Pagination, Reply, data, list, not_found, parse};
 use crate::error::CodeError;
-use crate::model::{Black, Friend, FriendRequest, PublicUserInfo};
+use crate::model::{Black, Friend, FriendRequest};
 use crate::push::deliver;
 use crate::state::{
     Delivery, LOG_DELETE, LOG_INSERT, LOG_UPDATE, Notif, SORT_MARKER, State, now_ms,
@@ -75,7 +75,7 @@ fn black_json(st: &State, b: &Black, millis: bool) -> Value {
     let u = st
         .users
         .get(&b.black)
-        .map(PublicUserInfo::from)
+        .map(crate::model::public_info)
         .unwrap_or_default();
     json!({
         "ownerUserID": b.owner, "createTime": if millis { b.create_time } else { b.create_time / 1000 },

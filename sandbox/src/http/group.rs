@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Ctx, HResult, Pagination, Reply, data, list, not_found, parse, to_value};
 use crate::error::CodeError;
-use crate::model::{GroupInfo, GroupMember, GroupRequestRow, PublicUserInfo};
+use crate::model::{GroupInfo, GroupMember, GroupRequestRow};
 use crate::push::deliver;
 use crate::state::{
     Delivery, Group, Incremental, LOG_DELETE, LOG_INSERT, LOG_UPDATE, Notif, SORT_MARKER, State,
@@ -247,7 +247,7 @@ fn remove_member(st: &mut State, gid: &str, uid: &str) -> Option<GroupMember> {
 }
 
 fn request_json(st: &State, r: &GroupRequestRow) -> Value {
-    let user = st.users.get(&r.user_id).map(PublicUserInfo::from);
+    let user = st.users.get(&r.user_id).map(crate::model::public_info);
     json!({
         "userInfo": user, "groupInfo": st.group_info(&r.group_id), "handleResult": r.handle_result,
         "reqMsg": r.req_msg, "handleMsg": r.handle_msg, "reqTime": r.req_time, "handleUserID": "",
@@ -787,7 +787,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 let mut seen = std::collections::HashSet::new();
                 receivers.retain(|x| seen.insert(x.clone()));
                 let request = request_json(&st, &row);
-                let applicant_info = st.users.get(&applicant).map(PublicUserInfo::from);
+                let applicant_info = st.users.get(&applicant).map(crate::model::public_info);
                 let ginfo = st.group_info(&gid);
                 let uuid = crate::state::random_hex32();
                 for rcv in receivers {
@@ -1012,7 +1012,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                     };
                     st.group_requests.insert(member_key(&gid, u), row.clone());
                     let request = request_json(&st, &row);
-                    let applicant = st.users.get(&ctx.user).map(PublicUserInfo::from);
+                    let applicant = st.users.get(&ctx.user).map(crate::model::public_info);
                     let ginfo = st.group_info(&gid);
                     let mut receivers = managers.clone();
                     receivers.push(ctx.user.clone());
