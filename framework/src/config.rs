@@ -89,6 +89,12 @@ pub struct SessionConfig {
     /// Timeout of one gateway request, in milliseconds.
     #[serde(default = "default_request_timeout")]
     pub request_timeout_ms: u64,
+    /// Make every acknowledgement durable before the watermark counts (a disk flush whenever a
+    /// watermark advances): after a hard crash only the messages in flight are delivered again.
+    /// Off by default: the store is flushed every 100 ms, so a crash may also repeat the
+    /// messages acknowledged in that last instant.
+    #[serde(default)]
+    pub durable_acks: bool,
 }
 
 fn default_channel() -> usize {
@@ -123,6 +129,7 @@ struct RawConfig {
     admin_user_id: Option<String>,
     channel_capacity: Option<usize>,
     request_timeout_ms: Option<u64>,
+    durable_acks: Option<bool>,
 }
 
 impl SessionConfig {
@@ -145,6 +152,7 @@ impl SessionConfig {
             },
             channel_capacity: default_channel(),
             request_timeout_ms: default_request_timeout(),
+            durable_acks: false,
         }
     }
 
@@ -168,6 +176,7 @@ impl SessionConfig {
             },
             channel_capacity: default_channel(),
             request_timeout_ms: default_request_timeout(),
+            durable_acks: false,
         }
     }
 
@@ -178,7 +187,7 @@ impl SessionConfig {
 
     /// Loads from the environment only (`OPENIM_API_ADDR`, `OPENIM_WS_ADDR`, `OPENIM_PLATFORM`,
     /// `OPENIM_USER_ID`, `OPENIM_TOKEN`, `OPENIM_SECRET`, `OPENIM_DATA_DIR`, optional
-    /// `OPENIM_ADMIN_USER_ID`).
+    /// `OPENIM_ADMIN_USER_ID`, `OPENIM_DURABLE_ACKS`).
     pub fn from_env() -> Result<SessionConfig, ConfigError> {
         Self::from_figment(Figment::new().merge(Env::prefixed("OPENIM_")))
     }
@@ -251,6 +260,7 @@ impl SessionConfig {
             request_timeout_ms: raw
                 .request_timeout_ms
                 .unwrap_or_else(default_request_timeout),
+            durable_acks: raw.durable_acks.unwrap_or(false),
         })
     }
 }

@@ -98,7 +98,8 @@ pub(crate) async fn start(
 ) -> Result<(Client, mpsc::Receiver<Delivery>, ShutdownHandle), SessionError> {
     std::fs::create_dir_all(&config.data_dir).map_err(SessionError::DataDir)?;
     let store = Store::open_waiting(&config.data_dir).await?;
-    let ledger = Arc::new(Ledger::open(Some(store.raw_tree(trees::LEDGER)?))?);
+    let ledger =
+        Arc::new(Ledger::open(Some(store.raw_tree(trees::LEDGER)?))?.durable(config.durable_acks));
     let api = ApiClient::new(&config.api_addr);
     let user_id = config.user_id().to_owned();
     match &config.credentials {

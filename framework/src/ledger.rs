@@ -24,6 +24,7 @@ struct State {
 pub(crate) struct Ledger {
     state: Mutex<State>,
     tree: Option<sled::Tree>,
+    durable: bool,
 }
 
 fn decode(v: &[u8]) -> i64 {
@@ -49,7 +50,14 @@ impl Ledger {
         Ok(Ledger {
             state: Mutex::new(state),
             tree,
+            durable: false,
         })
+    }
+
+    /// Flush to disk on every watermark advance.
+    pub(crate) fn durable(mut self, on: bool) -> Ledger {
+        self.durable = on;
+        self
     }
 
     /// True if nothing was ever recorded (fresh data dir).
@@ -136,6 +144,9 @@ impl Ledger {
         };
         if new != old {
             self.persist(conversation_id, new)?;
+            if self.durable {
+                self.flush()?;
+            }
         }
         Ok(new)
     }

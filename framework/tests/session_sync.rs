@@ -351,3 +351,27 @@ async fn offline_relation_changes_are_caught_up() {
 fn unused_helpers_are_fine() {
     let _ = HashMap::<u8, u8>::new();
 }
+
+#[tokio::test]
+async fn durable_acks_restart_repeats_only_in_flight() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _alice = peer(&sb, "salice9").await;
+    let conv = "si_salice9_sbot9";
+    let mut cfg = config(&sb, "sbot9", dir.path());
+    let _ = sb.register_user("sbot9", "Bot").await;
+    cfg.durable_acks = true;
+    let mut s = Session::start(cfg.clone()).await.unwrap();
+    wait_kind(&mut s, EventKind::SyncServerFinish).await;
+    for i in 0..4 {
+        sb.send_text("salice9", "sbot9", false, &format!("d{i}"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(receive_texts(&mut s, conv, 3).await, expected("d", 3));
+    drop(s); // crash right after the acks
+    let mut s = Session::start(cfg).await.unwrap();
+    assert_eq!(receive_texts(&mut s, conv, 1).await, ["d3"]);
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
