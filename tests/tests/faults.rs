@@ -712,3 +712,109 @@ async fn stalled_server_times_requests_out_and_the_session_recovers() {
     drop(proxy);
     shutdown(sb).await;
 }
+
+// ------------------------------------------------------------------------------------------
+// The same guarantee through the runtime: handlers see each message once, in order
+
+/// Records every message a handler sees; stops the bot once `total` distinct ones arrived.
+struct Recorder {
+    tally: std::sync::Mutex<Tally>,
+    total: usize,
+    done: tokio::sync::Notify,
+}
+
+#[openim_bot::runtime::async_trait]
+impl openim_bot::runtime::EventHandler for Recorder {
+    async fn on_new_message(
+        &self,
+        _ctx: &openim_bot::runtime::Context,
+        msg: &openim_bot::Message,
+    ) -> openim_bot::runtime::HandlerResult {
+        let mut t = self.tally.lock().unwrap_or_else(|p| p.into_inner());
+        t.record(&msg.send_id, msg.text().unwrap_or_default());
+        if t.unique() >= self.total {
+            self.done.notify_one();
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_handlers_see_each_message_once_in_order_across_disconnects() {
+    let total_wanted = env_usize("OPENIM_FAULT_HANDLER_MESSAGES", 5_000);
+    let convs = 50;
+    let every = env_usize("OPENIM_FAULT_DISCONNECT_EVERY", 500).max(1);
+    let per_peer = total_wanted.div_ceil(convs);
+    let total = per_peer * convs;
+    let sb = sandbox().await;
+    let admin = sb.admin_token().await.expect("admin token");
+    let bot = "rbot".to_owned();
+    let peers = peers("rp", convs);
+    let mut users = peers.clone();
+    users.push(bot.clone());
+    register(&sb, &admin, &users).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let session = start_session(config(
+        &sb.api_url(),
+        &sb.ws_url(),
+        &bot,
+        sb.secret(),
+        dir.path(),
+    ))
+    .await;
+    let recorder = Arc::new(Recorder {
+        tally: std::sync::Mutex::new(Tally::default()),
+        total,
+        done: tokio::sync::Notify::new(),
+    });
+    let bot_rt = openim_bot::runtime::BotBuilder::from_session(session)
+        .handler_arc(recorder.clone())
+        .handle_ctrl_c(false)
+        .build()
+        .expect("bot builds");
+    let stop = bot_rt.shutdown_handle();
+    let running = tokio::spawn(bot_rt.run());
+    let disconnects = Arc::new(AtomicUsize::new(0));
+    let (sb2, d2, bot2) = (sb.clone(), disconnects.clone(), bot.clone());
+    let drop_bot: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+        if sb2.faults().drop_connections(&bot2) > 0 {
+            d2.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let started = Instant::now();
+    let sent = produce(
+        Producer {
+            sb: sb.clone(),
+            admin,
+            peers,
+            bot: bot.clone(),
+            workers: 8,
+        },
+        0..per_peer,
+        every,
+        drop_bot,
+    )
+    .await;
+    let finished = tokio::time::timeout(Duration::from_secs(60), recorder.done.notified()).await;
+    stop.shutdown();
+    let _ = tokio::time::timeout(WAIT, running).await;
+    let t = recorder.tally.lock().unwrap_or_else(|p| p.into_inner());
+    println!(
+        "FAULTS runtime handlers: messages={sent} conversations={convs} disconnects={} \
+         handled={} lost={} repeated={} out_of_order={} elapsed={:.1?}",
+        disconnects.load(Ordering::SeqCst),
+        t.deliveries,
+        total - t.unique(),
+        t.repeated(),
+        t.out_of_order,
+        started.elapsed()
+    );
+    assert!(finished.is_ok(), "handlers saw {} of {total}", t.unique());
+    assert_eq!(t.repeated(), 0, "a handler saw a message twice");
+    assert_eq!(
+        t.out_of_order, 0,
+        "per-conversation order broken in handlers"
+    );
+    drop(t);
+    shutdown(sb).await;
+}
