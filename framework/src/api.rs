@@ -409,8 +409,10 @@ impl ApiClient {
     pub async fn get_users_info(&self, user_ids: &[&str]) -> Result<Vec<UserInfo>, ApiError> {
         let r: openim_protocol::api::user::GetUsersInfoResp = self
             .call(
-                "/user/get_users_info",
-                &serde_json::json!({"userIDs": user_ids}),
+                routes::GET_USERS_INFO,
+                &openim_protocol::api::user::GetUsersInfoReq {
+                    user_ids: user_ids.iter().map(|u| u.to_string()).collect(),
+                },
             )
             .await?;
         Ok(convert(r.users_info))
@@ -687,8 +689,11 @@ impl ApiClient {
     ) -> Result<Vec<GroupMember>, ApiError> {
         let resp: openim_protocol::api::group::GetGroupMembersInfoResp = self
             .call(
-                "/group/get_group_members_info",
-                &serde_json::json!({"groupID": group_id, "userIDs": user_ids}),
+                routes::GET_GROUP_MEMBERS_INFO,
+                &group::GetGroupMembersInfoReq {
+                    group_id: group_id.into(),
+                    user_ids: user_ids.iter().map(|u| u.to_string()).collect(),
+                },
             )
             .await?;
         Ok(convert(resp.members))
@@ -757,8 +762,13 @@ impl ApiClient {
         reason: &str,
     ) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/group/kick_group",
-            &serde_json::json!({"groupID": group_id, "kickedUserIDs": user_ids, "reason": reason}),
+            routes::KICK_GROUP,
+            &group::KickGroupReq {
+                group_id: group_id.into(),
+                kicked_user_ids: user_ids.iter().map(|u| u.to_string()).collect(),
+                reason: reason.into(),
+                send_message: None,
+            },
         )
         .await
         .map(|_| ())
@@ -806,8 +816,11 @@ impl ApiClient {
     /// `/group/cancel_mute_group_member`.
     pub async fn unmute_group_member(&self, group_id: &str, user_id: &str) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/group/cancel_mute_group_member",
-            &serde_json::json!({"groupID": group_id, "userID": user_id}),
+            routes::CANCEL_MUTE_GROUP_MEMBER,
+            &group::GroupMemberReq {
+                group_id: group_id.into(),
+                user_id: user_id.into(),
+            },
         )
         .await
         .map(|_| ())
@@ -820,9 +833,14 @@ impl ApiClient {
         } else {
             "/group/cancel_mute_group"
         };
-        self.call::<_, serde_json::Value>(route, &serde_json::json!({"groupID": group_id}))
-            .await
-            .map(|_| ())
+        self.call::<_, serde_json::Value>(
+            route,
+            &group::GroupIdReq {
+                group_id: group_id.into(),
+            },
+        )
+        .await
+        .map(|_| ())
     }
 
     /// `/group/set_group_info_ex`: only the `Some` fields change.
@@ -905,8 +923,12 @@ impl ApiClient {
         new_owner: &str,
     ) -> Result<(), ApiError> {
         self.call::<_, serde_json::Value>(
-            "/group/transfer_group",
-            &serde_json::json!({"groupID": group_id, "oldOwnerUserID": old_owner, "newOwnerUserID": new_owner}),
+            routes::TRANSFER_GROUP,
+            &group::TransferGroupReq {
+                group_id: group_id.into(),
+                old_owner_user_id: old_owner.into(),
+                new_owner_user_id: new_owner.into(),
+            },
         )
         .await
         .map(|_| ())
