@@ -798,23 +798,19 @@ async fn runtime_handlers_see_each_message_once_in_order_across_disconnects() {
     let finished = tokio::time::timeout(Duration::from_secs(60), recorder.done.notified()).await;
     stop.shutdown();
     let _ = tokio::time::timeout(WAIT, running).await;
-    let t = recorder.tally.lock().unwrap_or_else(|p| p.into_inner());
+    let (unique, deliveries, repeated, out_of_order) = {
+        let t = recorder.tally.lock().unwrap_or_else(|p| p.into_inner());
+        (t.unique(), t.deliveries, t.repeated(), t.out_of_order)
+    };
     println!(
         "FAULTS runtime handlers: messages={sent} conversations={convs} disconnects={} \
-         handled={} lost={} repeated={} out_of_order={} elapsed={:.1?}",
+         handled={deliveries} lost={} repeated={repeated} out_of_order={out_of_order} elapsed={:.1?}",
         disconnects.load(Ordering::SeqCst),
-        t.deliveries,
-        total - t.unique(),
-        t.repeated(),
-        t.out_of_order,
+        total - unique,
         started.elapsed()
     );
-    assert!(finished.is_ok(), "handlers saw {} of {total}", t.unique());
-    assert_eq!(t.repeated(), 0, "a handler saw a message twice");
-    assert_eq!(
-        t.out_of_order, 0,
-        "per-conversation order broken in handlers"
-    );
-    drop(t);
+    assert!(finished.is_ok(), "handlers saw {unique} of {total}");
+    assert_eq!(repeated, 0, "a handler saw a message twice");
+    assert_eq!(out_of_order, 0, "per-conversation order broken in handlers");
     shutdown(sb).await;
 }
