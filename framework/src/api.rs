@@ -425,19 +425,18 @@ impl ApiClient {
         nickname: Option<&str>,
         face_url: Option<&str>,
     ) -> Result<(), ApiError> {
-        let mut info = serde_json::json!({"userID": user_id});
-        if let Some(n) = nickname {
-            info["nickname"] = n.into();
-        }
-        if let Some(f) = face_url {
-            info["faceURL"] = f.into();
-        }
-        self.call::<_, serde_json::Value>(
-            "/user/update_user_info_ex",
-            &serde_json::json!({"userInfo": info}),
-        )
-        .await
-        .map(|_| ())
+        let req = openim_protocol::api::user::UpdateUserInfoExReq {
+            user_info: Some(wire::UserInfoWithEx {
+                user_id: user_id.into(),
+                nickname: nickname.map(str::to_owned),
+                face_url: face_url.map(str::to_owned),
+                ex: None,
+                global_recv_msg_opt: None,
+            }),
+        };
+        self.call::<_, serde_json::Value>(routes::UPDATE_USER_INFO_EX, &req)
+            .await
+            .map(|_| ())
     }
 
     /// `/user/user_register` (admin token): registers users.
@@ -849,26 +848,18 @@ impl ApiClient {
         group_id: &str,
         changes: &GroupInfoChanges,
     ) -> Result<(), ApiError> {
-        let mut body = serde_json::json!({"groupID": group_id});
-        if let Some(v) = &changes.group_name {
-            body["groupName"] = v.as_str().into();
-        }
-        if let Some(v) = &changes.notification {
-            body["notification"] = v.as_str().into();
-        }
-        if let Some(v) = &changes.introduction {
-            body["introduction"] = v.as_str().into();
-        }
-        if let Some(v) = &changes.face_url {
-            body["faceURL"] = v.as_str().into();
-        }
-        if let Some(v) = &changes.ex {
-            body["ex"] = v.as_str().into();
-        }
-        if let Some(v) = changes.need_verification {
-            body["needVerification"] = v.into();
-        }
-        self.call::<_, serde_json::Value>("/group/set_group_info_ex", &body)
+        let req = group::SetGroupInfoExReq {
+            group_id: group_id.into(),
+            group_name: changes.group_name.clone(),
+            notification: changes.notification.clone(),
+            introduction: changes.introduction.clone(),
+            face_url: changes.face_url.clone(),
+            ex: changes.ex.clone(),
+            need_verification: changes.need_verification,
+            look_member_info: None,
+            apply_member_friend: None,
+        };
+        self.call::<_, serde_json::Value>(routes::SET_GROUP_INFO_EX, &req)
             .await
             .map(|_| ())
     }
@@ -880,25 +871,19 @@ impl ApiClient {
         user_id: &str,
         changes: &MemberInfoChanges,
     ) -> Result<(), ApiError> {
-        let mut m = serde_json::json!({"groupID": group_id, "userID": user_id});
-        if let Some(v) = &changes.nickname {
-            m["nickname"] = v.as_str().into();
-        }
-        if let Some(v) = &changes.face_url {
-            m["faceURL"] = v.as_str().into();
-        }
-        if let Some(v) = changes.role_level {
-            m["roleLevel"] = v.into();
-        }
-        if let Some(v) = &changes.ex {
-            m["ex"] = v.as_str().into();
-        }
-        self.call::<_, serde_json::Value>(
-            "/group/set_group_member_info",
-            &serde_json::json!({"members": [m]}),
-        )
-        .await
-        .map(|_| ())
+        let req = group::SetGroupMemberInfoReq {
+            members: vec![group::MemberInfoForSet {
+                group_id: group_id.into(),
+                user_id: user_id.into(),
+                nickname: changes.nickname.clone(),
+                face_url: changes.face_url.clone(),
+                role_level: changes.role_level,
+                ex: changes.ex.clone(),
+            }],
+        };
+        self.call::<_, serde_json::Value>(routes::SET_GROUP_MEMBER_INFO, &req)
+            .await
+            .map(|_| ())
     }
 
     /// `/group/dismiss_group`.
