@@ -1,2 +1,689 @@
-//! openim-bench: throughput, latency, catch-up and memory benchmarks.
-fn main() {}
+//! openim-bench: throughput, latency, catch-up and memory benchmarks of openim-bot against the
+//! in-process sandbox, side by side with the official JS SDK (@openim/client-sdk 0.0.14 under Node).
+//!
+//! `cargo run --release -p openim-bench [-- --quick]`; see docs/BENCHMARKS.md. The last line
+//! printed is `summary inbound=… inbound_js=… … scaling_ratio=…`.
+
+mod echo;
+mod js;
+mod load;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use openim_bot::{Session, SessionConfig};
+use openim_sandbox::{Sandbox, SandboxConfig};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use load::{Admin, Consumer, Job, Res, epoch_ms, inject};
+
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "openim-bench",
+    about = "openim-bot benchmarks against the sandbox and the JS SDK"
+)]
+struct Args {
+    /// Smaller sizes: finishes in under a minute (CI smoke use).
+    #[arg(long)]
+    quick: bool,
+    /// Tiny sizes (functional test of every row; figures meaningless).
+    #[arg(long, env = "OPENIM_BENCH_TINY")]
+    tiny: bool,
+    /// Skip the JS SDK rows (printed as skipped).
+    #[arg(long)]
+    no_js: bool,
+    /// Run only these rows (comma list of inbound,echo,catchup,memory,scaling); the summary then
+    /// reports 0 for the others.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Internal: `bot` runs the bot side of the memory row as a child process.
+    #[arg(long, default_value = "main", hide = true)]
+    role: String,
+    #[arg(long, hide = true)]
+    api: Option<String>,
+    #[arg(long, hide = true)]
+    ws: Option<String>,
+    #[arg(long, hide = true)]
+    user: Option<String>,
+    #[arg(long, hide = true)]
+    secret: Option<String>,
+    #[arg(long, hide = true)]
+    data_dir: Option<std::path::PathBuf>,
+    #[arg(long, hide = true, default_value_t = 0)]
+    expect: u64,
+}
+
+/// Workload sizes.
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    inbound: usize,
+    echo_users: usize,
+    echo_rate: f64,
+    echo_secs: f64,
+    catchup_convs: usize,
+    catchup_per_conv: usize,
+    mem_singles: usize,
+    mem_groups: usize,
+    mem_group_size: usize,
+    scale_small: usize,
+    scale_big: usize,
+    scale_events: usize,
+    concurrency: usize,
+}
+
+const FULL: Sizes = Sizes {
+    inbound: 100_000,
+    echo_users: 100,
+    echo_rate: 5000.0,
+    echo_secs: 10.0,
+    catchup_convs: 1000,
+    catchup_per_conv: 100,
+    mem_singles: 9000,
+    mem_groups: 1000,
+    mem_group_size: 100,
+    scale_small: 10,
+    scale_big: 100_000,
+    scale_events: 20_000,
+    concurrency: 8,
+};
+const QUICK: Sizes = Sizes {
+    inbound: 20_000,
+    echo_users: 100,
+    echo_rate: 5000.0,
+    echo_secs: 3.0,
+    catchup_convs: 100,
+    catchup_per_conv: 100,
+    mem_singles: 1800,
+    mem_groups: 200,
+    mem_group_size: 100,
+    scale_small: 10,
+    scale_big: 5000,
+    scale_events: 5000,
+    concurrency: 8,
+};
+const TINY: Sizes = Sizes {
+    inbound: 200,
+    echo_users: 5,
+    echo_rate: 100.0,
+    echo_secs: 0.5,
+    catchup_convs: 5,
+    catchup_per_conv: 20,
+    mem_singles: 20,
+    mem_groups: 5,
+    mem_group_size: 5,
+    scale_small: 10,
+    scale_big: 50,
+    scale_events: 100,
+    concurrency: 4,
+};
+
+const WAIT: Duration = Duration::from_secs(300);
+
+/// One printed row.
+struct Row {
+    name: String,
+    value: String,
+    target: String,
+}
+
+fn row(rows: &mut Vec<Row>, name: &str, value: String, target: &str) {
+    eprintln!("[bench] {name}: {value}");
+    rows.push(Row {
+        name: name.to_string(),
+        value,
+        target: target.to_string(),
+    });
+}
+
+fn ids(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+fn fmt_opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "na".to_string(), |x| format!("{x:.digits$}"))
+}
+
+struct Ctx {
+    sb: Sandbox,
+    admin: Arc<Admin>,
+    tmp: tempfile::TempDir,
+    sizes: Sizes,
+    node: bool,
+}
+
+impl Ctx {
+    fn config(&self, user: &str) -> SessionConfig {
+        SessionConfig::with_secret(
+            self.sb.api_url(),
+            self.sb.ws_url(),
+            self.tmp.path().join(user),
+            user,
+            self.sb.secret(),
+        )
+    }
+
+    async fn js(&self, mode: &str, user: &str, expect: usize) -> Res<js::JsRun> {
+        let token = self.sb.user_token(user, 5).await?;
+        js::JsRun::spawn(
+            &json!({"mode": mode, "api": self.sb.api_url(), "ws": self.sb.ws_url(),
+            "userID": user, "token": token, "expect": expect}),
+        )
+    }
+}
+
+/// 1 + 6a: inbound push rate, bot session and JS SDK. Pushes are held (fault `stall_pushes`)
+/// while the messages are injected, then released at once: the figure is the receiving side's.
+async fn inbound(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
+    let n = cx.sizes.inbound;
+    let (bot, jsu) = ("in_bot".to_string(), "in_js".to_string());
+    let senders = ids("in_s", 16);
+    cx.admin
+        .register(&[&[bot.clone(), jsu.clone()][..], &senders].concat())
+        .await?;
+    let consumer = Consumer::start(Session::start(cx.config(&bot)).await?);
+    consumer.synced(WAIT).await?;
+    let mut js = if cx.node {
+        let mut run = cx.js("inbound", &jsu, n).await?;
+        run.next().await?; // ready
+        Some(run)
+    } else {
+        None
+    };
+    cx.sb.faults().stall_pushes(&bot);
+    cx.sb.faults().stall_pushes(&jsu);
+    let recvs: Arc<[String]> = if js.is_some() {
+        vec![bot.clone(), jsu.clone()].into()
+    } else {
+        vec![bot.clone()].into()
+    };
+    let jobs = (0..n)
+        .map(|i| Job::Batch {
+            send: senders[i % senders.len()].clone(),
+            recvs: recvs.clone(),
+        })
+        .collect();
+    let inject_rate = inject(&cx.admin, jobs, cx.sizes.concurrency).await?;
+    eprintln!("[bench] inbound: injected {n} requests at {inject_rate:.0}/s (pushes held)");
+    consumer.counter.arm(n as u64);
+    let t0 = Instant::now();
+    cx.sb.faults().release_pushes(&bot);
+    let done = consumer.counter.wait(WAIT, "inbound").await?;
+    let rate = n as f64 / done.duration_since(t0).as_secs_f64();
+    row(
+        rows,
+        "inbound (openim-bot session)",
+        format!("{rate:.0} msg/s"),
+        ">= 100000 msg/s",
+    );
+    consumer.shutdown().await?;
+    let js_rate = match js.as_mut() {
+        Some(run) => {
+            let t0 = epoch_ms();
+            cx.sb.faults().release_pushes(&jsu);
+            let v = run.next().await?;
+            let ms = v["done_epoch_ms"].as_f64().ok_or("no done_epoch_ms")? - t0;
+            let r = n as f64 / (ms / 1000.0);
+            row(
+                rows,
+                "inbound (JS SDK 0.0.14)",
+                format!("{r:.0} msg/s"),
+                "-",
+            );
+            Some(r)
+        }
+        None => {
+            row(
+                rows,
+                "inbound (JS SDK 0.0.14)",
+                "skipped: node absent".into(),
+                "-",
+            );
+            None
+        }
+    };
+    if let Some(run) = js {
+        run.finish().await?;
+    }
+    Ok((rate, js_rate))
+}
+
+/// 2: echo round trips from raw gateway users to a runtime bot, paced at the target rate.
+async fn echo_row(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
+    let s = cx.sizes;
+    let bot = "echo_bot".to_string();
+    let users = ids("echo_u", s.echo_users);
+    cx.admin
+        .register(&[&[bot.clone()][..], &users].concat())
+        .await?;
+    let session = Session::start(cx.config(&bot)).await?;
+    let synced = Arc::new(tokio::sync::Notify::new());
+    let bot_rt = openim_bot::runtime::BotBuilder::from_session(session)
+        .handler(echo::Echo(synced.clone()))
+        .handle_ctrl_c(false)
+        .build()?;
+    let stop = bot_rt.shutdown_handle();
+    let running = tokio::spawn(bot_rt.run());
+    tokio::time::timeout(WAIT, synced.notified())
+        .await
+        .map_err(|_| "echo bot: no SyncServerFinish")?;
+    let mut raw = Vec::new();
+    for u in &users {
+        let token = cx.sb.user_token(u, 5).await?;
+        let mut r = echo::RawUser::connect(&cx.sb.ws_url(), u, &token, &bot).await?;
+        r.round_trip(Duration::from_secs(10)).await?; // warm-up: conversation exists
+        raw.push(r);
+    }
+    let period = Duration::from_secs_f64(s.echo_users as f64 / s.echo_rate);
+    let run_for = Duration::from_secs_f64(s.echo_secs);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (i, mut r) in raw.into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            // spread the users over the period
+            tokio::time::sleep(period.mul_f64(i as f64 / s.echo_users as f64)).await;
+            let mut tick = tokio::time::interval(period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut lat = Vec::new();
+            while started.elapsed() < run_for {
+                tick.tick().await;
+                lat.push(r.round_trip(Duration::from_secs(10)).await?);
+            }
+            Ok::<_, load::BenchError>(lat)
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await??);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    stop.shutdown();
+    let _ = running.await;
+    lat.sort();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    let (p50, p99) = (pct(0.50), pct(0.99));
+    let rate = lat.len() as f64 / secs;
+    row(
+        rows,
+        &format!(
+            "echo ({} users, paced at {:.0} rt/s)",
+            s.echo_users, s.echo_rate
+        ),
+        format!("{rate:.0} rt/s, p50 {p50:.2} ms, p99 {p99:.2} ms"),
+        "p99 < 5 ms at 5000 rt/s",
+    );
+    Ok(p99)
+}
+
+/// 3 + 6b: catch-up after an offline period.
+async fn catchup(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
+    let s = cx.sizes;
+    let total = s.catchup_convs * s.catchup_per_conv;
+    let (bot, jsu) = ("cu_bot".to_string(), "cu_js".to_string());
+    let senders = ids("cu_s", s.catchup_convs);
+    cx.admin
+        .register(&[&[bot.clone(), jsu.clone()][..], &senders].concat())
+        .await?;
+    // First login: the ledger exists, so the next start catches up instead of skipping history.
+    let first = Consumer::start(Session::start(cx.config(&bot)).await?);
+    first.synced(WAIT).await?;
+    first.shutdown().await?;
+    let recvs: Arc<[String]> = if cx.node {
+        vec![bot.clone(), jsu.clone()].into()
+    } else {
+        vec![bot.clone()].into()
+    };
+    let mut jobs = Vec::with_capacity(total);
+    for _ in 0..s.catchup_per_conv {
+        for snd in &senders {
+            jobs.push(Job::Batch {
+                send: snd.clone(),
+                recvs: recvs.clone(),
+            });
+        }
+    }
+    let inject_rate = inject(&cx.admin, jobs, s.concurrency).await?;
+    eprintln!(
+        "[bench] catch-up: injected {total} requests at {inject_rate:.0}/s (recipients offline)"
+    );
+    let t0 = Instant::now();
+    let consumer = Consumer::start(Session::start(cx.config(&bot)).await?);
+    consumer.counter.arm(total as u64);
+    let done = consumer.counter.wait(WAIT, "catch-up").await?;
+    let secs = done.duration_since(t0).as_secs_f64();
+    consumer.shutdown().await?;
+    row(
+        rows,
+        &format!(
+            "catch-up {total} msgs / {} convs (openim-bot)",
+            s.catchup_convs
+        ),
+        format!("{secs:.3} s ({:.0} msg/s)", total as f64 / secs),
+        "< 3 s for 100000",
+    );
+    let js_secs = if cx.node {
+        let mut run = cx.js("catchup", &jsu, total).await?;
+        let v = run.next().await?;
+        run.finish().await?;
+        let count = v["count"].as_u64().unwrap_or(0);
+        if count < total as u64 {
+            return Err(format!("JS catch-up saw {count} of {total}: {v}").into());
+        }
+        let secs = v["elapsed_ms"].as_f64().ok_or("no elapsed_ms")? / 1000.0;
+        row(
+            rows,
+            "catch-up (JS SDK 0.0.14: login + history)",
+            format!("{secs:.3} s ({:.0} msg/s)", total as f64 / secs),
+            "-",
+        );
+        Some(secs)
+    } else {
+        row(
+            rows,
+            "catch-up (JS SDK 0.0.14)",
+            "skipped: node absent".into(),
+            "-",
+        );
+        None
+    };
+    Ok((secs, js_secs))
+}
+
+/// 4: peak RSS of the bot side (child process) with many conversations and large groups.
+async fn memory(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
+    let s = cx.sizes;
+    let bot = "mem_bot".to_string();
+    let pool = ids("mem_u", s.mem_singles.max(s.mem_group_size));
+    cx.admin
+        .register(&[&[bot.clone()][..], &pool].concat())
+        .await?;
+    let mut groups = Vec::new();
+    for g in 0..s.mem_groups {
+        let owner = &pool[g % pool.len()];
+        let mut members = vec![bot.clone()];
+        for j in 1..s.mem_group_size.saturating_sub(1) {
+            members.push(pool[(g * 37 + j) % pool.len()].clone());
+        }
+        members.retain(|m| m != owner);
+        members.dedup();
+        groups.push((
+            owner.clone(),
+            cx.admin
+                .create_group(owner, &members, &format!("g{g}"))
+                .await?,
+        ));
+    }
+    let total = s.mem_singles + s.mem_groups;
+    eprintln!(
+        "[bench] memory: {} groups created; starting the bot process",
+        s.mem_groups
+    );
+    let exe = std::env::current_exe()?;
+    let mut child = tokio::process::Command::new(exe)
+        .args([
+            "--role",
+            "bot",
+            "--api",
+            &cx.sb.api_url(),
+            "--ws",
+            &cx.sb.ws_url(),
+            "--user",
+            &bot,
+        ])
+        .arg("--secret")
+        .arg(cx.sb.secret())
+        .arg("--data-dir")
+        .arg(cx.tmp.path().join(&bot))
+        .arg("--expect")
+        .arg(total.to_string())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut lines = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
+    let first = lines.next_line().await?.unwrap_or_default();
+    if first != "ready" {
+        return Err(format!("bot child: {first}").into());
+    }
+    let one: Arc<[String]> = vec![bot.clone()].into();
+    let mut jobs: Vec<Job> = pool[..s.mem_singles]
+        .iter()
+        .map(|u| Job::Batch {
+            send: u.clone(),
+            recvs: one.clone(),
+        })
+        .collect();
+    jobs.extend(
+        groups
+            .into_iter()
+            .map(|(owner, group)| Job::Group { send: owner, group }),
+    );
+    inject(&cx.admin, jobs, s.concurrency).await?;
+    eprintln!("[bench] memory: {total} messages sent");
+    let line = tokio::time::timeout(WAIT, lines.next_line())
+        .await
+        .map_err(|_| "bot child: no result")??
+        .unwrap_or_default();
+    let kib: f64 = line
+        .strip_prefix("vmhwm_kib=")
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| format!("bot child answered {line:?}"))?;
+    child.wait().await?;
+    let mb = kib / 1024.0;
+    row(
+        rows,
+        &format!(
+            "peak RSS, bot process ({} convs, {} groups x {})",
+            total, s.mem_groups, s.mem_group_size
+        ),
+        format!("{mb:.1} MB"),
+        "< 64 MB",
+    );
+    Ok(mb)
+}
+
+/// The bot side of the memory row: session + no-op consumer until `expect` messages, then VmHWM.
+async fn bot_role(args: &Args) -> Res<()> {
+    let config = SessionConfig::with_secret(
+        args.api.clone().ok_or("--api")?,
+        args.ws.clone().ok_or("--ws")?,
+        args.data_dir.clone().ok_or("--data-dir")?,
+        args.user.clone().ok_or("--user")?,
+        args.secret.clone().ok_or("--secret")?,
+    );
+    let consumer = Consumer::start(Session::start(config).await?);
+    consumer.synced(WAIT).await?;
+    consumer.counter.arm(args.expect);
+    println!("ready");
+    consumer.counter.wait(WAIT, "bot role").await?;
+    eprintln!(
+        "[bench] bot role: {} messages handled",
+        consumer.counter.count()
+    );
+    consumer.shutdown().await?;
+    println!("vmhwm_kib={}", load::vm_hwm_kib().unwrap_or(0));
+    Ok(())
+}
+
+/// 5: per-event cost with few versus many known conversations.
+async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
+    let s = cx.sizes;
+    let users = ids("sc_u", s.scale_big);
+    cx.admin.register(&users).await?;
+    let mut cost = Vec::new();
+    for (bot, convs) in [("sc_small", s.scale_small), ("sc_big", s.scale_big)] {
+        cx.admin.register(&[bot.to_string()]).await?;
+        let consumer = Consumer::start(Session::start(cx.config(bot)).await?);
+        consumer.synced(WAIT).await?;
+        let one: Arc<[String]> = vec![bot.to_string()].into();
+        let job = |i: usize| Job::Batch {
+            send: users[i % convs].clone(),
+            recvs: one.clone(),
+        };
+        // warm-up: every conversation known to the bot
+        consumer.counter.arm(convs as u64);
+        inject(&cx.admin, (0..convs).map(job).collect(), s.concurrency).await?;
+        consumer.counter.wait(WAIT, "scaling warm-up").await?;
+        cx.sb.faults().stall_pushes(bot);
+        inject(
+            &cx.admin,
+            (0..s.scale_events).map(job).collect(),
+            s.concurrency,
+        )
+        .await?;
+        consumer.counter.arm(s.scale_events as u64);
+        let t0 = Instant::now();
+        cx.sb.faults().release_pushes(bot);
+        let done = consumer.counter.wait(WAIT, "scaling").await?;
+        let us = done.duration_since(t0).as_secs_f64() * 1e6 / s.scale_events as f64;
+        consumer.shutdown().await?;
+        row(
+            rows,
+            &format!("per-event cost, {convs} conversations"),
+            format!("{us:.2} us/event"),
+            "-",
+        );
+        cost.push(us);
+    }
+    let ratio = cost[1] / cost[0];
+    row(
+        rows,
+        &format!("scaling ratio ({} vs {} convs)", s.scale_big, s.scale_small),
+        format!("{ratio:.2}x"),
+        "<= 1.2x",
+    );
+    Ok(ratio)
+}
+
+async fn run_main(args: &Args) -> Res<()> {
+    let sizes = if args.tiny {
+        TINY
+    } else if args.quick {
+        QUICK
+    } else {
+        FULL
+    };
+    let node = if args.no_js {
+        false
+    } else {
+        match js::prepare().await? {
+            Some(v) => {
+                eprintln!("[bench] node {v}: JS SDK rows enabled");
+                true
+            }
+            None => {
+                eprintln!("[bench] node not found: the JS SDK rows are skipped");
+                false
+            }
+        }
+    };
+    let mut config = SandboxConfig::default();
+    // Pushes go to every recipient immediately (no simulated echo latency).
+    config.push_latency = Duration::ZERO;
+    let sb = Sandbox::start(config).await?;
+    let admin = Arc::new(Admin::new(sb.api_url(), sb.admin_token().await?)?);
+    let cx = Ctx {
+        sb,
+        admin,
+        tmp: tempfile::tempdir()?,
+        sizes,
+        node,
+    };
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    let on = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
+    let (inb, inb_js) = if on("inbound") {
+        inbound(&cx, &mut rows).await?
+    } else {
+        (0.0, None)
+    };
+    let p99 = if on("echo") {
+        echo_row(&cx, &mut rows).await?
+    } else {
+        0.0
+    };
+    let (cu, cu_js) = if on("catchup") {
+        catchup(&cx, &mut rows).await?
+    } else {
+        (0.0, None)
+    };
+    let rss = if on("memory") {
+        memory(&cx, &mut rows).await?
+    } else {
+        0.0
+    };
+    let scale = if on("scaling") {
+        scaling(&cx, &mut rows).await?
+    } else {
+        0.0
+    };
+    cx.sb.shutdown().await;
+
+    let inbound_ratio = inb_js.map(|j| inb / j);
+    let catchup_ratio = cu_js.map(|j| j / cu);
+    row(
+        &mut rows,
+        "inbound ratio (bot / JS)",
+        fmt_opt(inbound_ratio, 1) + if inbound_ratio.is_some() { "x" } else { "" },
+        ">= 10x",
+    );
+    row(
+        &mut rows,
+        "catch-up ratio (JS time / bot time)",
+        fmt_opt(catchup_ratio, 1) + if catchup_ratio.is_some() { "x" } else { "" },
+        ">= 10x",
+    );
+    let mode = if args.tiny {
+        "tiny"
+    } else if args.quick {
+        "quick"
+    } else {
+        "full"
+    };
+    println!(
+        "openim-bench ({mode} sizes, {:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
+    let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(10);
+    let wv = rows.iter().map(|r| r.value.len()).max().unwrap_or(10);
+    println!("{:<w$}  {:<wv$}  target", "row", "value");
+    for r in &rows {
+        println!("{:<w$}  {:<wv$}  {}", r.name, r.value, r.target);
+    }
+    println!(
+        "summary inbound={inb:.0} inbound_js={} inbound_ratio={} echo_p99_ms={p99:.3} catchup_s={cu:.3} catchup_js_s={} catchup_ratio={} rss_mb={rss:.1} scaling_ratio={scale:.3}",
+        fmt_opt(inb_js, 0),
+        fmt_opt(inbound_ratio, 2),
+        fmt_opt(cu_js, 3),
+        fmt_opt(catchup_ratio, 2),
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OPENIM_BENCH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let result = if args.role == "bot" {
+        bot_role(&args).await
+    } else {
+        run_main(&args).await
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("openim-bench: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Echo workload: raw gateway users (sdkType=js JSON envelopes, like the routing benchmark of the
+//! sandbox) send texts to an echo bot built on the runtime and time the replies.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use futures::{SinkExt, StreamExt};
+use openim_bot::prelude::*;
+use openim_sandbox::wire::{MsgData, PushMessages};
+use prost::Message as _;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use crate::load::Res;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Replies with the same text; signals the first `SyncServerFinish`.
+pub struct Echo(pub std::sync::Arc<tokio::sync::Notify>);
+
+#[async_trait]
+impl EventHandler for Echo {
+    async fn on_new_message(&self, ctx: &Context, msg: &Message) -> HandlerResult {
+        if !msg.is_self
+            && let Some(text) = msg.text()
+        {
+            ctx.reply(text.to_string()).await?;
+        }
+        Ok(())
+    }
+
+    async fn on_sync_server_finish(
+        &self,
+        _ctx: &Context,
+        _ev: &openim_bot::event::SyncServerFinish,
+    ) -> HandlerResult {
+        self.0.notify_one();
+        Ok(())
+    }
+}
+
+/// A user connected straight to the gateway.
+pub struct RawUser {
+    user: String,
+    bot: String,
+    ws: Ws,
+    incr: u64,
+}
+
+impl RawUser {
+    /// Connects `user` (platform 5).
+    pub async fn connect(ws_url: &str, user: &str, token: &str, bot: &str) -> Res<RawUser> {
+        let url = format!(
+            "{ws_url}/?sendID={user}&token={token}&platformID=5&operationID=bench-{user}&isBackground=false&isMsgResp=true&sdkType=js"
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+        let _answer = ws.next().await;
+        Ok(RawUser {
+            user: user.to_string(),
+            bot: bot.to_string(),
+            ws,
+            incr: 0,
+        })
+    }
+
+    /// Sends one text and waits for its ack and the bot's reply; returns the round trip.
+    pub async fn round_trip(&mut self, timeout: Duration) -> Res<Duration> {
+        self.incr += 1;
+        let n = self.incr;
+        let msg = MsgData {
+            send_id: self.user.clone(),
+            recv_id: self.bot.clone(),
+            client_msg_id: format!("{}-{n}", self.user),
+            session_type: 1,
+            msg_from: 100,
+            content_type: 101,
+            content: json!({"content": format!("echo {n}")})
+                .to_string()
+                .into_bytes(),
+            status: 1,
+            ..Default::default()
+        };
+        let env = json!({"reqIdentifier": 1003, "sendID": self.user, "operationID": format!("op-{}-{n}", self.user),
+            "msgIncr": n.to_string(), "data": base64::engine::general_purpose::STANDARD.encode(msg.encode_to_vec())});
+        let started = Instant::now();
+        self.ws
+            .send(WsMessage::Binary(env.to_string().into_bytes().into()))
+            .await?;
+        let (mut acked, mut replied) = (false, None);
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !(acked && replied.is_some()) {
+            let frame = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .map_err(|_| format!("{}: no echo within {timeout:?}", self.user))?;
+            let Some(frame) = frame else {
+                return Err(format!("{}: connection closed", self.user).into());
+            };
+            let WsMessage::Binary(b) = frame? else {
+                continue;
+            };
+            let v: Value = serde_json::from_slice(&b)?;
+            match v["reqIdentifier"].as_i64() {
+                Some(1003) => acked = true,
+                Some(2001) => {
+                    let data = base64::engine::general_purpose::STANDARD
+                        .decode(v["data"].as_str().unwrap_or(""))?;
+                    let push = PushMessages::decode(data.as_slice())?;
+                    if push
+                        .msgs
+                        .values()
+                        .flat_map(|p| p.msgs.iter())
+                        .any(|m| m.send_id == self.bot)
+                    {
+                        replied = Some(started.elapsed());
+                    }
+                }
+                _ => {}
+            }
+        }
+        replied.ok_or_else(|| "no reply".into())
+    }
+}
