@@ -6,7 +6,7 @@ use prost::Message;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Ctx, HResult, Pagination, Reply, data, list, not_found, parse, to_value};
+use super::{Ctx, HResult, Paginate, Pagination, Reply, data, list, not_found, parse, to_value};
 use crate::error::CodeError;
 use crate::model::Conversation;
 use crate::push::deliver;

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Ctx, HResult, Pagination, Reply, data, list, not_found, parse};
+use super::{Ctx, HResult, Paginate, Pagination, Reply, data, list, not_found, parse};
 use crate::error::CodeError;
 use crate::model::{Black, Friend, FriendRequest};
 use crate::push::deliver;

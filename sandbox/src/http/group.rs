@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, HResult, Pagination, Reply, data, list, not_found, parse, to_value};
+use super::{Ctx, HResult, Paginate, Pagination, Reply, data, list, not_found, parse, to_value};
 use crate::error::CodeError;
 use crate::model::{GroupInfo, GroupMember, GroupRequestRow};
 use crate::push::deliver;

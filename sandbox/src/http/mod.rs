@@ -96,18 +96,16 @@ pub(crate) fn data(v: Value) -> HResult {
     Ok(Reply::Data(v))
 }
 
-/// Pagination `{pageNumber, showNumber}`.
-#[derive(serde::Deserialize, Default, Clone, Copy)]
-pub(crate) struct Pagination {
-    #[serde(rename = "pageNumber", default)]
-    pub page_number: i32,
-    #[serde(rename = "showNumber", default)]
-    pub show_number: i32,
+pub(crate) use openim_protocol::api::common::Pagination;
+
+/// Server-side paging with the upstream rules.
+pub(crate) trait Paginate {
+    /// Validates (pageNumber ≥ 1) and slices; showNumber ≤ 0 gives an empty page.
+    fn apply<T: Clone>(&self, items: &[T]) -> Result<Vec<T>, CodeError>;
 }
 
-impl Pagination {
-    /// Validates (pageNumber ≥ 1) and slices.
-    pub fn apply<T: Clone>(&self, items: &[T]) -> Result<Vec<T>, CodeError> {
+impl Paginate for Pagination {
+    fn apply<T: Clone>(&self, items: &[T]) -> Result<Vec<T>, CodeError> {
         if self.page_number < 1 {
             return Err(CodeError::args("pageNumber is invalid"));
         }

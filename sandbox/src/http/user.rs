@@ -1,66 +1,16 @@
 //! `/user/*` routes.
 
-use serde::Deserialize;
+use openim_protocol::api::user::{
+    AccountCheckReq, GetAllUsersUidReq, GetUsersInfoReq, GetUsersOnlineStatusReq, GetUsersReq,
+    SetGlobalMsgRecvOptReq, UpdateUserInfoExReq, UserRegisterReq,
+};
 use serde_json::{Value, json};
 
-use super::{Ctx, HResult, Pagination, Reply, data, list, not_found, parse, to_value};
+use super::{Ctx, HResult, Paginate, Reply, data, list, not_found, parse, to_value};
 use crate::error::CodeError;
 use crate::model::UserInfo;
 use crate::push::deliver;
 use crate::state::{LOG_UPDATE, Notif, State, now_ms};
-
-#[derive(Deserialize)]
-struct RegisterReq {
-    users: Option<Vec<UserInfo>>,
-}
-
-#[derive(Deserialize)]
-struct UserIdsReq {
-    #[serde(rename = "userIDs", default)]
-    user_ids: Option<Vec<String>>,
-}
-
-#[derive(Deserialize, Default)]
-struct UserInfoEx {
-    #[serde(rename = "userID", default)]
-    user_id: String,
-    nickname: Option<String>,
-    #[serde(rename = "faceURL")]
-    face_url: Option<String>,
-    ex: Option<String>,
-    #[serde(rename = "globalRecvMsgOpt")]
-    global_recv_msg_opt: Option<i32>,
-}
-
-#[derive(Deserialize)]
-struct UpdateReq {
-    #[serde(rename = "userInfo")]
-    user_info: Option<UserInfoEx>,
-}
-
-#[derive(Deserialize)]
-struct RecvOptReq {
-    #[serde(rename = "userID", default)]
-    user_id: String,
-    #[serde(rename = "globalRecvMsgOpt", default)]
-    opt: i32,
-}
-
-#[derive(Deserialize)]
-struct PageReq {
-    #[serde(default)]
-    pagination: Pagination,
-    #[serde(rename = "userID", default)]
-    user_id: String,
-    #[serde(rename = "nickName", default)]
-    nick_name: String,
-}
-
-#[derive(Deserialize)]
-struct AccountCheckReq {
-    #[serde(rename = "checkUserIDs")]
-    check_user_ids: Option<Vec<String>>,
-}
 
 fn valid_user_id(id: &str) -> bool {
     !id.is_empty() && id.chars().all(|c| c.is_alphanumeric() || c == '_')
@@ -178,10 +128,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
     match path {
         "/user/user_register" => {
             ctx.admin_only()?;
-            let r: RegisterReq = parse(body)?;
-            let Some(mut users) = r.users else {
-                return Err(CodeError::args("users is empty"));
-            };
+            let r: UserRegisterReq = parse(body)?;
+            let mut users = r.users;
             if users.is_empty() {
                 return Err(CodeError::args("users is empty"));
             }
@@ -241,7 +189,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
         "/user/update_user_info_ex" | "/user/update_user_info" => {
             let ex = path.ends_with("_ex");
             let change = if ex {
-                let r: UpdateReq = parse(body)?;
+                let r: UpdateUserInfoExReq = parse(body)?;
                 let Some(u) = r.user_info else {
                     return Err(CodeError::args("userInfo is empty"));
                 };
@@ -318,8 +266,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/user/set_global_msg_recv_opt" => {
-            let r: RecvOptReq = parse(body)?;
-            if r.user_id.is_empty() || !(0..=2).contains(&r.opt) {
+            let r: SetGlobalMsgRecvOptReq = parse(body)?;
+            if r.user_id.is_empty() || !(0..=2).contains(&r.global_recv_msg_opt) {
                 return Err(CodeError::args("userID or globalRecvMsgOpt invalid"));
             }
             let deliveries = {
@@ -332,7 +280,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                     nickname: None,
                     face_url: None,
                     ex: None,
-                    global_recv_msg_opt: Some(r.opt),
+                    global_recv_msg_opt: Some(r.global_recv_msg_opt),
                 };
                 apply_user_update(&mut st, &ctx.user, &change, &ctx.op)
             };
@@ -344,10 +292,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/user/get_users_info" => {
-            let r: UserIdsReq = parse(body)?;
-            let Some(ids) = r.user_ids else {
+            let r: GetUsersInfoReq = parse(body)?;
+            let ids = r.user_ids;
+            if ids.is_empty() {
                 return Err(CodeError::args("userIDs is empty"));
-            };
+            }
             let st = inner.state.lock();
             let users: Vec<UserInfo> = ids
                 .iter()
@@ -356,18 +305,17 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"usersInfo": list(&users)}))
         }
         "/user/get_all_users_uid" => {
-            let r: PageReq = parse(body)?;
+            let r: GetAllUsersUidReq = parse(body)?;
+            let pagination = r.pagination.unwrap_or_default();
             let st = inner.state.lock();
             let ids: Vec<String> = st.users.keys().cloned().collect();
-            let page = r.pagination.apply(&ids)?;
+            let page = pagination.apply(&ids)?;
             data(json!({"total": ids.len(), "userIDs": list(&page)}))
         }
         "/user/account_check" => {
             ctx.admin_only()?;
             let r: AccountCheckReq = parse(body)?;
-            let Some(ids) = r.check_user_ids else {
-                return Err(CodeError::args("checkUserIDs is empty"));
-            };
+            let ids = r.check_user_ids;
             let mut seen = std::collections::HashSet::new();
             if !ids.iter().all(|i| seen.insert(i.clone())) {
                 return Err(CodeError::args("userID repeated"));
@@ -380,7 +328,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"results": list(&results)}))
         }
         "/user/get_users" => {
-            let r: PageReq = parse(body)?;
+            let r: GetUsersReq = parse(body)?;
+            let pagination = r.pagination.unwrap_or_default();
             let st = inner.state.lock();
             let users: Vec<UserInfo> = st
                 .users
@@ -395,13 +344,14 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 })
                 .cloned()
                 .collect();
-            let page = r.pagination.apply(&users)?;
+            let page = pagination.apply(&users)?;
             data(json!({"total": users.len(), "users": list(&page)}))
         }
         "/user/get_users_online_status" => {
             ctx.admin_only()?;
-            let r: UserIdsReq = parse(body).map_err(|e| CodeError::with_msg(500, e.msg, e.dlt))?;
-            let ids = r.user_ids.unwrap_or_default();
+            let r: GetUsersOnlineStatusReq =
+                parse(body).map_err(|e| CodeError::with_msg(500, e.msg, e.dlt))?;
+            let ids = r.user_ids;
             if ids.is_empty() {
                 return data(Value::Null);
             }
