@@ -263,6 +263,7 @@ fn spawn_bot(
     bot: &str,
     dir: &std::path::Path,
     record: &std::path::Path,
+    durable: bool,
 ) -> BotProcess {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_crash_bot"))
         .env("CRASH_BOT_API", sb.api_url())
@@ -272,6 +273,7 @@ fn spawn_bot(
         .env("CRASH_BOT_SECRET", sb.secret())
         .env("CRASH_BOT_RECORD", record)
         .env("RUST_LOG", "error")
+        .env("CRASH_BOT_DURABLE_ACKS", if durable { "1" } else { "" })
         .env(
             "CRASH_BOT_FLUSH_READY",
             std::env::var("CRASH_BOT_FLUSH_READY").unwrap_or_default(),
@@ -313,6 +315,16 @@ fn spawn_bot(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_restarts_lose_nothing_and_repeat_only_in_flight() {
+    sigkill_scenario(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_with_durable_acks_repeats_only_the_message_in_flight() {
+    sigkill_scenario(true).await;
+}
+
+/// Kills the bot process 10 times mid-stream; `durable` = `SessionConfig::durable_acks`.
+async fn sigkill_scenario(durable: bool) {
     let total_wanted = env_usize("OPENIM_CRASH_MESSAGES", 3_300);
     let convs = env_usize("OPENIM_FAULT_CONVERSATIONS", 100).max(1);
     let kills = env_usize("OPENIM_CRASH_KILLS", 10);
@@ -330,7 +342,7 @@ async fn sigkill_restarts_lose_nothing_and_repeat_only_in_flight() {
     let data = dir.path().join("data");
     let record = dir.path().join("handled.txt");
 
-    let mut proc = spawn_bot(&sb, &bot, &data, &record);
+    let mut proc = spawn_bot(&sb, &bot, &data, &record, durable);
     tokio::time::timeout(WAIT, &mut proc.ready)
         .await
         .expect("bot ready in time")
@@ -389,7 +401,7 @@ async fn sigkill_restarts_lose_nothing_and_repeat_only_in_flight() {
             .count();
         runs_line_counts.push(lines);
         killed += 1;
-        proc = spawn_bot(&sb, &bot, &data, &record);
+        proc = spawn_bot(&sb, &bot, &data, &record, durable);
         tokio::time::timeout(WAIT, &mut proc.ready)
             .await
             .expect("restarted bot ready in time")
@@ -483,7 +495,7 @@ async fn sigkill_restarts_lose_nothing_and_repeat_only_in_flight() {
         lost += (0..per_peer).filter(|i| !seen.contains(i)).count();
     }
     println!(
-        "FAULTS sigkill: messages={sent} conversations={convs} kills={killed} handled_lines={} \
+        "FAULTS sigkill (durable_acks={durable}): messages={sent} conversations={convs} kills={killed} handled_lines={} \
          lost={lost} repeated={repeated} (in flight at the kill: {repeated_in_flight}, acknowledged but \
          not yet flushed: {}) repeated_per_kill={:?} order_violations={order_violations} \
          elapsed={:.1?}",
@@ -500,6 +512,14 @@ async fn sigkill_restarts_lose_nothing_and_repeat_only_in_flight() {
     assert_eq!(killed, kills);
     assert_eq!(lost, 0, "messages lost across SIGKILL restarts");
     assert_eq!(order_violations, 0, "per-conversation order broken");
+    if durable {
+        // The ack is the durability point: only the message being handled at a kill repeats.
+        assert_eq!(
+            repeated, repeated_in_flight,
+            "with durable acks only in-flight messages repeat"
+        );
+        assert!(repeated <= killed, "at most one in-flight message per kill");
+    }
     shutdown(sb).await;
 }
 

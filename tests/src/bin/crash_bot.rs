@@ -4,7 +4,8 @@
 //! data dir.
 //!
 //! Configuration (environment): `CRASH_BOT_API`, `CRASH_BOT_WS`, `CRASH_BOT_DIR`,
-//! `CRASH_BOT_USER`, `CRASH_BOT_SECRET`, `CRASH_BOT_RECORD`; `CRASH_BOT_TRACE` prints every other
+//! `CRASH_BOT_USER`, `CRASH_BOT_SECRET`, `CRASH_BOT_RECORD`; `CRASH_BOT_DURABLE_ACKS` (non-empty =
+//! `SessionConfig::durable_acks`); `CRASH_BOT_TRACE` prints every other
 //! event to stderr.
 //! Stdout: `ready` once the first sync finished, then one `handled` line per message.
 
@@ -29,6 +30,8 @@ async fn main() {
         var("CRASH_BOT_USER"),
         var("CRASH_BOT_SECRET"),
     );
+    let mut config = config;
+    config.durable_acks = std::env::var("CRASH_BOT_DURABLE_ACKS").is_ok_and(|v| !v.is_empty());
     let mut record = match std::fs::OpenOptions::new()
         .create(true)
         .append(true)
