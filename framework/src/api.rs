@@ -636,10 +636,17 @@ impl ApiClient {
         let r: openim_protocol::api::group::CreateGroupResp = self
             .call(
                 "/group/create_group",
-                &serde_json::json!({
-                    "memberUserIDs": member_user_ids, "adminUserIDs": [], "ownerUserID": owner_user_id,
-                    "groupInfo": {"groupName": group_name, "groupType": 2}
-                }),
+                &group::CreateGroupReq {
+                    member_user_ids: member_user_ids.iter().map(|u| u.to_string()).collect(),
+                    group_info: Some(wire::GroupInfo {
+                        group_name: group_name.into(),
+                        group_type: 2,
+                        ..Default::default()
+                    }),
+                    admin_user_ids: Vec::new(),
+                    owner_user_id: owner_user_id.into(),
+                    send_message: None,
+                },
             )
             .await?;
         Ok(r.group_info.map(GroupInfo::from).unwrap_or_default())
@@ -661,8 +668,10 @@ impl ApiClient {
     pub async fn get_groups_info(&self, group_ids: &[&str]) -> Result<Vec<GroupInfo>, ApiError> {
         let r: openim_protocol::api::group::GetGroupsInfoResp = self
             .call(
-                "/group/get_groups_info",
-                &serde_json::json!({"groupIDs": group_ids}),
+                routes::GET_GROUPS_INFO,
+                &group::GroupIdsReq {
+                    group_ids: group_ids.iter().map(|g| g.to_string()).collect(),
+                },
             )
             .await?;
         Ok(convert(r.group_infos))
@@ -1025,7 +1034,9 @@ impl ApiClient {
         let r: Resp = self
             .call(
                 "/conversation/get_all_conversations",
-                &serde_json::json!({"ownerUserID": owner_user_id}),
+                &openim_protocol::api::conversation::OwnerReq {
+                    owner_user_id: owner_user_id.into(),
+                },
             )
             .await?;
         Ok(r.conversations.unwrap_or_default())
