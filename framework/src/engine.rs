@@ -4,7 +4,7 @@
 //! token errors) and commands from the [`Client`]. It hands [`Delivery`]s to the consumer
 //! through a bounded channel (backpressure: processing waits while the consumer is behind).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -193,6 +193,9 @@ pub(crate) async fn start(
     ))
 }
 
+/// A typing "yes" lasts this long unless repeated.
+const TYPING_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The consumer is gone or the session must end.
 #[derive(Debug)]
 pub(crate) struct Stop;
@@ -244,7 +247,8 @@ pub(crate) struct Engine {
     pub(crate) fresh: bool,
     epoch: i64,
     renewed_since_connect: bool,
-    typing: HashMap<(String, String), BTreeSet<i32>>,
+    /// Typing state: (conversation, user) → platform → last "yes".
+    typing: HashMap<(String, String), BTreeMap<i32, std::time::Instant>>,
     batch: ConvBatch,
 }
 
@@ -257,10 +261,13 @@ impl Engine {
     ) {
         self.delivered = self.ledger.watermarks();
         let mut commands_open = true;
+        let mut janitor = tokio::time::interval(Duration::from_secs(5));
+        janitor.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let flow = tokio::select! {
                 biased;
                 _ = &mut stop_rx => break,
+                _ = janitor.tick(), if !self.typing.is_empty() => self.expire_typing().await,
                 ev = gw_rx.recv() => match ev {
                     None => break,
                     Some(ev) => self.on_gateway(ev).await,
@@ -800,11 +807,13 @@ impl Engine {
         let key = (conv.to_owned(), m.send_id.clone());
         let platforms = self.typing.entry(key.clone()).or_default();
         let changed = if tips == "yes" {
-            platforms.insert(m.sender_platform_id)
+            platforms
+                .insert(m.sender_platform_id, std::time::Instant::now())
+                .is_none()
         } else {
-            platforms.remove(&m.sender_platform_id)
+            platforms.remove(&m.sender_platform_id).is_some()
         };
-        let list: Vec<i32> = platforms.iter().copied().collect();
+        let list: Vec<i32> = platforms.keys().copied().collect();
         if list.is_empty() {
             self.typing.remove(&key);
         }
@@ -817,6 +826,25 @@ impl Engine {
             .await?;
         }
         Ok(())
+    }
+
+    /// A "yes" not repeated within 10 s expires (the SDK's typing timeout).
+    async fn expire_typing(&mut self) -> Flow {
+        let now = std::time::Instant::now();
+        let mut events = Vec::new();
+        self.typing.retain(|(conv, user), platforms| {
+            let before = platforms.len();
+            platforms.retain(|_, t| now.duration_since(*t) < TYPING_TIMEOUT);
+            if platforms.len() != before {
+                events.push(Event::Typing(Typing {
+                    conversation_id: conv.clone(),
+                    user_id: user.clone(),
+                    platform_ids: platforms.keys().copied().collect(),
+                }));
+            }
+            !platforms.is_empty()
+        });
+        self.emit_all(events).await
     }
 
     fn blank_conversation(&self, conv: &str, m: Option<&MsgData>) -> crate::model::Conversation {

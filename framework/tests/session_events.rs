@@ -768,3 +768,25 @@ async fn invalid_token_is_reported_and_ends_the_session() {
     assert!(end.is_ok());
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn typing_expires_without_a_repeated_yes() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = bot(&sb, "bot16", dir.path()).await;
+    let alice_dir = tempfile::tempdir().unwrap();
+    let alice = bot(&sb, "alice16", alice_dir.path()).await;
+    alice.client().send_typing("bot16", true).await.unwrap();
+    let e = wait_kind(&mut s, EventKind::Typing).await;
+    assert!(matches!(e, Event::Typing(ref t) if t.platform_ids == [7]));
+    let started = std::time::Instant::now();
+    // No "no" is sent: the state expires by itself (10 s, checked every 5 s).
+    let e = wait_kind(&mut s, EventKind::Typing).await;
+    assert!(
+        matches!(e, Event::Typing(ref t) if t.user_id == "alice16" && t.platform_ids.is_empty())
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_secs(9));
+    alice.shutdown().await.unwrap();
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
