@@ -3,6 +3,10 @@
 use std::sync::Arc;
 
 use base64::Engine;
+use openim_protocol::api::msg::{
+    ClearConversationMsgReq, DeleteMsgsReq, GetConversationsHasReadAndMaxSeqReq,
+    MarkConversationAsReadReq, PullMsgBySeqReq, RevokeMsgReq, UserIdReq,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -519,80 +523,6 @@ fn send_resp_json(r: &SendMsgResp) -> Value {
     json!({"serverMsgID": r.server_msg_id, "clientMsgID": r.client_msg_id, "sendTime": r.send_time, "modify": null})
 }
 
-#[derive(Deserialize)]
-struct RevokeReq {
-    #[serde(rename = "conversationID", default)]
-    conversation_id: String,
-    #[serde(default)]
-    seq: i64,
-    #[serde(rename = "userID", default)]
-    user_id: String,
-}
-
-#[derive(Deserialize)]
-struct MarkReadReq {
-    #[serde(rename = "conversationID", default)]
-    conversation_id: String,
-    #[serde(rename = "userID", default)]
-    user_id: String,
-    #[serde(rename = "hasReadSeq", default)]
-    has_read_seq: i64,
-    #[serde(default)]
-    seqs: Option<Vec<i64>>,
-}
-
-#[derive(Deserialize)]
-struct UserReq {
-    #[serde(rename = "userID", default)]
-    user_id: String,
-    #[serde(rename = "conversationIDs", default)]
-    conversation_ids: Option<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-struct PullReq {
-    #[serde(rename = "userID", default)]
-    user_id: String,
-    #[serde(rename = "seqRanges", default)]
-    seq_ranges: Option<Vec<RangeJson>>,
-    #[serde(default)]
-    order: i32,
-}
-
-#[derive(Deserialize)]
-struct RangeJson {
-    #[serde(rename = "conversationID", default)]
-    conversation_id: String,
-    #[serde(default)]
-    begin: i64,
-    #[serde(default)]
-    end: i64,
-    #[serde(default)]
-    num: i64,
-}
-
-#[derive(Deserialize)]
-struct DeleteReq {
-    #[serde(rename = "conversationID", default)]
-    conversation_id: String,
-    #[serde(rename = "conversationIDs", default)]
-    conversation_ids: Option<Vec<String>>,
-    #[serde(default)]
-    seqs: Option<Vec<i64>>,
-    #[serde(rename = "userID", default)]
-    user_id: String,
-    #[serde(rename = "deleteSyncOpt", default)]
-    sync: Option<SyncOpt>,
-}
-
-#[derive(Deserialize, Default, Clone, Copy)]
-struct SyncOpt {
-    #[serde(rename = "IsSyncSelf", default)]
-    self_: bool,
-    #[serde(rename = "IsSyncOther", default)]
-    other: bool,
-}
-
 /// The (session type, receiver) of a notification addressed to "the other side" of a conversation.
 fn other_side(st: &State, user: &str, cid: &str) -> Option<(i32, String)> {
     let uc = st.user_conv(user, cid)?;
@@ -757,7 +687,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(resp.unwrap_or(Value::Null))
         }
         "/msg/revoke_msg" => {
-            let r: RevokeReq = parse(body)?;
+            let r: RevokeMsgReq = parse(body)?;
             if r.conversation_id.is_empty() || r.user_id.is_empty() || r.seq < 1 {
                 return Err(CodeError::args(
                     "conversationID, userID and seq are required",
@@ -857,12 +787,12 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
         "/msg/mark_conversation_as_read"
         | "/msg/mark_msgs_as_read"
         | "/msg/set_conversation_has_read_seq" => {
-            let r: MarkReadReq = parse(body)?;
+            let r: MarkConversationAsReadReq = parse(body)?;
             if r.conversation_id.is_empty() || r.user_id.is_empty() {
                 return Err(CodeError::args("conversationID and userID are required"));
             }
             ctx.self_or_admin(&r.user_id)?;
-            let seqs = r.seqs.clone().unwrap_or_default();
+            let seqs = r.seqs.clone();
             let (deliveries, group) = {
                 let mut st = inner.state.lock();
                 let max = st.user_max_seq(&r.user_id, &r.conversation_id);
@@ -933,17 +863,13 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/msg/get_conversations_has_read_and_max_seq" => {
-            let r: UserReq = parse(body)?;
+            let r: GetConversationsHasReadAndMaxSeqReq = parse(body)?;
             if r.user_id.is_empty() {
                 return Err(CodeError::args("userID is empty"));
             }
             ctx.self_or_admin(&r.user_id)?;
             let st = inner.state.lock();
-            let seqs = crate::gateway::has_read_and_max_seqs(
-                &st,
-                &r.user_id,
-                &r.conversation_ids.unwrap_or_default(),
-            );
+            let seqs = crate::gateway::has_read_and_max_seqs(&st, &r.user_id, &r.conversation_ids);
             let mut o = Map::new();
             for (k, v) in seqs {
                 o.insert(k, json!({"maxSeq": v.max_seq, "hasReadSeq": v.has_read_seq, "maxSeqTime": v.max_seq_time}));
@@ -953,7 +879,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             )
         }
         "/msg/newest_seq" => {
-            let r: UserReq = parse(body)?;
+            let r: UserIdReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let st = inner.state.lock();
             let m = crate::gateway::newest_seqs(&st, &r.user_id);
@@ -962,11 +888,10 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             )
         }
         "/msg/pull_msg_by_seq" => {
-            let r: PullReq = parse(body)?;
+            let r: PullMsgBySeqReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let ranges: Vec<crate::wire::SeqRange> = r
                 .seq_ranges
-                .unwrap_or_default()
                 .into_iter()
                 .map(|x| crate::wire::SeqRange {
                     conversation_id: x.conversation_id,
@@ -986,16 +911,17 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"status": st.send_status.get(&ctx.op).copied().unwrap_or(0)}))
         }
         "/msg/delete_msgs" => {
-            let r: DeleteReq = parse(body)?;
+            let r: DeleteMsgsReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
-            let Some(seqs) = r.seqs.clone() else {
+            let seqs = r.seqs.clone();
+            if seqs.is_empty() {
                 return Err(CodeError::args("seqs is empty"));
-            };
-            let sync = r.sync.unwrap_or_default();
+            }
+            let sync = r.delete_sync_opt.clone().unwrap_or_default();
             let deliveries = {
                 let mut st = inner.state.lock();
                 let tips = json!({"userID": r.user_id, "conversationID": r.conversation_id, "seqs": list(&seqs)});
-                if sync.other {
+                if sync.is_sync_other {
                     if let Some(c) = st.seqs.get_mut(&r.conversation_id) {
                         for s in &seqs {
                             c.msgs.remove(s);
@@ -1025,7 +951,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                             }
                         }
                     }
-                    if sync.self_ {
+                    if sync.is_sync_self {
                         st.notify(
                             Notif {
                                 content_type: 2102,
@@ -1052,15 +978,17 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/msg/clear_conversation_msg" | "/msg/user_clear_all_msg" => {
-            let r: DeleteReq = parse(body)?;
+            let r: ClearConversationMsgReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
-            let sync = r.sync.unwrap_or_default();
+            let sync = r.delete_sync_opt.clone().unwrap_or_default();
             let deliveries = {
                 let mut st = inner.state.lock();
                 let ids: Vec<String> = match r.conversation_ids.clone() {
-                    Some(ids) if path.ends_with("clear_conversation_msg") => ids,
-                    None if path.ends_with("clear_conversation_msg") => {
-                        return Err(CodeError::args("conversationIDs is empty"));
+                    ids if path.ends_with("clear_conversation_msg") => {
+                        if ids.is_empty() {
+                            return Err(CodeError::args("conversationIDs is empty"));
+                        }
+                        ids
                     }
                     _ => st
                         .user_convs
@@ -1071,7 +999,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 let mut out = Vec::new();
                 for id in &ids {
                     let max = st.user_max_seq(&r.user_id, id);
-                    if sync.other
+                    if sync.is_sync_other
                         && let Some(c) = st.seqs.get_mut(id)
                     {
                         c.min_seq = max + 1;
@@ -1085,7 +1013,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                         uc.has_read_seq = max;
                         st.log_write(&format!("conv:{}", r.user_id), &[(id.clone(), LOG_UPDATE)]);
                     }
-                    if sync.other
+                    if sync.is_sync_other
                         && let Some((session, recv)) = other_side(&st, &r.user_id, id)
                     {
                         let tips = json!({"userID": r.user_id, "conversationIDs": [id]});
@@ -1104,7 +1032,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                         ));
                     }
                 }
-                if sync.self_ && !sync.other {
+                if sync.is_sync_self && !sync.is_sync_other {
                     let tips = json!({"userID": r.user_id, "conversationIDs": list(&ids)});
                     out.extend(st.notify(
                         Notif {
