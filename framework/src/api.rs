@@ -34,7 +34,7 @@ pub enum ApiError {
         detail: String,
     },
     /// Transport failure (connect, timeout, HTTP status).
-    #[error("{route}: HTTP transport error: {source}")]
+    #[error("{route}: HTTP transport error: {}", error_chain(.source))]
     Transport {
         /// Route called.
         route: String,
@@ -55,6 +55,21 @@ pub enum ApiError {
         /// Route called.
         route: String,
     },
+}
+
+/// `error: cause: cause…` (reqwest hides TLS and connect causes in its source chain).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = c.source();
+    }
+    out
 }
 
 impl ApiError {

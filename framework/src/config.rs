@@ -71,6 +71,11 @@ impl fmt::Debug for Credentials {
 }
 
 /// Configuration of a [`Session`](crate::session::Session).
+///
+/// Secrets are redacted in `Debug` and never logged by this crate. Note that the WebSocket
+/// dependency logs the whole upgrade request at TRACE level (`tungstenite=trace`), and the
+/// gateway URL carries the token as the protocol requires: keep `tungstenite` at `debug` or
+/// above in production.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionConfig {
     /// Login platform ID (1 iOS … 5 Web … 7 Linux …).
