@@ -2,11 +2,15 @@
 
 use base64::Engine;
 use md5::{Digest, Md5};
+use openim_protocol::api::common::{FullIdsUserReq, IncrementalUserReq};
+use openim_protocol::api::conversation::{
+    GetConversationReq, GetConversationsReq as GetConversationsJsonReq, GetOwnerConversationReq,
+    OwnerReq, SetConversationsReq, UserIdReq,
+};
 use prost::Message;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Ctx, HResult, Paginate, Pagination, Reply, data, list, not_found, parse, to_value};
+use super::{Ctx, HResult, Paginate, Reply, data, list, not_found, parse, to_value};
 use crate::error::CodeError;
 use crate::model::Conversation;
 use crate::push::deliver;
@@ -41,68 +45,6 @@ pub(crate) fn full_ids(
     let mut o = json!({"version": version, "versionID": version_id, "equal": equal});
     o[key] = if equal { Value::Null } else { list(&ids) };
     o
-}
-
-#[derive(Deserialize)]
-pub(crate) struct VersionReq {
-    #[serde(rename = "userID", default)]
-    pub user_id: String,
-    #[serde(rename = "versionID", default)]
-    pub version_id: String,
-    #[serde(default)]
-    pub version: u64,
-    #[serde(rename = "idHash", default)]
-    pub id_hash: u64,
-}
-
-#[derive(Deserialize)]
-struct OwnerReq {
-    #[serde(rename = "ownerUserID", default)]
-    owner_user_id: String,
-    #[serde(rename = "userID", default)]
-    user_id: String,
-    #[serde(rename = "conversationID", default)]
-    conversation_id: String,
-    #[serde(rename = "conversationIDs", default)]
-    conversation_ids: Option<Vec<String>>,
-    #[serde(default)]
-    pagination: Pagination,
-}
-
-#[derive(Deserialize)]
-struct SetReq {
-    #[serde(rename = "userIDs", default)]
-    user_ids: Option<Vec<String>>,
-    conversation: Option<ConvReq>,
-}
-
-#[derive(Deserialize)]
-struct ConvReq {
-    #[serde(rename = "conversationID", default)]
-    conversation_id: String,
-    #[serde(rename = "conversationType", default)]
-    conversation_type: i32,
-    #[serde(rename = "userID", default)]
-    user_id: String,
-    #[serde(rename = "groupID", default)]
-    group_id: String,
-    #[serde(rename = "recvMsgOpt")]
-    recv_msg_opt: Option<i32>,
-    #[serde(rename = "isPinned")]
-    is_pinned: Option<bool>,
-    #[serde(rename = "attachedInfo")]
-    attached_info: Option<String>,
-    #[serde(rename = "isPrivateChat")]
-    is_private_chat: Option<bool>,
-    ex: Option<String>,
-    #[serde(rename = "burnDuration")]
-    burn_duration: Option<i32>,
-    #[serde(rename = "groupAtType")]
-    group_at_type: Option<i32>,
-    #[serde(rename = "msgDestructTime")]
-    msg_destruct_time: Option<i64>,
-    #[serde(rename = "isMsgDestruct")]
-    is_msg_destruct: Option<bool>,
 }
 
 fn conv_list(st: &State, owner: &str) -> Vec<Conversation> {
@@ -323,7 +265,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             )
         }
         "/conversation/get_incremental_conversations" => {
-            let r: VersionReq = parse(body)?;
+            let r: IncrementalUserReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let mut st = inner.state.lock();
             let inc = st.incremental(&format!("conv:{}", r.user_id), &r.version_id, r.version);
@@ -339,7 +281,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             )
         }
         "/conversation/get_full_conversation_ids" => {
-            let r: VersionReq = parse(body)?;
+            let r: FullIdsUserReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let mut st = inner.state.lock();
             let ids: Vec<String> = conv_list(&st, &r.user_id)
@@ -356,7 +298,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
         }
         "/conversation/get_not_notify_conversation_ids"
         | "/conversation/get_pinned_conversation_ids" => {
-            let r: OwnerReq = parse(body)?;
+            let r: UserIdReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let st = inner.state.lock();
             let pinned = path.contains("pinned");
@@ -380,7 +322,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"conversations": list(&conv_list(&st, &r.owner_user_id))}))
         }
         "/conversation/get_conversation" => {
-            let r: OwnerReq = parse(body)?;
+            let r: GetConversationReq = parse(body)?;
             ctx.self_or_admin(&r.owner_user_id)?;
             let st = inner.state.lock();
             match st.user_conv(&r.owner_user_id, &r.conversation_id) {
@@ -389,30 +331,27 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             }
         }
         "/conversation/get_conversations" => {
-            let r: OwnerReq = parse(body)?;
+            let r: GetConversationsJsonReq = parse(body)?;
             ctx.self_or_admin(&r.owner_user_id)?;
             let st = inner.state.lock();
             let convs: Vec<Conversation> = r
                 .conversation_ids
-                .unwrap_or_default()
                 .iter()
                 .filter_map(|id| st.user_conv(&r.owner_user_id, id).map(|u| u.conv.clone()))
                 .collect();
             data(json!({"conversations": list(&convs)}))
         }
         "/conversation/get_owner_conversation" => {
-            let r: OwnerReq = parse(body)?;
+            let r: GetOwnerConversationReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let st = inner.state.lock();
             let all = conv_list(&st, &r.user_id);
-            let page = r.pagination.apply(&all)?;
+            let page = r.pagination.unwrap_or_default().apply(&all)?;
             data(json!({"total": all.len(), "conversations": list(&page)}))
         }
         "/conversation/set_conversations" => {
-            let r: SetReq = parse(body)?;
-            let Some(users) = r.user_ids else {
-                return Err(CodeError::args("userIDs is empty"));
-            };
+            let r: SetConversationsReq = parse(body)?;
+            let users = r.user_ids;
             let Some(c) = r.conversation else {
                 return Err(CodeError::args("conversation is empty"));
             };
