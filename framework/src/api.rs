@@ -112,10 +112,19 @@ impl fmt::Debug for ApiClient {
 impl ApiClient {
     /// A client for `api_addr` (e.g. `http://127.0.0.1:10002`), without a token yet.
     pub fn new(api_addr: &str) -> ApiClient {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+        Self::with_root_ca(api_addr, None)
+    }
+
+    /// Like [`ApiClient::new`], also trusting the PEM root CA `ca_pem` (if given and valid).
+    pub fn with_root_ca(api_addr: &str, ca_pem: Option<&[u8]>) -> ApiClient {
+        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(30));
+        if let Some(pem) = ca_pem {
+            match reqwest::Certificate::from_pem(pem) {
+                Ok(cert) => builder = builder.add_root_certificate(cert),
+                Err(e) => tracing::warn!(error = %e, "TLS root CA ignored by the API client"),
+            }
+        }
+        let http = builder.build().unwrap_or_else(|_| reqwest::Client::new());
         ApiClient {
             http,
             base: Arc::from(api_addr.trim_end_matches('/')),

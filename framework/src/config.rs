@@ -100,6 +100,11 @@ pub struct SessionConfig {
     /// messages acknowledged in that last instant.
     #[serde(default)]
     pub durable_acks: bool,
+    /// An extra root CA (PEM file) to trust for `https://` and `wss://` (self-signed or private
+    /// CA servers). The API client trusts it in addition to the built-in roots; the gateway
+    /// connection then trusts this CA only.
+    #[serde(default)]
+    pub tls_root_ca: Option<PathBuf>,
 }
 
 fn default_channel() -> usize {
@@ -135,6 +140,7 @@ struct RawConfig {
     channel_capacity: Option<usize>,
     request_timeout_ms: Option<u64>,
     durable_acks: Option<bool>,
+    tls_ca: Option<PathBuf>,
 }
 
 impl SessionConfig {
@@ -158,6 +164,7 @@ impl SessionConfig {
             channel_capacity: default_channel(),
             request_timeout_ms: default_request_timeout(),
             durable_acks: false,
+            tls_root_ca: None,
         }
     }
 
@@ -182,6 +189,7 @@ impl SessionConfig {
             channel_capacity: default_channel(),
             request_timeout_ms: default_request_timeout(),
             durable_acks: false,
+            tls_root_ca: None,
         }
     }
 
@@ -192,7 +200,7 @@ impl SessionConfig {
 
     /// Loads from the environment only (`OPENIM_API_ADDR`, `OPENIM_WS_ADDR`, `OPENIM_PLATFORM`,
     /// `OPENIM_USER_ID`, `OPENIM_TOKEN`, `OPENIM_SECRET`, `OPENIM_DATA_DIR`, optional
-    /// `OPENIM_ADMIN_USER_ID`, `OPENIM_DURABLE_ACKS`).
+    /// `OPENIM_ADMIN_USER_ID`, `OPENIM_DURABLE_ACKS`, `OPENIM_TLS_CA`).
     pub fn from_env() -> Result<SessionConfig, ConfigError> {
         Self::from_figment(Figment::new().merge(Env::prefixed("OPENIM_")))
     }
@@ -266,6 +274,7 @@ impl SessionConfig {
                 .request_timeout_ms
                 .unwrap_or_else(default_request_timeout),
             durable_acks: raw.durable_acks.unwrap_or(false),
+            tls_root_ca: raw.tls_ca,
         })
     }
 }

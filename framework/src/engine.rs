@@ -100,7 +100,18 @@ pub(crate) async fn start(
     let store = Store::open_waiting(&config.data_dir).await?;
     let ledger =
         Arc::new(Ledger::open(Some(store.raw_tree(trees::LEDGER)?))?.durable(config.durable_acks));
-    let api = ApiClient::new(&config.api_addr);
+    let ca_pem = match &config.tls_root_ca {
+        Some(path) => Some(
+            std::fs::read(path)
+                .map_err(|e| SessionError::Tls(format!("{}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    let tls = match &ca_pem {
+        Some(pem) => Some(crate::gateway::tls_config(pem).map_err(SessionError::Tls)?),
+        None => None,
+    };
+    let api = ApiClient::with_root_ca(&config.api_addr, ca_pem.as_deref());
     let user_id = config.user_id().to_owned();
     match &config.credentials {
         Credentials::Token { token, .. } => api.set_token(token.clone()),
@@ -140,6 +151,7 @@ pub(crate) async fn start(
             compression: true,
             timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
             token: Arc::new(move || token_api.token()),
+            tls,
         },
         gw_tx,
     );

@@ -115,6 +115,7 @@ struct Shared {
     ws_addr: String,
     compression: bool,
     token: Arc<dyn Fn() -> Option<String> + Send + Sync>,
+    tls: Option<Arc<rustls::ClientConfig>>,
     writer: Mutex<Option<mpsc::UnboundedSender<WsMessage>>>,
     pending: Mutex<HashMap<String, Pending>>,
     counter: AtomicU64,
@@ -152,6 +153,32 @@ pub(crate) struct GatewaySettings {
     pub compression: bool,
     pub timeout: Duration,
     pub token: Arc<dyn Fn() -> Option<String> + Send + Sync>,
+    /// TLS settings for `wss://` (None = the built-in web PKI roots).
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// A rustls client config trusting exactly the certificates of `pem`.
+pub(crate) fn tls_config(pem: &[u8]) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        let cert = cert.map_err(|e| format!("bad PEM: {e}"))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("bad certificate: {e}"))?;
+    }
+    if roots.is_empty() {
+        return Err("no certificate in the PEM file".into());
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 impl GatewayHandle {
@@ -167,6 +194,7 @@ impl GatewayHandle {
             ws_addr: settings.ws_addr,
             compression: settings.compression,
             token: settings.token,
+            tls: settings.tls,
             writer: Mutex::new(None),
             pending: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(0),
@@ -391,7 +419,19 @@ async fn dial(shared: &Shared) -> Result<(Ws, Vec<WsMessage>), DialError> {
         });
     };
     let url = connect_url(shared, &token);
-    let (mut ws, _resp) = match tokio_tungstenite::connect_async(url.as_str()).await {
+    let connecting = match &shared.tls {
+        Some(tls) => {
+            tokio_tungstenite::connect_async_tls_with_config(
+                url.as_str(),
+                None,
+                false,
+                Some(tokio_tungstenite::Connector::Rustls(tls.clone())),
+            )
+            .await
+        }
+        None => tokio_tungstenite::connect_async(url.as_str()).await,
+    };
+    let (mut ws, _resp) = match connecting {
         Ok(ok) => ok,
         Err(tungstenite::Error::Http(resp)) => {
             let body = resp.body().as_deref().unwrap_or_default();
@@ -699,6 +739,15 @@ mod tests {
         assert!(decode_frame(b"\x1f\x8bxx").is_err());
         assert!(decode_frame(b"{").is_err());
         assert!(decode_data(&Some("!!".into())).is_err());
+    }
+
+    #[test]
+    fn tls_config_rejects_files_without_certificates() {
+        assert!(tls_config(b"").is_err());
+        assert!(tls_config(b"not a pem").is_err());
+        assert!(
+            tls_config(b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n").is_err()
+        );
     }
 
     #[test]

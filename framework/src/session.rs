@@ -22,6 +22,9 @@ pub enum SessionError {
     /// The data dir could not be created.
     #[error("cannot create the data dir: {0}")]
     DataDir(std::io::Error),
+    /// The TLS root CA could not be loaded.
+    #[error("TLS root CA: {0}")]
+    Tls(String),
     /// The session is not running.
     #[error("session closed")]
     Closed,
