@@ -1,59 +1,21 @@
 //! `/friend/*` routes: applications, friends, blacklist, incremental sync.
 
-use serde::Deserialize;
+use openim_protocol::api::common::{FullIdsUserReq, IncrementalUserReq};
+use openim_protocol::api::friend::{
+    AddBlackReq, AddFriendReq, AddFriendResponseReq, DeleteFriendReq, GetBlackListReq,
+    GetDesignatedFriendApplyReq, GetDesignatedFriendsReq, GetFriendApplyListReq, GetFriendListReq,
+    GetSpecifiedBlacksReq, GetSpecifiedFriendsInfoReq, ImportFriendReq, IsFriendReq,
+    RemoveBlackReq, SetFriendRemarkReq, UnhandledCountReq, UpdateFriendsReq, UserIdReq,
+};
 use serde_json::{Value, json};
 
-use super::{Ctx, HResult, Paginate, Pagination, Reply, data, list, not_found, parse};
+use super::{Ctx, HResult, Paginate, Reply, data, list, not_found, parse};
 use crate::error::CodeError;
 use crate::model::{Black, Friend, FriendRequest};
 use crate::push::deliver;
 use crate::state::{
     Delivery, LOG_DELETE, LOG_INSERT, LOG_UPDATE, Notif, SORT_MARKER, State, now_ms,
 };
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Req {
-    #[serde(rename = "fromUserID")]
-    from_user_id: String,
-    #[serde(rename = "toUserID")]
-    to_user_id: String,
-    #[serde(rename = "reqMsg")]
-    req_msg: String,
-    ex: Option<String>,
-    #[serde(rename = "handleResult")]
-    handle_result: i32,
-    #[serde(rename = "handleMsg")]
-    handle_msg: String,
-    #[serde(rename = "ownerUserID")]
-    owner_user_id: String,
-    #[serde(rename = "friendUserID")]
-    friend_user_id: String,
-    #[serde(rename = "friendUserIDs")]
-    friend_user_ids: Option<Vec<String>>,
-    #[serde(rename = "userIDList")]
-    user_id_list: Option<Vec<String>>,
-    #[serde(rename = "userID")]
-    user_id: String,
-    #[serde(rename = "userID1")]
-    user_id1: String,
-    #[serde(rename = "userID2")]
-    user_id2: String,
-    #[serde(rename = "blackUserID")]
-    black_user_id: String,
-    remark: Option<String>,
-    #[serde(rename = "isPinned")]
-    is_pinned: Option<bool>,
-    pagination: Pagination,
-    #[serde(rename = "handleResults")]
-    handle_results: Option<Vec<i32>>,
-    #[serde(rename = "versionID")]
-    version_id: String,
-    version: u64,
-    #[serde(rename = "idHash")]
-    id_hash: u64,
-    time: i64,
-}
 
 fn key(from: &str, to: &str) -> String {
     format!("{from}\t{to}")
@@ -132,10 +94,7 @@ fn single(content_type: i32, from: &str, to: &str, tips: Value, is_send_msg: boo
     }
 }
 
-fn check_ids(ids: &Option<Vec<String>>, what: &str) -> Result<Vec<String>, CodeError> {
-    let Some(ids) = ids else {
-        return Err(CodeError::args(format!("{what} is empty")));
-    };
+fn check_ids(ids: &[String], what: &str) -> Result<Vec<String>, CodeError> {
     if ids.len() > 1000 {
         return Err(CodeError::args(format!("{what} too long")));
     }
@@ -143,15 +102,15 @@ fn check_ids(ids: &Option<Vec<String>>, what: &str) -> Result<Vec<String>, CodeE
     if !ids.iter().all(|i| seen.insert(i.clone())) {
         return Err(CodeError::args(format!("{what} has duplicates")));
     }
-    Ok(ids.clone())
+    Ok(ids.to_vec())
 }
 
 pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
     let inner = &ctx.inner;
-    let r: Req = parse(body)?;
     let mut deliveries: Vec<Delivery> = Vec::new();
     let result = match path {
         "/friend/add_friend" => {
+            let r: AddFriendReq = parse(body)?;
             if r.from_user_id.is_empty() || r.to_user_id.is_empty() {
                 return Err(CodeError::args("fromUserID and toUserID are required"));
             }
@@ -159,7 +118,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             if r.from_user_id == r.to_user_id {
                 return Err(CodeError::new(1301, "can not add yourself"));
             }
-            let ex = r.ex.clone().unwrap_or_default();
+            let ex = r.ex.clone();
             inner
                 .webhook
                 .before("callbackBeforeAddFriendCommand", &ctx.op, json!({"fromUserID": r.from_user_id, "toUserID": r.to_user_id, "reqMsg": r.req_msg, "ex": ex}))
@@ -200,6 +159,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/friend/add_friend_response" => {
+            let r: AddFriendResponseReq = parse(body)?;
             if r.from_user_id.is_empty() || r.to_user_id.is_empty() {
                 return Err(CodeError::args("fromUserID and toUserID are required"));
             }
@@ -264,6 +224,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/friend/delete_friend" => {
+            let r: DeleteFriendReq = parse(body)?;
             ctx.self_or_admin(&r.owner_user_id)?;
             let mut st = inner.state.lock();
             let removed = st
@@ -290,10 +251,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/friend/get_friend_apply_list" | "/friend/get_self_friend_apply_list" => {
+            let r: GetFriendApplyListReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let recv = path == "/friend/get_friend_apply_list";
             let st = inner.state.lock();
-            let filter = r.handle_results.clone().unwrap_or_default();
+            let filter = r.handle_results.clone();
             let mut reqs: Vec<FriendRequest> = st
                 .friend_requests
                 .values()
@@ -308,7 +270,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 .cloned()
                 .collect();
             reqs.sort_by_key(|q| -q.create_time);
-            let page = r.pagination.apply(&reqs)?;
+            let page = r.pagination.unwrap_or_default().apply(&reqs)?;
             let k = if recv {
                 "FriendRequests"
             } else {
@@ -319,6 +281,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(o)
         }
         "/friend/get_designated_friend_apply" => {
+            let r: GetDesignatedFriendApplyReq = parse(body)?;
             if r.from_user_id.is_empty() || r.to_user_id.is_empty() {
                 return Err(CodeError::args("fromUserID and toUserID are required"));
             }
@@ -336,14 +299,16 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"friendRequests": list(&reqs)}))
         }
         "/friend/get_friend_list" => {
+            let r: GetFriendListReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let st = inner.state.lock();
             let all = sorted_friends(&st, &r.user_id);
-            let page = r.pagination.apply(&all)?;
+            let page = r.pagination.unwrap_or_default().apply(&all)?;
             let infos: Vec<Value> = page.iter().map(|f| friend_json(&st, f, false)).collect();
             data(json!({"friendsInfo": list(&infos), "total": all.len()}))
         }
         "/friend/get_designated_friends" => {
+            let r: GetDesignatedFriendsReq = parse(body)?;
             ctx.self_or_admin(&r.owner_user_id)?;
             let ids = check_ids(&r.friend_user_ids, "friendUserIDs")?;
             let st = inner.state.lock();
@@ -355,6 +320,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"friendsInfo": list(&infos)}))
         }
         "/friend/get_specified_friends_info" => {
+            let r: GetSpecifiedFriendsInfoReq = parse(body)?;
             ctx.self_or_admin(&r.owner_user_id)?;
             let ids = check_ids(&r.user_id_list, "userIDList")?;
             if ids.is_empty() {
@@ -385,6 +351,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"infos": list(&infos)}))
         }
         "/friend/get_friend_id" => {
+            let r: UserIdReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let st = inner.state.lock();
             let ids: Vec<String> = sorted_friends(&st, &r.user_id)
@@ -394,6 +361,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"friendIDs": list(&ids)}))
         }
         "/friend/is_friend" => {
+            let r: IsFriendReq = parse(body)?;
             if r.user_id1.is_empty() || r.user_id2.is_empty() {
                 return Err(CodeError::args("userID1 and userID2 are required"));
             }
@@ -406,7 +374,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             )
         }
         "/friend/set_friend_remark" => {
-            let mut remark = r.remark.clone().unwrap_or_default();
+            let r: SetFriendRemarkReq = parse(body)?;
+            let mut remark = r.remark.clone();
             if let Some(reply) = inner
                 .webhook
                 .before("callbackBeforeSetFriendRemarkCommand", &ctx.op, json!({"ownerUserID": r.owner_user_id, "friendUserID": r.friend_user_id, "remark": remark}))
@@ -437,6 +406,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/friend/update_friends" => {
+            let r: UpdateFriendsReq = parse(body)?;
             ctx.self_or_admin(&r.owner_user_id)?;
             let ids = check_ids(&r.friend_user_ids, "friendUserIDs")?;
             if ids.is_empty() {
@@ -474,6 +444,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/friend/import_friend" => {
+            let r: ImportFriendReq = parse(body)?;
             ctx.admin_only()?;
             let mut ids = check_ids(&r.friend_user_ids, "friendUserIDs")?;
             if ids.contains(&r.owner_user_id) {
@@ -517,6 +488,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/friend/add_black" => {
+            let r: AddBlackReq = parse(body)?;
             ctx.self_or_admin(&r.owner_user_id)?;
             inner
                 .webhook
@@ -546,7 +518,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                         create_time: now_ms(),
                         add_source: 0,
                         operator: ctx.user.clone(),
-                        ex: r.ex.clone().unwrap_or_default(),
+                        ex: r.ex.clone(),
                         order,
                     },
                 );
@@ -558,6 +530,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/friend/remove_black" => {
+            let r: RemoveBlackReq = parse(body)?;
             ctx.self_or_admin(&r.owner_user_id)?;
             let mut st = inner.state.lock();
             if st
@@ -580,6 +553,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/friend/get_black_list" => {
+            let r: GetBlackListReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let st = inner.state.lock();
             let mut all: Vec<Black> = st
@@ -588,11 +562,12 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 .map(|m| m.values().cloned().collect())
                 .unwrap_or_default();
             all.sort_by_key(|b| b.order);
-            let page = r.pagination.apply(&all)?;
+            let page = r.pagination.unwrap_or_default().apply(&all)?;
             let v: Vec<Value> = page.iter().map(|b| black_json(&st, b, false)).collect();
             data(json!({"blacks": list(&v), "total": all.len()}))
         }
         "/friend/get_specified_blacks" => {
+            let r: GetSpecifiedBlacksReq = parse(body)?;
             ctx.self_or_admin(&r.owner_user_id)?;
             let ids = check_ids(&r.user_id_list, "userIDList")?;
             if ids.is_empty() {
@@ -607,6 +582,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"blacks": list(&v), "total": v.len()}))
         }
         "/friend/get_incremental_friends" => {
+            let r: IncrementalUserReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let mut st = inner.state.lock();
             let inc = st.incremental(&format!("friend:{}", r.user_id), &r.version_id, r.version);
@@ -623,6 +599,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             )
         }
         "/friend/get_full_friend_user_ids" => {
+            let r: FullIdsUserReq = parse(body)?;
             if r.user_id.is_empty() {
                 return Err(CodeError::args("userID is empty"));
             }
@@ -641,6 +618,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             ))
         }
         "/friend/get_self_unhandled_apply_count" => {
+            let r: UnhandledCountReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let st = inner.state.lock();
             let n = st
