@@ -39,6 +39,27 @@ struct Args {
     /// reports 0 for the others.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Override: inbound message count.
+    #[arg(long)]
+    inbound: Option<usize>,
+    /// Override: catch-up conversations (100 messages each at full size).
+    #[arg(long)]
+    catchup_convs: Option<usize>,
+    /// Override: memory row single chats.
+    #[arg(long)]
+    mem_singles: Option<usize>,
+    /// Override: memory row groups.
+    #[arg(long)]
+    mem_groups: Option<usize>,
+    /// Override: scaling row, the large conversation count.
+    #[arg(long)]
+    scale_big: Option<usize>,
+    /// Override: scaling row, events measured per side.
+    #[arg(long)]
+    scale_events: Option<usize>,
+    /// Override: echo duration in seconds.
+    #[arg(long)]
+    echo_secs: Option<f64>,
     /// Internal: `bot` runs the bot side of the memory row as a child process.
     #[arg(long, default_value = "main", hide = true)]
     role: String,
@@ -93,15 +114,15 @@ const QUICK: Sizes = Sizes {
     inbound: 20_000,
     echo_users: 100,
     echo_rate: 5000.0,
-    echo_secs: 3.0,
+    echo_secs: 2.0,
     catchup_convs: 100,
     catchup_per_conv: 100,
-    mem_singles: 1800,
-    mem_groups: 200,
+    mem_singles: 900,
+    mem_groups: 100,
     mem_group_size: 100,
     scale_small: 10,
-    scale_big: 5000,
-    scale_events: 5000,
+    scale_big: 500,
+    scale_events: 500,
     concurrency: 8,
 };
 const TINY: Sizes = Sizes {
@@ -560,13 +581,28 @@ async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
 }
 
 async fn run_main(args: &Args) -> Res<()> {
-    let sizes = if args.tiny {
+    let mut sizes = if args.tiny {
         TINY
     } else if args.quick {
         QUICK
     } else {
         FULL
     };
+    let set = |slot: &mut usize, v: Option<usize>| {
+        if let Some(v) = v {
+            *slot = v.max(1);
+        }
+    };
+    set(&mut sizes.inbound, args.inbound);
+    set(&mut sizes.catchup_convs, args.catchup_convs);
+    set(&mut sizes.mem_singles, args.mem_singles);
+    set(&mut sizes.mem_groups, args.mem_groups);
+    set(&mut sizes.scale_big, args.scale_big);
+    set(&mut sizes.scale_events, args.scale_events);
+    if let Some(v) = args.echo_secs {
+        sizes.echo_secs = v;
+    }
+    eprintln!("[bench] sizes: {sizes:?}");
     let node = if args.no_js {
         false
     } else {
