@@ -2,10 +2,19 @@
 
 use std::collections::HashMap;
 
-use serde::Deserialize;
+use openim_protocol::api::common::{FullIdsUserReq, IncrementalUserReq};
+use openim_protocol::api::group::{
+    BatchIncrementalGroupMembersReq, CreateGroupReq, DismissGroupReq, FullGroupMemberIdsReq,
+    GetGroupMemberListReq, GetGroupMembersInfoReq, GetGroupUsersReqApplicationListReq,
+    GetJoinedGroupListReq, GetRecvGroupApplicationListReq, GetUserReqGroupApplicationListReq,
+    GroupApplicationResponseReq, GroupIdReq, GroupIdsReq, GroupMemberReq,
+    IncrementalGroupMembersReq, InviteUserToGroupReq, JoinGroupReq, KickGroupReq,
+    MuteGroupMemberReq, QuitGroupReq, SetGroupInfoExReq, SetGroupMemberInfoReq, TransferGroupReq,
+    UnhandledCountReq,
+};
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, HResult, Paginate, Pagination, Reply, data, list, not_found, parse, to_value};
+use super::{Ctx, HResult, Paginate, Reply, data, list, not_found, parse, to_value};
 use crate::error::CodeError;
 use crate::model::{GroupInfo, GroupMember, GroupRequestRow};
 use crate::push::deliver;
@@ -13,107 +22,6 @@ use crate::state::{
     Delivery, Group, Incremental, LOG_DELETE, LOG_INSERT, LOG_UPDATE, Notif, SORT_MARKER, State,
     now_ms,
 };
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Req {
-    #[serde(rename = "groupID")]
-    group_id: String,
-    #[serde(rename = "groupIDs")]
-    group_ids: Option<Vec<String>>,
-    #[serde(rename = "userID")]
-    user_id: String,
-    #[serde(rename = "userIDs")]
-    user_ids: Option<Vec<String>>,
-    #[serde(rename = "fromUserID")]
-    from_user_id: String,
-    #[serde(rename = "ownerUserID")]
-    owner_user_id: String,
-    #[serde(rename = "memberUserIDs")]
-    member_user_ids: Option<Vec<String>>,
-    #[serde(rename = "adminUserIDs")]
-    admin_user_ids: Option<Vec<String>>,
-    #[serde(rename = "groupInfo")]
-    group_info: Option<GroupInfo>,
-    #[serde(rename = "sendMessage")]
-    send_message: Option<bool>,
-    #[serde(rename = "reqMessage")]
-    req_message: String,
-    #[serde(rename = "joinSource")]
-    join_source: i32,
-    #[serde(rename = "inviterUserID")]
-    inviter_user_id: String,
-    ex: Option<String>,
-    #[serde(rename = "handledMsg")]
-    handled_msg: String,
-    #[serde(rename = "handleResult")]
-    handle_result: i32,
-    #[serde(rename = "handleResults")]
-    handle_results: Option<Vec<i32>>,
-    #[serde(rename = "oldOwnerUserID")]
-    old_owner_user_id: String,
-    #[serde(rename = "newOwnerUserID")]
-    new_owner_user_id: String,
-    #[serde(rename = "kickedUserIDs")]
-    kicked_user_ids: Option<Vec<String>>,
-    #[serde(rename = "invitedUserIDs")]
-    invited_user_ids: Option<Vec<String>>,
-    reason: String,
-    #[serde(rename = "deleteMember")]
-    delete_member: bool,
-    #[serde(rename = "mutedSeconds")]
-    muted_seconds: i64,
-    pagination: Pagination,
-    keyword: String,
-    #[serde(rename = "versionID")]
-    version_id: String,
-    version: u64,
-    #[serde(rename = "idHash")]
-    id_hash: u64,
-    #[serde(rename = "reqList")]
-    req_list: Option<Vec<VersionItem>>,
-    members: Option<Vec<MemberSet>>,
-    #[serde(rename = "groupInfoForSet")]
-    group_info_for_set: Option<Value>,
-    time: i64,
-    #[serde(rename = "groupName")]
-    group_name: Option<String>,
-    notification: Option<String>,
-    introduction: Option<String>,
-    #[serde(rename = "faceURL")]
-    face_url: Option<String>,
-    #[serde(rename = "needVerification")]
-    need_verification: Option<i32>,
-    #[serde(rename = "lookMemberInfo")]
-    look_member_info: Option<i32>,
-    #[serde(rename = "applyMemberFriend")]
-    apply_member_friend: Option<i32>,
-}
-
-#[derive(Deserialize, Default, Clone)]
-#[serde(default)]
-struct VersionItem {
-    #[serde(rename = "groupID")]
-    group_id: String,
-    #[serde(rename = "versionID")]
-    version_id: String,
-    version: u64,
-}
-
-#[derive(Deserialize, Default, Clone)]
-#[serde(default)]
-struct MemberSet {
-    #[serde(rename = "groupID")]
-    group_id: String,
-    #[serde(rename = "userID")]
-    user_id: String,
-    nickname: Option<String>,
-    #[serde(rename = "faceURL")]
-    face_url: Option<String>,
-    #[serde(rename = "roleLevel")]
-    role_level: Option<i32>,
-    ex: Option<String>,
-}
 
 fn member_key(g: &str, u: &str) -> String {
     format!("{g}\t{u}")
@@ -410,11 +318,10 @@ fn apply_join_request(
 
 pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
     let inner = &ctx.inner;
-    let r: Req = parse(body)?;
     let mut out: Vec<Delivery> = Vec::new();
-    let gid = r.group_id.clone();
     let result = match path {
         "/group/create_group" => {
+            let r: CreateGroupReq = parse(body)?;
             if r.owner_user_id.is_empty() {
                 return Err(CodeError::args("ownerUserID is empty"));
             }
@@ -425,8 +332,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             if info.group_type != 2 {
                 return Err(CodeError::args("group type only supports 2"));
             }
-            let members = r.member_user_ids.clone().unwrap_or_default();
-            let admins = r.admin_user_ids.clone().unwrap_or_default();
+            let members = r.member_user_ids.clone();
+            let admins = r.admin_user_ids.clone();
             if members.len() > 1000 {
                 return Err(CodeError::args("too many members"));
             }
@@ -579,6 +486,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             let ex_route = path.ends_with("_ex");
             // normalise both shapes into optional fields
             let (g_id, name, notif, intro, face, ex, need_ver, look, apply) = if ex_route {
+                let r: SetGroupInfoExReq = parse(body)?;
                 (
                     r.group_id.clone(),
                     r.group_name.clone(),
@@ -591,7 +499,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                     r.apply_member_friend,
                 )
             } else {
-                let Some(s) = r.group_info_for_set.clone().filter(Value::is_object) else {
+                let v: Value = parse(body)?;
+                let Some(s) = v.get("groupInfoForSet").cloned().filter(Value::is_object) else {
                     return Err(CodeError::args("groupInfoForSet is empty"));
                 };
                 let st = |k: &str| {
@@ -733,6 +642,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/group/join_group" => {
+            let r: JoinGroupReq = parse(body)?;
+            let gid = r.group_id.clone();
             if gid.is_empty() || !(1..=4).contains(&r.join_source) {
                 return Err(CodeError::args("groupID and joinSource are required"));
             }
@@ -741,7 +652,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             } else {
                 r.inviter_user_id.clone()
             };
-            let ex = r.ex.clone().unwrap_or_default();
+            let ex = r.ex.clone();
             inner.webhook.before("callbackBeforeJoinGroupCommand", &ctx.op, json!({"groupID": gid, "groupType": "\u{2}", "applyID": applicant, "reqMessage": r.req_message, "ex": ex})).await?;
             let mut st = inner.state.lock();
             if !st.users.contains_key(&applicant) {
@@ -798,6 +709,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/group/quit_group" => {
+            let r: QuitGroupReq = parse(body)?;
+            let gid = r.group_id.clone();
             let uid = if r.user_id.is_empty() {
                 ctx.user.clone()
             } else {
@@ -834,6 +747,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/group/group_application_response" => {
+            let r: GroupApplicationResponseReq = parse(body)?;
+            let gid = r.group_id.clone();
             if gid.is_empty() || r.from_user_id.is_empty() {
                 return Err(CodeError::args("groupID and fromUserID are required"));
             }
@@ -855,6 +770,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/group/transfer_group" => {
+            let r: TransferGroupReq = parse(body)?;
+            let gid = r.group_id.clone();
             if gid.is_empty() || r.old_owner_user_id.is_empty() || r.new_owner_user_id.is_empty() {
                 return Err(CodeError::args(
                     "groupID, oldOwnerUserID and newOwnerUserID are required",
@@ -933,7 +850,9 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/group/kick_group" => {
-            let kicked = r.kicked_user_ids.clone().unwrap_or_default();
+            let r: KickGroupReq = parse(body)?;
+            let gid = r.group_id.clone();
+            let kicked = r.kicked_user_ids.clone();
             if gid.is_empty() || kicked.is_empty() || kicked.len() > 1000 || !unique(&kicked) {
                 return Err(CodeError::args("kickedUserIDs is invalid"));
             }
@@ -982,7 +901,9 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/group/invite_user_to_group" => {
-            let invited = r.invited_user_ids.clone().unwrap_or_default();
+            let r: InviteUserToGroupReq = parse(body)?;
+            let gid = r.group_id.clone();
+            let invited = r.invited_user_ids.clone();
             if gid.is_empty() || invited.is_empty() || invited.len() > 1000 || !unique(&invited) {
                 return Err(CodeError::args("invitedUserIDs is invalid"));
             }
@@ -1050,6 +971,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/group/dismiss_group" => {
+            let r: DismissGroupReq = parse(body)?;
+            let gid = r.group_id.clone();
             let mut st = inner.state.lock();
             let g = get_group(&st, &gid)?;
             if g.info.status == 2 && !r.delete_member {
@@ -1084,8 +1007,10 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/group/mute_group_member" | "/group/cancel_mute_group_member" => {
+            let r: MuteGroupMemberReq = parse(body)?;
+            let gid = r.group_id.clone();
             let mute = path == "/group/mute_group_member";
-            if mute && r.muted_seconds <= 0 {
+            if mute && r.muted_seconds == 0 {
                 return Err(CodeError::args("mutedSeconds must be > 0"));
             }
             let mut st = inner.state.lock();
@@ -1109,7 +1034,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 .and_then(|g| g.members.get_mut(&r.user_id))
             {
                 m.mute_end_time = if mute {
-                    now_ms() + r.muted_seconds * 1000
+                    now_ms() + i64::from(r.muted_seconds) * 1000
                 } else {
                     0
                 };
@@ -1134,6 +1059,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/group/mute_group" | "/group/cancel_mute_group" => {
+            let r: GroupIdReq = parse(body)?;
+            let gid = r.group_id.clone();
             let mute = path == "/group/mute_group";
             let mut st = inner.state.lock();
             alive(&st, &gid)?;
@@ -1156,7 +1083,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/group/set_group_member_info" => {
-            let members = r.members.clone().unwrap_or_default();
+            let r: SetGroupMemberInfoReq = parse(body)?;
+            let members = r.members.clone();
             if members.is_empty() || members.len() > 1000 {
                 return Err(CodeError::args("members is invalid"));
             }
@@ -1253,7 +1181,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             Ok(Reply::Empty)
         }
         "/group/get_groups_info" => {
-            let ids = r.group_ids.clone().unwrap_or_default();
+            let r: GroupIdsReq = parse(body)?;
+            let ids = r.group_ids.clone();
             if ids.is_empty() {
                 return Err(CodeError::args("groupIDs is empty"));
             }
@@ -1262,7 +1191,9 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"groupInfos": list(&infos)}))
         }
         "/group/get_group_members_info" => {
-            let ids = r.user_ids.clone().unwrap_or_default();
+            let r: GetGroupMembersInfoReq = parse(body)?;
+            let gid = r.group_id.clone();
+            let ids = r.user_ids.clone();
             if gid.is_empty() || ids.is_empty() {
                 return Err(CodeError::args("groupID and userIDs are required"));
             }
@@ -1273,6 +1204,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"members": list(&ms)}))
         }
         "/group/get_group_member_list" => {
+            let r: GetGroupMemberListReq = parse(body)?;
+            let gid = r.group_id.clone();
             let st = inner.state.lock();
             let g = get_group(&st, &gid)?;
             need_member(ctx, &st, &gid)?;
@@ -1284,36 +1217,49 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             } else {
                 Vec::new()
             };
-            let page = r.pagination.apply(&all)?;
+            let page = r.pagination.unwrap_or_default().apply(&all)?;
             data(json!({"total": all.len(), "members": list(&page)}))
         }
         "/group/get_group_member_user_id" => {
+            let r: GroupIdReq = parse(body)?;
+            let gid = r.group_id.clone();
             let st = inner.state.lock();
             let g = get_group(&st, &gid)?;
             need_member(ctx, &st, &gid)?;
             data(json!({"userIDs": list(&g.sorted_member_ids())}))
         }
         "/group/get_joined_group_list" => {
+            let r: GetJoinedGroupListReq = parse(body)?;
             ctx.self_or_admin(&r.from_user_id)?;
             let st = inner.state.lock();
             let groups = joined_groups(&st, &r.from_user_id);
-            let page = r.pagination.apply(&groups)?;
+            let page = r.pagination.unwrap_or_default().apply(&groups)?;
             data(json!({"total": groups.len(), "groups": list(&page)}))
         }
         "/group/get_recv_group_applicationList" | "/group/get_user_req_group_applicationList" => {
             let recv = path.contains("recv");
-            let who = if recv {
-                r.from_user_id.clone()
+            let (who, filter_groups, filter_results, pagination) = if recv {
+                let r: GetRecvGroupApplicationListReq = parse(body)?;
+                (
+                    r.from_user_id,
+                    r.group_ids,
+                    r.handle_results,
+                    r.pagination.unwrap_or_default(),
+                )
             } else {
-                r.user_id.clone()
+                let r: GetUserReqGroupApplicationListReq = parse(body)?;
+                (
+                    r.user_id,
+                    r.group_ids,
+                    r.handle_results,
+                    r.pagination.unwrap_or_default(),
+                )
             };
             if who.is_empty() {
                 return Err(CodeError::args("user is required"));
             }
             ctx.self_or_admin(&who)?;
             let st = inner.state.lock();
-            let filter_groups = r.group_ids.clone().unwrap_or_default();
-            let filter_results = r.handle_results.clone().unwrap_or_default();
             let mut rows: Vec<&GroupRequestRow> = st
                 .group_requests
                 .values()
@@ -1331,10 +1277,12 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 .collect();
             rows.sort_by_key(|q| -q.req_time);
             let all: Vec<Value> = rows.iter().map(|q| request_json(&st, q)).collect();
-            let page = r.pagination.apply(&all)?;
+            let page = pagination.apply(&all)?;
             data(json!({"total": all.len(), "groupRequests": list(&page)}))
         }
         "/group/get_specified_user_group_request_info" => {
+            let r: GroupMemberReq = parse(body)?;
+            let gid = r.group_id.clone();
             let st = inner.state.lock();
             if ctx.user != r.user_id && role_of(ctx, &st, &gid) < 60 {
                 return Err(CodeError::no_permission("no permission"));
@@ -1347,12 +1295,13 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"total": rows.len(), "groupRequests": list(&rows)}))
         }
         "/group/get_group_users_req_application_list" => {
+            let r: GetGroupUsersReqApplicationListReq = parse(body)?;
+            let gid = r.group_id.clone();
             let st = inner.state.lock();
             need_manager(ctx, &st, &gid)?;
             let rows: Vec<Value> = r
                 .user_ids
                 .clone()
-                .unwrap_or_default()
                 .iter()
                 .filter_map(|u| st.group_requests.get(&member_key(&gid, u)))
                 .map(|q| {
@@ -1364,6 +1313,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"total": rows.len(), "groupRequests": list(&rows)}))
         }
         "/group/get_group_application_unhandled_count" => {
+            let r: UnhandledCountReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let st = inner.state.lock();
             let n = st
@@ -1381,7 +1331,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"count": n}))
         }
         "/group/get_group_abstract_info" => {
-            let ids = r.group_ids.clone().unwrap_or_default();
+            let r: GroupIdsReq = parse(body)?;
+            let ids = r.group_ids.clone();
             if ids.is_empty() || !unique(&ids) {
                 return Err(CodeError::args("groupIDs is invalid"));
             }
@@ -1396,6 +1347,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"groupAbstractInfos": v}))
         }
         "/group/get_incremental_join_groups" => {
+            let r: IncrementalUserReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let mut st = inner.state.lock();
             let inc = st.incremental(&format!("join:{}", r.user_id), &r.version_id, r.version);
@@ -1409,6 +1361,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             )
         }
         "/group/get_full_join_group_ids" => {
+            let r: FullIdsUserReq = parse(body)?;
             if r.user_id.is_empty() {
                 return Err(CodeError::args("userID is empty"));
             }
@@ -1427,6 +1380,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             ))
         }
         "/group/get_full_group_member_user_ids" => {
+            let r: FullGroupMemberIdsReq = parse(body)?;
+            let gid = r.group_id.clone();
             let mut st = inner.state.lock();
             let g = get_group(&st, &gid)?;
             if role_of(ctx, &st, &gid) == 0 {
@@ -1442,6 +1397,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             ))
         }
         "/group/get_incremental_group_members" => {
+            let r: IncrementalGroupMembersReq = parse(body)?;
+            let gid = r.group_id.clone();
             let mut st = inner.state.lock();
             alive(&st, &gid)?;
             need_member(ctx, &st, &gid)?;
@@ -1449,12 +1406,13 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(incr_members_json(&mut st, &gid, &inc))
         }
         "/group/get_incremental_group_members_batch" => {
+            let r: BatchIncrementalGroupMembersReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;
             let mut st = inner.state.lock();
             let mut resp = Map::new();
             let mut seen: HashMap<String, ()> = HashMap::new();
             let mut total = 0usize;
-            for item in r.req_list.clone().unwrap_or_default() {
+            for item in r.req_list.clone() {
                 if seen.insert(item.group_id.clone(), ()).is_some() {
                     continue;
                 }
