@@ -4,10 +4,9 @@ use std::sync::Arc;
 
 use base64::Engine;
 use openim_protocol::api::msg::{
-    ClearConversationMsgReq, DeleteMsgsReq, GetConversationsHasReadAndMaxSeqReq,
-    MarkConversationAsReadReq, PullMsgBySeqReq, RevokeMsgReq, UserIdReq,
+    BatchSendMsgReq, ClearConversationMsgReq, DeleteMsgsReq, GetConversationsHasReadAndMaxSeqReq,
+    MarkConversationAsReadReq, PullMsgBySeqReq, RevokeMsgReq, SendMsgReq, UserIdReq,
 };
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{Ctx, HResult, Reply, data, list, not_found, parse};
@@ -361,42 +360,6 @@ fn apply_at(st: &mut State, msg: &MsgData, op: &str) -> Vec<crate::state::Delive
     out
 }
 
-#[derive(Deserialize)]
-struct SendMsgReq {
-    #[serde(rename = "sendID", default)]
-    send_id: String,
-    #[serde(rename = "recvID", default)]
-    recv_id: String,
-    #[serde(rename = "groupID", default)]
-    group_id: String,
-    #[serde(rename = "senderNickname", default)]
-    sender_nickname: String,
-    #[serde(rename = "senderFaceURL", default)]
-    sender_face_url: String,
-    #[serde(rename = "senderPlatformID", default)]
-    sender_platform_id: i32,
-    #[serde(default)]
-    content: Option<Value>,
-    #[serde(rename = "contentType", default)]
-    content_type: i32,
-    #[serde(rename = "sessionType", default)]
-    session_type: i32,
-    #[serde(rename = "isOnlineOnly", default)]
-    is_online_only: bool,
-    #[serde(rename = "notOfflinePush", default)]
-    not_offline_push: bool,
-    #[serde(rename = "sendTime", default)]
-    send_time: i64,
-    #[serde(rename = "offlinePushInfo", default)]
-    offline_push_info: Option<Value>,
-    #[serde(default)]
-    ex: String,
-    #[serde(rename = "recvIDs", default)]
-    recv_ids: Option<Vec<String>>,
-    #[serde(rename = "isSendAll", default)]
-    is_send_all: bool,
-}
-
 fn require_str(c: &Value, k: &str) -> Result<(), CodeError> {
     match c.get(k) {
         Some(Value::String(s)) if !s.is_empty() => Ok(()),
@@ -413,7 +376,7 @@ fn build_rest_msg(st: &State, r: &SendMsgReq) -> Result<MsgData, CodeError> {
             "",
         ));
     }
-    let Some(content) = r.content.as_ref().filter(|c| c.is_object()) else {
+    let Some(content) = Some(&r.content).filter(|c| c.is_object()) else {
         return Err(CodeError::with_msg(
             1001,
             "Error: Key: 'SendMsgReq.Content' failed on the 'required' tag",
@@ -470,24 +433,14 @@ fn build_rest_msg(st: &State, r: &SendMsgReq) -> Result<MsgData, CodeError> {
     if r.not_offline_push {
         options.insert("offlinePush".to_string(), false);
     }
-    let opi = r
-        .offline_push_info
-        .as_ref()
-        .filter(|v| v.is_object())
-        .map(|o| {
-            let s = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-            OfflinePushInfo {
-                title: s("title"),
-                desc: s("desc"),
-                ex: s("ex"),
-                ios_push_sound: s("iOSPushSound"),
-                ios_badge_count: o
-                    .get("iOSBadgeCount")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-                signal_info: s("signalInfo"),
-            }
-        });
+    let opi = r.offline_push_info.as_ref().map(|o| OfflinePushInfo {
+        title: o.title.clone(),
+        desc: o.desc.clone(),
+        ex: o.ex.clone(),
+        ios_push_sound: o.ios_push_sound.clone(),
+        ios_badge_count: o.ios_badge_count,
+        signal_info: o.signal_info.clone(),
+    });
     Ok(MsgData {
         send_id: r.send_id.clone(),
         recv_id: if session_type == 3 {
@@ -604,25 +557,28 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
         }
         "/msg/batch_send_msg" => {
             ctx.admin_only()?;
-            let r: SendMsgReq = parse(body)?;
-            let Some(recv_ids) = r.recv_ids.clone() else {
-                return Err(CodeError::with_msg(
-                    1001,
-                    "Error: Key: 'BatchSendMsgReq.RecvIDs' failed on the 'required' tag",
-                    "",
-                ));
-            };
+            let r: BatchSendMsgReq = parse(body)?;
+            let recv_ids = r.recv_ids.clone();
             let all = r.is_send_all;
+            let single = SendMsgReq {
+                recv_id: String::new(),
+                send_id: r.send_id,
+                group_id: r.group_id,
+                sender_nickname: r.sender_nickname,
+                sender_face_url: r.sender_face_url,
+                sender_platform_id: r.sender_platform_id,
+                content: r.content,
+                content_type: r.content_type,
+                session_type: r.session_type,
+                is_online_only: r.is_online_only,
+                not_offline_push: r.not_offline_push,
+                send_time: r.send_time,
+                offline_push_info: r.offline_push_info,
+                ex: r.ex,
+            };
             let (template, targets) = {
                 let st = inner.state.lock();
-                let template = build_rest_msg(
-                    &st,
-                    &SendMsgReq {
-                        recv_id: String::new(),
-                        recv_ids: None,
-                        ..r
-                    },
-                )?;
+                let template = build_rest_msg(&st, &single)?;
                 let targets: Vec<String> = if all {
                     st.users.keys().cloned().collect()
                 } else {
