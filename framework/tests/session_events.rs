@@ -642,8 +642,27 @@ async fn online_only_typing_business_and_deleted() {
     };
     let detail: serde_json::Value = serde_json::from_str(&b.detail).unwrap();
     assert_eq!(detail["key"], "order");
-    // message_deleted (2102) is not provoked here: the sandbox's /msg/delete_msgs does not send
-    // the 2102 notification for deleteSyncOpt yet (reported to the sandbox helper).
+    // deleted for the bot, synced to its devices (2102 to itself)
+    sb.send_text("alice12", "bot12", false, "delete me")
+        .await
+        .unwrap();
+    let Event::NewMessage(m) = wait_kind(&mut s, EventKind::NewMessage).await else {
+        unreachable!()
+    };
+    let token = s.client().api().token().unwrap();
+    sb.call(
+        "/msg/delete_msgs",
+        &token,
+        json!({"conversationID": m.conversation_id, "seqs": [m.seq], "userID": "bot12",
+               "deleteSyncOpt": {"IsSyncSelf": true, "IsSyncOther": false}}),
+    )
+    .await
+    .unwrap();
+    let e = wait_kind(&mut s, EventKind::MessageDeleted).await;
+    assert!(
+        matches!(e, Event::MessageDeleted(ref d) if d.conversation_id == m.conversation_id && d.seqs == [m.seq]),
+        "{e:?}"
+    );
     s.shutdown().await.unwrap();
     sb.shutdown().await;
 }
