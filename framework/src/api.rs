@@ -390,21 +390,20 @@ fn convert<W, T: From<W>>(items: Vec<W>) -> Vec<T> {
 /// Page size for list routes.
 const PAGE: i32 = 100;
 
-fn page(n: i32) -> serde_json::Value {
-    serde_json::json!({"pageNumber": n, "showNumber": PAGE})
-}
-
 impl ApiClient {
     /// Fetches every page of a paginated list route; `key` is the list's JSON key.
-    async fn all_pages<T: DeserializeOwned>(
+    async fn all_pages<Req: Serialize, T: DeserializeOwned>(
         &self,
         route: &str,
-        mut body: serde_json::Value,
+        make: impl Fn(Option<wire::Pagination>) -> Req,
         key: &str,
     ) -> Result<Vec<T>, ApiError> {
         let mut out = Vec::new();
         for n in 1..=10_000 {
-            body["pagination"] = page(n);
+            let body = make(Some(wire::Pagination {
+                page_number: n,
+                show_number: PAGE,
+            }));
             let mut data: serde_json::Map<String, serde_json::Value> =
                 self.call(route, &body).await?;
             let list = match data.remove(key) {
@@ -484,7 +483,10 @@ impl ApiClient {
         let list: Vec<wire::FriendInfo> = self
             .all_pages(
                 "/friend/get_friend_list",
-                serde_json::json!({"userID": user_id}),
+                |pagination| friend::GetFriendListReq {
+                    pagination,
+                    user_id: user_id.into(),
+                },
                 "friendsInfo",
             )
             .await?;
@@ -499,7 +501,11 @@ impl ApiClient {
         let list: Vec<wire::FriendRequest> = self
             .all_pages(
                 "/friend/get_friend_apply_list",
-                serde_json::json!({"userID": user_id, "handleResults": []}),
+                |pagination| friend::GetFriendApplyListReq {
+                    user_id: user_id.into(),
+                    pagination,
+                    handle_results: Vec::new(),
+                },
                 "FriendRequests",
             )
             .await?;
@@ -516,7 +522,11 @@ impl ApiClient {
         let list: Vec<wire::FriendRequest> = self
             .all_pages(
                 "/friend/get_self_friend_apply_list",
-                serde_json::json!({"userID": user_id, "handleResults": []}),
+                |pagination| friend::GetFriendApplyListReq {
+                    user_id: user_id.into(),
+                    pagination,
+                    handle_results: Vec::new(),
+                },
                 "friendRequests",
             )
             .await?;
@@ -641,7 +651,10 @@ impl ApiClient {
         let list: Vec<wire::BlackInfo> = self
             .all_pages(
                 "/friend/get_black_list",
-                serde_json::json!({"userID": user_id}),
+                |pagination| friend::GetBlackListReq {
+                    user_id: user_id.into(),
+                    pagination,
+                },
                 "blacks",
             )
             .await?;
@@ -681,7 +694,10 @@ impl ApiClient {
         let list: Vec<wire::GroupInfo> = self
             .all_pages(
                 "/group/get_joined_group_list",
-                serde_json::json!({"fromUserID": user_id}),
+                |pagination| group::GetJoinedGroupListReq {
+                    pagination,
+                    from_user_id: user_id.into(),
+                },
                 "groups",
             )
             .await?;
@@ -706,7 +722,12 @@ impl ApiClient {
         let list: Vec<wire::GroupMemberFullInfo> = self
             .all_pages(
                 "/group/get_group_member_list",
-                serde_json::json!({"groupID": group_id, "filter": 0, "keyword": ""}),
+                |pagination| group::GetGroupMemberListReq {
+                    pagination,
+                    group_id: group_id.into(),
+                    filter: 0,
+                    keyword: String::new(),
+                },
                 "members",
             )
             .await?;
@@ -960,7 +981,12 @@ impl ApiClient {
         let list: Vec<wire::GroupRequest> = self
             .all_pages(
                 "/group/get_recv_group_applicationList",
-                serde_json::json!({"fromUserID": user_id, "groupIDs": [], "handleResults": []}),
+                |pagination| group::GetRecvGroupApplicationListReq {
+                    pagination,
+                    from_user_id: user_id.into(),
+                    group_ids: Vec::new(),
+                    handle_results: Vec::new(),
+                },
                 "groupRequests",
             )
             .await?;
@@ -975,7 +1001,12 @@ impl ApiClient {
         let list: Vec<wire::GroupRequest> = self
             .all_pages(
                 "/group/get_user_req_group_applicationList",
-                serde_json::json!({"userID": user_id, "groupIDs": [], "handleResults": []}),
+                |pagination| group::GetUserReqGroupApplicationListReq {
+                    pagination,
+                    user_id: user_id.into(),
+                    group_ids: Vec::new(),
+                    handle_results: Vec::new(),
+                },
                 "groupRequests",
             )
             .await?;
