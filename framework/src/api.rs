@@ -464,16 +464,19 @@ impl ApiClient {
 
     /// `/user/user_register` (admin token): registers users.
     pub async fn user_register(&self, users: &[(&str, &str)]) -> Result<(), ApiError> {
-        let users: Vec<_> = users
-            .iter()
-            .map(|(id, nick)| serde_json::json!({"userID": id, "nickname": nick}))
-            .collect();
-        self.call::<_, serde_json::Value>(
-            "/user/user_register",
-            &serde_json::json!({"users": users}),
-        )
-        .await
-        .map(|_| ())
+        let req = openim_protocol::api::user::UserRegisterReq {
+            users: users
+                .iter()
+                .map(|(id, nick)| wire::UserInfo {
+                    user_id: (*id).to_owned(),
+                    nickname: (*nick).to_owned(),
+                    ..Default::default()
+                })
+                .collect(),
+        };
+        self.call::<_, serde_json::Value>(routes::USER_REGISTER, &req)
+            .await
+            .map(|_| ())
     }
 
     // ---- friend ----

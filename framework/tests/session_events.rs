@@ -809,3 +809,22 @@ async fn typing_expires_without_a_repeated_yes() {
     s.shutdown().await.unwrap();
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn api_client_admin_register_and_errors_carry_codes() {
+    let sb = sandbox().await;
+    let api = openim_bot::api::ApiClient::new(&sb.api_url());
+    let admin = api.get_admin_token(sb.secret(), "imAdmin").await.unwrap();
+    api.set_token(admin);
+    api.user_register(&[("reg1", "Reg One")]).await.unwrap();
+    let users = api.get_users_info(&["reg1"]).await.unwrap();
+    assert_eq!(users[0].nickname, "Reg One");
+    let err = api.user_register(&[("reg1", "Again")]).await.unwrap_err();
+    assert_eq!(err.code(), Some(1102), "{err}");
+    let err = api
+        .get_admin_token("wrong-secret", "imAdmin")
+        .await
+        .unwrap_err();
+    assert!(err.code().is_some(), "{err}");
+    sb.shutdown().await;
+}
