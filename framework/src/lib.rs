@@ -29,6 +29,7 @@
 //! # Ok(())
 //! # }
 //! ```
+#![warn(missing_docs)]
 
 pub mod api;
 pub mod client;

@@ -4,6 +4,7 @@
 //! block whose methods carry route attributes into an implementation of
 //! `openim_bot::runtime::EventHandler`. See the `openim_bot::runtime` documentation for the
 //! full syntax; every misuse is reported at compile time with a message naming the problem.
+#![warn(missing_docs)]
 
 mod attrs;
 mod expand;
