@@ -3,7 +3,8 @@
 //!
 //! The TLS endpoint is a test-side terminator in front of the sandbox's two listeners (the
 //! sandbox has no TLS option yet). The client must refuse the untrusted certificate with a
-//! typed error — never fall back to plaintext, never panic.
+//! typed error — never fall back to plaintext, never panic — and work end to end once the
+//! certificate is trusted through `SessionConfig::tls_root_ca`.
 
 mod common;
 
@@ -29,9 +30,15 @@ impl Drop for TlsFront {
 }
 
 fn server_config() -> Arc<rustls::ServerConfig> {
+    server_config_and_pem().0
+}
+
+/// A server config with a fresh self-signed certificate, and that certificate as PEM.
+fn server_config_and_pem() -> (Arc<rustls::ServerConfig>, String) {
     let certified =
         rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
             .expect("self-signed certificate");
+    let pem = certified.cert.pem();
     let cert = certified.cert.der().clone();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.key_pair.serialize_der().into());
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
@@ -42,7 +49,7 @@ fn server_config() -> Arc<rustls::ServerConfig> {
     .with_no_client_auth()
     .with_single_cert(vec![cert], key)
     .expect("server config");
-    Arc::new(config)
+    (Arc::new(config), pem)
 }
 
 async fn tls_front(upstream: SocketAddr, config: Arc<rustls::ServerConfig>) -> TlsFront {
@@ -101,6 +108,10 @@ async fn client_refuses_an_untrusted_self_signed_certificate() {
         .expect_err("untrusted certificate refused");
     println!("TLS https with an untrusted self-signed certificate -> {err}");
     assert!(matches!(err, SessionError::Login(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("certificate"),
+        "names the cause: {err}"
+    );
     assert_eq!(
         api.handshakes.load(std::sync::atomic::Ordering::SeqCst),
         0,
@@ -134,6 +145,54 @@ async fn client_refuses_an_untrusted_self_signed_certificate() {
         0,
         "nothing reached the gateway"
     );
+    s.shutdown().await.expect("shutdown");
+    drop(api);
+    drop(ws);
+    shutdown(sb).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_works_over_https_and_wss_when_the_certificate_is_trusted() {
+    let sb = sandbox().await;
+    let admin = sb.admin_token().await.expect("admin");
+    register(&sb, &admin, &["tlsok".to_owned(), "tlspeer".to_owned()]).await;
+    let (config, pem) = server_config_and_pem();
+    let api = tls_front(sb.api_addr(), config.clone()).await;
+    let ws = tls_front(sb.ws_addr(), config).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pem).expect("write CA");
+    let mut cfg = SessionConfig::with_secret(
+        format!("https://127.0.0.1:{}", api.addr.port()),
+        format!("wss://127.0.0.1:{}", ws.addr.port()),
+        dir.path().join("data"),
+        "tlsok",
+        sb.secret(),
+    );
+    cfg.tls_root_ca = Some(ca);
+    let mut s = start_session(cfg).await;
+    send(&sb, &admin, "tlspeer", "tlsok", "over tls").await;
+    let got = wait_for(
+        &mut s,
+        "message over wss",
+        |e| matches!(e, Event::NewMessage(m) if m.text() == Some("over tls")),
+    )
+    .await;
+    let sent = s
+        .client()
+        .send_text(openim_bot::Target::user("tlspeer"), "reply over wss")
+        .await;
+    println!(
+        "TLS https+wss with the self-signed certificate trusted (tls_root_ca): login ok, \
+         received {:?}, sent ok={}, TLS sessions api={} ws={}",
+        matches!(got, Event::NewMessage(_)),
+        sent.is_ok(),
+        api.handshakes.load(std::sync::atomic::Ordering::SeqCst),
+        ws.handshakes.load(std::sync::atomic::Ordering::SeqCst)
+    );
+    assert!(sent.is_ok(), "{sent:?}");
+    assert!(api.handshakes.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    assert!(ws.handshakes.load(std::sync::atomic::Ordering::SeqCst) >= 1);
     s.shutdown().await.expect("shutdown");
     drop(api);
     drop(ws);
