@@ -349,7 +349,7 @@ impl Engine {
                     && c.unread_count != 0
                 {
                     c.unread_count = 0;
-                    let _ = self.store.put(trees::CONVERSATIONS, &conversation_id, &c);
+                    let _ = self.store.put_conversation(&conversation_id, &c);
                     self.emit_noack(Event::ConversationChanged(Conversations {
                         conversations: vec![c],
                     }))
@@ -577,7 +577,7 @@ impl Engine {
                     c.unread_count = unread;
                     c.has_read_seq = seqs.has_read_seq;
                     c.max_seq = c.max_seq.max(seqs.max_seq);
-                    let _ = self.store.put(trees::CONVERSATIONS, &conv, &c);
+                    let _ = self.store.put_conversation(&conv, &c);
                     if differs && c.latest_msg_send_time > 0 {
                         changed.push(c);
                     }
@@ -587,7 +587,7 @@ impl Engine {
                     c.unread_count = unread;
                     c.has_read_seq = seqs.has_read_seq;
                     c.max_seq = seqs.max_seq;
-                    let _ = self.store.put(trees::CONVERSATIONS, &conv, &c);
+                    let _ = self.store.put_conversation(&conv, &c);
                 }
                 Err(e) => tracing::warn!(error = %e, "store read failed"),
             }
@@ -927,7 +927,7 @@ impl Engine {
         if m.send_id == self.user_id && m.seq > 0 {
             c.has_read_seq = c.has_read_seq.max(m.seq);
         }
-        let _ = self.store.put(trees::CONVERSATIONS, conv, &c);
+        let _ = self.store.put_conversation(conv, &c);
         let id = conv.to_owned();
         if is_new {
             if !self.batch.new.contains(&id) {
@@ -1072,7 +1072,7 @@ impl Engine {
                 let unread = (c.max_seq - c.has_read_seq).clamp(0, i32::MAX as i64) as i32;
                 if unread != c.unread_count {
                     c.unread_count = unread;
-                    let _ = self.store.put(trees::CONVERSATIONS, &conversation_id, &c);
+                    let _ = self.store.put_conversation(&conversation_id, &c);
                     out.push(Event::ConversationChanged(Conversations {
                         conversations: vec![c],
                     }));

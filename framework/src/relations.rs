@@ -506,7 +506,7 @@ impl Engine {
             c.ex = str_at(&v, &["ex"]);
             c.attached_info = str_at(&v, &["attachedInfo"]);
             if !exists || before != c {
-                let _ = self.store.put(trees::CONVERSATIONS, &id, &c);
+                let _ = self.store.put_conversation(&id, &c);
                 if exists && c.latest_msg_send_time > 0 {
                     changed.push(c);
                 }

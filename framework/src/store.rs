@@ -61,6 +61,27 @@ pub(crate) mod trees {
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
+    /// Per-conversation contribution to the total unread count, built on first use and kept up
+    /// to date by [`Store::put_conversation`], so the total costs O(1) per message instead of a
+    /// scan of every conversation.
+    unread: std::sync::Arc<parking_lot::Mutex<Option<UnreadIndex>>>,
+}
+
+/// Cached contributions to the total unread count.
+#[derive(Default)]
+struct UnreadIndex {
+    per_conversation: std::collections::HashMap<String, i32>,
+    total: i64,
+}
+
+/// What a conversation adds to the total unread count (SDK rule: visible conversations whose
+/// recvMsgOpt is below 2).
+fn unread_contribution(c: &Conversation) -> i32 {
+    if c.recv_msg_opt < 2 && c.latest_msg_send_time > 0 {
+        c.unread_count.max(0)
+    } else {
+        0
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -108,7 +129,10 @@ impl Store {
     }
 
     fn init(db: sled::Db) -> Result<Store, StoreError> {
-        let store = Store { db };
+        let store = Store {
+            db,
+            unread: Default::default(),
+        };
         let meta = store.db.open_tree(trees::META)?;
         match meta.get("schema")? {
             Some(v) => {
@@ -216,14 +240,34 @@ impl Store {
         self.get(trees::CONVERSATIONS, conversation_id)
     }
 
+    /// Writes a conversation row and keeps the cached unread total in step.
+    pub(crate) fn put_conversation(&self, key: &str, c: &Conversation) -> Result<(), StoreError> {
+        self.put(trees::CONVERSATIONS, key, c)?;
+        if let Some(index) = self.unread.lock().as_mut() {
+            let new = unread_contribution(c);
+            let old = index
+                .per_conversation
+                .insert(key.to_owned(), new)
+                .unwrap_or(0);
+            index.total += i64::from(new) - i64::from(old);
+        }
+        Ok(())
+    }
+
     /// Σ unread over visible conversations with recvMsgOpt < 2 (SDK rule).
     pub fn total_unread(&self) -> Result<i32, StoreError> {
-        Ok(self
-            .conversations()?
-            .iter()
-            .filter(|c| c.recv_msg_opt < 2 && c.latest_msg_send_time > 0)
-            .map(|c| c.unread_count.max(0))
-            .sum())
+        let mut guard = self.unread.lock();
+        if guard.is_none() {
+            let mut index = UnreadIndex::default();
+            for c in self.conversations()? {
+                let n = unread_contribution(&c);
+                index.total += i64::from(n);
+                index.per_conversation.insert(c.conversation_id, n);
+            }
+            *guard = Some(index);
+        }
+        let total = guard.as_ref().map_or(0, |index| index.total);
+        Ok(total.clamp(0, i64::from(i32::MAX)) as i32)
     }
 
     /// All friends.
@@ -275,6 +319,51 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn conversation(id: &str, unread: i32, recv_msg_opt: i32) -> Conversation {
+        Conversation {
+            conversation_id: id.into(),
+            unread_count: unread,
+            recv_msg_opt,
+            latest_msg_send_time: 1,
+            ..Default::default()
+        }
+    }
+
+    fn scanned_total(s: &Store) -> i32 {
+        s.conversations()
+            .unwrap()
+            .iter()
+            .map(unread_contribution)
+            .sum()
+    }
+
+    #[test]
+    fn cached_unread_total_follows_every_write() {
+        let s = Store::temporary().unwrap();
+        // Rows written before the cache exists are counted when it is built.
+        s.put_conversation("si_a_b", &conversation("si_a_b", 3, 0))
+            .unwrap();
+        assert_eq!(s.total_unread().unwrap(), 3);
+        s.put_conversation("sg_g1", &conversation("sg_g1", 5, 0))
+            .unwrap();
+        // Not notified (recvMsgOpt 2): not counted.
+        s.put_conversation("sg_g2", &conversation("sg_g2", 7, 2))
+            .unwrap();
+        assert_eq!(s.total_unread().unwrap(), 8);
+        // Read: the row's contribution is replaced, not added.
+        s.put_conversation("si_a_b", &conversation("si_a_b", 0, 0))
+            .unwrap();
+        assert_eq!(s.total_unread().unwrap(), 5);
+        assert_eq!(s.total_unread().unwrap(), scanned_total(&s));
+        // A second handle on the same store shares the cache.
+        let other = s.clone();
+        other
+            .put_conversation("sg_g2", &conversation("sg_g2", 7, 0))
+            .unwrap();
+        assert_eq!(s.total_unread().unwrap(), 12);
+        assert_eq!(s.total_unread().unwrap(), scanned_total(&s));
+    }
 
     #[test]
     fn stores_and_lists_members_by_group() {
