@@ -27,7 +27,8 @@ pub struct SandboxConfig {
     /// Token lifetime in seconds (default 90 days).
     pub token_expire_secs: i64,
     /// Delay applied only to the pushes going back to the originator of a request (its own
-    /// echo), default 40 ms, 0 = off. On the real server pushes pass through a queue and never
+    /// echo), default 100 ms (enough for a client starved of CPU to read the answer first), 0 = off.
+    /// On the real server pushes pass through a queue and never
     /// overtake the answer to the request that caused them; the JS SDK relies on that to suppress
     /// its own echo. Other recipients get pushes immediately.
     pub push_latency: Duration,
@@ -60,7 +61,7 @@ impl Default for SandboxConfig {
             webhook_timeout: Duration::from_secs(5),
             friend_verify: false,
             token_expire_secs: 90 * 86400,
-            push_latency: Duration::from_millis(40),
+            push_latency: Duration::from_millis(100),
         }
     }
 }
