@@ -59,3 +59,8 @@ pub use store::{Store, StoreError};
 
 pub use openim_bot_macros::handler;
 pub use runtime::prelude;
+
+/// The README's Rust example, compiled as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
