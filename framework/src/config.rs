@@ -70,6 +70,64 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// Compression of the gateway's binary frames (the `compression` connect parameter).
+///
+/// The default is [`Compression::None`], what a user of the framework would expect from an
+/// OpenIM client speaking its protocol: the framework uses the JSON (`sdkType=js`) framing of
+/// the official JS SDK, and that SDK never asks for compression (only the native Go SDK, which
+/// uses gob framing, always sends `compression=gzip`). Bots usually run next to the server
+/// (same host, LAN, data centre), where gzip costs more than it saves:
+/// - each frame is its own gzip member, so every message pays a fresh deflate/inflate state
+///   on both ends: about a fifth of the CPU of the echo and inbound benchmarks
+///   (docs/BENCHMARKS.md);
+/// - frames are small and mostly base64 of protobuf with random IDs, which compresses
+///   poorly: a one-message push frame shrinks by only 10–15 % (344 → 305 bytes for a short
+///   text).
+///
+/// Choose [`Compression::Gzip`] for slow or metered links; every server version supports both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Compression {
+    /// Frames are sent and expected uncompressed (the JS SDK's behaviour).
+    #[default]
+    None,
+    /// Every binary frame is a gzip member in both directions (the Go SDK's behaviour).
+    Gzip,
+}
+
+impl Compression {
+    /// The config spelling: `none` or `gzip`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+        }
+    }
+}
+
+impl fmt::Display for Compression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Compression {
+    type Err = ConfigError;
+
+    /// Accepts `none` / `gzip` (any case, surrounding spaces ignored); `off`, `false` and the
+    /// empty string also mean `none`.
+    fn from_str(s: &str) -> Result<Compression, ConfigError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" | "off" | "false" | "" => Ok(Compression::None),
+            "gzip" => Ok(Compression::Gzip),
+            other => Err(ConfigError::Invalid(format!(
+                "compression must be \"none\" or \"gzip\", got {other:?}"
+            ))),
+        }
+    }
+}
+
 /// Configuration of a [`Session`](crate::session::Session).
 ///
 /// Secrets are redacted in `Debug` and never logged by this crate. Note that the WebSocket
@@ -105,6 +163,10 @@ pub struct SessionConfig {
     /// connection then trusts this CA only.
     #[serde(default)]
     pub tls_root_ca: Option<PathBuf>,
+    /// Compression of gateway frames (TOML `compression`, env `OPENIM_COMPRESSION`: `none` or
+    /// `gzip`). Default `none`; see [`Compression`] for why.
+    #[serde(default)]
+    pub compression: Compression,
 }
 
 fn default_channel() -> usize {
@@ -141,6 +203,7 @@ struct RawConfig {
     request_timeout_ms: Option<u64>,
     durable_acks: Option<bool>,
     tls_ca: Option<PathBuf>,
+    compression: Option<String>,
 }
 
 impl SessionConfig {
@@ -165,6 +228,7 @@ impl SessionConfig {
             request_timeout_ms: default_request_timeout(),
             durable_acks: false,
             tls_root_ca: None,
+            compression: Compression::None,
         }
     }
 
@@ -190,6 +254,7 @@ impl SessionConfig {
             request_timeout_ms: default_request_timeout(),
             durable_acks: false,
             tls_root_ca: None,
+            compression: Compression::None,
         }
     }
 
@@ -200,13 +265,15 @@ impl SessionConfig {
 
     /// Loads from the environment only (`OPENIM_API_ADDR`, `OPENIM_WS_ADDR`, `OPENIM_PLATFORM`,
     /// `OPENIM_USER_ID`, `OPENIM_TOKEN`, `OPENIM_SECRET`, `OPENIM_DATA_DIR`, optional
-    /// `OPENIM_ADMIN_USER_ID`, `OPENIM_DURABLE_ACKS`, `OPENIM_TLS_CA`).
+    /// `OPENIM_ADMIN_USER_ID`, `OPENIM_DURABLE_ACKS`, `OPENIM_TLS_CA`, `OPENIM_COMPRESSION`).
     pub fn from_env() -> Result<SessionConfig, ConfigError> {
         Self::from_figment(Figment::new().merge(Env::prefixed("OPENIM_")))
     }
 
     /// Loads a TOML file (flat keys `api_addr`, `ws_addr`, `platform`, `user_id`, `token`,
-    /// `secret`, `data_dir`), overridden by the `OPENIM_*` environment variables.
+    /// `secret`, `data_dir`, and optionally `admin_user_id`, `channel_capacity`,
+    /// `request_timeout_ms`, `durable_acks`, `tls_ca`, `compression`), overridden by the
+    /// `OPENIM_*` environment variables.
     pub fn from_toml_and_env(path: impl AsRef<Path>) -> Result<SessionConfig, ConfigError> {
         Self::from_figment(
             Figment::new()
@@ -260,6 +327,10 @@ impl SessionConfig {
                 ));
             }
         };
+        let compression = match raw.compression.as_deref() {
+            None => Compression::default(),
+            Some(s) => s.parse()?,
+        };
         let data_dir = raw
             .data_dir
             .unwrap_or_else(|| PathBuf::from(format!("openim-data-{}", credentials.user_id())));
@@ -275,6 +346,7 @@ impl SessionConfig {
                 .unwrap_or_else(default_request_timeout),
             durable_acks: raw.durable_acks.unwrap_or(false),
             tls_root_ca: raw.tls_ca,
+            compression,
         })
     }
 }
@@ -316,5 +388,58 @@ mod tests {
             SessionConfig::from_figment(fig),
             Err(ConfigError::Figment(_))
         ));
+    }
+
+    const MINIMAL: &str =
+        "api_addr='http://h:10002'\nws_addr='ws://h:10001'\nuser_id='bot'\ntoken='t'\n";
+
+    #[test]
+    fn compression_defaults_to_none_and_parses_both_values() {
+        let c = SessionConfig::from_figment(Figment::new().merge(Toml::string(MINIMAL))).unwrap();
+        assert_eq!(c.compression, Compression::None);
+        assert_eq!(
+            SessionConfig::with_token("http://a", "ws://b", "/tmp/x", "bot", "t").compression,
+            Compression::None
+        );
+        for (value, want) in [
+            ("gzip", Compression::Gzip),
+            ("GZIP", Compression::Gzip),
+            ("none", Compression::None),
+            ("off", Compression::None),
+        ] {
+            let toml = format!("{MINIMAL}compression='{value}'");
+            let c = SessionConfig::from_figment(Figment::new().merge(Toml::string(&toml))).unwrap();
+            assert_eq!(c.compression, want, "{value}");
+            assert_eq!(
+                c.compression.to_string().parse::<Compression>().unwrap(),
+                want
+            );
+        }
+    }
+
+    #[test]
+    fn compression_rejects_unknown_values_with_a_clear_error() {
+        let toml = format!("{MINIMAL}compression='brotli'");
+        let err = SessionConfig::from_figment(Figment::new().merge(Toml::string(&toml)))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("compression") && err.contains("brotli"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn compression_serde_uses_the_config_spelling() {
+        let mut c = SessionConfig::with_token("http://a", "ws://b", "/tmp/x", "bot", "t");
+        c.compression = Compression::Gzip;
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["compression"], "gzip");
+        let back: SessionConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(back, c);
+        let mut json = serde_json::to_value(&c).unwrap();
+        json.as_object_mut().unwrap().remove("compression");
+        let old: SessionConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(old.compression, Compression::None);
     }
 }
