@@ -2,17 +2,22 @@
 //! request/response matching by `msgIncr` with timeouts, reconnect with exponential backoff and
 //! jitter. Kicks and token errors stop the dial loop until the engine decides.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::future::Future;
 use std::io::{Read, Write};
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use futures::{SinkExt, StreamExt};
 use parking_lot::Mutex;
 use prost::Message as _;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
@@ -42,32 +47,21 @@ const READ_DEADLINE: Duration = Duration::from_secs(45);
 /// Max time to wait for the `isMsgResp` connect answer.
 const CONNECT_ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WsReq<'a> {
-    req_identifier: i32,
-    token: &'a str,
-    #[serde(rename = "sendID")]
-    send_id: &'a str,
-    #[serde(rename = "operationID")]
-    operation_id: &'a str,
-    msg_incr: &'a str,
-    data: String,
-}
-
+/// A response or push envelope, borrowed from the frame: strings without JSON escapes (every
+/// `msgIncr` we send, every base64 `data`) are not copied.
 #[derive(Deserialize, Debug)]
 #[serde(rename_all = "camelCase")]
-struct WsResp {
+struct WsResp<'a> {
     #[serde(default)]
     req_identifier: i32,
-    #[serde(default)]
-    msg_incr: String,
+    #[serde(default, borrow)]
+    msg_incr: Cow<'a, str>,
     #[serde(default)]
     err_code: i32,
-    #[serde(default)]
-    err_msg: String,
-    #[serde(default)]
-    data: Option<String>,
+    #[serde(default, borrow)]
+    err_msg: Cow<'a, str>,
+    #[serde(default, borrow)]
+    data: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -107,16 +101,26 @@ pub(crate) enum GatewayEvent {
     },
 }
 
-type Pending = oneshot::Sender<Result<Vec<u8>, (i32, String)>>;
+/// The answer to one request: the protobuf bytes, or the error code and message.
+type Answer = Result<Vec<u8>, (i32, String)>;
+type Pending = oneshot::Sender<Answer>;
+
+/// Message of the error every outstanding request gets when its connection ends.
+const CLOSED_BEFORE_RESPONSE: &str = "connection closed before the response";
 
 struct Shared {
     user_id: String,
+    /// `user_id` as a JSON string literal (quotes included), for the request envelope.
+    send_id_json: String,
+    /// Random per handle, so `msgIncr`s of two sessions of one account never look alike.
+    incr_salt: u32,
     platform: i32,
     ws_addr: String,
     compression: bool,
     token: Arc<dyn Fn() -> Option<String> + Send + Sync>,
     tls: Option<Arc<rustls::ClientConfig>>,
     writer: Mutex<Option<mpsc::UnboundedSender<WsMessage>>>,
+    /// Requests waiting for their answer, by `msgIncr`. Any number may be outstanding.
     pending: Mutex<HashMap<String, Pending>>,
     counter: AtomicU64,
     timeout: Duration,
@@ -188,7 +192,11 @@ impl GatewayHandle {
         events: mpsc::UnboundedSender<GatewayEvent>,
     ) -> GatewayHandle {
         let (control_tx, control_rx) = mpsc::unbounded_channel();
+        let send_id_json =
+            serde_json::to_string(&settings.user_id).unwrap_or_else(|_| "\"\"".to_owned());
         let shared = Arc::new(Shared {
+            send_id_json,
+            incr_salt: rand::random(),
             user_id: settings.user_id,
             platform: settings.platform,
             ws_addr: settings.ws_addr,
@@ -237,29 +245,24 @@ impl GatewayHandle {
         self.shared.writer.lock().is_some()
     }
 
-    /// Sends a request and waits for the response with the same msgIncr.
-    pub(crate) async fn request<M: prost::Message>(
+    /// Writes a request now and returns its pending answer.
+    ///
+    /// Any number of requests may be outstanding on the connection: each is matched to its
+    /// answer by `msgIncr` (the server answers in order, but the match does not rely on it).
+    /// Frames are written in call order, so requests started one after the other reach the
+    /// server in that order. The answer must arrive within the request timeout, counted from
+    /// now; when the connection ends first, every outstanding request fails with code 10000.
+    /// Dropping the returned value forgets the request.
+    pub(crate) fn start_request<M: prost::Message>(
         &self,
         req_identifier: i32,
         msg: &M,
-    ) -> Result<Vec<u8>, ClientError> {
+    ) -> Result<PendingRequest, ClientError> {
         let shared = &self.shared;
         let n = shared.counter.fetch_add(1, Ordering::Relaxed);
-        let msg_incr = format!("{}_{}_{}", shared.user_id, n, rand::random::<u32>());
+        let msg_incr = format!("{:08x}_{n}", shared.incr_salt);
         let operation_id = crate::api::operation_id();
-        let envelope = WsReq {
-            req_identifier,
-            token: "",
-            send_id: &shared.user_id,
-            operation_id: &operation_id,
-            msg_incr: &msg_incr,
-            data: base64::engine::general_purpose::STANDARD.encode(msg.encode_to_vec()),
-        };
-        let json = serde_json::to_vec(&envelope).map_err(|e| ClientError::Gateway {
-            req_identifier,
-            code: NETWORK_ERROR,
-            message: format!("encode: {e}"),
-        })?;
+        let json = encode_request(shared, req_identifier, &msg_incr, &operation_id, msg);
         let frame = if shared.compression {
             gzip(&json).map_err(|e| ClientError::Gateway {
                 req_identifier,
@@ -270,6 +273,7 @@ impl GatewayHandle {
             json
         };
         let (tx, rx) = oneshot::channel();
+        // Registered before the frame is queued: the answer may come back at once.
         shared.pending.lock().insert(msg_incr.clone(), tx);
         let sent = match shared.writer.lock().as_ref() {
             Some(w) => w.send(WsMessage::Binary(frame.into())).is_ok(),
@@ -279,27 +283,26 @@ impl GatewayHandle {
             shared.pending.lock().remove(&msg_incr);
             return Err(ClientError::NotConnected);
         }
-        match tokio::time::timeout(shared.timeout, rx).await {
-            Ok(Ok(Ok(data))) => Ok(data),
-            Ok(Ok(Err((code, message)))) => Err(ClientError::Gateway {
-                req_identifier,
-                code,
-                message,
-            }),
-            Ok(Err(_)) => Err(ClientError::Gateway {
-                req_identifier,
-                code: NETWORK_ERROR,
-                message: "connection closed before the response".into(),
-            }),
-            Err(_) => {
-                shared.pending.lock().remove(&msg_incr);
-                Err(ClientError::Gateway {
-                    req_identifier,
-                    code: NETWORK_TIMEOUT,
-                    message: format!("no response within {:?}", shared.timeout),
-                })
-            }
-        }
+        Ok(PendingRequest {
+            shared: shared.clone(),
+            req_identifier,
+            msg_incr,
+            rx,
+            timer: Box::pin(tokio::time::sleep(shared.timeout)),
+            finished: false,
+        })
+    }
+
+    /// [`start_request`](Self::start_request), answer decoded as `R`.
+    pub(crate) fn start_call<M: prost::Message, R: prost::Message + Default>(
+        &self,
+        req_identifier: i32,
+        msg: &M,
+    ) -> Result<PendingCall<R>, ClientError> {
+        Ok(PendingCall {
+            request: self.start_request(req_identifier, msg)?,
+            _answer: PhantomData,
+        })
     }
 
     /// Sends a request and decodes the response.
@@ -308,13 +311,165 @@ impl GatewayHandle {
         req_identifier: i32,
         msg: &M,
     ) -> Result<R, ClientError> {
-        let bytes = self.request(req_identifier, msg).await?;
-        R::decode(bytes.as_slice()).map_err(|e| ClientError::Gateway {
-            req_identifier,
-            code: NETWORK_ERROR,
-            message: format!("undecodable response: {e}"),
-        })
+        self.start_call(req_identifier, msg)?.await
     }
+
+    /// Number of requests waiting for their answer.
+    #[cfg(test)]
+    pub(crate) fn outstanding(&self) -> usize {
+        self.shared.pending.lock().len()
+    }
+}
+
+/// A request written to the gateway, waiting for its answer (see
+/// [`GatewayHandle::start_request`]). Resolves to the answer's protobuf bytes, or to
+/// [`ClientError::Gateway`] with the server's error code, 10001 after the request timeout or
+/// 10000 when the connection ended first.
+pub(crate) struct PendingRequest {
+    shared: Arc<Shared>,
+    req_identifier: i32,
+    msg_incr: String,
+    rx: oneshot::Receiver<Answer>,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    finished: bool,
+}
+
+impl std::fmt::Debug for PendingRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingRequest")
+            .field("req_identifier", &self.req_identifier)
+            .field("msg_incr", &self.msg_incr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingRequest {
+    fn error(&self, code: i32, message: String) -> ClientError {
+        ClientError::Gateway {
+            req_identifier: self.req_identifier,
+            code,
+            message,
+        }
+    }
+}
+
+impl Future for PendingRequest {
+    type Output = Result<Vec<u8>, ClientError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if this.finished {
+            return Poll::Ready(Err(
+                this.error(NETWORK_ERROR, "request polled after it finished".into())
+            ));
+        }
+        let result = match Pin::new(&mut this.rx).poll(cx) {
+            Poll::Ready(Ok(Ok(data))) => Ok(data),
+            Poll::Ready(Ok(Err((code, message)))) => Err(this.error(code, message)),
+            Poll::Ready(Err(_)) => Err(this.error(NETWORK_ERROR, CLOSED_BEFORE_RESPONSE.into())),
+            Poll::Pending => match this.timer.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    this.shared.pending.lock().remove(&this.msg_incr);
+                    Err(this.error(
+                        NETWORK_TIMEOUT,
+                        format!("no response within {:?}", this.shared.timeout),
+                    ))
+                }
+                Poll::Pending => return Poll::Pending,
+            },
+        };
+        this.finished = true;
+        Poll::Ready(result)
+    }
+}
+
+impl Drop for PendingRequest {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Abandoned by the caller: its answer, if it ever comes, is ignored.
+            self.shared.pending.lock().remove(&self.msg_incr);
+        }
+    }
+}
+
+/// A [`PendingRequest`] whose answer is decoded as `R`.
+pub(crate) struct PendingCall<R> {
+    request: PendingRequest,
+    _answer: PhantomData<fn() -> R>,
+}
+
+impl<R> std::fmt::Debug for PendingCall<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.request.fmt(f)
+    }
+}
+
+impl<R: prost::Message + Default> Future for PendingCall<R> {
+    type Output = Result<R, ClientError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let request = &mut self.request;
+        match Pin::new(&mut *request).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Ready(Ok(bytes)) => {
+                Poll::Ready(R::decode(bytes.as_slice()).map_err(|e| {
+                    request.error(NETWORK_ERROR, format!("undecodable response: {e}"))
+                }))
+            }
+        }
+    }
+}
+
+/// The request envelope as JSON, written straight into one buffer (no intermediate strings):
+/// `{"reqIdentifier":…,"sendID":…,"operationID":…,"msgIncr":…,"data":"<base64 protobuf>"}`.
+/// `operation_id` and `msg_incr` are generated by us and need no JSON escaping.
+fn encode_request<M: prost::Message>(
+    shared: &Shared,
+    req_identifier: i32,
+    msg_incr: &str,
+    operation_id: &str,
+    msg: &M,
+) -> Vec<u8> {
+    ENCODE_SCRATCH.with(|scratch| {
+        let mut payload = scratch.take();
+        payload.clear();
+        // Encoding into a Vec cannot fail (it grows as needed).
+        let _ = msg.encode(&mut payload);
+        let b64_len = payload.len().div_ceil(3) * 4;
+        let mut out = Vec::with_capacity(
+            96 + shared.send_id_json.len() + operation_id.len() + msg_incr.len() + b64_len,
+        );
+        out.extend_from_slice(b"{\"reqIdentifier\":");
+        out.extend_from_slice(req_identifier.to_string().as_bytes());
+        out.extend_from_slice(b",\"sendID\":");
+        out.extend_from_slice(shared.send_id_json.as_bytes());
+        out.extend_from_slice(b",\"operationID\":\"");
+        out.extend_from_slice(operation_id.as_bytes());
+        out.extend_from_slice(b"\",\"msgIncr\":\"");
+        out.extend_from_slice(msg_incr.as_bytes());
+        out.extend_from_slice(b"\",\"data\":\"");
+        let at = out.len();
+        out.resize(at + b64_len, 0);
+        let written = base64::engine::general_purpose::STANDARD
+            .encode_slice(&payload, &mut out[at..])
+            .unwrap_or(0);
+        out.truncate(at + written);
+        out.extend_from_slice(b"\"}");
+        if payload.capacity() <= SCRATCH_KEEP {
+            scratch.set(payload);
+        }
+        out
+    })
+}
+
+/// Scratch buffers larger than this are not kept between frames (memory follows the usual
+/// frame size, not the largest one ever seen).
+const SCRATCH_KEEP: usize = 256 * 1024;
+
+thread_local! {
+    /// Protobuf encoding buffer of [`encode_request`], reused by the requests of one thread.
+    static ENCODE_SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
@@ -323,33 +478,65 @@ fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
     enc.finish()
 }
 
-fn gunzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::new();
+/// Largest decompressed frame accepted (the server's own limit is far lower).
+const MAX_INFLATED: u64 = 64 * 1024 * 1024;
+
+/// Decompresses a gzip frame into `out` (cleared first).
+fn gunzip_into(data: &[u8], out: &mut Vec<u8>) -> std::io::Result<()> {
+    out.clear();
     flate2::read::GzDecoder::new(data)
-        .take(64 * 1024 * 1024)
-        .read_to_end(&mut out)?;
-    Ok(out)
+        .take(MAX_INFLATED)
+        .read_to_end(out)?;
+    Ok(())
 }
 
-/// Decodes one binary frame (gzip if it starts with the gzip magic) into an envelope.
-fn decode_frame(bytes: &[u8]) -> Result<WsResp, String> {
-    let plain;
-    let json = if bytes.starts_with(&[0x1f, 0x8b]) {
-        plain = gunzip(bytes).map_err(|e| format!("gzip: {e}"))?;
-        &plain[..]
+/// Buffers of the read loop, reused from frame to frame.
+#[derive(Default)]
+struct FrameBuffers {
+    /// Decompressed envelope (gzip frames only).
+    plain: Vec<u8>,
+    /// base64-decoded `data` of a push.
+    payload: Vec<u8>,
+}
+
+impl FrameBuffers {
+    /// Drops buffers a rare huge frame left behind.
+    fn trim(&mut self) {
+        for b in [&mut self.plain, &mut self.payload] {
+            if b.capacity() > SCRATCH_KEEP {
+                *b = Vec::new();
+            }
+        }
+    }
+}
+
+/// Decodes one binary frame (gzip if it starts with the gzip magic) into an envelope that
+/// borrows from `bytes` or from `plain`.
+fn decode_frame<'a>(bytes: &'a [u8], plain: &'a mut Vec<u8>) -> Result<WsResp<'a>, String> {
+    let json: &'a [u8] = if bytes.starts_with(&[0x1f, 0x8b]) {
+        gunzip_into(bytes, plain).map_err(|e| format!("gzip: {e}"))?;
+        plain
     } else {
         bytes
     };
     serde_json::from_slice(json).map_err(|e| format!("json: {e}"))
 }
 
-fn decode_data(data: &Option<String>) -> Result<Vec<u8>, String> {
-    match data.as_deref() {
-        None | Some("") => Ok(Vec::new()),
+/// Decodes the base64 `data` of an envelope, appending to `out` (`null`/absent/"" = empty).
+fn decode_data_into(data: Option<&str>, out: &mut Vec<u8>) -> Result<(), String> {
+    match data {
+        None | Some("") => Ok(()),
         Some(s) => base64::engine::general_purpose::STANDARD
-            .decode(s)
+            .decode_vec(s, out)
             .map_err(|e| format!("base64: {e}")),
     }
+}
+
+/// Decodes the base64 `data` of an envelope into a new buffer.
+fn decode_data(data: Option<&str>) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    decode_data_into(data, &mut out)?;
+    Ok(out)
 }
 
 /// Exponential backoff with jitter: 1, 2, 4, 8, 16, 30 s (cap), ±25 %.
@@ -578,21 +765,14 @@ async fn run_connection(
     control: &mut mpsc::UnboundedReceiver<Control>,
     reconnect: bool,
 ) -> ConnectionEnd {
-    let (mut sink, mut stream) = ws.split();
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<WsMessage>();
+    let (sink, mut stream) = ws.split();
+    let (out_tx, out_rx) = mpsc::unbounded_channel::<WsMessage>();
     *shared.writer.lock() = Some(out_tx.clone());
-    let writer = tokio::spawn(async move {
-        while let Some(m) = out_rx.recv().await {
-            let close = matches!(m, WsMessage::Close(_));
-            if sink.send(m).await.is_err() || close {
-                break;
-            }
-        }
-        let _ = sink.close().await;
-    });
+    let writer = tokio::spawn(write_frames(sink, out_rx));
     let _ = events.send(GatewayEvent::Connected { reconnect });
+    let mut buffers = FrameBuffers::default();
     for m in early {
-        if let Some(end) = handle_frame(shared, m, events) {
+        if let Some(end) = handle_frame(shared, m, events, &mut buffers) {
             return finish(shared, writer, end).await;
         }
     }
@@ -609,7 +789,7 @@ async fn run_connection(
                 }
                 Some(Ok(m)) => {
                     last_seen = Instant::now();
-                    if let Some(end) = handle_frame(shared, m, events) {
+                    if let Some(end) = handle_frame(shared, m, events, &mut buffers) {
                         break end;
                     }
                 }
@@ -619,6 +799,7 @@ async fn run_connection(
                     tracing::info!("gateway silent too long, reconnecting");
                     break ConnectionEnd::Lost;
                 }
+                buffers.trim();
                 let _ = out_tx.send(WsMessage::Ping(crate::api::operation_id().into_bytes().into()));
             }
             c = control.recv() => match c {
@@ -629,6 +810,28 @@ async fn run_connection(
         }
     };
     finish(shared, writer, end).await
+}
+
+/// Writes queued frames. Everything queued at the moment is written before one flush, so a
+/// burst of requests costs one socket write, not one per frame.
+async fn write_frames(
+    mut sink: futures::stream::SplitSink<Ws, WsMessage>,
+    mut queue: mpsc::UnboundedReceiver<WsMessage>,
+) {
+    'frames: while let Some(first) = queue.recv().await {
+        let mut next = Some(first);
+        while let Some(m) = next.take() {
+            let close = matches!(m, WsMessage::Close(_));
+            if sink.feed(m).await.is_err() || close {
+                break 'frames;
+            }
+            next = queue.try_recv().ok();
+        }
+        if sink.flush().await.is_err() {
+            break;
+        }
+    }
+    let _ = sink.close().await;
 }
 
 async fn finish(
@@ -642,7 +845,7 @@ async fn finish(
     // Fail every request still waiting on this connection.
     let pending: Vec<_> = shared.pending.lock().drain().collect();
     for (_, tx) in pending {
-        let _ = tx.send(Err((NETWORK_ERROR, "connection closed".into())));
+        let _ = tx.send(Err((NETWORK_ERROR, CLOSED_BEFORE_RESPONSE.into())));
     }
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
     end
@@ -653,10 +856,12 @@ fn handle_frame(
     shared: &Arc<Shared>,
     m: WsMessage,
     events: &mpsc::UnboundedSender<GatewayEvent>,
+    buffers: &mut FrameBuffers,
 ) -> Option<ConnectionEnd> {
     match m {
         WsMessage::Binary(bytes) => {
-            let resp = match decode_frame(&bytes) {
+            let FrameBuffers { plain, payload } = buffers;
+            let resp = match decode_frame(&bytes, plain) {
                 Ok(r) => r,
                 Err(e) => {
                     let n = shared.undecodable.fetch_add(1, Ordering::Relaxed) + 1;
@@ -666,8 +871,9 @@ fn handle_frame(
             };
             match resp.req_identifier {
                 req::PUSH => {
-                    let push = decode_data(&resp.data).and_then(|d| {
-                        PushMessages::decode(d.as_slice()).map_err(|e| e.to_string())
+                    payload.clear();
+                    let push = decode_data_into(resp.data.as_deref(), payload).and_then(|()| {
+                        PushMessages::decode(payload.as_slice()).map_err(|e| e.to_string())
                     });
                     match push {
                         Ok(p) => {
@@ -682,7 +888,7 @@ fn handle_frame(
                 }
                 req::KICK => Some(ConnectionEnd::Kicked),
                 _ => {
-                    let Some(tx) = shared.pending.lock().remove(&resp.msg_incr) else {
+                    let Some(tx) = shared.pending.lock().remove(resp.msg_incr.as_ref()) else {
                         if resp.req_identifier != req::SUB_ONLINE_STATUS {
                             tracing::debug!(
                                 req = resp.req_identifier,
@@ -692,9 +898,9 @@ fn handle_frame(
                         return None;
                     };
                     let result = if resp.err_code != 0 {
-                        Err((resp.err_code, resp.err_msg))
+                        Err((resp.err_code, resp.err_msg.into_owned()))
                     } else {
-                        decode_data(&resp.data).map_err(|e| (NETWORK_ERROR, e))
+                        decode_data(resp.data.as_deref()).map_err(|e| (NETWORK_ERROR, e))
                     };
                     let _ = tx.send(result);
                     None
@@ -731,14 +937,19 @@ mod tests {
     #[test]
     fn frames_decode_plain_and_gzip_and_garbage_is_an_error() {
         let json = br#"{"reqIdentifier":1001,"msgIncr":"a","operationID":"o","errCode":0,"errMsg":"","data":"CgJ1MQ=="}"#;
-        let r = decode_frame(json).unwrap();
+        let mut plain = Vec::new();
+        let r = decode_frame(json, &mut plain).unwrap();
         assert_eq!(r.req_identifier, 1001);
-        assert_eq!(decode_data(&r.data).unwrap(), vec![0x0a, 2, b'u', b'1']);
-        let r = decode_frame(&gzip(json).unwrap()).unwrap();
+        assert_eq!(
+            decode_data(r.data.as_deref()).unwrap(),
+            vec![0x0a, 2, b'u', b'1']
+        );
+        let zipped = gzip(json).unwrap();
+        let r = decode_frame(&zipped, &mut plain).unwrap();
         assert_eq!(r.msg_incr, "a");
-        assert!(decode_frame(b"\x1f\x8bxx").is_err());
-        assert!(decode_frame(b"{").is_err());
-        assert!(decode_data(&Some("!!".into())).is_err());
+        assert!(decode_frame(b"\x1f\x8bxx", &mut plain).is_err());
+        assert!(decode_frame(b"{", &mut plain).is_err());
+        assert!(decode_data(Some("!!")).is_err());
     }
 
     #[test]
@@ -753,5 +964,304 @@ mod tests {
     #[test]
     fn urlencodes_tokens() {
         assert_eq!(urlencode("a b+c"), "a%20b%2Bc");
+    }
+
+    use openim_protocol::pb::sdkws::{GetMaxSeqReq, GetMaxSeqResp};
+    use serde_json::{Value, json};
+    use tokio::net::TcpListener;
+
+    /// A scripted gateway: accepts one connection, answers the connect with success and hands
+    /// the socket to the test.
+    struct FakeGateway {
+        ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
+    }
+
+    impl FakeGateway {
+        /// The next request envelope (JSON), skipping pings.
+        async fn next_request(&mut self) -> Value {
+            loop {
+                match self.ws.next().await.expect("open").expect("frame") {
+                    WsMessage::Binary(b) => return serde_json::from_slice(&b).expect("json"),
+                    WsMessage::Ping(_) | WsMessage::Pong(_) => continue,
+                    other => panic!("unexpected frame {other:?}"),
+                }
+            }
+        }
+
+        /// Answers `req` with `data` (protobuf bytes) or an error code.
+        async fn answer(&mut self, req: &Value, data: Result<Vec<u8>, i32>) {
+            let (code, data) = match data {
+                Ok(d) => (
+                    0,
+                    json!(base64::engine::general_purpose::STANDARD.encode(d)),
+                ),
+                Err(code) => (code, Value::Null),
+            };
+            let frame = json!({
+                "reqIdentifier": req["reqIdentifier"], "msgIncr": req["msgIncr"],
+                "operationID": req["operationID"], "errCode": code,
+                "errMsg": if code == 0 { "" } else { "Nope" }, "data": data,
+            });
+            self.ws
+                .send(WsMessage::Binary(frame.to_string().into_bytes().into()))
+                .await
+                .expect("send");
+        }
+    }
+
+    /// Starts a gateway handle against a fake server; returns both once connected.
+    async fn connect(timeout: Duration) -> (GatewayHandle, FakeGateway) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (events_tx, mut events) = mpsc::unbounded_channel();
+        let handle = GatewayHandle::spawn(
+            GatewaySettings {
+                user_id: "bot \"one\"".into(),
+                platform: 7,
+                ws_addr: format!("ws://{addr}"),
+                compression: false,
+                timeout,
+                token: Arc::new(|| Some("t".to_owned())),
+                tls: None,
+            },
+            events_tx,
+        );
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.expect("upgrade");
+        ws.send(WsMessage::Text(
+            r#"{"errCode":0,"errMsg":"","errDlt":""}"#.into(),
+        ))
+        .await
+        .expect("connect answer");
+        loop {
+            match events.recv().await.expect("gateway events") {
+                GatewayEvent::Connected { .. } => break,
+                GatewayEvent::Connecting { .. } => continue,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        (handle, FakeGateway { ws })
+    }
+
+    fn req_for(i: usize) -> GetMaxSeqReq {
+        GetMaxSeqReq {
+            user_id: format!("req-{i}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn many_requests_outstanding_answers_out_of_order_are_matched() {
+        let (gw, mut server) = connect(Duration::from_secs(30)).await;
+        const N: usize = 20;
+        let calls: Vec<PendingCall<GetMaxSeqResp>> = (0..N)
+            .map(|i| {
+                gw.start_call(req::GET_NEWEST_SEQ, &req_for(i))
+                    .expect("written")
+            })
+            .collect();
+        assert_eq!(gw.outstanding(), N);
+        // Every request reaches the server before any answer, in call order.
+        let mut reqs = Vec::new();
+        for i in 0..N {
+            let r = server.next_request().await;
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(r["data"].as_str().expect("data"))
+                .expect("base64");
+            assert_eq!(
+                GetMaxSeqReq::decode(data.as_slice()).expect("pb"),
+                req_for(i)
+            );
+            assert_eq!(r["reqIdentifier"], 1001);
+            assert_eq!(r["sendID"], "bot \"one\"");
+            assert!(r.get("token").is_none());
+            reqs.push(r);
+        }
+        let incrs: std::collections::HashSet<_> =
+            reqs.iter().map(|r| r["msgIncr"].to_string()).collect();
+        assert_eq!(incrs.len(), N, "msgIncr unique");
+        // Answer in reverse order; request 7 fails with a server code.
+        for (i, r) in reqs.iter().enumerate().rev() {
+            let answer = if i == 7 {
+                Err(1302)
+            } else {
+                Ok(GetMaxSeqResp {
+                    min_seqs: [(format!("req-{i}"), i as i64)].into(),
+                    ..Default::default()
+                }
+                .encode_to_vec())
+            };
+            server.answer(r, answer).await;
+        }
+        for (i, call) in calls.into_iter().enumerate() {
+            match call.await {
+                Ok(resp) => {
+                    assert_ne!(i, 7);
+                    assert_eq!(resp.min_seqs.get(&format!("req-{i}")), Some(&(i as i64)));
+                }
+                Err(ClientError::Gateway {
+                    req_identifier,
+                    code,
+                    message,
+                }) => {
+                    assert_eq!((i, req_identifier, code), (7, 1001, 1302));
+                    assert_eq!(message, "Nope");
+                }
+                Err(e) => panic!("request {i}: {e}"),
+            }
+        }
+        assert_eq!(gw.outstanding(), 0);
+        gw.stop();
+    }
+
+    #[tokio::test]
+    async fn a_request_times_out_with_a_typed_error_and_a_late_answer_is_ignored() {
+        let (gw, mut server) = connect(Duration::from_millis(200)).await;
+        let slow = gw
+            .start_call::<_, GetMaxSeqResp>(req::GET_NEWEST_SEQ, &req_for(1))
+            .expect("written");
+        let r = server.next_request().await;
+        let err = slow.await.expect_err("no answer: timeout");
+        assert!(
+            matches!(
+                err,
+                ClientError::Gateway {
+                    code: NETWORK_TIMEOUT,
+                    req_identifier: 1001,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(gw.outstanding(), 0, "a timed-out request is forgotten");
+        // The late answer is ignored; the connection keeps working.
+        server
+            .answer(&r, Ok(GetMaxSeqResp::default().encode_to_vec()))
+            .await;
+        let next = gw
+            .start_call::<_, GetMaxSeqResp>(req::GET_NEWEST_SEQ, &req_for(2))
+            .expect("written");
+        let r2 = server.next_request().await;
+        server
+            .answer(&r2, Ok(GetMaxSeqResp::default().encode_to_vec()))
+            .await;
+        next.await.expect("answered");
+        assert_eq!(gw.undecodable_frames(), 0);
+        gw.stop();
+    }
+
+    #[tokio::test]
+    async fn a_disconnect_fails_every_outstanding_request() {
+        let (gw, mut server) = connect(Duration::from_secs(30)).await;
+        let calls: Vec<PendingCall<GetMaxSeqResp>> = (0..5)
+            .map(|i| {
+                gw.start_call(req::GET_NEWEST_SEQ, &req_for(i))
+                    .expect("written")
+            })
+            .collect();
+        for _ in 0..5 {
+            server.next_request().await;
+        }
+        drop(server);
+        for call in calls {
+            let err = call.await.expect_err("connection lost");
+            match err {
+                ClientError::Gateway { code, message, .. } => {
+                    assert_eq!(code, NETWORK_ERROR);
+                    assert_eq!(message, CLOSED_BEFORE_RESPONSE);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(gw.outstanding(), 0);
+        gw.stop();
+    }
+
+    #[tokio::test]
+    async fn a_dropped_pending_request_is_forgotten() {
+        let (gw, mut server) = connect(Duration::from_secs(30)).await;
+        let call = gw
+            .start_call::<_, GetMaxSeqResp>(req::GET_NEWEST_SEQ, &req_for(0))
+            .expect("written");
+        assert_eq!(gw.outstanding(), 1);
+        drop(call);
+        assert_eq!(gw.outstanding(), 0);
+        let r = server.next_request().await;
+        server
+            .answer(&r, Ok(GetMaxSeqResp::default().encode_to_vec()))
+            .await;
+        gw.stop();
+    }
+
+    #[test]
+    fn a_request_without_a_connection_is_refused_at_once() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let (events_tx, _events) = mpsc::unbounded_channel();
+            let gw = GatewayHandle::spawn(
+                GatewaySettings {
+                    user_id: "bot".into(),
+                    platform: 7,
+                    ws_addr: "ws://127.0.0.1:9".into(),
+                    compression: false,
+                    timeout: Duration::from_secs(30),
+                    token: Arc::new(|| Some("t".to_owned())),
+                    tls: None,
+                },
+                events_tx,
+            );
+            let r = gw.start_call::<_, GetMaxSeqResp>(req::GET_NEWEST_SEQ, &req_for(0));
+            assert!(matches!(r, Err(ClientError::NotConnected)), "{r:?}");
+            assert_eq!(gw.outstanding(), 0);
+            gw.stop();
+        });
+    }
+
+    #[test]
+    fn request_envelopes_are_valid_json_with_escaped_ids() {
+        let user_id = "u\"\\\u{1}é".to_owned();
+        let shared = Shared {
+            send_id_json: serde_json::to_string(&user_id).unwrap(),
+            incr_salt: 1,
+            user_id: user_id.clone(),
+            platform: 7,
+            ws_addr: String::new(),
+            compression: false,
+            token: Arc::new(|| None),
+            tls: None,
+            writer: Mutex::new(None),
+            pending: Mutex::new(HashMap::new()),
+            counter: AtomicU64::new(0),
+            timeout: Duration::from_secs(1),
+            undecodable: AtomicU64::new(0),
+            control: Mutex::new(None),
+        };
+        for len in [0usize, 1, 2, 3, 4, 100, 1000] {
+            let msg = GetMaxSeqReq {
+                user_id: "x".repeat(len),
+            };
+            let bytes = encode_request(&shared, 1001, "0000_1", "op", &msg);
+            let v: Value = serde_json::from_slice(&bytes).expect("valid JSON");
+            assert_eq!(v["reqIdentifier"], 1001);
+            assert_eq!(v["sendID"], user_id.as_str());
+            assert_eq!(v["operationID"], "op");
+            assert_eq!(v["msgIncr"], "0000_1");
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(v["data"].as_str().unwrap())
+                .unwrap();
+            assert_eq!(GetMaxSeqReq::decode(data.as_slice()).unwrap(), msg);
+        }
+    }
+
+    #[test]
+    fn escaped_strings_in_frames_still_decode() {
+        let json = br#"{"reqIdentifier":1001,"msgIncr":"a\u0062","errCode":5,"errMsg":"x\ny","data":"CgJ1\/Q=="}"#;
+        let mut plain = Vec::new();
+        let r = decode_frame(json, &mut plain).unwrap();
+        assert_eq!(r.msg_incr, "ab");
+        assert_eq!(r.err_msg, "x\ny");
+        assert_eq!(r.data.as_deref(), Some("CgJ1/Q=="));
     }
 }

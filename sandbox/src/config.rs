@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::tls::TlsSource;
+
 /// How the sandbox is started.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -32,6 +34,9 @@ pub struct SandboxConfig {
     /// overtake the answer to the request that caused them; the JS SDK relies on that to suppress
     /// its own echo. Other recipients get pushes immediately.
     pub push_latency: Duration,
+    /// Serve https on the API port and wss on the gateway port (None = plain http/ws, the
+    /// default). See [`crate::tls`].
+    pub tls: Option<TlsSource>,
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -44,6 +49,7 @@ impl std::fmt::Debug for SandboxConfig {
             .field("data_dir", &self.data_dir)
             .field("webhook_url", &self.webhook_url)
             .field("friend_verify", &self.friend_verify)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -62,6 +68,7 @@ impl Default for SandboxConfig {
             friend_verify: false,
             token_expire_secs: 90 * 86400,
             push_latency: Duration::from_millis(100),
+            tls: None,
         }
     }
 }
@@ -91,6 +98,15 @@ impl SandboxConfig {
     pub fn webhook_url(mut self, url: impl Into<String>) -> Self {
         self.webhook_url = Some(url.into());
         self
+    }
+    /// Serves TLS (https/wss) with a certificate from `source`.
+    pub fn tls(mut self, source: TlsSource) -> Self {
+        self.tls = Some(source);
+        self
+    }
+    /// Serves TLS with a generated self-signed certificate for `localhost`/`127.0.0.1`/`::1`.
+    pub fn tls_self_signed(self) -> Self {
+        self.tls(TlsSource::SelfSigned)
     }
     /// Enables friend verification for single chats.
     pub fn friend_verify(mut self, on: bool) -> Self {

@@ -1,6 +1,8 @@
-//! Fault-injection state consulted by the push path, the token checks and the HTTP router.
+//! Fault-injection state consulted by the push path, the token checks and the HTTP router,
+//! and the counters tests read (gateway connection attempts per user).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -15,6 +17,22 @@ struct FaultState {
     skip_seq: HashMap<String, u32>,
     fail_routes: HashMap<String, (u32, i32)>,
     expired_tokens: HashSet<String>,
+    /// Users whose gateway answers are withheld.
+    answers_stalled: HashSet<String>,
+    /// Users whose HTTP requests (by token user) hang.
+    http_stalled: HashSet<String>,
+    /// Gateway connection attempts per `sendID` (counted at the upgrade request, before any
+    /// check).
+    ws_attempts: HashMap<String, u64>,
+}
+
+/// A point where a stalled server holds a request (see [`Faults::pass`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Gate {
+    /// Before the gateway writes the answer to a request.
+    Answers,
+    /// Before the HTTP API handles a request.
+    Http,
 }
 
 /// What the push path must do with one push to one user.
@@ -29,6 +47,10 @@ pub(crate) enum PushAction {
 #[derive(Default)]
 pub struct Faults {
     inner: Mutex<FaultState>,
+    /// Stalled (gate, user) pairs; 0 keeps the request paths free of the lock.
+    gates_closed: AtomicUsize,
+    /// Woken whenever a gate opens.
+    gate_opened: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Faults {
@@ -93,6 +115,74 @@ impl Faults {
         }
         *n -= 1;
         Some(*code)
+    }
+    /// Counts one gateway connection attempt of `user`.
+    pub(crate) fn count_ws_attempt(&self, user: &str) {
+        *self
+            .inner
+            .lock()
+            .ws_attempts
+            .entry(user.to_string())
+            .or_default() += 1;
+    }
+    /// Gateway connection attempts of `user` so far.
+    pub(crate) fn ws_attempts(&self, user: &str) -> u64 {
+        self.inner
+            .lock()
+            .ws_attempts
+            .get(user)
+            .copied()
+            .unwrap_or(0)
+    }
+    /// Closes (`stalled = true`) or opens a gate for `user`.
+    pub(crate) fn set_gate(&self, gate: Gate, user: &str, stalled: bool) {
+        let mut g = self.inner.lock();
+        let set = match gate {
+            Gate::Answers => &mut g.answers_stalled,
+            Gate::Http => &mut g.http_stalled,
+        };
+        if stalled {
+            if set.insert(user.to_string()) {
+                self.gates_closed.fetch_add(1, Ordering::SeqCst);
+            }
+        } else if set.remove(user) {
+            self.gates_closed.fetch_sub(1, Ordering::SeqCst);
+            drop(g);
+            self.gate_opened.notify_waiters();
+        }
+    }
+    /// Opens every gate (server shutdown: nothing may stay blocked).
+    pub(crate) fn open_all_gates(&self) {
+        let mut g = self.inner.lock();
+        g.answers_stalled.clear();
+        g.http_stalled.clear();
+        self.gates_closed.store(0, Ordering::SeqCst);
+        drop(g);
+        self.gate_opened.notify_waiters();
+    }
+    /// Waits while `gate` is closed for `user` (returns at once when no gate is closed).
+    pub(crate) async fn pass(&self, gate: Gate, user: &str) {
+        if self.gates_closed.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        loop {
+            // Registered before the check, so an opening in between is not missed.
+            let opened = self.gate_opened.notified();
+            tokio::pin!(opened);
+            opened.as_mut().enable();
+            let closed = {
+                let g = self.inner.lock();
+                match gate {
+                    Gate::Answers => g.answers_stalled.contains(user),
+                    Gate::Http => g.http_stalled.contains(user),
+                }
+            };
+            if !closed {
+                return;
+            }
+            tracing::debug!(?gate, user, "request held by a stall fault");
+            opened.await;
+        }
     }
     /// Decides the fate of a push to `user`.
     pub(crate) fn on_push(&self, user: &str, frame: &PushFrame) -> PushAction {

@@ -71,6 +71,7 @@ async fn connect(
         ))
     };
     let send_id = q.get("sendID").cloned().unwrap_or_default();
+    inner.faults.count_ws_attempt(&send_id);
     let token = q.get("token").cloned().unwrap_or_default();
     if token.is_empty() {
         return args_err("token is empty");
@@ -309,7 +310,13 @@ async fn run(
                     user_id: &user_id,
                     conn_id,
                 };
-                match handle(&ctx, &req, &data).await {
+                let handled = handle(&ctx, &req, &data).await;
+                // stall fault: the request was handled, its answer is withheld
+                inner
+                    .faults
+                    .pass(crate::faults::Gate::Answers, &user_id)
+                    .await;
+                match handled {
                     Handled::Reply(resp) => {
                         let _ = tx.send(Out::Frame(resp));
                     }

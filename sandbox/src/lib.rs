@@ -32,6 +32,7 @@ pub mod model;
 mod persist;
 mod push;
 pub mod state;
+pub mod tls;
 pub mod token;
 mod webhook;
 pub mod wire;
@@ -48,6 +49,7 @@ use tokio_util::sync::CancellationToken;
 pub use config::SandboxConfig;
 pub use error::{CodeError, SandboxError};
 pub use faults::Faults;
+pub use tls::TlsSource;
 
 use crate::push::Registry;
 use crate::state::State;
@@ -80,6 +82,10 @@ pub struct Sandbox {
     tasks: Vec<JoinHandle<()>>,
     http: reqwest::Client,
     store: Option<persist::Store>,
+    /// The certificate clients must trust (PEM), when serving TLS.
+    tls_cert_pem: Option<String>,
+    /// TLS handshakes that failed or timed out, both listeners.
+    tls_failures: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -87,6 +93,7 @@ impl std::fmt::Debug for Sandbox {
         f.debug_struct("Sandbox")
             .field("api", &self.api_addr)
             .field("ws", &self.ws_addr)
+            .field("tls", &self.tls_cert_pem.is_some())
             .finish()
     }
 }
@@ -115,6 +122,20 @@ impl Sandbox {
                     ..Default::default()
                 });
         }
+        for (what, addr) in [("api", config.api_addr), ("ws", config.ws_addr)] {
+            if !addr.ip().is_loopback() {
+                tracing::warn!(
+                    listener = what,
+                    %addr,
+                    "the sandbox is bound to a non-loopback address: it is a test server \
+                     (known default secret); do not expose it"
+                );
+            }
+        }
+        let tls = match &config.tls {
+            Some(source) => Some(tls::material(source, config.data_dir.as_deref())?),
+            None => None,
+        };
         let api_listener = tokio::net::TcpListener::bind(config.api_addr)
             .await
             .map_err(|e| SandboxError::Bind {
@@ -149,14 +170,24 @@ impl Sandbox {
             dirty: std::sync::atomic::AtomicBool::new(true),
             shutdown: shutdown.clone(),
         });
+        let tls_failures = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let listen = |listener, addr| match &tls {
+            Some(m) => tls::SandboxListener::tls(
+                listener,
+                addr,
+                m.acceptor.clone(),
+                tls_failures.clone(),
+                shutdown.clone(),
+            ),
+            None => tls::SandboxListener::plain(listener, addr),
+        };
+        let (api_listener, ws_listener) =
+            (listen(api_listener, api_addr), listen(ws_listener, ws_addr));
         let mut tasks = Vec::new();
         let api_router = http::router(inner.clone());
         let sd = shutdown.clone();
         tasks.push(tokio::spawn(async move {
-            let listener = api_listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            let r = axum::serve(listener, api_router)
+            let r = axum::serve(api_listener, api_router)
                 .with_graceful_shutdown(async move { sd.cancelled().await })
                 .await;
             if let Err(e) = r {
@@ -166,9 +197,8 @@ impl Sandbox {
         let ws_router = gateway::router(inner.clone());
         let sd = shutdown.clone();
         tasks.push(tokio::spawn(async move {
-            let listener = ws_listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
+            // TCP_NODELAY is set by the listener; the tap gives access to the peer address.
+            let listener = ws_listener.tap_io(|_| {});
             let r = axum::serve(
                 listener,
                 ws_router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -203,25 +233,60 @@ impl Sandbox {
                 }
             }));
         }
-        tracing::info!(%api_addr, %ws_addr, "openim-sandbox listening");
+        tracing::info!(%api_addr, %ws_addr, tls = tls.is_some(), "openim-sandbox listening");
+        let tls_cert_pem = tls.map(|m| m.cert_pem);
+        // The test helpers call the API through the same scheme, trusting the certificate.
+        let mut http = reqwest::Client::builder();
+        if let Some(pem) = &tls_cert_pem {
+            let cert = reqwest::Certificate::from_pem(pem.as_bytes())
+                .map_err(|e| SandboxError::Tls(format!("helper client: {e}")))?;
+            http = http.add_root_certificate(cert);
+        }
+        let http = http
+            .build()
+            .map_err(|e| SandboxError::Tls(format!("helper client: {e}")))?;
         Ok(Sandbox {
             inner,
             api_addr,
             ws_addr,
             tasks,
-            http: reqwest::Client::new(),
+            http,
             store,
+            tls_cert_pem,
+            tls_failures,
         })
     }
 
-    /// The HTTP API base URL, e.g. `http://127.0.0.1:10002`.
+    /// The HTTP API base URL, e.g. `http://127.0.0.1:10002` (`https://` when serving TLS).
     pub fn api_url(&self) -> String {
-        format!("http://{}", self.api_addr)
+        let scheme = if self.tls_cert_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.api_addr)
     }
 
-    /// The WebSocket gateway URL, e.g. `ws://127.0.0.1:10001`.
+    /// The WebSocket gateway URL, e.g. `ws://127.0.0.1:10001` (`wss://` when serving TLS).
     pub fn ws_url(&self) -> String {
-        format!("ws://{}", self.ws_addr)
+        let scheme = if self.tls_cert_pem.is_some() {
+            "wss"
+        } else {
+            "ws"
+        };
+        format!("{scheme}://{}", self.ws_addr)
+    }
+
+    /// The certificate (PEM) clients must trust when the sandbox serves TLS
+    /// ([`SandboxConfig::tls`]); `None` for plain http/ws.
+    pub fn tls_cert_pem(&self) -> Option<&str> {
+        self.tls_cert_pem.as_deref()
+    }
+
+    /// TLS handshakes that failed or timed out so far (untrusting clients, plaintext or
+    /// garbage sent to a TLS port).
+    pub fn tls_handshake_failures(&self) -> u64 {
+        self.tls_failures.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The bound API address.
@@ -251,6 +316,7 @@ impl Sandbox {
 
     /// Stops both servers, closes every connection and flushes the store.
     pub async fn shutdown(mut self) {
+        self.inner.faults.open_all_gates();
         self.inner.registry.close_all();
         self.inner.shutdown.cancel();
         // graceful first (in-flight HTTP requests finish), then abort whatever still lingers
@@ -450,6 +516,55 @@ impl FaultControl<'_> {
     /// Marks a token expired: later checks answer 1501.
     pub fn expire_token(&self, token: &str) {
         self.sandbox.inner.faults.expire_token(token);
+    }
+    /// Gateway connection attempts of a user (by the `sendID` of the upgrade request, counted
+    /// before any token check), since the sandbox started.
+    pub fn ws_connect_attempts(&self, user_id: &str) -> u64 {
+        self.sandbox.inner.faults.ws_attempts(user_id)
+    }
+    /// Stalls the gateway's answers to a user: its requests are read and handled, but each
+    /// answer is withheld (and the connection reads nothing more) until
+    /// [`FaultControl::release_answers`].
+    pub fn stall_answers(&self, user_id: &str) {
+        self.sandbox
+            .inner
+            .faults
+            .set_gate(faults::Gate::Answers, user_id, true);
+    }
+    /// Lets the withheld gateway answers go.
+    pub fn release_answers(&self, user_id: &str) {
+        self.sandbox
+            .inner
+            .faults
+            .set_gate(faults::Gate::Answers, user_id, false);
+    }
+    /// Makes HTTP API requests made with a user's token hang (after the token check) until
+    /// [`FaultControl::release_http`].
+    pub fn stall_http(&self, user_id: &str) {
+        self.sandbox
+            .inner
+            .faults
+            .set_gate(faults::Gate::Http, user_id, true);
+    }
+    /// Lets the held HTTP requests proceed.
+    pub fn release_http(&self, user_id: &str) {
+        self.sandbox
+            .inner
+            .faults
+            .set_gate(faults::Gate::Http, user_id, false);
+    }
+    /// A stalled server as seen by one user: gateway answers, pushes and HTTP requests are
+    /// all held until [`FaultControl::release_server`].
+    pub fn stall_server(&self, user_id: &str) {
+        self.stall_answers(user_id);
+        self.stall_pushes(user_id);
+        self.stall_http(user_id);
+    }
+    /// Ends [`FaultControl::stall_server`]: held answers, pushes (in order) and HTTP requests go.
+    pub fn release_server(&self, user_id: &str) {
+        self.release_http(user_id);
+        self.release_answers(user_id);
+        self.release_pushes(user_id);
     }
     /// Kicks a user's platform: tokens marked kicked (1506), connections get 2002 and are closed.
     pub fn kick(&self, user_id: &str, platform_id: i32) {

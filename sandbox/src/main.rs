@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
-use openim_sandbox::{Sandbox, SandboxConfig};
+use openim_sandbox::{Sandbox, SandboxConfig, TlsSource};
 
 /// An embedded, protocol-faithful OpenIM-compatible server for testing bots.
 #[derive(Parser, Debug)]
@@ -33,6 +33,21 @@ struct Args {
     /// Require friendship for single-chat messages.
     #[arg(long)]
     friend_verify: bool,
+    /// Serve https (API) and wss (gateway) with a self-signed certificate for
+    /// localhost/127.0.0.1/::1, generated at start (kept in --data-dir when given), or with
+    /// --tls-cert/--tls-key.
+    #[arg(long)]
+    tls: bool,
+    /// TLS certificate chain (PEM); implies --tls. Needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM); implies --tls. Needs --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Where to write the certificate clients must trust (PEM). Default: `tls-cert.pem` in
+    /// --data-dir, else `openim-sandbox-cert.pem` in the system temp directory.
+    #[arg(long)]
+    tls_cert_out: Option<PathBuf>,
 }
 
 /// Registers the SIGINT/SIGTERM handlers now (before the ready line is printed) and returns a
@@ -88,6 +103,19 @@ async fn main() {
         .ws_addr(args.ws_addr)
         .secret(args.secret);
     config.friend_verify = args.friend_verify;
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsSource::Files { cert, key }),
+        _ if args.tls => Some(TlsSource::SelfSigned),
+        _ => None,
+    };
+    let cert_out = match (&args.tls_cert_out, &args.data_dir) {
+        (Some(path), _) => path.clone(),
+        (None, Some(dir)) => dir.join(openim_sandbox::tls::CERT_FILE),
+        (None, None) => std::env::temp_dir().join("openim-sandbox-cert.pem"),
+    };
+    if let Some(source) = tls {
+        config = config.tls(source);
+    }
     if let Some(dir) = args.data_dir {
         config = config.data_dir(dir);
     }
@@ -101,6 +129,22 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    if let Some(pem) = sandbox.tls_cert_pem() {
+        // Written before the ready line, so a client may read it as soon as it sees that line.
+        if let Err(e) = std::fs::write(&cert_out, pem) {
+            eprintln!(
+                "openim-sandbox: cannot write the TLS certificate to {}: {e}",
+                cert_out.display()
+            );
+            sandbox.shutdown().await;
+            std::process::exit(1);
+        }
+        eprintln!(
+            "openim-sandbox: serving TLS; trust the certificate {} (e.g. OPENIM_TLS_CA={})",
+            cert_out.display(),
+            cert_out.display()
+        );
+    }
     let stop = shutdown_signal();
     println!("ready api={} ws={}", sandbox.api_url(), sandbox.ws_url());
     stop.await;

@@ -225,6 +225,7 @@ async fn entry(
             Err(e) => return envelope(Err(e), StatusCode::OK),
         }
     }
+    inner.faults.pass(crate::faults::Gate::Http, &user).await;
     if let Some(code) = inner.faults.take_route_failure(&path) {
         return envelope(
             Err(CodeError::new(code, "injected failure")),
