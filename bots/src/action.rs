@@ -72,8 +72,10 @@ pub struct MessageView {
     pub sender_role: Role,
     /// The text (text, @text or quote text); empty for non-text content.
     pub text: String,
-    /// Users mentioned with @.
+    /// Users mentioned with @, other than the bot itself (see `mentions_bot`).
     pub at_user_ids: Vec<String>,
+    /// Whether the message @-mentions the bot.
+    pub mentions_bot: bool,
     /// Server send time, milliseconds since the Unix epoch.
     pub send_time_ms: i64,
 }

@@ -184,7 +184,8 @@ impl Rules {
             return Ok(None);
         }
         let in_group = msg.group_id.is_some();
-        if in_group && self.group_requires_mention && !msg.at_user_ids.iter().any(|u| u == me) {
+        let mentioned = msg.mentions_bot || msg.at_user_ids.iter().any(|u| u == me);
+        if in_group && self.group_requires_mention && !mentioned {
             return Ok(None);
         }
         let Some((rule, caps)) = self.rules.iter().find_map(|r| {
@@ -389,8 +390,14 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+        // Mentioning someone else is not enough.
+        let mut m = msg("sg_g", Some("g"), "@Ann hi", 2);
+        m.at_user_ids = vec!["ann".into()];
+        assert!(r.reply(&m, "bot", &st).unwrap().is_none());
+        // The adapter reports a mention of the bot as `mentions_bot` (at_user_ids lists the
+        // others, for the moderator's command targets).
         let mut m = msg("sg_g", Some("g"), "@Bot hi", 2);
-        m.at_user_ids = vec!["bot".into()];
+        m.mentions_bot = true;
         assert!(r.reply(&m, "bot", &st).unwrap().is_some());
         s.rules.clear();
         assert_eq!(

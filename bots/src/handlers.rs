@@ -26,7 +26,7 @@ use crate::autoreply::Rules;
 use crate::config::EnabledBots;
 use crate::friend_gate::{Decision, FriendGate};
 use crate::moderator::Moderator;
-use crate::state::{SledState, StateStore};
+use crate::state::{SledState, StateError, StateExt, StateStore};
 use crate::support::Desk;
 
 /// Called for every action a bot executes: the bot's name, the action and its outcome.
@@ -248,6 +248,7 @@ pub async fn message_view(ctx: &Context, msg: &Message) -> Option<MessageView> {
         sender_nickname: msg.sender_nickname.clone(),
         sender_role,
         text,
+        mentions_bot: msg.at_user_ids.iter().any(|u| u.as_str() == ctx.me()),
         at_user_ids: msg
             .at_user_ids
             .iter()
@@ -264,6 +265,34 @@ pub async fn message_view(ctx: &Context, msg: &Message) -> Option<MessageView> {
 
 fn boxed(e: impl std::error::Error + Send + Sync + 'static) -> openim_bot::runtime::HandlerError {
     Box::new(e)
+}
+
+// A bot's own per-conversation watermark of handled messages. The framework's delivery ledger
+// reaches the disk every ~100 ms, so after a hard crash (kill -9, power loss) the last messages
+// handled may be delivered again; a bot's decision and its watermark are flushed *before* its
+// actions run, so such a replay is recognised and nothing is sent twice. (The price: a crash in
+// the middle of an action's network call loses that action instead of repeating it.)
+
+fn handled_key(conversation_id: &str) -> String {
+    format!("v1/handled/{conversation_id}")
+}
+
+/// Whether this bot already handled `view` (a redelivery after a crash).
+fn already_handled(state: &dyn StateStore, view: &MessageView) -> Result<bool, StateError> {
+    if view.seq <= 0 {
+        return Ok(false);
+    }
+    Ok(state
+        .get_json::<i64>(&handled_key(&view.conversation_id))?
+        .is_some_and(|seq| view.seq <= seq))
+}
+
+/// Records `view` as handled by this bot (messages of a conversation come in seq order).
+fn record_handled(state: &dyn StateStore, view: &MessageView) -> Result<(), StateError> {
+    if view.seq <= 0 {
+        return Ok(());
+    }
+    state.put_json(&handled_key(&view.conversation_id), &view.seq)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,6 +410,10 @@ impl EventHandler for FriendGateHandler {
             .gate
             .on_new_friend(&friend.user_id, &friend.nickname, &*state)
             .map_err(boxed)?;
+        if !actions.is_empty() {
+            // "Greeted" is on disk before the greeting leaves: a crash never greets twice.
+            state.flush().map_err(boxed)?;
+        }
         execute(ctx, "friend_gate", &actions, self.observer.as_ref()).await;
         Ok(())
     }
@@ -497,9 +530,22 @@ impl EventHandler for ModeratorHandler {
             return Ok(());
         };
         let state = self.state.get(ctx.client()).map_err(boxed)?;
+        let claimed_key = format!("v1/moderator/claimed/{}", view.conversation_id);
+        if already_handled(&*state, &view).map_err(boxed)? {
+            // Redelivered after a crash: acted on already. The later bots must still leave
+            // alone a message this bot dealt with.
+            if state.get_json::<i64>(&claimed_key).map_err(boxed)? == Some(view.seq) {
+                self.claims.claim(&view.conversation_id, view.seq);
+            }
+            tracing::debug!(conversation = %view.conversation_id, seq = view.seq, "already moderated");
+            return Ok(());
+        }
         let actions = self.moderator.judge(&view, &*state).map_err(boxed)?;
+        record_handled(&*state, &view).map_err(boxed)?;
         if !actions.is_empty() {
             self.claims.claim(&view.conversation_id, view.seq);
+            state.put_json(&claimed_key, &view.seq).map_err(boxed)?;
+            state.flush().map_err(boxed)?;
         }
         let failed = execute(ctx, "moderator", &actions, self.observer.as_ref()).await;
         // An admin's command that the server refused (e.g. muting the owner) gets an answer.
@@ -636,7 +682,14 @@ impl EventHandler for AutoreplyHandler {
             return Ok(());
         };
         let state = self.state.get(ctx.client()).map_err(boxed)?;
-        if let Some(action) = self.rules.reply(&view, ctx.me(), &*state).map_err(boxed)? {
+        if already_handled(&*state, &view).map_err(boxed)? {
+            tracing::debug!(conversation = %view.conversation_id, seq = view.seq, "already answered");
+            return Ok(());
+        }
+        let reply = self.rules.reply(&view, ctx.me(), &*state).map_err(boxed)?;
+        record_handled(&*state, &view).map_err(boxed)?;
+        if let Some(action) = reply {
+            state.flush().map_err(boxed)?;
             execute(ctx, "autoreply", &[action], self.observer.as_ref()).await;
         }
         Ok(())

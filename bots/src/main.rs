@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use openim_bots::app::{SyncProgress, build};
 use openim_bots::config::Config;
 
+mod sandbox_cmd;
+
 /// Ready-made OpenIM bots: friend gate, moderator, auto-reply and customer support.
 #[derive(Debug, Parser)]
 #[command(name = "openim-bots", version, about)]
@@ -41,6 +43,9 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Runs the embedded OpenIM-compatible sandbox server standalone (test your bot without
+    /// deploying OpenIM); prints `ready api=<url> ws=<url>` once it listens, stops on Ctrl-C.
+    Sandbox(sandbox_cmd::SandboxArgs),
     /// Validates a configuration file and explains what it does.
     CheckConfig {
         /// The configuration file.
@@ -81,7 +86,7 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Command::Demo) {
+    let default_level = if matches!(cli.command, Command::Demo | Command::Sandbox(_)) {
         "warn"
     } else {
         "info"
@@ -152,6 +157,13 @@ fn main() -> ExitCode {
                     }
                 }
             }
+            Command::Sandbox(args) => match sandbox_cmd::serve(args).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            },
             Command::Demo => match openim_bots::demo::run(std::io::stdout()).await {
                 Ok(summary) => {
                     println!("{summary}");
