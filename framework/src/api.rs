@@ -55,6 +55,51 @@ pub enum ApiError {
         /// Route called.
         route: String,
     },
+    /// The answer body is larger than [`MAX_RESPONSE_BYTES`]; reading stopped at the limit.
+    #[error("{route}: answer body larger than {limit} bytes, refused")]
+    TooLarge {
+        /// Route called.
+        route: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
+}
+
+/// Largest HTTP answer body the client reads (32 MiB): a hostile or broken server cannot make
+/// it buffer more. OpenIM answers are far smaller (a page of 1,000 group members is < 1 MiB).
+pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Reads an answer body chunk by chunk, refusing it as soon as it exceeds `limit` bytes
+/// (a declared `Content-Length` over the limit is refused before reading anything).
+async fn read_body_limited(
+    mut response: reqwest::Response,
+    route: &str,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let too_large = || ApiError::TooLarge {
+        route: route.into(),
+        limit,
+    };
+    let declared = response.content_length().unwrap_or(0);
+    if declared > limit as u64 {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(declared as usize);
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|source| ApiError::Transport {
+            route: route.into(),
+            source,
+        })?
+    {
+        if body.len() + chunk.len() > limit {
+            tracing::warn!(route, limit, "HTTP answer over the size limit refused");
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// `error: cause: cause…` (reqwest hides TLS and connect causes in its source chain).
@@ -173,7 +218,7 @@ impl ApiClient {
             source,
         };
         let response = builder.send().await.map_err(transport)?;
-        let bytes = response.bytes().await.map_err(transport)?;
+        let bytes = read_body_limited(response, route, MAX_RESPONSE_BYTES).await?;
         let decode = |source| ApiError::Decode {
             route: route.into(),
             source,

@@ -787,3 +787,113 @@ fn bad_bots_config_names_the_key() {
     );
     assert_eq!(err.key(), Some("bots.moderator.banned_words[0]"));
 }
+
+// ------------------------------------------------------------------------------------------
+// Client — hostile HTTP answers
+
+/// How a hostile HTTP server answers every request.
+#[derive(Clone, Copy, Debug)]
+enum HostileBody {
+    /// `Transfer-Encoding: chunked`, JSON whitespace forever (until the client hangs up).
+    Endless,
+    /// `Content-Length: 10 GiB` announced, then whitespace until the client hangs up.
+    HugeDeclared,
+}
+
+/// Serves one request on `listener` with `body`; returns the body bytes it managed to write
+/// before the client hung up.
+async fn hostile_http_server(listener: tokio::net::TcpListener, body: HostileBody) -> u64 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok((mut tcp, _)) = listener.accept().await else {
+        return 0;
+    };
+    // Read the request head (the body is small JSON; its bytes do not matter).
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tcp.read(&mut buf).await {
+            Ok(0) | Err(_) => return 0,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let headers = match body {
+        HostileBody::Endless => {
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+                .to_owned()
+        }
+        HostileBody::HugeDeclared => format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            10u64 << 30
+        ),
+    };
+    if tcp.write_all(headers.as_bytes()).await.is_err() {
+        return 0;
+    }
+    let chunk = vec![b' '; 64 * 1024];
+    let framed = {
+        let mut f = format!("{:x}\r\n", chunk.len()).into_bytes();
+        f.extend_from_slice(&chunk);
+        f.extend_from_slice(b"\r\n");
+        f
+    };
+    let mut written = 0u64;
+    loop {
+        let piece = match body {
+            HostileBody::Endless => &framed,
+            HostileBody::HugeDeclared => &chunk,
+        };
+        if tcp.write_all(piece).await.is_err() {
+            return written;
+        }
+        written += chunk.len() as u64;
+        if written > 1 << 30 {
+            return written; // the client never stopped: the test fails on the figure
+        }
+    }
+}
+
+#[tokio::test]
+async fn client_refuses_oversized_http_answers_with_a_typed_error() {
+    use openim_bot::api::{ApiClient, ApiError, MAX_RESPONSE_BYTES};
+    for body in [HostileBody::Endless, HostileBody::HugeDeclared] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(hostile_http_server(listener, body));
+        let api = ApiClient::new(&format!("http://{addr}"));
+        api.set_token("t");
+        let r = tokio::time::timeout(
+            WAIT,
+            api.call::<_, Value>("/user/get_users_info", &json!({"userIDs": ["u"]})),
+        )
+        .await
+        .expect("the call ends in time");
+        let err = r.expect_err("an oversized answer is refused");
+        drop(api);
+        let written = tokio::time::timeout(WAIT, server)
+            .await
+            .expect("server ends once the client hangs up")
+            .expect("server task");
+        println!(
+            "BAD-INPUT client HTTP answer {body:?} -> {err} (server wrote {:.1} MiB before the \
+             client hung up; limit {} MiB)",
+            written as f64 / (1 << 20) as f64,
+            MAX_RESPONSE_BYTES >> 20
+        );
+        match &err {
+            ApiError::TooLarge { route, limit } => {
+                assert_eq!(route, "/user/get_users_info");
+                assert_eq!(*limit, MAX_RESPONSE_BYTES);
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+        assert!(err.to_string().contains("larger than"), "{err}");
+        // The client read at most the limit: what the server got out is bounded by it plus
+        // the socket buffers.
+        assert!(
+            written < (MAX_RESPONSE_BYTES as u64) + (16 << 20),
+            "the client kept reading: {written} bytes"
+        );
+    }
+}
