@@ -1,0 +1,124 @@
+// moderator (bots/src/moderator.rs) driven by the real JS client, in a group
+// where the bot is an admin: banned words and links are revoked with a
+// warning, strikes escalate to a mute and then a kick, an admin's /unmute
+// command works, and join applications are answered by their message.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SCENARIO } from '../lib/world.mjs';
+import { CbEvents } from '../lib/client.mjs';
+import { botScenario, from, receivedTexts, waitMessage } from '../lib/bots.mjs';
+
+function moderatorToml(groupID) {
+  return String.raw`
+[bots.moderator]
+groups = ["${groupID}"]
+banned_words = ['(?i)\bviagra\b', '(?i)\bcasino\b']
+block_links = true
+allowed_domains = ["openim.io"]
+mute_after = 2
+mute_duration = "10m"
+kick_after = 3
+join_answer = '(?i)\bopenim\b'
+join_refuse_message = "Wrong answer, sorry."
+welcome = "Welcome {nickname}!"
+rules = "Be nice."
+`;
+}
+
+/** Create a group owned by `owner` with the bot as admin; resolves with its ID. */
+async function moderatedGroup(owner, bot, members, { needVerification } = {}) {
+  const groupInfo = { groupName: 'Moderated by a bot', groupType: 2 };
+  if (needVerification !== undefined) groupInfo.needVerification = needVerification;
+  // As on open-im-server, an admin is listed once (in adminUserIDs, not also in memberUserIDs).
+  const group = await owner.call('createGroup', { memberUserIDs: members, adminUserIDs: [bot], groupInfo });
+  return group.groupID;
+}
+
+test(
+  'moderator: banned word -> revoked + warning; second strike -> muted; /unmute by the owner; third strike (a link) -> kicked',
+  SCENARIO,
+  botScenario(async (w) => {
+    const [owner, bad, good] = await w.login('mowner', 'mbad', 'mgood');
+    await w.registerNamed('modbot', 'Mod Bot');
+    const groupID = await moderatedGroup(owner, 'modbot', ['mbad', 'mgood']);
+    await bad.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    await good.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    const bot = await w.startBot('modbot', moderatorToml(groupID), { nickname: 'Mod Bot' });
+
+    // A clean message and an allowed link stay.
+    const clean = await good.sendGroupText(groupID, 'docs are at https://docs.openim.io/start');
+    await owner.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: clean.clientMsgID });
+
+    // Strike 1: revoked for the other members, and a warning that mentions the member.
+    // (The sender's own SDK learns its message's seq from the echo push, which
+    // the server may send after the revoke; its view is the SDK's business.)
+    const first = await bad.sendGroupText(groupID, 'cheap VIAGRA here');
+    for (const c of [owner, good]) {
+      const ev = await c.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: first.clientMsgID });
+      assert.equal(ev.data.revokerID, 'modbot', `${c.label}: revoked by the bot`);
+    }
+    const warning = await waitMessage(good, from('modbot', /^@Nick-mbad warning, strike 1\/3 \(banned word "VIAGRA"\)/, { groupID }));
+    assert.equal(warning.contentType, 106, 'the warning is an @-mention');
+    assert.deepEqual(warning.atTextElem?.atUserList, ['mbad']);
+
+    // Strike 2: revoked, and muted for 10 minutes.
+    const before = Date.now();
+    const second = await bad.sendGroupText(groupID, 'casino tonight');
+    await good.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: second.clientMsgID });
+    const muted = await bad.waitFor(CbEvents.OnGroupMemberInfoChanged, (d) => d.groupID === groupID && d.userID === 'mbad' && d.muteEndTime > before);
+    assert.ok(muted.data.muteEndTime >= before + 590_000, `muteEndTime about now + 10 min: ${muted.data.muteEndTime}`);
+    await waitMessage(good, from('modbot', /^@Nick-mbad strike 2\/3 \(banned word "casino"\): muted for 10m/, { groupID }));
+    await assert.rejects(bad.sendGroupText(groupID, 'let me talk'), (e) => e.errCode === 1402);
+
+    // The owner lifts the mute with the bot's command (an @-mention of the member).
+    const cmd = await owner.call('createTextAtMessage', {
+      text: '/unmute @Nick-mbad',
+      atUserIDList: ['mbad'],
+      atUsersInfo: [{ atUserID: 'mbad', groupNickname: 'Nick-mbad' }],
+    });
+    await owner.call('sendMessage', { recvID: '', groupID, message: cmd });
+    await bad.waitFor(CbEvents.OnGroupMemberInfoChanged, (d) => d.groupID === groupID && d.userID === 'mbad' && d.muteEndTime <= Date.now());
+
+    // Strike 3: a link outside the allowed domains; revoked, and the member is removed.
+    const third = await bad.sendGroupText(groupID, 'join www.cheap-pills.xyz now');
+    await good.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: third.clientMsgID });
+    await waitMessage(good, from('modbot', /^@Nick-mbad strike 3\/3 \(link to cheap-pills\.xyz\): removed from the group\.$/, { groupID }));
+    await bad.waitFor(CbEvents.OnJoinedGroupDeleted, { groupID });
+    await good.waitFor(CbEvents.OnGroupMemberDeleted, { groupID, userID: 'mbad' });
+    const members = await owner.call('getGroupMemberList', { groupID, offset: 0, count: 100 });
+    assert.deepEqual(members.map((m) => m.userID).sort(), ['mgood', 'modbot', 'mowner']);
+
+    // Nothing else was revoked, and every action succeeded.
+    assert.deepEqual(
+      good.seen(CbEvents.OnNewRecvMessageRevoked).map((e) => e.data.clientMsgID),
+      [first.clientMsgID, second.clientMsgID, third.clientMsgID],
+    );
+    const failed = bot.actions().filter((r) => r.message !== 'action done');
+    assert.deepEqual(failed.map((r) => r.fields), [], 'every action of the bot succeeded');
+  }),
+);
+
+test(
+  'moderator: join applications with the right answer are approved (and welcomed), others refused',
+  SCENARIO,
+  botScenario(async (w) => {
+    const [owner, yes, no] = await w.login('jmowner', 'jmyes', 'jmno');
+    await w.registerNamed('joinbot', 'Join Bot');
+    // needVerification 0: applications need an owner's or admin's approval.
+    const groupID = await moderatedGroup(owner, 'joinbot', [], { needVerification: 0 });
+    await w.startBot('joinbot', moderatorToml(groupID), { nickname: 'Join Bot' });
+
+    await yes.call('joinGroup', { groupID, reqMsg: 'I run OpenIM at work', joinSource: 3, ex: '' });
+    await yes.waitFor(CbEvents.OnGroupApplicationAccepted, { groupID, userID: 'jmyes', handleResult: 1 });
+    await yes.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    await waitMessage(owner, from('joinbot', 'Welcome Nick-jmyes!', { groupID }));
+
+    await no.call('joinGroup', { groupID, reqMsg: 'let me in', joinSource: 3, ex: '' });
+    await no.waitFor(CbEvents.OnGroupApplicationRejected, { groupID, userID: 'jmno', handleResult: -1, handledMsg: 'Wrong answer, sorry.' });
+    const members = await owner.call('getGroupMemberList', { groupID, offset: 0, count: 100 });
+    assert.deepEqual(members.map((m) => m.userID).sort(), ['jmowner', 'jmyes', 'joinbot']);
+    assert.equal(no.seen(CbEvents.OnJoinedGroupAdded, { groupID }).length, 0);
+    assert.deepEqual(receivedTexts(owner, from('joinbot', undefined, { groupID })), ['Welcome Nick-jmyes!'], 'one welcome, none for the refused applicant');
+  }),
+);
