@@ -1175,3 +1175,243 @@ pub struct MemberInfoChanges {
     /// New extension.
     pub ex: Option<String>,
 }
+
+// ---- incremental ("version") sync (http-api.md §6) ----
+
+/// What a version-logged list changed since a stored `(versionID, version)` (the answer of a
+/// `get_incremental_*` route).
+///
+/// `version_id`/`version` are always the server's current head; store them once the changes are
+/// applied. With `full` the lists are empty and the client must resync from the full list (the
+/// log was reset, truncated, or the stored state did not match).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct VersionDelta<T> {
+    /// The log's ID (24 hex characters); a different ID than the stored one means a new log.
+    pub version_id: String,
+    /// The log's current version.
+    pub version: u64,
+    /// The client must discard its copy and resync from the full list.
+    pub full: bool,
+    /// IDs of removed elements.
+    pub deleted: Vec<String>,
+    /// Elements added since the stored version.
+    pub inserted: Vec<T>,
+    /// Elements changed since the stored version.
+    pub updated: Vec<T>,
+    /// Non-zero when the list's order changed (friends, members).
+    pub sort_version: u64,
+}
+
+impl<T> VersionDelta<T> {
+    /// True if nothing changed and no resync is needed.
+    pub fn is_empty(&self) -> bool {
+        !self.full && self.deleted.is_empty() && self.inserted.is_empty() && self.updated.is_empty()
+    }
+
+    fn from_wire<W>(
+        version_id: String,
+        version: u64,
+        full: bool,
+        deleted: Vec<String>,
+        inserted: Vec<W>,
+        updated: Vec<W>,
+        sort_version: u64,
+    ) -> VersionDelta<T>
+    where
+        T: From<W>,
+    {
+        VersionDelta {
+            version_id,
+            version,
+            full,
+            deleted,
+            inserted: convert(inserted),
+            updated: convert(updated),
+            sort_version,
+        }
+    }
+}
+
+/// Changes of one group's member list (`/group/get_incremental_group_members` and each entry of
+/// the batch route).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct MemberDelta {
+    /// Member changes (element IDs are user IDs).
+    pub members: VersionDelta<GroupMember>,
+    /// The group's current info, sent when `full`, when the group info changed (the log's `""`
+    /// marker) or when members changed; `None` otherwise.
+    pub group: Option<GroupInfo>,
+}
+
+impl From<group::GetIncrementalGroupMembersResp> for MemberDelta {
+    fn from(r: group::GetIncrementalGroupMembersResp) -> MemberDelta {
+        MemberDelta {
+            members: VersionDelta::from_wire(
+                r.version_id,
+                r.version,
+                r.full,
+                r.delete,
+                r.insert,
+                r.update,
+                r.sort_version,
+            ),
+            group: r.group.map(GroupInfo::from),
+        }
+    }
+}
+
+/// A stored sync position of one group's member list, for the batch route.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberVersion {
+    /// The group.
+    pub group_id: String,
+    /// Stored log ID (`""` if none).
+    pub version_id: String,
+    /// Stored version (0 if none).
+    pub version: u64,
+}
+
+impl ApiClient {
+    /// `/friend/get_incremental_friends`: friend-list changes of `user_id` since
+    /// `(version_id, version)` (send `""`/0 to learn the head; the answer is then `full`).
+    pub async fn get_incremental_friends(
+        &self,
+        user_id: &str,
+        version_id: &str,
+        version: u64,
+    ) -> Result<VersionDelta<Friend>, ApiError> {
+        let r: friend::GetIncrementalFriendsResp = self
+            .call(
+                routes::GET_INCREMENTAL_FRIENDS,
+                &wire::IncrementalUserReq {
+                    user_id: user_id.into(),
+                    version_id: version_id.into(),
+                    version,
+                },
+            )
+            .await?;
+        Ok(VersionDelta::from_wire(
+            r.version_id,
+            r.version,
+            r.full,
+            r.delete,
+            r.insert,
+            r.update,
+            r.sort_version,
+        ))
+    }
+
+    /// `/group/get_incremental_join_groups`: joined-group changes of `user_id` since
+    /// `(version_id, version)`. Group info changes are not logged here (see the member log's
+    /// `group`).
+    pub async fn get_incremental_join_groups(
+        &self,
+        user_id: &str,
+        version_id: &str,
+        version: u64,
+    ) -> Result<VersionDelta<GroupInfo>, ApiError> {
+        let r: group::GetIncrementalJoinGroupsResp = self
+            .call(
+                routes::GET_INCREMENTAL_JOIN_GROUPS,
+                &wire::IncrementalUserReq {
+                    user_id: user_id.into(),
+                    version_id: version_id.into(),
+                    version,
+                },
+            )
+            .await?;
+        Ok(VersionDelta::from_wire(
+            r.version_id,
+            r.version,
+            r.full,
+            r.delete,
+            r.insert,
+            r.update,
+            r.sort_version,
+        ))
+    }
+
+    /// `/group/get_incremental_group_members`: member changes of one group since
+    /// `(version_id, version)`. A dismissed group answers 1204.
+    pub async fn get_incremental_group_members(
+        &self,
+        group_id: &str,
+        version_id: &str,
+        version: u64,
+    ) -> Result<MemberDelta, ApiError> {
+        let r: group::GetIncrementalGroupMembersResp = self
+            .call(
+                routes::GET_INCREMENTAL_GROUP_MEMBERS,
+                &group::IncrementalGroupMembersReq {
+                    group_id: group_id.into(),
+                    version_id: version_id.into(),
+                    version,
+                },
+            )
+            .await?;
+        Ok(r.into())
+    }
+
+    /// `/group/get_incremental_group_members_batch`: member changes of several groups in one
+    /// call, keyed by group ID. The server stops once about 500 changes are collected (200 in
+    /// plain v3.8.3) and skips dismissed groups: groups absent from the answer must be asked
+    /// again. A group `user_id` is not in fails the whole call.
+    pub async fn get_incremental_group_members_batch(
+        &self,
+        user_id: &str,
+        groups: &[MemberVersion],
+    ) -> Result<std::collections::BTreeMap<String, MemberDelta>, ApiError> {
+        let r: group::BatchIncrementalGroupMembersResp = self
+            .call(
+                routes::GET_INCREMENTAL_GROUP_MEMBERS_BATCH,
+                &group::BatchIncrementalGroupMembersReq {
+                    user_id: user_id.into(),
+                    req_list: groups
+                        .iter()
+                        .map(|g| group::IncrementalGroupMembersReq {
+                            group_id: g.group_id.clone(),
+                            version_id: g.version_id.clone(),
+                            version: g.version,
+                        })
+                        .collect(),
+                },
+            )
+            .await?;
+        Ok(r.resp_list
+            .into_iter()
+            .map(|(group_id, delta)| (group_id, MemberDelta::from(delta)))
+            .collect())
+    }
+
+    /// `/conversation/get_incremental_conversations`: server-side conversation rows of
+    /// `user_id` (settings: recvMsgOpt, pin, private chat, @-type…) changed since
+    /// `(version_id, version)`.
+    pub async fn get_incremental_conversations(
+        &self,
+        user_id: &str,
+        version_id: &str,
+        version: u64,
+    ) -> Result<VersionDelta<wire::Conversation>, ApiError> {
+        let r: openim_protocol::api::conversation::GetIncrementalConversationsResp = self
+            .call(
+                routes::GET_INCREMENTAL_CONVERSATIONS,
+                &wire::IncrementalUserReq {
+                    user_id: user_id.into(),
+                    version_id: version_id.into(),
+                    version,
+                },
+            )
+            .await?;
+        Ok(VersionDelta::from_wire(
+            r.version_id,
+            r.version,
+            r.full,
+            r.delete,
+            r.insert,
+            r.update,
+            0,
+        ))
+    }
+}

@@ -48,6 +48,7 @@ mod send;
 pub mod session;
 pub mod store;
 mod sync;
+mod version;
 
 pub use client::{Client, ClientError, SentMessage, Target};
 pub use config::{ConfigError, Credentials, SessionConfig};

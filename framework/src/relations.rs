@@ -1,15 +1,27 @@
-//! Relation state (self, friends, applications, blacklist, groups, members): fetched from the
-//! HTTP API on every connect and on every friend/group notification, diffed against the local
-//! store, and turned into events. Because every change is found by comparing with the store,
-//! each one is reported once, whether it happened online (notification) or offline (catch-up).
+//! Relation state (self, friends, applications, blacklist, groups, members, conversation
+//! settings), brought up to date on every connect and on every friend/group/conversation
+//! notification, and turned into events.
+//!
+//! Friends, joined groups, the members of each group and the conversations are version-logged
+//! by the server: with a stored sync position only the changes since then are fetched
+//! (`get_incremental_*`); without one, or when the server answers `full` or a different
+//! versionID, the full list is fetched instead (the safety net). Either way each change is
+//! compared with the store before it becomes an event, so it is reported once whether it
+//! arrived incrementally, through the full list, or after a live notification. Applications
+//! and the blacklist have no version log in 3.8 and are always compared in full.
+//!
+//! Events are emitted before the store and the new positions are written (see
+//! [`crate::version`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use crate::api::{MemberDelta, MemberVersion, VersionDelta};
 use crate::engine::{Engine, str_at};
 use crate::event::*;
 use crate::model::{handle_result, role_level};
 use crate::store::trees;
 use crate::sync::diff;
+use crate::version::{Commit, SyncVersion, lists};
 
 /// What a notification says about the change, to tell apart what a list diff cannot
 /// (invited vs entered, kicked vs left, created vs joined).
@@ -147,6 +159,49 @@ pub(crate) fn member_events(
     out
 }
 
+/// Events found by one relation sync and the store writes behind them: the events are emitted
+/// first, then the writes are applied ([`Commit::apply`]), so a crash in between re-delivers
+/// instead of losing.
+#[derive(Default)]
+struct RelationUpdate {
+    events: Vec<Event>,
+    commit: Commit,
+}
+
+/// Members changed by a delta, as `(old rows, new rows)` restricted to the touched user IDs.
+fn member_delta_rows(
+    stored: impl Fn(&str) -> Option<GroupMember>,
+    delta: &VersionDelta<GroupMember>,
+) -> (Vec<GroupMember>, Vec<GroupMember>) {
+    let mut touched: Vec<&str> = delta.deleted.iter().map(String::as_str).collect();
+    touched.extend(
+        delta
+            .inserted
+            .iter()
+            .chain(&delta.updated)
+            .map(|m| m.user_id.as_str()),
+    );
+    touched.sort_unstable();
+    touched.dedup();
+    let old: Vec<GroupMember> = touched.iter().filter_map(|u| stored(u)).collect();
+    let mut new: BTreeMap<String, GroupMember> = old
+        .iter()
+        .filter(|m| !delta.deleted.contains(&m.user_id))
+        .map(|m| (m.user_id.clone(), m.clone()))
+        .collect();
+    for m in delta.inserted.iter().chain(&delta.updated) {
+        new.insert(m.user_id.clone(), m.clone());
+    }
+    (old, new.into_values().collect())
+}
+
+fn member_key(m: &GroupMember) -> String {
+    format!("{}/{}", m.group_id, m.user_id)
+}
+
+/// Groups per batch request of member deltas.
+const MEMBER_BATCH: usize = 100;
+
 impl Engine {
     fn baseline(&self) -> bool {
         self.store
@@ -166,16 +221,34 @@ impl Engine {
         }
     }
 
-    /// Full relation sync (connect, or after a local action): every list is compared.
+    /// Emits the events, then applies the writes. Returns nothing left for the caller to emit.
+    async fn finish(&mut self, update: RelationUpdate) -> Vec<Event> {
+        if self.emit_all(update.events).await.is_err() {
+            // The consumer is gone; the session is ending. Nothing is written, so a restart
+            // finds the same changes again.
+            return Vec::new();
+        }
+        if let Err(e) = update.commit.apply(&self.store) {
+            tracing::error!(error = %e, "writing the relation sync failed");
+        }
+        Vec::new()
+    }
+
+    /// Full relation sync (connect, or after a local action): every list is brought up to date
+    /// (incrementally where a sync position is stored). The events are emitted here, before the
+    /// store is written; the returned list is empty.
     pub(crate) async fn sync_relations(&mut self, hint: Option<GroupHint>) -> Vec<Event> {
-        let mut out = Vec::new();
-        out.extend(self.sync_self_info().await);
-        out.extend(self.sync_friends(true, true, true).await);
-        out.extend(self.sync_groups(hint.as_ref(), None).await);
+        let mut update = RelationUpdate::default();
+        if let Some(e) = self.sync_self_info().await {
+            update.events.push(e);
+        }
+        self.friends_into(&mut update, true, true, true).await;
+        self.groups_into(&mut update, hint.as_ref(), None).await;
+        let left = self.finish(update).await;
         if let Ok(meta) = self.store.raw_tree(trees::META) {
             let _ = meta.insert("relations", "1");
         }
-        out
+        left
     }
 
     pub(crate) async fn sync_self_info(&mut self) -> Option<Event> {
@@ -194,15 +267,28 @@ impl Engine {
         }
     }
 
-    /// Friends, friend applications and blacklist.
+    /// Friends, friend applications and blacklist (emitted here; the returned list is empty).
     pub(crate) async fn sync_friends(
         &mut self,
         friends: bool,
         applications: bool,
         blacklist: bool,
     ) -> Vec<Event> {
+        let mut update = RelationUpdate::default();
+        self.friends_into(&mut update, friends, applications, blacklist)
+            .await;
+        self.finish(update).await
+    }
+
+    async fn friends_into(
+        &mut self,
+        update: &mut RelationUpdate,
+        friends: bool,
+        applications: bool,
+        blacklist: bool,
+    ) {
         let baseline = self.baseline();
-        let mut out = Vec::new();
+        let out = &mut update.events;
         if applications {
             let received = self.api.get_friend_apply_list(&self.user_id).await;
             let sent = self.api.get_self_friend_apply_list(&self.user_id).await;
@@ -222,29 +308,11 @@ impl Engine {
             }
         }
         if friends {
-            match self.api.get_friend_list(&self.user_id).await {
-                Ok(list) => {
-                    let old = self.store.friends().unwrap_or_default();
-                    if baseline {
-                        let d = diff(&old, &list, |f: &Friend| f.user_id.clone());
-                        out.extend(d.added.into_iter().map(Event::FriendAdded));
-                        out.extend(d.removed.into_iter().map(Event::FriendDeleted));
-                        out.extend(
-                            d.changed
-                                .into_iter()
-                                .map(|(_, n)| Event::FriendInfoChanged(n)),
-                        );
-                    }
-                    let items: Vec<_> = list
-                        .iter()
-                        .map(|f| (f.user_id.clone(), f.clone()))
-                        .collect();
-                    self.replace_tree(trees::FRIENDS, &items);
-                }
-                Err(e) => tracing::warn!(error = %e, "friend sync failed"),
-            }
+            self.friend_list_into(update, baseline).await;
         }
+        let out = &mut update.events;
         if blacklist {
+            // No incremental route for the blacklist in 3.8 (errCode 12): always the full list.
             match self.api.get_black_list(&self.user_id).await {
                 Ok(list) => {
                     let old = self.store.blacklist().unwrap_or_default();
@@ -262,7 +330,94 @@ impl Engine {
                 Err(e) => tracing::warn!(error = %e, "blacklist sync failed"),
             }
         }
-        out
+    }
+
+    /// The friend list: the changes since the stored version, or (no usable version) the full
+    /// list compared with the store.
+    async fn friend_list_into(&mut self, update: &mut RelationUpdate, baseline: bool) {
+        let stored = self.store.sync_version(lists::FRIENDS).filter(|_| baseline);
+        let (vid, v) = SyncVersion::request(stored.as_ref());
+        let head = match self
+            .api
+            .get_incremental_friends(&self.user_id, vid, v)
+            .await
+        {
+            Ok(d) if SyncVersion::continues(stored.as_ref(), &d.version_id, d.full) => {
+                tracing::debug!(
+                    from = v,
+                    to = d.version,
+                    inserted = d.inserted.len(),
+                    updated = d.updated.len(),
+                    deleted = d.deleted.len(),
+                    "friends: incremental"
+                );
+                let mut added = Vec::new();
+                let mut removed = Vec::new();
+                let mut changed = Vec::new();
+                for f in d.inserted.iter().chain(&d.updated) {
+                    match self.store.friend(&f.user_id).ok().flatten() {
+                        None => added.push(Event::FriendAdded(f.clone())),
+                        Some(old) if old != *f => changed.push(Event::FriendInfoChanged(f.clone())),
+                        Some(_) => {}
+                    }
+                    update.commit.put(trees::FRIENDS, &f.user_id, f);
+                }
+                for id in &d.deleted {
+                    if let Some(old) = self.store.friend(id).ok().flatten() {
+                        removed.push(Event::FriendDeleted(old));
+                    }
+                    update.commit.remove(trees::FRIENDS, id);
+                }
+                update.events.extend(added);
+                update.events.extend(removed);
+                update.events.extend(changed);
+                update
+                    .commit
+                    .version(lists::FRIENDS, &d.version_id, d.version);
+                return;
+            }
+            Ok(d) => {
+                tracing::debug!(
+                    full = d.full,
+                    stored = stored.is_some(),
+                    "friends: full resync"
+                );
+                Some((d.version_id, d.version))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "incremental friend sync failed; full resync");
+                None
+            }
+        };
+        match self.api.get_friend_list(&self.user_id).await {
+            Ok(list) => {
+                let old = self.store.friends().unwrap_or_default();
+                let d = diff(&old, &list, |f: &Friend| f.user_id.clone());
+                if baseline {
+                    update
+                        .events
+                        .extend(d.added.iter().cloned().map(Event::FriendAdded));
+                    update
+                        .events
+                        .extend(d.removed.iter().cloned().map(Event::FriendDeleted));
+                    update.events.extend(
+                        d.changed
+                            .iter()
+                            .map(|(_, n)| Event::FriendInfoChanged(n.clone())),
+                    );
+                }
+                for f in &d.removed {
+                    update.commit.remove(trees::FRIENDS, &f.user_id);
+                }
+                for f in d.added.iter().chain(d.changed.iter().map(|(_, n)| n)) {
+                    update.commit.put(trees::FRIENDS, &f.user_id, f);
+                }
+                if let Some((vid, v)) = head {
+                    update.commit.version(lists::FRIENDS, &vid, v);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "friend sync failed"),
+        }
     }
 
     /// A friend notification (1201–1299): refresh what it can have changed.
@@ -279,34 +434,147 @@ impl Engine {
         }
     }
 
-    /// Joined groups (and the members of `focus`, or of every group when `focus` is None) and
-    /// group applications.
-    pub(crate) async fn sync_groups(
+    /// The joined-group list as (stored groups, current groups, sync head to store): the changes
+    /// since the stored version, or the full list. `None` if neither could be fetched.
+    async fn joined_groups_now(
         &mut self,
-        hint: Option<&GroupHint>,
-        focus: Option<&str>,
-    ) -> Vec<Event> {
-        let baseline = self.baseline();
-        let mut out = Vec::new();
-        let old_groups = self.store.groups().unwrap_or_default();
-        let groups = match self.api.get_joined_groups(&self.user_id).await {
-            Ok(g) => g,
+        baseline: bool,
+    ) -> Option<(
+        BTreeMap<String, GroupInfo>,
+        BTreeMap<String, GroupInfo>,
+        Option<(String, u64)>,
+    )> {
+        let old: BTreeMap<String, GroupInfo> = self
+            .store
+            .groups()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|g| (g.group_id.clone(), g))
+            .collect();
+        let stored = self
+            .store
+            .sync_version(lists::JOINED_GROUPS)
+            .filter(|_| baseline);
+        let (vid, v) = SyncVersion::request(stored.as_ref());
+        let head = match self
+            .api
+            .get_incremental_join_groups(&self.user_id, vid, v)
+            .await
+        {
+            Ok(d) if SyncVersion::continues(stored.as_ref(), &d.version_id, d.full) => {
+                tracing::debug!(
+                    from = v,
+                    to = d.version,
+                    inserted = d.inserted.len(),
+                    updated = d.updated.len(),
+                    deleted = d.deleted.len(),
+                    "joined groups: incremental"
+                );
+                let mut now = old.clone();
+                for id in &d.deleted {
+                    now.remove(id);
+                }
+                for g in d.inserted.into_iter().chain(d.updated) {
+                    now.insert(g.group_id.clone(), g);
+                }
+                return Some((old, now, Some((d.version_id, d.version))));
+            }
+            Ok(d) => {
+                tracing::debug!(
+                    full = d.full,
+                    stored = stored.is_some(),
+                    "joined groups: full resync"
+                );
+                Some((d.version_id, d.version))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "incremental joined-group sync failed; full resync");
+                None
+            }
+        };
+        match self.api.get_joined_groups(&self.user_id).await {
+            Ok(list) => {
+                let now = list.into_iter().map(|g| (g.group_id.clone(), g)).collect();
+                Some((old, now, head))
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "joined group sync failed");
-                return out;
+                None
             }
+        }
+    }
+
+    /// Member changes of `groups` (stored position or `""`/0 each), through the batch route;
+    /// groups the batch did not answer are asked one by one. Groups without an answer are absent.
+    async fn member_deltas(&mut self, groups: Vec<MemberVersion>) -> BTreeMap<String, MemberDelta> {
+        let mut out = BTreeMap::new();
+        for chunk in groups.chunks(MEMBER_BATCH) {
+            let mut left: Vec<MemberVersion> = chunk.to_vec();
+            while !left.is_empty() {
+                match self
+                    .api
+                    .get_incremental_group_members_batch(&self.user_id, &left)
+                    .await
+                {
+                    Ok(answers) => {
+                        let before = left.len();
+                        left.retain(|g| !answers.contains_key(&g.group_id));
+                        for (gid, d) in answers {
+                            out.entry(gid).or_insert(d);
+                        }
+                        // The server stops after its change budget: ask again for the rest,
+                        // unless it answered none of them (dismissed groups are skipped).
+                        if left.len() == before {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "member batch sync failed; asking per group");
+                        break;
+                    }
+                }
+            }
+            for g in left {
+                match self
+                    .api
+                    .get_incremental_group_members(&g.group_id, &g.version_id, g.version)
+                    .await
+                {
+                    Ok(d) => {
+                        out.insert(g.group_id, d);
+                    }
+                    Err(e) => {
+                        tracing::debug!(group = %g.group_id, error = %e, "member sync: no incremental answer")
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    async fn groups_into(
+        &mut self,
+        update: &mut RelationUpdate,
+        hint: Option<&GroupHint>,
+        focus: Option<&str>,
+    ) {
+        let baseline = self.baseline();
+        let Some((old_groups, mut groups, join_head)) = self.joined_groups_now(baseline).await
+        else {
+            return;
         };
         // Applications first: they tell whether a new group comes from an accepted application.
         let old_apps = self.store.group_applications().unwrap_or_default();
         let recv = self.api.get_recv_group_applications(&self.user_id).await;
         let own = self.api.get_self_group_applications(&self.user_id).await;
-        let mut app_events = Vec::new();
         match (recv, own) {
             (Ok(mut r), Ok(o)) => {
                 r.extend(o);
                 r.sort_by_key(GroupApplication::key);
                 r.dedup_by_key(|a| a.key());
-                app_events = group_application_events(&old_apps, &r, baseline);
+                update
+                    .events
+                    .extend(group_application_events(&old_apps, &r, baseline));
                 let items: Vec<_> = r.iter().map(|a| (a.key(), a.clone())).collect();
                 self.replace_tree(trees::GROUP_APPS, &items);
             }
@@ -314,9 +582,10 @@ impl Engine {
                 tracing::warn!(error = %e, "group application sync failed")
             }
         }
-        out.extend(app_events);
 
-        let d = diff(&old_groups, &groups, |g: &GroupInfo| g.group_id.clone());
+        let old_list: Vec<GroupInfo> = old_groups.values().cloned().collect();
+        let new_list: Vec<GroupInfo> = groups.values().cloned().collect();
+        let d = diff(&old_list, &new_list, |g: &GroupInfo| g.group_id.clone());
         let hint_for = |gid: &str| hint.filter(|h| h.group_id == gid);
         let mut member_events_out = Vec::new();
         let mut group_events_out = Vec::new();
@@ -334,16 +603,6 @@ impl Engine {
                 _ if applied => JoinReason::ApplicationAccepted,
                 _ => JoinReason::Sync,
             };
-            // Members of a newly joined group are copied silently.
-            if let Ok(members) = self.api.get_group_members(&g.group_id).await {
-                let items: Vec<_> = members
-                    .iter()
-                    .map(|m| (format!("{}/{}", m.group_id, m.user_id), m.clone()))
-                    .collect();
-                for (k, v) in items {
-                    let _ = self.store.put(trees::MEMBERS, &k, &v);
-                }
-            }
             if baseline {
                 group_events_out.push(Event::JoinedGroupAdded(JoinedGroupAdded {
                     group: g.clone(),
@@ -361,10 +620,10 @@ impl Engine {
                 _ => LeaveReason::Sync,
             };
             for m in self.store.members(&g.group_id).unwrap_or_default() {
-                let _ = self
-                    .store
-                    .remove(trees::MEMBERS, &format!("{}/{}", m.group_id, m.user_id));
+                update.commit.remove(trees::MEMBERS, &member_key(&m));
             }
+            update.commit.remove(trees::GROUPS, &g.group_id);
+            update.commit.forget_version(&lists::members(&g.group_id));
             let mut group = g.clone();
             group.member_count = 0;
             group_events_out.push(Event::JoinedGroupDeleted(JoinedGroupDeleted {
@@ -373,54 +632,119 @@ impl Engine {
                 operator_user_id: h.map(|h| h.operator.clone()).unwrap_or_default(),
             }));
         }
-        for (_, n) in &d.changed {
+        // Group info as last reported: the joined-group list, then the members answers.
+        let mut reported: BTreeMap<String, GroupInfo> = old_groups.clone();
+        for (o, n) in &d.changed {
             group_events_out.push(Event::GroupInfoChanged(n.clone()));
+            reported.insert(o.group_id.clone(), n.clone());
         }
-        // Members of groups that were already joined.
-        let added: Vec<&str> = d.added.iter().map(|g| g.group_id.as_str()).collect();
-        for g in &groups {
-            if added.contains(&g.group_id.as_str()) || focus.is_some_and(|f| f != g.group_id) {
-                continue;
-            }
-            let members = match self.api.get_group_members(&g.group_id).await {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!(group = %g.group_id, error = %e, "member sync failed");
-                    continue;
+
+        // Members: the newly joined groups (copied silently) and, for the others, `focus` or all.
+        let added: BTreeSet<&str> = d.added.iter().map(|g| g.group_id.as_str()).collect();
+        let targets: Vec<MemberVersion> = groups
+            .keys()
+            .filter(|gid| added.contains(gid.as_str()) || focus.is_none_or(|f| f == *gid))
+            .map(|gid| {
+                let stored = if added.contains(gid.as_str()) || !baseline {
+                    None
+                } else {
+                    self.store.sync_version(&lists::members(gid))
+                };
+                let (vid, v) = SyncVersion::request(stored.as_ref());
+                MemberVersion {
+                    group_id: gid.clone(),
+                    version_id: vid.to_owned(),
+                    version: v,
                 }
-            };
-            let old = self.store.members(&g.group_id).unwrap_or_default();
-            if baseline {
-                member_events_out.extend(member_events(&old, &members, hint_for(&g.group_id)));
-            }
-            let new_keys: HashMap<String, ()> =
-                members.iter().map(|m| (m.user_id.clone(), ())).collect();
-            for m in &old {
-                if !new_keys.contains_key(&m.user_id) {
-                    let _ = self
-                        .store
-                        .remove(trees::MEMBERS, &format!("{}/{}", m.group_id, m.user_id));
+            })
+            .collect();
+        let mut answers = self.member_deltas(targets.clone()).await;
+        for target in &targets {
+            let gid = target.group_id.as_str();
+            let silent = added.contains(gid) || !baseline;
+            let stored = (!target.version_id.is_empty()).then(|| SyncVersion {
+                version_id: target.version_id.clone(),
+                version: target.version,
+            });
+            let answer = answers.remove(gid);
+            let group_now = answer.as_ref().and_then(|a| a.group.clone());
+            match answer {
+                Some(a)
+                    if SyncVersion::continues(
+                        stored.as_ref(),
+                        &a.members.version_id,
+                        a.members.full,
+                    ) =>
+                {
+                    let (old, new) =
+                        member_delta_rows(|u| self.store.member(gid, u).ok().flatten(), &a.members);
+                    if !silent {
+                        member_events_out.extend(member_events(&old, &new, hint_for(gid)));
+                    }
+                    for id in &a.members.deleted {
+                        update.commit.remove(trees::MEMBERS, &format!("{gid}/{id}"));
+                    }
+                    for m in a.members.inserted.iter().chain(&a.members.updated) {
+                        update.commit.put(trees::MEMBERS, &member_key(m), m);
+                    }
+                    update.commit.version(
+                        &lists::members(gid),
+                        &a.members.version_id,
+                        a.members.version,
+                    );
+                }
+                other => {
+                    let members = match self.api.get_group_members(gid).await {
+                        Ok(m) => m,
+                        Err(e) => {
+                            tracing::warn!(group = %gid, error = %e, "member sync failed");
+                            continue;
+                        }
+                    };
+                    tracing::debug!(group = %gid, answered = other.is_some(), "members: full resync");
+                    let old = self.store.members(gid).unwrap_or_default();
+                    if !silent {
+                        member_events_out.extend(member_events(&old, &members, hint_for(gid)));
+                    }
+                    let md = diff(&old, &members, |m: &GroupMember| m.user_id.clone());
+                    for m in &md.removed {
+                        update.commit.remove(trees::MEMBERS, &member_key(m));
+                    }
+                    for m in md.added.iter().chain(md.changed.iter().map(|(_, n)| n)) {
+                        update.commit.put(trees::MEMBERS, &member_key(m), m);
+                    }
+                    if let Some(a) = other {
+                        update.commit.version(
+                            &lists::members(gid),
+                            &a.members.version_id,
+                            a.members.version,
+                        );
+                    }
                 }
             }
-            for m in &members {
-                let _ = self
-                    .store
-                    .put(trees::MEMBERS, &format!("{}/{}", m.group_id, m.user_id), m);
+            // The group's info came with the members answer (info or member count changed).
+            if let Some(info) = group_now.filter(|g| g.group_id == gid) {
+                if !silent && reported.get(gid).is_some_and(|r| *r != info) {
+                    group_events_out.push(Event::GroupInfoChanged(info.clone()));
+                }
+                reported.insert(gid.to_owned(), info.clone());
+                groups.insert(gid.to_owned(), info);
             }
         }
-        for g in &groups {
-            let _ = self.store.put(trees::GROUPS, &g.group_id, g);
+        for (gid, g) in &groups {
+            if old_groups.get(gid) != Some(g) {
+                update.commit.put(trees::GROUPS, gid, g);
+            }
         }
-        for g in &d.removed {
-            let _ = self.store.remove(trees::GROUPS, &g.group_id);
+        if let Some((vid, v)) = join_head {
+            update.commit.version(lists::JOINED_GROUPS, &vid, v);
         }
         // SDK order: member callbacks before the group's info change.
-        out.extend(member_events_out);
-        out.extend(group_events_out);
-        out
+        update.events.extend(member_events_out);
+        update.events.extend(group_events_out);
     }
 
-    /// A group notification (1501–1599).
+    /// A group notification (1501–1599); emitted here, the returned list is empty.
     pub(crate) async fn sync_group_side(
         &mut self,
         ct: i32,
@@ -449,35 +773,90 @@ impl Engine {
             group_id: group_id.clone(),
             operator,
         };
-        let mut out = Vec::new();
+        let mut update = RelationUpdate::default();
         if ct == 1511
             && let Some(g) = tips.get("group")
             && let Ok(group) = serde_json::from_value::<GroupInfo>(g.clone())
         {
-            out.push(Event::GroupDismissed(group));
+            update.events.push(Event::GroupDismissed(group));
         }
         let focus = if group_id.is_empty() {
             None
         } else {
             Some(group_id.as_str())
         };
-        out.extend(self.sync_groups(Some(&hint), focus).await);
-        out
+        self.groups_into(&mut update, Some(&hint), focus).await;
+        self.finish(update).await
     }
 }
 
 impl Engine {
-    /// Server-side conversation settings (recvMsgOpt, pin, private chat, @-type…): applied to the
-    /// stored rows; changed visible rows are reported (SDK: conversation sync after 1300/1701
-    /// and at connect).
+    /// Server-side conversation settings (recvMsgOpt, pin, private chat, @-type…): the rows
+    /// changed since the stored version (or all rows) are applied to the stored conversations;
+    /// changed visible rows are reported (SDK: conversation sync after 1300/1701 and at
+    /// connect). Emitted here; the returned list is empty.
     pub(crate) async fn sync_conversation_settings(&mut self) -> Vec<Event> {
-        let list = match self.api.get_all_conversations(&self.user_id).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "conversation sync failed");
-                return Vec::new();
+        let stored = self.store.sync_version(lists::CONVERSATIONS);
+        let (vid, v) = SyncVersion::request(stored.as_ref());
+        let mut update = RelationUpdate::default();
+        let (rows, head) = match self
+            .api
+            .get_incremental_conversations(&self.user_id, vid, v)
+            .await
+        {
+            Ok(d) if SyncVersion::continues(stored.as_ref(), &d.version_id, d.full) => {
+                tracing::debug!(
+                    from = v,
+                    to = d.version,
+                    changed = d.inserted.len() + d.updated.len(),
+                    "conversations: incremental"
+                );
+                let rows = d
+                    .inserted
+                    .iter()
+                    .chain(&d.updated)
+                    .filter_map(|c| serde_json::to_value(c).ok())
+                    .collect();
+                (rows, Some((d.version_id, d.version)))
+            }
+            other => {
+                let head = match other {
+                    Ok(d) => Some((d.version_id, d.version)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "incremental conversation sync failed; full resync");
+                        None
+                    }
+                };
+                match self.api.get_all_conversations(&self.user_id).await {
+                    Ok(l) => (l, head),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "conversation sync failed");
+                        return Vec::new();
+                    }
+                }
             }
         };
+        let changed = self.conversation_rows(rows, &mut update.commit);
+        if !changed.is_empty() {
+            update
+                .events
+                .push(Event::ConversationChanged(Conversations {
+                    conversations: changed,
+                }));
+        }
+        if let Some((vid, v)) = head {
+            update.commit.version(lists::CONVERSATIONS, &vid, v);
+        }
+        self.finish(update).await
+    }
+
+    /// Applies server conversation rows to the stored ones (written through `commit`); returns
+    /// the visible rows that changed.
+    fn conversation_rows(
+        &self,
+        list: Vec<serde_json::Value>,
+        commit: &mut Commit,
+    ) -> Vec<crate::model::Conversation> {
         let mut changed = Vec::new();
         for v in list {
             let id = str_at(&v, &["conversationID"]);
@@ -506,19 +885,13 @@ impl Engine {
             c.ex = str_at(&v, &["ex"]);
             c.attached_info = str_at(&v, &["attachedInfo"]);
             if !exists || before != c {
-                let _ = self.store.put_conversation(&id, &c);
                 if exists && c.latest_msg_send_time > 0 {
-                    changed.push(c);
+                    changed.push(c.clone());
                 }
+                commit.conversation(c);
             }
         }
-        if changed.is_empty() {
-            Vec::new()
-        } else {
-            vec![Event::ConversationChanged(Conversations {
-                conversations: changed,
-            })]
-        }
+        changed
     }
 }
 

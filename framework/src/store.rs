@@ -55,6 +55,9 @@ pub(crate) mod trees {
     pub const MESSAGES: &str = "message_ids";
     pub const SENT: &str = "sent_client_msg_ids";
     pub const REVOKED: &str = "revoked";
+    /// Incremental-sync positions `(versionID, version)` per version-logged list
+    /// (`friends`, `joined_groups`, `members/<groupID>`, `conversations`).
+    pub const VERSIONS: &str = "sync_versions";
 }
 
 /// Handle on the local store; cheap to clone.
@@ -201,6 +204,8 @@ impl Store {
         Ok(())
     }
 
+    // Relation writes now go through `version::Commit`; kept for single-row removals.
+    #[allow(dead_code)]
     pub(crate) fn remove(&self, tree: &str, key: &str) -> Result<(), StoreError> {
         self.db.open_tree(tree)?.remove(key)?;
         Ok(())

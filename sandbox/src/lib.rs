@@ -63,6 +63,7 @@ pub(crate) struct Inner {
     pub(crate) dirty: std::sync::atomic::AtomicBool,
     pub(crate) webhook: webhook::Webhooks,
     pub(crate) shutdown: CancellationToken,
+    pub(crate) route_hits: http::RouteHits,
 }
 
 impl Inner {
@@ -169,6 +170,7 @@ impl Sandbox {
             faults: Faults::default(),
             dirty: std::sync::atomic::AtomicBool::new(true),
             shutdown: shutdown.clone(),
+            route_hits: Default::default(),
         });
         let tls_failures = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let listen = |listener, addr| match &tls {
@@ -307,6 +309,12 @@ impl Sandbox {
     /// Fault injection controls.
     pub fn faults(&self) -> FaultControl<'_> {
         FaultControl { sandbox: self }
+    }
+
+    /// How many HTTP requests for `path` (e.g. `/friend/get_friend_list`) reached the API so far
+    /// (lets tests check which routes a client used).
+    pub fn route_hits(&self, path: &str) -> u64 {
+        self.inner.route_hits.get(path)
     }
 
     /// Number of open gateway connections of a user.

@@ -122,6 +122,28 @@ impl Paginate for Pagination {
     }
 }
 
+/// Calls per route path, for tests that check which routes a client used
+/// ([`crate::Sandbox::route_hits`]).
+#[derive(Debug, Default)]
+pub(crate) struct RouteHits(parking_lot::Mutex<std::collections::HashMap<String, u64>>);
+
+impl RouteHits {
+    fn hit(&self, path: &str) {
+        let mut hits = self.0.lock();
+        match hits.get_mut(path) {
+            Some(n) => *n += 1,
+            None => {
+                hits.insert(path.to_owned(), 1);
+            }
+        }
+    }
+
+    /// Calls of `path` so far.
+    pub(crate) fn get(&self, path: &str) -> u64 {
+        self.0.lock().get(path).copied().unwrap_or(0)
+    }
+}
+
 pub(crate) fn router(inner: Arc<Inner>) -> Router {
     Router::new().fallback(entry).with_state(inner)
 }
@@ -191,6 +213,7 @@ async fn entry(
         return (StatusCode::NOT_FOUND, "404 page not found").into_response();
     }
     let path = uri.path().to_string();
+    inner.route_hits.hit(&path);
     let op = headers
         .get("operationID")
         .and_then(|v| v.to_str().ok())

@@ -1,0 +1,237 @@
+//! Incremental ("version") sync bookkeeping: the stored `(versionID, version)` of every
+//! version-logged list (friends, joined groups, the members of each group, conversations) and
+//! the deferred, atomic write of the changes derived from one sync.
+//!
+//! Relation changes are turned into events by comparing them with the store; the store and the
+//! new version are written only after those events were emitted ([`Commit::apply`]). A crash in
+//! between leaves the old rows and the old version, so the next connect fetches the same changes
+//! again and reports them again (at least once), while a change already in the store is never
+//! reported twice.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Conversation;
+use crate::store::{Store, StoreError, trees};
+
+/// Keys of the version-logged lists in the `sync_versions` tree.
+pub(crate) mod lists {
+    /// The bot's friends.
+    pub const FRIENDS: &str = "friends";
+    /// The groups the bot is in.
+    pub const JOINED_GROUPS: &str = "joined_groups";
+    /// The bot's conversations (server-side settings).
+    pub const CONVERSATIONS: &str = "conversations";
+
+    /// The members of one group.
+    pub fn members(group_id: &str) -> String {
+        format!("members/{group_id}")
+    }
+}
+
+/// A stored sync position: the log ID and the version last applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SyncVersion {
+    /// Log ID (24 hex characters).
+    #[serde(rename = "versionID")]
+    pub version_id: String,
+    /// Last applied version.
+    pub version: u64,
+}
+
+impl SyncVersion {
+    /// The position to send for `stored` (`""`/0 when nothing is stored: the server then
+    /// answers `full` with its head).
+    pub(crate) fn request(stored: Option<&SyncVersion>) -> (&str, u64) {
+        stored.map_or(("", 0), |s| (s.version_id.as_str(), s.version))
+    }
+
+    /// True if an incremental answer `(version_id, full)` can be applied on top of `stored`:
+    /// something was stored, the server did not ask for a full resync, and the log is the same.
+    pub(crate) fn continues(stored: Option<&SyncVersion>, version_id: &str, full: bool) -> bool {
+        matches!(stored, Some(s) if !full && !s.version_id.is_empty() && s.version_id == version_id)
+    }
+}
+
+/// One pending write.
+#[derive(Debug)]
+enum Op {
+    Put {
+        tree: &'static str,
+        key: String,
+        value: Vec<u8>,
+    },
+    Remove {
+        tree: &'static str,
+        key: String,
+    },
+}
+
+/// Store writes collected during one sync, applied after its events were emitted.
+#[derive(Debug, Default)]
+pub(crate) struct Commit {
+    ops: Vec<Op>,
+    conversations: Vec<Conversation>,
+}
+
+impl Commit {
+    /// Writes `value` under `tree/key`.
+    pub(crate) fn put<T: Serialize>(&mut self, tree: &'static str, key: &str, value: &T) {
+        match serde_json::to_vec(value) {
+            Ok(value) => self.ops.push(Op::Put {
+                tree,
+                key: key.to_owned(),
+                value,
+            }),
+            // Plain data structs always serialise; keep going if one ever does not.
+            Err(e) => tracing::error!(tree, key, error = %e, "store row not serialisable"),
+        }
+    }
+
+    /// Removes `tree/key`.
+    pub(crate) fn remove(&mut self, tree: &'static str, key: &str) {
+        self.ops.push(Op::Remove {
+            tree,
+            key: key.to_owned(),
+        });
+    }
+
+    /// Records the new sync position of `list`.
+    pub(crate) fn version(&mut self, list: &str, version_id: &str, version: u64) {
+        self.put(
+            trees::VERSIONS,
+            list,
+            &SyncVersion {
+                version_id: version_id.to_owned(),
+                version,
+            },
+        );
+    }
+
+    /// Forgets the sync position of `list` (its rows are gone).
+    pub(crate) fn forget_version(&mut self, list: &str) {
+        self.remove(trees::VERSIONS, list);
+    }
+
+    /// Writes a conversation row (through [`Store::put_conversation`], which keeps the unread
+    /// total in step).
+    pub(crate) fn conversation(&mut self, c: crate::model::Conversation) {
+        self.conversations.push(c);
+    }
+
+    /// Applies everything: conversation rows first, then every other row together with the
+    /// versions in one sled transaction, versions last, so a stored version never runs ahead of
+    /// the rows it describes.
+    pub(crate) fn apply(self, store: &Store) -> Result<(), StoreError> {
+        for c in &self.conversations {
+            store.put_conversation(&c.conversation_id, c)?;
+        }
+        if self.ops.is_empty() {
+            return Ok(());
+        }
+        let (data, versions): (Vec<Op>, Vec<Op>) = self.ops.into_iter().partition(|op| {
+            !matches!(op, Op::Put { tree, .. } | Op::Remove { tree, .. } if *tree == trees::VERSIONS)
+        });
+        let ops: Vec<Op> = data.into_iter().chain(versions).collect();
+        let mut names: Vec<&'static str> = Vec::new();
+        for op in &ops {
+            let (Op::Put { tree, .. } | Op::Remove { tree, .. }) = op;
+            if !names.contains(tree) {
+                names.push(tree);
+            }
+        }
+        let handles = names
+            .iter()
+            .map(|n| store.raw_tree(n))
+            .collect::<Result<Vec<sled::Tree>, StoreError>>()?;
+        let index = |tree: &str| names.iter().position(|n| *n == tree).unwrap_or(0);
+        use sled::Transactional;
+        let result: sled::transaction::TransactionResult<(), ()> =
+            handles.as_slice().transaction(|tx| {
+                for op in &ops {
+                    match op {
+                        Op::Put { tree, key, value } => {
+                            tx[index(tree)].insert(key.as_bytes(), value.as_slice())?;
+                        }
+                        Op::Remove { tree, key } => {
+                            tx[index(tree)].remove(key.as_bytes())?;
+                        }
+                    }
+                }
+                Ok(())
+            });
+        match result {
+            Ok(()) => Ok(()),
+            Err(sled::transaction::TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+            // The closure never aborts.
+            Err(sled::transaction::TransactionError::Abort(())) => Ok(()),
+        }
+    }
+}
+
+impl Store {
+    /// The stored sync position of `list` (`None` if never synced, or unreadable: a full
+    /// resync follows either way).
+    pub(crate) fn sync_version(&self, list: &str) -> Option<SyncVersion> {
+        match self.get::<SyncVersion>(trees::VERSIONS, list) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(list, error = %e, "stored sync version unreadable; full resync");
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Friend;
+
+    #[test]
+    fn continues_only_on_the_same_log_without_full() {
+        let s = SyncVersion {
+            version_id: "a".repeat(24),
+            version: 3,
+        };
+        assert!(SyncVersion::continues(Some(&s), &"a".repeat(24), false));
+        assert!(!SyncVersion::continues(Some(&s), &"a".repeat(24), true));
+        assert!(!SyncVersion::continues(Some(&s), &"b".repeat(24), false));
+        assert!(!SyncVersion::continues(None, &"a".repeat(24), false));
+        assert_eq!(SyncVersion::request(None), ("", 0));
+        assert_eq!(SyncVersion::request(Some(&s)).1, 3);
+    }
+
+    #[test]
+    fn commit_writes_rows_and_version_together() {
+        let store = Store::temporary().unwrap();
+        let f = Friend {
+            user_id: "u1".into(),
+            ..Default::default()
+        };
+        store.put(trees::FRIENDS, "gone", &f).unwrap();
+        let mut c = Commit::default();
+        c.version(lists::FRIENDS, "v1", 7);
+        c.put(trees::FRIENDS, "u1", &f);
+        c.remove(trees::FRIENDS, "gone");
+        c.conversation(Conversation {
+            conversation_id: "si_a_b".into(),
+            ..Default::default()
+        });
+        c.apply(&store).unwrap();
+        assert_eq!(store.friend("u1").unwrap(), Some(f));
+        assert_eq!(store.friend("gone").unwrap(), None);
+        assert_eq!(
+            store.sync_version(lists::FRIENDS),
+            Some(SyncVersion {
+                version_id: "v1".into(),
+                version: 7
+            })
+        );
+        assert!(store.conversation("si_a_b").unwrap().is_some());
+        let mut c = Commit::default();
+        c.forget_version(lists::FRIENDS);
+        c.apply(&store).unwrap();
+        assert_eq!(store.sync_version(lists::FRIENDS), None);
+    }
+}
