@@ -212,35 +212,62 @@ async fn stream_with_forced_disconnects_is_exactly_once_in_order() {
 // ------------------------------------------------------------------------------------------
 // SIGKILL and restart
 
-/// One line of the crash bot's record: `conversationID seq peer:index`.
+/// One line of the crash bot's record: `conversationID seq handled_unix_ms peer:index`.
 struct Handled {
     run: usize,
     peer: String,
     index: usize,
+    /// When the bot's handler recorded it (ms since the Unix epoch), just before its ack.
+    at_ms: u64,
 }
 
 fn read_record(path: &std::path::Path, run_of_line: &[usize]) -> Vec<Handled> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let mut parts = line.splitn(3, ' ');
-        let (Some(_conv), Some(_seq), Some(body)) = (parts.next(), parts.next(), parts.next())
+        let mut parts = line.splitn(4, ' ');
+        let (Some(_conv), Some(_seq), Some(at_ms), Some(body)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             continue; // torn last line of a killed process
         };
         let Some((peer, index)) = body.rsplit_once(':') else {
             continue;
         };
-        let Ok(index) = index.parse() else { continue };
+        let (Ok(index), Ok(at_ms)) = (index.parse(), at_ms.parse()) else {
+            continue;
+        };
         out.push(Handled {
             run: run_of_line.get(i).copied().unwrap_or(usize::MAX),
             peer: peer.to_owned(),
             index,
+            at_ms,
         });
     }
     out
 }
 
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// What one SIGKILL cost: the killed run's deliveries whose ack was not yet durable.
+#[derive(Debug, Default)]
+struct KillReport {
+    /// Messages the killed run's handler recorded.
+    delivered: usize,
+    /// In flight at the kill: delivered to the handler, ack not yet durable — exactly the
+    /// messages delivered again after the restart.
+    in_flight: usize,
+    /// ms between the oldest in-flight delivery and the kill (the durability lag).
+    window_ms: u64,
+    /// Non-repeated deliveries after the first repeated one (0 when the in-flight messages
+    /// are exactly the tail of the run in delivery order).
+    not_a_tail: usize,
+}
 struct BotProcess {
     child: tokio::process::Child,
     handled: tokio::sync::mpsc::UnboundedReceiver<()>,
@@ -343,6 +370,7 @@ async fn sigkill_scenario(durable: bool) {
     let chunks = kills + 1;
     let chunk_rounds = per_peer.div_ceil(chunks).max(1);
     let mut runs_line_counts = Vec::new(); // lines in the record when each run ended
+    let mut kill_ms = Vec::new(); // when each run was killed (ms since the Unix epoch)
     let mut killed = 0;
     let mut sent = 0;
     let mut stuck = None;
@@ -377,6 +405,7 @@ async fn sigkill_scenario(durable: bool) {
                 }
             }
         }
+        kill_ms.push(unix_ms());
         proc.child.start_kill().expect("SIGKILL");
         let status = tokio::time::timeout(WAIT, proc.child.wait())
             .await
@@ -424,13 +453,51 @@ async fn sigkill_scenario(durable: bool) {
         run_of_line.push(run);
     }
     let handled = read_record(&record, &run_of_line);
-    // The message each killed run was handling last: the only one truly in flight (handled,
-    // not yet acknowledged) for this one-at-a-time bot.
-    let mut last_of_run: HashMap<usize, (String, usize)> = HashMap::new();
+    // How often each message was delivered, and in which runs.
+    let mut times: HashMap<(String, usize), usize> = HashMap::new();
     for h in &handled {
-        last_of_run.insert(h.run, (h.peer.clone(), h.index));
+        *times.entry((h.peer.clone(), h.index)).or_default() += 1;
     }
-    // Per peer, the indices in record order.
+    // Per killed run: which of its deliveries come again later (= were in flight).
+    let mut reports: Vec<KillReport> = (0..killed).map(|_| KillReport::default()).collect();
+    let mut seen_later: std::collections::HashSet<(String, usize)> = Default::default();
+    let mut repeated_later = vec![false; handled.len()];
+    for (i, h) in handled.iter().enumerate().rev() {
+        let key = (h.peer.clone(), h.index);
+        repeated_later[i] = seen_later.contains(&key);
+        seen_later.insert(key);
+    }
+    let mut dup_within_run = 0;
+    let mut first_sight: HashMap<(String, usize), usize> = HashMap::new();
+    for (i, h) in handled.iter().enumerate() {
+        if let Some(&j) = first_sight.get(&(h.peer.clone(), h.index)) {
+            if handled[j].run == h.run {
+                dup_within_run += 1;
+            }
+        } else {
+            first_sight.insert((h.peer.clone(), h.index), i);
+        }
+    }
+    for (r, report) in reports.iter_mut().enumerate() {
+        let lines: Vec<usize> = (0..handled.len())
+            .filter(|&i| handled[i].run == r)
+            .collect();
+        report.delivered = lines.len();
+        let mut in_tail = false;
+        for &i in &lines {
+            if repeated_later[i] {
+                if !in_tail {
+                    in_tail = true;
+                    report.window_ms = kill_ms[r].saturating_sub(handled[i].at_ms);
+                }
+                report.in_flight += 1;
+            } else if in_tail {
+                report.not_a_tail += 1;
+            }
+        }
+    }
+    // Per peer, the indices in record order: contiguous within a run, resuming at or before
+    // the previous run's last message.
     let mut by_peer: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
     for h in &handled {
         by_peer
@@ -438,61 +505,48 @@ async fn sigkill_scenario(durable: bool) {
             .or_default()
             .push((h.run, h.index));
     }
-    if std::env::var_os("FAULTS_TRACE").is_some() {
-        for p in ["kp000", "kp050"] {
-            let list = by_peer.get(p).cloned().unwrap_or_default();
-            let mut runs: BTreeMap<usize, (usize, usize, usize)> = BTreeMap::new();
-            for (r, i) in list {
-                let e = runs.entry(r).or_insert((i, i, 0));
-                e.1 = i;
-                e.2 += 1;
-            }
-            eprintln!("{p}: per run (first, last, count) = {runs:?}");
-        }
-    }
     let mut lost = 0;
-    let mut repeated = 0;
-    let mut repeated_per_kill = vec![0usize; kills + 1];
     let mut order_violations = 0;
-    let mut repeated_in_flight = 0;
     for p in (0..convs).map(|i| format!("kp{i:03}")) {
         let list = by_peer.get(&p).cloned().unwrap_or_default();
-        let mut seen = std::collections::HashSet::new();
         let mut prev: Option<(usize, usize)> = None;
         for &(run, index) in &list {
-            if !seen.insert(index) {
-                repeated += 1;
-                if run >= 1 && run <= kills {
-                    repeated_per_kill[run - 1] += 1;
-                }
-                if run >= 1 && last_of_run.get(&(run - 1)) == Some(&(p.clone(), index)) {
-                    repeated_in_flight += 1;
-                }
-            }
             if let Some((prun, pindex)) = prev {
                 if prun == run && index != pindex + 1 {
                     order_violations += 1;
                 }
-                // A new run resumes at or before where the previous one stopped; only the tail
-                // of the previous run (what was in flight or not yet durable) may be repeated.
                 if prun != run && index > pindex + 1 {
                     order_violations += 1;
                 }
             }
             prev = Some((run, index));
         }
-        lost += (0..per_peer).filter(|i| !seen.contains(i)).count();
+        lost += (0..per_peer)
+            .filter(|i| !times.contains_key(&(p.clone(), *i)))
+            .count();
     }
+    let repeated: usize = times.values().map(|n| n - 1).sum();
+    let in_flight: usize = reports.iter().map(|r| r.in_flight).sum();
+    let not_a_tail: usize = reports.iter().map(|r| r.not_a_tail).sum();
     println!(
-        "FAULTS sigkill (durable_acks={durable}): messages={sent} conversations={convs} kills={killed} handled_lines={} \
-         lost={lost} repeated={repeated} (in flight at the kill: {repeated_in_flight}, acknowledged but \
-         not yet flushed: {}) repeated_per_kill={:?} order_violations={order_violations} \
-         elapsed={:.1?}",
+        "FAULTS sigkill (durable_acks={durable}): messages={sent} conversations={convs} \
+         kills={killed} deliveries={} lost={lost} repeated={repeated} in_flight_at_kills={in_flight} \
+         order_violations={order_violations} elapsed={:.1?}",
         handled.len(),
-        repeated - repeated_in_flight,
-        &repeated_per_kill[..killed],
         started.elapsed()
     );
+    for (k, r) in reports.iter().enumerate() {
+        println!(
+            "FAULTS sigkill   kill {:>2}: delivered in the run={:>4} in flight (delivered, ack \
+             not durable) = repeated after restart={:>4}  delivered in the last {:>4} ms before \
+             the kill  not-a-tail={}",
+            k + 1,
+            r.delivered,
+            r.in_flight,
+            r.window_ms,
+            r.not_a_tail
+        );
+    }
     assert_eq!(
         stuck, None,
         "the bot made no progress for {WAIT:?} in run {stuck:?}"
@@ -501,13 +555,23 @@ async fn sigkill_scenario(durable: bool) {
     assert_eq!(killed, kills);
     assert_eq!(lost, 0, "messages lost across SIGKILL restarts");
     assert_eq!(order_violations, 0, "per-conversation order broken");
+    assert_eq!(
+        dup_within_run, 0,
+        "a live process delivered a message twice"
+    );
+    // Every repeat is a message delivered by a killed run whose ack was not durable yet.
+    assert_eq!(repeated, in_flight, "only in-flight messages repeat");
+    // The ack watermark is persisted in delivery order: what repeats is the tail of the run.
+    assert_eq!(
+        not_a_tail, 0,
+        "in-flight messages are the tail of each killed run"
+    );
     if durable {
-        // The ack is the durability point: only the message being handled at a kill repeats.
-        assert_eq!(
-            repeated, repeated_in_flight,
-            "with durable acks only in-flight messages repeat"
+        // The ack is the durability point: at most the message being handled repeats.
+        assert!(
+            reports.iter().all(|r| r.in_flight <= 1),
+            "with durable acks at most one message per kill is in flight: {reports:?}"
         );
-        assert!(repeated <= killed, "at most one in-flight message per kill");
     }
     shutdown(sb).await;
 }
@@ -644,7 +708,11 @@ async fn kick_ends_the_session_without_a_reconnect_storm() {
         after - before
     );
     assert_eq!(kicked, 1, "one KickedOffline event");
-    assert!(after - before <= 1, "no reconnect storm: {} dials", after - before);
+    assert!(
+        after - before <= 1,
+        "no reconnect storm: {} dials",
+        after - before
+    );
     assert_eq!(after, before, "no reconnect at all after a kick");
     assert_eq!(connecting_after_kick, 0);
     assert_eq!(sb.connection_count(&bot), 0);

@@ -1,5 +1,5 @@
 //! A minimal bot process for the crash-restart test (`tests/tests/faults.rs`): runs a
-//! [`Session`] on a data dir, appends every handled message as `conversationID seq text` to a
+//! [`Session`] on a data dir, appends every handled message as `conversationID seq unix_ms text` to a
 //! record file, then acknowledges it. The test SIGKILLs it mid-stream and restarts it on the same
 //! data dir.
 //!
@@ -61,8 +61,12 @@ async fn main() {
             Event::NewMessage(m) => {
                 // One write per line: a SIGKILL leaves whole lines (or a torn last line, which
                 // the test ignores).
+                let at_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis())
+                    .unwrap_or(0);
                 let line = format!(
-                    "{} {} {}\n",
+                    "{} {} {at_ms} {}\n",
                     m.conversation_id,
                     m.seq,
                     m.text().unwrap_or_default()
