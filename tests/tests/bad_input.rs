@@ -530,7 +530,8 @@ async fn client_ignores_malformed_frames_and_keeps_delivering() {
         c.still_delivers(bot).await;
         println!("BAD-INPUT client: {what} -> ignored, session keeps delivering");
     }
-    let attempts = c.proxy.attempts();
+    // Counted by the sandbox at each upgrade request (the proxy dials once per client dial).
+    let attempts = c.sb.faults().ws_connect_attempts(bot);
     assert_eq!(attempts, 1, "none of these forced a reconnect");
     c.session.shutdown().await.expect("shutdown");
     drop(c.proxy);
@@ -615,9 +616,9 @@ async fn client_survives_an_oversized_frame_by_reconnecting() {
     c.still_delivers(bot).await;
     println!(
         "BAD-INPUT client: 17 MiB frame -> connection dropped, reconnected (attempts={}), nothing lost",
-        c.proxy.attempts()
+        c.sb.faults().ws_connect_attempts(bot)
     );
-    assert_eq!(c.proxy.attempts(), 2);
+    assert_eq!(c.sb.faults().ws_connect_attempts(bot), 2);
     c.session.shutdown().await.expect("shutdown");
     drop(c.proxy);
     shutdown(c.sb).await;

@@ -1,9 +1,9 @@
 //! Shared helpers of the reliability tests: an in-process sandbox, fast admin sends, sessions,
-//! and a WebSocket proxy that sits between a session and the sandbox gateway to count connection
-//! attempts, stall the server, drop connections and inject malformed frames.
+//! and a WebSocket proxy that sits between a session and the sandbox gateway to inject
+//! malformed frames (the sandbox itself counts connection attempts and stalls: see
+//! `Sandbox::faults`).
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -138,8 +138,6 @@ struct Conn {
 
 struct ProxyState {
     upstream: String,
-    attempts: AtomicUsize,
-    stalled: watch::Sender<bool>,
     conns: Mutex<Vec<Conn>>,
 }
 
@@ -151,8 +149,8 @@ impl ProxyState {
 }
 
 /// A WebSocket proxy in front of a gateway (`ws://` URL): the session connects to
-/// [`WsProxy::url`]. It counts connection attempts (every TCP connection = one dial),
-/// can stall server→client traffic, drop every connection, and inject frames to clients.
+/// [`WsProxy::url`]. It injects frames to clients as if the server had sent them, and can
+/// drop every connection.
 pub struct WsProxy {
     url: String,
     state: Arc<ProxyState>,
@@ -164,17 +162,13 @@ impl WsProxy {
     pub async fn start(upstream: &str) -> WsProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy binds");
         let addr = listener.local_addr().expect("proxy addr");
-        let (stalled, _) = watch::channel(false);
         let state = Arc::new(ProxyState {
             upstream: upstream.trim_end_matches('/').to_owned(),
-            attempts: AtomicUsize::new(0),
-            stalled,
             conns: Mutex::new(Vec::new()),
         });
         let st = state.clone();
         let task = tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
-                st.attempts.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(serve(st.clone(), tcp));
             }
         });
@@ -188,21 +182,6 @@ impl WsProxy {
     /// The URL clients dial.
     pub fn url(&self) -> &str {
         &self.url
-    }
-
-    /// Connection attempts so far.
-    pub fn attempts(&self) -> usize {
-        self.state.attempts.load(Ordering::SeqCst)
-    }
-
-    /// Holds every server→client frame until [`WsProxy::release`].
-    pub fn stall(&self) {
-        let _ = self.state.stalled.send(true);
-    }
-
-    /// Forwards held frames (in order) and resumes.
-    pub fn release(&self) {
-        let _ = self.state.stalled.send(false);
     }
 
     /// Closes every proxied connection (TCP level, no close frame).
@@ -259,7 +238,6 @@ async fn serve(state: Arc<ProxyState>, tcp: TcpStream) {
     });
     let (mut client_tx, mut client_rx) = client.split();
     let (mut server_tx, mut server_rx) = server.split();
-    let mut stalled = state.stalled.subscribe();
     let up = async {
         while let Some(Ok(m)) = client_rx.next().await {
             if server_tx.send(m).await.is_err() {
@@ -272,11 +250,6 @@ async fn serve(state: Arc<ProxyState>, tcp: TcpStream) {
             tokio::select! {
                 m = server_rx.next() => {
                     let Some(Ok(m)) = m else { break };
-                    while *stalled.borrow_and_update() {
-                        if stalled.changed().await.is_err() {
-                            return;
-                        }
-                    }
                     if client_tx.send(m).await.is_err() {
                         break;
                     }
