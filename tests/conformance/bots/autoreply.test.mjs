@@ -82,3 +82,45 @@ test(
     assert.deepEqual(receivedTexts(member, from('replybot2')), ['The kiwis cost 3 coins, Nick-agmember.']);
   }),
 );
+
+// The rules of bots/bots.example.toml, answering every group message (no mention needed).
+const EXAMPLE_RULES = String.raw`
+[bots.autoreply]
+cooldown = "0s"
+group_requires_mention = false
+
+[[bots.autoreply.rules]]
+keywords = ["hello", "hi", "hey"]
+reply = "{0} {nickname}! How can I help?"
+
+[[bots.autoreply.rules]]
+pattern = '(?i)where is (?:my )?order #?(?P<order>\d+)'
+reply = "Order {order} is on its way, {nickname}."
+scope = "private"
+`;
+
+test(
+  'autoreply: with group_requires_mention = false any group message matching a rule is answered; private-scoped rules stay private',
+  SCENARIO,
+  botScenario(async (w) => {
+    await w.startBot('replybot3', EXAMPLE_RULES, { nickname: 'Reply Bot' });
+    const [owner, member] = await w.login('aeowner', 'aemember');
+    const { groupID } = await owner.call('createGroup', {
+      memberUserIDs: ['replybot3', 'aemember'],
+      adminUserIDs: [],
+      groupInfo: { groupName: 'Example Group', groupType: 2 },
+    });
+    await member.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+
+    await member.sendGroupText(groupID, 'where is my order #42?');
+    await member.sendGroupText(groupID, 'Hey folks');
+    await waitMessage(owner, from('replybot3', 'Hey Nick-aemember! How can I help?', { groupID }));
+    assert.deepEqual(receivedTexts(owner, from('replybot3', undefined, { groupID })), ['Hey Nick-aemember! How can I help?'], 'the private-scoped order rule did not answer in the group');
+
+    await member.sendText('replybot3', 'where is order 42');
+    await waitMessage(member, from('replybot3', 'Order 42 is on its way, Nick-aemember.'));
+    await member.sendText('replybot3', 'hi');
+    await waitMessage(member, from('replybot3', 'hi Nick-aemember! How can I help?'));
+    assert.equal(receivedTexts(member, from('replybot3')).length, 2);
+  }),
+);

@@ -100,14 +100,21 @@ test(
 );
 
 test(
-  'moderator: join applications with the right answer are approved (and welcomed), others refused',
+  'moderator: join applications with the right answer are approved (also those sent while the bot was down) and welcomed, others refused; invitees welcomed',
   SCENARIO,
   botScenario(async (w) => {
-    const [owner, yes, no] = await w.login('jmowner', 'jmyes', 'jmno');
+    const [owner, yes, no, late, guest] = await w.login('jmowner', 'jmyes', 'jmno', 'jmlate', 'jmguest');
     await w.registerNamed('joinbot', 'Join Bot');
     // needVerification 0: applications need an owner's or admin's approval.
     const groupID = await moderatedGroup(owner, 'joinbot', [], { needVerification: 0 });
-    await w.startBot('joinbot', moderatorToml(groupID), { nickname: 'Join Bot' });
+    const bot = await w.bot('joinbot', moderatorToml(groupID), { nickname: 'Join Bot' });
+
+    // Sent while the bot is down: answered when it starts.
+    await late.call('joinGroup', { groupID, reqMsg: 'openim user here', joinSource: 3, ex: '' });
+    await owner.waitFor(CbEvents.OnGroupApplicationAdded, { groupID, userID: 'jmlate', handleResult: 0 });
+    await bot.start();
+    await late.waitFor(CbEvents.OnGroupApplicationAccepted, { groupID, userID: 'jmlate', handleResult: 1 });
+    await waitMessage(owner, from('joinbot', 'Welcome Nick-jmlate!', { groupID }));
 
     await yes.call('joinGroup', { groupID, reqMsg: 'I run OpenIM at work', joinSource: 3, ex: '' });
     await yes.waitFor(CbEvents.OnGroupApplicationAccepted, { groupID, userID: 'jmyes', handleResult: 1 });
@@ -116,9 +123,66 @@ test(
 
     await no.call('joinGroup', { groupID, reqMsg: 'let me in', joinSource: 3, ex: '' });
     await no.waitFor(CbEvents.OnGroupApplicationRejected, { groupID, userID: 'jmno', handleResult: -1, handledMsg: 'Wrong answer, sorry.' });
+    // Invited members are welcomed too.
+    await owner.call('inviteUserToGroup', { groupID, reason: 'come', userIDList: ['jmguest'] });
+    await guest.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    await waitMessage(owner, from('joinbot', 'Welcome Nick-jmguest!', { groupID }));
+
     const members = await owner.call('getGroupMemberList', { groupID, offset: 0, count: 100 });
-    assert.deepEqual(members.map((m) => m.userID).sort(), ['jmowner', 'jmyes', 'joinbot']);
+    assert.deepEqual(members.map((m) => m.userID).sort(), ['jmguest', 'jmlate', 'jmowner', 'jmyes', 'joinbot']);
     assert.equal(no.seen(CbEvents.OnJoinedGroupAdded, { groupID }).length, 0);
-    assert.deepEqual(receivedTexts(owner, from('joinbot', undefined, { groupID })), ['Welcome Nick-jmyes!'], 'one welcome, none for the refused applicant');
+    assert.deepEqual(
+      receivedTexts(owner, from('joinbot', undefined, { groupID })),
+      ['Welcome Nick-jmlate!', 'Welcome Nick-jmyes!', 'Welcome Nick-jmguest!'],
+      'one welcome each, none for the refused applicant',
+    );
+  }, {
+    // SDK 0.0.14 bug: a member who has just joined, on the first message of the
+    // group (here the bot's welcome), fetches the new conversation through
+    // /jssdk/get_conversations with an empty operationID header, which
+    // open-im-server (and the sandbox) answers with 1001 "header must have
+    // operationID"; the SDK then rejects unhandled. Its other fetch succeeds.
+    knownSdkBugs: [/^ArgsError\n[\s\S]*@openim\/client-sdk/],
+  }),
+);
+
+test(
+  'moderator: roles follow the server (a member promoted while the bot runs is exempt), flooding, strikes survive kill -9',
+  SCENARIO,
+  botScenario(async (w) => {
+    const [owner, promoted, noisy] = await w.login('rlowner', 'rlpromoted', 'rlnoisy');
+    await w.registerNamed('rolebot', 'Role Bot');
+    // The bot joins as an ordinary member and is promoted once it runs.
+    const { groupID } = await owner.call('createGroup', {
+      memberUserIDs: ['rolebot', 'rlpromoted', 'rlnoisy'],
+      adminUserIDs: [],
+      groupInfo: { groupName: 'Roles', groupType: 2 },
+    });
+    const toml = moderatorToml(groupID) + '\n[bots.moderator.flood]\nmax_messages = 3\nwindow = "1m"\n';
+    const bot = await w.startBot('rolebot', toml, { nickname: 'Role Bot' });
+    await owner.call('setGroupMemberInfo', { groupID, userID: 'rolebot', roleLevel: 60 });
+    await noisy.waitFor(CbEvents.OnGroupMemberInfoChanged, { groupID, userID: 'rolebot', roleLevel: 60 });
+    await owner.call('setGroupMemberInfo', { groupID, userID: 'rlpromoted', roleLevel: 60 });
+    await noisy.waitFor(CbEvents.OnGroupMemberInfoChanged, { groupID, userID: 'rlpromoted', roleLevel: 60 });
+
+    // An admin may say what members may not.
+    const exempt = await promoted.sendGroupText(groupID, 'admins may say casino');
+    // Flooding: the 4th message within the window is removed (strike 1).
+    const sent = [];
+    for (const n of [1, 2, 3, 4]) sent.push(await noisy.sendGroupText(groupID, `message ${n}`));
+    await owner.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: sent[3].clientMsgID });
+    await waitMessage(owner, from('rolebot', /^@Nick-rlnoisy warning, strike 1\/3 \(flooding \(4 messages in 1m\)\)/, { groupID }));
+    // The group is one lane: the admin's message came first and was left alone.
+    assert.deepEqual(owner.seen(CbEvents.OnNewRecvMessageRevoked).map((e) => e.data.clientMsgID), [sent[3].clientMsgID], `only the flood message was revoked, not ${exempt.clientMsgID}`);
+
+    // Crash; the strike count is kept: the next violation is strike 2 (mute).
+    await bot.kill9();
+    await bot.start();
+    const before = Date.now();
+    const second = await noisy.sendGroupText(groupID, 'viagra');
+    await owner.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: second.clientMsgID });
+    await noisy.waitFor(CbEvents.OnGroupMemberInfoChanged, (d) => d.groupID === groupID && d.userID === 'rlnoisy' && d.muteEndTime > before);
+    await waitMessage(owner, from('rolebot', /^@Nick-rlnoisy strike 2\/3 /, { groupID }));
+    assert.equal(receivedTexts(owner, from('rolebot', /strike 1\/3/, { groupID })).length, 1, 'the first warning was not repeated after the crash');
   }),
 );

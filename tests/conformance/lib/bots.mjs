@@ -126,6 +126,11 @@ function eachLine(stream, fn) {
   });
 }
 
+/** The environment without OPENIM_* variables (they would override the bot's configuration). */
+function withoutOpenimVars(env) {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('OPENIM_')));
+}
+
 /** TOML string literal. */
 export function tomlString(s) {
   return JSON.stringify(String(s));
@@ -139,10 +144,14 @@ export function tomlString(s) {
  * `bot` and `action`.
  */
 export class BotProcess {
-  constructor({ sandbox, userID, botsToml, dataDir, label }) {
+  constructor({ sandbox, userID, botsToml, dataDir, label, configFile, env }) {
     this.sandbox = sandbox;
     this.userID = userID;
     this.botsToml = botsToml;
+    // A configuration file used as is (e.g. bots/bots.example.toml), with
+    // OPENIM_* overrides in `env`, instead of the generated one.
+    this.configFile = configFile;
+    this.env = env || {};
     this.dataDir = dataDir;
     this.label = label || userID;
     this.records = [];
@@ -181,14 +190,17 @@ export class BotProcess {
     if (this.proc) throw new Error(`[${this.label}] already running`);
     const bin = botsBinary();
     requireBinary(bin, 'build it with `cargo build -p openim-bots` or set BOTS_BIN');
-    const configPath = join(this.dataDir, 'bots.toml');
-    writeFileSync(configPath, this.configText());
+    let configPath = this.configFile;
+    if (!configPath) {
+      configPath = join(this.dataDir, 'bots.toml');
+      writeFileSync(configPath, this.configText());
+    }
     const since = this.mark();
     this.runs += 1;
     const run = this.runs;
     const proc = spawn(bin, ['--log-format', 'json', '--log-level', process.env.BOTS_LOG || 'info', 'run', '--config', configPath], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RUST_LOG: '', NO_COLOR: '1' },
+      env: { ...withoutOpenimVars(process.env), RUST_LOG: '', NO_COLOR: '1', ...this.env },
     });
     this.proc = proc;
     live.add(proc);
@@ -327,11 +339,12 @@ export class BotWorld extends World {
   /**
    * A bot process for account `userID` (registered with `nickname`) running the
    * `[bots.*]` tables `botsToml`; not started. Give `dataDir` to share a store
-   * between processes (restarts); by default each bot gets its own.
+   * between processes (restarts); by default each bot gets its own. Or give
+   * `configFile` (used as is) and `env` (OPENIM_* overrides), as a user would.
    */
-  async bot(userID, botsToml, { nickname = `Bot ${userID}`, dataDir } = {}) {
+  async bot(userID, botsToml, { nickname = `Bot ${userID}`, dataDir, configFile, env } = {}) {
     await this.registerNamed(userID, nickname);
-    const b = new BotProcess({ sandbox: this.sandbox, userID, botsToml, dataDir: dataDir ?? this.tempDir() });
+    const b = new BotProcess({ sandbox: this.sandbox, userID, botsToml, dataDir: dataDir ?? this.tempDir(), configFile, env });
     this.bots.push(b);
     return b;
   }
