@@ -457,3 +457,52 @@ async fn a_new_server_changes_the_version_id_and_falls_back_to_the_full_lists() 
     assert_quiet_afterwards(&sb, bot, dir.path(), s).await;
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn failing_incremental_routes_fall_back_and_still_report_once() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = "vbot5";
+    let alice = peer(&sb, "valice5").await;
+    let _ = peer(&sb, "vcarol5").await;
+    let _ = sb.register_user(bot, "Bot").await;
+    let gid = alice
+        .api
+        .create_group("valice5", &[bot], "G")
+        .await
+        .unwrap()
+        .group_id;
+    let (s, _) = start(&sb, bot, dir.path()).await;
+    s.shutdown().await.unwrap();
+    // Offline: a new friend, a new member.
+    sb.make_friends(bot, "valice5").await.unwrap();
+    alice
+        .api
+        .invite_to_group(&gid, &["vcarol5"], "")
+        .await
+        .unwrap();
+    // The incremental friend route fails (full list instead); the member batch fails (asked
+    // per group instead).
+    sb.faults()
+        .fail_route("/friend/get_incremental_friends", 1, 500);
+    sb.faults()
+        .fail_route("/group/get_incremental_group_members_batch", 1, 500);
+    let friends_full = sb.route_hits("/friend/get_friend_list");
+    let single = sb.route_hits("/group/get_incremental_group_members");
+    let (s, events) = start(&sb, bot, dir.path()).await;
+    let count = |pred: &dyn Fn(&Event) -> bool| events.iter().filter(|e| pred(e)).count();
+    assert_eq!(
+        count(&|e| matches!(e, Event::FriendAdded(f) if f.user_id == "valice5")),
+        1,
+        "{events:#?}"
+    );
+    assert_eq!(
+        count(&|e| matches!(e, Event::GroupMemberInvited(m) if m.member.user_id == "vcarol5")),
+        1,
+        "{events:#?}"
+    );
+    assert!(sb.route_hits("/friend/get_friend_list") > friends_full);
+    assert!(sb.route_hits("/group/get_incremental_group_members") > single);
+    assert_quiet_afterwards(&sb, bot, dir.path(), s).await;
+    sb.shutdown().await;
+}

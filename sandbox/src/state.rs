@@ -729,3 +729,79 @@ pub fn detail_content(v: &Value) -> Vec<u8> {
     let detail = serde_json::to_string(v).unwrap_or_default();
     serde_json::to_vec(&json!({ "detail": detail })).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod version_log_tests {
+    use super::*;
+
+    fn ids(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn incremental_answers_like_v3_8_3() {
+        let mut st = State::default();
+        // A new log: `full` for ""/0, a stable 24-hex ID, version 1.
+        let first = st.incremental("friend:a", "", 0);
+        assert!(first.full);
+        assert_eq!(first.version, 1);
+        assert_eq!(first.version_id.len(), 24);
+        let id = first.version_id.clone();
+        // Nothing changed.
+        let same = st.incremental("friend:a", &id, 1);
+        assert!(!same.full && same.insert.is_empty() && same.version == 1);
+        // One operation touching two elements shares one version; the latest state wins.
+        st.log_write(
+            "friend:a",
+            &[("b".into(), LOG_INSERT), ("c".into(), LOG_INSERT)],
+        );
+        st.log_write("friend:a", &[("c".into(), LOG_DELETE)]);
+        st.log_write(
+            "friend:a",
+            &[("b".into(), LOG_UPDATE), (SORT_MARKER.into(), LOG_UPDATE)],
+        );
+        let d = st.incremental("friend:a", &id, 1);
+        assert!(!d.full);
+        assert_eq!(d.version, 4);
+        assert_eq!(d.version_id, id, "versionID stable");
+        assert_eq!(ids(&d.update), ["b"]);
+        assert_eq!(ids(&d.delete), ["c"]);
+        assert!(d.insert.is_empty());
+        assert_eq!(d.sort_version, 4);
+        // Only the changes after the given version.
+        let d = st.incremental("friend:a", &id, 3);
+        assert_eq!(ids(&d.update), ["b"]);
+        assert!(d.delete.is_empty());
+        // Another log ID, a version ahead of the head, or an invalid ID: `full`.
+        assert!(st.incremental("friend:a", &"0".repeat(24), 1).full);
+        assert!(st.incremental("friend:a", &id, 9).full);
+        assert!(st.incremental("friend:a", "nothex", 1).full);
+        // The group marker is reported apart, not as an element.
+        let (v, gid) = st.log_head("member:g");
+        st.log_write("member:g", &[(String::new(), LOG_UPDATE)]);
+        let d = st.incremental("member:g", &gid, v);
+        assert!(d.group_marker && d.update.is_empty() && !d.full);
+        // A dropped log starts over with a new ID (clients resync in full).
+        st.log_drop("member:g");
+        let d = st.incremental("member:g", &gid, v);
+        assert!(d.full);
+        assert_ne!(d.version_id, gid);
+    }
+
+    #[test]
+    fn more_than_200_changes_force_a_full_resync() {
+        let mut st = State::default();
+        let (v, id) = st.log_head("member:g");
+        let many: Vec<(String, u8)> = (0..VERSION_SYNC_LIMIT)
+            .map(|i| (format!("u{i}"), LOG_INSERT))
+            .collect();
+        st.log_write("member:g", &many);
+        let d = st.incremental("member:g", &id, v);
+        assert!(!d.full, "exactly 200 changes are still served");
+        assert_eq!(d.insert.len(), VERSION_SYNC_LIMIT);
+        st.log_write("member:g", &[(String::new(), LOG_UPDATE)]);
+        let d = st.incremental("member:g", &id, v);
+        assert!(d.full, "201 entries (markers count) → full");
+        assert!(d.insert.is_empty());
+    }
+}

@@ -31,7 +31,8 @@ pub(crate) fn id_hash(ids: &[String]) -> u64 {
     u64::from_be_bytes(b)
 }
 
-/// The full-ID reply shape.
+/// The full-ID reply shape. As in v3.8.3, `version` carries the list's ID hash (not the log
+/// version; clients read only the IDs) and `versionID` the log's ID.
 pub(crate) fn full_ids(
     st: &mut State,
     log_key: &str,
@@ -39,10 +40,10 @@ pub(crate) fn full_ids(
     req_hash: u64,
     key: &str,
 ) -> Value {
-    let (version, version_id) = st.log_head(log_key);
+    let (_, version_id) = st.log_head(log_key);
     let hash = id_hash(&ids);
     let equal = hash == req_hash;
-    let mut o = json!({"version": version, "versionID": version_id, "equal": equal});
+    let mut o = json!({"version": hash, "versionID": version_id, "equal": equal});
     o[key] = if equal { Value::Null } else { list(&ids) };
     o
 }
