@@ -171,3 +171,91 @@ async fn run_serves_until_ctrl_c_then_stops_cleanly() {
     );
     w.shutdown().await.expect("shutdown");
 }
+
+/// `openim-bots sandbox`: prints the ready line, registers `--user` accounts, stops on SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_subcommand_serves_and_registers_users() {
+    let mut child = Command::new(BIN)
+        .args([
+            "sandbox",
+            "--api-addr",
+            "127.0.0.1:0",
+            "--ws-addr",
+            "127.0.0.1:0",
+            "--secret",
+            "cli-secret",
+            "--user",
+            "clibot:CLI Bot",
+            "--user",
+            "cliann",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn openim-bots sandbox");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let line = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)))
+        .await
+        .expect("join")
+        .expect("a ready line within 30 s");
+    let rest = line.strip_prefix("ready api=").expect(&line);
+    let (api, ws) = rest.split_once(" ws=").expect(&line);
+    assert!(api.starts_with("http://127.0.0.1:"), "{line}");
+    assert!(ws.starts_with("ws://127.0.0.1:"), "{line}");
+
+    let client = openim_bot::api::ApiClient::new(api);
+    let admin = client
+        .get_admin_token("cli-secret", "imAdmin")
+        .await
+        .expect("admin token with --secret");
+    client.set_token(admin);
+    let mut users = client
+        .get_users_info(&["clibot", "cliann"])
+        .await
+        .expect("users info");
+    users.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+    let names: Vec<(&str, &str)> = users
+        .iter()
+        .map(|u| (u.user_id.as_str(), u.nickname.as_str()))
+        .collect();
+    assert_eq!(names, [("cliann", "cliann"), ("clibot", "CLI Bot")]);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(
+        exit.success(),
+        "SIGTERM stops the sandbox cleanly: {exit:?}"
+    );
+}
+
+#[test]
+fn sandbox_subcommand_rejects_a_bad_user_spec() {
+    let (ok, code, _, err) = openim_bots(
+        &[
+            "sandbox",
+            "--api-addr",
+            "127.0.0.1:0",
+            "--ws-addr",
+            "127.0.0.1:0",
+            "--user",
+            ":nobody",
+        ],
+        &[],
+    );
+    assert!(!ok);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("--user \":nobody\""), "{err}");
+}

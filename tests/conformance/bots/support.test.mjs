@@ -81,3 +81,40 @@ test(
     assert.deepEqual(failed.map((r) => r.fields), [], 'every action of the bot succeeded');
   }),
 );
+
+test(
+  'support: out of opening hours the ticket notice says so; /human, /tickets, and the customer closing with /close',
+  SCENARIO,
+  botScenario(async (w) => {
+    const [agent, customer] = await w.login('ohagent', 'ohcust');
+    await w.registerNamed('ohdesk', 'Desk Bot');
+    const { groupID } = await agent.call('createGroup', { memberUserIDs: ['ohdesk'], adminUserIDs: [], groupInfo: { groupName: 'Agents', groupType: 2 } });
+    // Open only on the weekday after tomorrow (UTC): closed now, whatever the date.
+    const day = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][(new Date().getUTCDay() + 2) % 7];
+    const toml = `${supportToml(groupID)}
+[bots.support.hours]
+days = ["${day}"]
+open = "09:00"
+close = "17:00"
+utc_offset = "+00:00"
+`;
+    await w.startBot('ohdesk', toml, { nickname: 'Desk Bot' });
+    const fromBot = (text) => from('ohdesk', text);
+
+    // /human opens a ticket even for an FAQ-like question; the notice tells the hours.
+    await customer.sendText('ohdesk', '/human');
+    const notice = await waitMessage(customer, fromBot(/^Ticket #1 is open; an agent will answer here\. We are closed right now \(opening hours: (\w+) 09:00–17:00 \(UTC\+00:00\)\); an agent will answer when we open\.$/));
+    assert.ok(notice.textElem.content.includes(`hours: ${day} `), notice.textElem.content);
+    await waitMessage(agent, from('ohdesk', 'New ticket #1 from Nick-ohcust (ohcust): (asked for a human) — take it with /claim 1', { groupID }));
+
+    await agent.sendGroupText(groupID, '/tickets');
+    await waitMessage(agent, from('ohdesk', 'Open tickets:\n#1 Nick-ohcust — (asked for a human) (waiting)', { groupID }));
+
+    // The customer closes it.
+    await customer.sendText('ohdesk', '/close');
+    await waitMessage(customer, fromBot('Ticket #1 is closed. Rate us 1-5.'));
+    await waitMessage(agent, from('ohdesk', 'Ticket #1 closed by Nick-ohcust.', { groupID }));
+    await agent.sendGroupText(groupID, '/tickets');
+    await waitMessage(agent, from('ohdesk', 'No open tickets.', { groupID }));
+  }),
+);
