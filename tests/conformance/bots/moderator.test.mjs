@@ -186,3 +186,29 @@ test(
     assert.equal(receivedTexts(owner, from('rolebot', /strike 1\/3/, { groupID })).length, 1, 'the first warning was not repeated after the crash');
   }),
 );
+
+test(
+  'moderator: the bot runs first; the group it moderates is created afterwards (explicit groupID, bot as admin) and is moderated at once',
+  SCENARIO,
+  botScenario(async (w) => {
+    const bot = await w.startBot('firstbot', moderatorToml('later-group'), { nickname: 'First Bot' });
+    const [owner, member] = await w.login('lgowner', 'lgmember');
+    await owner.call('createGroup', {
+      memberUserIDs: ['lgmember'],
+      adminUserIDs: ['firstbot'],
+      groupInfo: { groupID: 'later-group', groupName: 'Later', groupType: 2 },
+    });
+    await member.waitFor(CbEvents.OnJoinedGroupAdded, { groupID: 'later-group' });
+    const bad = await member.sendGroupText('later-group', 'casino!');
+    await owner.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: bad.clientMsgID });
+    await waitMessage(owner, from('firstbot', /^@Nick-lgmember warning, strike 1\/3/, { groupID: 'later-group' }));
+    // The owner is not moderated.
+    const fine = await owner.sendGroupText('later-group', 'owners may mention the casino');
+    await member.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: fine.clientMsgID });
+    await owner.sendGroupText('later-group', '/rules');
+    await waitMessage(member, from('firstbot', 'Rules: Be nice.', { groupID: 'later-group' }));
+    assert.deepEqual(owner.seen(CbEvents.OnNewRecvMessageRevoked).map((e) => e.data.clientMsgID), [bad.clientMsgID]);
+    const failed = bot.actions().filter((r) => r.message !== 'action done');
+    assert.deepEqual(failed.map((r) => r.fields), [], 'every action of the bot succeeded');
+  }),
+);
