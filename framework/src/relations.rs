@@ -983,6 +983,42 @@ mod tests {
     }
 
     #[test]
+    fn member_deltas_become_the_same_events_as_the_list_diff() {
+        let m = |u: &str, role: i32| GroupMember {
+            group_id: "g".into(),
+            user_id: u.into(),
+            join_source: 2,
+            role_level: role,
+            ..Default::default()
+        };
+        let stored = [m("a", 20), m("b", 20), m("gone", 20)];
+        let lookup = |u: &str| stored.iter().find(|x| x.user_id == u).cloned();
+        let delta = VersionDelta::<GroupMember> {
+            deleted: vec!["gone".into(), "never-stored".into()],
+            // "b" re-inserted unchanged (already applied before a crash): no event.
+            inserted: vec![m("new", 20), m("b", 20)],
+            updated: vec![m("a", 60)],
+            ..Default::default()
+        };
+        let (old, new) = member_delta_rows(lookup, &delta);
+        let mut e = names(&member_events(&old, &new, None));
+        e.sort_unstable();
+        assert_eq!(
+            e,
+            [
+                "group_member_info_changed",
+                "group_member_invited",
+                "group_member_left"
+            ]
+        );
+        // Applying the same delta on top of the result reports nothing.
+        let after: Vec<GroupMember> = vec![m("a", 60), m("b", 20), m("new", 20)];
+        let lookup = |u: &str| after.iter().find(|x| x.user_id == u).cloned();
+        let (old, new) = member_delta_rows(lookup, &delta);
+        assert!(member_events(&old, &new, None).is_empty());
+    }
+
+    #[test]
     fn group_applications_accept_and_reject() {
         let a = |r| GroupApplication {
             group_id: "g".into(),

@@ -125,7 +125,14 @@ async fn reconnect_without_changes_uses_only_incremental_routes() {
         assert!(a > b, "{route} not called ({b} → {a})");
     }
 
-    // A live change, then a reconnect and a restart: reported once, live.
+    // Live changes, then a reconnect and a restart: reported once, live.
+    admin(&sb)
+        .await
+        .set_friend_remark("vbot1", "valice1", "pal")
+        .await
+        .unwrap();
+    let e = wait_kind(&mut s, EventKind::FriendInfoChanged).await;
+    assert!(matches!(e, Event::FriendInfoChanged(f) if f.remark == "pal"));
     let _ = sb.register_user("vdave1", "Dave").await;
     let gid = s.client().store().groups().unwrap()[0].group_id.clone();
     alice
@@ -503,6 +510,43 @@ async fn failing_incremental_routes_fall_back_and_still_report_once() {
     );
     assert!(sb.route_hits("/friend/get_friend_list") > friends_full);
     assert!(sb.route_hits("/group/get_incremental_group_members") > single);
+    assert_quiet_afterwards(&sb, bot, dir.path(), s).await;
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_restarted_server_keeps_its_logs_and_the_sync_stays_incremental() {
+    let dir = tempfile::tempdir().unwrap();
+    let server_dir = tempfile::tempdir().unwrap();
+    let bot = "vbot6";
+    let sb = Sandbox::start(SandboxConfig::default().data_dir(server_dir.path()))
+        .await
+        .unwrap();
+    let _ = sb.register_user(bot, "Bot").await;
+    let _ = sb.register_user("valice6", "Alice").await;
+    let (s, _) = start(&sb, bot, dir.path()).await;
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+
+    // Same server state (persisted version logs, same versionIDs) on new ports.
+    let sb = Sandbox::start(SandboxConfig::default().data_dir(server_dir.path()))
+        .await
+        .unwrap();
+    sb.make_friends(bot, "valice6").await.unwrap();
+    let (s, events) = start(&sb, bot, dir.path()).await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::FriendAdded(f) if f.user_id == "valice6"))
+            .count(),
+        1,
+        "{events:#?}"
+    );
+    assert_eq!(
+        hits(&sb, FULL_ROUTES),
+        vec![0, 0, 0, 0],
+        "no full list after a server restart"
+    );
     assert_quiet_afterwards(&sb, bot, dir.path(), s).await;
     sb.shutdown().await;
 }
