@@ -550,3 +550,39 @@ async fn a_restarted_server_keeps_its_logs_and_the_sync_stays_incremental() {
     assert_quiet_afterwards(&sb, bot, dir.path(), s).await;
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_crash_before_the_write_redelivers_the_changes() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = "vbot7";
+    let friends = ["vf7_a", "vf7_b", "vf7_c", "vf7_d"];
+    for f in friends {
+        let _ = sb.register_user(f, f).await;
+    }
+    let _ = sb.register_user(bot, "Bot").await;
+    let (s, _) = start(&sb, bot, dir.path()).await;
+    s.shutdown().await.unwrap();
+    for f in friends {
+        sb.make_friends(bot, f).await.unwrap();
+    }
+    // A consumer that takes one friend event and dies: with a one-slot channel the session is
+    // still handing over the others, so nothing of this sync was written.
+    let mut cfg = config(&sb, bot, dir.path());
+    cfg.channel_capacity = 1;
+    let mut s = Session::start(cfg).await.unwrap();
+    wait_kind(&mut s, EventKind::FriendAdded).await;
+    drop(s);
+    // The restart finds the same changes and reports every one of them.
+    let (s, events) = start(&sb, bot, dir.path()).await;
+    let added: std::collections::BTreeSet<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::FriendAdded(f) => Some(f.user_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(added.len(), friends.len(), "{events:#?}");
+    assert_quiet_afterwards(&sb, bot, dir.path(), s).await;
+    sb.shutdown().await;
+}
