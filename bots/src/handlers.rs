@@ -26,6 +26,7 @@ use crate::autoreply::Rules;
 use crate::config::EnabledBots;
 use crate::friend_gate::{Decision, FriendGate};
 use crate::moderator::Moderator;
+use crate::replay;
 use crate::state::{SledState, StateError, StateExt, StateStore};
 use crate::support::Desk;
 
@@ -267,11 +268,10 @@ fn boxed(e: impl std::error::Error + Send + Sync + 'static) -> openim_bot::runti
     Box::new(e)
 }
 
-// A bot's own per-conversation watermark of handled messages. The framework's delivery ledger
-// reaches the disk every ~100 ms, so after a hard crash (kill -9, power loss) the last messages
-// handled may be delivered again; a bot's decision and its watermark are flushed *before* its
-// actions run, so such a replay is recognised and nothing is sent twice. (The price: a crash in
-// the middle of an action's network call loses that action instead of repeating it.)
+// Each message bot remembers, per conversation, the last message it handled, flushed before
+// it acts (see `crate::replay`): a message redelivered after a hard crash is recognised and
+// nothing is sent twice. (The price: a crash in the middle of an action's own network call
+// loses that action instead of repeating it.)
 
 fn handled_key(conversation_id: &str) -> String {
     format!("v1/handled/{conversation_id}")
@@ -279,20 +279,12 @@ fn handled_key(conversation_id: &str) -> String {
 
 /// Whether this bot already handled `view` (a redelivery after a crash).
 fn already_handled(state: &dyn StateStore, view: &MessageView) -> Result<bool, StateError> {
-    if view.seq <= 0 {
-        return Ok(false);
-    }
-    Ok(state
-        .get_json::<i64>(&handled_key(&view.conversation_id))?
-        .is_some_and(|seq| view.seq <= seq))
+    replay::is_redelivery(state, &handled_key(&view.conversation_id), view)
 }
 
-/// Records `view` as handled by this bot (messages of a conversation come in seq order).
+/// Records `view` as handled by this bot.
 fn record_handled(state: &dyn StateStore, view: &MessageView) -> Result<(), StateError> {
-    if view.seq <= 0 {
-        return Ok(());
-    }
-    state.put_json(&handled_key(&view.conversation_id), &view.seq)
+    replay::record(state, &handled_key(&view.conversation_id), view)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ pub mod demo;
 pub mod friend_gate;
 pub mod handlers;
 pub mod moderator;
+pub mod replay;
 pub mod settings;
 pub mod state;
 pub mod support;

@@ -319,15 +319,10 @@ impl Desk {
     ) -> Result<Vec<Action>, StateError> {
         // Idempotency: a message redelivered after a restart is not handled twice.
         let seen_key = format!("v1/support/seen/{}", msg.conversation_id);
-        if msg.seq > 0 {
-            if state
-                .get_json::<i64>(&seen_key)?
-                .is_some_and(|s| msg.seq <= s)
-            {
-                return Ok(Vec::new());
-            }
-            state.put_json(&seen_key, &msg.seq)?;
+        if crate::replay::is_redelivery(state, &seen_key, msg)? {
+            return Ok(Vec::new());
         }
+        crate::replay::record(state, &seen_key, msg)?;
         match msg.group_id.as_deref() {
             Some(g) if g == self.agents_group => self.agents_message(msg, state),
             Some(_) => Ok(Vec::new()),
