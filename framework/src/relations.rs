@@ -221,17 +221,19 @@ impl Engine {
         }
     }
 
-    /// Emits the events, then applies the writes. Returns nothing left for the caller to emit.
-    async fn finish(&mut self, update: RelationUpdate) -> Vec<Event> {
+    /// Emits the events, then applies the writes; false if the consumer is gone (nothing was
+    /// written, so a restart finds the same changes again) or the write failed.
+    async fn finish(&mut self, update: RelationUpdate) -> bool {
         if self.emit_all(update.events).await.is_err() {
-            // The consumer is gone; the session is ending. Nothing is written, so a restart
-            // finds the same changes again.
-            return Vec::new();
+            return false;
         }
-        if let Err(e) = update.commit.apply(&self.store) {
-            tracing::error!(error = %e, "writing the relation sync failed");
+        match update.commit.apply(&self.store) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "writing the relation sync failed");
+                false
+            }
         }
-        Vec::new()
     }
 
     /// Full relation sync (connect, or after a local action): every list is brought up to date
@@ -244,11 +246,13 @@ impl Engine {
         }
         self.friends_into(&mut update, true, true, true).await;
         self.groups_into(&mut update, hint.as_ref(), None).await;
-        let left = self.finish(update).await;
-        if let Ok(meta) = self.store.raw_tree(trees::META) {
+        // The baseline (later differences are events) exists only once the rows are written.
+        if self.finish(update).await
+            && let Ok(meta) = self.store.raw_tree(trees::META)
+        {
             let _ = meta.insert("relations", "1");
         }
-        left
+        Vec::new()
     }
 
     pub(crate) async fn sync_self_info(&mut self) -> Option<Event> {
@@ -277,7 +281,8 @@ impl Engine {
         let mut update = RelationUpdate::default();
         self.friends_into(&mut update, friends, applications, blacklist)
             .await;
-        self.finish(update).await
+        self.finish(update).await;
+        Vec::new()
     }
 
     async fn friends_into(
@@ -786,7 +791,8 @@ impl Engine {
             Some(group_id.as_str())
         };
         self.groups_into(&mut update, Some(&hint), focus).await;
-        self.finish(update).await
+        self.finish(update).await;
+        Vec::new()
     }
 }
 
@@ -847,7 +853,8 @@ impl Engine {
         if let Some((vid, v)) = head {
             update.commit.version(lists::CONVERSATIONS, &vid, v);
         }
-        self.finish(update).await
+        self.finish(update).await;
+        Vec::new()
     }
 
     /// Applies server conversation rows to the stored ones (written through `commit`); returns
