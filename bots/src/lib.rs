@@ -1,7 +1,8 @@
 //! # openim-bots
 //!
 //! Ready-made bots for OpenIM, built on the `openim-bot` framework, and the `openim-bots`
-//! command line (`demo`, `run`, `check-config`, `routes`).
+//! command line (`demo`, `run`, `check-config`, `routes`, and `sandbox`: the embedded
+//! OpenIM-compatible server standalone, to try a bot without deploying OpenIM).
 //!
 //! | bot | what it does |
 //! |---|---|

@@ -1,4 +1,4 @@
-//! The `openim-bots` command line: `demo`, `run`, `check-config`, `routes`.
+//! The `openim-bots` command line: `demo`, `run`, `check-config`, `routes`, `sandbox`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
