@@ -586,3 +586,51 @@ async fn a_crash_before_the_write_redelivers_the_changes() {
     assert_quiet_afterwards(&sb, bot, dir.path(), s).await;
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn many_groups_reconnect_with_a_few_batch_calls() {
+    const GROUPS: usize = 150;
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = "vbot8";
+    let alice = peer(&sb, "valice8").await;
+    let _ = peer(&sb, "vcarol8").await;
+    let _ = sb.register_user(bot, "Bot").await;
+    for i in 0..GROUPS {
+        alice
+            .api
+            .create_group("valice8", &[bot, "vcarol8"], &format!("G{i}"))
+            .await
+            .unwrap();
+    }
+    let members_full = sb.route_hits("/group/get_group_member_list");
+    let started = std::time::Instant::now();
+    let (s, _) = start(&sb, bot, dir.path()).await;
+    let first = started.elapsed();
+    let first_member_lists = sb.route_hits("/group/get_group_member_list") - members_full;
+    assert!(first_member_lists >= GROUPS as u64);
+    s.shutdown().await.unwrap();
+
+    let before = (
+        sb.route_hits("/group/get_group_member_list"),
+        sb.route_hits("/group/get_incremental_group_members_batch"),
+        sb.route_hits("/group/get_incremental_group_members"),
+    );
+    let started = std::time::Instant::now();
+    let (s, events) = start(&sb, bot, dir.path()).await;
+    let again = started.elapsed();
+    assert!(relation_events(&events).is_empty(), "{events:#?}");
+    let after = (
+        sb.route_hits("/group/get_group_member_list"),
+        sb.route_hits("/group/get_incremental_group_members_batch"),
+        sb.route_hits("/group/get_incremental_group_members"),
+    );
+    assert_eq!(after.0, before.0, "no member list on a reconnect");
+    assert_eq!(after.1, before.1 + 2, "150 groups: two batch calls of 100");
+    assert_eq!(after.2, before.2, "no per-group call");
+    eprintln!(
+        "{GROUPS} groups: first start {first:?} ({first_member_lists} member-list calls), reconnect {again:?} (2 batch calls)"
+    );
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
