@@ -49,9 +49,13 @@ test(
     await waitMessage(vip, from('gatebot', 'Hi Nick-fgvip, welcome aboard.'));
 
     assert.deepEqual(await friendIDs(bob), [], 'a refused applicant is no friend');
+    // Applying again, this time saying hello: accepted.
+    await bob.call('addFriend', { toUserID: 'gatebot', reqMsg: 'oh, hello then', ex: '' });
+    await bob.waitFor(CbEvents.OnFriendApplicationAccepted, { fromUserID: 'fgbob', toUserID: 'gatebot', handleResult: 1 });
+    await waitMessage(bob, from('gatebot', 'Hi Nick-fgbob, welcome aboard.'));
     assert.deepEqual(await friendIDs(spam), []);
     assert.deepEqual(receivedTexts(ann, from('gatebot')), ['Hi Nick-fgann, welcome aboard.'], 'exactly one greeting');
-    assert.deepEqual(receivedTexts(bob, from('gatebot')), [], 'a refused applicant gets no greeting');
+    assert.deepEqual(receivedTexts(bob, from('gatebot')), ['Hi Nick-fgbob, welcome aboard.'], 'greeted once, after the second application only');
     const failed = bot.actions().filter((r) => r.message !== 'action done');
     assert.deepEqual(failed, [], 'every action of the bot succeeded');
   }),
