@@ -50,11 +50,9 @@ test(
     const clean = await good.sendGroupText(groupID, 'docs are at https://docs.openim.io/start');
     await owner.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: clean.clientMsgID });
 
-    // Strike 1: revoked for the other members, and a warning that mentions the member.
-    // (The sender's own SDK learns its message's seq from the echo push, which
-    // the server may send after the revoke; its view is the SDK's business.)
+    // Strike 1: revoked on every client (the sender's too), and a warning that mentions the member.
     const first = await bad.sendGroupText(groupID, 'cheap VIAGRA here');
-    for (const c of [owner, good]) {
+    for (const c of [owner, good, bad]) {
       const ev = await c.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: first.clientMsgID });
       assert.equal(ev.data.revokerID, 'modbot', `${c.label}: revoked by the bot`);
     }
