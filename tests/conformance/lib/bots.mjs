@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 
 import { DEFAULT_SECRET, Sandbox, startSandbox } from './sandbox.mjs';
 import { World } from './world.mjs';
-import { CbEvents, LOGOUT_ARTIFACT, TimeoutError, messageText, ownUncaughtErrors, safeJson, sdkErrors, setPhase } from './client.mjs';
+import { CbEvents, LOGOUT_ARTIFACT, TimeoutError, messageText, ownUncaughtErrors, sdkErrors, setPhase } from './client.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -463,4 +463,3 @@ export async function waitMessage(client, pred, { timeoutMs } = {}) {
   }
 }
 
-export { safeJson };
