@@ -6,6 +6,10 @@ use serde_json::Value;
 
 use crate::error::CodeError;
 
+/// Largest webhook answer read (1 MiB): a broken or hostile webhook cannot make the sandbox
+/// buffer more; a larger answer is a format error (90007).
+pub(crate) const MAX_WEBHOOK_ANSWER: usize = 1024 * 1024;
+
 /// Webhook client (disabled without a URL).
 pub(crate) struct Webhooks {
     url: Option<String>,
@@ -58,11 +62,8 @@ impl Webhooks {
             .send()
             .await
             .map_err(|e| CodeError::new(90004, format!("{target}: {e}")))?;
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| CodeError::new(90004, format!("{target}: {e}")))?;
-        let reply: Value = serde_json::from_str(&text)
+        let text = read_limited(resp, &target).await?;
+        let reply: Value = serde_json::from_slice(&text)
             .ok()
             .filter(Value::is_object)
             .ok_or_else(|| CodeError::new(90007, format!("{command} response format error")))?;
@@ -99,7 +100,7 @@ impl Webhooks {
         Ok(Some(reply))
     }
 
-    /// An after-callback, fire and forget.
+    /// An after-callback, fire and forget (its answer is not read).
     pub(crate) fn after(&self, command: &str, operation_id: &str, mut body: Value) {
         let Some(url) = &self.url else { return };
         if let Some(obj) = body.as_object_mut() {
@@ -126,4 +127,34 @@ impl Webhooks {
             }
         });
     }
+}
+
+/// Reads a webhook answer, refusing it (90007) past [`MAX_WEBHOOK_ANSWER`] bytes.
+async fn read_limited(mut resp: reqwest::Response, target: &str) -> Result<Vec<u8>, CodeError> {
+    let too_large = || {
+        tracing::warn!(
+            target,
+            limit = MAX_WEBHOOK_ANSWER,
+            "webhook answer too large"
+        );
+        CodeError::new(
+            90007,
+            format!("{target}: answer larger than {MAX_WEBHOOK_ANSWER} bytes"),
+        )
+    };
+    if resp.content_length().unwrap_or(0) > MAX_WEBHOOK_ANSWER as u64 {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| CodeError::new(90004, format!("{target}: {e}")))?
+    {
+        if body.len() + chunk.len() > MAX_WEBHOOK_ANSWER {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }

@@ -898,3 +898,41 @@ async fn client_refuses_oversized_http_answers_with_a_typed_error() {
         );
     }
 }
+
+#[tokio::test]
+async fn sandbox_refuses_an_oversized_webhook_answer() {
+    init_logs();
+    for body in [HostileBody::Endless, HostileBody::HugeDeclared] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let hook = tokio::spawn(hostile_http_server(listener, body));
+        let sb = Sandbox::start(
+            openim_sandbox::SandboxConfig::default().webhook_url(format!("http://{addr}")),
+        )
+        .await
+        .expect("sandbox");
+        // Registering a user goes through callbackBeforeUserRegisterCommand.
+        let r = tokio::time::timeout(WAIT, sb.register_user("wa", "wa"))
+            .await
+            .expect("answer in time");
+        let written = tokio::time::timeout(WAIT, hook)
+            .await
+            .expect("hook ends once the sandbox hangs up")
+            .expect("hook task");
+        let err = r.expect_err("the oversized webhook answer fails the call");
+        println!(
+            "BAD-INPUT sandbox webhook answer {body:?} -> {err} (hook wrote {:.1} MiB)",
+            written as f64 / (1 << 20) as f64
+        );
+        assert!(err.to_string().contains("90007"), "{err}");
+        assert!(err.to_string().contains("larger than"), "{err}");
+        assert!(
+            written < 32 << 20,
+            "the sandbox kept reading: {written} bytes"
+        );
+        sb.admin_token().await.expect("the sandbox keeps serving");
+        sb.shutdown().await;
+    }
+}
