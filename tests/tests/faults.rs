@@ -6,6 +6,8 @@
 //! - `OPENIM_FAULT_MESSAGES` (default 20000) and `OPENIM_FAULT_CONVERSATIONS` (default 100):
 //!   size of the disconnect stream; the documented long run uses `OPENIM_FAULT_MESSAGES=100000`.
 //! - `OPENIM_FAULT_DISCONNECT_EVERY` (default 500): a forced disconnect after every N sends.
+//! - `OPENIM_FAULT_HANDLER_MESSAGES` (default 20000): the same stream consumed by runtime
+//!   handlers (`EventHandler`), over `OPENIM_FAULT_CONVERSATIONS` conversations.
 //! - `OPENIM_CRASH_MESSAGES` (default 3300) and `OPENIM_CRASH_KILLS` (default 10): the
 //!   SIGKILL/restart stream.
 
@@ -840,8 +842,8 @@ impl openim_bot::runtime::EventHandler for Recorder {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runtime_handlers_see_each_message_once_in_order_across_disconnects() {
-    let total_wanted = env_usize("OPENIM_FAULT_HANDLER_MESSAGES", 5_000);
-    let convs = 50;
+    let total_wanted = env_usize("OPENIM_FAULT_HANDLER_MESSAGES", 20_000);
+    let convs = env_usize("OPENIM_FAULT_CONVERSATIONS", 100).max(1);
     let every = env_usize("OPENIM_FAULT_DISCONNECT_EVERY", 500).max(1);
     let per_peer = total_wanted.div_ceil(convs);
     let total = per_peer * convs;
