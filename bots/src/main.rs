@@ -88,6 +88,27 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
     })
 }
 
+/// What to do about a login failure whose cause is a common setup mistake.
+fn login_hint(e: &openim_bot::runtime::BotError, config: &Config) -> Option<String> {
+    use openim_bot::runtime::BotError;
+    let BotError::Session(openim_bot::SessionError::Login(api)) = e else {
+        return None;
+    };
+    let user = &config.account.user_id;
+    match api.code() {
+        // RecordNotFoundError: the account does not exist on the server.
+        Some(1004) => Some(format!(
+            "register the bot's account {user:?} first: POST /user/user_register with an admin \
+             token, or start the sandbox with `openim-bots sandbox --user {user}`"
+        )),
+        Some(code) if api.is_token_error() => Some(format!(
+            "the server refused the credentials (errCode {code}): check account.token (minted \
+             for this user and server.platform) or account.secret"
+        )),
+        _ => None,
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = if matches!(cli.command, Command::Demo | Command::Sandbox(_)) {
@@ -157,6 +178,9 @@ fn main() -> ExitCode {
                     }
                     Err(e) => {
                         eprintln!("error: {e}");
+                        if let Some(hint) = login_hint(&e, &config) {
+                            eprintln!("hint: {hint}");
+                        }
                         ExitCode::FAILURE
                     }
                 }

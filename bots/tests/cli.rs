@@ -172,9 +172,22 @@ async fn run_serves_until_ctrl_c_then_stops_cleanly() {
     w.shutdown().await.expect("shutdown");
 }
 
-/// `openim-bots sandbox`: prints the ready line, registers `--user` accounts, stops on SIGTERM.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sandbox_subcommand_serves_and_registers_users() {
+/// A running `openim-bots sandbox` (killed on drop) and its URLs.
+struct SandboxProcess {
+    child: std::process::Child,
+    api: String,
+    ws: String,
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `openim-bots sandbox` on ports 0 with `extra` flags and waits for its ready line.
+async fn start_sandbox(extra: &[&str]) -> SandboxProcess {
     let mut child = Command::new(BIN)
         .args([
             "sandbox",
@@ -182,13 +195,8 @@ async fn sandbox_subcommand_serves_and_registers_users() {
             "127.0.0.1:0",
             "--ws-addr",
             "127.0.0.1:0",
-            "--secret",
-            "cli-secret",
-            "--user",
-            "clibot:CLI Bot",
-            "--user",
-            "cliann",
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -206,10 +214,33 @@ async fn sandbox_subcommand_serves_and_registers_users() {
         .expect("a ready line within 30 s");
     let rest = line.strip_prefix("ready api=").expect(&line);
     let (api, ws) = rest.split_once(" ws=").expect(&line);
-    assert!(api.starts_with("http://127.0.0.1:"), "{line}");
-    assert!(ws.starts_with("ws://127.0.0.1:"), "{line}");
+    SandboxProcess {
+        api: api.to_owned(),
+        ws: ws.to_owned(),
+        child,
+    }
+}
 
-    let client = openim_bot::api::ApiClient::new(api);
+/// `openim-bots sandbox`: prints the ready line, registers `--user` accounts, stops on SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_subcommand_serves_and_registers_users() {
+    let mut sandbox = start_sandbox(&[
+        "--secret",
+        "cli-secret",
+        "--user",
+        "clibot:CLI Bot",
+        "--user",
+        "cliann",
+    ])
+    .await;
+    assert!(
+        sandbox.api.starts_with("http://127.0.0.1:"),
+        "{}",
+        sandbox.api
+    );
+    assert!(sandbox.ws.starts_with("ws://127.0.0.1:"), "{}", sandbox.ws);
+
+    let client = openim_bot::api::ApiClient::new(&sandbox.api);
     let admin = client
         .get_admin_token("cli-secret", "imAdmin")
         .await
@@ -227,17 +258,41 @@ async fn sandbox_subcommand_serves_and_registers_users() {
     assert_eq!(names, [("cliann", "cliann"), ("clibot", "CLI Bot")]);
 
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &sandbox.child.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
-    let exit = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .expect("join")
-        .expect("wait");
+    let exit = sandbox.child.wait().expect("wait");
     assert!(
         exit.success(),
         "SIGTERM stops the sandbox cleanly: {exit:?}"
+    );
+}
+
+/// `run` with an account the server does not know: a clear error and what to do about it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_with_an_unregistered_account_explains_the_fix() {
+    let sandbox = start_sandbox(&[]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let (ok, _, _, err) = openim_bots(
+        &["run", "--config", EXAMPLE],
+        &[
+            ("OPENIM_API_ADDR", sandbox.api.as_str()),
+            ("OPENIM_WS_ADDR", sandbox.ws.as_str()),
+            ("OPENIM_SECRET", "openIM123"),
+            ("OPENIM_DATA_DIR", data.to_str().expect("utf-8 path")),
+        ],
+    );
+    assert!(!ok, "{err}");
+    assert!(err.contains("1004"), "{err}");
+    assert!(
+        err.contains("hint: register the bot's account \"helper_bot\" first"),
+        "{err}"
+    );
+    assert!(
+        err.contains("openim-bots sandbox --user helper_bot"),
+        "{err}"
     );
 }
 
