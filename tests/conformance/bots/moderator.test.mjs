@@ -135,7 +135,8 @@ test(
       'one welcome each, none for the refused applicant',
     );
   }, {
-    // SDK 0.0.14 bug: a member who has just joined, on the first message of the
+    // SDK 0.0.14 bug (reproduced without bots: an owner @-mentioning a member
+    // who has just joined): the member's SDK, on that first @-me message of the
     // group (here the bot's welcome), fetches the new conversation through
     // /jssdk/get_conversations with an empty operationID header, which
     // open-im-server (and the sandbox) answers with 1001 "header must have
