@@ -54,11 +54,11 @@ const READY_RE = /^ready api=(https?:\/\/\S+) ws=(wss?:\/\/\S+)\s*$/;
  * lib/sandbox.mjs), else `openim-bots sandbox`. Resolves with a Sandbox
  * (admin helpers, stop(), output()).
  */
-export async function startBotsSandbox({ secret = DEFAULT_SECRET, dataDir, readyTimeoutMs = 20000 } = {}) {
-  if (process.env.SANDBOX_BIN) return startSandbox({ secret, dataDir, readyTimeoutMs });
+export async function startBotsSandbox({ secret = DEFAULT_SECRET, dataDir, readyTimeoutMs = 20000, apiAddr = '127.0.0.1:0', wsAddr = '127.0.0.1:0' } = {}) {
+  if (process.env.SANDBOX_BIN) return startSandbox({ secret, dataDir, readyTimeoutMs, apiAddr, wsAddr });
   const bin = botsBinary();
   requireBinary(bin, 'build it with `cargo build -p openim-bots` or set BOTS_BIN (or SANDBOX_BIN for the openim-sandbox binary)');
-  const args = ['sandbox', '--api-addr', '127.0.0.1:0', '--ws-addr', '127.0.0.1:0', '--secret', secret, ...(dataDir ? ['--data-dir', dataDir] : [])];
+  const args = ['sandbox', '--api-addr', apiAddr, '--ws-addr', wsAddr, '--secret', secret, ...(dataDir ? ['--data-dir', dataDir] : [])];
   const logLines = [];
   let found = null;
   let onReady;
@@ -102,8 +102,11 @@ export async function startBotsSandbox({ secret = DEFAULT_SECRET, dataDir, ready
   failure.catch(() => {});
   sb.api = found.api;
   sb.ws = found.ws;
-  sb.restart = () => {
-    throw new Error('restarting an `openim-bots sandbox` is not supported by lib/bots.mjs');
+  // Same addresses, same options (give a dataDir to keep the state), like Sandbox.restart.
+  sb.restart = async () => {
+    await sb.stop();
+    const hostPort = (u) => new URL(u).host;
+    return startBotsSandbox({ secret, dataDir, readyTimeoutMs, apiAddr: hostPort(sb.api), wsAddr: hostPort(sb.ws) });
   };
   return sb;
 }
