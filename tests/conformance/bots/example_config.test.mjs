@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SCENARIO } from '../lib/world.mjs';
 import { CbEvents } from '../lib/client.mjs';
-import { botScenario, from, waitMessage } from '../lib/bots.mjs';
+import { botScenario, from, receivedTexts, waitMessage } from '../lib/bots.mjs';
 
 const EXAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bots/bots.example.toml');
 
@@ -57,13 +57,19 @@ test(
     await carol.sendText('helper_bot', 'what is your pricing?');
     await waitMessage(carol, from('helper_bot', 'OpenIM is open source and free to self-host.\n(Not what you needed? Write /human to reach a person.)'));
 
-    // moderator in "community": a banned phrase is revoked with a warning.
-    const spam = await member.sendGroupText('community', 'Buy followers here');
+    // moderator in "community": a banned phrase is revoked with a warning, and
+    // autoreply (which runs after it) leaves that message alone although "hi" matches.
+    const spam = await member.sendGroupText('community', 'hi, buy followers here');
     await owner.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: spam.clientMsgID });
-    await waitMessage(owner, from('helper_bot', /^@Nick-exmember warning, strike 1\/3 \(banned word "Buy followers"\)/, { groupID: 'community' }));
+    await waitMessage(owner, from('helper_bot', /^@Nick-exmember warning, strike 1\/3 \(banned word "buy followers"\)/, { groupID: 'community' }));
     // autoreply answers the other group messages.
     await member.sendGroupText('community', 'hello everyone');
     await waitMessage(owner, from('helper_bot', 'hello Nick-exmember! How can I help?', { groupID: 'community' }));
+    assert.deepEqual(
+      receivedTexts(owner, from('helper_bot', /How can I help/, { groupID: 'community' })),
+      ['hello Nick-exmember! How can I help?'],
+      'the revoked message got no auto-reply',
+    );
 
     const failed = bot.actions().filter((r) => r.message !== 'action done');
     assert.deepEqual(failed.map((r) => r.fields), [], 'every action of the bot succeeded');
