@@ -56,9 +56,14 @@ test(
       const ev = await c.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: first.clientMsgID });
       assert.equal(ev.data.revokerID, 'modbot', `${c.label}: revoked by the bot`);
     }
-    const warning = await waitMessage(good, from('modbot', /^@Nick-mbad warning, strike 1\/3 \(banned word "VIAGRA"\)/, { groupID }));
-    assert.equal(warning.contentType, 106, 'the warning is an @-mention');
+    const warned = from('modbot', /^@Nick-mbad warning, strike 1\/3 \(banned word "VIAGRA"\)/, { groupID });
+    const warning = await waitMessage(bad, warned);
+    assert.equal(warning.contentType, 106, 'the warning is an @-mention of the offender');
     assert.deepEqual(warning.atTextElem?.atUserList, ['mbad']);
+    // (isAtSelf travels as sent, false, like every client's; SDK 0.0.14 does not recompute it,
+    // it marks the conversation groupAtType AtMe instead.)
+    await bad.waitFor([CbEvents.OnNewConversation, CbEvents.OnConversationChanged], (d) => d.some((c) => c.conversationID === `sg_${groupID}` && c.groupAtType === 1), { consume: false });
+    await waitMessage(good, warned);
 
     // Strike 2: revoked, and muted for 10 minutes.
     const before = Date.now();
