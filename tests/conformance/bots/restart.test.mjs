@@ -50,7 +50,8 @@ test(
     await ann.sendText('echobot', 'echo 6');
     await bot.start();
     await waitMessage(ann, reply(ann, 6));
-    await bot.stop();
+    const stopped = await bot.stop();
+    assert.deepEqual(stopped, { code: 0, signal: null }, `SIGTERM stops the bot cleanly:\n${bot.output(10)}`);
     await bot.start();
     await ask(ann, 7);
     await ask(ben, 3);
