@@ -1415,3 +1415,94 @@ impl ApiClient {
         ))
     }
 }
+
+/// The complete ID list of a version-logged list (`get_full_*_ids` routes), in server order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FullIds {
+    /// The log's ID.
+    pub version_id: String,
+    /// What the server put in `version`: in v3.8.3 the list's ID hash, not the log version, so
+    /// it is no sync position.
+    pub version: u64,
+    /// The IDs (friends: pinned first, then by insertion; members: role descending, then join
+    /// order).
+    pub ids: Vec<String>,
+}
+
+impl ApiClient {
+    /// `/friend/get_full_friend_user_ids`: every friend ID of `user_id`.
+    pub async fn get_full_friend_user_ids(&self, user_id: &str) -> Result<FullIds, ApiError> {
+        let r: friend::GetFullFriendUserIdsResp = self
+            .call(
+                routes::GET_FULL_FRIEND_USER_IDS,
+                &wire::FullIdsUserReq {
+                    id_hash: 0,
+                    user_id: user_id.into(),
+                },
+            )
+            .await?;
+        Ok(FullIds {
+            version_id: r.version_id,
+            version: r.version,
+            ids: r.user_ids,
+        })
+    }
+
+    /// `/group/get_full_join_group_ids`: every group ID `user_id` is in.
+    pub async fn get_full_join_group_ids(&self, user_id: &str) -> Result<FullIds, ApiError> {
+        let r: group::GetFullJoinGroupIdsResp = self
+            .call(
+                routes::GET_FULL_JOIN_GROUP_IDS,
+                &wire::FullIdsUserReq {
+                    id_hash: 0,
+                    user_id: user_id.into(),
+                },
+            )
+            .await?;
+        Ok(FullIds {
+            version_id: r.version_id,
+            version: r.version,
+            ids: r.group_ids,
+        })
+    }
+
+    /// `/group/get_full_group_member_user_ids`: every member ID of a group.
+    pub async fn get_full_group_member_user_ids(
+        &self,
+        group_id: &str,
+    ) -> Result<FullIds, ApiError> {
+        let r: group::GetFullGroupMemberUserIdsResp = self
+            .call(
+                routes::GET_FULL_GROUP_MEMBER_USER_IDS,
+                &group::FullGroupMemberIdsReq {
+                    id_hash: 0,
+                    group_id: group_id.into(),
+                },
+            )
+            .await?;
+        Ok(FullIds {
+            version_id: r.version_id,
+            version: r.version,
+            ids: r.user_ids,
+        })
+    }
+
+    /// `/conversation/get_full_conversation_ids`: every conversation ID of `user_id`.
+    pub async fn get_full_conversation_ids(&self, user_id: &str) -> Result<FullIds, ApiError> {
+        let r: openim_protocol::api::conversation::GetFullConversationIdsResp = self
+            .call(
+                routes::GET_FULL_CONVERSATION_IDS,
+                &wire::FullIdsUserReq {
+                    id_hash: 0,
+                    user_id: user_id.into(),
+                },
+            )
+            .await?;
+        Ok(FullIds {
+            version_id: r.version_id,
+            version: r.version,
+            ids: r.conversation_ids,
+        })
+    }
+}

@@ -634,3 +634,95 @@ async fn many_groups_reconnect_with_a_few_batch_calls() {
     s.shutdown().await.unwrap();
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn api_client_version_routes() {
+    use openim_bot::api::MemberVersion;
+    let sb = sandbox().await;
+    let alice = peer(&sb, "valice9").await;
+    let _ = peer(&sb, "vbob9").await;
+    let api = &alice.api;
+    // Initial position: `full` with the head.
+    let d = api.get_incremental_friends("valice9", "", 0).await.unwrap();
+    assert!(d.full && d.version_id.len() == 24);
+    let head = (d.version_id.clone(), d.version);
+    let d = api
+        .get_incremental_friends("valice9", &head.0, head.1)
+        .await
+        .unwrap();
+    assert!(d.is_empty(), "{d:?}");
+    sb.make_friends("valice9", "vbob9").await.unwrap();
+    let d = api
+        .get_incremental_friends("valice9", &head.0, head.1)
+        .await
+        .unwrap();
+    assert!(!d.full && d.version > head.1);
+    assert_eq!(d.inserted.len(), 1);
+    assert_eq!(d.inserted[0].user_id, "vbob9");
+    assert_eq!(
+        api.get_full_friend_user_ids("valice9").await.unwrap().ids,
+        ["vbob9"]
+    );
+    // Joined groups and members (batch keyed by group).
+    let j = api
+        .get_incremental_join_groups("valice9", "", 0)
+        .await
+        .unwrap();
+    let g1 = api
+        .create_group("valice9", &["vbob9"], "A")
+        .await
+        .unwrap()
+        .group_id;
+    let g2 = api
+        .create_group("valice9", &[], "B")
+        .await
+        .unwrap()
+        .group_id;
+    let d = api
+        .get_incremental_join_groups("valice9", &j.version_id, j.version)
+        .await
+        .unwrap();
+    let mut joined: Vec<String> = d.inserted.iter().map(|g| g.group_id.clone()).collect();
+    joined.sort();
+    let mut expected = vec![g1.clone(), g2.clone()];
+    expected.sort();
+    assert_eq!(joined, expected);
+    let mut ids = api.get_full_join_group_ids("valice9").await.unwrap().ids;
+    ids.sort();
+    assert_eq!(ids, expected);
+    let batch = api
+        .get_incremental_group_members_batch(
+            "valice9",
+            &[
+                MemberVersion {
+                    group_id: g1.clone(),
+                    ..Default::default()
+                },
+                MemberVersion {
+                    group_id: g2.clone(),
+                    ..Default::default()
+                },
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(batch.len(), 2);
+    let m1 = &batch[&g1];
+    assert!(m1.members.full && m1.group.as_ref().map(|g| g.member_count) == Some(2));
+    let d = api
+        .get_incremental_group_members(&g1, &m1.members.version_id, m1.members.version)
+        .await
+        .unwrap();
+    assert!(d.members.is_empty() && d.group.is_none(), "{d:?}");
+    let ids = api.get_full_group_member_user_ids(&g1).await.unwrap().ids;
+    assert_eq!(ids, ["valice9", "vbob9"], "owner first");
+    // Conversations.
+    let c = api
+        .get_incremental_conversations("valice9", "", 0)
+        .await
+        .unwrap();
+    assert!(c.full);
+    let ids = api.get_full_conversation_ids("valice9").await.unwrap().ids;
+    assert!(ids.contains(&format!("sg_{g1}")), "{ids:?}");
+    sb.shutdown().await;
+}
