@@ -216,3 +216,37 @@ test(
     assert.deepEqual(failed.map((r) => r.fields), [], 'every action of the bot succeeded');
   }),
 );
+
+test(
+  'moderator: the same text repeated is removed; /strikes and /kick from the owner (@-mention of the member)',
+  SCENARIO,
+  botScenario(async (w) => {
+    const [owner, parrot, other] = await w.login('rpowner', 'rpparrot', 'rpother');
+    await w.registerNamed('rpbot', 'Repeat Bot');
+    const groupID = await moderatedGroup(owner, 'rpbot', ['rpparrot', 'rpother']);
+    await parrot.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    await other.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    const toml = moderatorToml(groupID) + '\n[bots.moderator.repeat]\nmax_repeats = 3\nwindow = "1m"\n';
+    await w.startBot('rpbot', toml, { nickname: 'Repeat Bot' });
+
+    const copies = [];
+    for (let i = 0; i < 3; i++) copies.push(await parrot.sendGroupText(groupID, 'Follow me!'));
+    await other.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: copies[2].clientMsgID });
+    await waitMessage(other, from('rpbot', /^@Nick-rpparrot warning, strike 1\/3 \(the same message 3 times\)/, { groupID }));
+
+    const mention = async (text) => {
+      const m = await owner.call('createTextAtMessage', {
+        text,
+        atUserIDList: ['rpparrot'],
+        atUsersInfo: [{ atUserID: 'rpparrot', groupNickname: 'Nick-rpparrot' }],
+      });
+      return owner.call('sendMessage', { recvID: '', groupID, message: m });
+    };
+    await mention('/strikes @Nick-rpparrot');
+    await waitMessage(other, from('rpbot', 'rpparrot has 1/3 strikes (last: the same message 3 times).', { groupID }));
+    await mention('/kick @Nick-rpparrot spamming');
+    await parrot.waitFor(CbEvents.OnJoinedGroupDeleted, { groupID });
+    await other.waitFor(CbEvents.OnGroupMemberDeleted, { groupID, userID: 'rpparrot' });
+    assert.deepEqual(other.seen(CbEvents.OnNewRecvMessageRevoked).map((e) => e.data.clientMsgID), [copies[2].clientMsgID], 'only the third copy was removed');
+  }),
+);
