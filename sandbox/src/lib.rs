@@ -137,6 +137,17 @@ impl Sandbox {
             Some(source) => Some(tls::material(source, config.data_dir.as_deref())?),
             None => None,
         };
+        // The test helpers call the API through the same scheme, trusting the certificate
+        // (built before anything is spawned: nothing to undo if it fails).
+        let mut http = reqwest::Client::builder();
+        if let Some(m) = &tls {
+            let cert = reqwest::Certificate::from_pem(m.cert_pem.as_bytes())
+                .map_err(|e| SandboxError::Tls(format!("helper client: {e}")))?;
+            http = http.add_root_certificate(cert);
+        }
+        let http = http
+            .build()
+            .map_err(|e| SandboxError::Tls(format!("helper client: {e}")))?;
         let api_listener = tokio::net::TcpListener::bind(config.api_addr)
             .await
             .map_err(|e| SandboxError::Bind {
@@ -237,16 +248,6 @@ impl Sandbox {
         }
         tracing::info!(%api_addr, %ws_addr, tls = tls.is_some(), "openim-sandbox listening");
         let tls_cert_pem = tls.map(|m| m.cert_pem);
-        // The test helpers call the API through the same scheme, trusting the certificate.
-        let mut http = reqwest::Client::builder();
-        if let Some(pem) = &tls_cert_pem {
-            let cert = reqwest::Certificate::from_pem(pem.as_bytes())
-                .map_err(|e| SandboxError::Tls(format!("helper client: {e}")))?;
-            http = http.add_root_certificate(cert);
-        }
-        let http = http
-            .build()
-            .map_err(|e| SandboxError::Tls(format!("helper client: {e}")))?;
         Ok(Sandbox {
             inner,
             api_addr,
