@@ -529,7 +529,9 @@ impl Bot {
         tracing::debug!("{}", self.routes());
         let token = self.shutdown.clone();
         let semaphore = Arc::new(Semaphore::new(self.settings.max_concurrency));
-        let mut lanes: HashMap<Option<String>, Lane> = HashMap::new();
+        // Conversation lanes by conversation ID; events without a conversation share `global`.
+        let mut lanes: HashMap<String, Lane> = HashMap::new();
+        let mut global: Option<Lane> = None;
         let mut tasks = JoinSet::new();
         let mut prune_at = 1024usize;
         let ctrl_c = self.settings.ctrl_c;
@@ -556,8 +558,7 @@ impl Bot {
                     None => break,
                 },
             };
-            let key = delivery.event.conversation_id().map(str::to_owned);
-            let lane = lanes.entry(key).or_insert_with(|| {
+            let mut new_lane = || {
                 let (tx, rx) = mpsc::channel(self.settings.lane_capacity);
                 let in_flight = Arc::new(AtomicUsize::new(0));
                 tasks.spawn(lane_task(
@@ -569,7 +570,24 @@ impl Bot {
                     token.clone(),
                 ));
                 Lane { tx, in_flight }
-            });
+            };
+            // Looked up by &str first: no key allocation for a conversation already running.
+            let lane = match delivery.event.conversation_id() {
+                None => global.get_or_insert_with(new_lane),
+                Some(conv) => {
+                    if !lanes.contains_key(conv) {
+                        lanes.insert(conv.to_owned(), new_lane());
+                    }
+                    match lanes.get_mut(conv) {
+                        Some(lane) => lane,
+                        None => {
+                            // Cannot happen (inserted just above); never drop silently.
+                            tracing::error!(conv, "lane missing; event not handled");
+                            continue;
+                        }
+                    }
+                }
+            };
             lane.in_flight.fetch_add(1, Ordering::SeqCst);
             let tx = lane.tx.clone();
             tokio::select! {
@@ -593,6 +611,7 @@ impl Bot {
             }
         }
         drop(lanes);
+        drop(global);
         while let Some(done) = tasks.join_next().await {
             if let Err(e) = done {
                 tracing::error!(error = %e, "lane task failed");

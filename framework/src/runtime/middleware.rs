@@ -162,7 +162,10 @@ impl Middleware for TracingLayer {
             conversation = event.conversation_id().unwrap_or("-"),
             key = tracing::field::Empty,
         );
-        if let Some(key) = event.idempotency_key() {
+        // The key is built only when the span is recorded (it is a formatted string).
+        if !span.is_disabled()
+            && let Some(key) = event.idempotency_key()
+        {
             span.record("key", key.as_str());
         }
         let started = Instant::now();
