@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use openim_protocol::constants::options;
@@ -148,7 +147,7 @@ pub(crate) async fn start(
             user_id: user_id.clone(),
             platform: config.platform,
             ws_addr: config.ws_addr.clone(),
-            compression: true,
+            compression: config.compression == crate::config::Compression::Gzip,
             timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
             token: Arc::new(move || token_api.token()),
             tls,
@@ -214,33 +213,44 @@ pub(crate) struct Stop;
 
 pub(crate) type Flow = Result<(), Stop>;
 
+/// At most this many queued pushes are handled as one burst (bounds the time before the
+/// burst's conversation events go out).
+const MAX_BURST: usize = 512;
+
+/// Conversation state changed since the last flush, kept in memory and written behind: a burst
+/// of messages costs one row write per conversation (one sled batch) and one conversation event
+/// per kind, instead of a read, a write and two events per message.
 #[derive(Default)]
 struct ConvBatch {
-    new: Vec<String>,
-    changed: Vec<String>,
+    /// Rows touched since the last flush.
+    rows: HashMap<String, PendingRow>,
+    /// Touch order of `rows` (the order of the conversation events).
+    order: Vec<String>,
     unread_changed: bool,
+    /// Message index entries (key, JSON summary) not written yet.
+    index: Vec<(String, Vec<u8>)>,
 }
 
-/// Shared acknowledgement of several events derived from one stored item.
-fn group_ack(ledger: &Arc<Ledger>, conv: &str, seq: i64, n: usize) -> Vec<Ack> {
-    if seq <= 0 || n == 0 {
-        return (0..n).map(|_| Ack::noop()).collect();
-    }
-    let remaining = Arc::new(AtomicUsize::new(n));
-    (0..n)
-        .map(|_| {
-            let remaining = remaining.clone();
-            let ledger = ledger.clone();
-            let conv = conv.to_owned();
-            Ack::from_fn(move || {
-                if remaining.fetch_sub(1, Ordering::AcqRel) == 1
-                    && let Err(e) = ledger.ack(&conv, seq)
-                {
-                    tracing::error!(error = %e, "ledger write failed");
-                }
-            })
-        })
-        .collect()
+struct PendingRow {
+    row: crate::model::Conversation,
+    /// Reported as a new conversation (else as changed).
+    is_new: bool,
+    /// Not written to the store yet.
+    dirty: bool,
+}
+
+/// The message index entry (what revoke and read-receipt events need later); borrowed so that
+/// indexing a message copies no strings.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageSummary<'a> {
+    #[serde(rename = "clientMsgID")]
+    client_msg_id: &'a str,
+    #[serde(rename = "sendID")]
+    send_id: &'a str,
+    send_time: i64,
+    sender_nickname: &'a str,
+    session_type: i32,
 }
 
 pub(crate) struct Engine {
@@ -252,8 +262,10 @@ pub(crate) struct Engine {
     pub(crate) store: Store,
     pub(crate) ledger: Arc<Ledger>,
     out: mpsc::Sender<Delivery>,
-    /// Highest seq processed per conversation (in memory; starts at the ledger watermark).
-    delivered: HashMap<String, i64>,
+    /// Highest seq processed per conversation (in memory; starts at the ledger watermark). Its
+    /// keys are exactly the ledger's entries (a conversation is "seen" once it has one), and the
+    /// interned key is what per-message acks share.
+    delivered: HashMap<Arc<str>, i64>,
     recent: RecentIds,
     recent_online: RecentIds,
     pub(crate) fresh: bool,
@@ -271,17 +283,42 @@ impl Engine {
         mut cmd_rx: mpsc::UnboundedReceiver<EngineCmd>,
         mut stop_rx: oneshot::Receiver<()>,
     ) {
-        self.delivered = self.ledger.watermarks();
+        self.delivered = self
+            .ledger
+            .watermarks()
+            .into_iter()
+            .map(|(k, v)| (Arc::from(k), v))
+            .collect();
         let mut commands_open = true;
         let mut janitor = tokio::time::interval(Duration::from_secs(5));
         janitor.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Acks are written to sled in batches: the first ack after a persist arms this timer.
+        let ledger = self.ledger.clone();
+        let persist_timer = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(persist_timer);
+        let mut persist_armed = false;
         loop {
             let flow = tokio::select! {
                 biased;
                 _ = &mut stop_rx => break,
+                _ = &mut persist_timer, if persist_armed => {
+                    persist_armed = false;
+                    if let Err(e) = ledger.persist() {
+                        tracing::error!(error = %e, "ledger write failed");
+                    }
+                    Ok(())
+                }
+                _ = ledger.dirty_notify().notified(), if !persist_armed => {
+                    persist_armed = true;
+                    persist_timer
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + crate::ledger::PERSIST_DELAY);
+                    Ok(())
+                }
                 _ = janitor.tick(), if !self.typing.is_empty() => self.expire_typing().await,
                 ev = gw_rx.recv() => match ev {
                     None => break,
+                    Some(GatewayEvent::Push(push)) => self.on_push_burst(*push, &mut gw_rx).await,
                     Some(ev) => self.on_gateway(ev).await,
                 },
                 cmd = cmd_rx.recv(), if commands_open => match cmd {
@@ -319,7 +356,8 @@ impl Engine {
             self.auto_ack(conv, seq);
             return Ok(());
         }
-        let acks = group_ack(&self.ledger, conv, seq, events.len());
+        let id = self.conversation_key(conv);
+        let acks = Ack::shared(&self.ledger, &id, seq, events.len());
         for (event, ack) in events.into_iter().zip(acks) {
             self.emit(event, ack).await?;
         }
@@ -332,6 +370,34 @@ impl Engine {
             self.emit_noack(e).await?;
         }
         Ok(())
+    }
+
+    /// The interned conversation ID acks share (known conversations are interned already).
+    fn conversation_key(&self, conv: &str) -> Arc<str> {
+        match self.delivered.get_key_value(conv) {
+            Some((k, _)) => k.clone(),
+            None => Arc::from(conv),
+        }
+    }
+
+    /// Records how far a conversation was processed (no allocation once it is known).
+    fn set_delivered(&mut self, conv: &str, seq: i64) {
+        match self.delivered.get_mut(conv) {
+            Some(d) => *d = seq,
+            None => {
+                self.delivered.insert(Arc::from(conv), seq);
+            }
+        }
+    }
+
+    /// Marks a conversation as seen: a ledger entry (watermark 0) and a `delivered` key.
+    fn see_conversation(&mut self, conv: &str) {
+        if let Err(e) = self.ledger.set_floor(conv, 0) {
+            tracing::error!(error = %e, "ledger write failed");
+        }
+        if !self.delivered.contains_key(conv) {
+            self.delivered.insert(Arc::from(conv), 0);
+        }
     }
 
     fn auto_ack(&self, conv: &str, seq: i64) {
@@ -398,7 +464,10 @@ impl Engine {
                 }))
                 .await
             }
-            GatewayEvent::Push(push) => self.on_push(*push).await,
+            GatewayEvent::Push(push) => {
+                self.on_push(*push).await?;
+                self.flush_conversations().await
+            }
             GatewayEvent::Kicked { by_frame } => {
                 self.emit_noack(Event::KickedOffline(KickedOffline { by_frame }))
                     .await?;
@@ -502,13 +571,13 @@ impl Engine {
                 if let Err(e) = self.ledger.set_floor(conv, *seq) {
                     tracing::error!(error = %e, "ledger write failed");
                 }
-                let d = self.delivered.entry(conv.clone()).or_insert(0);
-                *d = (*d).max(*seq);
+                let d = self.delivered_of(conv).max(*seq);
+                self.set_delivered(conv, d);
             }
         } else {
             let max_seqs: Vec<(String, i64)> =
                 max.max_seqs.iter().map(|(k, v)| (k.clone(), *v)).collect();
-            let plan = plan_pulls(&self.delivered, &max_seqs);
+            let plan = plan_pulls(|c| self.delivered_of(c), &max_seqs);
             for ranges in plan {
                 if let Err(e) = self.pull_and_process(ranges).await {
                     match e {
@@ -526,6 +595,9 @@ impl Engine {
             }
         }
         self.reconcile_unread().await?;
+        // Relation code reads and writes conversation rows itself: nothing may be pending here
+        // (every pull flushes its burst; this keeps it true if that ever changes).
+        self.write_pending();
         let events = self.sync_conversation_settings().await;
         self.emit_all(events).await?;
         if reinstalled {
@@ -646,9 +718,9 @@ impl Engine {
         items.sort_by_key(|m| m.seq);
         items.dedup_by_key(|m| m.seq);
         let conv = r.conversation_id.as_str();
-        let first_sight = !self.ledger.knows(conv);
-        if first_sight && let Err(e) = self.ledger.set_floor(conv, 0) {
-            tracing::error!(error = %e, "ledger write failed");
+        let first_sight = !self.delivered.contains_key(conv);
+        if first_sight {
+            self.see_conversation(conv);
         }
         for m in items {
             let d = self.delivered_of(conv);
@@ -658,7 +730,7 @@ impl Engine {
             for missing in d + 1..m.seq {
                 self.auto_ack(conv, missing);
             }
-            self.delivered.insert(conv.to_owned(), m.seq);
+            self.set_delivered(conv, m.seq);
             self.handle_item(conv, m, first_sight).await?;
         }
         let d = self.delivered_of(conv);
@@ -666,7 +738,7 @@ impl Engine {
             self.auto_ack(conv, missing);
         }
         if d < r.end {
-            self.delivered.insert(conv.to_owned(), r.end);
+            self.set_delivered(conv, r.end);
         }
         Ok(())
     }
@@ -690,11 +762,11 @@ impl Engine {
                         tracing::debug!(conv, seq = m.seq, "duplicate push dropped");
                     }
                     PushAction::Next => {
-                        let first_sight = !self.ledger.knows(&conv);
-                        if first_sight && let Err(e) = self.ledger.set_floor(&conv, 0) {
-                            tracing::error!(error = %e, "ledger write failed");
+                        let first_sight = !self.delivered.contains_key(conv.as_str());
+                        if first_sight {
+                            self.see_conversation(&conv);
                         }
-                        self.delivered.insert(conv.clone(), m.seq);
+                        self.set_delivered(&conv, m.seq);
                         self.handle_item(&conv, m, first_sight).await?;
                     }
                     PushAction::Gap { begin, end } => {
@@ -710,20 +782,51 @@ impl Engine {
                             }
                         }
                         if self.delivered_of(&conv) + 1 == m.seq {
-                            self.delivered.insert(conv.clone(), m.seq);
+                            self.set_delivered(&conv, m.seq);
                             self.handle_item(&conv, m, false).await?;
                         }
                     }
                 }
             }
         }
-        self.flush_conversations().await
+        Ok(())
+    }
+
+    /// Handles `first` and every push already queued behind it (up to [`MAX_BURST`]) as one
+    /// burst: conversation rows, the message index and the conversation events are written and
+    /// emitted once at the end. A non-push event found in the queue ends the burst and is
+    /// handled right after it, so the order of gateway events is kept.
+    async fn on_push_burst(
+        &mut self,
+        first: PushMessages,
+        gw_rx: &mut mpsc::UnboundedReceiver<GatewayEvent>,
+    ) -> Flow {
+        self.on_push(first).await?;
+        let mut next = None;
+        for _ in 1..MAX_BURST {
+            match gw_rx.try_recv() {
+                Ok(GatewayEvent::Push(push)) => self.on_push(*push).await?,
+                Ok(other) => {
+                    next = Some(other);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        self.flush_conversations().await?;
+        match next {
+            Some(ev) => self.on_gateway(ev).await,
+            None => Ok(()),
+        }
     }
 
     // ---------------------------------------------------------------- items
 
     async fn handle_item(&mut self, conv: &str, m: MsgData, first_sight: bool) -> Flow {
         if conv.starts_with("n_") {
+            // Notification handlers read conversations and the message index from the store:
+            // write what this burst changed so far first.
+            self.write_pending();
             let seq = m.seq;
             let events = self.notification_events(conv, &m).await;
             return self.emit_for_item(conv, seq, events).await;
@@ -757,7 +860,8 @@ impl Engine {
                 .and_then(|t| t.get(&m.client_msg_id).ok().flatten())
                 .is_some();
         if own_echo {
-            self.update_conversation(conv, &m, false);
+            let content = crate::content::parse_lossless(m.content_type, &m.content);
+            self.update_conversation(conv, &m, false, content.as_text());
             self.auto_ack(conv, seq);
             return Ok(());
         }
@@ -779,26 +883,30 @@ impl Engine {
         let message = crate::message::Message::from_wire(conv, &m, &self.user_id);
         let counts = !is_self && options::is_enabled(&m.options, options::UNREAD_COUNT);
         if seq > 0 || options::is_enabled(&m.options, options::HISTORY) {
-            self.update_conversation(conv, &m, counts);
+            self.update_conversation(conv, &m, counts, message.text());
         }
         if seq > 0 {
             self.index_message(conv, &m);
-            let mut acks = group_ack(&self.ledger, conv, seq, 1);
-            let ack = acks.pop().unwrap_or_else(Ack::noop);
+            let ack = Ack::ledger(&self.ledger, &self.conversation_key(conv), seq);
             self.emit(Event::NewMessage(message), ack).await
         } else {
             self.emit_noack(Event::OnlineOnlyMessage(message)).await
         }
     }
 
-    fn index_message(&self, conv: &str, m: &MsgData) {
-        let summary = serde_json::json!({
-            "clientMsgID": m.client_msg_id, "sendID": m.send_id, "sendTime": m.send_time,
-            "senderNickname": m.sender_nickname, "sessionType": m.session_type,
-        });
-        let _ = self
-            .store
-            .put(trees::MESSAGES, &format!("{conv}/{:020}", m.seq), &summary);
+    /// Queues the message's index entry (written with the burst, see [`Engine::write_pending`]).
+    fn index_message(&mut self, conv: &str, m: &MsgData) {
+        let summary = MessageSummary {
+            client_msg_id: &m.client_msg_id,
+            send_id: &m.send_id,
+            send_time: m.send_time,
+            sender_nickname: &m.sender_nickname,
+            session_type: m.session_type,
+        };
+        match serde_json::to_vec(&summary) {
+            Ok(v) => self.batch.index.push((format!("{conv}/{:020}", m.seq), v)),
+            Err(e) => tracing::error!(error = %e, "message index entry not encoded"),
+        }
     }
 
     pub(crate) fn message_summary(&self, conv: &str, seq: i64) -> Option<serde_json::Value> {
@@ -895,31 +1003,54 @@ impl Engine {
         c
     }
 
-    fn update_conversation(&mut self, conv: &str, m: &MsgData, counts_unread: bool) {
-        let existing = self.store.conversation(conv).ok().flatten();
-        let is_new = existing
-            .as_ref()
-            .map(|c| c.latest_msg_send_time == 0)
-            .unwrap_or(true);
-        let mut c = existing.unwrap_or_else(|| self.blank_conversation(conv, Some(m)));
-        if is_new && c.show_name.is_empty() {
-            let blank = self.blank_conversation(conv, Some(m));
-            c.show_name = blank.show_name;
-            c.face_url = blank.face_url;
+    /// Applies a message to its conversation row (in memory until the burst is flushed).
+    /// `text` is the message's text, if any (parsed once by the caller).
+    fn update_conversation(
+        &mut self,
+        conv: &str,
+        m: &MsgData,
+        counts_unread: bool,
+        text: Option<&str>,
+    ) {
+        if !self.batch.rows.contains_key(conv) {
+            let existing = self.store.conversation(conv).ok().flatten();
+            let is_new = existing
+                .as_ref()
+                .map(|c| c.latest_msg_send_time == 0)
+                .unwrap_or(true);
+            let mut row = existing.unwrap_or_else(|| self.blank_conversation(conv, Some(m)));
+            if is_new && row.show_name.is_empty() {
+                let blank = self.blank_conversation(conv, Some(m));
+                row.show_name = blank.show_name;
+                row.face_url = blank.face_url;
+            }
+            self.batch.order.push(conv.to_owned());
+            self.batch.rows.insert(
+                conv.to_owned(),
+                PendingRow {
+                    row,
+                    is_new,
+                    dirty: true,
+                },
+            );
         }
+        let Some(pending) = self.batch.rows.get_mut(conv) else {
+            return;
+        };
+        pending.dirty = true;
+        let c = &mut pending.row;
         if counts_unread && m.seq > c.max_seq.max(c.has_read_seq) {
             c.unread_count += 1;
             self.batch.unread_changed = true;
         }
         if m.send_time >= c.latest_msg_send_time {
-            let content = crate::content::parse_lossless(m.content_type, &m.content);
             c.latest_msg = Some(LatestMessage {
                 client_msg_id: m.client_msg_id.clone(),
                 seq: m.seq,
                 send_id: m.send_id.clone(),
                 content_type: m.content_type,
                 send_time: m.send_time,
-                text: content.as_text().map(str::to_owned),
+                text: text.map(str::to_owned),
             });
             c.latest_msg_send_time = m.send_time.max(1);
         }
@@ -927,26 +1058,50 @@ impl Engine {
         if m.send_id == self.user_id && m.seq > 0 {
             c.has_read_seq = c.has_read_seq.max(m.seq);
         }
-        let _ = self.store.put_conversation(conv, &c);
-        let id = conv.to_owned();
-        if is_new {
-            if !self.batch.new.contains(&id) {
-                self.batch.new.push(id);
+    }
+
+    /// Writes the pending conversation rows (one sled batch) and message index entries; the
+    /// rows stay in the batch for the conversation events of [`Engine::flush_conversations`].
+    fn write_pending(&mut self) {
+        let dirty: Vec<&crate::model::Conversation> = self
+            .batch
+            .rows
+            .values()
+            .filter(|p| p.dirty)
+            .map(|p| &p.row)
+            .collect();
+        if !dirty.is_empty() {
+            if let Err(e) = self.store.put_conversations(dirty) {
+                tracing::error!(error = %e, "conversation write failed");
             }
-        } else if !self.batch.new.contains(&id) && !self.batch.changed.contains(&id) {
-            self.batch.changed.push(id);
+            for p in self.batch.rows.values_mut() {
+                p.dirty = false;
+            }
+        }
+        if !self.batch.index.is_empty() {
+            let entries = std::mem::take(&mut self.batch.index);
+            if let Err(e) = self.store.put_raw_batch(trees::MESSAGES, entries) {
+                tracing::error!(error = %e, "message index write failed");
+            }
         }
     }
 
+    /// Ends a burst: writes what changed and reports the touched conversations (new ones, then
+    /// changed ones, in touch order) and the total unread count if it moved.
     async fn flush_conversations(&mut self) -> Flow {
-        let batch = std::mem::take(&mut self.batch);
-        let load = |ids: &[String]| -> Vec<crate::model::Conversation> {
-            ids.iter()
-                .filter_map(|id| self.store.conversation(id).ok().flatten())
-                .collect()
-        };
-        let new = load(&batch.new);
-        let changed = load(&batch.changed);
+        self.write_pending();
+        let mut batch = std::mem::take(&mut self.batch);
+        let mut new = Vec::new();
+        let mut changed = Vec::new();
+        for id in &batch.order {
+            if let Some(p) = batch.rows.remove(id) {
+                if p.is_new {
+                    new.push(p.row);
+                } else {
+                    changed.push(p.row);
+                }
+            }
+        }
         if !new.is_empty() {
             self.emit_noack(Event::NewConversation(Conversations { conversations: new }))
                 .await?;

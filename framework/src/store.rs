@@ -14,6 +14,10 @@ use crate::model::{
     UserInfo,
 };
 
+/// sled's background flush interval: acknowledged watermarks and rows written up to this long
+/// before a hard crash may be lost (their messages are then delivered again).
+pub(crate) const FLUSH_EVERY_MS: u64 = 100;
+
 /// Schema version of the stored documents.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -104,6 +108,9 @@ impl Store {
     pub fn open(dir: impl AsRef<Path>) -> Result<Store, StoreError> {
         let db = sled::Config::new()
             .path(dir.as_ref().join("store"))
+            // The crash bound of the delivery guarantee: what sled holds in memory reaches the
+            // disk within this interval (sled's default is 500 ms).
+            .flush_every_ms(Some(FLUSH_EVERY_MS))
             .open()?;
         Self::init(db)
     }
@@ -259,6 +266,56 @@ impl Store {
         Ok(())
     }
 
+    /// Writes several conversation rows (keyed by their conversation ID) in one sled batch and
+    /// keeps the cached unread total in step: a burst of messages costs one write per
+    /// conversation instead of one per message.
+    pub(crate) fn put_conversations<'a>(
+        &self,
+        rows: impl IntoIterator<Item = &'a Conversation>,
+    ) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut contributions = Vec::new();
+        for c in rows {
+            let bytes = serde_json::to_vec(c).map_err(|source| StoreError::Corrupt {
+                tree: trees::CONVERSATIONS.into(),
+                key: c.conversation_id.clone(),
+                source,
+            })?;
+            batch.insert(c.conversation_id.as_bytes(), bytes);
+            contributions.push((c.conversation_id.as_str(), unread_contribution(c)));
+        }
+        self.db
+            .open_tree(trees::CONVERSATIONS)?
+            .apply_batch(batch)?;
+        if let Some(index) = self.unread.lock().as_mut() {
+            for (key, new) in contributions {
+                let old = match index.per_conversation.get_mut(key) {
+                    Some(slot) => std::mem::replace(slot, new),
+                    None => {
+                        index.per_conversation.insert(key.to_owned(), new);
+                        0
+                    }
+                };
+                index.total += i64::from(new) - i64::from(old);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes pre-encoded entries into `tree` in one sled batch.
+    pub(crate) fn put_raw_batch(
+        &self,
+        tree: &str,
+        entries: impl IntoIterator<Item = (String, Vec<u8>)>,
+    ) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (k, v) in entries {
+            batch.insert(k.as_bytes(), v);
+        }
+        self.db.open_tree(tree)?.apply_batch(batch)?;
+        Ok(())
+    }
+
     /// Σ unread over visible conversations with recvMsgOpt < 2 (SDK rule).
     pub fn total_unread(&self) -> Result<i32, StoreError> {
         let mut guard = self.unread.lock();
@@ -368,6 +425,36 @@ mod tests {
             .unwrap();
         assert_eq!(s.total_unread().unwrap(), 12);
         assert_eq!(s.total_unread().unwrap(), scanned_total(&s));
+    }
+
+    #[test]
+    fn batched_conversation_writes_keep_the_unread_total() {
+        let s = Store::temporary().unwrap();
+        s.put_conversation("si_a_b", &conversation("si_a_b", 2, 0))
+            .unwrap();
+        assert_eq!(s.total_unread().unwrap(), 2);
+        let rows = [
+            conversation("si_a_b", 4, 0),
+            conversation("sg_g1", 3, 0),
+            conversation("sg_g2", 9, 2),
+        ];
+        s.put_conversations(&rows).unwrap();
+        assert_eq!(
+            s.total_unread().unwrap(),
+            7,
+            "replaced 2 by 4, added 3, 9 not counted"
+        );
+        assert_eq!(s.total_unread().unwrap(), scanned_total(&s));
+        assert_eq!(s.conversation("sg_g1").unwrap().as_ref(), Some(&rows[1]));
+        s.put_raw_batch(trees::MESSAGES, [("c/1".to_owned(), b"{}".to_vec())])
+            .unwrap();
+        assert!(
+            s.raw_tree(trees::MESSAGES)
+                .unwrap()
+                .get("c/1")
+                .unwrap()
+                .is_some()
+        );
     }
 
     #[test]

@@ -24,12 +24,12 @@ impl Range {
 /// Ranges `[delivered+1, max]` for every conversation behind the server, split into chunks of
 /// at most [`PULL_BATCH`] seqs and grouped into requests of at most [`PULL_BATCH`] seqs.
 pub(crate) fn plan_pulls(
-    delivered: &HashMap<String, i64>,
+    delivered: impl Fn(&str) -> i64,
     max_seqs: &[(String, i64)],
 ) -> Vec<Vec<Range>> {
     let mut chunks = Vec::new();
     for (conv, max) in max_seqs {
-        let from = delivered.get(conv).copied().unwrap_or(0) + 1;
+        let from = delivered(conv) + 1;
         chunks.extend(split(conv, from, *max));
     }
     batch(chunks)
@@ -180,7 +180,7 @@ mod tests {
         delivered.insert("a".to_owned(), 5);
         delivered.insert("b".to_owned(), 9);
         let plan = plan_pulls(
-            &delivered,
+            |c| delivered.get(c).copied().unwrap_or(0),
             &[("a".into(), 260), ("b".into(), 9), ("c".into(), 3)],
         );
         let all: Vec<_> = plan.iter().flatten().cloned().collect();

@@ -368,3 +368,75 @@ async fn durable_acks_restart_repeats_only_in_flight() {
     s.shutdown().await.unwrap();
     sb.shutdown().await;
 }
+
+/// Pushes queued behind each other (held by the sandbox, then released at once) are handled as
+/// bursts: every message once and in seq order, and the conversation rows written behind at the
+/// end of each burst are exactly what the last conversation events reported.
+#[tokio::test]
+async fn released_push_burst_is_delivered_once_in_order_and_rows_are_written_behind() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = bot(&sb, "sbot9", dir.path()).await;
+    let senders = ["salice9", "sbob9"];
+    for p in senders {
+        let _ = peer(&sb, p).await;
+    }
+    let n = 30;
+    sb.faults().stall_pushes("sbot9");
+    for i in 0..n {
+        for p in senders {
+            sb.send_text(p, "sbot9", false, &format!("{p}-{i}"))
+                .await
+                .unwrap();
+        }
+    }
+    sb.faults().release_pushes("sbot9");
+    let mut texts: HashMap<String, Vec<String>> = HashMap::new();
+    let mut last_row = HashMap::new();
+    let mut messages = 0;
+    let events = collect_until(
+        &mut s,
+        "total unread of the whole burst",
+        |e| matches!(e, Event::TotalUnreadCountChanged(t) if t.total_unread_count == 2 * n as i32),
+    )
+    .await;
+    for e in &events {
+        match e {
+            Event::NewMessage(m) => {
+                messages += 1;
+                texts
+                    .entry(m.conversation_id.clone())
+                    .or_default()
+                    .push(m.text().unwrap_or_default().to_owned());
+            }
+            Event::NewConversation(c) | Event::ConversationChanged(c) => {
+                for row in &c.conversations {
+                    last_row.insert(row.conversation_id.clone(), row.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(messages, 2 * n, "every message exactly once");
+    for p in senders {
+        let conv = format!("si_{p}_sbot9");
+        let prefix = format!("{p}-");
+        assert_eq!(texts[&conv], expected(&prefix, n), "order in {conv}");
+        let row = &last_row[&conv];
+        assert_eq!(row.unread_count, n as i32);
+        let latest = row.latest_msg.as_ref().expect("latest message");
+        assert_eq!(
+            latest.text.as_deref(),
+            Some(format!("{p}-{}", n - 1).as_str())
+        );
+        let stored = s.client().store().conversation(&conv).unwrap();
+        assert_eq!(stored.as_ref(), Some(row), "the reported row was written");
+    }
+    assert_eq!(
+        s.client().store().total_unread().unwrap(),
+        2 * n as i32,
+        "cached total follows the batched writes"
+    );
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
