@@ -3,7 +3,7 @@
 //! 1001–1007, 2003–2005.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Inner;
 use crate::error::CodeError;
-use crate::push::{Conn, Out, WsResp};
+use crate::push::{Conn, Frame, Out, WsResp};
 use crate::state::{State as SrvState, notification_twin};
 use crate::wire::*;
 
@@ -148,14 +148,6 @@ async fn connect(
     }
 }
 
-fn gzip_bytes(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    if enc.write_all(data).is_err() {
-        return Vec::new();
-    }
-    enc.finish().unwrap_or_default()
-}
-
 fn gunzip_bytes(data: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(data)
@@ -165,9 +157,51 @@ fn gunzip_bytes(data: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn encode_frame(resp: &WsResp, gzip: bool) -> Vec<u8> {
-    let json = serde_json::to_vec(resp).unwrap_or_default();
-    if gzip { gzip_bytes(&json) } else { json }
+/// Most frames written before one flush (one socket write for a burst of pushes).
+const WRITE_BATCH: usize = 64;
+
+/// What the writer does after writing one item.
+enum Step {
+    Go,
+    Stop,
+}
+
+/// Queues one item on the sink (flushing only where ordering in time matters).
+async fn write_one<S>(
+    sink: &mut S,
+    out: Out,
+    gzip: bool,
+    latency: Duration,
+    last_reply: &mut tokio::time::Instant,
+) -> Step
+where
+    S: futures::Sink<Message> + Unpin,
+{
+    let r = match out {
+        Out::Frame(frame) => {
+            let r = sink.feed(Message::Binary(frame.bytes(gzip))).await;
+            if frame.is_reply() {
+                *last_reply = tokio::time::Instant::now();
+            }
+            r
+        }
+        Out::Text(t) => sink.feed(Message::Text(t.into())).await,
+        Out::Delayed(frame, due) => {
+            // what is queued goes out before the wait
+            if sink.flush().await.is_err() {
+                return Step::Stop;
+            }
+            tokio::time::sleep_until(due.max(*last_reply + latency)).await;
+            sink.feed(Message::Binary(frame.bytes(gzip))).await
+        }
+        Out::Kick => {
+            let kick = Frame::new(&WsResp::new(2002, "", "", None));
+            let _ = sink.feed(Message::Binary(kick.bytes(gzip))).await;
+            return Step::Stop;
+        }
+        Out::Close => return Step::Stop,
+    };
+    if r.is_err() { Step::Stop } else { Step::Go }
 }
 
 async fn run(
@@ -217,28 +251,16 @@ async fn run(
                 }
                 out = rx.recv() => {
                     let Some(out) = out else { break };
-                    let r = match out {
-                        Out::Frame(resp) => {
-                            let reply = !resp.msg_incr.is_empty();
-                            let r = sink.send(Message::Binary(encode_frame(&resp, gzip).into())).await;
-                            if reply {
-                                last_reply = tokio::time::Instant::now();
-                            }
-                            r
-                        }
-                        Out::Text(t) => sink.send(Message::Text(t.into())).await,
-                        Out::Delayed(resp, due) => {
-                            tokio::time::sleep_until(due.max(last_reply + latency)).await;
-                            sink.send(Message::Binary(encode_frame(&resp, gzip).into())).await
-                        }
-                        Out::Kick => {
-                            let resp = WsResp::new(2002, "", "", None);
-                            let _ = sink.send(Message::Binary(encode_frame(&resp, gzip).into())).await;
-                            break;
-                        }
-                        Out::Close => break,
-                    };
-                    if r.is_err() { break; }
+                    // a burst of queued frames (e.g. released pushes) leaves in one write
+                    let mut written = 0;
+                    let mut step = write_one(&mut sink, out, gzip, latency, &mut last_reply).await;
+                    while matches!(step, Step::Go) && written + 1 < WRITE_BATCH {
+                        let Ok(next) = rx.try_recv() else { break };
+                        step = write_one(&mut sink, next, gzip, latency, &mut last_reply).await;
+                        written += 1;
+                    }
+                    let flushed = sink.flush().await;
+                    if matches!(step, Step::Stop) || flushed.is_err() { break; }
                 }
             }
         }
@@ -318,10 +340,10 @@ async fn run(
                     .await;
                 match handled {
                     Handled::Reply(resp) => {
-                        let _ = tx.send(Out::Frame(resp));
+                        let _ = tx.send(Out::Frame(Frame::new(&resp)));
                     }
                     Handled::ReplyThenPush(resp, deliveries) => {
-                        let _ = tx.send(Out::Frame(resp));
+                        let _ = tx.send(Out::Frame(Frame::new(&resp)));
                         crate::push::deliver(
                             &inner,
                             deliveries,
@@ -329,7 +351,7 @@ async fn run(
                         );
                     }
                     Handled::ReplyThenClose(resp) => {
-                        let _ = tx.send(Out::Frame(resp));
+                        let _ = tx.send(Out::Frame(Frame::new(&resp)));
                         let _ = tx.send(Out::Close);
                         break;
                     }

@@ -1,9 +1,12 @@
 //! Connection registry and push delivery (2001 pushes, 2002 kicks, 2005 status changes).
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
+use bytes::Bytes;
 use parking_lot::Mutex;
 use prost::Message;
 use serde::Serialize;
@@ -48,24 +51,111 @@ impl WsResp {
     }
 }
 
-/// A push ready to be written: the envelope and the seq it carries (for fault decisions).
+/// A server → client envelope serialised to JSON once and gzip'd at most once, shared by every
+/// connection that writes it (a push to N connections costs one encoding, not N).
+#[derive(Debug)]
+pub(crate) struct Frame {
+    json: Bytes,
+    gzip: OnceLock<Bytes>,
+    is_reply: bool,
+}
+
+impl Frame {
+    /// Serialises an envelope.
+    pub(crate) fn new(resp: &WsResp) -> Arc<Frame> {
+        // serialising a struct of strings and integers cannot fail
+        let json = serde_json::to_vec(resp).unwrap_or_default();
+        Arc::new(Frame {
+            json: Bytes::from(json),
+            gzip: OnceLock::new(),
+            is_reply: !resp.msg_incr.is_empty(),
+        })
+    }
+
+    /// The bytes of the binary WS frame for a connection with or without `compression=gzip`.
+    pub(crate) fn bytes(&self, gzip: bool) -> Bytes {
+        if gzip {
+            self.gzip
+                .get_or_init(|| Bytes::from(gzip_member(&self.json)))
+                .clone()
+        } else {
+            self.json.clone()
+        }
+    }
+
+    /// Whether this answers a request (a non-empty `msgIncr`), as opposed to a server push.
+    pub(crate) fn is_reply(&self) -> bool {
+        self.is_reply
+    }
+}
+
+/// Wraps `data` in one standard gzip member (RFC 1952: 10-byte header, raw deflate, CRC-32 and
+/// size trailer), as upstream's `compress/gzip` writer does.
+///
+/// Deflate runs at level 1 with a compressor reused per thread: the level is invisible to clients
+/// (any conforming inflater reads any level), while a fresh default-level compressor per frame
+/// (allocating and clearing its ~300 KB state each time) cost more than everything else the
+/// gateway does for a push. Upstream pools its writers for the same reason.
+pub(crate) fn gzip_member(data: &[u8]) -> Vec<u8> {
+    thread_local! {
+        static DEFLATE: RefCell<flate2::Compress> =
+            RefCell::new(flate2::Compress::new(flate2::Compression::fast(), false));
+    }
+    // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=4 (fastest) OS=255 (unknown)
+    let mut out = Vec::with_capacity(data.len() / 2 + 64);
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 0xff]);
+    DEFLATE.with_borrow_mut(|c| {
+        c.reset();
+        loop {
+            let consumed = c.total_in() as usize;
+            if out.capacity() - out.len() < 64 {
+                out.reserve(out.capacity().max(1024));
+            }
+            match c.compress_vec(
+                data.get(consumed..).unwrap_or_default(),
+                &mut out,
+                flate2::FlushCompress::Finish,
+            ) {
+                Ok(flate2::Status::StreamEnd) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    // cannot happen with a valid compressor; an empty frame makes the client
+                    // close and reconnect rather than read garbage
+                    tracing::error!(error = %e, "deflate failed");
+                    out.clear();
+                    return;
+                }
+            }
+        }
+    });
+    if out.is_empty() {
+        return out;
+    }
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
+}
+
+/// A push ready to be written: the shared frame and the seq it carries (for fault decisions).
 #[derive(Debug, Clone)]
 pub(crate) struct PushFrame {
     pub seq: i64,
-    pub resp: WsResp,
+    pub frame: Arc<Frame>,
 }
 
 /// What a connection's writer task is asked to do.
 #[derive(Debug)]
 pub(crate) enum Out {
     /// Write a binary envelope.
-    Frame(WsResp),
+    Frame(Arc<Frame>),
     /// Write a text frame.
     Text(String),
     /// Write a 2002 kick frame, then close.
     Kick,
     /// Write a binary envelope, but not before the instant (later frames wait behind it).
-    Delayed(WsResp, tokio::time::Instant),
+    Delayed(Arc<Frame>, tokio::time::Instant),
     /// Close without a frame.
     Close,
 }
@@ -186,7 +276,7 @@ impl Registry {
         let g = self.conns.lock();
         if let Some(list) = g.get(user_id) {
             for c in list {
-                let _ = c.tx.send(Out::Frame(frame.resp.clone()));
+                let _ = c.tx.send(Out::Frame(frame.frame.clone()));
             }
         }
     }
@@ -207,8 +297,8 @@ impl Registry {
                     Origin::User(u) => u == user_id,
                 };
                 let out = match (delayed, due) {
-                    (true, Some(due)) => Out::Delayed(frame.resp.clone(), due),
-                    _ => Out::Frame(frame.resp.clone()),
+                    (true, Some(due)) => Out::Delayed(frame.frame.clone(), due),
+                    _ => Out::Frame(frame.frame.clone()),
                 };
                 let _ = c.tx.send(out);
             }
@@ -254,36 +344,41 @@ impl Registry {
                 online_platform_ids: platforms,
             }],
         };
-        let resp = WsResp::new(2005, "", "", Some(tips.encode_to_vec()));
+        let frame = Frame::new(&WsResp::new(2005, "", "", Some(tips.encode_to_vec())));
         let g = self.conns.lock();
         for list in g.values() {
             for c in list {
                 if c.subs.contains(user_id) {
-                    let _ = c.tx.send(Out::Frame(resp.clone()));
+                    let _ = c.tx.send(Out::Frame(frame.clone()));
                 }
             }
         }
     }
 }
 
-/// Builds the 2001 frame of a delivery.
-pub(crate) fn push_frame(d: &Delivery) -> PushFrame {
+/// Builds the 2001 frame of a delivery (one message per push, as upstream), consuming it.
+pub(crate) fn push_frame(d: Delivery) -> (Vec<String>, PushFrame) {
+    let seq = d.msg.seq;
     let mut pm = PushMessages::default();
     let entry = PullMsgs {
-        msgs: vec![d.msg.clone()],
+        msgs: vec![d.msg],
         is_end: false,
         end_seq: 0,
     };
+    let notification = d.conversation_id.starts_with("n_");
     crate::wire::PushMessagesExt::insert_conversation(
         &mut pm,
-        d.conversation_id.starts_with("n_"),
-        d.conversation_id.clone(),
+        notification,
+        d.conversation_id,
         entry,
     );
-    PushFrame {
-        seq: d.msg.seq,
-        resp: WsResp::new(2001, "", &d.operation_id, Some(pm.encode_to_vec())),
-    }
+    let frame = Frame::new(&WsResp::new(
+        2001,
+        "",
+        &d.operation_id,
+        Some(pm.encode_to_vec()),
+    ));
+    (d.user_ids, PushFrame { seq, frame })
 }
 
 /// Who caused a batch of pushes: their copies to the originator are held back by the push latency.
@@ -302,8 +397,8 @@ pub(crate) enum Origin {
 /// them, and the JS SDK relies on that to suppress its own echo. Everyone else gets them at once.
 pub(crate) fn deliver(inner: &std::sync::Arc<Inner>, deliveries: Vec<Delivery>, origin: &Origin) {
     for d in deliveries {
-        let frame = push_frame(&d);
-        for user in &d.user_ids {
+        let (user_ids, frame) = push_frame(d);
+        for user in &user_ids {
             match inner.faults.on_push(user, &frame) {
                 PushAction::Hold => {}
                 PushAction::Send { times, delay } => match delay {
@@ -330,5 +425,53 @@ pub(crate) fn deliver(inner: &std::sync::Arc<Inner>, deliveries: Vec<Delivery>, 
                 },
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    fn gunzip(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(data)
+            .read_to_end(&mut out)
+            .expect("a valid gzip member");
+        out
+    }
+
+    #[test]
+    fn gzip_member_round_trips_any_size_with_a_reused_compressor() {
+        let big: Vec<u8> = (0..300_000u32)
+            .flat_map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes())
+            .collect();
+        for data in [
+            &b""[..],
+            &b"{\"reqIdentifier\":2001}"[..],
+            &[b'a'; 100_000][..],
+            &big[..],
+        ] {
+            // twice: the second run reuses the thread's compressor after a reset
+            for _ in 0..2 {
+                let z = gzip_member(data);
+                assert_eq!(&z[..3], &[0x1f, 0x8b, 8]);
+                assert_eq!(gunzip(&z), data);
+            }
+        }
+    }
+
+    #[test]
+    fn a_frame_is_encoded_once_and_shared() {
+        let frame = Frame::new(&WsResp::new(2001, "", "op", Some(vec![1, 2, 3])));
+        assert!(!frame.is_reply());
+        let json: serde_json::Value =
+            serde_json::from_slice(&frame.bytes(false)).expect("JSON envelope");
+        assert_eq!(json["data"], "AQID");
+        let a = frame.bytes(true);
+        let b = frame.bytes(true);
+        assert_eq!(a.as_ptr(), b.as_ptr(), "gzip'd once, then shared");
+        assert_eq!(gunzip(&a), frame.bytes(false));
     }
 }
