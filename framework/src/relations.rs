@@ -166,6 +166,8 @@ pub(crate) fn member_events(
 struct RelationUpdate {
     events: Vec<Event>,
     commit: Commit,
+    /// An intermediate flush failed: the sync stopped part-way.
+    aborted: bool,
 }
 
 /// Members changed by a delta, as `(old rows, new rows)` restricted to the touched user IDs.
@@ -202,6 +204,10 @@ fn member_key(m: &GroupMember) -> String {
 /// Groups per batch request of member deltas.
 const MEMBER_BATCH: usize = 100;
 
+/// Pending row writes after which the member sync emits and writes what it has so far, so
+/// memory stays bounded by this much (not by every member of every group) on a full sync.
+const FLUSH_OPS: usize = 500;
+
 impl Engine {
     fn baseline(&self) -> bool {
         self.store
@@ -224,6 +230,9 @@ impl Engine {
     /// Emits the events, then applies the writes; false if the consumer is gone (nothing was
     /// written, so a restart finds the same changes again) or the write failed.
     async fn finish(&mut self, update: RelationUpdate) -> bool {
+        if update.aborted {
+            return false;
+        }
         if self.emit_all(update.events).await.is_err() {
             return false;
         }
@@ -234,6 +243,13 @@ impl Engine {
                 false
             }
         }
+    }
+
+    /// Emits and writes what `update` holds so far, leaving it empty (or marked aborted).
+    async fn flush(&mut self, update: &mut RelationUpdate) -> bool {
+        let ok = self.finish(std::mem::take(update)).await;
+        update.aborted = !ok;
+        ok
     }
 
     /// Full relation sync (connect, or after a local action): every list is brought up to date
@@ -592,8 +608,9 @@ impl Engine {
         let new_list: Vec<GroupInfo> = groups.values().cloned().collect();
         let d = diff(&old_list, &new_list, |g: &GroupInfo| g.group_id.clone());
         let hint_for = |gid: &str| hint.filter(|h| h.group_id == gid);
-        let mut member_events_out = Vec::new();
         let mut group_events_out = Vec::new();
+        // Written with the group events, after every member change.
+        let mut tail = Commit::default();
         for g in &d.added {
             let h = hint_for(&g.group_id);
             let applied = old_apps
@@ -625,10 +642,10 @@ impl Engine {
                 _ => LeaveReason::Sync,
             };
             for m in self.store.members(&g.group_id).unwrap_or_default() {
-                update.commit.remove(trees::MEMBERS, &member_key(&m));
+                tail.remove(trees::MEMBERS, &member_key(&m));
             }
-            update.commit.remove(trees::GROUPS, &g.group_id);
-            update.commit.forget_version(&lists::members(&g.group_id));
+            tail.remove(trees::GROUPS, &g.group_id);
+            tail.forget_version(&lists::members(&g.group_id));
             let mut group = g.clone();
             group.member_count = 0;
             group_events_out.push(Event::JoinedGroupDeleted(JoinedGroupDeleted {
@@ -663,79 +680,96 @@ impl Engine {
                 }
             })
             .collect();
-        let mut answers = self.member_deltas(targets.clone()).await;
-        for target in &targets {
-            let gid = target.group_id.as_str();
-            let silent = added.contains(gid) || !baseline;
-            let stored = (!target.version_id.is_empty()).then(|| SyncVersion {
-                version_id: target.version_id.clone(),
-                version: target.version,
-            });
-            let answer = answers.remove(gid);
-            let group_now = answer.as_ref().and_then(|a| a.group.clone());
-            match answer {
-                Some(a)
-                    if SyncVersion::continues(
-                        stored.as_ref(),
-                        &a.members.version_id,
-                        a.members.full,
-                    ) =>
-                {
-                    let (old, new) =
-                        member_delta_rows(|u| self.store.member(gid, u).ok().flatten(), &a.members);
-                    if !silent {
-                        member_events_out.extend(member_events(&old, &new, hint_for(gid)));
-                    }
-                    for id in &a.members.deleted {
-                        update.commit.remove(trees::MEMBERS, &format!("{gid}/{id}"));
-                    }
-                    for m in a.members.inserted.iter().chain(&a.members.updated) {
-                        update.commit.put(trees::MEMBERS, &member_key(m), m);
-                    }
-                    update.commit.version(
-                        &lists::members(gid),
-                        &a.members.version_id,
-                        a.members.version,
-                    );
+        // Group by group, a chunk at a time; member events (and rows) are handed over as they
+        // are found, before the group events (SDK order).
+        for chunk in targets.chunks(MEMBER_BATCH) {
+            if !self.flush(update).await {
+                return;
+            }
+            let mut answers = self.member_deltas(chunk.to_vec()).await;
+            for target in chunk {
+                if update.commit.len() >= FLUSH_OPS && !self.flush(update).await {
+                    return;
                 }
-                other => {
-                    let members = match self.api.get_group_members(gid).await {
-                        Ok(m) => m,
-                        Err(e) => {
-                            tracing::warn!(group = %gid, error = %e, "member sync failed");
-                            continue;
+                let gid = target.group_id.as_str();
+                let silent = added.contains(gid) || !baseline;
+                let stored = (!target.version_id.is_empty()).then(|| SyncVersion {
+                    version_id: target.version_id.clone(),
+                    version: target.version,
+                });
+                let answer = answers.remove(gid);
+                let group_now = answer.as_ref().and_then(|a| a.group.clone());
+                match answer {
+                    Some(a)
+                        if SyncVersion::continues(
+                            stored.as_ref(),
+                            &a.members.version_id,
+                            a.members.full,
+                        ) =>
+                    {
+                        let (old, new) = member_delta_rows(
+                            |u| self.store.member(gid, u).ok().flatten(),
+                            &a.members,
+                        );
+                        if !silent {
+                            update
+                                .events
+                                .extend(member_events(&old, &new, hint_for(gid)));
                         }
-                    };
-                    tracing::debug!(group = %gid, answered = other.is_some(), "members: full resync");
-                    let old = self.store.members(gid).unwrap_or_default();
-                    if !silent {
-                        member_events_out.extend(member_events(&old, &members, hint_for(gid)));
-                    }
-                    let md = diff(&old, &members, |m: &GroupMember| m.user_id.clone());
-                    for m in &md.removed {
-                        update.commit.remove(trees::MEMBERS, &member_key(m));
-                    }
-                    for m in md.added.iter().chain(md.changed.iter().map(|(_, n)| n)) {
-                        update.commit.put(trees::MEMBERS, &member_key(m), m);
-                    }
-                    if let Some(a) = other {
+                        for id in &a.members.deleted {
+                            update.commit.remove(trees::MEMBERS, &format!("{gid}/{id}"));
+                        }
+                        for m in a.members.inserted.iter().chain(&a.members.updated) {
+                            update.commit.put(trees::MEMBERS, &member_key(m), m);
+                        }
                         update.commit.version(
                             &lists::members(gid),
                             &a.members.version_id,
                             a.members.version,
                         );
                     }
+                    other => {
+                        let members = match self.api.get_group_members(gid).await {
+                            Ok(m) => m,
+                            Err(e) => {
+                                tracing::warn!(group = %gid, error = %e, "member sync failed");
+                                continue;
+                            }
+                        };
+                        tracing::debug!(group = %gid, answered = other.is_some(), "members: full resync");
+                        let old = self.store.members(gid).unwrap_or_default();
+                        if !silent {
+                            update
+                                .events
+                                .extend(member_events(&old, &members, hint_for(gid)));
+                        }
+                        let md = diff(&old, &members, |m: &GroupMember| m.user_id.clone());
+                        for m in &md.removed {
+                            update.commit.remove(trees::MEMBERS, &member_key(m));
+                        }
+                        for m in md.added.iter().chain(md.changed.iter().map(|(_, n)| n)) {
+                            update.commit.put(trees::MEMBERS, &member_key(m), m);
+                        }
+                        if let Some(a) = other {
+                            update.commit.version(
+                                &lists::members(gid),
+                                &a.members.version_id,
+                                a.members.version,
+                            );
+                        }
+                    }
                 }
-            }
-            // The group's info came with the members answer (info or member count changed).
-            if let Some(info) = group_now.filter(|g| g.group_id == gid) {
-                if !silent && reported.get(gid).is_some_and(|r| *r != info) {
-                    group_events_out.push(Event::GroupInfoChanged(info.clone()));
+                // The group's info came with the members answer (info or member count changed).
+                if let Some(info) = group_now.filter(|g| g.group_id == gid) {
+                    if !silent && reported.get(gid).is_some_and(|r| *r != info) {
+                        group_events_out.push(Event::GroupInfoChanged(info.clone()));
+                    }
+                    reported.insert(gid.to_owned(), info.clone());
+                    groups.insert(gid.to_owned(), info);
                 }
-                reported.insert(gid.to_owned(), info.clone());
-                groups.insert(gid.to_owned(), info);
             }
         }
+        update.commit.extend(tail);
         for (gid, g) in &groups {
             if old_groups.get(gid) != Some(g) {
                 update.commit.put(trees::GROUPS, gid, g);
@@ -744,8 +778,7 @@ impl Engine {
         if let Some((vid, v)) = join_head {
             update.commit.version(lists::JOINED_GROUPS, &vid, v);
         }
-        // SDK order: member callbacks before the group's info change.
-        update.events.extend(member_events_out);
+        // SDK order: member callbacks (handed over above) before the group's info change.
         update.events.extend(group_events_out);
     }
 

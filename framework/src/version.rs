@@ -1,6 +1,6 @@
 //! Incremental ("version") sync bookkeeping: the stored `(versionID, version)` of every
 //! version-logged list (friends, joined groups, the members of each group, conversations) and
-//! the deferred, atomic write of the changes derived from one sync.
+//! the deferred write of the changes derived from one sync.
 //!
 //! Relation changes are turned into events by comparing them with the store; the store and the
 //! new version are written only after those events were emitted ([`Commit::apply`]). A crash in
@@ -119,53 +119,48 @@ impl Commit {
         self.conversations.push(c);
     }
 
-    /// Applies everything: conversation rows first, then every other row together with the
-    /// versions in one sled transaction, versions last, so a stored version never runs ahead of
-    /// the rows it describes.
+    /// Pending row writes.
+    pub(crate) fn len(&self) -> usize {
+        self.ops.len() + self.conversations.len()
+    }
+
+    /// Appends `other`'s writes after these.
+    pub(crate) fn extend(&mut self, other: Commit) {
+        self.ops.extend(other.ops);
+        self.conversations.extend(other.conversations);
+    }
+
+    /// Applies everything in order: conversation rows, then the other rows (one atomic sled
+    /// batch per tree), then the versions (one batch), so a stored version never runs ahead of
+    /// the rows it describes. Atomicity across trees is not needed: rows written without their
+    /// version are found again at the next sync and compared with the store (no event).
     pub(crate) fn apply(self, store: &Store) -> Result<(), StoreError> {
         for c in &self.conversations {
             store.put_conversation(&c.conversation_id, c)?;
         }
-        if self.ops.is_empty() {
-            return Ok(());
-        }
         let (data, versions): (Vec<Op>, Vec<Op>) = self.ops.into_iter().partition(|op| {
             !matches!(op, Op::Put { tree, .. } | Op::Remove { tree, .. } if *tree == trees::VERSIONS)
         });
-        let ops: Vec<Op> = data.into_iter().chain(versions).collect();
-        let mut names: Vec<&'static str> = Vec::new();
-        for op in &ops {
-            let (Op::Put { tree, .. } | Op::Remove { tree, .. }) = op;
-            if !names.contains(tree) {
-                names.push(tree);
+        let mut batches: Vec<(&'static str, sled::Batch)> = Vec::new();
+        for op in data.into_iter().chain(versions) {
+            let tree = match &op {
+                Op::Put { tree, .. } | Op::Remove { tree, .. } => *tree,
+            };
+            // A new batch whenever the tree changes keeps the order of the writes.
+            if batches.last().is_none_or(|(t, _)| *t != tree) {
+                batches.push((tree, sled::Batch::default()));
+            }
+            if let Some((_, batch)) = batches.last_mut() {
+                match op {
+                    Op::Put { key, value, .. } => batch.insert(key.as_bytes(), value),
+                    Op::Remove { key, .. } => batch.remove(key.as_bytes()),
+                }
             }
         }
-        let handles = names
-            .iter()
-            .map(|n| store.raw_tree(n))
-            .collect::<Result<Vec<sled::Tree>, StoreError>>()?;
-        let index = |tree: &str| names.iter().position(|n| *n == tree).unwrap_or(0);
-        use sled::Transactional;
-        let result: sled::transaction::TransactionResult<(), ()> =
-            handles.as_slice().transaction(|tx| {
-                for op in &ops {
-                    match op {
-                        Op::Put { tree, key, value } => {
-                            tx[index(tree)].insert(key.as_bytes(), value.as_slice())?;
-                        }
-                        Op::Remove { tree, key } => {
-                            tx[index(tree)].remove(key.as_bytes())?;
-                        }
-                    }
-                }
-                Ok(())
-            });
-        match result {
-            Ok(()) => Ok(()),
-            Err(sled::transaction::TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
-            // The closure never aborts.
-            Err(sled::transaction::TransactionError::Abort(())) => Ok(()),
+        for (tree, batch) in batches {
+            store.raw_tree(tree)?.apply_batch(batch)?;
         }
+        Ok(())
     }
 }
 
