@@ -261,7 +261,7 @@ impl GatewayHandle {
         let shared = &self.shared;
         let n = shared.counter.fetch_add(1, Ordering::Relaxed);
         let msg_incr = format!("{:08x}_{n}", shared.incr_salt);
-        let operation_id = crate::api::operation_id();
+        let operation_id = random_id();
         let json = encode_request(shared, req_identifier, &msg_incr, &operation_id, msg);
         let frame = if shared.compression {
             gzip(&json).map_err(|e| ClientError::Gateway {
@@ -476,6 +476,16 @@ fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(data)?;
     enc.finish()
+}
+
+/// A random 32-hex-digit ID (a v4 UUID, the format of the SDKs' operation and message IDs),
+/// from the thread-local generator: `Uuid::new_v4` asks the kernel (a `getrandom` system
+/// call) for every ID, and there are one or two per message sent.
+pub(crate) fn random_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .simple()
+        .to_string()
 }
 
 /// Largest decompressed frame accepted (the server's own limit is far lower).
@@ -971,6 +981,17 @@ mod tests {
         assert!(
             tls_config(b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n").is_err()
         );
+    }
+
+    #[test]
+    fn random_ids_are_32_hex_digits_and_distinct() {
+        let a = random_id();
+        assert_eq!(a.len(), 32);
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        assert_ne!(a, random_id());
     }
 
     #[test]

@@ -17,7 +17,7 @@ fn now_ms() -> i64 {
 
 /// A fresh client message ID (32 lowercase hex chars, like the official SDKs).
 pub(crate) fn client_msg_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    crate::gateway::random_id()
 }
 
 /// Conversation ID of a target, seen from `self_id`.
