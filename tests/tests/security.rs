@@ -1,5 +1,6 @@
 //! Security (issue 7 §4): no token or secret in logs or `Debug` output across a full session
-//! (login, traffic, forced reconnect, token renewal); the sandbox binds loopback by default.
+//! (login, traffic, forced reconnect, token renewal), then a session over TLS (no token, secret
+//! or TLS private key either); the sandbox binds loopback by default.
 //! Impersonation, admin-only routes and size limits are in `bad_input.rs`.
 
 mod common;
@@ -117,6 +118,56 @@ async fn logs_and_debug_output_never_show_tokens_or_the_secret() {
     s.shutdown().await.expect("shutdown");
     shutdown(sb).await;
 
+    // The same over TLS: the sandbox serving https/wss with a generated certificate (its
+    // private key kept in the data dir), the session trusting it; rustls logs at DEBUG too.
+    let tls_dir = tempfile::tempdir().expect("tempdir");
+    let tls_sb = Arc::new(
+        Sandbox::start(
+            SandboxConfig::default()
+                .secret(secret)
+                .data_dir(tls_dir.path().join("sandbox"))
+                .tls_self_signed(),
+        )
+        .await
+        .expect("TLS sandbox"),
+    );
+    let key_pem = std::fs::read_to_string(tls_dir.path().join("sandbox/tls-key.pem"))
+        .expect("the generated key is kept in the data dir");
+    let ca = tls_dir.path().join("ca.pem");
+    std::fs::write(&ca, tls_sb.tls_cert_pem().expect("certificate")).expect("write CA");
+    let tls_admin = tls_sb.admin_token().await.expect("admin token over https");
+    register(
+        &tls_sb,
+        &tls_admin,
+        &["secbot".to_owned(), "secpeer".to_owned()],
+    )
+    .await;
+    let mut config = SessionConfig::with_secret(
+        tls_sb.api_url(),
+        tls_sb.ws_url(),
+        tls_dir.path().join("bot"),
+        "secbot",
+        secret,
+    );
+    config.tls_root_ca = Some(ca);
+    let mut s = start_session(config).await;
+    send(&tls_sb, &tls_admin, "secpeer", "secbot", "secpeer:tls").await;
+    wait_for(&mut s, "message over wss", |e| {
+        matches!(e, Event::NewMessage(_))
+    })
+    .await;
+    tokens.push(s.client().api().token().expect("token"));
+    tokens.push(tls_admin);
+    let debug = format!("{debug}\n{s:?}\n{tls_sb:?}");
+    s.shutdown().await.expect("shutdown");
+    shutdown(tls_sb).await;
+    // Every base64 line of the private key (the PEM armour lines are public).
+    let key_lines: Vec<&str> = key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----") && l.len() >= 16)
+        .collect();
+    assert!(!key_lines.is_empty(), "a PEM key: {key_pem:.40}");
+
     let logs = captured.text();
     let lines = logs.lines().count();
     let mut leaks = Vec::new();
@@ -132,9 +183,13 @@ async fn logs_and_debug_output_never_show_tokens_or_the_secret() {
         if let Some(line) = find_jwt(text) {
             leaks.push(format!("{what}: a JWT in {:.300}", line));
         }
+        if key_lines.iter().any(|k| text.contains(k)) {
+            leaks.push(format!("{what}: the TLS private key"));
+        }
     }
     println!(
-        "SECURITY log scan: {lines} log lines at TRACE/DEBUG, {} Debug chars, {} tokens + 1 secret searched, leaks={}",
+        "SECURITY log scan (plain and TLS sessions): {lines} log lines at TRACE/DEBUG, {} Debug \
+         chars, {} tokens + 1 secret + the TLS private key searched, leaks={}",
         debug.len(),
         tokens.len(),
         leaks.len()
@@ -142,6 +197,12 @@ async fn logs_and_debug_output_never_show_tokens_or_the_secret() {
     assert!(
         lines > 50,
         "the capture saw the session's logs ({lines} lines)"
+    );
+    let tls_lines = logs.lines().filter(|l| l.contains("rustls")).count();
+    println!("SECURITY log scan: {tls_lines} rustls log lines among them");
+    assert!(
+        tls_lines > 0,
+        "the TLS session's handshake logs were captured"
     );
     assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
 }
