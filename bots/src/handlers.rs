@@ -487,20 +487,88 @@ impl ModeratorHandler {
             request_message: app.req_msg.clone(),
         };
         let actions = self.moderator.on_join_request(&view);
-        execute(ctx, "moderator", &actions, self.observer.as_ref()).await;
+        let failed = execute(ctx, "moderator", &actions, self.observer.as_ref()).await;
+        let accepted = actions
+            .iter()
+            .any(|a| matches!(a, Action::AnswerJoin { accept: true, .. }));
+        if accepted && failed.is_empty() {
+            // The member-entered event may never come for this join: an application answered
+            // during the bot's first sync makes the new member part of the synced snapshot.
+            // So the welcome goes out here; the event path recognises the same join.
+            self.welcome_once(ctx, &view.group_id, &view.user_id, &view.nickname, now_ms())
+                .await;
+        }
     }
 
     async fn welcome(&self, ctx: &Context, ev: &GroupMemberEvent) {
         if ev.member.user_id == ctx.me() {
             return;
         }
-        let actions = self.moderator.on_member_joined(
+        let joined = if ev.member.join_time > 0 {
+            ev.member.join_time
+        } else {
+            now_ms()
+        };
+        self.welcome_once(
+            ctx,
             &ev.member.group_id,
             &ev.member.user_id,
             &ev.member.nickname,
-        );
+            joined,
+        )
+        .await;
+    }
+
+    /// Welcomes a member once per join: the join time (ms) is remembered per group and member,
+    /// and a welcome for a join within [`SAME_JOIN_MS`] of the remembered one is skipped.
+    async fn welcome_once(
+        &self,
+        ctx: &Context,
+        group_id: &str,
+        user_id: &str,
+        nickname: &str,
+        joined_ms: i64,
+    ) {
+        let actions = self.moderator.on_member_joined(group_id, user_id, nickname);
+        if actions.is_empty() {
+            return;
+        }
+        let state = match self.state.get(ctx.client()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "moderator state unavailable; welcoming anyway");
+                execute(ctx, "moderator", &actions, self.observer.as_ref()).await;
+                return;
+            }
+        };
+        let key = format!("v1/moderator/welcomed/{group_id}/{user_id}");
+        match state.get_json::<i64>(&key) {
+            Ok(Some(prev)) if (joined_ms - prev).abs() <= SAME_JOIN_MS => {
+                tracing::debug!(group = group_id, user = user_id, "already welcomed");
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot read the welcome record"),
+        }
+        if let Err(e) = state
+            .put_json(&key, &joined_ms)
+            .and_then(|()| state.flush())
+        {
+            tracing::warn!(error = %e, "cannot record the welcome");
+        }
         execute(ctx, "moderator", &actions, self.observer.as_ref()).await;
     }
+}
+
+/// How far apart (ms) two sightings of a member's join may be and still be the same join: the
+/// bot's clock when it accepted the application vs. the server's join time (clock skew).
+const SAME_JOIN_MS: i64 = 60_000;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 #[openim_bot::runtime::async_trait]
