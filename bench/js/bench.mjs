@@ -5,7 +5,9 @@
 //   mode "inbound": log in, print {"event":"ready"}, then count the items of
 //     every OnRecvNewMessages payload until `expect`; print
 //     {"event":"done","count":n,"done_epoch_ms":t}.
-//   mode "catchup": t0 = before login; log in (fresh instance), wait for
+//   mode "catchup": print {"event":"ready"} and wait for a "go" line on stdin
+//     (so Node's own start-up is outside the measured CPU and time); t0 = before
+//     login; log in (fresh instance), wait for
 //     OnSyncServerFinish, then read every conversation's history with
 //     getAdvancedHistoryMessageList until `expect` messages were seen (SDK 0.0.14
 //     does not raise missed messages as OnRecvNewMessages after a reconnect:
@@ -85,7 +87,25 @@ async function inbound() {
   out({ event: 'done', count: received, done_epoch_ms: t });
 }
 
+/** Resolves on the first "go" line on stdin. */
+function goSignal() {
+  return new Promise((resolve) => {
+    let buf = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk) => {
+      buf += chunk;
+      if (buf.split('\n').some((l) => l.trim() === 'go')) {
+        process.stdin.pause();
+        resolve();
+      }
+    });
+  });
+}
+
 async function catchup() {
+  const go = goSignal();
+  out({ event: 'ready' });
+  await go;
   const t0 = now();
   await login();
   const conversations = [];

@@ -8,7 +8,6 @@ use futures::{SinkExt, StreamExt};
 use openim_bot::prelude::*;
 use openim_sandbox::wire::{MsgData, PushMessages};
 use prost::Message as _;
-use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::load::Res;
@@ -48,6 +47,15 @@ pub struct RawUser {
     incr: u64,
 }
 
+/// The parts of a server envelope the load generator looks at (borrowed: no copies of `data`).
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "reqIdentifier")]
+    req_identifier: i32,
+    #[serde(borrow, default)]
+    data: Option<std::borrow::Cow<'a, str>>,
+}
+
 impl RawUser {
     /// Connects `user` (platform 5).
     pub async fn connect(ws_url: &str, user: &str, token: &str, bot: &str) -> Res<RawUser> {
@@ -64,7 +72,8 @@ impl RawUser {
         })
     }
 
-    /// Sends one text and waits for its ack and the bot's reply; returns the round trip.
+    /// Sends one text and waits for its ack and the bot's reply; returns the time from just
+    /// before the send to the reply push's arrival.
     pub async fn round_trip(&mut self, timeout: Duration) -> Res<Duration> {
         self.incr += 1;
         let n = self.incr;
@@ -75,17 +84,19 @@ impl RawUser {
             session_type: 1,
             msg_from: 100,
             content_type: 101,
-            content: json!({"content": format!("echo {n}")})
-                .to_string()
-                .into_bytes(),
+            content: format!(r#"{{"content":"echo {n}"}}"#).into_bytes(),
             status: 1,
             ..Default::default()
         };
-        let env = json!({"reqIdentifier": 1003, "sendID": self.user, "operationID": format!("op-{}-{n}", self.user),
-            "msgIncr": n.to_string(), "data": base64::engine::general_purpose::STANDARD.encode(msg.encode_to_vec())});
+        // user IDs are plain ASCII identifiers here: no JSON escaping needed
+        let env = format!(
+            r#"{{"reqIdentifier":1003,"sendID":"{u}","operationID":"op-{u}-{n}","msgIncr":"{n}","data":"{d}"}}"#,
+            u = self.user,
+            d = base64::engine::general_purpose::STANDARD.encode(msg.encode_to_vec()),
+        );
         let started = Instant::now();
         self.ws
-            .send(WsMessage::Binary(env.to_string().into_bytes().into()))
+            .send(WsMessage::Binary(env.into_bytes().into()))
             .await?;
         let (mut acked, mut replied) = (false, None);
         let deadline = tokio::time::Instant::now() + timeout;
@@ -99,12 +110,13 @@ impl RawUser {
             let WsMessage::Binary(b) = frame? else {
                 continue;
             };
-            let v: Value = serde_json::from_slice(&b)?;
-            match v["reqIdentifier"].as_i64() {
-                Some(1003) => acked = true,
-                Some(2001) => {
+            let env: Envelope<'_> = serde_json::from_slice(&b)?;
+            match env.req_identifier {
+                1003 => acked = true,
+                2001 if replied.is_none() => {
+                    let at = started.elapsed();
                     let data = base64::engine::general_purpose::STANDARD
-                        .decode(v["data"].as_str().unwrap_or(""))?;
+                        .decode(env.data.as_deref().unwrap_or(""))?;
                     let push = PushMessages::decode(data.as_slice())?;
                     if push
                         .msgs
@@ -112,7 +124,7 @@ impl RawUser {
                         .flat_map(|p| p.msgs.iter())
                         .any(|m| m.send_id == self.bot)
                     {
-                        replied = Some(started.elapsed());
+                        replied = Some(at);
                     }
                 }
                 _ => {}

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use crate::load::Res;
 
@@ -40,6 +40,7 @@ pub async fn prepare() -> Res<Option<String>> {
 #[derive(Debug)]
 pub struct JsRun {
     child: Child,
+    stdin: Option<ChildStdin>,
     lines: Lines<BufReader<ChildStdout>>,
 }
 
@@ -49,15 +50,31 @@ impl JsRun {
         let mut child = Command::new("node")
             .arg(js_dir().join("bench.mjs"))
             .arg(args.to_string())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
+        let stdin = child.stdin.take();
         Ok(JsRun {
             child,
+            stdin,
             lines: BufReader::new(stdout).lines(),
         })
+    }
+
+    /// The Node process ID (for its CPU time).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Tells a waiting `bench.mjs` (after its `ready` line) to start the measured phase.
+    pub async fn go(&mut self) -> Res<()> {
+        let stdin = self.stdin.as_mut().ok_or("bench.mjs stdin closed")?;
+        stdin.write_all(b"go\n").await?;
+        stdin.flush().await?;
+        Ok(())
     }
 
     /// The next JSON line; an `error` event becomes an error.

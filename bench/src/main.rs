@@ -1,9 +1,14 @@
 //! openim-bench: throughput, latency, catch-up and memory benchmarks of openim-bot against the
 //! in-process sandbox, side by side with the official JS SDK (@openim/client-sdk 0.0.14 under Node).
 //!
-//! `cargo run --release -p openim-bench [-- --quick]`; see docs/BENCHMARKS.md. The last line
-//! printed is `summary inbound=… inbound_js=… … scaling_ratio=…`.
+//! `cargo run --release -p openim-bench [-- --quick] [-- --runs 5]`; see docs/BENCHMARKS.md. The
+//! last line printed is `summary inbound=… inbound_js=… … scaling_ratio=…` (medians over the runs).
+//!
+//! The sandbox runs on its own runtime (threads `sandbox-rt`) and the echo load generator on
+//! another (`loadgen-rt`), so each row also reports the CPU time per item of the bot, the sandbox
+//! and the Node process, read from `/proc` (see [`cpu`]).
 
+mod cpu;
 mod echo;
 mod js;
 mod load;
@@ -60,6 +65,10 @@ struct Args {
     /// Override: echo duration in seconds.
     #[arg(long)]
     echo_secs: Option<f64>,
+    /// Repeat the whole measurement this many times (fresh sandbox each run); prints every run's
+    /// figures and, last, the summary line of the medians.
+    #[arg(long, default_value_t = 1)]
+    runs: usize,
     /// Internal: `bot` runs the bot side of the memory row as a child process.
     #[arg(long, default_value = "main", hide = true)]
     role: String,
@@ -147,14 +156,20 @@ const WAIT: Duration = Duration::from_secs(300);
 struct Row {
     name: String,
     value: String,
+    cpu: String,
     target: String,
 }
 
-fn row(rows: &mut Vec<Row>, name: &str, value: String, target: &str) {
-    eprintln!("[bench] {name}: {value}");
+fn row(rows: &mut Vec<Row>, name: &str, value: String, cpu: String, target: &str) {
+    if cpu.is_empty() {
+        eprintln!("[bench] {name}: {value}");
+    } else {
+        eprintln!("[bench] {name}: {value} (CPU {cpu})");
+    }
     rows.push(Row {
         name: name.to_string(),
         value,
+        cpu,
         target: target.to_string(),
     });
 }
@@ -167,12 +182,38 @@ fn fmt_opt(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "na".to_string(), |x| format!("{x:.digits$}"))
 }
 
+/// CPU per item of the bot and the sandbox over a window.
+fn cpu_split(d: &cpu::Cpu, items: usize, unit: &str) -> String {
+    format!(
+        "bot {:.1} + sandbox {:.1} us/{unit}",
+        cpu::us_per(d.bot(), items),
+        cpu::us_per(d.sandbox, items)
+    )
+}
+
+/// CPU per item of the Node process and the sandbox over a window.
+fn cpu_split_js(node: Option<Duration>, sandbox: Duration, items: usize, unit: &str) -> String {
+    format!(
+        "node {} + sandbox {:.1} us/{unit}",
+        fmt_opt(node.map(|n| cpu::us_per(n, items)), 1),
+        cpu::us_per(sandbox, items)
+    )
+}
+
+/// The runtimes the benchmark spreads its parts over.
+#[derive(Clone)]
+struct Runtimes {
+    sandbox: tokio::runtime::Handle,
+    loadgen: tokio::runtime::Handle,
+}
+
 struct Ctx {
     sb: Sandbox,
     admin: Arc<Admin>,
     tmp: tempfile::TempDir,
     sizes: Sizes,
     node: bool,
+    rt: Runtimes,
 }
 
 impl Ctx {
@@ -195,8 +236,11 @@ impl Ctx {
     }
 }
 
-/// 1 + 6a: inbound push rate, bot session and JS SDK. Pushes are held (fault `stall_pushes`)
-/// while the messages are injected, then released at once: the figure is the receiving side's.
+/// 1 + 6a: inbound push rate, bot session then JS SDK, one after the other.
+///
+/// Pushes to both are held (fault `stall_pushes`) while the messages are injected. Then the bot's
+/// are released and timed to the N-th `NewMessage`; the bot is stopped; then the JS user's are
+/// released and timed to the N-th `OnRecvNewMessages` item. Each side has both cores to itself.
 async fn inbound(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
     let n = cx.sizes.inbound;
     let (bot, jsu) = ("in_bot".to_string(), "in_js".to_string());
@@ -229,28 +273,40 @@ async fn inbound(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
     let inject_rate = inject(&cx.admin, jobs, cx.sizes.concurrency).await?;
     eprintln!("[bench] inbound: injected {n} requests at {inject_rate:.0}/s (pushes held)");
     consumer.counter.arm(n as u64);
+    let c0 = cpu::now();
     let t0 = Instant::now();
     cx.sb.faults().release_pushes(&bot);
     let done = consumer.counter.wait(WAIT, "inbound").await?;
+    let used = cpu::now().since(&c0);
     let rate = n as f64 / done.duration_since(t0).as_secs_f64();
     row(
         rows,
         "inbound (openim-bot session)",
         format!("{rate:.0} msg/s"),
+        cpu_split(&used, n, "msg"),
         ">= 100000 msg/s",
     );
     consumer.shutdown().await?;
     let js_rate = match js.as_mut() {
         Some(run) => {
+            let node0 = run.pid().and_then(cpu::of_pid);
+            let c0 = cpu::now();
             let t0 = epoch_ms();
             cx.sb.faults().release_pushes(&jsu);
             let v = run.next().await?;
+            let used = cpu::now().since(&c0);
+            let node = run
+                .pid()
+                .and_then(cpu::of_pid)
+                .zip(node0)
+                .map(|(b, a)| b.saturating_sub(a));
             let ms = v["done_epoch_ms"].as_f64().ok_or("no done_epoch_ms")? - t0;
             let r = n as f64 / (ms / 1000.0);
             row(
                 rows,
                 "inbound (JS SDK 0.0.14)",
                 format!("{r:.0} msg/s"),
+                cpu_split_js(node, used.sandbox, n, "msg"),
                 "-",
             );
             Some(r)
@@ -260,6 +316,7 @@ async fn inbound(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
                 rows,
                 "inbound (JS SDK 0.0.14)",
                 "skipped: node absent".into(),
+                String::new(),
                 "-",
             );
             None
@@ -272,6 +329,9 @@ async fn inbound(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
 }
 
 /// 2: echo round trips from raw gateway users to a runtime bot, paced at the target rate.
+///
+/// The users run on their own runtime (`loadgen-rt`), so their CPU is reported apart and the
+/// generator's own scheduling delay (how late a due send left) is reported as a health check.
 async fn echo_row(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
     let s = cx.sizes;
     let bot = "echo_bot".to_string();
@@ -293,42 +353,62 @@ async fn echo_row(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
     let mut raw = Vec::new();
     for u in &users {
         let token = cx.sb.user_token(u, 5).await?;
-        let mut r = echo::RawUser::connect(&cx.sb.ws_url(), u, &token, &bot).await?;
-        r.round_trip(Duration::from_secs(10)).await?; // warm-up: conversation exists
+        let (ws, u2, bot2) = (cx.sb.ws_url(), u.clone(), bot.clone());
+        let r = cx
+            .rt
+            .loadgen
+            .spawn(async move {
+                let mut r = echo::RawUser::connect(&ws, &u2, &token, &bot2).await?;
+                r.round_trip(Duration::from_secs(10)).await?; // warm-up: conversation exists
+                Ok::<_, load::BenchError>(r)
+            })
+            .await??;
         raw.push(r);
     }
     let period = Duration::from_secs_f64(s.echo_users as f64 / s.echo_rate);
     let run_for = Duration::from_secs_f64(s.echo_secs);
+    let c0 = cpu::now();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (i, mut r) in raw.into_iter().enumerate() {
-        tasks.push(tokio::spawn(async move {
+        tasks.push(cx.rt.loadgen.spawn(async move {
             // spread the users over the period
             tokio::time::sleep(period.mul_f64(i as f64 / s.echo_users as f64)).await;
             let mut tick = tokio::time::interval(period);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut lat = Vec::new();
+            let (mut lat, mut lag) = (Vec::new(), Vec::new());
+            let mut free_since = tokio::time::Instant::now();
             while started.elapsed() < run_for {
-                tick.tick().await;
+                let due = tick.tick().await;
+                // how late the send leaves after it was both due and possible (closed loop)
+                lag.push(
+                    tokio::time::Instant::now().saturating_duration_since(due.max(free_since)),
+                );
                 lat.push(r.round_trip(Duration::from_secs(10)).await?);
+                free_since = tokio::time::Instant::now();
             }
-            Ok::<_, load::BenchError>(lat)
+            Ok::<_, load::BenchError>((lat, lag))
         }));
     }
-    let mut lat = Vec::new();
+    let (mut lat, mut lag) = (Vec::new(), Vec::new());
     for t in tasks {
-        lat.extend(t.await??);
+        let (l, g) = t.await??;
+        lat.extend(l);
+        lag.extend(g);
     }
     let secs = started.elapsed().as_secs_f64();
+    let used = cpu::now().since(&c0);
     stop.shutdown();
     let _ = running.await;
-    lat.sort();
-    let pct = |p: f64| {
-        lat.get(((lat.len() as f64 * p).ceil() as usize).saturating_sub(1))
+    let pct = |v: &mut Vec<Duration>, p: f64| {
+        v.sort();
+        v.get(((v.len() as f64 * p).ceil() as usize).saturating_sub(1))
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
-    let (p50, p99) = (pct(0.50), pct(0.99));
+    let (p50, p99) = (pct(&mut lat, 0.50), pct(&mut lat, 0.99));
+    let lag99 = pct(&mut lag, 0.99);
     let rate = lat.len() as f64 / secs;
+    let n = lat.len();
     row(
         rows,
         &format!(
@@ -336,12 +416,17 @@ async fn echo_row(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
             s.echo_users, s.echo_rate
         ),
         format!("{rate:.0} rt/s, p50 {p50:.2} ms, p99 {p99:.2} ms"),
+        format!(
+            "{}; load generator {:.1} us/rt, send lag p99 {lag99:.2} ms",
+            cpu_split(&used, n, "rt"),
+            cpu::us_per(used.loadgen, n)
+        ),
         "p99 < 5 ms at 5000 rt/s",
     );
     Ok(p99)
 }
 
-/// 3 + 6b: catch-up after an offline period.
+/// 3 + 6b: catch-up after an offline period, bot then JS SDK, one after the other.
 async fn catchup(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
     let s = cx.sizes;
     let total = s.catchup_convs * s.catchup_per_conv;
@@ -372,10 +457,12 @@ async fn catchup(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
     eprintln!(
         "[bench] catch-up: injected {total} requests at {inject_rate:.0}/s (recipients offline)"
     );
+    let c0 = cpu::now();
     let t0 = Instant::now();
     let consumer = Consumer::start(Session::start(cx.config(&bot)).await?);
     consumer.counter.arm(total as u64);
     let done = consumer.counter.wait(WAIT, "catch-up").await?;
+    let used = cpu::now().since(&c0);
     let secs = done.duration_since(t0).as_secs_f64();
     consumer.shutdown().await?;
     row(
@@ -385,11 +472,22 @@ async fn catchup(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
             s.catchup_convs
         ),
         format!("{secs:.3} s ({:.0} msg/s)", total as f64 / secs),
+        cpu_split(&used, total, "msg"),
         "< 3 s for 100000",
     );
     let js_secs = if cx.node {
         let mut run = cx.js("catchup", &jsu, total).await?;
+        run.next().await?; // ready (Node started, SDK loaded)
+        let node0 = run.pid().and_then(cpu::of_pid);
+        let c0 = cpu::now();
+        run.go().await?;
         let v = run.next().await?;
+        let used = cpu::now().since(&c0);
+        let node = run
+            .pid()
+            .and_then(cpu::of_pid)
+            .zip(node0)
+            .map(|(b, a)| b.saturating_sub(a));
         run.finish().await?;
         let count = v["count"].as_u64().unwrap_or(0);
         if count < total as u64 {
@@ -400,6 +498,7 @@ async fn catchup(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
             rows,
             "catch-up (JS SDK 0.0.14: login + history)",
             format!("{secs:.3} s ({:.0} msg/s)", total as f64 / secs),
+            cpu_split_js(node, used.sandbox, total, "msg"),
             "-",
         );
         Some(secs)
@@ -408,6 +507,7 @@ async fn catchup(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
             rows,
             "catch-up (JS SDK 0.0.14)",
             "skipped: node absent".into(),
+            String::new(),
             "-",
         );
         None
@@ -502,6 +602,7 @@ async fn memory(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
             total, s.mem_groups, s.mem_group_size
         ),
         format!("{mb:.1} MB"),
+        String::new(),
         "< 64 MB",
     );
     Ok(mb)
@@ -536,6 +637,7 @@ async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
     let users = ids("sc_u", s.scale_big);
     cx.admin.register(&users).await?;
     let mut cost = Vec::new();
+    let mut cpu_cost = Vec::new();
     for (bot, convs) in [("sc_small", s.scale_small), ("sc_big", s.scale_big)] {
         cx.admin.register(&[bot.to_string()]).await?;
         let consumer = Consumer::start(Session::start(cx.config(bot)).await?);
@@ -557,30 +659,191 @@ async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
         )
         .await?;
         consumer.counter.arm(s.scale_events as u64);
+        let c0 = cpu::now();
         let t0 = Instant::now();
         cx.sb.faults().release_pushes(bot);
         let done = consumer.counter.wait(WAIT, "scaling").await?;
+        let used = cpu::now().since(&c0);
         let us = done.duration_since(t0).as_secs_f64() * 1e6 / s.scale_events as f64;
         consumer.shutdown().await?;
         row(
             rows,
             &format!("per-event cost, {convs} conversations"),
             format!("{us:.2} us/event"),
+            cpu_split(&used, s.scale_events, "event"),
             "-",
         );
         cost.push(us);
+        cpu_cost.push(cpu::us_per(used.bot(), s.scale_events));
     }
     let ratio = cost[1] / cost[0];
+    let cpu_ratio = (cpu_cost[0] > 0.0).then(|| cpu_cost[1] / cpu_cost[0]);
     row(
         rows,
         &format!("scaling ratio ({} vs {} convs)", s.scale_big, s.scale_small),
         format!("{ratio:.2}x"),
+        format!("bot CPU per event {}x", fmt_opt(cpu_ratio, 2)),
         "<= 1.2x",
     );
     Ok(ratio)
 }
 
-async fn run_main(args: &Args) -> Res<()> {
+/// The nine figures of one run (the summary line).
+#[derive(Debug, Clone, Copy, Default)]
+struct Summary {
+    inbound: f64,
+    inbound_js: Option<f64>,
+    echo_p99_ms: f64,
+    catchup_s: f64,
+    catchup_js_s: Option<f64>,
+    rss_mb: f64,
+    scaling_ratio: f64,
+}
+
+impl Summary {
+    fn inbound_ratio(&self) -> Option<f64> {
+        self.inbound_js.map(|j| self.inbound / j)
+    }
+
+    fn catchup_ratio(&self) -> Option<f64> {
+        self.catchup_js_s.map(|j| j / self.catchup_s)
+    }
+
+    /// The figures in summary order, as printed.
+    fn fields(&self) -> [(&'static str, String); 9] {
+        [
+            ("inbound", format!("{:.0}", self.inbound)),
+            ("inbound_js", fmt_opt(self.inbound_js, 0)),
+            ("inbound_ratio", fmt_opt(self.inbound_ratio(), 2)),
+            ("echo_p99_ms", format!("{:.3}", self.echo_p99_ms)),
+            ("catchup_s", format!("{:.3}", self.catchup_s)),
+            ("catchup_js_s", fmt_opt(self.catchup_js_s, 3)),
+            ("catchup_ratio", fmt_opt(self.catchup_ratio(), 2)),
+            ("rss_mb", format!("{:.1}", self.rss_mb)),
+            ("scaling_ratio", format!("{:.3}", self.scaling_ratio)),
+        ]
+    }
+}
+
+/// Median of the present values (`None` if there are none).
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    })
+}
+
+/// The medians of the runs' figures, each over the runs that have it. The ratios are the medians
+/// of the per-run ratios (each measured bot-against-JS within one run), printed beside the figures.
+fn median_fields(runs: &[Summary]) -> [(&'static str, String); 9] {
+    let m = |f: &dyn Fn(&Summary) -> Option<f64>| median(runs.iter().filter_map(f).collect());
+    let some = |x: f64| Some(x);
+    [
+        ("inbound", fmt_opt(m(&|s| some(s.inbound)), 0)),
+        ("inbound_js", fmt_opt(m(&|s| s.inbound_js), 0)),
+        ("inbound_ratio", fmt_opt(m(&|s| s.inbound_ratio()), 2)),
+        ("echo_p99_ms", fmt_opt(m(&|s| some(s.echo_p99_ms)), 3)),
+        ("catchup_s", fmt_opt(m(&|s| some(s.catchup_s)), 3)),
+        ("catchup_js_s", fmt_opt(m(&|s| s.catchup_js_s), 3)),
+        ("catchup_ratio", fmt_opt(m(&|s| s.catchup_ratio()), 2)),
+        ("rss_mb", fmt_opt(m(&|s| some(s.rss_mb)), 1)),
+        ("scaling_ratio", fmt_opt(m(&|s| some(s.scaling_ratio)), 3)),
+    ]
+}
+
+fn summary_line(fields: &[(&'static str, String); 9]) -> String {
+    let kv: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("summary {}", kv.join(" "))
+}
+
+/// One complete measurement on a fresh sandbox; prints its table and returns its figures.
+async fn run_once(args: &Args, sizes: Sizes, node: bool, rt: &Runtimes) -> Res<Summary> {
+    let mut config = SandboxConfig::default();
+    // Pushes go to every recipient immediately (no simulated echo latency).
+    config.push_latency = Duration::ZERO;
+    let sb = rt.sandbox.spawn(Sandbox::start(config)).await??;
+    let admin = Arc::new(Admin::new(sb.api_url(), sb.admin_token().await?)?);
+    let cx = Ctx {
+        sb,
+        admin,
+        tmp: tempfile::tempdir()?,
+        sizes,
+        node,
+        rt: rt.clone(),
+    };
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    let on = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
+    let mut sum = Summary::default();
+    if on("inbound") {
+        (sum.inbound, sum.inbound_js) = inbound(&cx, &mut rows).await?;
+    }
+    if on("echo") {
+        sum.echo_p99_ms = echo_row(&cx, &mut rows).await?;
+    }
+    if on("catchup") {
+        (sum.catchup_s, sum.catchup_js_s) = catchup(&cx, &mut rows).await?;
+    }
+    if on("memory") {
+        sum.rss_mb = memory(&cx, &mut rows).await?;
+    }
+    if on("scaling") {
+        sum.scaling_ratio = scaling(&cx, &mut rows).await?;
+    }
+    let Ctx { sb, .. } = cx;
+    rt.sandbox.spawn(sb.shutdown()).await?;
+
+    let inbound_ratio = sum.inbound_ratio();
+    let catchup_ratio = sum.catchup_ratio();
+    row(
+        &mut rows,
+        "inbound ratio (bot / JS)",
+        fmt_opt(inbound_ratio, 1) + if inbound_ratio.is_some() { "x" } else { "" },
+        String::new(),
+        ">= 10x",
+    );
+    row(
+        &mut rows,
+        "catch-up ratio (JS time / bot time)",
+        fmt_opt(catchup_ratio, 1) + if catchup_ratio.is_some() { "x" } else { "" },
+        String::new(),
+        ">= 10x",
+    );
+    let mode = if args.tiny {
+        "tiny"
+    } else if args.quick {
+        "quick"
+    } else {
+        "full"
+    };
+    println!(
+        "openim-bench ({mode} sizes, {:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
+    let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(10);
+    let wv = rows.iter().map(|r| r.value.len()).max().unwrap_or(10);
+    let wt = rows.iter().map(|r| r.target.len()).max().unwrap_or(10);
+    println!(
+        "{:<w$}  {:<wv$}  {:<wt$}  cpu per item",
+        "row", "value", "target"
+    );
+    for r in &rows {
+        println!(
+            "{:<w$}  {:<wv$}  {:<wt$}  {}",
+            r.name, r.value, r.target, r.cpu
+        );
+    }
+    Ok(sum)
+}
+
+async fn run_main(args: &Args, rt: Runtimes) -> Res<()> {
     let mut sizes = if args.tiny {
         TINY
     } else if args.quick {
@@ -617,91 +880,54 @@ async fn run_main(args: &Args) -> Res<()> {
             }
         }
     };
-    let mut config = SandboxConfig::default();
-    // Pushes go to every recipient immediately (no simulated echo latency).
-    config.push_latency = Duration::ZERO;
-    let sb = Sandbox::start(config).await?;
-    let admin = Arc::new(Admin::new(sb.api_url(), sb.admin_token().await?)?);
-    let cx = Ctx {
-        sb,
-        admin,
-        tmp: tempfile::tempdir()?,
-        sizes,
-        node,
-    };
-    let started = Instant::now();
-    let mut rows = Vec::new();
-    let on = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
-    let (inb, inb_js) = if on("inbound") {
-        inbound(&cx, &mut rows).await?
-    } else {
-        (0.0, None)
-    };
-    let p99 = if on("echo") {
-        echo_row(&cx, &mut rows).await?
-    } else {
-        0.0
-    };
-    let (cu, cu_js) = if on("catchup") {
-        catchup(&cx, &mut rows).await?
-    } else {
-        (0.0, None)
-    };
-    let rss = if on("memory") {
-        memory(&cx, &mut rows).await?
-    } else {
-        0.0
-    };
-    let scale = if on("scaling") {
-        scaling(&cx, &mut rows).await?
-    } else {
-        0.0
-    };
-    cx.sb.shutdown().await;
-
-    let inbound_ratio = inb_js.map(|j| inb / j);
-    let catchup_ratio = cu_js.map(|j| j / cu);
-    row(
-        &mut rows,
-        "inbound ratio (bot / JS)",
-        fmt_opt(inbound_ratio, 1) + if inbound_ratio.is_some() { "x" } else { "" },
-        ">= 10x",
-    );
-    row(
-        &mut rows,
-        "catch-up ratio (JS time / bot time)",
-        fmt_opt(catchup_ratio, 1) + if catchup_ratio.is_some() { "x" } else { "" },
-        ">= 10x",
-    );
-    let mode = if args.tiny {
-        "tiny"
-    } else if args.quick {
-        "quick"
-    } else {
-        "full"
-    };
-    println!(
-        "openim-bench ({mode} sizes, {:.1} s)",
-        started.elapsed().as_secs_f64()
-    );
-    let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(10);
-    let wv = rows.iter().map(|r| r.value.len()).max().unwrap_or(10);
-    println!("{:<w$}  {:<wv$}  target", "row", "value");
-    for r in &rows {
-        println!("{:<w$}  {:<wv$}  {}", r.name, r.value, r.target);
+    let runs = args.runs.max(1);
+    let mut all = Vec::new();
+    for i in 1..=runs {
+        if runs > 1 {
+            println!("run {i}/{runs}");
+        }
+        let sum = run_once(args, sizes, node, &rt).await?;
+        if runs > 1 {
+            println!("run {i}/{runs}: {}", summary_line(&sum.fields()));
+        }
+        all.push(sum);
     }
-    println!(
-        "summary inbound={inb:.0} inbound_js={} inbound_ratio={} echo_p99_ms={p99:.3} catchup_s={cu:.3} catchup_js_s={} catchup_ratio={} rss_mb={rss:.1} scaling_ratio={scale:.3}",
-        fmt_opt(inb_js, 0),
-        fmt_opt(inbound_ratio, 2),
-        fmt_opt(cu_js, 3),
-        fmt_opt(catchup_ratio, 2),
-    );
+    if runs > 1 {
+        println!("medians of {runs} runs");
+        let per_run: Vec<[(&'static str, String); 9]> = all.iter().map(Summary::fields).collect();
+        let med = median_fields(&all);
+        print!("{:<14}", "figure");
+        for i in 1..=runs {
+            print!(" {:>10}", format!("run {i}"));
+        }
+        println!(" {:>10}", "median");
+        for (k, (name, m)) in med.iter().enumerate() {
+            print!("{name:<14}");
+            for r in &per_run {
+                print!(" {:>10}", r[k].1);
+            }
+            println!(" {m:>10}");
+        }
+        println!("{}", summary_line(&med));
+    } else if let Some(sum) = all.first() {
+        println!("{}", summary_line(&sum.fields()));
+    }
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn runtime(name: Option<&str>, workers: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    b.enable_all();
+    if let Some(name) = name {
+        b.thread_name(name);
+    }
+    if let Some(n) = workers {
+        b.worker_threads(n);
+    }
+    b.build()
+}
+
+fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("OPENIM_BENCH_LOG")
@@ -710,11 +936,21 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let result = if args.role == "bot" {
-        bot_role(&args).await
-    } else {
-        run_main(&args).await
-    };
+    let result: Res<()> = (|| {
+        // the bot side: the default runtime (one worker per core), as a bot binary would use
+        let main_rt = runtime(None, None)?;
+        if args.role == "bot" {
+            return main_rt.block_on(bot_role(&args));
+        }
+        // the sandbox, like a server, and the echo users, like remote clients, on their own threads
+        let sandbox_rt = runtime(Some(cpu::SANDBOX_THREADS), Some(2))?;
+        let loadgen_rt = runtime(Some(cpu::LOADGEN_THREADS), Some(1))?;
+        let rt = Runtimes {
+            sandbox: sandbox_rt.handle().clone(),
+            loadgen: loadgen_rt.handle().clone(),
+        };
+        main_rt.block_on(run_main(&args, rt))
+    })();
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -1,5 +1,6 @@
-//! Functional check of the benchmark binary: the quick path at tiny sizes runs every row and ends
-//! with a parseable summary line of positive numbers. No timing assertions.
+//! Functional check of the benchmark binary: the quick path at tiny sizes, twice (`--runs 2`), runs
+//! every row, prints both runs and the medians table, and ends with a parseable summary line of
+//! positive numbers. No timing assertions.
 
 use std::collections::HashMap;
 use std::process::Command;
@@ -11,7 +12,7 @@ fn tiny_run_prints_every_row_and_a_summary() {
         .output()
         .is_ok_and(|o| o.status.success());
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_openim-bench"));
-    cmd.args(["--quick", "--tiny"]);
+    cmd.args(["--quick", "--tiny", "--runs", "2"]);
     if !node {
         eprintln!("node is not installed: the JS SDK rows are skipped (--no-js)");
         cmd.arg("--no-js");
@@ -38,6 +39,14 @@ fn tiny_run_prints_every_row_and_a_summary() {
     ] {
         assert!(stdout.contains(row), "row {row:?} missing:\n{stdout}");
     }
+    for marker in ["run 1/2", "run 2/2", "medians of 2 runs", "cpu per item"] {
+        assert!(stdout.contains(marker), "{marker:?} missing:\n{stdout}");
+    }
+    assert_eq!(
+        stdout.matches("inbound (openim-bot session)").count(),
+        2,
+        "one inbound row per run:\n{stdout}"
+    );
     let last = stdout.lines().last().unwrap_or_default();
     let fields: HashMap<&str, &str> = last
         .strip_prefix("summary ")
