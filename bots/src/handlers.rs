@@ -352,7 +352,38 @@ impl FriendGateHandler {
         if let Decision::Leave(why) = decision {
             tracing::info!(user = %view.from_user_id, why, "friend application left pending");
         }
+        let failed = execute(ctx, "friend_gate", &actions, self.observer.as_ref()).await;
+        if matches!(decision, Decision::Accept(_)) && failed.is_empty() {
+            // The friend-added event may never come for this friendship: an application
+            // answered during the bot's first sync makes the new friend part of the synced
+            // snapshot. So the greeting goes out here (once per friend, like the event path).
+            if let Err(e) = self
+                .greet(ctx, &view.from_user_id, &view.from_nickname)
+                .await
+            {
+                tracing::warn!(user = %view.from_user_id, error = %e, "cannot greet the new friend");
+            }
+        }
+    }
+
+    /// Greets a new friend unless already greeted (the record is on disk before the greeting
+    /// leaves: a crash never greets twice).
+    async fn greet(
+        &self,
+        ctx: &Context,
+        user_id: &str,
+        nickname: &str,
+    ) -> Result<(), openim_bot::runtime::HandlerError> {
+        let state = self.state.get(ctx.client()).map_err(boxed)?;
+        let actions = self
+            .gate
+            .on_new_friend(user_id, nickname, &*state)
+            .map_err(boxed)?;
+        if !actions.is_empty() {
+            state.flush().map_err(boxed)?;
+        }
         execute(ctx, "friend_gate", &actions, self.observer.as_ref()).await;
+        Ok(())
     }
 }
 
@@ -397,17 +428,7 @@ impl EventHandler for FriendGateHandler {
         if friend.user_id == ctx.me() {
             return Ok(());
         }
-        let state = self.state.get(ctx.client()).map_err(boxed)?;
-        let actions = self
-            .gate
-            .on_new_friend(&friend.user_id, &friend.nickname, &*state)
-            .map_err(boxed)?;
-        if !actions.is_empty() {
-            // "Greeted" is on disk before the greeting leaves: a crash never greets twice.
-            state.flush().map_err(boxed)?;
-        }
-        execute(ctx, "friend_gate", &actions, self.observer.as_ref()).await;
-        Ok(())
+        self.greet(ctx, &friend.user_id, &friend.nickname).await
     }
 }
 
