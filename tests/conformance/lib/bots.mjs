@@ -70,8 +70,12 @@ export async function startBotsSandbox({ secret = DEFAULT_SECRET, dataDir, ready
   live.add(proc);
   proc.once('exit', () => live.delete(proc));
   const echo = !!process.env.SANDBOX_ECHO;
+  const keep = (line) => {
+    logLines.push(line);
+    if (logLines.length > 2000) logLines.splice(0, logLines.length - 2000);
+  };
   eachLine(proc.stdout, (line) => {
-    logLines.push(`[out] ${line}`);
+    keep(`[out] ${line}`);
     if (echo) process.stderr.write(`[sandbox out] ${line}\n`);
     const m = !found && READY_RE.exec(line);
     if (m) {
@@ -80,8 +84,7 @@ export async function startBotsSandbox({ secret = DEFAULT_SECRET, dataDir, ready
     }
   });
   eachLine(proc.stderr, (line) => {
-    logLines.push(`[err] ${line}`);
-    if (logLines.length > 2000) logLines.splice(0, logLines.length - 2000);
+    keep(`[err] ${line}`);
     if (echo) process.stderr.write(`[sandbox err] ${line}\n`);
   });
   const sb = new Sandbox(proc, null, null, secret, logLines);
