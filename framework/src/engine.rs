@@ -204,6 +204,21 @@ pub(crate) async fn start(
     ))
 }
 
+/// Writes acknowledged watermarks to sled: at most [`crate::ledger::PERSIST_DELAY`] after the
+/// first ack following a write, all changes since in one batch.
+async fn persist_acks(ledger: Arc<Ledger>) {
+    loop {
+        ledger.dirty_notify().notified().await;
+        tokio::time::sleep(crate::ledger::PERSIST_DELAY).await;
+        if let Err(e) = ledger.persist() {
+            tracing::error!(error = %e, "ledger write failed");
+        }
+    }
+}
+
+/// Pull requests kept in flight during the connect catch-up.
+const PULL_WINDOW: usize = 4;
+
 /// A typing "yes" lasts this long unless repeated.
 const TYPING_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -292,29 +307,13 @@ impl Engine {
         let mut commands_open = true;
         let mut janitor = tokio::time::interval(Duration::from_secs(5));
         janitor.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // Acks are written to sled in batches: the first ack after a persist arms this timer.
-        let ledger = self.ledger.clone();
-        let persist_timer = tokio::time::sleep(Duration::ZERO);
-        tokio::pin!(persist_timer);
-        let mut persist_armed = false;
+        // Acks are written to sled in batches by a task of their own: the engine may spend a
+        // long time inside one event (a connect catch-up) and acks must not wait for it.
+        let persister = tokio::spawn(persist_acks(self.ledger.clone()));
         loop {
             let flow = tokio::select! {
                 biased;
                 _ = &mut stop_rx => break,
-                _ = &mut persist_timer, if persist_armed => {
-                    persist_armed = false;
-                    if let Err(e) = ledger.persist() {
-                        tracing::error!(error = %e, "ledger write failed");
-                    }
-                    Ok(())
-                }
-                _ = ledger.dirty_notify().notified(), if !persist_armed => {
-                    persist_armed = true;
-                    persist_timer
-                        .as_mut()
-                        .reset(tokio::time::Instant::now() + crate::ledger::PERSIST_DELAY);
-                    Ok(())
-                }
                 _ = janitor.tick(), if !self.typing.is_empty() => self.expire_typing().await,
                 ev = gw_rx.recv() => match ev {
                     None => break,
@@ -331,6 +330,7 @@ impl Engine {
             }
         }
         self.gw.stop();
+        persister.abort();
         if let Err(e) = self.ledger.flush() {
             tracing::error!(error = %e, "ledger flush failed");
         }
@@ -578,18 +578,16 @@ impl Engine {
             let max_seqs: Vec<(String, i64)> =
                 max.max_seqs.iter().map(|(k, v)| (k.clone(), *v)).collect();
             let plan = plan_pulls(|c| self.delivered_of(c), &max_seqs);
-            for ranges in plan {
-                if let Err(e) = self.pull_and_process(ranges).await {
-                    match e {
-                        PullError::Stop => return Err(Stop),
-                        PullError::Failed(reason) => {
-                            return self
-                                .emit_noack(Event::SyncServerFailed(SyncServerFailed {
-                                    reinstalled,
-                                    reason,
-                                }))
-                                .await;
-                        }
+            if let Err(e) = self.pull_pipelined(plan).await {
+                match e {
+                    PullError::Stop => return Err(Stop),
+                    PullError::Failed(reason) => {
+                        return self
+                            .emit_noack(Event::SyncServerFailed(SyncServerFailed {
+                                reinstalled,
+                                reason,
+                            }))
+                            .await;
                     }
                 }
             }
@@ -676,8 +674,36 @@ impl Engine {
 
     // ---------------------------------------------------------------- pulls and pushes
 
-    async fn pull_and_process(&mut self, ranges: Vec<Range>) -> Result<(), PullError> {
-        let req = PullMessageBySeqsReq {
+    /// Pulls every planned request with up to [`PULL_WINDOW`] of them in flight: the server
+    /// prepares the next answers while this task delivers the current one. Answers are
+    /// processed in plan order, so per-conversation seq order is kept.
+    async fn pull_pipelined(&mut self, plan: Vec<Vec<Range>>) -> Result<(), PullError> {
+        let mut plan = plan.into_iter();
+        let mut in_flight = std::collections::VecDeque::with_capacity(PULL_WINDOW);
+        loop {
+            while in_flight.len() < PULL_WINDOW {
+                let Some(ranges) = plan.next() else { break };
+                let call = self
+                    .gw
+                    .start_call::<_, PullMessageBySeqsResp>(
+                        req::PULL_BY_RANGE,
+                        &self.pull_request(&ranges),
+                    )
+                    .map_err(|e| PullError::Failed(e.to_string()))?;
+                in_flight.push_back((ranges, call));
+            }
+            let Some((ranges, call)) = in_flight.pop_front() else {
+                return Ok(());
+            };
+            // A failure drops the calls still in flight (their answers are ignored); the
+            // next connect plans from the ledger again.
+            let resp = call.await.map_err(|e| PullError::Failed(e.to_string()))?;
+            self.process_pulled(ranges, resp).await?;
+        }
+    }
+
+    fn pull_request(&self, ranges: &[Range]) -> PullMessageBySeqsReq {
+        PullMessageBySeqsReq {
             user_id: self.user_id.clone(),
             seq_ranges: ranges
                 .iter()
@@ -689,12 +715,25 @@ impl Engine {
                 })
                 .collect(),
             order: 0,
-        };
-        let mut resp: PullMessageBySeqsResp = self
+        }
+    }
+
+    /// Pulls one request's ranges and processes the answer (gap repair).
+    async fn pull_and_process(&mut self, ranges: Vec<Range>) -> Result<(), PullError> {
+        let resp: PullMessageBySeqsResp = self
             .gw
-            .call(req::PULL_BY_RANGE, &req)
+            .call(req::PULL_BY_RANGE, &self.pull_request(&ranges))
             .await
             .map_err(|e| PullError::Failed(e.to_string()))?;
+        self.process_pulled(ranges, resp).await
+    }
+
+    /// Processes the answer to one pull request, range by range, then flushes the burst.
+    async fn process_pulled(
+        &mut self,
+        ranges: Vec<Range>,
+        mut resp: PullMessageBySeqsResp,
+    ) -> Result<(), PullError> {
         for r in ranges {
             let items = resp
                 .msgs

@@ -18,6 +18,11 @@ use crate::model::{
 /// before a hard crash may be lost (their messages are then delivered again).
 pub(crate) const FLUSH_EVERY_MS: u64 = 100;
 
+/// sled's page cache. Its default (1 GB) lets the cache grow with every page ever touched; the
+/// hot state (conversation rows of a burst, watermarks) is small, so a few MB keep the peak RSS
+/// bounded whatever the number of conversations, groups and members.
+pub(crate) const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// Schema version of the stored documents.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -111,6 +116,7 @@ impl Store {
             // The crash bound of the delivery guarantee: what sled holds in memory reaches the
             // disk within this interval (sled's default is 500 ms).
             .flush_every_ms(Some(FLUSH_EVERY_MS))
+            .cache_capacity(CACHE_BYTES)
             .open()?;
         Self::init(db)
     }
