@@ -680,12 +680,13 @@ impl Engine {
                 }
             })
             .collect();
-        // Group by group, a chunk at a time; member events (and rows) are handed over as they
-        // are found, before the group events (SDK order).
+        // What was found before the member stage (self, friends, applications, a dismissal) is
+        // handed over after it: a handler reacting to it (accepting an application) must not
+        // change the server while member lists are still being read, or the change would be
+        // taken in silently on a first sync. Member events (and rows) are handed over early
+        // only when a large sync needs to bound its memory.
+        let held = std::mem::take(update);
         for chunk in targets.chunks(MEMBER_BATCH) {
-            if !self.flush(update).await {
-                return;
-            }
             let mut answers = self.member_deltas(chunk.to_vec()).await;
             for target in chunk {
                 if update.commit.len() >= FLUSH_OPS && !self.flush(update).await {
@@ -769,6 +770,12 @@ impl Engine {
                 }
             }
         }
+        let members = std::mem::take(update);
+        update.aborted = members.aborted;
+        update.events = held.events;
+        update.events.extend(members.events);
+        update.commit = held.commit;
+        update.commit.extend(members.commit);
         update.commit.extend(tail);
         for (gid, g) in &groups {
             if old_groups.get(gid) != Some(g) {

@@ -726,3 +726,48 @@ async fn api_client_version_routes() {
     assert!(ids.contains(&format!("sg_{g1}")), "{ids:?}");
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_reaction_during_the_first_sync_is_not_taken_in_silently() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = "vbot10";
+    let alice = peer(&sb, "valice10").await;
+    let _ = sb.register_user(bot, "Bot").await;
+    // Many groups, so the member stage takes a while; the bot owns the last one.
+    let admin = admin(&sb).await;
+    for i in 0..30 {
+        admin
+            .create_group(bot, &[], &format!("filler {i}"))
+            .await
+            .unwrap();
+    }
+    let gid = admin.create_group(bot, &[], "Club").await.unwrap().group_id;
+    alice
+        .api
+        .join_group(&gid, "valice10", "let me in")
+        .await
+        .unwrap();
+    // First start: the pending application is reported; the bot accepts it at once.
+    let mut s = Session::start(config(&sb, bot, dir.path())).await.unwrap();
+    wait_for(
+        &mut s,
+        "application",
+        |e| matches!(e, Event::GroupApplicationAdded(a) if a.user_id == "valice10"),
+    )
+    .await;
+    s.client()
+        .api()
+        .respond_group_application(&gid, "valice10", true, "welcome")
+        .await
+        .unwrap();
+    // The new member is reported (the member lists were read before the application was
+    // handed over, so the join is a change, not part of the first snapshot).
+    wait_for(&mut s, "alice entered", |e| {
+        matches!(e, Event::GroupMemberEntered(m) | Event::GroupMemberInvited(m)
+            if m.member.user_id == "valice10" && m.member.group_id == gid)
+    })
+    .await;
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
