@@ -249,6 +249,9 @@ fn read_record(path: &std::path::Path, run_of_line: &[usize]) -> Vec<Handled> {
     out
 }
 
+/// A run delivering for longer than this without one durable ack has stuck persistence.
+const STUCK_PERSISTENCE_MS: u64 = 1_000;
+
 fn unix_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -269,6 +272,8 @@ struct KillReport {
     /// Non-repeated deliveries after the first repeated one (0 when the in-flight messages
     /// are exactly the tail of the run in delivery order).
     not_a_tail: usize,
+    /// ms between the run's first and last delivery.
+    span_ms: u64,
 }
 struct BotProcess {
     child: tokio::process::Child,
@@ -485,6 +490,9 @@ async fn sigkill_scenario(durable: bool) {
             .filter(|&i| handled[i].run == r)
             .collect();
         report.delivered = lines.len();
+        if let (Some(&first), Some(&last)) = (lines.first(), lines.last()) {
+            report.span_ms = handled[last].at_ms.saturating_sub(handled[first].at_ms);
+        }
         let mut in_tail = false;
         for &i in &lines {
             if repeated_later[i] {
@@ -541,12 +549,13 @@ async fn sigkill_scenario(durable: bool) {
         println!(
             "FAULTS sigkill   kill {:>2}: delivered in the run={:>4} in flight (delivered, ack \
              not durable) = repeated after restart={:>4}  delivered in the last {:>4} ms before \
-             the kill  not-a-tail={}",
+             the kill  not-a-tail={}  run span={} ms",
             k + 1,
             r.delivered,
             r.in_flight,
             r.window_ms,
-            r.not_a_tail
+            r.not_a_tail,
+            r.span_ms
         );
     }
     assert_eq!(
@@ -567,6 +576,19 @@ async fn sigkill_scenario(durable: bool) {
     assert_eq!(
         not_a_tail, 0,
         "in-flight messages are the tail of each killed run"
+    );
+    // Acks become durable within ~120 ms (20 ms persist delay + 100 ms sled flush): a run that
+    // kept delivering for over a second without a single durable ack means persistence is
+    // stuck (only long runs, e.g. OPENIM_CRASH_MESSAGES=33000, have such runs).
+    let stuck: Vec<usize> = reports
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.span_ms > STUCK_PERSISTENCE_MS && r.in_flight == r.delivered)
+        .map(|(k, _)| k + 1)
+        .collect();
+    assert!(
+        stuck.is_empty(),
+        "no ack became durable during kills {stuck:?}' runs (> {STUCK_PERSISTENCE_MS} ms of deliveries)"
     );
     if durable {
         // The ack is the durability point: at most the message being handled repeats.
