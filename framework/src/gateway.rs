@@ -549,6 +549,22 @@ fn decode_data(data: Option<&str>) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// Fuzzing entry point (not API): runs one binary frame through the decoder the connection
+/// uses (gzip detection, borrowed envelope, base64 `data` into a reused buffer, protobuf of
+/// a push). Returns whether the frame decoded; must never panic.
+#[doc(hidden)]
+pub fn fuzz_decode_frame(bytes: &[u8]) -> bool {
+    let mut buffers = FrameBuffers::default();
+    let FrameBuffers { plain, payload } = &mut buffers;
+    let Ok(resp) = decode_frame(bytes, plain) else {
+        return false;
+    };
+    if decode_data_into(resp.data.as_deref(), payload).is_err() {
+        return false;
+    }
+    resp.req_identifier != req::PUSH || PushMessages::decode(payload.as_slice()).is_ok()
+}
+
 /// Exponential backoff with jitter: 1, 2, 4, 8, 16, 30 s (cap), ±25 %.
 pub(crate) fn backoff(attempt: u32) -> Duration {
     let base_ms = 1000u64.saturating_mul(1u64 << attempt.saturating_sub(1).min(5));
@@ -992,6 +1008,22 @@ mod tests {
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         );
         assert_ne!(a, random_id());
+    }
+
+    #[test]
+    fn fuzz_entry_accepts_good_frames_and_refuses_garbage() {
+        let push = PushMessages::default().encode_to_vec();
+        let frame = format!(
+            r#"{{"reqIdentifier":2001,"msgIncr":"","errCode":0,"errMsg":"","data":"{}"}}"#,
+            base64::engine::general_purpose::STANDARD.encode(push)
+        );
+        assert!(fuzz_decode_frame(frame.as_bytes()));
+        assert!(fuzz_decode_frame(&gzip(frame.as_bytes()).unwrap()));
+        assert!(!fuzz_decode_frame(b"\x1f\x8b\x08garbage"));
+        assert!(!fuzz_decode_frame(br#"{"reqIdentifier":2001,"data":"!!"}"#));
+        assert!(!fuzz_decode_frame(
+            br#"{"reqIdentifier":2001,"data":"/w=="}"#
+        ));
     }
 
     #[test]

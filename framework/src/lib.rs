@@ -39,6 +39,8 @@ pub mod delivery;
 mod engine;
 pub mod event;
 mod gateway;
+#[doc(hidden)]
+pub use gateway::fuzz_decode_frame as __fuzz_decode_frame;
 mod ledger;
 pub mod message;
 pub mod model;
