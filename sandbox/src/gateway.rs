@@ -306,15 +306,19 @@ async fn run(
                 }
             }
             Message::Binary(b) => {
-                let raw = if gzip {
+                let unzipped;
+                let raw: &[u8] = if gzip {
                     match gunzip_bytes(&b) {
-                        Some(r) => r,
+                        Some(r) => {
+                            unzipped = r;
+                            &unzipped
+                        }
                         None => break,
                     }
                 } else {
-                    b.to_vec()
+                    &b
                 };
-                let Ok(req) = serde_json::from_slice::<WsReq>(&raw) else {
+                let Ok(req) = serde_json::from_slice::<WsReq>(raw) else {
                     break;
                 };
                 if req.send_id != user_id {

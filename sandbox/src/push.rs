@@ -9,7 +9,6 @@ use base64::Engine;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use prost::Message;
-use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::Inner;
@@ -18,19 +17,15 @@ use crate::state::Delivery;
 use crate::wire::{PullMsgs, PushMessages, SubUserOnlineStatusElem, SubUserOnlineStatusTips};
 
 /// The gateway response/push envelope (JSON keys in upstream order).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct WsResp {
-    #[serde(rename = "reqIdentifier")]
     pub req_identifier: i32,
-    #[serde(rename = "msgIncr")]
     pub msg_incr: String,
-    #[serde(rename = "operationID")]
     pub operation_id: String,
-    #[serde(rename = "errCode")]
     pub err_code: i32,
-    #[serde(rename = "errMsg")]
     pub err_msg: String,
-    pub data: Option<String>,
+    /// The protobuf payload (base64 in the JSON); `None` is written as `null`.
+    pub data: Option<Vec<u8>>,
 }
 
 impl WsResp {
@@ -46,8 +41,48 @@ impl WsResp {
             operation_id: operation_id.to_string(),
             err_code: 0,
             err_msg: String::new(),
-            data: data.map(|d| base64::engine::general_purpose::STANDARD.encode(d)),
+            data,
         }
+    }
+
+    /// The JSON envelope `{"reqIdentifier":…,"msgIncr":…,"operationID":…,"errCode":…,"errMsg":…,"data":…}`,
+    /// written in one buffer with the payload base64-encoded in place (no intermediate string).
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        use std::io::Write;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let data_len = self
+            .data
+            .as_ref()
+            .map_or(4, |d| d.len().div_ceil(3) * 4 + 2);
+        let mut out = Vec::with_capacity(
+            96 + self.msg_incr.len() + self.operation_id.len() + self.err_msg.len() + data_len,
+        );
+        // writes into a Vec cannot fail
+        let _ = write!(
+            out,
+            r#"{{"reqIdentifier":{},"msgIncr":"#,
+            self.req_identifier
+        );
+        let _ = serde_json::to_writer(&mut out, &self.msg_incr);
+        out.extend_from_slice(br#","operationID":"#);
+        let _ = serde_json::to_writer(&mut out, &self.operation_id);
+        let _ = write!(out, r#","errCode":{},"errMsg":"#, self.err_code);
+        let _ = serde_json::to_writer(&mut out, &self.err_msg);
+        out.extend_from_slice(br#","data":"#);
+        match &self.data {
+            // the base64 alphabet needs no JSON escaping
+            Some(d) => {
+                out.push(b'"');
+                let start = out.len();
+                out.resize(start + d.len().div_ceil(3) * 4, 0);
+                let written = b64.encode_slice(d, &mut out[start..]).unwrap_or(0);
+                out.truncate(start + written);
+                out.push(b'"');
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+        out
     }
 }
 
@@ -63,10 +98,8 @@ pub(crate) struct Frame {
 impl Frame {
     /// Serialises an envelope.
     pub(crate) fn new(resp: &WsResp) -> Arc<Frame> {
-        // serialising a struct of strings and integers cannot fail
-        let json = serde_json::to_vec(resp).unwrap_or_default();
         Arc::new(Frame {
-            json: Bytes::from(json),
+            json: Bytes::from(resp.to_json()),
             gzip: OnceLock::new(),
             is_reply: !resp.msg_incr.is_empty(),
         })
@@ -460,6 +493,51 @@ mod tests {
                 assert_eq!(gunzip(&z), data);
             }
         }
+    }
+
+    #[test]
+    fn the_envelope_is_the_upstream_json_object_in_key_order() {
+        let mut r = WsResp::new(1003, "m\"1", "op\\x", Some((0u8..=255).collect()));
+        r.err_code = 1302;
+        r.err_msg = "blocked \u{1} by peer".into();
+        let expected = serde_json::json!({
+            "reqIdentifier": 1003, "msgIncr": "m\"1", "operationID": "op\\x", "errCode": 1302,
+            "errMsg": "blocked \u{1} by peer",
+            "data": base64::engine::general_purpose::STANDARD.encode((0u8..=255).collect::<Vec<u8>>()),
+        });
+        let json = r.to_json();
+        let parsed: serde_json::Value = serde_json::from_slice(&json).expect("valid JSON");
+        assert_eq!(parsed, expected);
+        let text = String::from_utf8(json).expect("utf8");
+        let keys = [
+            "reqIdentifier",
+            "msgIncr",
+            "operationID",
+            "errCode",
+            "errMsg",
+            "data",
+        ];
+        let pos: Vec<usize> = keys
+            .iter()
+            .map(|k| text.find(&format!("\"{k}\":")).expect("key present"))
+            .collect();
+        assert!(
+            pos.windows(2).all(|w| w[0] < w[1]),
+            "upstream key order: {text}"
+        );
+        for len in 0..5 {
+            let r = WsResp::new(2001, "", "", Some(vec![7; len]));
+            let v: serde_json::Value = serde_json::from_slice(&r.to_json()).expect("JSON");
+            assert_eq!(
+                v["data"],
+                base64::engine::general_purpose::STANDARD.encode(vec![7; len])
+            );
+        }
+        let none = WsResp::new(2002, "", "", None).to_json();
+        assert_eq!(
+            std::str::from_utf8(&none).expect("utf8"),
+            r#"{"reqIdentifier":2002,"msgIncr":"","operationID":"","errCode":0,"errMsg":"","data":null}"#
+        );
     }
 
     #[test]

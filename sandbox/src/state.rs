@@ -31,8 +31,11 @@ pub fn now_ms() -> i64 {
 }
 
 /// A random 32-hex-char ID (client/server message IDs).
+///
+/// From the thread-local generator: one per sent message, and a system call each (as
+/// `Uuid::new_v4` makes) showed in the send path's profile.
 pub fn random_hex32() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    format!("{:032x}", rand::random::<u128>())
 }
 
 fn random_hex24() -> String {
@@ -291,9 +294,92 @@ pub struct State {
     pub logs: BTreeMap<String, VersionLog>,
     /// Monotonic counter for orders and generated IDs.
     pub counter: u64,
-    /// Send status per operationID (check_msg_is_send_success).
+    /// Send status per operationID (check_msg_is_send_success), most recent ones only.
     #[serde(default)]
-    pub send_status: BTreeMap<String, i32>,
+    pub send_status: SendStatus,
+}
+
+/// Send status per operationID (`/msg/check_msg_is_send_success`), bounded like upstream's
+/// expiring cache entries: the oldest entries are forgotten beyond [`SendStatus::CAPACITY`].
+///
+/// A hash map plus insertion order: one entry per sent message, so an ordered map of
+/// every operationID ever seen made each send slower (and the state larger) as traffic grew.
+/// Serialised as a JSON object in insertion order (older snapshots, sorted maps, load as is).
+#[derive(Debug, Default, Clone)]
+pub struct SendStatus {
+    status: std::collections::HashMap<String, i32>,
+    order: std::collections::VecDeque<String>,
+}
+
+impl SendStatus {
+    /// Entries kept (the oldest are dropped first).
+    pub const CAPACITY: usize = 100_000;
+
+    /// Records the status of an operation.
+    pub fn insert(&mut self, operation_id: &str, status: i32) {
+        if let Some(v) = self.status.get_mut(operation_id) {
+            *v = status;
+            return;
+        }
+        self.status.insert(operation_id.to_string(), status);
+        self.order.push_back(operation_id.to_string());
+        while self.order.len() > Self::CAPACITY {
+            if let Some(old) = self.order.pop_front() {
+                self.status.remove(&old);
+            }
+        }
+    }
+
+    /// The status of an operation, if still known.
+    pub fn get(&self, operation_id: &str) -> Option<i32> {
+        self.status.get(operation_id).copied()
+    }
+
+    /// Number of entries kept.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether no status is kept.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+}
+
+impl Serialize for SendStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.order.len()))?;
+        for op in &self.order {
+            if let Some(v) = self.status.get(op) {
+                map.serialize_entry(op, v)?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for SendStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SendStatus;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of operationID to send status")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SendStatus, A::Error> {
+                let mut out = SendStatus::default();
+                while let Some((k, v)) = map.next_entry::<String, i32>()? {
+                    out.insert(&k, v);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 impl State {
@@ -803,5 +889,52 @@ mod version_log_tests {
         let d = st.incremental("member:g", &id, v);
         assert!(d.full, "201 entries (markers count) → full");
         assert!(d.insert.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod send_status_tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_most_recent_statuses_only() {
+        let mut s = SendStatus::default();
+        for i in 0..SendStatus::CAPACITY + 10 {
+            s.insert(&format!("op{i}"), 2);
+        }
+        assert_eq!(s.len(), SendStatus::CAPACITY);
+        assert_eq!(s.get("op9"), None, "oldest forgotten");
+        assert_eq!(s.get("op10"), Some(2));
+        s.insert("op10", 3);
+        assert_eq!(s.get("op10"), Some(3), "updated in place");
+        assert_eq!(s.len(), SendStatus::CAPACITY);
+    }
+
+    #[test]
+    fn serialises_as_a_map_and_reads_older_snapshots() {
+        let mut s = SendStatus::default();
+        s.insert("b", 2);
+        s.insert("a", 3);
+        let json = serde_json::to_string(&s).expect("serialise");
+        assert_eq!(json, r#"{"b":2,"a":3}"#, "insertion order");
+        let back: SendStatus = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(
+            (back.get("a"), back.get("b"), back.len()),
+            (Some(3), Some(2), 2)
+        );
+        let state: State = serde_json::from_str(r#"{"users":{},"tokens":{},"friends":{},"friend_requests":{},"blacks":{},"groups":{},"group_requests":{},"seqs":{},"user_convs":{},"logs":{},"counter":0,"send_status":{"x":2}}"#)
+            .expect("older snapshot");
+        assert_eq!(state.send_status.get("x"), Some(2));
+    }
+
+    #[test]
+    fn random_ids_are_32_lowercase_hex_digits() {
+        let a = random_hex32();
+        assert_eq!(a.len(), 32);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert_ne!(a, random_hex32());
     }
 }

@@ -244,25 +244,29 @@ pub(crate) async fn send_message(
         send_time: msg.send_time,
         ..Default::default()
     };
+    let at_mentions = msg.session_type == 3 && msg.content_type == 106;
+    let after_webhook = inner.webhook.enabled() && msg.content_type != 113;
+    // the message moves into storage and its push; a copy only when something reads it after
+    let kept = (at_mentions || after_webhook).then(|| msg.clone());
     let deliveries = {
         let mut st = inner.state.lock();
-        st.send_status.insert(op.to_string(), 2);
-        let mut out = st.route_message(msg.clone(), op, &[]);
-        if msg.session_type == 3 && msg.content_type == 106 {
-            out.extend(apply_at(&mut st, &msg, op));
+        st.send_status.insert(op, 2);
+        let mut out = st.route_message(msg, op, &[]);
+        if let Some(msg) = kept.as_ref().filter(|_| at_mentions) {
+            out.extend(apply_at(&mut st, msg, op));
         }
         out
     };
     inner.mark_dirty();
-    if inner.webhook.enabled() && msg.content_type != 113 {
+    if let Some(msg) = kept.as_ref().filter(|_| after_webhook) {
         if msg.session_type == 3 {
-            let mut body = common_callback(&msg, op);
+            let mut body = common_callback(msg, op);
             body["groupID"] = json!(msg.group_id);
             inner
                 .webhook
                 .after("callbackAfterSendGroupMsgCommand", op, body);
         } else {
-            let mut body = common_callback(&msg, op);
+            let mut body = common_callback(msg, op);
             body["recvID"] = json!(msg.recv_id);
             inner
                 .webhook
@@ -864,7 +868,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
         "/msg/get_server_time" => data(json!({"serverTime": now_ms()})),
         "/msg/check_msg_is_send_success" => {
             let st = inner.state.lock();
-            data(json!({"status": st.send_status.get(&ctx.op).copied().unwrap_or(0)}))
+            data(json!({"status": st.send_status.get(&ctx.op).unwrap_or(0)}))
         }
         "/msg/delete_msgs" => {
             let r: DeleteMsgsReq = parse(body)?;
