@@ -69,6 +69,10 @@ struct Args {
     /// figures and, last, the summary line of the medians.
     #[arg(long, default_value_t = 1)]
     runs: usize,
+    /// Worker threads of the sandbox's own runtime; 0 = run the sandbox on the bot's runtime
+    /// (then its CPU is counted with the bot's).
+    #[arg(long, default_value_t = 1)]
+    sandbox_threads: usize,
     /// Internal: `bot` runs the bot side of the memory row as a child process.
     #[arg(long, default_value = "main", hide = true)]
     role: String,
@@ -943,10 +947,15 @@ fn main() -> std::process::ExitCode {
             return main_rt.block_on(bot_role(&args));
         }
         // the sandbox, like a server, and the echo users, like remote clients, on their own threads
-        let sandbox_rt = runtime(Some(cpu::SANDBOX_THREADS), Some(2))?;
+        let sandbox_rt = match args.sandbox_threads {
+            0 => None,
+            n => Some(runtime(Some(cpu::SANDBOX_THREADS), Some(n))?),
+        };
         let loadgen_rt = runtime(Some(cpu::LOADGEN_THREADS), Some(1))?;
         let rt = Runtimes {
-            sandbox: sandbox_rt.handle().clone(),
+            sandbox: sandbox_rt
+                .as_ref()
+                .map_or_else(|| main_rt.handle().clone(), |r| r.handle().clone()),
             loadgen: loadgen_rt.handle().clone(),
         };
         main_rt.block_on(run_main(&args, rt))
