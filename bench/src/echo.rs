@@ -62,7 +62,12 @@ impl RawUser {
         let url = format!(
             "{ws_url}/?sendID={user}&token={token}&platformID=5&operationID=bench-{user}&isBackground=false&isMsgResp=true&sdkType=js"
         );
-        let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+        // like a client SDK: TCP_NODELAY (a 1003 must not wait behind an unacked segment) and a
+        // small read chunk (tungstenite zero-fills the whole chunk before every read)
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(8 * 1024);
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async_with_config(url, Some(config), true).await?;
         let _answer = ws.next().await;
         Ok(RawUser {
             user: user.to_string(),

@@ -29,6 +29,8 @@ use crate::wire::*;
 
 /// Largest incoming frame accepted (upstream `maxMessageSize`).
 pub(crate) const MAX_FRAME: usize = 51200;
+/// Bytes read from a connection's socket at a time.
+const READ_CHUNK: usize = 16 * 1024;
 const READ_DEADLINE: Duration = Duration::from_secs(30);
 const PING_PERIOD: Duration = Duration::from_secs(27);
 
@@ -111,7 +113,12 @@ async fn connect(
         }
     });
     let ws = match ws {
-        Ok(ws) => ws.max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME),
+        // tungstenite zero-fills `read_buffer_size` bytes before every socket read: the 128 KiB
+        // default cost more than handling a request; gateway frames are a few KiB
+        Ok(ws) => ws
+            .max_message_size(MAX_FRAME)
+            .max_frame_size(MAX_FRAME)
+            .read_buffer_size(READ_CHUNK),
         Err(_) => {
             return match checked {
                 Err(e) => json_error(&e),
