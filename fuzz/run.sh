@@ -7,7 +7,7 @@ set -u
 cd "$(dirname "$0")"
 RUNS=${1:-1000000}
 shift || true
-TARGETS=${*:-envelope pb_messages content tips command_args config}
+TARGETS=${*:-envelope client_frame pb_messages content tips command_args config}
 BIN=target/x86_64-unknown-linux-gnu/release
 mkdir -p logs
 for t in $TARGETS; do

@@ -127,3 +127,42 @@ fn huge_numbers_and_types_in_session_config_are_typed_errors() {
         assert!(r.is_err(), "{extra}: {r:?}");
     }
 }
+
+#[test]
+fn client_frame_decoder_refuses_bombs_deep_json_and_lying_payloads() {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let decode = openim_bot::__fuzz_decode_frame;
+    // The decoder the connection runs (fuzz target `client_frame`).
+    let bomb = gzip(&vec![b' '; 80 * 1024 * 1024]);
+    let deep = format!(
+        r#"{{"reqIdentifier":2001,"errMsg":{}{},"data":""}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let lying_push = format!(
+        r#"{{"reqIdentifier":2001,"msgIncr":"","data":"{}"}}"#,
+        b64(&[0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])
+    );
+    let cases: [(&str, &[u8]); 5] = [
+        ("80 MiB gzip bomb", &bomb),
+        ("100,000-deep JSON", deep.as_bytes()),
+        ("push with a 2^63 protobuf length", lying_push.as_bytes()),
+        (
+            "push with invalid base64",
+            br#"{"reqIdentifier":2001,"data":"%%%"}"#,
+        ),
+        ("truncated gzip", &[0x1f, 0x8b, 8, 0, 0]),
+    ];
+    for (what, frame) in cases {
+        let ok = decode(frame);
+        println!("FUZZ-REGRESSION client frame: {what} -> decoded={ok}");
+        assert!(!ok, "{what} must not decode");
+    }
+    let good = format!(
+        r#"{{"reqIdentifier":1001,"msgIncr":"1","errCode":0,"data":"{}"}}"#,
+        b64(b"")
+    );
+    assert!(decode(good.as_bytes()));
+    assert!(decode(&gzip(good.as_bytes())));
+}
