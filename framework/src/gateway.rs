@@ -1,6 +1,10 @@
-//! The WebSocket gateway connection (internal): `sdkType=js` JSON envelopes, gzip, heartbeats,
-//! request/response matching by `msgIncr` with timeouts, reconnect with exponential backoff and
-//! jitter. Kicks and token errors stop the dial loop until the engine decides.
+//! The WebSocket gateway connection (internal): `sdkType=js` JSON envelopes, optional gzip,
+//! heartbeats, pipelined requests (any number outstanding, matched to their answers by `msgIncr`,
+//! each with its own timeout, all failed when the connection ends), reconnect with exponential
+//! backoff and jitter. Kicks and token errors stop the dial loop until the engine decides.
+//!
+//! The server answers the requests of one connection one at a time, in order; pipelining saves
+//! the client's share of each round trip (the next request is already queued at the server).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
