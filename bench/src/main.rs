@@ -767,6 +767,18 @@ fn summary_line(fields: &[(&'static str, String); 9]) -> String {
     format!("summary {}", kv.join(" "))
 }
 
+/// Between rows: the finished row's bot stores are deleted and the file system synced, so the
+/// kernel's write-back of the last row's data (100,000 messages in sled) does not run during the
+/// next row's window.
+async fn settle(cx: &Ctx) {
+    if let Ok(entries) = std::fs::read_dir(cx.tmp.path()) {
+        for e in entries.flatten() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    let _ = tokio::process::Command::new("sync").status().await;
+}
+
 /// One complete measurement on a fresh sandbox; prints its table and returns its figures.
 async fn run_once(args: &Args, sizes: Sizes, node: bool, rt: &Runtimes) -> Res<Summary> {
     let mut config = SandboxConfig::default();
@@ -788,15 +800,19 @@ async fn run_once(args: &Args, sizes: Sizes, node: bool, rt: &Runtimes) -> Res<S
     let mut sum = Summary::default();
     if on("inbound") {
         (sum.inbound, sum.inbound_js) = inbound(&cx, &mut rows).await?;
+        settle(&cx).await;
     }
     if on("echo") {
         sum.echo_p99_ms = echo_row(&cx, &mut rows).await?;
+        settle(&cx).await;
     }
     if on("catchup") {
         (sum.catchup_s, sum.catchup_js_s) = catchup(&cx, &mut rows).await?;
+        settle(&cx).await;
     }
     if on("memory") {
         sum.rss_mb = memory(&cx, &mut rows).await?;
+        settle(&cx).await;
     }
     if on("scaling") {
         sum.scaling_ratio = scaling(&cx, &mut rows).await?;
