@@ -89,6 +89,12 @@ async fn logs_and_debug_output_never_show_tokens_or_the_secret() {
         |e| matches!(e, Event::ConnectSuccess(c) if c.reconnect),
     )
     .await;
+    // A gateway round trip proves the new connection is registered server-side (the sandbox
+    // answers the connect before it registers the connection), so the drop below hits it.
+    client
+        .send_text(Target::user("secpeer"), "after the reconnect")
+        .await
+        .expect("bot sends after the reconnect");
     sb.faults().expire_token(&tokens[0]);
     // The sandbox mints a distinct token on every re-issue, so the renewed token is not the
     // expired one; the renewal happens on the next connect.
