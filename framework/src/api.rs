@@ -137,12 +137,16 @@ pub fn operation_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
+/// Timeout of one HTTP API call when none is set with [`ApiClient::with_timeout`].
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Typed HTTP API client; cheap to clone (shares the connection pool and the token).
 #[derive(Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
     base: Arc<str>,
     token: Arc<RwLock<Option<String>>>,
+    timeout: Duration,
 }
 
 impl fmt::Debug for ApiClient {
@@ -162,7 +166,7 @@ impl ApiClient {
 
     /// Like [`ApiClient::new`], also trusting the PEM root CA `ca_pem` (if given and valid).
     pub fn with_root_ca(api_addr: &str, ca_pem: Option<&[u8]>) -> ApiClient {
-        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(30));
+        let mut builder = reqwest::Client::builder();
         if let Some(pem) = ca_pem {
             match reqwest::Certificate::from_pem(pem) {
                 Ok(cert) => builder = builder.add_root_certificate(cert),
@@ -174,7 +178,16 @@ impl ApiClient {
             http,
             base: Arc::from(api_addr.trim_end_matches('/')),
             token: Arc::new(RwLock::new(None)),
+            timeout: DEFAULT_HTTP_TIMEOUT,
         }
+    }
+
+    /// The same client with `timeout` for every call (connect to end of body); the default is
+    /// [`DEFAULT_HTTP_TIMEOUT`]. A session sets its `request_timeout_ms` here, so a stalled
+    /// server fails HTTP calls as fast as gateway requests.
+    pub fn with_timeout(mut self, timeout: Duration) -> ApiClient {
+        self.timeout = timeout;
+        self
     }
 
     /// Sets the token used for the `token` header.
@@ -208,6 +221,7 @@ impl ApiClient {
         let mut builder = self
             .http
             .post(url)
+            .timeout(self.timeout)
             .header("operationID", operation_id())
             .json(req);
         if let Some(token) = token {

@@ -149,7 +149,7 @@ pub struct SessionConfig {
     /// Capacity of the channel to the consumer (backpressure).
     #[serde(default = "default_channel")]
     pub channel_capacity: usize,
-    /// Timeout of one gateway request, in milliseconds.
+    /// Timeout of one gateway request or HTTP API call, in milliseconds (default 10,000).
     #[serde(default = "default_request_timeout")]
     pub request_timeout_ms: u64,
     /// Make every acknowledgement durable before the watermark counts (a disk flush whenever a

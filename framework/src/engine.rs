@@ -110,7 +110,8 @@ pub(crate) async fn start(
         Some(pem) => Some(crate::gateway::tls_config(pem).map_err(SessionError::Tls)?),
         None => None,
     };
-    let api = ApiClient::with_root_ca(&config.api_addr, ca_pem.as_deref());
+    let api = ApiClient::with_root_ca(&config.api_addr, ca_pem.as_deref())
+        .with_timeout(Duration::from_millis(config.request_timeout_ms));
     let user_id = config.user_id().to_owned();
     match &config.credentials {
         Credentials::Token { token, .. } => api.set_token(token.clone()),

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
+use openim_bot::api::ApiError;
 use openim_bot::event::Event;
 use openim_bot::{ClientError, Session, Target};
 use openim_sandbox::Sandbox;
@@ -757,7 +758,6 @@ async fn stalled_server_times_requests_out_and_the_session_recovers() {
     cfg.request_timeout_ms = 800;
     let mut s = start_session(cfg).await;
     let client = s.client();
-    let bot_token = client.api().token().expect("logged in");
     let mut tally = Tally::default();
     for p in &peers {
         send(&sb, &admin, p, &bot, &format!("{p}:0")).await;
@@ -781,21 +781,23 @@ async fn stalled_server_times_requests_out_and_the_session_recovers() {
         other => panic!("expected a gateway timeout, got {other:?}"),
     };
     assert_eq!(code, Some(10001), "client-side timeout code");
-    // An HTTP request with the bot's token hangs: a client with a 500 ms timeout gets its
-    // typed timeout error.
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_millis(500))
-        .build()
-        .expect("http client");
-    let hung = http
-        .post(format!("{}/user/get_users_info", sb.api_url()))
-        .header("operationID", "stall-1")
-        .header("token", &bot_token)
-        .json(&serde_json::json!({"userIDs": [bot]}))
-        .send()
-        .await;
-    let http_timed_out = matches!(&hung, Err(e) if e.is_timeout());
+    // An HTTP request with the bot's token hangs: the session's own API client gives up after
+    // the session's request timeout with its typed transport error.
+    let started_http = Instant::now();
+    let hung = tokio::time::timeout(
+        Duration::from_secs(10),
+        client.api().get_users_info(&[&bot]),
+    )
+    .await
+    .expect("the HTTP call returns instead of hanging");
+    let http_waited = started_http.elapsed();
+    let http_timed_out =
+        matches!(&hung, Err(ApiError::Transport { source, .. }) if source.is_timeout());
     assert!(http_timed_out, "HTTP request during the stall: {hung:?}");
+    assert!(
+        http_waited < Duration::from_secs(5),
+        "HTTP timed out in {http_waited:?}"
+    );
     // Messages sent while stalled are held by the server.
     for i in 1..4 {
         for p in &peers {
