@@ -221,12 +221,9 @@ async fn run(
     is_msg_resp: bool,
 ) {
     let (mut sink, mut stream) = socket.split();
-    if is_msg_resp {
-        let ok = r#"{"errCode":0,"errMsg":"","errDlt":""}"#;
-        if sink.send(Message::Text(ok.into())).await.is_err() {
-            return;
-        }
-    }
+    // Registered before the connect answer is written, so a push, kick or token re-issue that
+    // follows the answer always finds this connection (it is queued and written after the
+    // answer, by the writer task below).
     let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
     let conn_id = inner.registry.next_id();
     inner.registry.register(
@@ -239,6 +236,13 @@ async fn run(
             subs: Default::default(),
         },
     );
+    if is_msg_resp {
+        let ok = r#"{"errCode":0,"errMsg":"","errDlt":""}"#;
+        if sink.send(Message::Text(ok.into())).await.is_err() {
+            inner.registry.unregister(&user_id, conn_id);
+            return;
+        }
+    }
     let stop = CancellationToken::new();
     let writer_stop = stop.clone();
     let server_stop = inner.shutdown.clone();
