@@ -97,6 +97,13 @@ pub(crate) async fn start(
 ) -> Result<(Client, mpsc::Receiver<Delivery>, ShutdownHandle), SessionError> {
     std::fs::create_dir_all(&config.data_dir).map_err(SessionError::DataDir)?;
     let store = Store::open_waiting(&config.data_dir).await?;
+    // Own-send IDs are only needed until their echo arrives: keep the tree bounded.
+    let sent_cutoff = now_ms() - crate::send::SENT_ID_RETENTION_MS;
+    match crate::send::prune_sent_ids(&store.raw_tree(trees::SENT)?, sent_cutoff) {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(removed = n, "old own-send IDs forgotten"),
+        Err(e) => tracing::warn!(error = %e, "pruning own-send IDs failed"),
+    }
     let ledger =
         Arc::new(Ledger::open(Some(store.raw_tree(trees::LEDGER)?))?.durable(config.durable_acks));
     let ca_pem = match &config.tls_root_ca {

@@ -15,6 +15,33 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// How long the IDs of our own sends are remembered (to recognise their echo). Echoes arrive
+/// within seconds, and a re-pull after a crash or a long outage within days; a week bounds the
+/// tree for a bot that runs for months.
+pub(crate) const SENT_ID_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Forgets the own-send IDs recorded before `cutoff_ms` (called at every session start, so the
+/// tree holds at most the sends of the retention window). Returns how many were removed.
+pub(crate) fn prune_sent_ids(tree: &sled::Tree, cutoff_ms: i64) -> Result<usize, sled::Error> {
+    let mut stale = sled::Batch::default();
+    let mut removed = 0;
+    for entry in tree.iter() {
+        let (key, value) = entry?;
+        // A value that is not 8 bytes comes from no version of ours: drop it too.
+        let sent_at = <[u8; 8]>::try_from(value.as_ref())
+            .map(i64::from_be_bytes)
+            .unwrap_or(i64::MIN);
+        if sent_at < cutoff_ms {
+            stale.remove(key);
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        tree.apply_batch(stale)?;
+    }
+    Ok(removed)
+}
+
 /// A fresh client message ID (32 lowercase hex chars, like the official SDKs).
 pub(crate) fn client_msg_id() -> String {
     crate::gateway::random_id()
@@ -105,6 +132,22 @@ mod tests {
         assert_eq!(conversation_id("b", &Target::user("a")), "si_a_b");
         assert_eq!(conversation_id("a", &Target::user("b")), "si_a_b");
         assert_eq!(conversation_id("a", &Target::group("g1")), "sg_g1");
+    }
+
+    #[test]
+    fn old_own_send_ids_are_pruned_and_recent_ones_kept() {
+        let store = crate::store::Store::temporary().unwrap();
+        let tree = store.raw_tree(trees::SENT).unwrap();
+        let now = now_ms();
+        tree.insert("old", &(now - SENT_ID_RETENTION_MS - 1).to_be_bytes())
+            .unwrap();
+        tree.insert("recent", &now.to_be_bytes()).unwrap();
+        tree.insert("garbage", b"x".as_slice()).unwrap();
+        let removed = prune_sent_ids(&tree, now - SENT_ID_RETENTION_MS).unwrap();
+        assert_eq!(removed, 2);
+        assert!(tree.get("old").unwrap().is_none());
+        assert!(tree.get("garbage").unwrap().is_none());
+        assert!(tree.get("recent").unwrap().is_some());
     }
 
     #[test]
