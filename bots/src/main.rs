@@ -45,7 +45,7 @@ enum Command {
     },
     /// Runs the embedded OpenIM-compatible sandbox server standalone (test your bot without
     /// deploying OpenIM); prints `ready api=<url> ws=<url>` once it listens, stops on Ctrl-C.
-    Sandbox(sandbox_cmd::SandboxArgs),
+    Sandbox(Box<sandbox_cmd::SandboxArgs>),
     /// Validates a configuration file and explains what it does.
     CheckConfig {
         /// The configuration file.
@@ -185,7 +185,7 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            Command::Sandbox(args) => match sandbox_cmd::serve(args).await {
+            Command::Sandbox(args) => match sandbox_cmd::serve(*args).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");
