@@ -13,121 +13,18 @@
 //! On failure the message carries Node's report: for each failing scenario the events every
 //! JS client saw, its last HTTP/WebSocket traffic and the tail of the bot's log.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// Files that exist once `npm ci` has installed the pinned dependencies.
-const INSTALLED_MARKERS: &[&str] = &[
-    "node_modules/@openim/client-sdk/package.json",
-    "node_modules/@openim/protocol/package.json",
-    "node_modules/ws/package.json",
-];
-
-fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("tests")
-        .join("conformance")
-}
-
-/// The bot scenarios, `bots/*.test.mjs`, sorted.
-fn scenario_files(dir: &Path) -> Vec<String> {
-    let bots = dir.join("bots");
-    let entries =
-        std::fs::read_dir(&bots).unwrap_or_else(|e| panic!("cannot list {}: {e}", bots.display()));
-    let mut files: Vec<String> = entries
-        .filter_map(|entry| entry.ok())
-        .filter_map(|entry| entry.file_name().into_string().ok())
-        .filter(|name| name.ends_with(".test.mjs"))
-        .map(|name| format!("bots/{name}"))
-        .collect();
-    files.sort();
-    assert!(
-        !files.is_empty(),
-        "no bots/*.test.mjs files in {}",
-        dir.display()
-    );
-    files
-}
-
-fn tool_version(tool: &str) -> Result<String, String> {
-    let out = Command::new(tool).arg("--version").output().map_err(|e| {
-        format!("cannot run `{tool} --version`: {e} (is {tool} installed and on PATH?)")
-    })?;
-    if !out.status.success() {
-        return Err(format!("`{tool} --version` failed with {}", out.status));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-/// (major, minor) from `node --version` output such as `v20.20.2`.
-fn node_version(version: &str) -> Option<(u32, u32)> {
-    let mut parts = version.trim().trim_start_matches('v').split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
-}
-
-/// `--test`, plus `--test-force-exit` where Node has it (20.14+) as a safety net: the
-/// scenarios stop every SDK timer, socket and child process themselves.
-fn node_test_args(version: (u32, u32)) -> Vec<&'static str> {
-    let mut args = vec!["--test"];
-    if version >= (20, 14) {
-        args.push("--test-force-exit");
-    }
-    args
-}
-
-fn ensure_dependencies(dir: &Path) {
-    if INSTALLED_MARKERS.iter().all(|m| dir.join(m).is_file()) {
-        return;
-    }
-    let npm = tool_version("npm").unwrap_or_else(|e| panic!("{e}"));
-    eprintln!(
-        "js_clients: node_modules missing; running `npm ci` (npm {npm}) in {}",
-        dir.display()
-    );
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run `npm ci` in {}: {e}", dir.display()));
-    assert!(
-        status.success(),
-        "`npm ci` in {} failed with {status}",
-        dir.display()
-    );
-    for m in INSTALLED_MARKERS {
-        assert!(
-            dir.join(m).is_file(),
-            "`npm ci` succeeded but {m} is missing"
-        );
-    }
-}
-
-/// The `not ok` blocks of a TAP report (what failed and why), for the panic message.
-fn failures(tap: &str) -> String {
-    let mut out = Vec::new();
-    let mut inside = false;
-    for line in tap.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("not ok") {
-            inside = true;
-        } else if trimmed.starts_with("ok ") || trimmed.starts_with("# Subtest") {
-            inside = false;
-        }
-        if inside {
-            out.push(line);
-        }
-    }
-    out.join("\n")
-}
+#[path = "../../tests/conformance/node_suite.rs"]
+mod node_suite;
+use node_suite::{
+    ensure_dependencies, failures, node_test_args, node_version, skipped, suite_dir, test_files,
+    tool_version,
+};
 
 #[test]
 fn bots_against_the_real_js_client() {
-    if std::env::var_os("OPENIM_SKIP_CONFORMANCE").is_some_and(|v| v != "0" && !v.is_empty()) {
-        eprintln!("js_clients: SKIPPED because OPENIM_SKIP_CONFORMANCE is set");
+    if skipped("js_clients") {
         return;
     }
     let dir = suite_dir();
@@ -142,10 +39,10 @@ fn bots_against_the_real_js_client() {
         version >= (20, 0),
         "the JS client scenarios need Node.js 20 or newer, found {node}"
     );
-    ensure_dependencies(&dir);
+    ensure_dependencies(&dir, "js_clients");
 
     let bots_bin = env!("CARGO_BIN_EXE_openim-bots");
-    let files = scenario_files(&dir);
+    let files = test_files(&dir, "bots");
     eprintln!("js_clients: node {node}, openim-bots {bots_bin}, {files:?}");
     let out = Command::new("node")
         .args(node_test_args(version))

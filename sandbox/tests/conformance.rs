@@ -11,105 +11,17 @@
 //! Needs `node` (20 or newer) and `npm` on `PATH`. Setting
 //! `OPENIM_SKIP_CONFORMANCE=1` skips it explicitly (the skip is printed).
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// Arguments for `node` before the test files: `--test`, plus
-/// `--test-force-exit` where available (20.14+) as a safety net; the suite
-/// itself stops every SDK timer and socket, and every scenario carries its
-/// own timeout, so nothing else depends on the Node version's CLI flags.
-fn node_test_args(version: (u32, u32)) -> Vec<&'static str> {
-    let mut args = vec!["--test"];
-    if version >= (20, 14) {
-        args.push("--test-force-exit");
-    }
-    args
-}
-
-/// The suite's test files, `test/*.test.mjs`, sorted.
-fn test_files(dir: &Path) -> Vec<String> {
-    let test_dir = dir.join("test");
-    let entries = std::fs::read_dir(&test_dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", test_dir.display()));
-    let mut files: Vec<String> = entries
-        .filter_map(|entry| entry.ok())
-        .filter_map(|entry| entry.file_name().into_string().ok())
-        .filter(|name| name.ends_with(".test.mjs"))
-        .map(|name| format!("test/{name}"))
-        .collect();
-    files.sort();
-    assert!(
-        !files.is_empty(),
-        "no test/*.test.mjs files in {}",
-        dir.display()
-    );
-    files
-}
-
-/// Files that exist once `npm ci` has installed the pinned dependencies.
-const INSTALLED_MARKERS: &[&str] = &[
-    "node_modules/@openim/client-sdk/package.json",
-    "node_modules/@openim/protocol/package.json",
-    "node_modules/ws/package.json",
-];
-
-fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("tests")
-        .join("conformance")
-}
-
-fn tool_version(tool: &str) -> Result<String, String> {
-    let out = Command::new(tool).arg("--version").output().map_err(|e| {
-        format!("cannot run `{tool} --version`: {e} (is {tool} installed and on PATH?)")
-    })?;
-    if !out.status.success() {
-        return Err(format!("`{tool} --version` failed with {}", out.status));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-/// (major, minor) from `node --version` output such as `v20.20.2`.
-fn node_version(version: &str) -> Option<(u32, u32)> {
-    let mut parts = version.trim().trim_start_matches('v').split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
-}
-
-fn ensure_dependencies(dir: &Path) {
-    if INSTALLED_MARKERS.iter().all(|m| dir.join(m).is_file()) {
-        return;
-    }
-    let npm = tool_version("npm").unwrap_or_else(|e| panic!("{e}"));
-    eprintln!(
-        "conformance: node_modules missing; running `npm ci` (npm {npm}) in {}",
-        dir.display()
-    );
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run `npm ci` in {}: {e}", dir.display()));
-    assert!(
-        status.success(),
-        "`npm ci` in {} failed with {status}",
-        dir.display()
-    );
-    for m in INSTALLED_MARKERS {
-        assert!(
-            dir.join(m).is_file(),
-            "`npm ci` succeeded but {m} is missing"
-        );
-    }
-}
+#[path = "../../tests/conformance/node_suite.rs"]
+mod node_suite;
+use node_suite::{
+    ensure_dependencies, node_test_args, node_version, skipped, suite_dir, test_files, tool_version,
+};
 
 #[test]
 fn js_client_conformance_suite() {
-    if std::env::var_os("OPENIM_SKIP_CONFORMANCE").is_some_and(|v| v != "0" && !v.is_empty()) {
-        eprintln!("conformance: SKIPPED because OPENIM_SKIP_CONFORMANCE is set");
+    if skipped("conformance") {
         return;
     }
     let dir = suite_dir();
@@ -126,14 +38,14 @@ fn js_client_conformance_suite() {
         "the conformance suite needs Node.js 20 or newer, found {node}"
     );
 
-    ensure_dependencies(&dir);
+    ensure_dependencies(&dir, "conformance");
 
     let sandbox_bin = env!("CARGO_BIN_EXE_openim-sandbox");
     eprintln!("conformance: node {node}, sandbox {sandbox_bin}");
     // stdout/stderr are inherited: the TAP report streams as it runs.
     let status = Command::new("node")
         .args(node_test_args(version))
-        .args(test_files(&dir))
+        .args(test_files(&dir, "test"))
         .current_dir(&dir)
         .env("SANDBOX_BIN", sandbox_bin)
         .stdin(Stdio::null())

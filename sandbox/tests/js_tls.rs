@@ -6,42 +6,20 @@
 //! Needs `node` ≥ 20 and `npm` (runs `npm ci` in `tests/conformance` when `node_modules` is
 //! missing); `OPENIM_SKIP_CONFORMANCE=1` skips it, as it skips the conformance suite.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-fn conformance_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("tests")
-        .join("conformance")
-}
-
-/// Installs the conformance suite's pinned dependencies when missing.
-fn ensure_dependencies(dir: &Path) {
-    if dir
-        .join("node_modules/@openim/client-sdk/package.json")
-        .is_file()
-        && dir.join("node_modules/ws/package.json").is_file()
-    {
-        return;
-    }
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run `npm ci` in {}: {e}", dir.display()));
-    assert!(status.success(), "`npm ci` in {} failed", dir.display());
-}
+#[path = "../../tests/conformance/node_suite.rs"]
+mod node_suite;
+use node_suite::{ensure_dependencies, skipped, suite_dir};
 
 #[test]
 fn js_client_over_https_and_wss() {
-    if std::env::var_os("OPENIM_SKIP_CONFORMANCE").is_some_and(|v| v != "0" && !v.is_empty()) {
-        eprintln!("js_tls: SKIPPED because OPENIM_SKIP_CONFORMANCE is set");
+    if skipped("js_tls") {
         return;
     }
-    let dir = conformance_dir();
-    ensure_dependencies(&dir);
+    let dir = suite_dir();
+    ensure_dependencies(&dir, "js_tls");
     let tmp = tempfile::tempdir().expect("tempdir");
     let (cert_pem, key_pem) =
         openim_sandbox::tls::generate_self_signed().expect("self-signed certificate");
