@@ -23,8 +23,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { DEFAULT_SECRET, Sandbox, startSandbox } from './sandbox.mjs';
-import { World } from './world.mjs';
-import { CbEvents, LOGOUT_ARTIFACT, TimeoutError, messageText, ownUncaughtErrors, sdkErrors, setPhase } from './client.mjs';
+import { World, runScenario } from './world.mjs';
+import { CbEvents, TimeoutError, messageText } from './client.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -391,37 +391,8 @@ function indent(s) {
  * `sandbox` (for startBotsSandbox), `knownSdkBugs` (regexps).
  */
 export function botScenario(fn, options = {}) {
-  return async (t) => {
-    ownUncaughtErrors();
-    const errorsBefore = sdkErrors.length;
-    const sandbox = await startBotsSandbox(options.sandbox || {});
-    const world = new BotWorld(sandbox);
-    let failure = null;
-    setPhase('active');
-    try {
-      await fn(world, t);
-    } catch (e) {
-      failure = e;
-    }
-    setPhase('closing');
-    if (failure) await new Promise((r) => setTimeout(r, 50));
-    const summary = failure ? world.describe() : '';
-    await world.close();
-    setPhase('idle');
-    const all = sdkErrors.slice(errorsBefore);
-    const known = options.knownSdkBugs || [];
-    const isKnown = (e) => known.some((re) => re.test(`${e.message}\n${e.stack || ''}`));
-    const internal = all.filter((e) => !isKnown(e) && (e.phase === 'active' || !LOGOUT_ARTIFACT.test(e.message)));
-    if (all.length > internal.length) t.diagnostic(`${all.length - internal.length} SDK-internal error(s) ignored (logout mid-processing, or a known SDK bug)`);
-    if (failure) {
-      if (internal.length) failure.message += `\nSDK-internal errors during this scenario:\n${internal.map((e) => `  ${e.kind}: ${e.message}`).join('\n')}`;
-      failure.message += `\n--- diagnostics ---\n${summary}`;
-      throw failure;
-    }
-    if (internal.length) {
-      throw new Error(`the SDK raised ${internal.length} internal error(s):\n${internal.map((e) => `  ${e.kind}: ${e.message}\n${indent(e.stack || '')}`).join('\n')}`);
-    }
-  };
+  return (t) =>
+    runScenario(t, async () => new BotWorld(await startBotsSandbox(options.sandbox || {})), fn, options.knownSdkBugs);
 }
 
 /**

@@ -80,44 +80,51 @@ function indent(s) {
  */
 export function scenario(fn, options = {}) {
   return async (t) => {
-    ownUncaughtErrors();
-    const errorsBefore = sdkErrors.length;
     const opts = typeof options === 'function' ? await options() : options;
-    const sandbox = await startSandbox(opts);
-    const world = new World(sandbox);
-    let failure = null;
-    setPhase('active');
-    try {
-      await fn(world, t);
-    } catch (e) {
-      failure = e;
-    }
-    setPhase('closing');
-    // Let traffic records of the failing exchange land before summarising.
-    if (failure) await new Promise((r) => setTimeout(r, 50));
-    const summary = failure ? world.describe() : '';
-    await world.close();
-    setPhase('idle');
-    // Errors of the logout itself (see LOGOUT_ARTIFACT) are the SDK's, not the
-    // server's; everything else fails the scenario.
-    const all = sdkErrors.slice(errorsBefore);
-    const known = opts.knownSdkBugs || [];
-    const isKnown = (e) => known.some((re) => re.test(`${e.message}\n${e.stack || ''}`));
-    const internal = all.filter((e) => !isKnown(e) && (e.phase === 'active' || !LOGOUT_ARTIFACT.test(e.message)));
-    const ignored = all.length - internal.length;
-    if (ignored) t.diagnostic(`${ignored} SDK-internal error(s) ignored (logout mid-processing, or a known SDK bug declared by the scenario)`);
-    if (failure) {
-      if (internal.length) {
-        failure.message += `\nSDK-internal errors during this scenario:\n${internal.map((e) => `  ${e.kind}: ${e.message}`).join('\n')}`;
-      }
-      failure.message += `\n--- diagnostics ---\n${summary}`;
-      throw failure;
-    }
-    if (internal.length) {
-      throw new Error(
-        `the SDK raised ${internal.length} internal error(s) (a server reply of a shape it does not expect; see CLIENT-SURFACE.md):\n` +
-          internal.map((e) => `  ${e.kind}: ${e.message}\n${indent(e.stack || '')}`).join('\n'),
-      );
-    }
+    await runScenario(t, async () => new World(await startSandbox(opts)), fn, opts.knownSdkBugs);
   };
+}
+
+/**
+ * The life of one scenario, for any kind of world (`makeWorld` starts its sandbox): the body,
+ * then every client (and bot) closed; diagnostics on failure; SDK-internal errors fail the
+ * scenario unless they are logout artifacts or match `knownSdkBugs`.
+ */
+export async function runScenario(t, makeWorld, fn, knownSdkBugs = []) {
+  ownUncaughtErrors();
+  const errorsBefore = sdkErrors.length;
+  const world = await makeWorld();
+  let failure = null;
+  setPhase('active');
+  try {
+    await fn(world, t);
+  } catch (e) {
+    failure = e;
+  }
+  setPhase('closing');
+  // Let traffic records of the failing exchange land before summarising.
+  if (failure) await new Promise((r) => setTimeout(r, 50));
+  const summary = failure ? world.describe() : '';
+  await world.close();
+  setPhase('idle');
+  // Errors of the logout itself (see LOGOUT_ARTIFACT) are the SDK's, not the
+  // server's; everything else fails the scenario.
+  const all = sdkErrors.slice(errorsBefore);
+  const isKnown = (e) => knownSdkBugs.some((re) => re.test(`${e.message}\n${e.stack || ''}`));
+  const internal = all.filter((e) => !isKnown(e) && (e.phase === 'active' || !LOGOUT_ARTIFACT.test(e.message)));
+  const ignored = all.length - internal.length;
+  if (ignored) t.diagnostic(`${ignored} SDK-internal error(s) ignored (logout mid-processing, or a known SDK bug declared by the scenario)`);
+  if (failure) {
+    if (internal.length) {
+      failure.message += `\nSDK-internal errors during this scenario:\n${internal.map((e) => `  ${e.kind}: ${e.message}`).join('\n')}`;
+    }
+    failure.message += `\n--- diagnostics ---\n${summary}`;
+    throw failure;
+  }
+  if (internal.length) {
+    throw new Error(
+      `the SDK raised ${internal.length} internal error(s) (a server reply of a shape it does not expect; see CLIENT-SURFACE.md):\n` +
+        internal.map((e) => `  ${e.kind}: ${e.message}\n${indent(e.stack || '')}`).join('\n'),
+    );
+  }
 }
