@@ -432,6 +432,33 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                             out.extend(st.notify(Notif { content_type: 1300, session_type: 1, send_id: u.clone(), recv_id: u.clone(),
                                 tips: json!({"userID": u, "conversationIDList": [c.conversation_id]}), is_send_msg: false, reliable: false, extra: vec![] }, &ctx.op));
                         }
+                        // Private chat is a property of the pair: like upstream's
+                        // SyncPeerUserPrivateConversationTx, the peer's conversation
+                        // follows (created if missing), so its client sees the change
+                        // on the incremental sync that the 1701 triggers.
+                        if let (Some(p), 1) = (c.is_private_chat, c.conversation_type)
+                            && !c.user_id.is_empty()
+                            && c.user_id != *u
+                        {
+                            let peer = c.user_id.as_str();
+                            let peer_created =
+                                st.ensure_conversation(peer, &c.conversation_id, 1, u, "");
+                            let peer_changed = st
+                                .user_convs
+                                .get_mut(peer)
+                                .and_then(|m| m.get_mut(&c.conversation_id))
+                                .is_some_and(|pc| {
+                                    let was = pc.conv.is_private_chat;
+                                    pc.conv.is_private_chat = p;
+                                    was != p
+                                });
+                            if peer_changed && !peer_created {
+                                st.log_write(
+                                    &format!("conv:{peer}"),
+                                    &[(c.conversation_id.clone(), LOG_UPDATE)],
+                                );
+                            }
+                        }
                         if let (Some(p), 1) = (c.is_private_chat, c.conversation_type)
                             && before.is_private_chat != p
                         {
