@@ -189,3 +189,99 @@ test(
     assert.deepEqual([...seenGroups].sort(), ['Page Group 0', 'Page Group 1', 'Page Group 2']);
   }),
 );
+
+test(
+  'a nickname change reaches the groups (1516 → OnGroupMemberInfoChanged); globalRecvMsgOpt 1 drops incoming single messages',
+  SCENARIO,
+  scenario(async (w) => {
+    const [me, mate] = await w.login('gnme', 'gnmate');
+    const group = await me.call('createGroup', { memberUserIDs: ['gnmate'], adminUserIDs: [], groupInfo: { groupName: 'Nick Group', groupType: 2 } });
+    await mate.waitFor(CbEvents.OnJoinedGroupAdded, { groupID: group.groupID });
+    await me.call('setSelfInfo', { nickname: 'Group Visible Name' });
+    await me.waitFor(CbEvents.OnSelfInfoUpdated, { nickname: 'Group Visible Name' });
+    await mate.waitFor(CbEvents.OnGroupMemberInfoChanged, { groupID: group.groupID, userID: 'gnme', nickname: 'Group Visible Name' });
+    const [info] = await mate.call('getSpecifiedGroupMembersInfo', { groupID: group.groupID, userIDList: ['gnme'] });
+    assert.equal(info.nickname, 'Group Visible Name');
+
+    // Global "do not receive": single-chat messages to gnme are dropped by the server.
+    await me.call('setSelfInfo', { globalRecvMsgOpt: 1 });
+    await me.waitFor(CbEvents.OnSelfInfoUpdated, { globalRecvMsgOpt: 1 });
+    await mate.sendText('gnme', 'dropped').catch(() => {});
+    await me.call('setSelfInfo', { globalRecvMsgOpt: 0 });
+    await me.waitFor(CbEvents.OnSelfInfoUpdated, { globalRecvMsgOpt: 0 });
+    const ok = await mate.sendText('gnme', 'delivered');
+    await me.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: ok.clientMsgID });
+    assert.equal(me.seen(CbEvents.OnRecvNewMessages, (d) => d.some((m) => messageText(m) === 'dropped')).length, 0, 'globalRecvMsgOpt 1 must drop the message');
+    // Group messages are not affected by the global option.
+    await me.call('setSelfInfo', { globalRecvMsgOpt: 1 });
+    await me.waitFor(CbEvents.OnSelfInfoUpdated, { globalRecvMsgOpt: 1 });
+    const g = await mate.sendGroupText(group.groupID, 'group still arrives');
+    await me.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: g.clientMsgID });
+  }),
+);
+
+test(
+  'online-only messages are never stored nor counted; group typing',
+  SCENARIO,
+  scenario(async (w) => {
+    const [alice, bob] = await w.login('oonalice', 'oonbob');
+    const conv = singleConversationID('oonalice', 'oonbob');
+    const first = await alice.sendText('oonbob', 'stored');
+    await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: first.clientMsgID });
+    const message = await alice.call('createTextMessage', 'online only');
+    const sent = await alice.call('sendMessage', { recvID: 'oonbob', groupID: '', message, isOnlineOnly: true });
+    assert.equal(sent.status, 2);
+    // OpenIM pushes it without a seq and with every option false; SDK 0.0.14 therefore raises no
+    // OnRecvNewMessages for it (conversationUpdate false). A stored message sent after it arrives.
+    const next = await alice.sendText('oonbob', 'stored too');
+    await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: next.clientMsgID });
+    const desktop = await (await w.client('oonbob', { label: 'oonbob#desktop', platformID: 3 })).login();
+    const page = await desktop.call('getAdvancedHistoryMessageList', { conversationID: conv, count: 20, startClientMsgID: '' });
+    assert.deepEqual(
+      page.messageList.map((m) => messageText(m)),
+      ['stored', 'stored too'],
+      'an online-only message is not stored',
+    );
+    assert.equal((await desktop.conversations()).find((c) => c.conversationID === conv)?.unreadCount, 2, 'nor counted as unread');
+    assert.equal(bob.seen(CbEvents.OnRecvNewMessages, (d) => d.some((m) => m.sessionType === 1 && m.seq > 2)).length, 0, 'no seq was spent on it');
+
+    const group = await alice.call('createGroup', { memberUserIDs: ['oonbob'], adminUserIDs: [], groupInfo: { groupName: 'Typing Group', groupType: 2 } });
+    await bob.waitFor(CbEvents.OnJoinedGroupAdded, { groupID: group.groupID });
+    const hello = await alice.sendGroupText(group.groupID, 'hello group');
+    await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: hello.clientMsgID });
+    await alice.call('changeInputStates', { conversationID: groupConversationID(group.groupID), focus: true });
+    await bob.waitFor(CbEvents.OnConversationUserInputStatusChanged, (d) => d.conversationID === groupConversationID(group.groupID) && d.userID === 'oonalice');
+  }),
+);
+
+test(
+  'friends again: delete, re-apply and accept; a big invitation (60 users) arrives complete',
+  SCENARIO,
+  scenario(async (w) => {
+    const [a, b] = await w.login('fafirst', 'fasecond');
+    await a.call('addFriend', { toUserID: 'fasecond', reqMsg: 'hi', ex: '' });
+    await b.waitFor(CbEvents.OnFriendApplicationAdded, { fromUserID: 'fafirst' });
+    await b.call('acceptFriendApplication', { toUserID: 'fafirst', handleMsg: 'ok' });
+    await b.waitFor(CbEvents.OnFriendAdded, { userID: 'fafirst' });
+    await b.call('deleteFriend', 'fafirst');
+    await b.waitFor(CbEvents.OnFriendDeleted, { userID: 'fafirst' });
+    await a.call('deleteFriend', 'fasecond');
+    await a.waitFor(CbEvents.OnFriendDeleted, { userID: 'fasecond' });
+    // Not friends in either direction: a new application works.
+    const since = b.mark();
+    await a.call('addFriend', { toUserID: 'fasecond', reqMsg: 'again?', ex: '' });
+    await b.waitFor(CbEvents.OnFriendApplicationAdded, { fromUserID: 'fafirst', reqMsg: 'again?', handleResult: 0 }, { since });
+    await b.call('acceptFriendApplication', { toUserID: 'fafirst', handleMsg: 'ok again' });
+    await b.waitFor(CbEvents.OnFriendAdded, { userID: 'fafirst' }, { since });
+    assert.deepEqual((await a.call('getFriendListPage', { offset: 0, count: 10 })).map((f) => f.userID), ['fasecond']);
+
+    const many = Array.from({ length: 60 }, (_, i) => `fabig${i}`);
+    await w.register(...many);
+    const group = await a.call('createGroup', { memberUserIDs: ['fasecond'], adminUserIDs: [], groupInfo: { groupName: 'Big Group', groupType: 2 } });
+    await b.waitFor(CbEvents.OnJoinedGroupAdded, { groupID: group.groupID });
+    await a.call('inviteUserToGroup', { groupID: group.groupID, reason: '', userIDList: many });
+    for (const u of many) await b.waitFor(CbEvents.OnGroupMemberAdded, { groupID: group.groupID, userID: u }, { timeoutMs: 15000 });
+    const [info] = await b.call('getSpecifiedGroupsInfo', [group.groupID]);
+    assert.equal(info.memberCount, 62);
+  }),
+);
