@@ -6,9 +6,9 @@ use openim_protocol::api::common::{FullIdsUserReq, IncrementalUserReq};
 use openim_protocol::api::group::{
     BatchIncrementalGroupMembersReq, CreateGroupReq, DismissGroupReq, FullGroupMemberIdsReq,
     GetGroupMemberListReq, GetGroupMembersInfoReq, GetGroupUsersReqApplicationListReq,
-    GetJoinedGroupListReq, GetRecvGroupApplicationListReq, GetUserReqGroupApplicationListReq,
-    GroupApplicationResponseReq, GroupIdReq, GroupIdsReq, GroupMemberReq,
-    IncrementalGroupMembersReq, InviteUserToGroupReq, JoinGroupReq, KickGroupReq,
+    GetGroupsReq, GetJoinedGroupListReq, GetRecvGroupApplicationListReq,
+    GetUserReqGroupApplicationListReq, GroupApplicationResponseReq, GroupIdReq, GroupIdsReq,
+    GroupMemberReq, IncrementalGroupMembersReq, InviteUserToGroupReq, JoinGroupReq, KickGroupReq,
     MuteGroupMemberReq, QuitGroupReq, SetGroupInfoExReq, SetGroupMemberInfoReq, TransferGroupReq,
     UnhandledCountReq,
 };
@@ -1189,6 +1189,42 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             let st = inner.state.lock();
             let infos: Vec<GroupInfo> = ids.iter().filter_map(|g| st.group_info(g)).collect();
             data(json!({"groupInfos": list(&infos)}))
+        }
+        "/group/get_groups" => {
+            // The admin-console search: one group by ID, or (case-sensitive) name matches,
+            // newest first, dismissed groups left out, each with its owner.
+            let r: GetGroupsReq = parse(body)?;
+            let st = inner.state.lock();
+            let page = r.pagination.unwrap_or_default();
+            let (total, infos): (usize, Vec<GroupInfo>) = if r.group_id.is_empty() {
+                let mut found: Vec<GroupInfo> = st
+                    .groups
+                    .keys()
+                    .filter_map(|g| st.group_info(g))
+                    .filter(|g| g.status != 2 && g.group_name.contains(&r.group_name))
+                    .collect();
+                found.sort_by(|a, b| {
+                    b.create_time
+                        .cmp(&a.create_time)
+                        .then_with(|| b.group_id.cmp(&a.group_id))
+                });
+                (found.len(), page.apply(&found)?)
+            } else {
+                let found: Vec<GroupInfo> = st.group_info(&r.group_id).into_iter().collect();
+                (found.len(), found)
+            };
+            let groups: Vec<Value> = infos
+                .into_iter()
+                .map(|g| {
+                    let owner = st.member(&g.group_id, &g.owner_user_id);
+                    json!({
+                        "groupInfo": g,
+                        "groupOwnerUserName": owner.as_ref().map(|m| m.nickname.clone()).unwrap_or_default(),
+                        "groupOwnerUserID": g.owner_user_id,
+                    })
+                })
+                .collect();
+            data(json!({"total": total, "groups": list(&groups)}))
         }
         "/group/get_group_members_info" => {
             let r: GetGroupMembersInfoReq = parse(body)?;

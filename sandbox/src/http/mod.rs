@@ -1,6 +1,7 @@
 //! The HTTP API: envelope, header checks (operationID, token), CORS, route dispatch.
 
 pub(crate) mod auth;
+pub(crate) mod chat_log;
 pub(crate) mod conversation;
 pub(crate) mod friend;
 pub(crate) mod group;

@@ -866,6 +866,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             )))
         }
         "/msg/get_server_time" => data(json!({"serverTime": now_ms()})),
+        "/msg/search_msg" => super::chat_log::search(ctx, body),
         "/msg/check_msg_is_send_success" => {
             let st = inner.state.lock();
             data(json!({"status": st.send_status.get(&ctx.op).unwrap_or(0)}))
