@@ -105,8 +105,14 @@ def is_message_map(typ):
     return v not in SCALARS
 
 
-def needs_manual_impl(fields):
-    return any(is_message_map(f[1]) for f in fields)
+# Messages decoded once per pushed message: their repeated message fields reserve room for
+# exactly one element on the first one (a push carries one message; prost's first reservation
+# of four `MsgData` is a ~1.9 KB block, past the allocator's thread cache).
+EXACT_FIRST_ELEMENT = {"PullMsgs"}
+
+
+def needs_manual_impl(fields, name=None):
+    return name in EXACT_FIRST_ELEMENT or any(is_message_map(f[1]) for f in fields)
 
 
 def manual_impl(name, fields):
@@ -119,6 +125,19 @@ def manual_impl(name, fields):
             merge.append(f"            {tag} => crate::pb::wire::merge_message_map(wire_type, &mut self.{rn}, buf, ctx)"
                          f".map_err(|mut e| {{ e.push(\"{name}\", \"{rn}\"); e }}),")
             length.append(f"crate::pb::wire::message_map_encoded_len({tag}, &self.{rn})")
+        elif typ.startswith("rep ") and typ[4:] not in SCALARS:
+            enc.append(f"        ::prost::encoding::message::encode_repeated({tag}, &self.{rn}, buf);")
+            merge.append(f"            {tag} => {{ if self.{rn}.capacity() == 0 {{ self.{rn}.reserve_exact(1); }} "
+                         f"::prost::encoding::message::merge_repeated(wire_type, &mut self.{rn}, buf, ctx)"
+                         f".map_err(|mut e| {{ e.push(\"{name}\", \"{rn}\"); e }}) }}")
+            length.append(f"::prost::encoding::message::encoded_len_repeated({tag}, &self.{rn})")
+        elif typ in ("bool", "int64"):
+            pt = SCALARS[typ][1]
+            set = f"self.{rn}" if typ == "bool" else f"self.{rn} != 0"
+            enc.append(f"        if {set} {{ ::prost::encoding::{pt}::encode({tag}, &self.{rn}, buf); }}")
+            merge.append(f"            {tag} => ::prost::encoding::{pt}::merge(wire_type, &mut self.{rn}, buf, ctx)"
+                         f".map_err(|mut e| {{ e.push(\"{name}\", \"{rn}\"); e }}),")
+            length.append(f"(if {set} {{ ::prost::encoding::{pt}::encoded_len({tag}, &self.{rn}) }} else {{ 0 }})")
         elif typ == "rep string":
             enc.append(f"        ::prost::encoding::string::encode_repeated({tag}, &self.{rn}, buf);")
             merge.append(f"            {tag} => ::prost::encoding::string::merge_repeated(wire_type, &mut self.{rn}, buf, ctx)"
@@ -126,7 +145,12 @@ def manual_impl(name, fields):
             length.append(f"::prost::encoding::string::encoded_len_repeated({tag}, &self.{rn})")
         else:
             raise SystemExit(f"manual impl of {name}: unsupported field type {typ}")
-        clear.append(f"        self.{rn}.clear();")
+        if typ == "bool":
+            clear.append(f"        self.{rn} = false;")
+        elif typ == "int64":
+            clear.append(f"        self.{rn} = 0;")
+        else:
+            clear.append(f"        self.{rn}.clear();")
     return "\n".join([
         f"impl ::prost::Message for {name} {{",
         "    fn encode_raw(&self, buf: &mut impl ::prost::bytes::BufMut) {",
@@ -179,13 +203,17 @@ def gen_module(module, spec):
             out.append("")
         elif kind == "message":
             _, name, doc, fields = item
-            manual = needs_manual_impl(fields)
+            manual = needs_manual_impl(fields, name)
             for d in doc.split("\n"):
                 out.append(f"/// {d}" if d else "///")
-            if manual:
+            if manual and name in EXACT_FIRST_ELEMENT:
+                out.append("///")
+                out.append("/// Decoding reserves room for exactly one message on the first one (a push carries one).")
+            if manual and name not in EXACT_FIRST_ELEMENT:
                 out.append("///")
                 out.append("/// Its message-valued map entries are always encoded with both key and value (as Go")
                 out.append("/// does), so decoders that drop value-less entries (the JS SDK) see empty values too.")
+            if manual:
                 out.append("#[derive(Clone, PartialEq, Default, Debug, ::serde::Serialize, ::serde::Deserialize)]")
             else:
                 out.append("#[derive(Clone, PartialEq, ::prost::Message, ::serde::Serialize, ::serde::Deserialize)]")

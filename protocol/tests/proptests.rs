@@ -407,3 +407,45 @@ proptest! {
         let _ = ConnectParams::parse(&format!("v={junk}"), ConnectRules::Patch);
     }
 }
+
+/// A one-message push decodes into a message list of exactly one slot (prost's default first
+/// reservation of four `MsgData` is a block past the allocator's thread cache, per message),
+/// and lists of several messages still decode whole; default fields are not encoded.
+#[test]
+fn pushed_message_lists_are_sized_exactly_and_defaults_are_not_encoded() {
+    use openim_protocol::pb::sdkws::{MsgData, PullMsgs, PushMessages};
+    let msg = |seq| MsgData {
+        seq,
+        client_msg_id: format!("c{seq}"),
+        ..Default::default()
+    };
+    let mut push = PushMessages::default();
+    push.msgs.insert(
+        "si_a_b".into(),
+        PullMsgs {
+            msgs: vec![msg(1)],
+            ..Default::default()
+        },
+    );
+    let decoded = PushMessages::decode(push.encode_to_vec().as_slice()).unwrap();
+    assert_eq!(decoded, push);
+    assert_eq!(decoded.msgs["si_a_b"].msgs.capacity(), 1);
+    let many = PullMsgs {
+        msgs: (1..=5).map(msg).collect(),
+        is_end: true,
+        end_seq: 5,
+    };
+    assert_eq!(
+        PullMsgs::decode(many.encode_to_vec().as_slice()).unwrap(),
+        many
+    );
+    assert!(PullMsgs::default().encode_to_vec().is_empty());
+    assert_eq!(
+        PullMsgs {
+            end_seq: 1,
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        vec![0x18, 0x01]
+    );
+}

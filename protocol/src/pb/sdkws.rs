@@ -95,27 +95,92 @@ pub struct PullMessageBySeqsReq {
 }
 
 /// Messages of one conversation inside a pull response or a push.
-#[derive(Clone, PartialEq, ::prost::Message, ::serde::Serialize, ::serde::Deserialize)]
+///
+/// Decoding reserves room for exactly one message on the first one (a push carries one).
+#[derive(Clone, PartialEq, Default, Debug, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(default)]
 pub struct PullMsgs {
     /// The messages, ascending by seq (note the capital `M` in the JSON/proto name).
     ///
     /// Wire: `Msgs` #1 (rep MsgData).
-    #[prost(message, repeated, tag = "1")]
     #[serde(rename = "Msgs", with = "crate::pb::json::nullable_vec")]
     pub msgs: ::prost::alloc::vec::Vec<MsgData>,
     /// No more messages in the pull direction.
     ///
     /// Wire: `isEnd` #2 (bool).
-    #[prost(bool, tag = "2")]
     #[serde(rename = "isEnd")]
     pub is_end: bool,
     /// Boundary seq (1005 only).
     ///
     /// Wire: `endSeq` #3 (int64).
-    #[prost(int64, tag = "3")]
     #[serde(rename = "endSeq")]
     pub end_seq: i64,
+}
+
+impl ::prost::Message for PullMsgs {
+    fn encode_raw(&self, buf: &mut impl ::prost::bytes::BufMut) {
+        ::prost::encoding::message::encode_repeated(1, &self.msgs, buf);
+        if self.is_end {
+            ::prost::encoding::bool::encode(2, &self.is_end, buf);
+        }
+        if self.end_seq != 0 {
+            ::prost::encoding::int64::encode(3, &self.end_seq, buf);
+        }
+    }
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: ::prost::encoding::WireType,
+        buf: &mut impl ::prost::bytes::Buf,
+        ctx: ::prost::encoding::DecodeContext,
+    ) -> ::core::result::Result<(), ::prost::DecodeError> {
+        match tag {
+            1 => {
+                if self.msgs.capacity() == 0 {
+                    self.msgs.reserve_exact(1);
+                }
+                ::prost::encoding::message::merge_repeated(wire_type, &mut self.msgs, buf, ctx)
+                    .map_err(|mut e| {
+                        e.push("PullMsgs", "msgs");
+                        e
+                    })
+            }
+            2 => ::prost::encoding::bool::merge(wire_type, &mut self.is_end, buf, ctx).map_err(
+                |mut e| {
+                    e.push("PullMsgs", "is_end");
+                    e
+                },
+            ),
+            3 => ::prost::encoding::int64::merge(wire_type, &mut self.end_seq, buf, ctx).map_err(
+                |mut e| {
+                    e.push("PullMsgs", "end_seq");
+                    e
+                },
+            ),
+            _ => ::prost::encoding::skip_field(wire_type, tag, buf, ctx),
+        }
+    }
+
+    fn encoded_len(&self) -> usize {
+        ::prost::encoding::message::encoded_len_repeated(1, &self.msgs)
+            + (if self.is_end {
+                ::prost::encoding::bool::encoded_len(2, &self.is_end)
+            } else {
+                0
+            })
+            + (if self.end_seq != 0 {
+                ::prost::encoding::int64::encoded_len(3, &self.end_seq)
+            } else {
+                0
+            })
+    }
+
+    fn clear(&mut self) {
+        self.msgs.clear();
+        self.is_end = false;
+        self.end_seq = 0;
+    }
 }
 
 /// 1002 `PullMsgByRange` response.
