@@ -64,8 +64,43 @@ struct WsResp<'a> {
     err_code: i32,
     #[serde(default, borrow)]
     err_msg: Cow<'a, str>,
-    #[serde(default, borrow)]
+    #[serde(default, borrow, deserialize_with = "borrowed_opt_str")]
     data: Option<Cow<'a, str>>,
+}
+
+/// `Option<Cow<str>>` that borrows: serde's own `Option<Cow<str>>` always copies (its borrow
+/// only applies to a bare `Cow`), which cost a copy of every push's and every pull answer's
+/// base64 `data` (tens of KB for a pull).
+fn borrowed_opt_str<'de: 'a, 'a, D>(d: D) -> Result<Option<Cow<'a, str>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct OptStr;
+    impl<'de> serde::de::Visitor<'de> for OptStr {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or null")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+        fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+    }
+    d.deserialize_option(OptStr)
 }
 
 #[derive(Deserialize, Debug)]
@@ -1332,5 +1367,25 @@ mod tests {
         assert_eq!(r.msg_incr, "ab");
         assert_eq!(r.err_msg, "x\ny");
         assert_eq!(r.data.as_deref(), Some("CgJ1/Q=="));
+    }
+
+    #[test]
+    fn unescaped_envelope_strings_are_borrowed_and_null_or_absent_data_is_none() {
+        let json = br#"{"reqIdentifier":2001,"msgIncr":"m1","data":"CgJ1/Q=="}"#;
+        let mut plain = Vec::new();
+        let r = decode_frame(json, &mut plain).unwrap();
+        assert!(
+            matches!(r.data, Some(Cow::Borrowed("CgJ1/Q=="))),
+            "{:?}",
+            r.data
+        );
+        assert!(matches!(r.msg_incr, Cow::Borrowed("m1")));
+        for json in [
+            &br#"{"reqIdentifier":2001,"data":null}"#[..],
+            br#"{"reqIdentifier":2001}"#,
+        ] {
+            assert!(decode_frame(json, &mut plain).unwrap().data.is_none());
+        }
+        assert!(decode_frame(br#"{"reqIdentifier":2001,"data":5}"#, &mut plain).is_err());
     }
 }
