@@ -65,6 +65,7 @@ pub(crate) struct Inner {
     pub(crate) webhook: webhook::Webhooks,
     pub(crate) shutdown: CancellationToken,
     pub(crate) route_hits: http::RouteHits,
+    pub(crate) objects: http::object::ObjectStore,
 }
 
 impl Inner {
@@ -183,6 +184,7 @@ impl Sandbox {
             dirty: std::sync::atomic::AtomicBool::new(true),
             shutdown: shutdown.clone(),
             route_hits: Default::default(),
+            objects: Default::default(),
         });
         let tls_failures = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let listen = |listener, addr| match &tls {

@@ -6,6 +6,7 @@ pub(crate) mod conversation;
 pub(crate) mod friend;
 pub(crate) mod group;
 pub(crate) mod msg;
+pub(crate) mod object;
 pub(crate) mod user;
 
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub(crate) struct Ctx {
     pub user: String,
     pub admin: bool,
     pub protobuf: bool,
+    /// `http(s)://<Host header>`: the base of URLs handed back to the caller (uploads).
+    pub base_url: String,
 }
 
 impl Ctx {
@@ -210,6 +213,17 @@ async fn entry(
         cors(&mut r);
         return r;
     }
+    // The object store's signed part URLs and object URLs need no token (like presigned URLs).
+    if method == Method::PUT && uri.path().starts_with(object::UPLOAD_PATH) {
+        let mut r = object::put_part(&inner.objects, uri.path(), uri.query().unwrap_or(""), body);
+        cors(&mut r);
+        return r;
+    }
+    if method == Method::GET && uri.path().starts_with(object::OBJECT_PATH) {
+        let mut r = object::get_object(&inner.objects, uri.path());
+        cors(&mut r);
+        return r;
+    }
     if method != Method::POST {
         return (StatusCode::NOT_FOUND, "404 page not found").into_response();
     }
@@ -272,12 +286,22 @@ async fn entry(
             StatusCode::OK,
         );
     }
+    let scheme = if inner.config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let host = headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
     let ctx = Ctx {
         inner: inner.clone(),
         op,
         user,
         admin,
         protobuf,
+        base_url: format!("{scheme}://{host}"),
     };
     let result = dispatch(&ctx, &path, &body).await;
     let status = match &result {
@@ -311,7 +335,8 @@ async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
         "group" => group::dispatch(ctx, path, body).await,
         "msg" => msg::dispatch(ctx, path, body).await,
         "conversation" | "jssdk" => conversation::dispatch(ctx, path, body).await,
-        "third" | "object" => match path {
+        "object" => object::dispatch(ctx, path, body),
+        "third" => match path {
             "/third/fcm_update_token" | "/third/set_app_badge" => Ok(Reply::Empty),
             _ => Err(CodeError::with_msg(404, "not found", "")),
         },

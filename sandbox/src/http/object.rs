@@ -1,0 +1,403 @@
+//! `/object/*`: the multipart upload the JS client uses for pictures, voice, video and
+//! files (http-api.md §5.6), with an in-memory object store standing in for MinIO.
+//!
+//! Flow: `part_size` → `initiate_multipart_upload` (answers the signed part URLs, or at
+//! once the URL of identical content already stored, by hash) → one `PUT` per part to
+//! the signed URL (no token, as with a presigned URL) → `complete_multipart_upload`
+//! (parts given as their MD5 hex digests, checked) → `GET /object/<name>` serves it.
+//! Differences from upstream, on purpose: parts are 1 MiB (the HTTP body limit of the
+//! sandbox is 2 MB; upstream's S3 minimum is 5 MiB), `GET` serves the bytes directly
+//! instead of redirecting to a presigned URL, and nothing survives a restart.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::body::Bytes;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use md5::{Digest, Md5};
+use serde_json::{Value, json};
+
+use super::{Ctx, HResult, data, parse};
+use crate::error::CodeError;
+use crate::state::now_ms;
+
+/// Size of every part but the last.
+const PART_SIZE: i64 = 1024 * 1024;
+/// Largest part a client may be told to use (as upstream reports it).
+const MAX_PART_SIZE: i64 = 5 * 1024 * 1024 * 1024;
+/// Most parts per upload.
+const MAX_PARTS: i64 = 10_000;
+/// Largest object the sandbox keeps.
+const MAX_OBJECT_SIZE: i64 = 64 * 1024 * 1024;
+/// All objects together, so a client cannot exhaust the sandbox's memory.
+const MAX_STORED_BYTES: usize = 256 * 1024 * 1024;
+/// Path prefix of the signed part URLs.
+pub(crate) const UPLOAD_PATH: &str = "/object-upload/";
+/// Path prefix of stored objects.
+pub(crate) const OBJECT_PATH: &str = "/object/";
+/// How long an upload may take, ms.
+const UPLOAD_EXPIRY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Uploads in progress and stored objects.
+#[derive(Default)]
+pub(crate) struct ObjectStore(parking_lot::Mutex<Objects>);
+
+impl std::fmt::Debug for ObjectStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let o = self.0.lock();
+        f.debug_struct("ObjectStore")
+            .field("uploads", &o.uploads.len())
+            .field("objects", &o.objects.len())
+            .field("bytes", &o.stored_bytes)
+            .finish()
+    }
+}
+
+#[derive(Default)]
+struct Objects {
+    uploads: HashMap<String, Upload>,
+    objects: HashMap<String, Object>,
+    /// (content hash, size) → object name, for deduplicated uploads.
+    by_hash: HashMap<(String, i64), String>,
+    stored_bytes: usize,
+}
+
+struct Upload {
+    name: String,
+    content_type: String,
+    hash: String,
+    size: i64,
+    part_count: u32,
+    parts: BTreeMap<u32, Bytes>,
+    expires_at: i64,
+}
+
+struct Object {
+    content_type: String,
+    data: Bytes,
+}
+
+/// Number of parts of `size` bytes.
+fn part_count(size: i64) -> i64 {
+    ((size + PART_SIZE - 1) / PART_SIZE).max(1)
+}
+
+fn field_str(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn field_i64(v: &Value, key: &str) -> i64 {
+    v.get(key)
+        .and_then(|x| {
+            x.as_i64()
+                .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
+        })
+        .unwrap_or_default()
+}
+
+/// Percent-encodes an object name for a URL path (`/` kept).
+fn encode_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Decodes a percent-encoded URL path; `None` if malformed or not UTF-8.
+fn decode_name(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The `/object/*` JSON routes (token required, checked by the caller).
+pub(crate) fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
+    let store = &ctx.inner.objects;
+    match path {
+        "/object/part_limit" => data(json!({
+            "minPartSize": PART_SIZE,
+            "maxPartSize": MAX_PART_SIZE,
+            "maxNumSize": MAX_PARTS,
+        })),
+        "/object/part_size" => {
+            let v: Value = parse(body)?;
+            let size = field_i64(&v, "size");
+            if size <= 0 {
+                return Err(CodeError::args("size must be greater than 0"));
+            }
+            if size > MAX_OBJECT_SIZE {
+                return Err(CodeError::args(format!(
+                    "size {size} is over the sandbox's limit of {MAX_OBJECT_SIZE} bytes"
+                )));
+            }
+            data(json!({"size": PART_SIZE}))
+        }
+        "/object/initiate_multipart_upload" => {
+            let v: Value = parse(body)?;
+            let (name, hash) = (field_str(&v, "name"), field_str(&v, "hash"));
+            let size = field_i64(&v, "size");
+            let part_size = field_i64(&v, "partSize");
+            check_name(ctx, &name)?;
+            if size <= 0 || size > MAX_OBJECT_SIZE {
+                return Err(CodeError::args(format!("size {size} is invalid")));
+            }
+            if part_size != PART_SIZE {
+                return Err(CodeError::args(format!(
+                    "partSize must be {PART_SIZE} (from /object/part_size)"
+                )));
+            }
+            let mut o = store.0.lock();
+            let now = now_ms();
+            o.uploads.retain(|_, u| u.expires_at > now);
+            if let Some(existing) = o.by_hash.get(&(hash.clone(), size))
+                && o.objects.contains_key(existing)
+            {
+                let url = format!("{}{OBJECT_PATH}{}", ctx.base_url, encode_name(existing));
+                return data(json!({"url": url, "upload": null}));
+            }
+            let upload_id = crate::state::random_hex32();
+            let count = part_count(size);
+            let parts: Vec<Value> = (1..=count)
+                .map(|n| json!({"partNumber": n, "url": "", "query": [{"key": "partNumber", "values": [n.to_string()]}], "header": null}))
+                .collect();
+            let expires_at = now + UPLOAD_EXPIRY_MS;
+            o.uploads.insert(
+                upload_id.clone(),
+                Upload {
+                    name,
+                    content_type: field_str(&v, "contentType"),
+                    hash,
+                    size,
+                    part_count: u32::try_from(count).unwrap_or(u32::MAX),
+                    parts: BTreeMap::new(),
+                    expires_at,
+                },
+            );
+            data(json!({
+                "url": "",
+                "upload": {
+                    "uploadID": upload_id,
+                    "partSize": PART_SIZE,
+                    "sign": {
+                        "url": format!("{}{UPLOAD_PATH}{upload_id}", ctx.base_url),
+                        "query": null,
+                        "header": null,
+                        "parts": parts,
+                    },
+                    "expireTime": expires_at,
+                },
+            }))
+        }
+        "/object/auth_sign" => {
+            let v: Value = parse(body)?;
+            let upload_id = field_str(&v, "uploadID");
+            if !store.0.lock().uploads.contains_key(&upload_id) {
+                return Err(CodeError::not_found("upload not found"));
+            }
+            let numbers: Vec<i64> = v
+                .get("partNumbers")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_i64).collect())
+                .unwrap_or_default();
+            let parts: Vec<Value> = numbers
+                .iter()
+                .map(|n| json!({"partNumber": n, "url": "", "query": [{"key": "partNumber", "values": [n.to_string()]}], "header": null}))
+                .collect();
+            data(json!({
+                "url": format!("{}{UPLOAD_PATH}{upload_id}", ctx.base_url),
+                "query": null,
+                "header": null,
+                "parts": parts,
+            }))
+        }
+        "/object/complete_multipart_upload" => {
+            let v: Value = parse(body)?;
+            let upload_id = field_str(&v, "uploadID");
+            let digests: Vec<String> = v
+                .get("parts")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_ascii_lowercase)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut o = store.0.lock();
+            let Some(upload) = o.uploads.get(&upload_id) else {
+                return Err(CodeError::not_found("upload not found"));
+            };
+            check_name(ctx, &upload.name)?;
+            if digests.len() != upload.part_count as usize {
+                return Err(CodeError::args(format!(
+                    "{} parts listed, the upload has {}",
+                    digests.len(),
+                    upload.part_count
+                )));
+            }
+            let mut joined = Vec::with_capacity(usize::try_from(upload.size).unwrap_or(0));
+            for (i, digest) in digests.iter().enumerate() {
+                let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                let Some(part) = upload.parts.get(&number) else {
+                    return Err(CodeError::args(format!("part {number} was not uploaded")));
+                };
+                if hex(&Md5::digest(part)) != *digest {
+                    return Err(CodeError::args(format!(
+                        "part {number}: MD5 does not match"
+                    )));
+                }
+                joined.extend_from_slice(part);
+            }
+            if i64::try_from(joined.len()).unwrap_or(i64::MAX) != upload.size {
+                return Err(CodeError::new(90007, "upload size mismatch"));
+            }
+            if o.stored_bytes + joined.len() > MAX_STORED_BYTES {
+                return Err(CodeError::args("the sandbox's object store is full"));
+            }
+            let Some(upload) = o.uploads.remove(&upload_id) else {
+                return Err(CodeError::not_found("upload not found"));
+            };
+            let content_type = match field_str(&v, "contentType") {
+                t if t.is_empty() => upload.content_type,
+                t => t,
+            };
+            o.stored_bytes += joined.len();
+            if let Some(old) = o.objects.insert(
+                upload.name.clone(),
+                Object {
+                    content_type,
+                    data: Bytes::from(joined),
+                },
+            ) {
+                o.stored_bytes = o.stored_bytes.saturating_sub(old.data.len());
+            }
+            o.by_hash
+                .insert((upload.hash, upload.size), upload.name.clone());
+            let url = format!("{}{OBJECT_PATH}{}", ctx.base_url, encode_name(&upload.name));
+            data(json!({"url": url}))
+        }
+        "/object/access_url" => {
+            let v: Value = parse(body)?;
+            let name = field_str(&v, "name");
+            if !store.0.lock().objects.contains_key(&name) {
+                return Err(CodeError::not_found("object not found"));
+            }
+            let url = format!("{}{OBJECT_PATH}{}", ctx.base_url, encode_name(&name));
+            data(json!({"url": url, "expireTime": now_ms() + UPLOAD_EXPIRY_MS}))
+        }
+        _ => super::not_found(),
+    }
+}
+
+/// Object names are `<callerUserID>/...` (admins may use any), never absolute.
+fn check_name(ctx: &Ctx, name: &str) -> Result<(), CodeError> {
+    if name.is_empty() || name.starts_with('/') {
+        return Err(CodeError::args("name is invalid"));
+    }
+    if !ctx.admin && !name.starts_with(&format!("{}/", ctx.user)) {
+        return Err(CodeError::no_permission(format!(
+            "object names must start with {}/",
+            ctx.user
+        )));
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `PUT /object-upload/<uploadID>?partNumber=N`: one part (the signed URL needs no token).
+pub(crate) fn put_part(store: &ObjectStore, path: &str, query: &str, body: Bytes) -> Response {
+    let upload_id = path.trim_start_matches(UPLOAD_PATH);
+    let number = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "partNumber")
+        .and_then(|(_, v)| v.parse::<u32>().ok());
+    let mut o = store.0.lock();
+    let Some(upload) = o.uploads.get_mut(upload_id) else {
+        return (StatusCode::NOT_FOUND, "upload not found").into_response();
+    };
+    let Some(number) = number.filter(|n| (1..=upload.part_count).contains(n)) else {
+        return (StatusCode::BAD_REQUEST, "partNumber is invalid").into_response();
+    };
+    let expected = if number < upload.part_count {
+        PART_SIZE
+    } else {
+        upload.size - PART_SIZE * i64::from(upload.part_count - 1)
+    };
+    if i64::try_from(body.len()).unwrap_or(i64::MAX) != expected {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("part {number} must be {expected} bytes"),
+        )
+            .into_response();
+    }
+    let etag = format!("\"{}\"", hex(&Md5::digest(&body)));
+    upload.parts.insert(number, body);
+    let mut resp = StatusCode::OK.into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        resp.headers_mut().insert("ETag", v);
+    }
+    resp
+}
+
+/// `GET /object/<name>`: the stored bytes with their content type.
+pub(crate) fn get_object(store: &ObjectStore, path: &str) -> Response {
+    let Some(name) = decode_name(path.trim_start_matches(OBJECT_PATH)) else {
+        return (StatusCode::BAD_REQUEST, "bad object name").into_response();
+    };
+    let o = store.0.lock();
+    match o.objects.get(&name) {
+        Some(obj) => {
+            let ct = HeaderValue::from_str(&obj.content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+            let mut resp = (StatusCode::OK, obj.data.clone()).into_response();
+            resp.headers_mut()
+                .insert(axum::http::header::CONTENT_TYPE, ct);
+            resp
+        }
+        None => (StatusCode::NOT_FOUND, "object not found").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_urls() {
+        for name in ["u1/a.png", "u1/with space & ü.txt", "u1/x%y"] {
+            assert_eq!(decode_name(&encode_name(name)).as_deref(), Some(name));
+        }
+        assert_eq!(encode_name("u1/a b.png"), "u1/a%20b.png");
+        assert_eq!(decode_name("u1/%zz"), None);
+    }
+
+    #[test]
+    fn parts_cover_the_size() {
+        assert_eq!(part_count(1), 1);
+        assert_eq!(part_count(PART_SIZE), 1);
+        assert_eq!(part_count(PART_SIZE + 1), 2);
+    }
+}
