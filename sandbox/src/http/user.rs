@@ -1,8 +1,9 @@
 //! `/user/*` routes.
 
 use openim_protocol::api::user::{
-    AccountCheckReq, GetAllUsersUidReq, GetUsersInfoReq, GetUsersOnlineStatusReq, GetUsersReq,
-    SetGlobalMsgRecvOptReq, UpdateUserInfoExReq, UserRegisterReq,
+    AccountCheckReq, AddNotificationAccountReq, GetAllUsersUidReq, GetUsersInfoReq,
+    GetUsersOnlineStatusReq, GetUsersReq, SearchNotificationAccountReq, SetGlobalMsgRecvOptReq,
+    UpdateNotificationAccountReq, UpdateUserInfoExReq, UserRegisterReq,
 };
 use serde_json::{Value, json};
 
@@ -311,6 +312,100 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             let ids: Vec<String> = st.users.keys().cloned().collect();
             let page = pagination.apply(&ids)?;
             data(json!({"total": ids.len(), "userIDs": list(&page)}))
+        }
+        "/user/add_notification_account" => {
+            ctx.admin_only()?;
+            let r: AddNotificationAccountReq = parse(body)?;
+            if r.nick_name.is_empty() {
+                return Err(CodeError::args("nickName is empty"));
+            }
+            if r.app_manger_level < 3 {
+                return Err(CodeError::args("appMangerLevel must be at least 3"));
+            }
+            let mut st = inner.state.lock();
+            let user_id = if r.user_id.is_empty() {
+                // Upstream generates a 10-digit numeric ID.
+                loop {
+                    let id = (1_000_000_000 + rand::random::<u64>() % 9_000_000_000).to_string();
+                    if !st.users.contains_key(&id) {
+                        break id;
+                    }
+                }
+            } else if st.users.contains_key(&r.user_id) {
+                return Err(CodeError::args(format!(
+                    "userID {} already exists",
+                    r.user_id
+                )));
+            } else {
+                r.user_id.clone()
+            };
+            st.users.insert(
+                user_id.clone(),
+                UserInfo {
+                    user_id: user_id.clone(),
+                    nickname: r.nick_name.clone(),
+                    face_url: r.face_url.clone(),
+                    app_manger_level: r.app_manger_level,
+                    create_time: now_ms(),
+                    ..Default::default()
+                },
+            );
+            data(
+                json!({"userID": user_id, "faceURL": r.face_url, "nickName": r.nick_name, "appMangerLevel": r.app_manger_level}),
+            )
+        }
+        "/user/update_notification_account" => {
+            ctx.admin_only()?;
+            let r: UpdateNotificationAccountReq = parse(body)?;
+            if r.nick_name.is_empty() && r.face_url.is_empty() {
+                return Err(CodeError::args("nickName and faceURL are both empty"));
+            }
+            let mut st = inner.state.lock();
+            let Some(user) = st.users.get_mut(&r.user_id) else {
+                return Err(CodeError::args(format!("userID {} not found", r.user_id)));
+            };
+            if !r.nick_name.is_empty() {
+                user.nickname = r.nick_name.clone();
+            }
+            if !r.face_url.is_empty() {
+                user.face_url = r.face_url.clone();
+            }
+            Ok(Reply::Empty)
+        }
+        "/user/search_notification_account" => {
+            // Notification accounts only (appMangerLevel >= 3, configured admins left out); the
+            // keyword is an exact userID, else an exact nickname; empty lists them all.
+            ctx.admin_only()?;
+            let r: SearchNotificationAccountReq = parse(body)?;
+            let st = inner.state.lock();
+            let accounts: Vec<&UserInfo> = st
+                .users
+                .values()
+                .filter(|u| u.app_manger_level >= 3 && !inner.is_admin(&u.user_id))
+                .collect();
+            let found: Vec<&UserInfo> = if r.keyword.is_empty() {
+                accounts
+            } else {
+                let by_id: Vec<&UserInfo> = accounts
+                    .iter()
+                    .copied()
+                    .filter(|u| u.user_id == r.keyword)
+                    .collect();
+                if by_id.is_empty() {
+                    accounts
+                        .into_iter()
+                        .filter(|u| u.nickname == r.keyword)
+                        .collect()
+                } else {
+                    by_id
+                }
+            };
+            let infos: Vec<Value> = found
+                .iter()
+                .map(|u| json!({"userID": u.user_id, "faceURL": u.face_url, "nickName": u.nickname, "appMangerLevel": u.app_manger_level}))
+                .collect();
+            let page = r.pagination.unwrap_or_default().apply(&infos)?;
+            data(json!({"total": infos.len(), "notificationAccounts": list(&page)}))
         }
         "/user/account_check" => {
             ctx.admin_only()?;
