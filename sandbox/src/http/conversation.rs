@@ -4,8 +4,9 @@ use base64::Engine;
 use md5::{Digest, Md5};
 use openim_protocol::api::common::{FullIdsUserReq, IncrementalUserReq};
 use openim_protocol::api::conversation::{
-    GetConversationReq, GetConversationsReq as GetConversationsJsonReq, GetOwnerConversationReq,
-    OwnerReq, SetConversationsReq, UserIdReq,
+    GetConversationOfflinePushUserIdsReq, GetConversationReq,
+    GetConversationsReq as GetConversationsJsonReq, GetOwnerConversationReq, OwnerReq,
+    SetConversationsReq, UserIdReq,
 };
 use prost::Message;
 use serde_json::{Value, json};
@@ -315,6 +316,27 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 .map(|c| c.conversation_id)
                 .collect();
             data(json!({"conversationIDs": list(&ids)}))
+        }
+        "/conversation/get_conversation_offline_push_user_ids" => {
+            // Baseline route (no ownership check): the candidates minus those who set the
+            // conversation to anything but "receive" (recvMsgOpt 1 or 2).
+            let r: GetConversationOfflinePushUserIdsReq = parse(body)?;
+            if r.conversation_id.is_empty() {
+                return Err(CodeError::args("conversationID is empty"));
+            }
+            let st = inner.state.lock();
+            let mut seen = std::collections::HashSet::new();
+            let ids: Vec<String> = r
+                .user_ids
+                .iter()
+                .filter(|u| seen.insert(u.as_str()))
+                .filter(|u| {
+                    st.user_conv(u, &r.conversation_id)
+                        .is_none_or(|uc| uc.conv.recv_msg_opt == 0)
+                })
+                .cloned()
+                .collect();
+            data(json!({"userIDs": list(&ids)}))
         }
         "/conversation/get_all_conversations" => {
             let r: OwnerReq = parse(body)?;

@@ -151,3 +151,31 @@ test(
     { extraArgs: ['--friend-verify'] },
   ),
 );
+
+test(
+  'get_conversation_offline_push_user_ids leaves out members who muted or blocked the conversation',
+  SCENARIO,
+  scenario(async (w) => {
+    const [owner, quiet, deaf] = await w.login('oppowner', 'oppquiet', 'oppdeaf');
+    await w.register('oppnever');
+    const group = await owner.call('createGroup', { memberUserIDs: ['oppquiet', 'oppdeaf'], adminUserIDs: [], groupInfo: { groupName: 'Push Group', groupType: 2 } });
+    const conv = `sg_${group.groupID}`;
+    await quiet.waitFor(CbEvents.OnJoinedGroupAdded, { groupID: group.groupID });
+    await deaf.waitFor(CbEvents.OnJoinedGroupAdded, { groupID: group.groupID });
+    for (const [c, opt] of [
+      [quiet, 2],
+      [deaf, 1],
+    ]) {
+      const since = c.mark();
+      await c.call('setConversation', { conversationID: conv, recvMsgOpt: opt });
+      await c.waitFor(CbEvents.OnConversationChanged, (d) => d.some((x) => x.conversationID === conv && x.recvMsgOpt === opt), { since });
+    }
+    const res = await w.sandbox.post(
+      '/conversation/get_conversation_offline_push_user_ids',
+      { conversationID: conv, userIDs: ['oppowner', 'oppquiet', 'oppdeaf', 'oppnever'] },
+      { token: owner.token },
+    );
+    assert.deepEqual([...res.userIDs].sort(), ['oppnever', 'oppowner'], `offline push candidates: ${JSON.stringify(res)}`);
+    await assert.rejects(w.sandbox.post('/conversation/get_conversation_offline_push_user_ids', { conversationID: '', userIDs: ['oppowner'] }, { token: owner.token }), (e) => e.errCode === 1001);
+  }),
+);
