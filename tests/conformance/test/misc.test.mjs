@@ -38,6 +38,14 @@ test(
     assert.equal((await otherDesktop.call('getOneConversation', { sourceID: groupID, sessionType: 3 })).groupAtType, 0, 'no mention for the others');
     await otherDesktop.close();
 
+    // The client clears the mention once seen (setConversation groupAtType 0), stored as well.
+    const since = member.mark();
+    await member.call('setConversation', { conversationID: conv, groupAtType: 0 });
+    await member.waitFor(CbEvents.OnConversationChanged, (d) => d.some((c) => c.conversationID === conv && c.groupAtType === 0), { since });
+    const again = await (await w.client('atmember', { label: 'atmember#desktop2', platformID: 3 })).login();
+    assert.equal((await again.call('getOneConversation', { sourceID: groupID, sessionType: 3 })).groupAtType, 0, 'cleared mention stored');
+    await again.close();
+
     const all = await owner.call('createTextAtMessage', { text: '@everyone news', atUserIDList: ['AtAllTag'] });
     const sentAll = await owner.call('sendMessage', { recvID: '', groupID, message: all });
     await other.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: sentAll.clientMsgID });
