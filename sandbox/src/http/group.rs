@@ -586,11 +586,35 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                         .get(&g_id)
                         .map(|g| g.member_ids())
                         .unwrap_or_default();
+                    // Like upstream's SetConversations(groupAtType 4) for every member: only
+                    // changed conversations get a version update, and each such member a 1300,
+                    // so live clients resync the conversation and see the announcement mention.
                     let cid = format!("sg_{g_id}");
                     for m in members {
-                        if let Some(uc) = st.user_convs.get_mut(&m).and_then(|c| c.get_mut(&cid)) {
-                            uc.conv.group_at_type = 4;
+                        let changed = st
+                            .user_convs
+                            .get_mut(&m)
+                            .and_then(|c| c.get_mut(&cid))
+                            .is_some_and(|uc| {
+                                let was = uc.conv.group_at_type;
+                                uc.conv.group_at_type = 4;
+                                was != 4
+                            });
+                        if changed {
                             st.log_write(&format!("conv:{m}"), &[(cid.clone(), LOG_UPDATE)]);
+                            out.extend(st.notify(
+                                Notif {
+                                    content_type: 1300,
+                                    session_type: 1,
+                                    send_id: m.clone(),
+                                    recv_id: m.clone(),
+                                    tips: json!({"userID": m, "conversationIDList": [cid]}),
+                                    is_send_msg: false,
+                                    reliable: false,
+                                    extra: vec![],
+                                },
+                                &ctx.op,
+                            ));
                         }
                     }
                 }

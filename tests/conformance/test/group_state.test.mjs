@@ -127,3 +127,22 @@ test(
     assert.equal(info.groupName, 'Settings Group', 'fields not sent stay unchanged');
   }),
 );
+
+test(
+  'an announcement mentions every member: groupAtType 4 reaches live clients (1300) and is stored',
+  SCENARIO,
+  scenario(async (w) => {
+    const [owner, member] = await w.login('anowner', 'anmember');
+    const groupID = await createGroup(owner, { name: 'Announce Group', members: ['anmember'] });
+    const conv = groupConversationID(groupID);
+    await member.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    const hello = await owner.sendGroupText(groupID, 'hello');
+    await member.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: hello.clientMsgID });
+
+    await owner.call('setGroupInfo', { groupID, notification: 'Read the rules' });
+    await member.waitFor(CbEvents.OnGroupInfoChanged, { groupID, notification: 'Read the rules' });
+    await member.waitFor(CbEvents.OnConversationChanged, (d) => d.some((c) => c.conversationID === conv && c.groupAtType === 4));
+    const desktop = await (await w.client('anmember', { label: 'anmember#desktop', platformID: 3 })).login();
+    assert.equal((await desktop.call('getOneConversation', { sourceID: groupID, sessionType: 3 })).groupAtType, 4);
+  }),
+);
