@@ -957,10 +957,11 @@ impl Engine {
     }
 
     pub(crate) fn message_summary(&self, conv: &str, seq: i64) -> Option<serde_json::Value> {
-        self.store
-            .get(trees::MESSAGES, &format!("{conv}/{seq:020}"))
-            .ok()
-            .flatten()
+        let entry = self
+            .store
+            .message_index_entry(&format!("{conv}/{seq:020}"))
+            .ok()??;
+        serde_json::from_slice(&entry).ok()
     }
 
     async fn on_typing(&mut self, conv: &str, m: &MsgData) -> Flow {
@@ -1127,7 +1128,7 @@ impl Engine {
         }
         if !self.batch.index.is_empty() {
             let entries = std::mem::take(&mut self.batch.index);
-            if let Err(e) = self.store.put_raw_batch(trees::MESSAGES, entries) {
+            if let Err(e) = self.store.put_message_index(entries) {
                 tracing::error!(error = %e, "message index write failed");
             }
         }

@@ -344,3 +344,204 @@ pub struct Conversation {
     /// Server max seq as last known.
     pub max_seq: i64,
 }
+
+/// Compact binary encoding of conversation rows (journal entries, cached rows and keyed rows
+/// since schema 2). A row starts with [`ROW_TAG`], which no JSON document starts with, so rows
+/// written as JSON by older versions are still read ([`decode_row`]). The conversation ID is the
+/// row's key and is not repeated inside. Integers are zigzag varints, strings are a varint length
+/// and UTF-8 bytes; about a third of the JSON size.
+pub(crate) mod row_codec {
+    use super::{Conversation, LatestMessage};
+
+    /// First byte of a binary row.
+    pub(crate) const ROW_TAG: u8 = 0xC2;
+
+    fn varint(out: &mut Vec<u8>, v: i64) {
+        let mut z = ((v << 1) ^ (v >> 63)) as u64;
+        while z >= 0x80 {
+            out.push((z as u8) | 0x80);
+            z >>= 7;
+        }
+        out.push(z as u8);
+    }
+
+    fn string(out: &mut Vec<u8>, s: &str) {
+        varint(out, s.len() as i64);
+        out.extend_from_slice(s.as_bytes());
+    }
+
+    /// Appends the binary row of `c` (without its conversation ID) to `out`.
+    pub(crate) fn encode(c: &Conversation, out: &mut Vec<u8>) {
+        out.push(ROW_TAG);
+        varint(out, c.conversation_type.into());
+        string(out, &c.user_id);
+        string(out, &c.group_id);
+        string(out, &c.show_name);
+        string(out, &c.face_url);
+        varint(out, c.recv_msg_opt.into());
+        varint(out, c.unread_count.into());
+        varint(out, c.group_at_type.into());
+        match &c.latest_msg {
+            None => out.push(0),
+            Some(m) => {
+                out.push(if m.text.is_some() { 2 } else { 1 });
+                string(out, &m.client_msg_id);
+                varint(out, m.seq);
+                string(out, &m.send_id);
+                varint(out, m.content_type.into());
+                varint(out, m.send_time);
+                if let Some(t) = &m.text {
+                    string(out, t);
+                }
+            }
+        }
+        varint(out, c.latest_msg_send_time);
+        out.push(u8::from(c.is_pinned) | u8::from(c.is_private_chat) << 1);
+        varint(out, c.burn_duration.into());
+        string(out, &c.ex);
+        string(out, &c.attached_info);
+        varint(out, c.has_read_seq);
+        varint(out, c.max_seq);
+    }
+
+    struct Reader<'a>(&'a [u8]);
+
+    impl Reader<'_> {
+        fn byte(&mut self) -> Option<u8> {
+            let (&b, rest) = self.0.split_first()?;
+            self.0 = rest;
+            Some(b)
+        }
+
+        fn i64(&mut self) -> Option<i64> {
+            let mut z = 0u64;
+            for shift in (0..64).step_by(7) {
+                let b = self.byte()?;
+                z |= u64::from(b & 0x7F) << shift;
+                if b & 0x80 == 0 {
+                    return Some((z >> 1) as i64 ^ -((z & 1) as i64));
+                }
+            }
+            None
+        }
+
+        fn i32(&mut self) -> Option<i32> {
+            i32::try_from(self.i64()?).ok()
+        }
+
+        fn string(&mut self) -> Option<String> {
+            let len = usize::try_from(self.i64()?).ok()?;
+            if len > self.0.len() {
+                return None;
+            }
+            let (s, rest) = self.0.split_at(len);
+            self.0 = rest;
+            String::from_utf8(s.to_vec()).ok()
+        }
+    }
+
+    /// Decodes a binary row stored under `conversation_id`; `None` if it is malformed.
+    pub(crate) fn decode(conversation_id: &str, bytes: &[u8]) -> Option<Conversation> {
+        let mut r = Reader(bytes);
+        if r.byte()? != ROW_TAG {
+            return None;
+        }
+        let mut c = Conversation {
+            conversation_id: conversation_id.to_owned(),
+            conversation_type: r.i32()?,
+            user_id: r.string()?,
+            group_id: r.string()?,
+            show_name: r.string()?,
+            face_url: r.string()?,
+            recv_msg_opt: r.i32()?,
+            unread_count: r.i32()?,
+            group_at_type: r.i32()?,
+            ..Default::default()
+        };
+        c.latest_msg = match r.byte()? {
+            0 => None,
+            kind @ (1 | 2) => Some(LatestMessage {
+                client_msg_id: r.string()?,
+                seq: r.i64()?,
+                send_id: r.string()?,
+                content_type: r.i32()?,
+                send_time: r.i64()?,
+                text: if kind == 2 { Some(r.string()?) } else { None },
+            }),
+            _ => return None,
+        };
+        c.latest_msg_send_time = r.i64()?;
+        let flags = r.byte()?;
+        c.is_pinned = flags & 1 != 0;
+        c.is_private_chat = flags & 2 != 0;
+        c.burn_duration = r.i32()?;
+        c.ex = r.string()?;
+        c.attached_info = r.string()?;
+        c.has_read_seq = r.i64()?;
+        c.max_seq = r.i64()?;
+        r.0.is_empty().then_some(c)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn rows_round_trip_and_malformed_rows_are_rejected() {
+            let full = Conversation {
+                conversation_id: "si_a_b".into(),
+                conversation_type: 1,
+                user_id: "b".into(),
+                group_id: String::new(),
+                show_name: "Bé ✓".into(),
+                face_url: "http://x/y.png".into(),
+                recv_msg_opt: 2,
+                unread_count: 1_000_000,
+                group_at_type: 3,
+                latest_msg: Some(LatestMessage {
+                    client_msg_id: "c1".into(),
+                    seq: i64::MAX,
+                    send_id: "b".into(),
+                    content_type: 101,
+                    send_time: 1_700_000_000_000,
+                    text: Some("hi".into()),
+                }),
+                latest_msg_send_time: 1_700_000_000_000,
+                is_pinned: true,
+                is_private_chat: true,
+                burn_duration: -5,
+                ex: "{}".into(),
+                attached_info: "att".into(),
+                has_read_seq: i64::MIN,
+                max_seq: 42,
+            };
+            let mut no_text = full.clone();
+            if let Some(m) = no_text.latest_msg.as_mut() {
+                m.text = None;
+            }
+            let blank = Conversation {
+                conversation_id: "sg_g".into(),
+                ..Default::default()
+            };
+            for c in [&full, &no_text, &blank] {
+                let mut bytes = Vec::new();
+                encode(c, &mut bytes);
+                assert_eq!(decode(&c.conversation_id, &bytes).as_ref(), Some(c));
+                let json = serde_json::to_vec(c).unwrap();
+                assert!(
+                    bytes.len() * 2 < json.len(),
+                    "{} vs {}",
+                    bytes.len(),
+                    json.len()
+                );
+                // Every truncation and a trailing byte are rejected, never a panic.
+                for cut in 0..bytes.len() {
+                    assert_eq!(decode(&c.conversation_id, &bytes[..cut]), None);
+                }
+                bytes.push(0);
+                assert_eq!(decode(&c.conversation_id, &bytes), None);
+            }
+            assert_eq!(decode("x", b"{\"conversationID\":\"x\"}"), None);
+        }
+    }
+}
