@@ -90,6 +90,26 @@ pub fn now() -> Cpu {
     cpu
 }
 
+/// Every live thread of this process: `(tid, name, CPU so far)`.
+pub fn threads() -> Vec<(u32, String, Duration)> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for task in tasks.flatten() {
+        let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
+            continue;
+        };
+        if let Some((comm, t)) = std::fs::read_to_string(task.path().join("stat"))
+            .ok()
+            .and_then(|s| parse_stat(&s))
+        {
+            out.push((tid, comm, t));
+        }
+    }
+    out
+}
+
 /// The CPU time (user + system) of another process so far, if readable.
 pub fn of_pid(pid: u32) -> Option<Duration> {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))

@@ -73,6 +73,10 @@ struct Args {
     /// (then its CPU is counted with the bot's).
     #[arg(long, default_value_t = 1)]
     sandbox_threads: usize,
+    /// Diagnostics: write every echo round trip (`send offset us`, `latency us`, `user`) to this
+    /// file and print the CPU each thread used in the echo window.
+    #[arg(long)]
+    echo_trace: Option<std::path::PathBuf>,
     /// Internal: `bot` runs the bot side of the memory row as a child process.
     #[arg(long, default_value = "main", hide = true)]
     role: String,
@@ -218,6 +222,7 @@ struct Ctx {
     sizes: Sizes,
     node: bool,
     rt: Runtimes,
+    echo_trace: Option<std::path::PathBuf>,
 }
 
 impl Ctx {
@@ -371,8 +376,13 @@ async fn echo_row(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
     }
     let period = Duration::from_secs_f64(s.echo_users as f64 / s.echo_rate);
     let run_for = Duration::from_secs_f64(s.echo_secs);
+    let threads0 = cpu::threads();
     let c0 = cpu::now();
     let started = Instant::now();
+    if cx.echo_trace.is_some() {
+        // CLOCK_MONOTONIC, the clock `perf record -k CLOCK_MONOTONIC` stamps samples with
+        eprintln!("[bench] echo window starts at {started:?}");
+    }
     let mut tasks = Vec::new();
     for (i, mut r) in raw.into_iter().enumerate() {
         tasks.push(cx.rt.loadgen.spawn(async move {
@@ -388,20 +398,25 @@ async fn echo_row(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
                 lag.push(
                     tokio::time::Instant::now().saturating_duration_since(due.max(free_since)),
                 );
-                lat.push(r.round_trip(Duration::from_secs(10)).await?);
+                let at = started.elapsed();
+                lat.push((at, r.round_trip(Duration::from_secs(10)).await?));
                 free_since = tokio::time::Instant::now();
             }
             Ok::<_, load::BenchError>((lat, lag))
         }));
     }
-    let (mut lat, mut lag) = (Vec::new(), Vec::new());
-    for t in tasks {
+    let (mut trace, mut lag) = (Vec::new(), Vec::new());
+    for (i, t) in tasks.into_iter().enumerate() {
         let (l, g) = t.await??;
-        lat.extend(l);
+        trace.extend(l.into_iter().map(|(at, d)| (at, d, i)));
         lag.extend(g);
     }
     let secs = started.elapsed().as_secs_f64();
     let used = cpu::now().since(&c0);
+    if let Some(path) = &cx.echo_trace {
+        write_echo_trace(path, &mut trace, &threads0)?;
+    }
+    let mut lat: Vec<Duration> = trace.iter().map(|t| t.1).collect();
     stop.shutdown();
     let _ = running.await;
     let pct = |v: &mut Vec<Duration>, p: f64| {
@@ -428,6 +443,33 @@ async fn echo_row(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
         "p99 < 5 ms at 5000 rt/s",
     );
     Ok(p99)
+}
+
+/// `--echo-trace`: the round trips in send order, and each thread's CPU in the window (stderr).
+fn write_echo_trace(
+    path: &std::path::Path,
+    trace: &mut [(Duration, Duration, usize)],
+    threads0: &[(u32, String, Duration)],
+) -> Res<()> {
+    use std::io::Write as _;
+    trace.sort();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for (at, d, user) in trace.iter() {
+        writeln!(out, "{} {} {user}", at.as_micros(), d.as_micros())?;
+    }
+    out.flush()?;
+    for (tid, name, t) in cpu::threads() {
+        let before = threads0
+            .iter()
+            .find(|x| x.0 == tid)
+            .map_or(Duration::ZERO, |x| x.2);
+        let used = t.saturating_sub(before);
+        if !used.is_zero() {
+            eprintln!("[bench] echo thread {tid} {name}: {} ms", used.as_millis());
+        }
+    }
+    eprintln!("[bench] echo: {} threads alive", cpu::threads().len());
+    Ok(())
 }
 
 /// 3 + 6b: catch-up after an offline period, bot then JS SDK, one after the other.
@@ -793,6 +835,7 @@ async fn run_once(args: &Args, sizes: Sizes, node: bool, rt: &Runtimes) -> Res<S
         sizes,
         node,
         rt: rt.clone(),
+        echo_trace: args.echo_trace.clone(),
     };
     let started = Instant::now();
     let mut rows = Vec::new();
