@@ -21,7 +21,7 @@ use crate::event::*;
 use crate::model::{handle_result, role_level};
 use crate::store::trees;
 use crate::sync::diff;
-use crate::version::{Commit, SyncVersion, lists};
+use crate::version::{Commit, SyncVersion, lists, member_row};
 
 /// What a notification says about the change, to tell apart what a list diff cannot
 /// (invited vs entered, kicked vs left, created vs joined).
@@ -198,7 +198,7 @@ fn member_delta_rows(
 }
 
 fn member_key(m: &GroupMember) -> String {
-    format!("{}/{}", m.group_id, m.user_id)
+    member_row::key(&m.group_id, &m.user_id)
 }
 
 /// Groups per batch request of member deltas.
@@ -718,10 +718,12 @@ impl Engine {
                                 .extend(member_events(&old, &new, hint_for(gid)));
                         }
                         for id in &a.members.deleted {
-                            update.commit.remove(trees::MEMBERS, &format!("{gid}/{id}"));
+                            update
+                                .commit
+                                .remove(trees::MEMBERS, &member_row::key(gid, id));
                         }
                         for m in a.members.inserted.iter().chain(&a.members.updated) {
-                            update.commit.put(trees::MEMBERS, &member_key(m), m);
+                            update.commit.put_member(m);
                         }
                         update.commit.version(
                             &lists::members(gid),
@@ -749,7 +751,7 @@ impl Engine {
                             update.commit.remove(trees::MEMBERS, &member_key(m));
                         }
                         for m in md.added.iter().chain(md.changed.iter().map(|(_, n)| n)) {
-                            update.commit.put(trees::MEMBERS, &member_key(m), m);
+                            update.commit.put_member(m);
                         }
                         if let Some(a) = other {
                             update.commit.version(

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Conversation;
+use crate::model::{Conversation, GroupMember};
 use crate::store::{Store, StoreError, trees};
 
 /// Keys of the version-logged lists in the `sync_versions` tree.
@@ -86,6 +86,15 @@ impl Commit {
             // Plain data structs always serialise; keep going if one ever does not.
             Err(e) => tracing::error!(tree, key, error = %e, "store row not serialisable"),
         }
+    }
+
+    /// Writes a group member row (compact encoding, see [`member_row`]).
+    pub(crate) fn put_member(&mut self, m: &GroupMember) {
+        self.ops.push(Op::Put {
+            tree: trees::MEMBERS,
+            key: member_row::key(&m.group_id, &m.user_id),
+            value: member_row::encode(m),
+        });
     }
 
     /// Removes `tree/key`.
@@ -164,6 +173,139 @@ impl Commit {
     }
 }
 
+/// The stored form of a group member: `groupID/userID` → a compact binary row.
+///
+/// A large group sync writes one row per member (100,000 for 1,000 groups of 100) and sled
+/// keeps what it wrote in memory, so the row size is most of the store's resident size. JSON
+/// rows repeated every field name and both IDs (~230 bytes); this row leaves out the IDs (they
+/// are in the key) and encodes the rest as tagged varints and length-prefixed strings
+/// (~40 bytes for a typical member). Rows written as JSON by older versions are still read.
+pub(crate) mod member_row {
+    use crate::model::GroupMember;
+
+    /// First byte of a compact row (a JSON row starts with `{`).
+    const TAG: u8 = 1;
+
+    /// The row key of `user_id` in `group_id`.
+    pub(crate) fn key(group_id: &str, user_id: &str) -> String {
+        format!("{group_id}/{user_id}")
+    }
+
+    /// Encodes `m` (its IDs excepted).
+    pub(crate) fn encode(m: &GroupMember) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            16 + m.nickname.len()
+                + m.face_url.len()
+                + m.inviter_user_id.len()
+                + m.operator_user_id.len()
+                + m.ex.len(),
+        );
+        out.push(TAG);
+        put_str(&mut out, &m.nickname);
+        put_str(&mut out, &m.face_url);
+        put_int(&mut out, i64::from(m.role_level));
+        put_int(&mut out, m.join_time);
+        put_int(&mut out, i64::from(m.join_source));
+        put_str(&mut out, &m.inviter_user_id);
+        put_int(&mut out, m.mute_end_time);
+        put_str(&mut out, &m.operator_user_id);
+        put_str(&mut out, &m.ex);
+        out
+    }
+
+    /// Decodes the row of `user_id` in `group_id` (compact or JSON).
+    pub(crate) fn decode(
+        group_id: &str,
+        user_id: &str,
+        row: &[u8],
+    ) -> Result<GroupMember, serde_json::Error> {
+        if row.first() != Some(&TAG) {
+            return serde_json::from_slice(row);
+        }
+        let mut r = Reader { row, at: 1 };
+        let m = GroupMember {
+            group_id: group_id.to_owned(),
+            user_id: user_id.to_owned(),
+            nickname: r.string()?,
+            face_url: r.string()?,
+            role_level: r.int32()?,
+            join_time: r.int()?,
+            join_source: r.int32()?,
+            inviter_user_id: r.string()?,
+            mute_end_time: r.int()?,
+            operator_user_id: r.string()?,
+            ex: r.string()?,
+        };
+        if r.at != row.len() {
+            return Err(bad("trailing bytes"));
+        }
+        Ok(m)
+    }
+
+    fn put_uint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    /// Zigzag, so small negative numbers stay short.
+    fn put_int(out: &mut Vec<u8>, v: i64) {
+        put_uint(out, ((v << 1) ^ (v >> 63)) as u64);
+    }
+
+    fn put_str(out: &mut Vec<u8>, s: &str) {
+        put_uint(out, s.len() as u64);
+        out.extend_from_slice(s.as_bytes());
+    }
+
+    fn bad(what: &str) -> serde_json::Error {
+        <serde_json::Error as serde::de::Error>::custom(format!("member row: {what}"))
+    }
+
+    struct Reader<'a> {
+        row: &'a [u8],
+        at: usize,
+    }
+
+    impl Reader<'_> {
+        fn uint(&mut self) -> Result<u64, serde_json::Error> {
+            let mut v = 0u64;
+            for shift in (0..64).step_by(7) {
+                let b = *self.row.get(self.at).ok_or_else(|| bad("truncated"))?;
+                self.at += 1;
+                v |= u64::from(b & 0x7f) << shift;
+                if b & 0x80 == 0 {
+                    return Ok(v);
+                }
+            }
+            Err(bad("varint too long"))
+        }
+
+        fn int(&mut self) -> Result<i64, serde_json::Error> {
+            let v = self.uint()?;
+            Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+        }
+
+        fn int32(&mut self) -> Result<i32, serde_json::Error> {
+            i32::try_from(self.int()?).map_err(|_| bad("number out of range"))
+        }
+
+        fn string(&mut self) -> Result<String, serde_json::Error> {
+            let len = usize::try_from(self.uint()?).map_err(|_| bad("length out of range"))?;
+            let end = self
+                .at
+                .checked_add(len)
+                .filter(|e| *e <= self.row.len())
+                .ok_or_else(|| bad("truncated"))?;
+            let s = std::str::from_utf8(&self.row[self.at..end]).map_err(|_| bad("not UTF-8"))?;
+            self.at = end;
+            Ok(s.to_owned())
+        }
+    }
+}
+
 impl Store {
     /// The stored sync position of `list` (`None` if never synced, or unreadable: a full
     /// resync follows either way).
@@ -195,6 +337,109 @@ mod tests {
         assert!(!SyncVersion::continues(None, &"a".repeat(24), false));
         assert_eq!(SyncVersion::request(None), ("", 0));
         assert_eq!(SyncVersion::request(Some(&s)).1, 3);
+    }
+
+    fn member(user_id: &str) -> GroupMember {
+        GroupMember {
+            group_id: "3001".into(),
+            user_id: user_id.into(),
+            nickname: "Zoë 🦀".into(),
+            face_url: "https://example.com/a.png".into(),
+            role_level: 60,
+            join_time: 1_764_000_000_123,
+            join_source: 2,
+            inviter_user_id: "owner".into(),
+            mute_end_time: -1,
+            operator_user_id: "admin/1".into(),
+            ex: "{\"k\":1}".into(),
+        }
+    }
+
+    #[test]
+    fn member_rows_round_trip_compactly() {
+        let m = member("u1");
+        let row = member_row::encode(&m);
+        assert_eq!(member_row::decode("3001", "u1", &row).unwrap(), m);
+        let json = serde_json::to_vec(&m).unwrap();
+        assert!(
+            row.len() * 2 < json.len(),
+            "{} vs {}",
+            row.len(),
+            json.len()
+        );
+        for extreme in [i64::MIN, i64::MAX, 0] {
+            let m = GroupMember {
+                group_id: "g".into(),
+                user_id: "u".into(),
+                join_time: extreme,
+                mute_end_time: extreme,
+                role_level: i32::MIN,
+                join_source: i32::MAX,
+                ..Default::default()
+            };
+            assert_eq!(
+                member_row::decode("g", "u", &member_row::encode(&m)).unwrap(),
+                m
+            );
+        }
+        // Rows written as JSON by older versions are still read.
+        assert_eq!(member_row::decode("3001", "u1", &json).unwrap(), m);
+    }
+
+    #[test]
+    fn damaged_member_rows_are_errors_not_panics() {
+        let row = member_row::encode(&member("u1"));
+        for cut in 1..row.len() {
+            assert!(
+                member_row::decode("g", "u", &row[..cut]).is_err(),
+                "cut {cut}"
+            );
+        }
+        let mut longer = row.clone();
+        longer.push(0);
+        assert!(member_row::decode("g", "u", &longer).is_err());
+        assert!(
+            member_row::decode(
+                "g",
+                "u",
+                &[
+                    1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01
+                ]
+            )
+            .is_err()
+        );
+        assert!(member_row::decode("g", "u", &[1, 2, 0xc3, 0x28]).is_err());
+        assert!(member_row::decode("g", "u", &[]).is_err());
+    }
+
+    #[test]
+    fn store_reads_compact_and_json_member_rows() {
+        let store = Store::temporary().unwrap();
+        let old = member("old");
+        store
+            .put(trees::MEMBERS, &member_row::key("3001", "old"), &old)
+            .unwrap();
+        let mut c = Commit::default();
+        c.put_member(&member("new"));
+        c.put_member(&GroupMember {
+            group_id: "30011".into(),
+            user_id: "other-group".into(),
+            ..Default::default()
+        });
+        c.apply(&store).unwrap();
+        assert_eq!(store.member("3001", "new").unwrap(), Some(member("new")));
+        assert_eq!(store.member("3001", "old").unwrap(), Some(old.clone()));
+        assert_eq!(store.member("3001", "absent").unwrap(), None);
+        assert_eq!(store.members("3001").unwrap(), vec![member("new"), old]);
+        store
+            .raw_tree(trees::MEMBERS)
+            .unwrap()
+            .insert(member_row::key("3001", "bad"), &[1u8, 9][..])
+            .unwrap();
+        assert!(matches!(
+            store.member("3001", "bad"),
+            Err(StoreError::Corrupt { .. })
+        ));
     }
 
     #[test]
