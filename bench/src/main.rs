@@ -591,7 +591,19 @@ async fn memory(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
         s.mem_groups
     );
     let exe = std::env::current_exe()?;
-    let mut child = tokio::process::Command::new(exe)
+    // Diagnostics: OPENIM_BENCH_BOT_WRAP="heaptrack -o /tmp/bot" runs the bot under a profiler.
+    let wrap = std::env::var("OPENIM_BENCH_BOT_WRAP").unwrap_or_default();
+    let mut wrap = wrap.split_whitespace();
+    let wrapped = wrap.next();
+    let mut child = match wrapped {
+        Some(tool) => {
+            let mut c = tokio::process::Command::new(tool);
+            c.args(wrap).arg(exe);
+            c
+        }
+        None => tokio::process::Command::new(exe),
+    };
+    let mut child = child
         .args([
             "--role",
             "bot",
@@ -612,7 +624,14 @@ async fn memory(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
         .kill_on_drop(true)
         .spawn()?;
     let mut lines = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
-    let first = lines.next_line().await?.unwrap_or_default();
+    // A profiler wrapping the child may print lines of its own first.
+    let mut first = String::new();
+    while let Some(line) = lines.next_line().await? {
+        first = line;
+        if first == "ready" || wrapped.is_none() {
+            break;
+        }
+    }
     if first != "ready" {
         return Err(format!("bot child: {first}").into());
     }
@@ -631,10 +650,16 @@ async fn memory(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
     );
     inject(&cx.admin, jobs, s.concurrency).await?;
     eprintln!("[bench] memory: {total} messages sent");
-    let line = tokio::time::timeout(WAIT, lines.next_line())
-        .await
-        .map_err(|_| "bot child: no result")??
-        .unwrap_or_default();
+    let line = tokio::time::timeout(WAIT, async {
+        loop {
+            match lines.next_line().await? {
+                Some(l) if wrapped.is_some() && !l.starts_with("vmhwm_kib=") => continue,
+                l => return std::io::Result::Ok(l.unwrap_or_default()),
+            }
+        }
+    })
+    .await
+    .map_err(|_| "bot child: no result")??;
     let kib: f64 = line
         .strip_prefix("vmhwm_kib=")
         .and_then(|v| v.trim().parse().ok())
@@ -663,8 +688,11 @@ async fn bot_role(args: &Args) -> Res<()> {
         args.user.clone().ok_or("--user")?,
         args.secret.clone().ok_or("--secret")?,
     );
+    let phases = RssPhases::start();
     let consumer = Consumer::start(Session::start(config).await?);
+    phases.enter("first sync");
     consumer.synced(WAIT).await?;
+    phases.enter("messages");
     consumer.counter.arm(args.expect);
     println!("ready");
     consumer.counter.wait(WAIT, "bot role").await?;
@@ -672,9 +700,59 @@ async fn bot_role(args: &Args) -> Res<()> {
         "[bench] bot role: {} messages handled",
         consumer.counter.count()
     );
+    phases.enter("shutdown");
     consumer.shutdown().await?;
+    eprintln!("[bench] bot role: {}", phases.report());
     println!("vmhwm_kib={}", load::vm_hwm_kib().unwrap_or(0));
     Ok(())
+}
+
+/// Diagnostics of the memory row (stderr only): the highest resident size sampled (every 2 ms)
+/// in each phase of the bot process, to tell where its peak comes from.
+struct RssPhases {
+    state: Arc<std::sync::Mutex<Vec<(&'static str, u64)>>>,
+}
+
+impl RssPhases {
+    fn start() -> RssPhases {
+        let state = Arc::new(std::sync::Mutex::new(vec![("login", 0u64)]));
+        let weak = Arc::downgrade(&state);
+        std::thread::spawn(move || {
+            while let Some(state) = weak.upgrade() {
+                let rss = vm_rss_kib().unwrap_or(0);
+                if let Ok(mut s) = state.lock()
+                    && let Some(last) = s.last_mut()
+                {
+                    last.1 = last.1.max(rss);
+                }
+                drop(state);
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        });
+        RssPhases { state }
+    }
+
+    fn enter(&self, phase: &'static str) {
+        if let Ok(mut s) = self.state.lock() {
+            s.push((phase, 0));
+        }
+    }
+
+    fn report(&self) -> String {
+        let s = self.state.lock().map(|s| s.clone()).unwrap_or_default();
+        let phases: Vec<String> = s
+            .iter()
+            .map(|(p, kib)| format!("{p} {:.1}", *kib as f64 / 1024.0))
+            .collect();
+        format!("peak RSS MB by phase: {}", phases.join(", "))
+    }
+}
+
+/// Current resident set size of this process (VmRSS), in KiB.
+fn vm_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// 5: per-event cost with few versus many known conversations.
