@@ -1520,3 +1520,375 @@ impl ApiClient {
         })
     }
 }
+
+#[cfg(test)]
+mod upstream_shape_tests {
+    //! Request bodies checked against the JSON names of open-im-server v3.8.3 (protocol
+    //! v0.0.72-alpha.71: the Go request types' `json` tags, which are the proto field names).
+
+    use super::*;
+    use std::collections::BTreeMap;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// One recorded call: route, headers (lower-cased names), JSON body.
+    #[derive(Debug, Clone)]
+    struct Recorded {
+        route: String,
+        headers: BTreeMap<String, String>,
+        body: serde_json::Value,
+    }
+
+    /// A minimal HTTP/1.1 server answering every POST with an empty success envelope and
+    /// recording what it got.
+    async fn recording_server() -> (String, tokio::sync::mpsc::UnboundedReceiver<Recorded>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    loop {
+                        let mut chunk = [0u8; 4096];
+                        let Ok(n) = sock.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                            continue;
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                        let mut lines = head.split("\r\n");
+                        let route = lines
+                            .next()
+                            .and_then(|l| l.split(' ').nth(1))
+                            .unwrap_or_default()
+                            .to_owned();
+                        let headers: BTreeMap<String, String> = lines
+                            .filter_map(|l| l.split_once(':'))
+                            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+                            .collect();
+                        let len: usize = headers
+                            .get("content-length")
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0);
+                        if buf.len() < end + 4 + len {
+                            continue;
+                        }
+                        let body = serde_json::from_slice(&buf[end + 4..end + 4 + len])
+                            .unwrap_or(serde_json::Value::Null);
+                        buf.drain(..end + 4 + len);
+                        let _ = tx.send(Recorded {
+                            route,
+                            headers,
+                            body,
+                        });
+                        let answer = br#"{"errCode":0,"errMsg":"","errDlt":"","data":{}}"#;
+                        let reply = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                            answer.len()
+                        );
+                        if sock.write_all(reply.as_bytes()).await.is_err()
+                            || sock.write_all(answer).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (format!("http://{addr}"), rx)
+    }
+
+    /// Upstream JSON names of each route's request (protocol v0.0.72-alpha.71 / apistruct),
+    /// plus fields of newer protocol versions that v3.8.3 ignores (Go's decoder skips unknown
+    /// keys) after a `|`.
+    const UPSTREAM_FIELDS: &[(&str, &str)] = &[
+        ("/auth/get_admin_token", "secret userID"),
+        ("/auth/get_user_token", "platformID userID"),
+        ("/user/get_users_info", "userIDs"),
+        ("/user/update_user_info_ex", "userInfo"),
+        ("/user/user_register", "users"),
+        ("/friend/get_friend_list", "pagination userID"),
+        (
+            "/friend/get_friend_apply_list",
+            "userID pagination | handleResults",
+        ),
+        (
+            "/friend/get_self_friend_apply_list",
+            "userID pagination | handleResults",
+        ),
+        ("/friend/add_friend", "fromUserID toUserID reqMsg ex"),
+        (
+            "/friend/add_friend_response",
+            "fromUserID toUserID handleResult handleMsg",
+        ),
+        ("/friend/delete_friend", "ownerUserID friendUserID"),
+        (
+            "/friend/set_friend_remark",
+            "ownerUserID friendUserID remark",
+        ),
+        ("/friend/add_black", "ownerUserID blackUserID ex"),
+        ("/friend/remove_black", "ownerUserID blackUserID"),
+        ("/friend/get_black_list", "userID pagination"),
+        (
+            "/group/create_group",
+            "memberUserIDs groupInfo adminUserIDs ownerUserID | sendMessage",
+        ),
+        ("/group/get_joined_group_list", "pagination fromUserID"),
+        ("/group/get_groups_info", "groupIDs"),
+        (
+            "/group/get_group_member_list",
+            "pagination groupID filter keyword",
+        ),
+        ("/group/get_group_members_info", "groupID userIDs"),
+        (
+            "/group/join_group",
+            "groupID reqMessage joinSource inviterUserID ex",
+        ),
+        ("/group/quit_group", "groupID userID"),
+        (
+            "/group/group_application_response",
+            "groupID fromUserID handledMsg handleResult",
+        ),
+        (
+            "/group/kick_group",
+            "groupID kickedUserIDs reason | sendMessage",
+        ),
+        (
+            "/group/invite_user_to_group",
+            "groupID reason invitedUserIDs | sendMessage",
+        ),
+        ("/group/mute_group_member", "groupID userID mutedSeconds"),
+        ("/group/cancel_mute_group_member", "groupID userID"),
+        ("/group/mute_group", "groupID"),
+        (
+            "/group/set_group_info_ex",
+            "groupID groupName notification introduction faceURL ex needVerification lookMemberInfo applyMemberFriend",
+        ),
+        ("/group/set_group_member_info", "members"),
+        ("/group/dismiss_group", "groupID deleteMember | sendMessage"),
+        (
+            "/group/transfer_group",
+            "groupID oldOwnerUserID newOwnerUserID",
+        ),
+        (
+            "/group/get_recv_group_applicationList",
+            "pagination fromUserID | groupIDs handleResults",
+        ),
+        (
+            "/group/get_user_req_group_applicationList",
+            "pagination userID | groupIDs handleResults",
+        ),
+        ("/msg/revoke_msg", "conversationID seq userID"),
+        (
+            "/msg/mark_conversation_as_read",
+            "conversationID userID hasReadSeq seqs",
+        ),
+        (
+            "/msg/send_msg",
+            "recvID sendID groupID senderNickname senderFaceURL senderPlatformID content contentType sessionType isOnlineOnly notOfflinePush sendTime offlinePushInfo ex",
+        ),
+        ("/conversation/get_all_conversations", "ownerUserID"),
+        (
+            "/friend/get_incremental_friends",
+            "userID versionID version",
+        ),
+        (
+            "/group/get_incremental_join_groups",
+            "userID versionID version",
+        ),
+        (
+            "/group/get_incremental_group_members",
+            "groupID versionID version",
+        ),
+        (
+            "/group/get_incremental_group_members_batch",
+            "userID reqList",
+        ),
+        (
+            "/conversation/get_incremental_conversations",
+            "userID versionID version",
+        ),
+        ("/friend/get_full_friend_user_ids", "idHash userID"),
+        ("/group/get_full_join_group_ids", "idHash userID"),
+        ("/group/get_full_group_member_user_ids", "idHash groupID"),
+        ("/conversation/get_full_conversation_ids", "idHash userID"),
+    ];
+
+    /// Every route the client calls sends only upstream JSON names (a misspelt key would be
+    /// silently dropped by the real server), the upstream field values that matter, the
+    /// `operationID` header on every call and the `token` header on every call but the admin
+    /// token request.
+    #[tokio::test]
+    async fn every_request_body_uses_upstream_json_names() {
+        let (base, mut rx) = recording_server().await;
+        let api = ApiClient::new(&base);
+        api.get_admin_token("s", "imAdmin").await.unwrap();
+        api.set_token("t");
+        api.get_user_token("t", "u", 5).await.unwrap();
+        api.get_users_info(&["u"]).await.unwrap();
+        api.update_user_info("u", Some("n"), None).await.unwrap();
+        api.user_register(&[("u", "n")]).await.unwrap();
+        api.get_friend_list("u").await.unwrap();
+        api.get_friend_apply_list("u").await.unwrap();
+        api.get_self_friend_apply_list("u").await.unwrap();
+        api.add_friend("a", "b", "m").await.unwrap();
+        api.respond_friend_application("a", "b", true, "ok")
+            .await
+            .unwrap();
+        api.delete_friend("a", "b").await.unwrap();
+        api.set_friend_remark("a", "b", "r").await.unwrap();
+        api.add_black("a", "b").await.unwrap();
+        api.remove_black("a", "b").await.unwrap();
+        api.get_black_list("a").await.unwrap();
+        api.create_group("o", &["m"], "g").await.unwrap();
+        api.get_joined_groups("u").await.unwrap();
+        api.get_groups_info(&["g"]).await.unwrap();
+        api.get_group_members("g").await.unwrap();
+        api.get_group_members_info("g", &["u"]).await.unwrap();
+        api.join_group("g", "u", "m").await.unwrap();
+        api.quit_group("g", "u").await.unwrap();
+        api.respond_group_application("g", "u", false, "no")
+            .await
+            .unwrap();
+        api.kick_group_members("g", &["u"], "r").await.unwrap();
+        api.invite_to_group("g", &["u"], "r").await.unwrap();
+        api.mute_group_member("g", "u", 60).await.unwrap();
+        api.unmute_group_member("g", "u").await.unwrap();
+        api.set_group_muted("g", true).await.unwrap();
+        let changes = GroupInfoChanges {
+            group_name: Some("n".into()),
+            need_verification: Some(1),
+            ..Default::default()
+        };
+        api.set_group_info("g", &changes).await.unwrap();
+        let member = MemberInfoChanges {
+            nickname: Some("n".into()),
+            role_level: Some(60),
+            ..Default::default()
+        };
+        api.set_group_member_info("g", "u", &member).await.unwrap();
+        api.dismiss_group("g").await.unwrap();
+        api.transfer_group("g", "a", "b").await.unwrap();
+        api.get_recv_group_applications("u").await.unwrap();
+        api.get_self_group_applications("u").await.unwrap();
+        api.revoke_msg("u", "si_a_b", 3).await.unwrap();
+        api.mark_conversation_as_read("u", "si_a_b", 3, &[3])
+            .await
+            .unwrap();
+        api.admin_send_text("a", Some("b"), None, "hi")
+            .await
+            .unwrap();
+        api.get_all_conversations("u").await.unwrap();
+        api.get_incremental_friends("u", "v", 1).await.unwrap();
+        api.get_incremental_join_groups("u", "v", 1).await.unwrap();
+        api.get_incremental_group_members("g", "v", 1)
+            .await
+            .unwrap();
+        let versions = [MemberVersion {
+            group_id: "g".into(),
+            version_id: "v".into(),
+            version: 1,
+        }];
+        api.get_incremental_group_members_batch("u", &versions)
+            .await
+            .unwrap();
+        api.get_incremental_conversations("u", "v", 1)
+            .await
+            .unwrap();
+        api.get_full_friend_user_ids("u").await.unwrap();
+        api.get_full_join_group_ids("u").await.unwrap();
+        api.get_full_group_member_user_ids("g").await.unwrap();
+        api.get_full_conversation_ids("u").await.unwrap();
+
+        let mut seen = BTreeMap::new();
+        while let Ok(r) = rx.try_recv() {
+            seen.insert(r.route.clone(), r);
+        }
+        for (route, names) in UPSTREAM_FIELDS {
+            let r = seen
+                .get(*route)
+                .unwrap_or_else(|| panic!("{route} was not called"));
+            let (known, newer) = names.split_once('|').unwrap_or((names, ""));
+            let allowed: Vec<&str> = known
+                .split_whitespace()
+                .chain(newer.split_whitespace())
+                .collect();
+            let body = r
+                .body
+                .as_object()
+                .unwrap_or_else(|| panic!("{route}: body not an object"));
+            for key in body.keys() {
+                assert!(
+                    allowed.contains(&key.as_str()),
+                    "{route}: {key:?} is no upstream field"
+                );
+            }
+            assert!(
+                r.headers.get("operationid").is_some_and(|v| !v.is_empty()),
+                "{route}: operationID header"
+            );
+            let wants_token = *route != "/auth/get_admin_token";
+            assert_eq!(
+                r.headers.contains_key("token"),
+                wants_token,
+                "{route}: token header"
+            );
+        }
+        assert_eq!(
+            seen.len(),
+            UPSTREAM_FIELDS.len(),
+            "a called route is missing from the table"
+        );
+        // Values whose meaning upstream fixes.
+        let body = |route: &str| seen[route].body.clone();
+        assert_eq!(body("/friend/add_friend_response")["handleResult"], 1);
+        assert_eq!(
+            body("/group/group_application_response")["handleResult"],
+            -1
+        );
+        assert_eq!(
+            body("/group/group_application_response")["handledMsg"],
+            "no"
+        );
+        assert_eq!(body("/group/mute_group_member")["mutedSeconds"], 60);
+        // Wrapper fields (openim.protobuf.StringValue/Int32Value) are plain JSON values in
+        // v3.8.3 (custom UnmarshalJSON), `null` when unchanged.
+        let info = body("/group/set_group_info_ex");
+        assert_eq!(
+            (info["groupName"].clone(), info["needVerification"].clone()),
+            (serde_json::json!("n"), serde_json::json!(1))
+        );
+        assert!(info["notification"].is_null());
+        let m = body("/group/set_group_member_info");
+        assert_eq!(
+            (
+                m["members"][0]["nickname"].clone(),
+                m["members"][0]["roleLevel"].clone()
+            ),
+            (serde_json::json!("n"), serde_json::json!(60))
+        );
+        assert_eq!(
+            body("/user/update_user_info_ex")["userInfo"]["nickname"],
+            "n"
+        );
+        // apistruct.SendMsgReq: content is an object ({"content": text} for 101).
+        let send = body("/msg/send_msg");
+        assert_eq!(
+            (send["contentType"].clone(), send["sessionType"].clone()),
+            (serde_json::json!(101), serde_json::json!(1))
+        );
+        assert_eq!(send["content"]["content"], "hi");
+        assert_eq!(
+            body("/friend/get_friend_list")["pagination"],
+            serde_json::json!({"pageNumber": 1, "showNumber": 100})
+        );
+    }
+}
