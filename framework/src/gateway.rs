@@ -48,6 +48,9 @@ pub(crate) const NETWORK_TIMEOUT: i32 = 10001;
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// A connection silent for this long is considered dead.
 const READ_DEADLINE: Duration = Duration::from_secs(45);
+/// Largest frame the server reads (open-im-server v3.8.3 `maxMessageSize`, counted after gzip):
+/// a larger one makes it close the connection.
+pub(crate) const MAX_REQUEST_FRAME: usize = 51200;
 /// Max time to wait for the `isMsgResp` connect answer.
 const CONNECT_ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -311,6 +314,14 @@ impl GatewayHandle {
         } else {
             json
         };
+        if frame.len() > MAX_REQUEST_FRAME {
+            // The server would close the connection (and fail every outstanding request).
+            return Err(ClientError::Invalid(format!(
+                "request {req_identifier} too large: a {}-byte gateway frame, the server accepts \
+                 at most {MAX_REQUEST_FRAME} bytes",
+                frame.len()
+            )));
+        }
         let (tx, rx) = oneshot::channel();
         // Registered before the frame is queued: the answer may come back at once.
         shared.pending.lock().insert(msg_incr.clone(), tx);

@@ -142,3 +142,31 @@ async fn undecodable_frames_are_counted_and_the_connection_goes_on() {
     s.shutdown().await.unwrap();
     server.abort();
 }
+
+/// A send larger than the server's 51,200-byte frame limit (open-im-server v3.8.3 and the
+/// sandbox close the connection on such a frame) is refused before it is written: a typed
+/// error, the connection stays up, the next send goes through.
+#[tokio::test]
+async fn oversized_send_is_refused_without_losing_the_connection() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _peer = peer(&sb, "big_peer").await;
+    let s = bot(&sb, "big_bot", dir.path()).await;
+    let c = s.client();
+    let to = openim_bot::client::Target::user("big_peer");
+    let err = c
+        .send_text(to.clone(), "x".repeat(45_000))
+        .await
+        .expect_err("a 45 KB text makes a frame over 51,200 bytes");
+    assert!(
+        matches!(&err, openim_bot::client::ClientError::Invalid(m) if m.contains("51200")),
+        "{err:?}"
+    );
+    assert!(c.is_connected());
+    let sent = c
+        .send_text(to, "x".repeat(30_000))
+        .await
+        .expect("a 30 KB text fits");
+    assert!(!sent.server_msg_id.is_empty());
+    s.shutdown().await.unwrap();
+}
