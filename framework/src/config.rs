@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 /// Platform used when none is configured: 7 (Linux).
 pub const DEFAULT_PLATFORM: i32 = 7;
 
+/// Platform 10 (Admin): the platform of admin tokens, never of user tokens.
+const ADMIN_PLATFORM: i32 = 10;
+
 /// Credentials of the bot account.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -327,6 +330,28 @@ impl SessionConfig {
                 ));
             }
         };
+        if let Credentials::Secret {
+            user_id,
+            admin_user_id,
+            ..
+        } = &credentials
+        {
+            // OpenIM's get_user_token refuses both (1002): fail here with the reason instead.
+            if platform == ADMIN_PLATFORM {
+                return Err(ConfigError::Invalid(
+                    "platform 10 (Admin) gets no user token from the secret: use another \
+                     platform, or a token"
+                        .into(),
+                ));
+            }
+            if user_id == admin_user_id {
+                return Err(ConfigError::Invalid(format!(
+                    "user_id {user_id:?} is the admin user: OpenIM gives app administrators no \
+                     user token; give the bot its own account, or use an admin token with \
+                     platform 10"
+                )));
+            }
+        }
         let compression = match raw.compression.as_deref() {
             None => Compression::default(),
             Some(s) => s.parse()?,
@@ -388,6 +413,30 @@ mod tests {
             SessionConfig::from_figment(fig),
             Err(ConfigError::Figment(_))
         ));
+    }
+
+    #[test]
+    fn secret_login_refuses_what_get_user_token_refuses() {
+        let base = "api_addr='http://h:10002'\nws_addr='ws://h:10001'\nsecret='s'\n";
+        let load = |extra: &str| {
+            SessionConfig::from_figment(
+                Figment::new().merge(Toml::string(&format!("{base}{extra}"))),
+            )
+        };
+        let err = load("user_id='bot'\nplatform=10").unwrap_err().to_string();
+        assert!(err.contains("platform 10"), "{err}");
+        let err = load("user_id='imAdmin'").unwrap_err().to_string();
+        assert!(err.contains("admin user"), "{err}");
+        let err = load("user_id='ops'\nadmin_user_id='ops'")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("admin user"), "{err}");
+        assert!(load("user_id='bot'\nplatform=5").is_ok());
+        // An admin token on platform 10 is a valid login.
+        let fig = Figment::new().merge(Toml::string(
+            "api_addr='http://h'\nws_addr='ws://h'\nuser_id='imAdmin'\ntoken='t'\nplatform=10",
+        ));
+        assert!(SessionConfig::from_figment(fig).is_ok());
     }
 
     const MINIMAL: &str =
