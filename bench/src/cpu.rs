@@ -136,6 +136,35 @@ mod tests {
     }
 
     #[test]
+    fn lists_every_live_thread_by_name() {
+        if !std::path::Path::new("/proc/self/task").exists() {
+            return; // not Linux: the trace prints no threads
+        }
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let named = std::thread::Builder::new()
+            .name("cpu-test-peer".into())
+            .spawn(move || {
+                ready_tx.send(()).expect("test alive");
+                let _ = stop_rx.recv();
+            })
+            .expect("spawned");
+        ready_rx.recv().expect("peer started");
+        let threads = threads();
+        stop_tx.send(()).expect("peer alive");
+        named.join().expect("peer joined");
+        assert!(threads.len() >= 2, "{threads:?}");
+        assert!(
+            threads.iter().any(|(_, name, _)| name == "cpu-test-peer"),
+            "{threads:?}"
+        );
+        let mut tids: Vec<u32> = threads.iter().map(|t| t.0).collect();
+        tids.sort_unstable();
+        tids.dedup();
+        assert_eq!(tids.len(), threads.len(), "one row per thread");
+    }
+
+    #[test]
     fn reads_this_process_and_its_threads() {
         if !std::path::Path::new("/proc/self/stat").exists() {
             return; // not Linux: the rows print zeros
