@@ -148,6 +148,8 @@ struct RowCache {
     /// Number of the next journal entry; entries below `journal_first` are compacted.
     journal_next: u64,
     journal_first: u64,
+    /// The background compaction, while it runs.
+    compaction: Option<std::thread::JoinHandle<()>>,
 }
 
 struct CachedRow {
@@ -188,6 +190,62 @@ struct IndexJournal {
     entries: std::collections::HashMap<u64, u64>,
     journal_next: u64,
     journal_first: u64,
+    /// The background compaction, while it runs.
+    compaction: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Keyed writes per sled batch of a background compaction (bounds its memory).
+const FOLD_BATCH: usize = 1024;
+
+fn idle(compaction: &Option<std::thread::JoinHandle<()>>) -> bool {
+    compaction.as_ref().is_none_or(|h| h.is_finished())
+}
+
+/// Writes `rows` as keyed rows, then removes journal entries `first..end` (in that order: a
+/// crash in between leaves the journal, which the next open replays over the same rows).
+fn fold_rows(
+    tree: &sled::Tree,
+    rows: &[(Box<str>, Box<[u8]>)],
+    first: u64,
+    end: u64,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(FOLD_BATCH) {
+        let mut batch = sled::Batch::default();
+        for (key, row) in chunk {
+            batch.insert(key.as_bytes(), &**row);
+        }
+        tree.apply_batch(batch)?;
+    }
+    let mut batch = sled::Batch::default();
+    for n in first..end {
+        batch.remove(&journal_key(n)[..]);
+    }
+    tree.apply_batch(batch)?;
+    Ok(())
+}
+
+/// Writes the pairs of index journal entries `first..end` as keyed entries, then removes them.
+fn fold_index(tree: &sled::Tree, first: u64, end: u64) -> Result<(), StoreError> {
+    let mut batch = sled::Batch::default();
+    let mut pending = 0;
+    for item in tree.range(&journal_key(first)[..]..&journal_key(end)[..]) {
+        let (_, v) = item?;
+        for (key, value) in journal_pairs(&v) {
+            batch.insert(key, value);
+            pending += 1;
+        }
+        if pending >= FOLD_BATCH {
+            tree.apply_batch(std::mem::take(&mut batch))?;
+            pending = 0;
+        }
+    }
+    tree.apply_batch(batch)?;
+    let mut batch = sled::Batch::default();
+    for n in first..end {
+        batch.remove(&journal_key(n)[..]);
+    }
+    tree.apply_batch(batch)?;
+    Ok(())
 }
 
 fn key_hash(key: &[u8]) -> u64 {
@@ -621,9 +679,60 @@ impl Store {
             .open_tree(trees::CONVERSATIONS)?
             .insert(&journal_key(n)[..], entry)?;
         cache.journal_next = n + 1;
-        if cache.appended >= cache.row_bytes.clamp(ROW_JOURNAL_MIN, ROW_JOURNAL_MAX) {
-            self.compact_rows(&mut cache)?;
+        if cache.appended >= cache.row_bytes.clamp(ROW_JOURNAL_MIN, ROW_JOURNAL_MAX)
+            && idle(&cache.compaction)
+        {
+            self.start_row_compaction(&mut cache)?;
         }
+        Ok(())
+    }
+
+    /// Compacts the conversation journal on a thread of its own: the journaled rows are copied
+    /// now (they are the newest versions of everything in entries `first..end`), written as
+    /// keyed rows in bounded batches, then the entries are removed. Reads are answered by the
+    /// cache meanwhile; rows written meanwhile go to later entries.
+    fn start_row_compaction(&self, cache: &mut RowCache) -> Result<(), StoreError> {
+        let tree = self.db.open_tree(trees::CONVERSATIONS)?;
+        let rows: Vec<(Box<str>, Box<[u8]>)> = cache
+            .rows
+            .iter_mut()
+            .filter(|(_, r)| r.journaled)
+            .filter_map(|(k, r)| {
+                r.journaled = false;
+                Some((k.clone(), r.bytes.clone()?))
+            })
+            .collect();
+        let (first, end) = (cache.journal_first, cache.journal_next);
+        cache.journal_first = end;
+        cache.appended = 0;
+        let shared = self.rows.clone();
+        cache.compaction = Some(std::thread::spawn(move || {
+            let result = fold_rows(&tree, &rows, first, end);
+            let mut cache = shared.lock();
+            match result {
+                Ok(()) => {
+                    let mut freed = 0;
+                    for row in cache.rows.values_mut() {
+                        if !row.journaled
+                            && row.bytes.as_ref().is_some_and(|b| b.len() > ROW_KEEP_MAX)
+                        {
+                            freed += row.bytes.take().map_or(0, |b| b.len());
+                        }
+                    }
+                    cache.row_bytes -= freed;
+                }
+                Err(e) => {
+                    // Retried by the next compaction (the entries stay until then).
+                    tracing::error!(error = %e, "conversation journal compaction failed");
+                    cache.journal_first = cache.journal_first.min(first);
+                    for (key, _) in &rows {
+                        if let Some(row) = cache.rows.get_mut(key) {
+                            row.journaled = true;
+                        }
+                    }
+                }
+            }
+        }));
         Ok(())
     }
 
@@ -662,8 +771,23 @@ impl Store {
             .open_tree(trees::MESSAGES)?
             .insert(&journal_key(n)[..], value)?;
         index.journal_next = n + 1;
-        if index.entries.len() >= INDEX_JOURNAL_MAX {
-            self.compact_index(&mut index)?;
+        if index.entries.len() >= INDEX_JOURNAL_MAX && idle(&index.compaction) {
+            // On a thread of its own: lookups keep finding the entries in the journal until
+            // the batch that removes them, which comes after their keyed copies.
+            let (first, end) = (index.journal_first, index.journal_next);
+            let shared = self.index.clone();
+            let tree = self.db.open_tree(trees::MESSAGES)?;
+            index.compaction = Some(std::thread::spawn(move || {
+                let result = fold_index(&tree, first, end);
+                let mut index = shared.lock();
+                match result {
+                    Ok(()) => {
+                        index.entries.retain(|_, n| *n >= end);
+                        index.journal_first = end;
+                    }
+                    Err(e) => tracing::error!(error = %e, "message index compaction failed"),
+                }
+            }));
         }
         Ok(())
     }
@@ -850,6 +974,15 @@ mod tests {
         );
     }
 
+    /// Waits for the background compactions started so far.
+    fn join_compactions(s: &Store) {
+        let rows = s.rows.lock().compaction.take();
+        let index = s.index.lock().compaction.take();
+        for h in rows.into_iter().chain(index) {
+            h.join().unwrap();
+        }
+    }
+
     /// Keys of the journal entries in `tree`.
     fn journal_entries(s: &Store, tree: &str) -> usize {
         s.raw_tree(tree).unwrap().range(&[JOURNAL][..]..).count()
@@ -923,7 +1056,7 @@ mod tests {
         let mut bursts = 0;
         // Three rows, rewritten burst after burst: the journal grows until it holds
         // ROW_JOURNAL_MIN bytes, then one batch writes each row once and drops the entries.
-        while journal_entries(&s, trees::CONVERSATIONS) == bursts {
+        while s.rows.lock().compaction.is_none() {
             bursts += 1;
             let rows: Vec<Conversation> = ["a", "b", "c"]
                 .iter()
@@ -932,6 +1065,13 @@ mod tests {
             s.put_conversations(&rows).unwrap();
             assert!(bursts < 10_000, "never compacted");
         }
+        assert_eq!(journal_entries(&s, trees::CONVERSATIONS), bursts);
+        // Reads are answered while the background compaction runs.
+        assert_eq!(
+            s.conversation("b").unwrap().unwrap().unread_count,
+            bursts as i32
+        );
+        join_compactions(&s);
         assert_eq!(journal_entries(&s, trees::CONVERSATIONS), 0);
         let entry_len: usize = ["a", "b", "c"]
             .iter()
@@ -1053,7 +1193,14 @@ mod tests {
         {
             s.put_message_index(chunk.iter().map(|&q| (key(q), b"x".to_vec())))
                 .unwrap();
+            // Found whether or not a background compaction is running.
+            assert_eq!(
+                s.message_index_entry(&key(chunk[0])).unwrap().unwrap(),
+                b"x"
+            );
+            assert_eq!(s.message_index_entry(&key(3)).unwrap().unwrap(), b"3");
         }
+        join_compactions(&s);
         assert_eq!(journal_entries(&s, trees::MESSAGES), 0);
         assert_eq!(s.message_index_entry(&key(10)).unwrap().unwrap(), b"x");
         assert!(s.index.lock().entries.is_empty());
