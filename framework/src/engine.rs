@@ -915,7 +915,9 @@ impl Engine {
         if seq == 0 || !options::is_enabled(&m.options, options::HISTORY) {
             // Not stored on the server: reported as online-only (SDK §5.1 step 3).
             self.auto_ack(conv, seq);
-            let message = crate::message::Message::from_wire(conv, &m, &self.user_id);
+            let content = crate::content::parse_lossless(m.content_type, &m.content);
+            let message =
+                crate::message::Message::from_wire_with_content(conv, m, content, &self.user_id);
             return self.emit_noack(Event::OnlineOnlyMessage(message)).await;
         }
         if !options::is_enabled(&m.options, options::CONVERSATION_UPDATE) {
@@ -927,18 +929,16 @@ impl Engine {
             self.auto_ack(conv, seq);
             return Ok(());
         }
-        let message = crate::message::Message::from_wire(conv, &m, &self.user_id);
+        // Here seq > 0 and the history option is on (both checked above).
         let counts = !is_self && options::is_enabled(&m.options, options::UNREAD_COUNT);
-        if seq > 0 || options::is_enabled(&m.options, options::HISTORY) {
-            self.update_conversation(conv, &m, counts, message.text());
-        }
-        if seq > 0 {
-            self.index_message(conv, &m);
-            let ack = Ack::ledger(&self.ledger, &self.conversation_key(conv), seq);
-            self.emit(Event::NewMessage(message), ack).await
-        } else {
-            self.emit_noack(Event::OnlineOnlyMessage(message)).await
-        }
+        let content = crate::content::parse_lossless(m.content_type, &m.content);
+        self.update_conversation(conv, &m, counts, content.as_text());
+        self.index_message(conv, &m);
+        // The wire message is consumed: its strings move into the Message.
+        let message =
+            crate::message::Message::from_wire_with_content(conv, m, content, &self.user_id);
+        let ack = Ack::ledger(&self.ledger, &self.conversation_key(conv), seq);
+        self.emit(Event::NewMessage(message), ack).await
     }
 
     /// Queues the message's index entry (written with the burst, see [`Engine::write_pending`]).

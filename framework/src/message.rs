@@ -130,8 +130,58 @@ impl Message {
 }
 
 impl Message {
-    /// Builds a message from the wire form; `conversation_id` is the key the server filed it
-    /// under.
+    /// Builds a message from the wire form it consumes (its strings are moved, not copied);
+    /// `conversation_id` is the key the server filed it under.
+    #[cfg(test)]
+    pub(crate) fn from_wire_owned(
+        conversation_id: &str,
+        m: openim_protocol::pb::sdkws::MsgData,
+        self_id: &str,
+    ) -> Message {
+        let content = crate::content::parse_lossless(m.content_type, &m.content);
+        Message::from_wire_with_content(conversation_id, m, content, self_id)
+    }
+
+    /// [`Message::from_wire_owned`] with the content already parsed (by
+    /// [`crate::content::parse_lossless`] of the same message).
+    pub(crate) fn from_wire_with_content(
+        conversation_id: &str,
+        m: openim_protocol::pb::sdkws::MsgData,
+        content: Content,
+        self_id: &str,
+    ) -> Message {
+        // Clients put the mentions in both places; trust the element when the list is missing.
+        let at_user_ids = match &content {
+            Content::AtText(e) if m.at_user_id_list.is_empty() => e.at_user_list.clone(),
+            _ => m.at_user_id_list,
+        };
+        let is_self = m.send_id == self_id;
+        Message {
+            conversation_id: conversation_id.to_owned(),
+            seq: m.seq,
+            client_msg_id: m.client_msg_id,
+            server_msg_id: m.server_msg_id,
+            send_id: m.send_id,
+            recv_id: m.recv_id,
+            group_id: (!m.group_id.is_empty()).then_some(m.group_id),
+            session_type: m.session_type,
+            msg_from: m.msg_from,
+            content_type: m.content_type,
+            content,
+            sender_platform_id: m.sender_platform_id,
+            sender_nickname: m.sender_nickname,
+            sender_face_url: m.sender_face_url,
+            send_time: m.send_time,
+            create_time: m.create_time,
+            at_user_ids,
+            ex: m.ex,
+            is_self,
+        }
+    }
+
+    /// Builds a message from a borrowed wire form (copies every string): the reference the
+    /// moving conversions are tested against.
+    #[cfg(test)]
     pub(crate) fn from_wire(
         conversation_id: &str,
         m: &openim_protocol::pb::sdkws::MsgData,
@@ -164,5 +214,55 @@ impl Message {
             ex: m.ex.clone(),
             is_self: m.send_id == self_id,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openim_protocol::pb::sdkws::MsgData;
+
+    #[test]
+    fn owned_and_borrowed_wire_conversions_agree() {
+        let at = Content::at_text("@bot hi", vec!["bot".into()]);
+        for (content_type, content, at_list, group) in [
+            (101, Content::text("hi").to_bytes(), vec![], ""),
+            (106, at.to_bytes(), vec![], "g1"),
+            (106, at.to_bytes(), vec!["u9".to_owned()], "g1"),
+            (101, b"not json".to_vec(), vec![], ""),
+        ] {
+            let m = MsgData {
+                send_id: "u1".into(),
+                recv_id: "bot".into(),
+                group_id: group.into(),
+                client_msg_id: "c1".into(),
+                server_msg_id: "s1".into(),
+                sender_nickname: "U".into(),
+                sender_face_url: "f".into(),
+                session_type: if group.is_empty() { 1 } else { 3 },
+                msg_from: 100,
+                content_type,
+                content,
+                seq: 7,
+                send_time: 5,
+                create_time: 4,
+                at_user_id_list: at_list,
+                ex: "x".into(),
+                ..Default::default()
+            };
+            let a = Message::from_wire("si_bot_u1", &m, "bot");
+            let b = Message::from_wire_owned("si_bot_u1", m, "bot");
+            assert_eq!(
+                serde_json::to_value(&a).unwrap(),
+                serde_json::to_value(&b).unwrap()
+            );
+            assert_eq!(a.group_id, b.group_id);
+            assert!(!b.is_self);
+        }
+        let own = MsgData {
+            send_id: "bot".into(),
+            ..Default::default()
+        };
+        assert!(Message::from_wire_owned("si_bot_u1", own, "bot").is_self);
     }
 }
