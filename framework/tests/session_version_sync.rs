@@ -410,6 +410,58 @@ async fn truncated_member_log_falls_back_to_the_full_list_once() {
 }
 
 #[tokio::test]
+async fn a_member_sync_written_in_steps_reports_every_change_once() {
+    // 12 groups × 201 offline joins: more rows than one write step (500) and more than the
+    // steps between store flushes (4): events and rows are handed over part-way, in order.
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = "vbot9";
+    let alice = peer(&sb, "valice9").await;
+    let _ = sb.register_user(bot, "Bot").await;
+    let mut groups = Vec::new();
+    for g in 0..12 {
+        let gid = alice
+            .api
+            .create_group("valice9", &[bot], &format!("Big {g}"))
+            .await
+            .unwrap()
+            .group_id;
+        groups.push(gid);
+    }
+    let (s, _) = start(&sb, bot, dir.path()).await;
+    s.shutdown().await.unwrap();
+    let admin = admin(&sb).await;
+    let users: Vec<(String, String)> = (0..201)
+        .map(|i| (format!("vm9_{i:03}"), format!("m{i}")))
+        .collect();
+    let refs: Vec<(&str, &str)> = users
+        .iter()
+        .map(|(u, n)| (u.as_str(), n.as_str()))
+        .collect();
+    admin.user_register(&refs).await.unwrap();
+    let ids: Vec<&str> = users.iter().map(|(u, _)| u.as_str()).collect();
+    for gid in &groups {
+        alice.api.invite_to_group(gid, &ids, "").await.unwrap();
+    }
+    let (s, events) = start(&sb, bot, dir.path()).await;
+    let mut joined = std::collections::BTreeSet::new();
+    for e in &events {
+        if let Event::GroupMemberInvited(m) | Event::GroupMemberEntered(m) = e {
+            assert!(
+                joined.insert((m.member.group_id.clone(), m.member.user_id.clone())),
+                "reported twice: {m:?}"
+            );
+        }
+    }
+    assert_eq!(joined.len(), 12 * 201);
+    for gid in &groups {
+        assert_eq!(s.client().store().members(gid).unwrap().len(), 203);
+    }
+    assert_quiet_afterwards(&sb, bot, dir.path(), s).await;
+    sb.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_new_server_changes_the_version_id_and_falls_back_to_the_full_lists() {
     let dir = tempfile::tempdir().unwrap();
     let bot = "vbot4";
