@@ -321,14 +321,14 @@ impl Config {
                 format!("{:?} must start with ws:// or wss://", s.ws_addr),
             ));
         }
-        if !(1..=12).contains(&s.platform) {
-            return Err(Invalid::new(
-                "server.platform",
-                format!(
-                    "{} is not an OpenIM platform ID (1–12; 7 = Linux)",
-                    s.platform
-                ),
-            ));
+        // What the server always refuses (platform IDs, secret login on platform 10 or as the
+        // admin user): the framework's own check, reported under this file's keys.
+        if let Some(problem) = self.session_config().login_problem() {
+            let key = match problem.field() {
+                "platform" => "server.platform",
+                _ => "account.user_id",
+            };
+            return Err(Invalid::new(key, problem.to_string()));
         }
         if self.account.user_id.trim().is_empty() {
             return Err(Invalid::new("account.user_id", "must not be empty"));
@@ -663,6 +663,28 @@ enabled = true
         let e =
             Config::from_toml_and_env(GOOD, "t", env(&[("OPENIM_PLATFORM", "web")])).unwrap_err();
         assert_eq!(e.key(), Some("server.platform"));
+    }
+
+    #[test]
+    fn logins_the_server_refuses_name_the_key() {
+        let secret = GOOD.replace("token = \"tok\"", "secret = \"openIM123\"");
+        let with_platform =
+            |p: i32| secret.replace("[account]", &format!("platform = {p}\n[account]"));
+        for p in [0, 12] {
+            let e = err(&with_platform(p));
+            assert_eq!(e.key, "server.platform", "{p}");
+            assert!(e.to_string().contains("not an OpenIM platform"), "{e}");
+        }
+        let e = err(&with_platform(10));
+        assert_eq!(e.key, "server.platform");
+        assert!(e.to_string().contains("platform 10"), "{e}");
+        let e = err(&secret.replace("user_id = \"bot\"", "user_id = \"imAdmin\""));
+        assert_eq!(e.key, "account.user_id");
+        assert!(e.to_string().contains("admin user"), "{e}");
+        // A token login on platform 10 (an admin token) and HarmonyOS (11) are fine.
+        let token10 = GOOD.replace("[account]", "platform = 10\n[account]");
+        assert!(Config::from_toml_and_env(&token10, "t", env(&[])).is_ok());
+        assert!(Config::from_toml_and_env(&with_platform(11), "t", env(&[])).is_ok());
     }
 
     #[test]

@@ -13,6 +13,41 @@ pub const DEFAULT_PLATFORM: i32 = 7;
 /// Platform 10 (Admin): the platform of admin tokens, never of user tokens.
 const ADMIN_PLATFORM: i32 = 10;
 
+/// The platform IDs OpenIM knows: 1 iOS, 2 Android, 3 Windows, 4 macOS, 5 Web, 6 MiniWeb,
+/// 7 Linux, 8 Android pad, 9 iPad, 10 Admin, 11 HarmonyOS (11 only from protocol 0.0.73, the
+/// v3.8.3-patch line; plain v3.8.3 stops at 10).
+pub const PLATFORM_IDS: std::ops::RangeInclusive<i32> = 1..=11;
+
+/// A login setting the OpenIM server always refuses ([`SessionConfig::login_problem`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginProblem {
+    /// The platform is not an OpenIM platform ID.
+    #[error("platform {0} is not an OpenIM platform ID (1..=11; 7 = Linux)")]
+    UnknownPlatform(i32),
+    /// Secret login on platform 10: `get_user_token` refuses it (1002).
+    #[error(
+        "platform 10 (Admin) gets no user token from the secret: use another platform, or a token"
+    )]
+    AdminPlatformWithSecret,
+    /// Secret login as the admin user: `get_user_token` refuses app administrators (1002).
+    #[error(
+        "user_id {0:?} is the admin user: OpenIM gives app administrators no user token; give the \
+         bot its own account, or use an admin token with platform 10"
+    )]
+    AdminUserWithSecret(String),
+}
+
+impl LoginProblem {
+    /// The config key at fault: `platform` or `user_id`.
+    pub fn field(&self) -> &'static str {
+        match self {
+            LoginProblem::UnknownPlatform(_) | LoginProblem::AdminPlatformWithSecret => "platform",
+            LoginProblem::AdminUserWithSecret(_) => "user_id",
+        }
+    }
+}
+
 /// Credentials of the bot account.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -309,11 +344,6 @@ impl SessionConfig {
             )));
         }
         let platform = raw.platform.unwrap_or(DEFAULT_PLATFORM);
-        if !(1..=11).contains(&platform) {
-            return Err(ConfigError::Invalid(format!(
-                "platform must be 1..=11, got {platform}"
-            )));
-        }
         let credentials = match (
             raw.token.filter(|t| !t.is_empty()),
             raw.secret.filter(|s| !s.is_empty()),
@@ -330,28 +360,6 @@ impl SessionConfig {
                 ));
             }
         };
-        if let Credentials::Secret {
-            user_id,
-            admin_user_id,
-            ..
-        } = &credentials
-        {
-            // OpenIM's get_user_token refuses both (1002): fail here with the reason instead.
-            if platform == ADMIN_PLATFORM {
-                return Err(ConfigError::Invalid(
-                    "platform 10 (Admin) gets no user token from the secret: use another \
-                     platform, or a token"
-                        .into(),
-                ));
-            }
-            if user_id == admin_user_id {
-                return Err(ConfigError::Invalid(format!(
-                    "user_id {user_id:?} is the admin user: OpenIM gives app administrators no \
-                     user token; give the bot its own account, or use an admin token with \
-                     platform 10"
-                )));
-            }
-        }
         let compression = match raw.compression.as_deref() {
             None => Compression::default(),
             Some(s) => s.parse()?,
@@ -359,7 +367,7 @@ impl SessionConfig {
         let data_dir = raw
             .data_dir
             .unwrap_or_else(|| PathBuf::from(format!("openim-data-{}", credentials.user_id())));
-        Ok(SessionConfig {
+        let config = SessionConfig {
             platform,
             api_addr: api_addr.trim_end_matches('/').to_owned(),
             ws_addr: ws_addr.trim_end_matches('/').to_owned(),
@@ -372,7 +380,41 @@ impl SessionConfig {
             durable_acks: raw.durable_acks.unwrap_or(false),
             tls_root_ca: raw.tls_ca,
             compression,
-        })
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The first login setting the server would always refuse: a platform outside
+    /// [`PLATFORM_IDS`], or a secret login on platform 10 or as the admin user (the server's
+    /// `get_user_token` answers 1002 for both). Other admins of the server's `imAdminUserID`
+    /// list are unknown here and still fail at start.
+    pub fn login_problem(&self) -> Option<LoginProblem> {
+        if !PLATFORM_IDS.contains(&self.platform) {
+            return Some(LoginProblem::UnknownPlatform(self.platform));
+        }
+        if let Credentials::Secret {
+            user_id,
+            admin_user_id,
+            ..
+        } = &self.credentials
+        {
+            if self.platform == ADMIN_PLATFORM {
+                return Some(LoginProblem::AdminPlatformWithSecret);
+            }
+            if user_id == admin_user_id {
+                return Some(LoginProblem::AdminUserWithSecret(user_id.clone()));
+            }
+        }
+        None
+    }
+
+    /// Checks the config (see [`SessionConfig::login_problem`]); the loaders call it.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match self.login_problem() {
+            Some(problem) => Err(ConfigError::Invalid(problem.to_string())),
+            None => Ok(()),
+        }
     }
 }
 
@@ -437,6 +479,30 @@ mod tests {
             "api_addr='http://h'\nws_addr='ws://h'\nuser_id='imAdmin'\ntoken='t'\nplatform=10",
         ));
         assert!(SessionConfig::from_figment(fig).is_ok());
+        // The same checks on a config built in code.
+        let mut c = SessionConfig::with_secret("http://a", "ws://b", "/tmp/x", "imAdmin", "s");
+        assert_eq!(
+            c.login_problem(),
+            Some(LoginProblem::AdminUserWithSecret("imAdmin".into()))
+        );
+        assert_eq!(c.login_problem().map(|p| p.field()), Some("user_id"));
+        c.credentials = Credentials::Secret {
+            user_id: "bot".into(),
+            secret: "s".into(),
+            admin_user_id: "imAdmin".into(),
+        };
+        c.platform = 10;
+        assert_eq!(
+            c.login_problem(),
+            Some(LoginProblem::AdminPlatformWithSecret)
+        );
+        c.platform = 12;
+        assert_eq!(c.login_problem(), Some(LoginProblem::UnknownPlatform(12)));
+        assert_eq!(c.login_problem().map(|p| p.field()), Some("platform"));
+        assert!(c.validate().is_err());
+        c.platform = 11;
+        assert_eq!(c.login_problem(), None);
+        assert!(c.validate().is_ok());
     }
 
     const MINIMAL: &str =
