@@ -57,6 +57,10 @@ impl ShutdownHandle {
         if let Some(task) = self.task.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
         }
+        // No compaction thread may outlive the session's database handle (see
+        // Store::join_compactions); joining blocks, so off the async workers.
+        let store = self.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.join_compactions()).await;
         self.store.flush()?;
         Ok(())
     }
