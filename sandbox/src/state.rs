@@ -759,6 +759,29 @@ impl State {
         }]
     }
 
+    /// The 1300 (ConversationChanged) notification to `user` about `conversation_id`: tells a
+    /// live client to resync that conversation from its version log.
+    pub fn notify_conversation_changed(
+        &mut self,
+        user: &str,
+        conversation_id: &str,
+        operation_id: &str,
+    ) -> Vec<Delivery> {
+        self.notify(
+            Notif {
+                content_type: 1300,
+                session_type: 1,
+                send_id: user.to_owned(),
+                recv_id: user.to_owned(),
+                tips: json!({"userID": user, "conversationIDList": [conversation_id]}),
+                is_send_msg: false,
+                reliable: false,
+                extra: vec![],
+            },
+            operation_id,
+        )
+    }
+
     /// Builds, stores (per reliability) and routes a notification, plus its chat copy when `is_send_msg`.
     pub fn notify(&mut self, n: Notif, operation_id: &str) -> Vec<Delivery> {
         let now = now_ms();

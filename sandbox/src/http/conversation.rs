@@ -451,8 +451,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                             );
                         }
                         if changed || created {
-                            out.extend(st.notify(Notif { content_type: 1300, session_type: 1, send_id: u.clone(), recv_id: u.clone(),
-                                tips: json!({"userID": u, "conversationIDList": [c.conversation_id]}), is_send_msg: false, reliable: false, extra: vec![] }, &ctx.op));
+                            out.extend(st.notify_conversation_changed(
+                                u,
+                                &c.conversation_id,
+                                &ctx.op,
+                            ));
                         }
                         // Private chat is a property of the pair: like upstream's
                         // SyncPeerUserPrivateConversationTx, the peer's conversation

@@ -602,19 +602,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                             });
                         if changed {
                             st.log_write(&format!("conv:{m}"), &[(cid.clone(), LOG_UPDATE)]);
-                            out.extend(st.notify(
-                                Notif {
-                                    content_type: 1300,
-                                    session_type: 1,
-                                    send_id: m.clone(),
-                                    recv_id: m.clone(),
-                                    tips: json!({"userID": m, "conversationIDList": [cid]}),
-                                    is_send_msg: false,
-                                    reliable: false,
-                                    extra: vec![],
-                                },
-                                &ctx.op,
-                            ));
+                            out.extend(st.notify_conversation_changed(&m, &cid, &ctx.op));
                         }
                     }
                 }

@@ -347,19 +347,7 @@ fn apply_at(st: &mut State, msg: &MsgData, op: &str) -> Vec<crate::state::Delive
             uc.conv.group_at_type = t;
         }
         st.log_write(&format!("conv:{m}"), &[(cid.clone(), LOG_UPDATE)]);
-        out.extend(st.notify(
-            Notif {
-                content_type: 1300,
-                session_type: 1,
-                send_id: m.clone(),
-                recv_id: m.clone(),
-                tips: json!({"userID": m, "conversationIDList": [cid]}),
-                is_send_msg: false,
-                reliable: false,
-                extra: vec![],
-            },
-            op,
-        ));
+        out.extend(st.notify_conversation_changed(&m, &cid, op));
     }
     out
 }
