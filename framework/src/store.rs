@@ -227,6 +227,11 @@ fn fold_rows(
         }
         apply_paced(tree, batch)?;
     }
+    remove_journal(tree, first, end)
+}
+
+/// Removes journal entries `first..end` (after their keyed copies are written).
+fn remove_journal(tree: &sled::Tree, first: u64, end: u64) -> Result<(), StoreError> {
     let mut batch = sled::Batch::default();
     for n in first..end {
         batch.remove(&journal_key(n)[..]);
@@ -251,12 +256,7 @@ fn fold_index(tree: &sled::Tree, first: u64, end: u64) -> Result<(), StoreError>
         }
     }
     apply_paced(tree, batch)?;
-    let mut batch = sled::Batch::default();
-    for n in first..end {
-        batch.remove(&journal_key(n)[..]);
-    }
-    tree.apply_batch(batch)?;
-    Ok(())
+    remove_journal(tree, first, end)
 }
 
 fn key_hash(key: &[u8]) -> u64 {
