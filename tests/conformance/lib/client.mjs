@@ -380,6 +380,15 @@ export function messageText(m) {
   return parts.length ? parts.join('\n') : undefined;
 }
 
+/** Make two logged-in clients friends through the SDK (apply + accept). */
+export async function befriend(a, b) {
+  await a.call('addFriend', { toUserID: b.userID, reqMsg: 'hi', ex: '' });
+  await b.waitFor(CbEvents.OnFriendApplicationAdded, { fromUserID: a.userID, toUserID: b.userID });
+  await b.call('acceptFriendApplication', { toUserID: a.userID, handleMsg: 'ok' });
+  await b.waitFor(CbEvents.OnFriendAdded, { userID: a.userID });
+  await a.waitFor(CbEvents.OnFriendApplicationAccepted, { fromUserID: a.userID, toUserID: b.userID });
+}
+
 /** Conversation ID of a one-to-one chat, as OpenIM builds it. */
 export function singleConversationID(a, b) {
   const [x, y] = [a, b].sort();

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SCENARIO, scenario, nicknameOf } from '../lib/world.mjs';
-import { CbEvents, messageText } from '../lib/client.mjs';
+import { CbEvents, messageText, befriend } from '../lib/client.mjs';
 
 async function createGroup(owner, name, members) {
   const group = await owner.call('createGroup', { memberUserIDs: members, adminUserIDs: [], groupInfo: { groupName: name, groupType: 2 } });
@@ -17,15 +17,6 @@ async function createGroup(owner, name, members) {
 async function memberRoles(client, groupID) {
   const members = await client.call('getGroupMemberList', { groupID, offset: 0, count: 100 });
   return Object.fromEntries(members.map((m) => [m.userID, m.roleLevel]));
-}
-
-/** Make two logged-in clients friends through the SDK (apply + accept). */
-async function befriend(a, b) {
-  await a.call('addFriend', { toUserID: b.userID, reqMsg: 'hi', ex: '' });
-  await b.waitFor(CbEvents.OnFriendApplicationAdded, { fromUserID: a.userID, toUserID: b.userID });
-  await b.call('acceptFriendApplication', { toUserID: a.userID, handleMsg: 'ok' });
-  await b.waitFor(CbEvents.OnFriendAdded, { userID: a.userID });
-  await a.waitFor(CbEvents.OnFriendApplicationAccepted, { fromUserID: a.userID, toUserID: b.userID });
 }
 
 test(

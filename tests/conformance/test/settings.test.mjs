@@ -7,16 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SCENARIO, scenario, nicknameOf } from '../lib/world.mjs';
-import { CbEvents, messageText, singleConversationID } from '../lib/client.mjs';
-
-/** Make two logged-in clients friends through the SDK (apply + accept). */
-async function befriend(a, b) {
-  await a.call('addFriend', { toUserID: b.userID, reqMsg: 'hi', ex: '' });
-  await b.waitFor(CbEvents.OnFriendApplicationAdded, { fromUserID: a.userID, toUserID: b.userID });
-  await b.call('acceptFriendApplication', { toUserID: a.userID, handleMsg: 'ok' });
-  await b.waitFor(CbEvents.OnFriendAdded, { userID: a.userID });
-  await a.waitFor(CbEvents.OnFriendApplicationAccepted, { fromUserID: a.userID, toUserID: b.userID });
-}
+import { CbEvents, messageText, singleConversationID, befriend } from '../lib/client.mjs';
 
 test(
   'conversation receive options: "no notify" is listed and kept, "do not receive" drops messages until switched back',
