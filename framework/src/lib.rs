@@ -33,6 +33,7 @@
 
 pub mod api;
 pub mod client;
+mod compact;
 pub mod config;
 pub mod content;
 pub mod delivery;

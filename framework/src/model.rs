@@ -352,22 +352,20 @@ pub struct Conversation {
 /// and UTF-8 bytes; about a third of the JSON size.
 pub(crate) mod row_codec {
     use super::{Conversation, LatestMessage};
+    use crate::compact::{Reader, put_int as varint};
 
     /// First byte of a binary row.
     pub(crate) const ROW_TAG: u8 = 0xC2;
 
-    fn varint(out: &mut Vec<u8>, v: i64) {
-        let mut z = ((v << 1) ^ (v >> 63)) as u64;
-        while z >= 0x80 {
-            out.push((z as u8) | 0x80);
-            z >>= 7;
-        }
-        out.push(z as u8);
-    }
-
+    /// A string: its length (zigzag) and its bytes.
     fn string(out: &mut Vec<u8>, s: &str) {
         varint(out, s.len() as i64);
         out.extend_from_slice(s.as_bytes());
+    }
+
+    fn read_string(r: &mut Reader<'_>) -> Option<String> {
+        let len = u64::try_from(r.int().ok()?).ok()?;
+        r.str(len).ok().map(str::to_owned)
     }
 
     /// Appends the binary row of `c` (without its conversation ID) to `out`.
@@ -404,82 +402,50 @@ pub(crate) mod row_codec {
         varint(out, c.max_seq);
     }
 
-    struct Reader<'a>(&'a [u8]);
-
-    impl Reader<'_> {
-        fn byte(&mut self) -> Option<u8> {
-            let (&b, rest) = self.0.split_first()?;
-            self.0 = rest;
-            Some(b)
-        }
-
-        fn i64(&mut self) -> Option<i64> {
-            let mut z = 0u64;
-            for shift in (0..64).step_by(7) {
-                let b = self.byte()?;
-                z |= u64::from(b & 0x7F) << shift;
-                if b & 0x80 == 0 {
-                    return Some((z >> 1) as i64 ^ -((z & 1) as i64));
-                }
-            }
-            None
-        }
-
-        fn i32(&mut self) -> Option<i32> {
-            i32::try_from(self.i64()?).ok()
-        }
-
-        fn string(&mut self) -> Option<String> {
-            let len = usize::try_from(self.i64()?).ok()?;
-            if len > self.0.len() {
-                return None;
-            }
-            let (s, rest) = self.0.split_at(len);
-            self.0 = rest;
-            String::from_utf8(s.to_vec()).ok()
-        }
-    }
-
     /// Decodes a binary row stored under `conversation_id`; `None` if it is malformed.
     pub(crate) fn decode(conversation_id: &str, bytes: &[u8]) -> Option<Conversation> {
-        let mut r = Reader(bytes);
-        if r.byte()? != ROW_TAG {
+        let mut r = Reader::new(bytes);
+        if r.byte().ok()? != ROW_TAG {
             return None;
         }
         let mut c = Conversation {
             conversation_id: conversation_id.to_owned(),
-            conversation_type: r.i32()?,
-            user_id: r.string()?,
-            group_id: r.string()?,
-            show_name: r.string()?,
-            face_url: r.string()?,
-            recv_msg_opt: r.i32()?,
-            unread_count: r.i32()?,
-            group_at_type: r.i32()?,
+            conversation_type: r.int32().ok()?,
+            user_id: read_string(&mut r)?,
+            group_id: read_string(&mut r)?,
+            show_name: read_string(&mut r)?,
+            face_url: read_string(&mut r)?,
+            recv_msg_opt: r.int32().ok()?,
+            unread_count: r.int32().ok()?,
+            group_at_type: r.int32().ok()?,
             ..Default::default()
         };
-        c.latest_msg = match r.byte()? {
+        c.latest_msg = match r.byte().ok()? {
             0 => None,
             kind @ (1 | 2) => Some(LatestMessage {
-                client_msg_id: r.string()?,
-                seq: r.i64()?,
-                send_id: r.string()?,
-                content_type: r.i32()?,
-                send_time: r.i64()?,
-                text: if kind == 2 { Some(r.string()?) } else { None },
+                client_msg_id: read_string(&mut r)?,
+                seq: r.int().ok()?,
+                send_id: read_string(&mut r)?,
+                content_type: r.int32().ok()?,
+                send_time: r.int().ok()?,
+                text: if kind == 2 {
+                    Some(read_string(&mut r)?)
+                } else {
+                    None
+                },
             }),
             _ => return None,
         };
-        c.latest_msg_send_time = r.i64()?;
-        let flags = r.byte()?;
+        c.latest_msg_send_time = r.int().ok()?;
+        let flags = r.byte().ok()?;
         c.is_pinned = flags & 1 != 0;
         c.is_private_chat = flags & 2 != 0;
-        c.burn_duration = r.i32()?;
-        c.ex = r.string()?;
-        c.attached_info = r.string()?;
-        c.has_read_seq = r.i64()?;
-        c.max_seq = r.i64()?;
-        r.0.is_empty().then_some(c)
+        c.burn_duration = r.int32().ok()?;
+        c.ex = read_string(&mut r)?;
+        c.attached_info = read_string(&mut r)?;
+        c.has_read_seq = r.int().ok()?;
+        c.max_seq = r.int().ok()?;
+        r.is_empty().then_some(c)
     }
 
     #[cfg(test)]

@@ -181,6 +181,7 @@ impl Commit {
 /// are in the key) and encodes the rest as tagged varints and length-prefixed strings
 /// (~40 bytes for a typical member). Rows written as JSON by older versions are still read.
 pub(crate) mod member_row {
+    use crate::compact::{Reader, put_int, put_uint};
     use crate::model::GroupMember;
 
     /// First byte of a compact row (a JSON row starts with `{`).
@@ -222,37 +223,31 @@ pub(crate) mod member_row {
         if row.first() != Some(&TAG) {
             return serde_json::from_slice(row);
         }
-        let mut r = Reader { row, at: 1 };
+        fields(group_id, user_id, &mut Reader::new(&row[1..])).map_err(bad)
+    }
+
+    fn fields(
+        group_id: &str,
+        user_id: &str,
+        r: &mut Reader<'_>,
+    ) -> Result<GroupMember, &'static str> {
         let m = GroupMember {
             group_id: group_id.to_owned(),
             user_id: user_id.to_owned(),
-            nickname: r.string()?,
-            face_url: r.string()?,
+            nickname: read_str(r)?,
+            face_url: read_str(r)?,
             role_level: r.int32()?,
             join_time: r.int()?,
             join_source: r.int32()?,
-            inviter_user_id: r.string()?,
+            inviter_user_id: read_str(r)?,
             mute_end_time: r.int()?,
-            operator_user_id: r.string()?,
-            ex: r.string()?,
+            operator_user_id: read_str(r)?,
+            ex: read_str(r)?,
         };
-        if r.at != row.len() {
-            return Err(bad("trailing bytes"));
+        if !r.is_empty() {
+            return Err("trailing bytes");
         }
         Ok(m)
-    }
-
-    fn put_uint(out: &mut Vec<u8>, mut v: u64) {
-        while v >= 0x80 {
-            out.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        out.push(v as u8);
-    }
-
-    /// Zigzag, so small negative numbers stay short.
-    fn put_int(out: &mut Vec<u8>, v: i64) {
-        put_uint(out, ((v << 1) ^ (v >> 63)) as u64);
     }
 
     fn put_str(out: &mut Vec<u8>, s: &str) {
@@ -264,45 +259,9 @@ pub(crate) mod member_row {
         <serde_json::Error as serde::de::Error>::custom(format!("member row: {what}"))
     }
 
-    struct Reader<'a> {
-        row: &'a [u8],
-        at: usize,
-    }
-
-    impl Reader<'_> {
-        fn uint(&mut self) -> Result<u64, serde_json::Error> {
-            let mut v = 0u64;
-            for shift in (0..64).step_by(7) {
-                let b = *self.row.get(self.at).ok_or_else(|| bad("truncated"))?;
-                self.at += 1;
-                v |= u64::from(b & 0x7f) << shift;
-                if b & 0x80 == 0 {
-                    return Ok(v);
-                }
-            }
-            Err(bad("varint too long"))
-        }
-
-        fn int(&mut self) -> Result<i64, serde_json::Error> {
-            let v = self.uint()?;
-            Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
-        }
-
-        fn int32(&mut self) -> Result<i32, serde_json::Error> {
-            i32::try_from(self.int()?).map_err(|_| bad("number out of range"))
-        }
-
-        fn string(&mut self) -> Result<String, serde_json::Error> {
-            let len = usize::try_from(self.uint()?).map_err(|_| bad("length out of range"))?;
-            let end = self
-                .at
-                .checked_add(len)
-                .filter(|e| *e <= self.row.len())
-                .ok_or_else(|| bad("truncated"))?;
-            let s = std::str::from_utf8(&self.row[self.at..end]).map_err(|_| bad("not UTF-8"))?;
-            self.at = end;
-            Ok(s.to_owned())
-        }
+    fn read_str(r: &mut Reader<'_>) -> Result<String, &'static str> {
+        let len = r.uint()?;
+        r.str(len).map(str::to_owned)
     }
 }
 
