@@ -79,6 +79,19 @@ async fn admin(sb: &Sandbox) -> ApiClient {
 
 /// After a reconnect and after a restart on the same data dir, no relation event repeats and
 /// no full list is fetched.
+/// Registers `n` users `<prefix>_000`… (nicknames `m0`…) and returns their IDs.
+async fn register_many(admin: &ApiClient, prefix: &str, n: usize) -> Vec<String> {
+    let users: Vec<(String, String)> = (0..n)
+        .map(|i| (format!("{prefix}_{i:03}"), format!("m{i}")))
+        .collect();
+    let refs: Vec<(&str, &str)> = users
+        .iter()
+        .map(|(u, n)| (u.as_str(), n.as_str()))
+        .collect();
+    admin.user_register(&refs).await.unwrap();
+    users.into_iter().map(|(u, _)| u).collect()
+}
+
 async fn assert_quiet_afterwards(sb: &Sandbox, user: &str, dir: &std::path::Path, mut s: Session) {
     let before = hits(sb, FULL_ROUTES);
     s.client().reconnect();
@@ -368,15 +381,8 @@ async fn truncated_member_log_falls_back_to_the_full_list_once() {
     s.shutdown().await.unwrap();
     // 201 members join in one operation: more changes than the log serves (200) → `full`.
     let admin = admin(&sb).await;
-    let users: Vec<(String, String)> = (0..201)
-        .map(|i| (format!("vm3_{i:03}"), format!("m{i}")))
-        .collect();
-    let refs: Vec<(&str, &str)> = users
-        .iter()
-        .map(|(u, n)| (u.as_str(), n.as_str()))
-        .collect();
-    admin.user_register(&refs).await.unwrap();
-    let ids: Vec<&str> = users.iter().map(|(u, _)| u.as_str()).collect();
+    let users = register_many(&admin, "vm3", 201).await;
+    let ids: Vec<&str> = users.iter().map(String::as_str).collect();
     alice.api.invite_to_group(&gid, &ids, "").await.unwrap();
     let full_members = sb.route_hits("/group/get_group_member_list");
     let (s, events) = start(&sb, bot, dir.path()).await;
@@ -431,15 +437,8 @@ async fn a_member_sync_written_in_steps_reports_every_change_once() {
     let (s, _) = start(&sb, bot, dir.path()).await;
     s.shutdown().await.unwrap();
     let admin = admin(&sb).await;
-    let users: Vec<(String, String)> = (0..201)
-        .map(|i| (format!("vm9_{i:03}"), format!("m{i}")))
-        .collect();
-    let refs: Vec<(&str, &str)> = users
-        .iter()
-        .map(|(u, n)| (u.as_str(), n.as_str()))
-        .collect();
-    admin.user_register(&refs).await.unwrap();
-    let ids: Vec<&str> = users.iter().map(|(u, _)| u.as_str()).collect();
+    let users = register_many(&admin, "vm9", 201).await;
+    let ids: Vec<&str> = users.iter().map(String::as_str).collect();
     for gid in &groups {
         alice.api.invite_to_group(gid, &ids, "").await.unwrap();
     }
