@@ -39,8 +39,11 @@ pub struct Session {
 }
 
 impl Session {
-    /// Opens the data dir, logs in, connects and starts the sync.
+    /// Checks the config ([`SessionConfig::validate`]: a login the server would always refuse
+    /// fails here with [`SessionError::Config`], before any file or network I/O), then opens the
+    /// data dir, logs in, connects and starts the sync.
     pub async fn start(config: SessionConfig) -> Result<Session, SessionError> {
+        config.validate()?;
         let (client, events, shutdown) = crate::engine::start(config).await?;
         Ok(Session {
             client,

@@ -170,3 +170,45 @@ async fn oversized_send_is_refused_without_losing_the_connection() {
     assert!(!sent.server_msg_id.is_empty());
     s.shutdown().await.unwrap();
 }
+
+/// A config the server would always refuse (secret login as the admin user, an unknown
+/// platform) fails `Session::start` with a typed config error before any I/O: no data dir is
+/// created and the server is never contacted.
+#[tokio::test]
+async fn start_refuses_an_invalid_config_before_any_io() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("never-created");
+    let admin = openim_bot::SessionConfig::with_secret(
+        format!("http://{addr}"),
+        format!("ws://{addr}"),
+        &data_dir,
+        "imAdmin",
+        "openIM123",
+    );
+    let mut unknown_platform = openim_bot::SessionConfig::with_token(
+        format!("http://{addr}"),
+        format!("ws://{addr}"),
+        &data_dir,
+        "bot",
+        "t",
+    );
+    unknown_platform.platform = 12;
+    for config in [admin, unknown_platform] {
+        let err = openim_bot::Session::start(config)
+            .await
+            .expect_err("an invalid config must not start");
+        assert!(
+            matches!(err, openim_bot::SessionError::Config(_)),
+            "{err:?}"
+        );
+    }
+    assert!(!data_dir.exists(), "the data dir was created");
+    // Any connection attempt would have completed (queued in the backlog) before start returned.
+    match listener.accept() {
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock, "{e}"),
+        Ok((_, peer)) => panic!("the server was contacted from {peer}"),
+    }
+}
