@@ -263,6 +263,20 @@ impl Registry {
         v
     }
 
+    /// `(connection id, platform, token)` of each of a user's open connections, in
+    /// connection order (`/user/get_users_online_token_detail`, `get_users_online_status`).
+    pub(crate) fn connections(&self, user_id: &str) -> Vec<(u64, i32, String)> {
+        self.conns
+            .lock()
+            .get(user_id)
+            .map(|l| {
+                l.iter()
+                    .map(|c| (c.id, c.platform_id, c.token.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Kicks (2002 + close) a user's connections on a platform.
     pub(crate) fn kick(&self, user_id: &str, platform_id: i32) -> usize {
         let mut g = self.conns.lock();

@@ -6,6 +6,7 @@ pub(crate) mod conversation;
 pub(crate) mod friend;
 pub(crate) mod group;
 pub(crate) mod msg;
+pub(crate) mod msg_destroy;
 pub(crate) mod object;
 pub(crate) mod user;
 
@@ -199,6 +200,7 @@ const STRICT_ROUTES: &[&str] = &[
     "/msg/send_msg",
     "/msg/batch_send_msg",
     "/msg/send_business_notification",
+    "/user/get_users_online_token_detail",
 ];
 
 async fn entry(

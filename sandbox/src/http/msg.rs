@@ -859,6 +859,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             let st = inner.state.lock();
             data(json!({"status": st.send_status.get(&ctx.op).unwrap_or(0)}))
         }
+        "/msg/delete_msg_phsical_by_seq" => super::msg_destroy::by_seq(ctx, body),
+        "/msg/delete_msg_physical" => super::msg_destroy::older_than(ctx, body),
         "/msg/delete_msgs" => {
             let r: DeleteMsgsReq = parse(body)?;
             ctx.self_or_admin(&r.user_id)?;

@@ -453,13 +453,35 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             let out: Vec<Value> = ids
                 .iter()
                 .map(|id| {
-                    let p = inner.registry.platforms(id);
-                    let detail: Vec<Value> =
-                        p.iter().map(|pid| json!({"platformID": pid, "connID": "", "isBackground": false, "token": ""})).collect();
-                    json!({"userID": id, "status": if p.is_empty() {0} else {1}, "detailPlatformStatus": list(&detail)})
+                    let conns = inner.registry.connections(id);
+                    if conns.is_empty() {
+                        // Go's omitempty: status 0 and the empty list are left out.
+                        return json!({"userID": id});
+                    }
+                    let detail: Vec<Value> = conns
+                        .iter()
+                        .map(|(conn, platform, token)| {
+                            json!({"platformID": platform, "connID": conn_id(*conn), "token": token})
+                        })
+                        .collect();
+                    json!({"userID": id, "status": 1, "detailPlatformStatus": detail})
                 })
                 .collect();
             data(to_value(&out))
+        }
+        "/user/get_users_online_token_detail" => {
+            let r: GetUsersOnlineStatusReq = parse(body)?;
+            // Upstream asks every gateway and skips a gateway that refuses (non-admin callers):
+            // a non-admin gets success with no data rather than 1002.
+            if !ctx.admin {
+                return data(Value::Null);
+            }
+            let out: Vec<Value> = r
+                .user_ids
+                .iter()
+                .filter_map(|id| online_token_detail(&inner.registry.connections(id), id))
+                .collect();
+            data(list(&out))
         }
         "/user/get_users_status" => {
             let v: Value = parse(body)?;
@@ -489,4 +511,33 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
         }
         _ => not_found(),
     }
+}
+
+/// The gateway connection ID shown to admins (upstream: an MD5 of the remote address and
+/// connect time; here of the connection's number, stable while it is open).
+fn conn_id(conn: u64) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(format!("conn_{conn}").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// One online user of `/user/get_users_online_token_detail`: tokens grouped by platform
+/// (platforms ascending; upstream's order is a Go map's). `None` when offline (left out).
+fn online_token_detail(conns: &[(u64, i32, String)], user_id: &str) -> Option<Value> {
+    if conns.is_empty() {
+        return None;
+    }
+    let mut by_platform: std::collections::BTreeMap<i32, Vec<&str>> = Default::default();
+    for (_, platform, token) in conns {
+        by_platform.entry(*platform).or_default().push(token);
+    }
+    let platforms: Vec<Value> = by_platform
+        .iter()
+        .map(|(platform, tokens)| {
+            json!({"platformID": platform, "total": tokens.len(), "token": tokens})
+        })
+        .collect();
+    Some(json!({"userID": user_id, "status": 1, "singlePlatformToken": platforms}))
 }

@@ -1,12 +1,16 @@
 // What an admin console (or a bot with the admin token) finds after real
-// clients talked: the chat-log search (/msg/search_msg) and the group search
-// (/group/get_groups). Spec references: http-api.md §5.3 (get_groups), §5.4
-// (search_msg: filters, newest first, revoked messages as 2101, group quirks).
+// clients talked: the chat-log search (/msg/search_msg), the group search
+// (/group/get_groups), who is online with which tokens
+// (/user/get_users_online_token_detail), and the physical message deletions
+// (/msg/delete_msg_phsical_by_seq, /msg/delete_msg_physical) as the clients then
+// see them. Spec references: http-api.md §5.3 (get_groups), §5.4 (search_msg:
+// filters, newest first, revoked messages as 2101, group quirks); open-im-server
+// v3.8.3 internal/api/router.go, user.go, internal/rpc/msg/delete.go, clear.go.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SCENARIO, scenario, nicknameOf } from '../lib/world.mjs';
-import { CbEvents, singleConversationID, until } from '../lib/client.mjs';
+import { CbEvents, messageText, singleConversationID, until } from '../lib/client.mjs';
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -136,5 +140,84 @@ test(
     assert.equal(page.groups.length, 1);
     assert.equal(page.total, 2);
     assert.equal(page.groups[0].groupInfo.groupName, 'Rust Lovers');
+  }),
+);
+
+test(
+  'get_users_online_token_detail: online users with their tokens per platform, offline ones left out, nothing for a non-admin',
+  SCENARIO,
+  scenario(async (w) => {
+    const [web] = await w.login('otalice');
+    const desktop = await (await w.client('otalice', { platformID: 3, label: 'otalice#desktop' })).login();
+    await w.register('otbob');
+    const detail = () => w.sandbox.adminPost('/user/get_users_online_token_detail', { userIDs: ['otbob', 'otalice', 'nobody'] });
+    const got = await detail();
+    assert.ok(Array.isArray(got), `data is an array: ${JSON.stringify(got)}`);
+    assert.deepEqual(got.map((u) => [u.userID, u.status]), [['otalice', 1]], 'only online users, status 1');
+    const byPlatform = Object.fromEntries(got[0].singlePlatformToken.map((p) => [p.platformID, p]));
+    assert.deepEqual(Object.keys(byPlatform).sort(), ['3', '5']);
+    assert.deepEqual(byPlatform[5], { platformID: 5, total: 1, token: [web.token] }, 'the web client\'s token');
+    assert.deepEqual(byPlatform[3], { platformID: 3, total: 1, token: [desktop.token] });
+    // get_users_online_status: every user asked for, with each connection's token.
+    const status = await w.sandbox.adminPost('/user/get_users_online_status', { userIDs: ['otalice', 'otbob'] });
+    assert.deepEqual(status[1], { userID: 'otbob' }, 'offline: status 0 and no connections, left out as Go does');
+    assert.equal(status[0].status, 1);
+    assert.deepEqual(status[0].detailPlatformStatus.map((d) => [d.platformID, d.token]).sort(), [[3, desktop.token], [5, web.token]]);
+    assert.ok(status[0].detailPlatformStatus.every((d) => /^[0-9a-f]{32}$/.test(d.connID)), 'connection IDs');
+    await assert.rejects(w.sandbox.post('/user/get_users_online_status', { userIDs: ['otalice'] }, { token: web.token }), (e) => e.errCode === 1002);
+    // Upstream skips a gateway that refuses a non-admin: success without data, not 1002.
+    assert.equal(await w.sandbox.post('/user/get_users_online_token_detail', { userIDs: ['otalice'] }, { token: web.token }), null);
+    // Once both devices logged out, nobody is online: data null.
+    await web.close();
+    await desktop.close();
+    await until(async () => (await detail()) === null, { what: 'otalice offline in get_users_online_token_detail' });
+  }),
+);
+
+test(
+  'physical deletion: destroyed seqs vanish from every later history, old documents go whole, the conversation goes on',
+  SCENARIO,
+  scenario(async (w) => {
+    const [alice, bob] = await w.login('pdalice', 'pdbob');
+    const conv = singleConversationID('pdalice', 'pdbob');
+    // The seqs as the receiver got them (a send's own result may not carry one yet).
+    const seqs = [];
+    for (const text of ['one', 'two', 'three']) {
+      const m = await alice.sendText('pdbob', text);
+      const ev = await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: m.clientMsgID });
+      seqs.push(ev.data.find((x) => x.clientMsgID === m.clientMsgID).seq);
+    }
+    assert.deepEqual(seqs, [1, 2, 3]);
+    const history = async (label) => {
+      const fresh = await (await w.client('pdbob', { label })).login();
+      const page = await fresh.call('getAdvancedHistoryMessageList', { conversationID: conv, count: 20, startClientMsgID: '' });
+      return { fresh, texts: page.messageList.filter((m) => m.status !== 4).map((m) => messageText(m)) };
+    };
+
+    // Only the misspelt route exists upstream.
+    await assert.rejects(w.sandbox.adminPost('/msg/delete_msg_physical_by_seq', { conversationID: conv, seqs: [2] }), /HTTP 404/);
+    await w.sandbox.adminPost('/msg/delete_msg_phsical_by_seq', { conversationID: conv, seqs: [2] });
+    let { texts } = await history('pdbob#after-by-seq');
+    assert.deepEqual(texts, ['one', 'three'], 'seq 2 destroyed for everyone');
+    // Unknown conversations and seqs are no error; v3.8.3 checks no more than the token.
+    await w.sandbox.post('/msg/delete_msg_phsical_by_seq', { conversationID: 'si_no_one', seqs: [1, 99] }, { token: alice.token });
+
+    // delete_msg_physical: admin only.
+    await assert.rejects(w.sandbox.post('/msg/delete_msg_physical', { conversationIDs: [], timestamp: 0 }, { token: alice.token }), (e) => e.errCode === 1002);
+    // v3.8.3 compares now-in-seconds minus `timestamp` with millisecond send times: a
+    // timestamp of 0 ("older than now") destroys nothing.
+    await w.sandbox.adminPost('/msg/delete_msg_physical', { conversationIDs: [conv], timestamp: 0 });
+    ({ texts } = await history('pdbob#after-noop'));
+    assert.deepEqual(texts, ['one', 'three'], 'timestamp 0 destroys nothing');
+    // A timestamp of minus a millisecond clock reading puts the bound past every send time.
+    await w.sandbox.adminPost('/msg/delete_msg_physical', { conversationIDs: [], timestamp: -2 * Date.now() });
+    const last = await history('pdbob#after-destruct');
+    assert.deepEqual(last.texts, [], 'the whole document destroyed');
+    // Seqs go on after the destroyed document.
+    const next = await alice.sendText('pdbob', 'four');
+    const got = await last.fresh.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: next.clientMsgID });
+    assert.equal(got.data.find((x) => x.clientMsgID === next.clientMsgID).seq, 4);
+    const page = await last.fresh.call('getAdvancedHistoryMessageList', { conversationID: conv, count: 20, startClientMsgID: '' });
+    assert.deepEqual(page.messageList.filter((m) => m.status !== 4).map((m) => messageText(m)), ['four'], `after the destruct: ${JSON.stringify(got)}`);
   }),
 );
