@@ -154,6 +154,26 @@ fn remove_member(st: &mut State, gid: &str, uid: &str) -> Option<GroupMember> {
     Some(m)
 }
 
+/// What open-im-server v3.8.3 does for members who quit or were kicked once their 1504/1508
+/// chat tip is stored (the push handler's `DeleteMemberAndSetConversationSeq`, after the group
+/// RPC's own): each leaver's conversation is capped at the group's current max seq, their own
+/// tip included, and each gets a 1300 so a live client resyncs that conversation. (Upstream
+/// sends the 1300 once from the group RPC and again per pushed copy of the tip; one carries
+/// the same change.)
+fn cap_leavers(st: &mut State, gid: &str, leavers: &[String], op_id: &str) -> Vec<Delivery> {
+    let cid = format!("sg_{gid}");
+    let max = st.seqs.get(&cid).map(|s| s.max_seq).unwrap_or(0);
+    let mut out = Vec::new();
+    for uid in leavers {
+        if let Some(uc) = st.user_convs.get_mut(uid).and_then(|c| c.get_mut(&cid)) {
+            uc.conv.max_seq = max.max(1);
+            st.log_write(&format!("conv:{uid}"), &[(cid.clone(), LOG_UPDATE)]);
+        }
+        out.extend(st.notify_conversation_changed(uid, &cid, op_id));
+    }
+    out
+}
+
 fn request_json(st: &State, r: &GroupRequestRow) -> Value {
     let user = st.users.get(&r.user_id).map(crate::model::public_info);
     json!({
@@ -751,6 +771,12 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 vec![uid.clone()],
                 &ctx.op,
             ));
+            out.extend(cap_leavers(
+                &mut st,
+                &gid,
+                std::slice::from_ref(&uid),
+                &ctx.op,
+            ));
             inner.webhook.after(
                 "callbackAfterQuitGroupCommand",
                 &ctx.op,
@@ -905,6 +931,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 kicked.clone(),
                 &ctx.op,
             ));
+            out.extend(cap_leavers(&mut st, &gid, &kicked, &ctx.op));
             inner.webhook.after(
                 "callbackAfterKickGroupCommand",
                 &ctx.op,

@@ -23,7 +23,7 @@ async function createGroup(owner, { name, members = [], needVerification }) {
 const texts = (page) => page.messageList.filter((m) => m.contentType < 1000).map((m) => messageText(m));
 
 test(
-  'history windows: a late joiner sees the history (enableHistoryForNewMembers defaults to true), a kicked member only what was sent before the kick',
+  'history windows: a late joiner sees the history (enableHistoryForNewMembers defaults to true), a kicked member only what was sent up to its kick',
   SCENARIO,
   scenario(async (w) => {
     const [owner, early] = await w.login('hwowner', 'hwearly');
@@ -46,6 +46,12 @@ test(
     // Kick the early member, then talk on: its history stops at the kick.
     await owner.call('kickGroupMember', { groupID, reason: '', userIDList: ['hwearly'] });
     await early.waitFor(CbEvents.OnJoinedGroupDeleted, { groupID });
+    // Like OpenIM (SetConversationMaxSeq on the leaver), the kicked member's conversation is capped
+    // at its own kick tip, and a 1300 makes its live SDK resync it: OnConversationChanged carrying
+    // the server's record with that maxSeq.
+    const tip = await early.waitFor(CbEvents.OnRecvNewMessages, (d) => d.some((m) => m.contentType === 1508));
+    const tipSeq = tip.data.find((m) => m.contentType === 1508).seq;
+    await early.waitFor(CbEvents.OnConversationChanged, (d) => d.some((c) => c.conversationID === conv && c.maxSeq === tipSeq));
     const afterKick = await owner.sendGroupText(groupID, 'after the kick');
     await late.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: afterKick.clientMsgID });
     // The server caps the kicked member's view of the conversation (its 1006 maxSeq, pulls and the
@@ -53,11 +59,13 @@ test(
     // up with /group/get_group_members_info, which OpenIM refuses to a non-member (1002).
     const fresh = await (await w.client('hwearly', { label: 'hwearly#fresh', platformID: 3 })).login();
     const kickedConv = (await fresh.conversations()).find((c) => c.conversationID === conv);
-    assert.equal(JSON.parse(kickedConv?.latestMsg || '{}').clientMsgID, after.clientMsgID, `kicked member's conversation: ${JSON.stringify(kickedConv)}`);
+    const latest = JSON.parse(kickedConv?.latestMsg || '{}');
+    assert.deepEqual([latest.contentType, latest.seq], [1508, tipSeq], `kicked member's conversation ends with its kick tip: ${JSON.stringify(kickedConv)}`);
     const pulled = await w.sandbox.post('/msg/pull_msg_by_seq', { userID: 'hwearly', seqRanges: [{ conversationID: conv, begin: 1, end: 100, num: 100 }], order: 0 }, { token: fresh.token });
     const pulledMsgs = pulled.msgs?.[conv]?.Msgs ?? pulled.msgs?.[conv]?.msgs ?? [];
     const pulledIDs = pulledMsgs.map((m) => m.clientMsgID);
     assert.ok(pulledIDs.includes(after.clientMsgID), `pull before the kick: ${JSON.stringify(pulledMsgs.map((m) => m.seq))}`);
+    assert.equal(Math.max(...pulledMsgs.map((m) => m.seq)), tipSeq, 'the pull ends at the kick tip');
     assert.ok(!pulledIDs.includes(afterKick.clientMsgID), `nothing after the kick: ${JSON.stringify(pulledMsgs.map((m) => m.seq))}`);
     assert.equal(early.seen(CbEvents.OnRecvNewMessages, (d) => d.some((m) => m.clientMsgID === afterKick.clientMsgID)).length, 0);
   }),
@@ -144,5 +152,34 @@ test(
     await member.waitFor(CbEvents.OnConversationChanged, (d) => d.some((c) => c.conversationID === conv && c.groupAtType === 4));
     const desktop = await (await w.client('anmember', { label: 'anmember#desktop', platformID: 3 })).login();
     assert.equal((await desktop.call('getOneConversation', { sourceID: groupID, sessionType: 3 })).groupAtType, 4);
+  }),
+);
+
+test(
+  'quit: the leaver gets its own 1504 tip and a 1300, its conversation ends at that tip (also after a fresh login)',
+  SCENARIO,
+  scenario(async (w) => {
+    const [owner, leaver] = await w.login('qcowner', 'qcleaver');
+    const groupID = await createGroup(owner, { name: 'Quit Cap', members: ['qcleaver'] });
+    const conv = groupConversationID(groupID);
+    await leaver.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    const hello = await owner.sendGroupText(groupID, 'before the quit');
+    await leaver.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: hello.clientMsgID });
+
+    const mark = leaver.mark();
+    await leaver.call('quitGroup', groupID);
+    await leaver.waitFor(CbEvents.OnJoinedGroupDeleted, { groupID });
+    const tip = await leaver.waitFor(CbEvents.OnRecvNewMessages, (d) => d.some((m) => m.contentType === 1504), { since: mark });
+    const tipSeq = tip.data.find((m) => m.contentType === 1504).seq;
+    // The 1300 makes the SDK pull the conversation's new version: the server record, capped at the tip.
+    await leaver.waitFor(CbEvents.OnConversationChanged, (d) => d.some((c) => c.conversationID === conv && c.maxSeq === tipSeq), { since: mark });
+    await owner.waitFor(CbEvents.OnGroupMemberDeleted, { groupID, userID: 'qcleaver' });
+    const after = await owner.sendGroupText(groupID, 'after the quit');
+
+    const fresh = await (await w.client('qcleaver', { label: 'qcleaver#fresh', platformID: 3 })).login();
+    const c = (await fresh.conversations()).find((x) => x.conversationID === conv);
+    const latest = JSON.parse(c?.latestMsg || '{}');
+    assert.deepEqual([latest.contentType, latest.seq], [1504, tipSeq], `the leaver's conversation: ${JSON.stringify(c)}`);
+    assert.equal(leaver.seen(CbEvents.OnRecvNewMessages, (d) => d.some((m) => m.clientMsgID === after.clientMsgID)).length, 0, 'nothing after the quit reaches the leaver');
   }),
 );
