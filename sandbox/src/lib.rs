@@ -184,7 +184,10 @@ impl Sandbox {
             dirty: std::sync::atomic::AtomicBool::new(true),
             shutdown: shutdown.clone(),
             route_hits: Default::default(),
-            objects: Default::default(),
+            objects: match &store {
+                Some(store) => http::object::ObjectStore::open(store.tree("objects")?),
+                None => Default::default(),
+            },
         });
         let tls_failures = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let listen = |listener, addr| match &tls {
@@ -339,6 +342,7 @@ impl Sandbox {
                 t.abort();
             }
         }
+        self.inner.objects.detach();
         if let Some(store) = self.store.take() {
             let st = self.inner.state.lock();
             if let Err(e) = store.save(&st) {

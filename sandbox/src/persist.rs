@@ -24,6 +24,15 @@ impl Store {
         Ok(Store { db, path })
     }
 
+    /// A named tree of the same database (uploaded objects live in one, apart from the
+    /// snapshot).
+    pub(crate) fn tree(&self, name: &str) -> Result<sled::Tree, SandboxError> {
+        self.db.open_tree(name).map_err(|e| SandboxError::Store {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })
+    }
+
     pub(crate) fn load(&self) -> Result<State, SandboxError> {
         match self.db.get(KEY) {
             Ok(Some(bytes)) => serde_json::from_slice(&bytes).map_err(|e| SandboxError::Store {

@@ -365,3 +365,95 @@ async fn delete_and_clear_with_sync_options() {
     );
     sb.shutdown().await;
 }
+
+/// Uploads the JS client's way (initiate, PUT the signed part, complete); with a data dir the
+/// object is kept in it: served again, byte for byte with its content type, after a restart,
+/// and identical content is still answered at once. Without a data dir objects live in memory.
+#[tokio::test]
+async fn uploaded_objects_survive_a_restart_with_a_data_dir() {
+    use md5::{Digest, Md5};
+    let dir = tempfile::tempdir().unwrap();
+    let config = || openim_sandbox::SandboxConfig::default().data_dir(dir.path());
+    let sb = openim_sandbox::Sandbox::start(config()).await.unwrap();
+    let t = users(&sb, &["alice"]).await;
+    let bytes: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let initiate = json!({"hash": "content-hash-1", "size": bytes.len(), "partSize": 1048576,
+        "maxParts": -1, "cause": "", "name": "alice/kept.bin", "contentType": "application/x-kept"});
+    let v = post(
+        &sb,
+        "/object/initiate_multipart_upload",
+        Some(&t[0]),
+        initiate.clone(),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    let upload = &v["data"]["upload"];
+    let part_url = format!("{}?partNumber=1", upload["sign"]["url"].as_str().unwrap());
+    let http = reqwest::Client::new();
+    let put = http
+        .put(&part_url)
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let digest: String = Md5::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let v = post(
+        &sb,
+        "/object/complete_multipart_upload",
+        Some(&t[0]),
+        json!({"uploadID": upload["uploadID"], "parts": [digest], "name": "alice/kept.bin",
+            "contentType": "application/x-kept"}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    let path = v["data"]["url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches(&sb.api_url())
+        .to_owned();
+    assert_eq!(path, "/object/alice/kept.bin");
+    sb.shutdown().await;
+
+    let sb = openim_sandbox::Sandbox::start(config()).await.unwrap();
+    let got = http
+        .get(format!("{}{path}", sb.api_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(
+        got.headers()["content-type"].to_str().unwrap(),
+        "application/x-kept"
+    );
+    assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    // The same content again: answered with the kept object, nothing to upload.
+    let token = sb.user_token("alice", 5).await.unwrap();
+    let v = post(
+        &sb,
+        "/object/initiate_multipart_upload",
+        Some(&token),
+        initiate,
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    assert!(v["data"]["upload"].is_null(), "{v}");
+    assert_eq!(
+        v["data"]["url"].as_str().unwrap(),
+        format!("{}{path}", sb.api_url())
+    );
+    sb.shutdown().await;
+
+    // Memory only: a sandbox without a data dir starts with no objects.
+    let sb = start().await;
+    let got = http
+        .get(format!("{}{path}", sb.api_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 404);
+    sb.shutdown().await;
+}

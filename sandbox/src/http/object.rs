@@ -6,8 +6,12 @@
 //! the signed URL (no token, as with a presigned URL) → `complete_multipart_upload`
 //! (parts given as their MD5 hex digests, checked) → `GET /object/<name>` serves it.
 //! Differences from upstream, on purpose: parts are 1 MiB (the HTTP body limit of the
-//! sandbox is 2 MB; upstream's S3 minimum is 5 MiB), `GET` serves the bytes directly
-//! instead of redirecting to a presigned URL, and nothing survives a restart.
+//! sandbox is 2 MB; upstream's S3 minimum is 5 MiB), and `GET` serves the bytes directly
+//! instead of redirecting to a presigned URL.
+//!
+//! With a data dir, completed objects are kept in its database (a tree of their own, written
+//! before `complete_multipart_upload` answers) and served from there after a restart, like
+//! MinIO's bucket; without one they live in memory. Uploads in progress are never kept.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -42,6 +46,72 @@ const UPLOAD_EXPIRY_MS: i64 = 24 * 60 * 60 * 1000;
 #[derive(Default)]
 pub(crate) struct ObjectStore(parking_lot::Mutex<Objects>);
 
+impl ObjectStore {
+    /// A store persisting completed objects in `tree` (the data dir's database), with the
+    /// objects already there. A record that does not decode is skipped with a warning.
+    pub(crate) fn open(tree: sled::Tree) -> ObjectStore {
+        let mut o = Objects::default();
+        for entry in tree.iter() {
+            let (key, value) = match entry {
+                Ok(kv) => kv,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the stored objects failed");
+                    break;
+                }
+            };
+            let name = String::from_utf8_lossy(&key).into_owned();
+            let Some((meta, data)) = decode_record(&value) else {
+                tracing::warn!(object = %name, "skipping a stored object that does not decode");
+                continue;
+            };
+            o.stored_bytes += data.len();
+            let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
+            o.by_hash.insert((meta.hash.clone(), size), name.clone());
+            o.objects.insert(
+                name,
+                Object {
+                    content_type: meta.content_type,
+                    size: data.len(),
+                    data: None,
+                },
+            );
+        }
+        o.disk = Some(tree);
+        ObjectStore(parking_lot::Mutex::new(o))
+    }
+
+    /// Lets go of the database (at shutdown, so that the data dir can be opened again);
+    /// objects completed afterwards stay in memory.
+    pub(crate) fn detach(&self) {
+        self.0.lock().disk = None;
+    }
+}
+
+/// What is stored with an object's bytes.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ObjectMeta {
+    #[serde(rename = "contentType")]
+    content_type: String,
+    hash: String,
+}
+
+/// A persisted object: the metadata's JSON length (4 bytes, big-endian), the JSON, the bytes.
+fn encode_record(meta: &ObjectMeta, data: &[u8]) -> Vec<u8> {
+    let head = serde_json::to_vec(meta).unwrap_or_default();
+    let mut out = Vec::with_capacity(4 + head.len() + data.len());
+    out.extend_from_slice(&u32::try_from(head.len()).unwrap_or(0).to_be_bytes());
+    out.extend_from_slice(&head);
+    out.extend_from_slice(data);
+    out
+}
+
+fn decode_record(record: &[u8]) -> Option<(ObjectMeta, &[u8])> {
+    let len = u32::from_be_bytes(record.get(..4)?.try_into().ok()?) as usize;
+    let head = record.get(4..4usize.checked_add(len)?)?;
+    let meta = serde_json::from_slice(head).ok()?;
+    Some((meta, &record[4 + len..]))
+}
+
 impl std::fmt::Debug for ObjectStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let o = self.0.lock();
@@ -60,6 +130,8 @@ struct Objects {
     /// (content hash, size) → object name, for deduplicated uploads.
     by_hash: HashMap<(String, i64), String>,
     stored_bytes: usize,
+    /// Where completed objects are kept (the data dir's database); `None`: in memory.
+    disk: Option<sled::Tree>,
 }
 
 struct Upload {
@@ -74,7 +146,9 @@ struct Upload {
 
 struct Object {
     content_type: String,
-    data: Bytes,
+    size: usize,
+    /// The bytes, when kept in memory (`None`: read from the database on `GET`).
+    data: Option<Bytes>,
 }
 
 /// Number of parts of `size` bytes.
@@ -280,15 +354,37 @@ pub(crate) fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 t if t.is_empty() => upload.content_type,
                 t => t,
             };
-            o.stored_bytes += joined.len();
+            let size = joined.len();
+            let kept = match &o.disk {
+                Some(tree) => {
+                    let meta = ObjectMeta {
+                        content_type: content_type.clone(),
+                        hash: upload.hash.clone(),
+                    };
+                    let record = encode_record(&meta, &joined);
+                    let written = tree
+                        .insert(upload.name.as_bytes(), record)
+                        .and_then(|_| tree.flush().map(|_| ()));
+                    if let Err(e) = written {
+                        tracing::error!(error = %e, object = %upload.name, "storing an uploaded object failed");
+                        return Err(CodeError::internal(format!(
+                            "storing the object failed: {e}"
+                        )));
+                    }
+                    None
+                }
+                None => Some(Bytes::from(joined)),
+            };
+            o.stored_bytes += size;
             if let Some(old) = o.objects.insert(
                 upload.name.clone(),
                 Object {
                     content_type,
-                    data: Bytes::from(joined),
+                    size,
+                    data: kept,
                 },
             ) {
-                o.stored_bytes = o.stored_bytes.saturating_sub(old.data.len());
+                o.stored_bytes = o.stored_bytes.saturating_sub(old.size);
             }
             o.by_hash
                 .insert((upload.hash, upload.size), upload.name.clone());
@@ -367,18 +463,47 @@ pub(crate) fn get_object(store: &ObjectStore, path: &str) -> Response {
     let Some(name) = decode_name(path.trim_start_matches(OBJECT_PATH)) else {
         return (StatusCode::BAD_REQUEST, "bad object name").into_response();
     };
-    let o = store.0.lock();
-    match o.objects.get(&name) {
-        Some(obj) => {
-            let ct = HeaderValue::from_str(&obj.content_type)
-                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-            let mut resp = (StatusCode::OK, obj.data.clone()).into_response();
-            resp.headers_mut()
-                .insert(axum::http::header::CONTENT_TYPE, ct);
-            resp
+    let (content_type, data, disk) = {
+        let o = store.0.lock();
+        match o.objects.get(&name) {
+            Some(obj) => (obj.content_type.clone(), obj.data.clone(), o.disk.clone()),
+            None => return (StatusCode::NOT_FOUND, "object not found").into_response(),
         }
-        None => (StatusCode::NOT_FOUND, "object not found").into_response(),
-    }
+    };
+    let data = match (data, disk) {
+        (Some(bytes), _) => bytes,
+        (None, Some(tree)) => match tree.get(name.as_bytes()) {
+            Ok(Some(record)) => match decode_record(&record) {
+                Some((_, bytes)) => Bytes::copy_from_slice(bytes),
+                None => {
+                    return (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "stored object is corrupt",
+                    )
+                        .into_response();
+                }
+            },
+            Ok(None) => return (StatusCode::NOT_FOUND, "object not found").into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, object = %name, "reading a stored object failed");
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "reading the object failed",
+                )
+                    .into_response();
+            }
+        },
+        // Detached at shutdown: the bytes are no longer reachable.
+        (None, None) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+        }
+    };
+    let ct = HeaderValue::from_str(&content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let mut resp = (StatusCode::OK, data).into_response();
+    resp.headers_mut()
+        .insert(axum::http::header::CONTENT_TYPE, ct);
+    resp
 }
 
 #[cfg(test)]
@@ -392,6 +517,27 @@ mod tests {
         }
         assert_eq!(encode_name("u1/a b.png"), "u1/a%20b.png");
         assert_eq!(decode_name("u1/%zz"), None);
+    }
+
+    #[test]
+    fn records_round_trip_and_bad_ones_are_refused() {
+        let meta = ObjectMeta {
+            content_type: "image/png".into(),
+            hash: "abc".into(),
+        };
+        let record = encode_record(&meta, b"\x00\x01bytes");
+        let (back, data) = decode_record(&record).expect("decodes");
+        assert_eq!(
+            (back.content_type.as_str(), back.hash.as_str()),
+            ("image/png", "abc")
+        );
+        assert_eq!(data, b"\x00\x01bytes");
+        assert!(decode_record(b"").is_none());
+        assert!(
+            decode_record(&[0, 0, 0, 200, b'{']).is_none(),
+            "length past the end"
+        );
+        assert!(decode_record(&[0, 0, 0, 1, b'{']).is_none(), "not JSON");
     }
 
     #[test]

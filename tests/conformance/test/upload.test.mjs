@@ -1,14 +1,21 @@
 // Uploads as the JS client does them (/object/part_size, initiate, one PUT per
 // signed part URL, complete), then picture and file messages built from local
-// files. Spec references: CLIENT-SURFACE.md Appendix A (Upload); http-api.md §5.6.
+// files, and objects kept across a restart when the sandbox has a data dir.
+// Spec references: CLIENT-SURFACE.md Appendix A (Upload); http-api.md §5.6.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SCENARIO, scenario } from '../lib/world.mjs';
-import { CbEvents } from '../lib/client.mjs';
+import { CbEvents, singleConversationID } from '../lib/client.mjs';
 import { installFileReader, patternBytes, download } from '../lib/files.mjs';
 
 installFileReader();
+
+const dataDir = mkdtempSync(join(tmpdir(), 'oim-conformance-upload-'));
+process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
 
 test(
   'uploadFile: small and multi-part files are stored and served back byte for byte; identical content is not uploaded twice',
@@ -81,4 +88,44 @@ test(
     assert.equal(res.headers.get('content-type'), 'application/pdf');
     assert.deepEqual(new Uint8Array(await res.arrayBuffer()), pdf);
   }),
+);
+
+test(
+  'with a data dir, uploaded objects survive a restart: the picture in the history still downloads, the same bytes are not uploaded again',
+  SCENARIO,
+  scenario(
+    async (w) => {
+      const [alice, bob] = await w.login('pkalice', 'pkbob');
+      const png = patternBytes(4000, 11);
+      const pic = { uuid: 'kept-pic', type: 'png', size: png.length, width: 32, height: 32, url: '' };
+      const image = await alice.call('createImageMessageByFile', {
+        sourcePicture: pic,
+        bigPicture: { ...pic },
+        snapshotPicture: { ...pic },
+        sourcePath: '/tmp/kept.png',
+        file: new File([png], 'kept.png', { type: 'image/png' }),
+      });
+      const sent = await alice.call('sendMessage', { recvID: 'pkbob', groupID: '', message: image });
+      const got = (await bob.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: sent.clientMsgID })).data.find((m) => m.clientMsgID === sent.clientMsgID);
+      const url = got.pictureElem.sourcePicture.url;
+      assert.deepEqual(await download(url), png);
+      await alice.close();
+      await bob.close();
+
+      await w.restartSandbox();
+      const fresh = await (await w.client('pkbob', { label: 'pkbob#after-restart' })).login();
+      const page = await fresh.call('getAdvancedHistoryMessageList', { conversationID: singleConversationID('pkalice', 'pkbob'), count: 20, startClientMsgID: '' });
+      const kept = page.messageList.find((m) => m.clientMsgID === sent.clientMsgID);
+      assert.equal(kept?.pictureElem?.sourcePicture?.url, url, `history after the restart: ${JSON.stringify(page.messageList.map((m) => [m.seq, m.contentType]))}`);
+      const res = await fetch(url);
+      assert.equal(res.status, 200, `GET ${url} after the restart`);
+      assert.equal(res.headers.get('content-type'), 'image/png');
+      assert.deepEqual(new Uint8Array(await res.arrayBuffer()), png);
+      // The same bytes again: the kept object is found by its hash, nothing is uploaded.
+      const alice2 = await (await w.client('pkalice', { label: 'pkalice#after-restart' })).login();
+      const again = await alice2.call('uploadFile', { file: new File([png], 'again.png', { type: 'image/png' }) });
+      assert.equal(again.url, url);
+    },
+    { dataDir },
+  ),
 );
