@@ -960,11 +960,12 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             let role = role_of(ctx, &st, &gid);
             if g.info.need_verification == 1 && role < 60 {
                 let managers = g.managers();
+                // v3.8.3 keeps no request message for these (the invitation's `reason` is
+                // dropped, in the stored request and in the 1503 tips alike).
                 for u in &invited {
                     let row = GroupRequestRow {
                         group_id: gid.clone(),
                         user_id: u.clone(),
-                        req_msg: r.reason.clone(),
                         req_time: now_ms(),
                         join_source: 2,
                         inviter_user_id: ctx.user.clone(),
@@ -978,7 +979,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                     receivers.push(ctx.user.clone());
                     receivers.dedup();
                     for rcv in receivers {
-                        let tips = json!({"group": ginfo, "applicant": applicant, "reqMsg": r.reason, "uuid": crate::state::random_hex32(), "request": request});
+                        let tips = json!({"group": ginfo, "applicant": applicant, "reqMsg": "", "uuid": crate::state::random_hex32(), "request": request});
                         out.extend(single_notify(&mut st, 1503, &ctx.user, &rcv, tips, &ctx.op));
                     }
                 }

@@ -97,6 +97,7 @@ test(
     );
     assert.equal(request.handleResult, 0);
     assert.equal(request.joinSource, 2, `invitation source: ${JSON.stringify(request)}`);
+    assert.equal(request.reqMsg, '', "v3.8.3 drops the invitation's reason from the request");
     const members = (await owner.call('getGroupMemberList', { groupID: strict, offset: 0, count: 10, filter: 0 })).map((m) => m.userID);
     assert.ok(!members.includes('jpinvitee'), `not a member before approval: ${members}`);
     await owner.call('acceptGroupApplication', { groupID: strict, fromUserID: 'jpinvitee', handleMsg: 'ok' });
