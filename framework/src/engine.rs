@@ -254,7 +254,7 @@ struct ConvBatch {
     /// Touch order of `rows` (the order of the conversation events).
     order: Vec<String>,
     unread_changed: bool,
-    /// Message index entries (key, JSON summary) not written yet.
+    /// Message index entries (key, [`MessageSummary`] value) not written yet.
     index: Vec<(String, Vec<u8>)>,
 }
 
@@ -266,18 +266,64 @@ struct PendingRow {
     dirty: bool,
 }
 
-/// The message index entry (what revoke and read-receipt events need later); borrowed so that
-/// indexing a message copies no strings.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct MessageSummary<'a> {
+/// The message index entry: what revoke and read-receipt events need of a message later.
+///
+/// Stored as a compact binary value ([`MessageSummary::encode`]: a tag byte, then varints and
+/// byte runs); entries written by earlier versions are JSON objects and still decode.
+#[derive(Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct MessageSummary {
     #[serde(rename = "clientMsgID")]
-    client_msg_id: &'a str,
+    pub(crate) client_msg_id: String,
     #[serde(rename = "sendID")]
-    send_id: &'a str,
-    send_time: i64,
-    sender_nickname: &'a str,
-    session_type: i32,
+    pub(crate) send_id: String,
+    pub(crate) send_time: i64,
+    pub(crate) sender_nickname: String,
+    pub(crate) session_type: i32,
+}
+
+/// First byte of a binary [`MessageSummary`] (a JSON one starts with `{`).
+const SUMMARY_TAG: u8 = 1;
+
+impl MessageSummary {
+    /// Appends the entry of `m` (no intermediate copies of its strings).
+    fn encode(m: &MsgData, out: &mut Vec<u8>) {
+        use crate::compact::{put_int, put_uint};
+        out.push(SUMMARY_TAG);
+        put_int(out, m.send_time);
+        put_int(out, i64::from(m.session_type));
+        for s in [&m.client_msg_id, &m.send_id, &m.sender_nickname] {
+            put_uint(out, s.len() as u64);
+            out.extend_from_slice(s.as_bytes());
+        }
+    }
+
+    /// Decodes a stored entry (binary or the JSON of earlier versions); `None` if malformed.
+    fn decode(bytes: &[u8]) -> Option<MessageSummary> {
+        match bytes.first() {
+            Some(&SUMMARY_TAG) => {
+                let mut r = crate::compact::Reader::new(&bytes[1..]);
+                let send_time = r.int().ok()?;
+                let session_type = r.int32().ok()?;
+                let mut text = || -> Option<String> {
+                    let len = r.uint().ok()?;
+                    r.str(len).ok().map(str::to_owned)
+                };
+                let client_msg_id = text()?;
+                let send_id = text()?;
+                let sender_nickname = text()?;
+                Some(MessageSummary {
+                    client_msg_id,
+                    send_id,
+                    send_time,
+                    sender_nickname,
+                    session_type,
+                })
+            }
+            Some(b'{') => serde_json::from_slice(bytes).ok(),
+            _ => None,
+        }
+    }
 }
 
 pub(crate) struct Engine {
@@ -947,25 +993,21 @@ impl Engine {
 
     /// Queues the message's index entry (written with the burst, see [`Engine::write_pending`]).
     fn index_message(&mut self, conv: &str, m: &MsgData) {
-        let summary = MessageSummary {
-            client_msg_id: &m.client_msg_id,
-            send_id: &m.send_id,
-            send_time: m.send_time,
-            sender_nickname: &m.sender_nickname,
-            session_type: m.session_type,
-        };
-        match serde_json::to_vec(&summary) {
-            Ok(v) => self.batch.index.push((format!("{conv}/{:020}", m.seq), v)),
-            Err(e) => tracing::error!(error = %e, "message index entry not encoded"),
-        }
+        let mut value = Vec::with_capacity(
+            24 + m.client_msg_id.len() + m.send_id.len() + m.sender_nickname.len(),
+        );
+        MessageSummary::encode(m, &mut value);
+        self.batch
+            .index
+            .push((format!("{conv}/{:020}", m.seq), value));
     }
 
-    pub(crate) fn message_summary(&self, conv: &str, seq: i64) -> Option<serde_json::Value> {
+    pub(crate) fn message_summary(&self, conv: &str, seq: i64) -> Option<MessageSummary> {
         let entry = self
             .store
             .message_index_entry(&format!("{conv}/{seq:020}"))
             .ok()??;
-        serde_json::from_slice(&entry).ok()
+        MessageSummary::decode(&entry)
     }
 
     async fn on_typing(&mut self, conv: &str, m: &MsgData) -> Flow {
@@ -1247,12 +1289,9 @@ impl Engine {
             revoker_nickname,
             client_msg_id: str_at(tips, &["clientMsgID"]),
             revoke_time: tips.get("revokeTime").and_then(|v| v.as_i64()).unwrap_or(0),
-            source_message_send_time: summary
-                .get("sendTime")
-                .and_then(|v| v.as_i64())
-                .unwrap_or(0),
-            source_message_send_id: str_at(&summary, &["sendID"]),
-            source_message_sender_nickname: str_at(&summary, &["senderNickname"]),
+            source_message_send_time: summary.send_time,
+            source_message_send_id: summary.send_id,
+            source_message_sender_nickname: summary.sender_nickname,
             session_type,
             seq,
             is_admin_revoke: tips
@@ -1296,7 +1335,7 @@ impl Engine {
         let msg_id_list = seqs
             .iter()
             .filter_map(|s| self.message_summary(&conversation_id, *s))
-            .map(|v| str_at(&v, &["clientMsgID"]))
+            .map(|v| v.client_msg_id)
             .filter(|s| !s.is_empty())
             .collect();
         vec![Event::C2cReadReceipt(ReadReceipt {
@@ -1348,4 +1387,38 @@ fn _assert_send(e: Engine) -> impl Send {
         mpsc::unbounded_channel().1,
         oneshot::channel().1,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_summaries_round_trip_and_old_json_entries_still_decode() {
+        let m = MsgData {
+            client_msg_id: "c1".into(),
+            send_id: "u\u{e9}1".into(),
+            sender_nickname: String::new(),
+            send_time: 1_700_000_000_123,
+            session_type: 3,
+            ..Default::default()
+        };
+        let mut bytes = Vec::new();
+        MessageSummary::encode(&m, &mut bytes);
+        let want = MessageSummary {
+            client_msg_id: "c1".into(),
+            send_id: "u\u{e9}1".into(),
+            send_time: 1_700_000_000_123,
+            sender_nickname: String::new(),
+            session_type: 3,
+        };
+        assert_eq!(MessageSummary::decode(&bytes), Some(want));
+        let json = br#"{"clientMsgID":"c2","sendID":"u2","sendTime":5,"senderNickname":"N","sessionType":1}"#;
+        let old = MessageSummary::decode(json).expect("JSON entry");
+        assert_eq!((old.client_msg_id.as_str(), old.send_time), ("c2", 5));
+        assert_eq!(old.sender_nickname, "N");
+        for bad in [&bytes[..bytes.len() - 1], &[][..], b"x", b"{"] {
+            assert_eq!(MessageSummary::decode(bad), None, "{bad:?}");
+        }
+    }
 }

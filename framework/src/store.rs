@@ -240,22 +240,102 @@ fn remove_journal(tree: &sled::Tree, first: u64, end: u64) -> Result<(), StoreEr
     Ok(())
 }
 
-/// Writes the pairs of index journal entries `first..end` as keyed entries, then removes them.
-fn fold_index(tree: &sled::Tree, first: u64, end: u64) -> Result<(), StoreError> {
-    let mut batch = sled::Batch::default();
-    let mut pending = 0;
-    for item in tree.range(&journal_key(first)[..]..&journal_key(end)[..]) {
-        let (_, v) = item?;
-        for (key, value) in journal_pairs(&v) {
-            batch.insert(key, value);
-            pending += 1;
-        }
-        if pending >= FOLD_BATCH {
-            apply_paced(tree, std::mem::take(&mut batch))?;
-            pending = 0;
+/// Message-index entries one block record holds at most (see [`index_blocks`]).
+const INDEX_BLOCK: usize = 128;
+
+/// First byte of a block record's value (a single entry's value is JSON or starts below it).
+const BLOCK_TAG: u8 = 0xB1;
+
+/// Block records a lookup looks at, from the one starting nearest before the seq backwards,
+/// before it gives up (more than one only when redelivered messages were indexed again, or
+/// around an upgraded store's per-message entries). Any block holding the seq will do: a
+/// message's entry never changes, so one indexed again has the same value.
+const INDEX_SCAN_BACK: usize = 4;
+
+/// Splits a message-index key `"<conversation>/<seq, 20 digits>"` into its two parts.
+fn split_index_key(key: &[u8]) -> Option<(&[u8], u64)> {
+    let slash = key.iter().rposition(|&b| b == b'/')?;
+    let digits = &key[slash + 1..];
+    if digits.len() != 20 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let seq = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some((&key[..slash], seq))
+}
+
+/// Folds message-index pairs into keyed records: the entries of one conversation go into block
+/// records of up to [`INDEX_BLOCK`] entries in seq order (a later pair for the same key wins),
+/// keyed `"<conversation>/<first seq, 20 digits>~<fold id, 16 hex>"`. One sled key per block
+/// instead of one per message is what makes the fold cheap (a fold of 32k entries from a few
+/// conversations writes a few hundred keys). The fold id (unique per fold) keeps blocks of
+/// messages indexed again (redelivered after a crash) from replacing older blocks that start
+/// at the same seq. Pairs whose key is not an index key are kept as plain keyed entries.
+fn index_blocks<'a>(
+    pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+    fold_id: u64,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    use std::collections::{BTreeMap, HashMap};
+    let mut by_conversation: HashMap<&[u8], BTreeMap<u64, &[u8]>> = HashMap::new();
+    let mut out = Vec::new();
+    for (key, value) in pairs {
+        match split_index_key(key) {
+            Some((conv, seq)) => {
+                by_conversation.entry(conv).or_default().insert(seq, value);
+            }
+            None => out.push((key.to_vec(), value.to_vec())),
         }
     }
-    apply_paced(tree, batch)?;
+    for (conv, entries) in by_conversation {
+        let entries: Vec<(u64, &[u8])> = entries.into_iter().collect();
+        for block in entries.chunks(INDEX_BLOCK) {
+            let mut key = Vec::with_capacity(conv.len() + 38);
+            key.extend_from_slice(conv);
+            key.extend_from_slice(format!("/{:020}~{fold_id:016x}", block[0].0).as_bytes());
+            let mut value = vec![BLOCK_TAG];
+            for (seq, v) in block {
+                value.extend_from_slice(&seq.to_be_bytes());
+                put_bytes(&mut value, v);
+            }
+            out.push((key, value));
+        }
+    }
+    // In key order each batch of a paced fold lands on a few neighbouring leaves.
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// The value of `seq` in a block record (`None` for other values, or if the block lacks it).
+fn block_entry(block: &[u8], seq: u64) -> Option<&[u8]> {
+    let (&BLOCK_TAG, mut rest) = block.split_first()? else {
+        return None;
+    };
+    while rest.len() >= 12 {
+        let s = u64::from_be_bytes(rest[..8].try_into().ok()?);
+        let len = u32::from_be_bytes(rest[8..12].try_into().ok()?) as usize;
+        let value = rest.get(12..12 + len)?;
+        if s == seq {
+            return Some(value);
+        }
+        rest = &rest[12 + len..];
+    }
+    None
+}
+
+/// Writes the pairs of index journal entries `first..end` as block records, then removes them.
+fn fold_index(tree: &sled::Tree, first: u64, end: u64, fold_id: u64) -> Result<(), StoreError> {
+    let mut journal = Vec::new();
+    for item in tree.range(&journal_key(first)[..]..&journal_key(end)[..]) {
+        journal.push(item?.1);
+    }
+    let records = index_blocks(journal.iter().flat_map(|v| journal_pairs(v)), fold_id);
+    drop(journal);
+    for chunk in records.chunks(FOLD_BATCH) {
+        let mut batch = sled::Batch::default();
+        for (key, value) in chunk {
+            batch.insert(&key[..], &value[..]);
+        }
+        apply_paced(tree, batch)?;
+    }
     remove_journal(tree, first, end)
 }
 
@@ -459,21 +539,27 @@ impl Store {
         Ok(())
     }
 
-    /// Folds the message-index journal into keyed entries (one atomic batch).
+    /// Folds the message-index journal into block records (one atomic batch).
     fn compact_index(&self, index: &mut IndexJournal) -> Result<(), StoreError> {
         let tree = self.db.open_tree(trees::MESSAGES)?;
         let mut batch = sled::Batch::default();
         let mut last = None;
+        let mut journal = Vec::new();
         for item in tree.range(&[JOURNAL][..]..) {
             let (k, v) = item?;
             let Some(n) = journal_number(&k) else {
                 continue;
             };
-            for (key, value) in journal_pairs(&v) {
-                batch.insert(key, value);
-            }
+            journal.push(v);
             batch.remove(k);
             last = Some(n);
+        }
+        if !journal.is_empty() {
+            let fold_id = self.db.generate_id()?;
+            for (key, value) in index_blocks(journal.iter().flat_map(|v| journal_pairs(v)), fold_id)
+            {
+                batch.insert(key, value);
+            }
         }
         tree.apply_batch(batch)?;
         let next = last.map_or(index.journal_next.max(1), |n| n + 1);
@@ -804,8 +890,9 @@ impl Store {
             let (first, end) = (index.journal_first, index.journal_next);
             let shared = self.index.clone();
             let tree = self.db.open_tree(trees::MESSAGES)?;
+            let fold_id = self.db.generate_id()?;
             index.compaction = Some(std::thread::spawn(move || {
-                let result = fold_index(&tree, first, end);
+                let result = fold_index(&tree, first, end, fold_id);
                 let mut index = shared.lock();
                 match result {
                     Ok(()) => {
@@ -840,7 +927,27 @@ impl Store {
                 }
             }
         }
-        Ok(tree.get(key)?.map(|v| v.to_vec()))
+        // An entry of an earlier version (one key per message), else the block record covering
+        // the seq: the newest block starting at or before it.
+        if let Some(v) = tree.get(key)? {
+            return Ok(Some(v.to_vec()));
+        }
+        let Some((conv, seq)) = split_index_key(key.as_bytes()) else {
+            return Ok(None);
+        };
+        let prefix = &key.as_bytes()[..=conv.len()];
+        let mut upper = key.as_bytes().to_vec();
+        upper.push(0x7F); // after every "~<fold id>" suffix of blocks starting at `seq`
+        for item in tree.range(..upper).rev().take(INDEX_SCAN_BACK) {
+            let (k, v) = item?;
+            if !k.starts_with(prefix) {
+                break;
+            }
+            if let Some(found) = block_entry(&v, seq) {
+                return Ok(Some(found.to_vec()));
+            }
+        }
+        Ok(None)
     }
 
     /// Σ unread over visible conversations with recvMsgOpt < 2 (SDK rule).
@@ -1202,7 +1309,8 @@ mod tests {
         let s = Store::init(db).unwrap();
         assert_eq!(journal_entries(&s, trees::MESSAGES), 0);
         let index = s.raw_tree(trees::MESSAGES).unwrap();
-        assert_eq!(&*index.get(key(2)).unwrap().unwrap(), b"2b");
+        assert_eq!(index.len(), 1, "one block record for the four entries");
+        assert!(index.get(key(2)).unwrap().is_none(), "no per-message key");
         for (q, v) in [(1, "1"), (2, "2b"), (3, "3"), (4, "4")] {
             assert_eq!(
                 s.message_index_entry(&key(q)).unwrap().unwrap(),
@@ -1244,6 +1352,63 @@ mod tests {
         let t = s.tree("cooldowns").unwrap();
         t.insert("k", "v").unwrap();
         assert!(s.tree("cooldowns").unwrap().get("k").unwrap().is_some());
+    }
+
+    #[test]
+    fn index_blocks_are_found_across_folds_redeliveries_and_old_entries() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let s = Store::init(db.clone()).unwrap();
+        let key = |conv: &str, seq: u64| format!("{conv}/{seq:020}");
+        // A message's entry never changes (the server's message at a seq is immutable), so an
+        // entry indexed again has the same value.
+        let value = |conv: &str, seq: u64| format!("{conv}{seq}").into_bytes();
+        // An entry of an earlier version (one key per message) stays readable.
+        let index = s.raw_tree(trees::MESSAGES).unwrap();
+        index.insert(key("a", 1), &b"old"[..]).unwrap();
+        // Round 1: a/2..=300 (three blocks), b/1..=5 and a key that is not an index key.
+        let mut pairs: Vec<(String, Vec<u8>)> = (2..=300)
+            .map(|q| (key("a", q), value("a", q)))
+            .chain((1..=5).map(|q| (key("b", q), value("b", q))))
+            .collect();
+        pairs.push(("plain".into(), b"p".to_vec()));
+        s.put_message_index(pairs).unwrap();
+        drop(s);
+        let s = Store::init(db.clone()).unwrap();
+        let index = s.raw_tree(trees::MESSAGES).unwrap();
+        assert_eq!(
+            index.len(),
+            1 + 3 + 1 + 1,
+            "old entry, a's blocks, b's block, plain"
+        );
+        // Round 2: a/250..=260 indexed again (redelivered after a crash) and a/301 new.
+        s.put_message_index(
+            (250..=260)
+                .chain([301])
+                .map(|q| (key("a", q), value("a", q))),
+        )
+        .unwrap();
+        drop(s);
+        let s = Store::init(db).unwrap();
+        assert_eq!(journal_entries(&s, trees::MESSAGES), 0);
+        let get = |k: &str| s.message_index_entry(k).unwrap();
+        assert_eq!(get(&key("a", 1)).as_deref(), Some(&b"old"[..]));
+        for q in 2..=301 {
+            assert_eq!(get(&key("a", q)), Some(value("a", q)), "a/{q}");
+        }
+        for q in 1..=5 {
+            assert_eq!(get(&key("b", q)), Some(value("b", q)), "b/{q}");
+        }
+        assert_eq!(get("plain").as_deref(), Some(&b"p"[..]));
+        for missing in [
+            key("a", 302),
+            key("b", 6),
+            key("c", 1),
+            key("", 3),
+            "a/x".into(),
+        ] {
+            assert_eq!(get(&missing), None, "{missing}");
+        }
+        assert_eq!(block_entry(&[BLOCK_TAG, 0, 0], 1), None, "truncated block");
     }
 
     #[test]
