@@ -297,6 +297,9 @@ pub struct State {
     /// Send status per operationID (check_msg_is_send_success), most recent ones only.
     #[serde(default)]
     pub send_status: SendStatus,
+    /// user → stored commands (`/user/process_user_command_*`), in insertion order.
+    #[serde(default)]
+    pub user_commands: BTreeMap<String, Vec<openim_protocol::api::user::CommandInfo>>,
 }
 
 /// Send status per operationID (`/msg/check_msg_is_send_success`), bounded like upstream's

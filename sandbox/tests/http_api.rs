@@ -457,3 +457,150 @@ async fn uploaded_objects_survive_a_restart_with_a_data_dir() {
     assert_eq!(got.status(), 404);
     sb.shutdown().await;
 }
+
+/// `/user/process_user_command_*` as v3.8.3 answers them: append-only adds (the `ex` of an
+/// add lands in `value`), first-match update and delete (1004 when none), self or admin only,
+/// the protocol's request checks first, `CommandResp` left out when empty.
+#[tokio::test]
+async fn user_commands_keep_upstream_semantics() {
+    let sb = start().await;
+    let t = users(&sb, &["alice", "bob"]).await;
+    let alice = Some(t[0].as_str());
+    let call = |route: &'static str, token: Option<&str>, body: serde_json::Value| {
+        let token = token.map(str::to_owned);
+        let sb = &sb;
+        async move { post(sb, route, token.as_deref(), body).await }
+    };
+    let add = "/user/process_user_command_add";
+    for body in [
+        json!({"userID": "alice", "type": 1, "uuid": "a", "value": "v1"}),
+        json!({"userID": "alice", "type": 1, "uuid": "b", "value": "v2", "ex": "e2"}),
+        json!({"userID": "alice", "type": 2, "uuid": "c", "value": null}),
+    ] {
+        let v = call(add, alice, body).await;
+        assert_eq!(code(&v), 0, "{v}");
+        assert!(v.get("data").is_none(), "{v}");
+    }
+    let v = call(
+        "/user/process_user_command_get",
+        alice,
+        json!({"userID": "alice", "type": 1}),
+    )
+    .await;
+    let list = v["data"]["CommandResp"]
+        .as_array()
+        .expect("CommandResp")
+        .clone();
+    let rows: Vec<(&str, &str, Option<&str>)> = list
+        .iter()
+        .map(|c| {
+            (
+                c["uuid"].as_str().unwrap(),
+                c["value"].as_str().unwrap(),
+                c["ex"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("a", "v1", None), ("b", "e2", None)], "{v}");
+    let created = list[0]["createTime"].as_i64().unwrap();
+    assert!(
+        created > 1_600_000_000 && created < 100_000_000_000,
+        "seconds: {created}"
+    );
+    let v = call(
+        "/user/process_user_command_get_all",
+        alice,
+        json!({"userID": "alice"}),
+    )
+    .await;
+    assert_eq!(v["data"]["CommandResp"].as_array().unwrap().len(), 3);
+    assert!(
+        v["data"]["CommandResp"][2].get("value").is_none(),
+        "empty value left out: {v}"
+    );
+
+    let update = "/user/process_user_command_update";
+    let v = call(
+        update,
+        alice,
+        json!({"userID": "alice", "type": 1, "uuid": "a", "value": "v1b", "ex": "x"}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    let v = call(
+        update,
+        alice,
+        json!({"userID": "alice", "type": 1, "uuid": "zz", "value": "q"}),
+    )
+    .await;
+    assert_eq!(code(&v), 1004, "{v}");
+    let v = call(
+        update,
+        alice,
+        json!({"userID": "alice", "type": 1, "uuid": "zz"}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "nothing to set: no lookup");
+    let del = "/user/process_user_command_delete";
+    let v = call(
+        del,
+        alice,
+        json!({"userID": "alice", "type": 1, "uuid": "b"}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    let v = call(
+        del,
+        alice,
+        json!({"userID": "alice", "type": 1, "uuid": "b"}),
+    )
+    .await;
+    assert_eq!(code(&v), 1004, "{v}");
+    let v = call(
+        "/user/process_user_command_get",
+        alice,
+        json!({"userID": "alice", "type": 1}),
+    )
+    .await;
+    let list = &v["data"]["CommandResp"];
+    assert_eq!(
+        (
+            list.as_array().unwrap().len(),
+            list[0]["value"].as_str(),
+            list[0]["ex"].as_str()
+        ),
+        (1, Some("v1b"), Some("x"))
+    );
+
+    // Checks: the request first (1001), then self or admin (1002).
+    let v = call(
+        add,
+        alice,
+        json!({"userID": "alice", "type": 0, "uuid": "a"}),
+    )
+    .await;
+    assert_eq!(code(&v), 1001, "{v}");
+    let v = call(
+        add,
+        alice,
+        json!({"userID": "alice", "type": 1, "uuid": ""}),
+    )
+    .await;
+    assert_eq!(code(&v), 1001, "{v}");
+    let v = call(
+        "/user/process_user_command_get_all",
+        Some(&t[1]),
+        json!({"userID": "alice"}),
+    )
+    .await;
+    assert_eq!(code(&v), 1002, "{v}");
+    // Nobody's commands: success, no CommandResp.
+    let v = call(
+        "/user/process_user_command_get_all",
+        Some(&t[1]),
+        json!({"userID": "bob"}),
+    )
+    .await;
+    assert_eq!((code(&v), v["data"].clone()), (0, json!({})), "{v}");
+    sb.shutdown().await;
+}

@@ -1,9 +1,10 @@
 //! `/user/*` routes.
 
 use openim_protocol::api::user::{
-    AccountCheckReq, AddNotificationAccountReq, GetAllUsersUidReq, GetUsersInfoReq,
-    GetUsersOnlineStatusReq, GetUsersReq, SearchNotificationAccountReq, SetGlobalMsgRecvOptReq,
-    UpdateNotificationAccountReq, UpdateUserInfoExReq, UserRegisterReq,
+    AccountCheckReq, AddNotificationAccountReq, CommandInfo, GetAllUsersUidReq, GetUsersInfoReq,
+    GetUsersOnlineStatusReq, GetUsersReq, ProcessUserCommandDeleteReq, ProcessUserCommandGetReq,
+    ProcessUserCommandReq, SearchNotificationAccountReq, SetGlobalMsgRecvOptReq,
+    UpdateNotificationAccountReq, UpdateUserInfoExReq, UserIdReq, UserRegisterReq,
 };
 use serde_json::{Value, json};
 
@@ -483,6 +484,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 .collect();
             data(list(&out))
         }
+        "/user/process_user_command_add"
+        | "/user/process_user_command_update"
+        | "/user/process_user_command_delete"
+        | "/user/process_user_command_get"
+        | "/user/process_user_command_get_all" => user_command(ctx, path, body),
         "/user/get_users_status" => {
             let v: Value = parse(body)?;
             let ids: Vec<String> = v
@@ -540,4 +546,131 @@ fn online_token_detail(conns: &[(u64, i32, String)], user_id: &str) -> Option<Va
         })
         .collect();
     Some(json!({"userID": user_id, "status": 1, "singlePlatformToken": platforms}))
+}
+
+/// The request checks upstream's protocol runs before the service (1001 with its message).
+fn check_command(
+    user_id: &str,
+    command_type: Option<i32>,
+    uuid: Option<&str>,
+) -> Result<(), CodeError> {
+    if user_id.is_empty() {
+        return Err(CodeError::args("userID is empty"));
+    }
+    if command_type == Some(0) {
+        return Err(CodeError::args("type is not specified"));
+    }
+    if uuid == Some("") {
+        return Err(CodeError::args("UUID is empty"));
+    }
+    Ok(())
+}
+
+/// A stored command as Go writes it (zero fields left out).
+fn command_json(c: &CommandInfo) -> Value {
+    let mut v = serde_json::Map::new();
+    if c.command_type != 0 {
+        v.insert("type".into(), json!(c.command_type));
+    }
+    if c.create_time != 0 {
+        v.insert("createTime".into(), json!(c.create_time));
+    }
+    for (key, value) in [("uuid", &c.uuid), ("value", &c.value), ("ex", &c.ex)] {
+        if !value.is_empty() {
+            v.insert(key.into(), json!(value));
+        }
+    }
+    Value::Object(v)
+}
+
+/// `/user/process_user_command_*`: a per-user list of `(type, uuid)` entries, as v3.8.3 keeps
+/// them: add always appends (no uniqueness), and stores `ex` (when given) as the value with
+/// an empty `ex`; update and delete touch the first match (1004 when none; an update with
+/// neither value nor ex succeeds without looking); creation times are Unix seconds. The
+/// 1305/1306/1307 notifications upstream attempts are never delivered there (no session
+/// type for them), so none are sent.
+fn user_command(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
+    let inner = &ctx.inner;
+    match path {
+        "/user/process_user_command_add" | "/user/process_user_command_update" => {
+            let r: ProcessUserCommandReq = parse(body)?;
+            check_command(&r.user_id, Some(r.command_type), Some(&r.uuid))?;
+            ctx.self_or_admin(&r.user_id)?;
+            let mut st = inner.state.lock();
+            if path.ends_with("_add") {
+                let value = r.ex.clone().or(r.value.clone()).unwrap_or_default();
+                st.user_commands
+                    .entry(r.user_id.clone())
+                    .or_default()
+                    .push(CommandInfo {
+                        command_type: r.command_type,
+                        create_time: now_ms() / 1000,
+                        uuid: r.uuid.clone(),
+                        value,
+                        ex: String::new(),
+                    });
+                return Ok(Reply::Empty);
+            }
+            if r.value.is_none() && r.ex.is_none() {
+                return Ok(Reply::Empty);
+            }
+            let found = st.user_commands.get_mut(&r.user_id).and_then(|list| {
+                list.iter_mut()
+                    .find(|c| c.command_type == r.command_type && c.uuid == r.uuid)
+            });
+            let Some(c) = found else {
+                return Err(CodeError::not_found("record not found"));
+            };
+            if let Some(v) = &r.value {
+                c.value = v.clone();
+            }
+            if let Some(ex) = &r.ex {
+                c.ex = ex.clone();
+            }
+            Ok(Reply::Empty)
+        }
+        "/user/process_user_command_delete" => {
+            let r: ProcessUserCommandDeleteReq = parse(body)?;
+            check_command(&r.user_id, Some(r.command_type), Some(&r.uuid))?;
+            ctx.self_or_admin(&r.user_id)?;
+            let mut st = inner.state.lock();
+            let list = st.user_commands.entry(r.user_id.clone()).or_default();
+            let Some(i) = list
+                .iter()
+                .position(|c| c.command_type == r.command_type && c.uuid == r.uuid)
+            else {
+                return Err(CodeError::not_found("record not found"));
+            };
+            list.remove(i);
+            Ok(Reply::Empty)
+        }
+        "/user/process_user_command_get" | "/user/process_user_command_get_all" => {
+            let (user_id, command_type) = if path.ends_with("_get") {
+                let r: ProcessUserCommandGetReq = parse(body)?;
+                check_command(&r.user_id, Some(r.command_type), None)?;
+                (r.user_id, Some(r.command_type))
+            } else {
+                let r: UserIdReq = parse(body)?;
+                check_command(&r.user_id, None, None)?;
+                (r.user_id, None)
+            };
+            ctx.self_or_admin(&user_id)?;
+            let st = inner.state.lock();
+            let out: Vec<Value> = st
+                .user_commands
+                .get(&user_id)
+                .map(|list| {
+                    list.iter()
+                        .filter(|c| command_type.is_none_or(|t| c.command_type == t))
+                        .map(command_json)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if out.is_empty() {
+                return data(json!({}));
+            }
+            data(json!({"CommandResp": out}))
+        }
+        _ => not_found(),
+    }
 }
