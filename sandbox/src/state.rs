@@ -300,6 +300,9 @@ pub struct State {
     /// user → stored commands (`/user/process_user_command_*`), in insertion order.
     #[serde(default)]
     pub user_commands: BTreeMap<String, Vec<openim_protocol::api::user::CommandInfo>>,
+    /// Uploaded client log records (`/third/logs/*`), oldest first.
+    #[serde(default)]
+    pub client_logs: Vec<openim_protocol::api::third::LogInfo>,
 }
 
 /// Send status per operationID (`/msg/check_msg_is_send_success`), bounded like upstream's

@@ -604,3 +604,102 @@ async fn user_commands_keep_upstream_semantics() {
     assert_eq!((code(&v), v["data"].clone()), (0, json!({})), "{v}");
     sb.shutdown().await;
 }
+
+/// `/third/logs/*`: any user records log files (one record per file, a 10-digit ID, the
+/// platform's name); the admin searches them (newest first, with nicknames, paged) and
+/// deletes them (every ID must exist).
+#[tokio::test]
+async fn client_logs_upload_search_delete() {
+    let sb = start().await;
+    let t = users(&sb, &["alice", "bob"]).await;
+    let admin = sb.admin_token().await.unwrap();
+    let v = post(
+        &sb,
+        "/third/logs/upload",
+        Some(&t[0]),
+        json!({"platform": 5, "fileURLs": [{"filename": "a1.log", "URL": "http://x/a1"},
+            {"filename": "a2.log", "URL": "http://x/a2"}], "appFramework": "js", "version": "1.0", "ex": ""}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    let v = post(
+        &sb,
+        "/third/logs/upload",
+        Some(&t[1]),
+        json!({"platform": 99, "fileURLs": [{"filename": "b.log", "URL": "http://x/b"}]}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    let search = |token: String, body: serde_json::Value| {
+        let sb = &sb;
+        async move { post(sb, "/third/logs/search", Some(&token), body).await }
+    };
+    let v = search(t[0].clone(), json!({"keyword": ""})).await;
+    assert_eq!(code(&v), 1002, "admin only: {v}");
+    let v = search(admin.clone(), json!({"keyword": "lic"})).await;
+    let infos = v["data"]["logsInfos"]
+        .as_array()
+        .expect("logsInfos")
+        .clone();
+    assert_eq!(v["data"]["total"], 2, "{v}");
+    let names: Vec<&str> = infos
+        .iter()
+        .map(|l| l["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    for l in &infos {
+        assert_eq!(
+            (
+                l["userID"].as_str(),
+                l["platform"].as_str(),
+                l["nickname"].as_str()
+            ),
+            (Some("alice"), Some("Web"), Some("ALICE"))
+        );
+        let id = l["logID"].as_str().unwrap();
+        assert!(
+            id.len() == 10 && id.bytes().all(|b| b.is_ascii_digit()) && !id.starts_with('0'),
+            "{id}"
+        );
+    }
+    let v = search(
+        admin.clone(),
+        json!({"keyword": "", "pagination": {"pageNumber": 1, "showNumber": 1}}),
+    )
+    .await;
+    assert_eq!(
+        (
+            v["data"]["total"].as_i64(),
+            v["data"]["logsInfos"].as_array().map(Vec::len)
+        ),
+        (Some(3), Some(1))
+    );
+    assert_eq!(v["data"]["logsInfos"][0]["userID"], "bob", "newest first");
+    assert!(
+        v["data"]["logsInfos"][0].get("platform").is_none(),
+        "unknown platform: no name"
+    );
+    let v = search(admin.clone(), json!({"startTime": 5, "endTime": 1})).await;
+    assert_eq!(code(&v), 1001);
+
+    let alice_log = infos[0]["logID"].as_str().unwrap().to_owned();
+    let v = post(
+        &sb,
+        "/third/logs/delete",
+        Some(&admin),
+        json!({"logIDs": [alice_log, "0000000000"]}),
+    )
+    .await;
+    assert_eq!(code(&v), 1004, "{v}");
+    let v = post(
+        &sb,
+        "/third/logs/delete",
+        Some(&admin),
+        json!({"logIDs": [alice_log]}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    let v = search(admin.clone(), json!({"keyword": ""})).await;
+    assert_eq!(v["data"]["total"], 2, "one deleted: {v}");
+    sb.shutdown().await;
+}

@@ -5,6 +5,7 @@ pub(crate) mod chat_log;
 pub(crate) mod conversation;
 pub(crate) mod friend;
 pub(crate) mod group;
+pub(crate) mod logs;
 pub(crate) mod msg;
 pub(crate) mod msg_destroy;
 pub(crate) mod object;
@@ -340,6 +341,9 @@ async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
         "object" => object::dispatch(ctx, path, body),
         "third" => match path {
             "/third/fcm_update_token" | "/third/set_app_badge" => Ok(Reply::Empty),
+            "/third/logs/upload" | "/third/logs/delete" | "/third/logs/search" => {
+                logs::dispatch(ctx, path, body)
+            }
             _ => Err(CodeError::with_msg(404, "not found", "")),
         },
         _ => Err(CodeError::with_msg(404, "not found", "")),
