@@ -703,3 +703,54 @@ async fn client_logs_upload_search_delete() {
     assert_eq!(v["data"]["total"], 2, "one deleted: {v}");
     sb.shutdown().await;
 }
+
+/// `/statistics/user/register` and `/statistics/group/create`: any token; totals, rows
+/// created before `start`, per-UTC-day counts in `[start, end)`; `start > end` → 1001.
+#[tokio::test]
+async fn registration_and_group_creation_counts() {
+    let sb = start().await;
+    let t = users(&sb, &["alice", "bob"]).await;
+    let v = post(
+        &sb,
+        "/group/create_group",
+        Some(&t[0]),
+        json!({"ownerUserID": "alice", "memberUserIDs": ["bob"], "adminUserIDs": [],
+            "groupInfo": {"groupName": "g", "groupType": 2}}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let day = 86_400_000;
+    let range = json!({"start": now - day, "end": now + day});
+    let v = post(&sb, "/statistics/user/register", Some(&t[1]), range.clone()).await;
+    assert_eq!(code(&v), 0, "{v}");
+    // imAdmin (created at start) plus the two users.
+    assert_eq!(v["data"]["total"], 3, "{v}");
+    assert!(v["data"].get("before").is_none(), "nobody before: {v}");
+    let per_day: i64 = v["data"]["count"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_i64().unwrap())
+        .sum();
+    assert_eq!(per_day, 3);
+    let later = json!({"start": now + day, "end": now + 2 * day});
+    let v = post(&sb, "/statistics/group/create", Some(&t[1]), later).await;
+    assert_eq!(
+        v["data"],
+        json!({"total": 1, "before": 1}),
+        "created before the range: {v}"
+    );
+    let v = post(
+        &sb,
+        "/statistics/group/create",
+        Some(&t[1]),
+        json!({"start": 2, "end": 1}),
+    )
+    .await;
+    assert_eq!(code(&v), 1001, "{v}");
+    sb.shutdown().await;
+}

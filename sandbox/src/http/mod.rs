@@ -9,6 +9,7 @@ pub(crate) mod logs;
 pub(crate) mod msg;
 pub(crate) mod msg_destroy;
 pub(crate) mod object;
+pub(crate) mod statistics;
 pub(crate) mod user;
 
 use std::sync::Arc;
@@ -339,6 +340,7 @@ async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
         "msg" => msg::dispatch(ctx, path, body).await,
         "conversation" | "jssdk" => conversation::dispatch(ctx, path, body).await,
         "object" => object::dispatch(ctx, path, body),
+        "statistics" => statistics::dispatch(ctx, path, body),
         "third" => match path {
             "/third/fcm_update_token" | "/third/set_app_badge" => Ok(Reply::Empty),
             "/third/logs/upload" | "/third/logs/delete" | "/third/logs/search" => {
