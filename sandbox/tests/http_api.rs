@@ -754,3 +754,127 @@ async fn registration_and_group_creation_counts() {
     assert_eq!(code(&v), 1001, "{v}");
     sb.shutdown().await;
 }
+
+/// `/statistics/user/active` and `/statistics/group/active`: stored chat messages in the
+/// range counted per sender (single chats, plus group chats with `group`) or per group, with
+/// per-day counts; group tips count for their operator, as in v3.8.3's aggregation; the
+/// ranking is cut from index `pageNumber - 1` (upstream's `$slice`), not by page.
+#[tokio::test]
+async fn active_users_and_groups() {
+    let sb = start().await;
+    let t = users(&sb, &["alice", "bob"]).await;
+    let v = post(
+        &sb,
+        "/group/create_group",
+        Some(&t[0]),
+        json!({"ownerUserID": "alice", "memberUserIDs": ["bob"], "adminUserIDs": [],
+            "groupInfo": {"groupName": "Busy", "groupType": 2}}),
+    )
+    .await;
+    let gid = v["data"]["groupInfo"]["groupID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (from, to, group) in [
+        ("alice", "bob", false),
+        ("alice", "bob", false),
+        ("bob", "alice", false),
+        ("alice", gid.as_str(), true),
+    ] {
+        sb.send_text(from, to, group, "counted").await.unwrap();
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let range = |extra: serde_json::Value| {
+        let mut body = json!({"start": now - 60_000, "end": now + 60_000,
+            "pagination": {"pageNumber": 1, "showNumber": 10}});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let ranking = |v: &serde_json::Value, list: &str, item: &str, id: &str| -> Vec<(String, i64)> {
+        v["data"][list]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        (
+                            e[item][id].as_str().unwrap().to_owned(),
+                            e["count"].as_i64().unwrap(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let active = "/statistics/user/active";
+    let v = post(&sb, active, Some(&t[1]), range(json!({}))).await;
+    assert_eq!(
+        (
+            v["data"]["msgCount"].as_i64(),
+            v["data"]["userCount"].as_i64()
+        ),
+        (Some(3), Some(2)),
+        "{v}"
+    );
+    assert_eq!(
+        ranking(&v, "users", "user", "userID"),
+        [("alice".to_owned(), 2), ("bob".to_owned(), 1)]
+    );
+    assert_eq!(v["data"]["users"][0]["user"]["nickname"], "ALICE");
+    let days: i64 = v["data"]["dateCount"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_i64().unwrap())
+        .sum();
+    assert_eq!(days, 3);
+    // With group chats: the group text and the creation tip (sent by its operator) count.
+    let v = post(&sb, active, Some(&t[1]), range(json!({"group": true}))).await;
+    assert_eq!(
+        ranking(&v, "users", "user", "userID"),
+        [("alice".to_owned(), 4), ("bob".to_owned(), 1)],
+        "{v}"
+    );
+    let v = post(&sb, active, Some(&t[1]), range(json!({"ase": true}))).await;
+    assert_eq!(ranking(&v, "users", "user", "userID")[0].0, "bob");
+    // Page 2 of 2 starts at index 1, not 2.
+    let v = post(
+        &sb,
+        active,
+        Some(&t[1]),
+        range(json!({"pagination": {"pageNumber": 2, "showNumber": 2}})),
+    )
+    .await;
+    assert_eq!(
+        ranking(&v, "users", "user", "userID"),
+        [("bob".to_owned(), 1)]
+    );
+    let v = post(
+        &sb,
+        "/statistics/group/active",
+        Some(&t[1]),
+        range(json!({})),
+    )
+    .await;
+    assert_eq!(v["data"]["groupCount"], 1, "{v}");
+    assert_eq!(
+        ranking(&v, "groups", "group", "groupName"),
+        [("Busy".to_owned(), 2)]
+    );
+    // Nothing in range: success, no figures.
+    let v = post(
+        &sb,
+        active,
+        Some(&t[1]),
+        json!({"start": 1, "end": 2, "pagination": {"pageNumber": 1, "showNumber": 10}}),
+    )
+    .await;
+    assert_eq!((code(&v), v["data"].clone()), (0, json!({})), "{v}");
+    let v = post(&sb, active, Some(&t[1]), json!({"start": 1, "end": 2})).await;
+    assert_eq!(code(&v), 500, "no pagination: {v}");
+    sb.shutdown().await;
+}

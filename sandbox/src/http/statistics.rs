@@ -1,14 +1,14 @@
-//! `/statistics/*` (admin console figures). Served: the registration and group-creation
-//! counts; the active-user and active-group rankings (v3.8.3 computes them with a message
-//! document aggregation) are not.
+//! `/statistics/*` (admin console figures): registrations and group creations per day, and
+//! the most (or least) active senders and groups over the stored chat messages.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Ctx, HResult, data, not_found, parse};
+use super::{Ctx, HResult, Pagination, data, not_found, parse, to_value};
 use crate::error::CodeError;
+use crate::state::State;
 
 /// `{start, end}` in Unix ms.
 #[derive(Deserialize)]
@@ -55,9 +55,145 @@ fn creation_counts(times: &[i64], r: &RangeReq) -> Value {
     Value::Object(out)
 }
 
-/// Any valid token (v3.8.3 checks nothing more); `start > end` → 1001.
+/// `/statistics/user/active` and `/statistics/group/active` request.
+#[derive(Deserialize)]
+struct ActiveReq {
+    #[serde(default)]
+    start: i64,
+    #[serde(default)]
+    end: i64,
+    /// Least active first.
+    #[serde(default)]
+    ase: bool,
+    /// Users only: count group chats too (single chats always count).
+    #[serde(default)]
+    group: bool,
+    pagination: Option<Pagination>,
+}
+
+/// What [`rank`] counted.
+struct Ranked {
+    /// Messages in range.
+    total: usize,
+    /// Distinct senders (or groups).
+    distinct: usize,
+    /// The page of `(ID, count)`.
+    ranking: Vec<(String, u64)>,
+    /// Messages per UTC day.
+    per_day: BTreeMap<String, u64>,
+}
+
+/// Messages sent in `[start, end)` in the chat conversations `keep` selects, counted per
+/// `key` (sender or group) and per UTC day, as v3.8.3's message-document aggregation does:
+/// `(message count, ranking, per-day counts)`; the ranking sorted by count (ascending when
+/// `ase`; ties by ID here, unordered upstream) and cut as upstream's `$slice` does, from index
+/// `pageNumber - 1` (not a page offset), `showNumber` entries.
+fn rank(
+    st: &State,
+    r: &ActiveReq,
+    keep: impl Fn(&str) -> bool,
+    key: impl Fn(&crate::wire::MsgData) -> &str,
+) -> Result<Ranked, CodeError> {
+    let Some(page) = &r.pagination else {
+        // Upstream dereferences the missing pagination and the call fails.
+        return Err(CodeError::internal("pagination is required"));
+    };
+    let mut per_key: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut per_day: BTreeMap<String, u64> = BTreeMap::new();
+    let mut total = 0;
+    for (cid, conv) in &st.seqs {
+        if !keep(&cid.to_ascii_lowercase()) {
+            continue;
+        }
+        for stored in conv.msgs.values() {
+            let t = stored.msg.send_time;
+            if (r.start..r.end).contains(&t) {
+                total += 1;
+                *per_key.entry(key(&stored.msg)).or_default() += 1;
+                *per_day.entry(utc_day(t)).or_default() += 1;
+            }
+        }
+    }
+    let distinct = per_key.len();
+    let mut ranking: Vec<(String, u64)> = per_key
+        .into_iter()
+        .map(|(k, n)| (k.to_owned(), n))
+        .collect();
+    if r.ase {
+        ranking.sort_by_key(|(_, n)| *n);
+    } else {
+        ranking.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    }
+    let from = usize::try_from(page.page_number.saturating_sub(1)).unwrap_or(0);
+    let take = usize::try_from(page.show_number).unwrap_or(0);
+    let ranking = ranking.into_iter().skip(from).take(take).collect();
+    Ok(Ranked {
+        total,
+        distinct,
+        ranking,
+        per_day,
+    })
+}
+
+/// `{msgCount, <countKey>, dateCount, <listKey>: [{<itemKey>: …, count}]}`, zero fields left out.
+fn active_json(
+    Ranked {
+        total,
+        distinct,
+        ranking,
+        per_day,
+    }: Ranked,
+    count_key: &str,
+    list_key: &str,
+    item: impl Fn(&str) -> Value,
+    item_key: &str,
+) -> Value {
+    let mut out = serde_json::Map::new();
+    if total != 0 {
+        out.insert("msgCount".into(), json!(total));
+    }
+    if distinct != 0 {
+        out.insert(count_key.into(), json!(distinct));
+    }
+    if !per_day.is_empty() {
+        out.insert("dateCount".into(), json!(per_day));
+    }
+    if !ranking.is_empty() {
+        let list: Vec<Value> = ranking
+            .iter()
+            .map(|(id, n)| json!({ item_key: item(id), "count": n }))
+            .collect();
+        out.insert(list_key.into(), Value::Array(list));
+    }
+    Value::Object(out)
+}
+
+/// Any valid token (v3.8.3 checks nothing more); `start > end` → 1001 on the counts.
 pub(crate) fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
     let st = || ctx.inner.state.lock();
+    if path == "/statistics/user/active" || path == "/statistics/group/active" {
+        let r: ActiveReq = parse(body)?;
+        let st = st();
+        if path.ends_with("user/active") {
+            let keep = |cid: &str| {
+                cid.starts_with("si_")
+                    || (r.group && (cid.starts_with("g_") || cid.starts_with("sg_")))
+            };
+            let ranked = rank(&st, &r, keep, |m| m.send_id.as_str())?;
+            let user = |id: &str| match st.users.get(id) {
+                Some(u) => to_value(u),
+                None => json!({"userID": id, "nickname": id}),
+            };
+            return data(active_json(ranked, "userCount", "users", user, "user"));
+        }
+        let keep = |cid: &str| cid.starts_with("g_") || cid.starts_with("sg_");
+        let ranked = rank(&st, &r, keep, |m| m.group_id.as_str())?;
+        let group = |id: &str| match st.group_info(id) {
+            Some(g) => to_value(&g),
+            None => json!({"groupID": id, "groupName": id}),
+        };
+        return data(active_json(ranked, "groupCount", "groups", group, "group"));
+    }
     let times: Vec<i64> = match path {
         "/statistics/user/register" => st().users.values().map(|u| u.create_time).collect(),
         "/statistics/group/create" => st().groups.values().map(|g| g.info.create_time).collect(),
