@@ -21,7 +21,7 @@ use crate::event::*;
 use crate::model::{handle_result, role_level};
 use crate::store::trees;
 use crate::sync::diff;
-use crate::version::{Commit, SyncVersion, lists, member_row};
+use crate::version::{Commit, SyncVersion, lists};
 
 /// What a notification says about the change, to tell apart what a list diff cannot
 /// (invited vs entered, kicked vs left, created vs joined).
@@ -195,10 +195,6 @@ fn member_delta_rows(
         new.insert(m.user_id.clone(), m.clone());
     }
     (old, new.into_values().collect())
-}
-
-fn member_key(m: &GroupMember) -> String {
-    member_row::key(&m.group_id, &m.user_id)
 }
 
 /// Intermediate member flushes after which the store is flushed to disk. sled frees its written
@@ -647,9 +643,7 @@ impl Engine {
                 Some(1511) => LeaveReason::Dismissed,
                 _ => LeaveReason::Sync,
             };
-            for m in self.store.members(&g.group_id).unwrap_or_default() {
-                tail.remove(trees::MEMBERS, &member_key(&m));
-            }
+            tail.remove_members(&g.group_id);
             tail.remove(trees::GROUPS, &g.group_id);
             tail.forget_version(&lists::members(&g.group_id));
             let mut group = g.clone();
@@ -733,9 +727,7 @@ impl Engine {
                                 .extend(member_events(&old, &new, hint_for(gid)));
                         }
                         for id in &a.members.deleted {
-                            update
-                                .commit
-                                .remove(trees::MEMBERS, &member_row::key(gid, id));
+                            update.commit.remove_member(gid, id);
                         }
                         for m in a.members.inserted.iter().chain(&a.members.updated) {
                             update.commit.put_member(m);
@@ -763,7 +755,7 @@ impl Engine {
                         }
                         let md = diff(&old, &members, |m: &GroupMember| m.user_id.clone());
                         for m in &md.removed {
-                            update.commit.remove(trees::MEMBERS, &member_key(m));
+                            update.commit.remove_member(gid, &m.user_id);
                         }
                         for m in md.added.iter().chain(md.changed.iter().map(|(_, n)| n)) {
                             update.commit.put_member(m);

@@ -987,46 +987,20 @@ impl Store {
         self.get(trees::GROUPS, group_id)
     }
 
-    /// Known members of a group.
+    /// Known members of a group (by user ID).
     pub fn members(&self, group_id: &str) -> Result<Vec<GroupMember>, StoreError> {
-        let prefix = crate::version::member_row::key(group_id, "");
-        let mut out = Vec::new();
-        for item in self.db.open_tree(trees::MEMBERS)?.scan_prefix(&prefix) {
-            let (k, v) = item?;
-            let user_id = String::from_utf8_lossy(&k[prefix.len()..]);
-            out.push(member_row_decoded(group_id, &user_id, &v)?);
-        }
-        Ok(out)
+        crate::version::member_set::members(self, group_id)
     }
 
     /// One member of a group.
     pub fn member(&self, group_id: &str, user_id: &str) -> Result<Option<GroupMember>, StoreError> {
-        let key = crate::version::member_row::key(group_id, user_id);
-        match self.db.open_tree(trees::MEMBERS)?.get(&key)? {
-            Some(v) => member_row_decoded(group_id, user_id, &v).map(Some),
-            None => Ok(None),
-        }
+        crate::version::member_set::member(self, group_id, user_id)
     }
 
     /// Pending group applications (to groups the bot administers and the bot's own).
     pub fn group_applications(&self) -> Result<Vec<GroupApplication>, StoreError> {
         self.list(trees::GROUP_APPS, "")
     }
-}
-
-/// A member row (compact or JSON, see `crate::version::member_row`) of `group_id/user_id`.
-fn member_row_decoded(
-    group_id: &str,
-    user_id: &str,
-    row: &[u8],
-) -> Result<GroupMember, StoreError> {
-    crate::version::member_row::decode(group_id, user_id, row).map_err(|source| {
-        StoreError::Corrupt {
-            tree: trees::MEMBERS.into(),
-            key: crate::version::member_row::key(group_id, user_id),
-            source,
-        }
-    })
 }
 
 #[cfg(test)]

@@ -67,11 +67,21 @@ enum Op {
     },
 }
 
+/// One pending change to a group's member set (see [`member_set`]).
+#[derive(Debug)]
+enum MemberOp {
+    Put(GroupMember),
+    Remove(String),
+    Clear,
+}
+
 /// Store writes collected during one sync, applied after its events were emitted.
 #[derive(Debug, Default)]
 pub(crate) struct Commit {
     ops: Vec<Op>,
     conversations: Vec<Conversation>,
+    /// `(groupID, change)`, in order.
+    members: Vec<(String, MemberOp)>,
 }
 
 impl Commit {
@@ -88,13 +98,21 @@ impl Commit {
         }
     }
 
-    /// Writes a group member row (compact encoding, see [`member_row`]).
+    /// Writes a group member (into its group's member set, see [`member_set`]).
     pub(crate) fn put_member(&mut self, m: &GroupMember) {
-        self.ops.push(Op::Put {
-            tree: trees::MEMBERS,
-            key: member_row::key(&m.group_id, &m.user_id),
-            value: member_row::encode(m),
-        });
+        self.members
+            .push((m.group_id.clone(), MemberOp::Put(m.clone())));
+    }
+
+    /// Removes member `user_id` of `group_id`.
+    pub(crate) fn remove_member(&mut self, group_id: &str, user_id: &str) {
+        self.members
+            .push((group_id.to_owned(), MemberOp::Remove(user_id.to_owned())));
+    }
+
+    /// Removes every member of `group_id` (the bot left the group).
+    pub(crate) fn remove_members(&mut self, group_id: &str) {
+        self.members.push((group_id.to_owned(), MemberOp::Clear));
     }
 
     /// Removes `tree/key`.
@@ -130,23 +148,25 @@ impl Commit {
 
     /// Pending row writes.
     pub(crate) fn len(&self) -> usize {
-        self.ops.len() + self.conversations.len()
+        self.ops.len() + self.conversations.len() + self.members.len()
     }
 
     /// Appends `other`'s writes after these.
     pub(crate) fn extend(&mut self, other: Commit) {
         self.ops.extend(other.ops);
         self.conversations.extend(other.conversations);
+        self.members.extend(other.members);
     }
 
-    /// Applies everything in order: conversation rows, then the other rows (one atomic sled
-    /// batch per tree), then the versions (one batch), so a stored version never runs ahead of
+    /// Applies everything in order: conversation rows, member sets, then the other rows (one
+    /// atomic sled batch per tree), then the versions (one batch), so a stored version never runs ahead of
     /// the rows it describes. Atomicity across trees is not needed: rows written without their
     /// version are found again at the next sync and compared with the store (no event).
     pub(crate) fn apply(self, store: &Store) -> Result<(), StoreError> {
         for c in &self.conversations {
             store.put_conversation(&c.conversation_id, c)?;
         }
+        member_set::apply(store, self.members)?;
         let (data, versions): (Vec<Op>, Vec<Op>) = self.ops.into_iter().partition(|op| {
             !matches!(op, Op::Put { tree, .. } | Op::Remove { tree, .. } if *tree == trees::VERSIONS)
         });
@@ -192,7 +212,8 @@ pub(crate) mod member_row {
         format!("{group_id}/{user_id}")
     }
 
-    /// Encodes `m` (its IDs excepted).
+    /// Encodes `m` (its IDs excepted) as a row of its own (the layout of earlier versions).
+    #[cfg(test)]
     pub(crate) fn encode(m: &GroupMember) -> Vec<u8> {
         let mut out = Vec::with_capacity(
             16 + m.nickname.len()
@@ -202,16 +223,21 @@ pub(crate) mod member_row {
                 + m.ex.len(),
         );
         out.push(TAG);
-        put_str(&mut out, &m.nickname);
-        put_str(&mut out, &m.face_url);
-        put_int(&mut out, i64::from(m.role_level));
-        put_int(&mut out, m.join_time);
-        put_int(&mut out, i64::from(m.join_source));
-        put_str(&mut out, &m.inviter_user_id);
-        put_int(&mut out, m.mute_end_time);
-        put_str(&mut out, &m.operator_user_id);
-        put_str(&mut out, &m.ex);
+        put_fields(&mut out, m);
         out
+    }
+
+    /// Appends the fields of `m` (IDs excepted; self-delimiting, read by [`read_fields`]).
+    pub(super) fn put_fields(out: &mut Vec<u8>, m: &GroupMember) {
+        put_str(out, &m.nickname);
+        put_str(out, &m.face_url);
+        put_int(out, i64::from(m.role_level));
+        put_int(out, m.join_time);
+        put_int(out, i64::from(m.join_source));
+        put_str(out, &m.inviter_user_id);
+        put_int(out, m.mute_end_time);
+        put_str(out, &m.operator_user_id);
+        put_str(out, &m.ex);
     }
 
     /// Decodes the row of `user_id` in `group_id` (compact or JSON).
@@ -223,15 +249,21 @@ pub(crate) mod member_row {
         if row.first() != Some(&TAG) {
             return serde_json::from_slice(row);
         }
-        fields(group_id, user_id, &mut Reader::new(&row[1..])).map_err(bad)
+        let mut r = Reader::new(&row[1..]);
+        let m = read_fields(group_id, user_id, &mut r).map_err(bad)?;
+        if !r.is_empty() {
+            return Err(bad("trailing bytes"));
+        }
+        Ok(m)
     }
 
-    fn fields(
+    /// Reads the fields written by [`put_fields`].
+    pub(super) fn read_fields(
         group_id: &str,
         user_id: &str,
         r: &mut Reader<'_>,
     ) -> Result<GroupMember, &'static str> {
-        let m = GroupMember {
+        Ok(GroupMember {
             group_id: group_id.to_owned(),
             user_id: user_id.to_owned(),
             nickname: read_str(r)?,
@@ -243,25 +275,219 @@ pub(crate) mod member_row {
             mute_end_time: r.int()?,
             operator_user_id: read_str(r)?,
             ex: read_str(r)?,
-        };
-        if !r.is_empty() {
-            return Err("trailing bytes");
-        }
-        Ok(m)
+        })
     }
 
-    fn put_str(out: &mut Vec<u8>, s: &str) {
+    pub(super) fn put_str(out: &mut Vec<u8>, s: &str) {
         put_uint(out, s.len() as u64);
         out.extend_from_slice(s.as_bytes());
     }
 
-    fn bad(what: &str) -> serde_json::Error {
+    pub(super) fn bad(what: &str) -> serde_json::Error {
         <serde_json::Error as serde::de::Error>::custom(format!("member row: {what}"))
     }
 
-    fn read_str(r: &mut Reader<'_>) -> Result<String, &'static str> {
+    pub(super) fn read_str(r: &mut Reader<'_>) -> Result<String, &'static str> {
         let len = r.uint()?;
         r.str(len).map(str::to_owned)
+    }
+}
+
+/// The stored members of a group: ONE value per group (`groupID` → its member set) in the
+/// `group_member_sets` tree.
+///
+/// sled keeps every value it wrote in memory, with a node entry and an allocation per key: at
+/// one key per member (1,000 groups of 100) the member rows were ~12 MB of the bot's peak heap
+/// (openim-bench memory row, heaptrack) and 100,000 scattered inserts on the first sync. A set
+/// is a tag byte, then per member (sorted by user ID) the user ID and the fields of
+/// [`member_row`]: ~40 bytes a member, one allocation a group. A change rewrites the group's set
+/// (read, change, write back in [`Commit::apply`]).
+///
+/// Stores written by earlier versions have one row per member under `group_members`
+/// (`groupID/userID`). They are read while a group has no set; the first write of a group's set
+/// takes them in and removes them. Once a group has a set, its old rows are ignored (a crash
+/// between the two writes leaves them behind, unread).
+pub(crate) mod member_set {
+    use std::collections::BTreeMap;
+
+    use super::{MemberOp, member_row};
+    use crate::compact::Reader;
+    use crate::model::GroupMember;
+    use crate::store::{Store, StoreError, trees};
+
+    /// The tree of member sets.
+    pub(crate) const TREE: &str = "group_member_sets";
+
+    /// First byte of a member set.
+    const TAG: u8 = 2;
+
+    /// Encodes `members` (keyed by user ID) as a set.
+    pub(crate) fn encode(members: &BTreeMap<String, GroupMember>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1 + members.len() * 48);
+        out.push(TAG);
+        for (user_id, m) in members {
+            member_row::put_str(&mut out, user_id);
+            member_row::put_fields(&mut out, m);
+        }
+        out
+    }
+
+    /// Decodes the set of `group_id`, calling `each` per member until it returns false.
+    fn decode(
+        group_id: &str,
+        set: &[u8],
+        mut each: impl FnMut(GroupMember) -> bool,
+    ) -> Result<(), StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt {
+            tree: TREE.into(),
+            key: group_id.into(),
+            source: member_row::bad(what),
+        };
+        let Some((&TAG, body)) = set.split_first() else {
+            return Err(corrupt("not a member set"));
+        };
+        let mut r = Reader::new(body);
+        while !r.is_empty() {
+            let user_id = member_row::read_str(&mut r).map_err(corrupt)?;
+            let m = member_row::read_fields(group_id, &user_id, &mut r).map_err(corrupt)?;
+            if !each(m) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Rows of `group_id` in the per-member tree of earlier versions, as `(key, member)`.
+    #[allow(clippy::type_complexity)]
+    fn old_rows(
+        store: &Store,
+        group_id: &str,
+    ) -> Result<Vec<(sled::IVec, Result<GroupMember, StoreError>)>, StoreError> {
+        let prefix = member_row::key(group_id, "");
+        let mut out = Vec::new();
+        for item in store.raw_tree(trees::MEMBERS)?.scan_prefix(&prefix) {
+            let (k, v) = item?;
+            let user_id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            let m =
+                member_row::decode(group_id, &user_id, &v).map_err(|source| StoreError::Corrupt {
+                    tree: trees::MEMBERS.into(),
+                    key: member_row::key(group_id, &user_id),
+                    source,
+                });
+            out.push((k, m));
+        }
+        Ok(out)
+    }
+
+    /// Known members of `group_id`, by user ID.
+    pub(crate) fn members(store: &Store, group_id: &str) -> Result<Vec<GroupMember>, StoreError> {
+        match store.raw_tree(TREE)?.get(group_id)? {
+            Some(set) => {
+                let mut out = Vec::new();
+                decode(group_id, &set, |m| {
+                    out.push(m);
+                    true
+                })?;
+                Ok(out)
+            }
+            None => old_rows(store, group_id)?
+                .into_iter()
+                .map(|(_, m)| m)
+                .collect(),
+        }
+    }
+
+    /// Member `user_id` of `group_id`.
+    pub(crate) fn member(
+        store: &Store,
+        group_id: &str,
+        user_id: &str,
+    ) -> Result<Option<GroupMember>, StoreError> {
+        match store.raw_tree(TREE)?.get(group_id)? {
+            Some(set) => {
+                let mut found = None;
+                decode(group_id, &set, |m| {
+                    if m.user_id == user_id {
+                        found = Some(m);
+                    }
+                    found.is_none()
+                })?;
+                Ok(found)
+            }
+            None => match store
+                .raw_tree(trees::MEMBERS)?
+                .get(member_row::key(group_id, user_id))?
+            {
+                Some(v) => member_row::decode(group_id, user_id, &v)
+                    .map(Some)
+                    .map_err(|source| StoreError::Corrupt {
+                        tree: trees::MEMBERS.into(),
+                        key: member_row::key(group_id, user_id),
+                        source,
+                    }),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// Applies `changes` in order: each touched group's set is read once, changed, and written
+    /// back (one sled batch for all sets), then the old per-member rows taken in are removed.
+    pub(super) fn apply(store: &Store, changes: Vec<(String, MemberOp)>) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let tree = store.raw_tree(TREE)?;
+        let mut sets: BTreeMap<String, BTreeMap<String, GroupMember>> = BTreeMap::new();
+        let mut old_keys = sled::Batch::default();
+        for (group_id, change) in changes {
+            let set = match sets.entry(group_id) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let mut set = BTreeMap::new();
+                    match tree.get(e.key())? {
+                        Some(stored) => decode(e.key(), &stored, |m| {
+                            set.insert(m.user_id.clone(), m);
+                            true
+                        })?,
+                        None => {
+                            for (key, m) in old_rows(store, e.key())? {
+                                old_keys.remove(key);
+                                match m {
+                                    Ok(m) => {
+                                        set.insert(m.user_id.clone(), m);
+                                    }
+                                    // Dropped: the group's next full member sync brings it back.
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "old member row not taken in")
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    e.insert(set)
+                }
+            };
+            match change {
+                MemberOp::Put(m) => {
+                    set.insert(m.user_id.clone(), m);
+                }
+                MemberOp::Remove(user_id) => {
+                    set.remove(&user_id);
+                }
+                MemberOp::Clear => set.clear(),
+            }
+        }
+        let mut batch = sled::Batch::default();
+        for (group_id, set) in &sets {
+            if set.is_empty() {
+                batch.remove(group_id.as_bytes());
+            } else {
+                batch.insert(group_id.as_bytes(), encode(set));
+            }
+        }
+        tree.apply_batch(batch)?;
+        store.raw_tree(trees::MEMBERS)?.apply_batch(old_keys)?;
+        Ok(())
     }
 }
 
@@ -281,6 +507,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::model::Friend;
 
@@ -372,24 +600,67 @@ mod tests {
     }
 
     #[test]
-    fn store_reads_compact_and_json_member_rows() {
+    fn member_sets_take_in_old_rows_and_keep_changes_in_order() {
         let store = Store::temporary().unwrap();
         let old = member("old");
+        let gone = member("gone");
+        // Rows of earlier versions: one per member, JSON or compact.
         store
             .put(trees::MEMBERS, &member_row::key("3001", "old"), &old)
             .unwrap();
-        let mut c = Commit::default();
-        c.put_member(&member("new"));
-        c.put_member(&GroupMember {
+        store
+            .raw_tree(trees::MEMBERS)
+            .unwrap()
+            .insert(member_row::key("3001", "gone"), member_row::encode(&gone))
+            .unwrap();
+        let other = GroupMember {
             group_id: "30011".into(),
             user_id: "other-group".into(),
             ..Default::default()
-        });
-        c.apply(&store).unwrap();
-        assert_eq!(store.member("3001", "new").unwrap(), Some(member("new")));
+        };
+        store
+            .raw_tree(trees::MEMBERS)
+            .unwrap()
+            .insert(
+                member_row::key("30011", "other-group"),
+                member_row::encode(&other),
+            )
+            .unwrap();
+        // Read while the group has no set.
+        assert_eq!(
+            store.members("3001").unwrap(),
+            vec![gone.clone(), old.clone()]
+        );
         assert_eq!(store.member("3001", "old").unwrap(), Some(old.clone()));
+
+        let mut c = Commit::default();
+        c.put_member(&member("new"));
+        c.remove_member("3001", "gone");
+        let mut renamed = member("new");
+        renamed.nickname = "renamed".into();
+        c.put_member(&renamed);
+        c.apply(&store).unwrap();
+        assert_eq!(store.member("3001", "new").unwrap(), Some(renamed.clone()));
+        assert_eq!(store.member("3001", "old").unwrap(), Some(old.clone()));
+        assert_eq!(store.member("3001", "gone").unwrap(), None);
         assert_eq!(store.member("3001", "absent").unwrap(), None);
-        assert_eq!(store.members("3001").unwrap(), vec![member("new"), old]);
+        assert_eq!(store.members("3001").unwrap(), vec![renamed, old]);
+        // The old rows of the written group are gone; another group's stay readable.
+        let rows = store.raw_tree(trees::MEMBERS).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(store.members("30011").unwrap(), vec![other]);
+        assert_eq!(store.raw_tree(member_set::TREE).unwrap().len(), 1);
+
+        let mut c = Commit::default();
+        c.remove_members("3001");
+        c.apply(&store).unwrap();
+        assert_eq!(store.members("3001").unwrap(), Vec::new());
+        assert_eq!(store.raw_tree(member_set::TREE).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn damaged_member_sets_and_rows_are_typed_errors() {
+        let store = Store::temporary().unwrap();
         store
             .raw_tree(trees::MEMBERS)
             .unwrap()
@@ -397,6 +668,33 @@ mod tests {
             .unwrap();
         assert!(matches!(
             store.member("3001", "bad"),
+            Err(StoreError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            store.members("3001"),
+            Err(StoreError::Corrupt { .. })
+        ));
+        // Writing the group's set drops the unreadable old row instead of failing forever.
+        let mut c = Commit::default();
+        c.put_member(&member("u1"));
+        c.apply(&store).unwrap();
+        assert_eq!(store.members("3001").unwrap(), vec![member("u1")]);
+
+        let mut set = BTreeMap::new();
+        set.insert("u1".to_owned(), member("u1"));
+        let good = member_set::encode(&set);
+        let sets = store.raw_tree(member_set::TREE).unwrap();
+        // (A set cut right after its tag is an empty set, not damage.)
+        for cut in (0..good.len()).filter(|&c| c != 1) {
+            sets.insert("3001", &good[..cut]).unwrap();
+            assert!(
+                matches!(store.members("3001"), Err(StoreError::Corrupt { .. })),
+                "cut {cut}"
+            );
+        }
+        sets.insert("3001", &[9u8, 1, 2][..]).unwrap();
+        assert!(matches!(
+            store.member("3001", "u1"),
             Err(StoreError::Corrupt { .. })
         ));
     }
