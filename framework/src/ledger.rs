@@ -23,7 +23,8 @@
 //! delay + sled flush interval: at-least-once), never lose one. With `durable` every advance is
 //! written and flushed at once.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -69,13 +70,23 @@ fn decode_entry(mut v: &[u8]) -> Vec<(String, i64)> {
     out
 }
 
+/// One conversation's entry: its watermark, and whether it changed since the last persist.
+struct Mark {
+    /// The map's key (shared), for the dirty list.
+    id: Arc<str>,
+    watermark: i64,
+    dirty: bool,
+}
+
 #[derive(Default)]
 struct State {
-    watermark: HashMap<String, i64>,
+    /// Per conversation (one lookup per ack: the dirty flag lives with the watermark).
+    marks: HashMap<Arc<str>, Mark>,
     /// Acknowledged seqs above a gap, per conversation.
     above: HashMap<String, BTreeSet<i64>>,
-    /// Conversations whose watermark changed since the last [`Ledger::persist`].
-    dirty: HashSet<String>,
+    /// Conversations whose watermark changed since the last [`Ledger::persist`] (sharing the
+    /// key's allocation: marking one dirty allocates nothing).
+    dirty: Vec<Arc<str>>,
     /// Bytes appended to the journal since the last snapshot (or found at load).
     appended: usize,
     /// Size of the last snapshot.
@@ -87,12 +98,54 @@ struct State {
 }
 
 impl State {
-    fn mark_dirty(&mut self, conversation_id: &str) -> bool {
+    /// Sets the watermark of a conversation and marks it dirty; returns whether nothing was
+    /// dirty before.
+    fn set(&mut self, conversation_id: &str, watermark: i64) -> bool {
         let was_clean = self.dirty.is_empty();
-        if !self.dirty.contains(conversation_id) {
-            self.dirty.insert(conversation_id.to_owned());
+        match self.marks.get_mut(conversation_id) {
+            Some(mark) => {
+                mark.watermark = watermark;
+                if !mark.dirty {
+                    mark.dirty = true;
+                    self.dirty.push(mark.id.clone());
+                }
+            }
+            None => {
+                let id: Arc<str> = Arc::from(conversation_id);
+                self.dirty.push(id.clone());
+                self.marks.insert(
+                    id.clone(),
+                    Mark {
+                        id,
+                        watermark,
+                        dirty: true,
+                    },
+                );
+            }
         }
         was_clean
+    }
+
+    fn watermark(&self, conversation_id: &str) -> Option<i64> {
+        self.marks.get(conversation_id).map(|m| m.watermark)
+    }
+
+    /// Records a stored watermark at load (not dirty); the highest value wins.
+    fn load(&mut self, conversation_id: &str, watermark: i64) {
+        match self.marks.get_mut(conversation_id) {
+            Some(mark) => mark.watermark = mark.watermark.max(watermark),
+            None => {
+                let id: Arc<str> = Arc::from(conversation_id);
+                self.marks.insert(
+                    id.clone(),
+                    Mark {
+                        id,
+                        watermark,
+                        dirty: false,
+                    },
+                );
+            }
+        }
     }
 }
 
@@ -135,13 +188,10 @@ impl Ledger {
                     state.journal_next = n.saturating_add(1);
                     state.appended += v.len();
                     for (conv, w) in decode_entry(&v) {
-                        let slot = state.watermark.entry(conv).or_insert(w);
-                        *slot = (*slot).max(w);
+                        state.load(&conv, w);
                     }
                 } else {
-                    state
-                        .watermark
-                        .insert(String::from_utf8_lossy(&k).into_owned(), decode(&v));
+                    state.load(&String::from_utf8_lossy(&k), decode(&v));
                 }
             }
             state.journal_first = first.unwrap_or(state.journal_next);
@@ -163,29 +213,29 @@ impl Ledger {
 
     /// True if nothing was ever recorded (fresh data dir).
     pub(crate) fn is_empty(&self) -> bool {
-        self.state.lock().watermark.is_empty()
+        self.state.lock().marks.is_empty()
     }
 
     /// The watermark of a conversation (0 if unknown).
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn watermark(&self, conversation_id: &str) -> i64 {
-        self.state
-            .lock()
-            .watermark
-            .get(conversation_id)
-            .copied()
-            .unwrap_or(0)
+        self.state.lock().watermark(conversation_id).unwrap_or(0)
     }
 
     /// Every known watermark.
     pub(crate) fn watermarks(&self) -> HashMap<String, i64> {
-        self.state.lock().watermark.clone()
+        self.state
+            .lock()
+            .marks
+            .iter()
+            .map(|(k, m)| (k.to_string(), m.watermark))
+            .collect()
     }
 
     /// True if the conversation has an entry.
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn knows(&self, conversation_id: &str) -> bool {
-        self.state.lock().watermark.contains_key(conversation_id)
+        self.state.lock().marks.contains_key(conversation_id)
     }
 
     /// Resolves when changes wait for [`Ledger::persist`] (a permit is stored if nobody waits).
@@ -209,7 +259,7 @@ impl Ledger {
     pub(crate) fn set_floor(&self, conversation_id: &str, seq: i64) -> Result<(), StoreError> {
         let was_clean = {
             let mut s = self.state.lock();
-            let known = s.watermark.get(conversation_id).copied();
+            let known = s.watermark(conversation_id);
             if known.is_some_and(|w| w >= seq) {
                 return Ok(());
             }
@@ -223,8 +273,7 @@ impl Ledger {
                     s.above.remove(conversation_id);
                 }
             }
-            s.watermark.insert(conversation_id.to_owned(), w);
-            s.mark_dirty(conversation_id)
+            s.set(conversation_id, w)
         };
         self.changed(was_clean)
     }
@@ -233,7 +282,7 @@ impl Ledger {
     pub(crate) fn ack(&self, conversation_id: &str, seq: i64) -> Result<i64, StoreError> {
         let (new, was_clean) = {
             let mut s = self.state.lock();
-            let old = s.watermark.get(conversation_id).copied().unwrap_or(0);
+            let old = s.watermark(conversation_id).unwrap_or(0);
             if seq <= old {
                 return Ok(old);
             }
@@ -255,13 +304,7 @@ impl Ledger {
             if new == old {
                 return Ok(old);
             }
-            match s.watermark.get_mut(conversation_id) {
-                Some(w) => *w = new,
-                None => {
-                    s.watermark.insert(conversation_id.to_owned(), new);
-                }
-            }
-            (new, s.mark_dirty(conversation_id))
+            (new, s.set(conversation_id, new))
         };
         self.changed(was_clean)?;
         Ok(new)
@@ -281,9 +324,11 @@ impl Ledger {
         let (n, key, fold) = {
             let mut s = self.state.lock();
             let dirty = std::mem::take(&mut s.dirty);
+            entry.reserve(dirty.iter().map(|c| c.len() + 10).sum());
             for conv in &dirty {
-                if let Some(w) = s.watermark.get(conv) {
-                    encode_entry(&mut entry, conv, *w);
+                if let Some(mark) = s.marks.get_mut(&**conv) {
+                    mark.dirty = false;
+                    encode_entry(&mut entry, conv, mark.watermark);
                 }
             }
             let n = dirty.len();
@@ -304,8 +349,8 @@ impl Ledger {
                 let mut chunk = Vec::new();
                 let mut next = end;
                 let mut bytes = 0;
-                for (conv, w) in &s.watermark {
-                    encode_entry(&mut chunk, conv, *w);
+                for (conv, mark) in &s.marks {
+                    encode_entry(&mut chunk, conv, mark.watermark);
                     if chunk.len() >= SNAPSHOT_CHUNK {
                         bytes += chunk.len();
                         batch.insert(&journal_key(next), std::mem::take(&mut chunk));
