@@ -254,8 +254,8 @@ struct ConvBatch {
     /// Touch order of `rows` (the order of the conversation events).
     order: Vec<String>,
     unread_changed: bool,
-    /// Message index entries (key, [`MessageSummary`] value) not written yet.
-    index: Vec<(String, Vec<u8>)>,
+    /// Message index entries ([`MessageSummary`] values) not written yet.
+    index: crate::store::IndexBatch,
 }
 
 struct PendingRow {
@@ -993,13 +993,11 @@ impl Engine {
 
     /// Queues the message's index entry (written with the burst, see [`Engine::write_pending`]).
     fn index_message(&mut self, conv: &str, m: &MsgData) {
-        let mut value = Vec::with_capacity(
-            24 + m.client_msg_id.len() + m.send_id.len() + m.sender_nickname.len(),
-        );
-        MessageSummary::encode(m, &mut value);
+        // Here seq > 0 (only stored messages are indexed).
+        let seq = u64::try_from(m.seq).unwrap_or_default();
         self.batch
             .index
-            .push((format!("{conv}/{:020}", m.seq), value));
+            .push(conv, seq, |out| MessageSummary::encode(m, out));
     }
 
     pub(crate) fn message_summary(&self, conv: &str, seq: i64) -> Option<MessageSummary> {
@@ -1138,14 +1136,18 @@ impl Engine {
             self.batch.unread_changed = true;
         }
         if m.send_time >= c.latest_msg_send_time {
-            c.latest_msg = Some(LatestMessage {
-                client_msg_id: m.client_msg_id.clone(),
-                seq: m.seq,
-                send_id: m.send_id.clone(),
-                content_type: m.content_type,
-                send_time: m.send_time,
-                text: text.map(str::to_owned),
-            });
+            // In a burst the row's latest message is replaced again and again: its strings'
+            // buffers are reused instead of allocating new ones.
+            let latest = c.latest_msg.get_or_insert_with(LatestMessage::default);
+            latest.client_msg_id.clone_from(&m.client_msg_id);
+            latest.seq = m.seq;
+            latest.send_id.clone_from(&m.send_id);
+            latest.content_type = m.content_type;
+            latest.send_time = m.send_time;
+            match (text, &mut latest.text) {
+                (Some(t), Some(old)) => t.clone_into(old),
+                (t, old) => *old = t.map(str::to_owned),
+            }
             c.latest_msg_send_time = m.send_time.max(1);
         }
         c.max_seq = c.max_seq.max(m.seq);
@@ -1172,11 +1174,10 @@ impl Engine {
                 p.dirty = false;
             }
         }
-        if !self.batch.index.is_empty() {
-            let entries = std::mem::take(&mut self.batch.index);
-            if let Err(e) = self.store.put_message_index(entries) {
-                tracing::error!(error = %e, "message index write failed");
-            }
+        if !self.batch.index.is_empty()
+            && let Err(e) = self.store.put_message_index(&mut self.batch.index)
+        {
+            tracing::error!(error = %e, "message index write failed");
         }
     }
 
