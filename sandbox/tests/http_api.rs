@@ -377,7 +377,7 @@ async fn uploaded_objects_survive_a_restart_with_a_data_dir() {
     let sb = openim_sandbox::Sandbox::start(config()).await.unwrap();
     let t = users(&sb, &["alice"]).await;
     let bytes: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
-    let initiate = json!({"hash": "content-hash-1", "size": bytes.len(), "partSize": 1048576,
+    let initiate = json!({"hash": "content-hash-1", "size": bytes.len(), "partSize": 5242880,
         "maxParts": -1, "cause": "", "name": "alice/kept.bin", "contentType": "application/x-kept"});
     let v = post(
         &sb,
@@ -416,6 +416,29 @@ async fn uploaded_objects_survive_a_restart_with_a_data_dir() {
         .trim_start_matches(&sb.api_url())
         .to_owned();
     assert_eq!(path, "/object/alice/kept.bin");
+    // MinIO's part figures; a part may be 5 MiB, other requests stay within 2 MB.
+    let v = post(&sb, "/object/part_limit", Some(&t[0]), json!({})).await;
+    assert_eq!(
+        v["data"],
+        json!({"minPartSize": 5242880, "maxPartSize": 5368709120_i64, "maxNumSize": 10000})
+    );
+    let v = post(
+        &sb,
+        "/object/part_size",
+        Some(&t[0]),
+        json!({"size": 20_000_000}),
+    )
+    .await;
+    assert_eq!(v["data"]["size"], 5242880);
+    let big = reqwest::Client::new()
+        .post(format!("{}/user/get_users_info", sb.api_url()))
+        .header("operationID", "op")
+        .header("token", &t[0])
+        .body(vec![b' '; 3 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), 413);
     sb.shutdown().await;
 
     let sb = openim_sandbox::Sandbox::start(config()).await.unwrap();

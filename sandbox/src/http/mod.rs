@@ -198,6 +198,9 @@ fn envelope(result: HResult, status: StatusCode) -> Response {
     resp
 }
 
+/// Largest request body outside part uploads (axum's default).
+const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
 const STRICT_ROUTES: &[&str] = &[
     "/msg/send_msg",
     "/msg/batch_send_msg",
@@ -210,13 +213,29 @@ async fn entry(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     if method == Method::OPTIONS {
         let mut r = (StatusCode::OK, "\"Options Request!\"").into_response();
         cors(&mut r);
         return r;
     }
+    // A signed part URL takes a whole 5 MiB part; everything else keeps axum's 2 MB default.
+    let limit = if method == Method::PUT && uri.path().starts_with(object::UPLOAD_PATH) {
+        usize::try_from(object::PART_SIZE).unwrap_or(usize::MAX)
+    } else {
+        DEFAULT_BODY_LIMIT
+    };
+    let body: Bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Failed to buffer the request body: length limit exceeded",
+            )
+                .into_response();
+        }
+    };
     // The object store's signed part URLs and object URLs need no token (like presigned URLs).
     if method == Method::PUT && uri.path().starts_with(object::UPLOAD_PATH) {
         let mut r = object::put_part(&inner.objects, uri.path(), uri.query().unwrap_or(""), body);

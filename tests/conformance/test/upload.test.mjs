@@ -27,8 +27,9 @@ test(
     assert.ok(url.startsWith(w.sandbox.api), `object URL on the sandbox: ${url}`);
     assert.deepEqual(await download(url), small);
 
-    // 2.5 MiB: several parts.
-    const big = patternBytes(2.5 * 1024 * 1024, 9);
+    // 6 MiB: two parts (MinIO's 5 MiB part size, as the server's part_size answers).
+    assert.equal((await w.sandbox.post('/object/part_size', { size: 6 * 1024 * 1024 }, { token: alice.token })).size, 5 * 1024 * 1024);
+    const big = patternBytes(6 * 1024 * 1024, 9);
     const bigUp = await alice.call('uploadFile', { file: new File([big], 'big file.bin', { type: 'application/octet-stream' }) });
     const got = await download(bigUp.url);
     assert.equal(got.length, big.length);
@@ -40,7 +41,7 @@ test(
 
     // Names are per user: a client cannot start an upload into another user's space.
     await assert.rejects(
-      w.sandbox.post('/object/initiate_multipart_upload', { hash: 'x', size: 10, partSize: 1048576, maxParts: -1, cause: '', name: 'someoneelse/x.txt', contentType: 'text/plain' }, { token: alice.token }),
+      w.sandbox.post('/object/initiate_multipart_upload', { hash: 'x', size: 10, partSize: 5242880, maxParts: -1, cause: '', name: 'someoneelse/x.txt', contentType: 'text/plain' }, { token: alice.token }),
       (e) => e.errCode === 1002,
     );
   }),
