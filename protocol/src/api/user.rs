@@ -323,7 +323,7 @@ json_struct! { @reply;
         /// Command type.
         #[serde(rename = "type")]
         pub command_type: i32,
-        /// Creation time, ms.
+        /// Creation time, seconds (Unix), as v3.8.3 stores it.
         pub create_time: i64,
         /// Entry key.
         pub uuid: String,
