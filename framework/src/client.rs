@@ -94,6 +94,8 @@ pub(crate) struct ClientInner {
     pub(crate) store: Store,
     pub(crate) gateway: Option<crate::gateway::GatewayHandle>,
     pub(crate) commands: Option<tokio::sync::mpsc::UnboundedSender<crate::engine::EngineCmd>>,
+    /// IDs of own sends, shared with the engine (which recognises their echo).
+    pub(crate) own_sends: Arc<crate::send::OwnSends>,
 }
 
 /// Handle for the bot's actions. Cheap to clone; `Send + Sync`.
@@ -114,6 +116,11 @@ impl Client {
     /// A client without network (tests): store queries work, network actions fail with
     /// [`ClientError::NotConnected`] or transport errors.
     pub fn detached(user_id: impl Into<String>, store: Store) -> Client {
+        let own_sends = store
+            .raw_tree(crate::store::trees::SENT)
+            .ok()
+            .and_then(|t| crate::send::OwnSends::open(t).ok())
+            .unwrap_or_else(crate::send::OwnSends::memory);
         Client {
             inner: Arc::new(ClientInner {
                 user_id: user_id.into(),
@@ -122,6 +129,7 @@ impl Client {
                 store,
                 gateway: None,
                 commands: None,
+                own_sends,
             }),
         }
     }

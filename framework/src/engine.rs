@@ -108,6 +108,7 @@ pub(crate) async fn start(
         Ok(n) => tracing::debug!(removed = n, "old own-send IDs forgotten"),
         Err(e) => tracing::warn!(error = %e, "pruning own-send IDs failed"),
     }
+    let own_sends = crate::send::OwnSends::open(store.raw_tree(trees::SENT)?)?;
     let ledger =
         Arc::new(Ledger::open(Some(store.raw_tree(trees::LEDGER)?))?.durable(config.durable_acks));
     let ca_pem = match &config.tls_root_ca {
@@ -175,6 +176,7 @@ pub(crate) async fn start(
             store: store.clone(),
             gateway: Some(gateway.clone()),
             commands: Some(cmd_tx),
+            own_sends: own_sends.clone(),
         }),
     };
     let (out_tx, out_rx) = mpsc::channel(config.channel_capacity.max(1));
@@ -193,6 +195,7 @@ pub(crate) async fn start(
         gw: gateway.clone(),
         store: store.clone(),
         ledger,
+        own_sends,
         out: out_tx,
         delivered: HashMap::new(),
         recent: RecentIds::default(),
@@ -334,6 +337,8 @@ pub(crate) struct Engine {
     pub(crate) gw: GatewayHandle,
     pub(crate) store: Store,
     pub(crate) ledger: Arc<Ledger>,
+    /// IDs of the bot's own sends (recognises their echo).
+    own_sends: Arc<crate::send::OwnSends>,
     out: mpsc::Sender<Delivery>,
     /// Highest seq processed per conversation (in memory; starts at the ledger watermark). Its
     /// keys are exactly the ledger's entries (a conversation is "seen" once it has one), and the
@@ -389,6 +394,7 @@ impl Engine {
         }
         self.gw.stop();
         persister.abort();
+        self.own_sends.persist();
         if let Err(e) = self.ledger.flush() {
             tracing::error!(error = %e, "ledger flush failed");
         }
@@ -397,10 +403,11 @@ impl Engine {
 
     pub(crate) async fn emit(&mut self, event: Event, ack: Ack) -> Flow {
         tracing::debug!(event = event.name(), "event");
-        self.out
-            .send(Delivery { event, ack })
-            .await
-            .map_err(|_| Stop)
+        // A slot first, then the delivery is moved into it once (`send` would carry the
+        // ~600-byte delivery through its own future as well).
+        let permit = self.out.reserve().await.map_err(|_| Stop)?;
+        permit.send(Delivery { event, ack });
+        Ok(())
     }
 
     async fn emit_noack(&mut self, event: Event) -> Flow {
@@ -949,13 +956,7 @@ impl Engine {
             return Ok(());
         }
         let is_self = m.send_id == self.user_id;
-        let own_echo = is_self
-            && self
-                .store
-                .raw_tree(trees::SENT)
-                .ok()
-                .and_then(|t| t.get(&m.client_msg_id).ok().flatten())
-                .is_some();
+        let own_echo = is_self && self.own_sends.is_own(&m.client_msg_id, m.create_time);
         if own_echo {
             let content = crate::content::parse_lossless(m.content_type, &m.content);
             self.update_conversation(conv, &m, false, content.as_text());
@@ -984,11 +985,18 @@ impl Engine {
         let content = crate::content::parse_lossless(m.content_type, &m.content);
         self.update_conversation(conv, &m, counts, content.as_text());
         self.index_message(conv, &m);
-        // The wire message is consumed: its strings move into the Message.
+        let ack = Ack::ledger(&self.ledger, &self.conversation_key(conv), seq);
+        // The message is built right into the channel's slot once there is one (no moves of
+        // it through the futures), and consumes the wire message: its strings move into it.
+        let permit = self.out.reserve().await.map_err(|_| Stop)?;
         let message =
             crate::message::Message::from_wire_with_content(conv, m, content, &self.user_id);
-        let ack = Ack::ledger(&self.ledger, &self.conversation_key(conv), seq);
-        self.emit(Event::NewMessage(message), ack).await
+        tracing::debug!(event = "NewMessage", "event");
+        permit.send(Delivery {
+            event: Event::NewMessage(message),
+            ack,
+        });
+        Ok(())
     }
 
     /// Queues the message's index entry (written with the burst, see [`Engine::write_pending`]).
