@@ -703,6 +703,12 @@ async fn bot_role(args: &Args) -> Res<()> {
     phases.enter("shutdown");
     consumer.shutdown().await?;
     eprintln!("[bench] bot role: {}", phases.report());
+    if std::env::var_os("OPENIM_BENCH_RSS_TRACE").is_some() {
+        eprintln!(
+            "[bench] bot role: largest mappings by resident size:\n{}",
+            largest_mappings(12)
+        );
+    }
     println!("vmhwm_kib={}", load::vm_hwm_kib().unwrap_or(0));
     Ok(())
 }
@@ -717,15 +723,38 @@ impl RssPhases {
     fn start() -> RssPhases {
         let state = Arc::new(std::sync::Mutex::new(vec![("login", 0u64)]));
         let weak = Arc::downgrade(&state);
+        // Diagnostics: OPENIM_BENCH_RSS_TRACE=FILE writes a timeline (every 4 ms) of the
+        // resident size, the thread count and glibc's heap in use / free / mmapped.
+        let mut trace = std::env::var_os("OPENIM_BENCH_RSS_TRACE")
+            .and_then(|p| std::fs::File::create(p).ok())
+            .map(std::io::LineWriter::new);
+        let t0 = Instant::now();
         std::thread::spawn(move || {
+            let mut n = 0u64;
             while let Some(state) = weak.upgrade() {
                 let rss = vm_rss_kib().unwrap_or(0);
+                let mut phase = "";
                 if let Ok(mut s) = state.lock()
                     && let Some(last) = s.last_mut()
                 {
                     last.1 = last.1.max(rss);
+                    phase = last.0;
                 }
                 drop(state);
+                n += 1;
+                if let Some(out) = trace.as_mut()
+                    && n.is_multiple_of(2)
+                {
+                    use std::io::Write;
+                    let _ = writeln!(
+                        out,
+                        "{} {phase} rss_kib={rss} threads={} {} epoch_ms={}",
+                        t0.elapsed().as_millis(),
+                        proc_status("Threads:").unwrap_or(0),
+                        heap::summary(),
+                        epoch_ms() as u64
+                    );
+                }
                 std::thread::sleep(Duration::from_millis(2));
             }
         });
@@ -750,9 +779,82 @@ impl RssPhases {
 
 /// Current resident set size of this process (VmRSS), in KiB.
 fn vm_rss_kib() -> Option<u64> {
+    proc_status("VmRSS:")
+}
+
+/// The `n` mappings of this process with the most resident memory (diagnostics).
+fn largest_mappings(n: usize) -> String {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+    let mut maps: Vec<(u64, String)> = Vec::new();
+    let mut current = String::new();
+    for line in smaps.lines() {
+        if let Some(kib) = line.strip_prefix("Rss:") {
+            let kib = kib
+                .trim()
+                .trim_end_matches(" kB")
+                .trim()
+                .parse()
+                .unwrap_or(0);
+            maps.push((kib, current.clone()));
+        } else if line
+            .split_whitespace()
+            .next()
+            .is_some_and(|f| f.contains('-') && !f.ends_with(':'))
+        {
+            current = line.to_string();
+        }
+    }
+    maps.sort_by_key(|m| std::cmp::Reverse(m.0));
+    maps.iter()
+        .take(n)
+        .map(|(kib, m)| format!("  {kib:>7} KiB  {m}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A number of /proc/self/status (the first after `field`).
+fn proc_status(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// glibc's own account of the heap (diagnostics of the memory row only).
+mod heap {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub fn summary() -> String {
+        #[repr(C)]
+        struct MallInfo2 {
+            arena: usize,
+            ordblks: usize,
+            smblks: usize,
+            hblks: usize,
+            hblkhd: usize,
+            usmblks: usize,
+            fsmblks: usize,
+            uordblks: usize,
+            fordblks: usize,
+            keepcost: usize,
+        }
+        unsafe extern "C" {
+            fn mallinfo2() -> MallInfo2;
+        }
+        // SAFETY: mallinfo2 (glibc >= 2.33) takes no arguments and returns a plain struct.
+        let m = unsafe { mallinfo2() };
+        format!(
+            "heap_used_kib={} heap_free_kib={} mmap_kib={} arena_kib={} top_kib={}",
+            m.uordblks / 1024,
+            m.fordblks / 1024,
+            m.hblkhd / 1024,
+            m.arena / 1024,
+            m.keepcost / 1024
+        )
+    }
+
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    pub fn summary() -> String {
+        String::new()
+    }
 }
 
 /// 5: per-event cost with few versus many known conversations.
