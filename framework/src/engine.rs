@@ -991,7 +991,7 @@ impl Engine {
         let permit = self.out.reserve().await.map_err(|_| Stop)?;
         let message =
             crate::message::Message::from_wire_with_content(conv, m, content, &self.user_id);
-        tracing::debug!(event = "NewMessage", "event");
+        tracing::debug!(event = "new_message", "event");
         permit.send(Delivery {
             event: Event::NewMessage(message),
             ack,

@@ -367,12 +367,18 @@ impl IndexBatch {
     /// Appends the entry of message `seq` of `conv` (key `conversationID/seq`, 20 digits);
     /// `encode` appends the value.
     pub(crate) fn push(&mut self, conv: &str, seq: u64, encode: impl FnOnce(&mut Vec<u8>)) {
-        use std::io::Write as _;
         let key_at = self.journal.len();
         self.journal.extend_from_slice(&[0; 4]);
         self.journal.extend_from_slice(conv.as_bytes());
-        // Writing into a Vec cannot fail.
-        let _ = write!(self.journal, "/{seq:020}");
+        // "/{seq:020}" without the formatting machinery (20 digits hold any u64).
+        let mut digits = [b'0'; 21];
+        digits[0] = b'/';
+        let mut rest = seq;
+        for d in digits[1..].iter_mut().rev() {
+            *d = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        self.journal.extend_from_slice(&digits);
         self.patch_len(key_at);
         let value_at = self.journal.len();
         self.journal.extend_from_slice(&[0; 4]);
@@ -1389,8 +1395,10 @@ mod tests {
         assert_eq!(s.message_index_entry(&key(5)).unwrap(), None);
         // The engine's encoding of an entry is the same as a raw key and value.
         let (mut a, mut b) = (IndexBatch::default(), IndexBatch::default());
-        a.push("c", 3, |out| out.extend_from_slice(b"3"));
-        b.push_raw(&key(3), b"3");
+        for seq in [3, 1_234_567_890_123, u64::MAX] {
+            a.push("c", seq, |out| out.extend_from_slice(b"3"));
+            b.push_raw(&format!("c/{seq:020}"), b"3");
+        }
         assert_eq!((a.journal, a.keys), (b.journal, b.keys));
         // Crash, reopen: the journal becomes keyed entries.
         drop(s);

@@ -1,7 +1,7 @@
 //! Pure pieces of the synchronisation: range planning, push classification, duplicate
 //! detection and list diffs. No I/O, unit-tested.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
 /// At most this many seqs per pull request (the server's `SplitPullMsgNum`).
@@ -99,8 +99,13 @@ pub(crate) fn classify(delivered: i64, seq: i64) -> PushAction {
 ///
 /// IDs are kept as 64-bit keyed hashes (SipHash with this process's random keys), not strings:
 /// no allocation per message and a fraction of the memory per conversation. A false "seen" needs
-/// a 64-bit collision within one conversation's last [`RECENT_PER_CONVERSATION`] IDs (about
-/// 1 in 10^16 per message), and the random keys keep senders from crafting one.
+/// a 64-bit collision within one conversation's last IDs (about 1 in 10^16 per message), and the
+/// random keys keep senders from crafting one.
+///
+/// Each conversation keeps two generations of up to [`RECENT_PER_CONVERSATION`] IDs: when the
+/// current one is full it becomes the previous one (whose IDs are forgotten). So the last
+/// [`RECENT_PER_CONVERSATION`] IDs, and at most twice as many, are remembered, and no ID is
+/// ever removed one by one (removals left tombstones that made every probe of the set long).
 #[derive(Default)]
 pub(crate) struct RecentIds {
     keys: std::collections::hash_map::RandomState,
@@ -109,8 +114,8 @@ pub(crate) struct RecentIds {
 
 #[derive(Default)]
 struct Recent {
-    set: HashSet<u64, BuildPreHashed>,
-    order: VecDeque<u64>,
+    current: HashSet<u64, BuildPreHashed>,
+    previous: HashSet<u64, BuildPreHashed>,
 }
 
 /// The values are hashes already: hashing them again would only cost time.
@@ -158,14 +163,13 @@ impl RecentIds {
                 .entry(conversation_id.to_owned())
                 .or_default(),
         };
-        if !recent.set.insert(h) {
+        if recent.previous.contains(&h) || !recent.current.insert(h) {
             return false;
         }
-        recent.order.push_back(h);
-        if recent.order.len() > RECENT_PER_CONVERSATION
-            && let Some(old) = recent.order.pop_front()
-        {
-            recent.set.remove(&old);
+        if recent.current.len() >= RECENT_PER_CONVERSATION {
+            std::mem::swap(&mut recent.current, &mut recent.previous);
+            // Keeps the allocation: the next generation fills the same table.
+            recent.current.clear();
         }
         true
     }
@@ -269,8 +273,22 @@ mod tests {
         );
         assert!(r.insert("c", ""));
         assert!(r.insert("c", ""));
-        for i in 0..3000 {
-            r.insert("c", &i.to_string());
+        for i in 0..RECENT_PER_CONVERSATION - 1 {
+            assert!(r.insert("c", &i.to_string()));
+        }
+        assert!(
+            !r.insert("c", "m1"),
+            "the last RECENT_PER_CONVERSATION ids are remembered"
+        );
+        for i in 0..RECENT_PER_CONVERSATION {
+            assert!(r.insert("c", &format!("x{i}")));
+        }
+        assert!(
+            !r.insert("c", "x0"),
+            "still remembered across a generation change"
+        );
+        for i in 0..2 * RECENT_PER_CONVERSATION {
+            r.insert("c", &format!("y{i}"));
         }
         assert!(r.insert("c", "m1"), "old ids are forgotten");
     }
