@@ -21,7 +21,7 @@ use crate::event::*;
 use crate::model::{handle_result, role_level};
 use crate::store::trees;
 use crate::sync::diff;
-use crate::version::{Commit, SyncVersion, lists};
+use crate::version::{Commit, SyncVersion, lists, member_set};
 
 /// What a notification says about the change, to tell apart what a list diff cannot
 /// (invited vs entered, kicked vs left, created vs joined).
@@ -170,9 +170,10 @@ struct RelationUpdate {
     aborted: bool,
 }
 
-/// Members changed by a delta, as `(old rows, new rows)` restricted to the touched user IDs.
+/// Members changed by a delta, as `(old rows, new rows)` restricted to the touched user IDs;
+/// `stored` answers the stored members among sorted user IDs.
 fn member_delta_rows(
-    stored: impl Fn(&str) -> Option<GroupMember>,
+    stored: impl FnOnce(&[&str]) -> Vec<GroupMember>,
     delta: &VersionDelta<GroupMember>,
 ) -> (Vec<GroupMember>, Vec<GroupMember>) {
     let mut touched: Vec<&str> = delta.deleted.iter().map(String::as_str).collect();
@@ -185,7 +186,7 @@ fn member_delta_rows(
     );
     touched.sort_unstable();
     touched.dedup();
-    let old: Vec<GroupMember> = touched.iter().filter_map(|u| stored(u)).collect();
+    let old = stored(&touched);
     let mut new: BTreeMap<String, GroupMember> = old
         .iter()
         .filter(|m| !delta.deleted.contains(&m.user_id))
@@ -718,7 +719,10 @@ impl Engine {
                         ) =>
                     {
                         let (old, new) = member_delta_rows(
-                            |u| self.store.member(gid, u).ok().flatten(),
+                            |users| {
+                                member_set::members_among(&self.store, gid, users)
+                                    .unwrap_or_default()
+                            },
                             &a.members,
                         );
                         if !silent {
@@ -1048,7 +1052,10 @@ mod tests {
             ..Default::default()
         };
         let stored = [m("a", 20), m("b", 20), m("gone", 20)];
-        let lookup = |u: &str| stored.iter().find(|x| x.user_id == u).cloned();
+        let lookup = |us: &[&str]| {
+            let found = stored.iter().filter(|x| us.contains(&x.user_id.as_str()));
+            found.cloned().collect()
+        };
         let delta = VersionDelta::<GroupMember> {
             deleted: vec!["gone".into(), "never-stored".into()],
             // "b" re-inserted unchanged (already applied before a crash): no event.
@@ -1069,7 +1076,10 @@ mod tests {
         );
         // Applying the same delta on top of the result reports nothing.
         let after: Vec<GroupMember> = vec![m("a", 60), m("b", 20), m("new", 20)];
-        let lookup = |u: &str| after.iter().find(|x| x.user_id == u).cloned();
+        let lookup = |us: &[&str]| {
+            let found = after.iter().filter(|x| us.contains(&x.user_id.as_str()));
+            found.cloned().collect()
+        };
         let (old, new) = member_delta_rows(lookup, &delta);
         assert!(member_events(&old, &new, None).is_empty());
     }

@@ -278,6 +278,25 @@ pub(crate) mod member_row {
         })
     }
 
+    /// Steps over the fields written by [`put_fields`] without building a member.
+    pub(super) fn skip_fields(r: &mut Reader<'_>) -> Result<(), &'static str> {
+        for _ in 0..2 {
+            let len = r.uint()?;
+            r.str(len)?;
+        }
+        for _ in 0..3 {
+            r.int()?;
+        }
+        let len = r.uint()?;
+        r.str(len)?;
+        r.int()?;
+        for _ in 0..2 {
+            let len = r.uint()?;
+            r.str(len)?;
+        }
+        Ok(())
+    }
+
     pub(super) fn put_str(out: &mut Vec<u8>, s: &str) {
         put_uint(out, s.len() as u64);
         out.extend_from_slice(s.as_bytes());
@@ -332,10 +351,12 @@ pub(crate) mod member_set {
         out
     }
 
-    /// Decodes the set of `group_id`, calling `each` per member until it returns false.
+    /// Decodes the members of the set of `group_id` that `wanted` accepts (by user ID; the
+    /// others are stepped over), calling `each` per member until it returns false.
     fn decode(
         group_id: &str,
         set: &[u8],
+        wanted: impl Fn(&str) -> bool,
         mut each: impl FnMut(GroupMember) -> bool,
     ) -> Result<(), StoreError> {
         let corrupt = |what: &str| StoreError::Corrupt {
@@ -348,8 +369,13 @@ pub(crate) mod member_set {
         };
         let mut r = Reader::new(body);
         while !r.is_empty() {
-            let user_id = member_row::read_str(&mut r).map_err(corrupt)?;
-            let m = member_row::read_fields(group_id, &user_id, &mut r).map_err(corrupt)?;
+            let len = r.uint().map_err(corrupt)?;
+            let user_id = r.str(len).map_err(corrupt)?;
+            if !wanted(user_id) {
+                member_row::skip_fields(&mut r).map_err(corrupt)?;
+                continue;
+            }
+            let m = member_row::read_fields(group_id, user_id, &mut r).map_err(corrupt)?;
             if !each(m) {
                 break;
             }
@@ -384,10 +410,15 @@ pub(crate) mod member_set {
         match store.raw_tree(TREE)?.get(group_id)? {
             Some(set) => {
                 let mut out = Vec::new();
-                decode(group_id, &set, |m| {
-                    out.push(m);
-                    true
-                })?;
+                decode(
+                    group_id,
+                    &set,
+                    |_| true,
+                    |m| {
+                        out.push(m);
+                        true
+                    },
+                )?;
                 Ok(out)
             }
             None => old_rows(store, group_id)?
@@ -406,12 +437,15 @@ pub(crate) mod member_set {
         match store.raw_tree(TREE)?.get(group_id)? {
             Some(set) => {
                 let mut found = None;
-                decode(group_id, &set, |m| {
-                    if m.user_id == user_id {
+                decode(
+                    group_id,
+                    &set,
+                    |u| u == user_id,
+                    |m| {
                         found = Some(m);
-                    }
-                    found.is_none()
-                })?;
+                        false
+                    },
+                )?;
                 Ok(found)
             }
             None => match store
@@ -430,6 +464,37 @@ pub(crate) mod member_set {
         }
     }
 
+    /// The stored members of `group_id` among `user_ids` (sorted), by user ID: one pass over
+    /// the group's set however many are asked for.
+    pub(crate) fn members_among(
+        store: &Store,
+        group_id: &str,
+        user_ids: &[&str],
+    ) -> Result<Vec<GroupMember>, StoreError> {
+        match store.raw_tree(TREE)?.get(group_id)? {
+            Some(set) => {
+                let mut out = Vec::new();
+                decode(
+                    group_id,
+                    &set,
+                    |u| user_ids.binary_search(&u).is_ok(),
+                    |m| {
+                        out.push(m);
+                        true
+                    },
+                )?;
+                Ok(out)
+            }
+            None => {
+                let mut out = Vec::new();
+                for u in user_ids {
+                    out.extend(member(store, group_id, u)?);
+                }
+                Ok(out)
+            }
+        }
+    }
+
     /// Applies `changes` in order: each touched group's set is read once, changed, and written
     /// back (one sled batch for all sets), then the old per-member rows taken in are removed.
     pub(super) fn apply(store: &Store, changes: Vec<(String, MemberOp)>) -> Result<(), StoreError> {
@@ -445,10 +510,15 @@ pub(crate) mod member_set {
                 std::collections::btree_map::Entry::Vacant(e) => {
                     let mut set = BTreeMap::new();
                     match tree.get(e.key())? {
-                        Some(stored) => decode(e.key(), &stored, |m| {
-                            set.insert(m.user_id.clone(), m);
-                            true
-                        })?,
+                        Some(stored) => decode(
+                            e.key(),
+                            &stored,
+                            |_| true,
+                            |m| {
+                                set.insert(m.user_id.clone(), m);
+                                true
+                            },
+                        )?,
                         None => {
                             for (key, m) in old_rows(store, e.key())? {
                                 old_keys.remove(key);
@@ -628,6 +698,10 @@ mod tests {
             .unwrap();
         // Read while the group has no set.
         assert_eq!(
+            member_set::members_among(&store, "3001", &["absent", "old"]).unwrap(),
+            vec![old.clone()]
+        );
+        assert_eq!(
             store.members("3001").unwrap(),
             vec![gone.clone(), old.clone()]
         );
@@ -644,7 +718,18 @@ mod tests {
         assert_eq!(store.member("3001", "old").unwrap(), Some(old.clone()));
         assert_eq!(store.member("3001", "gone").unwrap(), None);
         assert_eq!(store.member("3001", "absent").unwrap(), None);
-        assert_eq!(store.members("3001").unwrap(), vec![renamed, old]);
+        assert_eq!(
+            store.members("3001").unwrap(),
+            vec![renamed.clone(), old.clone()]
+        );
+        assert_eq!(
+            member_set::members_among(&store, "3001", &["absent", "new", "old"]).unwrap(),
+            vec![renamed, old.clone()]
+        );
+        assert_eq!(
+            member_set::members_among(&store, "3001", &["old"]).unwrap(),
+            vec![old]
+        );
         // The old rows of the written group are gone; another group's stay readable.
         let rows = store.raw_tree(trees::MEMBERS).unwrap();
         assert_eq!(rows.len(), 1);
