@@ -8,13 +8,15 @@
 //! conversations each touched once, keyed writes land on scattered B-tree leaves (measured with
 //! openim-bench at 100,000 conversations: ~9 us to read a row, ~8 us to write it, ~11 us per index
 //! entry). So both are journaled like the ledger: a burst of changes is ONE entry appended at the
-//! end of its tree (key `0xFF` + a 64-bit number, `0xFF` never occurs in UTF-8 keys), and the
-//! journal is compacted into the keyed rows in one atomic sled batch once it is large enough
-//! (each row written once however often it changed) and when the store opens. Conversation rows
-//! are kept in memory as compact binary rows ([`crate::model::row_codec`], ~100-200 bytes each),
-//! which overlay the keyed rows; the index journal is found through an in-memory map of 16-byte
-//! entries. A crash between a journal append and its compaction loses nothing: the journal is
-//! replayed into the rows at the next open.
+//! end of its tree (key `0xFF` + a 64-bit number, `0xFF` never occurs in UTF-8 keys).
+//! Conversation rows are kept in memory as compact binary rows ([`crate::model::row_codec`],
+//! ~100-200 bytes each; all of them, loaded at open) and the journal is their stored form: once
+//! it holds as many bytes as the rows, a snapshot of every row (large sequential entries)
+//! replaces it, so a row costs a share of a sequential write however many conversations there
+//! are (folding into keyed rows cost one scattered B-tree update per row). Rows too large to keep
+//! in memory are written keyed. The index journal is folded into keyed block records and found
+//! meanwhile through an in-memory map. A crash between a journal append and its compaction loses
+//! nothing: the journal is replayed at the next open.
 
 use std::path::Path;
 
@@ -67,10 +69,13 @@ fn journal_pairs(mut v: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     std::iter::from_fn(move || Some((take(&mut v)?, take(&mut v)?)))
 }
 
-/// The conversation journal is compacted once it holds this share of the rows' size, within
-/// these bounds (small stores compact often, large ones at most every 16 MiB appended).
+/// The conversation journal is compacted (a snapshot of every row replaces it) once it holds
+/// as many bytes as the rows, and at least this many: the bytes written stay within twice those
+/// appended, and the journal within twice the rows.
 const ROW_JOURNAL_MIN: usize = 64 * 1024;
-const ROW_JOURNAL_MAX: usize = 16 * 1024 * 1024;
+
+/// Bytes per journal entry of a conversation-row snapshot.
+const SNAPSHOT_CHUNK: usize = 64 * 1024;
 
 /// Rows larger than this (a long latest message) are dropped from memory once compacted.
 const ROW_KEEP_MAX: usize = 512;
@@ -131,24 +136,24 @@ pub struct Store {
     index: std::sync::Arc<parking_lot::Mutex<IndexJournal>>,
 }
 
-/// The conversation rows read or written since the store opened, as compact binary rows, and
-/// the total unread count over them. A row in the journal is always here (`journaled`), so
-/// reads never see the older keyed row.
+/// Every conversation row, as compact binary rows (loaded when the store opens), and the total
+/// unread count over them. Rows live in the journal (bursts, then snapshots of every row);
+/// only rows too large to keep in memory, and rows of older stores until the first snapshot,
+/// have a keyed copy, which the journal overrides.
 #[derive(Default)]
 struct RowCache {
     rows: std::collections::HashMap<Box<str>, CachedRow>,
-    /// Every stored row is in `rows` (after the first full scan).
-    complete: bool,
-    /// Σ contributions over `rows` (valid when `complete`).
+    /// Σ contributions over `rows`.
     unread_total: i64,
     /// Σ sizes of the binary rows (what a full compaction writes).
     row_bytes: usize,
-    /// Bytes appended to the journal since the last compaction.
+    /// Bytes appended to the journal since the last snapshot.
     appended: usize,
-    /// Number of the next journal entry; entries below `journal_first` are compacted.
+    /// Number of the next journal entry; entries below `journal_first` are removed (or being
+    /// removed by the running snapshot).
     journal_next: u64,
     journal_first: u64,
-    /// The background compaction, while it runs.
+    /// The background snapshot, while it runs.
     compaction: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -156,8 +161,10 @@ struct CachedRow {
     /// The binary row; `None` when it was too large to keep (then it is in the keyed tree).
     bytes: Option<Box<[u8]>>,
     unread: i32,
-    /// Newer than the keyed row (in the journal, not compacted yet).
+    /// Changed since the last snapshot was planned.
     journaled: bool,
+    /// The keyed tree holds a copy (older than the journal's, if the journal has one).
+    keyed: bool,
 }
 
 impl RowCache {
@@ -184,13 +191,17 @@ impl RowCache {
     /// Records `bytes` as the current row of `key`; keeps the unread total in step.
     fn set(&mut self, key: &str, bytes: Box<[u8]>, unread: i32, journaled: bool) {
         self.row_bytes += bytes.len();
-        let row = CachedRow {
+        let mut row = CachedRow {
             bytes: Some(bytes),
             unread,
             journaled,
+            keyed: !journaled,
         };
         let old = match self.rows.get_mut(key) {
-            Some(slot) => Some(std::mem::replace(slot, row)),
+            Some(slot) => {
+                row.keyed |= slot.keyed;
+                Some(std::mem::replace(slot, row))
+            }
             None => {
                 self.rows.insert(key.into(), row);
                 None
@@ -239,35 +250,68 @@ fn idle(compaction: &Option<std::thread::JoinHandle<()>>) -> bool {
     compaction.as_ref().is_none_or(|h| h.is_finished())
 }
 
-/// Writes `rows` as keyed rows, then removes journal entries `first..end` (in that order: a
-/// crash in between leaves the journal, which the next open replays over the same rows).
-///
-/// Rows are written in key order: each batch then lands on a few neighbouring B-tree leaves
-/// instead of up to [`FOLD_BATCH`] scattered ones (the row cache is in hash order).
-fn fold_rows(
-    tree: &sled::Tree,
-    rows: &mut [(Box<str>, Box<[u8]>)],
-    first: u64,
-    end: u64,
-) -> Result<(), StoreError> {
-    rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for chunk in rows.chunks(FOLD_BATCH) {
+/// A planned snapshot of the conversation rows (see [`Store::plan_snapshot`]).
+#[derive(Default)]
+struct Snapshot {
+    /// Journal entries to write, numbered from `first_chunk`.
+    chunks: Vec<Vec<u8>>,
+    first_chunk: u64,
+    /// Rows too large to keep in memory: written keyed.
+    keyed: Vec<(Box<str>, Box<[u8]>)>,
+    /// Keyed copies the snapshot supersedes.
+    unkeyed: Vec<Box<str>>,
+    /// The journal entries the snapshot replaces.
+    replaced: std::ops::Range<u64>,
+}
+
+/// Writes a snapshot's entries (one per paced batch: sequential appends, where keyed rows were
+/// one scattered B-tree update each) and its large keyed rows, then removes the keyed copies
+/// and the entries it replaces, oldest entry first, in paced batches. A crash part-way leaves
+/// the newest of the replaced entries, replayed at the next open before the snapshot's: any row
+/// they hold is there in its newest replaced version, which the keyed row (if any) also holds.
+fn write_snapshot(tree: &sled::Tree, plan: &Snapshot) -> Result<(), StoreError> {
+    for (n, chunk) in (plan.first_chunk..).zip(&plan.chunks) {
         let mut batch = sled::Batch::default();
-        for (key, row) in chunk {
+        batch.insert(&journal_key(n)[..], &chunk[..]);
+        apply_paced(tree, batch)?;
+    }
+    for rows in plan.keyed.chunks(FOLD_BATCH) {
+        let mut batch = sled::Batch::default();
+        for (key, row) in rows {
             batch.insert(key.as_bytes(), &**row);
         }
         apply_paced(tree, batch)?;
     }
-    remove_journal(tree, first, end)
+    remove_paced(tree, plan.unkeyed.iter().map(|k| k.as_bytes()))?;
+    remove_journal(tree, plan.replaced.start, plan.replaced.end)
 }
 
-/// Removes journal entries `first..end` (after their keyed copies are written).
+/// Removes journal entries `first..end` (after their keyed copies are written), oldest first, in
+/// paced batches: one batch of a whole journal's keys held sled's write lock 60-80 ms (the
+/// echo bench's tail). A crash part-way leaves the newest entries, which the next open replays
+/// again over the same data.
 fn remove_journal(tree: &sled::Tree, first: u64, end: u64) -> Result<(), StoreError> {
+    remove_paced(tree, (first..end).map(journal_key))
+}
+
+/// Removes `keys` in paced batches of [`FOLD_BATCH`], in the order given.
+fn remove_paced<K: AsRef<[u8]>>(
+    tree: &sled::Tree,
+    keys: impl IntoIterator<Item = K>,
+) -> Result<(), StoreError> {
     let mut batch = sled::Batch::default();
-    for n in first..end {
-        batch.remove(&journal_key(n)[..]);
+    let mut pending = 0;
+    for key in keys {
+        batch.remove(key.as_ref());
+        pending += 1;
+        if pending == FOLD_BATCH {
+            apply_paced(tree, std::mem::take(&mut batch))?;
+            pending = 0;
+        }
     }
-    tree.apply_batch(batch)?;
+    if pending > 0 {
+        apply_paced(tree, batch)?;
+    }
     Ok(())
 }
 
@@ -538,8 +582,8 @@ impl Store {
                 meta.insert("schema", SCHEMA_VERSION.to_string().as_bytes())?;
             }
         }
-        // A crash may have left journal entries that were not compacted yet.
-        store.compact_rows(&mut store.rows.lock())?;
+        store.load_rows(&mut store.rows.lock())?;
+        // A crash may have left index journal entries that were not compacted yet.
         store.compact_index(&mut store.index.lock())?;
         Ok(store)
     }
@@ -570,52 +614,103 @@ impl Store {
         Ok(())
     }
 
-    /// Folds the conversation journal into the keyed rows: one atomic batch writes each
-    /// journaled row once (its newest version) and removes the journal entries.
-    fn compact_rows(&self, cache: &mut RowCache) -> Result<(), StoreError> {
+    /// Loads every conversation row: the keyed rows, then the journal in order over them (the
+    /// newest version of a row wins; a truncated entry keeps its whole pairs).
+    fn load_rows(&self, cache: &mut RowCache) -> Result<(), StoreError> {
         let tree = self.db.open_tree(trees::CONVERSATIONS)?;
-        let mut batch = sled::Batch::default();
-        let mut last = None;
-        if cache.journal_next == 0 {
-            // At open: the journal is read back from sled (newest version of a row wins).
-            let mut newest: std::collections::HashMap<Vec<u8>, Vec<u8>> = Default::default();
-            for item in tree.range(&[JOURNAL][..]..) {
-                let (k, v) = item?;
-                let Some(n) = journal_number(&k) else {
-                    continue;
-                };
-                for (key, row) in journal_pairs(&v) {
-                    newest.insert(key.to_vec(), row.to_vec());
-                }
-                batch.remove(k);
-                last = Some(n);
-            }
-            for (key, row) in newest {
-                batch.insert(key, row);
-            }
-        } else {
-            for (key, row) in cache.rows.iter_mut().filter(|(_, r)| r.journaled) {
-                if let Some(bytes) = &row.bytes {
-                    batch.insert(key.as_bytes(), &**bytes);
-                }
-                row.journaled = false;
-            }
-            for n in cache.journal_first..cache.journal_next {
-                batch.remove(&journal_key(n)[..]);
-            }
-            last = cache.journal_next.checked_sub(1);
-        }
-        tree.apply_batch(batch)?;
-        // Large rows need not stay in memory once they are in the keyed tree.
-        for row in cache.rows.values_mut() {
-            if row.bytes.as_ref().is_some_and(|b| b.len() > ROW_KEEP_MAX) {
-                cache.row_bytes -= row.bytes.take().map_or(0, |b| b.len());
+        let (mut first, mut last, mut journal_bytes) = (None, None, 0);
+        for item in tree.iter() {
+            let (k, v) = item?;
+            let Some(n) = journal_number(&k) else {
+                // Keyed rows sort before the journal.
+                Self::cache_keyed_row(cache, &String::from_utf8_lossy(&k), &v)?;
+                continue;
+            };
+            first.get_or_insert(n);
+            last = Some(n);
+            journal_bytes += v.len();
+            for (key, row) in journal_pairs(&v) {
+                let key = String::from_utf8_lossy(key);
+                // A row that does not decode is kept as it is: reading it reports the error.
+                let unread = decode_row(&key, row).map_or(0, |c| unread_contribution(&c));
+                cache.set_from(&key, row, unread);
             }
         }
-        let next = last.map_or(cache.journal_next.max(1), |n| n + 1);
-        cache.journal_first = next;
+        let next = last.map_or(1, |n| n + 1);
+        cache.journal_first = first.unwrap_or(next);
         cache.journal_next = next;
+        // The journal holds about one snapshot plus what was appended after it.
+        cache.appended = journal_bytes.saturating_sub(cache.row_bytes);
+        Ok(())
+    }
+
+    /// Plans a snapshot: every row kept in memory goes into journal entries of
+    /// [`SNAPSHOT_CHUNK`] bytes numbered from `journal_next` (reserved now), large rows into the
+    /// keyed tree, and the keyed copies of the other rows and the entries so far are removed.
+    fn plan_snapshot(cache: &mut RowCache) -> Snapshot {
+        let mut plan = Snapshot::default();
+        let mut chunk = Vec::with_capacity(SNAPSHOT_CHUNK + 1024);
+        for (key, row) in cache.rows.iter_mut() {
+            row.journaled = false;
+            let Some(bytes) = &row.bytes else {
+                continue; // in the keyed tree
+            };
+            if bytes.len() > ROW_KEEP_MAX {
+                plan.keyed.push((key.clone(), bytes.clone()));
+                row.keyed = true;
+                continue;
+            }
+            put_bytes(&mut chunk, key.as_bytes());
+            put_bytes(&mut chunk, bytes);
+            if std::mem::take(&mut row.keyed) {
+                plan.unkeyed.push(key.clone());
+            }
+            if chunk.len() >= SNAPSHOT_CHUNK {
+                plan.chunks.push(std::mem::replace(
+                    &mut chunk,
+                    Vec::with_capacity(SNAPSHOT_CHUNK + 1024),
+                ));
+            }
+        }
+        if !chunk.is_empty() {
+            plan.chunks.push(chunk);
+        }
+        plan.replaced = cache.journal_first..cache.journal_next;
+        plan.first_chunk = cache.journal_next;
+        cache.journal_next += plan.chunks.len() as u64;
+        cache.journal_first = plan.first_chunk;
         cache.appended = 0;
+        plan
+    }
+
+    /// After a snapshot is written: large rows unchanged since it was planned leave memory.
+    fn snapshot_done(cache: &mut RowCache, plan: &Snapshot, result: Result<(), StoreError>) {
+        match result {
+            Ok(()) => {
+                let mut freed = 0;
+                for row in cache.rows.values_mut() {
+                    if !row.journaled && row.bytes.as_ref().is_some_and(|b| b.len() > ROW_KEEP_MAX)
+                    {
+                        freed += row.bytes.take().map_or(0, |b| b.len());
+                    }
+                }
+                cache.row_bytes -= freed;
+            }
+            Err(e) => {
+                // The replaced entries stay; the next snapshot removes them.
+                tracing::error!(error = %e, "conversation row snapshot failed");
+                cache.journal_first = cache.journal_first.min(plan.replaced.start);
+            }
+        }
+    }
+
+    /// Writes a snapshot now (tests).
+    #[cfg(test)]
+    fn snapshot_rows(&self, cache: &mut RowCache) -> Result<(), StoreError> {
+        let tree = self.db.open_tree(trees::CONVERSATIONS)?;
+        let plan = Self::plan_snapshot(cache);
+        let result = write_snapshot(&tree, &plan);
+        Self::snapshot_done(cache, &plan, result);
         Ok(())
     }
 
@@ -749,8 +844,7 @@ impl Store {
 
     /// All known conversations (in key order).
     pub fn conversations(&self) -> Result<Vec<Conversation>, StoreError> {
-        let mut cache = self.rows.lock();
-        self.load_all_rows(&mut cache)?;
+        let cache = self.rows.lock();
         let mut keys: Vec<&str> = cache.rows.keys().map(|k| &**k).collect();
         keys.sort_unstable();
         let mut out = Vec::with_capacity(keys.len());
@@ -764,21 +858,10 @@ impl Store {
 
     /// One conversation.
     pub fn conversation(&self, conversation_id: &str) -> Result<Option<Conversation>, StoreError> {
-        let mut cache = self.rows.lock();
-        if let Some(row) = cache.rows.get(conversation_id) {
-            return self.cached_row(conversation_id, row);
-        }
-        if cache.complete {
-            return Ok(None);
-        }
-        let tree = self.db.open_tree(trees::CONVERSATIONS)?;
-        match tree.get(conversation_id)? {
+        let cache = self.rows.lock();
+        match cache.rows.get(conversation_id) {
+            Some(row) => self.cached_row(conversation_id, row),
             None => Ok(None),
-            Some(v) => Ok(Some(Self::cache_keyed_row(
-                &mut cache,
-                conversation_id,
-                &v,
-            )?)),
         }
     }
 
@@ -815,27 +898,6 @@ impl Store {
             cache.set(key, bytes, unread, false);
         }
         Ok(c)
-    }
-
-    /// Brings every keyed row into the cache (once; the cache then answers every read).
-    fn load_all_rows(&self, cache: &mut RowCache) -> Result<(), StoreError> {
-        if cache.complete {
-            return Ok(());
-        }
-        let tree = self.db.open_tree(trees::CONVERSATIONS)?;
-        for item in tree.iter() {
-            let (k, v) = item?;
-            if journal_number(&k).is_some() {
-                // Journal keys sort last.
-                break;
-            }
-            let key = String::from_utf8_lossy(&k);
-            if !cache.rows.contains_key(&*key) {
-                Self::cache_keyed_row(cache, &key, &v)?;
-            }
-        }
-        cache.complete = true;
-        Ok(())
     }
 
     /// Writes a conversation row and keeps the cached unread total in step.
@@ -881,59 +943,23 @@ impl Store {
             .open_tree(trees::CONVERSATIONS)?
             .insert(&journal_key(n)[..], entry)?;
         cache.journal_next = n + 1;
-        if cache.appended >= cache.row_bytes.clamp(ROW_JOURNAL_MIN, ROW_JOURNAL_MAX)
-            && idle(&cache.compaction)
-        {
-            self.start_row_compaction(&mut cache)?;
+        if cache.appended >= cache.row_bytes.max(ROW_JOURNAL_MIN) && idle(&cache.compaction) {
+            self.start_row_snapshot(&mut cache)?;
         }
         Ok(())
     }
 
-    /// Compacts the conversation journal on a thread of its own: the journaled rows are copied
-    /// now (they are the newest versions of everything in entries `first..end`), written as
-    /// keyed rows in bounded batches, then the entries are removed. Reads are answered by the
-    /// cache meanwhile; rows written meanwhile go to later entries.
-    fn start_row_compaction(&self, cache: &mut RowCache) -> Result<(), StoreError> {
+    /// Compacts the conversation journal on a thread of its own: a snapshot of every row is
+    /// planned now (copied into the new entries) and written in paced batches, then the older
+    /// entries are removed. Reads are answered by the cache meanwhile; rows written meanwhile
+    /// go to later entries.
+    fn start_row_snapshot(&self, cache: &mut RowCache) -> Result<(), StoreError> {
         let tree = self.db.open_tree(trees::CONVERSATIONS)?;
-        let mut rows: Vec<(Box<str>, Box<[u8]>)> = cache
-            .rows
-            .iter_mut()
-            .filter(|(_, r)| r.journaled)
-            .filter_map(|(k, r)| {
-                r.journaled = false;
-                Some((k.clone(), r.bytes.clone()?))
-            })
-            .collect();
-        let (first, end) = (cache.journal_first, cache.journal_next);
-        cache.journal_first = end;
-        cache.appended = 0;
+        let plan = Self::plan_snapshot(cache);
         let shared = self.rows.clone();
         cache.compaction = Some(std::thread::spawn(move || {
-            let result = fold_rows(&tree, &mut rows, first, end);
-            let mut cache = shared.lock();
-            match result {
-                Ok(()) => {
-                    let mut freed = 0;
-                    for row in cache.rows.values_mut() {
-                        if !row.journaled
-                            && row.bytes.as_ref().is_some_and(|b| b.len() > ROW_KEEP_MAX)
-                        {
-                            freed += row.bytes.take().map_or(0, |b| b.len());
-                        }
-                    }
-                    cache.row_bytes -= freed;
-                }
-                Err(e) => {
-                    // Retried by the next compaction (the entries stay until then).
-                    tracing::error!(error = %e, "conversation journal compaction failed");
-                    cache.journal_first = cache.journal_first.min(first);
-                    for (key, _) in &rows {
-                        if let Some(row) = cache.rows.get_mut(key) {
-                            row.journaled = true;
-                        }
-                    }
-                }
-            }
+            let result = write_snapshot(&tree, &plan);
+            Self::snapshot_done(&mut shared.lock(), &plan, result);
         }));
         Ok(())
     }
@@ -1056,8 +1082,7 @@ impl Store {
 
     /// Σ unread over visible conversations with recvMsgOpt < 2 (SDK rule).
     pub fn total_unread(&self) -> Result<i32, StoreError> {
-        let mut cache = self.rows.lock();
-        self.load_all_rows(&mut cache)?;
+        let cache = self.rows.lock();
         Ok(cache.unread_total.clamp(0, i64::from(i32::MAX)) as i32)
     }
 
@@ -1220,31 +1245,30 @@ mod tests {
     }
 
     #[test]
-    fn conversation_journal_overlays_the_rows_and_is_replayed_after_a_crash() {
+    fn conversation_journal_is_replayed_after_a_crash() {
         let db = sled::Config::new().temporary(true).open().unwrap();
         let s = Store::init(db.clone()).unwrap();
         s.put_conversation("si_a_b", &conversation("si_a_b", 1, 0))
             .unwrap();
-        s.compact_rows(&mut s.rows.lock()).unwrap();
-        assert_eq!(keyed_row(&s, "si_a_b").unwrap().unread_count, 1);
-        // Journaled, not compacted: reads see the journal, the keyed row is older.
+        s.snapshot_rows(&mut s.rows.lock()).unwrap();
+        assert_eq!(
+            journal_entries(&s, trees::CONVERSATIONS),
+            1,
+            "one snapshot entry"
+        );
+        assert_eq!(keyed_row(&s, "si_a_b"), None, "rows live in the journal");
         let rows = [conversation("si_a_b", 2, 0), conversation("sg_g", 4, 0)];
         s.put_conversations(&rows).unwrap();
-        assert_eq!(journal_entries(&s, trees::CONVERSATIONS), 1);
-        assert_eq!(keyed_row(&s, "si_a_b").unwrap().unread_count, 1);
-        assert_eq!(keyed_row(&s, "sg_g"), None);
+        assert_eq!(journal_entries(&s, trees::CONVERSATIONS), 2);
         assert_eq!(s.conversation("si_a_b").unwrap().as_ref(), Some(&rows[0]));
         assert_eq!(
             s.conversations().unwrap(),
             vec![rows[1].clone(), rows[0].clone()]
         );
         assert_eq!(s.total_unread().unwrap(), 6);
-        // Crash: the handle is gone without a compaction; the next open replays the journal.
+        // Crash: the handle is gone without a snapshot; the next open replays the journal.
         drop(s);
         let s = Store::init(db.clone()).unwrap();
-        assert_eq!(journal_entries(&s, trees::CONVERSATIONS), 0);
-        assert_eq!(keyed_row(&s, "si_a_b").as_ref(), Some(&rows[0]));
-        assert_eq!(keyed_row(&s, "sg_g").as_ref(), Some(&rows[1]));
         assert_eq!(
             s.conversations().unwrap(),
             vec![rows[1].clone(), rows[0].clone()]
@@ -1261,7 +1285,7 @@ mod tests {
             .insert(&journal_key(99)[..], entry)
             .unwrap();
         drop(s);
-        let s = Store::init(db).unwrap();
+        let s = Store::init(db.clone()).unwrap();
         assert_eq!(s.conversation("si_a_b").unwrap().unwrap().unread_count, 9);
         assert_eq!(s.conversation("sg_g").unwrap().as_ref(), Some(&rows[1]));
         assert_eq!(s.total_unread().unwrap(), 13);
@@ -1270,14 +1294,23 @@ mod tests {
             .unwrap();
         assert_eq!(s.conversation("sg_g").unwrap().unwrap().unread_count, 0);
         assert_eq!(s.total_unread().unwrap(), 9);
+        // A snapshot replaces every entry; the rows read back the same after a reopen.
+        s.snapshot_rows(&mut s.rows.lock()).unwrap();
+        assert_eq!(journal_entries(&s, trees::CONVERSATIONS), 1);
+        let before = s.conversations().unwrap();
+        drop(s);
+        let s = Store::init(db).unwrap();
+        assert_eq!(s.conversations().unwrap(), before);
+        assert_eq!(s.total_unread().unwrap(), 9);
     }
 
     #[test]
     fn conversation_journal_is_compacted_once_it_outgrows_the_rows() {
-        let s = Store::temporary().unwrap();
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let s = Store::init(db.clone()).unwrap();
         let mut bursts = 0;
         // Three rows, rewritten burst after burst: the journal grows until it holds
-        // ROW_JOURNAL_MIN bytes, then one batch writes each row once and drops the entries.
+        // ROW_JOURNAL_MIN bytes, then a snapshot of the rows replaces the entries.
         while s.rows.lock().compaction.is_none() {
             bursts += 1;
             let rows: Vec<Conversation> = ["a", "b", "c"]
@@ -1297,7 +1330,7 @@ mod tests {
             bursts as i32
         );
         join_compactions(&s);
-        assert_eq!(journal_entries(&s, trees::CONVERSATIONS), 0);
+        assert_eq!(journal_entries(&s, trees::CONVERSATIONS), 1, "the snapshot");
         let entry_len: usize = ["a", "b", "c"]
             .iter()
             .map(|id| 8 + id.len() + encode_row(&conversation(id, bursts as i32, 0)).len())
@@ -1308,19 +1341,82 @@ mod tests {
                 && (bursts - 1) * (entry_len - 3) < ROW_JOURNAL_MIN,
             "compacted after {bursts} bursts of {entry_len} bytes"
         );
-        for id in ["a", "b", "c"] {
-            assert_eq!(keyed_row(&s, id).unwrap().unread_count, bursts as i32);
-        }
         assert_eq!(s.total_unread().unwrap(), 3 * bursts as i32);
-        // Large rows leave memory at compaction and are read from the keyed tree.
+        // Large rows leave memory at a snapshot and are read from the keyed tree.
         let mut big = conversation("big", 1, 0);
         big.ex = "x".repeat(4 * ROW_KEEP_MAX);
         s.put_conversation("big", &big).unwrap();
-        s.compact_rows(&mut s.rows.lock()).unwrap();
+        s.snapshot_rows(&mut s.rows.lock()).unwrap();
         assert!(s.rows.lock().rows["big"].bytes.is_none());
+        assert_eq!(keyed_row(&s, "big").as_ref(), Some(&big));
         assert_eq!(s.conversation("big").unwrap().as_ref(), Some(&big));
         assert_eq!(s.conversations().unwrap().len(), 4);
         assert_eq!(s.total_unread().unwrap(), 3 * bursts as i32 + 1);
+        drop(s);
+        let s = Store::init(db).unwrap();
+        for id in ["a", "b", "c"] {
+            assert_eq!(keyed_row(&s, id), None);
+            assert_eq!(
+                s.conversation(id).unwrap().unwrap().unread_count,
+                bursts as i32
+            );
+        }
+        assert_eq!(s.conversation("big").unwrap().as_ref(), Some(&big));
+        assert_eq!(s.total_unread().unwrap(), 3 * bursts as i32 + 1);
+    }
+
+    #[test]
+    fn keyed_rows_of_earlier_stores_are_read_and_taken_into_the_first_snapshot() {
+        // A schema-2 store as earlier versions left it: keyed rows plus a journal entry.
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        db.open_tree(trees::META)
+            .unwrap()
+            .insert("schema", SCHEMA_VERSION.to_string().as_bytes())
+            .unwrap();
+        let tree = db.open_tree(trees::CONVERSATIONS).unwrap();
+        let mut big = conversation("big", 3, 0);
+        big.ex = "x".repeat(4 * ROW_KEEP_MAX);
+        for c in [
+            conversation("a", 1, 0),
+            conversation("b", 2, 0),
+            big.clone(),
+        ] {
+            tree.insert(c.conversation_id.as_bytes(), &*encode_row(&c))
+                .unwrap();
+        }
+        let newer_b = conversation("b", 5, 0);
+        let mut entry = Vec::new();
+        put_bytes(&mut entry, b"b");
+        put_bytes(&mut entry, &encode_row(&newer_b));
+        tree.insert(&journal_key(7)[..], entry).unwrap();
+        let s = Store::init(db.clone()).unwrap();
+        let expected = vec![conversation("a", 1, 0), newer_b.clone(), big.clone()];
+        let sorted = |mut v: Vec<Conversation>| {
+            v.sort_by(|x, y| x.conversation_id.cmp(&y.conversation_id));
+            v
+        };
+        assert_eq!(s.conversations().unwrap(), sorted(expected.clone()));
+        assert_eq!(s.total_unread().unwrap(), 9);
+        s.snapshot_rows(&mut s.rows.lock()).unwrap();
+        assert_eq!(
+            keyed_row(&s, "a"),
+            None,
+            "superseded keyed copies are removed"
+        );
+        assert_eq!(keyed_row(&s, "b"), None);
+        assert_eq!(
+            keyed_row(&s, "big").as_ref(),
+            Some(&big),
+            "large rows stay keyed"
+        );
+        assert_eq!(journal_entries(&s, trees::CONVERSATIONS), 1);
+        drop(s);
+        let s = Store::init(db).unwrap();
+        assert_eq!(s.conversations().unwrap(), sorted(expected));
+        assert_eq!(s.total_unread().unwrap(), 9);
+        // Writing goes on after the snapshot's entry.
+        s.put_conversation("a", &conversation("a", 0, 0)).unwrap();
+        assert_eq!(s.total_unread().unwrap(), 8);
     }
 
     #[test]
