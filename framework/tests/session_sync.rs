@@ -440,3 +440,52 @@ async fn released_push_burst_is_delivered_once_in_order_and_rows_are_written_beh
     s.shutdown().await.unwrap();
     sb.shutdown().await;
 }
+
+/// The bot's own sends are never reported as new messages, also when they are pulled again
+/// after a restart (an unacknowledged message before them holds the watermark back): the
+/// own-send record survives the restart.
+#[tokio::test]
+async fn own_sends_pulled_again_after_a_restart_are_not_reported() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _alice = peer(&sb, "salice10").await;
+    let conv = "si_salice10_sbot10";
+    let mut s = bot(&sb, "sbot10", dir.path()).await;
+    sb.send_text("salice10", "sbot10", false, "q0")
+        .await
+        .unwrap();
+    // q0 is delivered and never acknowledged: everything after it is pulled again later.
+    loop {
+        let d = tokio::time::timeout(WAIT, s.next()).await.unwrap().unwrap();
+        match &d.event {
+            Event::NewMessage(m) if m.conversation_id == conv => {
+                assert_eq!(m.text(), Some("q0"));
+                drop(d.ack);
+                break;
+            }
+            _ => d.ack.ack(),
+        }
+    }
+    s.client()
+        .send_text(openim_bot::Target::user("salice10"), "own1")
+        .await
+        .unwrap();
+    sb.send_text("salice10", "sbot10", false, "q1")
+        .await
+        .unwrap();
+    // The echo of own1 came before q1 (seq order) and was not reported.
+    assert_eq!(receive_texts(&mut s, conv, 1).await, ["q1"]);
+    s.shutdown().await.unwrap();
+
+    let mut s = Session::start(config(&sb, "sbot10", dir.path()))
+        .await
+        .unwrap();
+    // q0 and q1 again (the watermark stayed before q0), own1 not.
+    assert_eq!(receive_texts(&mut s, conv, 2).await, ["q0", "q1"]);
+    sb.send_text("salice10", "sbot10", false, "end")
+        .await
+        .unwrap();
+    assert_eq!(receive_texts(&mut s, conv, 1).await, ["end"]);
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
