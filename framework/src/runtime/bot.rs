@@ -589,14 +589,26 @@ impl Bot {
                 }
             };
             lane.in_flight.fetch_add(1, Ordering::SeqCst);
-            let tx = lane.tx.clone();
-            tokio::select! {
-                sent = tx.send(delivery) => {
-                    if sent.is_err() {
-                        tracing::error!("lane task ended unexpectedly; event not handled");
-                    }
+            // Room in the lane's queue (the usual case): no waiting, so no select on the stop
+            // token either.
+            let delivery = match lane.tx.try_send(delivery) {
+                Ok(()) => None,
+                Err(mpsc::error::TrySendError::Full(d)) => Some(d),
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    tracing::error!("lane task ended unexpectedly; event not handled");
+                    None
                 }
-                _ = token.cancelled() => break,
+            };
+            if let Some(delivery) = delivery {
+                let tx = lane.tx.clone();
+                tokio::select! {
+                    sent = tx.send(delivery) => {
+                        if sent.is_err() {
+                            tracing::error!("lane task ended unexpectedly; event not handled");
+                        }
+                    }
+                    _ = token.cancelled() => break,
+                }
             }
             // Forget idle lanes (nothing queued or running) so memory follows the active
             // conversations only.
@@ -661,7 +673,7 @@ async fn lane_task(
             in_flight.fetch_sub(1, Ordering::SeqCst);
             continue;
         }
-        let permit = semaphore.clone().acquire_owned().await;
+        let permit = semaphore.acquire().await;
         let event = Arc::new(event);
         let ctx = Context::new(shared.clone(), event.clone());
         chain.run(&ctx, &event).await;
