@@ -736,11 +736,15 @@ mod tests {
         assert_eq!(store.members("30011").unwrap(), vec![other]);
         assert_eq!(store.raw_tree(member_set::TREE).unwrap().len(), 1);
 
+        // Leaving groups: a set, and a group known only by old rows.
         let mut c = Commit::default();
         c.remove_members("3001");
+        c.remove_members("30011");
         c.apply(&store).unwrap();
         assert_eq!(store.members("3001").unwrap(), Vec::new());
+        assert_eq!(store.members("30011").unwrap(), Vec::new());
         assert_eq!(store.raw_tree(member_set::TREE).unwrap().len(), 0);
+        assert_eq!(store.raw_tree(trees::MEMBERS).unwrap().len(), 0);
     }
 
     #[test]
