@@ -716,30 +716,27 @@ impl State {
                             .map(|g| g.member_ids())
                             .unwrap_or_default();
                         for m in members {
-                            self.ensure_conversation(
-                                &m,
-                                &conversation_id,
-                                3,
-                                "",
-                                &msg.group_id.clone(),
-                            );
+                            self.ensure_conversation(&m, &conversation_id, 3, "", &msg.group_id);
                         }
                     }
                     4 => {
-                        let (s, r) = (msg.send_id.clone(), msg.recv_id.clone());
-                        self.ensure_conversation(&r, &conversation_id, 4, &s, "");
+                        self.ensure_conversation(
+                            &msg.recv_id,
+                            &conversation_id,
+                            4,
+                            &msg.send_id,
+                            "",
+                        );
                     }
                     _ => {
-                        let (s, r) = (msg.send_id.clone(), msg.recv_id.clone());
-                        self.ensure_conversation(&s, &conversation_id, 1, &r, "");
-                        self.ensure_conversation(&r, &conversation_id, 1, &s, "");
+                        let (s, r) = (&msg.send_id, &msg.recv_id);
+                        self.ensure_conversation(s, &conversation_id, 1, r, "");
+                        self.ensure_conversation(r, &conversation_id, 1, s, "");
                     }
                 }
                 if msg.msg_from != 200 || msg.session_type != 3 {
-                    let sender = msg.send_id.clone();
-                    if self.user_conv(&sender, &conversation_id).is_some() {
-                        self.set_has_read(&sender, &conversation_id, msg.seq);
-                    }
+                    // set_has_read changes an existing record only
+                    self.set_has_read(&msg.send_id, &conversation_id, msg.seq);
                 }
             }
         } else {
