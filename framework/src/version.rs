@@ -405,22 +405,24 @@ pub(crate) mod member_set {
         Ok(out)
     }
 
+    /// The members of a stored set whose user ID passes `keep`, by user ID.
+    fn decode_kept(
+        group_id: &str,
+        set: &[u8],
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Vec<GroupMember>, StoreError> {
+        let mut out = Vec::new();
+        decode(group_id, set, keep, |m| {
+            out.push(m);
+            true
+        })?;
+        Ok(out)
+    }
+
     /// Known members of `group_id`, by user ID.
     pub(crate) fn members(store: &Store, group_id: &str) -> Result<Vec<GroupMember>, StoreError> {
         match store.raw_tree(TREE)?.get(group_id)? {
-            Some(set) => {
-                let mut out = Vec::new();
-                decode(
-                    group_id,
-                    &set,
-                    |_| true,
-                    |m| {
-                        out.push(m);
-                        true
-                    },
-                )?;
-                Ok(out)
-            }
+            Some(set) => decode_kept(group_id, &set, |_| true),
             None => old_rows(store, group_id)?
                 .into_iter()
                 .map(|(_, m)| m)
@@ -472,19 +474,7 @@ pub(crate) mod member_set {
         user_ids: &[&str],
     ) -> Result<Vec<GroupMember>, StoreError> {
         match store.raw_tree(TREE)?.get(group_id)? {
-            Some(set) => {
-                let mut out = Vec::new();
-                decode(
-                    group_id,
-                    &set,
-                    |u| user_ids.binary_search(&u).is_ok(),
-                    |m| {
-                        out.push(m);
-                        true
-                    },
-                )?;
-                Ok(out)
-            }
+            Some(set) => decode_kept(group_id, &set, |u| user_ids.binary_search(&u).is_ok()),
             None => {
                 let mut out = Vec::new();
                 for u in user_ids {

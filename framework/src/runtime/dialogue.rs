@@ -364,7 +364,9 @@ mod tests {
             let d = Dialogue::new(key.clone(), storage, Some(Duration::from_secs(3600)));
             d.set(&Step::AskAge { name: "Ann".into() }).await.unwrap();
         }
-        let store = crate::store::Store::open(dir.path()).unwrap();
+        // sled's I/O threads may hold the directory's lock a moment after the last handle
+        // went: reopen as a restarting bot does.
+        let store = crate::store::Store::open_waiting(dir.path()).await.unwrap();
         let storage = Arc::new(SledDialogueStorage::from_store(&store).unwrap());
         let d = Dialogue::new(key, storage, None);
         assert_eq!(
