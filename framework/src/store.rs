@@ -622,8 +622,17 @@ impl Store {
         for item in tree.iter() {
             let (k, v) = item?;
             let Some(n) = journal_number(&k) else {
-                // Keyed rows sort before the journal.
-                Self::cache_keyed_row(cache, &String::from_utf8_lossy(&k), &v)?;
+                // Keyed rows sort before the journal. One that does not decode stays keyed
+                // (left out of snapshots, no unread): reading it reports the typed error, and
+                // the store still opens (a schema-1 row the migration could not convert).
+                let key = String::from_utf8_lossy(&k);
+                if let Err(e) = Self::cache_keyed_row(cache, &key, &v) {
+                    tracing::warn!(error = %e, "conversation row unreadable");
+                    cache.set(&key, Box::default(), 0, false);
+                    if let Some(row) = cache.rows.get_mut(&*key) {
+                        row.bytes = None;
+                    }
+                }
                 continue;
             };
             first.get_or_insert(n);
@@ -1602,6 +1611,39 @@ mod tests {
             assert_eq!(get(&missing), None, "{missing}");
         }
         assert_eq!(block_entry(&[BLOCK_TAG, 0, 0], 1), None, "truncated block");
+    }
+
+    #[test]
+    fn a_store_with_an_unreadable_conversation_row_opens() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let s = Store::init(db.clone()).unwrap();
+        s.put_conversation("si_a_b", &conversation("si_a_b", 2, 0))
+            .unwrap();
+        drop(s);
+        // A row a schema-1 migration could not convert, left keyed as it was.
+        db.open_tree(trees::CONVERSATIONS)
+            .unwrap()
+            .insert("sg_bad", "{nope")
+            .unwrap();
+        let s = Store::init(db.clone()).unwrap();
+        assert!(matches!(
+            s.conversation("sg_bad"),
+            Err(StoreError::Corrupt { .. })
+        ));
+        assert_eq!(s.conversation("si_a_b").unwrap().unwrap().unread_count, 2);
+        assert_eq!(s.total_unread().unwrap(), 2);
+        // A snapshot leaves it keyed; a new write of the row replaces it.
+        s.snapshot_rows(&mut s.rows.lock()).unwrap();
+        assert!(matches!(
+            s.conversation("sg_bad"),
+            Err(StoreError::Corrupt { .. })
+        ));
+        s.put_conversation("sg_bad", &conversation("sg_bad", 1, 0))
+            .unwrap();
+        drop(s);
+        let s = Store::init(db).unwrap();
+        assert_eq!(s.conversation("sg_bad").unwrap().unwrap().unread_count, 1);
+        assert_eq!(s.total_unread().unwrap(), 3);
     }
 
     #[test]
