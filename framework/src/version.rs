@@ -325,7 +325,8 @@ pub(crate) mod member_row {
 /// Stores written by earlier versions have one row per member under `group_members`
 /// (`groupID/userID`). They are read while a group has no set; the first write of a group's set
 /// takes them in and removes them. Once a group has a set, its old rows are ignored (a crash
-/// between the two writes leaves them behind, unread).
+/// between the two writes leaves them behind, unread, and a write that empties the set removes
+/// them).
 pub(crate) mod member_set {
     use std::collections::BTreeMap;
 
@@ -540,6 +541,11 @@ pub(crate) mod member_set {
         let mut batch = sled::Batch::default();
         for (group_id, set) in &sets {
             if set.is_empty() {
+                // Without a set the old rows are read again: any left by a crash between the
+                // two batches of an earlier write would come back as members.
+                for (key, _) in old_rows(store, group_id)? {
+                    old_keys.remove(key);
+                }
                 batch.remove(group_id.as_bytes());
             } else {
                 batch.insert(group_id.as_bytes(), encode(set));
@@ -734,6 +740,30 @@ mod tests {
         assert_eq!(store.members("3001").unwrap(), Vec::new());
         assert_eq!(store.members("30011").unwrap(), Vec::new());
         assert_eq!(store.raw_tree(member_set::TREE).unwrap().len(), 0);
+        assert_eq!(store.raw_tree(trees::MEMBERS).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn emptying_a_set_removes_old_rows_a_crash_left_behind() {
+        let store = Store::temporary().unwrap();
+        let mut c = Commit::default();
+        c.put_member(&member("u1"));
+        c.apply(&store).unwrap();
+        // A crash between the set's batch and the removal of the old rows taken in.
+        store
+            .raw_tree(trees::MEMBERS)
+            .unwrap()
+            .insert(
+                member_row::key("3001", "old"),
+                member_row::encode(&member("old")),
+            )
+            .unwrap();
+        assert_eq!(store.members("3001").unwrap(), vec![member("u1")]);
+        let mut c = Commit::default();
+        c.remove_members("3001");
+        c.apply(&store).unwrap();
+        assert_eq!(store.members("3001").unwrap(), Vec::new());
+        assert_eq!(store.member("3001", "old").unwrap(), None);
         assert_eq!(store.raw_tree(trees::MEMBERS).unwrap().len(), 0);
     }
 
