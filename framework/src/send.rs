@@ -133,6 +133,8 @@ impl OwnSends {
     pub(crate) fn record(&self, id: &str, create_time: i64) {
         let mut st = self.state.lock();
         if st.live.len() >= LIVE_MAX {
+            // What is evicted must be findable on disk: write the pending IDs first.
+            self.write(&mut st);
             let newest = st.live.values().copied().max().unwrap_or(create_time);
             let mut cutoff = newest - 60_000;
             st.live.retain(|_, t| *t >= cutoff);
@@ -432,6 +434,26 @@ mod tests {
         assert!(own.is_own("a2", now));
         // Outside a runtime every record is written at once: one journal entry each.
         assert_eq!(journal_entries(&tree), 3);
+    }
+
+    #[tokio::test]
+    async fn ids_not_yet_written_are_still_recognised_after_an_eviction() {
+        let store = crate::store::Store::temporary().unwrap();
+        let tree = store.raw_tree(trees::SENT).unwrap();
+        let own = OwnSends::open(tree.clone()).unwrap();
+        let now = now_ms();
+        // Inside a runtime the write waits for the timer: "e1" is pending.
+        own.record("e1", now);
+        {
+            let mut st = own.state.lock();
+            for i in 0..LIVE_MAX {
+                st.live.insert(format!("f{i}"), now);
+            }
+        }
+        // The memory is full of recent sends: all of them are evicted.
+        own.record("e2", now + 1);
+        assert!(own.is_own("e1", now), "found in the journal");
+        assert!(own.is_own("e2", now + 1));
     }
 
     #[test]
