@@ -339,7 +339,7 @@ fn split_index_key(key: &[u8]) -> Option<(&[u8], u64)> {
 }
 
 /// Folds message-index pairs into keyed records: the entries of one conversation go into block
-/// records of up to [`INDEX_BLOCK`] entries in seq order (a later pair for the same key wins),
+/// records of up to [`INDEX_BLOCK`] consecutive seqs, in seq order (a later pair for the same key wins),
 /// keyed `"<conversation>/<first seq, 20 digits>~<fold id, 16 hex>"`. One sled key per block
 /// instead of one per message is what makes the fold cheap (a fold of 32k entries from a few
 /// conversations writes a few hundred keys). The fold id (unique per fold) keeps blocks of
@@ -362,7 +362,10 @@ fn index_blocks<'a>(
     }
     for (conv, entries) in by_conversation {
         let entries: Vec<(u64, &[u8])> = entries.into_iter().collect();
-        for block in entries.chunks(INDEX_BLOCK) {
+        // A block holds consecutive seqs only: a hole that a later fold fills must not leave
+        // this block's later seqs behind more than INDEX_SCAN_BACK of that fold's blocks.
+        let runs = entries.chunk_by(|a, b| b.0 == a.0 + 1);
+        for block in runs.flat_map(|run| run.chunks(INDEX_BLOCK)) {
             let mut key = Vec::with_capacity(conv.len() + 38);
             key.extend_from_slice(conv);
             key.extend_from_slice(format!("/{:020}~{fold_id:016x}", block[0].0).as_bytes());
@@ -1611,6 +1614,29 @@ mod tests {
             assert_eq!(get(&missing), None, "{missing}");
         }
         assert_eq!(block_entry(&[BLOCK_TAG, 0, 0], 1), None, "truncated block");
+    }
+
+    #[test]
+    fn an_index_hole_filled_by_a_later_fold_keeps_the_entries_after_it() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let s = Store::init(db.clone()).unwrap();
+        let key = |seq: u64| format!("a/{seq:020}");
+        let value = |seq: u64| format!("a{seq}").into_bytes();
+        // Fold 1: seqs 1..=10 and 1000..=1010 (a hole between them).
+        put_index(&s, (1..=10).chain(1000..=1010).map(|q| (key(q), value(q)))).unwrap();
+        drop(s);
+        // Fold 2 fills the hole with 8 blocks, all starting after seq 10.
+        let s = Store::init(db.clone()).unwrap();
+        put_index(&s, (11..=999).map(|q| (key(q), value(q)))).unwrap();
+        drop(s);
+        let s = Store::init(db).unwrap();
+        for q in 1..=1010 {
+            assert_eq!(
+                s.message_index_entry(&key(q)).unwrap(),
+                Some(value(q)),
+                "{q}"
+            );
+        }
     }
 
     #[test]
