@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use openim_sandbox::Sandbox;
 use serde_json::json;
 
 #[tokio::test]
@@ -727,25 +728,39 @@ async fn client_logs_upload_search_delete() {
     sb.shutdown().await;
 }
 
+/// Alice (with her own token, so she is the operator of the group's tips) creates a group with
+/// Bob; its ID.
+async fn alice_creates_group_with_bob(sb: &Sandbox, alice: &str, name: &str) -> String {
+    let v = post(
+        sb,
+        "/group/create_group",
+        Some(alice),
+        json!({"ownerUserID": "alice", "memberUserIDs": ["bob"], "adminUserIDs": [],
+            "groupInfo": {"groupName": name, "groupType": 2}}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    v["data"]["groupInfo"]["groupID"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
 /// `/statistics/user/register` and `/statistics/group/create`: any token; totals, rows
 /// created before `start`, per-UTC-day counts in `[start, end)`; `start > end` → 1001.
 #[tokio::test]
 async fn registration_and_group_creation_counts() {
     let sb = start().await;
     let t = users(&sb, &["alice", "bob"]).await;
-    let v = post(
-        &sb,
-        "/group/create_group",
-        Some(&t[0]),
-        json!({"ownerUserID": "alice", "memberUserIDs": ["bob"], "adminUserIDs": [],
-            "groupInfo": {"groupName": "g", "groupType": 2}}),
-    )
-    .await;
-    assert_eq!(code(&v), 0, "{v}");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    alice_creates_group_with_bob(&sb, &t[0], "g").await;
+    let now = now_ms();
     let day = 86_400_000;
     let range = json!({"start": now - day, "end": now + day});
     let v = post(&sb, "/statistics/user/register", Some(&t[1]), range.clone()).await;
@@ -786,18 +801,7 @@ async fn registration_and_group_creation_counts() {
 async fn active_users_and_groups() {
     let sb = start().await;
     let t = users(&sb, &["alice", "bob"]).await;
-    let v = post(
-        &sb,
-        "/group/create_group",
-        Some(&t[0]),
-        json!({"ownerUserID": "alice", "memberUserIDs": ["bob"], "adminUserIDs": [],
-            "groupInfo": {"groupName": "Busy", "groupType": 2}}),
-    )
-    .await;
-    let gid = v["data"]["groupInfo"]["groupID"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let gid = alice_creates_group_with_bob(&sb, &t[0], "Busy").await;
     for (from, to, group) in [
         ("alice", "bob", false),
         ("alice", "bob", false),
@@ -806,10 +810,7 @@ async fn active_users_and_groups() {
     ] {
         sb.send_text(from, to, group, "counted").await.unwrap();
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now = now_ms();
     let range = |extra: serde_json::Value| {
         let mut body = json!({"start": now - 60_000, "end": now + 60_000,
             "pagination": {"pageNumber": 1, "showNumber": 10}});
