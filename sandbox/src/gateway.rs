@@ -527,14 +527,77 @@ fn get_newest_seq(ctx: &ReqCtx<'_>, r: GetMaxSeqReq) -> Result<Vec<u8>, CodeErro
     .encode_to_vec())
 }
 
-/// 1002 / `pull_msg_by_seq`: range pull with the upstream clamping rules.
-pub(crate) fn pull_ranges(
+/// One conversation's part of a pull answer, with messages as `M` (decoded [`MsgData`] for the
+/// JSON API, encoded bytes for the gateway).
+pub(crate) struct Pulled<M> {
+    pub notification: bool,
+    pub conversation_id: String,
+    pub entry: PullEntry<M>,
+}
+
+/// Messages of one conversation and where the pull ended.
+pub(crate) struct PullEntry<M> {
+    pub msgs: Vec<M>,
+    pub is_end: bool,
+    pub end_seq: i64,
+}
+
+impl<M> Default for PullEntry<M> {
+    fn default() -> Self {
+        PullEntry {
+            msgs: Vec::new(),
+            is_end: false,
+            end_seq: 0,
+        }
+    }
+}
+
+/// A pull answer with decoded messages.
+pub(crate) fn decoded_answer(pulled: Vec<Pulled<MsgData>>) -> PushMessages {
+    let mut out = PushMessages::default();
+    for p in pulled {
+        let e = p.entry;
+        out.insert_conversation(
+            p.notification,
+            p.conversation_id,
+            PullMsgs {
+                msgs: e.msgs,
+                is_end: e.is_end,
+                end_seq: e.end_seq,
+            },
+        );
+    }
+    out
+}
+
+/// A pull answer assembled from encoded messages, encoded.
+fn encoded_answer(pulled: Vec<Pulled<bytes::Bytes>>) -> Vec<u8> {
+    let mut out = EncodedPush::default();
+    for p in pulled {
+        let e = p.entry;
+        out.insert_conversation(
+            p.notification,
+            p.conversation_id,
+            EncodedPullMsgs {
+                msgs: e.msgs,
+                is_end: e.is_end,
+                end_seq: e.end_seq,
+            },
+        );
+    }
+    out.encode_to_vec()
+}
+
+/// 1002 / `pull_msg_by_seq`: range pull with the upstream clamping rules, each message as
+/// `view` shows it to the user ([`SrvState::view_msg`] or [`SrvState::view_encoded`]).
+pub(crate) fn pull_ranges<M>(
     st: &SrvState,
     user_id: &str,
     ranges: &[SeqRange],
     order: i32,
-) -> PushMessages {
-    let mut out = PushMessages::default();
+    view: impl Fn(&SrvState, &str, &str, i64) -> M,
+) -> Vec<Pulled<M>> {
+    let mut out = Vec::with_capacity(ranges.len());
     for r in ranges {
         let cid = &r.conversation_id;
         let is_n = cid.starts_with("n_");
@@ -558,19 +621,19 @@ pub(crate) fn pull_ranges(
         if end < begin {
             continue;
         }
-        let seqs: Vec<i64> = if is_n {
-            (begin..=end).collect()
+        let seqs = if is_n {
+            begin..=end
         } else {
             if r.num < 1 {
                 continue;
             }
             if end - begin < r.num {
-                (begin..=end).collect()
+                begin..=end
             } else {
-                (end - r.num + 1..=end).collect()
+                end - r.num + 1..=end
             }
         };
-        let msgs: Vec<MsgData> = seqs.iter().map(|s| st.view_msg(user_id, cid, *s)).collect();
+        let msgs: Vec<M> = seqs.map(|s| view(st, user_id, cid, s)).collect();
         if msgs.is_empty() {
             continue;
         }
@@ -579,24 +642,43 @@ pub(crate) fn pull_ranges(
         } else {
             max <= r.end
         };
-        let entry = PullMsgs {
-            msgs,
-            is_end,
-            end_seq: 0,
-        };
-        out.insert_conversation(is_n, cid.clone(), entry);
+        out.push(Pulled {
+            notification: is_n,
+            conversation_id: cid.clone(),
+            entry: PullEntry {
+                msgs,
+                is_end,
+                end_seq: 0,
+            },
+        });
     }
     out
 }
 
 fn pull_by_range(ctx: &ReqCtx<'_>, r: PullMessageBySeqsReq) -> Vec<u8> {
-    let st = ctx.inner.state.lock();
-    pull_ranges(&st, ctx.user_id, &r.seq_ranges, r.order).encode_to_vec()
+    // under the lock the answer takes references to the stored bytes only; they are copied
+    // into the answer after it is released
+    let pulled = {
+        let st = ctx.inner.state.lock();
+        pull_ranges(
+            &st,
+            ctx.user_id,
+            &r.seq_ranges,
+            r.order,
+            SrvState::view_encoded,
+        )
+    };
+    encoded_answer(pulled)
 }
 
 /// 1005: explicit seqs; an entry for every requested conversation.
-pub(crate) fn pull_seqs(st: &SrvState, user_id: &str, r: &GetSeqMessageReq) -> PushMessages {
-    let mut out = PushMessages::default();
+pub(crate) fn pull_seqs<M>(
+    st: &SrvState,
+    user_id: &str,
+    r: &GetSeqMessageReq,
+    view: impl Fn(&SrvState, &str, &str, i64) -> M,
+) -> Vec<Pulled<M>> {
+    let mut out = Vec::with_capacity(r.conversations.len());
     for c in &r.conversations {
         let cid = &c.conversation_id;
         let is_n = cid.starts_with("n_");
@@ -609,7 +691,7 @@ pub(crate) fn pull_seqs(st: &SrvState, user_id: &str, r: &GetSeqMessageReq) -> P
         } else {
             (st.user_min_seq(user_id, cid), st.user_max_seq(user_id, cid))
         };
-        let mut entry = PullMsgs::default();
+        let mut entry = PullEntry::default();
         for &s in &c.seqs {
             if s <= 0 {
                 continue;
@@ -628,16 +710,23 @@ pub(crate) fn pull_seqs(st: &SrvState, user_id: &str, r: &GetSeqMessageReq) -> P
                 }
                 continue;
             }
-            entry.msgs.push(st.view_msg(user_id, cid, s));
+            entry.msgs.push(view(st, user_id, cid, s));
         }
-        out.insert_conversation(is_n, cid.clone(), entry);
+        out.push(Pulled {
+            notification: is_n,
+            conversation_id: cid.clone(),
+            entry,
+        });
     }
     out
 }
 
 fn pull_by_seqs(ctx: &ReqCtx<'_>, r: GetSeqMessageReq) -> Vec<u8> {
-    let st = ctx.inner.state.lock();
-    pull_seqs(&st, ctx.user_id, &r).encode_to_vec()
+    let pulled = {
+        let st = ctx.inner.state.lock();
+        pull_seqs(&st, ctx.user_id, &r, SrvState::view_encoded)
+    };
+    encoded_answer(pulled)
 }
 
 /// 1006 / `get_conversations_has_read_and_max_seq`.

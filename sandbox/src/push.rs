@@ -14,7 +14,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::Inner;
 use crate::faults::PushAction;
 use crate::state::Delivery;
-use crate::wire::{PullMsgs, PushMessages, SubUserOnlineStatusElem, SubUserOnlineStatusTips};
+use crate::wire::{EncodedPullMsgs, EncodedPush, SubUserOnlineStatusElem, SubUserOnlineStatusTips};
 
 /// The gateway response/push envelope (JSON keys in upstream order).
 #[derive(Debug, Clone)]
@@ -406,19 +406,14 @@ impl Registry {
 /// Builds the 2001 frame of a delivery (one message per push, as upstream), consuming it.
 pub(crate) fn push_frame(d: Delivery) -> (Vec<String>, PushFrame) {
     let seq = d.msg.seq;
-    let mut pm = PushMessages::default();
-    let entry = PullMsgs {
-        msgs: vec![d.msg],
+    let mut pm = EncodedPush::default();
+    let entry = EncodedPullMsgs {
+        msgs: vec![d.encoded],
         is_end: false,
         end_seq: 0,
     };
     let notification = d.conversation_id.starts_with("n_");
-    crate::wire::PushMessagesExt::insert_conversation(
-        &mut pm,
-        notification,
-        d.conversation_id,
-        entry,
-    );
+    pm.insert_conversation(notification, d.conversation_id, entry);
     let frame = Frame::new(&WsResp::new(
         2001,
         "",

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bytes::Bytes;
+use prost::Message;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -100,38 +102,115 @@ pub fn notification_twin(conversation_id: &str) -> String {
     }
 }
 
-mod pb_bytes {
-    use prost::Message;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::wire::MsgData;
-
-    pub fn serialize<S: Serializer>(msg: &MsgData, s: S) -> Result<S::Ok, S::Error> {
-        use base64::Engine;
-        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(msg.encode_to_vec()))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<MsgData, D::Error> {
-        use base64::Engine;
-        let s = String::deserialize(d)?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(s)
-            .map_err(serde::de::Error::custom)?;
-        MsgData::decode(bytes.as_slice()).map_err(serde::de::Error::custom)
-    }
-}
-
 /// One stored message.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+///
+/// Kept as its protobuf encoding (seq and status set), made once when the message is stored:
+/// a pull or a push copies these bytes into its answer, where a decoded message had to be
+/// cloned and encoded again for every reader (a third of the gateway's pull CPU). It is also a
+/// fraction of a decoded message's memory. The few readers of other fields decode it
+/// ([`StoredMsg::msg`]).
+#[derive(Debug, Clone)]
 pub struct StoredMsg {
-    /// The message as stored (seq and status set).
-    #[serde(with = "pb_bytes")]
-    pub msg: MsgData,
+    encoded: Bytes,
+    send_time: i64,
+    session_type: i32,
     /// Revocation details (`MessageRevokedContent` JSON) once revoked.
     pub revoked: Option<Value>,
     /// Users who deleted the message for themselves.
-    #[serde(default)]
     pub deleted_for: BTreeSet<String>,
+}
+
+impl StoredMsg {
+    /// Stores a message (encoding it once).
+    pub fn new(msg: &MsgData) -> StoredMsg {
+        StoredMsg::with_encoding(msg, Bytes::from(msg.encode_to_vec()))
+    }
+
+    /// Stores a message with its encoding `encoded` (`msg.encode_to_vec()`), shared with the
+    /// message's push.
+    fn with_encoding(msg: &MsgData, encoded: Bytes) -> StoredMsg {
+        StoredMsg {
+            encoded,
+            send_time: msg.send_time,
+            session_type: msg.session_type,
+            revoked: None,
+            deleted_for: BTreeSet::new(),
+        }
+    }
+
+    /// A stored encoding (from a snapshot): decoded once to check it and read its fields.
+    fn from_encoded(encoded: Bytes) -> Result<StoredMsg, prost::DecodeError> {
+        let msg = MsgData::decode(&encoded[..])?;
+        Ok(StoredMsg::with_encoding(&msg, encoded))
+    }
+
+    /// The message as stored (decoded).
+    pub fn msg(&self) -> MsgData {
+        // the bytes were encoded here, or checked when the snapshot was read
+        MsgData::decode(&self.encoded[..]).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "a stored message does not decode");
+            MsgData::default()
+        })
+    }
+
+    /// The protobuf encoding of the message as stored.
+    pub fn encoded(&self) -> &Bytes {
+        &self.encoded
+    }
+
+    /// Send time (ms).
+    pub fn send_time(&self) -> i64 {
+        self.send_time
+    }
+
+    /// Session type (1 single, 3 group, 4 notification).
+    pub fn session_type(&self) -> i32 {
+        self.session_type
+    }
+
+    /// Whether `user` sent it (`None` if the stored bytes do not parse).
+    fn sent_by(&self, user: &str) -> Option<bool> {
+        crate::wire::bytes_field(&self.encoded, 1).map(|s| s == user.as_bytes())
+    }
+}
+
+/// The snapshot form: `msg` is the base64 of the protobuf encoding (as before messages were
+/// kept encoded, so snapshots read both ways).
+impl Serialize for StoredMsg {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine;
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("StoredMsg", 3)?;
+        st.serialize_field(
+            "msg",
+            &base64::engine::general_purpose::STANDARD.encode(&self.encoded),
+        )?;
+        st.serialize_field("revoked", &self.revoked)?;
+        st.serialize_field("deleted_for", &self.deleted_for)?;
+        st.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for StoredMsg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use base64::Engine;
+        #[derive(Deserialize)]
+        struct Snapshot {
+            msg: String,
+            revoked: Option<Value>,
+            #[serde(default)]
+            deleted_for: BTreeSet<String>,
+        }
+        let snap = Snapshot::deserialize(d)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(snap.msg)
+            .map_err(serde::de::Error::custom)?;
+        let mut stored =
+            StoredMsg::from_encoded(Bytes::from(bytes)).map_err(serde::de::Error::custom)?;
+        stored.revoked = snap.revoked;
+        stored.deleted_for = snap.deleted_for;
+        Ok(stored)
+    }
 }
 
 /// Messages and seq counter of one conversation.
@@ -244,6 +323,8 @@ pub struct Delivery {
     pub conversation_id: String,
     /// The message.
     pub msg: MsgData,
+    /// `msg`, protobuf-encoded (the stored copy's bytes when it was stored).
+    pub encoded: Bytes,
     /// Originating operationID.
     pub operation_id: String,
 }
@@ -656,7 +737,7 @@ impl State {
                 ..Default::default()
             };
         };
-        let mut msg = stored.msg.clone();
+        let mut msg = stored.msg();
         if stored.deleted_for.contains(owner) {
             msg.content.clear();
             msg.status = 4;
@@ -674,6 +755,25 @@ impl State {
             }
         }
         msg
+    }
+
+    /// [`State::view_msg`], encoded: the stored bytes themselves (shared, not copied) unless
+    /// this user's view differs from the stored message (deleted or revoked, or the read flag
+    /// of the user's own single-chat message).
+    pub fn view_encoded(&self, owner: &str, conversation_id: &str, seq: i64) -> Bytes {
+        if let Some(stored) = self
+            .seqs
+            .get(conversation_id)
+            .and_then(|c| c.msgs.get(&seq))
+        {
+            let as_stored = stored.revoked.is_none()
+                && !stored.deleted_for.contains(owner)
+                && (stored.session_type != 1 || stored.sent_by(owner) == Some(false));
+            if as_stored {
+                return stored.encoded.clone();
+            }
+        }
+        Bytes::from(self.view_msg(owner, conversation_id, seq).encode_to_vec())
     }
 
     // ---------- message engine ----------
@@ -694,19 +794,16 @@ impl State {
         }
         let conversation_id = conversation_id_of(&msg);
         let is_notification_conv = conversation_id.starts_with("n_");
+        // the message's encoding, shared by its stored copy and its push
+        let mut encoded = None;
         if opt(&msg, "history") {
             let seqs = self.seqs.entry(conversation_id.clone()).or_default();
             seqs.max_seq += 1;
             seqs.max_seq_time = now;
             msg.seq = seqs.max_seq;
-            seqs.msgs.insert(
-                msg.seq,
-                StoredMsg {
-                    msg: msg.clone(),
-                    revoked: None,
-                    deleted_for: BTreeSet::new(),
-                },
-            );
+            let stored = StoredMsg::new(&msg);
+            encoded = Some(stored.encoded.clone());
+            seqs.msgs.insert(msg.seq, stored);
             if !is_notification_conv {
                 match msg.session_type {
                     3 => {
@@ -761,10 +858,12 @@ impl State {
                 recipients.push(e.clone());
             }
         }
+        let encoded = encoded.unwrap_or_else(|| Bytes::from(msg.encode_to_vec()));
         vec![Delivery {
             user_ids: recipients,
             conversation_id,
             msg,
+            encoded,
             operation_id: operation_id.to_string(),
         }]
     }
@@ -969,5 +1068,123 @@ mod send_status_tests {
                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         );
         assert_ne!(a, random_hex32());
+    }
+}
+
+#[cfg(test)]
+mod stored_msg_tests {
+    use super::*;
+
+    fn text(from: &str, to: &str, text: &str) -> MsgData {
+        MsgData {
+            send_id: from.into(),
+            recv_id: to.into(),
+            client_msg_id: random_hex32(),
+            session_type: 1,
+            content_type: 101,
+            content: text.as_bytes().to_vec(),
+            ..Default::default()
+        }
+    }
+
+    /// Every view of every stored seq (and a missing one), encoded, equals the decoded view.
+    fn assert_views_agree(st: &State, cid: &str, users: &[&str]) {
+        let max = st.seqs.get(cid).map_or(0, |c| c.max_seq);
+        for user in users {
+            for seq in 1..=max + 1 {
+                assert_eq!(
+                    st.view_encoded(user, cid, seq),
+                    st.view_msg(user, cid, seq).encode_to_vec(),
+                    "{user} seq {seq}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_encoded_view_is_the_decoded_view_encoded() {
+        let mut st = State::default();
+        let cid = single_conversation_id("alice", "bob");
+        for i in 0..4 {
+            st.route_message(text("alice", "bob", &format!("a{i}")), "op", &[]);
+            st.route_message(text("bob", "alice", &format!("b{i}")), "op", &[]);
+        }
+        // stored as sent: shared bytes, not a copy
+        let stored = st.seqs[&cid].msgs[&2].encoded().clone();
+        assert_eq!(st.view_encoded("alice", &cid, 2).as_ptr(), stored.as_ptr());
+        assert_views_agree(&st, &cid, &["alice", "bob", "carol"]);
+        // the peer read up to 3: alice's own messages up to 3 read as read
+        st.set_has_read("bob", &cid, 3);
+        assert!(st.view_msg("alice", &cid, 3).is_read);
+        assert!(!st.view_msg("alice", &cid, 5).is_read);
+        // deleted for bob only; revoked for everyone
+        let c = st.seqs.get_mut(&cid).expect("conversation");
+        c.msgs
+            .get_mut(&4)
+            .expect("seq 4")
+            .deleted_for
+            .insert("bob".into());
+        c.msgs.get_mut(&6).expect("seq 6").revoked = Some(json!({"revokerID": "bob"}));
+        c.msgs.remove(&7);
+        assert_views_agree(&st, &cid, &["alice", "bob", "carol"]);
+        assert_eq!(st.view_msg("bob", &cid, 4).status, 4);
+        assert_eq!(st.view_msg("alice", &cid, 6).content_type, 2101);
+    }
+
+    #[test]
+    fn a_push_carries_the_stored_bytes() {
+        let mut st = State::default();
+        let d = st.route_message(text("alice", "bob", "hi"), "op", &[]);
+        let cid = single_conversation_id("alice", "bob");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].encoded, d[0].msg.encode_to_vec());
+        assert_eq!(
+            d[0].encoded.as_ptr(),
+            st.seqs[&cid].msgs[&1].encoded().as_ptr()
+        );
+        assert_eq!(st.seqs[&cid].msgs[&1].msg(), d[0].msg);
+        // not stored (history off): encoded for its push all the same
+        let mut once = text("alice", "bob", "typing");
+        once.options.insert("history".into(), false);
+        let d = st.route_message(once, "op", &[]);
+        assert_eq!(d[0].msg.seq, 0);
+        assert_eq!(d[0].encoded, d[0].msg.encode_to_vec());
+    }
+
+    #[test]
+    fn snapshots_keep_the_format_of_decoded_messages() {
+        let mut st = State::default();
+        st.route_message(text("alice", "bob", "hi"), "op", &[]);
+        let cid = single_conversation_id("alice", "bob");
+        st.seqs
+            .get_mut(&cid)
+            .and_then(|c| c.msgs.get_mut(&1))
+            .expect("stored")
+            .deleted_for
+            .insert("bob".into());
+        let msg = st.seqs[&cid].msgs[&1].msg();
+        let json = serde_json::to_value(&st.seqs[&cid].msgs[&1]).expect("serialise");
+        use base64::Engine;
+        // what the decoded message serialised as, before messages were kept encoded
+        let before = json!({
+            "msg": base64::engine::general_purpose::STANDARD.encode(msg.encode_to_vec()),
+            "revoked": null,
+            "deleted_for": ["bob"],
+        });
+        assert_eq!(json, before);
+        let back: StoredMsg = serde_json::from_value(before).expect("reads back");
+        assert_eq!(back.msg(), msg);
+        assert_eq!((back.send_time(), back.session_type()), (msg.send_time, 1));
+        assert!(back.deleted_for.contains("bob"));
+        // deleted_for may be absent; a message that does not decode is an error, not a panic
+        let old: StoredMsg = serde_json::from_value(json!({"msg": "", "revoked": null}))
+            .expect("an empty message decodes");
+        assert_eq!(old.msg(), MsgData::default());
+        assert!(
+            serde_json::from_value::<StoredMsg>(json!({"msg": "Cg==", "revoked": null})).is_err()
+        );
+        assert!(
+            serde_json::from_value::<StoredMsg>(json!({"msg": "!!", "revoked": null})).is_err()
+        );
     }
 }

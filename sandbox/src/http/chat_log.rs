@@ -36,7 +36,15 @@ pub(crate) fn search(ctx: &Ctx, body: &[u8]) -> HResult {
             continue;
         }
         for stored in conv.msgs.values() {
-            let m = &stored.msg;
+            // the fields kept beside the encoding first: most messages are decoded for nothing
+            if (r.session_type != 0 && stored.session_type() != r.session_type)
+                || day
+                    .as_ref()
+                    .is_some_and(|d| !d.contains(&stored.send_time()))
+            {
+                continue;
+            }
+            let m = &stored.msg();
             let matches = (r.send_id.is_empty() || m.send_id.contains(&r.send_id))
                 && (r.recv_id.is_empty()
                     || m.recv_id.contains(&r.recv_id)

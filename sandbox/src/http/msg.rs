@@ -655,7 +655,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 if stored.revoked.is_some() {
                     return Err(CodeError::new(1404, "msg already revoked"));
                 }
-                let m = stored.msg;
+                let m = stored.msg();
                 let revoker_admin = inner.is_admin(&r.user_id);
                 let mut role = 0;
                 if m.session_type == 3 {
@@ -849,8 +849,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 })
                 .collect();
             let st = inner.state.lock();
-            data(pull_json(&crate::gateway::pull_ranges(
-                &st, &r.user_id, &ranges, r.order,
+            data(pull_json(&crate::gateway::decoded_answer(
+                crate::gateway::pull_ranges(&st, &r.user_id, &ranges, r.order, State::view_msg),
             )))
         }
         "/msg/get_server_time" => data(json!({"serverTime": now_ms()})),

@@ -56,7 +56,7 @@ fn destroy_docs_before(conv: &mut ConvSeqs, threshold: i64) {
     for (seq, stored) in &conv.msgs {
         let doc = doc_max.entry((seq - 1) / DOC_SEQS).or_insert((0, true));
         doc.0 = doc.0.max(*seq);
-        doc.1 &= stored.msg.send_time <= threshold;
+        doc.1 &= stored.send_time() <= threshold;
     }
     for (doc, (max_seq, old)) in doc_max {
         if !old {
@@ -81,15 +81,11 @@ mod tests {
             c.max_seq = c.max_seq.max(seq);
             c.msgs.insert(
                 seq,
-                StoredMsg {
-                    msg: MsgData {
-                        seq,
-                        send_time,
-                        ..Default::default()
-                    },
-                    revoked: None,
-                    deleted_for: Default::default(),
-                },
+                StoredMsg::new(&MsgData {
+                    seq,
+                    send_time,
+                    ..Default::default()
+                }),
             );
         }
         c

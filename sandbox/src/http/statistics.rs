@@ -83,8 +83,13 @@ struct Ranked {
     per_day: BTreeMap<String, u64>,
 }
 
+/// `MsgData.sendID`, the key of the active-user ranking.
+const SEND_ID_FIELD: u32 = 1;
+/// `MsgData.groupID`, the key of the active-group ranking.
+const GROUP_ID_FIELD: u32 = 3;
+
 /// Messages sent in `[start, end)` in the chat conversations `keep` selects, counted per
-/// `key` (sender or group) and per UTC day, as v3.8.3's message-document aggregation does:
+/// `key_field` (sender or group) and per UTC day, as v3.8.3's message-document aggregation does:
 /// `(message count, ranking, per-day counts)`; the ranking sorted by count (ascending when
 /// `ase`; ties by ID here, unordered upstream) and cut as upstream's `$slice` does, from index
 /// `pageNumber - 1` (not a page offset), `showNumber` entries.
@@ -92,13 +97,13 @@ fn rank(
     st: &State,
     r: &ActiveReq,
     keep: impl Fn(&str) -> bool,
-    key: impl Fn(&crate::wire::MsgData) -> &str,
+    key_field: u32,
 ) -> Result<Ranked, CodeError> {
     let Some(page) = &r.pagination else {
         // Upstream dereferences the missing pagination and the call fails.
         return Err(CodeError::internal("pagination is required"));
     };
-    let mut per_key: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut per_key: BTreeMap<&[u8], u64> = BTreeMap::new();
     let mut per_day: BTreeMap<String, u64> = BTreeMap::new();
     let mut total = 0;
     for (cid, conv) in &st.seqs {
@@ -106,10 +111,12 @@ fn rank(
             continue;
         }
         for stored in conv.msgs.values() {
-            let t = stored.msg.send_time;
+            let t = stored.send_time();
             if (r.start..r.end).contains(&t) {
                 total += 1;
-                *per_key.entry(key(&stored.msg)).or_default() += 1;
+                // read from the stored bytes, without decoding the message
+                let key = crate::wire::bytes_field(stored.encoded(), key_field).unwrap_or_default();
+                *per_key.entry(key).or_default() += 1;
                 *per_day.entry(utc_day(t)).or_default() += 1;
             }
         }
@@ -117,7 +124,7 @@ fn rank(
     let distinct = per_key.len();
     let mut ranking: Vec<(String, u64)> = per_key
         .into_iter()
-        .map(|(k, n)| (k.to_owned(), n))
+        .map(|(k, n)| (String::from_utf8_lossy(k).into_owned(), n))
         .collect();
     if r.ase {
         ranking.sort_by_key(|(_, n)| *n);
@@ -179,7 +186,7 @@ pub(crate) fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 cid.starts_with("si_")
                     || (r.group && (cid.starts_with("g_") || cid.starts_with("sg_")))
             };
-            let ranked = rank(&st, &r, keep, |m| m.send_id.as_str())?;
+            let ranked = rank(&st, &r, keep, SEND_ID_FIELD)?;
             let user = |id: &str| match st.users.get(id) {
                 Some(u) => to_value(u),
                 None => json!({"userID": id, "nickname": id}),
@@ -187,7 +194,7 @@ pub(crate) fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             return data(active_json(ranked, "userCount", "users", user, "user"));
         }
         let keep = |cid: &str| cid.starts_with("g_") || cid.starts_with("sg_");
-        let ranked = rank(&st, &r, keep, |m| m.group_id.as_str())?;
+        let ranked = rank(&st, &r, keep, GROUP_ID_FIELD)?;
         let group = |id: &str| match st.group_info(id) {
             Some(g) => to_value(&g),
             None => json!({"groupID": id, "groupName": id}),
