@@ -28,7 +28,9 @@ use crate::ledger::Ledger;
 use crate::model::LatestMessage;
 use crate::session::SessionError;
 use crate::store::{Store, trees};
-use crate::sync::{PushAction, Range, RecentIds, classify, plan_pulls, split};
+use crate::sync::{
+    ConvTable, NO_ROW, PushAction, Range, RecentIds, SlotId, classify, plan_pulls, split,
+};
 
 /// Commands from the client to the engine.
 #[derive(Debug)]
@@ -197,8 +199,7 @@ pub(crate) async fn start(
         ledger,
         own_sends,
         out: out_tx,
-        delivered: HashMap::new(),
-        recent: RecentIds::default(),
+        convs: ConvTable::default(),
         recent_online: RecentIds::default(),
         fresh,
         epoch,
@@ -252,16 +253,17 @@ const MAX_BURST: usize = 512;
 /// per kind, instead of a read, a write and two events per message.
 #[derive(Default)]
 struct ConvBatch {
-    /// Rows touched since the last flush.
-    rows: HashMap<String, PendingRow>,
-    /// Touch order of `rows` (the order of the conversation events).
-    order: Vec<String>,
+    /// Rows touched since the last flush, in touch order (the order of the conversation
+    /// events); a conversation's slot holds the index of its row ([`crate::sync::ConvSlot`]).
+    rows: Vec<PendingRow>,
     unread_changed: bool,
     /// Message index entries ([`MessageSummary`] values) not written yet.
     index: crate::store::IndexBatch,
 }
 
 struct PendingRow {
+    /// The conversation's slot (its `batch_row` is reset when the burst is flushed).
+    slot: SlotId,
     row: crate::model::Conversation,
     /// Reported as a new conversation (else as changed).
     is_new: bool,
@@ -340,11 +342,10 @@ pub(crate) struct Engine {
     /// IDs of the bot's own sends (recognises their echo).
     own_sends: Arc<crate::send::OwnSends>,
     out: mpsc::Sender<Delivery>,
-    /// Highest seq processed per conversation (in memory; starts at the ledger watermark). Its
-    /// keys are exactly the ledger's entries (a conversation is "seen" once it has one), and the
-    /// interned key is what per-message acks share.
-    delivered: HashMap<Arc<str>, i64>,
-    recent: RecentIds,
+    /// Per conversation: the highest seq processed (in memory; starts at the ledger watermark;
+    /// `seen` slots are exactly the ledger's entries), recent message IDs, the burst's row, and
+    /// the interned ID that per-message acks share.
+    convs: ConvTable,
     recent_online: RecentIds,
     pub(crate) fresh: bool,
     epoch: i64,
@@ -361,12 +362,11 @@ impl Engine {
         mut cmd_rx: mpsc::UnboundedReceiver<EngineCmd>,
         mut stop_rx: oneshot::Receiver<()>,
     ) {
-        self.delivered = self
-            .ledger
-            .watermarks()
-            .into_iter()
-            .map(|(k, v)| (Arc::from(k), v))
-            .collect();
+        for (conv, watermark) in self.ledger.watermarks() {
+            let s = self.convs.intern(&conv);
+            self.convs[s].seen = true;
+            self.convs[s].delivered = watermark;
+        }
         let mut commands_open = true;
         let mut janitor = tokio::time::interval(Duration::from_secs(5));
         janitor.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -439,30 +439,31 @@ impl Engine {
 
     /// The interned conversation ID acks share (known conversations are interned already).
     fn conversation_key(&self, conv: &str) -> Arc<str> {
-        match self.delivered.get_key_value(conv) {
-            Some((k, _)) => k.clone(),
+        match self.convs.find(conv) {
+            Some(s) => self.convs[s].id.clone(),
             None => Arc::from(conv),
         }
     }
 
-    /// Records how far a conversation was processed (no allocation once it is known).
+    /// Records how far a conversation was processed (the conversation is then seen).
     fn set_delivered(&mut self, conv: &str, seq: i64) {
-        match self.delivered.get_mut(conv) {
-            Some(d) => *d = seq,
-            None => {
-                self.delivered.insert(Arc::from(conv), seq);
-            }
-        }
+        let s = self.convs.intern(conv);
+        self.convs[s].seen = true;
+        self.convs[s].delivered = seq;
     }
 
-    /// Marks a conversation as seen: a ledger entry (watermark 0) and a `delivered` key.
-    fn see_conversation(&mut self, conv: &str) {
+    /// Marks a conversation as seen: a ledger entry (watermark 0) and a seen slot.
+    fn see_conversation(&mut self, conv: &str) -> SlotId {
         if let Err(e) = self.ledger.set_floor(conv, 0) {
             tracing::error!(error = %e, "ledger write failed");
         }
-        if !self.delivered.contains_key(conv) {
-            self.delivered.insert(Arc::from(conv), 0);
+        let s = self.convs.intern(conv);
+        let slot = &mut self.convs[s];
+        if !slot.seen {
+            slot.seen = true;
+            slot.delivered = 0;
         }
+        s
     }
 
     fn auto_ack(&self, conv: &str, seq: i64) {
@@ -822,33 +823,36 @@ impl Engine {
         items.sort_by_key(|m| m.seq);
         items.dedup_by_key(|m| m.seq);
         let conv = r.conversation_id.as_str();
-        let first_sight = !self.delivered.contains_key(conv);
-        if first_sight {
-            self.see_conversation(conv);
-        }
+        let first_sight = !self.convs.seen(conv);
+        // Slots are never removed: the id stays valid across the awaits below.
+        let slot = if first_sight {
+            self.see_conversation(conv)
+        } else {
+            self.convs.intern(conv)
+        };
         for m in items {
-            let d = self.delivered_of(conv);
+            let d = self.convs[slot].delivered;
             if m.seq <= d {
                 continue;
             }
             for missing in d + 1..m.seq {
                 self.auto_ack(conv, missing);
             }
-            self.set_delivered(conv, m.seq);
-            self.handle_item(conv, m, first_sight).await?;
+            self.convs[slot].delivered = m.seq;
+            self.handle_item(conv, slot, m, first_sight).await?;
         }
-        let d = self.delivered_of(conv);
+        let d = self.convs[slot].delivered;
         for missing in d + 1..=r.end {
             self.auto_ack(conv, missing);
         }
         if d < r.end {
-            self.set_delivered(conv, r.end);
+            self.convs[slot].delivered = r.end;
         }
         Ok(())
     }
 
     fn delivered_of(&self, conv: &str) -> i64 {
-        self.delivered.get(conv).copied().unwrap_or(0)
+        self.convs.delivered_of(conv)
     }
 
     async fn on_push(&mut self, push: PushMessages) -> Flow {
@@ -856,22 +860,29 @@ impl Engine {
         for (conv, pulled) in streams {
             let mut items = pulled.msgs;
             items.sort_by_key(|m| m.seq);
+            // One lookup per conversation of the push (unseen slots hold delivered 0).
+            let mut slot = self.convs.find(&conv);
             for m in items {
                 if m.seq <= 0 {
-                    self.handle_item(&conv, m, false).await?;
+                    let s = *slot.get_or_insert_with(|| self.convs.intern(&conv));
+                    self.handle_item(&conv, s, m, false).await?;
                     continue;
                 }
-                match classify(self.delivered_of(&conv), m.seq) {
+                let delivered = slot.map_or(0, |s| self.convs[s].delivered);
+                match classify(delivered, m.seq) {
                     PushAction::Duplicate => {
                         tracing::debug!(conv, seq = m.seq, "duplicate push dropped");
                     }
                     PushAction::Next => {
-                        let first_sight = !self.delivered.contains_key(conv.as_str());
-                        if first_sight {
-                            self.see_conversation(&conv);
-                        }
-                        self.set_delivered(&conv, m.seq);
-                        self.handle_item(&conv, m, first_sight).await?;
+                        let first_sight = !slot.is_some_and(|s| self.convs[s].seen);
+                        let s = if first_sight {
+                            self.see_conversation(&conv)
+                        } else {
+                            *slot.get_or_insert_with(|| self.convs.intern(&conv))
+                        };
+                        slot = Some(s);
+                        self.convs[s].delivered = m.seq;
+                        self.handle_item(&conv, s, m, first_sight).await?;
                     }
                     PushAction::Gap { begin, end } => {
                         for chunk in split(&conv, begin, end) {
@@ -887,7 +898,9 @@ impl Engine {
                         }
                         if self.delivered_of(&conv) + 1 == m.seq {
                             self.set_delivered(&conv, m.seq);
-                            self.handle_item(&conv, m, false).await?;
+                            let s = self.convs.intern(&conv);
+                            slot = Some(s);
+                            self.handle_item(&conv, s, m, false).await?;
                         }
                     }
                 }
@@ -926,7 +939,14 @@ impl Engine {
 
     // ---------------------------------------------------------------- items
 
-    async fn handle_item(&mut self, conv: &str, m: MsgData, first_sight: bool) -> Flow {
+    /// Handles one item of `conv`, whose slot is `slot`.
+    async fn handle_item(
+        &mut self,
+        conv: &str,
+        slot: SlotId,
+        m: MsgData,
+        first_sight: bool,
+    ) -> Flow {
         if conv.starts_with("n_") {
             // Notification handlers read conversations and the message index from the store:
             // write what this burst changed so far first.
@@ -945,7 +965,10 @@ impl Engine {
             return self.on_typing(conv, &m).await;
         }
         let fresh_id = if seq > 0 {
-            self.recent.insert(conv, &m.client_msg_id)
+            m.client_msg_id.is_empty() || {
+                let h = self.convs.id_hasher.hash(&m.client_msg_id);
+                self.convs[slot].recent.insert(h)
+            }
         } else {
             self.recent_online
                 .insert(conv, &format!("{}/{}", m.client_msg_id, m.server_msg_id))
@@ -959,7 +982,7 @@ impl Engine {
         let own_echo = is_self && self.own_sends.is_own(&m.client_msg_id, m.create_time);
         if own_echo {
             let content = crate::content::parse_lossless(m.content_type, &m.content);
-            self.update_conversation(conv, &m, false, content.as_text());
+            self.update_conversation(conv, slot, &m, false, content.as_text());
             self.auto_ack(conv, seq);
             return Ok(());
         }
@@ -983,9 +1006,9 @@ impl Engine {
         // Here seq > 0 and the history option is on (both checked above).
         let counts = !is_self && options::is_enabled(&m.options, options::UNREAD_COUNT);
         let content = crate::content::parse_lossless(m.content_type, &m.content);
-        self.update_conversation(conv, &m, counts, content.as_text());
+        self.update_conversation(conv, slot, &m, counts, content.as_text());
         self.index_message(conv, &m);
-        let ack = Ack::ledger(&self.ledger, &self.conversation_key(conv), seq);
+        let ack = Ack::ledger(&self.ledger, &self.convs[slot].id, seq);
         // The message is built right into the channel's slot once there is one (no moves of
         // it through the futures), and consumes the wire message: its strings move into it.
         let permit = self.out.reserve().await.map_err(|_| Stop)?;
@@ -1108,11 +1131,13 @@ impl Engine {
     fn update_conversation(
         &mut self,
         conv: &str,
+        slot: SlotId,
         m: &MsgData,
         counts_unread: bool,
         text: Option<&str>,
     ) {
-        if !self.batch.rows.contains_key(conv) {
+        let mut at = self.convs[slot].batch_row;
+        if at == NO_ROW {
             let existing = self.store.conversation(conv).ok().flatten();
             let is_new = existing
                 .as_ref()
@@ -1124,17 +1149,19 @@ impl Engine {
                 row.show_name = blank.show_name;
                 row.face_url = blank.face_url;
             }
-            self.batch.order.push(conv.to_owned());
-            self.batch.rows.insert(
-                conv.to_owned(),
-                PendingRow {
-                    row,
-                    is_new,
-                    dirty: true,
-                },
-            );
+            at = u32::try_from(self.batch.rows.len()).unwrap_or(NO_ROW);
+            if at == NO_ROW {
+                return; // 2^32 rows in one burst: unreachable (MAX_BURST bounds a burst)
+            }
+            self.batch.rows.push(PendingRow {
+                slot,
+                row,
+                is_new,
+                dirty: true,
+            });
+            self.convs[slot].batch_row = at;
         }
-        let Some(pending) = self.batch.rows.get_mut(conv) else {
+        let Some(pending) = self.batch.rows.get_mut(at as usize) else {
             return;
         };
         pending.dirty = true;
@@ -1170,7 +1197,7 @@ impl Engine {
         let dirty: Vec<&crate::model::Conversation> = self
             .batch
             .rows
-            .values()
+            .iter()
             .filter(|p| p.dirty)
             .map(|p| &p.row)
             .collect();
@@ -1178,7 +1205,7 @@ impl Engine {
             if let Err(e) = self.store.put_conversations(dirty) {
                 tracing::error!(error = %e, "conversation write failed");
             }
-            for p in self.batch.rows.values_mut() {
+            for p in self.batch.rows.iter_mut() {
                 p.dirty = false;
             }
         }
@@ -1193,16 +1220,15 @@ impl Engine {
     /// changed ones, in touch order) and the total unread count if it moved.
     async fn flush_conversations(&mut self) -> Flow {
         self.write_pending();
-        let mut batch = std::mem::take(&mut self.batch);
+        let batch = std::mem::take(&mut self.batch);
         let mut new = Vec::new();
         let mut changed = Vec::new();
-        for id in &batch.order {
-            if let Some(p) = batch.rows.remove(id) {
-                if p.is_new {
-                    new.push(p.row);
-                } else {
-                    changed.push(p.row);
-                }
+        for p in batch.rows {
+            self.convs[p.slot].batch_row = NO_ROW;
+            if p.is_new {
+                new.push(p.row);
+            } else {
+                changed.push(p.row);
             }
         }
         if !new.is_empty() {

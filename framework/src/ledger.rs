@@ -72,7 +72,7 @@ fn decode_entry(mut v: &[u8]) -> Vec<(String, i64)> {
 
 /// One conversation's entry: its watermark, and whether it changed since the last persist.
 struct Mark {
-    /// The map's key (shared), for the dirty list.
+    /// The conversation ID (shared with the index's key).
     id: Arc<str>,
     watermark: i64,
     dirty: bool,
@@ -80,13 +80,16 @@ struct Mark {
 
 #[derive(Default)]
 struct State {
-    /// Per conversation (one lookup per ack: the dirty flag lives with the watermark).
-    marks: HashMap<Arc<str>, Mark>,
+    /// Where each conversation's entry is in `marks` (one lookup per ack: the dirty flag lives
+    /// with the watermark).
+    index: HashMap<Arc<str>, u32>,
+    /// The entries, in order of first sight (never removed).
+    marks: Vec<Mark>,
     /// Acknowledged seqs above a gap, per conversation.
     above: HashMap<String, BTreeSet<i64>>,
-    /// Conversations whose watermark changed since the last [`Ledger::persist`] (sharing the
-    /// key's allocation: marking one dirty allocates nothing).
-    dirty: Vec<Arc<str>>,
+    /// Entries whose watermark changed since the last [`Ledger::persist`] (positions in
+    /// `marks`: a persist reads them without looking the IDs up again).
+    dirty: Vec<u32>,
     /// Bytes appended to the journal since the last snapshot (or found at load).
     appended: usize,
     /// Size of the last snapshot.
@@ -102,48 +105,53 @@ impl State {
     /// dirty before.
     fn set(&mut self, conversation_id: &str, watermark: i64) -> bool {
         let was_clean = self.dirty.is_empty();
-        match self.marks.get_mut(conversation_id) {
-            Some(mark) => {
-                mark.watermark = watermark;
-                if !mark.dirty {
-                    mark.dirty = true;
-                    self.dirty.push(mark.id.clone());
-                }
-            }
-            None => {
-                let id: Arc<str> = Arc::from(conversation_id);
-                self.dirty.push(id.clone());
-                self.marks.insert(
-                    id.clone(),
-                    Mark {
-                        id,
-                        watermark,
-                        dirty: true,
-                    },
-                );
+        let at = match self.index.get(conversation_id) {
+            Some(&at) => at,
+            None => self.add(conversation_id, watermark),
+        };
+        if let Some(mark) = self.marks.get_mut(at as usize) {
+            mark.watermark = watermark;
+            if !mark.dirty {
+                mark.dirty = true;
+                self.dirty.push(at);
             }
         }
         was_clean
     }
 
+    /// Adds a (clean) entry for a conversation not known yet; returns its position.
+    fn add(&mut self, conversation_id: &str, watermark: i64) -> u32 {
+        let id: Arc<str> = Arc::from(conversation_id);
+        // Fewer than 2^32 conversations: memory runs out long before.
+        let at = self.marks.len() as u32;
+        self.marks.push(Mark {
+            id: id.clone(),
+            watermark,
+            dirty: false,
+        });
+        self.index.insert(id, at);
+        at
+    }
+
+    fn mark(&self, conversation_id: &str) -> Option<&Mark> {
+        let at = *self.index.get(conversation_id)?;
+        self.marks.get(at as usize)
+    }
+
     fn watermark(&self, conversation_id: &str) -> Option<i64> {
-        self.marks.get(conversation_id).map(|m| m.watermark)
+        self.mark(conversation_id).map(|m| m.watermark)
     }
 
     /// Records a stored watermark at load (not dirty); the highest value wins.
     fn load(&mut self, conversation_id: &str, watermark: i64) {
-        match self.marks.get_mut(conversation_id) {
-            Some(mark) => mark.watermark = mark.watermark.max(watermark),
+        match self.index.get(conversation_id) {
+            Some(&at) => {
+                if let Some(mark) = self.marks.get_mut(at as usize) {
+                    mark.watermark = mark.watermark.max(watermark);
+                }
+            }
             None => {
-                let id: Arc<str> = Arc::from(conversation_id);
-                self.marks.insert(
-                    id.clone(),
-                    Mark {
-                        id,
-                        watermark,
-                        dirty: false,
-                    },
-                );
+                self.add(conversation_id, watermark);
             }
         }
     }
@@ -228,14 +236,14 @@ impl Ledger {
             .lock()
             .marks
             .iter()
-            .map(|(k, m)| (k.to_string(), m.watermark))
+            .map(|m| (m.id.to_string(), m.watermark))
             .collect()
     }
 
     /// True if the conversation has an entry.
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn knows(&self, conversation_id: &str) -> bool {
-        self.state.lock().marks.contains_key(conversation_id)
+        self.state.lock().index.contains_key(conversation_id)
     }
 
     /// Resolves when changes wait for [`Ledger::persist`] (a permit is stored if nobody waits).
@@ -324,11 +332,11 @@ impl Ledger {
         let (n, key, fold) = {
             let mut s = self.state.lock();
             let dirty = std::mem::take(&mut s.dirty);
-            entry.reserve(dirty.iter().map(|c| c.len() + 10).sum());
-            for conv in &dirty {
-                if let Some(mark) = s.marks.get_mut(&**conv) {
+            entry.reserve(dirty.len() * 40);
+            for &at in &dirty {
+                if let Some(mark) = s.marks.get_mut(at as usize) {
                     mark.dirty = false;
-                    encode_entry(&mut entry, conv, mark.watermark);
+                    encode_entry(&mut entry, &mark.id, mark.watermark);
                 }
             }
             let n = dirty.len();
@@ -349,8 +357,8 @@ impl Ledger {
                 let mut chunk = Vec::new();
                 let mut next = end;
                 let mut bytes = 0;
-                for (conv, mark) in &s.marks {
-                    encode_entry(&mut chunk, conv, mark.watermark);
+                for mark in &s.marks {
+                    encode_entry(&mut chunk, &mark.id, mark.watermark);
                     if chunk.len() >= SNAPSHOT_CHUNK {
                         bytes += chunk.len();
                         batch.insert(&journal_key(next), std::mem::take(&mut chunk));

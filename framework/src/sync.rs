@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
+use std::sync::Arc;
 
 /// At most this many seqs per pull request (the server's `SplitPullMsgNum`).
 pub(crate) const PULL_BATCH: i64 = 100;
@@ -108,14 +109,40 @@ pub(crate) fn classify(delivered: i64, seq: i64) -> PushAction {
 /// ever removed one by one (removals left tombstones that made every probe of the set long).
 #[derive(Default)]
 pub(crate) struct RecentIds {
-    keys: std::collections::hash_map::RandomState,
+    keys: IdHasher,
     per_conversation: HashMap<String, Recent>,
 }
 
+/// Hashes client message IDs for [`Recent`] (SipHash with this process's random keys).
 #[derive(Default)]
-struct Recent {
+pub(crate) struct IdHasher(std::collections::hash_map::RandomState);
+
+impl IdHasher {
+    pub(crate) fn hash(&self, id: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.0, id)
+    }
+}
+
+/// The recent message IDs of one conversation (see [`RecentIds`]).
+#[derive(Default)]
+pub(crate) struct Recent {
     current: HashSet<u64, BuildPreHashed>,
     previous: HashSet<u64, BuildPreHashed>,
+}
+
+impl Recent {
+    /// Records the ID hashed to `h`; returns false if it was already seen.
+    pub(crate) fn insert(&mut self, h: u64) -> bool {
+        if self.previous.contains(&h) || !self.current.insert(h) {
+            return false;
+        }
+        if self.current.len() >= RECENT_PER_CONVERSATION {
+            std::mem::swap(&mut self.current, &mut self.previous);
+            // Keeps the allocation: the next generation fills the same table.
+            self.current.clear();
+        }
+        true
+    }
 }
 
 /// The values are hashes already: hashing them again would only cost time.
@@ -155,7 +182,7 @@ impl RecentIds {
         if id.is_empty() {
             return true;
         }
-        let h = std::hash::BuildHasher::hash_one(&self.keys, id);
+        let h = self.keys.hash(id);
         let recent = match self.per_conversation.get_mut(conversation_id) {
             Some(r) => r,
             None => self
@@ -163,15 +190,90 @@ impl RecentIds {
                 .entry(conversation_id.to_owned())
                 .or_default(),
         };
-        if recent.previous.contains(&h) || !recent.current.insert(h) {
-            return false;
+        recent.insert(h)
+    }
+}
+
+/// Slot number of a conversation in a [`ConvTable`].
+pub(crate) type SlotId = u32;
+
+/// A slot's "no batch row" marker.
+pub(crate) const NO_ROW: u32 = u32::MAX;
+
+/// What the engine keeps per conversation, in one place.
+pub(crate) struct ConvSlot {
+    /// The conversation ID (shared with the acks of its messages).
+    pub(crate) id: Arc<str>,
+    /// Seen: the ledger has an entry for it (set by the engine).
+    pub(crate) seen: bool,
+    /// Highest seq processed (meaningful once `seen`).
+    pub(crate) delivered: i64,
+    /// Recent client message IDs (duplicate detection).
+    pub(crate) recent: Recent,
+    /// Index of its row in the engine's current burst, or [`NO_ROW`].
+    pub(crate) batch_row: u32,
+}
+
+/// The engine's per-conversation state, interned: one hash lookup of the conversation ID finds
+/// its slot, and everything per message is then an index into a vector. With 100,000
+/// conversations each lookup in a large map is a few cache misses (the control bytes, the
+/// bucket, the key's bytes); one lookup instead of one per piece of state (delivered seq,
+/// recent IDs, burst row, ack key) is what keeps the per-message cost flat.
+#[derive(Default)]
+pub(crate) struct ConvTable {
+    ids: HashMap<Arc<str>, SlotId>,
+    slots: Vec<ConvSlot>,
+    /// Hashes message IDs for every slot's [`Recent`].
+    pub(crate) id_hasher: IdHasher,
+}
+
+impl ConvTable {
+    /// The slot of `conversation_id`, if it has one.
+    pub(crate) fn find(&self, conversation_id: &str) -> Option<SlotId> {
+        self.ids.get(conversation_id).copied()
+    }
+
+    /// The slot of `conversation_id`, created (not seen) if needed.
+    pub(crate) fn intern(&mut self, conversation_id: &str) -> SlotId {
+        if let Some(&s) = self.ids.get(conversation_id) {
+            return s;
         }
-        if recent.current.len() >= RECENT_PER_CONVERSATION {
-            std::mem::swap(&mut recent.current, &mut recent.previous);
-            // Keeps the allocation: the next generation fills the same table.
-            recent.current.clear();
-        }
-        true
+        let id: Arc<str> = Arc::from(conversation_id);
+        let s = SlotId::try_from(self.slots.len()).unwrap_or(SlotId::MAX - 1);
+        self.slots.push(ConvSlot {
+            id: id.clone(),
+            seen: false,
+            delivered: 0,
+            recent: Recent::default(),
+            batch_row: NO_ROW,
+        });
+        self.ids.insert(id, s);
+        s
+    }
+
+    /// The delivered seq of a conversation (0 if unseen).
+    pub(crate) fn delivered_of(&self, conversation_id: &str) -> i64 {
+        self.find(conversation_id)
+            .map_or(0, |s| self.slots[s as usize].delivered)
+    }
+
+    /// Whether the conversation was seen.
+    pub(crate) fn seen(&self, conversation_id: &str) -> bool {
+        self.find(conversation_id)
+            .is_some_and(|s| self.slots[s as usize].seen)
+    }
+}
+
+impl std::ops::Index<SlotId> for ConvTable {
+    type Output = ConvSlot;
+    fn index(&self, s: SlotId) -> &ConvSlot {
+        &self.slots[s as usize]
+    }
+}
+
+impl std::ops::IndexMut<SlotId> for ConvTable {
+    fn index_mut(&mut self, s: SlotId) -> &mut ConvSlot {
+        &mut self.slots[s as usize]
     }
 }
 
@@ -291,6 +393,30 @@ mod tests {
             r.insert("c", &format!("y{i}"));
         }
         assert!(r.insert("c", "m1"), "old ids are forgotten");
+    }
+
+    #[test]
+    fn conversation_slots_are_interned_once_and_keep_their_state() {
+        let mut t = ConvTable::default();
+        assert_eq!(t.find("c"), None);
+        assert_eq!(t.delivered_of("c"), 0);
+        let c = t.intern("c");
+        assert_eq!(t.intern("c"), c, "one slot per conversation");
+        assert!(!t.seen("c"), "interning alone does not mark it seen");
+        let d = t.intern("d");
+        assert_ne!(c, d);
+        t[c].seen = true;
+        t[c].delivered = 7;
+        assert_eq!(
+            (t.find("c"), t.delivered_of("c"), t.seen("c")),
+            (Some(c), 7, true)
+        );
+        assert_eq!(&*t[d].id, "d");
+        assert_eq!(t[d].batch_row, NO_ROW);
+        let h = t.id_hasher.hash("m1");
+        assert!(t[c].recent.insert(h));
+        assert!(!t[c].recent.insert(h), "duplicate in its conversation");
+        assert!(t[d].recent.insert(h), "same ID in another conversation");
     }
 
     #[test]
