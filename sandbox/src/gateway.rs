@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Inner;
 use crate::error::CodeError;
 use crate::push::{Conn, Frame, Out, WsResp};
-use crate::state::{State as SrvState, notification_twin};
+use crate::state::{ConvSeqs, State as SrvState, notification_twin};
 use crate::wire::*;
 
 /// Largest incoming frame accepted (upstream `maxMessageSize`).
@@ -571,7 +571,7 @@ pub(crate) fn decoded_answer(pulled: Vec<Pulled<MsgData>>) -> PushMessages {
 }
 
 /// A pull answer assembled from encoded messages, encoded.
-fn encoded_answer(pulled: Vec<Pulled<bytes::Bytes>>) -> Vec<u8> {
+fn encoded_answer(pulled: Vec<Pulled<std::borrow::Cow<'_, [u8]>>>) -> Vec<u8> {
     let mut out = EncodedPush::default();
     for p in pulled {
         let e = p.entry;
@@ -589,13 +589,13 @@ fn encoded_answer(pulled: Vec<Pulled<bytes::Bytes>>) -> Vec<u8> {
 }
 
 /// 1002 / `pull_msg_by_seq`: range pull with the upstream clamping rules, each message as
-/// `view` shows it to the user ([`SrvState::view_msg`] or [`SrvState::view_encoded`]).
-pub(crate) fn pull_ranges<M>(
-    st: &SrvState,
+/// `view` shows it to the user ([`SrvState::view_in`] or [`SrvState::view_encoded_in`]).
+pub(crate) fn pull_ranges<'a, M>(
+    st: &'a SrvState,
     user_id: &str,
     ranges: &[SeqRange],
     order: i32,
-    view: impl Fn(&SrvState, &str, &str, i64) -> M,
+    view: impl Fn(&'a SrvState, &str, &str, Option<&'a ConvSeqs>, i64) -> M,
 ) -> Vec<Pulled<M>> {
     let mut out = Vec::with_capacity(ranges.len());
     for r in ranges {
@@ -633,7 +633,8 @@ pub(crate) fn pull_ranges<M>(
                 end - r.num + 1..=end
             }
         };
-        let msgs: Vec<M> = seqs.map(|s| view(st, user_id, cid, s)).collect();
+        let conv = st.seqs.get(cid);
+        let msgs: Vec<M> = seqs.map(|s| view(st, user_id, cid, conv, s)).collect();
         if msgs.is_empty() {
             continue;
         }
@@ -656,27 +657,24 @@ pub(crate) fn pull_ranges<M>(
 }
 
 fn pull_by_range(ctx: &ReqCtx<'_>, r: PullMessageBySeqsReq) -> Vec<u8> {
-    // under the lock the answer takes references to the stored bytes only; they are copied
-    // into the answer after it is released
-    let pulled = {
-        let st = ctx.inner.state.lock();
-        pull_ranges(
-            &st,
-            ctx.user_id,
-            &r.seq_ranges,
-            r.order,
-            SrvState::view_encoded,
-        )
-    };
-    encoded_answer(pulled)
+    // one copy of each stored message's bytes, straight into the answer (under the lock: a
+    // reference count per message to copy them after it cost more than the copy)
+    let st = ctx.inner.state.lock();
+    encoded_answer(pull_ranges(
+        &st,
+        ctx.user_id,
+        &r.seq_ranges,
+        r.order,
+        SrvState::view_encoded_in,
+    ))
 }
 
 /// 1005: explicit seqs; an entry for every requested conversation.
-pub(crate) fn pull_seqs<M>(
-    st: &SrvState,
+pub(crate) fn pull_seqs<'a, M>(
+    st: &'a SrvState,
     user_id: &str,
     r: &GetSeqMessageReq,
-    view: impl Fn(&SrvState, &str, &str, i64) -> M,
+    view: impl Fn(&'a SrvState, &str, &str, Option<&'a ConvSeqs>, i64) -> M,
 ) -> Vec<Pulled<M>> {
     let mut out = Vec::with_capacity(r.conversations.len());
     for c in &r.conversations {
@@ -691,6 +689,7 @@ pub(crate) fn pull_seqs<M>(
         } else {
             (st.user_min_seq(user_id, cid), st.user_max_seq(user_id, cid))
         };
+        let conv = st.seqs.get(cid);
         let mut entry = PullEntry::default();
         for &s in &c.seqs {
             if s <= 0 {
@@ -710,7 +709,7 @@ pub(crate) fn pull_seqs<M>(
                 }
                 continue;
             }
-            entry.msgs.push(view(st, user_id, cid, s));
+            entry.msgs.push(view(st, user_id, cid, conv, s));
         }
         out.push(Pulled {
             notification: is_n,
@@ -722,11 +721,8 @@ pub(crate) fn pull_seqs<M>(
 }
 
 fn pull_by_seqs(ctx: &ReqCtx<'_>, r: GetSeqMessageReq) -> Vec<u8> {
-    let pulled = {
-        let st = ctx.inner.state.lock();
-        pull_seqs(&st, ctx.user_id, &r, SrvState::view_encoded)
-    };
-    encoded_answer(pulled)
+    let st = ctx.inner.state.lock();
+    encoded_answer(pull_seqs(&st, ctx.user_id, &r, SrvState::view_encoded_in))
 }
 
 /// 1006 / `get_conversations_has_read_and_max_seq`.

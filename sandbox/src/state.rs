@@ -1,6 +1,7 @@
 //! The server state (users, tokens, relations, groups, conversations, messages, version logs) and
 //! the message engine: seq allocation, storage, routing and notifications.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::Bytes;
@@ -726,11 +727,19 @@ impl State {
 
     /// A stored message as a user sees it (deleted → status 4 placeholder, revoked → 2101).
     pub fn view_msg(&self, owner: &str, conversation_id: &str, seq: i64) -> MsgData {
-        let Some(stored) = self
-            .seqs
-            .get(conversation_id)
-            .and_then(|c| c.msgs.get(&seq))
-        else {
+        self.view_in(owner, conversation_id, self.seqs.get(conversation_id), seq)
+    }
+
+    /// [`State::view_msg`] with the conversation's messages already looked up (`conv`, the
+    /// entry of `conversation_id` in [`State::seqs`]).
+    pub fn view_in(
+        &self,
+        owner: &str,
+        conversation_id: &str,
+        conv: Option<&ConvSeqs>,
+        seq: i64,
+    ) -> MsgData {
+        let Some(stored) = conv.and_then(|c| c.msgs.get(&seq)) else {
             return MsgData {
                 seq,
                 status: 4,
@@ -757,23 +766,28 @@ impl State {
         msg
     }
 
-    /// [`State::view_msg`], encoded: the stored bytes themselves (shared, not copied) unless
+    /// [`State::view_in`], encoded: the stored bytes themselves (borrowed, not copied) unless
     /// this user's view differs from the stored message (deleted or revoked, or the read flag
     /// of the user's own single-chat message).
-    pub fn view_encoded(&self, owner: &str, conversation_id: &str, seq: i64) -> Bytes {
-        if let Some(stored) = self
-            .seqs
-            .get(conversation_id)
-            .and_then(|c| c.msgs.get(&seq))
-        {
+    pub fn view_encoded_in<'a>(
+        &'a self,
+        owner: &str,
+        conversation_id: &str,
+        conv: Option<&'a ConvSeqs>,
+        seq: i64,
+    ) -> Cow<'a, [u8]> {
+        if let Some(stored) = conv.and_then(|c| c.msgs.get(&seq)) {
             let as_stored = stored.revoked.is_none()
                 && !stored.deleted_for.contains(owner)
                 && (stored.session_type != 1 || stored.sent_by(owner) == Some(false));
             if as_stored {
-                return stored.encoded.clone();
+                return Cow::Borrowed(&stored.encoded);
             }
         }
-        Bytes::from(self.view_msg(owner, conversation_id, seq).encode_to_vec())
+        Cow::Owned(
+            self.view_in(owner, conversation_id, conv, seq)
+                .encode_to_vec(),
+        )
     }
 
     // ---------- message engine ----------
@@ -1093,7 +1107,8 @@ mod stored_msg_tests {
         for user in users {
             for seq in 1..=max + 1 {
                 assert_eq!(
-                    st.view_encoded(user, cid, seq),
+                    st.view_encoded_in(user, cid, st.seqs.get(cid), seq)
+                        .into_owned(),
                     st.view_msg(user, cid, seq).encode_to_vec(),
                     "{user} seq {seq}"
                 );
@@ -1109,9 +1124,10 @@ mod stored_msg_tests {
             st.route_message(text("alice", "bob", &format!("a{i}")), "op", &[]);
             st.route_message(text("bob", "alice", &format!("b{i}")), "op", &[]);
         }
-        // stored as sent: shared bytes, not a copy
+        // stored as sent: the stored bytes, not a copy
         let stored = st.seqs[&cid].msgs[&2].encoded().clone();
-        assert_eq!(st.view_encoded("alice", &cid, 2).as_ptr(), stored.as_ptr());
+        let view = st.view_encoded_in("alice", &cid, st.seqs.get(&cid), 2);
+        assert!(matches!(view, Cow::Borrowed(b) if b.as_ptr() == stored.as_ptr()));
         assert_views_agree(&st, &cid, &["alice", "bob", "carol"]);
         // the peer read up to 3: alice's own messages up to 3 read as read
         st.set_has_read("bob", &cid, 3);

@@ -54,22 +54,25 @@ impl PushMessagesExt for PushMessages {
 /// Messages of one conversation in an answer or push, each already protobuf-encoded: the
 /// [`PullMsgs`] layout.
 #[derive(Debug, Clone, Default)]
-pub struct EncodedPullMsgs {
+pub struct EncodedPullMsgs<B = bytes::Bytes> {
     /// Encoded [`MsgData`] messages, ascending by seq.
-    pub msgs: Vec<bytes::Bytes>,
+    pub msgs: Vec<B>,
     /// No more messages in the pull direction.
     pub is_end: bool,
     /// Boundary seq (1005 only).
     pub end_seq: i64,
 }
 
-impl EncodedPullMsgs {
+impl<B: AsRef<[u8]>> EncodedPullMsgs<B> {
     fn encoded_len(&self) -> usize {
         use prost::encoding::{encoded_len_varint, key_len};
         let msgs: usize = self
             .msgs
             .iter()
-            .map(|m| key_len(1) + encoded_len_varint(m.len() as u64) + m.len())
+            .map(|m| {
+                let len = m.as_ref().len();
+                key_len(1) + encoded_len_varint(len as u64) + len
+            })
             .sum();
         let is_end = if self.is_end { key_len(2) + 1 } else { 0 };
         let end_seq = if self.end_seq != 0 {
@@ -83,6 +86,7 @@ impl EncodedPullMsgs {
     fn encode_raw(&self, buf: &mut Vec<u8>) {
         use prost::encoding::{WireType, encode_key, encode_varint};
         for m in &self.msgs {
+            let m = m.as_ref();
             encode_key(1, WireType::LengthDelimited, buf);
             encode_varint(m.len() as u64, buf);
             buf.extend_from_slice(m);
@@ -104,22 +108,31 @@ impl EncodedPullMsgs {
 ///
 /// Stored messages keep their encoding, so an answer of a hundred messages is a hundred copies
 /// rather than a hundred clones and encodings.
-#[derive(Debug, Clone, Default)]
-pub struct EncodedPush {
+#[derive(Debug, Clone)]
+pub struct EncodedPush<B = bytes::Bytes> {
     /// Chat conversations (conversationID -> messages).
-    pub msgs: std::collections::BTreeMap<String, EncodedPullMsgs>,
+    pub msgs: std::collections::BTreeMap<String, EncodedPullMsgs<B>>,
     /// Notification conversations (`n_…`).
-    pub notification_msgs: std::collections::BTreeMap<String, EncodedPullMsgs>,
+    pub notification_msgs: std::collections::BTreeMap<String, EncodedPullMsgs<B>>,
 }
 
-impl EncodedPush {
+impl<B> Default for EncodedPush<B> {
+    fn default() -> Self {
+        EncodedPush {
+            msgs: Default::default(),
+            notification_msgs: Default::default(),
+        }
+    }
+}
+
+impl<B: AsRef<[u8]>> EncodedPush<B> {
     /// Adds a chat (`notification` false) or notification (`n_…`) conversation entry (a later
     /// entry for the same conversation replaces an earlier one).
     pub fn insert_conversation(
         &mut self,
         notification: bool,
         conversation_id: String,
-        value: EncodedPullMsgs,
+        value: EncodedPullMsgs<B>,
     ) {
         if notification {
             self.notification_msgs.insert(conversation_id, value);
@@ -131,7 +144,7 @@ impl EncodedPush {
     /// The protobuf encoding.
     pub fn encode_to_vec(&self) -> Vec<u8> {
         use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint, key_len};
-        let entry_lens = |map: &std::collections::BTreeMap<String, EncodedPullMsgs>| {
+        let entry_lens = |map: &std::collections::BTreeMap<String, EncodedPullMsgs<B>>| {
             map.iter()
                 .map(|(k, v)| {
                     let value = v.encoded_len();
@@ -173,16 +186,21 @@ impl EncodedPush {
     }
 }
 
-/// The value of string/bytes field `tag` in an encoded message: its last occurrence (as a
-/// decoder keeps it), empty when absent, `None` when the message does not parse.
+/// The value of string/bytes field `tag` in a message encoded by prost (fields in ascending
+/// tag order, each at most once, as every stored message is): empty when absent, `None` when
+/// the bytes do not parse.
 ///
-/// Reads one field of a stored message without decoding the rest (no allocation).
+/// Reads one field of a stored message without decoding the rest (no allocation); the scan
+/// stops at the first field past `tag`.
 pub fn bytes_field(mut buf: &[u8], tag: u32) -> Option<&[u8]> {
     use prost::encoding::decode_varint;
-    let mut found: &[u8] = &[];
+    let tag = u64::from(tag);
     while !buf.is_empty() {
         let key = decode_varint(&mut buf).ok()?;
         let (field, wire_type) = (key >> 3, key & 7);
+        if field > tag {
+            break;
+        }
         match wire_type {
             0 => {
                 decode_varint(&mut buf).ok()?;
@@ -191,8 +209,8 @@ pub fn bytes_field(mut buf: &[u8], tag: u32) -> Option<&[u8]> {
             2 => {
                 let len = usize::try_from(decode_varint(&mut buf).ok()?).ok()?;
                 let value = buf.get(..len)?;
-                if field == u64::from(tag) {
-                    found = value;
+                if field == tag {
+                    return Some(value);
                 }
                 buf = &buf[len..];
             }
@@ -200,7 +218,7 @@ pub fn bytes_field(mut buf: &[u8], tag: u32) -> Option<&[u8]> {
             _ => return None,
         }
     }
-    Some(found)
+    Some(&[])
 }
 
 #[cfg(test)]
@@ -287,16 +305,11 @@ mod tests {
         assert_eq!(bytes_field(&bytes, 2), Some(&b"bob"[..]));
         assert_eq!(bytes_field(&bytes, 12), Some(&b"hello"[..]));
         assert_eq!(bytes_field(&bytes, 3), Some(&b""[..]), "absent: empty");
-        // a repeated field: the last occurrence wins, as in a decoder
-        let mut twice = bytes.clone();
-        twice.extend(
-            MsgData {
-                send_id: "carol".into(),
-                ..Default::default()
-            }
-            .encode_to_vec(),
+        assert_eq!(
+            bytes_field(&MsgData::default().encode_to_vec(), 1),
+            Some(&b""[..]),
+            "an empty message"
         );
-        assert_eq!(bytes_field(&twice, 1), Some(&b"carol"[..]));
         // truncated or malformed input: None, never a panic
         for cut in 0..bytes.len() {
             let r = bytes_field(&bytes[..cut], 1);

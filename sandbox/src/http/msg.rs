@@ -850,7 +850,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 .collect();
             let st = inner.state.lock();
             data(pull_json(&crate::gateway::decoded_answer(
-                crate::gateway::pull_ranges(&st, &r.user_id, &ranges, r.order, State::view_msg),
+                crate::gateway::pull_ranges(&st, &r.user_id, &ranges, r.order, State::view_in),
             )))
         }
         "/msg/get_server_time" => data(json!({"serverTime": now_ms()})),
