@@ -1138,7 +1138,11 @@ impl Engine {
     ) {
         let mut at = self.convs[slot].batch_row;
         if at == NO_ROW {
-            let existing = self.store.conversation(conv).ok().flatten();
+            let existing = self
+                .store
+                .conversation_hinted(conv, &mut self.convs[slot].store_row)
+                .ok()
+                .flatten();
             let is_new = existing
                 .as_ref()
                 .map(|c| c.latest_msg_send_time == 0)
@@ -1194,15 +1198,16 @@ impl Engine {
     /// Writes the pending conversation rows (one sled batch) and message index entries; the
     /// rows stay in the batch for the conversation events of [`Engine::flush_conversations`].
     fn write_pending(&mut self) {
-        let dirty: Vec<&crate::model::Conversation> = self
+        let convs = &self.convs;
+        let dirty: Vec<_> = self
             .batch
             .rows
             .iter()
             .filter(|p| p.dirty)
-            .map(|p| &p.row)
+            .map(|p| (convs[p.slot].store_row, &p.row))
             .collect();
         if !dirty.is_empty() {
-            if let Err(e) = self.store.put_conversations(dirty) {
+            if let Err(e) = self.store.put_conversations_hinted(dirty) {
                 tracing::error!(error = %e, "conversation write failed");
             }
             for p in self.batch.rows.iter_mut() {

@@ -212,6 +212,8 @@ pub(crate) struct ConvSlot {
     pub(crate) recent: Recent,
     /// Index of its row in the engine's current burst, or [`NO_ROW`].
     pub(crate) batch_row: u32,
+    /// Where the store keeps its row.
+    pub(crate) store_row: crate::store::RowHint,
 }
 
 /// The engine's per-conversation state, interned: one hash lookup of the conversation ID finds
@@ -246,6 +248,7 @@ impl ConvTable {
             delivered: 0,
             recent: Recent::default(),
             batch_row: NO_ROW,
+            store_row: crate::store::RowHint::NONE,
         });
         self.ids.insert(id, s);
         s
