@@ -902,3 +902,79 @@ async fn active_users_and_groups() {
     assert_eq!(code(&v), 500, "no pagination: {v}");
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn conversation_lists_and_incremental_sync() {
+    let sb = start().await;
+    let t = users(&sb, &["alice", "bob", "carol"]).await;
+    // no conversations yet: the lists are null, as Go writes a nil slice
+    let v = post(
+        &sb,
+        "/conversation/get_all_conversations",
+        Some(&t[0]),
+        json!({"ownerUserID": "alice"}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    assert_eq!(v["data"], json!({"conversations": null}));
+    let v = post(
+        &sb,
+        "/conversation/get_incremental_conversations",
+        Some(&t[0]),
+        json!({"userID": "alice", "versionID": "", "version": 0}),
+    )
+    .await;
+    assert_eq!(v["data"]["full"], true, "{v}");
+    let (vid, version) = (
+        v["data"]["versionID"].as_str().unwrap().to_string(),
+        v["data"]["version"].as_u64().unwrap(),
+    );
+    for k in ["delete", "insert", "update"] {
+        assert!(v["data"][k].is_null(), "{k}: {v}");
+    }
+    sb.send_text("alice", "bob", false, "one").await.unwrap();
+    sb.send_text("carol", "alice", false, "two").await.unwrap();
+    // creation order; every field under its JSON name
+    let v = post(
+        &sb,
+        "/conversation/get_all_conversations",
+        Some(&t[0]),
+        json!({"ownerUserID": "alice"}),
+    )
+    .await;
+    let convs = v["data"]["conversations"].as_array().expect("a list");
+    let ids: Vec<&str> = convs
+        .iter()
+        .map(|c| c["conversationID"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["si_alice_bob", "si_alice_carol"]);
+    assert_eq!(convs[0]["ownerUserID"], "alice");
+    assert_eq!(convs[0]["userID"], "bob");
+    assert_eq!(convs[0]["conversationType"], 1);
+    assert_eq!(convs[0]["latestMsgDestructTime"], -62135596800000i64);
+    // the same rows, one by one
+    let v = post(
+        &sb,
+        "/conversation/get_conversations",
+        Some(&t[0]),
+        json!({"ownerUserID": "alice", "conversationIDs": ["si_alice_carol", "si_x_y"]}),
+    )
+    .await;
+    assert_eq!(v["data"]["conversations"], json!([convs[1]]));
+    // since the first version: two inserts, nothing deleted or updated
+    let v = post(
+        &sb,
+        "/conversation/get_incremental_conversations",
+        Some(&t[0]),
+        json!({"userID": "alice", "versionID": vid, "version": version}),
+    )
+    .await;
+    let d = &v["data"];
+    assert_eq!(
+        (d["full"].as_bool(), d["versionID"].as_str()),
+        (Some(false), Some(vid.as_str()))
+    );
+    assert_eq!(d["version"], version + 2);
+    assert_eq!(d["insert"], json!(convs));
+    assert!(d["delete"].is_null() && d["update"].is_null(), "{v}");
+}

@@ -11,11 +11,15 @@ use openim_protocol::api::conversation::{
 use prost::Message;
 use serde_json::{Value, json};
 
-use super::{Ctx, HResult, Paginate, Reply, data, list, not_found, parse, to_value};
+use serde::Serialize;
+
+use super::{
+    Ctx, HResult, Paginate, Reply, data, data_from, list, not_found, nullable, parse, to_value,
+};
 use crate::error::CodeError;
 use crate::model::Conversation;
 use crate::push::deliver;
-use crate::state::{LOG_UPDATE, Notif, State};
+use crate::state::{LOG_UPDATE, Notif, State, UserConv};
 use crate::wire::{
     self, ConversationMsg, ConversationsResp, GetActiveConversationsReq, GetConversationsReq,
 };
@@ -50,13 +54,31 @@ pub(crate) fn full_ids(
 }
 
 fn conv_list(st: &State, owner: &str) -> Vec<Conversation> {
-    let mut v: Vec<(u64, Conversation)> = st
+    conv_refs(st, owner).into_iter().cloned().collect()
+}
+
+/// The user's conversation records in creation order.
+fn conv_refs<'a>(st: &'a State, owner: &str) -> Vec<&'a Conversation> {
+    let mut v: Vec<&UserConv> = st
         .user_convs
         .get(owner)
-        .map(|m| m.values().map(|u| (u.order, u.conv.clone())).collect())
+        .map(|m| m.values().collect())
         .unwrap_or_default();
-    v.sort_by_key(|(o, _)| *o);
-    v.into_iter().map(|(_, c)| c).collect()
+    v.sort_by_key(|u| u.order);
+    v.into_iter().map(|u| &u.conv).collect()
+}
+
+/// Reply bodies serialised without a `Value` tree ([`data_from`]).
+mod json_list {
+    use serde::Serialize;
+
+    use crate::model::Conversation;
+
+    /// `{"conversations": [...] | null}`.
+    #[derive(Serialize)]
+    pub(super) struct Conversations<'a> {
+        pub conversations: Option<&'a [&'a Conversation]>,
+    }
 }
 
 fn pb_conv(c: &Conversation) -> wire::PbConversation {
@@ -271,16 +293,30 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             ctx.self_or_admin(&r.user_id)?;
             let mut st = inner.state.lock();
             let inc = st.incremental(&format!("conv:{}", r.user_id), &r.version_id, r.version);
-            let get = |ids: &[String]| -> Vec<Conversation> {
+            let get = |ids: &[String]| -> Vec<&Conversation> {
                 ids.iter()
-                    .filter_map(|id| st.user_conv(&r.user_id, id).map(|u| u.conv.clone()))
+                    .filter_map(|id| st.user_conv(&r.user_id, id).map(|u| &u.conv))
                     .collect()
             };
             let (ins, upd) = (get(&inc.insert), get(&inc.update));
-            data(
-                json!({"version": inc.version, "versionID": inc.version_id, "full": inc.full,
-                "delete": list(&inc.delete), "insert": list(&ins), "update": list(&upd)}),
-            )
+            #[derive(Serialize)]
+            struct IncrementalReply<'a> {
+                version: u64,
+                #[serde(rename = "versionID")]
+                version_id: &'a str,
+                full: bool,
+                delete: Option<&'a [String]>,
+                insert: Option<&'a [&'a Conversation]>,
+                update: Option<&'a [&'a Conversation]>,
+            }
+            data_from(&IncrementalReply {
+                version: inc.version,
+                version_id: &inc.version_id,
+                full: inc.full,
+                delete: nullable(&inc.delete),
+                insert: nullable(&ins),
+                update: nullable(&upd),
+            })
         }
         "/conversation/get_full_conversation_ids" => {
             let r: FullIdsUserReq = parse(body)?;
@@ -342,7 +378,9 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             let r: OwnerReq = parse(body)?;
             ctx.self_or_admin(&r.owner_user_id)?;
             let st = inner.state.lock();
-            data(json!({"conversations": list(&conv_list(&st, &r.owner_user_id))}))
+            data_from(&json_list::Conversations {
+                conversations: nullable(&conv_refs(&st, &r.owner_user_id)),
+            })
         }
         "/conversation/get_conversation" => {
             let r: GetConversationReq = parse(body)?;
@@ -357,12 +395,14 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             let r: GetConversationsJsonReq = parse(body)?;
             ctx.self_or_admin(&r.owner_user_id)?;
             let st = inner.state.lock();
-            let convs: Vec<Conversation> = r
+            let convs: Vec<&Conversation> = r
                 .conversation_ids
                 .iter()
-                .filter_map(|id| st.user_conv(&r.owner_user_id, id).map(|u| u.conv.clone()))
+                .filter_map(|id| st.user_conv(&r.owner_user_id, id).map(|u| &u.conv))
                 .collect();
-            data(json!({"conversations": list(&convs)}))
+            data_from(&json_list::Conversations {
+                conversations: nullable(&convs),
+            })
         }
         "/conversation/get_owner_conversation" => {
             let r: GetOwnerConversationReq = parse(body)?;
