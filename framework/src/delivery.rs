@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::event::Event;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Slot};
 
 /// One event delivered by the session, with the [`Ack`] to call once it has been handled.
 #[derive(Debug)]
@@ -41,10 +41,10 @@ pub struct Ack {
 enum AckKind {
     Noop,
     Fn(AckFn),
-    /// Acknowledges `seq` of a conversation in the ledger.
+    /// Acknowledges `seq` of a conversation (its ledger slot) in the ledger.
     Ledger {
         ledger: Arc<Ledger>,
-        conversation_id: Arc<str>,
+        slot: Slot,
         seq: i64,
     },
     /// One of several events derived from one stored item: the last ack of the group
@@ -56,13 +56,13 @@ enum AckKind {
 pub(crate) struct SharedAck {
     remaining: AtomicUsize,
     ledger: Arc<Ledger>,
-    conversation_id: Arc<str>,
+    slot: Slot,
     seq: i64,
 }
 
-fn ledger_ack(ledger: &Ledger, conversation_id: &str, seq: i64) {
-    if let Err(e) = ledger.ack(conversation_id, seq) {
-        tracing::error!(error = %e, conversation_id, seq, "ledger write failed");
+fn ledger_ack(ledger: &Ledger, slot: Slot, seq: i64) {
+    if let Err(e) = ledger.ack_slot(slot, seq) {
+        tracing::error!(error = %e, seq, "ledger write failed");
     }
 }
 
@@ -81,37 +81,33 @@ impl Ack {
         }
     }
 
-    /// An ack that records `seq` of `conversation_id` in the ledger (no-op for `seq <= 0`).
-    pub(crate) fn ledger(ledger: &Arc<Ledger>, conversation_id: &Arc<str>, seq: i64) -> Ack {
+    /// An ack that records `seq` of the conversation of `slot` in the ledger (no-op for
+    /// `seq <= 0`).
+    pub(crate) fn ledger(ledger: &Arc<Ledger>, slot: Slot, seq: i64) -> Ack {
         if seq <= 0 {
             return Ack::noop();
         }
         Ack {
             kind: AckKind::Ledger {
                 ledger: ledger.clone(),
-                conversation_id: conversation_id.clone(),
+                slot,
                 seq,
             },
         }
     }
 
     /// `n` acks of which the last one acknowledged records `seq` in the ledger.
-    pub(crate) fn shared(
-        ledger: &Arc<Ledger>,
-        conversation_id: &Arc<str>,
-        seq: i64,
-        n: usize,
-    ) -> Vec<Ack> {
+    pub(crate) fn shared(ledger: &Arc<Ledger>, slot: Slot, seq: i64, n: usize) -> Vec<Ack> {
         if seq <= 0 || n == 0 {
             return (0..n).map(|_| Ack::noop()).collect();
         }
         if n == 1 {
-            return vec![Ack::ledger(ledger, conversation_id, seq)];
+            return vec![Ack::ledger(ledger, slot, seq)];
         }
         let shared = Arc::new(SharedAck {
             remaining: AtomicUsize::new(n),
             ledger: ledger.clone(),
-            conversation_id: conversation_id.clone(),
+            slot,
             seq,
         });
         (0..n)
@@ -126,14 +122,10 @@ impl Ack {
         match self.kind {
             AckKind::Noop => {}
             AckKind::Fn(f) => f(),
-            AckKind::Ledger {
-                ledger,
-                conversation_id,
-                seq,
-            } => ledger_ack(&ledger, &conversation_id, seq),
+            AckKind::Ledger { ledger, slot, seq } => ledger_ack(&ledger, slot, seq),
             AckKind::Shared(shared) => {
                 if shared.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-                    ledger_ack(&shared.ledger, &shared.conversation_id, shared.seq);
+                    ledger_ack(&shared.ledger, shared.slot, shared.seq);
                 }
             }
         }
@@ -172,30 +164,30 @@ mod tests {
     #[test]
     fn ledger_acks_advance_the_watermark() {
         let ledger = Arc::new(Ledger::open(None).unwrap());
-        let conv: Arc<str> = Arc::from("si_a_b");
-        Ack::ledger(&ledger, &conv, 1).ack();
-        drop(Ack::ledger(&ledger, &conv, 2));
+        let conv = ledger.slot("si_a_b");
+        Ack::ledger(&ledger, conv, 1).ack();
+        drop(Ack::ledger(&ledger, conv, 2));
         assert_eq!(
             ledger.watermark("si_a_b"),
             1,
             "a dropped ack is not handled"
         );
-        Ack::ledger(&ledger, &conv, 2).ack();
+        Ack::ledger(&ledger, conv, 2).ack();
         assert_eq!(ledger.watermark("si_a_b"), 2);
-        assert!(matches!(Ack::ledger(&ledger, &conv, 0).kind, AckKind::Noop));
+        assert!(matches!(Ack::ledger(&ledger, conv, 0).kind, AckKind::Noop));
     }
 
     #[test]
     fn shared_ack_counts_once_every_part_is_acked() {
         let ledger = Arc::new(Ledger::open(None).unwrap());
-        let conv: Arc<str> = Arc::from("n_a");
-        let mut acks = Ack::shared(&ledger, &conv, 1, 3);
+        let conv = ledger.slot("n_a");
+        let mut acks = Ack::shared(&ledger, conv, 1, 3);
         assert_eq!(acks.len(), 3);
         acks.pop().unwrap().ack();
         acks.pop().unwrap().ack();
         assert_eq!(ledger.watermark("n_a"), 0, "one part still in flight");
         acks.pop().unwrap().ack();
         assert_eq!(ledger.watermark("n_a"), 1);
-        assert!(Ack::shared(&ledger, &conv, 2, 0).is_empty());
+        assert!(Ack::shared(&ledger, conv, 2, 0).is_empty());
     }
 }

@@ -416,13 +416,19 @@ impl Engine {
 
     /// Emits events derived from one stored item of `conv`; the item is acknowledged in the
     /// ledger once every event is acknowledged (immediately if there are none).
-    async fn emit_for_item(&mut self, conv: &str, seq: i64, events: Vec<Event>) -> Flow {
+    async fn emit_for_item(
+        &mut self,
+        conv: &str,
+        slot: SlotId,
+        seq: i64,
+        events: Vec<Event>,
+    ) -> Flow {
         if events.is_empty() {
             self.auto_ack(conv, seq);
             return Ok(());
         }
-        let id = self.conversation_key(conv);
-        let acks = Ack::shared(&self.ledger, &id, seq, events.len());
+        let ledger_slot = self.ledger_slot(slot);
+        let acks = Ack::shared(&self.ledger, ledger_slot, seq, events.len());
         for (event, ack) in events.into_iter().zip(acks) {
             self.emit(event, ack).await?;
         }
@@ -437,11 +443,15 @@ impl Engine {
         Ok(())
     }
 
-    /// The interned conversation ID acks share (known conversations are interned already).
-    fn conversation_key(&self, conv: &str) -> Arc<str> {
-        match self.convs.find(conv) {
-            Some(s) => self.convs[s].id.clone(),
-            None => Arc::from(conv),
+    /// The ledger entry of a conversation, for its acks (looked up once per conversation).
+    fn ledger_slot(&mut self, slot: SlotId) -> crate::ledger::Slot {
+        match self.convs[slot].ledger {
+            Some(l) => l,
+            None => {
+                let l = self.ledger.slot(&self.convs[slot].id);
+                self.convs[slot].ledger = Some(l);
+                l
+            }
         }
     }
 
@@ -953,7 +963,7 @@ impl Engine {
             self.write_pending();
             let seq = m.seq;
             let events = self.notification_events(conv, &m).await;
-            return self.emit_for_item(conv, seq, events).await;
+            return self.emit_for_item(conv, slot, seq, events).await;
         }
         let seq = m.seq;
         if m.status == 4 || m.client_msg_id.is_empty() && seq > 0 && m.content.is_empty() {
@@ -1008,7 +1018,8 @@ impl Engine {
         let content = crate::content::parse_lossless(m.content_type, &m.content);
         self.update_conversation(conv, slot, &m, counts, content.as_text());
         self.index_message(conv, &m);
-        let ack = Ack::ledger(&self.ledger, &self.convs[slot].id, seq);
+        let ledger_slot = self.ledger_slot(slot);
+        let ack = Ack::ledger(&self.ledger, ledger_slot, seq);
         // The message is built right into the channel's slot once there is one (no moves of
         // it through the futures), and consumes the wire message: its strings move into it.
         let permit = self.out.reserve().await.map_err(|_| Stop)?;

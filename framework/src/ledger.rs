@@ -85,8 +85,8 @@ struct State {
     index: HashMap<Arc<str>, u32>,
     /// The entries, in order of first sight (never removed).
     marks: Vec<Mark>,
-    /// Acknowledged seqs above a gap, per conversation.
-    above: HashMap<String, BTreeSet<i64>>,
+    /// Acknowledged seqs above a gap, per entry (position in `marks`).
+    above: HashMap<u32, BTreeSet<i64>>,
     /// Entries whose watermark changed since the last [`Ledger::persist`] (positions in
     /// `marks`: a persist reads them without looking the IDs up again).
     dirty: Vec<u32>,
@@ -104,11 +104,16 @@ impl State {
     /// Sets the watermark of a conversation and marks it dirty; returns whether nothing was
     /// dirty before.
     fn set(&mut self, conversation_id: &str, watermark: i64) -> bool {
-        let was_clean = self.dirty.is_empty();
         let at = match self.index.get(conversation_id) {
             Some(&at) => at,
             None => self.add(conversation_id, watermark),
         };
+        self.set_at(at, watermark)
+    }
+
+    /// [`State::set`] for the entry at `at`.
+    fn set_at(&mut self, at: u32, watermark: i64) -> bool {
+        let was_clean = self.dirty.is_empty();
         if let Some(mark) = self.marks.get_mut(at as usize) {
             mark.watermark = watermark;
             if !mark.dirty {
@@ -156,6 +161,13 @@ impl State {
         }
     }
 }
+
+/// A conversation's entry in a [`Ledger`] ([`Ledger::slot`]): acks that carry it find the
+/// watermark by position instead of looking the conversation ID up (with 100,000 conversations
+/// each lookup is a few cache misses). Entries are never removed, so a slot stays valid for
+/// the ledger that gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Slot(u32);
 
 /// The ledger (cheap to share behind an `Arc`).
 pub(crate) struct Ledger {
@@ -272,13 +284,15 @@ impl Ledger {
                 return Ok(());
             }
             let mut w = known.unwrap_or(0).max(seq);
-            if let Some(above) = s.above.get_mut(conversation_id) {
+            if let Some(&at) = s.index.get(conversation_id)
+                && let Some(above) = s.above.get_mut(&at)
+            {
                 above.retain(|&x| x > w);
                 while above.remove(&(w + 1)) {
                     w += 1;
                 }
                 if above.is_empty() {
-                    s.above.remove(conversation_id);
+                    s.above.remove(&at);
                 }
             }
             s.set(conversation_id, w)
@@ -286,33 +300,73 @@ impl Ledger {
         self.changed(was_clean)
     }
 
+    /// The slot of a conversation's entry; an entry (watermark 0) is recorded if it has none,
+    /// as [`Ledger::set_floor`] with 0 would.
+    pub(crate) fn slot(&self, conversation_id: &str) -> Slot {
+        let (at, was_clean) = {
+            let mut s = self.state.lock();
+            if let Some(&at) = s.index.get(conversation_id) {
+                return Slot(at);
+            }
+            let was_clean = s.set(conversation_id, 0);
+            (
+                s.index.get(conversation_id).copied().unwrap_or(0),
+                was_clean,
+            )
+        };
+        if let Err(e) = self.changed(was_clean) {
+            tracing::error!(error = %e, "ledger write failed");
+        }
+        Slot(at)
+    }
+
     /// Records that `seq` was handled; returns the (possibly unchanged) watermark.
     pub(crate) fn ack(&self, conversation_id: &str, seq: i64) -> Result<i64, StoreError> {
+        let at = {
+            let mut s = self.state.lock();
+            match s.index.get(conversation_id) {
+                Some(&at) => at,
+                None => {
+                    if seq <= 0 {
+                        return Ok(0);
+                    }
+                    // Written once its watermark advances (a gapped ack leaves it at 0).
+                    s.add(conversation_id, 0)
+                }
+            }
+        };
+        self.ack_slot(Slot(at), seq)
+    }
+
+    /// [`Ledger::ack`] for the conversation of `slot`.
+    pub(crate) fn ack_slot(&self, slot: Slot, seq: i64) -> Result<i64, StoreError> {
         let (new, was_clean) = {
             let mut s = self.state.lock();
-            let old = s.watermark(conversation_id).unwrap_or(0);
+            let Some(old) = s.marks.get(slot.0 as usize).map(|m| m.watermark) else {
+                return Ok(0); // not a slot of this ledger
+            };
             if seq <= old {
                 return Ok(old);
             }
-            let new = if seq == old + 1 && !s.above.contains_key(conversation_id) {
+            let new = if seq == old + 1 && (s.above.is_empty() || !s.above.contains_key(&slot.0)) {
                 // In-order ack (the common case): no gap bookkeeping, no allocation.
                 seq
             } else {
-                let above = s.above.entry(conversation_id.to_owned()).or_default();
+                let above = s.above.entry(slot.0).or_default();
                 above.insert(seq);
                 let mut w = old;
                 while above.remove(&(w + 1)) {
                     w += 1;
                 }
                 if above.is_empty() {
-                    s.above.remove(conversation_id);
+                    s.above.remove(&slot.0);
                 }
                 w
             };
             if new == old {
                 return Ok(old);
             }
-            (new, s.set(conversation_id, new))
+            (new, s.set_at(slot.0, new))
         };
         self.changed(was_clean)?;
         Ok(new)
@@ -431,6 +485,34 @@ mod tests {
         assert_eq!(l.watermark("c"), 12);
         l.set_floor("z", 0).unwrap();
         assert!(l.knows("z"));
+    }
+
+    #[test]
+    fn slots_ack_like_ids_and_record_the_conversation() {
+        let l = Ledger::open(None).unwrap();
+        let c = l.slot("c");
+        assert!(
+            l.knows("c") && l.has_dirty(),
+            "a slot is an entry, written at the next persist"
+        );
+        assert_eq!(l.slot("c"), c, "one slot per conversation");
+        assert_eq!(l.ack_slot(c, 2).unwrap(), 0, "above a gap");
+        l.set_floor("c", 0).unwrap();
+        assert_eq!(
+            l.ack("c", 1).unwrap(),
+            2,
+            "the id and the slot share the gap bookkeeping"
+        );
+        assert_eq!(l.ack_slot(c, 3).unwrap(), 3);
+        let d = l.slot("d");
+        assert_ne!(c, d);
+        assert_eq!(l.ack_slot(d, 1).unwrap(), 1);
+        assert_eq!((l.watermark("c"), l.watermark("d")), (3, 1));
+        assert_eq!(
+            Ledger::open(None).unwrap().ack_slot(d, 1).unwrap(),
+            0,
+            "a slot of another ledger changes nothing"
+        );
     }
 
     #[test]

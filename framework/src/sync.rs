@@ -214,6 +214,8 @@ pub(crate) struct ConvSlot {
     pub(crate) batch_row: u32,
     /// Where the store keeps its row.
     pub(crate) store_row: crate::store::RowHint,
+    /// Its ledger entry, once an ack needed it.
+    pub(crate) ledger: Option<crate::ledger::Slot>,
 }
 
 /// The engine's per-conversation state, interned: one hash lookup of the conversation ID finds
@@ -249,6 +251,7 @@ impl ConvTable {
             recent: Recent::default(),
             batch_row: NO_ROW,
             store_row: crate::store::RowHint::NONE,
+            ledger: None,
         });
         self.ids.insert(id, s);
         s
