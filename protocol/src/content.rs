@@ -746,13 +746,32 @@ fn parse_json<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// The text of a text element written exactly `{"content":"…"}` with nothing to unescape
+/// (what clients send), read without the JSON machinery; `None` for any other shape, which
+/// then goes through [`parse_json`] (the result is the same either way).
+fn plain_text(bytes: &[u8]) -> Option<&str> {
+    let text = bytes
+        .strip_prefix(br#"{"content":""#)?
+        .strip_suffix(br#""}"#)?;
+    // A quote or backslash needs the JSON reader; control characters are invalid JSON.
+    if text.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20) {
+        return None;
+    }
+    std::str::from_utf8(text).ok()
+}
+
 impl Content {
     /// Parses `MsgData.content` for `content_type`. Unknown content types are kept raw;
     /// a known type with JSON that does not match its element is a [`ProtocolError::Content`].
     pub fn parse(content_type: i32, bytes: &[u8]) -> Result<Content, ProtocolError> {
         let ct = ContentType::from_i32(content_type);
         Ok(match ct {
-            ContentType::Text => Content::Text(parse_json(content_type, bytes)?),
+            ContentType::Text => Content::Text(match plain_text(bytes) {
+                Some(content) => TextElem {
+                    content: content.to_owned(),
+                },
+                None => parse_json(content_type, bytes)?,
+            }),
             ContentType::Picture => Content::Picture(parse_json(content_type, bytes)?),
             ContentType::Sound => Content::Sound(parse_json(content_type, bytes)?),
             ContentType::Video => Content::Video(parse_json(content_type, bytes)?),

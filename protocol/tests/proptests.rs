@@ -449,3 +449,159 @@ fn pushed_message_lists_are_sized_exactly_and_defaults_are_not_encoded() {
         vec![0x18, 0x01]
     );
 }
+
+/// Pull answers and pushes as prost's generic map/message decoding reads them: the reference
+/// the slice decoder of `map<string, PullMsgs>` fields (`pb::wire::merge_pull_msgs_map`) is
+/// checked against.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct GenericPull(openim_protocol::pb::sdkws::PullMessageBySeqsResp);
+
+impl Message for GenericPull {
+    fn encode_raw(&self, buf: &mut impl prost::bytes::BufMut) {
+        self.0.encode_raw(buf)
+    }
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: prost::encoding::WireType,
+        buf: &mut impl prost::bytes::Buf,
+        ctx: prost::encoding::DecodeContext,
+    ) -> Result<(), prost::DecodeError> {
+        use openim_protocol::pb::wire::merge_message_map;
+        match tag {
+            1 => merge_message_map(wire_type, &mut self.0.msgs, buf, ctx),
+            2 => merge_message_map(wire_type, &mut self.0.notification_msgs, buf, ctx),
+            _ => prost::encoding::skip_field(wire_type, tag, buf, ctx),
+        }
+    }
+
+    fn encoded_len(&self) -> usize {
+        self.0.encoded_len()
+    }
+
+    fn clear(&mut self) {
+        self.0.clear()
+    }
+}
+
+/// Hand-built encodings of the cases round trips never produce: a repeated key (the later
+/// entry wins), a value given twice in one entry (merged), `content` given twice (the last
+/// wins), unknown fields.
+fn odd_pull_encodings() -> Vec<Vec<u8>> {
+    use openim_protocol::pb::sdkws::{MsgData, PullMsgs};
+    let msg = |seq: i64, content: &[u8]| {
+        MsgData {
+            seq,
+            client_msg_id: format!("c{seq}"),
+            content: content.to_vec(),
+            ..Default::default()
+        }
+        .encode_to_vec()
+    };
+    let field = |tag: u8, body: &[u8]| {
+        let mut out = vec![(tag << 3) | 2];
+        prost::encoding::encode_varint(body.len() as u64, &mut out);
+        out.extend_from_slice(body);
+        out
+    };
+    let entry = |key: &str, values: &[Vec<u8>]| {
+        let mut e = field(1, key.as_bytes());
+        for v in values {
+            e.extend(field(2, v));
+        }
+        e
+    };
+    let list = |msgs: &[Vec<u8>]| {
+        let mut l: Vec<u8> = msgs.iter().flat_map(|m| field(1, m)).collect();
+        l.extend([0x10, 0x01]); // isEnd
+        l
+    };
+    let mut twice_content = msg(3, b"first");
+    twice_content.extend(field(12, b"second"));
+    twice_content.extend([0xf8, 0x07, 0x2a]); // unknown varint field 127
+    let a = entry("si_a", &[list(&[msg(1, b"x"), msg(2, b"y")])]);
+    let b = entry(
+        "si_a",
+        &[list(&[twice_content.clone()]), list(&[msg(4, b"z")])],
+    );
+    let notification = entry("n_a", &[PullMsgs::default().encode_to_vec()]);
+    vec![
+        [field(1, &a), field(1, &b), field(2, &notification)].concat(),
+        [field(1, &a), vec![0x18, 0x05], field(1, &entry("", &[]))].concat(),
+        field(1, &entry("si_b", &[list(&[twice_content])])),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The slice decoder reads every input as prost's generic decoding does: the same value,
+    /// or an error for the same inputs (valid encodings, hand-built odd ones, and each of them
+    /// truncated or with one byte changed).
+    #[test]
+    fn pull_lists_decode_as_prost_generic_decoding(
+        resp in arb_sdkws_PullMessageBySeqsResp(),
+        cut in any::<prop::sample::Index>(),
+        flip in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+    ) {
+        use openim_protocol::pb::msg::GetSeqMessageResp;
+        use openim_protocol::pb::sdkws::{PullMessageBySeqsResp, PushMessages};
+        let mut inputs = odd_pull_encodings();
+        inputs.push(resp.encode_to_vec());
+        for bytes in inputs {
+            let mut variants = vec![bytes.clone()];
+            if !bytes.is_empty() {
+                variants.push(bytes[..cut.index(bytes.len())].to_vec());
+                let mut changed = bytes.clone();
+                changed[flip.index(bytes.len())] = byte;
+                variants.push(changed);
+            }
+            for v in variants {
+                let fast = PullMessageBySeqsResp::decode(v.as_slice());
+                let generic = GenericPull::decode(v.as_slice()).map(|g| g.0);
+                prop_assert_eq!(fast.is_ok(), generic.is_ok(), "{:?} vs {:?}", fast, generic);
+                if let (Ok(fast), Ok(generic)) = (fast, generic) {
+                    for list in fast.msgs.values().chain(fast.notification_msgs.values()) {
+                        prop_assert_eq!(list.msgs.capacity(), list.msgs.len());
+                    }
+                    let push = PushMessages::decode(v.as_slice()).unwrap();
+                    prop_assert_eq!(&push.msgs, &generic.msgs);
+                    let seq = GetSeqMessageResp::decode(v.as_slice()).unwrap();
+                    prop_assert_eq!(&seq.notification_msgs, &generic.notification_msgs);
+                    prop_assert_eq!(fast, generic);
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Text content read by the shortcut for plain `{"content":"…"}` is what the JSON reader
+    /// makes of the same bytes, for any text between the quotes (escapes, quotes, control
+    /// characters, invalid UTF-8 included).
+    #[test]
+    fn text_content_reads_as_json_does(
+        text in arb_string(),
+        // bytes that matter to a JSON string: quote, backslash and escape letters, a control
+        // character, DEL, a 2-byte UTF-8 sequence and its halves, a byte never valid in UTF-8
+        raw in proptest::collection::vec(
+            prop::sample::select(vec![b'a', b' ', b'"', b'\\', b'n', b'u', b'0', 0x01, 0x7f, 0xc3, 0xa9, 0xff]),
+            0..12,
+        ),
+        json in any::<bool>(),
+    ) {
+        use openim_protocol::content::TextElem;
+        let inner = if json {
+            serde_json::to_string(&text).unwrap().into_bytes()
+        } else {
+            [b"\"".as_slice(), &raw, b"\""].concat()
+        };
+        let bytes = [br#"{"content":"#.as_slice(), &inner, b"}"].concat();
+        let by_json = serde_json::from_slice::<TextElem>(&bytes).ok().map(Content::Text);
+        prop_assert_eq!(Content::parse(101, &bytes).ok(), by_json);
+    }
+}

@@ -216,19 +216,22 @@ impl ::prost::Message for PullMessageBySeqsResp {
         ctx: ::prost::encoding::DecodeContext,
     ) -> ::core::result::Result<(), ::prost::DecodeError> {
         match tag {
-            1 => crate::pb::wire::merge_message_map(wire_type, &mut self.msgs, buf, ctx).map_err(
+            1 => crate::pb::wire::merge_pull_msgs_map(wire_type, &mut self.msgs, buf, ctx).map_err(
                 |mut e| {
                     e.push("PullMessageBySeqsResp", "msgs");
                     e
                 },
             ),
-            2 => {
-                crate::pb::wire::merge_message_map(wire_type, &mut self.notification_msgs, buf, ctx)
-                    .map_err(|mut e| {
-                        e.push("PullMessageBySeqsResp", "notification_msgs");
-                        e
-                    })
-            }
+            2 => crate::pb::wire::merge_pull_msgs_map(
+                wire_type,
+                &mut self.notification_msgs,
+                buf,
+                ctx,
+            )
+            .map_err(|mut e| {
+                e.push("PullMessageBySeqsResp", "notification_msgs");
+                e
+            }),
             _ => ::prost::encoding::skip_field(wire_type, tag, buf, ctx),
         }
     }
@@ -277,19 +280,22 @@ impl ::prost::Message for PushMessages {
         ctx: ::prost::encoding::DecodeContext,
     ) -> ::core::result::Result<(), ::prost::DecodeError> {
         match tag {
-            1 => crate::pb::wire::merge_message_map(wire_type, &mut self.msgs, buf, ctx).map_err(
+            1 => crate::pb::wire::merge_pull_msgs_map(wire_type, &mut self.msgs, buf, ctx).map_err(
                 |mut e| {
                     e.push("PushMessages", "msgs");
                     e
                 },
             ),
-            2 => {
-                crate::pb::wire::merge_message_map(wire_type, &mut self.notification_msgs, buf, ctx)
-                    .map_err(|mut e| {
-                        e.push("PushMessages", "notification_msgs");
-                        e
-                    })
-            }
+            2 => crate::pb::wire::merge_pull_msgs_map(
+                wire_type,
+                &mut self.notification_msgs,
+                buf,
+                ctx,
+            )
+            .map_err(|mut e| {
+                e.push("PushMessages", "notification_msgs");
+                e
+            }),
             _ => ::prost::encoding::skip_field(wire_type, tag, buf, ctx),
         }
     }

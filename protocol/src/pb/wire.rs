@@ -8,11 +8,14 @@
 
 use std::collections::BTreeMap;
 
+use prost::Message;
 use prost::bytes::{Buf, BufMut};
 use prost::encoding::{
-    DecodeContext, WireType, btree_map, check_wire_type, encode_key, encode_varint,
-    encoded_len_varint, key_len, message, string,
+    DecodeContext, WireType, btree_map, check_wire_type, decode_key, decode_varint, encode_key,
+    encode_varint, encoded_len_varint, key_len, message, skip_field, string,
 };
+
+use crate::pb::sdkws::{MsgData, PullMsgs};
 
 fn entry_len<V: prost::Message>(key: &str, value: &V) -> usize {
     key_len(1) + encoded_len_varint(key.len() as u64) + key.len() + message::encoded_len(2, value)
@@ -51,4 +54,132 @@ pub fn merge_message_map<V: prost::Message + Default>(
 ) -> Result<(), prost::DecodeError> {
     check_wire_type(WireType::LengthDelimited, wire_type)?;
     btree_map::merge(string::merge, message::merge, map, buf, ctx)
+}
+
+/// Merges one entry of a `map<string, PullMsgs>` field (pull answers and pushes) with the
+/// semantics of [`merge_message_map`], decoding the entry from one contiguous slice: the
+/// entry's messages are counted first so their list is allocated once at its final size
+/// (a 100-message pull answer otherwise regrows it 6 times, moving ~40 KB), and every
+/// message's `content` is copied once (prost's `bytes` merge copies it twice).
+pub fn merge_pull_msgs_map(
+    wire_type: WireType,
+    map: &mut BTreeMap<String, PullMsgs>,
+    buf: &mut impl Buf,
+    ctx: DecodeContext,
+) -> Result<(), prost::DecodeError> {
+    check_wire_type(WireType::LengthDelimited, wire_type)?;
+    let len = length(buf)?;
+    let (key, value) = if buf.chunk().len() >= len {
+        let entry = pull_msgs_entry(&buf.chunk()[..len], ctx)?;
+        buf.advance(len);
+        entry
+    } else {
+        // A buffer in pieces (never the case for a slice): one copy, then the same decoder.
+        let owned = buf.copy_to_bytes(len);
+        pull_msgs_entry(&owned, ctx)?
+    };
+    map.insert(key, value);
+    Ok(())
+}
+
+/// A length prefix that fits in what is left of `buf`.
+fn length(buf: &mut impl Buf) -> Result<usize, prost::DecodeError> {
+    let len = decode_varint(buf)?;
+    if len > buf.remaining() as u64 {
+        return Err(prost::DecodeError::new("buffer underflow"));
+    }
+    Ok(len as usize)
+}
+
+/// One map entry: key #1, value #2 (missing ones are defaults; a repeated value merges).
+fn pull_msgs_entry(
+    mut entry: &[u8],
+    ctx: DecodeContext,
+) -> Result<(String, PullMsgs), prost::DecodeError> {
+    let (mut key, mut value) = (String::new(), PullMsgs::default());
+    while !entry.is_empty() {
+        let (tag, wire_type) = decode_key(&mut entry)?;
+        match tag {
+            1 => string::merge(wire_type, &mut key, &mut entry, ctx.clone())?,
+            2 => {
+                check_wire_type(WireType::LengthDelimited, wire_type)?;
+                let len = length(&mut entry)?;
+                let (body, rest) = entry.split_at(len);
+                merge_pull_msgs(&mut value, body, ctx.clone())?;
+                entry = rest;
+            }
+            _ => skip_field(wire_type, tag, &mut entry, ctx.clone())?,
+        }
+    }
+    Ok((key, value))
+}
+
+/// Merges an encoded `PullMsgs` (exactly `body`) into `value`.
+fn merge_pull_msgs(
+    value: &mut PullMsgs,
+    body: &[u8],
+    ctx: DecodeContext,
+) -> Result<(), prost::DecodeError> {
+    value.msgs.reserve_exact(count_messages(body, &ctx));
+    let mut body = body;
+    while !body.is_empty() {
+        let (tag, wire_type) = decode_key(&mut body)?;
+        if tag == 1 {
+            check_wire_type(WireType::LengthDelimited, wire_type)?;
+            let len = length(&mut body)?;
+            let (msg, rest) = body.split_at(len);
+            let mut m = MsgData::default();
+            merge_msg_data(&mut m, msg, &ctx).map_err(|mut e| {
+                e.push("PullMsgs", "msgs");
+                e
+            })?;
+            value.msgs.push(m);
+            body = rest;
+        } else {
+            value.merge_field(tag, wire_type, &mut body, ctx.clone())?;
+        }
+    }
+    Ok(())
+}
+
+/// Number of `msgs` (#1) fields in an encoded `PullMsgs`; stops at the first malformed field
+/// (the decoder then reports it).
+fn count_messages(mut body: &[u8], ctx: &DecodeContext) -> usize {
+    let mut n = 0;
+    while !body.is_empty() {
+        let Ok((tag, wire_type)) = decode_key(&mut body) else {
+            break;
+        };
+        n += usize::from(tag == 1 && wire_type == WireType::LengthDelimited);
+        if skip_field(wire_type, tag, &mut body, ctx.clone()).is_err() {
+            break;
+        }
+    }
+    n
+}
+
+/// Merges an encoded `MsgData` (exactly `body`) into `m`: `content` (#12) is copied once
+/// straight from the slice; every other field goes through the derived decoder.
+fn merge_msg_data(
+    m: &mut MsgData,
+    mut body: &[u8],
+    ctx: &DecodeContext,
+) -> Result<(), prost::DecodeError> {
+    while !body.is_empty() {
+        let (tag, wire_type) = decode_key(&mut body)?;
+        if tag == 12 {
+            check_wire_type(WireType::LengthDelimited, wire_type).map_err(|mut e| {
+                e.push("MsgData", "content");
+                e
+            })?;
+            let len = length(&mut body)?;
+            let (content, rest) = body.split_at(len);
+            m.content.clear();
+            m.content.extend_from_slice(content);
+            body = rest;
+        } else {
+            m.merge_field(tag, wire_type, &mut body, ctx.clone())?;
+        }
+    }
+    Ok(())
 }
