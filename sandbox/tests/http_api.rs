@@ -978,3 +978,111 @@ async fn conversation_lists_and_incremental_sync() {
     assert_eq!(d["insert"], json!(convs));
     assert!(d["delete"].is_null() && d["update"].is_null(), "{v}");
 }
+
+/// Review s4 R7: deleting a command of a user who has none answers "not found" and leaves no
+/// empty entry behind in the persisted state; deleting a user's last command drops the entry.
+#[tokio::test]
+async fn deleting_commands_leaves_no_empty_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = Sandbox::start(openim_sandbox::SandboxConfig::default().data_dir(dir.path()))
+        .await
+        .unwrap();
+    let t = users(&sb, &["alice", "bob"]).await;
+    let delete = "/user/process_user_command_delete";
+    let v = post(
+        &sb,
+        delete,
+        Some(&t[1]),
+        json!({"userID": "bob", "type": 1, "uuid": "nope"}),
+    )
+    .await;
+    assert_eq!(code(&v), 1004, "{v}");
+    let v = post(
+        &sb,
+        "/user/process_user_command_add",
+        Some(&t[0]),
+        json!({"userID": "alice", "type": 1, "uuid": "a", "value": "v"}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    let v = post(
+        &sb,
+        delete,
+        Some(&t[0]),
+        json!({"userID": "alice", "type": 1, "uuid": "a"}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    let v = post(
+        &sb,
+        "/user/process_user_command_get_all",
+        Some(&t[0]),
+        json!({"userID": "alice"}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    assert!(
+        v["data"]["CommandResp"]
+            .as_array()
+            .is_none_or(|l| l.is_empty()),
+        "{v}"
+    );
+    sb.shutdown().await;
+    let db = sled::open(dir.path()).unwrap();
+    let snapshot: serde_json::Value =
+        serde_json::from_slice(&db.get("state").unwrap().expect("a snapshot")).unwrap();
+    assert_eq!(snapshot["user_commands"], json!({}), "no empty entries");
+}
+
+/// Review s4 R6: destroying an old message document (`/msg/delete_msg_physical`) never
+/// lowers a conversation's min seq, as upstream v3.8.3's `SetMinSeq` keeps the higher one:
+/// messages cleared for everyone stay cleared.
+#[tokio::test]
+async fn destroying_old_documents_never_lowers_the_min_seq() {
+    // no push latency: each answer would otherwise wait behind the previous message's echo
+    let mut config = openim_sandbox::SandboxConfig::default();
+    config.push_latency = std::time::Duration::ZERO;
+    let sb = Sandbox::start(config).await.unwrap();
+    let t = users(&sb, &["alice", "bob"]).await;
+    let admin = sb.admin_token().await.unwrap();
+    let mut a = Client::connect(&sb, "alice", &t[0]).await;
+    // seqs 1..=150 sent long ago (documents 1..=100 and 101..=200)
+    for i in 1..=150 {
+        let mut msg = text_msg("alice", "bob", false, &format!("old {i}"));
+        msg.send_time = 1_000;
+        let f = a
+            .request(
+                1003,
+                &format!("op-{i}"),
+                &prost::Message::encode_to_vec(&msg),
+            )
+            .await;
+        assert_eq!(f.err_code, 0, "{}", f.err_msg);
+    }
+    // cleared for everyone: min seq 151
+    let v = post(&sb, "/msg/clear_conversation_msg", Some(&t[0]), json!({"conversationIDs": ["si_alice_bob"], "userID": "alice", "deleteSyncOpt": {"IsSyncOther": true}})).await;
+    assert_eq!(code(&v), 0, "{v}");
+    // a recent message keeps the second document
+    let f = a.send_text("bob", false, "new", "op-new").await;
+    assert_eq!(f.err_code, 0, "{}", f.err_msg);
+    // destroy documents whose messages were all sent at or before 5,000 (upstream compares
+    // `now in seconds - timestamp` with send times in ms)
+    let now_s = now_ms() / 1000;
+    let v = post(
+        &sb,
+        "/msg/delete_msg_physical",
+        Some(&admin),
+        json!({"conversationIDs": [], "timestamp": now_s - 5_000}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    let v = post(&sb, "/msg/pull_msg_by_seq", Some(&t[1]), json!({"userID": "bob", "seqRanges": [{"conversationID": "si_alice_bob", "begin": 1, "end": 151, "num": 200}]})).await;
+    let seqs: Vec<i64> = v["data"]["msgs"]["si_alice_bob"]["Msgs"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, [151], "seqs 101..=150 stay cleared");
+    sb.shutdown().await;
+}

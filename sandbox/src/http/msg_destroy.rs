@@ -49,8 +49,9 @@ pub(crate) fn older_than(ctx: &Ctx, body: &[u8]) -> HResult {
 }
 
 /// Destroys the documents of `conv` whose stored messages were all sent at or before
-/// `threshold`; the min seq ends past the last destroyed document (upstream sets it per
-/// document, in no particular order; in ascending order the highest wins).
+/// `threshold`, and raises the min seq past each destroyed document. It is never lowered:
+/// upstream's `commonMsgDatabase.SetMinSeq` (v3.8.3) keeps a higher stored min seq, so a
+/// conversation cleared for everyone stays cleared when an older document goes.
 fn destroy_docs_before(conv: &mut ConvSeqs, threshold: i64) {
     let mut doc_max: std::collections::BTreeMap<i64, (i64, bool)> = Default::default();
     for (seq, stored) in &conv.msgs {
@@ -65,7 +66,7 @@ fn destroy_docs_before(conv: &mut ConvSeqs, threshold: i64) {
         let first = doc * DOC_SEQS + 1;
         conv.msgs
             .retain(|seq, _| !(first..first + DOC_SEQS).contains(seq));
-        conv.min_seq = max_seq + 1;
+        conv.min_seq = conv.min_seq.max(max_seq + 1);
     }
 }
 
@@ -115,5 +116,10 @@ mod tests {
         let mut c = conv_with(&[(1, 10)]);
         destroy_docs_before(&mut c, 9);
         assert_eq!((c.msgs.len(), c.min_seq), (1, 0));
+        // A higher min seq (a clear for everyone) stays.
+        let mut c = conv_with(&[(1, 10), (2, 10), (101, 50)]);
+        c.min_seq = 102;
+        destroy_docs_before(&mut c, 10);
+        assert_eq!((c.msgs.len(), c.min_seq), (1, 102));
     }
 }

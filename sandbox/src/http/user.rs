@@ -634,7 +634,11 @@ fn user_command(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             check_command(&r.user_id, Some(r.command_type), Some(&r.uuid))?;
             ctx.self_or_admin(&r.user_id)?;
             let mut st = inner.state.lock();
-            let list = st.user_commands.entry(r.user_id.clone()).or_default();
+            // looked up, not created: deleting for a user without commands kept an empty
+            // entry (in the snapshot too)
+            let Some(list) = st.user_commands.get_mut(&r.user_id) else {
+                return Err(CodeError::not_found("record not found"));
+            };
             let Some(i) = list
                 .iter()
                 .position(|c| c.command_type == r.command_type && c.uuid == r.uuid)
@@ -642,6 +646,9 @@ fn user_command(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 return Err(CodeError::not_found("record not found"));
             };
             list.remove(i);
+            if list.is_empty() {
+                st.user_commands.remove(&r.user_id);
+            }
             Ok(Reply::Empty)
         }
         "/user/process_user_command_get" | "/user/process_user_command_get_all" => {
