@@ -10,7 +10,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::{Read, Write};
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -143,9 +142,12 @@ pub(crate) enum GatewayEvent {
     },
 }
 
-/// The answer to one request: the protobuf bytes, or the error code and message.
-type Answer = Result<Vec<u8>, (i32, String)>;
-type Pending = oneshot::Sender<Answer>;
+/// The answer to one request: its protobuf bytes (borrowed from the reader's buffer), or the
+/// error code and message.
+type Answer<'a> = Result<&'a [u8], (i32, String)>;
+/// Takes a request's answer to whoever waits for it. The reader task calls it, so the answer
+/// is decoded there, next to the frame, not on the (busier) task that awaits it.
+type Pending = Box<dyn FnOnce(Answer<'_>) + Send>;
 
 /// Message of the error every outstanding request gets when its connection ends.
 const CLOSED_BEFORE_RESPONSE: &str = "connection closed before the response";
@@ -294,12 +296,14 @@ impl GatewayHandle {
     /// Frames are written in call order, so requests started one after the other reach the
     /// server in that order. The answer must arrive within the request timeout, counted from
     /// now; when the connection ends first, every outstanding request fails with code 10000.
-    /// Dropping the returned value forgets the request.
-    pub(crate) fn start_request<M: prost::Message>(
+    /// Dropping the returned value forgets the request. The answer is decoded as `R` by the
+    /// connection's reader task (straight from its frame buffer), so a caller that is busy
+    /// meanwhile (the engine, delivering the previous pull) does not pay for it.
+    pub(crate) fn start_call<M: prost::Message, R: prost::Message + Default + Send + 'static>(
         &self,
         req_identifier: i32,
         msg: &M,
-    ) -> Result<PendingRequest, ClientError> {
+    ) -> Result<PendingCall<R>, ClientError> {
         let shared = &self.shared;
         let n = shared.counter.fetch_add(1, Ordering::Relaxed);
         let msg_incr = format!("{:08x}_{n}", shared.incr_salt);
@@ -323,8 +327,14 @@ impl GatewayHandle {
             )));
         }
         let (tx, rx) = oneshot::channel();
+        let deliver: Pending = Box::new(move |answer: Answer<'_>| {
+            let decoded = answer.and_then(|bytes| {
+                R::decode(bytes).map_err(|e| (NETWORK_ERROR, format!("undecodable response: {e}")))
+            });
+            let _ = tx.send(decoded);
+        });
         // Registered before the frame is queued: the answer may come back at once.
-        shared.pending.lock().insert(msg_incr.clone(), tx);
+        shared.pending.lock().insert(msg_incr.clone(), deliver);
         let sent = match shared.writer.lock().as_ref() {
             Some(w) => w.send(WsMessage::Binary(frame.into())).is_ok(),
             None => false,
@@ -333,7 +343,7 @@ impl GatewayHandle {
             shared.pending.lock().remove(&msg_incr);
             return Err(ClientError::NotConnected);
         }
-        Ok(PendingRequest {
+        Ok(PendingCall {
             shared: shared.clone(),
             req_identifier,
             msg_incr,
@@ -343,20 +353,8 @@ impl GatewayHandle {
         })
     }
 
-    /// [`start_request`](Self::start_request), answer decoded as `R`.
-    pub(crate) fn start_call<M: prost::Message, R: prost::Message + Default>(
-        &self,
-        req_identifier: i32,
-        msg: &M,
-    ) -> Result<PendingCall<R>, ClientError> {
-        Ok(PendingCall {
-            request: self.start_request(req_identifier, msg)?,
-            _answer: PhantomData,
-        })
-    }
-
     /// Sends a request and decodes the response.
-    pub(crate) async fn call<M: prost::Message, R: prost::Message + Default>(
+    pub(crate) async fn call<M: prost::Message, R: prost::Message + Default + Send + 'static>(
         &self,
         req_identifier: i32,
         msg: &M,
@@ -372,28 +370,28 @@ impl GatewayHandle {
 }
 
 /// A request written to the gateway, waiting for its answer (see
-/// [`GatewayHandle::start_request`]). Resolves to the answer's protobuf bytes, or to
+/// [`GatewayHandle::start_call`]). Resolves to the answer decoded as `R`, or to
 /// [`ClientError::Gateway`] with the server's error code, 10001 after the request timeout or
-/// 10000 when the connection ended first.
-pub(crate) struct PendingRequest {
+/// 10000 when the connection ended first or the answer did not decode.
+pub(crate) struct PendingCall<R> {
     shared: Arc<Shared>,
     req_identifier: i32,
     msg_incr: String,
-    rx: oneshot::Receiver<Answer>,
+    rx: oneshot::Receiver<Result<R, (i32, String)>>,
     timer: Pin<Box<tokio::time::Sleep>>,
     finished: bool,
 }
 
-impl std::fmt::Debug for PendingRequest {
+impl<R> std::fmt::Debug for PendingCall<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingRequest")
+        f.debug_struct("PendingCall")
             .field("req_identifier", &self.req_identifier)
             .field("msg_incr", &self.msg_incr)
             .finish_non_exhaustive()
     }
 }
 
-impl PendingRequest {
+impl<R> PendingCall<R> {
     fn error(&self, code: i32, message: String) -> ClientError {
         ClientError::Gateway {
             req_identifier: self.req_identifier,
@@ -403,8 +401,8 @@ impl PendingRequest {
     }
 }
 
-impl Future for PendingRequest {
-    type Output = Result<Vec<u8>, ClientError>;
+impl<R> Future for PendingCall<R> {
+    type Output = Result<R, ClientError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
@@ -433,40 +431,11 @@ impl Future for PendingRequest {
     }
 }
 
-impl Drop for PendingRequest {
+impl<R> Drop for PendingCall<R> {
     fn drop(&mut self) {
         if !self.finished {
             // Abandoned by the caller: its answer, if it ever comes, is ignored.
             self.shared.pending.lock().remove(&self.msg_incr);
-        }
-    }
-}
-
-/// A [`PendingRequest`] whose answer is decoded as `R`.
-pub(crate) struct PendingCall<R> {
-    request: PendingRequest,
-    _answer: PhantomData<fn() -> R>,
-}
-
-impl<R> std::fmt::Debug for PendingCall<R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.request.fmt(f)
-    }
-}
-
-impl<R: prost::Message + Default> Future for PendingCall<R> {
-    type Output = Result<R, ClientError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let request = &mut self.request;
-        match Pin::new(&mut *request).poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Ready(Ok(bytes)) => {
-                Poll::Ready(R::decode(bytes.as_slice()).map_err(|e| {
-                    request.error(NETWORK_ERROR, format!("undecodable response: {e}"))
-                }))
-            }
         }
     }
 }
@@ -555,7 +524,7 @@ fn gunzip_into(data: &[u8], out: &mut Vec<u8>) -> std::io::Result<()> {
 struct FrameBuffers {
     /// Decompressed envelope (gzip frames only).
     plain: Vec<u8>,
-    /// base64-decoded `data` of a push.
+    /// base64-decoded `data` of a push or an answer.
     payload: Vec<u8>,
 }
 
@@ -593,6 +562,7 @@ fn decode_data_into(data: Option<&str>, out: &mut Vec<u8>) -> Result<(), String>
 }
 
 /// Decodes the base64 `data` of an envelope into a new buffer.
+#[cfg(test)]
 fn decode_data(data: Option<&str>) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     decode_data_into(data, &mut out)?;
@@ -932,8 +902,8 @@ async fn finish(
     }
     // Fail every request still waiting on this connection.
     let pending: Vec<_> = shared.pending.lock().drain().collect();
-    for (_, tx) in pending {
-        let _ = tx.send(Err((NETWORK_ERROR, CLOSED_BEFORE_RESPONSE.into())));
+    for (_, deliver) in pending {
+        deliver(Err((NETWORK_ERROR, CLOSED_BEFORE_RESPONSE.into())));
     }
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
     end
@@ -976,7 +946,7 @@ fn handle_frame(
                 }
                 req::KICK => Some(ConnectionEnd::Kicked),
                 _ => {
-                    let Some(tx) = shared.pending.lock().remove(resp.msg_incr.as_ref()) else {
+                    let Some(deliver) = shared.pending.lock().remove(resp.msg_incr.as_ref()) else {
                         if resp.req_identifier != req::SUB_ONLINE_STATUS {
                             tracing::debug!(
                                 req = resp.req_identifier,
@@ -985,12 +955,15 @@ fn handle_frame(
                         }
                         return None;
                     };
-                    let result = if resp.err_code != 0 {
-                        Err((resp.err_code, resp.err_msg.into_owned()))
+                    if resp.err_code != 0 {
+                        deliver(Err((resp.err_code, resp.err_msg.into_owned())));
                     } else {
-                        decode_data(resp.data.as_deref()).map_err(|e| (NETWORK_ERROR, e))
-                    };
-                    let _ = tx.send(result);
+                        payload.clear();
+                        match decode_data_into(resp.data.as_deref(), payload) {
+                            Ok(()) => deliver(Ok(payload)),
+                            Err(e) => deliver(Err((NETWORK_ERROR, e))),
+                        }
+                    }
                     None
                 }
             }
@@ -1194,10 +1167,13 @@ mod tests {
         let incrs: std::collections::HashSet<_> =
             reqs.iter().map(|r| r["msgIncr"].to_string()).collect();
         assert_eq!(incrs.len(), N, "msgIncr unique");
-        // Answer in reverse order; request 7 fails with a server code.
+        // Answer in reverse order; request 7 fails with a server code, request 5's answer
+        // does not decode (a length past its end).
         for (i, r) in reqs.iter().enumerate().rev() {
             let answer = if i == 7 {
                 Err(1302)
+            } else if i == 5 {
+                Ok(vec![0x0a, 0x05])
             } else {
                 Ok(GetMaxSeqResp {
                     min_seqs: [(format!("req-{i}"), i as i64)].into(),
@@ -1210,7 +1186,7 @@ mod tests {
         for (i, call) in calls.into_iter().enumerate() {
             match call.await {
                 Ok(resp) => {
-                    assert_ne!(i, 7);
+                    assert!(i != 7 && i != 5);
                     assert_eq!(resp.min_seqs.get(&format!("req-{i}")), Some(&(i as i64)));
                 }
                 Err(ClientError::Gateway {
@@ -1218,6 +1194,11 @@ mod tests {
                     code,
                     message,
                 }) => {
+                    if i == 5 {
+                        assert_eq!((req_identifier, code), (1001, NETWORK_ERROR));
+                        assert!(message.starts_with("undecodable response"), "{message}");
+                        continue;
+                    }
                     assert_eq!((i, req_identifier, code), (7, 1001, 1302));
                     assert_eq!(message, "Nope");
                 }
