@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use prost::Message;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -241,6 +241,46 @@ pub struct ConvSeqs {
     pub min_seq: i64,
     /// Stored messages by seq.
     pub msgs: BTreeMap<i64, StoredMsg>,
+    /// Room for the encodings of the next messages (see [`ConvSeqs::store`]).
+    #[serde(skip)]
+    arena: BytesMut,
+    /// Capacity of the arena's current chunk.
+    #[serde(skip)]
+    arena_chunk: usize,
+}
+
+impl ConvSeqs {
+    /// Largest arena chunk (a few dozen messages).
+    const ARENA_CHUNK_MAX: usize = 16 * 1024;
+
+    /// Stores `msg` under its seq, encoded next to the conversation's previous messages;
+    /// returns the encoding (shared with the stored copy).
+    ///
+    /// A pull serves consecutive seqs of one conversation, and copying their bytes was the
+    /// largest cost left in it while each had its own allocation, scattered among every other
+    /// conversation's messages (one cache miss per message). Chunks double from the first
+    /// message's size up to [`Self::ARENA_CHUNK_MAX`], so a conversation of one message
+    /// costs no more than before; a chunk is freed with its last message.
+    pub fn store(&mut self, msg: &MsgData) -> Bytes {
+        let len = msg.encoded_len();
+        if self.arena.capacity() - self.arena.len() < len {
+            let chunk = (self.arena_chunk * 2).clamp(len, Self::ARENA_CHUNK_MAX.max(len));
+            self.arena = BytesMut::with_capacity(chunk);
+            self.arena_chunk = chunk;
+        }
+        // the room is reserved above, so this neither fails nor reallocates (a BytesMut
+        // grows rather than run out of room)
+        let encoded = match msg.encode(&mut self.arena) {
+            Ok(()) => self.arena.split().freeze(),
+            Err(_) => {
+                self.arena.clear();
+                Bytes::from(msg.encode_to_vec())
+            }
+        };
+        self.msgs
+            .insert(msg.seq, StoredMsg::with_encoding(msg, encoded.clone()));
+        encoded
+    }
 }
 
 /// A user's conversation record plus read pointer.
@@ -831,9 +871,7 @@ impl State {
             seqs.max_seq += 1;
             seqs.max_seq_time = now;
             msg.seq = seqs.max_seq;
-            let stored = StoredMsg::new(&msg);
-            encoded = Some(stored.encoded.clone());
-            seqs.msgs.insert(msg.seq, stored);
+            encoded = Some(seqs.store(&msg));
             if !is_notification_conv {
                 match msg.session_type {
                     3 => {
@@ -1181,6 +1219,40 @@ mod stored_msg_tests {
         let d = st.route_message(once, "op", &[]);
         assert_eq!(d[0].msg.seq, 0);
         assert_eq!(d[0].encoded, d[0].msg.encode_to_vec());
+    }
+
+    #[test]
+    fn a_conversation_stores_its_messages_side_by_side() {
+        let mut c = ConvSeqs::default();
+        let big = "x".repeat(ConvSeqs::ARENA_CHUNK_MAX * 2);
+        let mut last_end = None;
+        let mut adjacent = 0;
+        for seq in 1..=300 {
+            let body = if seq == 150 {
+                big.clone()
+            } else {
+                format!("m{seq}")
+            };
+            let mut msg = text("alice", "bob", &body);
+            msg.seq = seq;
+            let encoded = c.store(&msg);
+            assert_eq!(encoded, msg.encode_to_vec(), "seq {seq}");
+            assert_eq!(c.msgs[&seq].msg(), msg);
+            if last_end == Some(encoded.as_ptr() as usize) {
+                adjacent += 1;
+            }
+            last_end = Some(encoded.as_ptr() as usize + encoded.len());
+            assert!(c.arena_chunk <= ConvSeqs::ARENA_CHUNK_MAX.max(encoded.len()));
+        }
+        // all but the first message of each chunk follow the previous one
+        assert!(adjacent > 280, "{adjacent} of 300 adjacent");
+        // a message outlives the chunk's other messages
+        let kept = c.msgs[&2].encoded().clone();
+        c.msgs.clear();
+        assert_eq!(
+            StoredMsg::from_encoded(kept).map(|m| m.msg().seq).ok(),
+            Some(2)
+        );
     }
 
     #[test]
