@@ -56,13 +56,13 @@ pub(crate) fn search(ctx: &Ctx, body: &[u8]) -> HResult {
                 continue;
             }
             let mut log = chat_log(&st, m);
-            if let Some(revoked) = &stored.revoked {
+            if let Some(revoked) = stored.revoked() {
                 log.content_type = 2101;
                 log.content = String::from_utf8_lossy(&detail_content(revoked)).into_owned();
             }
             hits.push(SearchChatLog {
                 chat_log: Some(log),
-                is_revoked: stored.revoked.is_some(),
+                is_revoked: stored.revoked().is_some(),
             });
         }
     }

@@ -652,7 +652,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 else {
                     return Err(CodeError::not_found("message not found"));
                 };
-                if stored.revoked.is_some() {
+                if stored.revoked().is_some() {
                     return Err(CodeError::new(1404, "msg already revoked"));
                 }
                 let m = stored.msg();
@@ -691,7 +691,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                     .get_mut(&r.conversation_id)
                     .and_then(|c| c.msgs.get_mut(&r.seq))
                 {
-                    s.revoked = Some(content);
+                    s.set_revoked(content);
                 }
                 let recv = if m.session_type == 3 {
                     m.group_id.clone()
@@ -898,7 +898,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                     if let Some(c) = st.seqs.get_mut(&r.conversation_id) {
                         for s in &seqs {
                             if let Some(m) = c.msgs.get_mut(s) {
-                                m.deleted_for.insert(r.user_id.clone());
+                                m.delete_for(r.user_id.clone());
                             }
                         }
                     }
