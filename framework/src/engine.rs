@@ -427,6 +427,10 @@ impl Engine {
             self.auto_ack(conv, seq);
             return Ok(());
         }
+        if seq <= 0 {
+            // Not a stored item: nothing to acknowledge (and no ledger entry to make).
+            return self.emit_all(events).await;
+        }
         let ledger_slot = self.ledger_slot(slot);
         let acks = Ack::shared(&self.ledger, ledger_slot, seq, events.len());
         for (event, ack) in events.into_iter().zip(acks) {
@@ -906,6 +910,8 @@ impl Engine {
                                 }
                             }
                         }
+                        // The pulls may have made (and advanced) the conversation's slot.
+                        slot = self.convs.find(&conv);
                         if self.delivered_of(&conv) + 1 == m.seq {
                             self.set_delivered(&conv, m.seq);
                             let s = self.convs.intern(&conv);
@@ -1018,8 +1024,13 @@ impl Engine {
         let content = crate::content::parse_lossless(m.content_type, &m.content);
         self.update_conversation(conv, slot, &m, counts, content.as_text());
         self.index_message(conv, &m);
-        let ledger_slot = self.ledger_slot(slot);
-        let ack = Ack::ledger(&self.ledger, ledger_slot, seq);
+        // Only stored items (seq > 0) are acknowledged: others must not make a ledger entry.
+        let ack = if seq > 0 {
+            let ledger_slot = self.ledger_slot(slot);
+            Ack::ledger(&self.ledger, ledger_slot, seq)
+        } else {
+            Ack::noop()
+        };
         // The message is built right into the channel's slot once there is one (no moves of
         // it through the futures), and consumes the wire message: its strings move into it.
         let permit = self.out.reserve().await.map_err(|_| Stop)?;
