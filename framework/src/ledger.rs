@@ -34,8 +34,12 @@ use crate::store::StoreError;
 /// Longest time an acknowledged watermark stays in memory only (before the sled write).
 pub(crate) const PERSIST_DELAY: Duration = Duration::from_millis(20);
 
-/// Bytes per journal entry of a compaction snapshot.
-const SNAPSHOT_CHUNK: usize = 32 * 1024;
+/// The journal is compacted once it holds at least this many bytes (and a snapshot's worth).
+const COMPACT_MIN: usize = 32 * 1024;
+
+/// Bytes per journal entry, of a persist and of a compaction snapshot (see
+/// [`crate::store::JOURNAL_PIECE`]: sled writes larger leaves as files of their own).
+const SNAPSHOT_CHUNK: usize = crate::store::JOURNAL_PIECE;
 
 /// First byte of a journal key (never part of a UTF-8 conversation ID).
 const JOURNAL: u8 = 0xFF;
@@ -382,27 +386,37 @@ impl Ledger {
     /// it has grown to a snapshot's size); returns how many watermarks were written.
     pub(crate) fn persist(&self) -> Result<usize, StoreError> {
         let _order = self.persisting.lock();
-        let mut entry = Vec::new();
-        let (n, key, fold) = {
+        let mut pieces = Vec::new();
+        let (n, first, fold) = {
             let mut s = self.state.lock();
             let dirty = std::mem::take(&mut s.dirty);
-            entry.reserve(dirty.len() * 40);
+            let capacity = (dirty.len() * 40).min(SNAPSHOT_CHUNK + 1024);
+            let mut entry = Vec::with_capacity(capacity);
+            let mut bytes = 0;
             for &at in &dirty {
                 if let Some(mark) = s.marks.get_mut(at as usize) {
                     mark.dirty = false;
                     encode_entry(&mut entry, &mark.id, mark.watermark);
+                    if entry.len() >= SNAPSHOT_CHUNK {
+                        bytes += entry.len();
+                        pieces.push(std::mem::replace(&mut entry, Vec::with_capacity(capacity)));
+                    }
                 }
+            }
+            if !entry.is_empty() {
+                bytes += entry.len();
+                pieces.push(entry);
             }
             let n = dirty.len();
             if n == 0 || self.tree.is_none() {
                 return Ok(n);
             }
-            let key = journal_key(s.journal_next);
-            s.journal_next += 1;
-            s.appended += entry.len();
+            let first = s.journal_next;
+            s.journal_next += pieces.len() as u64;
+            s.appended += bytes;
             // Compacting once the journal holds as many bytes as a snapshot keeps the bytes
             // written at most twice those appended, and the journal at most twice a snapshot.
-            let compact = s.appended >= s.snapshot_bytes.max(SNAPSHOT_CHUNK);
+            let compact = s.appended >= s.snapshot_bytes.max(COMPACT_MIN);
             let fold = compact.then(|| {
                 // Compaction: every watermark, appended as a few large entries, replaces the
                 // journal so far (sequential bytes instead of one scattered update each).
@@ -433,13 +447,13 @@ impl Ledger {
                 s.journal_next = next;
                 batch
             });
-            (n, key, fold)
+            (n, first, fold)
         };
         // Written outside the state lock: acks keep flowing meanwhile; a watermark that advances
         // again is dirty again and written by the next persist, which `persisting` keeps behind
         // this one. The fold holds the values as of now, at least those of every entry it removes.
         if let Some(t) = &self.tree {
-            t.insert(key, entry)?;
+            crate::store::append_pieces(t, first, pieces)?;
             if let Some(batch) = fold {
                 t.apply_batch(batch)?;
             }
