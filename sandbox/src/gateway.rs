@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Inner;
 use crate::error::CodeError;
 use crate::push::{Conn, Frame, Out, WsResp};
-use crate::state::{ConvSeqs, State as SrvState, notification_twin};
+use crate::state::{ConvSeqs, State as SrvState};
 use crate::wire::*;
 
 /// Largest incoming frame accepted (upstream `maxMessageSize`).
@@ -493,25 +493,32 @@ async fn handle(ctx: &ReqCtx<'_>, req: &WsReq, data: &[u8]) -> Handled {
 
 /// 1001: max seqs of the user's conversations, their notification twins and `n_uid_uid` (zeros dropped).
 pub(crate) fn newest_seqs(st: &SrvState, user_id: &str) -> std::collections::BTreeMap<String, i64> {
-    let mut ids: Vec<String> = Vec::new();
+    let mut out = std::collections::BTreeMap::new();
+    let global = |id: &str| st.seqs.get(id).map_or(0, |s| s.max_seq);
+    let add = |out: &mut std::collections::BTreeMap<String, i64>, id: &str, max: i64| {
+        if max > 0 {
+            out.insert(id.to_owned(), max);
+        }
+    };
+    // the twin's name is built in one reused buffer: most twins do not exist, and a login
+    // allocated two strings per conversation for them
+    let mut twin = String::new();
     if let Some(convs) = st.user_convs.get(user_id) {
         for id in convs.keys() {
-            ids.push(id.clone());
-            ids.push(notification_twin(id));
+            let max = if id.starts_with("n_") {
+                global(id)
+            } else {
+                st.user_max_seq(user_id, id)
+            };
+            add(&mut out, id, max);
+            twin.clear();
+            twin.push_str("n_");
+            twin.push_str(id.split_once('_').map_or(id.as_str(), |(_, rest)| rest));
+            add(&mut out, &twin, global(&twin));
         }
     }
-    ids.push(format!("n_{user_id}_{user_id}"));
-    let mut out = std::collections::BTreeMap::new();
-    for id in ids {
-        let max = if id.starts_with("n_") {
-            st.seqs.get(&id).map(|s| s.max_seq).unwrap_or(0)
-        } else {
-            st.user_max_seq(user_id, &id)
-        };
-        if max > 0 {
-            out.insert(id, max);
-        }
-    }
+    let own = format!("n_{user_id}_{user_id}");
+    add(&mut out, &own, global(&own));
     out
 }
 
@@ -785,4 +792,61 @@ fn last_messages(ctx: &ReqCtx<'_>, r: GetLastMessageReq) -> Vec<u8> {
         }
     }
     GetLastMessageResp { msgs }.encode_to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{Notif, notification_twin, single_conversation_id};
+
+    fn note(st: &mut SrvState, to: &str) {
+        st.notify(
+            Notif {
+                content_type: 1201,
+                session_type: 1,
+                send_id: "a".into(),
+                recv_id: to.into(),
+                tips: serde_json::json!({}),
+                is_send_msg: false,
+                reliable: true,
+                extra: vec![],
+            },
+            "op",
+        );
+    }
+
+    #[test]
+    fn newest_seqs_cover_conversations_their_twins_and_the_own_notifications() {
+        let mut st = SrvState::default();
+        for (from, to) in [("a", "b"), ("b", "a"), ("c", "a")] {
+            st.route_message(
+                MsgData {
+                    send_id: from.into(),
+                    recv_id: to.into(),
+                    session_type: 1,
+                    content_type: 101,
+                    ..Default::default()
+                },
+                "op",
+                &[],
+            );
+        }
+        note(&mut st, "b"); // n_a_b
+        note(&mut st, "a"); // n_a_a
+        let ab = single_conversation_id("a", "b");
+        let ac = single_conversation_id("a", "c");
+        assert_eq!(notification_twin(&ab), "n_a_b");
+        let got = newest_seqs(&st, "a");
+        let want: std::collections::BTreeMap<String, i64> = [
+            (ab.clone(), 2),
+            (ac.clone(), 1),
+            ("n_a_b".to_string(), 1),
+            ("n_a_a".to_string(), 1),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(got, want);
+        // a user without conversations: the own notifications only (none here)
+        assert!(newest_seqs(&st, "nobody").is_empty());
+    }
 }
