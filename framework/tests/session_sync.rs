@@ -489,3 +489,101 @@ async fn own_sends_pulled_again_after_a_restart_are_not_reported() {
     s.shutdown().await.unwrap();
     sb.shutdown().await;
 }
+
+/// A released burst spread over many conversations (each touched twice, the burst's journal
+/// entries cut into several pieces) is delivered exactly once in order per conversation, and a
+/// restart from the same data dir repeats none of it and reads every row back as reported.
+#[tokio::test]
+async fn burst_over_many_conversations_survives_a_restart_without_repeats() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot_id = "sbot11";
+    let mut s = bot(&sb, bot_id, dir.path()).await;
+    let peers: Vec<String> = (0..60).map(|i| format!("smany{i:02}")).collect();
+    for p in &peers {
+        let _ = peer(&sb, p).await;
+    }
+    sb.faults().stall_pushes(bot_id);
+    for round in 0..2 {
+        for p in &peers {
+            sb.send_text(p, bot_id, false, &format!("{p}-{round}"))
+                .await
+                .unwrap();
+        }
+    }
+    sb.faults().release_pushes(bot_id);
+    let total = 2 * peers.len();
+    let events = collect_until(
+        &mut s,
+        "total unread of the whole burst",
+        |e| matches!(e, Event::TotalUnreadCountChanged(t) if t.total_unread_count == total as i32),
+    )
+    .await;
+    let mut texts: HashMap<String, Vec<String>> = HashMap::new();
+    let mut last_row = HashMap::new();
+    for e in &events {
+        match e {
+            Event::NewMessage(m) => texts
+                .entry(m.conversation_id.clone())
+                .or_default()
+                .push(m.text().unwrap_or_default().to_owned()),
+            Event::NewConversation(c) | Event::ConversationChanged(c) => {
+                for row in &c.conversations {
+                    last_row.insert(row.conversation_id.clone(), row.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        texts.values().map(Vec::len).sum::<usize>(),
+        total,
+        "each once"
+    );
+    for p in &peers {
+        let conv = single_chat(p, bot_id);
+        assert_eq!(
+            texts[&conv],
+            [format!("{p}-0"), format!("{p}-1")],
+            "order in {conv}"
+        );
+        assert_eq!(last_row[&conv].unread_count, 2);
+    }
+    s.shutdown().await.unwrap();
+
+    let mut s = Session::start(config(&sb, bot_id, dir.path()))
+        .await
+        .unwrap();
+    let first = &peers[0];
+    sb.send_text(first, bot_id, false, "after restart")
+        .await
+        .unwrap();
+    let e = wait_for(&mut s, "the message sent after the restart", |e| {
+        matches!(e, Event::NewMessage(_))
+    })
+    .await;
+    let Event::NewMessage(m) = e else {
+        unreachable!()
+    };
+    assert_eq!(
+        m.text(),
+        Some("after restart"),
+        "nothing of the burst is repeated"
+    );
+    let client = s.client();
+    let store = client.store();
+    for p in &peers[1..] {
+        let conv = single_chat(p, bot_id);
+        let stored = store.conversation(&conv).unwrap();
+        assert_eq!(stored.as_ref(), Some(&last_row[&conv]), "{conv} read back");
+    }
+    assert_eq!(store.total_unread().unwrap(), total as i32 + 1);
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
+
+/// The ID of the single chat between two users (`si_` + the two IDs in order).
+fn single_chat(a: &str, b: &str) -> String {
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    format!("si_{lo}_{hi}")
+}
