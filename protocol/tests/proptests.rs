@@ -486,8 +486,8 @@ impl Message for GenericPull {
 }
 
 /// Hand-built encodings of the cases round trips never produce: a repeated key (the later
-/// entry wins), a value given twice in one entry (merged), `content` given twice (the last
-/// wins), unknown fields.
+/// entry wins), a value given twice in one entry (merged), `content` and a string field given
+/// twice (the last wins), unknown fields, a string field that is not UTF-8.
 fn odd_pull_encodings() -> Vec<Vec<u8>> {
     use openim_protocol::pb::sdkws::{MsgData, PullMsgs};
     let msg = |seq: i64, content: &[u8]| {
@@ -520,6 +520,9 @@ fn odd_pull_encodings() -> Vec<Vec<u8>> {
     let mut twice_content = msg(3, b"first");
     twice_content.extend(field(12, b"second"));
     twice_content.extend([0xf8, 0x07, 0x2a]); // unknown varint field 127
+    twice_content.extend(field(4, b"c3-again")); // clientMsgID again: the last wins
+    let mut bad_text = msg(5, b"w");
+    bad_text.extend(field(7, &[0x61, 0xff])); // senderNickname not UTF-8: an error
     let a = entry("si_a", &[list(&[msg(1, b"x"), msg(2, b"y")])]);
     let b = entry(
         "si_a",
@@ -530,6 +533,7 @@ fn odd_pull_encodings() -> Vec<Vec<u8>> {
         [field(1, &a), field(1, &b), field(2, &notification)].concat(),
         [field(1, &a), vec![0x18, 0x05], field(1, &entry("", &[]))].concat(),
         field(1, &entry("si_b", &[list(&[twice_content])])),
+        field(1, &entry("si_c", &[list(&[bad_text])])),
     ]
 }
 

@@ -158,8 +158,26 @@ fn count_messages(mut body: &[u8], ctx: &DecodeContext) -> usize {
     n
 }
 
-/// Merges an encoded `MsgData` (exactly `body`) into `m`: `content` (#12) is copied once
-/// straight from the slice; every other field goes through the derived decoder.
+/// The string field of `MsgData` with number `tag`, if it is one.
+fn msg_data_string(m: &mut MsgData, tag: u32) -> Option<&mut String> {
+    Some(match tag {
+        1 => &mut m.send_id,
+        2 => &mut m.recv_id,
+        3 => &mut m.group_id,
+        4 => &mut m.client_msg_id,
+        5 => &mut m.server_msg_id,
+        7 => &mut m.sender_nickname,
+        8 => &mut m.sender_face_url,
+        22 => &mut m.attached_info,
+        23 => &mut m.ex,
+        _ => return None,
+    })
+}
+
+/// Merges an encoded `MsgData` (exactly `body`) into `m`: `content` (#12) and the string
+/// fields are copied once straight from the slice (the last occurrence wins, as in prost);
+/// every other field, and any field of an unexpected wire type, goes through the derived
+/// decoder.
 fn merge_msg_data(
     m: &mut MsgData,
     mut body: &[u8],
@@ -167,7 +185,18 @@ fn merge_msg_data(
 ) -> Result<(), prost::DecodeError> {
     while !body.is_empty() {
         let (tag, wire_type) = decode_key(&mut body)?;
-        if tag == 12 {
+        if wire_type == WireType::LengthDelimited
+            && let Some(field) = msg_data_string(m, tag)
+        {
+            let len = length(&mut body)?;
+            let (bytes, rest) = body.split_at(len);
+            let text = std::str::from_utf8(bytes).map_err(|_| {
+                prost::DecodeError::new("invalid string value: data is not UTF-8 encoded")
+            })?;
+            field.clear();
+            field.push_str(text);
+            body = rest;
+        } else if tag == 12 {
             check_wire_type(WireType::LengthDelimited, wire_type).map_err(|mut e| {
                 e.push("MsgData", "content");
                 e
