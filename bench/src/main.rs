@@ -510,6 +510,9 @@ async fn catchup(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
     let done = consumer.counter.wait(WAIT, "catch-up").await?;
     let used = cpu::now().since(&c0);
     let secs = done.duration_since(t0).as_secs_f64();
+    // CLOCK_MONOTONIC, the clock `perf record -k CLOCK_MONOTONIC` stamps samples with: lets a
+    // profile of the whole run be cut to the timed window (`perf report --time`)
+    eprintln!("[bench] catch-up window: {t0:?} .. {done:?}");
     consumer.shutdown().await?;
     row(
         rows,
