@@ -9,8 +9,9 @@
 //! so a burst of acks costs one write per conversation instead of one per message; sled then
 //! makes it durable with its periodic flush (`store::FLUSH_EVERY_MS`, 100 ms) and on shutdown.
 //!
-//! Writes append: each persist is ONE journal entry (key `0xFF` + a 64-bit number, holding every
-//! changed watermark) at the end of the tree, instead of one keyed update per conversation.
+//! Writes append: each persist is one atomic batch of journal entries of at most ~6 KB (keys are
+//! `0xFF` and a 64-bit number; together they hold every changed watermark) at the end of the
+//! tree, instead of one keyed update per conversation.
 //! With many conversations each touched once, keyed updates land on scattered B-tree leaves
 //! (measured with openim-bench: ~9 us per watermark at 100,000 conversations); an append costs
 //! one insert per persist. Once the journal holds as many bytes as a snapshot, it is compacted: a snapshot of

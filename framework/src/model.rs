@@ -346,8 +346,8 @@ pub struct Conversation {
 }
 
 /// Compact binary encoding of conversation rows (journal entries, cached rows and keyed rows
-/// since schema 2). A row starts with [`ROW_TAG`], which no JSON document starts with, so rows
-/// written as JSON by older versions are still read ([`decode_row`]). The conversation ID is the
+/// since schema 2). A row starts with [`ROW_TAG`](row_codec::ROW_TAG), which no JSON document starts with, so rows
+/// written as JSON by older versions are still read (`store::decode_row`). The conversation ID is the
 /// row's key and is not repeated inside. Integers are zigzag varints, strings are a varint length
 /// and UTF-8 bytes; about a third of the JSON size.
 pub(crate) mod row_codec {
