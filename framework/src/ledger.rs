@@ -9,9 +9,8 @@
 //! so a burst of acks costs one write per conversation instead of one per message; sled then
 //! makes it durable with its periodic flush (`store::FLUSH_EVERY_MS`, 100 ms) and on shutdown.
 //!
-//! Writes append: each persist is one atomic batch of journal entries of at most ~6 KB (keys are
-//! `0xFF` and a 64-bit number; together they hold every changed watermark) at the end of the
-//! tree, instead of one keyed update per conversation.
+//! Writes append: each persist is ONE journal entry (key `0xFF` + a 64-bit number, holding every
+//! changed watermark) at the end of the tree, instead of one keyed update per conversation.
 //! With many conversations each touched once, keyed updates land on scattered B-tree leaves
 //! (measured with openim-bench: ~9 us per watermark at 100,000 conversations); an append costs
 //! one insert per persist. Once the journal holds as many bytes as a snapshot, it is compacted: a snapshot of
@@ -35,12 +34,8 @@ use crate::store::StoreError;
 /// Longest time an acknowledged watermark stays in memory only (before the sled write).
 pub(crate) const PERSIST_DELAY: Duration = Duration::from_millis(20);
 
-/// The journal is compacted once it holds at least this many bytes (and a snapshot's worth).
-const COMPACT_MIN: usize = 32 * 1024;
-
-/// Bytes per journal entry, of a persist and of a compaction snapshot (see
-/// [`crate::store::JOURNAL_PIECE`]: sled writes larger leaves as files of their own).
-const SNAPSHOT_CHUNK: usize = crate::store::JOURNAL_PIECE;
+/// Bytes per journal entry of a compaction snapshot.
+const SNAPSHOT_CHUNK: usize = 32 * 1024;
 
 /// First byte of a journal key (never part of a UTF-8 conversation ID).
 const JOURNAL: u8 = 0xFF;
@@ -387,37 +382,27 @@ impl Ledger {
     /// it has grown to a snapshot's size); returns how many watermarks were written.
     pub(crate) fn persist(&self) -> Result<usize, StoreError> {
         let _order = self.persisting.lock();
-        let mut pieces = Vec::new();
-        let (n, first, fold) = {
+        let mut entry = Vec::new();
+        let (n, key, fold) = {
             let mut s = self.state.lock();
             let dirty = std::mem::take(&mut s.dirty);
-            let capacity = (dirty.len() * 40).min(SNAPSHOT_CHUNK + 1024);
-            let mut entry = Vec::with_capacity(capacity);
-            let mut bytes = 0;
+            entry.reserve(dirty.len() * 40);
             for &at in &dirty {
                 if let Some(mark) = s.marks.get_mut(at as usize) {
                     mark.dirty = false;
                     encode_entry(&mut entry, &mark.id, mark.watermark);
-                    if entry.len() >= SNAPSHOT_CHUNK {
-                        bytes += entry.len();
-                        pieces.push(std::mem::replace(&mut entry, Vec::with_capacity(capacity)));
-                    }
                 }
-            }
-            if !entry.is_empty() {
-                bytes += entry.len();
-                pieces.push(entry);
             }
             let n = dirty.len();
             if n == 0 || self.tree.is_none() {
                 return Ok(n);
             }
-            let first = s.journal_next;
-            s.journal_next += pieces.len() as u64;
-            s.appended += bytes;
+            let key = journal_key(s.journal_next);
+            s.journal_next += 1;
+            s.appended += entry.len();
             // Compacting once the journal holds as many bytes as a snapshot keeps the bytes
             // written at most twice those appended, and the journal at most twice a snapshot.
-            let compact = s.appended >= s.snapshot_bytes.max(COMPACT_MIN);
+            let compact = s.appended >= s.snapshot_bytes.max(SNAPSHOT_CHUNK);
             let fold = compact.then(|| {
                 // Compaction: every watermark, appended as a few large entries, replaces the
                 // journal so far (sequential bytes instead of one scattered update each).
@@ -448,13 +433,13 @@ impl Ledger {
                 s.journal_next = next;
                 batch
             });
-            (n, first, fold)
+            (n, key, fold)
         };
         // Written outside the state lock: acks keep flowing meanwhile; a watermark that advances
         // again is dirty again and written by the next persist, which `persisting` keeps behind
         // this one. The fold holds the values as of now, at least those of every entry it removes.
         if let Some(t) = &self.tree {
-            crate::store::append_pieces(t, first, pieces)?;
+            t.insert(key, entry)?;
             if let Some(batch) = fold {
                 t.apply_batch(batch)?;
             }

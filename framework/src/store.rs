@@ -7,9 +7,8 @@
 //! Conversation rows and the message index change with every message, and with many
 //! conversations each touched once, keyed writes land on scattered B-tree leaves (measured with
 //! openim-bench at 100,000 conversations: ~9 us to read a row, ~8 us to write it, ~11 us per index
-//! entry). So both are journaled like the ledger: a burst of changes is appended at the end of
-//! its tree as one atomic batch of entries of at most ~6 KB each (`JOURNAL_PIECE`; key `0xFF` +
-//! a 64-bit number, `0xFF` never occurs in UTF-8 keys).
+//! entry). So both are journaled like the ledger: a burst of changes is ONE entry appended at the
+//! end of its tree (key `0xFF` + a 64-bit number, `0xFF` never occurs in UTF-8 keys).
 //! Conversation rows are kept in memory as compact binary rows ([`crate::model::row_codec`],
 //! ~100-200 bytes each; all of them, loaded at open) and the journal is their stored form: once
 //! it holds as many bytes as the rows, a snapshot of every row (large sequential entries)
@@ -40,7 +39,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// First byte of a journal key (never part of a UTF-8 key).
 const JOURNAL: u8 = 0xFF;
 
-pub(crate) fn journal_key(n: u64) -> [u8; 9] {
+fn journal_key(n: u64) -> [u8; 9] {
     let mut k = [JOURNAL; 9];
     k[1..].copy_from_slice(&n.to_be_bytes());
     k
@@ -75,38 +74,8 @@ fn journal_pairs(mut v: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
 /// appended, and the journal within twice the rows.
 const ROW_JOURNAL_MIN: usize = 64 * 1024;
 
-/// Journal entries (rows, message index, ledger) are cut into pieces of about this many bytes
-/// (at pair boundaries; the pieces of one append go in one sled batch, so a crash keeps all or
-/// none of them, as with one entry). sled writes a tree node larger than a quarter of its
-/// 512 KB segment as a file of its own, and a leaf holds up to 16 entries: with 100,000
-/// conversations a burst's row entry was ~75 KB, so nearly every append rewrote a leaf as a
-/// new file (measured with openim-bench: ~1.5 us of the ~11 us per message). Small pieces keep
-/// the leaves inline in sled's log. Readers see the same journal: entries of pairs, in order.
-pub(crate) const JOURNAL_PIECE: usize = 6 * 1024;
-
 /// Bytes per journal entry of a conversation-row snapshot.
-const SNAPSHOT_CHUNK: usize = JOURNAL_PIECE;
-
-/// Snapshot entries written per paced batch.
-const SNAPSHOT_CHUNKS_PER_BATCH: usize = 10;
-
-/// Writes `pieces` as consecutive journal entries from number `first` (one atomic batch).
-pub(crate) fn append_pieces(
-    tree: &sled::Tree,
-    first: u64,
-    mut pieces: Vec<Vec<u8>>,
-) -> Result<(), sled::Error> {
-    if pieces.len() == 1 {
-        let piece = pieces.pop().unwrap_or_default();
-        tree.insert(&journal_key(first)[..], piece)?;
-        return Ok(());
-    }
-    let mut batch = sled::Batch::default();
-    for (n, piece) in (first..).zip(pieces) {
-        batch.insert(&journal_key(n)[..], piece);
-    }
-    tree.apply_batch(batch)
-}
+const SNAPSHOT_CHUNK: usize = 64 * 1024;
 
 /// Rows larger than this (a long latest message) are dropped from memory once compacted.
 const ROW_KEEP_MAX: usize = 512;
@@ -340,12 +309,9 @@ struct Snapshot {
 /// the newest of the replaced entries, replayed at the next open before the snapshot's: any row
 /// they hold is there in its newest replaced version, which the keyed row (if any) also holds.
 fn write_snapshot(tree: &sled::Tree, plan: &Snapshot) -> Result<(), StoreError> {
-    let numbered: Vec<(u64, &Vec<u8>)> = (plan.first_chunk..).zip(&plan.chunks).collect();
-    for group in numbered.chunks(SNAPSHOT_CHUNKS_PER_BATCH) {
+    for (n, chunk) in (plan.first_chunk..).zip(&plan.chunks) {
         let mut batch = sled::Batch::default();
-        for (n, chunk) in group {
-            batch.insert(&journal_key(*n)[..], &chunk[..]);
-        }
+        batch.insert(&journal_key(n)[..], &chunk[..]);
         apply_paced(tree, batch)?;
     }
     for rows in plan.keyed.chunks(FOLD_BATCH) {
@@ -1029,12 +995,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut cache = self.rows.lock();
         let rows = rows.into_iter();
-        // Sized for typical rows up front: a piece grows without a string of reallocations
-        // (each large one made glibc consolidate its free lists).
-        let capacity = (rows.size_hint().0 * 256).min(JOURNAL_PIECE + 1024);
-        let mut entry = Vec::with_capacity(capacity);
-        let mut pieces = Vec::new();
-        let mut bytes = 0;
+        // Sized for typical rows up front: a burst's entry grows without a string of
+        // reallocations (each large one made glibc consolidate its free lists).
+        let mut entry = Vec::with_capacity(rows.size_hint().0 * 256);
         for (key, hint, c) in rows {
             // Encoded in place, then copied into the cached row (in its old allocation when
             // the length is unchanged, as it mostly is).
@@ -1045,23 +1008,16 @@ impl Store {
             let len = u32::try_from(entry.len() - at - 4).unwrap_or(u32::MAX);
             entry[at..at + 4].copy_from_slice(&len.to_be_bytes());
             cache.set_from(key, hint, &entry[at + 4..], unread_contribution(c));
-            if entry.len() >= JOURNAL_PIECE {
-                bytes += entry.len();
-                pieces.push(std::mem::replace(&mut entry, Vec::with_capacity(capacity)));
-            }
         }
-        if !entry.is_empty() {
-            bytes += entry.len();
-            pieces.push(entry);
-        }
-        if pieces.is_empty() {
+        if entry.is_empty() {
             return Ok(());
         }
         let n = cache.journal_next;
-        let count = pieces.len() as u64;
-        cache.appended += bytes;
-        append_pieces(&self.db.open_tree(trees::CONVERSATIONS)?, n, pieces)?;
-        cache.journal_next = n + count;
+        cache.appended += entry.len();
+        self.db
+            .open_tree(trees::CONVERSATIONS)?
+            .insert(&journal_key(n)[..], entry)?;
+        cache.journal_next = n + 1;
         if cache.appended >= cache.row_bytes.max(ROW_JOURNAL_MIN) && idle(&cache.compaction) {
             self.start_row_snapshot(&mut cache)?;
         }
@@ -1106,31 +1062,18 @@ impl Store {
         }
         let mut index = self.index.lock();
         let n = index.journal_next;
+        self.db
+            .open_tree(trees::MESSAGES)?
+            .insert(&journal_key(n)[..], &batch.journal[..])?;
+        index.journal_next = n + 1;
         let IndexJournal {
             appended, hasher, ..
         } = &mut *index;
         appended.reserve(batch.keys.len());
-        // Cut into pieces at pair boundaries (see JOURNAL_PIECE).
-        let mut pieces = Vec::new();
-        let mut piece_start = 0;
         for &(at, conv_len, seq) in &batch.keys {
-            let pair_start = at as usize - 4;
-            if pair_start - piece_start >= JOURNAL_PIECE {
-                pieces.push(batch.journal[piece_start..pair_start].to_vec());
-                piece_start = pair_start;
-            }
             let conv = &batch.journal[at as usize..(at + conv_len) as usize];
-            let entry = n + pieces.len() as u64;
-            appended.push((std::hash::BuildHasher::hash_one(&*hasher, conv), seq, entry));
+            appended.push((std::hash::BuildHasher::hash_one(&*hasher, conv), seq, n));
         }
-        pieces.push(batch.journal[piece_start..].to_vec());
-        let count = pieces.len() as u64;
-        if let Err(e) = append_pieces(&self.db.open_tree(trees::MESSAGES)?, n, pieces) {
-            let len = appended.len() - batch.keys.len();
-            appended.truncate(len);
-            return Err(e.into());
-        }
-        index.journal_next = n + count;
         batch.journal.clear();
         batch.keys.clear();
         if index.appended.len() >= INDEX_JOURNAL_MAX && idle(&index.compaction) {
@@ -1386,7 +1329,7 @@ mod tests {
     }
 
     #[test]
-    fn large_bursts_are_journaled_in_pieces_and_replayed_whole() {
+    fn large_bursts_are_replayed_whole_after_a_crash() {
         let db = sled::Config::new().temporary(true).open().unwrap();
         let s = Store::init(db.clone()).unwrap();
         let rows: Vec<Conversation> = (0..500)
@@ -1396,28 +1339,13 @@ mod tests {
             })
             .collect();
         s.put_conversations(&rows).unwrap();
-        let entries: Vec<usize> = s
-            .raw_tree(trees::CONVERSATIONS)
-            .unwrap()
-            .range(&[JOURNAL][..]..)
-            .map(|e| e.unwrap().1.len())
-            .collect();
-        assert!(entries.len() > 1, "cut into pieces");
-        assert!(
-            entries.iter().all(|&len| len < 2 * JOURNAL_PIECE),
-            "{entries:?}"
-        );
         let pairs = (0..500).map(|i| (format!("si_a_u{i:05}/{:020}", 7), vec![b'v'; 40]));
         put_index(&s, pairs).unwrap();
-        assert!(
-            journal_entries(&s, trees::MESSAGES) > 1,
-            "index entries too"
-        );
         for i in [0, 250, 499] {
             let key = format!("si_a_u{i:05}/{:020}", 7);
             assert_eq!(s.message_index_entry(&key).unwrap(), Some(vec![b'v'; 40]));
         }
-        // A crash: the journal is replayed at the next open, every piece in order.
+        // A crash: the journal is replayed at the next open.
         drop(s);
         let s = Store::init(db).unwrap();
         assert_eq!(s.conversations().unwrap(), rows);
