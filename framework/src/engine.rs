@@ -235,6 +235,21 @@ async fn persist_acks(ledger: Arc<Ledger>) {
 /// Pull requests kept in flight during the connect catch-up.
 const PULL_WINDOW: usize = 4;
 
+/// At most this many pull answers are processed as one burst (one row write, one index write
+/// and one conversation event for all of them); bounds the time before a burst's rows are
+/// written and its conversation events go out.
+const PULL_BURST: usize = 4;
+
+/// Polls a future once without waiting: its output if it is already complete. A later `.await`
+/// of the same future registers the real waker.
+fn poll_once<F: Future + Unpin>(fut: &mut F) -> Option<F::Output> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::Pin::new(fut).poll(&mut cx) {
+        std::task::Poll::Ready(out) => Some(out),
+        std::task::Poll::Pending => None,
+    }
+}
+
 /// A typing "yes" lasts this long unless repeated.
 const TYPING_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -758,8 +773,20 @@ impl Engine {
     /// prepares the next answers while this task delivers the current one. Answers are
     /// processed in plan order, so per-conversation seq order is kept.
     async fn pull_pipelined(&mut self, plan: Vec<Vec<Range>>) -> Result<(), PullError> {
+        let pulled = self.pull_answers(plan).await;
+        // Also after a failure: what was processed is written and reported.
+        let flushed = self
+            .flush_conversations()
+            .await
+            .map_err(|_| PullError::Stop);
+        pulled.and(flushed)
+    }
+
+    /// The loop of [`Engine::pull_pipelined`]; the last burst is left for the caller to flush.
+    async fn pull_answers(&mut self, plan: Vec<Vec<Range>>) -> Result<(), PullError> {
         let mut plan = plan.into_iter();
         let mut in_flight = std::collections::VecDeque::with_capacity(PULL_WINDOW);
+        let mut answers_in_burst = 0;
         loop {
             while in_flight.len() < PULL_WINDOW {
                 let Some(ranges) = plan.next() else { break };
@@ -772,13 +799,37 @@ impl Engine {
                     .map_err(|e| PullError::Failed(e.to_string()))?;
                 in_flight.push_back((ranges, call));
             }
-            let Some((ranges, call)) = in_flight.pop_front() else {
+            let Some((ranges, mut call)) = in_flight.pop_front() else {
                 return Ok(());
+            };
+            // Answers already here are processed as one burst: the rows, index entries and
+            // conversation events are written once for all of them. The burst ends (is
+            // flushed) before the engine would wait for an answer, or at PULL_BURST answers.
+            let ready = match poll_once(&mut call) {
+                Some(answer) => Some(answer),
+                None => {
+                    self.flush_conversations()
+                        .await
+                        .map_err(|_| PullError::Stop)?;
+                    answers_in_burst = 0;
+                    None
+                }
+            };
+            let answer = match ready {
+                Some(answer) => answer,
+                None => call.await,
             };
             // A failure drops the calls still in flight (their answers are ignored); the
             // next connect plans from the ledger again.
-            let resp = call.await.map_err(|e| PullError::Failed(e.to_string()))?;
-            self.process_pulled(ranges, resp).await?;
+            let resp = answer.map_err(|e| PullError::Failed(e.to_string()))?;
+            self.process_answer(ranges, resp).await?;
+            answers_in_burst += 1;
+            if answers_in_burst >= PULL_BURST {
+                self.flush_conversations()
+                    .await
+                    .map_err(|_| PullError::Stop)?;
+                answers_in_burst = 0;
+            }
         }
     }
 
@@ -812,6 +863,18 @@ impl Engine {
     async fn process_pulled(
         &mut self,
         ranges: Vec<Range>,
+        resp: PullMessageBySeqsResp,
+    ) -> Result<(), PullError> {
+        self.process_answer(ranges, resp).await?;
+        self.flush_conversations()
+            .await
+            .map_err(|_| PullError::Stop)
+    }
+
+    /// Processes the answer to one pull request, range by range (the caller flushes).
+    async fn process_answer(
+        &mut self,
+        ranges: Vec<Range>,
         mut resp: PullMessageBySeqsResp,
     ) -> Result<(), PullError> {
         for r in ranges {
@@ -825,9 +888,7 @@ impl Engine {
                 .await
                 .map_err(|_| PullError::Stop)?;
         }
-        self.flush_conversations()
-            .await
-            .map_err(|_| PullError::Stop)
+        Ok(())
     }
 
     /// Processes the answer for one requested range; seqs the server did not return are

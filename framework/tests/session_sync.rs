@@ -582,6 +582,73 @@ async fn burst_over_many_conversations_survives_a_restart_without_repeats() {
     sb.shutdown().await;
 }
 
+#[tokio::test]
+async fn offline_catch_up_over_many_conversations_reports_every_row_once_written() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot_id = "sbot12";
+    let s = bot(&sb, bot_id, dir.path()).await;
+    s.shutdown().await.unwrap();
+    // Sent while the bot is down: the connect catch-up pulls one answer per conversation, and
+    // answers already arrived are processed as one burst.
+    let peers: Vec<String> = (0..40).map(|i| format!("scatch{i:02}")).collect();
+    for p in &peers {
+        let _ = peer(&sb, p).await;
+        for i in 0..3 {
+            sb.send_text(p, bot_id, false, &format!("{p}-{i}"))
+                .await
+                .unwrap();
+        }
+    }
+    let total = 3 * peers.len();
+    let mut s = Session::start(config(&sb, bot_id, dir.path()))
+        .await
+        .unwrap();
+    let events = collect_until(
+        &mut s,
+        "total unread of the whole catch-up",
+        |e| matches!(e, Event::TotalUnreadCountChanged(t) if t.total_unread_count == total as i32),
+    )
+    .await;
+    let mut texts: HashMap<String, Vec<String>> = HashMap::new();
+    let mut last_row = HashMap::new();
+    for e in &events {
+        match e {
+            Event::NewMessage(m) => texts
+                .entry(m.conversation_id.clone())
+                .or_default()
+                .push(m.text().unwrap_or_default().to_owned()),
+            Event::NewConversation(c) | Event::ConversationChanged(c) => {
+                for row in &c.conversations {
+                    last_row.insert(row.conversation_id.clone(), row.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    let client = s.client();
+    let store = client.store();
+    for p in &peers {
+        let conv = single_chat(p, bot_id);
+        assert_eq!(
+            texts[&conv],
+            expected(&format!("{p}-"), 3),
+            "{conv}: once, in order"
+        );
+        let row = &last_row[&conv];
+        assert_eq!((row.unread_count, row.max_seq), (3, 3), "{conv} reported");
+        let stored = store.conversation(&conv).unwrap();
+        assert_eq!(stored.as_ref(), Some(row), "{conv} written as reported");
+    }
+    assert_eq!(
+        texts.values().map(Vec::len).sum::<usize>(),
+        total,
+        "nothing else"
+    );
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
+
 /// The ID of the single chat between two users (`si_` + the two IDs in order).
 fn single_chat(a: &str, b: &str) -> String {
     let (lo, hi) = if a < b { (a, b) } else { (b, a) };
