@@ -232,13 +232,14 @@ async fn persist_acks(ledger: Arc<Ledger>) {
     }
 }
 
-/// Pull requests kept in flight during the connect catch-up.
-const PULL_WINDOW: usize = 4;
+/// Pull requests kept in flight during the connect catch-up (the SDK allows up to 10 concurrent
+/// pulls of 100 messages each).
+const PULL_WINDOW: usize = 8;
 
 /// At most this many pull answers are processed as one burst (one row write, one index write
 /// and one conversation event for all of them); bounds the time before a burst's rows are
 /// written and its conversation events go out.
-const PULL_BURST: usize = 4;
+const PULL_BURST: usize = 8;
 
 /// Polls a future once without waiting: its output if it is already complete. A later `.await`
 /// of the same future registers the real waker.
