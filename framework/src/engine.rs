@@ -1026,9 +1026,11 @@ impl Engine {
         first_sight: bool,
     ) -> Flow {
         if conv.starts_with("n_") {
-            // Notification handlers read conversations and the message index from the store:
-            // write what this burst changed so far first.
-            self.write_pending();
+            // Notification handlers read and write conversation rows and read the message
+            // index in the store: the burst so far is written, reported and ended first, so a
+            // later message of the burst re-reads a row the handler changed (its pending row,
+            // written after, undid the change: e.g. a read on another device of the bot).
+            self.flush_conversations().await?;
             let seq = m.seq;
             let events = self.notification_events(conv, &m).await;
             return self.emit_for_item(conv, slot, seq, events).await;

@@ -654,3 +654,51 @@ fn single_chat(a: &str, b: &str) -> String {
     let (lo, hi) = if a < b { (a, b) } else { (b, a) };
     format!("si_{lo}_{hi}")
 }
+
+/// A read on another device of the bot, between two messages of one push burst, stays read: the
+/// burst's pending row must not overwrite the row the read receipt wrote.
+#[tokio::test]
+async fn read_on_another_device_inside_a_push_burst_is_kept() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = bot(&sb, "rdbot", dir.path()).await;
+    let _alice = peer(&sb, "rdalice").await;
+    let conv = "si_rdalice_rdbot";
+    sb.send_text("rdalice", "rdbot", false, "a0").await.unwrap();
+    assert_eq!(receive_texts(&mut s, conv, 1).await, ["a0"]);
+    sb.faults().stall_pushes("rdbot");
+    sb.send_text("rdalice", "rdbot", false, "a1").await.unwrap();
+    let admin = sb.admin_token().await.unwrap();
+    sb.call(
+        "/msg/mark_conversation_as_read",
+        &admin,
+        serde_json::json!({"conversationID": conv, "userID": "rdbot", "hasReadSeq": 2, "seqs": []}),
+    )
+    .await
+    .unwrap();
+    sb.send_text("rdalice", "rdbot", false, "a2").await.unwrap();
+    sb.faults().release_pushes("rdbot");
+    // The burst's row after a2 (seq 3): only a2 is unread.
+    let e = wait_for(&mut s, "the row after a2", |e| {
+        matches!(e, Event::ConversationChanged(c)
+            if c.conversations.iter().any(|c| c.conversation_id == conv && c.max_seq == 3))
+    })
+    .await;
+    let Event::ConversationChanged(c) = e else {
+        unreachable!()
+    };
+    let row = c
+        .conversations
+        .iter()
+        .find(|c| c.conversation_id == conv)
+        .unwrap();
+    assert_eq!((row.has_read_seq, row.unread_count), (2, 1), "reported row");
+    let stored = s.client().store().conversation(conv).unwrap().unwrap();
+    assert_eq!(
+        (stored.has_read_seq, stored.unread_count),
+        (2, 1),
+        "stored row"
+    );
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
