@@ -461,6 +461,118 @@ impl Ledger {
 mod tests {
     use super::*;
 
+    /// Deterministic pseudo-random numbers (xorshift) for the model test.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// The model of one entry: its watermark and the acked seqs above a gap.
+    #[derive(Default, Clone)]
+    struct ModelConv {
+        w: i64,
+        above: BTreeSet<i64>,
+    }
+
+    /// What an ack does to the model (an unknown conversation gets an entry for seq > 0).
+    fn model_ack(m: &mut HashMap<String, ModelConv>, c: &str, seq: i64) {
+        if seq <= 0 && !m.contains_key(c) {
+            return;
+        }
+        let e = m.entry(c.to_string()).or_default();
+        if seq <= e.w {
+            return;
+        }
+        e.above.insert(seq);
+        while e.above.remove(&(e.w + 1)) {
+            e.w += 1;
+        }
+    }
+
+    /// What a floor does to the model (it absorbs the acks it reaches).
+    fn model_floor(m: &mut HashMap<String, ModelConv>, c: &str, seq: i64) {
+        let known = m.contains_key(c);
+        let e = m.entry(c.to_string()).or_default();
+        if known && e.w >= seq {
+            return;
+        }
+        e.w = e.w.max(seq);
+        let w = e.w;
+        e.above.retain(|&x| x > w);
+        while e.above.remove(&(e.w + 1)) {
+            e.w += 1;
+        }
+    }
+
+    /// Acks by slot and by ID (in order, duplicate, above gaps), floors, persists (with
+    /// compactions) and reopens that lose what was not persisted, checked against a model
+    /// after every step.
+    #[test]
+    fn random_acks_floors_persists_and_reopens_match_a_model() {
+        for seed in 1..9u64 {
+            let db = sled::Config::new().temporary(true).open().unwrap();
+            let tree = db.open_tree("ledger").unwrap();
+            let mut l = Ledger::open(Some(tree.clone())).unwrap();
+            let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            let n_conv = 1 + r.below(400);
+            let mut model: HashMap<String, ModelConv> = HashMap::new();
+            let mut persisted: HashMap<String, i64> = HashMap::new();
+            let mut slots: HashMap<String, Slot> = HashMap::new();
+            for step in 0..6000 {
+                let c = format!("si_a_{:05}", r.below(n_conv));
+                let w = model.get(&c).map_or(0, |m| m.w);
+                let seq = (w + r.below(6) as i64) - 1;
+                match r.below(20) {
+                    0..=9 => {
+                        let s = *slots.entry(c.clone()).or_insert_with(|| l.slot(&c));
+                        // slot() makes an entry like set_floor(0)
+                        if !model.contains_key(&c) {
+                            model_floor(&mut model, &c, 0);
+                        }
+                        l.ack_slot(s, seq).unwrap();
+                        model_ack(&mut model, &c, seq);
+                    }
+                    10..=12 => {
+                        l.ack(&c, seq).unwrap();
+                        model_ack(&mut model, &c, seq);
+                    }
+                    13 => {
+                        let f = w + r.below(4) as i64 - 1;
+                        l.set_floor(&c, f).unwrap();
+                        model_floor(&mut model, &c, f);
+                    }
+                    14..=17 => {
+                        l.persist().unwrap();
+                        persisted = model.iter().map(|(k, v)| (k.clone(), v.w)).collect();
+                    }
+                    18 => {
+                        // crash: what the last persist wrote comes back
+                        drop(l);
+                        l = Ledger::open(Some(tree.clone())).unwrap();
+                        slots.clear();
+                        for (k, m) in model.iter_mut() {
+                            m.w = persisted.get(k).copied().unwrap_or(0);
+                            m.above.clear();
+                        }
+                        model.retain(|k, _| l.knows(k));
+                    }
+                    _ => {}
+                }
+                for (k, m) in &model {
+                    assert_eq!(l.watermark(k), m.w, "seed {seed} step {step} conv {k}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn advances_contiguously_with_out_of_order_acks() {
         let l = Ledger::open(None).unwrap();
