@@ -1295,6 +1295,131 @@ mod tests {
         );
     }
 
+    /// Deterministic pseudo-random numbers (xorshift) for the model test.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Row bursts through right, missing, random and (after a reopen) stale hints, rows too
+    /// large to keep, row snapshots, index bursts and compactions, reopens: rows, the unread
+    /// total and index entries read back as a model says.
+    #[test]
+    fn random_writes_with_stale_hints_snapshots_and_reopens_match_a_model() {
+        use std::collections::{BTreeMap, HashMap};
+        for seed in 1..4u64 {
+            let db = sled::Config::new().temporary(true).open().unwrap();
+            let mut s = Store::init(db.clone()).unwrap();
+            let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            let n = 1 + r.below(700);
+            let mut model: BTreeMap<String, Conversation> = BTreeMap::new();
+            let mut hints: HashMap<String, RowHint> = HashMap::new();
+            let mut index_model: HashMap<String, Vec<u8>> = HashMap::new();
+            let mut next_seq: HashMap<String, u64> = HashMap::new();
+            let mut keys: Vec<String> = Vec::new();
+            let row = |r: &mut Rng, id: &str| {
+                let mut c = conversation(id, r.below(5) as i32, [0, 0, 2][r.below(3) as usize]);
+                c.show_name = format!("n{}", r.next());
+                let ex = if r.below(15) == 0 {
+                    600 + r.below(900)
+                } else {
+                    r.below(40)
+                };
+                c.ex = "e".repeat(ex as usize);
+                c.max_seq = r.below(1000) as i64;
+                c
+            };
+            for step in 0..1500 {
+                let hint_for =
+                    |r: &mut Rng, hints: &HashMap<String, RowHint>, id: &str| match r.below(4) {
+                        0 => RowHint::NONE,
+                        1 => RowHint(r.below(n + 5) as u32),
+                        _ => hints.get(id).copied().unwrap_or(RowHint::NONE),
+                    };
+                match r.below(12) {
+                    0..=3 => {
+                        let k = 1 + r.below(150);
+                        let mut burst = Vec::new();
+                        for _ in 0..k {
+                            let id = format!("si_a_{:05}", r.below(n));
+                            let c = row(&mut r, &id);
+                            let h = hint_for(&mut r, &hints, &id);
+                            model.insert(id, c.clone());
+                            burst.push((h, c));
+                        }
+                        s.put_conversations_hinted(burst.iter().map(|(h, c)| (*h, c)))
+                            .unwrap();
+                    }
+                    4 => {
+                        let id = format!("si_a_{:05}", r.below(n));
+                        let c = row(&mut r, &id);
+                        s.put_conversation(&id, &c).unwrap();
+                        model.insert(id, c);
+                    }
+                    5 | 6 => {
+                        let id = format!("si_a_{:05}", r.below(n));
+                        let mut h = hint_for(&mut r, &hints, &id);
+                        let got = s.conversation_hinted(&id, &mut h).unwrap();
+                        assert_eq!(got.as_ref(), model.get(&id), "seed {seed} step {step} {id}");
+                        if got.is_some() {
+                            hints.insert(id, h);
+                        }
+                    }
+                    7 | 8 => {
+                        let mut pairs = Vec::new();
+                        for _ in 0..1 + r.below(300) {
+                            let conv = format!("si_a_{:05}", r.below(n));
+                            let seq = next_seq.entry(conv.clone()).or_insert(0);
+                            *seq += 1 + r.below(3);
+                            let key = format!("{conv}/{:020}", *seq);
+                            let v = format!("v{}", r.next()).into_bytes();
+                            index_model.insert(key.clone(), v.clone());
+                            keys.push(key.clone());
+                            pairs.push((key, v));
+                        }
+                        put_index(&s, pairs).unwrap();
+                    }
+                    9 | 10 => {
+                        for _ in 0..20 {
+                            if keys.is_empty() {
+                                break;
+                            }
+                            let key = &keys[r.below(keys.len() as u64) as usize];
+                            assert_eq!(
+                                s.message_index_entry(key).unwrap().as_ref(),
+                                index_model.get(key),
+                                "seed {seed} step {step} {key}"
+                            );
+                        }
+                    }
+                    _ => {
+                        if r.below(4) == 0 {
+                            join_compactions(&s);
+                            drop(s);
+                            s = Store::init(db.clone()).unwrap();
+                            // hints kept: positions of the old cache, now stale
+                        }
+                    }
+                }
+                if step % 100 == 99 {
+                    let all = s.conversations().unwrap();
+                    let want: Vec<Conversation> = model.values().cloned().collect();
+                    assert_eq!(all, want, "seed {seed} step {step}");
+                    let total: i32 = model.values().map(unread_contribution).sum();
+                    assert_eq!(s.total_unread().unwrap(), total, "seed {seed} step {step}");
+                }
+            }
+        }
+    }
+
     /// Waits for the background compactions started so far.
     fn join_compactions(s: &Store) {
         s.join_compactions();
