@@ -61,50 +61,7 @@ pub struct GetSeqMessageResp {
     pub notification_msgs: ::std::collections::BTreeMap<String, super::sdkws::PullMsgs>,
 }
 
-impl ::prost::Message for GetSeqMessageResp {
-    fn encode_raw(&self, buf: &mut impl ::prost::bytes::BufMut) {
-        crate::pb::wire::encode_message_map(1, &self.msgs, buf);
-        crate::pb::wire::encode_message_map(2, &self.notification_msgs, buf);
-    }
-
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: ::prost::encoding::WireType,
-        buf: &mut impl ::prost::bytes::Buf,
-        ctx: ::prost::encoding::DecodeContext,
-    ) -> ::core::result::Result<(), ::prost::DecodeError> {
-        match tag {
-            1 => crate::pb::wire::merge_pull_msgs_map(wire_type, &mut self.msgs, buf, ctx).map_err(
-                |mut e| {
-                    e.push("GetSeqMessageResp", "msgs");
-                    e
-                },
-            ),
-            2 => crate::pb::wire::merge_pull_msgs_map(
-                wire_type,
-                &mut self.notification_msgs,
-                buf,
-                ctx,
-            )
-            .map_err(|mut e| {
-                e.push("GetSeqMessageResp", "notification_msgs");
-                e
-            }),
-            _ => ::prost::encoding::skip_field(wire_type, tag, buf, ctx),
-        }
-    }
-
-    fn encoded_len(&self) -> usize {
-        crate::pb::wire::message_map_encoded_len(1, &self.msgs)
-            + crate::pb::wire::message_map_encoded_len(2, &self.notification_msgs)
-    }
-
-    fn clear(&mut self) {
-        self.msgs.clear();
-        self.notification_msgs.clear();
-    }
-}
+crate::pb::wire::conversation_msgs_message!(GetSeqMessageResp);
 
 /// 1006 `GetConvMaxReadSeq` request.
 #[derive(Clone, PartialEq, ::prost::Message, ::serde::Serialize, ::serde::Deserialize)]

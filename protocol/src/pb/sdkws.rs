@@ -202,50 +202,7 @@ pub struct PullMessageBySeqsResp {
     pub notification_msgs: ::std::collections::BTreeMap<String, PullMsgs>,
 }
 
-impl ::prost::Message for PullMessageBySeqsResp {
-    fn encode_raw(&self, buf: &mut impl ::prost::bytes::BufMut) {
-        crate::pb::wire::encode_message_map(1, &self.msgs, buf);
-        crate::pb::wire::encode_message_map(2, &self.notification_msgs, buf);
-    }
-
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: ::prost::encoding::WireType,
-        buf: &mut impl ::prost::bytes::Buf,
-        ctx: ::prost::encoding::DecodeContext,
-    ) -> ::core::result::Result<(), ::prost::DecodeError> {
-        match tag {
-            1 => crate::pb::wire::merge_pull_msgs_map(wire_type, &mut self.msgs, buf, ctx).map_err(
-                |mut e| {
-                    e.push("PullMessageBySeqsResp", "msgs");
-                    e
-                },
-            ),
-            2 => crate::pb::wire::merge_pull_msgs_map(
-                wire_type,
-                &mut self.notification_msgs,
-                buf,
-                ctx,
-            )
-            .map_err(|mut e| {
-                e.push("PullMessageBySeqsResp", "notification_msgs");
-                e
-            }),
-            _ => ::prost::encoding::skip_field(wire_type, tag, buf, ctx),
-        }
-    }
-
-    fn encoded_len(&self) -> usize {
-        crate::pb::wire::message_map_encoded_len(1, &self.msgs)
-            + crate::pb::wire::message_map_encoded_len(2, &self.notification_msgs)
-    }
-
-    fn clear(&mut self) {
-        self.msgs.clear();
-        self.notification_msgs.clear();
-    }
-}
+crate::pb::wire::conversation_msgs_message!(PullMessageBySeqsResp);
 
 /// 2001 `PushMsg` payload (server -> client). Exactly one message per frame in practice.
 ///
@@ -266,50 +223,7 @@ pub struct PushMessages {
     pub notification_msgs: ::std::collections::BTreeMap<String, PullMsgs>,
 }
 
-impl ::prost::Message for PushMessages {
-    fn encode_raw(&self, buf: &mut impl ::prost::bytes::BufMut) {
-        crate::pb::wire::encode_message_map(1, &self.msgs, buf);
-        crate::pb::wire::encode_message_map(2, &self.notification_msgs, buf);
-    }
-
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: ::prost::encoding::WireType,
-        buf: &mut impl ::prost::bytes::Buf,
-        ctx: ::prost::encoding::DecodeContext,
-    ) -> ::core::result::Result<(), ::prost::DecodeError> {
-        match tag {
-            1 => crate::pb::wire::merge_pull_msgs_map(wire_type, &mut self.msgs, buf, ctx).map_err(
-                |mut e| {
-                    e.push("PushMessages", "msgs");
-                    e
-                },
-            ),
-            2 => crate::pb::wire::merge_pull_msgs_map(
-                wire_type,
-                &mut self.notification_msgs,
-                buf,
-                ctx,
-            )
-            .map_err(|mut e| {
-                e.push("PushMessages", "notification_msgs");
-                e
-            }),
-            _ => ::prost::encoding::skip_field(wire_type, tag, buf, ctx),
-        }
-    }
-
-    fn encoded_len(&self) -> usize {
-        crate::pb::wire::message_map_encoded_len(1, &self.msgs)
-            + crate::pb::wire::message_map_encoded_len(2, &self.notification_msgs)
-    }
-
-    fn clear(&mut self) {
-        self.msgs.clear();
-        self.notification_msgs.clear();
-    }
-}
+crate::pb::wire::conversation_msgs_message!(PushMessages);
 
 /// Title/description used for offline (APNs/FCM) pushes.
 #[derive(Clone, PartialEq, ::prost::Message, ::serde::Serialize, ::serde::Deserialize)]

@@ -56,6 +56,48 @@ pub fn merge_message_map<V: prost::Message + Default>(
     btree_map::merge(string::merge, message::merge, map, buf, ctx)
 }
 
+/// `prost::Message` for a message whose fields are `msgs` #1 and `notification_msgs` #2, both
+/// `map<string, PullMsgs>` (pull answers and pushes): decoded with [`merge_pull_msgs_map`].
+macro_rules! conversation_msgs_message {
+    ($name:ident) => {
+        impl ::prost::Message for $name {
+            fn encode_raw(&self, buf: &mut impl ::prost::bytes::BufMut) {
+                crate::pb::wire::encode_message_map(1, &self.msgs, buf);
+                crate::pb::wire::encode_message_map(2, &self.notification_msgs, buf);
+            }
+
+            fn merge_field(
+                &mut self,
+                tag: u32,
+                wire_type: ::prost::encoding::WireType,
+                buf: &mut impl ::prost::bytes::Buf,
+                ctx: ::prost::encoding::DecodeContext,
+            ) -> ::core::result::Result<(), ::prost::DecodeError> {
+                let (map, field) = match tag {
+                    1 => (&mut self.msgs, "msgs"),
+                    2 => (&mut self.notification_msgs, "notification_msgs"),
+                    _ => return ::prost::encoding::skip_field(wire_type, tag, buf, ctx),
+                };
+                crate::pb::wire::merge_pull_msgs_map(wire_type, map, buf, ctx).map_err(|mut e| {
+                    e.push(stringify!($name), field);
+                    e
+                })
+            }
+
+            fn encoded_len(&self) -> usize {
+                crate::pb::wire::message_map_encoded_len(1, &self.msgs)
+                    + crate::pb::wire::message_map_encoded_len(2, &self.notification_msgs)
+            }
+
+            fn clear(&mut self) {
+                self.msgs.clear();
+                self.notification_msgs.clear();
+            }
+        }
+    };
+}
+pub(crate) use conversation_msgs_message;
+
 /// Merges one entry of a `map<string, PullMsgs>` field (pull answers and pushes) with the
 /// semantics of [`merge_message_map`], decoding the entry from one contiguous slice: the
 /// entry's messages are counted first so their list is allocated once at its final size
