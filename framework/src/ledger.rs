@@ -461,19 +461,7 @@ impl Ledger {
 mod tests {
     use super::*;
 
-    /// Deterministic pseudo-random numbers (xorshift) for the model test.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::test_rng::Rng;
 
     /// The model of one entry: its watermark and the acked seqs above a gap.
     #[derive(Default, Clone)]
@@ -521,7 +509,7 @@ mod tests {
             let db = sled::Config::new().temporary(true).open().unwrap();
             let tree = db.open_tree("ledger").unwrap();
             let mut l = Ledger::open(Some(tree.clone())).unwrap();
-            let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            let mut r = Rng::seeded(seed);
             let n_conv = 1 + r.below(400);
             let mut model: HashMap<String, ModelConv> = HashMap::new();
             let mut persisted: HashMap<String, i64> = HashMap::new();

@@ -51,6 +51,8 @@ mod send;
 pub mod session;
 pub mod store;
 mod sync;
+#[cfg(test)]
+mod test_rng;
 mod version;
 
 pub use client::{Client, ClientError, SentMessage, Target};

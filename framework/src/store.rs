@@ -1295,19 +1295,7 @@ mod tests {
         );
     }
 
-    /// Deterministic pseudo-random numbers (xorshift) for the model test.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::test_rng::Rng;
 
     /// Row bursts through right, missing, random and (after a reopen) stale hints, rows too
     /// large to keep, row snapshots, index bursts and compactions, reopens: rows, the unread
@@ -1318,7 +1306,7 @@ mod tests {
         for seed in 1..4u64 {
             let db = sled::Config::new().temporary(true).open().unwrap();
             let mut s = Store::init(db.clone()).unwrap();
-            let mut r = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+            let mut r = Rng::seeded(seed);
             let n = 1 + r.below(700);
             let mut model: BTreeMap<String, Conversation> = BTreeMap::new();
             let mut hints: HashMap<String, RowHint> = HashMap::new();
