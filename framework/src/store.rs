@@ -61,9 +61,11 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
 /// The (key, value) pairs of a journal entry; a truncated tail is ignored.
 fn journal_pairs(mut v: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     fn take<'a>(v: &mut &'a [u8]) -> Option<&'a [u8]> {
-        let len = u32::from_be_bytes(v.get(..4)?.try_into().ok()?) as usize;
-        let b = v.get(4..4 + len)?;
-        *v = &v[4 + len..];
+        let len = usize::try_from(u32::from_be_bytes(v.get(..4)?.try_into().ok()?)).ok()?;
+        // Checked: a corrupt prefix near u32::MAX must not overflow a 32-bit usize.
+        let end = len.checked_add(4)?;
+        let b = v.get(4..end)?;
+        *v = &v[end..];
         Some(b)
     }
     std::iter::from_fn(move || Some((take(&mut v)?, take(&mut v)?)))
@@ -428,12 +430,14 @@ fn block_entry(block: &[u8], seq: u64) -> Option<&[u8]> {
     };
     while rest.len() >= 12 {
         let s = u64::from_be_bytes(rest[..8].try_into().ok()?);
-        let len = u32::from_be_bytes(rest[8..12].try_into().ok()?) as usize;
-        let value = rest.get(12..12 + len)?;
+        let len = usize::try_from(u32::from_be_bytes(rest[8..12].try_into().ok()?)).ok()?;
+        // Checked: a corrupt length near u32::MAX must not overflow a 32-bit usize.
+        let end = len.checked_add(12)?;
+        let value = rest.get(12..end)?;
         if s == seq {
             return Some(value);
         }
-        rest = &rest[12 + len..];
+        rest = &rest[end..];
     }
     None
 }
@@ -1219,6 +1223,25 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn corrupt_lengths_near_u32_max_end_the_decoding_without_overflow() {
+        // A journal entry: one good pair, then a key whose length prefix claims u32::MAX.
+        let mut entry = Vec::new();
+        put_bytes(&mut entry, b"key");
+        put_bytes(&mut entry, b"value");
+        entry.extend_from_slice(&u32::MAX.to_be_bytes());
+        entry.extend_from_slice(b"tail");
+        let pairs: Vec<_> = journal_pairs(&entry).collect();
+        assert_eq!(pairs, [(&b"key"[..], &b"value"[..])]);
+        // An index block whose first entry claims u32::MAX bytes.
+        let mut block = vec![BLOCK_TAG];
+        block.extend_from_slice(&7u64.to_be_bytes());
+        block.extend_from_slice(&u32::MAX.to_be_bytes());
+        block.extend_from_slice(b"short");
+        assert_eq!(block_entry(&block, 7), None);
+        assert_eq!(block_entry(&block, 8), None);
+    }
 
     fn conversation(id: &str, unread: i32, recv_msg_opt: i32) -> Conversation {
         Conversation {
