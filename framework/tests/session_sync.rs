@@ -519,22 +519,7 @@ async fn burst_over_many_conversations_survives_a_restart_without_repeats() {
         |e| matches!(e, Event::TotalUnreadCountChanged(t) if t.total_unread_count == total as i32),
     )
     .await;
-    let mut texts: HashMap<String, Vec<String>> = HashMap::new();
-    let mut last_row = HashMap::new();
-    for e in &events {
-        match e {
-            Event::NewMessage(m) => texts
-                .entry(m.conversation_id.clone())
-                .or_default()
-                .push(m.text().unwrap_or_default().to_owned()),
-            Event::NewConversation(c) | Event::ConversationChanged(c) => {
-                for row in &c.conversations {
-                    last_row.insert(row.conversation_id.clone(), row.clone());
-                }
-            }
-            _ => {}
-        }
-    }
+    let (texts, last_row) = texts_and_last_rows(&events);
     assert_eq!(
         texts.values().map(Vec::len).sum::<usize>(),
         total,
@@ -610,22 +595,7 @@ async fn offline_catch_up_over_many_conversations_reports_every_row_once_written
         |e| matches!(e, Event::TotalUnreadCountChanged(t) if t.total_unread_count == total as i32),
     )
     .await;
-    let mut texts: HashMap<String, Vec<String>> = HashMap::new();
-    let mut last_row = HashMap::new();
-    for e in &events {
-        match e {
-            Event::NewMessage(m) => texts
-                .entry(m.conversation_id.clone())
-                .or_default()
-                .push(m.text().unwrap_or_default().to_owned()),
-            Event::NewConversation(c) | Event::ConversationChanged(c) => {
-                for row in &c.conversations {
-                    last_row.insert(row.conversation_id.clone(), row.clone());
-                }
-            }
-            _ => {}
-        }
-    }
+    let (texts, last_row) = texts_and_last_rows(&events);
     let client = s.client();
     let store = client.store();
     for p in &peers {
@@ -647,6 +617,33 @@ async fn offline_catch_up_over_many_conversations_reports_every_row_once_written
     );
     s.shutdown().await.unwrap();
     sb.shutdown().await;
+}
+
+/// The texts of the new messages per conversation, in delivery order, and the last row each
+/// conversation event reported per conversation.
+fn texts_and_last_rows(
+    events: &[Event],
+) -> (
+    HashMap<String, Vec<String>>,
+    HashMap<String, openim_bot::model::Conversation>,
+) {
+    let mut texts: HashMap<String, Vec<String>> = HashMap::new();
+    let mut last_row = HashMap::new();
+    for e in events {
+        match e {
+            Event::NewMessage(m) => texts
+                .entry(m.conversation_id.clone())
+                .or_default()
+                .push(m.text().unwrap_or_default().to_owned()),
+            Event::NewConversation(c) | Event::ConversationChanged(c) => {
+                for row in &c.conversations {
+                    last_row.insert(row.conversation_id.clone(), row.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    (texts, last_row)
 }
 
 /// The ID of the single chat between two users (`si_` + the two IDs in order).
