@@ -806,19 +806,15 @@ impl Engine {
             // Answers already here are processed as one burst: the rows, index entries and
             // conversation events are written once for all of them. The burst ends (is
             // flushed) before the engine would wait for an answer, or at PULL_BURST answers.
-            let ready = match poll_once(&mut call) {
-                Some(answer) => Some(answer),
+            let answer = match poll_once(&mut call) {
+                Some(answer) => answer,
                 None => {
                     self.flush_conversations()
                         .await
                         .map_err(|_| PullError::Stop)?;
                     answers_in_burst = 0;
-                    None
+                    call.await
                 }
-            };
-            let answer = match ready {
-                Some(answer) => answer,
-                None => call.await,
             };
             // A failure drops the calls still in flight (their answers are ignored); the
             // next connect plans from the ledger again.
