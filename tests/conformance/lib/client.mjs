@@ -66,7 +66,7 @@ export const sdkErrors = [];
 
 /**
  * What the process is doing, stamped on every recorded error: 'active' while
- * a scenario runs, 'closing' while its clients log out, 'idle' otherwise.
+ * a scenario runs, 'closing' while its clients log out, 'stopping' while its sandbox stops, 'idle' otherwise.
  */
 let phase = 'idle';
 export function setPhase(p) {
@@ -80,12 +80,23 @@ export function setPhase(p) {
  */
 export const LOGOUT_ARTIFACT = /ws not connected|Failed to parse URL from undefined|Resource load not complete/;
 
+/**
+ * Network errors of requests cut by the sandbox's own stop (phase 'stopping'):
+ * a graceful server shutdown closes idle keep-alive connections, and a request
+ * the SDK starts on one at that moment fails with "other side closed". Such a
+ * rejection can surface late, in phase 'idle' (no scenario's clients exist
+ * then): it is the previous scenario's teardown too.
+ */
+export const STOP_ARTIFACT = /fetch failed|other side closed|ECONNREFUSED|ECONNRESET|socket hang up/;
+
 function recordInternal(kind) {
   return (err) => {
     const rec = {
       kind,
       phase,
-      message: err && err.message ? err.message : typeof err === 'object' ? safeJson(err) : String(err),
+      message:
+        (err && err.message ? err.message : typeof err === 'object' ? safeJson(err) : String(err)) +
+        (err && err.cause ? ` (cause: ${err.cause.code || ''} ${err.cause.message || err.cause})` : ''),
       stack: err && err.stack ? String(err.stack).split('\n').slice(0, 6).join('\n') : undefined,
       at: Date.now(),
     };

@@ -4,7 +4,7 @@
 // and kills the sandbox, whatever happened.
 
 import { startSandbox } from './sandbox.mjs';
-import { OimClient, sdkErrors, setPhase, ownUncaughtErrors, LOGOUT_ARTIFACT } from './client.mjs';
+import { OimClient, sdkErrors, setPhase, ownUncaughtErrors, LOGOUT_ARTIFACT, STOP_ARTIFACT } from './client.mjs';
 
 export class World {
   constructor(sandbox) {
@@ -48,6 +48,10 @@ export class World {
 
   async close() {
     await Promise.all(this.clients.map((c) => c.close()));
+    // From here a request still in flight (or one the SDK starts on an idle
+    // keep-alive connection the stopping server closes) fails at the network
+    // level: that is the teardown, not the server (see STOP_ARTIFACT).
+    setPhase('stopping');
     await this.sandbox.stop();
   }
 
@@ -107,13 +111,16 @@ export async function runScenario(t, makeWorld, fn, knownSdkBugs = []) {
   const summary = failure ? world.describe() : '';
   await world.close();
   setPhase('idle');
-  // Errors of the logout itself (see LOGOUT_ARTIFACT) are the SDK's, not the
-  // server's; everything else fails the scenario.
+  // Errors of the logout itself (see LOGOUT_ARTIFACT) are the SDK's, and network
+  // errors once the sandbox is being stopped (STOP_ARTIFACT) are the teardown's,
+  // not the server's; everything else fails the scenario.
   const all = sdkErrors.slice(errorsBefore);
   const isKnown = (e) => knownSdkBugs.some((re) => re.test(`${e.message}\n${e.stack || ''}`));
-  const internal = all.filter((e) => !isKnown(e) && (e.phase === 'active' || !LOGOUT_ARTIFACT.test(e.message)));
+  const isTeardown = (e) =>
+    (e.phase !== 'active' && LOGOUT_ARTIFACT.test(e.message)) || (['stopping', 'idle'].includes(e.phase) && STOP_ARTIFACT.test(e.message));
+  const internal = all.filter((e) => !isKnown(e) && !isTeardown(e));
   const ignored = all.length - internal.length;
-  if (ignored) t.diagnostic(`${ignored} SDK-internal error(s) ignored (logout mid-processing, or a known SDK bug declared by the scenario)`);
+  if (ignored) t.diagnostic(`${ignored} SDK-internal error(s) ignored (logout mid-processing, sandbox stopping, or a known SDK bug declared by the scenario)`);
   if (failure) {
     if (internal.length) {
       failure.message += `\nSDK-internal errors during this scenario:\n${internal.map((e) => `  ${e.kind}: ${e.message}`).join('\n')}`;
@@ -124,7 +131,7 @@ export async function runScenario(t, makeWorld, fn, knownSdkBugs = []) {
   if (internal.length) {
     throw new Error(
       `the SDK raised ${internal.length} internal error(s) (a server reply of a shape it does not expect; see CLIENT-SURFACE.md):\n` +
-        internal.map((e) => `  ${e.kind}: ${e.message}\n${indent(e.stack || '')}`).join('\n'),
+        internal.map((e) => `  ${e.kind} (${e.phase}): ${e.message}\n${indent(e.stack || '')}`).join('\n'),
     );
   }
 }
