@@ -1307,10 +1307,15 @@ impl Engine {
     /// changed ones, in touch order) and the total unread count if it moved.
     async fn flush_conversations(&mut self) -> Flow {
         self.write_pending();
-        let batch = std::mem::take(&mut self.batch);
-        let mut new = Vec::new();
-        let mut changed = Vec::new();
-        for p in batch.rows {
+        // The burst's buffers (its row list, the index batch) are kept for the next burst: a
+        // burst of 512 rows regrew them from nothing each time, and the large reallocations
+        // made glibc consolidate its free lists. What a failed index write left is dropped.
+        self.batch.index.clear();
+        let unread_changed = std::mem::take(&mut self.batch.unread_changed);
+        let fresh = self.batch.rows.iter().filter(|p| p.is_new).count();
+        let mut new = Vec::with_capacity(fresh);
+        let mut changed = Vec::with_capacity(self.batch.rows.len() - fresh);
+        for p in self.batch.rows.drain(..) {
             self.convs[p.slot].batch_row = NO_ROW;
             if p.is_new {
                 new.push(p.row);
@@ -1328,7 +1333,7 @@ impl Engine {
             }))
             .await?;
         }
-        if batch.unread_changed {
+        if unread_changed {
             self.emit_total().await?;
         }
         Ok(())

@@ -271,6 +271,43 @@ struct IndexJournal {
     journal_first: u64,
     /// The background compaction, while it runs.
     compaction: Option<std::thread::JoinHandle<()>>,
+    /// When the next compaction may start.
+    backoff: FoldBackoff,
+}
+
+/// When a message-index compaction may start: at [`INDEX_JOURNAL_MAX`] entries, and after a
+/// failed one only once the journal has doubled (so while sled keeps failing, bursts do not
+/// each spawn a fold that reads the whole journal again; the entries stay found in the journal
+/// meanwhile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FoldBackoff {
+    /// Journal entries at which the next compaction starts.
+    at: usize,
+}
+
+impl Default for FoldBackoff {
+    fn default() -> Self {
+        FoldBackoff {
+            at: INDEX_JOURNAL_MAX,
+        }
+    }
+}
+
+impl FoldBackoff {
+    /// Whether a compaction of a journal of `entries` entries is due.
+    fn due(&self, entries: usize) -> bool {
+        entries >= self.at
+    }
+
+    /// A compaction of a journal of `entries` entries failed.
+    fn failed(&mut self, entries: usize) {
+        self.at = entries.max(INDEX_JOURNAL_MAX).saturating_mul(2);
+    }
+
+    /// A compaction succeeded.
+    fn succeeded(&mut self) {
+        *self = FoldBackoff::default();
+    }
 }
 
 /// Keyed writes per sled batch of a background compaction (bounds its memory, and how long
@@ -390,37 +427,62 @@ fn index_blocks<'a>(
     pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
     fold_id: u64,
 ) -> Vec<(Vec<u8>, Vec<u8>)> {
-    use std::collections::{BTreeMap, HashMap};
-    let mut by_conversation: HashMap<&[u8], BTreeMap<u64, &[u8]>> = HashMap::new();
+    // One flat vector sorted by (conversation, seq, order of appearance) instead of a map of
+    // per-conversation maps: when every entry is in a conversation of its own (100,000
+    // conversations each touched once), the maps cost an allocation, a free and a rehash share
+    // per entry, more than the keyed write itself.
+    let mut entries: Vec<(&[u8], u64, &[u8])> = Vec::new();
     let mut out = Vec::new();
     for (key, value) in pairs {
         match split_index_key(key) {
-            Some((conv, seq)) => {
-                by_conversation.entry(conv).or_default().insert(seq, value);
-            }
+            Some((conv, seq)) => entries.push((conv, seq, value)),
             None => out.push((key.to_vec(), value.to_vec())),
         }
     }
-    for (conv, entries) in by_conversation {
-        let entries: Vec<(u64, &[u8])> = entries.into_iter().collect();
-        // A block holds consecutive seqs only: a hole that a later fold fills must not leave
-        // this block's later seqs behind more than INDEX_SCAN_BACK of that fold's blocks.
-        let runs = entries.chunk_by(|a, b| b.0 == a.0 + 1);
-        for block in runs.flat_map(|run| run.chunks(INDEX_BLOCK)) {
-            let mut key = Vec::with_capacity(conv.len() + 38);
-            key.extend_from_slice(conv);
-            key.extend_from_slice(format!("/{:020}~{fold_id:016x}", block[0].0).as_bytes());
-            let mut value = vec![BLOCK_TAG];
-            for (seq, v) in block {
-                value.extend_from_slice(&seq.to_be_bytes());
-                put_bytes(&mut value, v);
-            }
-            out.push((key, value));
+    // Stable: of the pairs for one key, the later one is last in its run.
+    entries.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    entries.dedup_by(|later, earlier| {
+        let same = (later.0, later.1) == (earlier.0, earlier.1);
+        if same {
+            earlier.2 = later.2; // a later pair for the same key wins
         }
+        same
+    });
+    let suffix = format!("~{fold_id:016x}");
+    // A block holds consecutive seqs of one conversation only: a hole that a later fold fills
+    // must not leave this block's later seqs behind more than INDEX_SCAN_BACK of that fold's
+    // blocks.
+    let runs = entries.chunk_by(|a, b| a.0 == b.0 && b.1 == a.1 + 1);
+    for block in runs.flat_map(|run| run.chunks(INDEX_BLOCK)) {
+        let conv = block[0].0;
+        let mut key = Vec::with_capacity(conv.len() + 21 + suffix.len());
+        key.extend_from_slice(conv);
+        key.extend_from_slice(&seq_digits(block[0].1));
+        key.extend_from_slice(suffix.as_bytes());
+        let mut value = Vec::with_capacity(1 + block.iter().map(|e| 12 + e.2.len()).sum::<usize>());
+        value.push(BLOCK_TAG);
+        for &(_, seq, v) in block {
+            value.extend_from_slice(&seq.to_be_bytes());
+            put_bytes(&mut value, v);
+        }
+        out.push((key, value));
     }
-    // In key order each batch of a paced fold lands on a few neighbouring leaves.
-    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    // In key order each batch of a paced fold lands on a few neighbouring leaves (stable: of
+    // two plain pairs with one key, the later stays later and wins in the batch).
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     out
+}
+
+/// `"/<seq, 20 digits>"`, the seq part of a message-index key (20 digits hold any u64).
+fn seq_digits(seq: u64) -> [u8; 21] {
+    let mut digits = [b'0'; 21];
+    digits[0] = b'/';
+    let mut rest = seq;
+    for d in digits[1..].iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    digits
 }
 
 /// The value of `seq` in a block record (`None` for other values, or if the block lacks it).
@@ -460,15 +522,8 @@ impl IndexBatch {
         let key_at = self.journal.len();
         self.journal.extend_from_slice(&[0; 4]);
         self.journal.extend_from_slice(conv.as_bytes());
-        // "/{seq:020}" without the formatting machinery (20 digits hold any u64).
-        let mut digits = [b'0'; 21];
-        digits[0] = b'/';
-        let mut rest = seq;
-        for d in digits[1..].iter_mut().rev() {
-            *d = b'0' + (rest % 10) as u8;
-            rest /= 10;
-        }
-        self.journal.extend_from_slice(&digits);
+        // "/{seq:020}" without the formatting machinery.
+        self.journal.extend_from_slice(&seq_digits(seq));
         self.patch_len(key_at);
         let value_at = self.journal.len();
         self.journal.extend_from_slice(&[0; 4]);
@@ -493,6 +548,12 @@ impl IndexBatch {
     fn patch_len(&mut self, at: usize) {
         let len = (self.journal.len() - at - 4) as u32;
         self.journal[at..at + 4].copy_from_slice(&len.to_be_bytes());
+    }
+
+    /// Drops the entries not written (keeps the buffers).
+    pub(crate) fn clear(&mut self) {
+        self.journal.clear();
+        self.keys.clear();
     }
 
     /// Whether no entry was appended since the last write.
@@ -993,6 +1054,12 @@ impl Store {
         )
     }
 
+    /// Appends `rows` as one journal entry, after updating the cache and the unread total.
+    ///
+    /// The cache moves first: if the append fails, reads (and the total) already show the new
+    /// rows though they are not on disk. They are still marked journaled, so the next snapshot
+    /// writes them (and a later append of the same row does too); a crash before either loses
+    /// them, as a crash within sled's flush interval does. The error goes to the caller.
     fn journal_rows<'a>(
         &self,
         rows: impl IntoIterator<Item = (&'a str, RowHint, &'a Conversation)>,
@@ -1078,15 +1145,15 @@ impl Store {
             let conv = &batch.journal[at as usize..(at + conv_len) as usize];
             appended.push((std::hash::BuildHasher::hash_one(&*hasher, conv), seq, n));
         }
-        batch.journal.clear();
-        batch.keys.clear();
-        if index.appended.len() >= INDEX_JOURNAL_MAX && idle(&index.compaction) {
+        batch.clear();
+        if index.backoff.due(index.appended.len()) && idle(&index.compaction) {
             // On a thread of its own: lookups keep finding the entries in the journal until
             // the batch that removes them, which comes after their keyed copies.
             let (first, end) = (index.journal_first, index.journal_next);
             let shared = self.index.clone();
             let tree = self.db.open_tree(trees::MESSAGES)?;
             let fold_id = self.db.generate_id()?;
+            let entries = index.appended.len();
             index.compaction = Some(std::thread::spawn(move || {
                 let result = fold_index(&tree, first, end, fold_id);
                 let mut index = shared.lock();
@@ -1097,8 +1164,12 @@ impl Store {
                         index.map.clear();
                         index.mapped = 0;
                         index.journal_first = end;
+                        index.backoff.succeeded();
                     }
-                    Err(e) => tracing::error!(error = %e, "message index compaction failed"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "message index compaction failed");
+                        index.backoff.failed(entries);
+                    }
                 }
             }));
         }
@@ -1851,6 +1922,73 @@ mod tests {
             assert_eq!(get(&missing), None, "{missing}");
         }
         assert_eq!(block_entry(&[BLOCK_TAG, 0, 0], 1), None, "truncated block");
+    }
+
+    #[test]
+    fn a_failed_index_fold_backs_off_until_the_journal_doubles() {
+        let mut b = FoldBackoff::default();
+        assert!(!b.due(INDEX_JOURNAL_MAX - 1));
+        assert!(b.due(INDEX_JOURNAL_MAX));
+        b.failed(INDEX_JOURNAL_MAX + 10);
+        let retry = (INDEX_JOURNAL_MAX + 10) * 2;
+        assert!(!b.due(INDEX_JOURNAL_MAX + 11), "not at the next burst");
+        assert!(!b.due(retry - 1));
+        assert!(b.due(retry));
+        b.failed(retry);
+        assert!(
+            !b.due(retry * 2 - 1),
+            "backs off further after another failure"
+        );
+        assert!(b.due(retry * 2));
+        b.succeeded();
+        assert_eq!(b, FoldBackoff::default());
+        b.failed(0);
+        assert_eq!(b.at, 2 * INDEX_JOURNAL_MAX);
+    }
+
+    #[test]
+    fn index_blocks_keep_the_later_pair_of_a_key_and_group_consecutive_seqs() {
+        let key = |conv: &str, seq: u64| format!("{conv}/{seq:020}");
+        let pairs = [
+            (key("b", 2), b"b2-old".to_vec()),
+            (key("a", 7), b"a7".to_vec()),
+            (key("b", 1), b"b1".to_vec()),
+            (key("b", 2), b"b2-new".to_vec()),
+            (key("a", 9), b"a9".to_vec()),
+            (key("a-x", 1), b"ax1".to_vec()),
+            ("plain".to_string(), b"p1".to_vec()),
+        ];
+        let blocks = index_blocks(pairs.iter().map(|(k, v)| (k.as_bytes(), &v[..])), 0xAB);
+        let keys: Vec<String> = blocks
+            .iter()
+            .map(|(k, _)| String::from_utf8(k.clone()).unwrap())
+            .collect();
+        let suffix = "~00000000000000ab";
+        assert_eq!(
+            keys,
+            [
+                // Key order ('-' sorts before '/'), not conversation order.
+                format!("{}{suffix}", key("a-x", 1)),
+                format!("{}{suffix}", key("a", 7)),
+                format!("{}{suffix}", key("a", 9)),
+                format!("{}{suffix}", key("b", 1)),
+                "plain".to_string(),
+            ],
+            "a/7 and a/9 are not consecutive; b/1..=2 is one block"
+        );
+        let b = &blocks[3].1;
+        assert_eq!(block_entry(b, 1), Some(&b"b1"[..]));
+        assert_eq!(
+            block_entry(b, 2),
+            Some(&b"b2-new"[..]),
+            "the later pair wins"
+        );
+        assert_eq!(block_entry(&blocks[0].1, 1), Some(&b"ax1"[..]));
+        assert_eq!(blocks[4].1, b"p1");
+        assert_eq!(
+            seq_digits(u64::MAX),
+            *format!("/{:020}", u64::MAX).as_bytes()
+        );
     }
 
     #[test]
