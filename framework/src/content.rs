@@ -31,6 +31,15 @@ pub fn parse_lossless(content_type: i32, bytes: &[u8]) -> Content {
     })
 }
 
+/// [`parse_lossless`] of bytes it consumes (a received message's content): plain text keeps
+/// the buffer as its string, so it is neither copied nor freed here ([`Content::parse_vec`]).
+pub(crate) fn parse_lossless_vec(content_type: i32, bytes: Vec<u8>) -> Content {
+    Content::parse_vec(content_type, bytes).unwrap_or_else(|(e, raw)| {
+        tracing::debug!(content_type, error = %e, "content kept raw");
+        Content::Unknown { content_type, raw }
+    })
+}
+
 /// The content as a JSON value (the element object; raw text for undecodable content).
 pub fn to_json(content: &Content) -> serde_json::Value {
     let bytes = content.to_bytes();
@@ -48,6 +57,17 @@ mod tests {
             parse_lossless(101, br#"{"content":"hi"}"#).as_text(),
             Some("hi")
         );
+        for (ct, bytes) in [
+            (101, br#"{"content":"hi"}"#.as_slice()),
+            (101, b"not json"),
+            (9999, b"\xff\x00"),
+            (106, br#"{"text":"@b hi","atUserList":["b"]}"#),
+        ] {
+            assert_eq!(
+                parse_lossless_vec(ct, bytes.to_vec()),
+                parse_lossless(ct, bytes)
+            );
+        }
         assert!(matches!(
             parse_lossless(9999, b"\xff\x00"),
             Content::Unknown {

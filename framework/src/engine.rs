@@ -1018,7 +1018,7 @@ impl Engine {
         &mut self,
         conv: &str,
         slot: SlotId,
-        m: MsgData,
+        mut m: MsgData,
         first_sight: bool,
     ) -> Flow {
         if conv.starts_with("n_") {
@@ -1065,7 +1065,8 @@ impl Engine {
         if seq == 0 || !options::is_enabled(&m.options, options::HISTORY) {
             // Not stored on the server: reported as online-only (SDK §5.1 step 3).
             self.auto_ack(conv, seq);
-            let content = crate::content::parse_lossless(m.content_type, &m.content);
+            let content =
+                crate::content::parse_lossless_vec(m.content_type, std::mem::take(&mut m.content));
             let message =
                 crate::message::Message::from_wire_with_content(conv, m, content, &self.user_id);
             return self.emit_noack(Event::OnlineOnlyMessage(message)).await;
@@ -1081,7 +1082,9 @@ impl Engine {
         }
         // Here seq > 0 and the history option is on (both checked above).
         let counts = !is_self && options::is_enabled(&m.options, options::UNREAD_COUNT);
-        let content = crate::content::parse_lossless(m.content_type, &m.content);
+        // The wire buffer becomes the text (no copy, no free of it here).
+        let content =
+            crate::content::parse_lossless_vec(m.content_type, std::mem::take(&mut m.content));
         self.update_conversation(conv, slot, &m, counts, content.as_text());
         self.index_message(conv, &m);
         // Only stored items (seq > 0) are acknowledged: others must not make a ledger entry.

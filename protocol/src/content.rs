@@ -746,12 +746,15 @@ fn parse_json<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// What a text element written by a client starts with (see [`plain_text`]).
+const PLAIN_TEXT_PREFIX: &[u8] = br#"{"content":""#;
+
 /// The text of a text element written exactly `{"content":"…"}` with nothing to unescape
 /// (what clients send), read without the JSON machinery; `None` for any other shape, which
 /// then goes through [`parse_json`] (the result is the same either way).
 fn plain_text(bytes: &[u8]) -> Option<&str> {
     let text = bytes
-        .strip_prefix(br#"{"content":""#)?
+        .strip_prefix(PLAIN_TEXT_PREFIX)?
         .strip_suffix(br#""}"#)?;
     // A quote or backslash needs the JSON reader; control characters are invalid JSON.
     if text.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20) {
@@ -800,6 +803,36 @@ impl Content {
                 raw: bytes.to_vec(),
             },
         })
+    }
+
+    /// [`Content::parse`] of bytes it consumes (e.g. `MsgData.content` taken out of a received
+    /// message): a plain text element becomes its string in the same allocation (the text is
+    /// moved to the front of the buffer), so the most common message costs no allocation here
+    /// and no free of the buffer it came in. The result is the same as [`Content::parse`]'s; on
+    /// error the bytes come back beside the error (e.g. to keep them as raw content).
+    pub fn parse_vec(
+        content_type: i32,
+        mut bytes: Vec<u8>,
+    ) -> Result<Content, (ProtocolError, Vec<u8>)> {
+        if matches!(ContentType::from_i32(content_type), ContentType::Text)
+            && let Some(len) = plain_text(&bytes).map(str::len)
+        {
+            let start = PLAIN_TEXT_PREFIX.len();
+            bytes.copy_within(start..start + len, 0);
+            bytes.truncate(len);
+            // Checked by `plain_text`; the lossy copy is never taken.
+            let content = String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            return Ok(Content::Text(TextElem { content }));
+        }
+        match Content::parse(content_type, &bytes) {
+            Ok(Content::Unknown { content_type, .. }) => Ok(Content::Unknown {
+                content_type,
+                raw: bytes,
+            }),
+            Ok(content) => Ok(content),
+            Err(e) => Err((e, bytes)),
+        }
     }
 
     /// Parses the content of a message.
@@ -926,6 +959,42 @@ mod tests {
         assert_eq!(c.as_text(), Some("hi <b>"));
         assert_eq!(c.content_type(), ContentType::Text);
         assert_eq!(Content::parse(101, &c.to_bytes()).unwrap(), c);
+    }
+
+    #[test]
+    fn parse_vec_keeps_the_buffer_of_plain_text_and_unknown_types() {
+        let bytes = br#"{"content":"hi <b>"}"#.to_vec();
+        let at = bytes.as_ptr();
+        let Ok(Content::Text(t)) = Content::parse_vec(101, bytes) else {
+            panic!("not text")
+        };
+        assert_eq!((t.content.as_str(), t.content.as_ptr()), ("hi <b>", at));
+        let raw = b"\xff\x00".to_vec();
+        let at = raw.as_ptr();
+        let Ok(Content::Unknown { raw, .. }) = Content::parse_vec(999, raw) else {
+            panic!("not unknown")
+        };
+        assert_eq!(raw.as_ptr(), at);
+        // Text with an escape goes through the JSON reader; bad JSON comes back whole.
+        let escaped = Content::parse_vec(101, br#"{"content":"a\"b"}"#.to_vec());
+        assert_eq!(
+            escaped
+                .ok()
+                .and_then(|c| c.as_text().map(str::to_owned))
+                .as_deref(),
+            Some("a\"b")
+        );
+        let Err((e, back)) = Content::parse_vec(101, b"{not json".to_vec()) else {
+            panic!("parsed")
+        };
+        assert!(matches!(
+            e,
+            ProtocolError::Content {
+                content_type: 101,
+                ..
+            }
+        ));
+        assert_eq!(back, b"{not json");
     }
 
     #[test]

@@ -261,6 +261,12 @@ proptest! {
 
     #[test]
     fn content_parse_never_panics(ct in any::<i32>(), bytes in proptest::collection::vec(any::<u8>(), 0..96)) {
+        // The consuming parse says the same, and hands the bytes back on error.
+        match (Content::parse(ct, &bytes), Content::parse_vec(ct, bytes.clone())) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(_), Err((_, back))) => prop_assert_eq!(&back, &bytes),
+            (a, b) => prop_assert!(false, "parse {:?} vs parse_vec {:?}", a, b),
+        }
         match Content::parse(ct, &bytes) {
             Ok(Content::Unknown { content_type, raw }) => {
                 prop_assert_eq!(content_type, ct);
@@ -606,6 +612,7 @@ proptest! {
         };
         let bytes = [br#"{"content":"#.as_slice(), &inner, b"}"].concat();
         let by_json = serde_json::from_slice::<TextElem>(&bytes).ok().map(Content::Text);
-        prop_assert_eq!(Content::parse(101, &bytes).ok(), by_json);
+        prop_assert_eq!(Content::parse(101, &bytes).ok(), by_json.clone());
+        prop_assert_eq!(Content::parse_vec(101, bytes).ok(), by_json);
     }
 }
