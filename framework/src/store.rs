@@ -1030,7 +1030,7 @@ impl Store {
 
     /// Writes a conversation row and keeps the cached unread total in step.
     pub(crate) fn put_conversation(&self, key: &str, c: &Conversation) -> Result<(), StoreError> {
-        self.journal_rows([(key, RowHint::NONE, c)])
+        self.journal_rows([(key, RowHint::NONE, c)], None)
     }
 
     /// Writes several conversation rows (keyed by their conversation ID) as one journal entry
@@ -1040,17 +1040,26 @@ impl Store {
         &self,
         rows: impl IntoIterator<Item = &'a Conversation>,
     ) -> Result<(), StoreError> {
-        self.put_conversations_hinted(rows.into_iter().map(|c| (RowHint::NONE, c)))
+        self.journal_rows(
+            rows.into_iter()
+                .map(|c| (c.conversation_id.as_str(), RowHint::NONE, c)),
+            None,
+        )
     }
 
-    /// Like [`Store::put_conversations`], each row found through its [`RowHint`] if right.
+    /// Like [`Store::put_conversations`], each row found through its [`RowHint`] if right;
+    /// `placed` is set to the rows' positions, in order (the hints for their next reads and
+    /// writes: a conversation first written here is found without a lookup the next time).
     pub(crate) fn put_conversations_hinted<'a>(
         &self,
         rows: impl IntoIterator<Item = (RowHint, &'a Conversation)>,
+        placed: &mut Vec<RowHint>,
     ) -> Result<(), StoreError> {
+        placed.clear();
         self.journal_rows(
             rows.into_iter()
                 .map(|(hint, c)| (c.conversation_id.as_str(), hint, c)),
+            Some(placed),
         )
     }
 
@@ -1063,6 +1072,7 @@ impl Store {
     fn journal_rows<'a>(
         &self,
         rows: impl IntoIterator<Item = (&'a str, RowHint, &'a Conversation)>,
+        mut placed: Option<&mut Vec<RowHint>>,
     ) -> Result<(), StoreError> {
         let mut cache = self.rows.lock();
         let rows = rows.into_iter();
@@ -1078,7 +1088,10 @@ impl Store {
             crate::model::row_codec::encode(c, &mut entry);
             let len = u32::try_from(entry.len() - at - 4).unwrap_or(u32::MAX);
             entry[at..at + 4].copy_from_slice(&len.to_be_bytes());
-            cache.set_from(key, hint, &entry[at + 4..], unread_contribution(c));
+            let row = cache.set_from(key, hint, &entry[at + 4..], unread_contribution(c));
+            if let Some(placed) = placed.as_deref_mut() {
+                placed.push(RowHint(row));
+            }
         }
         if entry.is_empty() {
             return Ok(());
@@ -1437,8 +1450,17 @@ mod tests {
                             model.insert(id, c.clone());
                             burst.push((h, c));
                         }
-                        s.put_conversations_hinted(burst.iter().map(|(h, c)| (*h, c)))
+                        let mut placed = Vec::new();
+                        s.put_conversations_hinted(burst.iter().map(|(h, c)| (*h, c)), &mut placed)
                             .unwrap();
+                        assert_eq!(placed.len(), burst.len());
+                        for ((_, c), h) in burst.iter().zip(placed) {
+                            // The position given back finds the row at once.
+                            let cache = s.rows.lock();
+                            assert_eq!(&*cache.rows[h.0 as usize].key, c.conversation_id);
+                            drop(cache);
+                            hints.insert(c.conversation_id.clone(), h);
+                        }
                     }
                     4 => {
                         let id = format!("si_a_{:05}", r.below(n));
