@@ -902,7 +902,7 @@ impl Engine {
         } else {
             self.convs.intern(conv)
         };
-        for m in items {
+        for m in items.drain(..) {
             let d = self.convs[slot].delivered;
             if m.seq <= d {
                 continue;
@@ -913,6 +913,8 @@ impl Engine {
             self.convs[slot].delivered = m.seq;
             self.handle_item(conv, slot, m, first_sight).await?;
         }
+        // The emptied list goes back to the answer decoder (no large malloc/free per answer).
+        openim_protocol::pb::wire::recycle_msg_list(items);
         let d = self.convs[slot].delivered;
         for missing in d + 1..=r.end {
             self.auto_ack(conv, missing);
