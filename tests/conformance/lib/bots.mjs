@@ -108,6 +108,8 @@ export async function startBotsSandbox({ secret = DEFAULT_SECRET, dataDir, ready
   // Same addresses, same options (give a dataDir to keep the state), like Sandbox.restart.
   sb.restart = async () => {
     await sb.stop();
+    const problem = sb.stopProblem();
+    if (problem) throw new Error(`openim-bots sandbox restart: ${problem}\n${sb.output(40)}`);
     const hostPort = (u) => new URL(u).host;
     return startBotsSandbox({ secret, dataDir, readyTimeoutMs, apiAddr: hostPort(sb.api), wsAddr: hostPort(sb.ws) });
   };
@@ -362,11 +364,14 @@ export class BotWorld extends World {
 
   async close() {
     await Promise.all(this.bots.map((b) => b.stop(3000).catch(() => {})));
-    await super.close();
-    for (const d of this._dirs) {
-      try {
-        rmSync(d, { recursive: true, force: true });
-      } catch {}
+    try {
+      await super.close();
+    } finally {
+      for (const d of this._dirs) {
+        try {
+          rmSync(d, { recursive: true, force: true });
+        } catch {}
+      }
     }
   }
 

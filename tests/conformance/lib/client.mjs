@@ -85,9 +85,11 @@ export const LOGOUT_ARTIFACT = /ws not connected|Failed to parse URL from undefi
  * a graceful server shutdown closes idle keep-alive connections, and a request
  * the SDK starts on one at that moment fails with "other side closed". Such a
  * rejection can surface late, in phase 'idle' (no scenario's clients exist
- * then): it is the previous scenario's teardown too.
+ * then): it is the previous scenario's teardown too. Matched on the socket-level
+ * cause only (a malformed reply, HPE_*, is a server fault), and only safe because
+ * the scenario fails when the sandbox itself did not end cleanly (Sandbox.stopProblem).
  */
-export const STOP_ARTIFACT = /fetch failed|other side closed|ECONNREFUSED|ECONNRESET|socket hang up/;
+export const STOP_ARTIFACT = /\(cause: (UND_ERR_SOCKET|UND_ERR_CLOSED|ECONNREFUSED|ECONNRESET|EPIPE) |socket hang up/;
 
 function recordInternal(kind) {
   return (err) => {

@@ -54,6 +54,8 @@ export class Sandbox {
    */
   async restart() {
     await this.stop();
+    const problem = this.stopProblem();
+    if (problem) throw new Error(`sandbox restart: ${problem}\n${this.output(40)}`);
     const hostPort = (u) => new URL(u).host;
     return startSandbox({ ...this.options, apiAddr: hostPort(this.api), wsAddr: hostPort(this.ws) });
   }
@@ -63,14 +65,23 @@ export class Sandbox {
     return this._log.slice(-n).join('\n');
   }
 
-  /** Kill the process (SIGTERM, then SIGKILL after `graceMs`) and wait for it. */
-  async stop(graceMs = 3000) {
+  /**
+   * Stop the process (SIGTERM, then SIGKILL after `graceMs`) and wait for it.
+   * How it ended is kept for `stopProblem()`.
+   */
+  async stop(graceMs = 10_000) {
     live.delete(this);
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+      // It ended before anyone asked it to: a crash, unless already stopped.
+      this._stop ??= { ...(await this.exited), forced: false, unasked: true };
+      return;
+    }
     this.proc.kill('SIGTERM');
     let timer;
+    let forced = false;
     const hard = new Promise((res) => {
       timer = setTimeout(() => {
+        forced = true;
         try {
           this.proc.kill('SIGKILL');
         } catch {}
@@ -79,7 +90,25 @@ export class Sandbox {
     });
     await Promise.race([this.exited, hard]);
     clearTimeout(timer);
-    await this.exited;
+    this._stop = { ...(await this.exited), forced, unasked: false };
+  }
+
+  /**
+   * After `stop()`: why the server did not end cleanly, or null. A clean end is a
+   * graceful shutdown on SIGTERM (exit code 0, no SIGKILL needed) with no panic in
+   * its output. Scenarios fail on a problem, so that network errors at teardown
+   * (which the harness ignores, see STOP_ARTIFACT) cannot hide a server fault.
+   */
+  stopProblem() {
+    const st = this._stop;
+    if (!st) return 'the sandbox was not stopped';
+    const problems = [];
+    if (st.unasked) problems.push(`it exited by itself before the stop (code ${st.code}, signal ${st.signal})`);
+    else if (st.forced) problems.push('it did not shut down within the grace period after SIGTERM (SIGKILL sent)');
+    else if (st.code !== 0) problems.push(`it exited with code ${st.code}, signal ${st.signal} after SIGTERM`);
+    const panic = this._log.find((l) => /panicked at/.test(l));
+    if (panic) problems.push(`its output has a panic: ${panic}`);
+    return problems.length ? problems.join('; ') : null;
   }
 
   /**

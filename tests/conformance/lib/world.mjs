@@ -53,6 +53,8 @@ export class World {
     // level: that is the teardown, not the server (see STOP_ARTIFACT).
     setPhase('stopping');
     await this.sandbox.stop();
+    const problem = this.sandbox.stopProblem();
+    if (problem) throw new Error(`the sandbox did not end cleanly: ${problem}`);
   }
 
   describe() {
@@ -108,8 +110,15 @@ export async function runScenario(t, makeWorld, fn, knownSdkBugs = []) {
   setPhase('closing');
   // Let traffic records of the failing exchange land before summarising.
   if (failure) await new Promise((r) => setTimeout(r, 50));
-  const summary = failure ? world.describe() : '';
-  await world.close();
+  let summary = failure ? world.describe() : '';
+  try {
+    await world.close();
+  } catch (e) {
+    if (!failure) {
+      failure = e;
+      summary = world.describe();
+    } else failure.message += `\nand at teardown: ${e.message}`;
+  }
   setPhase('idle');
   // Errors of the logout itself (see LOGOUT_ARTIFACT) are the SDK's, and network
   // errors once the sandbox is being stopped (STOP_ARTIFACT) are the teardown's,
