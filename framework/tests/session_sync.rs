@@ -567,6 +567,79 @@ async fn burst_over_many_conversations_survives_a_restart_without_repeats() {
     sb.shutdown().await;
 }
 
+/// Two push bursts over the same conversations: the second reads each row the first wrote (the
+/// engine keeps where the store put it) and reports it changed, with both messages counted.
+#[tokio::test]
+async fn second_burst_over_many_conversations_reads_the_rows_the_first_wrote() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot_id = "sbot13";
+    let mut s = bot(&sb, bot_id, dir.path()).await;
+    let peers: Vec<String> = (0..50).map(|i| format!("stwice{i:02}")).collect();
+    for p in &peers {
+        let _ = peer(&sb, p).await;
+    }
+    let mut reported = Vec::new();
+    for round in 0..2 {
+        sb.faults().stall_pushes(bot_id);
+        for p in &peers {
+            sb.send_text(p, bot_id, false, &format!("{p}-{round}"))
+                .await
+                .unwrap();
+        }
+        sb.faults().release_pushes(bot_id);
+        let total = (round + 1) * peers.len();
+        let events = collect_until(
+            &mut s,
+            "total unread of the burst",
+            |e| matches!(e, Event::TotalUnreadCountChanged(t) if t.total_unread_count == total as i32),
+        )
+        .await;
+        reported.push(events);
+    }
+    let (texts, last_row) = texts_and_last_rows(&reported[1]);
+    let changed: HashMap<String, bool> = reported[1]
+        .iter()
+        .filter_map(|e| match e {
+            Event::NewConversation(c) => Some((c, false)),
+            Event::ConversationChanged(c) => Some((c, true)),
+            _ => None,
+        })
+        .flat_map(|(c, changed)| {
+            c.conversations
+                .iter()
+                .map(move |row| (row.conversation_id.clone(), changed))
+        })
+        .collect();
+    let client = s.client();
+    let store = client.store();
+    for p in &peers {
+        let conv = single_chat(p, bot_id);
+        assert_eq!(
+            texts[&conv],
+            [format!("{p}-1")],
+            "{conv}: the new message once"
+        );
+        assert_eq!(
+            changed.get(&conv),
+            Some(&true),
+            "{conv} reported as changed"
+        );
+        let row = &last_row[&conv];
+        assert_eq!(
+            (row.unread_count, row.max_seq),
+            (2, 2),
+            "{conv} counts both"
+        );
+        let latest = row.latest_msg.as_ref().and_then(|m| m.text.as_deref());
+        assert_eq!(latest, Some(format!("{p}-1").as_str()), "{conv} latest");
+        assert_eq!(store.conversation(&conv).unwrap().as_ref(), Some(row));
+    }
+    assert_eq!(store.total_unread().unwrap(), 2 * peers.len() as i32);
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
+
 #[tokio::test]
 async fn offline_catch_up_over_many_conversations_reports_every_row_once_written() {
     let sb = sandbox().await;
