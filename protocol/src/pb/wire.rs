@@ -219,12 +219,15 @@ fn merge_pull_msgs(
             check_wire_type(WireType::LengthDelimited, wire_type)?;
             let len = length(&mut body)?;
             let (msg, rest) = body.split_at(len);
-            let mut m = MsgData::default();
-            merge_msg_data(&mut m, msg, &ctx).map_err(|mut e| {
-                e.push("PullMsgs", "msgs");
-                e
-            })?;
-            value.msgs.push(m);
+            // Decoded in its slot of the list (a message is ~460 bytes: no copy of it from the
+            // stack); on error the whole answer is dropped, the half-decoded message with it.
+            value.msgs.push(MsgData::default());
+            if let Some(m) = value.msgs.last_mut() {
+                merge_msg_data(m, msg, &ctx).map_err(|mut e| {
+                    e.push("PullMsgs", "msgs");
+                    e
+                })?;
+            }
             body = rest;
         } else {
             value.merge_field(tag, wire_type, &mut body, ctx.clone())?;
