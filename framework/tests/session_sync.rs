@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use openim_bot::event::{Event, EventKind};
 use openim_bot::{Session, SessionConfig};
+use openim_sandbox::Sandbox;
 use session_support::*;
 
 /// Receives `n` new messages of `conv`, acking each; asserts seq order and no duplicate.
@@ -490,6 +491,15 @@ async fn own_sends_pulled_again_after_a_restart_are_not_reported() {
     sb.shutdown().await;
 }
 
+/// Registers `n` peers named `{prefix}00`, `{prefix}01`, ... and returns their user IDs.
+async fn peers_named(sb: &Sandbox, prefix: &str, n: usize) -> Vec<String> {
+    let ids: Vec<String> = (0..n).map(|i| format!("{prefix}{i:02}")).collect();
+    for id in &ids {
+        let _ = peer(sb, id).await;
+    }
+    ids
+}
+
 /// A released burst spread over many conversations (each touched twice, the burst's journal
 /// entries cut into several pieces) is delivered exactly once in order per conversation, and a
 /// restart from the same data dir repeats none of it and reads every row back as reported.
@@ -499,10 +509,7 @@ async fn burst_over_many_conversations_survives_a_restart_without_repeats() {
     let dir = tempfile::tempdir().unwrap();
     let bot_id = "sbot11";
     let mut s = bot(&sb, bot_id, dir.path()).await;
-    let peers: Vec<String> = (0..60).map(|i| format!("smany{i:02}")).collect();
-    for p in &peers {
-        let _ = peer(&sb, p).await;
-    }
+    let peers = peers_named(&sb, "smany", 60).await;
     sb.faults().stall_pushes(bot_id);
     for round in 0..2 {
         for p in &peers {
@@ -575,10 +582,7 @@ async fn second_burst_over_many_conversations_reads_the_rows_the_first_wrote() {
     let dir = tempfile::tempdir().unwrap();
     let bot_id = "sbot13";
     let mut s = bot(&sb, bot_id, dir.path()).await;
-    let peers: Vec<String> = (0..50).map(|i| format!("stwice{i:02}")).collect();
-    for p in &peers {
-        let _ = peer(&sb, p).await;
-    }
+    let peers = peers_named(&sb, "stwice", 50).await;
     let mut reported = Vec::new();
     for round in 0..2 {
         sb.faults().stall_pushes(bot_id);
@@ -649,9 +653,8 @@ async fn offline_catch_up_over_many_conversations_reports_every_row_once_written
     s.shutdown().await.unwrap();
     // Sent while the bot is down: the connect catch-up pulls one answer per conversation, and
     // answers already arrived are processed as one burst.
-    let peers: Vec<String> = (0..40).map(|i| format!("scatch{i:02}")).collect();
+    let peers = peers_named(&sb, "scatch", 40).await;
     for p in &peers {
-        let _ = peer(&sb, p).await;
         for i in 0..3 {
             sb.send_text(p, bot_id, false, &format!("{p}-{i}"))
                 .await
