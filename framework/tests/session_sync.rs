@@ -915,3 +915,224 @@ async fn many_conversations_through_random_faults_and_restarts_are_exactly_once_
     s.shutdown().await.unwrap();
     sb.shutdown().await;
 }
+
+/// Reads on another device of the bot (`/msg/mark_conversation_as_read` for the bot: 2200 in its
+/// notification stream) mixed into message traffic through dropped connections, duplicated
+/// pushes, stalled-then-released bursts and restarts with messages and reads made while the bot is
+/// down (a connect's catch-up then bursts chat and notification ranges together): every message
+/// reaches the handler once, in seq order, and after each round every chat's last reported row and
+/// its stored row say what the server says (max seq, read seq, unread, latest text).
+///
+/// No skipped pushes: a read of a message whose push was lost is ignored until the next connect
+/// corrects it (sdk-events §6.9: a 2200 for a message not stored locally is ignored), so the rows
+/// would only be right after a reconnect.
+#[tokio::test]
+async fn reads_on_another_device_through_faults_and_restarts_leave_every_row_right() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot_id = "rfbot";
+    let mut s = bot(&sb, bot_id, dir.path()).await;
+    let peers = peers_named(&sb, "rfp", 24).await;
+    let admin = sb.admin_token().await.unwrap();
+    let mut sent: HashMap<String, Vec<String>> = HashMap::new();
+    let mut got: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut read: HashMap<String, i64> = HashMap::new();
+    let mut rows = HashMap::new();
+    let mut r = Schedule(0x9E37_79B9_7F4A_7C15);
+    let mut n = 0;
+    for round in 0..9 {
+        let stalled = r.below(3) == 0;
+        if stalled {
+            sb.faults().stall_pushes(bot_id);
+        }
+        // 60 random sends and reads, then one message in every chat.
+        let randoms: Vec<(String, bool)> = (0..60)
+            .map(|_| {
+                let p = peers[r.below(peers.len() as u64) as usize].clone();
+                (p, r.below(5) == 0)
+            })
+            .collect();
+        let tails = peers.iter().map(|p| (p.clone(), false));
+        for (i, (p, is_read)) in randoms.into_iter().chain(tails).enumerate() {
+            if is_read {
+                mark_read(&sb, &admin, bot_id, &p, &sent, &mut read, &mut r).await;
+                continue;
+            }
+            if i < 60 {
+                match r.below(25) {
+                    0 => {
+                        sb.faults().drop_connections(bot_id);
+                    }
+                    1..=3 => sb.faults().duplicate_next_push(bot_id),
+                    _ => {}
+                }
+            }
+            n += 1;
+            let text = format!("mc{n}");
+            sb.send_text(&p, bot_id, false, &text).await.unwrap();
+            sent.entry(p).or_default().push(text);
+        }
+        if stalled {
+            sb.faults().release_pushes(bot_id);
+        }
+        receive_sent_noting_rows(&mut s, &sent, &mut got, &mut rows).await;
+        await_rows(&mut s, bot_id, &sent, &read, &mut rows, round).await;
+        if round % 3 == 2 {
+            s.shutdown().await.unwrap();
+            for p in &peers {
+                for _ in 0..r.below(30) {
+                    n += 1;
+                    let text = format!("mc{n}");
+                    sb.send_text(p, bot_id, false, &text).await.unwrap();
+                    sent.entry(p.clone()).or_default().push(text);
+                }
+                if r.below(3) == 0 {
+                    mark_read(&sb, &admin, bot_id, p, &sent, &mut read, &mut r).await;
+                    for _ in 0..r.below(4) {
+                        n += 1;
+                        let text = format!("mc{n}");
+                        sb.send_text(p, bot_id, false, &text).await.unwrap();
+                        sent.entry(p.clone()).or_default().push(text);
+                    }
+                }
+            }
+            s = Session::start(config(&sb, bot_id, dir.path()))
+                .await
+                .unwrap();
+            receive_sent_noting_rows(&mut s, &sent, &mut got, &mut rows).await;
+            await_rows(&mut s, bot_id, &sent, &read, &mut rows, round).await;
+        }
+    }
+    for (p, texts) in &sent {
+        assert_eq!(got[p].len(), texts.len(), "{p}");
+    }
+    s.shutdown().await.unwrap();
+    sb.shutdown().await;
+}
+
+/// The bot reads its chat with `peer` on another device, up to a random seq past what it read
+/// before (nothing if everything sent is read already).
+async fn mark_read(
+    sb: &Sandbox,
+    admin: &str,
+    bot_id: &str,
+    peer: &str,
+    sent: &HashMap<String, Vec<String>>,
+    read: &mut HashMap<String, i64>,
+    r: &mut Schedule,
+) {
+    let max = sent.get(peer).map_or(0, |v| v.len() as i64);
+    let from = read.get(peer).copied().unwrap_or(0);
+    if max <= from {
+        return;
+    }
+    let to = from + 1 + r.below((max - from) as u64) as i64;
+    read.insert(peer.to_owned(), to);
+    sb.call(
+        "/msg/mark_conversation_as_read",
+        admin,
+        serde_json::json!({
+            "conversationID": single_chat(peer, bot_id),
+            "userID": bot_id,
+            "hasReadSeq": to,
+            "seqs": [],
+        }),
+    )
+    .await
+    .unwrap();
+}
+
+/// Keeps the last reported row of every conversation.
+fn note_rows(e: &Event, rows: &mut HashMap<String, openim_bot::model::Conversation>) {
+    if let Event::ConversationChanged(c) | Event::NewConversation(c) = e {
+        for row in &c.conversations {
+            rows.insert(row.conversation_id.clone(), row.clone());
+        }
+    }
+}
+
+/// [`receive_sent`] (texts keyed by sender) that also keeps the last reported rows.
+async fn receive_sent_noting_rows(
+    s: &mut Session,
+    sent: &HashMap<String, Vec<String>>,
+    got: &mut HashMap<String, Vec<i64>>,
+    rows: &mut HashMap<String, openim_bot::model::Conversation>,
+) {
+    let want: usize = sent.values().map(Vec::len).sum();
+    while got.values().map(Vec::len).sum::<usize>() < want {
+        let d = tokio::time::timeout(WAIT, s.next())
+            .await
+            .expect("every sent message arrives")
+            .expect("session open");
+        note_rows(&d.event, rows);
+        if let Event::NewMessage(m) = &d.event
+            && let Some(text) = m.text().filter(|t| t.starts_with("mc"))
+        {
+            let seqs = got.entry(m.send_id.clone()).or_default();
+            if let Some(last) = seqs.last() {
+                assert!(m.seq > *last, "{}: seq {} after {last}", m.send_id, m.seq);
+            }
+            seqs.push(m.seq);
+            let n = seqs.len();
+            assert_eq!(
+                sent[&m.send_id].get(n - 1).map(String::as_str),
+                Some(text),
+                "{} #{n}",
+                m.send_id
+            );
+        }
+        d.ack.ack();
+    }
+}
+
+/// Handles events until every chat's last reported row and its stored row match the server
+/// (messages are all in by now: another one is a duplicate).
+async fn await_rows(
+    s: &mut Session,
+    bot_id: &str,
+    sent: &HashMap<String, Vec<String>>,
+    read: &HashMap<String, i64>,
+    rows: &mut HashMap<String, openim_bot::model::Conversation>,
+    round: usize,
+) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let mut wrong = Vec::new();
+        for (p, texts) in sent {
+            let conv = single_chat(p, bot_id);
+            let max = texts.len() as i64;
+            let has_read = read.get(p).copied().unwrap_or(0);
+            let want = (max, has_read, max - has_read, texts.last().cloned());
+            let view = |c: &openim_bot::model::Conversation| {
+                let text = c.latest_msg.as_ref().and_then(|m| m.text.clone());
+                (c.max_seq, c.has_read_seq, i64::from(c.unread_count), text)
+            };
+            let reported = rows.get(&conv).map(view);
+            let stored = s.client().store().conversation(&conv).unwrap();
+            let stored = stored.as_ref().map(view);
+            if reported.as_ref() != Some(&want) || stored.as_ref() != Some(&want) {
+                wrong.push(format!(
+                    "{conv}: server {want:?}, reported {reported:?}, stored {stored:?}"
+                ));
+            }
+        }
+        if wrong.is_empty() {
+            return;
+        }
+        let d = match tokio::time::timeout_at(deadline, s.next()).await {
+            Ok(Some(d)) => d,
+            Ok(None) => panic!("session ended"),
+            Err(_) => panic!("round {round}: rows still differ:\n{}", wrong.join("\n")),
+        };
+        note_rows(&d.event, rows);
+        if let Event::NewMessage(m) = &d.event {
+            assert!(
+                !m.text().is_some_and(|t| t.starts_with("mc")),
+                "a message twice: {:?} seq {}",
+                m.text(),
+                m.seq
+            );
+        }
+        d.ack.ack();
+    }
+}
