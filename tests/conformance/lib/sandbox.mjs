@@ -32,6 +32,9 @@ process.on('exit', () => {
   }
 });
 
+/** A Rust panic message in a server's output (its first is kept whatever the output's length). */
+export const PANIC_RE = /panicked at/;
+
 /**
  * A running sandbox process.
  * Fields: api (HTTP base), ws (WebSocket base), secret, proc, and the output
@@ -106,7 +109,7 @@ export class Sandbox {
     if (st.unasked) problems.push(`it exited by itself before the stop (code ${st.code}, signal ${st.signal})`);
     else if (st.forced) problems.push('it did not shut down within the grace period after SIGTERM (SIGKILL sent)');
     else if (st.code !== 0) problems.push(`it exited with code ${st.code}, signal ${st.signal} after SIGTERM`);
-    const panic = this._log.find((l) => /panicked at/.test(l));
+    const panic = this._log.panic;
     if (panic) problems.push(`its output has a panic: ${panic}`);
     return problems.length ? problems.join('; ') : null;
   }
@@ -219,6 +222,8 @@ export async function startSandbox({
         const line = buf.slice(0, i).replace(/\r$/, '');
         buf = buf.slice(i + 1);
         logLines.push(`[${tag}] ${line}`);
+        // Kept apart from the trimmed tail, for Sandbox.stopProblem.
+        if (!logLines.panic && PANIC_RE.test(line)) logLines.panic = line;
         if (logLines.length > 2000) logLines.splice(0, logLines.length - 2000);
         if (echo) process.stderr.write(`[sandbox ${tag}] ${line}\n`);
         const m = tag === 'out' && !found && READY_RE.exec(line);
