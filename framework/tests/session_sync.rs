@@ -500,6 +500,15 @@ async fn peers_named(sb: &Sandbox, prefix: &str, n: usize) -> Vec<String> {
     ids
 }
 
+/// One text `{peer}-{round}` from every peer to the bot.
+async fn send_round(sb: &Sandbox, peers: &[String], bot_id: &str, round: usize) {
+    for p in peers {
+        sb.send_text(p, bot_id, false, &format!("{p}-{round}"))
+            .await
+            .unwrap();
+    }
+}
+
 /// A released burst spread over many conversations (each touched twice, the burst's journal
 /// entries cut into several pieces) is delivered exactly once in order per conversation, and a
 /// restart from the same data dir repeats none of it and reads every row back as reported.
@@ -512,11 +521,7 @@ async fn burst_over_many_conversations_survives_a_restart_without_repeats() {
     let peers = peers_named(&sb, "smany", 60).await;
     sb.faults().stall_pushes(bot_id);
     for round in 0..2 {
-        for p in &peers {
-            sb.send_text(p, bot_id, false, &format!("{p}-{round}"))
-                .await
-                .unwrap();
-        }
+        send_round(&sb, &peers, bot_id, round).await;
     }
     sb.faults().release_pushes(bot_id);
     let total = 2 * peers.len();
@@ -586,11 +591,7 @@ async fn second_burst_over_many_conversations_reads_the_rows_the_first_wrote() {
     let mut reported = Vec::new();
     for round in 0..2 {
         sb.faults().stall_pushes(bot_id);
-        for p in &peers {
-            sb.send_text(p, bot_id, false, &format!("{p}-{round}"))
-                .await
-                .unwrap();
-        }
+        send_round(&sb, &peers, bot_id, round).await;
         sb.faults().release_pushes(bot_id);
         let total = (round + 1) * peers.len();
         let events = collect_until(
@@ -789,11 +790,13 @@ impl Schedule {
 }
 
 /// Handles events until `got` holds as many texts per key as `sent`, checking each new one
-/// against what was sent (seq order, no duplicate, no loss).
+/// against what was sent (seq order, no duplicate, no loss). Keys are senders, or "group" for
+/// the group chat; with `rows`, the last reported row of every conversation is kept there too.
 async fn receive_sent(
     s: &mut Session,
     sent: &HashMap<String, Vec<String>>,
     got: &mut HashMap<String, Vec<i64>>,
+    mut rows: Option<&mut HashMap<String, openim_bot::model::Conversation>>,
 ) {
     let want: usize = sent.values().map(Vec::len).sum();
     while got.values().map(Vec::len).sum::<usize>() < want {
@@ -801,6 +804,9 @@ async fn receive_sent(
             .await
             .expect("every sent message arrives")
             .expect("session open");
+        if let Some(rows) = rows.as_deref_mut() {
+            note_rows(&d.event, rows);
+        }
         if let Event::NewMessage(m) = &d.event
             && let Some(text) = m.text().filter(|t| t.starts_with("mc"))
         {
@@ -834,10 +840,7 @@ async fn many_conversations_through_random_faults_and_restarts_are_exactly_once_
     let dir = tempfile::tempdir().unwrap();
     let bot_id = "mcbot";
     let mut s = bot(&sb, bot_id, dir.path()).await;
-    let peers: Vec<String> = (0..24).map(|i| format!("mcp{i:02}")).collect();
-    for p in &peers {
-        let _ = peer(&sb, p).await;
-    }
+    let peers = peers_named(&sb, "mcp", 24).await;
     let members: Vec<&str> = peers.iter().map(String::as_str).collect();
     let group = sb.create_group(bot_id, &members, "mc").await.unwrap();
     let mut sent: HashMap<String, Vec<String>> = HashMap::new();
@@ -886,7 +889,7 @@ async fn many_conversations_through_random_faults_and_restarts_are_exactly_once_
         if stalled {
             sb.faults().release_pushes(bot_id);
         }
-        receive_sent(&mut s, &sent, &mut got).await;
+        receive_sent(&mut s, &sent, &mut got, None).await;
         if round % 4 == 3 {
             s.shutdown().await.unwrap();
             for _ in 0..20 {
@@ -908,7 +911,7 @@ async fn many_conversations_through_random_faults_and_restarts_are_exactly_once_
         sb.send_text(p, bot_id, false, &text).await.unwrap();
         sent.entry(p.clone()).or_default().push(text);
     }
-    receive_sent(&mut s, &sent, &mut got).await;
+    receive_sent(&mut s, &sent, &mut got, None).await;
     for (key, texts) in &sent {
         assert_eq!(got[key].len(), texts.len(), "{key}");
     }
@@ -975,7 +978,7 @@ async fn reads_on_another_device_through_faults_and_restarts_leave_every_row_rig
         if stalled {
             sb.faults().release_pushes(bot_id);
         }
-        receive_sent_noting_rows(&mut s, &sent, &mut got, &mut rows).await;
+        receive_sent(&mut s, &sent, &mut got, Some(&mut rows)).await;
         await_rows(&mut s, bot_id, &sent, &read, &mut rows, round).await;
         if round % 3 == 2 {
             s.shutdown().await.unwrap();
@@ -999,7 +1002,7 @@ async fn reads_on_another_device_through_faults_and_restarts_leave_every_row_rig
             s = Session::start(config(&sb, bot_id, dir.path()))
                 .await
                 .unwrap();
-            receive_sent_noting_rows(&mut s, &sent, &mut got, &mut rows).await;
+            receive_sent(&mut s, &sent, &mut got, Some(&mut rows)).await;
             await_rows(&mut s, bot_id, &sent, &read, &mut rows, round).await;
         }
     }
@@ -1048,40 +1051,6 @@ fn note_rows(e: &Event, rows: &mut HashMap<String, openim_bot::model::Conversati
         for row in &c.conversations {
             rows.insert(row.conversation_id.clone(), row.clone());
         }
-    }
-}
-
-/// [`receive_sent`] (texts keyed by sender) that also keeps the last reported rows.
-async fn receive_sent_noting_rows(
-    s: &mut Session,
-    sent: &HashMap<String, Vec<String>>,
-    got: &mut HashMap<String, Vec<i64>>,
-    rows: &mut HashMap<String, openim_bot::model::Conversation>,
-) {
-    let want: usize = sent.values().map(Vec::len).sum();
-    while got.values().map(Vec::len).sum::<usize>() < want {
-        let d = tokio::time::timeout(WAIT, s.next())
-            .await
-            .expect("every sent message arrives")
-            .expect("session open");
-        note_rows(&d.event, rows);
-        if let Event::NewMessage(m) = &d.event
-            && let Some(text) = m.text().filter(|t| t.starts_with("mc"))
-        {
-            let seqs = got.entry(m.send_id.clone()).or_default();
-            if let Some(last) = seqs.last() {
-                assert!(m.seq > *last, "{}: seq {} after {last}", m.send_id, m.seq);
-            }
-            seqs.push(m.seq);
-            let n = seqs.len();
-            assert_eq!(
-                sent[&m.send_id].get(n - 1).map(String::as_str),
-                Some(text),
-                "{} #{n}",
-                m.send_id
-            );
-        }
-        d.ack.ack();
     }
 }
 
