@@ -15,6 +15,9 @@ mod dialogue_example;
 #[path = "../../examples/echo.rs"]
 mod echo_example;
 #[allow(dead_code)]
+#[path = "../../examples/helpdesk.rs"]
+mod helpdesk_example;
+#[allow(dead_code)]
 #[path = "../../examples/middleware.rs"]
 mod middleware_example;
 #[allow(dead_code)]
@@ -547,6 +550,135 @@ async fn role_policy_against_the_sandbox() {
             break;
         }
     }
+
+    stop(handle, task).await;
+    world.sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn helpdesk_against_the_sandbox() {
+    let world = World::start(&["desk_bot", "agent_ann", "cora", "spammer"]).await;
+    let group_id = world
+        .sandbox
+        .create_group("desk_bot", &["cora", "spammer"], "support")
+        .await
+        .expect("group");
+    let (handle, task) = world
+        .bot("desk_bot", |b| helpdesk_example::configure(b, "agent_ann"))
+        .await;
+    let mut agent = world.human("agent_ann").await;
+    let mut cora = world.human("cora").await;
+    let mut spammer = world.human("spammer").await;
+    let to_bot = Target::user("desk_bot");
+
+    // keyword reply
+    cora.client()
+        .send_text(to_bot.clone(), "What are your Opening Hours?")
+        .await
+        .unwrap();
+    assert_eq!(
+        cora.text_from("desk_bot").await.0,
+        "We are open Monday to Friday, 9:00-17:00."
+    );
+
+    // hand-off: the agent is told, the customer's next text is relayed instead of answered
+    cora.client()
+        .send_text(to_bot.clone(), "/human")
+        .await
+        .unwrap();
+    assert_eq!(
+        cora.text_from("desk_bot").await.0,
+        "An agent will answer you here shortly."
+    );
+    let (notice, _) = agent.text_from("desk_bot").await;
+    assert!(
+        notice.starts_with("cora (cora) asks for a human."),
+        "{notice}"
+    );
+    cora.client()
+        .send_text(to_bot.clone(), "what is the price of a refund?")
+        .await
+        .unwrap();
+    assert_eq!(
+        agent.text_from("desk_bot").await.0,
+        "cora (cora): what is the price of a refund?"
+    );
+    let agent_client = agent.client();
+    agent_client
+        .send_text(to_bot.clone(), "/answer cora Refunds are free.")
+        .await
+        .unwrap();
+    // the next thing cora gets is the agent's answer, not the price list
+    assert_eq!(
+        cora.text_from("desk_bot").await.0,
+        "Agent: Refunds are free."
+    );
+    agent_client
+        .send_text(to_bot.clone(), "/close cora")
+        .await
+        .unwrap();
+    assert_eq!(agent.text_from("desk_bot").await.0, "Closed cora.");
+    assert!(
+        cora.text_from("desk_bot")
+            .await
+            .0
+            .starts_with("The agent closed")
+    );
+    agent_client
+        .send_text(to_bot.clone(), "/answer cora still there?")
+        .await
+        .unwrap();
+    assert_eq!(
+        agent.text_from("desk_bot").await.0,
+        "cora has no open hand-off."
+    );
+    // after the hand-off, keywords are answered again
+    cora.client()
+        .send_text(to_bot.clone(), "price?")
+        .await
+        .unwrap();
+    assert!(
+        cora.text_from("desk_bot")
+            .await
+            .0
+            .starts_with("Our price list")
+    );
+
+    // moderation: revoked, muted, told
+    let spam = spammer
+        .client()
+        .send_text(Target::group(&group_id), "FREE MONEY at example.org")
+        .await
+        .unwrap();
+    // the bot mutes before it warns: the mute's notification (a tips message from the bot,
+    // no text) comes first
+    let warning = loop {
+        let (text, msg) = spammer.text_from("desk_bot").await;
+        if msg.text().is_some() {
+            break text;
+        }
+    };
+    assert_eq!(
+        warning,
+        "@spammer advertising is not allowed here: muted for 10 minutes."
+    );
+    loop {
+        let d = tokio::time::timeout(WAIT, cora.session.next())
+            .await
+            .expect("revoke seen")
+            .expect("session open");
+        let revoked =
+            matches!(&d.event, Event::MessageRevoked(r) if r.client_msg_id == spam.client_msg_id);
+        d.ack.ack();
+        if revoked {
+            break;
+        }
+    }
+    let muted = spammer
+        .client()
+        .send_text(Target::group(&group_id), "let me talk")
+        .await;
+    assert!(muted.is_err(), "a muted member can still send: {muted:?}");
 
     stop(handle, task).await;
     world.sandbox.shutdown().await;
