@@ -26,7 +26,7 @@ pub struct ServeArgs {
     /// Persist state in this directory (default: in memory).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Webhook base URL (POST <url>/<command>).
+    /// Webhook base URL (POST `<url>/<command>`).
     #[arg(long)]
     pub webhook_url: Option<String>,
     /// Require friendship for single-chat messages.

@@ -296,7 +296,7 @@ impl ConvSeqs {
     /// A pull serves consecutive seqs of one conversation, and copying their bytes was the
     /// largest cost left in it while each had its own allocation, scattered among every other
     /// conversation's messages (one cache miss per message). Chunks double from the first
-    /// message's size up to [`Self::ARENA_CHUNK_MAX`], so a conversation of one message
+    /// message's size up to `ARENA_CHUNK_MAX`, so a conversation of one message
     /// costs no more than before; a chunk is freed with its last message.
     pub fn store(&mut self, msg: &MsgData) -> Bytes {
         let len = msg.encoded_len();
