@@ -180,7 +180,8 @@ pub struct SessionConfig {
     pub api_addr: String,
     /// WebSocket gateway address, e.g. `ws://127.0.0.1:10001`.
     pub ws_addr: String,
-    /// Directory for the local store and the ledger.
+    /// Directory for the local store and the ledger. Loaded configs default to
+    /// `./openim-data-<user_id>` (relative to the working directory) when none is given.
     pub data_dir: PathBuf,
     /// Credentials.
     pub credentials: Credentials,
@@ -304,6 +305,7 @@ impl SessionConfig {
     /// Loads from the environment only (`OPENIM_API_ADDR`, `OPENIM_WS_ADDR`, `OPENIM_PLATFORM`,
     /// `OPENIM_USER_ID`, `OPENIM_TOKEN`, `OPENIM_SECRET`, `OPENIM_DATA_DIR`, optional
     /// `OPENIM_ADMIN_USER_ID`, `OPENIM_DURABLE_ACKS`, `OPENIM_TLS_CA`, `OPENIM_COMPRESSION`).
+    /// Without `OPENIM_DATA_DIR` the store lives in `./openim-data-<user_id>`.
     pub fn from_env() -> Result<SessionConfig, ConfigError> {
         Self::from_figment(Figment::new().merge(Env::prefixed("OPENIM_")))
     }
