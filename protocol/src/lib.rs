@@ -95,6 +95,8 @@ pub mod conversation_id;
 pub mod envelope;
 pub mod error;
 pub mod pb;
+mod shared_str;
 pub mod tips;
 
 pub use error::{ErrorCode, ProtocolError};
+pub use shared_str::SharedStr;

@@ -557,6 +557,7 @@ proptest! {
         byte in any::<u8>(),
     ) {
         use openim_protocol::pb::msg::GetSeqMessageResp;
+        use openim_protocol::pb::received::ReceivedBatch;
         use openim_protocol::pb::sdkws::{PullMessageBySeqsResp, PushMessages};
         let mut inputs = odd_pull_encodings();
         inputs.push(resp.encode_to_vec());
@@ -572,6 +573,25 @@ proptest! {
                 let fast = PullMessageBySeqsResp::decode(v.as_slice());
                 let generic = GenericPull::decode(v.as_slice()).map(|g| g.0);
                 prop_assert_eq!(fast.is_ok(), generic.is_ok(), "{:?} vs {:?}", fast, generic);
+                // The client's decoding (shared strings) reads the same messages, each filed
+                // under its entry's key.
+                let received = ReceivedBatch::decode(v.as_slice());
+                prop_assert_eq!(received.is_ok(), generic.is_ok(), "{:?} vs {:?}", received, generic);
+                if let (Ok(received), Ok(generic)) = (&received, &generic) {
+                    for (ours, theirs) in [
+                        (&received.msgs, &generic.msgs),
+                        (&received.notification_msgs, &generic.notification_msgs),
+                    ] {
+                        prop_assert_eq!(ours.len(), theirs.len());
+                        for ((key, list), (wire_key, wire)) in ours.iter().zip(theirs) {
+                            prop_assert_eq!(key, wire_key);
+                            prop_assert_eq!((list.is_end, list.end_seq), (wire.is_end, wire.end_seq));
+                            let msgs: Vec<_> = list.msgs.iter().map(|m| m.to_msg_data()).collect();
+                            prop_assert_eq!(&msgs, &wire.msgs);
+                            prop_assert!(list.msgs.iter().all(|m| m.conversation_id == *key));
+                        }
+                    }
+                }
                 if let (Ok(fast), Ok(generic)) = (fast, generic) {
                     for list in fast.msgs.values().chain(fast.notification_msgs.values()) {
                         prop_assert_eq!(list.msgs.capacity(), list.msgs.len());
@@ -614,5 +634,80 @@ proptest! {
         let by_json = serde_json::from_slice::<TextElem>(&bytes).ok().map(Content::Text);
         prop_assert_eq!(Content::parse(101, &bytes).ok(), by_json.clone());
         prop_assert_eq!(Content::parse_vec(101, bytes).ok(), by_json);
+    }
+}
+
+/// A decoded batch shares one string per distinct repeated value (sender, receiver, nickname,
+/// avatar, group, conversation ID) among its messages, across its entries, and re-encodes as
+/// the wire form it came from.
+#[test]
+fn received_batches_share_repeated_strings() {
+    use openim_protocol::pb::received::{ReceivedBatch, ReceivedMsg, recycle_list};
+    use openim_protocol::pb::sdkws::{MsgData, PullMessageBySeqsResp, PullMsgs};
+    let msg = |seq: i64, from: &str, to: &str| MsgData {
+        seq,
+        send_id: from.into(),
+        recv_id: to.into(),
+        sender_nickname: format!("nick {from}"),
+        sender_face_url: String::new(),
+        client_msg_id: format!("c{seq}"),
+        content: br#"{"content":"hi"}"#.to_vec(),
+        ..Default::default()
+    };
+    let list = |conv: &str, peer: &str| {
+        (
+            conv.to_owned(),
+            PullMsgs {
+                msgs: (1..=6)
+                    .map(|seq| {
+                        if seq % 2 == 0 {
+                            msg(seq, "bot", peer)
+                        } else {
+                            msg(seq, peer, "bot")
+                        }
+                    })
+                    .collect(),
+                is_end: true,
+                end_seq: 6,
+            },
+        )
+    };
+    let answer = PullMessageBySeqsResp {
+        msgs: [list("si_bot_u1", "u1"), list("si_bot_u2", "u2")].into(),
+        notification_msgs: [list("sn_admin_bot", "admin")].into(),
+    };
+    let bytes = answer.encode_to_vec();
+    for _ in 0..3 {
+        let batch = ReceivedBatch::decode(bytes.as_slice()).unwrap();
+        let all: Vec<&ReceivedMsg> = batch
+            .msgs
+            .values()
+            .chain(batch.notification_msgs.values())
+            .flat_map(|l| &l.msgs)
+            .collect();
+        assert_eq!(all.len(), 18);
+        let bot = &all[1].send_id;
+        assert_eq!(bot, "bot");
+        for m in &all {
+            let (bot_side, peer) = if m.seq % 2 == 0 {
+                (&m.send_id, &m.recv_id)
+            } else {
+                (&m.recv_id, &m.send_id)
+            };
+            assert!(bot_side.ptr_eq(bot), "one \"bot\" for the whole batch");
+            let first = all
+                .iter()
+                .find(|o| o.conversation_id == m.conversation_id)
+                .unwrap();
+            assert!(m.conversation_id.ptr_eq(&first.conversation_id));
+            assert!(peer.ptr_eq(&first.send_id));
+            assert!(m.sender_face_url.is_empty());
+        }
+        let back = PullMessageBySeqsResp::decode(batch.encode_to_vec().as_slice()).unwrap();
+        assert_eq!(back, answer);
+        assert_eq!(batch.encoded_len(), bytes.len());
+        for list in batch.msgs.into_values() {
+            recycle_list(list.msgs);
+        }
     }
 }

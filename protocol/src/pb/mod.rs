@@ -40,6 +40,8 @@ pub mod jssdk;
 
 pub mod json;
 
+pub mod received;
+
 #[doc(hidden)]
 pub mod wire;
 
