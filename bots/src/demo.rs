@@ -330,7 +330,7 @@ impl World {
                     && printed
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .insert((m.conversation_id.clone(), m.seq))
+                        .insert((m.conversation_id.to_string(), m.seq))
                 {
                     let text = text.replace('\n', "\n    ");
                     let line = match m.group_id.as_deref().filter(|g| !g.is_empty()) {
@@ -856,8 +856,13 @@ async fn scenarios(w: &mut World) -> Result<(), DemoError> {
 
     header(w, "autoreply: keyword and regex rules with templates");
     let m = w.mark();
+    let from = w.actions().len();
     w.send("bob", g(), "hello everyone").await?;
     w.wait_group(m, "bob", "community", "hello Bob!").await?;
+    // Bob can see the greeting before its send is acknowledged and recorded as an action:
+    // count from after that record, or the greeting itself would look like a second one.
+    w.wait_action(from, "bob's greeting", |a| a.bot == "autoreply")
+        .await?;
     let before = w.actions().len();
     let sent = w.send("bob", g(), "hi again").await?;
     w.wait_handled(&sent.client_msg_id).await?;

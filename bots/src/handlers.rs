@@ -242,11 +242,11 @@ pub async fn message_view(ctx: &Context, msg: &Message) -> Option<MessageView> {
         Role::Member
     };
     Some(MessageView {
-        conversation_id: msg.conversation_id.clone(),
+        conversation_id: msg.conversation_id.to_string(),
         seq: msg.seq,
-        group_id,
-        sender_id: msg.send_id.clone(),
-        sender_nickname: msg.sender_nickname.clone(),
+        group_id: group_id.map(String::from),
+        sender_id: msg.send_id.to_string(),
+        sender_nickname: msg.sender_nickname.to_string(),
         sender_role,
         text,
         mentions_bot: msg.at_user_ids.iter().any(|u| u.as_str() == ctx.me()),

@@ -333,7 +333,7 @@ fn message(text: &str) -> Event {
         content: Content::text(text),
         sender_platform_id: 5,
         sender_nickname: "Alice".into(),
-        sender_face_url: String::new(),
+        sender_face_url: Default::default(),
         send_time: 1,
         create_time: 1,
         at_user_ids: Vec::new(),
@@ -396,8 +396,8 @@ fn bench_lanes(c: &mut Criterion) {
         .map(|i| {
             let mut e = message(&format!("/cmd{} {i}", i % 40));
             if let Event::NewMessage(m) = &mut e {
-                m.conversation_id = format!("si_bot_user{}", i % 10);
-                m.send_id = format!("user{}", i % 10);
+                m.conversation_id = format!("si_bot_user{}", i % 10).into();
+                m.send_id = format!("user{}", i % 10).into();
             }
             e
         })

@@ -12,10 +12,8 @@ use openim_protocol::constants::options;
 use openim_protocol::pb::msg::{
     GetConversationsHasReadAndMaxSeqReq, GetConversationsHasReadAndMaxSeqResp,
 };
-use openim_protocol::pb::sdkws::{
-    GetMaxSeqReq, GetMaxSeqResp, MsgData, PullMessageBySeqsReq, PullMessageBySeqsResp,
-    PushMessages, SeqRange,
-};
+use openim_protocol::pb::received::{ReceivedBatch, ReceivedMsg};
+use openim_protocol::pb::sdkws::{GetMaxSeqReq, GetMaxSeqResp, PullMessageBySeqsReq, SeqRange};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::api::ApiClient;
@@ -308,12 +306,12 @@ const SUMMARY_TAG: u8 = 1;
 
 impl MessageSummary {
     /// Appends the entry of `m` (no intermediate copies of its strings).
-    fn encode(m: &MsgData, out: &mut Vec<u8>) {
+    fn encode(m: &ReceivedMsg, out: &mut Vec<u8>) {
         use crate::compact::{put_int, put_uint};
         out.push(SUMMARY_TAG);
         put_int(out, m.send_time);
         put_int(out, i64::from(m.session_type));
-        for s in [&m.client_msg_id, &m.send_id, &m.sender_nickname] {
+        for s in [m.client_msg_id.as_str(), &m.send_id, &m.sender_nickname] {
             put_uint(out, s.len() as u64);
             out.extend_from_slice(s.as_bytes());
         }
@@ -793,10 +791,7 @@ impl Engine {
                 let Some(ranges) = plan.next() else { break };
                 let call = self
                     .gw
-                    .start_call::<_, PullMessageBySeqsResp>(
-                        req::PULL_BY_RANGE,
-                        &self.pull_request(&ranges),
-                    )
+                    .start_call::<_, ReceivedBatch>(req::PULL_BY_RANGE, &self.pull_request(&ranges))
                     .map_err(|e| PullError::Failed(e.to_string()))?;
                 in_flight.push_back((ranges, call));
             }
@@ -848,7 +843,7 @@ impl Engine {
 
     /// Pulls one request's ranges and processes the answer (gap repair).
     async fn pull_and_process(&mut self, ranges: Vec<Range>) -> Result<(), PullError> {
-        let resp: PullMessageBySeqsResp = self
+        let resp: ReceivedBatch = self
             .gw
             .call(req::PULL_BY_RANGE, &self.pull_request(&ranges))
             .await
@@ -860,7 +855,7 @@ impl Engine {
     async fn process_pulled(
         &mut self,
         ranges: Vec<Range>,
-        resp: PullMessageBySeqsResp,
+        resp: ReceivedBatch,
     ) -> Result<(), PullError> {
         self.process_answer(ranges, resp).await?;
         self.flush_conversations()
@@ -872,7 +867,7 @@ impl Engine {
     async fn process_answer(
         &mut self,
         ranges: Vec<Range>,
-        mut resp: PullMessageBySeqsResp,
+        mut resp: ReceivedBatch,
     ) -> Result<(), PullError> {
         for r in ranges {
             let items = resp
@@ -890,7 +885,7 @@ impl Engine {
 
     /// Processes the answer for one requested range; seqs the server did not return are
     /// recorded as done (they will never exist for this user).
-    async fn process_range(&mut self, r: &Range, mut items: Vec<MsgData>) -> Flow {
+    async fn process_range(&mut self, r: &Range, mut items: Vec<ReceivedMsg>) -> Flow {
         items.retain(|m| m.seq >= r.begin && m.seq <= r.end);
         items.sort_by_key(|m| m.seq);
         items.dedup_by_key(|m| m.seq);
@@ -914,7 +909,7 @@ impl Engine {
             self.handle_item(conv, slot, m, first_sight).await?;
         }
         // The emptied list goes back to the answer decoder (no large malloc/free per answer).
-        openim_protocol::pb::wire::recycle_msg_list(items);
+        openim_protocol::pb::received::recycle_list(items);
         let d = self.convs[slot].delivered;
         for missing in d + 1..=r.end {
             self.auto_ack(conv, missing);
@@ -929,7 +924,7 @@ impl Engine {
         self.convs.delivered_of(conv)
     }
 
-    async fn on_push(&mut self, push: PushMessages) -> Flow {
+    async fn on_push(&mut self, push: ReceivedBatch) -> Flow {
         let streams = push.msgs.into_iter().chain(push.notification_msgs);
         for (conv, pulled) in streams {
             let mut items = pulled.msgs;
@@ -991,7 +986,7 @@ impl Engine {
     /// handled right after it, so the order of gateway events is kept.
     async fn on_push_burst(
         &mut self,
-        first: PushMessages,
+        first: ReceivedBatch,
         gw_rx: &mut mpsc::UnboundedReceiver<GatewayEvent>,
     ) -> Flow {
         self.on_push(first).await?;
@@ -1020,7 +1015,7 @@ impl Engine {
         &mut self,
         conv: &str,
         slot: SlotId,
-        mut m: MsgData,
+        mut m: ReceivedMsg,
         first_sight: bool,
     ) -> Flow {
         if conv.starts_with("n_") {
@@ -1110,7 +1105,7 @@ impl Engine {
     }
 
     /// Queues the message's index entry (written with the burst, see [`Engine::write_pending`]).
-    fn index_message(&mut self, conv: &str, m: &MsgData) {
+    fn index_message(&mut self, conv: &str, m: &ReceivedMsg) {
         // Here seq > 0 (only stored messages are indexed).
         let seq = u64::try_from(m.seq).unwrap_or_default();
         self.batch
@@ -1126,7 +1121,7 @@ impl Engine {
         MessageSummary::decode(&entry)
     }
 
-    async fn on_typing(&mut self, conv: &str, m: &MsgData) -> Flow {
+    async fn on_typing(&mut self, conv: &str, m: &ReceivedMsg) -> Flow {
         if m.send_id == self.user_id {
             return Ok(());
         }
@@ -1134,7 +1129,7 @@ impl Engine {
             .ok()
             .and_then(|v| v.get("msgTips").and_then(|t| t.as_str()).map(str::to_owned))
             .unwrap_or_default();
-        let key = (conv.to_owned(), m.send_id.clone());
+        let key = (conv.to_owned(), m.send_id.to_string());
         let platforms = self.typing.entry(key.clone()).or_default();
         let changed = if tips == "yes" {
             platforms
@@ -1150,7 +1145,7 @@ impl Engine {
         if changed {
             self.emit_noack(Event::Typing(Typing {
                 conversation_id: conv.to_owned(),
-                user_id: m.send_id.clone(),
+                user_id: m.send_id.to_string(),
                 platform_ids: list,
             }))
             .await?;
@@ -1177,7 +1172,11 @@ impl Engine {
         self.emit_all(events).await
     }
 
-    fn blank_conversation(&self, conv: &str, m: Option<&MsgData>) -> crate::model::Conversation {
+    fn blank_conversation(
+        &self,
+        conv: &str,
+        m: Option<&ReceivedMsg>,
+    ) -> crate::model::Conversation {
         let mut c = crate::model::Conversation {
             conversation_id: conv.to_owned(),
             ..Default::default()
@@ -1205,8 +1204,8 @@ impl Engine {
                 };
                 c.face_url = f.face_url;
             } else if let Some(m) = m.filter(|m| m.send_id == peer) {
-                c.show_name = m.sender_nickname.clone();
-                c.face_url = m.sender_face_url.clone();
+                c.show_name = m.sender_nickname.to_string();
+                c.face_url = m.sender_face_url.to_string();
             }
             c.user_id = peer;
         }
@@ -1219,7 +1218,7 @@ impl Engine {
         &mut self,
         conv: &str,
         slot: SlotId,
-        m: &MsgData,
+        m: &ReceivedMsg,
         counts_unread: bool,
         text: Option<&str>,
     ) {
@@ -1267,7 +1266,7 @@ impl Engine {
             let latest = c.latest_msg.get_or_insert_with(LatestMessage::default);
             latest.client_msg_id.clone_from(&m.client_msg_id);
             latest.seq = m.seq;
-            latest.send_id.clone_from(&m.send_id);
+            m.send_id.as_str().clone_into(&mut latest.send_id);
             latest.content_type = m.content_type;
             latest.send_time = m.send_time;
             match (text, &mut latest.text) {
@@ -1355,7 +1354,7 @@ impl Engine {
     // ---------------------------------------------------------------- notifications
 
     /// Events implied by one notification-stream item (§10 of sdk-events.md).
-    async fn notification_events(&mut self, conv: &str, m: &MsgData) -> Vec<Event> {
+    async fn notification_events(&mut self, conv: &str, m: &ReceivedMsg) -> Vec<Event> {
         let tips = parse_tips(&m.content);
         let ct = m.content_type;
         match ct {
@@ -1391,7 +1390,7 @@ impl Engine {
         }
     }
 
-    fn revoke_event(&mut self, tips: &serde_json::Value, m: &MsgData) -> Option<Event> {
+    fn revoke_event(&mut self, tips: &serde_json::Value, m: &ReceivedMsg) -> Option<Event> {
         let conversation_id = str_at(tips, &["conversationID"]);
         let seq = tips.get("seq").and_then(|v| v.as_i64()).unwrap_or(0);
         // De-duplicate by (conversationID, seq).
@@ -1405,7 +1404,7 @@ impl Engine {
             .unwrap_or_default();
         let revoker_id = str_at(tips, &["revokerUserID"]);
         let revoker_nickname = if m.send_id == revoker_id {
-            m.sender_nickname.clone()
+            m.sender_nickname.to_string()
         } else {
             String::new()
         };
@@ -1441,7 +1440,11 @@ impl Engine {
         }))
     }
 
-    async fn read_receipt_events(&mut self, tips: &serde_json::Value, m: &MsgData) -> Vec<Event> {
+    async fn read_receipt_events(
+        &mut self,
+        tips: &serde_json::Value,
+        m: &ReceivedMsg,
+    ) -> Vec<Event> {
         let reader = str_at(tips, &["markAsReadUserID"]);
         let conversation_id = str_at(tips, &["conversationID"]);
         let seqs: Vec<i64> = tips
@@ -1535,10 +1538,10 @@ mod tests {
 
     #[test]
     fn message_summaries_round_trip_and_old_json_entries_still_decode() {
-        let m = MsgData {
+        let m = ReceivedMsg {
             client_msg_id: "c1".into(),
             send_id: "u\u{e9}1".into(),
-            sender_nickname: String::new(),
+            sender_nickname: Default::default(),
             send_time: 1_700_000_000_123,
             session_type: 3,
             ..Default::default()

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use crate::client::ClientError;
-use openim_protocol::pb::sdkws::PushMessages;
+use openim_protocol::pb::received::ReceivedBatch;
 
 /// Request identifiers used by the client.
 pub(crate) mod req {
@@ -130,7 +130,7 @@ pub(crate) enum GatewayEvent {
         msg: String,
         retry_in: Duration,
     },
-    Push(Box<PushMessages>),
+    Push(Box<ReceivedBatch>),
     /// Kicked (2002 frame, or 1506 at connect). The loop has stopped.
     Kicked {
         by_frame: bool,
@@ -582,7 +582,7 @@ pub fn fuzz_decode_frame(bytes: &[u8]) -> bool {
     if decode_data_into(resp.data.as_deref(), payload).is_err() {
         return false;
     }
-    resp.req_identifier != req::PUSH || PushMessages::decode(payload.as_slice()).is_ok()
+    resp.req_identifier != req::PUSH || ReceivedBatch::decode(payload.as_slice()).is_ok()
 }
 
 /// Exponential backoff with jitter: 1, 2, 4, 8, 16, 30 s (cap), ±25 %.
@@ -931,7 +931,7 @@ fn handle_frame(
                 req::PUSH => {
                     payload.clear();
                     let push = decode_data_into(resp.data.as_deref(), payload).and_then(|()| {
-                        PushMessages::decode(payload.as_slice()).map_err(|e| e.to_string())
+                        ReceivedBatch::decode(payload.as_slice()).map_err(|e| e.to_string())
                     });
                     match push {
                         Ok(p) => {
@@ -1035,7 +1035,7 @@ mod tests {
 
     #[test]
     fn fuzz_entry_accepts_good_frames_and_refuses_garbage() {
-        let push = PushMessages::default().encode_to_vec();
+        let push = openim_protocol::pb::sdkws::PushMessages::default().encode_to_vec();
         let frame = format!(
             r#"{{"reqIdentifier":2001,"msgIncr":"","errCode":0,"errMsg":"","data":"{}"}}"#,
             base64::engine::general_purpose::STANDARD.encode(push)

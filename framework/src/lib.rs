@@ -59,7 +59,7 @@ pub use client::{Client, ClientError, SentMessage, Target};
 pub use config::{ConfigError, Credentials, SessionConfig};
 pub use delivery::{Ack, Delivery};
 pub use event::{Event, EventKind};
-pub use message::Message;
+pub use message::{Message, SharedStr};
 pub use session::{Session, SessionError};
 pub use store::{Store, StoreError};
 

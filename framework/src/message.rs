@@ -3,6 +3,8 @@
 use serde::Serialize;
 
 pub use crate::content::Content;
+pub use openim_protocol::SharedStr;
+use openim_protocol::pb::received::ReceivedMsg;
 
 /// Session type: single chat.
 pub const SESSION_SINGLE: i32 = 1;
@@ -16,6 +18,12 @@ pub const AT_ALL_TAG: &str = "AtAllTag";
 
 /// A message received (or sent by the bot from elsewhere) in a chat conversation.
 ///
+/// The strings a conversation's messages repeat (conversation, sender, receiver and group IDs,
+/// sender nickname and avatar) are [`SharedStr`]s: the messages of one pull answer or push
+/// share one allocation per distinct value. A `SharedStr` reads like a `&str` (`&*m.send_id`,
+/// `m.send_id.as_str()`, any `str` method), compares with `&str` and `String` (`m.send_id ==
+/// "alice"`), and becomes a `String` with `.to_string()` or `String::from`.
+///
 /// `(conversation_id, seq)` is the idempotency key of a stored message: after a crash, only
 /// messages that were in flight (delivered but not acknowledged) can be delivered again, with
 /// the same key.
@@ -24,7 +32,7 @@ pub const AT_ALL_TAG: &str = "AtAllTag";
 pub struct Message {
     /// Conversation ID (`si_a_b`, `sg_g`, `sn_a_b`).
     #[serde(rename = "conversationID")]
-    pub conversation_id: String,
+    pub conversation_id: SharedStr,
     /// Sequence number in the conversation (0 for online-only messages).
     pub seq: i64,
     /// Client-generated message ID.
@@ -35,13 +43,13 @@ pub struct Message {
     pub server_msg_id: String,
     /// Sender's user ID.
     #[serde(rename = "sendID")]
-    pub send_id: String,
+    pub send_id: SharedStr,
     /// Receiver (peer user for single chats; usually empty for groups).
     #[serde(rename = "recvID")]
-    pub recv_id: String,
+    pub recv_id: SharedStr,
     /// Group ID for group messages.
     #[serde(rename = "groupID", skip_serializing_if = "Option::is_none")]
-    pub group_id: Option<String>,
+    pub group_id: Option<SharedStr>,
     /// 1 single, 3 group, 4 notification chat.
     pub session_type: i32,
     /// 100 user message, 200 system message.
@@ -55,9 +63,9 @@ pub struct Message {
     #[serde(rename = "senderPlatformID")]
     pub sender_platform_id: i32,
     /// Sender nickname as the sender's client put it.
-    pub sender_nickname: String,
+    pub sender_nickname: SharedStr,
     /// Sender avatar.
-    pub sender_face_url: String,
+    pub sender_face_url: SharedStr,
     /// Server send time (ms).
     pub send_time: i64,
     /// Client creation time (ms).
@@ -84,14 +92,14 @@ impl Message {
     /// The message in wire form (e.g. to quote it).
     pub fn to_msg_data(&self) -> openim_protocol::pb::sdkws::MsgData {
         openim_protocol::pb::sdkws::MsgData {
-            send_id: self.send_id.clone(),
-            recv_id: self.recv_id.clone(),
-            group_id: self.group_id.clone().unwrap_or_default(),
+            send_id: self.send_id.to_string(),
+            recv_id: self.recv_id.to_string(),
+            group_id: self.group_id.as_deref().unwrap_or_default().to_owned(),
             client_msg_id: self.client_msg_id.clone(),
             server_msg_id: self.server_msg_id.clone(),
             sender_platform_id: self.sender_platform_id,
-            sender_nickname: self.sender_nickname.clone(),
-            sender_face_url: self.sender_face_url.clone(),
+            sender_nickname: self.sender_nickname.to_string(),
+            sender_face_url: self.sender_face_url.to_string(),
             session_type: self.session_type,
             msg_from: self.msg_from,
             content_type: self.content_type,
@@ -139,14 +147,16 @@ impl Message {
         self_id: &str,
     ) -> Message {
         let content = crate::content::parse_lossless(m.content_type, &m.content);
+        let m = ReceivedMsg::from_msg_data(conversation_id, m);
         Message::from_wire_with_content(conversation_id, m, content, self_id)
     }
 
-    /// [`Message::from_wire_owned`] with the content already parsed (by
-    /// [`crate::content::parse_lossless`] of the same message).
+    /// Builds a message from the received form it consumes (its strings are moved or shared,
+    /// not copied), with the content already parsed (by [`crate::content::parse_lossless`] of
+    /// the same message); `conversation_id` is the key the server filed it under.
     pub(crate) fn from_wire_with_content(
         conversation_id: &str,
-        m: openim_protocol::pb::sdkws::MsgData,
+        m: ReceivedMsg,
         content: Content,
         self_id: &str,
     ) -> Message {
@@ -156,8 +166,14 @@ impl Message {
             _ => m.at_user_id_list,
         };
         let is_self = m.send_id == self_id;
+        // The decoder filed the message under the same key (shared by the batch's messages).
+        let conversation_id = if m.conversation_id == conversation_id {
+            m.conversation_id
+        } else {
+            SharedStr::from(conversation_id)
+        };
         Message {
-            conversation_id: conversation_id.to_owned(),
+            conversation_id,
             seq: m.seq,
             client_msg_id: m.client_msg_id,
             server_msg_id: m.server_msg_id,
@@ -194,20 +210,20 @@ impl Message {
             _ => m.at_user_id_list.clone(),
         };
         Message {
-            conversation_id: conversation_id.to_owned(),
+            conversation_id: conversation_id.into(),
             seq: m.seq,
             client_msg_id: m.client_msg_id.clone(),
             server_msg_id: m.server_msg_id.clone(),
-            send_id: m.send_id.clone(),
-            recv_id: m.recv_id.clone(),
-            group_id: (!m.group_id.is_empty()).then(|| m.group_id.clone()),
+            send_id: m.send_id.as_str().into(),
+            recv_id: m.recv_id.as_str().into(),
+            group_id: (!m.group_id.is_empty()).then(|| m.group_id.as_str().into()),
             session_type: m.session_type,
             msg_from: m.msg_from,
             content_type: m.content_type,
             content,
             sender_platform_id: m.sender_platform_id,
-            sender_nickname: m.sender_nickname.clone(),
-            sender_face_url: m.sender_face_url.clone(),
+            sender_nickname: m.sender_nickname.as_str().into(),
+            sender_face_url: m.sender_face_url.as_str().into(),
             send_time: m.send_time,
             create_time: m.create_time,
             at_user_ids,
@@ -264,5 +280,30 @@ mod tests {
             ..Default::default()
         };
         assert!(Message::from_wire_owned("si_bot_u1", own, "bot").is_self);
+    }
+
+    #[test]
+    fn messages_keep_the_decoders_shared_strings() {
+        let conv = SharedStr::from("si_bot_u1");
+        let sender = SharedStr::from("u1");
+        let received = ReceivedMsg {
+            conversation_id: conv.clone(),
+            send_id: sender.clone(),
+            group_id: SharedStr::new(),
+            seq: 3,
+            ..Default::default()
+        };
+        let m = Message::from_wire_with_content(
+            "si_bot_u1",
+            received.clone(),
+            Content::text("x"),
+            "bot",
+        );
+        assert!(m.conversation_id.ptr_eq(&conv) && m.send_id.ptr_eq(&sender));
+        assert_eq!(m.group_id, None);
+        // Filed under another key than the caller's: the caller's key wins.
+        let other =
+            Message::from_wire_with_content("si_bot_u2", received, Content::text("x"), "bot");
+        assert_eq!(other.conversation_id, "si_bot_u2");
     }
 }

@@ -49,7 +49,7 @@ impl EventHandler for Recording {
             tokio::task::yield_now().await;
         }
         self.log.lock().push((
-            msg.conversation_id.clone(),
+            msg.conversation_id.to_string(),
             msg.text().unwrap_or("").to_string(),
         ));
         self.active.fetch_sub(1, Ordering::SeqCst);

@@ -406,7 +406,7 @@ async fn released_push_burst_is_delivered_once_in_order_and_rows_are_written_beh
             Event::NewMessage(m) => {
                 messages += 1;
                 texts
-                    .entry(m.conversation_id.clone())
+                    .entry(m.conversation_id.to_string())
                     .or_default()
                     .push(m.text().unwrap_or_default().to_owned());
             }
@@ -709,7 +709,7 @@ fn texts_and_last_rows(
     for e in events {
         match e {
             Event::NewMessage(m) => texts
-                .entry(m.conversation_id.clone())
+                .entry(m.conversation_id.to_string())
                 .or_default()
                 .push(m.text().unwrap_or_default().to_owned()),
             Event::NewConversation(c) | Event::ConversationChanged(c) => {
@@ -813,7 +813,7 @@ async fn receive_sent(
             let key = if m.conversation_id.starts_with("sg_") {
                 "group".to_string()
             } else {
-                m.send_id.clone()
+                m.send_id.to_string()
             };
             let seqs = got.entry(key.clone()).or_default();
             if let Some(last) = seqs.last() {

@@ -97,7 +97,7 @@ impl Context {
         } else {
             &m.send_id
         };
-        (!peer.is_empty()).then(|| Target::User(peer.clone()))
+        (!peer.is_empty()).then(|| Target::User(peer.to_string()))
     }
 
     /// Replies with text in the current conversation.
@@ -129,7 +129,7 @@ impl Context {
                 let text = format!("@{} {}", message.send_id, text.into());
                 self.send_content(
                     target,
-                    Content::at_text(text, vec![message.send_id.clone()]),
+                    Content::at_text(text, vec![message.send_id.to_string()]),
                 )
                 .await
             }

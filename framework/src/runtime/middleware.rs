@@ -378,8 +378,8 @@ impl Permissions {
         if msg.is_self {
             return None;
         }
-        if self.deny_users.contains(&msg.send_id)
-            || (!self.allow_users.is_empty() && !self.allow_users.contains(&msg.send_id))
+        if self.deny_users.iter().any(|u| msg.send_id == *u)
+            || (!self.allow_users.is_empty() && !self.allow_users.iter().any(|u| msg.send_id == *u))
         {
             return Some(Denied::User);
         }

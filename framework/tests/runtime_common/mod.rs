@@ -98,7 +98,7 @@ fn base(conversation_id: &str, from: &str, text: &str) -> Message {
         content: Content::text(text),
         sender_platform_id: 5,
         sender_nickname: from.into(),
-        sender_face_url: String::new(),
+        sender_face_url: Default::default(),
         send_time: 1,
         create_time: 1,
         at_user_ids: Vec::new(),
@@ -116,7 +116,7 @@ pub fn private(from: &str, text: &str) -> Message {
 pub fn group(group_id: &str, from: &str, text: &str, at: &[&str]) -> Message {
     let mut m = base(&format!("sg_{group_id}"), from, text);
     m.group_id = Some(group_id.into());
-    m.recv_id = String::new();
+    m.recv_id = Default::default();
     m.session_type = 3;
     if !at.is_empty() {
         m.content_type = 106;
