@@ -297,6 +297,20 @@ impl Consumer {
     }
 }
 
+/// `(wchar, syscw)` of this process (`/proc/self/io`): bytes passed to write-like system calls
+/// and their count, e.g. to see how much a row's window wrote to files.
+pub fn io_written() -> Option<(u64, u64)> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        io.lines()
+            .find_map(|l| l.strip_prefix(name))?
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some((field("wchar:")?, field("syscw:")?))
+}
+
 /// Peak resident set size of this process (VmHWM), in KiB.
 pub fn vm_hwm_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

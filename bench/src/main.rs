@@ -504,15 +504,26 @@ async fn catchup(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
         "[bench] catch-up: injected {total} requests at {inject_rate:.0}/s (recipients offline)"
     );
     let c0 = cpu::now();
+    let io0 = load::io_written();
     let t0 = Instant::now();
     let consumer = Consumer::start(Session::start(cx.config(&bot)).await?);
     consumer.counter.arm(total as u64);
     let done = consumer.counter.wait(WAIT, "catch-up").await?;
     let used = cpu::now().since(&c0);
+    let io = load::io_written();
     let secs = done.duration_since(t0).as_secs_f64();
     // CLOCK_MONOTONIC, the clock `perf record -k CLOCK_MONOTONIC` stamps samples with: lets a
     // profile of the whole run be cut to the timed window (`perf report --time`)
     eprintln!("[bench] catch-up window: {t0:?} .. {done:?}");
+    // Diagnostic: what the window wrote to files (the store's writes; the session's sockets
+    // too, which are small here).
+    if let (Some((w0, c0)), Some((w1, c1))) = (io0, io) {
+        eprintln!(
+            "[bench] catch-up window wrote {:.1} MB in {} write calls",
+            w1.saturating_sub(w0) as f64 / 1e6,
+            c1.saturating_sub(c0)
+        );
+    }
     consumer.shutdown().await?;
     row(
         rows,
