@@ -123,8 +123,7 @@ impl HelpDesk {
             return Ok(());
         };
         ctx.client().revoke(&msg.conversation_id, msg.seq).await?;
-        let seconds = u32::try_from(SPAM_MUTE.as_secs()).unwrap_or(u32::MAX);
-        ctx.client().mute(group, &msg.send_id, seconds).await?;
+        ctx.client().mute(group, &msg.send_id, SPAM_MUTE).await?;
         ctx.reply_mention("advertising is not allowed here: muted for 10 minutes.")
             .await?;
         Ok(())

@@ -165,13 +165,10 @@ async fn execute_one(ctx: &Context, action: &Action) -> Result<(), String> {
             group_id,
             user_id,
             duration,
-        } => {
-            let secs = u32::try_from(duration.as_secs()).unwrap_or(u32::MAX).max(1);
-            client
-                .mute(group_id, user_id, secs)
-                .await
-                .map_err(|e| e.to_string())
-        }
+        } => client
+            .mute(group_id, user_id, *duration)
+            .await
+            .map_err(|e| e.to_string()),
         Action::Unmute { group_id, user_id } => client
             .unmute(group_id, user_id)
             .await

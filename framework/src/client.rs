@@ -29,6 +29,39 @@ impl Target {
     pub fn group(group_id: impl Into<String>) -> Target {
         Target::Group(group_id.into())
     }
+
+    /// The conversation ID this target has for the account `me` (`si_<a>_<b>` with the two
+    /// user IDs sorted, or `sg_<group>`), as in [`Message::conversation_id`](crate::Message).
+    ///
+    /// ```
+    /// use openim_bot::Target;
+    /// assert_eq!(Target::user("zoe").conversation_id("bot"), "si_bot_zoe");
+    /// assert_eq!(Target::group("g1").conversation_id("bot"), "sg_g1");
+    /// ```
+    pub fn conversation_id(&self, me: &str) -> String {
+        match self {
+            Target::User(user_id) => openim_protocol::conversation_id::single(me, user_id),
+            Target::Group(group_id) => openim_protocol::conversation_id::group(group_id),
+        }
+    }
+}
+
+/// Whole seconds of a mute, as the server takes them.
+fn mute_seconds(duration: std::time::Duration) -> Result<u32, ClientError> {
+    let whole = duration.as_secs();
+    let seconds = if duration.subsec_nanos() > 0 {
+        whole.saturating_add(1)
+    } else {
+        whole
+    };
+    match u32::try_from(seconds) {
+        Ok(0) => Err(ClientError::Invalid("mute duration must be > 0".into())),
+        Ok(s) => Ok(s),
+        Err(_) => Err(ClientError::Invalid(format!(
+            "mute duration of {seconds} s is longer than the server's limit of {} s",
+            u32::MAX
+        ))),
+    }
 }
 
 /// The server's acknowledgement of a sent message.
@@ -390,16 +423,16 @@ impl Client {
         Ok(())
     }
 
-    /// Mutes a member for `seconds`.
+    /// Mutes a member for `duration`, in whole seconds as OpenIM counts them (a fraction of a
+    /// second rounds up). A zero duration, or one longer than `u32::MAX` seconds, is
+    /// [`ClientError::Invalid`].
     pub async fn mute(
         &self,
         group_id: &str,
         user_id: &str,
-        seconds: u32,
+        duration: std::time::Duration,
     ) -> Result<(), ClientError> {
-        if seconds == 0 {
-            return Err(ClientError::Invalid("mute duration must be > 0".into()));
-        }
+        let seconds = mute_seconds(duration)?;
         self.inner
             .api
             .mute_group_member(group_id, user_id, seconds)
@@ -472,5 +505,44 @@ impl Client {
             .await?;
         self.resync();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn mute_durations_become_whole_seconds_rounded_up() {
+        assert_eq!(mute_seconds(Duration::from_secs(600)).ok(), Some(600));
+        assert_eq!(mute_seconds(Duration::from_millis(1)).ok(), Some(1));
+        assert_eq!(mute_seconds(Duration::from_millis(1500)).ok(), Some(2));
+        assert_eq!(
+            mute_seconds(Duration::from_secs(u64::from(u32::MAX))).ok(),
+            Some(u32::MAX)
+        );
+    }
+
+    #[test]
+    fn zero_and_too_long_mutes_are_invalid() {
+        for d in [
+            Duration::ZERO,
+            Duration::from_secs(u64::from(u32::MAX) + 1),
+            Duration::MAX,
+        ] {
+            assert!(
+                matches!(mute_seconds(d), Err(ClientError::Invalid(_))),
+                "{d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn targets_name_their_conversations() {
+        assert_eq!(Target::user("a").conversation_id("b"), "si_a_b");
+        assert_eq!(Target::user("b").conversation_id("a"), "si_a_b");
+        assert_eq!(Target::group("g").conversation_id("a"), "sg_g");
     }
 }

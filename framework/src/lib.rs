@@ -64,6 +64,10 @@ pub use session::{Session, SessionError};
 pub use store::{Store, StoreError};
 
 pub use openim_bot_macros::handler;
+/// The wire types this crate speaks (`openim-protocol`), re-exported so a bot needs no second
+/// dependency (and no version to keep in step) for content types, constants, error codes or
+/// [`conversation_id`](openim_protocol::conversation_id) helpers.
+pub use openim_protocol as protocol;
 pub use runtime::prelude;
 
 /// The README's Rust example, compiled as a doctest so it stays true.

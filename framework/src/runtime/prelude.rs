@@ -11,7 +11,7 @@ pub use crate::event::{
 };
 pub use crate::message::Message;
 pub use crate::runtime::{
-    AntiFlood, Bot, BotBuilder, Context, Dialogue, EventHandler, Flow, FrameworkError, FromArg,
-    HandlerResult, Mention, Middleware, Next, Permissions, Rate, Rest, Throttle, async_trait,
-    handler,
+    AntiFlood, Bot, BotBuilder, Context, Dialogue, DialogueKey, EventHandler, Flow, FrameworkError,
+    FromArg, HandlerResult, Mention, Middleware, Next, Permissions, Rate, Rest, Throttle,
+    async_trait, handler,
 };
