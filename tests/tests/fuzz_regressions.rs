@@ -166,3 +166,257 @@ fn client_frame_decoder_refuses_bombs_deep_json_and_lying_payloads() {
     assert!(decode(good.as_bytes()));
     assert!(decode(&gzip(good.as_bytes())));
 }
+
+// ------------------------------------------------ received batches vs a prost-derived mirror
+
+/// A prost-derived mirror of `PullMsgs` (the crate's own decoder is hand-written).
+#[derive(Clone, PartialEq, prost::Message)]
+struct MirrorPullMsgs {
+    #[prost(message, repeated, tag = "1")]
+    msgs: Vec<MsgData>,
+    #[prost(bool, tag = "2")]
+    is_end: bool,
+    #[prost(int64, tag = "3")]
+    end_seq: i64,
+}
+
+/// A prost-derived mirror of `PullMessageBySeqsResp` / `PushMessages`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct MirrorBatch {
+    #[prost(btree_map = "string, message", tag = "1")]
+    msgs: std::collections::BTreeMap<String, MirrorPullMsgs>,
+    #[prost(btree_map = "string, message", tag = "2")]
+    notification_msgs: std::collections::BTreeMap<String, MirrorPullMsgs>,
+}
+
+/// xorshift64*: a fixed, dependency-free random sequence.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_bytes_field(out: &mut Vec<u8>, tag: u32, bytes: &[u8]) {
+    put_varint(out, u64::from(tag << 3 | 2));
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+const USERS: &[&str] = &["u1", "u2", "bot", "", "ünï_名", "a_b"];
+const GROUPS: &[&str] = &["", "g1", "g2"];
+const NAMES: &[&str] = &["", "Alice", "Bob", "名前"];
+const FACES: &[&str] = &["", "http://x/a.png"];
+const KEYS: &[&str] = &["si_u1_u2", "sg_g1", "n_u1_u2", "", "si_bot_u1", "sn_a_b"];
+
+fn random_msg(rng: &mut Rng) -> MsgData {
+    let mut m = MsgData {
+        send_id: rng.pick(USERS).into(),
+        recv_id: rng.pick(USERS).into(),
+        group_id: rng.pick(GROUPS).into(),
+        client_msg_id: format!("{:x}", rng.next()),
+        server_msg_id: if rng.chance(50) {
+            format!("{:x}", rng.next())
+        } else {
+            String::new()
+        },
+        sender_platform_id: rng.below(12) as i32 - 1,
+        sender_nickname: rng.pick(NAMES).into(),
+        sender_face_url: rng.pick(FACES).into(),
+        session_type: [1, 3, 4, 0][rng.below(4)],
+        msg_from: [100, 200][rng.below(2)],
+        content_type: [101, 1501, 2101, 0, 110][rng.below(5)],
+        content: format!("{{\"content\":\"t{}\"}}", rng.next()).into_bytes(),
+        seq: [1, 2, 3, 0, -1, i64::MAX, rng.next() as i64][rng.below(7)],
+        send_time: rng.next() as i64 >> 20,
+        create_time: rng.next() as i64 >> 20,
+        status: rng.below(4) as i32,
+        is_read: rng.chance(30),
+        ..MsgData::default()
+    };
+    for _ in 0..rng.below(3) {
+        m.options.insert(
+            rng.pick(&["history", "unreadCount", "offlinePush"]).into(),
+            rng.chance(50),
+        );
+    }
+    for _ in 0..rng.below(3) {
+        m.at_user_id_list.push(rng.pick(USERS).into());
+    }
+    if rng.chance(20) {
+        m.offline_push_info = Some(openim_protocol::pb::sdkws::OfflinePushInfo {
+            title: "t".into(),
+            ..Default::default()
+        });
+    }
+    if rng.chance(20) {
+        m.ex = "ex".into();
+        m.attached_info = "{}".into();
+    }
+    m
+}
+
+/// One encoded `MsgData`, sometimes followed by fields that repeat or extend it (the last
+/// string wins, lists and maps accumulate, unknown fields are skipped).
+fn encoded_msg(rng: &mut Rng) -> Vec<u8> {
+    let mut out = random_msg(rng).encode_to_vec();
+    for _ in 0..rng.below(3) {
+        match rng.below(7) {
+            0 => put_bytes_field(&mut out, 1, rng.pick(USERS).as_bytes()),
+            1 => put_bytes_field(&mut out, 3, rng.pick(GROUPS).as_bytes()),
+            2 => put_bytes_field(&mut out, 7, rng.pick(NAMES).as_bytes()),
+            3 => put_bytes_field(&mut out, 21, rng.pick(USERS).as_bytes()),
+            4 => put_bytes_field(&mut out, 99, b"unknown"),
+            5 => {
+                put_varint(&mut out, 14 << 3);
+                put_varint(&mut out, rng.next() >> 1);
+            }
+            _ => put_bytes_field(&mut out, 12, b"{\"content\":\"again\"}"),
+        }
+    }
+    out
+}
+
+fn encoded_pull_msgs(rng: &mut Rng) -> Vec<u8> {
+    let mut out = Vec::new();
+    for _ in 0..rng.below(6) {
+        put_bytes_field(&mut out, 1, &encoded_msg(rng));
+        if rng.chance(15) {
+            out.extend_from_slice(&[0x10, 1]); // is_end between messages
+        }
+    }
+    if rng.chance(50) {
+        put_varint(&mut out, 3 << 3);
+        put_varint(&mut out, rng.next() >> 1);
+    }
+    out
+}
+
+/// One map entry: key and value in any order, sometimes a value or key twice, or missing.
+fn encoded_entry(rng: &mut Rng) -> Vec<u8> {
+    let key = rng.pick(KEYS);
+    let mut out = Vec::new();
+    match rng.below(8) {
+        0 => put_bytes_field(&mut out, 2, &encoded_pull_msgs(rng)), // no key
+        1 => put_bytes_field(&mut out, 1, key.as_bytes()),          // no value
+        2 => {
+            put_bytes_field(&mut out, 2, &encoded_pull_msgs(rng));
+            put_bytes_field(&mut out, 1, key.as_bytes()); // key after value
+        }
+        3 => {
+            put_bytes_field(&mut out, 1, rng.pick(KEYS).as_bytes());
+            put_bytes_field(&mut out, 2, &encoded_pull_msgs(rng));
+            put_bytes_field(&mut out, 1, key.as_bytes()); // a second key
+            put_bytes_field(&mut out, 2, &encoded_pull_msgs(rng)); // a second value merges
+        }
+        _ => {
+            put_bytes_field(&mut out, 1, key.as_bytes());
+            put_bytes_field(&mut out, 2, &encoded_pull_msgs(rng));
+        }
+    }
+    out
+}
+
+fn encoded_batch(rng: &mut Rng) -> Vec<u8> {
+    let mut out = Vec::new();
+    for _ in 0..rng.below(6) {
+        let field = if rng.chance(70) { 1 } else { 2 };
+        put_bytes_field(&mut out, field, &encoded_entry(rng));
+    }
+    out
+}
+
+fn same_map(
+    ours: &std::collections::BTreeMap<String, openim_protocol::pb::received::ReceivedMsgs>,
+    mirror: &std::collections::BTreeMap<String, MirrorPullMsgs>,
+) -> Result<(), String> {
+    let ours_keys: Vec<_> = ours.keys().collect();
+    let mirror_keys: Vec<_> = mirror.keys().collect();
+    if ours_keys != mirror_keys {
+        return Err(format!("keys {ours_keys:?} vs {mirror_keys:?}"));
+    }
+    for (key, m) in mirror {
+        let o = &ours[key];
+        if (o.is_end, o.end_seq, o.msgs.len()) != (m.is_end, m.end_seq, m.msgs.len()) {
+            return Err(format!("{key:?}: header or count differs"));
+        }
+        for (i, (a, b)) in o.msgs.iter().zip(&m.msgs).enumerate() {
+            if a.to_msg_data() != *b {
+                return Err(format!("{key:?} #{i}: {:?} vs {b:?}", a.to_msg_data()));
+            }
+            if a.conversation_id != key.as_str() {
+                return Err(format!("{key:?} #{i}: filed as {:?}", a.conversation_id));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every outcome of decoding `bytes` as a received batch agrees with the prost-derived
+/// mirror: both fail, or both give the same messages, each filed under its entry's key.
+fn check_against_mirror(bytes: &[u8]) -> Result<bool, String> {
+    use openim_protocol::pb::received::ReceivedBatch;
+    let ours = ReceivedBatch::decode(bytes);
+    let mirror = MirrorBatch::decode(bytes);
+    match (ours, mirror) {
+        (Ok(o), Ok(m)) => {
+            same_map(&o.msgs, &m.msgs)?;
+            same_map(&o.notification_msgs, &m.notification_msgs)?;
+            Ok(true)
+        }
+        (Err(_), Err(_)) => Ok(false),
+        (o, m) => Err(format!(
+            "ours {:?} vs mirror {:?}",
+            o.map(|_| ()),
+            m.map(|_| ())
+        )),
+    }
+}
+
+#[test]
+fn received_batches_decode_as_the_derived_protobuf_does() {
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let (mut valid, mut invalid) = (0, 0);
+    for case in 0..3000 {
+        let mut bytes = encoded_batch(&mut rng);
+        if rng.chance(30) {
+            // two encodings one after the other merge (a repeated key: the later entry wins)
+            bytes.extend_from_slice(&encoded_batch(&mut rng));
+        }
+        if rng.chance(25) && !bytes.is_empty() {
+            let cut = rng.below(bytes.len());
+            bytes.truncate(cut);
+        }
+        match check_against_mirror(&bytes) {
+            Ok(true) => valid += 1,
+            Ok(false) => invalid += 1,
+            Err(e) => panic!("case {case}: {e}\ninput {bytes:02x?}"),
+        }
+    }
+    println!("received batches: {valid} valid, {invalid} rejected by both");
+    assert!(
+        valid > 1000 && invalid > 100,
+        "{valid} valid, {invalid} invalid"
+    );
+}
