@@ -153,14 +153,19 @@ pub struct ReceivedMsgs {
 /// client decodes it: messages by conversation ID, regular and notification streams.
 ///
 /// Encoding (which a client never does) writes the wire form, every entry with key and value.
-#[derive(Default, Debug)]
+#[derive(Clone, PartialEq, Default, Debug)]
 pub struct ReceivedBatch {
     /// Regular conversations' messages (`msgs` #1).
     pub msgs: BTreeMap<String, ReceivedMsgs>,
     /// Notification conversations' messages (`notification_msgs` #2).
     pub notification_msgs: BTreeMap<String, ReceivedMsgs>,
-    /// Shared strings handed out so far (their reuse spans the whole batch).
-    interners: Interners,
+}
+
+std::thread_local! {
+    /// Shared strings handed out so far by the batch being decoded on this thread (their reuse
+    /// spans the whole batch). Kept out of the batch so that a one-message push stays a small
+    /// allocation (it is freed by another thread).
+    static INTERNERS: std::cell::RefCell<Interners> = std::cell::RefCell::default();
 }
 
 /// One [`Interner`] per kind of repeated string.
@@ -170,22 +175,6 @@ struct Interners {
     group_ids: Interner,
     nicknames: Interner,
     face_urls: Interner,
-}
-
-impl PartialEq for ReceivedBatch {
-    fn eq(&self, other: &ReceivedBatch) -> bool {
-        self.msgs == other.msgs && self.notification_msgs == other.notification_msgs
-    }
-}
-
-impl Clone for ReceivedBatch {
-    fn clone(&self) -> ReceivedBatch {
-        ReceivedBatch {
-            msgs: self.msgs.clone(),
-            notification_msgs: self.notification_msgs.clone(),
-            interners: Interners::default(),
-        }
-    }
 }
 
 fn wire_map(map: &BTreeMap<String, ReceivedMsgs>) -> BTreeMap<String, PullMsgs> {
@@ -205,6 +194,22 @@ fn wire_map(map: &BTreeMap<String, ReceivedMsgs>) -> BTreeMap<String, PullMsgs> 
 }
 
 impl prost::Message for ReceivedBatch {
+    /// prost's `merge`, then the decoder lets go of the batch's remembered strings: their
+    /// reference counts drop here, on the decoding thread that made them, rather than on
+    /// whichever thread drops the last message (a cache line fetched across cores otherwise).
+    fn merge(&mut self, mut buf: impl Buf) -> Result<(), prost::DecodeError> {
+        let ctx = DecodeContext::default();
+        let merged = (|| {
+            while buf.has_remaining() {
+                let (tag, wire_type) = decode_key(&mut buf)?;
+                self.merge_field(tag, wire_type, &mut buf, ctx.clone())?;
+            }
+            Ok(())
+        })();
+        INTERNERS.with_borrow_mut(|interners| *interners = Interners::default());
+        merged
+    }
+
     fn encode_raw(&self, buf: &mut impl BufMut) {
         super::wire::encode_message_map(1, &wire_map(&self.msgs), buf);
         super::wire::encode_message_map(2, &wire_map(&self.notification_msgs), buf);
@@ -222,7 +227,9 @@ impl prost::Message for ReceivedBatch {
             2 => (&mut self.notification_msgs, "notification_msgs"),
             _ => return skip_field(wire_type, tag, buf, ctx),
         };
-        merge_entry(wire_type, map, &mut self.interners, buf, ctx).map_err(|mut e| {
+        let merged =
+            INTERNERS.with_borrow_mut(|interners| merge_entry(wire_type, map, interners, buf, ctx));
+        merged.map_err(|mut e| {
             e.push("ReceivedBatch", field);
             e
         })
@@ -236,7 +243,6 @@ impl prost::Message for ReceivedBatch {
     fn clear(&mut self) {
         self.msgs.clear();
         self.notification_msgs.clear();
-        self.interners = Interners::default();
     }
 }
 
