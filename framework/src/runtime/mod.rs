@@ -89,6 +89,11 @@
 //! whose policy passes) runs and the others of that handler are skipped. Messages sent by the
 //! bot itself are ignored by message routes unless `allow_self`. Every handler of a bot sees
 //! every event.
+//!
+//! A route cannot decline a message it matched, and `users(..)`/`groups(..)` take literals. To
+//! take messages away from the routes on a condition known only at run time (a support desk
+//! relaying a customer's chat to an agent, a user list from configuration), use a
+//! [`Middleware`] that returns [`Flow::Stop`] for them: examples/helpdesk.rs does this.
 
 //!
 //! # Guarantees
