@@ -22,7 +22,22 @@ pub const AT_ALL_TAG: &str = "AtAllTag";
 /// sender nickname and avatar) are [`SharedStr`]s: the messages of one pull answer or push
 /// share one allocation per distinct value. A `SharedStr` reads like a `&str` (`&*m.send_id`,
 /// `m.send_id.as_str()`, any `str` method), compares with `&str` and `String` (`m.send_id ==
-/// "alice"`), and becomes a `String` with `.to_string()` or `String::from`.
+/// "alice"`), and becomes a `String` with `.to_string()` or `String::from`. Collections of
+/// `String` are queried with its `&str`:
+///
+/// ```
+/// # use std::collections::{HashMap, HashSet};
+/// # use openim_bot::{Message, SharedStr};
+/// fn route(m: &Message, admins: &HashSet<String>, muted: &[String], names: &HashMap<String, u32>) {
+///     let from_admin = admins.contains(m.send_id.as_str());
+///     let is_muted = muted.iter().any(|u| m.send_id == *u);
+///     let room = names.get(&*m.conversation_id);
+///     let in_g1 = m.group_id.as_deref() == Some("g1");
+///     let owned: String = m.sender_nickname.to_string();
+///     let shared: SharedStr = m.conversation_id.clone(); // no copy of the text
+///     # let _ = (from_admin, is_muted, room, in_g1, owned, shared);
+/// }
+/// ```
 ///
 /// `(conversation_id, seq)` is the idempotency key of a stored message: after a crash, only
 /// messages that were in flight (delivered but not acknowledged) can be delivered again, with

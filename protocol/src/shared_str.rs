@@ -19,6 +19,10 @@ use std::sync::Arc;
 /// directions, hashes and orders like its text (so a `HashMap<SharedStr, _>` is looked up with a
 /// `&str`), displays and (de)serializes as a plain string, and converts from and into `String`.
 ///
+/// Collections of `String` are queried with its `&str` (a `String` cannot borrow as a
+/// `SharedStr`): `set.contains(id.as_str())`, `map.get(&*id)`, `list.iter().any(|u| id == *u)`;
+/// an `Option<SharedStr>` compares as `opt.as_deref() == Some("g1")`.
+///
 /// ```
 /// use openim_protocol::SharedStr;
 ///
@@ -217,9 +221,29 @@ impl serde::Serialize for SharedStr {
 
 impl<'de> serde::Deserialize<'de> for SharedStr {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SharedStr, D::Error> {
-        // Borrowed when the format allows it (one copy, into the shared allocation).
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Ok(SharedStr::from(s))
+        d.deserialize_str(SharedStrVisitor)
+    }
+}
+
+/// Copies the deserializer's text straight into the shared allocation (no `String` first,
+/// when the format hands out a `&str`).
+struct SharedStrVisitor;
+
+impl serde::de::Visitor<'_> for SharedStrVisitor {
+    type Value = SharedStr;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SharedStr, E> {
+        Ok(SharedStr::from(v))
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<SharedStr, E> {
+        std::str::from_utf8(v)
+            .map(SharedStr::from)
+            .map_err(|_| E::invalid_value(serde::de::Unexpected::Bytes(v), &self))
     }
 }
 
@@ -295,6 +319,9 @@ mod tests {
         assert_eq!(back, a);
         let empty: SharedStr = serde_json::from_str("\"\"").unwrap();
         assert!(empty.is_empty());
+        assert!(serde_json::from_str::<SharedStr>("5").is_err());
+        let escaped: SharedStr = serde_json::from_str(r#""a\u00e9""#).unwrap();
+        assert_eq!(escaped, "a\u{e9}");
     }
 
     #[test]
