@@ -18,8 +18,6 @@
 //! ```
 
 use openim_bot::prelude::*;
-use openim_bot::runtime::DialogueKey;
-use openim_protocol::conversation_id;
 use serde::{Deserialize, Serialize};
 
 /// How long a spammer stays muted.
@@ -41,7 +39,7 @@ pub struct HelpDesk {
 impl HelpDesk {
     /// The dialogue of `customer` in their private chat with the bot.
     fn hand_off(ctx: &Context, customer: &str) -> Dialogue {
-        let conversation = conversation_id::single(ctx.me(), customer);
+        let conversation = Target::user(customer).conversation_id(ctx.me());
         ctx.dialogue_for(DialogueKey::new(conversation, customer))
     }
 
