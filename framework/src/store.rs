@@ -9,7 +9,7 @@
 //! openim-bench at 100,000 conversations: ~9 us to read a row, ~8 us to write it, ~11 us per index
 //! entry). So both are journaled like the ledger: a burst of changes is ONE entry appended at the
 //! end of its tree (key `0xFF` + a 64-bit number, `0xFF` never occurs in UTF-8 keys).
-//! Conversation rows are kept in memory as compact binary rows ([`crate::model::row_codec`],
+//! Conversation rows are kept in memory as compact binary rows (`model::row_codec`,
 //! ~100-200 bytes each; all of them, loaded at open) and the journal is their stored form: once
 //! it holds as many bytes as the rows, a snapshot of every row (large sequential entries)
 //! replaces it, so a row costs a share of a sequential write however many conversations there
