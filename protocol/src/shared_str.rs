@@ -262,17 +262,27 @@ impl Interner {
 
     /// The shared string equal to `text`: one remembered, or a new one (then remembered in
     /// place of the oldest).
+    #[cfg(test)]
     pub(crate) fn get(&mut self, text: &str) -> SharedStr {
-        if text.is_empty() {
-            return SharedStr::new();
+        match self.get_bytes(text.as_bytes()) {
+            Some(s) => s,
+            None => SharedStr::from(text),
         }
-        if let Some(s) = self.recent.iter().find(|s| s.as_str() == text) {
-            return s.clone();
+    }
+
+    /// The shared string of UTF-8 `bytes` (`None` if they are not UTF-8): one remembered (its
+    /// bytes are not checked again), or a new one (then remembered in place of the oldest).
+    pub(crate) fn get_bytes(&mut self, bytes: &[u8]) -> Option<SharedStr> {
+        if bytes.is_empty() {
+            return Some(SharedStr::new());
         }
-        let s = SharedStr::from(text);
+        if let Some(s) = self.recent.iter().find(|s| s.as_bytes() == bytes) {
+            return Some(s.clone());
+        }
+        let s = SharedStr::from(std::str::from_utf8(bytes).ok()?);
         self.recent[self.next] = s.clone();
         self.next = (self.next + 1) % Self::SLOTS;
-        s
+        Some(s)
     }
 }
 
@@ -335,6 +345,8 @@ mod tests {
         assert!(interner.get("u1").ptr_eq(&first));
         assert!(interner.get("u2").ptr_eq(&other));
         assert!(interner.get("").ptr_eq(&SharedStr::new()));
+        assert!(interner.get_bytes(b"u1").unwrap().ptr_eq(&first));
+        assert_eq!(interner.get_bytes(&[0x61, 0xff]), None);
         // Beyond the remembered values a new one is made (still equal).
         for i in 0..Interner::SLOTS {
             interner.get(&format!("x{i}"));
