@@ -311,6 +311,18 @@ pub fn io_written() -> Option<(u64, u64)> {
     Some((field("wchar:")?, field("syscw:")?))
 }
 
+/// Minor page faults of this process so far (`/proc/self/stat` field 10): first touches of
+/// fresh memory, each of which the VM this runs on may make cost a host fault.
+pub fn minor_faults() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // after ")": state(3) ppid pgrp session tty_nr tpgid flags minflt(10)
+    stat.get(stat.rfind(')')? + 1..)?
+        .split_whitespace()
+        .nth(7)?
+        .parse()
+        .ok()
+}
+
 /// Peak resident set size of this process (VmHWM), in KiB.
 pub fn vm_hwm_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -505,12 +505,14 @@ async fn catchup(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
     );
     let c0 = cpu::now();
     let io0 = load::io_written();
+    let faults0 = load::minor_faults();
     let t0 = Instant::now();
     let consumer = Consumer::start(Session::start(cx.config(&bot)).await?);
     consumer.counter.arm(total as u64);
     let done = consumer.counter.wait(WAIT, "catch-up").await?;
     let used = cpu::now().since(&c0);
     let io = load::io_written();
+    let faults = load::minor_faults();
     let secs = done.duration_since(t0).as_secs_f64();
     // CLOCK_MONOTONIC, the clock `perf record -k CLOCK_MONOTONIC` stamps samples with: lets a
     // profile of the whole run be cut to the timed window (`perf report --time`)
@@ -519,9 +521,12 @@ async fn catchup(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
     // too, which are small here).
     if let (Some((w0, c0)), Some((w1, c1))) = (io0, io) {
         eprintln!(
-            "[bench] catch-up window wrote {:.1} MB in {} write calls",
+            "[bench] catch-up window wrote {:.1} MB in {} write calls, {} minor page faults",
             w1.saturating_sub(w0) as f64 / 1e6,
-            c1.saturating_sub(c0)
+            c1.saturating_sub(c0),
+            faults
+                .zip(faults0)
+                .map_or(0, |(f1, f0)| f1.saturating_sub(f0))
         );
     }
     consumer.shutdown().await?;
