@@ -21,7 +21,25 @@ use std::sync::Arc;
 ///
 /// Collections of `String` are queried with its `&str` (a `String` cannot borrow as a
 /// `SharedStr`): `set.contains(id.as_str())`, `map.get(&*id)`, `list.iter().any(|u| id == *u)`;
-/// an `Option<SharedStr>` compares as `opt.as_deref() == Some("g1")`.
+/// an `Option<SharedStr>` compares as `opt.as_deref() == Some("g1")`:
+///
+/// ```
+/// use std::collections::{HashMap, HashSet};
+/// use openim_protocol::SharedStr;
+///
+/// let id = SharedStr::from("u1");
+/// let set: HashSet<String> = ["u1".to_string()].into();
+/// let map: HashMap<String, u32> = [("u1".to_string(), 7)].into();
+/// let list = vec!["u0".to_string(), "u1".to_string()];
+/// assert!(set.contains(id.as_str()));
+/// assert_eq!(map.get(&*id), Some(&7));
+/// assert!(list.iter().any(|u| id == *u));
+/// assert!(id == "u1" && "u1" == id && id == list[1] && list[1] == id);
+/// let group: Option<SharedStr> = Some("g1".into());
+/// assert_eq!(group.as_deref(), Some("g1"));
+/// let owned: String = id.clone().into();
+/// assert_eq!(owned, id.to_string());
+/// ```
 ///
 /// ```
 /// use openim_protocol::SharedStr;
