@@ -216,7 +216,7 @@ fn default_request_timeout() -> u64 {
 }
 
 /// Errors loading a [`SessionConfig`].
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The sources could not be read or parsed.
@@ -225,6 +225,21 @@ pub enum ConfigError {
     /// A value is missing or wrong.
     #[error("invalid session config: {0}")]
     Invalid(String),
+}
+
+// `fn main() -> Result<(), Box<dyn Error>>` prints errors with `Debug`: figment's derived
+// `Debug` is several hundred characters of its internals, while its `Display` names the key,
+// the source and what was expected. Show that.
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Figment(e) => f
+                .debug_tuple("Figment")
+                .field(&format_args!("{e}"))
+                .finish(),
+            ConfigError::Invalid(s) => f.debug_tuple("Invalid").field(s).finish(),
+        }
+    }
 }
 
 /// Flat form read from TOML / env (`OPENIM_*`).
@@ -457,6 +472,17 @@ mod tests {
             SessionConfig::from_figment(fig),
             Err(ConfigError::Figment(_))
         ));
+    }
+
+    #[test]
+    fn a_parse_error_debugs_as_its_message() {
+        let fig = Figment::new().merge(Toml::string("platform='web'"));
+        let err = SessionConfig::from_figment(fig).expect_err("platform is a number");
+        let debug = format!("{err:?}");
+        assert!(debug.starts_with("Figment("), "{debug}");
+        assert!(debug.contains("platform"), "{debug}");
+        assert!(!debug.contains("Metadata"), "{debug}");
+        assert!(debug.len() < 300, "{debug}");
     }
 
     #[test]
