@@ -171,6 +171,12 @@ std::thread_local! {
 /// One [`Interner`] per kind of repeated string.
 #[derive(Debug, Default)]
 struct Interners {
+    /// New values are remembered (the list being decoded has more than one message: a
+    /// one-message push has nothing to share them with).
+    remember: bool,
+    /// Something may have been remembered since the last reset (a one-message push skips the
+    /// reset's walk of every slot).
+    used: bool,
     user_ids: Interner,
     group_ids: Interner,
     nicknames: Interner,
@@ -206,7 +212,11 @@ impl prost::Message for ReceivedBatch {
             }
             Ok(())
         })();
-        INTERNERS.with_borrow_mut(|interners| *interners = Interners::default());
+        INTERNERS.with_borrow_mut(|interners| {
+            if interners.used {
+                *interners = Interners::default();
+            }
+        });
         merged
     }
 
@@ -381,6 +391,8 @@ fn merge_msgs(
 ) -> Result<(), prost::DecodeError> {
     // Room for all at once: a 100-message answer otherwise regrows the list 6 times.
     let n = count_messages(body, &ctx);
+    interners.remember = n > 1;
+    interners.used |= interners.remember;
     if value.msgs.capacity() == 0 {
         value.msgs = list_for(n);
     } else {
@@ -444,9 +456,10 @@ fn shared_field(
     wire_type: WireType,
     body: &mut &[u8],
     interner: &mut Interner,
+    remember: bool,
 ) -> Result<SharedStr, prost::DecodeError> {
     interner
-        .get_bytes(bytes_field(wire_type, body)?)
+        .get_bytes(bytes_field(wire_type, body)?, remember)
         .ok_or_else(not_utf8)
 }
 
@@ -458,20 +471,24 @@ fn merge_msg(
     interners: &mut Interners,
     ctx: &DecodeContext,
 ) -> Result<(), prost::DecodeError> {
+    let remember = interners.remember;
     while !body.is_empty() {
         let (tag, wire_type) = decode_key(&mut body)?;
         let b = &mut body;
         let result =
             match tag {
-                1 => shared_field(wire_type, b, &mut interners.user_ids).map(|s| m.send_id = s),
-                2 => shared_field(wire_type, b, &mut interners.user_ids).map(|s| m.recv_id = s),
-                3 => shared_field(wire_type, b, &mut interners.group_ids).map(|s| m.group_id = s),
+                1 => shared_field(wire_type, b, &mut interners.user_ids, remember)
+                    .map(|s| m.send_id = s),
+                2 => shared_field(wire_type, b, &mut interners.user_ids, remember)
+                    .map(|s| m.recv_id = s),
+                3 => shared_field(wire_type, b, &mut interners.group_ids, remember)
+                    .map(|s| m.group_id = s),
                 4 => str_field(wire_type, b).map(|s| replace(&mut m.client_msg_id, s)),
                 5 => str_field(wire_type, b).map(|s| replace(&mut m.server_msg_id, s)),
                 6 => int32::merge(wire_type, &mut m.sender_platform_id, b, ctx.clone()),
-                7 => shared_field(wire_type, b, &mut interners.nicknames)
+                7 => shared_field(wire_type, b, &mut interners.nicknames, remember)
                     .map(|s| m.sender_nickname = s),
-                8 => shared_field(wire_type, b, &mut interners.face_urls)
+                8 => shared_field(wire_type, b, &mut interners.face_urls, remember)
                     .map(|s| m.sender_face_url = s),
                 9 => int32::merge(wire_type, &mut m.session_type, b, ctx.clone()),
                 10 => int32::merge(wire_type, &mut m.msg_from, b, ctx.clone()),
