@@ -939,3 +939,78 @@ async fn runtime_handlers_see_each_message_once_in_order_across_disconnects() {
     assert_eq!(out_of_order, 0, "per-conversation order broken in handlers");
     shutdown(sb).await;
 }
+
+/// A revoke names the revoked message's sender and send time from the bot's message index.
+/// Messages caught up after a restart come in long runs of one conversation, which the store
+/// writes straight as index blocks (b3d2573), the tail as a journal entry: revokes of both,
+/// before and after another restart (the journal folded at open), still find their message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revokes_of_caught_up_messages_name_their_sender_across_restarts() {
+    let sb = sandbox().await;
+    let admin = sb.admin_token().await.expect("admin token");
+    register(&sb, &admin, &["rv_bot".into(), "rv_alice".into()]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = |user: &str| {
+        config(
+            &sb.api_url(),
+            &sb.ws_url(),
+            user,
+            sb.secret(),
+            &dir.path().join(user),
+        )
+    };
+    // First start (the ledger starts at the current seqs), then offline while alice writes.
+    start_session(cfg("rv_bot"))
+        .await
+        .shutdown()
+        .await
+        .expect("bot stops");
+    const N: i64 = 150;
+    for i in 1..=N {
+        send(&sb, &admin, "rv_alice", "rv_bot", &format!("m{i}")).await;
+    }
+    let mut bot = Session::start(cfg("rv_bot")).await.expect("bot restarts");
+    let mut sent_at = BTreeMap::new();
+    wait_for(&mut bot, "the caught-up messages", |e| {
+        if let Event::NewMessage(m) = e {
+            sent_at.insert(m.seq, m.send_time);
+        }
+        sent_at.len() == N as usize
+    })
+    .await;
+    assert_eq!(
+        sent_at.keys().copied().collect::<Vec<_>>(),
+        (1..=N).collect::<Vec<_>>()
+    );
+    let alice = start_session(cfg("rv_alice")).await;
+    let conv = Target::user("rv_bot").conversation_id("rv_alice");
+    let check = async |bot: &mut Session, seq: i64| {
+        alice
+            .client()
+            .revoke(&conv, seq)
+            .await
+            .expect("alice revokes");
+        let e = wait_for(bot, "the revoke", |e| matches!(e, Event::MessageRevoked(_))).await;
+        let Event::MessageRevoked(r) = e else {
+            unreachable!()
+        };
+        assert_eq!(
+            (
+                r.seq,
+                r.source_message_send_id.as_str(),
+                r.source_message_send_time
+            ),
+            (seq, "rv_alice", sent_at[&seq]),
+            "revoke of seq {seq}"
+        );
+    };
+    check(&mut bot, 10).await;
+    check(&mut bot, N - 3).await;
+    bot.shutdown().await.expect("bot stops");
+    let mut bot = start_session(cfg("rv_bot")).await;
+    check(&mut bot, 70).await;
+    check(&mut bot, N).await;
+    bot.shutdown().await.expect("bot stops");
+    alice.shutdown().await.expect("alice stops");
+    shutdown(sb).await;
+}
