@@ -562,50 +562,6 @@ impl IndexBatch {
     }
 }
 
-/// Shortest run of consecutive seqs of one conversation in a burst that [`Store::put_message_index`]
-/// writes as block records instead of journaling: half a block. A block written directly is a
-/// keyed sled write of its own (on the writing thread), so short runs cost more CPU than the
-/// journal they skip (measured with openim-bench: runs of ~50, a burst over 10 conversations,
-/// +15-20% CPU; runs of 100, a catch-up, the same CPU and half the bytes written).
-const DIRECT_RUN: usize = INDEX_BLOCK / 2;
-
-/// Which of a burst's index entries are written as blocks: those in runs of at least
-/// [`DIRECT_RUN`] consecutive seqs of one conversation (in any order in the burst: pushes of
-/// a few busy conversations interleave). Empty if none. Sorting positions costs well under a
-/// microsecond per entry, also when every entry is in a conversation of its own.
-fn direct_entries(batch: &IndexBatch) -> Vec<bool> {
-    if batch.keys.len() < DIRECT_RUN {
-        return Vec::new();
-    }
-    let conv = |i: usize| {
-        let (at, len, _) = batch.keys[i];
-        &batch.journal[at as usize..(at + len) as usize]
-    };
-    let seq = |i: usize| batch.keys[i].2;
-    let mut order: Vec<usize> = (0..batch.keys.len()).collect();
-    order.sort_by(|&a, &b| (conv(a), seq(a), a).cmp(&(conv(b), seq(b), b)));
-    let mut direct = Vec::new();
-    let mut start = 0;
-    for k in 1..=order.len() {
-        let continues = k < order.len() && {
-            let (a, b) = (order[k - 1], order[k]);
-            seq(a) != u64::MAX && seq(a).checked_add(1) == Some(seq(b)) && conv(a) == conv(b)
-        };
-        if !continues {
-            if k - start >= DIRECT_RUN {
-                if direct.is_empty() {
-                    direct = vec![false; order.len()];
-                }
-                for &i in &order[start..k] {
-                    direct[i] = true;
-                }
-            }
-            start = k;
-        }
-    }
-    direct
-}
-
 /// Writes the pairs of index journal entries `first..end` as block records, then removes them.
 fn fold_index(tree: &sled::Tree, first: u64, end: u64, fold_id: u64) -> Result<(), StoreError> {
     let mut journal = Vec::new();
@@ -1182,61 +1138,23 @@ impl Store {
         Ok(())
     }
 
-    /// Writes a burst's message-index entries (the batch is emptied and keeps its buffers for
-    /// the next burst): runs of at least [`DIRECT_RUN`] consecutive seqs of one conversation go
-    /// straight into block records, the rest into one journal entry, all in one sled batch.
-    ///
-    /// Why runs skip the journal: an entry that is journaled is written three times (the journal
-    /// entry, its block record, the journal entry's removal), and sled rewrites a whole leaf
-    /// every ten changes, so with few conversations (or a catch-up's ranges) the journal cost
-    /// ~800 bytes written per ~110-byte entry where a block written once costs about half. The
-    /// journal stays for what it is for: many conversations with a message or two each, whose
-    /// blocks would each be a keyed insert.
+    /// Appends a burst's message-index entries as one journal entry (the batch is emptied and
+    /// keeps its buffers for the next burst).
     pub(crate) fn put_message_index(&self, batch: &mut IndexBatch) -> Result<(), StoreError> {
         if batch.keys.is_empty() {
             return Ok(());
         }
-        let direct = direct_entries(batch);
         let mut index = self.index.lock();
-        let tree = self.db.open_tree(trees::MESSAGES)?;
         let n = index.journal_next;
-        let journaled = if direct.is_empty() {
-            tree.insert(&journal_key(n)[..], &batch.journal[..])?;
-            batch.keys.len()
-        } else {
-            let fold_id = self.db.generate_id()?;
-            let mut write = sled::Batch::default();
-            let mut journal = Vec::new();
-            let mut blocks = Vec::new();
-            for (pair, &to_block) in journal_pairs(&batch.journal).zip(&direct) {
-                if to_block {
-                    blocks.push(pair);
-                } else {
-                    put_bytes(&mut journal, pair.0);
-                    put_bytes(&mut journal, pair.1);
-                }
-            }
-            for (key, value) in index_blocks(blocks, fold_id) {
-                write.insert(key, value);
-            }
-            let journaled = direct.iter().filter(|d| !**d).count();
-            if journaled > 0 {
-                write.insert(&journal_key(n)[..], journal);
-            }
-            tree.apply_batch(write)?;
-            journaled
-        };
-        if journaled > 0 {
-            index.journal_next = n + 1;
-        }
+        self.db
+            .open_tree(trees::MESSAGES)?
+            .insert(&journal_key(n)[..], &batch.journal[..])?;
+        index.journal_next = n + 1;
         let IndexJournal {
             appended, hasher, ..
         } = &mut *index;
-        appended.reserve(journaled);
-        for (i, &(at, conv_len, seq)) in batch.keys.iter().enumerate() {
-            if direct.get(i).copied().unwrap_or(false) {
-                continue;
-            }
+        appended.reserve(batch.keys.len());
+        for &(at, conv_len, seq) in &batch.keys {
             let conv = &batch.journal[at as usize..(at + conv_len) as usize];
             appended.push((std::hash::BuildHasher::hash_one(&*hasher, conv), seq, n));
         }
@@ -2026,72 +1944,6 @@ mod tests {
             assert_eq!(get(&missing), None, "{missing}");
         }
         assert_eq!(block_entry(&[BLOCK_TAG, 0, 0], 1), None, "truncated block");
-    }
-
-    #[test]
-    fn long_runs_of_a_burst_are_written_as_blocks_and_the_rest_journaled() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let s = Store::init(db.clone()).unwrap();
-        let key = |conv: &str, seq: u64| format!("{conv}/{seq:020}");
-        let value = |conv: &str, seq: u64| format!("{conv}{seq}").into_bytes();
-        let n = DIRECT_RUN as u64;
-        // a: one long run; b: a short run; c: a long run broken by a hole into a long and a
-        // short one; d: a run of exactly DIRECT_RUN after a plain key; e interleaved with f
-        // (pushes of two busy conversations: both long runs); then one entry in each of many
-        // conversations.
-        let run = |conv: &'static str, seqs: Vec<u64>| {
-            seqs.into_iter()
-                .map(move |q| (key(conv, q), value(conv, q)))
-                .collect::<Vec<_>>()
-        };
-        let mut pairs: Vec<(String, Vec<u8>)> = Vec::new();
-        pairs.extend(run("a", (1..=3 * n).collect()));
-        pairs.extend(run("b", (1..n).collect()));
-        pairs.extend(run("c", (1..=n).chain(n + 2..n + 5).collect()));
-        pairs.push(("plain".into(), b"p".to_vec()));
-        pairs.extend(run("d", (5..5 + n).collect()));
-        for q in 1..=n {
-            pairs.extend(run("e", vec![q]));
-            pairs.extend(run("f", vec![q]));
-        }
-        let singles: Vec<String> = (0..2 * n).map(|i| format!("g{i}")).collect();
-        for g in &singles {
-            pairs.push((key(g, 7), value(g, 7)));
-        }
-        put_index(&s, pairs.clone()).unwrap();
-        // Journaled: b's run, c's tail, the plain key and the single entries.
-        let journaled = (n - 1) + 3 + 1 + 2 * n;
-        assert_eq!(s.index.lock().appended.len() as u64, journaled);
-        assert_eq!(journal_entries(&s, trees::MESSAGES), 1);
-        let check = |s: &Store, pairs: &[(String, Vec<u8>)]| {
-            for (k, v) in pairs {
-                assert_eq!(s.message_index_entry(k).unwrap().as_ref(), Some(v), "{k}");
-            }
-            assert_eq!(
-                s.message_index_entry(&key("c", n + 1)).unwrap(),
-                None,
-                "the hole"
-            );
-            assert_eq!(s.message_index_entry(&key("a", 4 * n + 1)).unwrap(), None);
-        };
-        check(&s, &pairs);
-        assert_eq!(s.message_index_entry(&key("a", 3 * n + 1)).unwrap(), None);
-        // A burst of long runs only writes no journal entry; a run indexed again (redelivered)
-        // is found as well.
-        put_index(
-            &s,
-            (3 * n + 1..=4 * n).map(|q| (key("a", q), value("a", q))),
-        )
-        .unwrap();
-        put_index(&s, (1..=n).map(|q| (key("a", q), value("a", q)))).unwrap();
-        assert_eq!(journal_entries(&s, trees::MESSAGES), 1);
-        pairs.extend((3 * n + 1..=4 * n).map(|q| (key("a", q), value("a", q))));
-        check(&s, &pairs);
-        // After a reopen (the journal folded) everything is still found.
-        drop(s);
-        let s = Store::init(db).unwrap();
-        assert_eq!(journal_entries(&s, trees::MESSAGES), 0);
-        check(&s, &pairs);
     }
 
     #[test]

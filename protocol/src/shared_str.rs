@@ -280,31 +280,17 @@ impl Interner {
 
     /// The shared string equal to `text`: one remembered, or a new one (then remembered in
     /// place of the oldest).
-    #[cfg(test)]
     pub(crate) fn get(&mut self, text: &str) -> SharedStr {
-        match self.get_bytes(text.as_bytes(), true) {
-            Some(s) => s,
-            None => SharedStr::from(text),
+        if text.is_empty() {
+            return SharedStr::new();
         }
-    }
-
-    /// The shared string of UTF-8 `bytes` (`None` if they are not UTF-8): one remembered (its
-    /// bytes are not checked again), or a new one (remembered in place of the oldest if
-    /// `remember`: not worth it for a value no later message can share).
-    pub(crate) fn get_bytes(&mut self, bytes: &[u8], remember: bool) -> Option<SharedStr> {
-        if bytes.is_empty() {
-            return Some(SharedStr::new());
+        if let Some(s) = self.recent.iter().find(|s| s.as_str() == text) {
+            return s.clone();
         }
-        if let Some(s) = self.recent.iter().find(|s| s.as_bytes() == bytes) {
-            return Some(s.clone());
-        }
-        let s = SharedStr::from(std::str::from_utf8(bytes).ok()?);
-        if !remember {
-            return Some(s);
-        }
+        let s = SharedStr::from(text);
         self.recent[self.next] = s.clone();
         self.next = (self.next + 1) % Self::SLOTS;
-        Some(s)
+        s
     }
 }
 
@@ -367,10 +353,6 @@ mod tests {
         assert!(interner.get("u1").ptr_eq(&first));
         assert!(interner.get("u2").ptr_eq(&other));
         assert!(interner.get("").ptr_eq(&SharedStr::new()));
-        assert!(interner.get_bytes(b"u1", false).unwrap().ptr_eq(&first));
-        assert_eq!(interner.get_bytes(&[0x61, 0xff], true), None);
-        let once = interner.get_bytes(b"once", false).unwrap();
-        assert!(!interner.get_bytes(b"once", false).unwrap().ptr_eq(&once));
         // Beyond the remembered values a new one is made (still equal).
         for i in 0..Interner::SLOTS {
             interner.get(&format!("x{i}"));

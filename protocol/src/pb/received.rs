@@ -171,12 +171,6 @@ std::thread_local! {
 /// One [`Interner`] per kind of repeated string.
 #[derive(Debug, Default)]
 struct Interners {
-    /// New values are remembered (the list being decoded has more than one message: a
-    /// one-message push has nothing to share them with).
-    remember: bool,
-    /// Something may have been remembered since the last reset (a one-message push skips the
-    /// reset's walk of every slot).
-    used: bool,
     user_ids: Interner,
     group_ids: Interner,
     nicknames: Interner,
@@ -212,11 +206,7 @@ impl prost::Message for ReceivedBatch {
             }
             Ok(())
         })();
-        INTERNERS.with_borrow_mut(|interners| {
-            if interners.used {
-                *interners = Interners::default();
-            }
-        });
+        INTERNERS.with_borrow_mut(|interners| *interners = Interners::default());
         merged
     }
 
@@ -391,8 +381,6 @@ fn merge_msgs(
 ) -> Result<(), prost::DecodeError> {
     // Room for all at once: a 100-message answer otherwise regrows the list 6 times.
     let n = count_messages(body, &ctx);
-    interners.remember = n > 1;
-    interners.used |= interners.remember;
     if value.msgs.capacity() == 0 {
         value.msgs = list_for(n);
     } else {
@@ -429,38 +417,14 @@ fn merge_msgs(
     Ok(())
 }
 
-/// A length-delimited field's bytes.
-fn bytes_field<'a>(
-    wire_type: WireType,
-    body: &mut &'a [u8],
-) -> Result<&'a [u8], prost::DecodeError> {
+/// A length-delimited UTF-8 string field's text.
+fn str_field<'a>(wire_type: WireType, body: &mut &'a [u8]) -> Result<&'a str, prost::DecodeError> {
     check_wire_type(WireType::LengthDelimited, wire_type)?;
     let len = length(body)?;
     let (bytes, rest) = body.split_at(len);
     *body = rest;
-    Ok(bytes)
-}
-
-fn not_utf8() -> prost::DecodeError {
-    prost::DecodeError::new("invalid string value: data is not UTF-8 encoded")
-}
-
-/// A length-delimited UTF-8 string field's text.
-fn str_field<'a>(wire_type: WireType, body: &mut &'a [u8]) -> Result<&'a str, prost::DecodeError> {
-    std::str::from_utf8(bytes_field(wire_type, body)?).map_err(|_| not_utf8())
-}
-
-/// A length-delimited UTF-8 string field as the interner's shared string (the text is checked
-/// only when it is not one the interner already holds).
-fn shared_field(
-    wire_type: WireType,
-    body: &mut &[u8],
-    interner: &mut Interner,
-    remember: bool,
-) -> Result<SharedStr, prost::DecodeError> {
-    interner
-        .get_bytes(bytes_field(wire_type, body)?, remember)
-        .ok_or_else(not_utf8)
+    std::str::from_utf8(bytes)
+        .map_err(|_| prost::DecodeError::new("invalid string value: data is not UTF-8 encoded"))
 }
 
 /// Merges an encoded `MsgData` (exactly `body`) into `m` (the last occurrence of a scalar or
@@ -471,59 +435,52 @@ fn merge_msg(
     interners: &mut Interners,
     ctx: &DecodeContext,
 ) -> Result<(), prost::DecodeError> {
-    let remember = interners.remember;
     while !body.is_empty() {
         let (tag, wire_type) = decode_key(&mut body)?;
         let b = &mut body;
-        let result =
-            match tag {
-                1 => shared_field(wire_type, b, &mut interners.user_ids, remember)
-                    .map(|s| m.send_id = s),
-                2 => shared_field(wire_type, b, &mut interners.user_ids, remember)
-                    .map(|s| m.recv_id = s),
-                3 => shared_field(wire_type, b, &mut interners.group_ids, remember)
-                    .map(|s| m.group_id = s),
-                4 => str_field(wire_type, b).map(|s| replace(&mut m.client_msg_id, s)),
-                5 => str_field(wire_type, b).map(|s| replace(&mut m.server_msg_id, s)),
-                6 => int32::merge(wire_type, &mut m.sender_platform_id, b, ctx.clone()),
-                7 => shared_field(wire_type, b, &mut interners.nicknames, remember)
-                    .map(|s| m.sender_nickname = s),
-                8 => shared_field(wire_type, b, &mut interners.face_urls, remember)
-                    .map(|s| m.sender_face_url = s),
-                9 => int32::merge(wire_type, &mut m.session_type, b, ctx.clone()),
-                10 => int32::merge(wire_type, &mut m.msg_from, b, ctx.clone()),
-                11 => int32::merge(wire_type, &mut m.content_type, b, ctx.clone()),
-                12 => check_wire_type(WireType::LengthDelimited, wire_type)
-                    .and_then(|()| length(b))
-                    .map(|len| {
-                        let (content, rest) = b.split_at(len);
-                        m.content.clear();
-                        m.content.extend_from_slice(content);
-                        *b = rest;
-                    }),
-                14 => int64::merge(wire_type, &mut m.seq, b, ctx.clone()),
-                15 => int64::merge(wire_type, &mut m.send_time, b, ctx.clone()),
-                16 => int64::merge(wire_type, &mut m.create_time, b, ctx.clone()),
-                17 => int32::merge(wire_type, &mut m.status, b, ctx.clone()),
-                18 => pb_bool::merge(wire_type, &mut m.is_read, b, ctx.clone()),
-                19 => btree_map::merge(
-                    string::merge,
-                    pb_bool::merge,
-                    &mut m.options,
-                    b,
-                    ctx.clone(),
-                ),
-                20 => message::merge(
-                    wire_type,
-                    m.offline_push_info.get_or_insert_with(Default::default),
-                    b,
-                    ctx.clone(),
-                ),
-                21 => string::merge_repeated(wire_type, &mut m.at_user_id_list, b, ctx.clone()),
-                22 => str_field(wire_type, b).map(|s| replace(&mut m.attached_info, s)),
-                23 => str_field(wire_type, b).map(|s| replace(&mut m.ex, s)),
-                _ => skip_field(wire_type, tag, b, ctx.clone()),
-            };
+        let result = match tag {
+            1 => str_field(wire_type, b).map(|s| m.send_id = interners.user_ids.get(s)),
+            2 => str_field(wire_type, b).map(|s| m.recv_id = interners.user_ids.get(s)),
+            3 => str_field(wire_type, b).map(|s| m.group_id = interners.group_ids.get(s)),
+            4 => str_field(wire_type, b).map(|s| replace(&mut m.client_msg_id, s)),
+            5 => str_field(wire_type, b).map(|s| replace(&mut m.server_msg_id, s)),
+            6 => int32::merge(wire_type, &mut m.sender_platform_id, b, ctx.clone()),
+            7 => str_field(wire_type, b).map(|s| m.sender_nickname = interners.nicknames.get(s)),
+            8 => str_field(wire_type, b).map(|s| m.sender_face_url = interners.face_urls.get(s)),
+            9 => int32::merge(wire_type, &mut m.session_type, b, ctx.clone()),
+            10 => int32::merge(wire_type, &mut m.msg_from, b, ctx.clone()),
+            11 => int32::merge(wire_type, &mut m.content_type, b, ctx.clone()),
+            12 => check_wire_type(WireType::LengthDelimited, wire_type)
+                .and_then(|()| length(b))
+                .map(|len| {
+                    let (content, rest) = b.split_at(len);
+                    m.content.clear();
+                    m.content.extend_from_slice(content);
+                    *b = rest;
+                }),
+            14 => int64::merge(wire_type, &mut m.seq, b, ctx.clone()),
+            15 => int64::merge(wire_type, &mut m.send_time, b, ctx.clone()),
+            16 => int64::merge(wire_type, &mut m.create_time, b, ctx.clone()),
+            17 => int32::merge(wire_type, &mut m.status, b, ctx.clone()),
+            18 => pb_bool::merge(wire_type, &mut m.is_read, b, ctx.clone()),
+            19 => btree_map::merge(
+                string::merge,
+                pb_bool::merge,
+                &mut m.options,
+                b,
+                ctx.clone(),
+            ),
+            20 => message::merge(
+                wire_type,
+                m.offline_push_info.get_or_insert_with(Default::default),
+                b,
+                ctx.clone(),
+            ),
+            21 => string::merge_repeated(wire_type, &mut m.at_user_id_list, b, ctx.clone()),
+            22 => str_field(wire_type, b).map(|s| replace(&mut m.attached_info, s)),
+            23 => str_field(wire_type, b).map(|s| replace(&mut m.ex, s)),
+            _ => skip_field(wire_type, tag, b, ctx.clone()),
+        };
         result.map_err(|mut e| {
             e.push("MsgData", field_name(tag));
             e
