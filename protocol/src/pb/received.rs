@@ -168,14 +168,22 @@ std::thread_local! {
     static INTERNERS: std::cell::RefCell<Interners> = std::cell::RefCell::default();
 }
 
-/// One [`Interner`] per kind of repeated string.
+/// One [`Interner`] per kind of repeated string, and the batch's message count so far.
 #[derive(Debug, Default)]
 struct Interners {
     user_ids: Interner,
     group_ids: Interner,
     nicknames: Interner,
     face_urls: Interner,
+    messages: usize,
 }
+
+/// Most messages one batch (a pull answer or a push) may hold; more is a decode error.
+///
+/// Why: an empty message costs 2 bytes on the wire and ~500 bytes decoded, so a 16 MiB frame of
+/// them would ask for gigabytes (and the list is reserved up front). A client asks for at most
+/// 100 messages per pull and a server pushes a few at a time; this is far above both.
+pub const MAX_BATCH_MESSAGES: usize = 100_000;
 
 fn wire_map(map: &BTreeMap<String, ReceivedMsgs>) -> BTreeMap<String, PullMsgs> {
     map.iter()
@@ -381,6 +389,12 @@ fn merge_msgs(
 ) -> Result<(), prost::DecodeError> {
     // Room for all at once: a 100-message answer otherwise regrows the list 6 times.
     let n = count_messages(body, &ctx);
+    interners.messages = interners.messages.saturating_add(n);
+    if interners.messages > MAX_BATCH_MESSAGES {
+        return Err(prost::DecodeError::new(
+            "more messages in one batch than MAX_BATCH_MESSAGES",
+        ));
+    }
     if value.msgs.capacity() == 0 {
         value.msgs = list_for(n);
     } else {
@@ -519,5 +533,43 @@ fn field_name(tag: u32) -> &'static str {
         22 => "attached_info",
         23 => "ex",
         _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message as _;
+
+    use super::*;
+
+    /// A batch with one conversation `c` holding `n` empty messages (2 bytes each).
+    fn batch_of_empty_messages(n: usize) -> Vec<u8> {
+        let mut msgs = Vec::new();
+        for _ in 0..n {
+            msgs.extend_from_slice(&[0x0a, 0x00]); // PullMsgs.msgs #1, length 0
+        }
+        let mut entry = vec![0x0a, 0x01, b'c', 0x12]; // key #1 "c", value #2
+        prost::encoding::encode_varint(msgs.len() as u64, &mut entry);
+        entry.extend_from_slice(&msgs);
+        let mut batch = vec![0x0a]; // ReceivedBatch.msgs #1
+        prost::encoding::encode_varint(entry.len() as u64, &mut batch);
+        batch.extend_from_slice(&entry);
+        batch
+    }
+
+    #[test]
+    fn a_batch_of_too_many_messages_is_an_error_not_an_allocation() {
+        let ok = ReceivedBatch::decode(batch_of_empty_messages(100).as_slice())
+            .expect("100 messages decode");
+        assert_eq!(ok.msgs.get("c").map(|m| m.msgs.len()), Some(100));
+        let err = ReceivedBatch::decode(batch_of_empty_messages(MAX_BATCH_MESSAGES + 1).as_slice())
+            .expect_err("one message over the limit");
+        assert!(err.to_string().contains("MAX_BATCH_MESSAGES"), "{err}");
+        // The limit counts the whole batch, not one list: two halves over it fail too.
+        let half = batch_of_empty_messages(MAX_BATCH_MESSAGES / 2 + 1);
+        let twice = [half.as_slice(), half.as_slice()].concat();
+        assert!(ReceivedBatch::decode(twice.as_slice()).is_err());
+        // And the next batch on this thread starts from zero again.
+        assert!(ReceivedBatch::decode(batch_of_empty_messages(100).as_slice()).is_ok());
     }
 }
