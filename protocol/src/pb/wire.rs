@@ -156,50 +156,6 @@ fn pull_msgs_entry(
     Ok((key, value))
 }
 
-/// Emptied message lists handed back by the receiver of decoded answers
-/// ([`recycle_msg_list`]), refilled by the next answer decoded here.
-///
-/// Why: a pull answer's list of ~100 `MsgData` is one ~46 KB allocation, made on the task that
-/// decodes (the connection's reader) and freed on the one that consumes the messages. With
-/// glibc, a request that large first consolidates the decoding thread's free lists, which the
-/// other thread keeps refilling with the freed strings of earlier messages: every answer paid
-/// a walk of those lists, and the small allocations after it took the slow path.
-static SPARE_LISTS: std::sync::Mutex<Vec<Vec<MsgData>>> = std::sync::Mutex::new(Vec::new());
-/// At most this many spare lists are kept (about the pulls a client keeps in flight).
-const MAX_SPARE_LISTS: usize = 8;
-/// A list with room for more messages than this is dropped rather than kept.
-const MAX_SPARE_CAPACITY: usize = 1024;
-/// Lists for fewer messages than this (under ~1 KB) are left to the allocator's small bins.
-const MIN_POOLED_LEN: usize = 3;
-
-/// Hands an emptied list of decoded messages (e.g. a pull answer's, after its messages were
-/// taken out) back to the decoder, which fills it with a later answer instead of allocating a
-/// new one. Messages still in it are dropped; a list too small or too large to be worth keeping,
-/// or beyond the few kept, is freed.
-pub fn recycle_msg_list(mut list: Vec<MsgData>) {
-    list.clear();
-    if list.capacity() < MIN_POOLED_LEN || list.capacity() > MAX_SPARE_CAPACITY {
-        return;
-    }
-    if let Ok(mut spare) = SPARE_LISTS.lock()
-        && spare.len() < MAX_SPARE_LISTS
-    {
-        spare.push(list);
-    }
-}
-
-/// An empty list with room for `n` messages: a recycled one when there is one.
-fn list_for(n: usize) -> Vec<MsgData> {
-    let spare = if n >= MIN_POOLED_LEN {
-        SPARE_LISTS.lock().ok().and_then(|mut spare| spare.pop())
-    } else {
-        None
-    };
-    let mut list = spare.unwrap_or_default();
-    list.reserve_exact(n);
-    list
-}
-
 /// Merges an encoded `PullMsgs` (exactly `body`) into `value`.
 fn merge_pull_msgs(
     value: &mut PullMsgs,
@@ -207,11 +163,7 @@ fn merge_pull_msgs(
     ctx: DecodeContext,
 ) -> Result<(), prost::DecodeError> {
     let n = count_messages(body, &ctx);
-    if value.msgs.capacity() == 0 {
-        value.msgs = list_for(n);
-    } else {
-        value.msgs.reserve_exact(n);
-    }
+    value.msgs.reserve_exact(n);
     let mut body = body;
     while !body.is_empty() {
         let (tag, wire_type) = decode_key(&mut body)?;
@@ -323,7 +275,7 @@ mod tests {
     }
 
     #[test]
-    fn recycled_lists_come_back_empty_and_decode_the_same() {
+    fn pull_answers_decode_as_encoded_with_their_lists_sized_once() {
         let answer = PullMessageBySeqsResp {
             msgs: [(
                 "si_a_b".to_owned(),
@@ -336,20 +288,10 @@ mod tests {
             .into(),
             ..Default::default()
         };
-        let bytes = answer.encode_to_vec();
-        // Lists still holding messages, of several sizes, some too small or large to keep.
-        for cap in [1, 3, 4, 16, 100, 5000] {
-            let mut list = Vec::with_capacity(cap);
-            list.extend((90..93).map(msg));
-            recycle_msg_list(list);
-        }
-        for _ in 0..12 {
-            let back = PullMessageBySeqsResp::decode(bytes.as_slice()).unwrap();
-            assert_eq!(back, answer);
-            let list = back.msgs.into_values().next().unwrap().msgs;
-            assert!(list.capacity() <= MAX_SPARE_CAPACITY);
-            recycle_msg_list(list);
-        }
-        assert!(SPARE_LISTS.lock().unwrap().len() <= MAX_SPARE_LISTS);
+        let back = PullMessageBySeqsResp::decode(answer.encode_to_vec().as_slice())
+            .expect("a valid answer decodes");
+        assert_eq!(back, answer);
+        let list = &back.msgs["si_a_b"].msgs;
+        assert_eq!(list.capacity(), list.len());
     }
 }
