@@ -15,11 +15,12 @@ use std::collections::BTreeMap;
 
 use prost::bytes::{Buf, BufMut};
 use prost::encoding::{
-    DecodeContext, WireType, bool as pb_bool, btree_map, check_wire_type, decode_key,
-    decode_varint, int32, int64, message, skip_field, string,
+    DecodeContext, WireType, bool as pb_bool, btree_map, check_wire_type, decode_key, int32, int64,
+    message, skip_field, string,
 };
 
 use super::sdkws::{MsgData, OfflinePushInfo, PullMsgs};
+use super::wire::{count_messages, length};
 use crate::shared_str::{Interner, SharedStr};
 
 /// One message of a [`ReceivedBatch`]: [`MsgData`]'s fields, with the per-conversation strings
@@ -254,15 +255,6 @@ impl prost::Message for ReceivedBatch {
     }
 }
 
-/// A length prefix that fits in what is left of `buf`.
-fn length(buf: &mut impl Buf) -> Result<usize, prost::DecodeError> {
-    let len = decode_varint(buf)?;
-    if len > buf.remaining() as u64 {
-        return Err(prost::DecodeError::new("buffer underflow"));
-    }
-    Ok(len as usize)
-}
-
 /// Merges one map entry (key #1, value #2; a repeated key or value merges, as prost does; a
 /// repeated key is the one the entry is filed under, as prost's last-wins).
 fn merge_entry(
@@ -318,22 +310,6 @@ fn decode_entry(
         }
     }
     Ok((key, value))
-}
-
-/// Number of `msgs` (#1) fields in an encoded `PullMsgs`; stops at the first malformed field
-/// (the decoder then reports it).
-fn count_messages(mut body: &[u8], ctx: &DecodeContext) -> usize {
-    let mut n = 0;
-    while !body.is_empty() {
-        let Ok((tag, wire_type)) = decode_key(&mut body) else {
-            break;
-        };
-        n += usize::from(tag == 1 && wire_type == WireType::LengthDelimited);
-        if skip_field(wire_type, tag, &mut body, ctx.clone()).is_err() {
-            break;
-        }
-    }
-    n
 }
 
 /// Emptied message lists handed back by the receiver of decoded batches

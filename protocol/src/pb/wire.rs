@@ -125,7 +125,7 @@ pub fn merge_pull_msgs_map(
 }
 
 /// A length prefix that fits in what is left of `buf`.
-fn length(buf: &mut impl Buf) -> Result<usize, prost::DecodeError> {
+pub(super) fn length(buf: &mut impl Buf) -> Result<usize, prost::DecodeError> {
     let len = decode_varint(buf)?;
     if len > buf.remaining() as u64 {
         return Err(prost::DecodeError::new("buffer underflow"));
@@ -190,7 +190,7 @@ fn merge_pull_msgs(
 
 /// Number of `msgs` (#1) fields in an encoded `PullMsgs`; stops at the first malformed field
 /// (the decoder then reports it).
-fn count_messages(mut body: &[u8], ctx: &DecodeContext) -> usize {
+pub(super) fn count_messages(mut body: &[u8], ctx: &DecodeContext) -> usize {
     let mut n = 0;
     while !body.is_empty() {
         let Ok((tag, wire_type)) = decode_key(&mut body) else {
