@@ -43,7 +43,7 @@ impl HelpDesk {
         ctx.dialogue_for(DialogueKey::new(conversation, customer))
     }
 
-    /// Agent-only commands refuse everybody else with a reply.
+    /// Whether `msg` comes from the agent (agent-only commands ignore everybody else).
     fn is_agent(&self, msg: &Message) -> bool {
         msg.send_id == self.agent
     }

@@ -519,11 +519,11 @@ async fn catchup(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
     eprintln!("[bench] catch-up window: {t0:?} .. {done:?}");
     // Diagnostic: what the window wrote to files (the store's writes; the session's sockets
     // too, which are small here).
-    if let (Some((w0, c0)), Some((w1, c1))) = (io0, io) {
+    if let (Some((bytes0, calls0)), Some((bytes1, calls1))) = (io0, io) {
         eprintln!(
             "[bench] catch-up window wrote {:.1} MB in {} write calls, {} minor page faults",
-            w1.saturating_sub(w0) as f64 / 1e6,
-            c1.saturating_sub(c0),
+            bytes1.saturating_sub(bytes0) as f64 / 1e6,
+            calls1.saturating_sub(calls0),
             faults
                 .zip(faults0)
                 .map_or(0, |(f1, f0)| f1.saturating_sub(f0))

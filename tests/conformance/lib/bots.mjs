@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { DEFAULT_SECRET, PANIC_RE, Sandbox, startSandbox } from './sandbox.mjs';
+import { DEFAULT_SECRET, Sandbox, keepLogLine, startSandbox } from './sandbox.mjs';
 import { World, runScenario } from './world.mjs';
 import { CbEvents, TimeoutError, messageText } from './client.mjs';
 
@@ -70,12 +70,7 @@ export async function startBotsSandbox({ secret = DEFAULT_SECRET, dataDir, ready
   live.add(proc);
   proc.once('exit', () => live.delete(proc));
   const echo = !!process.env.SANDBOX_ECHO;
-  const keep = (line) => {
-    logLines.push(line);
-    // Kept apart from the trimmed tail, for Sandbox.stopProblem.
-    if (!logLines.panic && PANIC_RE.test(line)) logLines.panic = line;
-    if (logLines.length > 2000) logLines.splice(0, logLines.length - 2000);
-  };
+  const keep = (line) => keepLogLine(logLines, line);
   eachLine(proc.stdout, (line) => {
     keep(`[out] ${line}`);
     if (echo) process.stderr.write(`[sandbox out] ${line}\n`);

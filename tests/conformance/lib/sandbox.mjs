@@ -35,6 +35,19 @@ process.on('exit', () => {
 /** A Rust panic message in a server's output (its first is kept whatever the output's length). */
 export const PANIC_RE = /panicked at/;
 
+/** Lines of a server's output kept for diagnostics: the last 2,000. */
+const LOG_TAIL = 2000;
+
+/**
+ * Appends one output line to `logLines` (a Sandbox's log), keeping the last LOG_TAIL lines
+ * and, apart from them, the first panic line (for Sandbox.stopProblem).
+ */
+export function keepLogLine(logLines, line) {
+  logLines.push(line);
+  if (!logLines.panic && PANIC_RE.test(line)) logLines.panic = line;
+  if (logLines.length > LOG_TAIL) logLines.splice(0, logLines.length - LOG_TAIL);
+}
+
 /**
  * A running sandbox process.
  * Fields: api (HTTP base), ws (WebSocket base), secret, proc, and the output
@@ -221,10 +234,7 @@ export async function startSandbox({
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i).replace(/\r$/, '');
         buf = buf.slice(i + 1);
-        logLines.push(`[${tag}] ${line}`);
-        // Kept apart from the trimmed tail, for Sandbox.stopProblem.
-        if (!logLines.panic && PANIC_RE.test(line)) logLines.panic = line;
-        if (logLines.length > 2000) logLines.splice(0, logLines.length - 2000);
+        keepLogLine(logLines, `[${tag}] ${line}`);
         if (echo) process.stderr.write(`[sandbox ${tag}] ${line}\n`);
         const m = tag === 'out' && !found && READY_RE.exec(line);
         if (m) {
