@@ -323,6 +323,38 @@ pub fn minor_faults() -> Option<u64> {
         .ok()
 }
 
+/// What a timed window wrote to files and how many fresh pages it touched, as a diagnostic line
+/// (the store's writes, plus the in-process sandbox's socket writes).
+pub struct WindowIo {
+    written: Option<(u64, u64)>,
+    faults: Option<u64>,
+}
+
+impl WindowIo {
+    /// Reads the counters at the window's start.
+    pub fn start() -> WindowIo {
+        WindowIo {
+            written: io_written(),
+            faults: minor_faults(),
+        }
+    }
+
+    /// Prints `[bench] <label> window wrote … MB in … write calls, … minor page faults`.
+    pub fn report(&self, label: &str) {
+        let (Some((bytes0, calls0)), Some((bytes1, calls1))) = (self.written, io_written()) else {
+            return;
+        };
+        let faults = minor_faults()
+            .zip(self.faults)
+            .map_or(0, |(f1, f0)| f1.saturating_sub(f0));
+        eprintln!(
+            "[bench] {label} window wrote {:.1} MB in {} write calls, {faults} minor page faults",
+            bytes1.saturating_sub(bytes0) as f64 / 1e6,
+            calls1.saturating_sub(calls0),
+        );
+    }
+}
+
 /// Peak resident set size of this process (VmHWM), in KiB.
 pub fn vm_hwm_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

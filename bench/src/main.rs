@@ -504,31 +504,17 @@ async fn catchup(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
         "[bench] catch-up: injected {total} requests at {inject_rate:.0}/s (recipients offline)"
     );
     let c0 = cpu::now();
-    let io0 = load::io_written();
-    let faults0 = load::minor_faults();
+    let io = load::WindowIo::start();
     let t0 = Instant::now();
     let consumer = Consumer::start(Session::start(cx.config(&bot)).await?);
     consumer.counter.arm(total as u64);
     let done = consumer.counter.wait(WAIT, "catch-up").await?;
     let used = cpu::now().since(&c0);
-    let io = load::io_written();
-    let faults = load::minor_faults();
+    io.report("catch-up");
     let secs = done.duration_since(t0).as_secs_f64();
     // CLOCK_MONOTONIC, the clock `perf record -k CLOCK_MONOTONIC` stamps samples with: lets a
     // profile of the whole run be cut to the timed window (`perf report --time`)
     eprintln!("[bench] catch-up window: {t0:?} .. {done:?}");
-    // Diagnostic: what the window wrote to files (the store's writes; the session's sockets
-    // too, which are small here).
-    if let (Some((bytes0, calls0)), Some((bytes1, calls1))) = (io0, io) {
-        eprintln!(
-            "[bench] catch-up window wrote {:.1} MB in {} write calls, {} minor page faults",
-            bytes1.saturating_sub(bytes0) as f64 / 1e6,
-            calls1.saturating_sub(calls0),
-            faults
-                .zip(faults0)
-                .map_or(0, |(f1, f0)| f1.saturating_sub(f0))
-        );
-    }
     consumer.shutdown().await?;
     row(
         rows,
@@ -905,10 +891,13 @@ async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
         .await?;
         consumer.counter.arm(s.scale_events as u64);
         let c0 = cpu::now();
+        let io = load::WindowIo::start();
         let t0 = Instant::now();
         cx.sb.faults().release_pushes(bot);
         let done = consumer.counter.wait(WAIT, "scaling").await?;
         let used = cpu::now().since(&c0);
+        io.report(&format!("scaling ({convs} conversations)"));
+        eprintln!("[bench] scaling ({convs} conversations) window: {t0:?} .. {done:?}");
         let us = done.duration_since(t0).as_secs_f64() * 1e6 / s.scale_events as f64;
         consumer.shutdown().await?;
         row(
