@@ -239,9 +239,21 @@ impl Sandbox {
                         _ = sd.cancelled() => break,
                         _ = tick.tick() => {
                             if inner2.dirty.swap(false, std::sync::atomic::Ordering::Relaxed) {
-                                let r = {
+                                // encoded under the state lock, written and flushed after it on a
+                                // blocking thread (requests are not held up by the disk)
+                                let encoded = {
                                     let st = inner2.state.lock();
-                                    store.save(&st)
+                                    store.encode(&st)
+                                };
+                                let store = store.clone();
+                                let r = match encoded {
+                                    Ok(encoded) => tokio::task::spawn_blocking(move || store.write(encoded))
+                                        .await
+                                        .unwrap_or_else(|e| Err(error::SandboxError::Store {
+                                            path: String::new(),
+                                            message: format!("persist task failed: {e}"),
+                                        })),
+                                    Err(e) => Err(e),
                                 };
                                 if let Err(e) = r {
                                     tracing::error!(error = %e, "persisting sandbox state failed");
@@ -344,8 +356,12 @@ impl Sandbox {
         }
         self.inner.objects.detach();
         if let Some(store) = self.store.take() {
-            let st = self.inner.state.lock();
-            if let Err(e) = store.save(&st) {
+            let encoded = {
+                let st = self.inner.state.lock();
+                store.encode(&st)
+            };
+            // numbered after any periodic save still running: that one cannot overwrite it
+            if let Err(e) = encoded.and_then(|encoded| store.write(encoded)) {
                 tracing::error!(error = %e, "final persist failed");
             }
         }
