@@ -92,3 +92,54 @@ test(
     { dataDir, knownSdkBugs: [RECONNECT_CATCH_UP_BUG] },
   ),
 );
+
+// What changed while a client was away reaches it through the incremental sync of its
+// reconnect (CLIENT-SURFACE.md §8.3 step 5: the friend, joined-group, group-member and
+// conversation versions it holds are compared with the server's): a friend imported by
+// the admin, a group renamed, a member invited, its own nickname changed, each raises its
+// event once the SDK is back. (The group exists before the login: a group the client
+// creates itself is cached without its joined-group version, so the SDK would report it
+// as joined again, the same against OpenIM.)
+const dataDir2 = mkdtempSync(join(tmpdir(), 'oim-conformance-'));
+process.on('exit', () => rmSync(dataDir2, { recursive: true, force: true }));
+
+test(
+  'reconnect: changes made while the client was away raise their events after the re-sync',
+  SCENARIO,
+  scenario(
+    async (w) => {
+      await w.register('ralice2', 'rbob2', 'rcarol2', 'rdave2');
+      const created = await w.sandbox.adminPost('/group/create_group', {
+        memberUserIDs: ['rbob2'],
+        adminUserIDs: [],
+        ownerUserID: 'ralice2',
+        groupInfo: { groupID: 'rgroup2', groupName: 'before', groupType: 2 },
+      });
+      assert.equal(created.groupInfo.groupID, 'rgroup2');
+      const [alice] = await w.login('ralice2');
+      const since = alice.mark();
+      const sandbox = await w.restartSandbox();
+
+      await sandbox.adminPost('/friend/import_friend', { ownerUserID: 'ralice2', friendUserIDs: ['rcarol2'] });
+      await sandbox.adminPost('/group/set_group_info_ex', { groupID: 'rgroup2', groupName: 'after' });
+      await sandbox.adminPost('/group/invite_user_to_group', { groupID: 'rgroup2', invitedUserIDs: ['rdave2'], reason: '' });
+      await sandbox.adminPost('/user/update_user_info_ex', { userInfo: { userID: 'ralice2', nickname: 'Alice again' } });
+
+      await alice.waitFor(CbEvents.OnConnectSuccess, null, { since, timeoutMs: 30000 });
+      const outcome = await alice.waitForOneOf([CbEvents.OnSyncServerFinish, CbEvents.OnSyncServerFailed], { since, timeoutMs: 30000, what: 're-sync' });
+      assert.equal(outcome.event, CbEvents.OnSyncServerFinish, `re-sync failed: ${outcome.errCode} ${outcome.errMsg}`);
+      await alice.waitFor(CbEvents.OnFriendAdded, { userID: 'rcarol2', ownerUserID: 'ralice2' }, { since });
+      await alice.waitFor(CbEvents.OnGroupInfoChanged, { groupID: 'rgroup2', groupName: 'after', memberCount: 3 }, { since });
+      await alice.waitFor(CbEvents.OnGroupMemberAdded, { groupID: 'rgroup2', userID: 'rdave2', roleLevel: 20 }, { since });
+      await alice.waitFor(CbEvents.OnSelfInfoUpdated, { userID: 'ralice2', nickname: 'Alice again' }, { since });
+      assert.equal(alice.seen(CbEvents.OnJoinedGroupAdded, null, { since }).length, 0, 'a group joined before is not reported as joined again');
+      assert.deepEqual(
+        (await alice.call('getFriendListPage', { offset: 0, count: 10 })).map((f) => f.userID),
+        ['rcarol2'],
+      );
+      const members = await alice.call('getGroupMemberList', { groupID: 'rgroup2', offset: 0, count: 10, filter: 0 });
+      assert.deepEqual(members.map((m) => m.userID).sort(), ['ralice2', 'rbob2', 'rdave2']);
+    },
+    { dataDir: dataDir2, knownSdkBugs: [RECONNECT_CATCH_UP_BUG] },
+  ),
+);
