@@ -7,18 +7,28 @@
 //! Conversation rows and the message index change with every message, and with many
 //! conversations each touched once, keyed writes land on scattered B-tree leaves (measured with
 //! openim-bench at 100,000 conversations: ~9 us to read a row, ~8 us to write it, ~11 us per index
-//! entry). So both are journaled like the ledger: a burst of changes is ONE entry appended at the
-//! end of its tree (key `0xFF` + a 64-bit number, `0xFF` never occurs in UTF-8 keys).
+//! entry). So both are journaled: a burst of changes is ONE entry appended to a journal.
 //! Conversation rows are kept in memory as compact binary rows (`model::row_codec`,
-//! ~100-200 bytes each; all of them, loaded at open) and the journal is their stored form: once
-//! it holds as many bytes as the rows, a snapshot of every row (large sequential entries)
-//! replaces it, so a row costs a share of a sequential write however many conversations there
-//! are (folding into keyed rows cost one scattered B-tree update per row). Rows too large to keep
-//! in memory are written keyed. The index journal is folded into keyed block records and found
-//! meanwhile through an in-memory map. A crash between a journal append and its compaction loses
-//! nothing: the journal is replayed at the next open.
+//! ~100-200 bytes each; all of them, loaded at open) and their journal is their stored form: once
+//! it holds as many bytes as the rows, a snapshot of every row (one sequential file) replaces it,
+//! so a row costs a share of a sequential write however many conversations there are (folding
+//! into keyed rows cost one scattered B-tree update per row). Rows too large to keep in memory
+//! are written keyed. The index journal is folded into keyed block records and found meanwhile
+//! through an in-memory map. A crash between a journal append and its compaction loses nothing:
+//! the journal is replayed at the next open.
+//!
+//! The row journal is a set of append-only files of our own under `journal/` (module `journal`:
+//! generation files of crc-checked frames, synced every 100 ms, deleted whole once a
+//! snapshot replaces them), not sled: sled 0.34 rewrites whole leaves, so entries appended to a
+//! tree cost several times their size in writes. The message-index journal is still kept in its
+//! sled tree (key `0xFF` + a 64-bit number, `0xFF` never occurs in UTF-8 keys), as both journals
+//! were in schema-2 stores, whose row journal is taken over into a file when they are opened.
 
-use std::path::Path;
+mod journal;
+
+use std::path::{Path, PathBuf};
+
+use journal::{Journal, JournalDir};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -33,8 +43,13 @@ use crate::model::{
 pub(crate) const FLUSH_EVERY_MS: u64 = 100;
 
 /// Schema version of the stored documents. Version 2 added the conversation and message-index
-/// journals and binary conversation rows; version 1 stores (JSON rows) open and are migrated.
-pub const SCHEMA_VERSION: u32 = 2;
+/// journals and binary conversation rows; version 3 moved the journals out of sled into files
+/// of their own (`journal/`, which an older binary would not see). Version 1 and 2 stores open
+/// and are migrated.
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// Name of the conversation-row journal's files (see [`journal`]).
+const ROWS_JOURNAL: &str = "rows";
 
 /// First byte of a journal key (never part of a UTF-8 key).
 const JOURNAL: u8 = 0xFF;
@@ -102,6 +117,14 @@ pub enum StoreError {
         /// JSON error.
         source: serde_json::Error,
     },
+    /// A journal file could not be read or written.
+    #[error("local store: journal file {}: {source}", path.display())]
+    Io {
+        /// The file (or the journal directory).
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
     /// The store was written by an incompatible version.
     #[error("local store: schema version {found} is not supported (expected {SCHEMA_VERSION})")]
     Schema {
@@ -136,13 +159,14 @@ pub struct Store {
     rows: std::sync::Arc<parking_lot::Mutex<RowCache>>,
     /// Message-index journal state.
     index: std::sync::Arc<parking_lot::Mutex<IndexJournal>>,
+    /// The journal files' directory (a temporary store's is removed with its last handle).
+    journal_dir: JournalDir,
 }
 
 /// Every conversation row, as compact binary rows (loaded when the store opens), and the total
 /// unread count over them. Rows live in the journal (bursts, then snapshots of every row);
 /// only rows too large to keep in memory, and rows of older stores until the first snapshot,
 /// have a keyed copy, which the journal overrides.
-#[derive(Default)]
 struct RowCache {
     /// Where each row is in `rows`.
     index: std::collections::HashMap<std::sync::Arc<str>, u32>,
@@ -155,10 +179,8 @@ struct RowCache {
     row_bytes: usize,
     /// Bytes appended to the journal since the last snapshot.
     appended: usize,
-    /// Number of the next journal entry; entries below `journal_first` are removed (or being
-    /// removed by the running snapshot).
-    journal_next: u64,
-    journal_first: u64,
+    /// The journal files (generations older than a finished snapshot's are deleted).
+    journal: Journal,
     /// The background snapshot, while it runs.
     compaction: Option<std::thread::JoinHandle<()>>,
 }
@@ -188,6 +210,19 @@ impl RowHint {
 }
 
 impl RowCache {
+    /// No rows; `journal` is replaced by the opened one when the rows are loaded.
+    fn new(journal: Journal) -> RowCache {
+        RowCache {
+            index: Default::default(),
+            rows: Vec::new(),
+            unread_total: 0,
+            row_bytes: 0,
+            appended: 0,
+            journal,
+            compaction: None,
+        }
+    }
+
     /// The position of `key`'s row, checking `hint` first (the key is compared, so a stale or
     /// foreign hint only costs the lookup).
     fn find(&self, key: &str, hint: RowHint) -> Option<u32> {
@@ -329,39 +364,54 @@ fn idle(compaction: &Option<std::thread::JoinHandle<()>>) -> bool {
 }
 
 /// A planned snapshot of the conversation rows (see [`Store::plan_snapshot`]).
-#[derive(Default)]
 struct Snapshot {
-    /// Journal entries to write, numbered from `first_chunk`.
+    /// Frames of the snapshot's generation file.
     chunks: Vec<Vec<u8>>,
-    first_chunk: u64,
+    /// The generation it is written as: every older one is replaced by it.
+    generation: u64,
     /// Rows too large to keep in memory: written keyed.
     keyed: Vec<(Box<str>, Box<[u8]>)>,
     /// Keyed copies the snapshot supersedes.
     unkeyed: Vec<Box<str>>,
-    /// The journal entries the snapshot replaces.
-    replaced: std::ops::Range<u64>,
+    /// Journal entries of an older store still in sled (schema 2), replaced by the snapshot.
+    legacy: Option<std::ops::Range<u64>>,
 }
 
-/// Writes a snapshot's entries (one per paced batch: sequential appends, where keyed rows were
-/// one scattered B-tree update each) and its large keyed rows, then removes the keyed copies
-/// and the entries it replaces, oldest entry first, in paced batches. A crash part-way leaves
-/// the newest of the replaced entries, replayed at the next open before the snapshot's: any row
+/// Writes a snapshot: its generation file (synced), its large keyed rows (and sled flushed, as
+/// the older generations hold those rows and the snapshot does not), then removes the keyed
+/// copies it supersedes and an older store's sled journal entries. Returns the snapshot's file;
+/// the older generations may be deleted after this. A crash part-way leaves the older
+/// generations, replayed at the next open before the (possibly partial) snapshot's: any row
 /// they hold is there in its newest replaced version, which the keyed row (if any) also holds.
-fn write_snapshot(tree: &sled::Tree, plan: &Snapshot) -> Result<(), StoreError> {
-    for (n, chunk) in (plan.first_chunk..).zip(&plan.chunks) {
-        let mut batch = sled::Batch::default();
-        batch.insert(&journal_key(n)[..], &chunk[..]);
-        apply_paced(tree, batch)?;
-    }
+fn write_snapshot(
+    db: &sled::Db,
+    dir: &JournalDir,
+    plan: &Snapshot,
+) -> Result<std::fs::File, StoreError> {
+    let tree = db.open_tree(trees::CONVERSATIONS)?;
+    // One sequential file write: nothing shares a lock with the session's writes (the sled
+    // batches of earlier versions were paced to leave sled's write lock free).
+    let file = journal::write_generation(
+        dir,
+        ROWS_JOURNAL,
+        plan.generation,
+        plan.chunks.iter().map(|c| &c[..]),
+    )?;
     for rows in plan.keyed.chunks(FOLD_BATCH) {
         let mut batch = sled::Batch::default();
         for (key, row) in rows {
             batch.insert(key.as_bytes(), &**row);
         }
-        apply_paced(tree, batch)?;
+        apply_paced(&tree, batch)?;
     }
-    remove_paced(tree, plan.unkeyed.iter().map(|k| k.as_bytes()))?;
-    remove_journal(tree, plan.replaced.start, plan.replaced.end)
+    remove_paced(&tree, plan.unkeyed.iter().map(|k| k.as_bytes()))?;
+    if let Some(legacy) = &plan.legacy {
+        remove_journal(&tree, legacy.start, legacy.end)?;
+    }
+    if !plan.keyed.is_empty() || plan.legacy.is_some() {
+        db.flush()?;
+    }
+    Ok(file)
 }
 
 /// Removes journal entries `first..end` (after their keyed copies are written), oldest first, in
@@ -580,6 +630,40 @@ fn fold_index(tree: &sled::Tree, first: u64, end: u64, fold_id: u64) -> Result<(
     remove_journal(tree, first, end)
 }
 
+/// Syncs what was appended to the conversation-row journal (fdatasync outside the rows lock:
+/// the engine keeps appending meanwhile).
+fn sync_rows(rows: &parking_lot::Mutex<RowCache>) -> Result<(), StoreError> {
+    let lock = rows.lock().journal.sync_lock();
+    let _syncing = lock.lock();
+    let job = rows.lock().journal.sync_job();
+    job.run()
+}
+
+/// Starts the thread that syncs the journal files every [`FLUSH_EVERY_MS`], as sled's flusher
+/// does for the trees (the crash bound of the delivery guarantee). It holds the journals
+/// weakly and ends once they are gone.
+fn spawn_syncer(store: &Store) -> Result<(), StoreError> {
+    let rows = std::sync::Arc::downgrade(&store.rows);
+    std::thread::Builder::new()
+        .name("store-journal-sync".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(FLUSH_EVERY_MS));
+                let Some(rows) = rows.upgrade() else {
+                    return;
+                };
+                if let Err(e) = sync_rows(&rows) {
+                    tracing::error!(error = %e, "journal sync failed");
+                }
+            }
+        })
+        .map_err(|source| StoreError::Io {
+            path: store.rows.lock().journal.dir().path().to_path_buf(),
+            source,
+        })?;
+    Ok(())
+}
+
 /// What a conversation adds to the total unread count (SDK rule: visible conversations whose
 /// recvMsgOpt is below 2).
 fn unread_contribution(c: &Conversation) -> i32 {
@@ -637,7 +721,10 @@ impl Store {
             // the per-event cost with 100,000 conversations 1.5-2.5x higher (leaf pages evicted
             // and rebuilt) without lowering the memory row's peak, which comes from elsewhere.
             .open()?;
-        Self::init(db)
+        // Opened after sled, whose lock on the directory keeps a second handle out of the
+        // journal files too.
+        let journal = JournalDir::at(&dir.as_ref().join("journal"))?;
+        Self::init(db, journal)
     }
 
     /// Like [`Store::open`], but waits up to 5 s while another handle (a session still shutting
@@ -657,17 +744,22 @@ impl Store {
         }
     }
 
-    /// A throwaway in-memory store (tests).
+    /// A throwaway store (tests): sled in memory, the journal files in a temporary directory
+    /// removed with the store's last handle.
     pub fn temporary() -> Result<Store, StoreError> {
         let db = sled::Config::new().temporary(true).open()?;
-        Self::init(db)
+        Self::init(db, JournalDir::temporary()?)
     }
 
-    fn init(db: sled::Db) -> Result<Store, StoreError> {
+    fn init(db: sled::Db, journal: JournalDir) -> Result<Store, StoreError> {
         let store = Store {
             db,
-            rows: Default::default(),
+            rows: std::sync::Arc::new(parking_lot::Mutex::new(RowCache::new(Journal::closed(
+                &journal,
+                ROWS_JOURNAL,
+            )))),
             index: Default::default(),
+            journal_dir: journal.clone(),
         };
         let meta = store.db.open_tree(trees::META)?;
         match meta.get("schema")? {
@@ -678,10 +770,9 @@ impl Store {
                     .unwrap_or(0);
                 match found {
                     SCHEMA_VERSION => {}
-                    1 => {
-                        store.migrate_rows_to_binary()?;
-                        meta.insert("schema", SCHEMA_VERSION.to_string().as_bytes())?;
-                    }
+                    1 => store.migrate_rows_to_binary()?,
+                    // Migrated below: its journals are taken over from sled.
+                    2 => {}
                     _ => return Err(StoreError::Schema { found }),
                 }
             }
@@ -689,9 +780,26 @@ impl Store {
                 meta.insert("schema", SCHEMA_VERSION.to_string().as_bytes())?;
             }
         }
-        store.load_rows(&mut store.rows.lock())?;
+        {
+            let mut rows = store.rows.lock();
+            let legacy = store.load_rows(&mut rows, &journal)?;
+            if let Some(legacy) = legacy {
+                // Schema 2 (or a migration a crash interrupted): the sled journal entries,
+                // older than any file, are taken into a snapshot file, then removed.
+                let plan = Self::plan_snapshot(&mut rows, Some(legacy));
+                let file = write_snapshot(&store.db, &journal, &plan)?;
+                Self::snapshot_done(&mut rows, &plan, Ok(file));
+            }
+        }
         // A crash may have left index journal entries that were not compacted yet.
         store.compact_index(&mut store.index.lock())?;
+        // Only once the journals are out of sled (and that is durable): an interrupted
+        // migration is done again at the next open.
+        if meta.get("schema")?.as_deref() != Some(SCHEMA_VERSION.to_string().as_bytes()) {
+            store.db.flush()?;
+            meta.insert("schema", SCHEMA_VERSION.to_string().as_bytes())?;
+        }
+        spawn_syncer(&store)?;
         Ok(store)
     }
 
@@ -721,9 +829,14 @@ impl Store {
         Ok(())
     }
 
-    /// Loads every conversation row: the keyed rows, then the journal in order over them (the
-    /// newest version of a row wins; a truncated entry keeps its whole pairs).
-    fn load_rows(&self, cache: &mut RowCache) -> Result<(), StoreError> {
+    /// Loads every conversation row: the keyed rows, then the journal in order over them (an
+    /// older store's entries in sled first, then the files; the newest version of a row wins).
+    /// Returns the range of sled journal entries found (to be taken over into a file).
+    fn load_rows(
+        &self,
+        cache: &mut RowCache,
+        dir: &JournalDir,
+    ) -> Result<Option<std::ops::Range<u64>>, StoreError> {
         let tree = self.db.open_tree(trees::CONVERSATIONS)?;
         let (mut first, mut last, mut journal_bytes) = (None, None, 0);
         for item in tree.iter() {
@@ -743,26 +856,40 @@ impl Store {
             first.get_or_insert(n);
             last = Some(n);
             journal_bytes += v.len();
-            for (key, row) in journal_pairs(&v) {
-                let key = String::from_utf8_lossy(key);
-                // A row that does not decode is kept as it is: reading it reports the error.
-                let unread = decode_row(&key, row).map_or(0, |c| unread_contribution(&c));
-                cache.set_from(&key, RowHint::NONE, row, unread);
-            }
+            Self::replay_rows(cache, &v);
         }
-        let next = last.map_or(1, |n| n + 1);
-        cache.journal_first = first.unwrap_or(next);
-        cache.journal_next = next;
+        cache.journal = Journal::open(dir, ROWS_JOURNAL, |_, entry| {
+            journal_bytes += entry.len();
+            Self::replay_rows(cache, entry);
+            Ok(())
+        })?;
         // The journal holds about one snapshot plus what was appended after it.
         cache.appended = journal_bytes.saturating_sub(cache.row_bytes);
-        Ok(())
+        Ok(first.zip(last).map(|(first, last)| first..last + 1))
     }
 
-    /// Plans a snapshot: every row kept in memory goes into journal entries of
-    /// [`SNAPSHOT_CHUNK`] bytes numbered from `journal_next` (reserved now), large rows into the
-    /// keyed tree, and the keyed copies of the other rows and the entries so far are removed.
-    fn plan_snapshot(cache: &mut RowCache) -> Snapshot {
-        let mut plan = Snapshot::default();
+    /// Applies a journal entry's rows to the cache (a truncated entry keeps its whole pairs).
+    fn replay_rows(cache: &mut RowCache, entry: &[u8]) {
+        for (key, row) in journal_pairs(entry) {
+            let key = String::from_utf8_lossy(key);
+            // A row that does not decode is kept as it is: reading it reports the error.
+            let unread = decode_row(&key, row).map_or(0, |c| unread_contribution(&c));
+            cache.set_from(&key, RowHint::NONE, row, unread);
+        }
+    }
+
+    /// Plans a snapshot: every row kept in memory goes into frames of [`SNAPSHOT_CHUNK`] bytes
+    /// of a new journal generation (numbered now: appends go to the one after it), large rows
+    /// into the keyed tree, and the keyed copies of the other rows and older generations are
+    /// removed once it is written. `legacy`: an older store's sled journal entries it replaces.
+    fn plan_snapshot(cache: &mut RowCache, legacy: Option<std::ops::Range<u64>>) -> Snapshot {
+        let mut plan = Snapshot {
+            chunks: Vec::new(),
+            generation: cache.journal.reserve_generation(),
+            keyed: Vec::new(),
+            unkeyed: Vec::new(),
+            legacy,
+        };
         let mut chunk = Vec::with_capacity(SNAPSHOT_CHUNK + 1024);
         for row in cache.rows.iter_mut() {
             let key = &row.key;
@@ -790,18 +917,21 @@ impl Store {
         if !chunk.is_empty() {
             plan.chunks.push(chunk);
         }
-        plan.replaced = cache.journal_first..cache.journal_next;
-        plan.first_chunk = cache.journal_next;
-        cache.journal_next += plan.chunks.len() as u64;
-        cache.journal_first = plan.first_chunk;
         cache.appended = 0;
         plan
     }
 
-    /// After a snapshot is written: large rows unchanged since it was planned leave memory.
-    fn snapshot_done(cache: &mut RowCache, plan: &Snapshot, result: Result<(), StoreError>) {
+    /// After a snapshot is written: the generations before it are deleted, and large rows
+    /// unchanged since it was planned leave memory.
+    fn snapshot_done(
+        cache: &mut RowCache,
+        plan: &Snapshot,
+        result: Result<std::fs::File, StoreError>,
+    ) {
         match result {
-            Ok(()) => {
+            Ok(file) => {
+                cache.journal.adopt(plan.generation, file);
+                cache.journal.remove_below(plan.generation);
                 let mut freed = 0;
                 for row in cache.rows.iter_mut() {
                     if !row.journaled && row.bytes.as_ref().is_some_and(|b| b.len() > ROW_KEEP_MAX)
@@ -812,9 +942,8 @@ impl Store {
                 cache.row_bytes -= freed;
             }
             Err(e) => {
-                // The replaced entries stay; the next snapshot removes them.
+                // The older generations stay; the next snapshot replaces them.
                 tracing::error!(error = %e, "conversation row snapshot failed");
-                cache.journal_first = cache.journal_first.min(plan.replaced.start);
             }
         }
     }
@@ -822,9 +951,8 @@ impl Store {
     /// Writes a snapshot now (tests).
     #[cfg(test)]
     fn snapshot_rows(&self, cache: &mut RowCache) -> Result<(), StoreError> {
-        let tree = self.db.open_tree(trees::CONVERSATIONS)?;
-        let plan = Self::plan_snapshot(cache);
-        let result = write_snapshot(&tree, &plan);
+        let plan = Self::plan_snapshot(cache, None);
+        let result = write_snapshot(&self.db, cache.journal.dir(), &plan);
         Self::snapshot_done(cache, &plan, result);
         Ok(())
     }
@@ -874,7 +1002,7 @@ impl Store {
     /// Writes everything to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
-        Ok(())
+        sync_rows(&self.rows)
     }
 
     /// Waits for the background journal compactions started so far (blocking).
@@ -1096,12 +1224,8 @@ impl Store {
         if entry.is_empty() {
             return Ok(());
         }
-        let n = cache.journal_next;
         cache.appended += entry.len();
-        self.db
-            .open_tree(trees::CONVERSATIONS)?
-            .insert(&journal_key(n)[..], entry)?;
-        cache.journal_next = n + 1;
+        cache.journal.append(&entry)?;
         if cache.appended >= cache.row_bytes.max(ROW_JOURNAL_MIN) && idle(&cache.compaction) {
             self.start_row_snapshot(&mut cache)?;
         }
@@ -1109,15 +1233,17 @@ impl Store {
     }
 
     /// Compacts the conversation journal on a thread of its own: a snapshot of every row is
-    /// planned now (copied into the new entries) and written in paced batches, then the older
-    /// entries are removed. Reads are answered by the cache meanwhile; rows written meanwhile
-    /// go to later entries.
+    /// planned now (copied into the new generation's frames) and written, then the older
+    /// generations are deleted. Reads are answered by the cache meanwhile; rows written
+    /// meanwhile go to the generation after the snapshot's.
     fn start_row_snapshot(&self, cache: &mut RowCache) -> Result<(), StoreError> {
-        let tree = self.db.open_tree(trees::CONVERSATIONS)?;
-        let plan = Self::plan_snapshot(cache);
+        let db = self.db.clone();
+        // (A temporary store's directory stays until the snapshot is written.)
+        let dir = self.journal_dir.clone();
+        let plan = Self::plan_snapshot(cache, None);
         let shared = self.rows.clone();
         cache.compaction = Some(std::thread::spawn(move || {
-            let result = write_snapshot(&tree, &plan);
+            let result = write_snapshot(&db, &dir, &plan);
             Self::snapshot_done(&mut shared.lock(), &plan, result);
         }));
         Ok(())
@@ -1412,7 +1538,8 @@ mod tests {
         use std::collections::{BTreeMap, HashMap};
         for seed in 1..4u64 {
             let db = sled::Config::new().temporary(true).open().unwrap();
-            let mut s = Store::init(db.clone()).unwrap();
+            let dir = JournalDir::temporary().unwrap();
+            let mut s = Store::init(db.clone(), dir.clone()).unwrap();
             let mut r = Rng::seeded(seed);
             let n = 1 + r.below(700);
             let mut model: BTreeMap<String, Conversation> = BTreeMap::new();
@@ -1508,7 +1635,7 @@ mod tests {
                         if r.below(4) == 0 {
                             join_compactions(&s);
                             drop(s);
-                            s = Store::init(db.clone()).unwrap();
+                            s = Store::init(db.clone(), dir.clone()).unwrap();
                             // hints kept: positions of the old cache, now stale
                         }
                     }
@@ -1521,6 +1648,8 @@ mod tests {
                     assert_eq!(s.total_unread().unwrap(), total, "seed {seed} step {step}");
                 }
             }
+            // A running snapshot keeps the temporary journal directory until it is done.
+            join_compactions(&s);
         }
     }
 
@@ -1543,9 +1672,28 @@ mod tests {
         Ok(())
     }
 
-    /// Keys of the journal entries in `tree`.
+    /// Journal entries of `tree`'s journal: frames in the files of the row journal, keys in
+    /// sled for the message index.
     fn journal_entries(s: &Store, tree: &str) -> usize {
-        s.raw_tree(tree).unwrap().range(&[JOURNAL][..]..).count()
+        if tree == trees::CONVERSATIONS {
+            let cache = s.rows.lock();
+            let mut frames = 0;
+            for (generation, file) in cache.journal.files_through(u64::MAX) {
+                let path = journal::generation_path(cache.journal.dir(), ROWS_JOURNAL, generation);
+                journal::read_frames(
+                    &file,
+                    |_| {
+                        frames += 1;
+                        Ok(())
+                    },
+                    &path,
+                )
+                .unwrap();
+            }
+            frames
+        } else {
+            s.raw_tree(tree).unwrap().range(&[JOURNAL][..]..).count()
+        }
     }
 
     fn keyed_row(s: &Store, key: &str) -> Option<Conversation> {
@@ -1560,7 +1708,8 @@ mod tests {
     #[test]
     fn large_bursts_are_replayed_whole_after_a_crash() {
         let db = sled::Config::new().temporary(true).open().unwrap();
-        let s = Store::init(db.clone()).unwrap();
+        let dir = JournalDir::temporary().unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
         let rows: Vec<Conversation> = (0..500)
             .map(|i| Conversation {
                 show_name: format!("name of conversation {i}"),
@@ -1576,7 +1725,7 @@ mod tests {
         }
         // A crash: the journal is replayed at the next open.
         drop(s);
-        let s = Store::init(db).unwrap();
+        let s = Store::init(db, dir.clone()).unwrap();
         assert_eq!(s.conversations().unwrap(), rows);
         assert_eq!(s.total_unread().unwrap(), (0..500).sum::<i32>());
         let key = format!("si_a_u{:05}/{:020}", 321, 7);
@@ -1586,7 +1735,8 @@ mod tests {
     #[test]
     fn conversation_journal_is_replayed_after_a_crash() {
         let db = sled::Config::new().temporary(true).open().unwrap();
-        let s = Store::init(db.clone()).unwrap();
+        let dir = JournalDir::temporary().unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
         s.put_conversation("si_a_b", &conversation("si_a_b", 1, 0))
             .unwrap();
         s.snapshot_rows(&mut s.rows.lock()).unwrap();
@@ -1607,24 +1757,22 @@ mod tests {
         assert_eq!(s.total_unread().unwrap(), 6);
         // Crash: the handle is gone without a snapshot; the next open replays the journal.
         drop(s);
-        let s = Store::init(db.clone()).unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
         assert_eq!(
             s.conversations().unwrap(),
             vec![rows[1].clone(), rows[0].clone()]
         );
         assert_eq!(s.total_unread().unwrap(), 6);
-        // A truncated journal entry (torn write) keeps its whole pairs and drops the rest.
+        // An entry whose last pair is cut short (written so by a bug, its frame intact)
+        // keeps its whole pairs and drops the rest.
         let mut entry = Vec::new();
         put_bytes(&mut entry, b"si_a_b");
         put_bytes(&mut entry, &encode_row(&conversation("si_a_b", 9, 0)));
         put_bytes(&mut entry, b"sg_g");
         entry.extend_from_slice(&[0, 0, 0, 50, 1, 2]);
-        s.raw_tree(trees::CONVERSATIONS)
-            .unwrap()
-            .insert(&journal_key(99)[..], entry)
-            .unwrap();
+        s.rows.lock().journal.append(&entry).unwrap();
         drop(s);
-        let s = Store::init(db.clone()).unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
         assert_eq!(s.conversation("si_a_b").unwrap().unwrap().unread_count, 9);
         assert_eq!(s.conversation("sg_g").unwrap().as_ref(), Some(&rows[1]));
         assert_eq!(s.total_unread().unwrap(), 13);
@@ -1638,7 +1786,7 @@ mod tests {
         assert_eq!(journal_entries(&s, trees::CONVERSATIONS), 1);
         let before = s.conversations().unwrap();
         drop(s);
-        let s = Store::init(db).unwrap();
+        let s = Store::init(db, dir.clone()).unwrap();
         assert_eq!(s.conversations().unwrap(), before);
         assert_eq!(s.total_unread().unwrap(), 9);
     }
@@ -1646,7 +1794,8 @@ mod tests {
     #[test]
     fn conversation_journal_is_compacted_once_it_outgrows_the_rows() {
         let db = sled::Config::new().temporary(true).open().unwrap();
-        let s = Store::init(db.clone()).unwrap();
+        let dir = JournalDir::temporary().unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
         let mut bursts = 0;
         // Three rows, rewritten burst after burst: the journal grows until it holds
         // ROW_JOURNAL_MIN bytes, then a snapshot of the rows replaces the entries.
@@ -1695,7 +1844,7 @@ mod tests {
         assert_eq!(s.conversations().unwrap().len(), 4);
         assert_eq!(s.total_unread().unwrap(), 3 * bursts as i32 + 1);
         drop(s);
-        let s = Store::init(db).unwrap();
+        let s = Store::init(db, dir.clone()).unwrap();
         for id in ["a", "b", "c"] {
             assert_eq!(keyed_row(&s, id), None);
             assert_eq!(
@@ -1709,11 +1858,20 @@ mod tests {
 
     #[test]
     fn keyed_rows_of_earlier_stores_are_read_and_taken_into_the_first_snapshot() {
-        // A schema-2 store as earlier versions left it: keyed rows plus a journal entry.
+        // A schema-2 store as earlier versions left it: keyed rows plus a journal entry in
+        // sled (and a message-index journal entry in sled).
         let db = sled::Config::new().temporary(true).open().unwrap();
+        let dir = JournalDir::temporary().unwrap();
         db.open_tree(trees::META)
             .unwrap()
-            .insert("schema", SCHEMA_VERSION.to_string().as_bytes())
+            .insert("schema", "2")
+            .unwrap();
+        let mut index_entry = Vec::new();
+        put_bytes(&mut index_entry, format!("b/{:020}", 4).as_bytes());
+        put_bytes(&mut index_entry, b"b4");
+        db.open_tree(trees::MESSAGES)
+            .unwrap()
+            .insert(&journal_key(3)[..], index_entry)
             .unwrap();
         let tree = db.open_tree(trees::CONVERSATIONS).unwrap();
         let mut big = conversation("big", 3, 0);
@@ -1731,7 +1889,7 @@ mod tests {
         put_bytes(&mut entry, b"b");
         put_bytes(&mut entry, &encode_row(&newer_b));
         tree.insert(&journal_key(7)[..], entry).unwrap();
-        let s = Store::init(db.clone()).unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
         let expected = vec![conversation("a", 1, 0), newer_b.clone(), big.clone()];
         let sorted = |mut v: Vec<Conversation>| {
             v.sort_by(|x, y| x.conversation_id.cmp(&y.conversation_id));
@@ -1739,6 +1897,24 @@ mod tests {
         };
         assert_eq!(s.conversations().unwrap(), sorted(expected.clone()));
         assert_eq!(s.total_unread().unwrap(), 9);
+        // Taken over: schema 3, no journal entry left in sled, the rows in a snapshot file.
+        assert_eq!(
+            &*db.open_tree(trees::META)
+                .unwrap()
+                .get("schema")
+                .unwrap()
+                .unwrap(),
+            b"3"
+        );
+        for tree in [trees::CONVERSATIONS, trees::MESSAGES] {
+            let sled_journal = db.open_tree(tree).unwrap().range(&[JOURNAL][..]..).count();
+            assert_eq!(sled_journal, 0, "{tree}");
+        }
+        assert_eq!(journal_entries(&s, trees::CONVERSATIONS), 1);
+        assert_eq!(
+            s.message_index_entry(&format!("b/{:020}", 4)).unwrap(),
+            Some(b"b4".to_vec())
+        );
         s.snapshot_rows(&mut s.rows.lock()).unwrap();
         assert_eq!(
             keyed_row(&s, "a"),
@@ -1753,7 +1929,7 @@ mod tests {
         );
         assert_eq!(journal_entries(&s, trees::CONVERSATIONS), 1);
         drop(s);
-        let s = Store::init(db).unwrap();
+        let s = Store::init(db, dir.clone()).unwrap();
         assert_eq!(s.conversations().unwrap(), sorted(expected));
         assert_eq!(s.total_unread().unwrap(), 9);
         // Writing goes on after the snapshot's entry.
@@ -1764,6 +1940,7 @@ mod tests {
     #[test]
     fn schema_1_stores_open_and_their_json_rows_are_migrated() {
         let db = sled::Config::new().temporary(true).open().unwrap();
+        let dir = JournalDir::temporary().unwrap();
         db.open_tree(trees::META)
             .unwrap()
             .insert("schema", "1")
@@ -1778,7 +1955,7 @@ mod tests {
         index
             .insert("si_a_b/00000000000000000001", "{\"sendID\":\"a\"}")
             .unwrap();
-        let s = Store::init(db.clone()).unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
         assert_eq!(
             &*db.open_tree(trees::META)
                 .unwrap()
@@ -1813,7 +1990,7 @@ mod tests {
             .insert("schema", "7")
             .unwrap();
         assert!(matches!(
-            Store::init(db),
+            Store::init(db, dir.clone()),
             Err(StoreError::Schema { found: 7 })
         ));
     }
@@ -1821,7 +1998,8 @@ mod tests {
     #[test]
     fn message_index_journal_is_found_before_and_after_compaction() {
         let db = sled::Config::new().temporary(true).open().unwrap();
-        let s = Store::init(db.clone()).unwrap();
+        let dir = JournalDir::temporary().unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
         let key = |seq: i64| format!("c/{seq:020}");
         put_index(&s, (1..=3).map(|q| (key(q), q.to_string().into_bytes()))).unwrap();
         put_index(&s, [(key(4), b"4".to_vec()), (key(2), b"2b".to_vec())]).unwrap();
@@ -1840,7 +2018,7 @@ mod tests {
         assert_eq!((a.journal, a.keys), (b.journal, b.keys));
         // Crash, reopen: the journal becomes keyed entries.
         drop(s);
-        let s = Store::init(db).unwrap();
+        let s = Store::init(db, dir.clone()).unwrap();
         assert_eq!(journal_entries(&s, trees::MESSAGES), 0);
         let index = s.raw_tree(trees::MESSAGES).unwrap();
         assert_eq!(index.len(), 1, "one block record for the four entries");
@@ -1891,7 +2069,8 @@ mod tests {
     #[test]
     fn index_blocks_are_found_across_folds_redeliveries_and_old_entries() {
         let db = sled::Config::new().temporary(true).open().unwrap();
-        let s = Store::init(db.clone()).unwrap();
+        let dir = JournalDir::temporary().unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
         let key = |conv: &str, seq: u64| format!("{conv}/{seq:020}");
         // A message's entry never changes (the server's message at a seq is immutable), so an
         // entry indexed again has the same value.
@@ -1907,7 +2086,7 @@ mod tests {
         pairs.push(("plain".into(), b"p".to_vec()));
         put_index(&s, pairs).unwrap();
         drop(s);
-        let s = Store::init(db.clone()).unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
         let index = s.raw_tree(trees::MESSAGES).unwrap();
         assert_eq!(
             index.len(),
@@ -1923,7 +2102,7 @@ mod tests {
         )
         .unwrap();
         drop(s);
-        let s = Store::init(db).unwrap();
+        let s = Store::init(db, dir.clone()).unwrap();
         assert_eq!(journal_entries(&s, trees::MESSAGES), 0);
         let get = |k: &str| s.message_index_entry(k).unwrap();
         assert_eq!(get(&key("a", 1)).as_deref(), Some(&b"old"[..]));
@@ -2016,17 +2195,18 @@ mod tests {
     #[test]
     fn an_index_hole_filled_by_a_later_fold_keeps_the_entries_after_it() {
         let db = sled::Config::new().temporary(true).open().unwrap();
-        let s = Store::init(db.clone()).unwrap();
+        let dir = JournalDir::temporary().unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
         let key = |seq: u64| format!("a/{seq:020}");
         let value = |seq: u64| format!("a{seq}").into_bytes();
         // Fold 1: seqs 1..=10 and 1000..=1010 (a hole between them).
         put_index(&s, (1..=10).chain(1000..=1010).map(|q| (key(q), value(q)))).unwrap();
         drop(s);
         // Fold 2 fills the hole with 8 blocks, all starting after seq 10.
-        let s = Store::init(db.clone()).unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
         put_index(&s, (11..=999).map(|q| (key(q), value(q)))).unwrap();
         drop(s);
-        let s = Store::init(db).unwrap();
+        let s = Store::init(db, dir.clone()).unwrap();
         for q in 1..=1010 {
             assert_eq!(
                 s.message_index_entry(&key(q)).unwrap(),
@@ -2039,7 +2219,8 @@ mod tests {
     #[test]
     fn a_store_with_an_unreadable_conversation_row_opens() {
         let db = sled::Config::new().temporary(true).open().unwrap();
-        let s = Store::init(db.clone()).unwrap();
+        let dir = JournalDir::temporary().unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
         s.put_conversation("si_a_b", &conversation("si_a_b", 2, 0))
             .unwrap();
         drop(s);
@@ -2048,7 +2229,7 @@ mod tests {
             .unwrap()
             .insert("sg_bad", "{nope")
             .unwrap();
-        let s = Store::init(db.clone()).unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
         assert!(matches!(
             s.conversation("sg_bad"),
             Err(StoreError::Corrupt { .. })
@@ -2064,7 +2245,7 @@ mod tests {
         s.put_conversation("sg_bad", &conversation("sg_bad", 1, 0))
             .unwrap();
         drop(s);
-        let s = Store::init(db).unwrap();
+        let s = Store::init(db, dir.clone()).unwrap();
         assert_eq!(s.conversation("sg_bad").unwrap().unwrap().unread_count, 1);
         assert_eq!(s.total_unread().unwrap(), 3);
     }
@@ -2077,5 +2258,158 @@ mod tests {
             .insert("x", "{nope")
             .unwrap();
         assert!(matches!(s.friends(), Err(StoreError::Corrupt { .. })));
+    }
+
+    /// Frames of the newest row-journal generation file: its path and their locations.
+    fn newest_row_file(s: &Store) -> (PathBuf, Vec<journal::Location>) {
+        let cache = s.rows.lock();
+        let files = cache.journal.files_through(u64::MAX);
+        let (generation, file) = files.last().expect("a generation file");
+        let path = journal::generation_path(cache.journal.dir(), ROWS_JOURNAL, *generation);
+        let mut at = Vec::new();
+        let mut offset = 0u64;
+        journal::read_frames(
+            file,
+            |p| {
+                at.push(journal::Location {
+                    generation: *generation,
+                    offset: offset + 8,
+                    len: p.len() as u32,
+                });
+                offset += 8 + p.len() as u64;
+                Ok(())
+            },
+            &path,
+        )
+        .unwrap();
+        (path, at)
+    }
+
+    #[test]
+    fn a_torn_or_corrupt_row_journal_tail_opens_with_the_earlier_entries() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let dir = JournalDir::temporary().unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        let first = [conversation("a", 1, 0), conversation("b", 2, 0)];
+        s.put_conversations(&first).unwrap();
+        s.put_conversation("a", &conversation("a", 5, 0)).unwrap();
+        let (path, frames) = newest_row_file(&s);
+        assert_eq!(frames.len(), 2);
+        // A crash (no flush, no join), then the last frame torn mid-payload.
+        drop(s);
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.set_len(frames[1].offset + 2).unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        assert_eq!(s.conversations().unwrap(), first.to_vec());
+        assert_eq!(s.total_unread().unwrap(), 3);
+        // Writing goes on in a new generation; a flipped byte in its last frame (crc).
+        s.put_conversation("b", &conversation("b", 7, 0)).unwrap();
+        s.put_conversation("c", &conversation("c", 1, 0)).unwrap();
+        let (path, frames) = newest_row_file(&s);
+        assert_eq!(frames.len(), 2);
+        drop(s);
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&f, &[0xEE], frames[1].offset + 3).unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        assert_eq!(s.conversation("b").unwrap().unwrap().unread_count, 7);
+        assert_eq!(
+            s.conversation("c").unwrap(),
+            None,
+            "the corrupt frame is dropped"
+        );
+        assert_eq!(s.total_unread().unwrap(), 8);
+        drop(s);
+        // Dropped for good: the next open reads the same.
+        let s = Store::init(db, dir.clone()).unwrap();
+        assert_eq!(s.total_unread().unwrap(), 8);
+    }
+
+    #[test]
+    fn a_crash_between_a_snapshot_and_the_deletion_of_older_files_replays_the_newest_rows() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let dir = JournalDir::temporary().unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        let mut big = conversation("big", 1, 0);
+        big.ex = "x".repeat(4 * ROW_KEEP_MAX);
+        s.put_conversations(&[
+            conversation("a", 1, 0),
+            conversation("b", 1, 0),
+            big.clone(),
+        ])
+        .unwrap();
+        s.put_conversation("a", &conversation("a", 2, 0)).unwrap();
+        // The snapshot is planned, rows change after it (in the next generation), it is
+        // written, and the process dies before the older generation is deleted.
+        let plan = Store::plan_snapshot(&mut s.rows.lock(), None);
+        s.put_conversation("b", &conversation("b", 3, 0)).unwrap();
+        let file = write_snapshot(&s.db, &dir, &plan).unwrap();
+        drop(file);
+        assert_eq!(keyed_row(&s, "big").as_ref(), Some(&big), "written keyed");
+        drop(s);
+        let expect = |s: &Store| {
+            assert_eq!(s.conversation("a").unwrap().unwrap().unread_count, 2);
+            assert_eq!(s.conversation("b").unwrap().unwrap().unread_count, 3);
+            assert_eq!(s.conversation("big").unwrap().as_ref(), Some(&big));
+            assert_eq!(s.total_unread().unwrap(), 6);
+        };
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        assert_eq!(
+            s.rows.lock().journal.generation_count(),
+            3,
+            "old, snapshot, newer"
+        );
+        expect(&s);
+        // The same with the snapshot's file torn part-way (a crash while writing it).
+        let plan = Store::plan_snapshot(&mut s.rows.lock(), None);
+        let file = write_snapshot(&s.db, &dir, &plan).unwrap();
+        file.set_len(3).unwrap();
+        drop(s);
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        expect(&s);
+        // A finished snapshot deletes every older generation.
+        s.snapshot_rows(&mut s.rows.lock()).unwrap();
+        assert_eq!(s.rows.lock().journal.generation_count(), 1);
+        assert_eq!(journal_entries(&s, trees::CONVERSATIONS), 1);
+        drop(s);
+        let s = Store::init(db, dir.clone()).unwrap();
+        expect(&s);
+    }
+
+    #[test]
+    fn a_corrupt_frame_in_an_older_row_generation_skips_the_rest_of_that_file() {
+        // The documented recovery: the rest of that generation is skipped, later generations
+        // still apply over it, and the store opens.
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let dir = JournalDir::temporary().unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        s.put_conversation("a", &conversation("a", 1, 0)).unwrap();
+        s.put_conversation("b", &conversation("b", 2, 0)).unwrap();
+        s.put_conversation("c", &conversation("c", 3, 0)).unwrap();
+        let (path, frames) = newest_row_file(&s);
+        drop(s);
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        s.put_conversation("c", &conversation("c", 4, 0)).unwrap();
+        drop(s);
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&f, &[0xEE], frames[1].offset).unwrap();
+        let s = Store::init(db, dir.clone()).unwrap();
+        assert_eq!(s.conversation("a").unwrap().unwrap().unread_count, 1);
+        assert_eq!(s.conversation("b").unwrap(), None);
+        assert_eq!(s.conversation("c").unwrap().unwrap().unread_count, 4);
+        assert_eq!(s.total_unread().unwrap(), 5);
+    }
+
+    #[test]
+    fn temporary_stores_remove_their_journal_directory() {
+        let s = Store::temporary().unwrap();
+        s.put_conversation("a", &conversation("a", 1, 0)).unwrap();
+        s.flush().unwrap();
+        let path = s.journal_dir.path().to_path_buf();
+        assert!(path.exists());
+        let other = s.clone();
+        drop(s);
+        assert!(path.exists(), "another handle still uses it");
+        drop(other);
+        assert!(!path.exists());
     }
 }
