@@ -17,12 +17,17 @@
 //! through an in-memory map. A crash between a journal append and its compaction loses nothing:
 //! the journal is replayed at the next open.
 //!
-//! The row journal is a set of append-only files of our own under `journal/` (module `journal`:
-//! generation files of crc-checked frames, synced every 100 ms, deleted whole once a
-//! snapshot replaces them), not sled: sled 0.34 rewrites whole leaves, so entries appended to a
-//! tree cost several times their size in writes. The message-index journal is still kept in its
-//! sled tree (key `0xFF` + a 64-bit number, `0xFF` never occurs in UTF-8 keys), as both journals
-//! were in schema-2 stores, whose row journal is taken over into a file when they are opened.
+//! Both journals are append-only files of our own under `journal/` (module `journal`:
+//! generation files `rows-*.log` and `index-*.log` of crc-checked frames, one write(2) per
+//! burst, synced every 100 ms like sled's trees and on [`Store::flush`]), not sled trees:
+//! sled 0.34 rewrites whole leaves, so entries appended to a tree cost several times their size
+//! in writes (~2 KB per event for ~260 B of data at 100,000 conversations). A row snapshot is
+//! written as a new generation (appends go to the one after it) and the older generations are
+//! deleted once it is synced; an index fold covers whole generations (the one appended to is
+//! ended when the fold starts) and deletes them once its block records are flushed. Schema-2
+//! stores kept both journals in their sled trees (key `0xFF` + a 64-bit number, `0xFF` never
+//! occurs in UTF-8 keys): at open their row journal is taken over into a snapshot file and their
+//! index journal folded, then the store is marked schema 3.
 
 mod journal;
 
@@ -50,6 +55,9 @@ pub const SCHEMA_VERSION: u32 = 3;
 
 /// Name of the conversation-row journal's files (see [`journal`]).
 const ROWS_JOURNAL: &str = "rows";
+
+/// Name of the message-index journal's files.
+const INDEX_JOURNAL: &str = "index";
 
 /// First byte of a journal key (never part of a UTF-8 key).
 const JOURNAL: u8 = 0xFF;
@@ -293,7 +301,6 @@ impl RowCache {
 /// and a lookup with cache misses per message). Keys that are not index keys are kept under
 /// the whole key with seq [`u64::MAX`]. The hash only narrows the search: an entry is taken
 /// from the journal by its full key.
-#[derive(Default)]
 struct IndexJournal {
     /// `(conversation hash, seq, journal entry)` of every entry in the journal, in append order.
     appended: Vec<(u64, u64, u64)>,
@@ -302,12 +309,43 @@ struct IndexJournal {
     mapped: usize,
     /// Hashes conversation IDs for `appended` (keys random per process).
     hasher: std::collections::hash_map::RandomState,
-    journal_next: u64,
-    journal_first: u64,
+    /// Where journal entries `first_entry..` are in the files (entries are numbered in append
+    /// order; those before `first_entry` are folded).
+    entries: std::collections::VecDeque<journal::Location>,
+    first_entry: u64,
+    /// The journal files (generations are deleted once folded).
+    journal: Journal,
     /// The background compaction, while it runs.
     compaction: Option<std::thread::JoinHandle<()>>,
     /// When the next compaction may start.
     backoff: FoldBackoff,
+}
+
+impl IndexJournal {
+    fn new(journal: Journal) -> IndexJournal {
+        IndexJournal {
+            appended: Vec::new(),
+            map: Default::default(),
+            mapped: 0,
+            hasher: Default::default(),
+            entries: Default::default(),
+            first_entry: 0,
+            journal,
+            compaction: None,
+            backoff: FoldBackoff::default(),
+        }
+    }
+
+    /// Forgets journal entries before `end` (folded).
+    fn folded(&mut self, end: u64) {
+        self.appended.retain(|&(_, _, n)| n >= end);
+        let drained = usize::try_from(end.saturating_sub(self.first_entry)).unwrap_or(usize::MAX);
+        self.entries.drain(..drained.min(self.entries.len()));
+        self.first_entry = self.first_entry.max(end);
+        // Rebuilt by the next lookup, over what is left.
+        self.map.clear();
+        self.mapped = 0;
+    }
 }
 
 /// When a message-index compaction may start: at [`INDEX_JOURNAL_MAX`] entries, and after a
@@ -612,11 +650,26 @@ impl IndexBatch {
     }
 }
 
-/// Writes the pairs of index journal entries `first..end` as block records, then removes them.
-fn fold_index(tree: &sled::Tree, first: u64, end: u64, fold_id: u64) -> Result<(), StoreError> {
+/// Writes the pairs of the index journal's generation files `files` as block records, then
+/// flushes sled (the files may be deleted after this).
+fn fold_index(
+    db: &sled::Db,
+    files: &[(u64, std::sync::Arc<std::fs::File>)],
+    dir: &JournalDir,
+    fold_id: u64,
+) -> Result<(), StoreError> {
+    let tree = db.open_tree(trees::MESSAGES)?;
     let mut journal = Vec::new();
-    for item in tree.range(&journal_key(first)[..]..&journal_key(end)[..]) {
-        journal.push(item?.1);
+    for (generation, file) in files {
+        let path = journal::generation_path(dir, INDEX_JOURNAL, *generation);
+        journal::read_frames(
+            file,
+            |entry| {
+                journal.push(entry.to_vec());
+                Ok(())
+            },
+            &path,
+        )?;
     }
     let records = index_blocks(journal.iter().flat_map(|v| journal_pairs(v)), fold_id);
     drop(journal);
@@ -625,17 +678,26 @@ fn fold_index(tree: &sled::Tree, first: u64, end: u64, fold_id: u64) -> Result<(
         for (key, value) in chunk {
             batch.insert(&key[..], &value[..]);
         }
-        apply_paced(tree, batch)?;
+        apply_paced(&tree, batch)?;
     }
-    remove_journal(tree, first, end)
+    db.flush()?;
+    Ok(())
 }
 
-/// Syncs what was appended to the conversation-row journal (fdatasync outside the rows lock:
-/// the engine keeps appending meanwhile).
-fn sync_rows(rows: &parking_lot::Mutex<RowCache>) -> Result<(), StoreError> {
+/// Syncs what was appended to the journals (fdatasync outside the rows and index locks: the
+/// engine keeps appending meanwhile).
+fn sync_journals(
+    rows: &parking_lot::Mutex<RowCache>,
+    index: &parking_lot::Mutex<IndexJournal>,
+) -> Result<(), StoreError> {
     let lock = rows.lock().journal.sync_lock();
-    let _syncing = lock.lock();
+    let syncing = lock.lock();
     let job = rows.lock().journal.sync_job();
+    job.run()?;
+    drop(syncing);
+    let lock = index.lock().journal.sync_lock();
+    let _syncing = lock.lock();
+    let job = index.lock().journal.sync_job();
     job.run()
 }
 
@@ -644,15 +706,16 @@ fn sync_rows(rows: &parking_lot::Mutex<RowCache>) -> Result<(), StoreError> {
 /// weakly and ends once they are gone.
 fn spawn_syncer(store: &Store) -> Result<(), StoreError> {
     let rows = std::sync::Arc::downgrade(&store.rows);
+    let index = std::sync::Arc::downgrade(&store.index);
     std::thread::Builder::new()
         .name("store-journal-sync".into())
         .spawn(move || {
             loop {
                 std::thread::sleep(std::time::Duration::from_millis(FLUSH_EVERY_MS));
-                let Some(rows) = rows.upgrade() else {
+                let (Some(rows), Some(index)) = (rows.upgrade(), index.upgrade()) else {
                     return;
                 };
-                if let Err(e) = sync_rows(&rows) {
+                if let Err(e) = sync_journals(&rows, &index) {
                     tracing::error!(error = %e, "journal sync failed");
                 }
             }
@@ -758,7 +821,9 @@ impl Store {
                 &journal,
                 ROWS_JOURNAL,
             )))),
-            index: Default::default(),
+            index: std::sync::Arc::new(parking_lot::Mutex::new(IndexJournal::new(
+                Journal::closed(&journal, INDEX_JOURNAL),
+            ))),
             journal_dir: journal.clone(),
         };
         let meta = store.db.open_tree(trees::META)?;
@@ -791,8 +856,9 @@ impl Store {
                 Self::snapshot_done(&mut rows, &plan, Ok(file));
             }
         }
-        // A crash may have left index journal entries that were not compacted yet.
-        store.compact_index(&mut store.index.lock())?;
+        // The index journal left by the last run (a crash, or the tail since the last fold) is
+        // folded now, with an older store's journal entries in sled.
+        *store.index.lock() = Self::open_index(&store.db, &journal)?;
         // Only once the journals are out of sled (and that is durable): an interrupted
         // migration is done again at the next open.
         if meta.get("schema")?.as_deref() != Some(SCHEMA_VERSION.to_string().as_bytes()) {
@@ -957,36 +1023,37 @@ impl Store {
         Ok(())
     }
 
-    /// Folds the message-index journal into block records (one atomic batch).
-    fn compact_index(&self, index: &mut IndexJournal) -> Result<(), StoreError> {
-        let tree = self.db.open_tree(trees::MESSAGES)?;
+    /// Opens the message-index journal, folding what it holds into block records: an older
+    /// store's entries in sled (removed in the same atomic batch), then the files (deleted
+    /// once the batch is flushed).
+    fn open_index(db: &sled::Db, dir: &JournalDir) -> Result<IndexJournal, StoreError> {
+        let tree = db.open_tree(trees::MESSAGES)?;
         let mut batch = sled::Batch::default();
-        let mut last = None;
-        let mut journal = Vec::new();
+        let mut entries = Vec::new();
         for item in tree.range(&[JOURNAL][..]..) {
             let (k, v) = item?;
-            let Some(n) = journal_number(&k) else {
+            if journal_number(&k).is_none() {
                 continue;
-            };
-            journal.push(v);
+            }
+            entries.push(v.to_vec());
             batch.remove(k);
-            last = Some(n);
         }
-        if !journal.is_empty() {
-            let fold_id = self.db.generate_id()?;
-            for (key, value) in index_blocks(journal.iter().flat_map(|v| journal_pairs(v)), fold_id)
+        let mut journal = Journal::open(dir, INDEX_JOURNAL, |_, entry| {
+            entries.push(entry.to_vec());
+            Ok(())
+        })?;
+        if !entries.is_empty() {
+            let fold_id = db.generate_id()?;
+            for (key, value) in index_blocks(entries.iter().flat_map(|v| journal_pairs(v)), fold_id)
             {
                 batch.insert(key, value);
             }
+            tree.apply_batch(batch)?;
+            db.flush()?;
         }
-        tree.apply_batch(batch)?;
-        let next = last.map_or(index.journal_next.max(1), |n| n + 1);
-        index.appended.clear();
-        index.map.clear();
-        index.mapped = 0;
-        index.journal_first = next;
-        index.journal_next = next;
-        Ok(())
+        let end = journal.end_generation();
+        journal.remove_below(end + 1);
+        Ok(IndexJournal::new(journal))
     }
 
     /// A named key-value tree for the runtime's own state (prefixed `user:` internally, so it
@@ -1002,7 +1069,7 @@ impl Store {
     /// Writes everything to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
-        sync_rows(&self.rows)
+        sync_journals(&self.rows, &self.index)
     }
 
     /// Waits for the background journal compactions started so far (blocking).
@@ -1271,11 +1338,9 @@ impl Store {
             return Ok(());
         }
         let mut index = self.index.lock();
-        let n = index.journal_next;
-        self.db
-            .open_tree(trees::MESSAGES)?
-            .insert(&journal_key(n)[..], &batch.journal[..])?;
-        index.journal_next = n + 1;
+        let location = index.journal.append(&batch.journal)?;
+        let n = index.first_entry + index.entries.len() as u64;
+        index.entries.push_back(location);
         let IndexJournal {
             appended, hasher, ..
         } = &mut *index;
@@ -1286,23 +1351,25 @@ impl Store {
         }
         batch.clear();
         if index.backoff.due(index.appended.len()) && idle(&index.compaction) {
-            // On a thread of its own: lookups keep finding the entries in the journal until
-            // the batch that removes them, which comes after their keyed copies.
-            let (first, end) = (index.journal_first, index.journal_next);
+            // On a thread of its own, over whole generation files (the one appended to is
+            // ended: later entries go to the next): lookups keep finding the entries in the
+            // journal until its files are deleted, which comes after their keyed copies are
+            // flushed.
+            let last = index.journal.end_generation();
+            let files = index.journal.files_through(last);
+            let end = index.first_entry + index.entries.len() as u64;
             let shared = self.index.clone();
-            let tree = self.db.open_tree(trees::MESSAGES)?;
+            let db = self.db.clone();
+            let dir = self.journal_dir.clone();
             let fold_id = self.db.generate_id()?;
             let entries = index.appended.len();
             index.compaction = Some(std::thread::spawn(move || {
-                let result = fold_index(&tree, first, end, fold_id);
+                let result = fold_index(&db, &files, &dir, fold_id);
                 let mut index = shared.lock();
                 match result {
                     Ok(()) => {
-                        index.appended.retain(|&(_, _, n)| n >= end);
-                        // Rebuilt by the next lookup, over what is left.
-                        index.map.clear();
-                        index.mapped = 0;
-                        index.journal_first = end;
+                        index.folded(end);
+                        index.journal.remove_below(last + 1);
                         index.backoff.succeeded();
                     }
                     Err(e) => {
@@ -1325,6 +1392,9 @@ impl Store {
             appended,
             map,
             mapped,
+            entries,
+            first_entry,
+            journal,
             ..
         } = &mut *index;
         for &(eh, es, n) in &appended[*mapped..] {
@@ -1332,12 +1402,17 @@ impl Store {
         }
         *mapped = appended.len();
         let read = |n: u64| -> Result<Option<Vec<u8>>, StoreError> {
-            Ok(tree.get(&journal_key(n)[..])?.and_then(|entry| {
-                journal_pairs(&entry)
-                    .filter(|(k, _)| *k == key.as_bytes())
-                    .last()
-                    .map(|(_, v)| v.to_vec())
-            }))
+            let at = usize::try_from(n.wrapping_sub(*first_entry)).unwrap_or(usize::MAX);
+            let Some(&location) = entries.get(at) else {
+                return Ok(None);
+            };
+            // A positioned read of the entry's frame (written in this run: its crc was not
+            // read back, the pairs' decoding is bounds-checked).
+            let entry = journal.read(location)?;
+            Ok(journal_pairs(&entry)
+                .filter(|(k, _)| *k == key.as_bytes())
+                .last()
+                .map(|(_, v)| v.to_vec()))
         };
         if let Some(&n) = map.get(&(h, seq)) {
             if let Some(found) = read(n)? {
@@ -1672,28 +1747,34 @@ mod tests {
         Ok(())
     }
 
-    /// Journal entries of `tree`'s journal: frames in the files of the row journal, keys in
-    /// sled for the message index.
+    /// Journal entries (frames in the journal files) of the row journal
+    /// ([`trees::CONVERSATIONS`]) or the message-index journal ([`trees::MESSAGES`]); none
+    /// may be left in sled.
     fn journal_entries(s: &Store, tree: &str) -> usize {
-        if tree == trees::CONVERSATIONS {
-            let cache = s.rows.lock();
-            let mut frames = 0;
-            for (generation, file) in cache.journal.files_through(u64::MAX) {
-                let path = journal::generation_path(cache.journal.dir(), ROWS_JOURNAL, generation);
-                journal::read_frames(
-                    &file,
-                    |_| {
-                        frames += 1;
-                        Ok(())
-                    },
-                    &path,
-                )
-                .unwrap();
-            }
-            frames
+        let in_sled = s.raw_tree(tree).unwrap().range(&[JOURNAL][..]..).count();
+        assert_eq!(in_sled, 0, "journal entries left in sled");
+        let (files, kind) = if tree == trees::CONVERSATIONS {
+            (s.rows.lock().journal.files_through(u64::MAX), ROWS_JOURNAL)
         } else {
-            s.raw_tree(tree).unwrap().range(&[JOURNAL][..]..).count()
+            (
+                s.index.lock().journal.files_through(u64::MAX),
+                INDEX_JOURNAL,
+            )
+        };
+        let mut frames = 0;
+        for (generation, file) in files {
+            let path = journal::generation_path(&s.journal_dir, kind, generation);
+            journal::read_frames(
+                &file,
+                |_| {
+                    frames += 1;
+                    Ok(())
+                },
+                &path,
+            )
+            .unwrap();
         }
+        frames
     }
 
     fn keyed_row(s: &Store, key: &str) -> Option<Conversation> {
@@ -2411,5 +2492,81 @@ mod tests {
         assert!(path.exists(), "another handle still uses it");
         drop(other);
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_torn_or_corrupt_index_journal_tail_opens_with_the_earlier_entries() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let dir = JournalDir::temporary().unwrap();
+        let key = |seq: u64| format!("c/{seq:020}");
+        for damage in ["torn", "crc"] {
+            let s = Store::init(db.clone(), dir.clone()).unwrap();
+            put_index(&s, (1..=3).map(|q| (key(q), b"v".to_vec()))).unwrap();
+            put_index(&s, (4..=6).map(|q| (key(q), b"w".to_vec()))).unwrap();
+            let (location, path) = {
+                let index = s.index.lock();
+                let at = index.entries[1];
+                (
+                    at,
+                    journal::generation_path(&dir, INDEX_JOURNAL, at.generation),
+                )
+            };
+            // A crash: no flush, no join; the last frame is damaged.
+            drop(s);
+            let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+            match damage {
+                "torn" => f.set_len(location.offset + 5).unwrap(),
+                _ => std::os::unix::fs::FileExt::write_all_at(&f, b"X", location.offset + 30)
+                    .unwrap(),
+            }
+            let s = Store::init(db.clone(), dir.clone()).unwrap();
+            assert_eq!(journal_entries(&s, trees::MESSAGES), 0, "folded at open");
+            for q in 1..=3 {
+                assert_eq!(s.message_index_entry(&key(q)).unwrap(), Some(b"v".to_vec()));
+            }
+            for q in 4..=6 {
+                assert_eq!(
+                    s.message_index_entry(&key(q)).unwrap(),
+                    None,
+                    "{damage} {q}"
+                );
+            }
+            // (The next round indexes 1..=6 again, as a redelivery would.)
+            drop(s);
+        }
+    }
+
+    #[test]
+    fn a_crash_between_an_index_fold_and_the_deletion_of_its_files_folds_them_again() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let dir = JournalDir::temporary().unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        let key = |seq: u64| format!("c/{seq:020}");
+        put_index(&s, (1..=200).map(|q| (key(q), q.to_string().into_bytes()))).unwrap();
+        // The fold's block records are written and flushed, then the process dies before the
+        // generation files are deleted (and entries appended after the fold started).
+        let files = {
+            let mut index = s.index.lock();
+            let last = index.journal.end_generation();
+            index.journal.files_through(last)
+        };
+        fold_index(&s.db, &files, &dir, s.db.generate_id().unwrap()).unwrap();
+        put_index(&s, [(key(201), b"201".to_vec())]).unwrap();
+        assert_eq!(s.message_index_entry(&key(7)).unwrap(), Some(b"7".to_vec()));
+        drop(s);
+        let s = Store::init(db, dir.clone()).unwrap();
+        assert_eq!(journal_entries(&s, trees::MESSAGES), 0);
+        assert_eq!(
+            s.index.lock().journal.generation_count(),
+            0,
+            "files deleted"
+        );
+        for q in 1..=201 {
+            assert_eq!(
+                s.message_index_entry(&key(q)).unwrap(),
+                Some(q.to_string().into_bytes()),
+                "{q}"
+            );
+        }
     }
 }

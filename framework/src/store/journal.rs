@@ -349,7 +349,6 @@ impl Journal {
         self.generations.insert(generation, Arc::new(file));
     }
 
-    #[cfg_attr(not(test), allow(dead_code))] // used by the message-index journal next
     /// The files of generations up to `last` (for a background thread to read).
     pub(crate) fn files_through(&self, last: u64) -> Vec<(u64, Arc<File>)> {
         self.generations
@@ -374,7 +373,6 @@ impl Journal {
         }
     }
 
-    #[cfg_attr(not(test), allow(dead_code))] // used by the message-index journal next
     /// Reads back the payload at `location`.
     pub(crate) fn read(&self, location: Location) -> Result<Vec<u8>, StoreError> {
         let path = || self.dir.file(self.kind, location.generation);
@@ -458,7 +456,6 @@ pub(crate) fn write_generation<'a>(
     Ok(file)
 }
 
-#[cfg_attr(not(test), allow(dead_code))] // used by the message-index journal next
 /// Calls `f` with every whole frame's payload of `file`, from the start up to the first torn or
 /// corrupt frame (a generation another thread wrote completely, or skipped as at replay).
 pub(crate) fn read_frames(
@@ -481,7 +478,6 @@ pub(crate) fn read_frames(
     Ok(())
 }
 
-#[cfg_attr(not(test), allow(dead_code))] // used by the message-index journal next
 /// The path of a generation file (for errors and tests).
 pub(crate) fn generation_path(dir: &JournalDir, kind: &str, generation: u64) -> PathBuf {
     dir.file(kind, generation)
