@@ -7,6 +7,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use openim_bot::message::Content;
+
 /// Where a text goes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -55,7 +57,9 @@ impl Role {
     }
 }
 
-/// A received text message, reduced to what bot logic needs.
+/// A received message, reduced to what bot logic needs: text (text, @text, quote, advanced and
+/// markdown text) or an [`Attachment`] (picture, voice, video, file, sticker, contact card,
+/// location, forwarded chat history).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MessageView {
     /// Conversation ID (`si_…`, `sg_…`).
@@ -70,8 +74,10 @@ pub struct MessageView {
     pub sender_nickname: String,
     /// Sender's role in the group (Member for private chats).
     pub sender_role: Role,
-    /// The text (text, @text or quote text); empty for non-text content.
+    /// The text (text, @text or quote text); empty for an attachment.
     pub text: String,
+    /// The picture, file, sticker… of a non-text message (`None` for text).
+    pub attachment: Option<Attachment>,
     /// Users mentioned with @, other than the bot itself (see `mentions_bot`).
     pub at_user_ids: Vec<String>,
     /// Whether the message @-mentions the bot.
@@ -97,6 +103,59 @@ impl MessageView {
             None => Target::User(self.sender_id.clone()),
         }
     }
+}
+
+/// The content of a non-text message, kept as the sender's client encoded it so a bot can pass
+/// it on unchanged (a customer's screenshot to the agent) or recognise it again (the same
+/// sticker sent over and over).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Attachment {
+    /// The OpenIM content type (102 picture, 103 voice, 104 video, 105 file, 107 chat history,
+    /// 108 contact card, 109 location, 115 sticker).
+    pub content_type: i32,
+    /// The element's JSON, as received.
+    pub content: Vec<u8>,
+    /// A short text for places that only show text: `[picture]`, `[file: report.pdf]`.
+    pub summary: String,
+}
+
+impl Attachment {
+    /// The attachment of a message's content; `None` for text, typing, custom (app-defined)
+    /// data, notifications and unknown content types.
+    pub fn of(content: &Content) -> Option<Attachment> {
+        let (content_type, summary) = match content {
+            Content::Picture(_) => (102, "[picture]".to_owned()),
+            Content::Sound(_) => (103, "[voice message]".to_owned()),
+            Content::Video(_) => (104, "[video]".to_owned()),
+            Content::File(f) => (105, labelled("file", &f.file_name)),
+            Content::Merge(m) => (107, labelled("chat history", &m.title)),
+            Content::Card(c) => (108, labelled("contact card", &c.nickname)),
+            Content::Location(l) => (109, labelled("location", &l.description)),
+            Content::Face(_) => (115, "[sticker]".to_owned()),
+            _ => return None,
+        };
+        Some(Attachment {
+            content_type,
+            content: content.to_bytes(),
+            summary,
+        })
+    }
+
+    /// The content to send again.
+    pub fn to_content(&self) -> Content {
+        openim_bot::content::parse_lossless(self.content_type, &self.content)
+    }
+}
+
+/// `[what: name]`, or `[what]` without a name (names are cut at 60 characters).
+fn labelled(what: &str, name: &str) -> String {
+    let name = name.trim();
+    if name.is_empty() {
+        return format!("[{what}]");
+    }
+    let short: String = name.chars().take(60).collect();
+    let ellipsis = if short.len() < name.len() { "…" } else { "" };
+    format!("[{what}: {short}{ellipsis}]")
 }
 
 /// A friend application addressed to the bot.
@@ -184,6 +243,13 @@ pub enum Action {
         /// The handle message.
         message: String,
     },
+    /// Send an attachment (a picture, file, sticker…) as it was received.
+    Forward {
+        /// Recipient.
+        to: Target,
+        /// What to send.
+        attachment: Attachment,
+    },
     /// Answer a group join application.
     AnswerJoin {
         /// The group.
@@ -201,6 +267,9 @@ impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Action::Send { to, text } => write!(f, "send to {to}: {text:?}"),
+            Action::Forward { to, attachment } => {
+                write!(f, "forward {} to {to}", attachment.summary)
+            }
             Action::Mention {
                 group_id,
                 text,
@@ -264,5 +333,52 @@ pub fn send(to: Target, text: impl Into<String>) -> Action {
     Action::Send {
         to,
         text: text.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(ct: i32, json: &str) -> Content {
+        openim_bot::content::parse_lossless(ct, json.as_bytes())
+    }
+
+    #[test]
+    fn attachments_are_summarised_and_sent_again_unchanged() {
+        let file = parse(
+            105,
+            r#"{"sourceUrl":"http://x/r.pdf","fileName":"report.pdf","fileSize":9}"#,
+        );
+        let a = Attachment::of(&file).unwrap();
+        assert_eq!(
+            (a.content_type, a.summary.as_str()),
+            (105, "[file: report.pdf]")
+        );
+        assert_eq!(a.to_content(), file);
+        let long = "n".repeat(100);
+        let card = parse(108, &format!(r#"{{"userID":"u","nickname":"{long}"}}"#));
+        assert_eq!(
+            Attachment::of(&card).unwrap().summary,
+            format!("[contact card: {}…]", "n".repeat(60))
+        );
+        let face = parse(115, r#"{"index":3,"data":"x"}"#);
+        assert_eq!(Attachment::of(&face).unwrap().summary, "[sticker]");
+        for not_one in [
+            parse(101, r#"{"content":"hi"}"#),
+            parse(110, r#"{"data":"{}"}"#),
+            parse(1501, r#"{"detail":"{}"}"#),
+            parse(777, "raw"),
+        ] {
+            assert_eq!(Attachment::of(&not_one), None, "{not_one:?}");
+        }
+        assert_eq!(
+            Action::Forward {
+                to: Target::User("u".into()),
+                attachment: a
+            }
+            .to_string(),
+            "forward [file: report.pdf] to user u"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! autoreply: keyword and regex rules that answer with templated replies.
 //!
-//! Rules are tried in order; the first that matches answers. A reply template may use
+//! Rules match text messages (pictures, files and stickers get no reply) and are tried in order;
+//! the first that matches answers. A reply template may use
 //! `{nickname}`, `{user_id}`, `{group_id}`, the numbered captures `{0}`…`{9}` and the named
 //! captures of its regex (`(?P<item>…)` → `{item}`); a keyword rule's `{0}` is the keyword met.
 //! After replying in a conversation the bot stays silent there for `cooldown` (persisted, so a

@@ -21,7 +21,9 @@ use openim_bot::model::Friend;
 use openim_bot::runtime::{Context, EventHandler, HandlerResult, RouteInfo};
 use openim_bot::{Client, Target as WireTarget};
 
-use crate::action::{Action, FriendRequestView, JoinRequestView, MessageView, Role, Target};
+use crate::action::{
+    Action, Attachment, FriendRequestView, JoinRequestView, MessageView, Role, Target,
+};
 use crate::autoreply::Rules;
 use crate::config::EnabledBots;
 use crate::friend_gate::{Decision, FriendGate};
@@ -142,6 +144,11 @@ async fn execute_one(ctx: &Context, action: &Action) -> Result<(), String> {
             .await
             .map(|_| ())
             .map_err(|e| e.to_string()),
+        Action::Forward { to, attachment } => ctx
+            .send_content(to_wire(to), attachment.to_content())
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
         Action::Mention {
             group_id,
             text,
@@ -219,13 +226,17 @@ async fn execute_one(ctx: &Context, action: &Action) -> Result<(), String> {
     r
 }
 
-/// Builds the wire-free view of a received message (`None` for non-text content and the bot's
-/// own messages).
+/// Builds the wire-free view of a received message: its text, or its [`Attachment`] (`None`
+/// for the bot's own messages and for content that is neither: custom data, typing,
+/// notifications, unknown types).
 pub async fn message_view(ctx: &Context, msg: &Message) -> Option<MessageView> {
     if msg.is_self || msg.send_id == ctx.me() {
         return None;
     }
-    let text = msg.text()?.to_owned();
+    let (text, attachment) = match msg.text() {
+        Some(text) => (text.to_owned(), None),
+        None => (String::new(), Some(Attachment::of(&msg.content)?)),
+    };
     let group_id = msg.group_id.clone().filter(|g| !g.is_empty());
     let sender_role = if group_id.is_some() {
         match ctx.sender_role().await {
@@ -246,6 +257,7 @@ pub async fn message_view(ctx: &Context, msg: &Message) -> Option<MessageView> {
         sender_nickname: msg.sender_nickname.to_string(),
         sender_role,
         text,
+        attachment,
         mentions_bot: msg.at_user_ids.iter().any(|u| u.as_str() == ctx.me()),
         at_user_ids: msg
             .at_user_ids
@@ -756,7 +768,11 @@ impl EventHandler for AutoreplyHandler {
         if self.claims.is_claimed(&msg.conversation_id, msg.seq) {
             return Ok(());
         }
-        let Some(view) = message_view(ctx, msg).await else {
+        // Reply rules match text: pictures, files and stickers are left alone.
+        let Some(view) = message_view(ctx, msg)
+            .await
+            .filter(|v| v.attachment.is_none())
+        else {
             return Ok(());
         };
         let state = self.state.get(ctx.client()).map_err(boxed)?;

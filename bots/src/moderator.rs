@@ -1,8 +1,9 @@
 //! moderator: keeps configured groups clean.
 //!
 //! Each message from an ordinary member of a moderated group is checked for banned words (regexes),
-//! links (outside an allow-list of domains), flooding (more than N messages in T) and repetition
-//! (the same text K times in T). A violation revokes the message and adds a strike, persisted in
+//! links (outside an allow-list of domains), flooding (more than N messages in T, pictures,
+//! files and stickers included) and repetition (the same text, picture, sticker or file K times
+//! in T); words and links are looked for in text messages. A violation revokes the message and adds a strike, persisted in
 //! the [`StateStore`]; the strike count then escalates: a warning, a mute for `mute_duration` from
 //! `mute_after` strikes on, a kick at `kick_after` strikes. Join applications are approved when
 //! their message matches `join_answer` and refused otherwise; new members are welcomed.
@@ -340,7 +341,14 @@ impl Moderator {
 
     /// Checks a message against the content rules and records it for flood/repeat tracking.
     pub fn check(&self, msg: &MessageView) -> Option<Violation> {
-        if let Some(re) = self.banned.iter().find(|re| re.is_match(&msg.text)) {
+        // Words and links are looked for in text only (an attachment's text is empty, which a
+        // pattern such as `^$` would match); flood and repetition count every message.
+        let has_text = !msg.text.is_empty();
+        if let Some(re) = self
+            .banned
+            .iter()
+            .find(|re| has_text && re.is_match(&msg.text))
+        {
             let word = re
                 .find(&msg.text)
                 .map(|m| m.as_str().to_owned())
@@ -373,7 +381,15 @@ impl Moderator {
             }
         }
         if let Some((max, window)) = self.repeat {
-            let norm = msg.text.trim().to_lowercase();
+            // The same text, or the same picture, sticker or file sent again.
+            let norm = match &msg.attachment {
+                Some(a) => format!(
+                    "{}\0{}",
+                    a.content_type,
+                    String::from_utf8_lossy(&a.content)
+                ),
+                None => msg.text.trim().to_lowercase(),
+            };
             if !norm.is_empty() {
                 let q = t.texts.entry(key).or_default();
                 q.push_back((norm.clone(), now));
@@ -813,6 +829,41 @@ mod tests {
         );
         assert_eq!(m.find_link("www.Example.com"), Some("example.com".into()));
         assert_eq!(m.find_link("version 1.2.3 is out"), None);
+    }
+
+    fn picture(user: &str, url: &str, t: i64) -> MessageView {
+        let content = openim_bot::content::parse_lossless(
+            102,
+            format!(r#"{{"sourcePicture":{{"url":"{url}"}}}}"#).as_bytes(),
+        );
+        MessageView {
+            attachment: crate::action::Attachment::of(&content),
+            ..msg(user, "", t)
+        }
+    }
+
+    #[test]
+    fn attachments_count_toward_flood_and_repeat_but_not_words() {
+        let mut s = settings();
+        // A pattern that matches the empty text of every attachment.
+        s.banned_words.push("^$".into());
+        let m = Moderator::from_settings(&s).unwrap();
+        // Three pictures, then a text: the fourth message within 10 s is the flood.
+        for t in 1..=3 {
+            assert_eq!(m.check(&picture("eve", &format!("http://x/{t}"), t)), None);
+        }
+        assert!(matches!(
+            m.check(&msg("eve", "hello", 4)),
+            Some(Violation::Flood { count: 4, .. })
+        ));
+        // The same sticker three times (spread out: no flood) is a repeat; another one is not.
+        assert_eq!(m.check(&picture("ann", "http://x/a", 100)), None);
+        assert_eq!(m.check(&picture("ann", "http://x/b", 110)), None);
+        assert_eq!(m.check(&picture("ann", "http://x/a", 120)), None);
+        assert_eq!(
+            m.check(&picture("ann", "http://x/a", 140)),
+            Some(Violation::Repeat { count: 3 })
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! the agents group. Outside opening hours the customer is told when someone will answer.
 //! An agent takes a ticket with `/claim N`; from then on the customer's messages are relayed to the
 //! agents group (mentioning the agent) and the agent answers with `#N text` (or `/reply N text`) in
-//! the group, or simply by writing to the bot privately. `/close N` (agent) or `/close`
+//! the group, or simply by writing to the bot privately. Pictures, files, voice messages and
+//! stickers go both ways too: a line saying what it is (`#3 Ann: [picture]`), then the item
+//! itself; a picture as a customer's first message opens a ticket. `/close N` (agent) or `/close`
 //! (customer) closes the ticket and asks the satisfaction question; a 1–5 answer is recorded.
 //!
 //! Every state change is written to the [`StateStore`] before the actions are returned, and each
@@ -15,7 +17,7 @@
 use chrono::{DateTime, Datelike, FixedOffset, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
-use crate::action::{Action, MessageView, Target};
+use crate::action::{Action, Attachment, MessageView, Target};
 use crate::settings::{Invalid, compile_regex};
 use crate::state::{StateError, StateExt, StateStore};
 
@@ -366,7 +368,17 @@ impl Desk {
             to: Target::User(user.clone()),
             text,
         };
-        if text.is_empty() {
+        // A picture, file or sticker is passed on as it is, after a line saying what it is.
+        let forward = |to: Target| {
+            msg.attachment
+                .clone()
+                .map(|attachment| Action::Forward { to, attachment })
+        };
+        let shown = match &msg.attachment {
+            Some(a) => a.summary.as_str(),
+            None => text,
+        };
+        if shown.is_empty() {
             return Ok(vec![to_user(
                 "I can only read text messages, sorry.".to_owned(),
             )]);
@@ -401,15 +413,17 @@ impl Desk {
                     }
                     t.messages += 1;
                     self.save(state, &t)?;
-                    let relay = format!("#{n} {}: {text}", t.nickname);
-                    return Ok(vec![match (&t.state, &t.agent_id) {
+                    let relay = format!("#{n} {}: {shown}", t.nickname);
+                    let mut actions = vec![match (&t.state, &t.agent_id) {
                         (TicketState::Claimed, Some(agent)) => Action::Mention {
                             group_id: self.agents_group.clone(),
                             text: format!("@{} {relay}", t.agent_name.as_deref().unwrap_or(agent)),
                             user_ids: vec![agent.clone()],
                         },
                         _ => self.to_agents(relay),
-                    }]);
+                    }];
+                    actions.extend(forward(Target::Group(self.agents_group.clone())));
+                    return Ok(actions);
                 }
             }
         }
@@ -424,7 +438,9 @@ impl Desk {
             return Ok(vec![to_user("You have no open ticket.".to_owned())]);
         }
         let wants_human = text.eq_ignore_ascii_case("/human");
-        if !wants_human && let Some((_, answer)) = self.faq.iter().find(|(re, _)| re.is_match(text))
+        if !wants_human
+            && !text.is_empty()
+            && let Some((_, answer)) = self.faq.iter().find(|(re, _)| re.is_match(text))
         {
             return Ok(vec![to_user(format!(
                 "{answer}\n(Not what you needed? Write /human to reach a person.)"
@@ -443,7 +459,7 @@ impl Desk {
             subject: if wants_human {
                 "(asked for a human)".to_owned()
             } else {
-                text.to_owned()
+                shown.to_owned()
             },
             agent_id: None,
             agent_name: None,
@@ -461,13 +477,15 @@ impl Desk {
             reply.push(' ');
             reply.push_str(&self.out_of_hours.replace("{hours}", &h.text));
         }
-        Ok(vec![
+        let mut actions = vec![
             to_user(reply),
             self.to_agents(format!(
                 "New ticket #{n} from {} ({user}): {} — take it with /claim {n}",
                 t.nickname, t.subject
             )),
-        ])
+        ];
+        actions.extend(forward(Target::Group(self.agents_group.clone())));
+        Ok(actions)
     }
 
     fn close(
@@ -493,19 +511,31 @@ impl Desk {
         ])
     }
 
+    /// An agent's answer to the customer: `text`, or an attachment's summary followed by the
+    /// attachment itself.
     fn relay_to_customer(
         &self,
         state: &dyn StateStore,
         mut t: Ticket,
         agent_name: &str,
         text: &str,
+        attachment: Option<&Attachment>,
     ) -> Result<Vec<Action>, StateError> {
         t.messages += 1;
         self.save(state, &t)?;
-        Ok(vec![Action::Send {
-            to: Target::User(t.user_id.clone()),
-            text: format!("{agent_name} (support): {text}"),
-        }])
+        let to = Target::User(t.user_id.clone());
+        let shown = attachment.map_or(text, |a| a.summary.as_str());
+        let mut actions = vec![Action::Send {
+            to: to.clone(),
+            text: format!("{agent_name} (support): {shown}"),
+        }];
+        if let Some(a) = attachment {
+            actions.push(Action::Forward {
+                to,
+                attachment: a.clone(),
+            });
+        }
+        Ok(actions)
     }
 
     fn agent_private(
@@ -518,10 +548,10 @@ impl Desk {
         if text.eq_ignore_ascii_case("/close") {
             return self.close(state, t, msg.display_name());
         }
-        if text.is_empty() {
+        if text.is_empty() && msg.attachment.is_none() {
             return Ok(Vec::new());
         }
-        self.relay_to_customer(state, t, msg.display_name(), text)
+        self.relay_to_customer(state, t, msg.display_name(), text, msg.attachment.as_ref())
     }
 
     fn agents_message(
@@ -611,7 +641,7 @@ impl Desk {
                         if t.state == TicketState::Claimed
                             && t.agent_id.as_deref() == Some(&msg.sender_id) =>
                     {
-                        self.relay_to_customer(state, t, msg.display_name(), &body)
+                        self.relay_to_customer(state, t, msg.display_name(), &body, None)
                     }
                     Some(t) if t.state == TicketState::Claimed => reply(format!(
                         "Ticket #{n} is handled by {}.",
@@ -906,5 +936,73 @@ mod tests {
             Desk::from_settings(&s).unwrap_err().key,
             "bots.support.faq[0].pattern"
         );
+    }
+
+    fn with_picture(mut m: MessageView) -> MessageView {
+        let content = openim_bot::content::parse_lossless(
+            102,
+            br#"{"sourcePicture":{"url":"http://x/shot.png"}}"#,
+        );
+        m.attachment = crate::action::Attachment::of(&content);
+        m.text.clear();
+        m
+    }
+
+    #[test]
+    fn pictures_open_tickets_and_are_forwarded_both_ways() {
+        let st = MemoryState::new();
+        let mut c = Chat { seq: 0 };
+        let d = desk();
+        // A screenshot as the first message opens a ticket and reaches the agents.
+        let a = d
+            .handle(&with_picture(c.msg("cus", None, "", THU_10H)), &st)
+            .unwrap();
+        assert!(texts(&a)[0].contains("ticket #1 is open"), "{a:?}");
+        assert!(texts(&a)[1].contains("[picture]"), "{a:?}");
+        let shot = with_picture(c.msg("cus", None, "", THU_10H))
+            .attachment
+            .unwrap();
+        assert_eq!(
+            a[2],
+            Action::Forward {
+                to: Target::Group("agents".into()),
+                attachment: shot.clone()
+            }
+        );
+        d.handle(&c.msg("ag", Some("agents"), "/claim 1", THU_10H), &st)
+            .unwrap();
+        // Claimed: the agent is mentioned with the summary, then gets the picture.
+        let a = d
+            .handle(&with_picture(c.msg("cus", None, "", THU_10H)), &st)
+            .unwrap();
+        assert!(
+            matches!(&a[0], Action::Mention { user_ids, text, .. } if user_ids == &["ag"] && text.ends_with("#1 CUS: [picture]")),
+            "{a:?}"
+        );
+        assert_eq!(
+            a[1],
+            Action::Forward {
+                to: Target::Group("agents".into()),
+                attachment: shot.clone()
+            }
+        );
+        // The agent answers with a picture privately: the customer gets it.
+        let a = d
+            .handle(&with_picture(c.msg("ag", None, "", THU_10H)), &st)
+            .unwrap();
+        assert_eq!(
+            a,
+            vec![
+                Action::Send {
+                    to: Target::User("cus".into()),
+                    text: "AG (support): [picture]".into()
+                },
+                Action::Forward {
+                    to: Target::User("cus".into()),
+                    attachment: shot
+                }
+            ]
+        );
+        assert_eq!(d.ticket(&st, 1).unwrap().unwrap().messages, 3);
     }
 }
