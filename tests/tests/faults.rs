@@ -260,6 +260,16 @@ fn unix_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// `max_seq` of every conversation row in the store at `data` (opened and closed again; the
+/// bot process must be down).
+fn rows_max_seq(data: &std::path::Path) -> HashMap<String, i64> {
+    let store = openim_bot::Store::open(data).expect("the store a killed bot left opens");
+    let rows = store.conversations().expect("its rows read");
+    rows.into_iter()
+        .map(|c| (c.conversation_id, c.max_seq))
+        .collect()
+}
+
 /// What one SIGKILL cost: the killed run's deliveries whose ack was not yet durable.
 #[derive(Debug, Default)]
 struct KillReport {
@@ -382,6 +392,7 @@ async fn sigkill_scenario(durable: bool) {
     let mut killed = 0;
     let mut sent = 0;
     let mut stuck = None;
+    let mut rows_after_kill: HashMap<String, i64> = HashMap::new();
     for chunk in 0..chunks {
         let rounds =
             (chunk * chunk_rounds).min(per_peer)..((chunk + 1) * chunk_rounds).min(per_peer);
@@ -426,6 +437,19 @@ async fn sigkill_scenario(durable: bool) {
             .lines()
             .count();
         runs_line_counts.push(lines);
+        // What the killed run left on disk opens, and no conversation row went back: a SIGKILL
+        // loses nothing the store appended (journal files, schema 3), whatever it was doing
+        // (a snapshot, a fold, the deletion of old generations).
+        let now = rows_max_seq(&data);
+        for (conv, seq) in &rows_after_kill {
+            let after = now.get(conv).copied().unwrap_or(0);
+            assert!(
+                after >= *seq,
+                "kill {}: row {conv} went back from max_seq {seq} to {after}",
+                killed + 1
+            );
+        }
+        rows_after_kill = now;
         killed += 1;
         proc = spawn_bot(&sb, &bot, &data, &record, durable);
         tokio::time::timeout(WAIT, &mut proc.ready)
@@ -562,6 +586,11 @@ async fn sigkill_scenario(durable: bool) {
     assert_eq!(
         stuck, None,
         "the bot made no progress for {WAIT:?} in run {stuck:?}"
+    );
+    assert_eq!(
+        rows_after_kill.len(),
+        convs,
+        "every conversation has a row on disk after the last kill"
     );
     assert_eq!(sent, total);
     assert_eq!(killed, kills);
