@@ -417,16 +417,17 @@ struct Snapshot {
 
 /// Writes a snapshot: its generation file (synced), its large keyed rows (and sled flushed, as
 /// the older generations hold those rows and the snapshot does not), then removes the keyed
-/// copies it supersedes and an older store's sled journal entries. Returns the snapshot's file;
-/// the older generations may be deleted after this. A crash part-way leaves the older
-/// generations, replayed at the next open before the (possibly partial) snapshot's: any row
-/// they hold is there in its newest replaced version, which the keyed row (if any) also holds.
+/// copies it supersedes and an older store's sled journal entries. Returns the snapshot's file
+/// if it was written (a valid generation even if a later step failed: it must then be kept, as
+/// superseded keyed copies may be gone already) and whether every step succeeded (only then may
+/// the older generations be deleted). A crash part-way leaves the older generations, replayed
+/// at the next open before the (possibly partial) snapshot's: any row they hold is there in its
+/// newest replaced version, which the keyed row (if any) also holds.
 fn write_snapshot(
     db: &sled::Db,
     dir: &JournalDir,
     plan: &Snapshot,
-) -> Result<std::fs::File, StoreError> {
-    let tree = db.open_tree(trees::CONVERSATIONS)?;
+) -> (Option<std::fs::File>, Result<(), StoreError>) {
     // One sequential file write: nothing shares a lock with the session's writes (the sled
     // batches of earlier versions were paced to leave sled's write lock free).
     let file = journal::write_generation(
@@ -434,7 +435,16 @@ fn write_snapshot(
         ROWS_JOURNAL,
         plan.generation,
         plan.chunks.iter().map(|c| &c[..]),
-    )?;
+    );
+    match file {
+        Ok(file) => (Some(file), write_snapshot_keyed(db, plan)),
+        Err(e) => (None, Err(e)),
+    }
+}
+
+/// The sled part of [`write_snapshot`], once its file is durable.
+fn write_snapshot_keyed(db: &sled::Db, plan: &Snapshot) -> Result<(), StoreError> {
+    let tree = db.open_tree(trees::CONVERSATIONS)?;
     for rows in plan.keyed.chunks(FOLD_BATCH) {
         let mut batch = sled::Batch::default();
         for (key, row) in rows {
@@ -449,7 +459,7 @@ fn write_snapshot(
     if !plan.keyed.is_empty() || plan.legacy.is_some() {
         db.flush()?;
     }
-    Ok(file)
+    Ok(())
 }
 
 /// Removes journal entries `first..end` (after their keyed copies are written), oldest first, in
@@ -852,8 +862,18 @@ impl Store {
                 // Schema 2 (or a migration a crash interrupted): the sled journal entries,
                 // older than any file, are taken into a snapshot file, then removed.
                 let plan = Self::plan_snapshot(&mut rows, Some(legacy));
-                let file = write_snapshot(&store.db, &journal, &plan)?;
-                Self::snapshot_done(&mut rows, &plan, Ok(file));
+                let (file, result) = write_snapshot(&store.db, &journal, &plan);
+                let failed = result.as_ref().err().map(ToString::to_string);
+                Self::snapshot_done(&mut rows, &plan, file, result);
+                if let Some(e) = failed {
+                    // Not opened half-migrated: the next open takes the journal over again.
+                    return Err(StoreError::Io {
+                        path: journal.path().to_path_buf(),
+                        source: std::io::Error::other(format!(
+                            "taking over the schema-2 row journal: {e}"
+                        )),
+                    });
+                }
             }
         }
         // The index journal left by the last run (a crash, or the tail since the last fold) is
@@ -992,11 +1012,16 @@ impl Store {
     fn snapshot_done(
         cache: &mut RowCache,
         plan: &Snapshot,
-        result: Result<std::fs::File, StoreError>,
+        file: Option<std::fs::File>,
+        result: Result<(), StoreError>,
     ) {
+        // Taken in even if a later step failed (see `write_snapshot`): the next snapshot
+        // deletes it with the other older generations.
+        if let Some(file) = file {
+            cache.journal.adopt(plan.generation, file);
+        }
         match result {
-            Ok(file) => {
-                cache.journal.adopt(plan.generation, file);
+            Ok(()) => {
                 cache.journal.remove_below(plan.generation);
                 let mut freed = 0;
                 for row in cache.rows.iter_mut() {
@@ -1018,8 +1043,8 @@ impl Store {
     #[cfg(test)]
     fn snapshot_rows(&self, cache: &mut RowCache) -> Result<(), StoreError> {
         let plan = Self::plan_snapshot(cache, None);
-        let result = write_snapshot(&self.db, cache.journal.dir(), &plan);
-        Self::snapshot_done(cache, &plan, result);
+        let (file, result) = write_snapshot(&self.db, cache.journal.dir(), &plan);
+        Self::snapshot_done(cache, &plan, file, result);
         Ok(())
     }
 
@@ -1310,8 +1335,8 @@ impl Store {
         let plan = Self::plan_snapshot(cache, None);
         let shared = self.rows.clone();
         cache.compaction = Some(std::thread::spawn(move || {
-            let result = write_snapshot(&db, &dir, &plan);
-            Self::snapshot_done(&mut shared.lock(), &plan, result);
+            let (file, result) = write_snapshot(&db, &dir, &plan);
+            Self::snapshot_done(&mut shared.lock(), &plan, file, result);
         }));
         Ok(())
     }
@@ -2423,7 +2448,8 @@ mod tests {
         // written, and the process dies before the older generation is deleted.
         let plan = Store::plan_snapshot(&mut s.rows.lock(), None);
         s.put_conversation("b", &conversation("b", 3, 0)).unwrap();
-        let file = write_snapshot(&s.db, &dir, &plan).unwrap();
+        let (file, result) = write_snapshot(&s.db, &dir, &plan);
+        result.unwrap();
         drop(file);
         assert_eq!(keyed_row(&s, "big").as_ref(), Some(&big), "written keyed");
         drop(s);
@@ -2442,8 +2468,9 @@ mod tests {
         expect(&s);
         // The same with the snapshot's file torn part-way (a crash while writing it).
         let plan = Store::plan_snapshot(&mut s.rows.lock(), None);
-        let file = write_snapshot(&s.db, &dir, &plan).unwrap();
-        file.set_len(3).unwrap();
+        let (file, result) = write_snapshot(&s.db, &dir, &plan);
+        result.unwrap();
+        file.unwrap().set_len(3).unwrap();
         drop(s);
         let s = Store::init(db.clone(), dir.clone()).unwrap();
         expect(&s);

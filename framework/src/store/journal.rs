@@ -148,7 +148,7 @@ pub(crate) struct Journal {
     next_generation: u64,
     /// Generations ended since their last sync that still need one.
     unsynced: Vec<Arc<File>>,
-    /// A file was created since the directory's last sync.
+    /// A file was created or deleted since the directory's last sync.
     dir_dirty: bool,
     /// Held while syncing, so that [`Journal::sync_job`]'s callers (the periodic syncer and an
     /// explicit flush) do not return before an earlier caller's sync finished.
@@ -359,10 +359,12 @@ impl Journal {
 
     /// Deletes the files of generations below `first` (what replaces them is durable). A
     /// file that cannot be deleted is logged and replayed again at the next open (harmless:
-    /// older than what replaced it).
+    /// older than what replaced it, as is one a power loss brings back before the directory's
+    /// next sync, which the syncer does within its interval, outside the owner's lock).
     pub(crate) fn remove_below(&mut self, first: u64) {
         let rest = self.generations.split_off(&first);
         let removed = std::mem::replace(&mut self.generations, rest);
+        self.dir_dirty |= !removed.is_empty();
         for generation in removed.keys() {
             let path = self.dir.file(self.kind, *generation);
             if let Err(e) = std::fs::remove_file(&path)
@@ -483,6 +485,10 @@ pub(crate) fn generation_path(dir: &JournalDir, kind: &str, generation: u64) -> 
     dir.file(kind, generation)
 }
 
+/// Generation numbers at or above this are not ours (one is used per snapshot or fold, from 1):
+/// such a file is ignored, so numbering after it cannot overflow.
+const MAX_GENERATION: u64 = 1 << 62;
+
 fn parse_name(kind: &str, name: &str) -> Option<u64> {
     let hex = name
         .strip_prefix(kind)?
@@ -491,7 +497,15 @@ fn parse_name(kind: &str, name: &str) -> Option<u64> {
     if hex.len() != 16 {
         return None;
     }
-    u64::from_str_radix(hex, 16).ok()
+    let generation = u64::from_str_radix(hex, 16).ok()?;
+    if generation >= MAX_GENERATION {
+        tracing::warn!(
+            file = name,
+            "journal file with an impossible generation number ignored"
+        );
+        return None;
+    }
+    Some(generation)
 }
 
 fn frame_crc(len: [u8; 4], payload: &[u8]) -> u32 {
@@ -662,6 +676,26 @@ mod tests {
             len,
             "an older generation is left as it is"
         );
+    }
+
+    #[test]
+    fn file_names_outside_the_generation_range_are_ignored() {
+        assert_eq!(parse_name("rows", "rows-0000000000000010.log"), Some(16));
+        for name in [
+            "rows-ffffffffffffffff.log",
+            "rows-4000000000000000.log",
+            "rows-10.log",
+            "rows-000000000000001g.log",
+            "index-0000000000000001.log",
+            "rows-0000000000000001.log.tmp",
+        ] {
+            assert_eq!(parse_name("rows", name), None, "{name}");
+        }
+        let dir = JournalDir::temporary().unwrap();
+        std::fs::write(dir.path().join("rows-ffffffffffffffff.log"), b"").unwrap();
+        let (mut j, seen) = replayed(&dir, "rows");
+        assert!(seen.is_empty());
+        assert_eq!(j.append(b"x").unwrap().generation, 1);
     }
 
     #[test]
