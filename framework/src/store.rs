@@ -700,15 +700,18 @@ fn sync_journals(
     rows: &parking_lot::Mutex<RowCache>,
     index: &parking_lot::Mutex<IndexJournal>,
 ) -> Result<(), StoreError> {
-    let lock = rows.lock().journal.sync_lock();
-    let syncing = lock.lock();
-    let job = rows.lock().journal.sync_job();
-    job.run()?;
-    drop(syncing);
+    let rows_synced = {
+        let lock = rows.lock().journal.sync_lock();
+        let _syncing = lock.lock();
+        let job = rows.lock().journal.sync_job();
+        job.run()
+    };
+    // Synced even if the rows' sync failed.
     let lock = index.lock().journal.sync_lock();
     let _syncing = lock.lock();
     let job = index.lock().journal.sync_job();
-    job.run()
+    let index_synced = job.run();
+    rows_synced.and(index_synced)
 }
 
 /// Starts the thread that syncs the journal files every [`FLUSH_EVERY_MS`], as sled's flusher
