@@ -1285,10 +1285,27 @@ async fn damaged_journal_files_never_panic_and_the_session_goes_on() {
         }),
         ("a newer generation of garbage", {
             let k = newest_kind.clone();
+            let next = newest
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.rsplit_once('-'))
+                .and_then(|(_, hex)| u64::from_str_radix(hex, 16).ok())
+                .expect("a generation number")
+                + 1;
             Box::new(move |d| {
                 std::fs::write(
-                    d.join("journal").join(format!("{k}-7fffffffffffffff.log")),
+                    d.join("journal").join(format!("{k}-{next:016x}.log")),
                     [0xFFu8; 64],
+                )
+                .expect("write");
+            })
+        }),
+        ("the highest generation number", {
+            let k = newest_kind.clone();
+            Box::new(move |d| {
+                std::fs::write(
+                    d.join("journal").join(format!("{k}-ffffffffffffffff.log")),
+                    b"",
                 )
                 .expect("write");
             })
