@@ -19,7 +19,7 @@
 //! of the file is skipped with a warning (documented recovery, not an error): after a power
 //! loss that is the unsynced tail of a generation ended just before, and in any case the
 //! journal's entries are newer-wins updates, so what is skipped only leaves older versions (a
-//! conversation row the next sync brings back, a message-index entry of a reply's quote).
+//! conversation row the next sync brings back, a message-index entry a revoke event reads).
 //! The crc covers the length too, so a zero-filled region never reads as valid empty frames.
 
 use std::fs::{File, OpenOptions};
@@ -303,16 +303,26 @@ impl Journal {
 
     /// Creates the next generation file for appends.
     fn new_appender(&mut self) -> Result<Appender, StoreError> {
-        let generation = self.next_generation;
-        let path = self.dir.file(self.kind, generation);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(io_error(&path))?;
+        let (generation, file) = loop {
+            let generation = self.next_generation;
+            let path = self.dir.file(self.kind, generation);
+            let created = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path);
+            self.next_generation += 1;
+            match created {
+                Ok(file) => break (generation, file),
+                // Not ours (created after the open): never appended to, replayed in order at
+                // the next open. The number is skipped.
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::AlreadyExists
+                        && self.next_generation < MAX_GENERATION => {}
+                Err(e) => return Err(io_error(&path)(e)),
+            }
+        };
         let file = Arc::new(file);
-        self.next_generation += 1;
         // fdatasync of a new file does not make its directory entry durable.
         self.dir_dirty = true;
         self.generations.insert(generation, file.clone());
@@ -695,7 +705,9 @@ mod tests {
         std::fs::write(dir.path().join("rows-ffffffffffffffff.log"), b"").unwrap();
         let (mut j, seen) = replayed(&dir, "rows");
         assert!(seen.is_empty());
-        assert_eq!(j.append(b"x").unwrap().generation, 1);
+        // A file appearing after the open under the number appends would take is skipped.
+        std::fs::write(dir.path().join("rows-0000000000000001.log"), b"").unwrap();
+        assert_eq!(j.append(b"x").unwrap().generation, 2);
     }
 
     #[test]
