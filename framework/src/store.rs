@@ -704,13 +704,20 @@ fn sync_journals(
         let lock = rows.lock().journal.sync_lock();
         let _syncing = lock.lock();
         let job = rows.lock().journal.sync_job();
-        job.run()
+        let synced = job.run();
+        if synced.is_err() {
+            rows.lock().journal.requeue(job);
+        }
+        synced
     };
     // Synced even if the rows' sync failed.
     let lock = index.lock().journal.sync_lock();
     let _syncing = lock.lock();
     let job = index.lock().journal.sync_job();
     let index_synced = job.run();
+    if index_synced.is_err() {
+        index.lock().journal.requeue(job);
+    }
     rows_synced.and(index_synced)
 }
 

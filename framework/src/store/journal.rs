@@ -163,8 +163,9 @@ pub(crate) struct SyncJob {
 }
 
 impl SyncJob {
-    /// Syncs the files (fdatasync), then the directory if files were created.
-    pub(crate) fn run(self) -> Result<(), StoreError> {
+    /// Syncs the files (fdatasync), then the directory if files were created or deleted. On
+    /// an error, give the job back with [`Journal::requeue`].
+    pub(crate) fn run(&self) -> Result<(), StoreError> {
         for file in &self.files {
             file.sync_data().map_err(io_error(&self.path))?;
         }
@@ -421,6 +422,15 @@ impl Journal {
             dir: std::mem::take(&mut self.dir_dirty).then(|| self.dir.clone()),
             path: self.dir.path().to_path_buf(),
         }
+    }
+
+    /// Takes back a job whose sync failed: its files stay due, so the next sync (the syncer's
+    /// or [`super::Store::flush`]'s) tries again and reports the error again rather than
+    /// counting them as synced. (After a failed fdatasync Linux may have dropped the dirty
+    /// pages already: the error is what matters.)
+    pub(crate) fn requeue(&mut self, job: SyncJob) {
+        self.unsynced.extend(job.files);
+        self.dir_dirty |= job.dir.is_some();
     }
 
     /// The lock to hold from taking a [`SyncJob`] until it has run.
