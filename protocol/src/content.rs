@@ -932,6 +932,17 @@ impl Content {
         })
     }
 
+    /// Builder: 102 picture already on a server (what the SDK's `createImageMessageByURL`
+    /// sends): `picture` as the original, the large picture and the thumbnail.
+    pub fn picture(picture: PictureBaseInfo) -> Content {
+        Content::Picture(PictureElem {
+            source_path: String::new(),
+            source_picture: Some(picture.clone()),
+            big_picture: Some(picture.clone()),
+            snapshot_picture: Some(picture),
+        })
+    }
+
     /// Builder: 110 custom message.
     pub fn custom(
         data: impl Into<String>,
@@ -952,6 +963,25 @@ impl Content {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn picture_builder_fills_every_variant_and_round_trips() {
+        let info = PictureBaseInfo {
+            url: "https://x/a.png".into(),
+            kind: "image/png".into(),
+            width: 640,
+            height: 480,
+            ..Default::default()
+        };
+        let c = Content::picture(info.clone());
+        let Content::Picture(p) = Content::parse(102, &c.to_bytes()).unwrap() else {
+            panic!("not a picture");
+        };
+        assert_eq!(
+            (p.source_picture, p.big_picture, p.snapshot_picture),
+            (Some(info.clone()), Some(info.clone()), Some(info))
+        );
+    }
 
     #[test]
     fn text_round_trip_and_accessors() {
