@@ -14,6 +14,7 @@ use std::time::Duration;
 use chrono::{Datelike, Utc};
 use openim_bot::event::Event;
 use openim_bot::event::SyncServerFinish;
+use openim_bot::message::Content;
 use openim_bot::runtime::{Bot, BotError, EventHandler, HandlerResult, ShutdownHandle};
 use openim_bot::{Client, SentMessage, Session, SessionConfig, Target};
 use openim_sandbox::{Sandbox, SandboxConfig};
@@ -326,7 +327,10 @@ impl World {
                 tracing::debug!(%user, event = ?event, "simulated user received");
                 if let Event::NewMessage(m) = &event
                     && m.send_id == BOT
-                    && let Some(text) = m.text()
+                    && let Some(text) = m
+                        .text()
+                        .map(str::to_owned)
+                        .or_else(|| crate::action::Attachment::of(&m.content).map(|a| a.summary))
                     && printed
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -469,6 +473,37 @@ impl World {
             })
     }
 
+    /// `user` sends a picture that is already online (by URL), as the SDK's
+    /// `createImageMessageByURL` does, and the line goes to the transcript.
+    pub async fn send_picture(
+        &self,
+        user: &str,
+        to: Target,
+        url: &str,
+    ) -> Result<SentMessage, DemoError> {
+        let line = match &to {
+            Target::Group(g) => format!("{user} in #{g}: [picture] {url}"),
+            Target::User(u) => format!("{user} → {u}: [picture] {url}"),
+            _ => format!("{user}: [picture] {url}"),
+        };
+        self.say(line);
+        let picture = openim_bot::protocol::content::PictureBaseInfo {
+            url: url.to_owned(),
+            kind: "image/png".to_owned(),
+            width: 1080,
+            height: 2340,
+            ..Default::default()
+        };
+        self.client(user)?
+            .send_content(to, Content::picture(picture))
+            .await
+            .map_err(|e| DemoError::Action {
+                user: user.to_owned(),
+                what: format!("send the picture {url}"),
+                error: e.to_string(),
+            })
+    }
+
     /// Starts the bot with `config_toml` (the `[server]`, `[account]` and `[store]` tables are
     /// added here, pointing at the sandbox).
     pub async fn start_bot(&mut self, config_toml: &str) -> Result<(), DemoError> {
@@ -487,8 +522,10 @@ impl World {
         let observer: Observer =
             Arc::new(move |bot, action: &Action, result: &Result<(), String>| {
                 // Print first, then record and wake waiters, so the transcript stays in order.
-                let visible_elsewhere =
-                    matches!(action, Action::Send { .. } | Action::Mention { .. });
+                let visible_elsewhere = matches!(
+                    action,
+                    Action::Send { .. } | Action::Mention { .. } | Action::Forward { .. }
+                );
                 if !(visible_elsewhere && result.is_ok()) {
                     let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
                     let _ = match result {
@@ -881,7 +918,7 @@ async fn scenarios(w: &mut World) -> Result<(), DemoError> {
 
     header(
         w,
-        "support: FAQ, ticket, out of hours, claim, relay, restart, close, rating",
+        "support: FAQ, ticket, out of hours, claim, relay (text and a screenshot), restart, close, rating",
     );
     let bot = || Target::user(BOT);
     let agents = || Target::group("support_agents");
@@ -897,6 +934,27 @@ async fn scenarios(w: &mut World) -> Result<(), DemoError> {
     let m = w.mark();
     w.send("sam", agents(), "/claim 1").await?;
     w.wait_private(m, "carol", "Sam from our team").await?;
+    let m = w.mark();
+    let from = w.actions().len();
+    w.send_picture(
+        "carol",
+        bot(),
+        "https://files.example.com/carol/sync-error.png",
+    )
+    .await?;
+    // The agent gets the line, then the screenshot itself.
+    w.wait(m, "the screenshot relayed to #support_agents", |s| {
+        s.user == "sam"
+            && matches!(&s.event, Event::NewMessage(msg)
+                if msg.send_id == BOT && msg.content_type == 102
+                    && msg.group_id.as_deref() == Some("support_agents"))
+    })
+    .await?;
+    // Recorded before the restart, so the summary counts it.
+    w.wait_action(from, "the screenshot's forward", |a| {
+        matches!(a.action, Action::Forward { .. })
+    })
+    .await?;
     w.say("(restarting the bot in the middle of the conversation)");
     w.stop_bot().await?;
     w.start_bot(&demo_bots_toml()).await?;
