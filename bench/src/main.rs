@@ -1166,6 +1166,11 @@ async fn run_main(args: &Args, rt: Runtimes) -> Res<()> {
     Ok(())
 }
 
+/// `--features mimalloc`: compare allocators side by side (docs/BENCHMARKS.md).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn runtime(name: Option<&str>, workers: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
     let mut b = tokio::runtime::Builder::new_multi_thread();
     b.enable_all();
