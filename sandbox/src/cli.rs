@@ -23,7 +23,8 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub secret: String,
-    /// Persist state in this directory (default: in memory).
+    /// Persist state in this directory (default: in memory). Saved within 200 ms of a change
+    /// and at shutdown (Ctrl-C, SIGTERM); a hard kill (SIGKILL) loses the last ~200 ms.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Webhook base URL (POST `<url>/<command>`).

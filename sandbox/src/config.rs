@@ -18,7 +18,9 @@ pub struct SandboxConfig {
     pub secret: String,
     /// IM admin user IDs (default `imAdmin`).
     pub admin_user_ids: Vec<String>,
-    /// Persist state to a sled database in this directory (None = in memory).
+    /// Persist state to a sled database in this directory (None = in memory): a snapshot of
+    /// the whole state within 200 ms of a change and at [`crate::Sandbox::shutdown`]; a process
+    /// killed hard loses what changed since the last snapshot.
     pub data_dir: Option<PathBuf>,
     /// Webhook base URL; commands are POSTed to `<url>/<command>`.
     pub webhook_url: Option<String>,
