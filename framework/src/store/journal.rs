@@ -376,6 +376,10 @@ impl Journal {
         let rest = self.generations.split_off(&first);
         let removed = std::mem::replace(&mut self.generations, rest);
         self.dir_dirty |= !removed.is_empty();
+        // Their content is superseded: not synced again (a sync failing for good would keep
+        // retrying them, their disk space held by the open descriptor).
+        self.unsynced
+            .retain(|f| !removed.values().any(|r| Arc::ptr_eq(r, f)));
         for generation in removed.keys() {
             let path = self.dir.file(self.kind, *generation);
             if let Err(e) = std::fs::remove_file(&path)
@@ -438,6 +442,7 @@ impl Journal {
         self.sync_lock.clone()
     }
 
+    #[cfg(test)]
     pub(crate) fn dir(&self) -> &JournalDir {
         &self.dir
     }
