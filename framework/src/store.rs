@@ -19,7 +19,7 @@
 //!
 //! Both journals are append-only files of our own under `journal/` (module `journal`:
 //! generation files `rows-*.log` and `index-*.log` of crc-checked frames, one write(2) per
-//! burst, synced every 100 ms like sled's trees and on [`Store::flush`]), not sled trees:
+//! burst, synced every 100 ms, then sled flushed, and on [`Store::flush`]), not sled trees:
 //! sled 0.34 rewrites whole leaves, so entries appended to a tree cost several times their size
 //! in writes (~2 KB per event for ~260 B of data at 100,000 conversations). A row snapshot is
 //! written as a new generation (appends go to the one after it) and the older generations are
@@ -43,8 +43,10 @@ use crate::model::{
     UserInfo,
 };
 
-/// sled's background flush interval: acknowledged watermarks and rows written up to this long
-/// before a hard crash may be lost (their messages are then delivered again).
+/// The store's flush interval (journal files synced, then sled flushed, by the journal syncer):
+/// acknowledged watermarks written up to this long before a power loss may be lost (their
+/// messages are then delivered again); a process crash loses no journal append, and sled's
+/// unflushed writes only (the ledger then runs behind the journals, never ahead).
 pub(crate) const FLUSH_EVERY_MS: u64 = 100;
 
 /// Schema version of the stored documents. Version 2 added the conversation and message-index
