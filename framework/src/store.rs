@@ -1821,6 +1821,16 @@ mod tests {
         }
     }
 
+    /// A store on an in-memory sled and a temporary journal directory, both returned for
+    /// reopening: `Store::init(db.clone(), dir.clone())` after dropping the store is a crash
+    /// and a restart.
+    fn reopenable() -> (sled::Db, JournalDir, Store) {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let dir = JournalDir::temporary().unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        (db, dir, s)
+    }
+
     /// Waits for the background compactions started so far.
     fn join_compactions(s: &Store) {
         s.join_compactions();
@@ -1881,9 +1891,7 @@ mod tests {
 
     #[test]
     fn large_bursts_are_replayed_whole_after_a_crash() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let dir = JournalDir::temporary().unwrap();
-        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        let (db, dir, s) = reopenable();
         let rows: Vec<Conversation> = (0..500)
             .map(|i| Conversation {
                 show_name: format!("name of conversation {i}"),
@@ -1908,9 +1916,7 @@ mod tests {
 
     #[test]
     fn conversation_journal_is_replayed_after_a_crash() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let dir = JournalDir::temporary().unwrap();
-        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        let (db, dir, s) = reopenable();
         s.put_conversation("si_a_b", &conversation("si_a_b", 1, 0))
             .unwrap();
         s.snapshot_rows(&mut s.rows.lock()).unwrap();
@@ -1967,9 +1973,7 @@ mod tests {
 
     #[test]
     fn conversation_journal_is_compacted_once_it_outgrows_the_rows() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let dir = JournalDir::temporary().unwrap();
-        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        let (db, dir, s) = reopenable();
         let mut bursts = 0;
         // Three rows, rewritten burst after burst: the journal grows until it holds
         // ROW_JOURNAL_MIN bytes, then a snapshot of the rows replaces the entries.
@@ -2174,9 +2178,7 @@ mod tests {
 
     #[test]
     fn message_index_journal_is_found_before_and_after_compaction() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let dir = JournalDir::temporary().unwrap();
-        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        let (db, dir, s) = reopenable();
         let key = |seq: i64| format!("c/{seq:020}");
         put_index(&s, (1..=3).map(|q| (key(q), q.to_string().into_bytes()))).unwrap();
         put_index(&s, [(key(4), b"4".to_vec()), (key(2), b"2b".to_vec())]).unwrap();
@@ -2245,9 +2247,7 @@ mod tests {
 
     #[test]
     fn index_blocks_are_found_across_folds_redeliveries_and_old_entries() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let dir = JournalDir::temporary().unwrap();
-        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        let (db, dir, s) = reopenable();
         let key = |conv: &str, seq: u64| format!("{conv}/{seq:020}");
         // A message's entry never changes (the server's message at a seq is immutable), so an
         // entry indexed again has the same value.
@@ -2371,9 +2371,7 @@ mod tests {
 
     #[test]
     fn an_index_hole_filled_by_a_later_fold_keeps_the_entries_after_it() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let dir = JournalDir::temporary().unwrap();
-        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        let (db, dir, s) = reopenable();
         let key = |seq: u64| format!("a/{seq:020}");
         let value = |seq: u64| format!("a{seq}").into_bytes();
         // Fold 1: seqs 1..=10 and 1000..=1010 (a hole between them).
@@ -2395,9 +2393,7 @@ mod tests {
 
     #[test]
     fn a_store_with_an_unreadable_conversation_row_opens() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let dir = JournalDir::temporary().unwrap();
-        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        let (db, dir, s) = reopenable();
         s.put_conversation("si_a_b", &conversation("si_a_b", 2, 0))
             .unwrap();
         drop(s);
@@ -2464,9 +2460,7 @@ mod tests {
 
     #[test]
     fn a_torn_or_corrupt_row_journal_tail_opens_with_the_earlier_entries() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let dir = JournalDir::temporary().unwrap();
-        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        let (db, dir, s) = reopenable();
         let first = [conversation("a", 1, 0), conversation("b", 2, 0)];
         s.put_conversations(&first).unwrap();
         s.put_conversation("a", &conversation("a", 5, 0)).unwrap();
@@ -2503,9 +2497,7 @@ mod tests {
 
     #[test]
     fn a_crash_between_a_snapshot_and_the_deletion_of_older_files_replays_the_newest_rows() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let dir = JournalDir::temporary().unwrap();
-        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        let (db, dir, s) = reopenable();
         let mut big = conversation("big", 1, 0);
         big.ex = "x".repeat(4 * ROW_KEEP_MAX);
         s.put_conversations(&[
@@ -2558,9 +2550,7 @@ mod tests {
     fn a_corrupt_frame_in_an_older_row_generation_skips_the_rest_of_that_file() {
         // The documented recovery: the rest of that generation is skipped, later generations
         // still apply over it, and the store opens.
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let dir = JournalDir::temporary().unwrap();
-        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        let (db, dir, s) = reopenable();
         s.put_conversation("a", &conversation("a", 1, 0)).unwrap();
         s.put_conversation("b", &conversation("b", 2, 0)).unwrap();
         s.put_conversation("c", &conversation("c", 3, 0)).unwrap();
@@ -2636,9 +2626,7 @@ mod tests {
 
     #[test]
     fn a_crash_between_an_index_fold_and_the_deletion_of_its_files_folds_them_again() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let dir = JournalDir::temporary().unwrap();
-        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        let (db, dir, s) = reopenable();
         let key = |seq: u64| format!("c/{seq:020}");
         put_index(&s, (1..=200).map(|q| (key(q), q.to_string().into_bytes()))).unwrap();
         // The fold's block records are written and flushed, then the process dies before the
