@@ -704,30 +704,29 @@ fn fold_index(
 }
 
 /// Syncs what was appended to the journals (fdatasync outside the rows and index locks: the
-/// engine keeps appending meanwhile).
+/// engine keeps appending meanwhile). Both are synced even if one fails.
 fn sync_journals(
     rows: &parking_lot::Mutex<RowCache>,
     index: &parking_lot::Mutex<IndexJournal>,
 ) -> Result<(), StoreError> {
-    let rows_synced = {
-        let lock = rows.lock().journal.sync_lock();
-        let _syncing = lock.lock();
-        let job = rows.lock().journal.sync_job();
-        let synced = job.run();
-        if synced.is_err() {
-            rows.lock().journal.requeue(job);
-        }
-        synced
-    };
-    // Synced even if the rows' sync failed.
-    let lock = index.lock().journal.sync_lock();
-    let _syncing = lock.lock();
-    let job = index.lock().journal.sync_job();
-    let index_synced = job.run();
-    if index_synced.is_err() {
-        index.lock().journal.requeue(job);
-    }
+    let rows_synced = sync_journal(rows, |r| &mut r.journal);
+    let index_synced = sync_journal(index, |i| &mut i.journal);
     rows_synced.and(index_synced)
+}
+
+/// Syncs the journal that `journal` finds in what `owner` guards; a failed sync's files stay due.
+fn sync_journal<T>(
+    owner: &parking_lot::Mutex<T>,
+    journal: impl Fn(&mut T) -> &mut Journal,
+) -> Result<(), StoreError> {
+    let lock = journal(&mut owner.lock()).sync_lock();
+    let _syncing = lock.lock();
+    let job = journal(&mut owner.lock()).sync_job();
+    let synced = job.run();
+    if synced.is_err() {
+        journal(&mut owner.lock()).requeue(job);
+    }
+    synced
 }
 
 /// The journal syncer's thread and its stop flag: stopped and joined when the last handle on
