@@ -436,6 +436,7 @@ fn write_snapshot(
     db: &sled::Db,
     dir: &JournalDir,
     plan: &Snapshot,
+    flush: &dyn Fn() -> Result<(), StoreError>,
 ) -> (Option<std::fs::File>, Result<(), StoreError>) {
     // One sequential file write: nothing shares a lock with the session's writes (the sled
     // batches of earlier versions were paced to leave sled's write lock free).
@@ -446,13 +447,17 @@ fn write_snapshot(
         plan.chunks.iter().map(|c| &c[..]),
     );
     match file {
-        Ok(file) => (Some(file), write_snapshot_keyed(db, plan)),
+        Ok(file) => (Some(file), write_snapshot_keyed(db, plan, flush)),
         Err(e) => (None, Err(e)),
     }
 }
 
 /// The sled part of [`write_snapshot`], once its file is durable.
-fn write_snapshot_keyed(db: &sled::Db, plan: &Snapshot) -> Result<(), StoreError> {
+fn write_snapshot_keyed(
+    db: &sled::Db,
+    plan: &Snapshot,
+    flush: &dyn Fn() -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let tree = db.open_tree(trees::CONVERSATIONS)?;
     for rows in plan.keyed.chunks(FOLD_BATCH) {
         let mut batch = sled::Batch::default();
@@ -466,7 +471,7 @@ fn write_snapshot_keyed(db: &sled::Db, plan: &Snapshot) -> Result<(), StoreError
         remove_journal(&tree, legacy.start, legacy.end)?;
     }
     if !plan.keyed.is_empty() || plan.legacy.is_some() {
-        db.flush()?;
+        flush()?;
     }
     Ok(())
 }
@@ -676,6 +681,7 @@ fn fold_index(
     files: &[(u64, std::sync::Arc<std::fs::File>)],
     dir: &JournalDir,
     fold_id: u64,
+    flush: &dyn Fn() -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let tree = db.open_tree(trees::MESSAGES)?;
     let mut journal = Vec::new();
@@ -699,8 +705,34 @@ fn fold_index(
         }
         apply_paced(&tree, batch)?;
     }
-    db.flush()?;
-    Ok(())
+    flush()
+}
+
+/// Flushes sled for a background compaction in the order the delivery guarantee needs (see
+/// [`Store::open`]): the journal files first, so that sled (the ledger's acks) is never durable
+/// ahead of them.
+struct OrderedFlush {
+    db: sled::Db,
+    rows: std::sync::Arc<parking_lot::Mutex<RowCache>>,
+    index: std::sync::Arc<parking_lot::Mutex<IndexJournal>>,
+}
+
+impl OrderedFlush {
+    /// Must not run while the rows or index lock is held (it takes both).
+    fn run(&self) -> Result<(), StoreError> {
+        sync_journals(&self.rows, &self.index)?;
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+/// Flushes sled alone: where nothing can have been appended yet (opening) or the caller holds
+/// the rows lock (tests).
+fn flush_sled(db: &sled::Db) -> impl Fn() -> Result<(), StoreError> + '_ {
+    move || {
+        db.flush()?;
+        Ok(())
+    }
 }
 
 /// Syncs what was appended to the journals (fdatasync outside the rows and index locks: the
@@ -920,7 +952,8 @@ impl Store {
                 // Schema 2 (or a migration a crash interrupted): the sled journal entries,
                 // older than any file, are taken into a snapshot file, then removed.
                 let plan = Self::plan_snapshot(&mut rows, Some(legacy));
-                let (file, result) = write_snapshot(&store.db, &journal, &plan);
+                let (file, result) =
+                    write_snapshot(&store.db, &journal, &plan, &flush_sled(&store.db));
                 let failed = result.as_ref().err().map(ToString::to_string);
                 Self::snapshot_done(&mut rows, &plan, file, result);
                 if let Some(e) = failed {
@@ -1101,7 +1134,8 @@ impl Store {
     #[cfg(test)]
     fn snapshot_rows(&self, cache: &mut RowCache) -> Result<(), StoreError> {
         let plan = Self::plan_snapshot(cache, None);
-        let (file, result) = write_snapshot(&self.db, cache.journal.dir(), &plan);
+        let (file, result) =
+            write_snapshot(&self.db, cache.journal.dir(), &plan, &flush_sled(&self.db));
         Self::snapshot_done(cache, &plan, file, result);
         Ok(())
     }
@@ -1394,11 +1428,21 @@ impl Store {
         let dir = self.journal_dir.clone();
         let plan = Self::plan_snapshot(cache, None);
         let shared = self.rows.clone();
+        let flush = self.ordered_flush();
         cache.compaction = Some(std::thread::spawn(move || {
-            let (file, result) = write_snapshot(&db, &dir, &plan);
+            let (file, result) = write_snapshot(&db, &dir, &plan, &|| flush.run());
             Self::snapshot_done(&mut shared.lock(), &plan, file, result);
         }));
         Ok(())
+    }
+
+    /// Flushes for a background compaction thread (see [`OrderedFlush`]).
+    fn ordered_flush(&self) -> OrderedFlush {
+        OrderedFlush {
+            db: self.db.clone(),
+            rows: self.rows.clone(),
+            index: self.index.clone(),
+        }
     }
 
     /// Writes pre-encoded entries into `tree` in one sled batch.
@@ -1448,8 +1492,9 @@ impl Store {
             let dir = self.journal_dir.clone();
             let fold_id = self.db.generate_id()?;
             let entries = index.appended.len();
+            let flush = self.ordered_flush();
             index.compaction = Some(std::thread::spawn(move || {
-                let result = fold_index(&db, &files, &dir, fold_id);
+                let result = fold_index(&db, &files, &dir, fold_id, &|| flush.run());
                 let mut index = shared.lock();
                 match result {
                     Ok(()) => {
@@ -2510,7 +2555,7 @@ mod tests {
         // written, and the process dies before the older generation is deleted.
         let plan = Store::plan_snapshot(&mut s.rows.lock(), None);
         s.put_conversation("b", &conversation("b", 3, 0)).unwrap();
-        let (file, result) = write_snapshot(&s.db, &dir, &plan);
+        let (file, result) = write_snapshot(&s.db, &dir, &plan, &flush_sled(&s.db));
         result.unwrap();
         drop(file);
         assert_eq!(keyed_row(&s, "big").as_ref(), Some(&big), "written keyed");
@@ -2530,7 +2575,7 @@ mod tests {
         expect(&s);
         // The same with the snapshot's file torn part-way (a crash while writing it).
         let plan = Store::plan_snapshot(&mut s.rows.lock(), None);
-        let (file, result) = write_snapshot(&s.db, &dir, &plan);
+        let (file, result) = write_snapshot(&s.db, &dir, &plan, &flush_sled(&s.db));
         result.unwrap();
         file.unwrap().set_len(3).unwrap();
         drop(s);
@@ -2635,7 +2680,14 @@ mod tests {
             let last = index.journal.end_generation();
             index.journal.files_through(last)
         };
-        fold_index(&s.db, &files, &dir, s.db.generate_id().unwrap()).unwrap();
+        fold_index(
+            &s.db,
+            &files,
+            &dir,
+            s.db.generate_id().unwrap(),
+            &flush_sled(&s.db),
+        )
+        .unwrap();
         put_index(&s, [(key(201), b"201".to_vec())]).unwrap();
         assert_eq!(s.message_index_entry(&key(7)).unwrap(), Some(b"7".to_vec()));
         drop(s);
