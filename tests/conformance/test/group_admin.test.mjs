@@ -164,3 +164,39 @@ test(
     assert.equal(outsider.seen(CbEvents.OnRecvNewMessages, (d) => d.some((m) => messageText(m) === 'let me in')).length, 0);
   }),
 );
+
+test(
+  'refused group calls carry open-im-server v3.8.3\'s error (the SDK reports 10006 with the server\'s errMsg)',
+  SCENARIO,
+  scenario(async (w) => {
+    const [owner, admin, member] = await w.login('ereowner', 'ereadmin', 'eremember');
+    await w.register('ereoutsider');
+    const groupID = await createGroup(owner, { name: 'Errors', members: ['eremember'], admins: ['ereadmin'] });
+    await member.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    await admin.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    // Each case as group.go of v3.8.3 refuses it.
+    const refused = async (client, method, args, errMsg, why) => {
+      await assert.rejects(client.call(method, args), (e) => {
+        assert.equal(e.errCode, 10006, `${why}: errCode ${e.errCode} ${e.errMsg}`);
+        assert.equal(e.errMsg, errMsg, why);
+        return true;
+      });
+    };
+    // CreateGroup: a member that is not a registered user → ErrUserIDNotFound (1101).
+    await refused(owner, 'createGroup', { memberUserIDs: ['ere-nobody'], adminUserIDs: [], groupInfo: { groupName: 'x', groupType: 2 } }, 'UserIDNotFoundError', 'unknown member');
+    // KickGroupMember: oneself → ErrArgs "opUserID in KickedUserIDs"; a non-member → ErrUserIDNotFound.
+    await refused(owner, 'kickGroupMember', { groupID, reason: '', userIDList: ['ereowner'] }, 'ArgsError', 'kicking oneself');
+    await refused(owner, 'kickGroupMember', { groupID, reason: '', userIDList: ['ereoutsider'] }, 'UserIDNotFoundError', 'kicking a non-member');
+    // QuitGroup: the owner → ErrNoPermission "group owner can't quit".
+    await refused(owner, 'quitGroup', groupID, 'NoPermissionError', 'the owner quitting');
+    // TransferGroupOwner: to a non-member → ErrArgs; by an admin → ErrNoPermission.
+    await refused(owner, 'transferGroupOwner', { groupID, newOwnerUserID: 'ereoutsider' }, 'ArgsError', 'transfer to a non-member');
+    await refused(admin, 'transferGroupOwner', { groupID, newOwnerUserID: 'eremember' }, 'NoPermissionError', 'transfer by an admin');
+    // DismissGroup: anyone but the owner → ErrNoPermission "not group owner".
+    await refused(admin, 'dismissGroup', groupID, 'NoPermissionError', 'dismissal by an admin');
+    // JoinGroup: a group that does not exist → ErrRecordNotFound.
+    await refused(member, 'joinGroup', { groupID: 'ere-no-such-group', reqMsg: '', joinSource: 3, ex: '' }, 'RecordNotFoundError', 'joining an unknown group');
+    // Nothing changed.
+    assert.deepEqual(await roles(owner, groupID), { ereowner: 100, ereadmin: 60, eremember: 20 });
+  }),
+);
