@@ -24,7 +24,8 @@ pub struct ServeArgs {
     )]
     pub secret: String,
     /// Persist state in this directory (default: in memory). Saved within 200 ms of a change
-    /// and at shutdown (Ctrl-C, SIGTERM); a hard kill (SIGKILL) loses the last ~200 ms.
+    /// and at shutdown (Ctrl-C, SIGTERM); a hard kill (SIGKILL) loses the last ~200 ms, and the
+    /// seqs of messages lost that way are handed out again.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Webhook base URL (POST `<url>/<command>`).

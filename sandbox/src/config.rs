@@ -20,7 +20,8 @@ pub struct SandboxConfig {
     pub admin_user_ids: Vec<String>,
     /// Persist state to a sled database in this directory (None = in memory): a snapshot of
     /// the whole state within 200 ms of a change and at [`crate::Sandbox::shutdown`]; a process
-    /// killed hard loses what changed since the last snapshot.
+    /// killed hard loses what changed since the last snapshot (and hands the seqs of messages
+    /// lost that way out again: clients and bots that saw them skip the new ones).
     pub data_dir: Option<PathBuf>,
     /// Webhook base URL; commands are POSTed to `<url>/<command>`.
     pub webhook_url: Option<String>,
