@@ -800,14 +800,19 @@ fn spawn_syncer(store: &Store) -> Result<(), StoreError> {
                 let (Some(rows), Some(index)) = (rows.upgrade(), index.upgrade()) else {
                     return;
                 };
-                if let Err(e) = sync_journals(&rows, &index) {
-                    tracing::error!(error = %e, "journal sync failed");
-                }
+                let synced = sync_journals(&rows, &index);
                 drop((rows, index));
                 // After the journals (also when stopping: the last handle's drop flushes sled
-                // again, harmlessly).
-                if let Err(e) = db.flush() {
-                    tracing::error!(error = %e, "store flush failed");
+                // again, harmlessly), and not if their sync failed, as in Store::flush: acks
+                // made durable ahead of the journals would skip messages whose rows are not on
+                // disk, while acks held back only repeat messages after a crash.
+                match synced {
+                    Ok(()) => {
+                        if let Err(e) = db.flush() {
+                            tracing::error!(error = %e, "store flush failed");
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "journal sync failed; sled not flushed"),
                 }
                 if stopping {
                     return;
@@ -873,10 +878,12 @@ impl Store {
             .path(dir.as_ref().join("store"))
             // The crash bound of the delivery guarantee: what sled holds in memory reaches the
             // disk within FLUSH_EVERY_MS. Not by a flusher of sled's own: the journal syncer
-            // flushes sled right after syncing the journal files, so that sled's durable state
-            // (the ledger's acks) never runs ahead of the journals' at a flush point: after a
-            // power loss no acknowledged message lacks its row or index entry. (sled may still
-            // write full buffers between flushes: best effort, as before.)
+            // flushes sled right after syncing the journal files, so that a flush never makes
+            // sled (the ledger's acks) durable ahead of what the journals held at that moment.
+            // Not a full guarantee after a power loss: a burst's rows and index entries are
+            // appended when the burst ends, so acks of a long burst's first messages can be
+            // flushed before them; the ledger's durable-acks path flushes sled itself; and sled
+            // may write full buffers between flushes.
             .flush_every_ms(None)
             // The page cache keeps sled's default (1 GB upper bound, filled only by pages
             // actually touched). Measured with openim-bench: bounding it to 8, 32 or 128 MB made
