@@ -45,8 +45,8 @@ use crate::model::{
 
 /// The store's flush interval (journal files synced, then sled flushed, by the journal syncer):
 /// acknowledged watermarks written up to this long before a power loss may be lost (their
-/// messages are then delivered again); a process crash loses no journal append, and sled's
-/// unflushed writes only (the ledger then runs behind the journals, never ahead).
+/// messages are then delivered again); a process crash loses no journal append, only sled's
+/// unflushed writes.
 pub(crate) const FLUSH_EVERY_MS: u64 = 100;
 
 /// Schema version of the stored documents. Version 2 added the conversation and message-index
