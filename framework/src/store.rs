@@ -2713,4 +2713,23 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn dropping_the_last_handle_releases_the_store_at_once() {
+        // The journal syncer holds a database handle: it is stopped and joined by the last
+        // store handle's drop, so the directory can be opened again right away (sled's lock).
+        let dir = tempfile::tempdir().unwrap();
+        for unread in 1..=3 {
+            let s = Store::open(dir.path()).unwrap();
+            assert_eq!(
+                s.conversation("a").unwrap().map(|c| c.unread_count),
+                (unread > 1).then_some(unread - 1)
+            );
+            s.put_conversation("a", &conversation("a", unread, 0))
+                .unwrap();
+            let other = s.clone();
+            drop(s);
+            drop(other);
+        }
+    }
 }
