@@ -1088,6 +1088,56 @@ fn deleted_fds_under(dir: &std::path::Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A sandbox, a bot with its data in `data`, and `n_peers` peers (IDs `<prefix>NNN`) that each
+/// sent it `rounds` messages, all received once: where the journal tests start.
+struct Streamed {
+    sb: Arc<Sandbox>,
+    admin: String,
+    bot: String,
+    peers: Vec<String>,
+    session: Session,
+}
+
+async fn stream_to_fresh_bot(
+    prefix: &str,
+    n_peers: usize,
+    rounds: usize,
+    data: &std::path::Path,
+) -> Streamed {
+    let sb = sandbox().await;
+    let admin = sb.admin_token().await.expect("admin token");
+    let bot = format!("{prefix}_bot");
+    let peers = peers(prefix, n_peers);
+    let mut users = peers.clone();
+    users.push(bot.clone());
+    register(&sb, &admin, &users).await;
+    let mut session =
+        start_session(config(&sb.api_url(), &sb.ws_url(), &bot, sb.secret(), data)).await;
+    let producer = tokio::spawn(produce(
+        Producer {
+            sb: sb.clone(),
+            admin: admin.clone(),
+            peers: peers.clone(),
+            bot: bot.clone(),
+            workers: 4,
+        },
+        0..rounds,
+        usize::MAX,
+        Arc::new(|| {}),
+    ));
+    let mut tally = Tally::default();
+    consume(&mut session, &mut tally, n_peers * rounds, WAIT).await;
+    assert_eq!(producer.await.expect("producer"), n_peers * rounds);
+    assert_eq!(tally.unique(), n_peers * rounds, "every message arrives");
+    Streamed {
+        sb,
+        admin,
+        bot,
+        peers,
+        session,
+    }
+}
+
 /// Many conversations, several snapshots: the journal directory stays small (old generations are
 /// deleted, not just forgotten), no descriptor of a deleted generation stays open, and every
 /// row is intact after a reopen (nothing lost between a snapshot and the deletion of what it
@@ -1097,33 +1147,9 @@ async fn journal_generations_are_deleted_and_rows_survive_many_snapshots() {
     // 36,000 messages: past the message index's fold (32,768 entries) as well.
     const PEERS: usize = 200;
     const ROUNDS: usize = 180;
-    let sb = sandbox().await;
-    let admin = sb.admin_token().await.expect("admin token");
-    let bot = "jg_bot".to_owned();
-    let peers = peers("jg", PEERS);
-    let mut users = peers.clone();
-    users.push(bot.clone());
-    register(&sb, &admin, &users).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let cfg = || config(&sb.api_url(), &sb.ws_url(), &bot, sb.secret(), &data);
-    let mut s = start_session(cfg()).await;
-    let producer = tokio::spawn(produce(
-        Producer {
-            sb: sb.clone(),
-            admin: admin.clone(),
-            peers: peers.clone(),
-            bot: bot.clone(),
-            workers: 4,
-        },
-        0..ROUNDS,
-        usize::MAX,
-        Arc::new(|| {}),
-    ));
-    let mut tally = Tally::default();
-    consume(&mut s, &mut tally, PEERS * ROUNDS, WAIT).await;
-    assert_eq!(producer.await.expect("producer"), PEERS * ROUNDS);
-    assert_eq!(tally.unique(), PEERS * ROUNDS, "every message arrives");
+    let Streamed { sb, session: s, .. } = stream_to_fresh_bot("jg", PEERS, ROUNDS, &data).await;
     s.client().store().flush().expect("flush");
     // Old generations go once their snapshot is durable; a descriptor of one that was deleted
     // may live until the next sync (<= 100 ms): polled with a deadline.
@@ -1204,32 +1230,16 @@ async fn journal_generations_are_deleted_and_rows_survive_many_snapshots() {
 async fn damaged_journal_files_never_panic_and_the_session_goes_on() {
     const PEERS: usize = 60;
     const ROUNDS: usize = 10;
-    let sb = sandbox().await;
-    let admin = sb.admin_token().await.expect("admin token");
-    let bot = "jd_bot".to_owned();
-    let peers = peers("jd", PEERS);
-    let mut users = peers.clone();
-    users.push(bot.clone());
-    register(&sb, &admin, &users).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let base = dir.path().join("base");
+    let Streamed {
+        sb,
+        admin,
+        bot,
+        peers,
+        session: s,
+    } = stream_to_fresh_bot("jd", PEERS, ROUNDS, &base).await;
     let cfg = |data: &std::path::Path| config(&sb.api_url(), &sb.ws_url(), &bot, sb.secret(), data);
-    let mut s = start_session(cfg(&base)).await;
-    let producer = tokio::spawn(produce(
-        Producer {
-            sb: sb.clone(),
-            admin: admin.clone(),
-            peers: peers.clone(),
-            bot: bot.clone(),
-            workers: 4,
-        },
-        0..ROUNDS,
-        usize::MAX,
-        Arc::new(|| {}),
-    ));
-    let mut tally = Tally::default();
-    consume(&mut s, &mut tally, PEERS * ROUNDS, WAIT).await;
-    assert_eq!(producer.await.expect("producer"), PEERS * ROUNDS);
     s.shutdown().await.expect("session stops");
     let files = journal_files(&base);
     assert!(!files.is_empty(), "the store wrote journal files");
