@@ -109,8 +109,11 @@ pub(crate) async fn start(
         Err(e) => tracing::warn!(error = %e, "pruning own-send IDs failed"),
     }
     let own_sends = crate::send::OwnSends::open(store.raw_tree(trees::SENT)?)?;
-    let ledger =
-        Arc::new(Ledger::open(Some(store.raw_tree(trees::LEDGER)?))?.durable(config.durable_acks));
+    let ledger = Arc::new(
+        Ledger::open(Some(store.raw_tree(trees::LEDGER)?))?
+            .durable(config.durable_acks)
+            .flushed_by(store.clone()),
+    );
     let ca_pem = match &config.tls_root_ca {
         Some(path) => Some(
             std::fs::read(path)

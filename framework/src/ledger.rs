@@ -173,6 +173,9 @@ pub(crate) struct Slot(u32);
 pub(crate) struct Ledger {
     state: Mutex<State>,
     tree: Option<sled::Tree>,
+    /// Flushes through the store when set: its journal files first, then sled, so that a
+    /// durable ack is never on disk ahead of its message's row and index entry.
+    store: Option<crate::store::Store>,
     durable: bool,
     /// Signalled when the first change after a persist is recorded.
     dirty: tokio::sync::Notify,
@@ -219,6 +222,7 @@ impl Ledger {
         Ok(Ledger {
             state: Mutex::new(state),
             tree,
+            store: None,
             durable: false,
             dirty: tokio::sync::Notify::new(),
             persisting: Mutex::new(()),
@@ -228,6 +232,13 @@ impl Ledger {
     /// Write and flush to disk on every watermark advance.
     pub(crate) fn durable(mut self, on: bool) -> Ledger {
         self.durable = on;
+        self
+    }
+
+    /// Flushes go through `store` ([`crate::store::Store::flush`]: journal files, then sled)
+    /// instead of the ledger's tree alone.
+    pub(crate) fn flushed_by(mut self, store: crate::store::Store) -> Ledger {
+        self.store = Some(store);
         self
     }
 
@@ -450,8 +461,12 @@ impl Ledger {
     /// Persists pending changes and flushes to disk.
     pub(crate) fn flush(&self) -> Result<(), StoreError> {
         self.persist()?;
-        if let Some(t) = &self.tree {
-            t.flush()?;
+        match (&self.store, &self.tree) {
+            (Some(store), _) => store.flush()?,
+            (None, Some(t)) => {
+                t.flush()?;
+            }
+            (None, None) => {}
         }
         Ok(())
     }
@@ -613,6 +628,33 @@ mod tests {
             0,
             "a slot of another ledger changes nothing"
         );
+    }
+
+    #[test]
+    fn durable_acks_sync_the_store_journals_before_sled() {
+        let store = crate::store::Store::temporary().unwrap();
+        // Only the ledger's flush may sync the journals here.
+        store.stop_syncer();
+        let l = Ledger::open(Some(store.raw_tree(crate::store::trees::LEDGER).unwrap()))
+            .unwrap()
+            .durable(true)
+            .flushed_by(store.clone());
+        let mut c = crate::model::Conversation {
+            conversation_id: "si_a_b".into(),
+            ..Default::default()
+        };
+        c.max_seq = 1;
+        store.put_conversation("si_a_b", &c).unwrap();
+        assert!(
+            store.journals_need_sync(),
+            "the row is appended, not synced yet"
+        );
+        l.ack("si_a_b", 1).unwrap();
+        assert!(
+            !store.journals_need_sync(),
+            "the durable ack synced the row's journal (then flushed sled)"
+        );
+        assert_eq!(l.watermark("si_a_b"), 1);
     }
 
     #[test]

@@ -771,8 +771,9 @@ struct Syncer {
     thread: parking_lot::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
-impl Drop for Syncer {
-    fn drop(&mut self) {
+impl Syncer {
+    /// Stops the thread (after its last sync) and waits for it.
+    fn stop(&self) {
         self.stop.store(true, std::sync::atomic::Ordering::Release);
         if let Some(thread) = self.thread.lock().take() {
             thread.thread().unpark();
@@ -780,6 +781,12 @@ impl Drop for Syncer {
                 tracing::error!("the journal syncer panicked");
             }
         }
+    }
+}
+
+impl Drop for Syncer {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -1450,6 +1457,18 @@ impl Store {
             rows: self.rows.clone(),
             index: self.index.clone(),
         }
+    }
+
+    /// Stops the periodic journal syncer (tests that check who syncs the journals).
+    #[cfg(test)]
+    pub(crate) fn stop_syncer(&self) {
+        self._syncer.stop();
+    }
+
+    /// Whether either journal has appends (or file changes) not yet synced (tests).
+    #[cfg(test)]
+    pub(crate) fn journals_need_sync(&self) -> bool {
+        self.rows.lock().journal.needs_sync() || self.index.lock().journal.needs_sync()
     }
 
     /// Writes pre-encoded entries into `tree` in one sled batch.

@@ -447,6 +447,14 @@ impl Journal {
         &self.dir
     }
 
+    /// Whether something appended, ended, created or deleted still waits for a sync.
+    #[cfg(test)]
+    pub(crate) fn needs_sync(&self) -> bool {
+        self.appender.as_ref().is_some_and(|a| a.dirty)
+            || !self.unsynced.is_empty()
+            || self.dir_dirty
+    }
+
     /// Number of generation files present.
     #[cfg(test)]
     pub(crate) fn generation_count(&self) -> usize {
