@@ -411,6 +411,9 @@ impl Engine {
         }
         self.gw.stop();
         persister.abort();
+        // Until the aborted task's future is dropped it holds the ledger, and through it the
+        // store: awaited so that shutdown returns with the data directory released.
+        let _ = persister.await;
         self.own_sends.persist();
         if let Err(e) = self.ledger.flush() {
             tracing::error!(error = %e, "ledger flush failed");
