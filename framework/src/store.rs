@@ -720,10 +720,20 @@ struct OrderedFlush {
 impl OrderedFlush {
     /// Must not run while the rows or index lock is held (it takes both).
     fn run(&self) -> Result<(), StoreError> {
-        sync_journals(&self.rows, &self.index)?;
-        self.db.flush()?;
-        Ok(())
+        flush_in_order(&self.db, &self.rows, &self.index)
     }
+}
+
+/// Syncs the journal files, then flushes sled: sled (the ledger's acks) is never durable ahead
+/// of the journals. Not with the rows or index lock held (it takes both).
+fn flush_in_order(
+    db: &sled::Db,
+    rows: &parking_lot::Mutex<RowCache>,
+    index: &parking_lot::Mutex<IndexJournal>,
+) -> Result<(), StoreError> {
+    sync_journals(rows, index)?;
+    db.flush()?;
+    Ok(())
 }
 
 /// Flushes sled alone: where nothing can have been appended yet (opening) or the caller holds
@@ -1199,10 +1209,7 @@ impl Store {
 
     /// Writes everything to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
-        // Journals first: sled (the ledger) must not be durable ahead of them.
-        sync_journals(&self.rows, &self.index)?;
-        self.db.flush()?;
-        Ok(())
+        flush_in_order(&self.db, &self.rows, &self.index)
     }
 
     /// Waits for the background journal compactions started so far (blocking).
@@ -1894,6 +1901,16 @@ mod tests {
     /// A store on an in-memory sled and a temporary journal directory, both returned for
     /// reopening: `Store::init(db.clone(), dir.clone())` after dropping the store is a crash
     /// and a restart.
+    /// The schema version a store's sled database records.
+    fn stored_schema(db: &sled::Db) -> Vec<u8> {
+        db.open_tree(trees::META)
+            .unwrap()
+            .get("schema")
+            .unwrap()
+            .expect("a schema version")
+            .to_vec()
+    }
+
     fn reopenable() -> (sled::Db, JournalDir, Store) {
         let db = sled::Config::new().temporary(true).open().unwrap();
         let dir = JournalDir::temporary().unwrap();
@@ -2149,14 +2166,7 @@ mod tests {
         assert_eq!(s.conversations().unwrap(), sorted(expected.clone()));
         assert_eq!(s.total_unread().unwrap(), 9);
         // Taken over: schema 3, no journal entry left in sled, the rows in a snapshot file.
-        assert_eq!(
-            &*db.open_tree(trees::META)
-                .unwrap()
-                .get("schema")
-                .unwrap()
-                .unwrap(),
-            b"3"
-        );
+        assert_eq!(stored_schema(&db), b"3");
         for tree in [trees::CONVERSATIONS, trees::MESSAGES] {
             let sled_journal = db.open_tree(tree).unwrap().range(&[JOURNAL][..]..).count();
             assert_eq!(sled_journal, 0, "{tree}");
@@ -2207,14 +2217,7 @@ mod tests {
             .insert("si_a_b/00000000000000000001", "{\"sendID\":\"a\"}")
             .unwrap();
         let s = Store::init(db.clone(), dir.clone()).unwrap();
-        assert_eq!(
-            &*db.open_tree(trees::META)
-                .unwrap()
-                .get("schema")
-                .unwrap()
-                .unwrap(),
-            SCHEMA_VERSION.to_string().as_bytes()
-        );
+        assert_eq!(stored_schema(&db), SCHEMA_VERSION.to_string().as_bytes());
         for c in &old {
             let raw = rows.get(c.conversation_id.as_bytes()).unwrap().unwrap();
             assert_eq!(
