@@ -198,6 +198,15 @@ impl std::fmt::Debug for World {
     }
 }
 
+/// How the transcript shows `user` sending `what` to `to`.
+fn transcript_line(user: &str, to: &Target, what: &str) -> String {
+    match to {
+        Target::Group(g) => format!("{user} in #{g}: {what}"),
+        Target::User(u) => format!("{user} → {u}: {what}"),
+        _ => format!("{user}: {what}"),
+    }
+}
+
 fn sandbox_err(e: impl std::fmt::Display) -> DemoError {
     DemoError::Sandbox(e.to_string())
 }
@@ -457,12 +466,7 @@ impl World {
 
     /// `user` sends `text` (through their own session) and the line goes to the transcript.
     pub async fn send(&self, user: &str, to: Target, text: &str) -> Result<SentMessage, DemoError> {
-        let line = match &to {
-            Target::Group(g) => format!("{user} in #{g}: {text}"),
-            Target::User(u) => format!("{user} → {u}: {text}"),
-            _ => format!("{user}: {text}"),
-        };
-        self.say(line);
+        self.say(transcript_line(user, &to, text));
         self.client(user)?
             .send_text(to, text)
             .await
@@ -481,12 +485,7 @@ impl World {
         to: Target,
         url: &str,
     ) -> Result<SentMessage, DemoError> {
-        let line = match &to {
-            Target::Group(g) => format!("{user} in #{g}: [picture] {url}"),
-            Target::User(u) => format!("{user} → {u}: [picture] {url}"),
-            _ => format!("{user}: [picture] {url}"),
-        };
-        self.say(line);
+        self.say(transcript_line(user, &to, &format!("[picture] {url}")));
         let picture = openim_bot::protocol::content::PictureBaseInfo {
             url: url.to_owned(),
             kind: "image/png".to_owned(),
