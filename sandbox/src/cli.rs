@@ -24,8 +24,9 @@ pub struct ServeArgs {
     )]
     pub secret: String,
     /// Persist state in this directory (default: in memory). Saved within 200 ms of a change
-    /// and at shutdown (Ctrl-C, SIGTERM); a hard kill (SIGKILL) loses the last ~200 ms, and the
-    /// seqs of messages lost that way are handed out again.
+    /// and at shutdown (Ctrl-C, SIGTERM); messages are also logged before their send is
+    /// answered, so a hard kill (SIGKILL) loses no acknowledged message and reuses no seq, but
+    /// loses the other changes (users, friends, groups, settings) of its last ~200 ms.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Webhook base URL (POST `<url>/<command>`).

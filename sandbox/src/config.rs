@@ -19,9 +19,11 @@ pub struct SandboxConfig {
     /// IM admin user IDs (default `imAdmin`).
     pub admin_user_ids: Vec<String>,
     /// Persist state to a sled database in this directory (None = in memory): a snapshot of
-    /// the whole state within 200 ms of a change and at [`crate::Sandbox::shutdown`]; a process
-    /// killed hard loses what changed since the last snapshot (and hands the seqs of messages
-    /// lost that way out again: clients and bots that saw them skip the new ones).
+    /// the whole state within 200 ms of a change and at [`crate::Sandbox::shutdown`], and every
+    /// message stored in a history appended to a log (`msglog/`) before its send is answered. A
+    /// process killed hard (SIGKILL) keeps every acknowledged message and hands no seq out
+    /// twice; it loses the other changes (users, friends, groups, settings, read marks) of its
+    /// last ~200 ms. A power loss may lose more (nothing is synced per request).
     pub data_dir: Option<PathBuf>,
     /// Webhook base URL; commands are POSTed to `<url>/<command>`.
     pub webhook_url: Option<String>,

@@ -30,6 +30,7 @@ pub mod faults;
 mod gateway;
 mod http;
 pub mod model;
+mod msglog;
 mod persist;
 mod push;
 pub mod state;
@@ -107,7 +108,14 @@ impl Sandbox {
         let (store, mut state) = match &config.data_dir {
             Some(dir) => {
                 let store = persist::Store::open(dir)?;
-                let state = store.load()?;
+                let mut state = store.load()?;
+                // messages acknowledged after the last snapshot, before a hard kill
+                let (log, logged) = store.open_log()?;
+                let replayed = state.replay_logged(logged);
+                if replayed > 0 {
+                    tracing::info!(replayed, "messages restored from the message log");
+                }
+                state.msg_log = Some(log);
                 (Some(store), state)
             }
             None => (None, State::default()),
@@ -242,8 +250,8 @@ impl Sandbox {
                                 // encoded under the state lock, written and flushed after it on a
                                 // blocking thread (requests are not held up by the disk)
                                 let encoded = {
-                                    let st = inner2.state.lock();
-                                    store.encode(&st)
+                                    let mut st = inner2.state.lock();
+                                    store.encode(&mut st)
                                 };
                                 let store = store.clone();
                                 let r = match encoded {
@@ -357,8 +365,8 @@ impl Sandbox {
         self.inner.objects.detach();
         if let Some(store) = self.store.take() {
             let encoded = {
-                let st = self.inner.state.lock();
-                store.encode(&st)
+                let mut st = self.inner.state.lock();
+                store.encode(&mut st)
             };
             // numbered after any periodic save still running: that one cannot overwrite it
             if let Err(e) = encoded.and_then(|encoded| store.write(encoded)) {

@@ -478,6 +478,10 @@ pub struct State {
     /// Uploaded client log records (`/third/logs/*`), oldest first.
     #[serde(default)]
     pub client_logs: Vec<openim_protocol::api::third::LogInfo>,
+    /// With a data dir: every message stored in a history is appended here before its send is
+    /// answered (see [`crate::msglog`]).
+    #[serde(skip)]
+    pub(crate) msg_log: Option<crate::msglog::MsgLog>,
 }
 
 /// Send status per operationID (`/msg/check_msg_is_send_success`), bounded like upstream's
@@ -899,7 +903,6 @@ impl State {
             msg.send_time = now;
         }
         let conversation_id = conversation_id_of(&msg);
-        let is_notification_conv = conversation_id.starts_with("n_");
         // the message's encoding, shared by its stored copy and its push
         let mut encoded = None;
         if opt(&msg, "history") {
@@ -907,39 +910,12 @@ impl State {
             seqs.max_seq += 1;
             seqs.max_seq_time = now;
             msg.seq = seqs.max_seq;
-            encoded = Some(seqs.store(&msg));
-            if !is_notification_conv {
-                match msg.session_type {
-                    3 => {
-                        let members = self
-                            .groups
-                            .get(&msg.group_id)
-                            .map(|g| g.member_ids())
-                            .unwrap_or_default();
-                        for m in members {
-                            self.ensure_conversation(&m, &conversation_id, 3, "", &msg.group_id);
-                        }
-                    }
-                    4 => {
-                        self.ensure_conversation(
-                            &msg.recv_id,
-                            &conversation_id,
-                            4,
-                            &msg.send_id,
-                            "",
-                        );
-                    }
-                    _ => {
-                        let (s, r) = (&msg.send_id, &msg.recv_id);
-                        self.ensure_conversation(s, &conversation_id, 1, r, "");
-                        self.ensure_conversation(r, &conversation_id, 1, s, "");
-                    }
-                }
-                if msg.msg_from != 200 || msg.session_type != 3 {
-                    // set_has_read changes an existing record only
-                    self.set_has_read(&msg.send_id, &conversation_id, msg.seq);
-                }
+            let stored = seqs.store(&msg);
+            if let Some(log) = &mut self.msg_log {
+                log.append(&conversation_id, &stored);
             }
+            encoded = Some(stored);
+            self.open_conversations_of(&conversation_id, &msg);
         } else {
             msg.seq = 0;
         }
@@ -970,6 +946,60 @@ impl State {
             encoded,
             operation_id: operation_id.to_string(),
         }]
+    }
+
+    /// The users' conversation records a message stored in `conversation_id` opens (if
+    /// missing), and the sender's read pointer moved to it.
+    fn open_conversations_of(&mut self, conversation_id: &str, msg: &MsgData) {
+        if conversation_id.starts_with("n_") {
+            return;
+        }
+        match msg.session_type {
+            3 => {
+                let members = self
+                    .groups
+                    .get(&msg.group_id)
+                    .map(|g| g.member_ids())
+                    .unwrap_or_default();
+                for m in members {
+                    self.ensure_conversation(&m, conversation_id, 3, "", &msg.group_id);
+                }
+            }
+            4 => {
+                self.ensure_conversation(&msg.recv_id, conversation_id, 4, &msg.send_id, "");
+            }
+            _ => {
+                let (s, r) = (&msg.send_id, &msg.recv_id);
+                self.ensure_conversation(s, conversation_id, 1, r, "");
+                self.ensure_conversation(r, conversation_id, 1, s, "");
+            }
+        }
+        if msg.msg_from != 200 || msg.session_type != 3 {
+            // set_has_read changes an existing record only
+            self.set_has_read(&msg.send_id, conversation_id, msg.seq);
+        }
+    }
+
+    /// Stores again the messages of the message log that the snapshot lacks (the log's records
+    /// newer than a conversation's max seq), after a hard kill; returns how many.
+    pub(crate) fn replay_logged(&mut self, logged: Vec<crate::msglog::Logged>) -> usize {
+        let mut replayed = 0;
+        for crate::msglog::Logged {
+            conversation_id,
+            msg,
+        } in logged
+        {
+            let seqs = self.seqs.entry(conversation_id.clone()).or_default();
+            if msg.seq <= seqs.max_seq {
+                continue;
+            }
+            seqs.max_seq = msg.seq;
+            seqs.max_seq_time = msg.send_time;
+            seqs.store(&msg);
+            self.open_conversations_of(&conversation_id, &msg);
+            replayed += 1;
+        }
+        replayed
     }
 
     /// The 1300 (ConversationChanged) notification to `user` about `conversation_id`: tells a
