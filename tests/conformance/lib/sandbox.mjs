@@ -76,6 +76,22 @@ export class Sandbox {
     return startSandbox({ ...this.options, apiAddr: hostPort(this.api), wsAddr: hostPort(this.ws) });
   }
 
+  /**
+   * Kill this process hard (SIGKILL: no shutdown, no final save), then start a new one as
+   * `restart()` does. A panic in the killed one's output still fails the restart.
+   */
+  async killAndRestart() {
+    live.delete(this);
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+      throw new Error(`sandbox hard restart: it had already exited\n${this.output(40)}`);
+    }
+    this.proc.kill('SIGKILL');
+    this._stop = { ...(await this.exited), forced: false, unasked: false, killed: true };
+    if (this._log.panic) throw new Error(`sandbox hard restart: its output has a panic: ${this._log.panic}`);
+    const hostPort = (u) => new URL(u).host;
+    return startSandbox({ ...this.options, apiAddr: hostPort(this.api), wsAddr: hostPort(this.ws) });
+  }
+
   /** The sandbox's own stdout/stderr so far (last `n` lines). */
   output(n = 60) {
     return this._log.slice(-n).join('\n');

@@ -46,6 +46,12 @@ export class World {
     return this.sandbox;
   }
 
+  /** Kill the sandbox process with SIGKILL and start it again (see Sandbox.killAndRestart). */
+  async killAndRestartSandbox() {
+    this.sandbox = await this.sandbox.killAndRestart();
+    return this.sandbox;
+  }
+
   async close() {
     await Promise.all(this.clients.map((c) => c.close()));
     // From here a request still in flight (or one the SDK starts on an idle
