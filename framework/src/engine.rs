@@ -226,9 +226,17 @@ pub(crate) async fn start(
 async fn persist_acks(ledger: Arc<Ledger>) {
     loop {
         ledger.dirty_notify().notified().await;
-        tokio::time::sleep(crate::ledger::PERSIST_DELAY).await;
-        if let Err(e) = ledger.persist() {
-            tracing::error!(error = %e, "ledger write failed");
+        loop {
+            tokio::time::sleep(crate::ledger::PERSIST_DELAY).await;
+            match ledger.persist_or_hold() {
+                Ok(false) => break,
+                // Acks of a burst whose rows are not appended yet: written once they are.
+                Ok(true) => ledger.written_notify().notified().await,
+                Err(e) => {
+                    tracing::error!(error = %e, "ledger write failed");
+                    break;
+                }
+            }
         }
     }
 }
@@ -276,6 +284,20 @@ struct ConvBatch {
     unread_changed: bool,
     /// Message index entries ([`MessageSummary`] values) not written yet.
     index: crate::store::IndexBatch,
+    /// Something is pending and the ledger was told ([`crate::ledger::Ledger::rows_pending`]).
+    open: bool,
+}
+
+impl ConvBatch {
+    /// Called before a row or an index entry becomes pending: until [`Engine::write_pending`]
+    /// appends them, the ledger persists no ack of this burst (an ack never reaches the disk
+    /// ahead of its message's row and index entry).
+    fn open_burst(&mut self, ledger: &Ledger) {
+        if !self.open {
+            self.open = true;
+            ledger.rows_pending();
+        }
+    }
 }
 
 struct PendingRow {
@@ -414,6 +436,8 @@ impl Engine {
         // Until the aborted task's future is dropped it holds the ledger, and through it the
         // store: awaited so that shutdown returns with the data directory released.
         let _ = persister.await;
+        // What a stopped burst changed, so that its acknowledged messages' acks are kept.
+        self.write_pending();
         self.own_sends.persist();
         if let Err(e) = self.ledger.flush() {
             tracing::error!(error = %e, "ledger flush failed");
@@ -451,6 +475,7 @@ impl Engine {
             // Not a stored item: nothing to acknowledge (and no ledger entry to make).
             return self.emit_all(events).await;
         }
+        self.write_pending_if_durable();
         let ledger_slot = self.ledger_slot(slot);
         let acks = Ack::shared(&self.ledger, ledger_slot, seq, events.len());
         for (event, ack) in events.into_iter().zip(acks) {
@@ -1090,6 +1115,7 @@ impl Engine {
             crate::content::parse_lossless_vec(m.content_type, std::mem::take(&mut m.content));
         self.update_conversation(conv, slot, &m, counts, content.as_text());
         self.index_message(conv, &m);
+        self.write_pending_if_durable();
         // Only stored items (seq > 0) are acknowledged: others must not make a ledger entry.
         let ack = if seq > 0 {
             let ledger_slot = self.ledger_slot(slot);
@@ -1114,6 +1140,7 @@ impl Engine {
     fn index_message(&mut self, conv: &str, m: &ReceivedMsg) {
         // Here seq > 0 (only stored messages are indexed).
         let seq = u64::try_from(m.seq).unwrap_or_default();
+        self.batch.open_burst(&self.ledger);
         self.batch
             .index
             .push(conv, seq, |out| MessageSummary::encode(m, out));
@@ -1257,6 +1284,7 @@ impl Engine {
             });
             self.convs[slot].batch_row = at;
         }
+        self.batch.open_burst(&self.ledger);
         let Some(pending) = self.batch.rows.get_mut(at as usize) else {
             return;
         };
@@ -1318,6 +1346,19 @@ impl Engine {
             && let Err(e) = self.store.put_message_index(&mut self.batch.index)
         {
             tracing::error!(error = %e, "message index write failed");
+        }
+        if std::mem::take(&mut self.batch.open) {
+            self.ledger.rows_written();
+        }
+    }
+
+    /// With durable acks, what is pending is appended before a message is handed over: its
+    /// ack is then flushed at once (a burst's acks otherwise wait for the burst's end, see
+    /// [`crate::ledger::Ledger::rows_pending`]), so at most the message being handled repeats
+    /// after a crash.
+    fn write_pending_if_durable(&mut self) {
+        if self.batch.open && self.ledger.is_durable() {
+            self.write_pending();
         }
     }
 

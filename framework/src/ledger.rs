@@ -19,9 +19,16 @@
 //! the highest value per conversation (watermarks only rise, so replaying an old entry is
 //! harmless). `0xFF` never occurs in UTF-8, so no conversation ID collides.
 //!
+//! Order against the store: the engine appends a burst's conversation rows and message-index
+//! entries at the burst's end. Until then ([`Ledger::rows_pending`] .. [`Ledger::rows_written`])
+//! a watermark advanced within the burst is persisted only up to its value before the burst,
+//! so sled (flushed after the journal files) never holds an ack whose message's row and index
+//! entry could be lost: after a crash, a message that is not delivered again has its row.
+//!
 //! A hard crash may therefore repeat the messages acknowledged in the last ~120 ms (persist
-//! delay + sled flush interval: at-least-once), never lose one. With `durable` every advance is
-//! written and flushed at once.
+//! delay + sled flush interval + the rest of a burst: at-least-once), never lose one. With
+//! `durable` every advance is written and flushed at once (the engine appends what is pending
+//! before it hands each message over).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -76,6 +83,24 @@ struct Mark {
     id: Arc<str>,
     watermark: i64,
     dirty: bool,
+    /// The engine's write burst (see [`Ledger::rows_pending`]) open when the watermark last
+    /// advanced (0 at load).
+    burst: u64,
+    /// The watermark before its first advance within `burst`: safe to persist while `burst`
+    /// is not written (every earlier burst is).
+    safe: i64,
+}
+
+impl Mark {
+    /// The highest watermark whose messages' rows and index entries the store has appended
+    /// (the whole watermark once its burst is written).
+    fn persistable(&self, written: u64) -> i64 {
+        if self.burst <= written {
+            self.watermark
+        } else {
+            self.safe
+        }
+    }
 }
 
 #[derive(Default)]
@@ -98,6 +123,14 @@ struct State {
     journal_next: u64,
     /// Number of the oldest journal entry not folded yet.
     journal_first: u64,
+    /// The engine's write burst open now, or the last one written (see [`Ledger::rows_pending`]).
+    burst: u64,
+    /// The last burst whose rows and index entries the store has appended.
+    written: u64,
+    /// A persist left some watermark behind for an open burst.
+    held_back: bool,
+    /// Durable mode: a flush is due once the open burst is written.
+    flush_due: bool,
 }
 
 impl State {
@@ -106,7 +139,8 @@ impl State {
     fn set(&mut self, conversation_id: &str, watermark: i64) -> bool {
         let at = match self.index.get(conversation_id) {
             Some(&at) => at,
-            None => self.add(conversation_id, watermark),
+            // 0 is the value safe to persist until this burst is written.
+            None => self.add(conversation_id, 0),
         };
         self.set_at(at, watermark)
     }
@@ -115,6 +149,11 @@ impl State {
     fn set_at(&mut self, at: u32, watermark: i64) -> bool {
         let was_clean = self.dirty.is_empty();
         if let Some(mark) = self.marks.get_mut(at as usize) {
+            if mark.burst != self.burst {
+                // The value so far belongs to an earlier burst, which is written.
+                mark.safe = mark.watermark;
+                mark.burst = self.burst;
+            }
             mark.watermark = watermark;
             if !mark.dirty {
                 mark.dirty = true;
@@ -133,6 +172,8 @@ impl State {
             id: id.clone(),
             watermark,
             dirty: false,
+            burst: 0,
+            safe: watermark,
         });
         self.index.insert(id, at);
         at
@@ -153,6 +194,7 @@ impl State {
             Some(&at) => {
                 if let Some(mark) = self.marks.get_mut(at as usize) {
                     mark.watermark = mark.watermark.max(watermark);
+                    mark.safe = mark.watermark;
                 }
             }
             None => {
@@ -179,6 +221,8 @@ pub(crate) struct Ledger {
     durable: bool,
     /// Signalled when the first change after a persist is recorded.
     dirty: tokio::sync::Notify,
+    /// Signalled when a burst is written after a persist held watermarks back for it.
+    written: tokio::sync::Notify,
     /// Serialises [`Ledger::persist`] calls so that batches reach sled in the order their
     /// values were read (a watermark is never overwritten by an older one).
     persisting: Mutex<()>,
@@ -225,6 +269,7 @@ impl Ledger {
             store: None,
             durable: false,
             dirty: tokio::sync::Notify::new(),
+            written: tokio::sync::Notify::new(),
             persisting: Mutex::new(()),
         })
     }
@@ -233,6 +278,11 @@ impl Ledger {
     pub(crate) fn durable(mut self, on: bool) -> Ledger {
         self.durable = on;
         self
+    }
+
+    /// True in durable mode ([`Ledger::durable`]).
+    pub(crate) fn is_durable(&self) -> bool {
+        self.durable
     }
 
     /// Flushes go through `store` ([`crate::store::Store::flush`]: journal files, then sled)
@@ -277,11 +327,58 @@ impl Ledger {
     /// After a change: persist now (durable mode) or wake the engine's persist timer.
     fn changed(&self, was_clean: bool) -> Result<(), StoreError> {
         if self.durable {
+            {
+                let mut s = self.state.lock();
+                if s.burst != s.written {
+                    // Flushed when the burst is written ([`Ledger::rows_written`]).
+                    s.flush_due = true;
+                    return Ok(());
+                }
+            }
             self.flush()?;
         } else if was_clean {
             self.dirty.notify_one();
         }
         Ok(())
+    }
+
+    /// The engine calls this before it first changes a conversation row or queues an index
+    /// entry that it will append at the end of a burst (no-op while a burst is open).
+    ///
+    /// Until [`Ledger::rows_written`], an ack is persisted only up to the watermark the
+    /// conversation had before the burst: an ack never reaches sled ahead of the row and
+    /// index entry of its message in the store's journal files, whose syncer makes them durable
+    /// first (so after a crash no acknowledged message lacks its row update).
+    pub(crate) fn rows_pending(&self) {
+        let mut s = self.state.lock();
+        if s.burst == s.written {
+            s.burst += 1;
+        }
+    }
+
+    /// The engine calls this once the open burst's rows and index entries are appended: the
+    /// watermarks held back for it are persisted next (and flushed now, in durable mode).
+    pub(crate) fn rows_written(&self) {
+        let (held_back, flush_due) = {
+            let mut s = self.state.lock();
+            s.written = s.burst;
+            (
+                std::mem::take(&mut s.held_back),
+                std::mem::take(&mut s.flush_due),
+            )
+        };
+        if flush_due && let Err(e) = self.flush() {
+            tracing::error!(error = %e, "ledger write failed");
+        }
+        if held_back {
+            self.written.notify_one();
+        }
+    }
+
+    /// Resolves when a burst is written after a persist held watermarks back for it (a permit
+    /// is stored if nobody waits).
+    pub(crate) fn written_notify(&self) -> &tokio::sync::Notify {
+        &self.written
     }
 
     /// Raises the watermark to at least `seq` (messages that will never be delivered: history
@@ -390,23 +487,48 @@ impl Ledger {
     }
 
     /// Writes every changed watermark to sled as one journal entry (compacting the journal when
-    /// it has grown to a snapshot's size); returns how many watermarks were written.
+    /// it has grown to a snapshot's size); returns how many watermarks were written. A
+    /// watermark that advanced within a burst not written yet ([`Ledger::rows_pending`]) stays
+    /// dirty, and [`Ledger::written_notify`] signals when it can be written.
     pub(crate) fn persist(&self) -> Result<usize, StoreError> {
+        self.persist_counted().map(|(n, _)| n)
+    }
+
+    /// [`Ledger::persist`]; true if some watermark was held back for a burst not written yet
+    /// (then [`Ledger::written_notify`] signals when it is).
+    pub(crate) fn persist_or_hold(&self) -> Result<bool, StoreError> {
+        self.persist_counted().map(|(_, held_back)| held_back)
+    }
+
+    /// [`Ledger::persist`]: how many watermarks were written, and whether some were held back.
+    fn persist_counted(&self) -> Result<(usize, bool), StoreError> {
         let _order = self.persisting.lock();
         let mut entry = Vec::new();
-        let (n, key, fold) = {
+        let (n, held_back, key, fold) = {
             let mut s = self.state.lock();
+            let s = &mut *s;
             let dirty = std::mem::take(&mut s.dirty);
             entry.reserve(dirty.len() * 40);
+            let written = s.written;
+            let mut n = 0;
+            let mut held_back = false;
             for &at in &dirty {
                 if let Some(mark) = s.marks.get_mut(at as usize) {
-                    mark.dirty = false;
-                    encode_entry(&mut entry, &mark.id, mark.watermark);
+                    if mark.persistable(written) == mark.watermark {
+                        mark.dirty = false;
+                        n += 1;
+                        encode_entry(&mut entry, &mark.id, mark.watermark);
+                    } else {
+                        // Its burst is not written yet: persisted after it is (the value
+                        // before the burst, if it was still dirty, waits with it).
+                        s.dirty.push(at);
+                        held_back = true;
+                    }
                 }
             }
-            let n = dirty.len();
             if n == 0 || self.tree.is_none() {
-                return Ok(n);
+                s.held_back |= held_back;
+                return Ok((n, held_back));
             }
             let key = journal_key(s.journal_next);
             s.journal_next += 1;
@@ -423,7 +545,7 @@ impl Ledger {
                 let mut next = end;
                 let mut bytes = 0;
                 for mark in &s.marks {
-                    encode_entry(&mut chunk, &mark.id, mark.watermark);
+                    encode_entry(&mut chunk, &mark.id, mark.persistable(written));
                     if chunk.len() >= SNAPSHOT_CHUNK {
                         bytes += chunk.len();
                         batch.insert(&journal_key(next), std::mem::take(&mut chunk));
@@ -444,7 +566,8 @@ impl Ledger {
                 s.journal_next = next;
                 batch
             });
-            (n, key, fold)
+            s.held_back |= held_back;
+            (n, held_back, key, fold)
         };
         // Written outside the state lock: acks keep flowing meanwhile; a watermark that advances
         // again is dirty again and written by the next persist, which `persisting` keeps behind
@@ -455,7 +578,7 @@ impl Ledger {
                 t.apply_batch(batch)?;
             }
         }
-        Ok(n)
+        Ok((n, held_back))
     }
 
     /// Persists pending changes and flushes to disk.
@@ -775,5 +898,110 @@ mod tests {
         l.ack("a", 1).unwrap();
         assert!(!l.has_dirty());
         assert_eq!(Ledger::open(Some(t)).unwrap().watermark("a"), 1);
+    }
+
+    /// A watermark is persisted only as far as the store holds its messages' rows: acks within
+    /// a burst whose rows are not appended yet wait for [`Ledger::rows_written`].
+    #[tokio::test]
+    async fn acks_of_a_burst_not_written_wait_for_it() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let t = db.open_tree("ledger").unwrap();
+        let l = Ledger::open(Some(t.clone())).unwrap();
+        let stored = |c: &str| Ledger::open(Some(t.clone())).unwrap().watermark(c);
+        l.ack("a", 1).unwrap();
+        l.ack("b", 1).unwrap();
+        assert_eq!(l.persist().unwrap(), 2, "no burst open: written at once");
+        l.rows_pending();
+        l.ack("a", 2).unwrap();
+        l.ack("a", 3).unwrap();
+        l.set_floor("c", 5).unwrap();
+        assert_eq!(
+            l.persist().unwrap(),
+            0,
+            "the burst's rows are not appended yet"
+        );
+        assert_eq!((stored("a"), stored("c")), (1, 0));
+        assert!(l.has_dirty(), "still to be written");
+        assert_eq!(l.watermark("a"), 3, "acks count in memory meanwhile");
+        l.rows_pending(); // more rows of the same burst: still one burst
+        l.rows_written();
+        tokio::time::timeout(Duration::from_secs(5), l.written_notify().notified())
+            .await
+            .expect("the persister is woken for what it held back");
+        assert_eq!(l.persist().unwrap(), 2);
+        assert_eq!((stored("a"), stored("c")), (3, 5));
+        assert!(!l.has_dirty());
+
+        // The next burst: an entry that advanced before it was persisted is held back whole.
+        l.ack("b", 2).unwrap();
+        l.rows_pending();
+        l.ack("b", 3).unwrap();
+        assert_eq!(l.persist().unwrap(), 0);
+        assert_eq!(stored("b"), 1);
+        l.rows_written();
+        assert_eq!(l.persist().unwrap(), 1);
+        assert_eq!(stored("b"), 3);
+    }
+
+    #[test]
+    fn a_compaction_during_a_burst_snapshots_only_written_watermarks() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let t = db.open_tree("ledger").unwrap();
+        let l = Ledger::open(Some(t.clone())).unwrap();
+        l.ack("held", 1).unwrap();
+        // Acks from before the burst, enough bytes (> 32 KiB) for their persist to compact.
+        for i in 0..3000 {
+            l.ack(&format!("c{i}"), 1).unwrap();
+        }
+        l.rows_pending();
+        l.ack("held", 2).unwrap();
+        assert_eq!(
+            l.persist().unwrap(),
+            3000,
+            "all but the entry of the open burst"
+        );
+        assert_eq!(t.len(), 2, "compacted into a snapshot of two chunks");
+        let reopened = Ledger::open(Some(t.clone())).unwrap();
+        assert_eq!(
+            reopened.watermark("held"),
+            1,
+            "the snapshot holds the safe value"
+        );
+        assert_eq!(reopened.watermark("c2999"), 1);
+        l.rows_written();
+        assert_eq!(l.persist().unwrap(), 1);
+        assert_eq!(Ledger::open(Some(t)).unwrap().watermark("held"), 2);
+    }
+
+    #[test]
+    fn durable_acks_within_a_burst_are_flushed_when_it_is_written() {
+        let store = crate::store::Store::temporary().unwrap();
+        store.stop_syncer();
+        let t = store.raw_tree(crate::store::trees::LEDGER).unwrap();
+        let l = Ledger::open(Some(t.clone()))
+            .unwrap()
+            .durable(true)
+            .flushed_by(store.clone());
+        l.rows_pending();
+        l.ack("si_a_b", 1).unwrap();
+        assert_eq!(
+            Ledger::open(Some(t.clone())).unwrap().watermark("si_a_b"),
+            0,
+            "not written ahead of the burst's rows"
+        );
+        let mut c = crate::model::Conversation {
+            conversation_id: "si_a_b".into(),
+            ..Default::default()
+        };
+        c.max_seq = 1;
+        store.put_conversation("si_a_b", &c).unwrap();
+        assert!(store.journals_need_sync());
+        l.rows_written();
+        assert!(
+            !store.journals_need_sync(),
+            "the due flush synced the row's journal, then sled"
+        );
+        assert_eq!(Ledger::open(Some(t)).unwrap().watermark("si_a_b"), 1);
+        assert!(!l.has_dirty());
     }
 }
