@@ -23,10 +23,9 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub secret: String,
-    /// Persist state in this directory (default: in memory). Saved within 200 ms of a change
-    /// and at shutdown (Ctrl-C, SIGTERM); messages are also logged before their send is
-    /// answered, so a hard kill (SIGKILL) loses no acknowledged message and reuses no seq, but
-    /// loses the other changes (users, friends, groups, settings) of its last ~200 ms.
+    /// Persist state in this directory (default: in memory). Messages are logged before their
+    /// send is answered, other changes saved before their request is answered (and all at
+    /// shutdown): a hard kill (SIGKILL) loses nothing that was answered and reuses no seq.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Webhook base URL (POST `<url>/<command>`).

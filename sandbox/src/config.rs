@@ -19,11 +19,12 @@ pub struct SandboxConfig {
     /// IM admin user IDs (default `imAdmin`).
     pub admin_user_ids: Vec<String>,
     /// Persist state to a sled database in this directory (None = in memory): a snapshot of
-    /// the whole state within 200 ms of a change and at [`crate::Sandbox::shutdown`], and every
-    /// message stored in a history appended to a log (`msglog/`) before its send is answered. A
-    /// process killed hard (SIGKILL) keeps every acknowledged message and hands no seq out
-    /// twice; it loses the other changes (users, friends, groups, settings, read marks) of its
-    /// last ~200 ms. A power loss may lose more (nothing is synced per request).
+    /// the whole state within 200 ms of a change and at [`crate::Sandbox::shutdown`]; every
+    /// message stored in a history is appended to a log (`msglog/`) before its send is
+    /// answered, and every other request that changes state is answered once a snapshot
+    /// holding its change is written. So a process killed hard (SIGKILL) loses nothing it
+    /// answered and hands no seq or version out twice. A power loss may lose more (the message
+    /// log is not synced per message).
     pub data_dir: Option<PathBuf>,
     /// Webhook base URL; commands are POSTed to `<url>/<command>`.
     pub webhook_url: Option<String>,

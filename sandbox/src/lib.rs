@@ -63,6 +63,12 @@ pub(crate) struct Inner {
     pub(crate) registry: Registry,
     pub(crate) faults: Faults,
     pub(crate) dirty: std::sync::atomic::AtomicBool,
+    /// Changes of the state so far ([`Inner::mark_dirty`]).
+    pub(crate) changes: std::sync::atomic::AtomicU64,
+    /// With a data dir: the number of changes the newest snapshot on disk holds.
+    pub(crate) saved: Option<tokio::sync::watch::Sender<u64>>,
+    /// Asks the persist task for a snapshot now rather than at its next tick.
+    pub(crate) save_now: tokio::sync::Notify,
     pub(crate) webhook: webhook::Webhooks,
     pub(crate) shutdown: CancellationToken,
     pub(crate) route_hits: http::RouteHits,
@@ -73,10 +79,40 @@ impl Inner {
     pub(crate) fn is_admin(&self, user_id: &str) -> bool {
         self.config.admin_user_ids.iter().any(|a| a == user_id)
     }
-    pub(crate) fn mark_dirty(&self) {
-        self.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
+    /// Records a change of the state (made before this call, its lock released): the next
+    /// snapshot saves it. Returns the change's number, for [`Inner::saved`].
+    pub(crate) fn mark_dirty(&self) -> u64 {
+        self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1
+    }
+
+    /// With a data dir: waits until a snapshot holding change `change` ([`Inner::mark_dirty`])
+    /// is on disk, asking for one at once, so that a request is answered only once what it
+    /// changed survives a hard kill (messages are in the message log already: sends do not
+    /// wait). Bounded: if snapshots keep failing (logged), the request is answered anyway after
+    /// [`SAVE_WAIT`].
+    pub(crate) async fn saved(&self, change: u64) {
+        let Some(saved) = &self.saved else {
+            return;
+        };
+        let mut saved = saved.subscribe();
+        self.save_now.notify_one();
+        if tokio::time::timeout(SAVE_WAIT, saved.wait_for(|&s| s >= change))
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                change,
+                "the state was not saved in time; answering the request anyway"
+            );
+        }
     }
 }
+
+/// Longest wait of a request for the snapshot holding its change ([`Inner::saved`]).
+const SAVE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A running sandbox server (HTTP API + WebSocket gateway).
 pub struct Sandbox {
@@ -190,6 +226,9 @@ impl Sandbox {
             registry: Registry::default(),
             faults: Faults::default(),
             dirty: std::sync::atomic::AtomicBool::new(true),
+            changes: std::sync::atomic::AtomicU64::new(0),
+            saved: store.as_ref().map(|_| tokio::sync::watch::Sender::new(0)),
+            save_now: tokio::sync::Notify::new(),
             shutdown: shutdown.clone(),
             route_hits: Default::default(),
             objects: match &store {
@@ -245,28 +284,51 @@ impl Sandbox {
                 loop {
                     tokio::select! {
                         _ = sd.cancelled() => break,
-                        _ = tick.tick() => {
-                            if inner2.dirty.swap(false, std::sync::atomic::Ordering::Relaxed) {
-                                // encoded under the state lock, written and flushed after it on a
-                                // blocking thread (requests are not held up by the disk)
-                                let encoded = {
-                                    let mut st = inner2.state.lock();
-                                    store.encode(&mut st)
-                                };
-                                let store = store.clone();
-                                let r = match encoded {
-                                    Ok(encoded) => tokio::task::spawn_blocking(move || store.write(encoded))
-                                        .await
-                                        .unwrap_or_else(|e| Err(error::SandboxError::Store {
-                                            path: String::new(),
-                                            message: format!("persist task failed: {e}"),
-                                        })),
-                                    Err(e) => Err(e),
-                                };
-                                if let Err(e) = r {
-                                    tracing::error!(error = %e, "persisting sandbox state failed");
-                                }
+                        _ = tick.tick() => {}
+                        _ = inner2.save_now.notified() => {}
+                    }
+                    if !inner2
+                        .dirty
+                        .swap(false, std::sync::atomic::Ordering::SeqCst)
+                    {
+                        continue;
+                    }
+                    // encoded under the state lock, written and flushed after it on a
+                    // blocking thread (requests are not held up by the disk)
+                    let (encoded, holds) = {
+                        let mut st = inner2.state.lock();
+                        // every change counted so far was made before this lock was taken
+                        let holds = inner2.changes.load(std::sync::atomic::Ordering::SeqCst);
+                        (store.encode(&mut st), holds)
+                    };
+                    let store = store.clone();
+                    let r = match encoded {
+                        Ok(encoded) => tokio::task::spawn_blocking(move || store.write(encoded))
+                            .await
+                            .unwrap_or_else(|e| {
+                                Err(error::SandboxError::Store {
+                                    path: String::new(),
+                                    message: format!("persist task failed: {e}"),
+                                })
+                            }),
+                        Err(e) => Err(e),
+                    };
+                    match r {
+                        Ok(()) => {
+                            if let Some(saved) = &inner2.saved {
+                                saved.send_if_modified(|s| {
+                                    let newer = holds > *s;
+                                    *s = (*s).max(holds);
+                                    newer
+                                });
                             }
+                        }
+                        Err(e) => {
+                            // tried again at the next tick
+                            inner2
+                                .dirty
+                                .store(true, std::sync::atomic::Ordering::SeqCst);
+                            tracing::error!(error = %e, "persisting sandbox state failed");
                         }
                     }
                 }

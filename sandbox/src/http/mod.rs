@@ -371,9 +371,50 @@ async fn entry(
         return (StatusCode::NOT_FOUND, "404 page not found").into_response();
     }
     if result.is_ok() {
-        inner.mark_dirty();
+        let change = inner.mark_dirty();
+        if waits_for_save(&path) {
+            inner.saved(change).await;
+        }
     }
     envelope(result, status)
+}
+
+/// Whether a successful call to `path` is answered only once the state it changed is saved
+/// (with a data dir; [`Inner::saved`]): every route that changes state except the sends, whose
+/// messages are in the message log before they are answered. A hard kill then loses nothing
+/// that was answered: no user, token, friend or group change, and no version of a sync log is
+/// handed out twice (a client holding it would miss the change that reused it).
+fn waits_for_save(path: &str) -> bool {
+    const SENDS: &[&str] = &[
+        "/msg/send_msg",
+        "/msg/batch_send_msg",
+        "/msg/send_business_notification",
+    ];
+    // mint tokens, which are stored
+    const MINTING_GETS: &[&str] = &["/auth/get_user_token", "/auth/get_admin_token"];
+    const READS: &[&str] = &[
+        "newest_seq",
+        "pull_msg_by_seq",
+        "account_check",
+        "parse_token",
+        "part_limit",
+        "part_size",
+        "access_url",
+        "auth_sign",
+        "process_user_command_get",
+    ];
+    if SENDS.contains(&path) || path.starts_with("/statistics/") || path.starts_with("/jssdk/") {
+        return false;
+    }
+    if MINTING_GETS.contains(&path) {
+        return true;
+    }
+    let name = path.rsplit('/').next().unwrap_or("");
+    let read = ["get_", "search", "is_", "check_"]
+        .iter()
+        .any(|p| name.starts_with(p))
+        || READS.contains(&name);
+    !read
 }
 
 async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
@@ -404,4 +445,50 @@ async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
 /// Unknown route inside a known area.
 pub(crate) fn not_found() -> HResult {
     Err(CodeError::with_msg(404, "not found", ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::waits_for_save;
+
+    #[test]
+    fn changes_wait_for_their_save_reads_and_logged_sends_do_not() {
+        for change in [
+            "/user/user_register",
+            "/auth/get_user_token",
+            "/auth/get_admin_token",
+            "/auth/force_logout",
+            "/friend/add_friend",
+            "/friend/import_friend",
+            "/group/create_group",
+            "/group/mute_group_member",
+            "/conversation/set_conversations",
+            "/msg/mark_conversation_as_read",
+            "/msg/revoke_msg",
+            "/msg/clear_conversation_msg",
+            "/user/update_user_info_ex",
+        ] {
+            assert!(waits_for_save(change), "{change}");
+        }
+        for no_wait in [
+            "/msg/send_msg",
+            "/msg/batch_send_msg",
+            "/msg/send_business_notification",
+            "/msg/newest_seq",
+            "/msg/pull_msg_by_seq",
+            "/msg/search_msg",
+            "/msg/check_msg_is_send_success",
+            "/friend/get_friend_list",
+            "/friend/is_friend",
+            "/group/get_groups_info",
+            "/conversation/get_incremental_conversations",
+            "/jssdk/get_conversations",
+            "/user/account_check",
+            "/auth/parse_token",
+            "/statistics/user/register",
+            "/third/logs/search",
+        ] {
+            assert!(!waits_for_save(no_wait), "{no_wait}");
+        }
+    }
 }
