@@ -46,6 +46,8 @@ pub(crate) struct ShutdownHandle {
     task: Option<tokio::task::JoinHandle<()>>,
     gateway: GatewayHandle,
     store: Store,
+    /// Holds the failure that ended the session, if a ledger write failed.
+    ledger: Arc<Ledger>,
 }
 
 impl ShutdownHandle {
@@ -61,8 +63,17 @@ impl ShutdownHandle {
         // Store::join_compactions); joining blocks, so off the async workers.
         let store = self.store.clone();
         let _ = tokio::task::spawn_blocking(move || store.join_compactions()).await;
+        if let Some(e) = self.ledger.take_failure() {
+            return Err(SessionError::Store(e));
+        }
         self.store.flush()?;
         Ok(())
+    }
+
+    /// The session's ledger (tests inject write failures through it).
+    #[cfg(test)]
+    pub(crate) fn ledger(&self) -> &Ledger {
+        &self.ledger
     }
 }
 
@@ -197,7 +208,7 @@ pub(crate) async fn start(
         api,
         gw: gateway.clone(),
         store: store.clone(),
-        ledger,
+        ledger: ledger.clone(),
         own_sends,
         out: out_tx,
         convs: ConvTable::default(),
@@ -217,6 +228,7 @@ pub(crate) async fn start(
             task: Some(task),
             gateway,
             store,
+            ledger,
         },
     ))
 }
@@ -412,10 +424,19 @@ impl Engine {
         // Acks are written to sled in batches by a task of their own: the engine may spend a
         // long time inside one event (a connect catch-up) and acks must not wait for it.
         let persister = tokio::spawn(persist_acks(self.ledger.clone()));
+        let ledger = self.ledger.clone();
         loop {
             let flow = tokio::select! {
                 biased;
                 _ = &mut stop_rx => break,
+                // sled stays failed after an I/O error (a full disk): handling on without
+                // persisting acks would repeat everything since after the next restart. The
+                // session ends instead ([`Session::shutdown`] returns the error), so that a
+                // supervisor's restart opens the store afresh.
+                _ = ledger.failed() => {
+                    tracing::error!("ledger write failed: ending the session");
+                    break;
+                }
                 _ = janitor.tick(), if !self.typing.is_empty() => self.expire_typing().await,
                 ev = gw_rx.recv() => match ev {
                     None => break,

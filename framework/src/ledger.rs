@@ -226,6 +226,23 @@ pub(crate) struct Ledger {
     /// Serialises [`Ledger::persist`] calls so that batches reach sled in the order their
     /// values were read (a watermark is never overwritten by an older one).
     persisting: Mutex<()>,
+    /// The first sled error of a write (sled stays failed after one: see [`Ledger::failed`]).
+    failure: Mutex<Option<sled::Error>>,
+    /// Signalled once, by the first sled error.
+    failure_signal: tokio::sync::Notify,
+    /// Tests: writes fail as sled's do on a full disk.
+    #[cfg(test)]
+    fail_writes: std::sync::atomic::AtomicBool,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("entries", &self.state.lock().marks.len())
+            .field("durable", &self.durable)
+            .field("failed", &self.failure.lock().is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 fn decode(v: &[u8]) -> i64 {
@@ -271,6 +288,10 @@ impl Ledger {
             dirty: tokio::sync::Notify::new(),
             written: tokio::sync::Notify::new(),
             persisting: Mutex::new(()),
+            failure: Mutex::new(None),
+            failure_signal: tokio::sync::Notify::new(),
+            #[cfg(test)]
+            fail_writes: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -573,9 +594,14 @@ impl Ledger {
         // again is dirty again and written by the next persist, which `persisting` keeps behind
         // this one. The fold holds the values as of now, at least those of every entry it removes.
         if let Some(t) = &self.tree {
-            t.insert(key, entry)?;
+            #[cfg(test)]
+            if self.fail_writes.load(std::sync::atomic::Ordering::SeqCst) {
+                let full = std::io::Error::new(std::io::ErrorKind::StorageFull, "injected");
+                return Err(self.note_failure(sled::Error::Io(full)));
+            }
+            t.insert(key, entry).map_err(|e| self.note_failure(e))?;
             if let Some(batch) = fold {
-                t.apply_batch(batch)?;
+                t.apply_batch(batch).map_err(|e| self.note_failure(e))?;
             }
         }
         Ok((n, held_back))
@@ -584,14 +610,50 @@ impl Ledger {
     /// Persists pending changes and flushes to disk.
     pub(crate) fn flush(&self) -> Result<(), StoreError> {
         self.persist()?;
-        match (&self.store, &self.tree) {
-            (Some(store), _) => store.flush()?,
-            (None, Some(t)) => {
-                t.flush()?;
-            }
-            (None, None) => {}
+        let flushed = match (&self.store, &self.tree) {
+            (Some(store), _) => store.flush(),
+            (None, Some(t)) => t.flush().map(drop).map_err(StoreError::from),
+            (None, None) => Ok(()),
+        };
+        match flushed {
+            Err(StoreError::Sled(e)) => Err(self.note_failure(e)),
+            other => other,
         }
-        Ok(())
+    }
+
+    /// Records the first sled error and signals [`Ledger::failed`]; returns the error.
+    fn note_failure(&self, e: sled::Error) -> StoreError {
+        let mut failure = self.failure.lock();
+        if failure.is_none() {
+            *failure = Some(e.clone());
+            self.failure_signal.notify_one();
+        }
+        StoreError::Sled(e)
+    }
+
+    /// Resolves once a write to sled failed. sled 0.34 stays failed after its first I/O error
+    /// (e.g. a full disk), even once space is back: no ack can be persisted any more until the
+    /// process opens the store again, so the engine ends the session.
+    pub(crate) async fn failed(&self) {
+        loop {
+            let signal = self.failure_signal.notified();
+            if self.failure.lock().is_some() {
+                return;
+            }
+            signal.await;
+        }
+    }
+
+    /// The sled error that made [`Ledger::failed`] resolve, once.
+    pub(crate) fn take_failure(&self) -> Option<StoreError> {
+        self.failure.lock().take().map(StoreError::Sled)
+    }
+
+    /// Tests: from now on writes fail as sled's do on a full disk.
+    #[cfg(test)]
+    pub(crate) fn fail_writes(&self) {
+        self.fail_writes
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -1003,5 +1065,32 @@ mod tests {
         );
         assert_eq!(Ledger::open(Some(t)).unwrap().watermark("si_a_b"), 1);
         assert!(!l.has_dirty());
+    }
+
+    #[tokio::test]
+    async fn the_first_failed_write_is_kept_and_signalled() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let l = Ledger::open(Some(db.open_tree("ledger").unwrap())).unwrap();
+        l.ack("a", 1).unwrap();
+        l.persist().unwrap();
+        assert!(l.take_failure().is_none());
+        l.fail_writes();
+        l.ack("a", 2).unwrap();
+        assert!(matches!(l.persist(), Err(StoreError::Sled(_))));
+        l.ack("a", 3).unwrap();
+        assert!(l.flush().is_err(), "still failing");
+        tokio::time::timeout(Duration::from_secs(5), l.failed())
+            .await
+            .expect("signalled");
+        tokio::time::timeout(Duration::from_secs(5), l.failed())
+            .await
+            .expect("and stays signalled");
+        match l.take_failure() {
+            Some(StoreError::Sled(sled::Error::Io(e))) => {
+                assert_eq!(e.kind(), std::io::ErrorKind::StorageFull)
+            }
+            other => panic!("the first failure: {other:?}"),
+        }
+        assert!(l.take_failure().is_none(), "taken once");
     }
 }

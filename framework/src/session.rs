@@ -69,3 +69,66 @@ impl Session {
         self.shutdown.shutdown().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::event::{Event, EventKind};
+
+    const WAIT: Duration = Duration::from_secs(40);
+
+    async fn next_of(s: &mut Session, kind: EventKind) {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                let d = s.next().await.expect("session running");
+                let hit = d.event.kind() == kind;
+                d.ack.ack();
+                if hit {
+                    return;
+                }
+            }
+        })
+        .await
+        .expect("event in time");
+    }
+
+    /// sled stays failed after an I/O error (a full disk): the session ends instead of handling
+    /// on without persisting acks, and `shutdown` returns the error (review-s8 D1).
+    #[tokio::test]
+    async fn a_failed_ledger_write_ends_the_session_with_the_error() {
+        let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for user in ["dbot", "dpeer"] {
+            sb.register_user(user, user).await.unwrap();
+        }
+        let config =
+            SessionConfig::with_secret(sb.api_url(), sb.ws_url(), dir.path(), "dbot", sb.secret());
+        let mut s = Session::start(config).await.unwrap();
+        next_of(&mut s, EventKind::SyncServerFinish).await;
+        s.shutdown.ledger().fail_writes();
+        sb.send_text("dpeer", "dbot", false, "hello").await.unwrap();
+        next_of(&mut s, EventKind::NewMessage).await;
+        // The ack's persist fails: the session ends.
+        let ended = tokio::time::timeout(WAIT, async {
+            while let Some(d) = s.next().await {
+                assert!(
+                    !matches!(d.event, Event::NewMessage(_)),
+                    "nothing after the message"
+                );
+            }
+        })
+        .await;
+        assert!(ended.is_ok(), "the session ended");
+        match s.shutdown().await {
+            Err(SessionError::Store(crate::store::StoreError::Sled(sled::Error::Io(e)))) => {
+                assert_eq!(e.kind(), std::io::ErrorKind::StorageFull)
+            }
+            other => panic!("shutdown returns the failure: {other:?}"),
+        }
+        sb.shutdown().await;
+    }
+}
