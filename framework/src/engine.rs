@@ -218,6 +218,7 @@ pub(crate) async fn start(
         renewed_since_connect: false,
         typing: HashMap::new(),
         batch: ConvBatch::default(),
+        burst: BurstBuffers::default(),
     };
     let task = tokio::spawn(engine.run(gw_rx, cmd_rx, stop_rx));
     Ok((
@@ -296,6 +297,9 @@ struct ConvBatch {
     unread_changed: bool,
     /// Message index entries ([`MessageSummary`] values) not written yet.
     index: crate::store::IndexBatch,
+    /// The store positions of the rows written by [`Engine::write_pending`] (a buffer kept
+    /// across bursts).
+    placed: Vec<crate::store::RowHint>,
     /// Something is pending and the ledger was told ([`crate::ledger::Ledger::rows_pending`]).
     open: bool,
 }
@@ -310,6 +314,15 @@ impl ConvBatch {
             ledger.rows_pending();
         }
     }
+}
+
+/// Buffers of [`Engine::on_push_burst`], kept from one burst to the next.
+#[derive(Default)]
+struct BurstBuffers {
+    /// The pushes of the current round.
+    pushes: Vec<ReceivedBatch>,
+    /// Their conversations' slots ([`Engine::warm_burst`]).
+    found: Vec<Option<SlotId>>,
 }
 
 struct PendingRow {
@@ -404,6 +417,7 @@ pub(crate) struct Engine {
     /// Typing state: (conversation, user) → platform → last "yes".
     typing: HashMap<(String, String), BTreeMap<i32, std::time::Instant>>,
     batch: ConvBatch,
+    burst: BurstBuffers,
 }
 
 impl Engine {
@@ -440,7 +454,7 @@ impl Engine {
                 _ = janitor.tick(), if !self.typing.is_empty() => self.expire_typing().await,
                 ev = gw_rx.recv() => match ev {
                     None => break,
-                    Some(GatewayEvent::Push(push)) => self.on_push_burst(*push, &mut gw_rx).await,
+                    Some(GatewayEvent::Push(push)) => self.on_push_burst(push, &mut gw_rx).await,
                     Some(ev) => self.on_gateway(ev).await,
                 },
                 cmd = cmd_rx.recv(), if commands_open => match cmd {
@@ -611,7 +625,8 @@ impl Engine {
                 .await
             }
             GatewayEvent::Push(push) => {
-                self.on_push(*push).await?;
+                let mut found = std::slice::Iter::default();
+                self.on_push(*push, &mut found).await?;
                 self.flush_conversations().await
             }
             GatewayEvent::Kicked { by_frame } => {
@@ -976,13 +991,23 @@ impl Engine {
         self.convs.delivered_of(conv)
     }
 
-    async fn on_push(&mut self, push: ReceivedBatch) -> Flow {
+    /// Handles one push. `found`: the slots [`Engine::warm_burst`] found for its conversations,
+    /// in the same order (a conversation it did not find is looked up again: an earlier push
+    /// of the burst may have made its slot; slots are never removed, so one found stays right).
+    async fn on_push(
+        &mut self,
+        push: ReceivedBatch,
+        found: &mut std::slice::Iter<'_, Option<SlotId>>,
+    ) -> Flow {
         let streams = push.msgs.into_iter().chain(push.notification_msgs);
         for (conv, pulled) in streams {
             let mut items = pulled.msgs;
             items.sort_by_key(|m| m.seq);
             // One lookup per conversation of the push (unseen slots hold delivered 0).
-            let mut slot = self.convs.find(&conv);
+            let mut slot = match found.next() {
+                Some(&Some(s)) => Some(s),
+                _ => self.convs.find(&conv),
+            };
             for m in items {
                 if m.seq <= 0 {
                     let s = *slot.get_or_insert_with(|| self.convs.intern(&conv));
@@ -1032,27 +1057,78 @@ impl Engine {
         Ok(())
     }
 
+    /// Looks up the slots of the conversations of `pushes`, in the order [`Engine::on_push`]
+    /// handles them, into `found`, and fetches the store rows those slots point to. With many
+    /// conversations nearly every one is cold (last touched a whole round of the others ago):
+    /// these lookups are independent of one another, so their cache misses overlap here,
+    /// where handling the pushes one by one took them one after another.
+    fn warm_burst(&self, pushes: &[ReceivedBatch], found: &mut Vec<Option<SlotId>>) {
+        found.clear();
+        for push in pushes {
+            for conv in push.msgs.keys().chain(push.notification_msgs.keys()) {
+                found.push(self.convs.find(conv));
+            }
+        }
+        let rows = found
+            .iter()
+            .flatten()
+            .map(|&s| self.convs[s].store_row)
+            .filter(|&hint| hint != crate::store::RowHint::NONE);
+        self.store.warm_rows(rows);
+    }
+
     /// Handles `first` and every push already queued behind it (up to [`MAX_BURST`]) as one
     /// burst: conversation rows, the message index and the conversation events are written and
     /// emitted once at the end. A non-push event found in the queue ends the burst and is
     /// handled right after it, so the order of gateway events is kept.
     async fn on_push_burst(
         &mut self,
-        first: ReceivedBatch,
+        first: Box<ReceivedBatch>,
         gw_rx: &mut mpsc::UnboundedReceiver<GatewayEvent>,
     ) -> Flow {
-        self.on_push(first).await?;
+        // The pushes queued now are taken in rounds: each round's conversations are looked up
+        // (and what handling them reads is fetched) before any is handled, then handled in
+        // order; pushes that arrived meanwhile make the next round, up to MAX_BURST in all.
+        let mut queued = std::mem::take(&mut self.burst.pushes);
+        let mut found = std::mem::take(&mut self.burst.found);
+        queued.push(*first);
+        let mut budget = MAX_BURST - 1;
         let mut next = None;
-        for _ in 1..MAX_BURST {
-            match gw_rx.try_recv() {
-                Ok(GatewayEvent::Push(push)) => self.on_push(*push).await?,
-                Ok(other) => {
-                    next = Some(other);
+        let handled = loop {
+            while budget > 0 {
+                match gw_rx.try_recv() {
+                    Ok(GatewayEvent::Push(push)) => {
+                        queued.push(*push);
+                        budget -= 1;
+                    }
+                    Ok(other) => {
+                        next = Some(other);
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            if queued.is_empty() {
+                break Ok(());
+            }
+            self.warm_burst(&queued, &mut found);
+            let mut slots = found.iter();
+            let mut round = Ok(());
+            for push in queued.drain(..) {
+                round = self.on_push(push, &mut slots).await;
+                if round.is_err() {
                     break;
                 }
-                Err(_) => break,
             }
-        }
+            if round.is_err() || budget == 0 || next.is_some() {
+                break round;
+            }
+        };
+        // The buffers are kept for the next burst (pushes left by a stop are dropped).
+        queued.clear();
+        self.burst.pushes = queued;
+        self.burst.found = found;
+        handled?;
         self.flush_conversations().await?;
         match next {
             Some(ev) => self.on_gateway(ev).await,
@@ -1339,29 +1415,32 @@ impl Engine {
     /// Writes the pending conversation rows (one sled batch) and message index entries; the
     /// rows stay in the batch for the conversation events of [`Engine::flush_conversations`].
     fn write_pending(&mut self) {
-        let convs = &self.convs;
-        let dirty: Vec<_> = self
-            .batch
-            .rows
-            .iter()
-            .filter(|p| p.dirty)
-            .map(|p| (convs[p.slot].store_row, &p.row))
-            .collect();
-        if !dirty.is_empty() {
+        if self.batch.rows.iter().any(|p| p.dirty) {
+            // The dirty rows go to the store straight from the batch, and their positions
+            // come back in a buffer kept across bursts: with many conversations per-burst
+            // lists of them were allocations of kilobytes, each making glibc consolidate.
+            let convs = &self.convs;
+            let dirty = self
+                .batch
+                .rows
+                .iter()
+                .filter(|p| p.dirty)
+                .map(|p| (convs[p.slot].store_row, &p.row));
             // Each row's position in the store's cache goes back to its slot: the next touch
             // of a conversation first written in this burst reads its row without a lookup in
             // a map of every conversation (a few cache misses each with 100,000 of them).
-            let mut placed = Vec::with_capacity(dirty.len());
-            if let Err(e) = self.store.put_conversations_hinted(dirty, &mut placed) {
+            let placed = &mut self.batch.placed;
+            if let Err(e) = self.store.put_conversations_hinted(dirty, placed) {
                 tracing::error!(error = %e, "conversation write failed");
             }
-            let mut placed = placed.into_iter();
+            let mut placed = self.batch.placed.iter();
             for p in self.batch.rows.iter_mut().filter(|p| p.dirty) {
                 p.dirty = false;
-                if let Some(hint) = placed.next() {
+                if let Some(&hint) = placed.next() {
                     self.convs[p.slot].store_row = hint;
                 }
             }
+            self.batch.placed.clear();
         }
         if !self.batch.index.is_empty()
             && let Err(e) = self.store.put_message_index(&mut self.batch.index)

@@ -200,7 +200,15 @@ struct RowCache {
     journal: Journal,
     /// The background snapshot, while it runs.
     compaction: Option<std::thread::JoinHandle<()>>,
+    /// The buffer a journal entry is built in, kept from one burst to the next: with many
+    /// conversations a burst's entry is tens of KB, and allocating (then freeing) that much
+    /// per burst made glibc consolidate its free lists each time.
+    entry: Vec<u8>,
 }
+
+/// Above this capacity the entry buffer is freed after use rather than kept (a rare huge
+/// burst does not pin its memory).
+const ENTRY_KEEP_MAX: usize = 1 << 20;
 
 struct CachedRow {
     /// The conversation ID (shared with the index's key).
@@ -237,6 +245,7 @@ impl RowCache {
             appended: 0,
             journal,
             compaction: None,
+            entry: Vec::new(),
         }
     }
 
@@ -1409,11 +1418,14 @@ impl Store {
         rows: impl IntoIterator<Item = (&'a str, RowHint, &'a Conversation)>,
         mut placed: Option<&mut Vec<RowHint>>,
     ) -> Result<(), StoreError> {
-        let mut cache = self.rows.lock();
+        let mut guard = self.rows.lock();
+        let cache = &mut *guard;
         let rows = rows.into_iter();
+        let mut entry = std::mem::take(&mut cache.entry);
+        entry.clear();
         // Sized for typical rows up front: a burst's entry grows without a string of
         // reallocations (each large one made glibc consolidate its free lists).
-        let mut entry = Vec::with_capacity(rows.size_hint().0 * 256);
+        entry.reserve(rows.size_hint().0 * 256);
         for (key, hint, c) in rows {
             // Encoded in place, then copied into the cached row (in its old allocation when
             // the length is unchanged, as it mostly is).
@@ -1429,14 +1441,40 @@ impl Store {
             }
         }
         if entry.is_empty() {
+            cache.entry = entry;
             return Ok(());
         }
         cache.appended += entry.len();
-        cache.journal.append(&entry)?;
+        let appended = cache.journal.append(&entry);
+        if entry.capacity() <= ENTRY_KEEP_MAX {
+            cache.entry = entry;
+        }
+        appended?;
         if cache.appended >= cache.row_bytes.max(ROW_JOURNAL_MIN) && idle(&cache.compaction) {
-            self.start_row_snapshot(&mut cache)?;
+            self.start_row_snapshot(cache)?;
         }
         Ok(())
+    }
+
+    /// Reads the cache entries at `hints` (their keys and the start of their rows) without
+    /// using them: the engine calls it for a burst's conversations before handling them, so
+    /// that the cache misses of rows last touched long ago (with many conversations, nearly
+    /// every row) overlap, where reading the rows one by one took them one after another.
+    pub(crate) fn warm_rows(&self, hints: impl IntoIterator<Item = RowHint>) {
+        let cache = self.rows.lock();
+        let mut seen = 0usize;
+        for hint in hints {
+            if let Some(row) = cache.rows.get(hint.0 as usize) {
+                let key = row.key.as_bytes();
+                let bytes = row.bytes.as_deref().unwrap_or_default();
+                // A row is a couple of cache lines: its first byte and the one a line on.
+                seen = seen
+                    .wrapping_add(usize::from(key.first().copied().unwrap_or_default()))
+                    .wrapping_add(usize::from(bytes.first().copied().unwrap_or_default()))
+                    .wrapping_add(usize::from(bytes.get(64).copied().unwrap_or_default()));
+            }
+        }
+        std::hint::black_box(seen);
     }
 
     /// Compacts the conversation journal on a thread of its own: a snapshot of every row is
