@@ -92,21 +92,24 @@ impl Inner {
     /// is on disk, asking for one at once, so that a request is answered only once what it
     /// changed survives a hard kill (messages are in the message log already: sends do not
     /// wait). Bounded: if snapshots keep failing (logged), the request is answered anyway after
-    /// [`SAVE_WAIT`].
+    /// [`SAVE_WAIT`]; at shutdown at once (the final save holds the change).
     pub(crate) async fn saved(&self, change: u64) {
         let Some(saved) = &self.saved else {
             return;
         };
         let mut saved = saved.subscribe();
         self.save_now.notify_one();
-        if tokio::time::timeout(SAVE_WAIT, saved.wait_for(|&s| s >= change))
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                change,
-                "the state was not saved in time; answering the request anyway"
-            );
+        tokio::select! {
+            r = tokio::time::timeout(SAVE_WAIT, saved.wait_for(|&s| s >= change)) => {
+                if r.is_err() {
+                    tracing::warn!(
+                        change,
+                        "the state was not saved in time; answering the request anyway"
+                    );
+                }
+            }
+            // the persist task has stopped; the final save at shutdown holds the change
+            _ = self.shutdown.cancelled() => {}
         }
     }
 }
