@@ -13,8 +13,9 @@
 //! it holds as many bytes as the rows, a snapshot of every row (one sequential file) replaces it,
 //! so a row costs a share of a sequential write however many conversations there are (folding
 //! into keyed rows cost one scattered B-tree update per row). Rows too large to keep in memory
-//! are written keyed. The index journal is folded into keyed block records and found meanwhile
-//! through an in-memory map. A crash between a journal append and its compaction loses nothing:
+//! are written keyed. The index journal is folded into sorted run files (module `index_runs`:
+//! one sequential file per fold, merged in tiers; keyed block records of stores written before
+//! schema 4 are still read) and found meanwhile through an in-memory map. A crash between a journal append and its compaction loses nothing:
 //! the journal is replayed at the next open.
 //!
 //! Both journals are append-only files of our own under `journal/` (module `journal`:
@@ -24,11 +25,12 @@
 //! in writes (~2 KB per event for ~260 B of data at 100,000 conversations). A row snapshot is
 //! written as a new generation (appends go to the one after it) and the older generations are
 //! deleted once it is synced; an index fold covers whole generations (the one appended to is
-//! ended when the fold starts) and deletes them once its block records are flushed. Schema-2
-//! stores kept both journals in their sled trees (key `0xFF` + a 64-bit number, `0xFF` never
-//! occurs in UTF-8 keys): at open their row journal is taken over into a snapshot file and their
-//! index journal folded, then the store is marked schema 3.
+//! ended when the fold starts) and deletes them once its run is durable. Schema-2 stores kept
+//! both journals in their sled trees (key `0xFF` + a 64-bit number, `0xFF` never occurs in
+//! UTF-8 keys): at open their row journal is taken over into a snapshot file and their index
+//! journal folded, then the store is marked with the current schema.
 
+mod index_runs;
 mod journal;
 
 use std::path::{Path, PathBuf};
@@ -51,9 +53,11 @@ pub(crate) const FLUSH_EVERY_MS: u64 = 100;
 
 /// Schema version of the stored documents. Version 2 added the conversation and message-index
 /// journals and binary conversation rows; version 3 moved the journals out of sled into files
-/// of their own (`journal/`, which an older binary would not see). Version 1 and 2 stores open
-/// and are migrated.
-pub const SCHEMA_VERSION: u32 = 3;
+/// of their own (`journal/`, which an older binary would not see); version 4 folds the message
+/// index into sorted run files (`journal/index-run-*.dat`, which an older binary would not
+/// read) instead of sled block records (still read). Version 1 to 3 stores open and are
+/// migrated.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Name of the conversation-row journal's files (see [`journal`]).
 const ROWS_JOURNAL: &str = "rows";
@@ -333,6 +337,11 @@ struct IndexJournal {
     first_entry: u64,
     /// The journal files (generations are deleted once folded).
     journal: Journal,
+    /// The sorted runs the journal was folded into, oldest first (see [`index_runs`]); only the
+    /// compaction thread (and the open) adds or replaces runs.
+    runs: Vec<std::sync::Arc<index_runs::Run>>,
+    /// Number of the next fold's run.
+    next_run: u64,
     /// The background compaction, while it runs.
     compaction: Option<std::thread::JoinHandle<()>>,
     /// When the next compaction may start.
@@ -349,6 +358,8 @@ impl IndexJournal {
             entries: Default::default(),
             first_entry: 0,
             journal,
+            runs: Vec::new(),
+            next_run: 1,
             compaction: None,
             backoff: FoldBackoff::default(),
         }
@@ -515,6 +526,7 @@ fn remove_paced<K: AsRef<[u8]>>(
 }
 
 /// Message-index entries one block record holds at most (see [`index_blocks`]).
+#[cfg(test)]
 const INDEX_BLOCK: usize = 128;
 
 /// First byte of a block record's value (a single entry's value is JSON or starts below it).
@@ -537,13 +549,16 @@ fn split_index_key(key: &[u8]) -> Option<(&[u8], u64)> {
     Some((&key[..slash], seq))
 }
 
-/// Folds message-index pairs into keyed records: the entries of one conversation go into block
+/// Folds message-index pairs into keyed records, as versions before schema 4 did (the stores
+/// they wrote are read as the index's oldest tier; tests write such stores with it): the
+/// entries of one conversation go into block
 /// records of up to [`INDEX_BLOCK`] consecutive seqs, in seq order (a later pair for the same key wins),
 /// keyed `"<conversation>/<first seq, 20 digits>~<fold id, 16 hex>"`. One sled key per block
 /// instead of one per message is what makes the fold cheap (a fold of 32k entries from a few
 /// conversations writes a few hundred keys). The fold id (unique per fold) keeps blocks of
 /// messages indexed again (redelivered after a crash) from replacing older blocks that start
 /// at the same seq. Pairs whose key is not an index key are kept as plain keyed entries.
+#[cfg(test)]
 fn index_blocks<'a>(
     pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
     fold_id: u64,
@@ -683,16 +698,14 @@ impl IndexBatch {
     }
 }
 
-/// Writes the pairs of the index journal's generation files `files` as block records, then
-/// flushes sled (the files may be deleted after this).
+/// Writes the pairs of the index journal's generation files `files` as run `run_id` (see
+/// [`index_runs`]), durable when this returns (the files may be deleted then). `None` if they
+/// held no pair.
 fn fold_index(
-    db: &sled::Db,
     files: &[(u64, std::sync::Arc<std::fs::File>)],
     dir: &JournalDir,
-    fold_id: u64,
-    flush: &dyn Fn() -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    let tree = db.open_tree(trees::MESSAGES)?;
+    run_id: u64,
+) -> Result<Option<index_runs::Run>, StoreError> {
     let mut journal = Vec::new();
     for (generation, file) in files {
         let path = journal::generation_path(dir, INDEX_JOURNAL, *generation);
@@ -705,16 +718,91 @@ fn fold_index(
             &path,
         )?;
     }
-    let records = index_blocks(journal.iter().flat_map(|v| journal_pairs(v)), fold_id);
-    drop(journal);
-    for chunk in records.chunks(FOLD_BATCH) {
-        let mut batch = sled::Batch::default();
-        for (key, value) in chunk {
-            batch.insert(&key[..], &value[..]);
+    write_sorted_run(
+        dir.path(),
+        run_id,
+        journal.iter().flat_map(|v| journal_pairs(v)),
+    )
+}
+
+/// Writes `pairs` (in journal order) as run `run_id`: sorted by key, a later pair for a key
+/// winning. One sequential file however many conversations the pairs belong to.
+fn write_sorted_run<'a>(
+    dir: &Path,
+    run_id: u64,
+    pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+) -> Result<Option<index_runs::Run>, StoreError> {
+    let mut entries: Vec<(&[u8], &[u8])> = pairs.into_iter().collect();
+    // Stable: of the pairs for one key, the later one is last in its run.
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries.dedup_by(|later, earlier| {
+        let same = later.0 == earlier.0;
+        if same {
+            earlier.1 = later.1;
         }
-        apply_paced(&tree, batch)?;
+        same
+    });
+    index_runs::write_run(dir, run_id, entries)
+}
+
+/// Merges the newest runs while a merge is due ([`index_runs::merge_due`]), on the compaction
+/// thread after its fold: lookups read the inputs meanwhile; they are replaced by the merged
+/// run under the lock, and their files deleted once it is durable. A failed merge is logged and
+/// tried again after the next fold (the inputs stay and are found).
+fn merge_runs(shared: &parking_lot::Mutex<IndexJournal>, dir: &Path) {
+    loop {
+        let inputs = {
+            let index = shared.lock();
+            match index_runs::merge_due(&index.runs) {
+                Some(start) => index.runs[start..].to_vec(),
+                None => return,
+            }
+        };
+        match index_runs::merge(dir, &inputs) {
+            Ok(merged) => {
+                replace_runs(&mut shared.lock().runs, &inputs, merged);
+                index_runs::delete_runs(&inputs);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "message index merge failed");
+                return;
+            }
+        }
     }
-    flush()
+}
+
+/// Replaces the (consecutive) runs `inputs` in `runs` by `merged`.
+fn replace_runs(
+    runs: &mut Vec<std::sync::Arc<index_runs::Run>>,
+    inputs: &[std::sync::Arc<index_runs::Run>],
+    merged: Option<index_runs::Run>,
+) {
+    let at = runs
+        .iter()
+        .position(|r| inputs.iter().any(|i| std::sync::Arc::ptr_eq(i, r)))
+        .unwrap_or(runs.len());
+    runs.retain(|r| !inputs.iter().any(|i| std::sync::Arc::ptr_eq(i, r)));
+    if let Some(merged) = merged {
+        runs.insert(at.min(runs.len()), std::sync::Arc::new(merged));
+    }
+}
+
+/// Merges the runs due at open (see [`merge_runs`]; nothing else reads them yet). A failure is
+/// logged, not an error: the runs stay readable and the merge is tried again after a fold.
+fn merge_runs_now(runs: &mut Vec<std::sync::Arc<index_runs::Run>>, dir: &Path) {
+    while let Some(start) = index_runs::merge_due(runs) {
+        let inputs = runs[start..].to_vec();
+        match index_runs::merge(dir, &inputs) {
+            Ok(merged) => {
+                replace_runs(runs, &inputs, merged);
+                index_runs::delete_runs(&inputs);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "message index merge failed");
+                return;
+            }
+        }
+    }
 }
 
 /// Flushes sled for a background compaction in the order the delivery guarantee needs (see
@@ -971,6 +1059,8 @@ impl Store {
                     1 => store.migrate_rows_to_binary()?,
                     // Migrated below: its journals are taken over from sled.
                     2 => {}
+                    // Nothing to migrate: its index block records stay the oldest tier.
+                    3 => {}
                     _ => return Err(StoreError::Schema { found }),
                 }
             }
@@ -1173,12 +1263,15 @@ impl Store {
         Ok(())
     }
 
-    /// Opens the message-index journal, folding what it holds into block records: an older
-    /// store's entries in sled (removed in the same atomic batch), then the files (deleted
-    /// once the batch is flushed).
+    /// Opens the message index: its runs (see [`index_runs::open_runs`]), and its journal,
+    /// whose entries are folded into a new run with an older store's journal entries in sled
+    /// (those are removed once the run is durable, then the journal files deleted). Due merges
+    /// are done now.
     fn open_index(db: &sled::Db, dir: &JournalDir) -> Result<IndexJournal, StoreError> {
+        let (mut runs, mut next_run) = index_runs::open_runs(dir.path())?;
         let tree = db.open_tree(trees::MESSAGES)?;
-        let mut batch = sled::Batch::default();
+        let mut legacy = sled::Batch::default();
+        let mut has_legacy = false;
         let mut entries = Vec::new();
         for item in tree.range(&[JOURNAL][..]..) {
             let (k, v) = item?;
@@ -1186,24 +1279,33 @@ impl Store {
                 continue;
             }
             entries.push(v.to_vec());
-            batch.remove(k);
+            legacy.remove(k);
+            has_legacy = true;
         }
         let mut journal = Journal::open(dir, INDEX_JOURNAL, |_, entry| {
             entries.push(entry.to_vec());
             Ok(())
         })?;
         if !entries.is_empty() {
-            let fold_id = db.generate_id()?;
-            for (key, value) in index_blocks(entries.iter().flat_map(|v| journal_pairs(v)), fold_id)
-            {
-                batch.insert(key, value);
+            let run = write_sorted_run(
+                dir.path(),
+                next_run,
+                entries.iter().flat_map(|v| journal_pairs(v)),
+            )?;
+            next_run += 1;
+            runs.extend(run.map(std::sync::Arc::new));
+            if has_legacy {
+                tree.apply_batch(legacy)?;
+                db.flush()?;
             }
-            tree.apply_batch(batch)?;
-            db.flush()?;
         }
         let end = journal.end_generation();
         journal.remove_below(end + 1);
-        Ok(IndexJournal::new(journal))
+        merge_runs_now(&mut runs, dir.path());
+        let mut index = IndexJournal::new(journal);
+        index.runs = runs;
+        index.next_run = next_run;
+        Ok(index)
     }
 
     /// A named key-value tree for the runtime's own state (prefixed `user:` internally, so it
@@ -1553,37 +1655,41 @@ impl Store {
         if index.backoff.due(index.appended.len()) && idle(&index.compaction) {
             // On a thread of its own, over whole generation files (the one appended to is
             // ended: later entries go to the next): lookups keep finding the entries in the
-            // journal until its files are deleted, which comes after their keyed copies are
-            // flushed.
+            // journal until its files are deleted, which comes after their run is durable.
             let last = index.journal.end_generation();
             let files = index.journal.files_through(last);
             let end = index.first_entry + index.entries.len() as u64;
             let shared = self.index.clone();
-            let db = self.db.clone();
             let dir = self.journal_dir.clone();
-            let fold_id = self.db.generate_id()?;
+            let run_id = index.next_run;
+            index.next_run += 1;
             let entries = index.appended.len();
-            let flush = self.ordered_flush();
             index.compaction = Some(std::thread::spawn(move || {
-                let result = fold_index(&db, &files, &dir, fold_id, &|| flush.run());
-                let mut index = shared.lock();
-                match result {
-                    Ok(()) => {
-                        index.folded(end);
-                        index.journal.remove_below(last + 1);
-                        index.backoff.succeeded();
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "message index compaction failed");
-                        index.backoff.failed(entries);
+                let result = fold_index(&files, &dir, run_id);
+                {
+                    let mut index = shared.lock();
+                    match result {
+                        Ok(run) => {
+                            index.runs.extend(run.map(std::sync::Arc::new));
+                            index.folded(end);
+                            index.journal.remove_below(last + 1);
+                            index.backoff.succeeded();
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "message index compaction failed");
+                            index.backoff.failed(entries);
+                            return;
+                        }
                     }
                 }
+                merge_runs(&shared, dir.path());
             }));
         }
         Ok(())
     }
 
-    /// The message-index entry under `key` (journal first, then the keyed entries).
+    /// The message-index entry under `key`: the journal first, then the runs newest first, then
+    /// the keyed entries and block records of stores written before schema 4.
     pub(crate) fn message_index_entry(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let mut index = self.index.lock();
         let tree = self.db.open_tree(trees::MESSAGES)?;
@@ -1596,6 +1702,7 @@ impl Store {
             entries,
             first_entry,
             journal,
+            runs,
             ..
         } = &mut *index;
         for &(eh, es, n) in &appended[*mapped..] {
@@ -1629,6 +1736,11 @@ impl Store {
                         return Ok(Some(found));
                     }
                 }
+            }
+        }
+        for run in runs.iter().rev() {
+            if let Some(found) = run.get(key.as_bytes())? {
+                return Ok(Some(found));
             }
         }
         // An entry of an earlier version (one key per message), else the block record covering
@@ -2203,8 +2315,9 @@ mod tests {
         };
         assert_eq!(s.conversations().unwrap(), sorted(expected.clone()));
         assert_eq!(s.total_unread().unwrap(), 9);
-        // Taken over: schema 3, no journal entry left in sled, the rows in a snapshot file.
-        assert_eq!(stored_schema(&db), b"3");
+        // Taken over: the current schema, no journal entry left in sled, the rows in a
+        // snapshot file.
+        assert_eq!(stored_schema(&db), SCHEMA_VERSION.to_string().as_bytes());
         for tree in [trees::CONVERSATIONS, trees::MESSAGES] {
             let sled_journal = db.open_tree(tree).unwrap().range(&[JOURNAL][..]..).count();
             assert_eq!(sled_journal, 0, "{tree}");
@@ -2306,13 +2419,15 @@ mod tests {
             b.push_raw(&format!("c/{seq:020}"), b"3");
         }
         assert_eq!((a.journal, a.keys), (b.journal, b.keys));
-        // Crash, reopen: the journal becomes keyed entries.
+        // Crash, reopen: the journal becomes a run.
         drop(s);
         let s = Store::init(db, dir.clone()).unwrap();
         assert_eq!(journal_entries(&s, trees::MESSAGES), 0);
-        let index = s.raw_tree(trees::MESSAGES).unwrap();
-        assert_eq!(index.len(), 1, "one block record for the four entries");
-        assert!(index.get(key(2)).unwrap().is_none(), "no per-message key");
+        assert!(
+            s.raw_tree(trees::MESSAGES).unwrap().is_empty(),
+            "nothing keyed"
+        );
+        assert_eq!(s.index.lock().runs.len(), 1);
         for (q, v) in [(1, "1"), (2, "2b"), (3, "3"), (4, "4")] {
             assert_eq!(
                 s.message_index_entry(&key(q)).unwrap().unwrap(),
@@ -2335,8 +2450,68 @@ mod tests {
         join_compactions(&s);
         assert_eq!(journal_entries(&s, trees::MESSAGES), 0);
         assert_eq!(s.message_index_entry(&key(10)).unwrap().unwrap(), b"x");
+        assert_eq!(s.message_index_entry(&key(2)).unwrap().unwrap(), b"2b");
         assert!(s.index.lock().appended.is_empty());
         assert!(s.index.lock().map.is_empty());
+        assert_eq!(s.index.lock().runs.len(), 2, "a run per fold");
+        assert!(
+            s.raw_tree(trees::MESSAGES).unwrap().is_empty(),
+            "nothing keyed"
+        );
+        // Two folds more: four runs of one tier, merged by the fold's thread into one.
+        for round in 1..=2 {
+            let first = 100_000 * round;
+            for chunk in (first..first + INDEX_JOURNAL_MAX as i64)
+                .collect::<Vec<_>>()
+                .chunks(4096)
+            {
+                put_index(&s, chunk.iter().map(|&q| (key(q), b"y".to_vec()))).unwrap();
+            }
+            join_compactions(&s);
+        }
+        assert_eq!(s.index.lock().runs.len(), 1, "merged");
+        for (q, v) in [
+            (1, "1"),
+            (2, "2b"),
+            (10, "x"),
+            (100_000, "y"),
+            (232_767, "y"),
+        ] {
+            assert_eq!(
+                s.message_index_entry(&key(q)).unwrap().unwrap(),
+                v.as_bytes()
+            );
+        }
+        assert_eq!(s.message_index_entry(&key(232_768)).unwrap(), None);
+        let runs = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().starts_with("index-run-")
+            })
+            .count();
+        assert_eq!(runs, 1, "the merged runs' files are deleted");
+    }
+
+    #[test]
+    fn runs_left_by_reopens_are_merged_at_open() {
+        let (db, dir, s) = reopenable();
+        let key = |seq: u64| format!("c/{seq:020}");
+        drop(s);
+        for round in 1..=4 {
+            let s = Store::init(db.clone(), dir.clone()).unwrap();
+            assert_eq!(s.index.lock().runs.len(), round as usize - 1);
+            put_index(&s, [(key(round), round.to_string().into_bytes())]).unwrap();
+            drop(s); // a crash: the open folds the journal into a run
+        }
+        let s = Store::init(db, dir.clone()).unwrap();
+        assert_eq!(s.index.lock().runs.len(), 1, "four runs merged");
+        for q in 1..=4 {
+            assert_eq!(
+                s.message_index_entry(&key(q)).unwrap(),
+                Some(q.to_string().into_bytes())
+            );
+        }
     }
 
     #[test]
@@ -2357,54 +2532,65 @@ mod tests {
     }
 
     #[test]
-    fn index_blocks_are_found_across_folds_redeliveries_and_old_entries() {
+    fn a_schema_3_stores_index_blocks_are_read_under_the_runs() {
         let (db, dir, s) = reopenable();
         let key = |conv: &str, seq: u64| format!("{conv}/{seq:020}");
         // A message's entry never changes (the server's message at a seq is immutable), so an
         // entry indexed again has the same value.
         let value = |conv: &str, seq: u64| format!("{conv}{seq}").into_bytes();
-        // An entry of an earlier version (one key per message) stays readable.
+        // A schema-3 store: an entry of an earlier version (one key per message) and block
+        // records of its folds: a/2..=300 (three blocks), b/1..=5, a key that is not an index
+        // key, and a/290..=310 folded again (redelivered after a crash).
         let index = s.raw_tree(trees::MESSAGES).unwrap();
         index.insert(key("a", 1), &b"old"[..]).unwrap();
-        // Round 1: a/2..=300 (three blocks), b/1..=5 and a key that is not an index key.
         let mut pairs: Vec<(String, Vec<u8>)> = (2..=300)
             .map(|q| (key("a", q), value("a", q)))
             .chain((1..=5).map(|q| (key("b", q), value("b", q))))
             .collect();
         pairs.push(("plain".into(), b"p".to_vec()));
-        put_index(&s, pairs).unwrap();
+        let later: Vec<(String, Vec<u8>)> =
+            (290..=310).map(|q| (key("a", q), value("a", q))).collect();
+        for (fold, pairs) in [(1, &pairs), (2, &later)] {
+            let blocks = index_blocks(pairs.iter().map(|(k, v)| (k.as_bytes(), &v[..])), fold);
+            for (k, v) in blocks {
+                index.insert(k, v).unwrap();
+            }
+        }
+        assert_eq!(index.len(), 1 + 3 + 1 + 1 + 1, "old entry, blocks, plain");
         drop(s);
+        db.open_tree(trees::META)
+            .unwrap()
+            .insert("schema", "3")
+            .unwrap();
+        // Opened by this version: new entries go to runs (a/305..=320 indexed again, a/321 and
+        // c/1 new), the blocks stay readable.
         let s = Store::init(db.clone(), dir.clone()).unwrap();
-        let index = s.raw_tree(trees::MESSAGES).unwrap();
-        assert_eq!(
-            index.len(),
-            1 + 3 + 1 + 1,
-            "old entry, a's blocks, b's block, plain"
-        );
-        // Round 2: a/250..=260 indexed again (redelivered after a crash) and a/301 new.
+        assert_eq!(stored_schema(&db), SCHEMA_VERSION.to_string().as_bytes());
         put_index(
             &s,
-            (250..=260)
-                .chain([301])
-                .map(|q| (key("a", q), value("a", q))),
+            (305..=321)
+                .map(|q| (key("a", q), value("a", q)))
+                .chain([(key("c", 1), value("c", 1))]),
         )
         .unwrap();
         drop(s);
         let s = Store::init(db, dir.clone()).unwrap();
         assert_eq!(journal_entries(&s, trees::MESSAGES), 0);
+        assert_eq!(s.index.lock().runs.len(), 1);
         let get = |k: &str| s.message_index_entry(k).unwrap();
         assert_eq!(get(&key("a", 1)).as_deref(), Some(&b"old"[..]));
-        for q in 2..=301 {
+        for q in 2..=321 {
             assert_eq!(get(&key("a", q)), Some(value("a", q)), "a/{q}");
         }
         for q in 1..=5 {
             assert_eq!(get(&key("b", q)), Some(value("b", q)), "b/{q}");
         }
+        assert_eq!(get(&key("c", 1)), Some(value("c", 1)));
         assert_eq!(get("plain").as_deref(), Some(&b"p"[..]));
         for missing in [
-            key("a", 302),
+            key("a", 322),
             key("b", 6),
-            key("c", 1),
+            key("c", 2),
             key("", 3),
             "a/x".into(),
         ] {
@@ -2740,21 +2926,15 @@ mod tests {
         let (db, dir, s) = reopenable();
         let key = |seq: u64| format!("c/{seq:020}");
         put_index(&s, (1..=200).map(|q| (key(q), q.to_string().into_bytes()))).unwrap();
-        // The fold's block records are written and flushed, then the process dies before the
-        // generation files are deleted (and entries appended after the fold started).
-        let files = {
+        // The fold's run is written and durable, then the process dies before the generation
+        // files are deleted (and entries appended after the fold started).
+        let (files, run_id) = {
             let mut index = s.index.lock();
             let last = index.journal.end_generation();
-            index.journal.files_through(last)
+            index.next_run += 1;
+            (index.journal.files_through(last), index.next_run - 1)
         };
-        fold_index(
-            &s.db,
-            &files,
-            &dir,
-            s.db.generate_id().unwrap(),
-            &flush_sled(&s.db),
-        )
-        .unwrap();
+        assert!(fold_index(&files, &dir, run_id).unwrap().is_some());
         put_index(&s, [(key(201), b"201".to_vec())]).unwrap();
         assert_eq!(s.message_index_entry(&key(7)).unwrap(), Some(b"7".to_vec()));
         drop(s);
@@ -2764,6 +2944,11 @@ mod tests {
             s.index.lock().journal.generation_count(),
             0,
             "files deleted"
+        );
+        assert_eq!(
+            s.index.lock().runs.len(),
+            2,
+            "the crashed fold's run and the open's (the same entries again, plus 201)"
         );
         for q in 1..=201 {
             assert_eq!(
