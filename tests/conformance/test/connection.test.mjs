@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { SCENARIO, scenario, nicknameOf } from '../lib/world.mjs';
-import { CbEvents } from '../lib/client.mjs';
+import { CbEvents, singleConversationID } from '../lib/client.mjs';
 
 test(
   'login and initial sync finish with no SDK-internal error',
@@ -147,5 +147,47 @@ test(
     await web.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: reply.clientMsgID });
     await desktop.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: reply.clientMsgID });
     for (const c of [web, desktop]) assert.equal(c.seen(CbEvents.OnKickedOffline).length, 0, `${c.label} must not be kicked by a login on another platform`);
+  }),
+);
+
+test(
+  'two platforms of one user: reading on one device clears the unread count on the server, one read receipt reaches the peer',
+  SCENARIO,
+  scenario(async (w) => {
+    const [web, peer] = await w.login('rduser', 'rdpeer');
+    const desktop = await (await w.client('rduser', { platformID: 3, label: 'rduser@windows' })).login();
+    const conv = singleConversationID('rduser', 'rdpeer');
+    const unreadIs = (n) => (d) => d.some((c) => c.conversationID === conv && c.unreadCount === n);
+    const m1 = await peer.sendText('rduser', 'read me once');
+    for (const c of [web, desktop]) await c.waitFor(CbEvents.OnNewConversation, unreadIs(1));
+    const m2 = await peer.sendText('rduser', 'read me twice');
+    for (const c of [web, desktop]) await c.waitFor(CbEvents.OnConversationChanged, unreadIs(2));
+
+    const since = desktop.mark();
+    await desktop.call('markConversationMessageAsRead', conv);
+    await desktop.waitFor(CbEvents.OnConversationChanged, unreadIs(0), { since });
+    const receipt = await peer.waitFor(CbEvents.OnRecvC2CReadReceipt, (d) => d.some((r) => r.userID === 'rduser'));
+    const ids = receipt.data.find((r) => r.userID === 'rduser').msgIDList;
+    for (const m of [m1, m2]) assert.ok(ids.includes(m.clientMsgID), `receipt lacks ${m.clientMsgID}: ${JSON.stringify(ids)}`);
+
+    // A message the user sends from the web reaches the desktop as its own (sender sync), and
+    // moves the user's read pointer on the server past it. (SDK 0.0.14 counts it as unread on
+    // the desktop all the same: its triggerConversation adds 1 for every pushed message whose
+    // options say unreadCount, its own user's included; the server pushes the sender's options
+    // unchanged, as open-im-server does.)
+    const own = await web.sendText('rdpeer', 'answered from the web');
+    const mirrored = await desktop.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: own.clientMsgID });
+    assert.equal(mirrored.data.find((m) => m.clientMsgID === own.clientMsgID).sendID, 'rduser');
+    await peer.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: own.clientMsgID });
+
+    // The read pointer lives on the server: a third device starts with nothing unread. (The web
+    // device is told through a 2200 HasReadReceipt whose markAsReadUserID is its own user, which
+    // SDK 0.0.14 ignores, so its local count stays as it was: an SDK matter too.)
+    const phone = await (await w.client('rduser', { platformID: 2, label: 'rduser@android' })).login();
+    const onPhone = (await phone.conversations()).find((c) => c.conversationID === conv);
+    assert.equal(onPhone?.unreadCount, 0, 'third device');
+    assert.equal(JSON.parse(onPhone.latestMsg).clientMsgID, own.clientMsgID);
+    assert.equal(await phone.call('getTotalUnreadMsgCount'), 0, 'third device total');
+    assert.equal(peer.seen(CbEvents.OnRecvC2CReadReceipt).length, 1, 'one read receipt for one mark');
   }),
 );

@@ -70,6 +70,10 @@ test(
       return true;
     });
     assert.equal(blocked.seen(CbEvents.OnBlackAdded).length, 0, 'blocking is invisible to the blocked user');
+    // One way only (v3.8.3 msg verify: IsBlack(sendID, recvID) asks whether the sender is on
+    // the recipient's list): the blocker still reaches the blocked user.
+    const oneWay = await blocker.sendText('bblocked', 'I can still write to you');
+    await blocked.waitFor(CbEvents.OnRecvNewMessages, { clientMsgID: oneWay.clientMsgID });
 
     await blocker.call('removeBlack', 'bblocked');
     await blocker.waitFor(CbEvents.OnBlackDeleted, { userID: 'bblocked' });
