@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCENARIO } from '../lib/world.mjs';
 import { botScenario, from, receivedTexts, waitMessage } from '../lib/bots.mjs';
+import { messageText, singleConversationID } from '../lib/client.mjs';
 
 const ECHO = String.raw`
 [bots.autoreply]
@@ -136,5 +137,49 @@ test(
       assert.equal(bot.records.filter((r) => r.seq >= mark && r.exit).length, 0);
     },
     { sandbox: { dataDir: sandboxDataDir } },
+  ),
+);
+
+// The server killed hard (SIGKILL) right after the bot's replies. Before the sandbox's message
+// log (review-s8 F4) the replies acknowledged in the last 200 ms were lost and their seqs handed
+// out again: the next message took a seq the bot had already handled (its own reply) and was
+// skipped as seen, so it was never answered.
+const sandboxDataDir2 = mkdtempSync(join(tmpdir(), 'oim-bots-sandbox-'));
+process.on('exit', () => rmSync(sandboxDataDir2, { recursive: true, force: true }));
+
+test(
+  'restart: the server is killed hard (SIGKILL) right after the bot replied: the next message is answered, the history has every message once',
+  SCENARIO,
+  botScenario(
+    async (w) => {
+      const bot = await w.startBot('rkbot', ECHO, { nickname: 'Echo Bot' });
+      const ann = await (await w.client('rkann')).login();
+      for (const n of [1, 2, 3]) {
+        await ann.sendText('rkbot', `echo ${n}`);
+        await waitMessage(ann, from('rkbot', `echo reply ${n} for Nick-rkann`));
+      }
+      await ann.close();
+
+      const mark = bot.mark();
+      await w.killAndRestartSandbox();
+      for (const b of w.bots) b.sandbox = w.sandbox;
+      const again = await (await w.client('rkann', { label: 'rkann#2' })).login();
+      await again.sendText('rkbot', 'echo 4');
+      // The bot reconnects by itself (its backoff) and answers.
+      await waitMessage(again, from('rkbot', 'echo reply 4 for Nick-rkann'), { timeoutMs: 40000 });
+      const page = await again.call('getAdvancedHistoryMessageList', { conversationID: singleConversationID('rkann', 'rkbot'), count: 50, startClientMsgID: '' });
+      const expected = [1, 2, 3, 4].flatMap((n) => [`echo ${n}`, `echo reply ${n} for Nick-rkann`]);
+      assert.deepEqual(
+        page.messageList.map((m) => messageText(m)),
+        expected,
+        `history across the kill: ${JSON.stringify(page.messageList.map((m) => [m.seq, messageText(m)]))}`,
+      );
+      assert.deepEqual(
+        page.messageList.map((m) => m.seq),
+        expected.map((_, i) => i + 1),
+      );
+      assert.equal(bot.records.filter((r) => r.seq >= mark && r.exit).length, 0, 'the bot process kept running');
+    },
+    { sandbox: { dataDir: sandboxDataDir2 } },
   ),
 );

@@ -110,6 +110,16 @@ export async function startBotsSandbox({ secret = DEFAULT_SECRET, dataDir, ready
     const hostPort = (u) => new URL(u).host;
     return startBotsSandbox({ secret, dataDir, readyTimeoutMs, apiAddr: hostPort(sb.api), wsAddr: hostPort(sb.ws) });
   };
+  // SIGKILL (no shutdown, no final save), then the same as restart(): like Sandbox.killAndRestart.
+  sb.killAndRestart = async () => {
+    live.delete(proc);
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`openim-bots sandbox hard restart: it had already exited\n${sb.output(40)}`);
+    proc.kill('SIGKILL');
+    sb._stop = { ...(await sb.exited), forced: false, unasked: false, killed: true };
+    if (logLines.panic) throw new Error(`openim-bots sandbox hard restart: its output has a panic: ${logLines.panic}`);
+    const hostPort = (u) => new URL(u).host;
+    return startBotsSandbox({ secret, dataDir, readyTimeoutMs, apiAddr: hostPort(sb.api), wsAddr: hostPort(sb.ws) });
+  };
   return sb;
 }
 
