@@ -588,6 +588,56 @@ async fn member_batch_sync_and_direct_join() {
         (Some(false), Some("joiner"))
     );
     assert_eq!(r["group"]["memberCount"], 2);
+    // get_group_member_list with a keyword (v3.8.3): an exact user ID or nickname (the group
+    // nickname, else the profile's), paged among the matches
+    let list = |kw: &str| json!({"groupID": "open", "keyword": kw, "pagination": {"pageNumber": 1, "showNumber": 10}});
+    // (an empty page is `null`, as upstream's nil slice)
+    let ids = |v: &Value| -> Vec<String> {
+        v["data"]["members"]
+            .as_array()
+            .map(|ms| {
+                ms.iter()
+                    .map(|m| m["userID"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let v = post(&sb, "/group/get_group_member_list", Some(&t[0]), list("")).await;
+    assert_eq!(
+        (ids(&v), v["data"]["total"].as_u64()),
+        (vec!["owner".to_string(), "joiner".to_string()], Some(2))
+    );
+    let v = post(
+        &sb,
+        "/group/get_group_member_list",
+        Some(&t[0]),
+        list("joiner"),
+    )
+    .await;
+    assert_eq!(
+        (ids(&v), v["data"]["total"].as_u64()),
+        (vec!["joiner".to_string()], Some(1))
+    );
+    let v = post(
+        &sb,
+        "/group/get_group_member_list",
+        Some(&t[0]),
+        list("OWNER"),
+    )
+    .await;
+    assert_eq!(ids(&v), ["owner"], "the profile nickname");
+    let v = post(
+        &sb,
+        "/group/get_group_member_list",
+        Some(&t[0]),
+        list("join"),
+    )
+    .await;
+    assert_eq!(
+        (ids(&v), v["data"]["total"].as_u64()),
+        (Vec::<String>::new(), Some(0)),
+        "exact, not a substring"
+    );
     // a non-member asking for the batch of a group fails the whole batch
     let t3 = users(&sb, &["stranger"]).await;
     let v = post(&sb, "/group/get_incremental_group_members_batch", Some(&t3[0]), json!({"userID": "stranger", "reqList": [{"groupID": "open", "version": 0, "versionID": ""}]})).await;

@@ -1285,14 +1285,16 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             let st = inner.state.lock();
             let g = get_group(&st, &gid)?;
             need_member(ctx, &st, &gid)?;
-            let all: Vec<GroupMember> = if r.keyword.is_empty() {
-                g.sorted_member_ids()
-                    .iter()
-                    .filter_map(|u| st.member(&gid, u))
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            // v3.8.3: a keyword keeps the members whose user ID or (group nickname, else
+            // profile nickname) equals it, exactly; the page is taken from those
+            let all: Vec<GroupMember> = g
+                .sorted_member_ids()
+                .iter()
+                .filter_map(|u| st.member(&gid, u))
+                .filter(|m| {
+                    r.keyword.is_empty() || m.user_id == r.keyword || m.nickname == r.keyword
+                })
+                .collect();
             let page = r.pagination.unwrap_or_default().apply(&all)?;
             data(json!({"total": all.len(), "members": list(&page)}))
         }
