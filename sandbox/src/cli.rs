@@ -49,6 +49,10 @@ pub struct ServeArgs {
     /// --data-dir, else `openim-sandbox-cert.pem` in the system temp directory.
     #[arg(long)]
     pub tls_cert_out: Option<PathBuf>,
+    /// Delay (ms) of the pushes going back to a request's originator (see
+    /// `SandboxConfig::push_latency`); 0 = off. For tests.
+    #[arg(long, hide = true, default_value_t = 100)]
+    pub push_latency_ms: u64,
 }
 
 /// Why a standalone sandbox could not be served.
@@ -77,6 +81,7 @@ impl ServeArgs {
             .ws_addr(self.ws_addr)
             .secret(self.secret.clone())
             .friend_verify(self.friend_verify);
+        config.push_latency = std::time::Duration::from_millis(self.push_latency_ms);
         let tls = match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => Some(TlsSource::Files {
                 cert: cert.clone(),
