@@ -286,6 +286,9 @@ pub(crate) type Flow = Result<(), Stop>;
 /// burst's conversation events go out).
 const MAX_BURST: usize = 512;
 
+/// How many queued pushes [`Engine::warm_burst`] looks ahead at once.
+const WARM_AHEAD: usize = 32;
+
 /// Conversation state changed since the last flush, kept in memory and written behind: a burst
 /// of messages costs one row write per conversation (one sled batch) and one conversation event
 /// per kind, instead of a read, a write and two events per message.
@@ -1086,9 +1089,9 @@ impl Engine {
         first: Box<ReceivedBatch>,
         gw_rx: &mut mpsc::UnboundedReceiver<GatewayEvent>,
     ) -> Flow {
-        // The pushes queued now are taken in rounds: each round's conversations are looked up
-        // (and what handling them reads is fetched) before any is handled, then handled in
-        // order; pushes that arrived meanwhile make the next round, up to MAX_BURST in all.
+        // The pushes queued now are taken in rounds (those that arrive meanwhile make the next
+        // round, up to MAX_BURST in all) and handled in order; the conversations of each
+        // WARM_AHEAD of them are looked up (and what handling them reads is fetched) first.
         let mut queued = std::mem::take(&mut self.burst.pushes);
         let mut found = std::mem::take(&mut self.burst.found);
         queued.push(*first);
@@ -1111,15 +1114,23 @@ impl Engine {
             if queued.is_empty() {
                 break Ok(());
             }
-            self.warm_burst(&queued, &mut found);
-            let mut slots = found.iter();
+            // Warmed a few pushes at a time: what is fetched for a whole round of hundreds is
+            // pushed out of the near caches again before the round's last pushes use it.
             let mut round = Ok(());
-            for push in queued.drain(..) {
-                round = self.on_push(push, &mut slots).await;
-                if round.is_err() {
-                    break;
+            let mut start = 0;
+            while start < queued.len() && round.is_ok() {
+                let end = queued.len().min(start + WARM_AHEAD);
+                self.warm_burst(&queued[start..end], &mut found);
+                let mut slots = found.iter();
+                for push in &mut queued[start..end] {
+                    round = self.on_push(std::mem::take(push), &mut slots).await;
+                    if round.is_err() {
+                        break;
+                    }
                 }
+                start = end;
             }
+            queued.clear();
             if round.is_err() || budget == 0 || next.is_some() {
                 break round;
             }
