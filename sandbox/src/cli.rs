@@ -50,7 +50,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub tls_cert_out: Option<PathBuf>,
     /// Delay (ms) of the pushes going back to a request's originator (see
-    /// `SandboxConfig::push_latency`); 0 = off. For tests.
+    /// `SandboxConfig::push_latency`); 0 = off. For tests of the server alone.
     #[arg(long, hide = true, default_value_t = 100)]
     pub push_latency_ms: u64,
 }

@@ -91,37 +91,22 @@ impl Inner {
     /// With a data dir: waits until a snapshot holding change `change` ([`Inner::mark_dirty`])
     /// is on disk, asking for one at once, so that a request is answered only once what it
     /// changed survives a hard kill (messages are in the message log already: sends do not
-    /// wait). Bounded: if snapshots keep failing (logged), the request is answered anyway after
-    /// [`SAVE_WAIT`]; at shutdown at once (the final save holds the change). With a push
-    /// latency (the default) the wait is at most half of it: the request's pushes to its caller
-    /// were queued with that delay, and must not overtake its answer (the JS SDK suppresses its
-    /// own echo by that order); a save slower than that (a very large state) answers first.
+    /// wait; the request's pushes are held until then by the HTTP entry). Bounded: if snapshots
+    /// keep failing (logged), the request is answered anyway after [`SAVE_WAIT`]; at shutdown at
+    /// once (the final save holds the change).
     pub(crate) async fn saved(&self, change: u64) {
         let Some(saved) = &self.saved else {
             return;
         };
-        let latency = self.config.push_latency;
-        let bound = if latency.is_zero() {
-            SAVE_WAIT
-        } else {
-            SAVE_WAIT.min(latency / 2)
-        };
         let mut saved = saved.subscribe();
         self.save_now.notify_one();
         tokio::select! {
-            r = tokio::time::timeout(bound, saved.wait_for(|&s| s >= change)) => {
+            r = tokio::time::timeout(SAVE_WAIT, saved.wait_for(|&s| s >= change)) => {
                 if r.is_err() {
-                    if bound < SAVE_WAIT {
-                        tracing::debug!(
-                            change,
-                            "the save takes longer than half the push latency; answering first"
-                        );
-                    } else {
-                        tracing::warn!(
-                            change,
-                            "the state was not saved in time; answering the request anyway"
-                        );
-                    }
+                    tracing::warn!(
+                        change,
+                        "the state was not saved in time; answering the request anyway"
+                    );
                 }
             }
             // the persist task has stopped; the final save at shutdown holds the change

@@ -437,7 +437,37 @@ pub(crate) enum Origin {
 /// The copies going back to the originator are written only after `push_latency`: on the real
 /// server pushes pass through a queue and never overtake the answer to the request that caused
 /// them, and the JS SDK relies on that to suppress its own echo. Everyone else gets them at once.
+/// Pushes held inside a [`holding`] scope: (deliveries, origin) in delivery order.
+type Held = Vec<(Vec<Delivery>, Origin)>;
+
+tokio::task_local! {
+    /// The pushes of a request that waits for its save, delivered once its change is on disk
+    /// (the HTTP entry), so that no client sees a change a hard kill could still lose.
+    static HELD: std::cell::RefCell<Held>;
+}
+
+/// Runs `f`, holding back every push it delivers (in its own task); returns its output and the
+/// held pushes, to [`deliver`] later in the same order.
+pub(crate) async fn holding<F: std::future::Future>(f: F) -> (F::Output, Held) {
+    HELD.scope(std::cell::RefCell::new(Vec::new()), async move {
+        let out = f.await;
+        let held = HELD.with(|h| h.take());
+        (out, held)
+    })
+    .await
+}
+
 pub(crate) fn deliver(inner: &std::sync::Arc<Inner>, deliveries: Vec<Delivery>, origin: &Origin) {
+    let mut pending = Some(deliveries);
+    // inside a `holding` scope: kept for later
+    let _ = HELD.try_with(|held| {
+        if let Some(d) = pending.take() {
+            held.borrow_mut().push((d, origin.clone()));
+        }
+    });
+    let Some(deliveries) = pending else {
+        return;
+    };
     for d in deliveries {
         let (user_ids, frame) = push_frame(d);
         for user in &user_ids {

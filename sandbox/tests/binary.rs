@@ -73,8 +73,7 @@ fn binary_prints_ready_and_stops_on_sigterm() {
 }
 
 /// Starts the binary on `dir` and returns it with its API base URL (from the ready line).
-/// Without a push latency, a request that changes state always waits for its save (with one,
-/// at most half of it: a save slowed down by a loaded machine would answer first).
+/// No SDK here: no echo to hold back (`--push-latency-ms 0`).
 #[cfg(unix)]
 fn spawn_on(dir: &std::path::Path) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_openim-sandbox"))

@@ -356,7 +356,23 @@ async fn entry(
         protobuf,
         base_url: format!("{scheme}://{host}"),
     };
-    let result = dispatch(&ctx, &path, &body).await;
+    // with a data dir, a change is seen by nobody before it is saved: its pushes are held until
+    // then (and so still follow the answer's by the push latency for the caller)
+    let hold = inner.saved.is_some() && waits_for_save(&path);
+    let (result, held) = if hold {
+        crate::push::holding(dispatch(&ctx, &path, &body)).await
+    } else {
+        (dispatch(&ctx, &path, &body).await, Vec::new())
+    };
+    if result.is_ok() {
+        let change = inner.mark_dirty();
+        if hold {
+            inner.saved(change).await;
+        }
+    }
+    for (deliveries, origin) in held {
+        crate::push::deliver(&inner, deliveries, &origin);
+    }
     let status = match &result {
         Err(e)
             if e.code == 1001
@@ -369,12 +385,6 @@ async fn entry(
     };
     if matches!(result, Err(ref e) if e.code == 404) {
         return (StatusCode::NOT_FOUND, "404 page not found").into_response();
-    }
-    if result.is_ok() {
-        let change = inner.mark_dirty();
-        if waits_for_save(&path) {
-            inner.saved(change).await;
-        }
     }
     envelope(result, status)
 }
