@@ -3,8 +3,9 @@
 // /auth/get_admin_token, /user/user_register, /auth/get_user_token.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 
@@ -230,6 +231,13 @@ export async function startSandbox({
 } = {}) {
   if (!existsSync(bin)) {
     throw new Error(`sandbox binary not found at ${bin}: build it with \`cargo build -p openim-sandbox\` or set SANDBOX_BIN`);
+  }
+  // SANDBOX_DATA_DIRS=1: every sandbox persists (a fresh data dir unless the scenario gives one;
+  // kept across its restarts), to run the whole suite against the durable code paths.
+  if (!dataDir && process.env.SANDBOX_DATA_DIRS === '1') {
+    const dir = mkdtempSync(join(tmpdir(), 'oim-conformance-dd-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    dataDir = dir;
   }
   const args = ['--api-addr', apiAddr, '--ws-addr', wsAddr, '--secret', secret, ...(dataDir ? ['--data-dir', dataDir] : []), ...extraArgs];
   const proc = spawn(bin, args, {
