@@ -90,11 +90,20 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
 
 /// What to do about a login failure whose cause is a common setup mistake.
 fn login_hint(e: &openim_bot::runtime::BotError, config: &Config) -> Option<String> {
-    use openim_bot::runtime::BotError;
+    use openim_bot::runtime::{BotError, SessionEnd};
+    let user = &config.account.user_id;
+    if let BotError::SessionEnded(SessionEnd::KickedOffline) = e {
+        return Some(format!(
+            "OpenIM keeps one login per user and platform: do not log in as {user:?} with \
+             server.platform {} elsewhere (give the bot its own account or platform ID); \
+             a supervisor that restarts on failure logs it in again, which kicks that other \
+             login offline in turn",
+            config.server.platform
+        ));
+    }
     let BotError::Session(openim_bot::SessionError::Login(api)) = e else {
         return None;
     };
-    let user = &config.account.user_id;
     match api.code() {
         // RecordNotFoundError: the account does not exist on the server.
         Some(1004) => Some(format!(

@@ -172,6 +172,77 @@ async fn run_serves_until_ctrl_c_then_stops_cleanly() {
     w.shutdown().await.expect("shutdown");
 }
 
+/// Kicked offline (another login on its platform, an admin's force_logout), the bot stops as
+/// the SDKs do, but with a failure: exit status 1, the reason and a hint in its log (review-s9 B1:
+/// it exited 0 with "stopped cleanly", so a supervisor took it for a requested stop).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_kicked_offline_exits_with_a_failure_and_says_why() {
+    let w = World::start(PrintOut).await.expect("world");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bots.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[server]\napi_addr = {:?}\nws_addr = {:?}\n[account]\nuser_id = {BOT:?}\nsecret = {:?}\n[store]\ndata_dir = {:?}\n\
+             [bots.autoreply]\n[[bots.autoreply.rules]]\nkeywords = [\"ping\"]\nreply = \"pong\"\n",
+            w.sandbox().api_url(),
+            w.sandbox().ws_url(),
+            w.sandbox().secret(),
+            dir.path().join("data").display().to_string(),
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "--log-level",
+            "info",
+            "run",
+            "--config",
+            path.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().unwrap();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("sync finished") {
+                let _ = ready_tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let ready =
+        tokio::task::spawn_blocking(move || ready_rx.recv_timeout(Duration::from_secs(30)).is_ok())
+            .await
+            .unwrap();
+    assert!(ready, "the bot did not finish its first sync");
+    // The bot's platform (7 by default), as a second login there would.
+    w.sandbox().faults().kick(BOT, 7);
+    let exit = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::task::spawn_blocking(move || child.wait()),
+    )
+    .await
+    .expect("the bot exits")
+    .unwrap()
+    .expect("wait");
+    let logs = reader.join().unwrap();
+    assert_eq!(exit.code(), Some(1), "{logs}");
+    assert!(logs.contains("kicked offline"), "{logs}");
+    assert!(
+        logs.contains("hint: OpenIM keeps one login per user and platform"),
+        "{logs}"
+    );
+    assert!(!logs.contains("stopped cleanly"), "{logs}");
+    w.shutdown().await.expect("shutdown");
+}
+
 /// A running `openim-bots sandbox` (killed on drop) and its URLs.
 struct SandboxProcess {
     child: std::process::Child,

@@ -648,3 +648,67 @@ async fn thousands_of_conversations_are_all_handled_in_order() {
         }
     }
 }
+
+/// The server ending the session (kicked, a token that cannot be renewed) makes `run` fail
+/// with the reason; a source that just ends, or a renewed token, does not.
+#[tokio::test]
+async fn a_session_ended_by_the_server_is_an_error_of_run() {
+    use openim_bot::event::{KickedOffline, UserTokenExpired, UserTokenInvalid};
+    use openim_bot::runtime::{BotError, SessionEnd};
+    let run_with = |events: Vec<Event>| async move {
+        let (tx, rx) = mpsc::channel(8);
+        let client = openim_bot::Client::detached(BOT, openim_bot::Store::temporary().unwrap());
+        let bot = openim_bot::runtime::BotBuilder::from_source(rx, client)
+            .sender(Recorder::default())
+            .dialogue_storage(openim_bot::runtime::MemoryDialogueStorage::new())
+            .handle_ctrl_c(false)
+            .build()
+            .unwrap();
+        for event in events {
+            let ack = Ack::noop();
+            tx.send(Delivery { event, ack }).await.unwrap();
+        }
+        drop(tx);
+        tokio::time::timeout(TIMEOUT, bot.run()).await.unwrap()
+    };
+    assert!(matches!(
+        run_with(vec![Event::KickedOffline(KickedOffline { by_frame: true })]).await,
+        Err(BotError::SessionEnded(SessionEnd::KickedOffline))
+    ));
+    assert!(matches!(
+        run_with(vec![Event::UserTokenExpired(UserTokenExpired {
+            renewed: false
+        })])
+        .await,
+        Err(BotError::SessionEnded(SessionEnd::TokenExpired))
+    ));
+    let refused = run_with(vec![Event::UserTokenInvalid(UserTokenInvalid {
+        err_code: 1507,
+        err_msg: "token not exist".into(),
+        renewed: false,
+    })])
+    .await;
+    match refused {
+        Err(e @ BotError::SessionEnded(SessionEnd::TokenInvalid { code: 1507, .. })) => {
+            assert!(
+                e.to_string().contains("errCode 1507: token not exist"),
+                "{e}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        run_with(vec![Event::UserTokenExpired(UserTokenExpired {
+            renewed: true
+        })])
+        .await
+        .is_ok(),
+        "a renewed token goes on"
+    );
+    assert!(
+        run_with(vec![Event::NewMessage(private("u", "hi"))])
+            .await
+            .is_ok(),
+        "the source just ended"
+    );
+}

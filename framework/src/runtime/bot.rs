@@ -102,6 +102,60 @@ pub enum BotError {
     /// [`Bot::handle`] needs a bot built from a session or source (its client is known).
     #[error("the bot has no client yet: it is built from a config and starts its session in run()")]
     NotStarted,
+    /// The server ended the session ([`Bot::run`] stops: the SDKs stay offline then too). A
+    /// supervisor that restarts on failure should see it as one.
+    #[error("the server ended the session: {0}")]
+    SessionEnded(SessionEnd),
+}
+
+/// Why the server ended a bot's session ([`BotError::SessionEnded`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionEnd {
+    /// Another client logged in as the bot's user on the same platform, or an admin forced
+    /// it offline ([`Event::KickedOffline`]).
+    KickedOffline,
+    /// The token expired and could not be renewed (no admin secret; [`Event::UserTokenExpired`]).
+    TokenExpired,
+    /// The server refused the token and it could not be renewed ([`Event::UserTokenInvalid`]).
+    TokenInvalid {
+        /// OpenIM error code (1502..=1507).
+        code: i32,
+        /// The server's message.
+        message: String,
+    },
+}
+
+impl SessionEnd {
+    /// The end an event announces, if it ends the session.
+    fn of(event: &Event) -> Option<SessionEnd> {
+        match event {
+            Event::KickedOffline(_) => Some(SessionEnd::KickedOffline),
+            Event::UserTokenExpired(e) if !e.renewed => Some(SessionEnd::TokenExpired),
+            Event::UserTokenInvalid(e) if !e.renewed => Some(SessionEnd::TokenInvalid {
+                code: e.err_code,
+                message: e.err_msg.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SessionEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionEnd::KickedOffline => f.write_str(
+                "kicked offline (another client logged in as this user on the same platform, or \
+                 an admin forced a logout)",
+            ),
+            SessionEnd::TokenExpired => {
+                f.write_str("the token expired (give the bot an admin secret to renew it)")
+            }
+            SessionEnd::TokenInvalid { code, message } => {
+                write!(f, "the token was refused (errCode {code}: {message})")
+            }
+        }
+    }
 }
 
 enum SourceSpec {
@@ -543,6 +597,9 @@ impl Bot {
             }
         };
         tokio::pin!(ctrl_c_signal);
+        // Set by the event that announced the end of the session, if it ended that way.
+        let mut ended = None;
+        let mut source_ended = false;
 
         loop {
             let delivery = tokio::select! {
@@ -555,9 +612,16 @@ impl Bot {
                 }
                 next = source.next() => match next {
                     Some(d) => d,
-                    None => break,
+                    None => {
+                        source_ended = true;
+                        break;
+                    }
                 },
             };
+            if let Some(end) = SessionEnd::of(&delivery.event) {
+                tracing::error!(reason = %end, "the server ended the session");
+                ended = Some(end);
+            }
             let mut new_lane = || {
                 let (tx, rx) = mpsc::channel(self.settings.lane_capacity);
                 let in_flight = Arc::new(AtomicUsize::new(0));
@@ -630,6 +694,9 @@ impl Bot {
             }
         }
         source.close().await?;
+        if let (true, Some(end)) = (source_ended, ended) {
+            return Err(BotError::SessionEnded(end));
+        }
         tracing::info!("bot stopped");
         Ok(())
     }
