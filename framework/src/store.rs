@@ -1738,8 +1738,9 @@ impl Store {
                 }
             }
         }
+        let mut chunk = Vec::new();
         for run in runs.iter().rev() {
-            if let Some(found) = run.get(key.as_bytes())? {
+            if let Some(found) = run.get(key.as_bytes(), &mut chunk)? {
                 return Ok(Some(found));
             }
         }
@@ -1883,6 +1884,53 @@ mod tests {
             .put_conversation("sg_g2", &conversation("sg_g2", 7, 0))
             .unwrap();
         assert_eq!(s.total_unread().unwrap(), 12);
+        assert_eq!(s.total_unread().unwrap(), scanned_total(&s));
+    }
+
+    /// The entry buffer kept from one burst to the next: a small burst after a large one
+    /// journals only its own rows (replayed as written), and warming rows through stale,
+    /// foreign or out-of-range hints reads nothing wrong and changes nothing.
+    #[test]
+    fn a_small_burst_after_a_large_one_journals_only_its_rows() {
+        let (db, dir, s) = reopenable();
+        let mut large: Vec<Conversation> = (0..50)
+            .map(|i| conversation(&format!("si_a_u{i}"), i, 0))
+            .collect();
+        for c in &mut large {
+            c.show_name = "x".repeat(200);
+        }
+        let mut placed = Vec::new();
+        s.put_conversations_hinted(large.iter().map(|c| (RowHint::NONE, c)), &mut placed)
+            .unwrap();
+        assert_eq!(placed.len(), 50);
+        let small = conversation("si_a_u7", 1, 0);
+        let before = s.rows.lock().appended;
+        s.put_conversations_hinted([(placed[3], &small)], &mut placed)
+            .unwrap();
+        assert_eq!(placed, [RowHint(7)], "a wrong hint costs only the lookup");
+        let entry = s.rows.lock().appended - before;
+        assert!(entry < 100, "one small row appended, not {entry} bytes");
+        s.warm_rows([
+            RowHint::NONE,
+            RowHint(7),
+            RowHint(49),
+            RowHint(50),
+            RowHint(9_999),
+        ]);
+        let expect = |s: &Store| {
+            for (i, c) in large.iter().enumerate() {
+                let want = if i == 7 { &small } else { c };
+                assert_eq!(
+                    s.conversation(&c.conversation_id).unwrap().as_ref(),
+                    Some(want)
+                );
+            }
+        };
+        expect(&s);
+        assert_eq!(s.total_unread().unwrap(), scanned_total(&s));
+        drop(s);
+        let s = Store::init(db, dir).unwrap();
+        expect(&s);
         assert_eq!(s.total_unread().unwrap(), scanned_total(&s));
     }
 
