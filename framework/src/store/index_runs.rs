@@ -229,7 +229,8 @@ impl Run {
         (self.bytes / TIER_BASE).max(1).ilog(MERGE_FAN_IN as u64)
     }
 
-    /// Reads chunk `i`'s payload into `out`; an error if its crc fails.
+    /// Reads chunk `i` (header and payload) into `out`; an error if its crc fails. The payload
+    /// is `out[HEADER..]` (not moved to the front: a copy of the chunk per lookup).
     fn read_chunk(&self, i: usize, out: &mut Vec<u8>) -> Result<(), StoreError> {
         let fence = &self.fences[i];
         out.clear();
@@ -245,20 +246,19 @@ impl Run {
                 format!("message-index run chunk at {} fails its crc", fence.offset),
             ));
         }
-        out.drain(..HEADER);
         Ok(())
     }
 
-    /// The value under `key`, if this run holds it.
-    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+    /// The value under `key`, if this run holds it (`buf`: a buffer for the chunk read, kept
+    /// by the caller across runs).
+    pub(crate) fn get(&self, key: &[u8], buf: &mut Vec<u8>) -> Result<Option<Vec<u8>>, StoreError> {
         let after = self.fences.partition_point(|f| &*f.first <= key);
         let Some(i) = after.checked_sub(1) else {
             return Ok(None);
         };
-        let mut payload = Vec::new();
-        self.read_chunk(i, &mut payload)?;
-        let mut at = 0;
-        while let Some((k, v)) = next_pair(&payload, &mut at) {
+        self.read_chunk(i, buf)?;
+        let mut at = HEADER;
+        while let Some((k, v)) = next_pair(buf, &mut at) {
             match k.cmp(key) {
                 std::cmp::Ordering::Less => {}
                 std::cmp::Ordering::Equal => return Ok(Some(v.to_vec())),
@@ -492,7 +492,7 @@ impl<'a> Cursor<'a> {
                     Err(e) => return Err(e),
                 }
             }
-            at = 0;
+            at = HEADER;
         }
     }
 }
@@ -649,9 +649,12 @@ mod tests {
     }
 
     fn get(run: &Run, k: u32) -> Option<String> {
-        run.get(format!("conv{k:06}/{:020}", k % 7).as_bytes())
-            .unwrap()
-            .map(|v| String::from_utf8(v).unwrap())
+        run.get(
+            format!("conv{k:06}/{:020}", k % 7).as_bytes(),
+            &mut Vec::new(),
+        )
+        .unwrap()
+        .map(|v| String::from_utf8(v).unwrap())
     }
 
     #[test]
@@ -666,7 +669,11 @@ mod tests {
         for k in [1, 999, 39_999, 40_000] {
             assert_eq!(get(&run, k), None);
         }
-        assert_eq!(run.get(b"").unwrap(), None, "before the first key");
+        assert_eq!(
+            run.get(b"", &mut Vec::new()).unwrap(),
+            None,
+            "before the first key"
+        );
         let (runs, next) = open_runs(dir.path()).unwrap();
         assert_eq!(next, 2);
         assert_eq!(runs.len(), 1);
@@ -740,7 +747,7 @@ mod tests {
         let (runs, next) = open_runs(dir.path()).unwrap();
         assert_eq!(next, 3);
         let run = &runs[0];
-        match run.get(&in_second) {
+        match run.get(&in_second, &mut Vec::new()) {
             Err(StoreError::Io { source, .. }) => {
                 assert_eq!(source.kind(), std::io::ErrorKind::InvalidData)
             }
@@ -752,7 +759,7 @@ mod tests {
         assert_eq!(merged.fences.len(), chunks - 1);
         assert_eq!(get(&merged, 0), Some("v0".into()));
         assert_eq!(get(&merged, 20_000), Some("x20000".into()));
-        assert_eq!(merged.get(&in_second).unwrap(), None);
+        assert_eq!(merged.get(&in_second, &mut Vec::new()).unwrap(), None);
 
         // A run cut short: the chunks before the cut are found (the open warns).
         let dir = tempfile::tempdir().unwrap();
