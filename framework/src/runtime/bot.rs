@@ -115,7 +115,8 @@ pub enum SessionEnd {
     /// Another client logged in as the bot's user on the same platform, or an admin forced
     /// it offline ([`Event::KickedOffline`]).
     KickedOffline,
-    /// The token expired and could not be renewed (no admin secret; [`Event::UserTokenExpired`]).
+    /// The token expired and was not renewed (no admin secret, or the renewal failed;
+    /// [`Event::UserTokenExpired`]).
     TokenExpired,
     /// The server refused the token and it could not be renewed ([`Event::UserTokenInvalid`]).
     TokenInvalid {
@@ -148,9 +149,10 @@ impl fmt::Display for SessionEnd {
                 "kicked offline (another client logged in as this user on the same platform, or \
                  an admin forced a logout)",
             ),
-            SessionEnd::TokenExpired => {
-                f.write_str("the token expired (give the bot an admin secret to renew it)")
-            }
+            SessionEnd::TokenExpired => f.write_str(
+                "the token expired and was not renewed (renewing needs the admin secret; with \
+                 one, the renewal failed: see the log)",
+            ),
             SessionEnd::TokenInvalid { code, message } => {
                 write!(f, "the token was refused (errCode {code}: {message})")
             }
