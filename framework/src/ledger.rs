@@ -235,7 +235,7 @@ pub(crate) struct Ledger {
     /// values were read (a watermark is never overwritten by an older one).
     persisting: Mutex<()>,
     /// The first sled error of a write (sled stays failed after one: see [`Ledger::failed`]).
-    failure: Mutex<Option<sled::Error>>,
+    failure: Mutex<Option<StoreError>>,
     /// Signalled once, by the first sled error.
     failure_signal: tokio::sync::Notify,
     /// Tests: writes fail as sled's do on a full disk.
@@ -638,17 +638,26 @@ impl Ledger {
 
     /// Records the first sled error and signals [`Ledger::failed`]; returns the error.
     fn note_failure(&self, e: sled::Error) -> StoreError {
-        let mut failure = self.failure.lock();
-        if failure.is_none() {
-            *failure = Some(e.clone());
-            self.failure_signal.notify_one();
-        }
+        self.fail(StoreError::Sled(e.clone()));
         StoreError::Sled(e)
     }
 
-    /// Resolves once a write to sled failed. sled 0.34 stays failed after its first I/O error
-    /// (e.g. a full disk), even once space is back: no ack can be persisted any more until the
-    /// process opens the store again, so the engine ends the session.
+    /// Ends the session for a store failure that loses what the delivery guarantee needs (the
+    /// engine's failed append of a burst's rows or index entries: persisting the burst's acks
+    /// would put them on disk without their rows). The first failure is kept; resolves
+    /// [`Ledger::failed`].
+    pub(crate) fn fail(&self, e: StoreError) {
+        let mut failure = self.failure.lock();
+        if failure.is_none() {
+            *failure = Some(e);
+            self.failure_signal.notify_one();
+        }
+    }
+
+    /// Resolves once a write to sled failed, or [`Ledger::fail`] was called. sled 0.34 stays
+    /// failed after its first I/O error (e.g. a full disk), even once space is back: no ack can
+    /// be persisted any more until the process opens the store again, so the engine ends the
+    /// session.
     pub(crate) async fn failed(&self) {
         loop {
             let signal = self.failure_signal.notified();
@@ -661,7 +670,7 @@ impl Ledger {
 
     /// The sled error that made [`Ledger::failed`] resolve, once.
     pub(crate) fn take_failure(&self) -> Option<StoreError> {
-        self.failure.lock().take().map(StoreError::Sled)
+        self.failure.lock().take()
     }
 
     /// Tests: from now on writes fail as sled's do on a full disk.
@@ -1145,5 +1154,18 @@ mod tests {
             other => panic!("the first failure: {other:?}"),
         }
         assert!(l.take_failure().is_none(), "taken once");
+    }
+
+    #[tokio::test]
+    async fn a_failure_reported_by_the_engine_is_signalled() {
+        let l = Ledger::open(None).unwrap();
+        l.fail(StoreError::Io {
+            path: "journal".into(),
+            source: std::io::Error::new(std::io::ErrorKind::StorageFull, "no space"),
+        });
+        tokio::time::timeout(Duration::from_secs(5), l.failed())
+            .await
+            .expect("signalled");
+        assert!(matches!(l.take_failure(), Some(StoreError::Io { .. })));
     }
 }
