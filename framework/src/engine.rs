@@ -1011,7 +1011,7 @@ impl Engine {
                 Some(&Some(s)) => Some(s),
                 _ => self.convs.find(&conv),
             };
-            for m in items {
+            for m in items.drain(..) {
                 if m.seq <= 0 {
                     let s = *slot.get_or_insert_with(|| self.convs.intern(&conv));
                     self.handle_item(&conv, s, m, false).await?;
@@ -1056,6 +1056,8 @@ impl Engine {
                     }
                 }
             }
+            // The emptied list goes back to the decoder (see `recycle_list`).
+            openim_protocol::pb::received::recycle_list(items);
         }
         Ok(())
     }

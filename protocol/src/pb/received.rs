@@ -324,8 +324,11 @@ static SPARE_LISTS: std::sync::Mutex<Vec<Vec<ReceivedMsg>>> = std::sync::Mutex::
 const MAX_SPARE_LISTS: usize = 8;
 /// A list with room for more messages than this is dropped rather than kept.
 const MAX_SPARE_CAPACITY: usize = 1024;
-/// Lists for fewer messages than this (under ~1 KB) are left to the allocator's small bins.
-const MIN_POOLED_LEN: usize = 3;
+/// Lists for fewer messages than this are left to the allocator. One: a push's one-message
+/// list (~450 bytes) is pooled too, as it was allocated by the reader and freed by the engine
+/// for every push, and with many conversations that malloc took glibc's slow path (its heap
+/// grown again) on the reader's side.
+const MIN_POOLED_LEN: usize = 1;
 
 /// Hands an emptied list of received messages (e.g. a pull answer's, after its messages were
 /// taken out) back to the decoder, which fills it with a later batch instead of allocating a
