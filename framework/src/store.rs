@@ -1664,7 +1664,12 @@ impl Store {
             let run_id = index.next_run;
             index.next_run += 1;
             let entries = index.appended.len();
+            let db = self.db.clone();
             index.compaction = Some(std::thread::spawn(move || {
+                // Holds sled's directory lock (the store's only one) until the fold and its
+                // merges end: a store opened on the directory meanwhile (after a session
+                // dropped without shutdown) would number its runs like this one.
+                let _lock = db;
                 let result = fold_index(&files, &dir, run_id);
                 {
                     let mut index = shared.lock();
@@ -1739,13 +1744,33 @@ impl Store {
             }
         }
         let mut chunk = Vec::new();
+        let mut damaged = None;
         for run in runs.iter().rev() {
-            if let Some(found) = run.get(key.as_bytes(), &mut chunk)? {
-                return Ok(Some(found));
+            match run.get(key.as_bytes(), &mut chunk) {
+                Ok(Some(found)) => return Ok(Some(found)),
+                Ok(None) => {}
+                // A damaged chunk: an older run or the sled tier may hold the entry too (an
+                // entry never changes); the damage is the answer only if none does.
+                Err(StoreError::Io { path, source })
+                    if source.kind() == std::io::ErrorKind::InvalidData =>
+                {
+                    tracing::warn!(path = %path.display(), error = %source, "damaged message-index run chunk");
+                    damaged.get_or_insert(StoreError::Io { path, source });
+                }
+                Err(e) => return Err(e),
             }
         }
-        // An entry of an earlier version (one key per message), else the block record covering
-        // the seq: the newest block starting at or before it.
+        match (Self::keyed_index_entry(&tree, key)?, damaged) {
+            (Some(found), _) => Ok(Some(found)),
+            (None, Some(e)) => Err(e),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// The message-index entry under `key` in the keyed tier (stores written before schema
+    /// 4): an entry of an earlier version (one key per message), else the block record covering
+    /// the seq, the newest block starting at or before it.
+    fn keyed_index_entry(tree: &sled::Tree, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         if let Some(v) = tree.get(key)? {
             return Ok(Some(v.to_vec()));
         }
@@ -2560,6 +2585,43 @@ mod tests {
                 Some(q.to_string().into_bytes())
             );
         }
+    }
+
+    #[test]
+    fn a_damaged_chunk_of_a_newer_run_leaves_the_older_runs_found() {
+        let (db, dir, s) = reopenable();
+        let key = |seq: u64| format!("c/{seq:020}");
+        put_index(&s, (1..=3).map(|q| (key(q), q.to_string().into_bytes()))).unwrap();
+        drop(s);
+        // Run 1: 1..=3; run 2: 1..=3 again (redelivered) and 4, its only chunk then damaged.
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        put_index(&s, (1..=4).map(|q| (key(q), q.to_string().into_bytes()))).unwrap();
+        drop(s);
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        assert_eq!(s.index.lock().runs.len(), 2);
+        drop(s);
+        let path = dir
+            .path()
+            .join("index-run-0000000000000002-0000000000000002.dat");
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        // The first entry's value (magic, chunk header, key length, key, value length): the
+        // fences (first keys) still read right.
+        std::os::unix::fs::FileExt::write_all_at(&f, b"\xFF", 8 + 8 + 4 + 22 + 4).unwrap();
+        let s = Store::init(db, dir.clone()).unwrap();
+        for q in 1..=3 {
+            assert_eq!(
+                s.message_index_entry(&key(q)).unwrap(),
+                Some(q.to_string().into_bytes()),
+                "{q} from the older run"
+            );
+        }
+        assert!(
+            matches!(
+                s.message_index_entry(&key(4)),
+                Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::InvalidData
+            ),
+            "only in the damaged chunk: a typed error"
+        );
     }
 
     #[test]
