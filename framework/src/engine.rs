@@ -56,8 +56,16 @@ impl ShutdownHandle {
             let _ = stop.send(());
         }
         self.gateway.stop();
-        if let Some(task) = self.task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(Duration::from_secs(10), &mut task)
+                .await
+                .is_err()
+        {
+            // Stuck in a request (a pull waits up to its timeout): stopped where it is, and
+            // awaited, so that no store handle nor compaction of it outlives the session
+            // (the acks of a burst it did not write stay held).
+            task.abort();
+            let _ = task.await;
         }
         // No compaction thread may outlive the session's database handle (see
         // Store::join_compactions); joining blocks, so off the async workers.
@@ -305,6 +313,9 @@ struct ConvBatch {
     placed: Vec<crate::store::RowHint>,
     /// Something is pending and the ledger was told ([`crate::ledger::Ledger::rows_pending`]).
     open: bool,
+    /// A row or index append failed: the burst is never reported written (its acks stay
+    /// held) and the session ends ([`crate::ledger::Ledger::fail`]).
+    write_failed: bool,
 }
 
 impl ConvBatch {
@@ -1428,6 +1439,7 @@ impl Engine {
     /// Writes the pending conversation rows (one sled batch) and message index entries; the
     /// rows stay in the batch for the conversation events of [`Engine::flush_conversations`].
     fn write_pending(&mut self) {
+        let mut failed = None;
         if self.batch.rows.iter().any(|p| p.dirty) {
             // The dirty rows go to the store straight from the batch, and their positions
             // come back in a buffer kept across bursts: with many conversations per-burst
@@ -1445,6 +1457,7 @@ impl Engine {
             let placed = &mut self.batch.placed;
             if let Err(e) = self.store.put_conversations_hinted(dirty, placed) {
                 tracing::error!(error = %e, "conversation write failed");
+                failed.get_or_insert(e);
             }
             let mut placed = self.batch.placed.iter();
             for p in self.batch.rows.iter_mut().filter(|p| p.dirty) {
@@ -1458,9 +1471,19 @@ impl Engine {
         if !self.batch.index.is_empty()
             && let Err(e) = self.store.put_message_index(&mut self.batch.index)
         {
+            // The entries stay in the batch: the next write (at the latest the one at the
+            // end of the session) appends them again.
             tracing::error!(error = %e, "message index write failed");
+            failed.get_or_insert(e);
         }
-        if std::mem::take(&mut self.batch.open) {
+        if let Some(e) = failed {
+            // The burst stays open for the rest of the session: its acks (and any later
+            // ones) are never persisted without their rows and index entries on disk, and
+            // the session ends with the error.
+            self.batch.write_failed = true;
+            self.ledger.fail(e);
+        }
+        if !self.batch.write_failed && std::mem::take(&mut self.batch.open) {
             self.ledger.rows_written();
         }
     }
@@ -1481,8 +1504,8 @@ impl Engine {
         self.write_pending();
         // The burst's buffers (its row list, the index batch) are kept for the next burst: a
         // burst of 512 rows regrew them from nothing each time, and the large reallocations
-        // made glibc consolidate its free lists. What a failed index write left is dropped.
-        self.batch.index.clear();
+        // made glibc consolidate its free lists. A written index batch is empty; what a failed
+        // write left stays for the next one.
         let unread_changed = std::mem::take(&mut self.batch.unread_changed);
         let fresh = self.batch.rows.iter().filter(|p| p.is_new).count();
         let mut new = Vec::with_capacity(fresh);
@@ -1695,6 +1718,74 @@ fn _assert_send(e: Engine) -> impl Send {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A failed row append (a full disk) ends the session with the error (fails without
+    /// `Ledger::fail`), and its acknowledged message is not persisted as handled: the next
+    /// session gets it again (review-s9 R2).
+    #[tokio::test]
+    async fn a_failed_row_append_ends_the_session_and_its_message_comes_again() {
+        use crate::config::SessionConfig;
+        use crate::event::{Event, EventKind};
+        use crate::session::Session;
+        const WAIT: Duration = Duration::from_secs(40);
+        async fn next_message(s: &mut Session) -> String {
+            tokio::time::timeout(WAIT, async {
+                loop {
+                    let d = s.next().await.expect("session running");
+                    let text = match &d.event {
+                        Event::NewMessage(m) => m.text().map(str::to_owned),
+                        _ => None,
+                    };
+                    d.ack.ack();
+                    if let Some(t) = text {
+                        return t;
+                    }
+                }
+            })
+            .await
+            .expect("message in time")
+        }
+        let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for user in ["rbot", "rpeer"] {
+            sb.register_user(user, user).await.unwrap();
+        }
+        let config = || {
+            SessionConfig::with_secret(sb.api_url(), sb.ws_url(), dir.path(), "rbot", sb.secret())
+        };
+        let mut s = Session::start(config()).await.unwrap();
+        tokio::time::timeout(WAIT, async {
+            loop {
+                let d = s.next().await.expect("session running");
+                let done = d.event.kind() == EventKind::SyncServerFinish;
+                d.ack.ack();
+                if done {
+                    return;
+                }
+            }
+        })
+        .await
+        .expect("synced");
+        s.client().store().fail_row_appends();
+        sb.send_text("rpeer", "rbot", false, "hello").await.unwrap();
+        assert_eq!(next_message(&mut s).await, "hello");
+        let ended = tokio::time::timeout(WAIT, async { while s.next().await.is_some() {} }).await;
+        assert!(ended.is_ok(), "the session ended");
+        match s.shutdown().await {
+            Err(crate::session::SessionError::Store(crate::store::StoreError::Io {
+                source,
+                ..
+            })) => assert_eq!(source.kind(), std::io::ErrorKind::StorageFull),
+            other => panic!("shutdown returns the failure: {other:?}"),
+        }
+        // Acknowledged, but its row never reached the journal: not persisted as handled.
+        let mut s = Session::start(config()).await.unwrap();
+        assert_eq!(next_message(&mut s).await, "hello");
+        s.shutdown().await.unwrap();
+        sb.shutdown().await;
+    }
 
     #[test]
     fn message_summaries_round_trip_and_old_json_entries_still_decode() {

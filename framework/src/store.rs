@@ -208,6 +208,9 @@ struct RowCache {
     /// conversations a burst's entry is tens of KB, and allocating (then freeing) that much
     /// per burst made glibc consolidate its free lists each time.
     entry: Vec<u8>,
+    /// Appends fail as on a full disk (tests of what a failed append does).
+    #[cfg(test)]
+    fail_appends: bool,
 }
 
 /// Above this capacity the entry buffer is freed after use rather than kept (a rare huge
@@ -250,6 +253,8 @@ impl RowCache {
             journal,
             compaction: None,
             entry: Vec::new(),
+            #[cfg(test)]
+            fail_appends: false,
         }
     }
 
@@ -1547,6 +1552,14 @@ impl Store {
             return Ok(());
         }
         cache.appended += entry.len();
+        #[cfg(test)]
+        if cache.fail_appends {
+            cache.entry = entry;
+            return Err(StoreError::Io {
+                path: self.journal_dir.path().to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::StorageFull, "injected"),
+            });
+        }
         let appended = cache.journal.append(&entry);
         if entry.capacity() <= ENTRY_KEEP_MAX {
             cache.entry = entry;
@@ -1556,6 +1569,12 @@ impl Store {
             self.start_row_snapshot(cache)?;
         }
         Ok(())
+    }
+
+    /// Makes the conversation rows' journal appends fail from now on (tests).
+    #[cfg(test)]
+    pub(crate) fn fail_row_appends(&self) {
+        self.rows.lock().fail_appends = true;
     }
 
     /// Reads the cache entries at `hints` (their keys and the start of their rows) without
