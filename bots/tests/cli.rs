@@ -95,21 +95,24 @@ impl Write for PrintOut {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_serves_until_ctrl_c_then_stops_cleanly() {
-    let mut w = World::start(PrintOut).await.expect("world");
-    w.login("ann", "Ann").await.expect("login");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bots.toml");
+/// Starts `openim-bots run` with an autoreply bot (`ping` → `reply`) against `w`'s sandbox, data
+/// under `dir`; returns the process, whether it finished its first sync within 30 s, and the
+/// thread collecting its log.
+async fn run_autoreply(
+    w: &World,
+    dir: &std::path::Path,
+    reply: &str,
+) -> (std::process::Child, bool, std::thread::JoinHandle<String>) {
+    let path = dir.join("bots.toml");
     std::fs::write(
         &path,
         format!(
             "[server]\napi_addr = {:?}\nws_addr = {:?}\n[account]\nuser_id = {BOT:?}\nsecret = {:?}\n[store]\ndata_dir = {:?}\n\
-             [bots.autoreply]\n[[bots.autoreply.rules]]\nkeywords = [\"ping\"]\nreply = \"pong {{nickname}}\"\n",
+             [bots.autoreply]\n[[bots.autoreply.rules]]\nkeywords = [\"ping\"]\nreply = \"{reply}\"\n",
             w.sandbox().api_url(),
             w.sandbox().ws_url(),
             w.sandbox().secret(),
-            dir.path().join("data").display().to_string(),
+            dir.join("data").display().to_string(),
         ),
     )
     .unwrap();
@@ -143,6 +146,15 @@ async fn run_serves_until_ctrl_c_then_stops_cleanly() {
         tokio::task::spawn_blocking(move || ready_rx.recv_timeout(Duration::from_secs(30)).is_ok())
             .await
             .unwrap();
+    (child, ready, reader)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_serves_until_ctrl_c_then_stops_cleanly() {
+    let mut w = World::start(PrintOut).await.expect("world");
+    w.login("ann", "Ann").await.expect("login");
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, ready, reader) = run_autoreply(&w, dir.path(), "pong {nickname}").await;
     assert!(ready, "the bot did not finish its first sync");
     let m = w.mark();
     w.send("ann", Target::user(BOT), "ping")
@@ -179,48 +191,7 @@ async fn run_serves_until_ctrl_c_then_stops_cleanly() {
 async fn run_kicked_offline_exits_with_a_failure_and_says_why() {
     let w = World::start(PrintOut).await.expect("world");
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bots.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[server]\napi_addr = {:?}\nws_addr = {:?}\n[account]\nuser_id = {BOT:?}\nsecret = {:?}\n[store]\ndata_dir = {:?}\n\
-             [bots.autoreply]\n[[bots.autoreply.rules]]\nkeywords = [\"ping\"]\nreply = \"pong\"\n",
-            w.sandbox().api_url(),
-            w.sandbox().ws_url(),
-            w.sandbox().secret(),
-            dir.path().join("data").display().to_string(),
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new(BIN)
-        .args([
-            "--log-level",
-            "info",
-            "run",
-            "--config",
-            path.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stderr = child.stderr.take().unwrap();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("sync finished") {
-                let _ = ready_tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    let ready =
-        tokio::task::spawn_blocking(move || ready_rx.recv_timeout(Duration::from_secs(30)).is_ok())
-            .await
-            .unwrap();
+    let (mut child, ready, reader) = run_autoreply(&w, dir.path(), "pong").await;
     assert!(ready, "the bot did not finish its first sync");
     // The bot's platform (7 by default), as a second login there would.
     w.sandbox().faults().kick(BOT, 7);

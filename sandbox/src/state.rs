@@ -1209,7 +1209,8 @@ mod send_status_tests {
 mod stored_msg_tests {
     use super::*;
 
-    fn text(from: &str, to: &str, text: &str) -> MsgData {
+    /// A text message from `from` to `to` (also used by `replay_tests`).
+    pub(super) fn text(from: &str, to: &str, text: &str) -> MsgData {
         MsgData {
             send_id: from.into(),
             recv_id: to.into(),
@@ -1372,20 +1373,9 @@ mod stored_msg_tests {
 
 #[cfg(test)]
 mod replay_tests {
+    use super::stored_msg_tests::text;
     use super::*;
     use crate::msglog::MsgLog;
-
-    fn text(from: &str, to: &str, text: &str) -> MsgData {
-        MsgData {
-            send_id: from.into(),
-            recv_id: to.into(),
-            client_msg_id: random_hex32(),
-            session_type: 1,
-            content_type: 101,
-            content: text.as_bytes().to_vec(),
-            ..Default::default()
-        }
-    }
 
     /// A snapshot taken after the first message, two more logged, then the process is gone:
     /// the replay stores the two the snapshot lacks (seqs, both users' conversations, the
