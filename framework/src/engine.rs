@@ -1148,8 +1148,7 @@ impl Engine {
                 break round;
             }
         };
-        // The buffers are kept for the next burst (pushes left by a stop are dropped).
-        queued.clear();
+        // The buffers are kept for the next burst (the round cleared what a stop left).
         self.burst.pushes = queued;
         self.burst.found = found;
         handled?;
@@ -1756,18 +1755,7 @@ mod tests {
             SessionConfig::with_secret(sb.api_url(), sb.ws_url(), dir.path(), "rbot", sb.secret())
         };
         let mut s = Session::start(config()).await.unwrap();
-        tokio::time::timeout(WAIT, async {
-            loop {
-                let d = s.next().await.expect("session running");
-                let done = d.event.kind() == EventKind::SyncServerFinish;
-                d.ack.ack();
-                if done {
-                    return;
-                }
-            }
-        })
-        .await
-        .expect("synced");
+        crate::session::tests::next_of(&mut s, EventKind::SyncServerFinish).await;
         s.client().store().fail_row_appends();
         sb.send_text("rpeer", "rbot", false, "hello").await.unwrap();
         assert_eq!(next_message(&mut s).await, "hello");

@@ -130,8 +130,6 @@ struct State {
     burst: u64,
     /// The last burst whose rows and index entries the store has appended.
     written: u64,
-    /// A persist left some watermark behind for an open burst.
-    held_back: bool,
     /// Durable mode: a flush is due once the open burst is written.
     flush_due: bool,
 }
@@ -388,24 +386,20 @@ impl Ledger {
     /// The engine calls this once the open burst's rows and index entries are appended: the
     /// watermarks held back for it are persisted next (and flushed now, in durable mode).
     pub(crate) fn rows_written(&self) {
-        let (held_back, flush_due) = {
+        let flush_due = {
             let mut s = self.state.lock();
             s.written = s.burst;
-            (
-                std::mem::take(&mut s.held_back),
-                std::mem::take(&mut s.flush_due),
-            )
+            std::mem::take(&mut s.flush_due)
         };
         if flush_due && let Err(e) = self.flush() {
             tracing::error!(error = %e, "ledger write failed");
         }
-        if held_back {
-            self.written.notify_one();
-        }
+        // Only a persister that held watermarks back waits for it; a permit left by a burst
+        // nobody waited for costs it one more turn at most.
+        self.written.notify_one();
     }
 
-    /// Resolves when a burst is written after a persist held watermarks back for it (a permit
-    /// is stored if nobody waits).
+    /// Resolves when a burst is written (a permit is stored if nobody waits).
     pub(crate) fn written_notify(&self) -> &tokio::sync::Notify {
         &self.written
     }
@@ -561,7 +555,6 @@ impl Ledger {
                 }
             }
             if entry.is_empty() || self.tree.is_none() {
-                s.held_back |= held_back;
                 return Ok((n, held_back));
             }
             let key = journal_key(s.journal_next);
@@ -602,7 +595,6 @@ impl Ledger {
                 s.journal_next = next;
                 batch
             });
-            s.held_back |= held_back;
             (n, held_back, key, fold)
         };
         // Written outside the state lock: acks keep flowing meanwhile; a watermark that advances

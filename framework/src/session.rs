@@ -71,7 +71,7 @@ impl Session {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::time::Duration;
 
     use super::*;
@@ -79,7 +79,8 @@ mod tests {
 
     const WAIT: Duration = Duration::from_secs(40);
 
-    async fn next_of(s: &mut Session, kind: EventKind) {
+    /// Acknowledges events until one of `kind` (within 40 s).
+    pub(crate) async fn next_of(s: &mut Session, kind: EventKind) {
         tokio::time::timeout(WAIT, async {
             loop {
                 let d = s.next().await.expect("session running");
