@@ -792,24 +792,6 @@ fn replace_runs(
     }
 }
 
-/// Merges the runs due at open (see [`merge_runs`]; nothing else reads them yet). A failure is
-/// logged, not an error: the runs stay readable and the merge is tried again after a fold.
-fn merge_runs_now(runs: &mut Vec<std::sync::Arc<index_runs::Run>>, dir: &Path) {
-    while let Some(start) = index_runs::merge_due(runs) {
-        let inputs = runs[start..].to_vec();
-        match index_runs::merge(dir, &inputs) {
-            Ok(merged) => {
-                replace_runs(runs, &inputs, merged);
-                index_runs::delete_runs(&inputs);
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "message index merge failed");
-                return;
-            }
-        }
-    }
-}
-
 /// Flushes sled for a background compaction in the order the delivery guarantee needs (see
 /// [`Store::open`]): the journal files first, so that sled (the ledger's acks) is never durable
 /// ahead of them.
@@ -1306,11 +1288,14 @@ impl Store {
         }
         let end = journal.end_generation();
         journal.remove_below(end + 1);
-        merge_runs_now(&mut runs, dir.path());
         let mut index = IndexJournal::new(journal);
         index.runs = runs;
         index.next_run = next_run;
-        Ok(index)
+        // The runs due are merged at open (nothing else reads them yet). A failure is logged,
+        // not an error: the runs stay readable and the merge is tried again after a fold.
+        let index = parking_lot::Mutex::new(index);
+        merge_runs(&index, dir.path());
+        Ok(index.into_inner())
     }
 
     /// A named key-value tree for the runtime's own state (prefixed `user:` internally, so it
