@@ -62,8 +62,7 @@ pub(crate) struct Inner {
     pub(crate) state: Mutex<State>,
     pub(crate) registry: Registry,
     pub(crate) faults: Faults,
-    pub(crate) dirty: std::sync::atomic::AtomicBool,
-    /// Changes of the state so far ([`Inner::mark_dirty`]).
+    /// Changes of the state so far ([`Inner::mark_dirty`]): the persist task saves when it moved.
     pub(crate) changes: std::sync::atomic::AtomicU64,
     /// With a data dir: the number of changes the newest snapshot on disk holds.
     pub(crate) saved: Option<tokio::sync::watch::Sender<u64>>,
@@ -82,7 +81,6 @@ impl Inner {
     /// Records a change of the state (made before this call, its lock released): the next
     /// snapshot saves it. Returns the change's number, for [`Inner::saved`].
     pub(crate) fn mark_dirty(&self) -> u64 {
-        self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
         self.changes
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
             + 1
@@ -229,7 +227,6 @@ impl Sandbox {
             state: Mutex::new(state),
             registry: Registry::default(),
             faults: Faults::default(),
-            dirty: std::sync::atomic::AtomicBool::new(true),
             changes: std::sync::atomic::AtomicU64::new(0),
             saved: store.as_ref().map(|_| tokio::sync::watch::Sender::new(0)),
             save_now: tokio::sync::Notify::new(),
@@ -285,16 +282,15 @@ impl Sandbox {
             let sd = shutdown.clone();
             tasks.push(tokio::spawn(async move {
                 let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+                // The changes the last snapshot written holds (none yet: the first tick saves).
+                let mut written = None;
                 loop {
                     tokio::select! {
                         _ = sd.cancelled() => break,
                         _ = tick.tick() => {}
                         _ = inner2.save_now.notified() => {}
                     }
-                    if !inner2
-                        .dirty
-                        .swap(false, std::sync::atomic::Ordering::SeqCst)
-                    {
+                    if written == Some(inner2.changes.load(std::sync::atomic::Ordering::SeqCst)) {
                         continue;
                     }
                     // encoded under the state lock, written and flushed after it on a
@@ -319,6 +315,7 @@ impl Sandbox {
                     };
                     match r {
                         Ok(()) => {
+                            written = Some(holds);
                             if let Some(saved) = &inner2.saved {
                                 saved.send_if_modified(|s| {
                                     let newer = holds > *s;
@@ -328,10 +325,7 @@ impl Sandbox {
                             }
                         }
                         Err(e) => {
-                            // tried again at the next tick
-                            inner2
-                                .dirty
-                                .store(true, std::sync::atomic::Ordering::SeqCst);
+                            // tried again at the next tick (`written` did not move)
                             tracing::error!(error = %e, "persisting sandbox state failed");
                         }
                     }
