@@ -485,66 +485,97 @@ pub struct State {
 }
 
 /// Send status per operationID (`/msg/check_msg_is_send_success`), bounded like upstream's
-/// expiring cache entries: the oldest entries are forgotten beyond [`SendStatus::CAPACITY`].
+/// expiring cache entries: at most [`SendStatus::CAPACITY`] are kept, the oldest forgotten
+/// first, a generation ([`SendStatus::GENERATION`] entries) at a time.
 ///
-/// A hash map plus insertion order: one entry per sent message, so an ordered map of
-/// every operationID ever seen made each send slower (and the state larger) as traffic grew.
+/// One entry per sent message, so the structure must cost the same at every send. An ordered
+/// map of every operationID ever seen made each send slower as traffic grew; one hash map with
+/// the oldest entry removed at each insert (at 100,000 entries) filled up with tombstones and
+/// was rebuilt every ~15,000 sends, a 10-25 ms stall of every send (the echo benchmark's tail,
+/// seen with perf). Generations are filled and dropped whole: a map that is never removed from
+/// is never rehashed, and dropping one costs a free per entry of one generation.
 /// Serialised as a JSON object in insertion order (older snapshots, sorted maps, load as is).
 #[derive(Debug, Default, Clone)]
 pub struct SendStatus {
+    /// Oldest first; new entries go to the last one.
+    generations: std::collections::VecDeque<SendGeneration>,
+}
+
+/// A full-size generation's entries, sized up front (it only ever grows to
+/// [`SendStatus::GENERATION`] entries, so it never rehashes).
+#[derive(Debug, Default, Clone)]
+struct SendGeneration {
     status: std::collections::HashMap<String, i32>,
-    order: std::collections::VecDeque<String>,
+    /// Insertion order (for serialising).
+    order: Vec<String>,
 }
 
 impl SendStatus {
-    /// Entries kept (the oldest are dropped first).
+    /// Most entries kept; at least `CAPACITY - GENERATION` of the latest are.
     pub const CAPACITY: usize = 100_000;
 
-    /// Records the status of an operation.
+    /// Entries per generation (those forgotten together).
+    pub const GENERATION: usize = Self::CAPACITY / 16;
+
+    /// Records the status of an operation. An operation seen again is updated in place if it
+    /// is in the newest generation, else recorded anew there (lookups read the newest first):
+    /// a send looks up one map, not one per generation.
     pub fn insert(&mut self, operation_id: &str, status: i32) {
-        if let Some(v) = self.status.get_mut(operation_id) {
+        if let Some(v) = self
+            .generations
+            .back_mut()
+            .and_then(|g| g.status.get_mut(operation_id))
+        {
             *v = status;
             return;
         }
-        if self.status.capacity() == 0 {
-            // Sized for the whole window at the first send: growing by doubling rehashed every
-            // key (SipHash of ~57k IDs at the last step), a 10-20 ms stall of every send,
-            // measured in the echo bench. Untouched capacity costs address space only.
-            self.status.reserve(Self::CAPACITY + 1);
-            self.order.reserve(Self::CAPACITY + 1);
-        }
-        self.status.insert(operation_id.to_string(), status);
-        self.order.push_back(operation_id.to_string());
-        while self.order.len() > Self::CAPACITY {
-            if let Some(old) = self.order.pop_front() {
-                self.status.remove(&old);
+        if self
+            .generations
+            .back()
+            .is_none_or(|g| g.order.len() >= Self::GENERATION)
+        {
+            if self.len() + 1 > Self::CAPACITY {
+                self.generations.pop_front();
             }
+            self.generations.push_back(SendGeneration {
+                status: std::collections::HashMap::with_capacity(Self::GENERATION),
+                order: Vec::with_capacity(Self::GENERATION),
+            });
+        }
+        if let Some(g) = self.generations.back_mut() {
+            g.status.insert(operation_id.to_string(), status);
+            g.order.push(operation_id.to_string());
         }
     }
 
     /// The status of an operation, if still known.
     pub fn get(&self, operation_id: &str) -> Option<i32> {
-        self.status.get(operation_id).copied()
+        self.generations
+            .iter()
+            .rev()
+            .find_map(|g| g.status.get(operation_id).copied())
     }
 
     /// Number of entries kept.
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.generations.iter().map(|g| g.order.len()).sum()
     }
 
     /// Whether no status is kept.
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.generations.iter().all(|g| g.order.is_empty())
     }
 }
 
 impl Serialize for SendStatus {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(self.order.len()))?;
-        for op in &self.order {
-            if let Some(v) = self.status.get(op) {
-                map.serialize_entry(op, v)?;
+        let mut map = s.serialize_map(Some(self.len()))?;
+        for g in &self.generations {
+            for op in &g.order {
+                if let Some(v) = g.status.get(op) {
+                    map.serialize_entry(op, v)?;
+                }
             }
         }
         map.end()
@@ -1165,15 +1196,44 @@ mod send_status_tests {
     #[test]
     fn keeps_the_most_recent_statuses_only() {
         let mut s = SendStatus::default();
-        for i in 0..SendStatus::CAPACITY + 10 {
+        for i in 0..SendStatus::CAPACITY {
             s.insert(&format!("op{i}"), 2);
         }
-        assert_eq!(s.len(), SendStatus::CAPACITY);
-        assert_eq!(s.get("op9"), None, "oldest forgotten");
-        assert_eq!(s.get("op10"), Some(2));
-        s.insert("op10", 3);
-        assert_eq!(s.get("op10"), Some(3), "updated in place");
-        assert_eq!(s.len(), SendStatus::CAPACITY);
+        assert_eq!(s.len(), SendStatus::CAPACITY, "all kept up to the capacity");
+        assert_eq!(s.get("op0"), Some(2));
+        s.insert("op100000", 2);
+        let first_kept = SendStatus::GENERATION;
+        assert_eq!(s.len(), SendStatus::CAPACITY - SendStatus::GENERATION + 1);
+        assert_eq!(
+            s.get(&format!("op{}", first_kept - 1)),
+            None,
+            "oldest generation forgotten"
+        );
+        assert_eq!(s.get(&format!("op{first_kept}")), Some(2));
+        s.insert("op100000", 4);
+        assert_eq!(s.get("op100000"), Some(4), "updated in place");
+        assert_eq!(s.len(), SendStatus::CAPACITY - SendStatus::GENERATION + 1);
+        s.insert(&format!("op{first_kept}"), 3);
+        assert_eq!(
+            s.get(&format!("op{first_kept}")),
+            Some(3),
+            "the newest wins"
+        );
+        for i in 0..10 * SendStatus::CAPACITY {
+            s.insert(&format!("more{i}"), 2);
+            assert!(s.len() <= SendStatus::CAPACITY);
+        }
+        assert_eq!(
+            s.get(&format!("more{}", 10 * SendStatus::CAPACITY - 1)),
+            Some(2)
+        );
+        let latest_kept =
+            10 * SendStatus::CAPACITY - (SendStatus::CAPACITY - SendStatus::GENERATION);
+        assert_eq!(
+            s.get(&format!("more{latest_kept}")),
+            Some(2),
+            "the latest CAPACITY - GENERATION are kept"
+        );
     }
 
     #[test]
@@ -1188,6 +1248,16 @@ mod send_status_tests {
             (back.get("a"), back.get("b"), back.len()),
             (Some(3), Some(2), 2)
         );
+        // Across generations, with an operation recorded again in a newer one.
+        let mut s = SendStatus::default();
+        for i in 0..=SendStatus::GENERATION {
+            s.insert(&format!("op{i}"), 2);
+        }
+        s.insert("op0", 3);
+        let back: SendStatus =
+            serde_json::from_str(&serde_json::to_string(&s).expect("serialise")).expect("load");
+        assert_eq!(back.get("op0"), Some(3), "the newer record wins on load");
+        assert_eq!(back.get(&format!("op{}", SendStatus::GENERATION)), Some(2));
         let state: State = serde_json::from_str(r#"{"users":{},"tokens":{},"friends":{},"friend_requests":{},"blacks":{},"groups":{},"group_requests":{},"seqs":{},"user_convs":{},"logs":{},"counter":0,"send_status":{"x":2}}"#)
             .expect("older snapshot");
         assert_eq!(state.send_status.get("x"), Some(2));
