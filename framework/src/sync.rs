@@ -124,15 +124,55 @@ impl IdHasher {
 }
 
 /// The recent message IDs of one conversation (see [`RecentIds`]).
+///
+/// The first [`RECENT_INLINE`] IDs are kept in the slot itself: with many conversations most
+/// get only a few messages per session, and their hash sets cost an allocation each and a cache
+/// miss on every message (the table lives apart from the slot).
 #[derive(Default)]
 pub(crate) struct Recent {
+    inline: [u64; RECENT_INLINE],
+    /// IDs in `inline` (unused once `sets` holds them).
+    inline_len: u8,
+    sets: Option<Box<RecentSets>>,
+}
+
+/// The two generations of a conversation that outgrew [`Recent`]'s inline IDs.
+#[derive(Default)]
+struct RecentSets {
     current: HashSet<u64, BuildPreHashed>,
     previous: HashSet<u64, BuildPreHashed>,
 }
 
+/// IDs a [`Recent`] keeps without allocating.
+const RECENT_INLINE: usize = 4;
+
 impl Recent {
     /// Records the ID hashed to `h`; returns false if it was already seen.
     pub(crate) fn insert(&mut self, h: u64) -> bool {
+        let sets = match &mut self.sets {
+            Some(sets) => sets,
+            None => {
+                let n = usize::from(self.inline_len);
+                if self.inline[..n].contains(&h) {
+                    return false;
+                }
+                if n < RECENT_INLINE {
+                    self.inline[n] = h;
+                    self.inline_len += 1;
+                    return true;
+                }
+                // Full: the inline IDs start the current generation of the sets.
+                let mut sets = Box::<RecentSets>::default();
+                sets.current.extend(self.inline);
+                self.sets.insert(sets)
+            }
+        };
+        sets.insert(h)
+    }
+}
+
+impl RecentSets {
+    fn insert(&mut self, h: u64) -> bool {
         if self.previous.contains(&h) || !self.current.insert(h) {
             return false;
         }
@@ -399,6 +439,22 @@ mod tests {
             r.insert("c", &format!("y{i}"));
         }
         assert!(r.insert("c", "m1"), "old ids are forgotten");
+    }
+
+    #[test]
+    fn a_few_ids_stay_inline_and_move_into_the_sets_when_more_come() {
+        let mut r = Recent::default();
+        for h in 0..RECENT_INLINE as u64 {
+            assert!(r.insert(h));
+        }
+        assert!(r.sets.is_none(), "the first IDs allocate nothing");
+        assert!(!r.insert(0), "an inline ID is a duplicate");
+        assert!(r.insert(99));
+        assert!(r.sets.is_some());
+        for h in 0..RECENT_INLINE as u64 {
+            assert!(!r.insert(h), "the inline IDs moved into the sets");
+        }
+        assert!(!r.insert(99));
     }
 
     #[test]
