@@ -337,6 +337,8 @@ struct BurstBuffers {
     pushes: Vec<ReceivedBatch>,
     /// Their conversations' slots ([`Engine::warm_burst`]).
     found: Vec<Option<SlotId>>,
+    /// The hashes of their conversation IDs ([`Engine::warm_burst`]).
+    hashes: Vec<u64>,
 }
 
 struct PendingRow {
@@ -1078,13 +1080,26 @@ impl Engine {
     /// conversations nearly every one is cold (last touched a whole round of the others ago):
     /// these lookups are independent of one another, so their cache misses overlap here,
     /// where handling the pushes one by one took them one after another.
-    fn warm_burst(&self, pushes: &[ReceivedBatch], found: &mut Vec<Option<SlotId>>) {
+    fn warm_burst(
+        &self,
+        pushes: &[ReceivedBatch],
+        found: &mut Vec<Option<SlotId>>,
+        hashes: &mut Vec<u64>,
+    ) {
+        let convs = || {
+            pushes
+                .iter()
+                .flat_map(|p| p.msgs.keys().chain(p.notification_msgs.keys()))
+        };
+        hashes.clear();
+        hashes.extend(convs().map(|conv| self.convs.hash(conv)));
+        self.convs.warm(hashes);
         found.clear();
-        for push in pushes {
-            for conv in push.msgs.keys().chain(push.notification_msgs.keys()) {
-                found.push(self.convs.find(conv));
-            }
-        }
+        found.extend(
+            convs()
+                .zip(hashes.iter())
+                .map(|(conv, &h)| self.convs.find_hashed(h, conv)),
+        );
         let rows = found
             .iter()
             .flatten()
@@ -1107,6 +1122,7 @@ impl Engine {
         // WARM_AHEAD of them are looked up (and what handling them reads is fetched) first.
         let mut queued = std::mem::take(&mut self.burst.pushes);
         let mut found = std::mem::take(&mut self.burst.found);
+        let mut hashes = std::mem::take(&mut self.burst.hashes);
         queued.push(*first);
         let mut budget = MAX_BURST - 1;
         let mut next = None;
@@ -1133,7 +1149,7 @@ impl Engine {
             let mut start = 0;
             while start < queued.len() && round.is_ok() {
                 let end = queued.len().min(start + WARM_AHEAD);
-                self.warm_burst(&queued[start..end], &mut found);
+                self.warm_burst(&queued[start..end], &mut found, &mut hashes);
                 let mut slots = found.iter();
                 for push in &mut queued[start..end] {
                     round = self.on_push(std::mem::take(push), &mut slots).await;
@@ -1151,6 +1167,7 @@ impl Engine {
         // The buffers are kept for the next burst (the round cleared what a stop left).
         self.burst.pushes = queued;
         self.burst.found = found;
+        self.burst.hashes = hashes;
         handled?;
         self.flush_conversations().await?;
         match next {
