@@ -128,11 +128,7 @@ pub(crate) async fn start(
         Err(e) => tracing::warn!(error = %e, "pruning own-send IDs failed"),
     }
     let own_sends = crate::send::OwnSends::open(store.raw_tree(trees::SENT)?)?;
-    let ledger = Arc::new(
-        Ledger::open(Some(store.raw_tree(trees::LEDGER)?))?
-            .durable(config.durable_acks)
-            .flushed_by(store.clone()),
-    );
+    let ledger = Arc::new(Ledger::open(Some(&store))?.durable(config.durable_acks));
     let ca_pem = match &config.tls_root_ca {
         Some(path) => Some(
             std::fs::read(path)
@@ -242,8 +238,9 @@ pub(crate) async fn start(
     ))
 }
 
-/// Writes acknowledged watermarks to sled: at most [`crate::ledger::PERSIST_DELAY`] after the
-/// first ack following a write, all changes since in one batch.
+/// Writes acknowledged watermarks to the ledger's journal: at most
+/// [`crate::ledger::PERSIST_DELAY`] after the first ack following a write, all changes since in
+/// one entry.
 async fn persist_acks(ledger: Arc<Ledger>) {
     loop {
         ledger.dirty_notify().notified().await;
@@ -451,16 +448,17 @@ impl Engine {
         let mut commands_open = true;
         let mut janitor = tokio::time::interval(Duration::from_secs(5));
         janitor.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // Acks are written to sled in batches by a task of their own: the engine may spend a
-        // long time inside one event (a connect catch-up) and acks must not wait for it.
+        // Acks are written to the ledger's journal in batches by a task of their own: the
+        // engine may spend a long time inside one event (a connect catch-up) and acks must not
+        // wait for it.
         let persister = tokio::spawn(persist_acks(self.ledger.clone()));
         let ledger = self.ledger.clone();
         loop {
             let flow = tokio::select! {
                 biased;
                 _ = &mut stop_rx => break,
-                // sled stays failed after an I/O error (a full disk): handling on without
-                // persisting acks would repeat everything since after the next restart. The
+                // A ledger write failed (a full disk): handling on without persisting acks
+                // would repeat everything since after the next restart. The
                 // session ends instead ([`Session::shutdown`] returns the error), so that a
                 // supervisor's restart opens the store afresh.
                 _ = ledger.failed() => {

@@ -5,30 +5,36 @@
 //!
 //! Durability and cost: an ack only updates memory and marks the conversation dirty (the first
 //! ack after a persist wakes the engine through [`Ledger::dirty_notify`]). The engine writes
-//! every dirty watermark in one sled batch at most [`PERSIST_DELAY`] later ([`Ledger::persist`]),
-//! so a burst of acks costs one write per conversation instead of one per message; sled then
-//! makes it durable with its periodic flush (`store::FLUSH_EVERY_MS`, 100 ms) and on shutdown.
+//! every dirty watermark at most [`PERSIST_DELAY`] later ([`Ledger::persist`]), so a burst of
+//! acks costs one write per conversation instead of one per message.
 //!
-//! Writes append: each persist is ONE journal entry (key `0xFF` + a 64-bit number, holding every
-//! changed watermark) at the end of the tree, instead of one keyed update per conversation.
-//! With many conversations each touched once, keyed updates land on scattered B-tree leaves
-//! (measured with openim-bench: ~9 us per watermark at 100,000 conversations); an append costs
-//! one insert per persist. Once the journal holds as many bytes as a snapshot, it is compacted: a snapshot of
-//! every watermark, appended as a few large entries, replaces the older entries in one atomic
-//! sled batch. Loading applies the keyed rows (older stores), then the journal in order, keeping
-//! the highest value per conversation (watermarks only rise, so replaying an old entry is
-//! harmless). `0xFF` never occurs in UTF-8, so no conversation ID collides.
+//! Where: the ledger's journal is a file journal of the store's (`journal/ledger-*.log`, module
+//! `store::journal`: crc-framed entries, one write(2) each, replayed at open, a torn tail cut
+//! off). Each persist appends ONE entry holding every changed watermark (`u16` ID length, ID,
+//! `i64` watermark, repeated), built in a buffer kept from one persist to the next. Once the
+//! journal holds as many bytes as a snapshot, a snapshot of every watermark is written as a new
+//! generation file (synced), and the older generations are deleted. Loading replays the files
+//! in order, keeping the highest value per conversation (watermarks only rise, so replaying an
+//! old entry is harmless). Until schema 5 the journal was kept in sled (key `0xFF` + a 64-bit
+//! number, beside keyed rows of still older stores), where each persist cost a sled insert of
+//! the whole entry (over 100 KB each with 100,000 conversations, ~11% of the bot's CPU): the
+//! store takes such a journal over into a file at open ([`take_over_sled`]).
 //!
 //! Order against the store: the engine appends a burst's conversation rows and message-index
 //! entries at the burst's end. Until then ([`Ledger::rows_pending`] .. [`Ledger::rows_written`])
 //! a watermark advanced within the burst is persisted only up to its value before the burst,
-//! so sled (flushed after the journal files) never holds an ack whose message's row and index
-//! entry could be lost: after a crash, a message that is not delivered again has its row.
+//! so every ledger entry is appended after the rows and index entries of the messages it
+//! acknowledges. Durable order, in every sync (the store's syncer every
+//! `store::FLUSH_EVERY_MS`, and [`crate::store::Store::flush`]): the row journal files, then
+//! the index journal files, then the ledger's (not at all if an earlier sync failed), then
+//! sled. A snapshot syncs the row and index files before it writes its own. So after a crash,
+//! a message that is not delivered again has its row and its index entry.
 //!
-//! A hard crash may therefore repeat the messages acknowledged in the last ~120 ms (persist
-//! delay + sled flush interval + the rest of a burst: at-least-once), never lose one. With
-//! `durable` every advance is written and flushed at once (the engine appends what is pending
-//! before it hands each message over).
+//! A process crash (SIGKILL) loses no appended entry: it repeats the messages acknowledged in
+//! the last ~20 ms (persist delay) plus the rest of a burst. A power loss may also lose what was
+//! appended since the last sync (~100 ms more): at-least-once, never a loss. With `durable`
+//! every advance is written and flushed at once (the engine appends what is pending before it
+//! hands each message over).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -36,22 +42,18 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use crate::store::StoreError;
+use crate::store::journal::{self, Journal, JournalDir};
+use crate::store::{LEDGER_JOURNAL, Store, StoreError};
 
-/// Longest time an acknowledged watermark stays in memory only (before the sled write).
+/// Longest time an acknowledged watermark stays in memory only (before the journal append).
 pub(crate) const PERSIST_DELAY: Duration = Duration::from_millis(20);
 
-/// Bytes per journal entry of a compaction snapshot.
+/// Bytes per frame of a compaction snapshot.
 const SNAPSHOT_CHUNK: usize = 32 * 1024;
 
-/// First byte of a journal key (never part of a UTF-8 conversation ID).
-const JOURNAL: u8 = 0xFF;
-
-fn journal_key(n: u64) -> [u8; 9] {
-    let mut k = [JOURNAL; 9];
-    k[1..].copy_from_slice(&n.to_be_bytes());
-    k
-}
+/// First byte of a journal key in the sled layout before schema 5 (never part of a UTF-8
+/// conversation ID).
+const SLED_JOURNAL: u8 = 0xFF;
 
 /// Appends `(conversation, watermark)` as: u16 length, ID bytes, i64 (big-endian).
 fn encode_entry(out: &mut Vec<u8>, conversation_id: &str, watermark: i64) {
@@ -63,18 +65,90 @@ fn encode_entry(out: &mut Vec<u8>, conversation_id: &str, watermark: i64) {
 }
 
 /// The pairs of one journal entry; a truncated tail is ignored.
-fn decode_entry(mut v: &[u8]) -> Vec<(String, i64)> {
-    let mut out = Vec::new();
-    while v.len() >= 2 {
+fn entry_pairs(mut v: &[u8]) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, i64)> {
+    std::iter::from_fn(move || {
+        if v.len() < 2 {
+            return None;
+        }
         let len = usize::from(u16::from_be_bytes([v[0], v[1]]));
         if v.len() < 2 + len + 8 {
-            break;
+            return None;
         }
-        let id = String::from_utf8_lossy(&v[2..2 + len]).into_owned();
-        out.push((id, decode(&v[2 + len..2 + len + 8])));
+        let id = String::from_utf8_lossy(&v[2..2 + len]);
+        let watermark = decode(&v[2 + len..2 + len + 8]);
         v = &v[2 + len + 8..];
+        Some((id, watermark))
+    })
+}
+
+/// A compaction snapshot: every watermark, encoded as frames of about [`SNAPSHOT_CHUNK`] bytes.
+#[derive(Default)]
+struct Snapshot {
+    bytes: Vec<u8>,
+    /// Where each frame ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl Snapshot {
+    fn push(&mut self, conversation_id: &str, watermark: i64) {
+        encode_entry(&mut self.bytes, conversation_id, watermark);
+        let start = self.ends.last().copied().unwrap_or(0);
+        if self.bytes.len() - start >= SNAPSHOT_CHUNK {
+            self.ends.push(self.bytes.len());
+        }
     }
-    out
+
+    fn frames(&self) -> impl Iterator<Item = &[u8]> {
+        let last = self.ends.last().copied().unwrap_or(0);
+        let tail = (last < self.bytes.len()).then_some(self.bytes.len());
+        let mut start = 0;
+        self.ends.iter().copied().chain(tail).map(move |end| {
+            let frame = &self.bytes[start..end];
+            start = end;
+            frame
+        })
+    }
+}
+
+/// Takes the ledger of a store written before schema 5 over from its sled tree `tree` (keyed
+/// rows of still older stores and journal entries) into a snapshot generation of the ledger's
+/// journal in `dir` (written and synced), then removes it from sled. The caller flushes sled
+/// before it records the new schema. Done again at the next open if interrupted (harmless:
+/// the highest value per conversation wins).
+pub(crate) fn take_over_sled(tree: &sled::Tree, dir: &JournalDir) -> Result<usize, StoreError> {
+    let mut marks: HashMap<String, i64> = HashMap::new();
+    let mut keep = |id: &str, w: i64| {
+        let e = marks.entry(id.to_owned()).or_insert(w);
+        *e = (*e).max(w);
+    };
+    for item in tree.iter() {
+        let (k, v) = item?;
+        if k.first() == Some(&SLED_JOURNAL) {
+            for (id, w) in entry_pairs(&v) {
+                keep(&id, w);
+            }
+        } else {
+            keep(&String::from_utf8_lossy(&k), decode(&v));
+        }
+    }
+    let mut snapshot = Snapshot::default();
+    for (id, w) in &marks {
+        snapshot.push(id, *w);
+    }
+    let mut journal = Journal::open(dir, LEDGER_JOURNAL, |_, _| Ok(()))?;
+    let generation = journal.reserve_generation();
+    drop(journal::write_generation(
+        dir,
+        LEDGER_JOURNAL,
+        generation,
+        snapshot.frames(),
+    )?);
+    tree.clear()?;
+    tracing::info!(
+        watermarks = marks.len(),
+        "delivery ledger moved from sled into its journal file (schema 5)"
+    );
+    Ok(marks.len())
 }
 
 /// One conversation's entry: its watermark, and whether it changed since the last persist.
@@ -89,7 +163,7 @@ struct Mark {
     /// The watermark before its first advance within `burst`: safe to persist while `burst`
     /// is not written (every earlier burst is).
     safe: i64,
-    /// The value last written to sled (or loaded); -1 if none was (a new entry is written even
+    /// The value last written to the journal (or loaded); -1 if none was (a new entry is written even
     /// at 0: it records the conversation as seen).
     persisted: i64,
 }
@@ -122,10 +196,6 @@ struct State {
     appended: usize,
     /// Size of the last snapshot.
     snapshot_bytes: usize,
-    /// Number of the next journal entry.
-    journal_next: u64,
-    /// Number of the oldest journal entry not folded yet.
-    journal_first: u64,
     /// The engine's write burst open now, or the last one written (see [`Ledger::rows_pending`]).
     burst: u64,
     /// The last burst whose rows and index entries the store has appended.
@@ -220,23 +290,25 @@ pub(crate) struct Slot(u32);
 /// The ledger (cheap to share behind an `Arc`).
 pub(crate) struct Ledger {
     state: Mutex<State>,
-    tree: Option<sled::Tree>,
-    /// Flushes through the store when set: its journal files first, then sled, so that a
-    /// durable ack is never on disk ahead of its message's row and index entry.
-    store: Option<crate::store::Store>,
+    /// The store whose journal files hold the ledger's journal (`None`: memory only). Its
+    /// syncs (the syncer's, [`Store::flush`]) make the row and index journals durable before
+    /// the ledger's.
+    store: Option<Store>,
     durable: bool,
     /// Signalled when the first change after a persist is recorded.
     dirty: tokio::sync::Notify,
     /// Signalled when a burst is written after a persist held watermarks back for it.
     written: tokio::sync::Notify,
-    /// Serialises [`Ledger::persist`] calls so that batches reach sled in the order their
-    /// values were read (a watermark is never overwritten by an older one).
-    persisting: Mutex<()>,
-    /// The first sled error of a write (sled stays failed after one: see [`Ledger::failed`]).
+    /// Serialises [`Ledger::persist`] calls so that entries reach the journal in the order
+    /// their values were read (a watermark is never overwritten by an older one); holds the
+    /// buffer entries are built in, kept from one persist to the next (a fresh one of 100+ KB
+    /// at 100,000 conversations faulted in new pages every time).
+    persisting: Mutex<Vec<u8>>,
+    /// The first failed write (see [`Ledger::failed`]).
     failure: Mutex<Option<StoreError>>,
-    /// Signalled once, by the first sled error.
+    /// Signalled once, by the first failed write.
     failure_signal: tokio::sync::Notify,
-    /// Tests: writes fail as sled's do on a full disk.
+    /// Tests: writes fail as on a full disk.
     #[cfg(test)]
     fail_writes: std::sync::atomic::AtomicBool,
 }
@@ -251,6 +323,22 @@ impl std::fmt::Debug for Ledger {
     }
 }
 
+/// A copy of a store error (`std::io::Error` is not `Clone`: its kind and message are kept).
+fn copy_error(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Sled(e) => StoreError::Sled(e.clone()),
+        StoreError::Io { path, source } => StoreError::Io {
+            path: path.clone(),
+            source: std::io::Error::new(source.kind(), source.to_string()),
+        },
+        StoreError::Schema { found } => StoreError::Schema { found: *found },
+        StoreError::Corrupt { .. } => StoreError::Io {
+            path: std::path::PathBuf::new(),
+            source: std::io::Error::other(e.to_string()),
+        },
+    }
+}
+
 fn decode(v: &[u8]) -> i64 {
     let mut b = [0u8; 8];
     if v.len() == 8 {
@@ -260,40 +348,28 @@ fn decode(v: &[u8]) -> i64 {
 }
 
 impl Ledger {
-    /// A ledger persisted in `tree` (loaded now), or in memory only with `None`.
-    pub(crate) fn open(tree: Option<sled::Tree>) -> Result<Ledger, StoreError> {
+    /// A ledger persisted in `store`'s ledger journal (replayed now; flushed through the
+    /// store: see [`Store::flush`]), or in memory only with `None`. One ledger per store: a
+    /// later one takes the journal over ([`Store::install_ledger_journal`]).
+    pub(crate) fn open(store: Option<&Store>) -> Result<Ledger, StoreError> {
         let mut state = State::default();
-        if let Some(t) = &tree {
-            let mut first = None;
-            for item in t.iter() {
-                let (k, v) = item?;
-                if k.first() == Some(&JOURNAL) {
-                    // Keys sort after every conversation ID, journal entries in write order.
-                    let mut n = [0u8; 8];
-                    if k.len() == 9 {
-                        n.copy_from_slice(&k[1..]);
-                    }
-                    let n = u64::from_be_bytes(n);
-                    first.get_or_insert(n);
-                    state.journal_next = n.saturating_add(1);
-                    state.appended += v.len();
-                    for (conv, w) in decode_entry(&v) {
-                        state.load(&conv, w);
-                    }
-                } else {
-                    state.load(&String::from_utf8_lossy(&k), decode(&v));
+        if let Some(store) = store {
+            let journal = Journal::open(store.journal_dir(), LEDGER_JOURNAL, |_, entry| {
+                state.appended += entry.len();
+                for (conv, w) in entry_pairs(entry) {
+                    state.load(&conv, w);
                 }
-            }
-            state.journal_first = first.unwrap_or(state.journal_next);
+                Ok(())
+            })?;
+            store.install_ledger_journal(journal);
         }
         Ok(Ledger {
             state: Mutex::new(state),
-            tree,
-            store: None,
+            store: store.cloned(),
             durable: false,
             dirty: tokio::sync::Notify::new(),
             written: tokio::sync::Notify::new(),
-            persisting: Mutex::new(()),
+            persisting: Mutex::new(Vec::new()),
             failure: Mutex::new(None),
             failure_signal: tokio::sync::Notify::new(),
             #[cfg(test)]
@@ -310,13 +386,6 @@ impl Ledger {
     /// True in durable mode ([`Ledger::durable`]).
     pub(crate) fn is_durable(&self) -> bool {
         self.durable
-    }
-
-    /// Flushes go through `store` ([`crate::store::Store::flush`]: journal files, then sled)
-    /// instead of the ledger's tree alone.
-    pub(crate) fn flushed_by(mut self, store: crate::store::Store) -> Ledger {
-        self.store = Some(store);
-        self
     }
 
     /// True if nothing was ever recorded (fresh data dir).
@@ -373,7 +442,7 @@ impl Ledger {
     /// entry that it will append at the end of a burst (no-op while a burst is open).
     ///
     /// Until [`Ledger::rows_written`], an ack is persisted only up to the watermark the
-    /// conversation had before the burst: an ack never reaches sled ahead of the row and
+    /// conversation had before the burst: an ack never reaches the journal ahead of the row and
     /// index entry of its message in the store's journal files, whose syncer makes them durable
     /// first (so after a crash no acknowledged message lacks its row update).
     pub(crate) fn rows_pending(&self) {
@@ -503,13 +572,13 @@ impl Ledger {
         Ok(new)
     }
 
-    /// True if some change was not written to sled yet.
+    /// True if some change was not written to the journal yet.
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn has_dirty(&self) -> bool {
         !self.state.lock().dirty.is_empty()
     }
 
-    /// Writes every changed watermark to sled as one journal entry (compacting the journal when
+    /// Writes every changed watermark as one journal entry (compacting the journal when
     /// it has grown to a snapshot's size); returns how many watermarks were written. A
     /// watermark that advanced within a burst not written yet ([`Ledger::rows_pending`]) stays
     /// dirty, and [`Ledger::written_notify`] signals when it can be written.
@@ -525,13 +594,12 @@ impl Ledger {
 
     /// [`Ledger::persist`]: how many watermarks were written, and whether some were held back.
     fn persist_counted(&self) -> Result<(usize, bool), StoreError> {
-        let _order = self.persisting.lock();
-        let mut entry = Vec::new();
-        let (n, held_back, key, fold) = {
+        let mut entry = self.persisting.lock();
+        entry.clear();
+        let (n, held_back, snapshot) = {
             let mut s = self.state.lock();
             let s = &mut *s;
             let dirty = std::mem::take(&mut s.dirty);
-            entry.reserve(dirty.len() * 40);
             let written = s.written;
             let mut n = 0;
             let mut held_back = false;
@@ -554,84 +622,100 @@ impl Ledger {
                     }
                 }
             }
-            if entry.is_empty() || self.tree.is_none() {
+            // The emptied list goes back (its capacity with it) unless held-back entries
+            // refilled it.
+            if s.dirty.is_empty() {
+                s.dirty = dirty;
+                s.dirty.clear();
+            }
+            if entry.is_empty() || self.store.is_none() {
                 return Ok((n, held_back));
             }
-            let key = journal_key(s.journal_next);
-            s.journal_next += 1;
             s.appended += entry.len();
             // Compacting once the journal holds as many bytes as a snapshot keeps the bytes
             // written at most twice those appended, and the journal at most twice a snapshot.
             let compact = s.appended >= s.snapshot_bytes.max(SNAPSHOT_CHUNK);
-            let fold = compact.then(|| {
-                // Compaction: every watermark, appended as a few large entries, replaces the
-                // journal so far (sequential bytes instead of one scattered update each).
-                let mut batch = sled::Batch::default();
-                let end = s.journal_next;
-                let mut chunk = Vec::new();
-                let mut next = end;
-                let mut bytes = 0;
+            let snapshot = compact.then(|| {
+                // Every watermark as of now, at least the values of every entry it replaces.
+                let mut snapshot = Snapshot::default();
+                snapshot.bytes.reserve(s.snapshot_bytes + 1024);
                 for mark in &mut s.marks {
-                    let value = mark.persistable(written);
-                    mark.persisted = mark.persisted.max(value);
-                    encode_entry(&mut chunk, &mark.id, value);
-                    if chunk.len() >= SNAPSHOT_CHUNK {
-                        bytes += chunk.len();
-                        batch.insert(&journal_key(next), std::mem::take(&mut chunk));
-                        next += 1;
-                    }
-                }
-                if !chunk.is_empty() {
-                    bytes += chunk.len();
-                    batch.insert(&journal_key(next), chunk);
-                    next += 1;
-                }
-                for n in s.journal_first..end {
-                    batch.remove(&journal_key(n));
+                    let value = mark.persistable(written).max(mark.persisted);
+                    mark.persisted = value;
+                    snapshot.push(&mark.id, value);
                 }
                 s.appended = 0;
-                s.snapshot_bytes = bytes;
-                s.journal_first = end;
-                s.journal_next = next;
-                batch
+                s.snapshot_bytes = snapshot.bytes.len();
+                snapshot
             });
-            (n, held_back, key, fold)
+            (n, held_back, snapshot)
+        };
+        let Some(store) = &self.store else {
+            return Ok((n, held_back));
         };
         // Written outside the state lock: acks keep flowing meanwhile; a watermark that advances
         // again is dirty again and written by the next persist, which `persisting` keeps behind
-        // this one. The fold holds the values as of now, at least those of every entry it removes.
-        if let Some(t) = &self.tree {
-            #[cfg(test)]
-            if self.fail_writes.load(std::sync::atomic::Ordering::SeqCst) {
-                let full = std::io::Error::new(std::io::ErrorKind::StorageFull, "injected");
-                return Err(self.note_failure(sled::Error::Io(full)));
-            }
-            t.insert(key, entry).map_err(|e| self.note_failure(e))?;
-            if let Some(batch) = fold {
-                t.apply_batch(batch).map_err(|e| self.note_failure(e))?;
-            }
+        // this one.
+        #[cfg(test)]
+        if self.fail_writes.load(std::sync::atomic::Ordering::SeqCst) {
+            let full = std::io::Error::new(std::io::ErrorKind::StorageFull, "injected");
+            return Err(self.note_failure(StoreError::Io {
+                path: store.journal_dir().path().to_path_buf(),
+                source: full,
+            }));
+        }
+        let appended = store.ledger_journal().lock().append(&entry);
+        appended.map_err(|e| self.note_failure(e))?;
+        if let Some(snapshot) = snapshot
+            && let Err(e) = Self::write_snapshot(store, &snapshot)
+        {
+            // Nothing is lost: the older generations stay and are replayed; the next
+            // compaction tries again.
+            tracing::error!(error = %e, "ledger snapshot failed");
         }
         Ok((n, held_back))
     }
 
-    /// Persists pending changes and flushes to disk.
+    /// Writes `snapshot` as a new generation of the ledger's journal (synced), after the entry
+    /// just appended, and deletes the generations before it. Called with `persisting` held,
+    /// so no entry is appended meanwhile (later ones go to the generation after it).
+    fn write_snapshot(store: &Store, snapshot: &Snapshot) -> Result<(), StoreError> {
+        // The snapshot is durable at once: the rows and index entries of the messages it
+        // acknowledges (appended already) are made durable first, as every sync does.
+        store.sync_row_journals()?;
+        let generation = store.ledger_journal().lock().reserve_generation();
+        let file = journal::write_generation(
+            store.journal_dir(),
+            LEDGER_JOURNAL,
+            generation,
+            snapshot.frames(),
+        )?;
+        let mut journal = store.ledger_journal().lock();
+        journal.adopt(generation, file);
+        journal.remove_below(generation);
+        Ok(())
+    }
+
+    /// Persists pending changes and flushes to disk (through the store: the row and index
+    /// journals, then the ledger's, then sled).
     pub(crate) fn flush(&self) -> Result<(), StoreError> {
         self.persist()?;
-        let flushed = match (&self.store, &self.tree) {
-            (Some(store), _) => store.flush(),
-            (None, Some(t)) => t.flush().map(drop).map_err(StoreError::from),
-            (None, None) => Ok(()),
-        };
-        match flushed {
-            Err(StoreError::Sled(e)) => Err(self.note_failure(e)),
-            other => other,
+        match &self.store {
+            Some(store) => store.flush().map_err(|e| match e {
+                // sled stays failed after an I/O error.
+                StoreError::Sled(_) => self.note_failure(e),
+                other => other,
+            }),
+            None => Ok(()),
         }
     }
 
-    /// Records the first sled error and signals [`Ledger::failed`]; returns the error.
-    fn note_failure(&self, e: sled::Error) -> StoreError {
-        self.fail(StoreError::Sled(e.clone()));
-        StoreError::Sled(e)
+    /// Records the first failed write and signals [`Ledger::failed`]; returns a copy of the
+    /// error (for the caller's log).
+    fn note_failure(&self, e: StoreError) -> StoreError {
+        let copy = copy_error(&e);
+        self.fail(e);
+        copy
     }
 
     /// Ends the session for a store failure that loses what the delivery guarantee needs (the
@@ -646,10 +730,11 @@ impl Ledger {
         }
     }
 
-    /// Resolves once a write to sled failed, or [`Ledger::fail`] was called. sled 0.34 stays
-    /// failed after its first I/O error (e.g. a full disk), even once space is back: no ack can
-    /// be persisted any more until the process opens the store again, so the engine ends the
-    /// session.
+    /// Resolves once a write of the ledger's journal (or a sled flush) failed, or
+    /// [`Ledger::fail`] was called. The engine then ends the session: an ack that cannot be
+    /// persisted would be delivered again after a restart while this process handles on (and
+    /// sled 0.34 stays failed after its first I/O error, e.g. a full disk, even once space is
+    /// back, until the process opens the store again).
     pub(crate) async fn failed(&self) {
         loop {
             let signal = self.failure_signal.notified();
@@ -660,12 +745,12 @@ impl Ledger {
         }
     }
 
-    /// The sled error that made [`Ledger::failed`] resolve, once.
+    /// The error that made [`Ledger::failed`] resolve, once.
     pub(crate) fn take_failure(&self) -> Option<StoreError> {
         self.failure.lock().take()
     }
 
-    /// Tests: from now on writes fail as sled's do on a full disk.
+    /// Tests: from now on journal appends fail as on a full disk.
     #[cfg(test)]
     pub(crate) fn fail_writes(&self) {
         self.fail_writes
@@ -678,6 +763,30 @@ mod tests {
     use super::*;
 
     use crate::test_rng::Rng;
+
+    /// The ledger journal's frames in `store`'s files, in order (what a reopen replays).
+    fn stored_frames(store: &Store) -> Vec<Vec<u8>> {
+        let files = store.ledger_journal().lock().files_through(u64::MAX);
+        let mut out = Vec::new();
+        for (generation, file) in files {
+            let path = journal::generation_path(store.journal_dir(), LEDGER_JOURNAL, generation);
+            journal::read_frames(
+                &file,
+                |frame| {
+                    out.push(frame.to_vec());
+                    Ok(())
+                },
+                &path,
+            )
+            .unwrap();
+        }
+        out
+    }
+
+    /// Number of frames in the ledger's journal files.
+    fn frames(store: &Store) -> usize {
+        stored_frames(store).len()
+    }
 
     /// The model of one entry: its watermark and the acked seqs above a gap.
     #[derive(Default, Clone)]
@@ -722,9 +831,8 @@ mod tests {
     #[test]
     fn random_acks_floors_persists_and_reopens_match_a_model() {
         for seed in 1..9u64 {
-            let db = sled::Config::new().temporary(true).open().unwrap();
-            let tree = db.open_tree("ledger").unwrap();
-            let mut l = Ledger::open(Some(tree.clone())).unwrap();
+            let tree = Store::temporary().unwrap();
+            let mut l = Ledger::open(Some(&tree)).unwrap();
             let mut r = Rng::seeded(seed);
             let n_conv = 1 + r.below(400);
             let mut model: HashMap<String, ModelConv> = HashMap::new();
@@ -760,7 +868,7 @@ mod tests {
                     18 => {
                         // crash: what the last persist wrote comes back
                         drop(l);
-                        l = Ledger::open(Some(tree.clone())).unwrap();
+                        l = Ledger::open(Some(&tree)).unwrap();
                         slots.clear();
                         for (k, m) in model.iter_mut() {
                             m.w = persisted.get(k).copied().unwrap_or(0);
@@ -836,10 +944,7 @@ mod tests {
         let store = crate::store::Store::temporary().unwrap();
         // Only the ledger's flush may sync the journals here.
         store.stop_syncer();
-        let l = Ledger::open(Some(store.raw_tree(crate::store::trees::LEDGER).unwrap()))
-            .unwrap()
-            .durable(true)
-            .flushed_by(store.clone());
+        let l = Ledger::open(Some(&store)).unwrap().durable(true);
         let mut c = crate::model::Conversation {
             conversation_id: "si_a_b".into(),
             ..Default::default()
@@ -860,35 +965,33 @@ mod tests {
 
     #[test]
     fn survives_reopen() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let t = db.open_tree("ledger").unwrap();
-        let l = Ledger::open(Some(t.clone())).unwrap();
+        let t = Store::temporary().unwrap();
+        let l = Ledger::open(Some(&t)).unwrap();
         assert!(l.is_empty());
         l.ack("c", 1).unwrap();
         l.ack("c", 3).unwrap();
         l.flush().unwrap();
         drop(l);
-        let l = Ledger::open(Some(t)).unwrap();
+        let l = Ledger::open(Some(&t)).unwrap();
         assert_eq!(l.watermark("c"), 1, "unacked 2 keeps 3 from counting");
     }
 
     #[test]
     fn acks_are_coalesced_into_one_write_per_conversation() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let t = db.open_tree("ledger").unwrap();
-        let l = Ledger::open(Some(t.clone())).unwrap();
+        let t = Store::temporary().unwrap();
+        let l = Ledger::open(Some(&t)).unwrap();
         for seq in 1..=50 {
             l.ack("a", seq).unwrap();
             l.ack("b", seq).unwrap();
         }
         assert!(l.has_dirty());
-        assert!(t.is_empty(), "acks alone do not write to sled");
+        assert_eq!(frames(&t), 0, "acks alone do not write");
         assert_eq!(l.persist().unwrap(), 2, "one write per conversation");
-        assert_eq!(t.len(), 1, "one journal entry");
+        assert_eq!(frames(&t), 1, "one journal entry");
         assert!(!l.has_dirty());
         assert_eq!(l.persist().unwrap(), 0, "nothing left");
-        assert_eq!(t.len(), 1);
-        let reopened = Ledger::open(Some(t.clone())).unwrap();
+        assert_eq!(frames(&t), 1);
+        let reopened = Ledger::open(Some(&t)).unwrap();
         assert_eq!(reopened.watermark("a"), 50);
         assert_eq!(reopened.watermark("b"), 50);
         // An unchanged watermark (duplicate or gapped ack) is not dirty.
@@ -898,57 +1001,141 @@ mod tests {
         l.ack("a", 51).unwrap();
         assert_eq!(l.watermark("a"), 52);
         assert_eq!(l.persist().unwrap(), 1);
-        assert_eq!(Ledger::open(Some(t)).unwrap().watermark("a"), 52);
+        assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("a"), 52);
     }
 
     #[test]
     fn journal_is_compacted_and_replays_keep_the_highest_value() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let t = db.open_tree("ledger").unwrap();
-        let l = Ledger::open(Some(t.clone())).unwrap();
+        let t = Store::temporary().unwrap();
+        let l = Ledger::open(Some(&t)).unwrap();
         // One journal entry per persist until the journal reaches a snapshot chunk's size.
         let mut seq = 0;
         loop {
             seq += 1;
             l.ack("a", seq).unwrap();
             l.persist().unwrap();
-            if seq > 1 && t.len() == 1 {
+            if seq > 1 && frames(&t) == 1 {
                 break;
             }
-            assert_eq!(t.len() as i64, seq, "appended, not compacted yet");
+            assert_eq!(frames(&t) as i64, seq, "appended, not compacted yet");
             assert!(seq < 10_000, "compacted at last");
         }
         assert!(
             seq > 1000,
             "a few bytes per entry: compaction waits for 32 KiB"
         );
-        assert_eq!(t.len(), 1, "compacted: one snapshot entry is left");
-        assert_eq!(Ledger::open(Some(t.clone())).unwrap().watermark("a"), seq);
+        assert_eq!(frames(&t), 1, "compacted: one snapshot entry is left");
+        assert_eq!(
+            t.ledger_journal().lock().generation_count(),
+            1,
+            "the older generations are deleted"
+        );
+        assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("a"), seq);
         l.ack("a", seq + 1).unwrap();
         l.set_floor("b", 7).unwrap();
         l.persist().unwrap();
-        assert_eq!(t.len(), 2, "snapshot + one journal entry");
-        // A keyed row from an older store and a stale journal entry never lower a newer value.
-        t.insert("a", &2i64.to_be_bytes()).unwrap();
+        assert_eq!(frames(&t), 2, "snapshot + one journal entry");
+        // A stale entry (replayed after the newer ones) never lowers a newer value.
         let mut stale = Vec::new();
         encode_entry(&mut stale, "a", 3);
-        t.insert(journal_key(0), stale).unwrap();
-        let reopened = Ledger::open(Some(t.clone())).unwrap();
+        drop(
+            journal::write_generation(t.journal_dir(), LEDGER_JOURNAL, 1 << 40, [&stale[..]])
+                .unwrap(),
+        );
+        let reopened = Ledger::open(Some(&t)).unwrap();
         assert_eq!(reopened.watermark("a"), seq + 1);
         assert_eq!(reopened.watermark("b"), 7);
         // Writing goes on after the last journal entry found.
         reopened.ack("b", 8).unwrap();
         reopened.persist().unwrap();
-        assert_eq!(Ledger::open(Some(t)).unwrap().watermark("b"), 8);
+        assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("b"), 8);
+    }
+
+    /// The journal files are replayed when the store is opened again; a torn last frame (a
+    /// crash inside a write) is cut off with the entry in it, the entries before it are kept,
+    /// and appends go on after it.
+    #[test]
+    fn replays_across_a_store_reopen_and_cuts_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let l = Ledger::open(Some(&store)).unwrap();
+            l.ack("a", 1).unwrap();
+            l.ack("b", 1).unwrap();
+            l.persist().unwrap();
+            l.ack("a", 2).unwrap();
+            l.flush().unwrap();
+        }
+        let mut files: Vec<_> = std::fs::read_dir(dir.path().join("journal"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("ledger-"))
+            })
+            .collect();
+        files.sort();
+        let newest = files.last().expect("a ledger journal file");
+        let len = std::fs::metadata(newest).unwrap().len();
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(newest)
+            .unwrap();
+        f.set_len(len - 3).unwrap();
+        drop(f);
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let l = Ledger::open(Some(&store)).unwrap();
+            assert_eq!(
+                (l.watermark("a"), l.watermark("b")),
+                (1, 1),
+                "the torn entry (a: 2) is cut off, the one before it kept"
+            );
+            l.ack("b", 2).unwrap();
+            l.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let l = Ledger::open(Some(&store)).unwrap();
+        assert_eq!((l.watermark("a"), l.watermark("b")), (1, 2));
+    }
+
+    /// A snapshot is durable at once: the row and index journals (the rows of the messages
+    /// its watermarks acknowledge) are synced before it is written.
+    #[test]
+    fn a_snapshot_syncs_the_row_and_index_journals_first() {
+        let store = Store::temporary().unwrap();
+        store.stop_syncer();
+        let l = Ledger::open(Some(&store)).unwrap();
+        let mut c = crate::model::Conversation {
+            conversation_id: "c0".into(),
+            ..Default::default()
+        };
+        c.max_seq = 1;
+        store.put_conversation("c0", &c).unwrap();
+        // Enough bytes (> 32 KiB) for one persist to compact.
+        for i in 0..3000 {
+            l.ack(&format!("c{i}"), 1).unwrap();
+        }
+        assert!(store.row_journals_need_sync());
+        l.persist().unwrap();
+        assert_eq!(frames(&store), 2, "compacted into a snapshot");
+        assert!(
+            !store.row_journals_need_sync(),
+            "the row journal was synced before the snapshot"
+        );
     }
 
     #[test]
     fn malformed_journal_entry_is_skipped() {
-        assert_eq!(decode_entry(&[0, 5, b'a']), Vec::new());
+        let pairs = |v: &[u8]| -> Vec<(String, i64)> {
+            entry_pairs(v).map(|(id, w)| (id.into_owned(), w)).collect()
+        };
+        assert_eq!(pairs(&[0, 5, b'a']), Vec::new());
         let mut v = Vec::new();
         encode_entry(&mut v, "si_a_b", 9);
         v.push(0);
-        assert_eq!(decode_entry(&v), vec![("si_a_b".to_owned(), 9)]);
+        assert_eq!(pairs(&v), vec![("si_a_b".to_owned(), 9)]);
     }
 
     #[tokio::test]
@@ -970,22 +1157,20 @@ mod tests {
 
     #[test]
     fn durable_mode_writes_every_advance_at_once() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let t = db.open_tree("ledger").unwrap();
-        let l = Ledger::open(Some(t.clone())).unwrap().durable(true);
+        let t = Store::temporary().unwrap();
+        let l = Ledger::open(Some(&t)).unwrap().durable(true);
         l.ack("a", 1).unwrap();
         assert!(!l.has_dirty());
-        assert_eq!(Ledger::open(Some(t)).unwrap().watermark("a"), 1);
+        assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("a"), 1);
     }
 
     /// A watermark is persisted only as far as the store holds its messages' rows: acks within
     /// a burst whose rows are not appended yet wait for [`Ledger::rows_written`].
     #[tokio::test]
     async fn acks_of_a_burst_not_written_wait_for_it() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let t = db.open_tree("ledger").unwrap();
-        let l = Ledger::open(Some(t.clone())).unwrap();
-        let stored = |c: &str| Ledger::open(Some(t.clone())).unwrap().watermark(c);
+        let t = Store::temporary().unwrap();
+        let l = Ledger::open(Some(&t)).unwrap();
+        let stored = |c: &str| Ledger::open(Some(&t)).unwrap().watermark(c);
         l.ack("a", 1).unwrap();
         l.ack("b", 1).unwrap();
         assert_eq!(l.persist().unwrap(), 2, "no burst open: written at once");
@@ -1026,9 +1211,8 @@ mod tests {
     /// hold a watermark back: what came before the open burst is written each time (review-s9 R1).
     #[test]
     fn back_to_back_bursts_still_persist_what_came_before_each() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let t = db.open_tree("ledger").unwrap();
-        let l = Ledger::open(Some(t.clone())).unwrap();
+        let t = Store::temporary().unwrap();
+        let l = Ledger::open(Some(&t)).unwrap();
         for seq in 1..=1000 {
             l.rows_pending(); // the next queued push opens a burst
             l.ack("c", seq).unwrap();
@@ -1041,29 +1225,27 @@ mod tests {
             l.rows_written();
         }
         assert_eq!(
-            Ledger::open(Some(t.clone())).unwrap().watermark("c"),
+            Ledger::open(Some(&t)).unwrap().watermark("c"),
             999,
             "all but the last burst's ack"
         );
         assert_eq!(l.persist().unwrap(), 1);
-        assert_eq!(Ledger::open(Some(t)).unwrap().watermark("c"), 1000);
+        assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("c"), 1000);
     }
 
     #[test]
     fn a_new_entry_is_written_even_at_zero() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let t = db.open_tree("ledger").unwrap();
-        let l = Ledger::open(Some(t.clone())).unwrap();
+        let t = Store::temporary().unwrap();
+        let l = Ledger::open(Some(&t)).unwrap();
         l.set_floor("seen", 0).unwrap();
         assert_eq!(l.persist().unwrap(), 1);
-        assert!(Ledger::open(Some(t)).unwrap().knows("seen"));
+        assert!(Ledger::open(Some(&t)).unwrap().knows("seen"));
     }
 
     #[test]
     fn a_compaction_during_a_burst_snapshots_only_written_watermarks() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let t = db.open_tree("ledger").unwrap();
-        let l = Ledger::open(Some(t.clone())).unwrap();
+        let t = Store::temporary().unwrap();
+        let l = Ledger::open(Some(&t)).unwrap();
         l.ack("held", 1).unwrap();
         // Acks from before the burst, enough bytes (> 32 KiB) for their persist to compact.
         for i in 0..3000 {
@@ -1076,8 +1258,8 @@ mod tests {
             3000,
             "all but the entry of the open burst"
         );
-        assert_eq!(t.len(), 2, "compacted into a snapshot of two chunks");
-        let reopened = Ledger::open(Some(t.clone())).unwrap();
+        assert_eq!(frames(&t), 2, "compacted into a snapshot of two chunks");
+        let reopened = Ledger::open(Some(&t)).unwrap();
         assert_eq!(
             reopened.watermark("held"),
             1,
@@ -1086,22 +1268,19 @@ mod tests {
         assert_eq!(reopened.watermark("c2999"), 1);
         l.rows_written();
         assert_eq!(l.persist().unwrap(), 1);
-        assert_eq!(Ledger::open(Some(t)).unwrap().watermark("held"), 2);
+        assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("held"), 2);
     }
 
     #[test]
     fn durable_acks_within_a_burst_are_flushed_when_it_is_written() {
         let store = crate::store::Store::temporary().unwrap();
         store.stop_syncer();
-        let t = store.raw_tree(crate::store::trees::LEDGER).unwrap();
-        let l = Ledger::open(Some(t.clone()))
-            .unwrap()
-            .durable(true)
-            .flushed_by(store.clone());
+        let t = store.clone();
+        let l = Ledger::open(Some(&t)).unwrap().durable(true);
         l.rows_pending();
         l.ack("si_a_b", 1).unwrap();
         assert_eq!(
-            Ledger::open(Some(t.clone())).unwrap().watermark("si_a_b"),
+            Ledger::open(Some(&t)).unwrap().watermark("si_a_b"),
             0,
             "not written ahead of the burst's rows"
         );
@@ -1117,20 +1296,20 @@ mod tests {
             !store.journals_need_sync(),
             "the due flush synced the row's journal, then sled"
         );
-        assert_eq!(Ledger::open(Some(t)).unwrap().watermark("si_a_b"), 1);
+        assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("si_a_b"), 1);
         assert!(!l.has_dirty());
     }
 
     #[tokio::test]
     async fn the_first_failed_write_is_kept_and_signalled() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
-        let l = Ledger::open(Some(db.open_tree("ledger").unwrap())).unwrap();
+        let store = Store::temporary().unwrap();
+        let l = Ledger::open(Some(&store)).unwrap();
         l.ack("a", 1).unwrap();
         l.persist().unwrap();
         assert!(l.take_failure().is_none());
         l.fail_writes();
         l.ack("a", 2).unwrap();
-        assert!(matches!(l.persist(), Err(StoreError::Sled(_))));
+        assert!(matches!(l.persist(), Err(StoreError::Io { .. })));
         l.ack("a", 3).unwrap();
         assert!(l.flush().is_err(), "still failing");
         tokio::time::timeout(Duration::from_secs(5), l.failed())
@@ -1140,8 +1319,8 @@ mod tests {
             .await
             .expect("and stays signalled");
         match l.take_failure() {
-            Some(StoreError::Sled(sled::Error::Io(e))) => {
-                assert_eq!(e.kind(), std::io::ErrorKind::StorageFull)
+            Some(StoreError::Io { source, .. }) => {
+                assert_eq!(source.kind(), std::io::ErrorKind::StorageFull)
             }
             other => panic!("the first failure: {other:?}"),
         }

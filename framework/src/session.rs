@@ -95,8 +95,8 @@ pub(crate) mod tests {
         .expect("event in time");
     }
 
-    /// sled stays failed after an I/O error (a full disk): the session ends instead of handling
-    /// on without persisting acks, and `shutdown` returns the error (review-s8 D1).
+    /// A failed append to the ledger's journal (a full disk): the session ends instead of
+    /// handling on without persisting acks, and `shutdown` returns the error (review-s8 D1).
     #[tokio::test]
     async fn a_failed_ledger_write_ends_the_session_with_the_error() {
         let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
@@ -125,8 +125,8 @@ pub(crate) mod tests {
         .await;
         assert!(ended.is_ok(), "the session ended");
         match s.shutdown().await {
-            Err(SessionError::Store(crate::store::StoreError::Sled(sled::Error::Io(e)))) => {
-                assert_eq!(e.kind(), std::io::ErrorKind::StorageFull)
+            Err(SessionError::Store(crate::store::StoreError::Io { source, .. })) => {
+                assert_eq!(source.kind(), std::io::ErrorKind::StorageFull)
             }
             other => panic!("shutdown returns the failure: {other:?}"),
         }

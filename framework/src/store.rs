@@ -31,7 +31,7 @@
 //! journal folded, then the store is marked with the current schema.
 
 mod index_runs;
-mod journal;
+pub(crate) mod journal;
 
 use std::path::{Path, PathBuf};
 
@@ -55,15 +55,19 @@ pub(crate) const FLUSH_EVERY_MS: u64 = 100;
 /// journals and binary conversation rows; version 3 moved the journals out of sled into files
 /// of their own (`journal/`, which an older binary would not see); version 4 folds the message
 /// index into sorted run files (`journal/index-run-*.dat`, which an older binary would not
-/// read) instead of sled block records (still read). Version 1 to 3 stores open and are
-/// migrated.
-pub const SCHEMA_VERSION: u32 = 4;
+/// read) instead of sled block records (still read); version 5 moved the delivery ledger's
+/// journal out of sled into files too (`journal/ledger-*.log`: an older binary would read no
+/// watermark and deliver everything again). Version 1 to 4 stores open and are migrated.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Name of the conversation-row journal's files (see [`journal`]).
 const ROWS_JOURNAL: &str = "rows";
 
 /// Name of the message-index journal's files.
 const INDEX_JOURNAL: &str = "index";
+
+/// Name of the delivery ledger's journal files (written by [`crate::ledger`]).
+pub(crate) const LEDGER_JOURNAL: &str = "ledger";
 
 /// First byte of a journal key (never part of a UTF-8 key).
 const JOURNAL: u8 = 0xFF;
@@ -180,6 +184,9 @@ pub struct Store {
     rows: std::sync::Arc<parking_lot::Mutex<RowCache>>,
     /// Message-index journal state.
     index: std::sync::Arc<parking_lot::Mutex<IndexJournal>>,
+    /// The delivery ledger's journal ([`crate::ledger`] appends to it): here so that every
+    /// sync covers it after the row and index journals (see [`flush_in_order`]).
+    ledger: std::sync::Arc<parking_lot::Mutex<Journal>>,
     /// The journal files' directory (a temporary store's is removed with its last handle).
     journal_dir: JournalDir,
 }
@@ -813,23 +820,28 @@ struct OrderedFlush {
     db: sled::Db,
     rows: std::sync::Arc<parking_lot::Mutex<RowCache>>,
     index: std::sync::Arc<parking_lot::Mutex<IndexJournal>>,
+    ledger: std::sync::Arc<parking_lot::Mutex<Journal>>,
 }
 
 impl OrderedFlush {
-    /// Must not run while the rows or index lock is held (it takes both).
+    /// Must not run while the rows, index or ledger lock is held (it takes them).
     fn run(&self) -> Result<(), StoreError> {
-        flush_in_order(&self.db, &self.rows, &self.index)
+        flush_in_order(&self.db, &self.rows, &self.index, &self.ledger)
     }
 }
 
-/// Syncs the journal files, then flushes sled: sled (the ledger's acks) is never durable ahead
-/// of the journals. Not with the rows or index lock held (it takes both).
+/// Syncs the row and index journal files, then the ledger's, then flushes sled: an ack (the
+/// ledger's journal) is never made durable ahead of the rows and index entries appended before
+/// it, and sled (which older stores' acks and the runtime's trees live in) is never durable
+/// ahead of the journals. Not with the rows, index or ledger lock held (it takes them).
 fn flush_in_order(
     db: &sled::Db,
     rows: &parking_lot::Mutex<RowCache>,
     index: &parking_lot::Mutex<IndexJournal>,
+    ledger: &parking_lot::Mutex<Journal>,
 ) -> Result<(), StoreError> {
     sync_journals(rows, index)?;
+    sync_journal(ledger, |j| j)?;
     db.flush()?;
     Ok(())
 }
@@ -904,6 +916,7 @@ impl Drop for Syncer {
 fn spawn_syncer(store: &Store) -> Result<(), StoreError> {
     let rows = std::sync::Arc::downgrade(&store.rows);
     let index = std::sync::Arc::downgrade(&store.index);
+    let ledger = std::sync::Arc::downgrade(&store.ledger);
     let db = store.db.clone();
     let stop = store._syncer.stop.clone();
     let thread = std::thread::Builder::new()
@@ -912,15 +925,20 @@ fn spawn_syncer(store: &Store) -> Result<(), StoreError> {
             loop {
                 std::thread::park_timeout(std::time::Duration::from_millis(FLUSH_EVERY_MS));
                 let stopping = stop.load(std::sync::atomic::Ordering::Acquire);
-                let (Some(rows), Some(index)) = (rows.upgrade(), index.upgrade()) else {
+                let (Some(rows), Some(index), Some(ledger)) =
+                    (rows.upgrade(), index.upgrade(), ledger.upgrade())
+                else {
                     return;
                 };
-                let synced = sync_journals(&rows, &index);
-                drop((rows, index));
+                // The ledger's file after the row and index files, and not if their sync
+                // failed (as in Store::flush): acks made durable ahead of the rows would skip
+                // messages whose rows are not on disk, while acks held back only repeat
+                // messages after a crash.
+                let synced =
+                    sync_journals(&rows, &index).and_then(|()| sync_journal(&ledger, |j| j));
+                drop((rows, index, ledger));
                 // After the journals (also when stopping: the last handle's drop flushes sled
-                // again, harmlessly), and not if their sync failed, as in Store::flush: acks
-                // made durable ahead of the journals would skip messages whose rows are not on
-                // disk, while acks held back only repeat messages after a crash.
+                // again, harmlessly), and not if their sync failed.
                 match synced {
                     Ok(()) => {
                         if let Err(e) = db.flush() {
@@ -1046,6 +1064,10 @@ impl Store {
             index: std::sync::Arc::new(parking_lot::Mutex::new(IndexJournal::new(
                 Journal::closed(&journal, INDEX_JOURNAL),
             ))),
+            ledger: std::sync::Arc::new(parking_lot::Mutex::new(Journal::closed(
+                &journal,
+                LEDGER_JOURNAL,
+            ))),
             journal_dir: journal.clone(),
         };
         let meta = store.db.open_tree(trees::META)?;
@@ -1062,6 +1084,8 @@ impl Store {
                     2 => {}
                     // Nothing to migrate: its index block records stay the oldest tier.
                     3 => {}
+                    // Migrated below: the ledger's journal is taken over from sled.
+                    4 => {}
                     _ => return Err(StoreError::Schema { found }),
                 }
             }
@@ -1094,6 +1118,14 @@ impl Store {
         // The index journal left by the last run (a crash, or the tail since the last fold) is
         // folded now, with an older store's journal entries in sled.
         *store.index.lock() = Self::open_index(&store.db, &journal)?;
+        // The ledger's watermarks of a store before schema 5 (or of a migration a crash
+        // interrupted): written into a ledger journal file (synced), then removed from sled.
+        // Taken over whatever the schema says, so that none is left behind in sled.
+        let ledger_tree = store.db.open_tree(trees::LEDGER)?;
+        if !ledger_tree.is_empty() {
+            crate::ledger::take_over_sled(&ledger_tree, &journal)?;
+            store.db.flush()?;
+        }
         // Only once the journals are out of sled (and that is durable): an interrupted
         // migration is done again at the next open.
         if meta.get("schema")?.as_deref() != Some(SCHEMA_VERSION.to_string().as_bytes()) {
@@ -1352,7 +1384,33 @@ impl Store {
 
     /// Writes everything to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
-        flush_in_order(&self.db, &self.rows, &self.index)
+        flush_in_order(&self.db, &self.rows, &self.index, &self.ledger)
+    }
+
+    /// Syncs the row and index journal files (what the ledger must have on disk before it
+    /// syncs acks of its own: see [`flush_in_order`]). Not with a store lock held.
+    pub(crate) fn sync_row_journals(&self) -> Result<(), StoreError> {
+        sync_journals(&self.rows, &self.index)
+    }
+
+    /// The directory of the journal files.
+    pub(crate) fn journal_dir(&self) -> &JournalDir {
+        &self.journal_dir
+    }
+
+    /// The delivery ledger's journal (closed until [`Store::install_ledger_journal`]).
+    pub(crate) fn ledger_journal(&self) -> &std::sync::Arc<parking_lot::Mutex<Journal>> {
+        &self.ledger
+    }
+
+    /// Installs the ledger's opened journal (see [`crate::ledger::Ledger::open`]). One ledger
+    /// per store; a later open's journal replaces the earlier one, whose files not synced yet
+    /// stay due.
+    pub(crate) fn install_ledger_journal(&self, journal: Journal) {
+        let mut slot = self.ledger.lock();
+        let old = std::mem::replace(&mut *slot, journal);
+        let mut old = old;
+        slot.requeue(old.sync_job());
     }
 
     /// Waits for the background journal compactions started so far (blocking).
@@ -1656,6 +1714,7 @@ impl Store {
             db: self.db.clone(),
             rows: self.rows.clone(),
             index: self.index.clone(),
+            ledger: self.ledger.clone(),
         }
     }
 
@@ -1665,9 +1724,15 @@ impl Store {
         self._syncer.stop();
     }
 
-    /// Whether either journal has appends (or file changes) not yet synced (tests).
+    /// Whether a journal has appends (or file changes) not yet synced (tests).
     #[cfg(test)]
     pub(crate) fn journals_need_sync(&self) -> bool {
+        self.row_journals_need_sync() || self.ledger.lock().needs_sync()
+    }
+
+    /// Whether the row or index journal has appends (or file changes) not yet synced (tests).
+    #[cfg(test)]
+    pub(crate) fn row_journals_need_sync(&self) -> bool {
         self.rows.lock().journal.needs_sync() || self.index.lock().journal.needs_sync()
     }
 
@@ -2507,6 +2572,86 @@ mod tests {
         // Writing goes on after the snapshot's entry.
         s.put_conversation("a", &conversation("a", 0, 0)).unwrap();
         assert_eq!(s.total_unread().unwrap(), 8);
+    }
+
+    /// Schema 4 kept the delivery ledger in sled (keyed rows of older stores, journal entries
+    /// under `0xFF` + number): at open it is written into the ledger's journal file and removed
+    /// from sled; an interrupted takeover (sled entries left beside the file) is done again.
+    #[test]
+    fn a_schema_4_stores_ledger_is_taken_over_from_sled_into_its_journal_file() {
+        fn pairs(pairs: &[(&str, i64)]) -> Vec<u8> {
+            let mut out = Vec::new();
+            for (id, w) in pairs {
+                out.extend_from_slice(&(id.len() as u16).to_be_bytes());
+                out.extend_from_slice(id.as_bytes());
+                out.extend_from_slice(&w.to_be_bytes());
+            }
+            out
+        }
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let dir = JournalDir::temporary().unwrap();
+        db.open_tree(trees::META)
+            .unwrap()
+            .insert("schema", "4")
+            .unwrap();
+        let tree = db.open_tree(trees::LEDGER).unwrap();
+        tree.insert("keyed", &5i64.to_be_bytes()).unwrap();
+        tree.insert("a", &1i64.to_be_bytes()).unwrap();
+        tree.insert(journal_key(1), pairs(&[("a", 3), ("b", 7)]))
+            .unwrap();
+        tree.insert(journal_key(2), pairs(&[("a", 4), ("seen", 0)]))
+            .unwrap();
+        let watermarks = |s: &Store| {
+            let mut w: Vec<_> = crate::ledger::Ledger::open(Some(s))
+                .unwrap()
+                .watermarks()
+                .into_iter()
+                .collect();
+            w.sort();
+            w
+        };
+        let expected = |b: i64| {
+            vec![
+                ("a".to_owned(), 4),
+                ("b".to_owned(), b),
+                ("keyed".to_owned(), 5),
+                ("seen".to_owned(), 0),
+            ]
+        };
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        assert_eq!(stored_schema(&db), SCHEMA_VERSION.to_string().as_bytes());
+        assert!(tree.is_empty(), "nothing of the ledger is left in sled");
+        let ledger_files = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("ledger-")
+            })
+            .count();
+        assert_eq!(ledger_files, 1, "one snapshot file");
+        assert_eq!(watermarks(&s), expected(7));
+        let l = crate::ledger::Ledger::open(Some(&s)).unwrap();
+        l.ack("b", 8).unwrap();
+        l.flush().unwrap();
+        drop((l, s));
+        // Interrupted after the file was written: the sled entries (here a stale one) are
+        // taken over again, and the newer values in the files win.
+        tree.insert("b", &1i64.to_be_bytes()).unwrap();
+        db.open_tree(trees::META)
+            .unwrap()
+            .insert("schema", "4")
+            .unwrap();
+        let s = Store::init(db.clone(), dir.clone()).unwrap();
+        assert!(tree.is_empty());
+        assert_eq!(stored_schema(&db), SCHEMA_VERSION.to_string().as_bytes());
+        assert_eq!(watermarks(&s), expected(8));
+        drop(s);
+        // A store of the current schema with nothing in sled opens as it is.
+        let s = Store::init(db, dir.clone()).unwrap();
+        assert_eq!(watermarks(&s), expected(8));
     }
 
     #[test]
