@@ -12,7 +12,7 @@ use openim_protocol::constants::options;
 use openim_protocol::pb::msg::{
     GetConversationsHasReadAndMaxSeqReq, GetConversationsHasReadAndMaxSeqResp,
 };
-use openim_protocol::pb::received::{ReceivedBatch, ReceivedMsg};
+use openim_protocol::pb::received::{self, ReceivedBatch, ReceivedMsg};
 use openim_protocol::pb::sdkws::{GetMaxSeqReq, GetMaxSeqResp, PullMessageBySeqsReq, SeqRange};
 use tokio::sync::{mpsc, oneshot};
 
@@ -330,8 +330,10 @@ impl ConvBatch {
 /// Buffers of [`Engine::on_push_burst`], kept from one burst to the next.
 #[derive(Default)]
 struct BurstBuffers {
-    /// The pushes of the current round.
-    pushes: Vec<ReceivedBatch>,
+    /// The pushes of the current round (in the boxes they came in, which go back to the
+    /// decoder: see `recycle_boxed`).
+    #[allow(clippy::vec_box)]
+    pushes: Vec<Box<ReceivedBatch>>,
     /// Their conversations' slots ([`Engine::warm_burst`]).
     found: Vec<Option<SlotId>>,
     /// The hashes of their conversation IDs ([`Engine::warm_burst`]).
@@ -638,9 +640,11 @@ impl Engine {
                 }))
                 .await
             }
-            GatewayEvent::Push(push) => {
+            GatewayEvent::Push(mut push) => {
                 let mut found = std::slice::Iter::default();
-                self.on_push(*push, &mut found).await?;
+                let handled = self.on_push(&mut push, &mut found).await;
+                received::recycle_boxed([push]);
+                handled?;
                 self.flush_conversations().await
             }
             GatewayEvent::Kicked { by_frame } => {
@@ -953,9 +957,9 @@ impl Engine {
         for r in ranges {
             let items = resp
                 .msgs
-                .remove(&r.conversation_id)
-                .or_else(|| resp.notification_msgs.remove(&r.conversation_id))
-                .map(|p| p.msgs)
+                .get_mut(&r.conversation_id)
+                .or_else(|| resp.notification_msgs.get_mut(&r.conversation_id))
+                .map(|p| std::mem::take(&mut p.msgs))
                 .unwrap_or_default();
             self.process_range(&r, items)
                 .await
@@ -1005,27 +1009,33 @@ impl Engine {
         self.convs.delivered_of(conv)
     }
 
-    /// Handles one push. `found`: the slots [`Engine::warm_burst`] found for its conversations,
-    /// in the same order (a conversation it did not find is looked up again: an earlier push
-    /// of the burst may have made its slot; slots are never removed, so one found stays right).
+    /// Handles one push, taking its messages out (the emptied push goes back to the decoder,
+    /// see `recycle_boxed`). `found`: the slots [`Engine::warm_burst`] found for its
+    /// conversations, in the same order (a conversation it did not find is looked up again: an
+    /// earlier push of the burst may have made its slot; slots are never removed, so one found
+    /// stays right).
     async fn on_push(
         &mut self,
-        push: ReceivedBatch,
+        push: &mut ReceivedBatch,
         found: &mut std::slice::Iter<'_, Option<SlotId>>,
     ) -> Flow {
-        let streams = push.msgs.into_iter().chain(push.notification_msgs);
+        let streams = push
+            .msgs
+            .iter_mut()
+            .chain(push.notification_msgs.iter_mut());
         for (conv, pulled) in streams {
-            let mut items = pulled.msgs;
+            let conv = conv.as_str();
+            let items = &mut pulled.msgs;
             items.sort_by_key(|m| m.seq);
             // One lookup per conversation of the push (unseen slots hold delivered 0).
             let mut slot = match found.next() {
                 Some(&Some(s)) => Some(s),
-                _ => self.convs.find(&conv),
+                _ => self.convs.find(conv),
             };
             for m in items.drain(..) {
                 if m.seq <= 0 {
-                    let s = *slot.get_or_insert_with(|| self.convs.intern(&conv));
-                    self.handle_item(&conv, s, m, false).await?;
+                    let s = *slot.get_or_insert_with(|| self.convs.intern(conv));
+                    self.handle_item(conv, s, m, false).await?;
                     continue;
                 }
                 let delivered = slot.map_or(0, |s| self.convs[s].delivered);
@@ -1036,16 +1046,16 @@ impl Engine {
                     PushAction::Next => {
                         let first_sight = !slot.is_some_and(|s| self.convs[s].seen);
                         let s = if first_sight {
-                            self.see_conversation(&conv)
+                            self.see_conversation(conv)
                         } else {
-                            *slot.get_or_insert_with(|| self.convs.intern(&conv))
+                            *slot.get_or_insert_with(|| self.convs.intern(conv))
                         };
                         slot = Some(s);
                         self.convs[s].delivered = m.seq;
-                        self.handle_item(&conv, s, m, first_sight).await?;
+                        self.handle_item(conv, s, m, first_sight).await?;
                     }
                     PushAction::Gap { begin, end } => {
-                        for chunk in split(&conv, begin, end) {
+                        for chunk in split(conv, begin, end) {
                             match self.pull_and_process(vec![chunk]).await {
                                 Ok(()) => {}
                                 Err(PullError::Stop) => return Err(Stop),
@@ -1057,18 +1067,16 @@ impl Engine {
                             }
                         }
                         // The pulls may have made (and advanced) the conversation's slot.
-                        slot = self.convs.find(&conv);
-                        if self.delivered_of(&conv) + 1 == m.seq {
-                            self.set_delivered(&conv, m.seq);
-                            let s = self.convs.intern(&conv);
+                        slot = self.convs.find(conv);
+                        if self.delivered_of(conv) + 1 == m.seq {
+                            self.set_delivered(conv, m.seq);
+                            let s = self.convs.intern(conv);
                             slot = Some(s);
-                            self.handle_item(&conv, s, m, false).await?;
+                            self.handle_item(conv, s, m, false).await?;
                         }
                     }
                 }
             }
-            // The emptied list goes back to the decoder (see `recycle_list`).
-            openim_protocol::pb::received::recycle_list(items);
         }
         Ok(())
     }
@@ -1080,7 +1088,7 @@ impl Engine {
     /// where handling the pushes one by one took them one after another.
     fn warm_burst(
         &self,
-        pushes: &[ReceivedBatch],
+        pushes: &[Box<ReceivedBatch>],
         found: &mut Vec<Option<SlotId>>,
         hashes: &mut Vec<u64>,
     ) {
@@ -1088,6 +1096,7 @@ impl Engine {
             pushes
                 .iter()
                 .flat_map(|p| p.msgs.keys().chain(p.notification_msgs.keys()))
+                .map(|conv| conv.as_str())
         };
         hashes.clear();
         hashes.extend(convs().map(|conv| self.convs.hash(conv)));
@@ -1121,14 +1130,14 @@ impl Engine {
         let mut queued = std::mem::take(&mut self.burst.pushes);
         let mut found = std::mem::take(&mut self.burst.found);
         let mut hashes = std::mem::take(&mut self.burst.hashes);
-        queued.push(*first);
+        queued.push(first);
         let mut budget = MAX_BURST - 1;
         let mut next = None;
         let handled = loop {
             while budget > 0 {
                 match gw_rx.try_recv() {
                     Ok(GatewayEvent::Push(push)) => {
-                        queued.push(*push);
+                        queued.push(push);
                         budget -= 1;
                     }
                     Ok(other) => {
@@ -1143,19 +1152,20 @@ impl Engine {
             }
             // Warmed a few pushes at a time: what is fetched for a whole round of hundreds is
             // pushed out of the near caches again before the round's last pushes use it.
+            // Each few go back to the decoder once handled (`recycle_boxed`), emptied, to carry
+            // the pushes still to come.
             let mut round = Ok(());
-            let mut start = 0;
-            while start < queued.len() && round.is_ok() {
-                let end = queued.len().min(start + WARM_AHEAD);
-                self.warm_burst(&queued[start..end], &mut found, &mut hashes);
+            while !queued.is_empty() && round.is_ok() {
+                let end = queued.len().min(WARM_AHEAD);
+                self.warm_burst(&queued[..end], &mut found, &mut hashes);
                 let mut slots = found.iter();
-                for push in &mut queued[start..end] {
-                    round = self.on_push(std::mem::take(push), &mut slots).await;
+                for push in &mut queued[..end] {
+                    round = self.on_push(push, &mut slots).await;
                     if round.is_err() {
                         break;
                     }
                 }
-                start = end;
+                received::recycle_boxed(queued.drain(..end));
             }
             queued.clear();
             if round.is_err() || budget == 0 || next.is_some() {

@@ -19,13 +19,12 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use futures::{SinkExt, StreamExt};
 use parking_lot::Mutex;
-use prost::Message as _;
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use crate::client::ClientError;
-use openim_protocol::pb::received::ReceivedBatch;
+use openim_protocol::pb::received::{self, ReceivedBatch};
 
 /// Request identifiers used by the client.
 pub(crate) mod req {
@@ -582,7 +581,10 @@ pub fn fuzz_decode_frame(bytes: &[u8]) -> bool {
     if decode_data_into(resp.data.as_deref(), payload).is_err() {
         return false;
     }
-    resp.req_identifier != req::PUSH || ReceivedBatch::decode(payload.as_slice()).is_ok()
+    resp.req_identifier != req::PUSH
+        || received::decode_boxed(payload.as_slice())
+            .map(|push| received::recycle_boxed([push]))
+            .is_ok()
 }
 
 /// Exponential backoff with jitter: 1, 2, 4, 8, 16, 30 s (cap), ±25 %.
@@ -930,12 +932,13 @@ fn handle_frame(
             match resp.req_identifier {
                 req::PUSH => {
                     payload.clear();
+                    // Into a push the engine handed back (no allocation for its container).
                     let push = decode_data_into(resp.data.as_deref(), payload).and_then(|()| {
-                        ReceivedBatch::decode(payload.as_slice()).map_err(|e| e.to_string())
+                        received::decode_boxed(payload.as_slice()).map_err(|e| e.to_string())
                     });
                     match push {
                         Ok(p) => {
-                            let _ = events.send(GatewayEvent::Push(Box::new(p)));
+                            let _ = events.send(GatewayEvent::Push(p));
                         }
                         Err(e) => {
                             let n = shared.undecodable.fetch_add(1, Ordering::Relaxed) + 1;
@@ -984,6 +987,7 @@ fn handle_frame(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prost::Message as _;
 
     #[test]
     fn backoff_grows_and_is_capped() {

@@ -706,7 +706,7 @@ fn received_batches_share_repeated_strings() {
         let back = PullMessageBySeqsResp::decode(batch.encode_to_vec().as_slice()).unwrap();
         assert_eq!(back, answer);
         assert_eq!(batch.encoded_len(), bytes.len());
-        for list in batch.msgs.into_values() {
+        for (_, list) in batch.msgs {
             recycle_list(list.msgs);
         }
     }

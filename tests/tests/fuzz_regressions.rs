@@ -348,16 +348,15 @@ fn encoded_batch(rng: &mut Rng) -> Vec<u8> {
 }
 
 fn same_map(
-    ours: &std::collections::BTreeMap<String, openim_protocol::pb::received::ReceivedMsgs>,
+    ours: &openim_protocol::pb::received::ByConversation,
     mirror: &std::collections::BTreeMap<String, MirrorPullMsgs>,
 ) -> Result<(), String> {
-    let ours_keys: Vec<_> = ours.keys().collect();
-    let mirror_keys: Vec<_> = mirror.keys().collect();
+    let ours_keys: Vec<&str> = ours.keys().map(|k| k.as_str()).collect();
+    let mirror_keys: Vec<&str> = mirror.keys().map(String::as_str).collect();
     if ours_keys != mirror_keys {
         return Err(format!("keys {ours_keys:?} vs {mirror_keys:?}"));
     }
-    for (key, m) in mirror {
-        let o = &ours[key];
+    for ((key, o), m) in ours.iter().zip(mirror.values()) {
         if (o.is_end, o.end_seq, o.msgs.len()) != (m.is_end, m.end_seq, m.msgs.len()) {
             return Err(format!("{key:?}: header or count differs"));
         }
@@ -365,7 +364,7 @@ fn same_map(
             if a.to_msg_data() != *b {
                 return Err(format!("{key:?} #{i}: {:?} vs {b:?}", a.to_msg_data()));
             }
-            if a.conversation_id != key.as_str() {
+            if a.conversation_id != *key {
                 return Err(format!("{key:?} #{i}: filed as {:?}", a.conversation_id));
             }
         }
@@ -374,11 +373,24 @@ fn same_map(
 }
 
 /// Every outcome of decoding `bytes` as a received batch agrees with the prost-derived
-/// mirror: both fail, or both give the same messages, each filed under its entry's key.
+/// mirror: both fail, or both give the same messages, each filed under its entry's key. A
+/// push decoded into a recycled batch (which earlier cases left entries and lists in) is
+/// the same as one decoded afresh.
 fn check_against_mirror(bytes: &[u8]) -> Result<bool, String> {
-    use openim_protocol::pb::received::ReceivedBatch;
+    use openim_protocol::pb::received::{ReceivedBatch, decode_boxed, recycle_boxed};
     let ours = ReceivedBatch::decode(bytes);
     let mirror = MirrorBatch::decode(bytes);
+    let recycled = decode_boxed(bytes);
+    if recycled.as_deref().ok() != ours.as_ref().ok() {
+        return Err(format!(
+            "recycled {:?} vs fresh {:?}",
+            recycled.as_deref().ok(),
+            ours.as_ref().ok()
+        ));
+    }
+    if let Ok(batch) = recycled {
+        recycle_boxed([batch]);
+    }
     match (ours, mirror) {
         (Ok(o), Ok(m)) => {
             same_map(&o.msgs, &m.msgs)?;

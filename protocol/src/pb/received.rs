@@ -9,9 +9,14 @@
 //! Why: a client decodes on its connection's task and hands the messages to the task that
 //! handles them. A `String` per message and field is allocated by one thread and freed by
 //! another; with glibc that is a locked, cache-missing path on both sides (a 100,000-message
-//! catch-up spent most of its decoding and dropping time there).
+//! catch-up spent most of its decoding and dropping time there). For the same reason a batch's
+//! conversations are a [`ByConversation`] (a sorted list keyed by the shared conversation ID,
+//! not a `BTreeMap` with a `String` key per entry), and a push decoded with [`decode_boxed`] goes
+//! back to the decoder with [`recycle_boxed`] to carry the next one: a one-message push then
+//! allocates nothing for its container.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use prost::bytes::{Buf, BufMut};
 use prost::encoding::{
@@ -150,16 +155,233 @@ pub struct ReceivedMsgs {
     pub end_seq: i64,
 }
 
+/// One conversation of a [`ByConversation`]: its ID and its messages.
+type Entry = (SharedStr, ReceivedMsgs);
+
+/// A batch's conversations (the wire's `map<string, PullMsgs>`): each conversation ID once,
+/// with its messages, in ID order (as a `BTreeMap` iterates).
+///
+/// Why not a map: a push carries one message of one conversation, and a map node, a key
+/// `String` and a list were allocated by the decoding task for each push and freed by the
+/// handling one (with glibc, a locked path of the other thread's arena). The key here is the
+/// [`SharedStr`] the messages carry, and an emptied `ByConversation` keeps its entries, each
+/// with its list's room, for the next batch decoded into it.
+#[derive(Default)]
+pub struct ByConversation {
+    /// `entries[..live]`: the conversations, keys ascending and unique. `entries[live..]`:
+    /// emptied ones kept for reuse (empty key and list, defaults elsewhere).
+    entries: Vec<Entry>,
+    live: usize,
+}
+
+/// Emptied entries a [`ByConversation`] keeps at most (a push has one conversation).
+const MAX_SPARE_ENTRIES: usize = 4;
+/// An emptied entry's list is kept only with room for at most this many messages.
+const MAX_SPARE_ENTRY_ROOM: usize = 16;
+
+impl ByConversation {
+    /// No conversations.
+    pub const fn new() -> ByConversation {
+        ByConversation {
+            entries: Vec::new(),
+            live: 0,
+        }
+    }
+
+    /// Number of conversations.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// True if there are no conversations.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.entries[..self.live].binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    /// The messages of conversation `key`.
+    pub fn get(&self, key: &str) -> Option<&ReceivedMsgs> {
+        self.find(key).ok().map(|i| &self.entries[i].1)
+    }
+
+    /// The messages of conversation `key`, to change or take out.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut ReceivedMsgs> {
+        self.find(key).ok().map(|i| &mut self.entries[i].1)
+    }
+
+    /// Files `value` under `key` (in its place by order); returns what it replaces.
+    pub fn insert(
+        &mut self,
+        key: impl Into<SharedStr>,
+        value: ReceivedMsgs,
+    ) -> Option<ReceivedMsgs> {
+        let key = key.into();
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Err(i) => {
+                self.entries.insert(i, (key, value));
+                self.live += 1;
+                None
+            }
+        }
+    }
+
+    /// Takes conversation `key` out (the others keep their order).
+    pub fn remove(&mut self, key: &str) -> Option<ReceivedMsgs> {
+        let i = self.find(key).ok()?;
+        self.live -= 1;
+        Some(self.entries.remove(i).1)
+    }
+
+    /// The conversations and their messages, in ID order.
+    pub fn iter(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (&SharedStr, &ReceivedMsgs)> + ExactSizeIterator {
+        self.entries[..self.live].iter().map(|(k, v)| (k, v))
+    }
+
+    /// The conversations and their messages (to change or take out), in ID order.
+    pub fn iter_mut(
+        &mut self,
+    ) -> impl DoubleEndedIterator<Item = (&SharedStr, &mut ReceivedMsgs)> + ExactSizeIterator {
+        self.entries[..self.live].iter_mut().map(|(k, v)| (&*k, v))
+    }
+
+    /// The conversation IDs, in order.
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &SharedStr> + ExactSizeIterator {
+        self.entries[..self.live].iter().map(|(k, _)| k)
+    }
+
+    /// The conversations' messages, in ID order.
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &ReceivedMsgs> + ExactSizeIterator {
+        self.entries[..self.live].iter().map(|(_, v)| v)
+    }
+
+    /// Removes every conversation. A few entries are kept (each with its list's room, when
+    /// not large) for the next batch decoded into this one.
+    pub fn clear(&mut self) {
+        self.entries.truncate(MAX_SPARE_ENTRIES);
+        for (key, value) in &mut self.entries {
+            *key = SharedStr::new();
+            if value.msgs.capacity() > MAX_SPARE_ENTRY_ROOM {
+                value.msgs = Vec::new();
+            } else {
+                value.msgs.clear();
+            }
+            value.is_end = false;
+            value.end_seq = 0;
+        }
+        self.live = 0;
+    }
+
+    /// The entry the next decoded conversation goes to, empty (an emptied one when there is
+    /// one, what a failed decoding left in it dropped); [`ByConversation::push_slot`] makes it
+    /// part of the list.
+    fn slot(&mut self) -> &mut Entry {
+        if self.live == self.entries.len() {
+            self.entries.push(Entry::default());
+        }
+        let (key, value) = &mut self.entries[self.live];
+        *key = SharedStr::new();
+        value.msgs.clear();
+        value.is_end = false;
+        value.end_seq = 0;
+        &mut self.entries[self.live]
+    }
+
+    /// Makes the entry [`ByConversation::slot`] handed out the last conversation (see
+    /// [`ByConversation::settle`]).
+    fn push_slot(&mut self) {
+        self.live = (self.live + 1).min(self.entries.len());
+    }
+
+    /// Puts the conversations in ID order, and keeps only the last of those with one ID
+    /// (a repeated map key: the later entry wins, as in prost). Linear for what is already in
+    /// order (a one-conversation push, an encoder that sorts).
+    fn settle(&mut self) {
+        let live = &mut self.entries[..self.live];
+        if live.windows(2).all(|w| w[0].0 < w[1].0) {
+            return;
+        }
+        // Stable: of one ID, the wire's last stays last.
+        live.sort_by(|a, b| a.0.cmp(&b.0));
+        // entries[..kept]: the survivors; entries[kept..read]: the ones dropped, emptied.
+        let mut kept = 0;
+        for read in 0..self.live {
+            if read + 1 < self.live && self.entries[read].0 == self.entries[read + 1].0 {
+                let (key, value) = &mut self.entries[read];
+                *key = SharedStr::new();
+                *value = ReceivedMsgs::default();
+            } else {
+                self.entries.swap(kept, read);
+                kept += 1;
+            }
+        }
+        self.live = kept;
+    }
+}
+
+impl Clone for ByConversation {
+    fn clone(&self) -> ByConversation {
+        ByConversation {
+            entries: self.entries[..self.live].to_vec(),
+            live: self.live,
+        }
+    }
+}
+
+impl PartialEq for ByConversation {
+    fn eq(&self, other: &ByConversation) -> bool {
+        self.entries[..self.live] == other.entries[..other.live]
+    }
+}
+
+impl fmt::Debug for ByConversation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K: Into<SharedStr>> FromIterator<(K, ReceivedMsgs)> for ByConversation {
+    /// The conversations of `iter`; of those with one ID, the last.
+    fn from_iter<I: IntoIterator<Item = (K, ReceivedMsgs)>>(iter: I) -> ByConversation {
+        let entries: Vec<Entry> = iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
+        let mut all = ByConversation {
+            live: entries.len(),
+            entries,
+        };
+        all.settle();
+        all.entries.truncate(all.live);
+        all
+    }
+}
+
+impl IntoIterator for ByConversation {
+    type Item = (SharedStr, ReceivedMsgs);
+    type IntoIter = std::vec::IntoIter<(SharedStr, ReceivedMsgs)>;
+
+    /// The conversations and their messages, in ID order.
+    fn into_iter(mut self) -> Self::IntoIter {
+        self.entries.truncate(self.live);
+        self.entries.into_iter()
+    }
+}
+
 /// A pull answer (`1002`, `PullMessageBySeqsResp`) or a push (`2001`, `PushMessages`) as a
 /// client decodes it: messages by conversation ID, regular and notification streams.
 ///
 /// Encoding (which a client never does) writes the wire form, every entry with key and value.
+/// Decode it with `decode` or `merge` (these put each stream's conversations in ID order);
+/// a push, with [`decode_boxed`].
 #[derive(Clone, PartialEq, Default, Debug)]
 pub struct ReceivedBatch {
     /// Regular conversations' messages (`msgs` #1).
-    pub msgs: BTreeMap<String, ReceivedMsgs>,
+    pub msgs: ByConversation,
     /// Notification conversations' messages (`notification_msgs` #2).
-    pub notification_msgs: BTreeMap<String, ReceivedMsgs>,
+    pub notification_msgs: ByConversation,
 }
 
 std::thread_local! {
@@ -186,12 +408,12 @@ struct Interners {
 /// 100 messages per pull and a server pushes a few at a time; this is far above both.
 pub const MAX_BATCH_MESSAGES: usize = 100_000;
 
-fn wire_map(map: &BTreeMap<String, ReceivedMsgs>) -> BTreeMap<String, PullMsgs> {
+fn wire_map(map: &ByConversation) -> BTreeMap<String, PullMsgs> {
     map.iter()
         .map(|(k, v)| {
             let msgs = v.msgs.iter().map(ReceivedMsg::to_msg_data).collect();
             (
-                k.clone(),
+                k.to_string(),
                 PullMsgs {
                     msgs,
                     is_end: v.is_end,
@@ -206,6 +428,7 @@ impl prost::Message for ReceivedBatch {
     /// prost's `merge`, then the decoder lets go of the batch's remembered strings: their
     /// reference counts drop here, on the decoding thread that made them, rather than on
     /// whichever thread drops the last message (a cache line fetched across cores otherwise).
+    /// The conversations are put in ID order last (`merge_field` files them in wire order).
     fn merge(&mut self, mut buf: impl Buf) -> Result<(), prost::DecodeError> {
         let ctx = DecodeContext::default();
         let merged = (|| {
@@ -216,6 +439,8 @@ impl prost::Message for ReceivedBatch {
             Ok(())
         })();
         INTERNERS.with_borrow_mut(|interners| *interners = Interners::default());
+        self.msgs.settle();
+        self.notification_msgs.settle();
         merged
     }
 
@@ -256,60 +481,105 @@ impl prost::Message for ReceivedBatch {
 }
 
 /// Merges one map entry (key #1, value #2; a repeated key or value merges, as prost does; a
-/// repeated key is the one the entry is filed under, as prost's last-wins).
+/// repeated key is the one the entry is filed under, as prost's last-wins). The entry is
+/// added last; [`ByConversation::settle`] orders the whole map once decoded.
 fn merge_entry(
     wire_type: WireType,
-    map: &mut BTreeMap<String, ReceivedMsgs>,
+    map: &mut ByConversation,
     interners: &mut Interners,
     buf: &mut impl Buf,
     ctx: DecodeContext,
 ) -> Result<(), prost::DecodeError> {
     check_wire_type(WireType::LengthDelimited, wire_type)?;
     let len = length(buf)?;
-    let entry = if buf.chunk().len() >= len {
-        let (key, value) = decode_entry(&buf.chunk()[..len], interners, ctx)?;
+    // On error the half-decoded entry is left out of the list (`clear` empties it).
+    if buf.chunk().len() >= len {
+        decode_entry(&buf.chunk()[..len], map.slot(), interners, ctx)?;
         buf.advance(len);
-        (key, value)
     } else {
         // A buffer in pieces (never the case for a slice): one copy, then the same decoder.
         let owned = buf.copy_to_bytes(len);
-        decode_entry(&owned, interners, ctx)?
-    };
-    map.insert(entry.0, entry.1);
+        decode_entry(&owned, map.slot(), interners, ctx)?;
+    }
+    map.push_slot();
     Ok(())
 }
 
+/// Decodes an entry into `slot` (an empty one).
 fn decode_entry(
     mut entry: &[u8],
+    slot: &mut Entry,
     interners: &mut Interners,
     ctx: DecodeContext,
-) -> Result<(String, ReceivedMsgs), prost::DecodeError> {
-    let (mut key, mut value) = (String::new(), ReceivedMsgs::default());
-    let mut conversation = SharedStr::new();
+) -> Result<(), prost::DecodeError> {
+    let (key, value) = slot;
     while !entry.is_empty() {
         let (tag, wire_type) = decode_key(&mut entry)?;
         match tag {
             1 => {
-                string::merge(wire_type, &mut key, &mut entry, ctx.clone())?;
-                conversation = SharedStr::from(key.as_str());
+                let text = str_field(wire_type, &mut entry)?;
+                if *key != text {
+                    *key = SharedStr::from(text);
+                }
             }
             2 => {
                 check_wire_type(WireType::LengthDelimited, wire_type)?;
                 let len = length(&mut entry)?;
                 let (body, rest) = entry.split_at(len);
-                merge_msgs(&mut value, body, &conversation, interners, ctx.clone())?;
+                merge_msgs(value, body, key, interners, ctx.clone())?;
                 entry = rest;
             }
             _ => skip_field(wire_type, tag, &mut entry, ctx.clone())?,
         }
     }
     // A key after its value (or a second key): every message is filed under the final key.
-    if value.msgs.iter().any(|m| m.conversation_id != key) {
+    if value.msgs.iter().any(|m| !m.conversation_id.ptr_eq(key)) {
         for m in &mut value.msgs {
-            m.conversation_id = conversation.clone();
+            m.conversation_id = key.clone();
         }
     }
-    Ok((key, value))
+    Ok(())
+}
+
+/// Decoded pushes handed back by their receiver ([`recycle_boxed`]), each kept with its
+/// entries and their lists' room, to carry a later push decoded by [`decode_boxed`].
+///
+/// Why: a push was a box, a map node, a key and a list allocated by the connection's task and
+/// freed by the engine's, on another thread: with glibc, both threads then took the lock of the
+/// decoding thread's arena for each push, and contended for it.
+// Boxed: the box is what the pushes travel in (`decode_boxed`), kept with the rest.
+#[allow(clippy::vec_box)]
+static SPARE_BATCHES: std::sync::Mutex<Vec<Box<ReceivedBatch>>> = std::sync::Mutex::new(Vec::new());
+/// At most this many spare batches are kept (about the pushes a handler takes at once).
+const MAX_SPARE_BATCHES: usize = 512;
+
+/// Decodes a batch (a push) into a box handed back earlier with [`recycle_boxed`] when there
+/// is one: its container then costs no allocation.
+pub fn decode_boxed(buf: &[u8]) -> Result<Box<ReceivedBatch>, prost::DecodeError> {
+    let spare = SPARE_BATCHES.lock().ok().and_then(|mut spare| spare.pop());
+    let mut batch = spare.unwrap_or_default();
+    // `ReceivedBatch`'s own merge (a `Box`'s is prost's generic one).
+    match prost::Message::merge(&mut *batch, buf) {
+        Ok(()) => Ok(batch),
+        Err(e) => {
+            recycle_boxed([batch]);
+            Err(e)
+        }
+    }
+}
+
+/// Hands batches (pushes, their messages taken out) back to [`decode_boxed`]: each is emptied
+/// (messages still in it are dropped) and kept, with a few of its entries, unless enough are.
+pub fn recycle_boxed(batches: impl IntoIterator<Item = Box<ReceivedBatch>>) {
+    let Ok(mut spare) = SPARE_BATCHES.lock() else {
+        return;
+    };
+    for mut batch in batches {
+        if spare.len() < MAX_SPARE_BATCHES {
+            prost::Message::clear(&mut *batch);
+            spare.push(batch);
+        }
+    }
 }
 
 /// Emptied message lists handed back by the receiver of decoded batches
@@ -534,6 +804,102 @@ mod tests {
         prost::encoding::encode_varint(entry.len() as u64, &mut batch);
         batch.extend_from_slice(&entry);
         batch
+    }
+
+    /// A map entry (`key`, then a `PullMsgs` of one message per seq) of stream `field`.
+    fn entry(field: u32, key: &str, seqs: &[i64]) -> Vec<u8> {
+        let mut value = Vec::new();
+        for &seq in seqs {
+            let msg = MsgData {
+                seq,
+                send_id: "u1".into(),
+                client_msg_id: format!("c{seq}"),
+                ..Default::default()
+            };
+            prost::encoding::message::encode(1, &msg, &mut value);
+        }
+        let mut entry = Vec::new();
+        prost::encoding::string::encode(1, &key.to_string(), &mut entry);
+        prost::encoding::bytes::encode(2, &value, &mut entry);
+        let mut out = Vec::new();
+        prost::encoding::bytes::encode(field, &entry, &mut out);
+        out
+    }
+
+    fn keys(map: &ByConversation) -> Vec<&str> {
+        map.keys().map(|k| k.as_str()).collect()
+    }
+
+    fn seqs(map: &ByConversation, key: &str) -> Option<Vec<i64>> {
+        map.get(key).map(|l| l.msgs.iter().map(|m| m.seq).collect())
+    }
+
+    #[test]
+    fn conversations_are_in_id_order_and_a_repeated_id_keeps_its_last_entry() {
+        let wire = [
+            entry(1, "si_b", &[1]),
+            entry(1, "si_a", &[2, 3]),
+            entry(2, "n_x", &[4]),
+            entry(1, "si_b", &[5]),
+            entry(1, "si_c", &[6]),
+        ]
+        .concat();
+        let batch = ReceivedBatch::decode(wire.as_slice()).expect("decodes");
+        assert_eq!(keys(&batch.msgs), ["si_a", "si_b", "si_c"]);
+        assert_eq!(seqs(&batch.msgs, "si_b"), Some(vec![5]));
+        assert_eq!(seqs(&batch.msgs, "si_a"), Some(vec![2, 3]));
+        assert_eq!(keys(&batch.notification_msgs), ["n_x"]);
+        for (key, list) in batch.msgs.iter() {
+            assert!(list.msgs.iter().all(|m| m.conversation_id.ptr_eq(key)));
+        }
+        // As prost's own map decoding has it, and the same bytes back (entries sorted).
+        let generic = crate::pb::sdkws::PushMessages::decode(wire.as_slice()).expect("decodes");
+        let again = crate::pb::sdkws::PushMessages::decode(batch.encode_to_vec().as_slice());
+        assert_eq!(again.expect("decodes"), generic);
+
+        let mut map: ByConversation = batch.msgs.clone().into_iter().collect();
+        assert_eq!(map, batch.msgs);
+        assert!(map.insert("si_0", ReceivedMsgs::default()).is_none());
+        assert_eq!(map.remove("si_b").map(|l| l.msgs.len()), Some(1));
+        assert_eq!(keys(&map), ["si_0", "si_a", "si_c"]);
+        map.clear();
+        assert!(map.is_empty() && map.get("si_a").is_none());
+        // The emptied entries are kept for a later batch, and not part of it.
+        assert!(!map.entries.is_empty());
+        assert_eq!(map, ByConversation::new());
+        assert_eq!(format!("{map:?}"), "{}");
+    }
+
+    #[test]
+    fn a_recycled_push_carries_the_next_without_allocating_its_container() {
+        let first = entry(1, "si_bot_u1", &[7]);
+        let next = entry(1, "si_bot_u2", &[8]);
+        let batch = decode_boxed(&first).expect("decodes");
+        let (boxed, list) = (
+            &*batch as *const ReceivedBatch,
+            batch.msgs.entries[0].1.msgs.as_ptr(),
+        );
+        recycle_boxed([batch]);
+        let batch = decode_boxed(&next).expect("decodes");
+        assert_eq!(&*batch as *const ReceivedBatch, boxed);
+        assert_eq!(batch.msgs.entries[0].1.msgs.as_ptr(), list);
+        assert_eq!(
+            *batch,
+            ReceivedBatch::decode(next.as_slice()).expect("decodes")
+        );
+        let filed = batch
+            .msgs
+            .values()
+            .next()
+            .map(|l| l.msgs[0].conversation_id.as_str());
+        assert_eq!(filed, Some("si_bot_u2"));
+        // A malformed push is an error, and its box still goes back.
+        recycle_boxed([batch]);
+        assert!(decode_boxed(&first[..first.len() - 1]).is_err());
+        let batch = decode_boxed(&next).expect("decodes");
+        assert_eq!(&*batch as *const ReceivedBatch, boxed);
+        assert_eq!(keys(&batch.msgs), ["si_bot_u2"]);
+        recycle_boxed([batch]);
     }
 
     #[test]
