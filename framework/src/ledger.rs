@@ -1271,6 +1271,36 @@ mod tests {
         assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("held"), 2);
     }
 
+    /// review-s10 R1: in durable mode the ack's flush is its durability point; a flush that
+    /// fails with an I/O error (here the sync of the journal directory, after a new row file
+    /// was created) leaves the ack not durable, so it must end the session as a failed append
+    /// does (D1), not only be logged by the ack's caller.
+    #[test]
+    fn a_failed_durable_flush_ends_the_session() {
+        let store = Store::temporary().unwrap();
+        store.stop_syncer();
+        let l = Ledger::open(Some(&store)).unwrap().durable(true);
+        l.ack("a", 1).unwrap(); // the ledger's file is created and synced
+        let c = crate::model::Conversation {
+            conversation_id: "a".into(),
+            ..Default::default()
+        };
+        store.put_conversation("a", &c).unwrap(); // a row file: the directory is due a sync
+        let dir = store.journal_dir().path().to_path_buf();
+        let moved = dir.with_extension("moved");
+        std::fs::rename(&dir, &moved).unwrap();
+        let acked = l.ack("a", 2);
+        std::fs::rename(&moved, &dir).unwrap();
+        assert!(
+            matches!(acked, Err(StoreError::Io { .. })),
+            "the flush failed: {acked:?}"
+        );
+        assert!(
+            l.take_failure().is_some(),
+            "a durable ack that could not be flushed ends the session"
+        );
+    }
+
     #[test]
     fn durable_acks_within_a_burst_are_flushed_when_it_is_written() {
         let store = crate::store::Store::temporary().unwrap();

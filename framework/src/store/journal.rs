@@ -654,6 +654,26 @@ mod tests {
         assert_eq!(seen, [&b"three"[..], b"four"]);
     }
 
+    /// review-s10 R3: what a crashed process appended is in the page cache, not necessarily
+    /// on disk; the first sync after the open must cover the replayed files, or a later sync
+    /// of another journal (the ledger's, after the rows') makes an ack durable ahead of a row
+    /// that only the kernel's writeback, in no particular order, brings to disk.
+    #[test]
+    fn replayed_files_are_synced_by_the_first_sync_after_an_open() {
+        let dir = JournalDir::temporary().unwrap();
+        let (mut j, _) = replayed(&dir, "t");
+        j.append(b"one").unwrap();
+        drop(j); // a crash: never synced
+        let (mut j, seen) = replayed(&dir, "t");
+        assert_eq!(seen, [&b"one"[..]]);
+        assert!(
+            j.needs_sync(),
+            "what the last run appended may not be on disk yet"
+        );
+        j.sync_job().run().unwrap();
+        assert!(!j.needs_sync());
+    }
+
     #[test]
     fn a_torn_or_corrupt_tail_ends_the_replay_of_its_file() {
         let dir = JournalDir::temporary().unwrap();
