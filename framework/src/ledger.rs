@@ -701,11 +701,11 @@ impl Ledger {
     pub(crate) fn flush(&self) -> Result<(), StoreError> {
         self.persist()?;
         match &self.store {
-            Some(store) => store.flush().map_err(|e| match e {
-                // sled stays failed after an I/O error.
-                StoreError::Sled(_) => self.note_failure(e),
-                other => other,
-            }),
+            // Any failure leaves the acks just written not durable (a failed sync of the row
+            // or index files skips the ledger's; after a failed fdatasync Linux may report
+            // the next one clean with the pages gone; sled stays failed): in durable mode the
+            // flush is the ack's durability point, so the session ends as for a failed append.
+            Some(store) => store.flush().map_err(|e| self.note_failure(e)),
             None => Ok(()),
         }
     }
