@@ -250,14 +250,20 @@ impl Journal {
             }
             generations.insert(generation, Arc::new(file));
         }
+        // What the last run appended may still be in the page cache only (a process crash):
+        // the first sync covers the replayed files and their directory entries, so that the
+        // store's sync order (rows, index, then the ledger) holds for them too instead of the
+        // kernel's writeback, which follows no order between files.
+        let unsynced = generations.values().cloned().collect();
+        let dir_dirty = !generations.is_empty();
         Ok(Journal {
             dir: dir.unguarded(),
             kind,
             generations,
             appender: None,
             next_generation: found.last().map_or(1, |g| g + 1),
-            unsynced: Vec::new(),
-            dir_dirty: false,
+            unsynced,
+            dir_dirty,
             sync_lock: Default::default(),
         })
     }
