@@ -595,6 +595,13 @@ impl Ledger {
     /// [`Ledger::persist`]: how many watermarks were written, and whether some were held back.
     fn persist_counted(&self) -> Result<(usize, bool), StoreError> {
         let mut entry = self.persisting.lock();
+        // A failed sync of the store's syncer left acks not durable: the session ends as for
+        // a failed append (checked here, where every ack passes within PERSIST_DELAY).
+        if let Some(store) = &self.store
+            && let Some(e) = store.take_sync_failure()
+        {
+            return Err(self.note_failure(e));
+        }
         entry.clear();
         let (n, held_back, snapshot) = {
             let mut s = self.state.lock();
@@ -1269,6 +1276,31 @@ mod tests {
         l.rows_written();
         assert_eq!(l.persist().unwrap(), 1);
         assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("held"), 2);
+    }
+
+    /// review-s10 R1, default mode: a failed round of the store's syncer (here the sync of
+    /// the journal directory after the ledger's file was created) ends the session at the
+    /// next persist; before, it was only logged while appends went on succeeding.
+    #[test]
+    fn a_failed_sync_of_the_syncer_ends_the_session_at_the_next_persist() {
+        let store = Store::temporary().unwrap();
+        store.stop_syncer();
+        let l = Ledger::open(Some(&store)).unwrap();
+        l.ack("a", 1).unwrap();
+        l.persist().unwrap(); // the ledger's file is created: the directory is due a sync
+        let dir = store.journal_dir().path().to_path_buf();
+        let moved = dir.with_extension("moved");
+        std::fs::rename(&dir, &moved).unwrap();
+        store.sync_round_now();
+        std::fs::rename(&moved, &dir).unwrap();
+        l.ack("a", 2).unwrap();
+        assert!(matches!(l.persist(), Err(StoreError::Io { .. })));
+        assert!(
+            l.take_failure().is_some(),
+            "the syncer's failure ends the session"
+        );
+        store.sync_round_now();
+        assert!(store.take_sync_failure().is_none(), "synced again");
     }
 
     /// review-s10 R1: in durable mode the ack's flush is its durability point; a flush that

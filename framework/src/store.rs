@@ -889,6 +889,8 @@ fn sync_journal<T>(
 struct Syncer {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: parking_lot::Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The first failed round (see [`sync_round`]), until the ledger takes it.
+    failure: std::sync::Arc<parking_lot::Mutex<Option<StoreError>>>,
 }
 
 impl Syncer {
@@ -910,6 +912,40 @@ impl Drop for Syncer {
     }
 }
 
+/// One round of the syncer. The ledger's file after the row and index files, and not if their
+/// sync failed (as in Store::flush): acks made durable ahead of the rows would skip messages
+/// whose rows are not on disk, while acks held back only repeat messages after a crash. sled
+/// after the journals (also when stopping: the last handle's drop flushes sled again,
+/// harmlessly), and not if their sync failed.
+///
+/// The first failure is kept in `failure`: the ledger ends the session with it at its next
+/// persist ([`Store::take_sync_failure`]), as for a failed append (review-s10 R1). The acks
+/// appended since are not durable, and a retry proves nothing: after a failed fdatasync Linux
+/// may report the next one clean with the pages gone, and sled stays failed.
+fn sync_round(
+    rows: std::sync::Arc<parking_lot::Mutex<RowCache>>,
+    index: std::sync::Arc<parking_lot::Mutex<IndexJournal>>,
+    ledger: std::sync::Arc<parking_lot::Mutex<Journal>>,
+    db: &sled::Db,
+    failure: &parking_lot::Mutex<Option<StoreError>>,
+) {
+    let synced = sync_journals(&rows, &index).and_then(|()| sync_journal(&ledger, |j| j));
+    drop((rows, index, ledger));
+    let result = match synced {
+        Ok(()) => db.flush().map(drop).map_err(|e| {
+            tracing::error!(error = %e, "store flush failed");
+            StoreError::from(e)
+        }),
+        Err(e) => {
+            tracing::error!(error = %e, "journal sync failed; sled not flushed");
+            Err(e)
+        }
+    };
+    if let Err(e) = result {
+        failure.lock().get_or_insert(e);
+    }
+}
+
 /// Starts the thread that syncs the journal files, then flushes sled, every [`FLUSH_EVERY_MS`]
 /// (the crash bound of the delivery guarantee; see [`Store::open`] for the order). It holds the
 /// journals weakly; it ends, after a last sync, when the store's last handle goes.
@@ -919,6 +955,7 @@ fn spawn_syncer(store: &Store) -> Result<(), StoreError> {
     let ledger = std::sync::Arc::downgrade(&store.ledger);
     let db = store.db.clone();
     let stop = store._syncer.stop.clone();
+    let failure = store._syncer.failure.clone();
     let thread = std::thread::Builder::new()
         .name("store-journal-sync".into())
         .spawn(move || {
@@ -930,23 +967,7 @@ fn spawn_syncer(store: &Store) -> Result<(), StoreError> {
                 else {
                     return;
                 };
-                // The ledger's file after the row and index files, and not if their sync
-                // failed (as in Store::flush): acks made durable ahead of the rows would skip
-                // messages whose rows are not on disk, while acks held back only repeat
-                // messages after a crash.
-                let synced =
-                    sync_journals(&rows, &index).and_then(|()| sync_journal(&ledger, |j| j));
-                drop((rows, index, ledger));
-                // After the journals (also when stopping: the last handle's drop flushes sled
-                // again, harmlessly), and not if their sync failed.
-                match synced {
-                    Ok(()) => {
-                        if let Err(e) = db.flush() {
-                            tracing::error!(error = %e, "store flush failed");
-                        }
-                    }
-                    Err(e) => tracing::error!(error = %e, "journal sync failed; sled not flushed"),
-                }
+                sync_round(rows, index, ledger, &db, &failure);
                 if stopping {
                     return;
                 }
@@ -1404,6 +1425,23 @@ impl Store {
     /// The delivery ledger's journal (closed until [`Store::install_ledger_journal`]).
     pub(crate) fn ledger_journal(&self) -> &std::sync::Arc<parking_lot::Mutex<Journal>> {
         &self.ledger
+    }
+
+    /// The first failed round of the store's syncer, once (see [`sync_round`]).
+    pub(crate) fn take_sync_failure(&self) -> Option<StoreError> {
+        self._syncer.failure.lock().take()
+    }
+
+    /// Runs one round of the syncer now, on this thread (tests).
+    #[cfg(test)]
+    pub(crate) fn sync_round_now(&self) {
+        sync_round(
+            self.rows.clone(),
+            self.index.clone(),
+            self.ledger.clone(),
+            &self.db,
+            &self._syncer.failure,
+        );
     }
 
     /// Installs the ledger's opened journal (see [`crate::ledger::Ledger::open`]). One ledger
