@@ -2298,7 +2298,7 @@ mod tests {
     /// The steps are `flush_in_order`'s, with the engine's and persister's appends interleaved
     /// where the real threads can interleave them.
     #[test]
-    #[ignore = "review-s10 R2: open (a design change), see /work/notes/review-s10.md"]
+    #[ignore = "known gap under power loss (docs/reliability.md, \"Known gap\"): needs a design change"]
     fn an_ack_is_never_synced_ahead_of_a_row_appended_during_the_rows_sync() {
         let s = Store::temporary().unwrap();
         s.stop_syncer();
