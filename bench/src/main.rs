@@ -248,7 +248,8 @@ impl Ctx {
 /// 1 + 6a: inbound push rate, bot session then JS SDK, one after the other.
 ///
 /// Pushes to both are held (fault `stall_pushes`) while the messages are injected. Then the bot's
-/// are released and timed to the N-th `NewMessage`; the bot is stopped; then the JS user's are
+/// are released (by a task of the sandbox's runtime, so that queueing them counts as the
+/// sandbox's CPU, not the bot's) and timed to the N-th `NewMessage`; the bot is stopped; then the JS user's are
 /// released and timed to the N-th `OnRecvNewMessages` item. Each side has both cores to itself.
 async fn inbound(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
     let n = cx.sizes.inbound;
@@ -284,8 +285,9 @@ async fn inbound(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
     consumer.counter.arm(n as u64);
     let c0 = cpu::now();
     let t0 = Instant::now();
-    cx.sb.faults().release_pushes(&bot);
+    let release = cx.sb.faults().release_pushes_on(&bot, &cx.rt.sandbox);
     let done = consumer.counter.wait(WAIT, "inbound").await?;
+    release.await?;
     let used = cpu::now().since(&c0);
     let rate = n as f64 / done.duration_since(t0).as_secs_f64();
     row(
@@ -301,8 +303,9 @@ async fn inbound(cx: &Ctx, rows: &mut Vec<Row>) -> Res<(f64, Option<f64>)> {
             let node0 = run.pid().and_then(cpu::of_pid);
             let c0 = cpu::now();
             let t0 = epoch_ms();
-            cx.sb.faults().release_pushes(&jsu);
+            let release = cx.sb.faults().release_pushes_on(&jsu, &cx.rt.sandbox);
             let v = run.next().await?;
+            release.await?;
             let used = cpu::now().since(&c0);
             let node = run
                 .pid()
@@ -893,8 +896,9 @@ async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
         let c0 = cpu::now();
         let io = load::WindowIo::start();
         let t0 = Instant::now();
-        cx.sb.faults().release_pushes(bot);
+        let release = cx.sb.faults().release_pushes_on(bot, &cx.rt.sandbox);
         let done = consumer.counter.wait(WAIT, "scaling").await?;
+        release.await?;
         let used = cpu::now().since(&c0);
         io.report(&format!("scaling ({convs} conversations)"));
         eprintln!("[bench] scaling ({convs} conversations) window: {t0:?} .. {done:?}");

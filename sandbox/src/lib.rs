@@ -575,6 +575,13 @@ impl Sandbox {
     }
 }
 
+/// Sends a user's held pushes, in order.
+fn release_held(inner: &Inner, user_id: &str) {
+    for (uid, push) in inner.faults.release(user_id) {
+        inner.registry.send_push(&uid, push);
+    }
+}
+
 /// Fault injection for tests (see [`Sandbox::faults`]).
 #[derive(Debug)]
 pub struct FaultControl<'a> {
@@ -592,10 +599,19 @@ impl FaultControl<'_> {
     }
     /// Releases held pushes (delivered in order).
     pub fn release_pushes(&self, user_id: &str) {
-        let frames = self.sandbox.inner.faults.release(user_id);
-        for (uid, push) in frames {
-            self.sandbox.inner.registry.send_push(&uid, push);
-        }
+        release_held(&self.sandbox.inner, user_id);
+    }
+    /// Releases held pushes from a task spawned on `runtime` (delivered in order) and returns
+    /// at once: queueing many thousands of frames is the sandbox's work, so a caller that
+    /// accounts CPU by thread (the benchmark) runs it on the sandbox's own runtime.
+    pub fn release_pushes_on(
+        &self,
+        user_id: &str,
+        runtime: &tokio::runtime::Handle,
+    ) -> JoinHandle<()> {
+        let inner = Arc::clone(&self.sandbox.inner);
+        let user_id = user_id.to_string();
+        runtime.spawn(async move { release_held(&inner, &user_id) })
     }
     /// Delays every push to a user by `delay` (zero to disable).
     pub fn delay_pushes(&self, user_id: &str, delay: std::time::Duration) {

@@ -39,6 +39,17 @@ async fn push_faults() {
     let (_, m4) = b.message_with_text("four").await;
     let (_, m5) = b.message_with_text("five").await;
     assert_eq!(m5.seq, m4.seq + 1);
+    // released by a task of a given runtime: the same frames, in the same order
+    sb.faults().stall_pushes("bob");
+    sb.send_text("alice", "bob", false, "four b").await.unwrap();
+    sb.send_text("alice", "bob", false, "five b").await.unwrap();
+    sb.faults()
+        .release_pushes_on("bob", &tokio::runtime::Handle::current())
+        .await
+        .unwrap();
+    let (_, m4b) = b.message_with_text("four b").await;
+    let (_, m5b) = b.message_with_text("five b").await;
+    assert_eq!((m4b.seq, m5b.seq), (m5.seq + 1, m5.seq + 2));
     // delay
     sb.faults().delay_pushes("bob", Duration::from_millis(50));
     let started = std::time::Instant::now();
