@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -174,6 +174,16 @@ enum Step {
 }
 
 /// Queues one item on the sink (flushing only where ordering in time matters).
+/// RFC 6455 close code 1009: a message too big to process.
+const CLOSE_TOO_BIG: u16 = 1009;
+
+/// True if a read failed because a frame or message exceeded [`MAX_FRAME`].
+fn is_over_limit(e: axum::Error) -> bool {
+    e.into_inner()
+        .downcast_ref::<tungstenite::Error>()
+        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
+}
+
 async fn write_one<S>(
     sink: &mut S,
     out: Out,
@@ -207,6 +217,14 @@ where
             return Step::Stop;
         }
         Out::Close => return Step::Stop,
+        Out::CloseWith(code) => {
+            let frame = CloseFrame {
+                code,
+                reason: "".into(),
+            };
+            let _ = sink.feed(Message::Close(Some(frame))).await;
+            return Step::Stop;
+        }
     };
     if r.is_err() { Step::Stop } else { Step::Go }
 }
@@ -284,9 +302,17 @@ async fn run(
             n = tokio::time::timeout(READ_DEADLINE, stream.next()) => n,
         };
         let msg = match next {
-            Err(_) => break,           // read deadline
-            Ok(None) => break,         // closed
-            Ok(Some(Err(_))) => break, // protocol error, oversized frame
+            Err(_) => break,   // read deadline
+            Ok(None) => break, // closed
+            Ok(Some(Err(e))) => {
+                // Upstream's gorilla/websocket answers a frame over its read limit with close
+                // code 1009 (message too big) before dropping the connection; other protocol
+                // errors just end it.
+                if is_over_limit(e) {
+                    let _ = tx.send(Out::CloseWith(CLOSE_TOO_BIG));
+                }
+                break;
+            }
             Ok(Some(Ok(m))) => m,
         };
         match msg {

@@ -191,6 +191,8 @@ pub(crate) enum Out {
     Delayed(Arc<Frame>, tokio::time::Instant),
     /// Close without a frame.
     Close,
+    /// Close with a close frame carrying this code (RFC 6455 §7.4).
+    CloseWith(u16),
 }
 
 pub(crate) struct Conn {

@@ -252,10 +252,22 @@ async fn protocol_violations_close_the_connection() {
         .await
         .unwrap();
     assert_closed(&mut c).await;
-    // oversized frame (> 51200 bytes)
+    // oversized frame (> 51200 bytes): closed with code 1009, as upstream's gorilla/websocket
     let mut c = Client::connect(&sb, "alice", &t[0]).await;
     let _ = c.ws.send(Message::Binary(vec![b'a'; 60_000].into())).await;
-    assert_closed(&mut c).await;
+    let close = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(m) = c.ws.next().await {
+            match m {
+                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
+    })
+    .await
+    .expect("the server closes the connection");
+    assert_eq!(close, Some(1009), "close code of an oversized frame");
     // the server is still healthy
     let c = Client::connect(&sb, "alice", &t[0]).await;
     drop(c);
