@@ -327,11 +327,20 @@ impl ConvBatch {
     }
 }
 
+/// A push taken from the gateway's queue: decoded by the reader, or its payload (the reader
+/// decodes only so many ahead of the engine: see [`crate::gateway::DECODE_AHEAD`]).
+enum QueuedPush {
+    Decoded(Box<ReceivedBatch>),
+    Bytes(Vec<u8>),
+}
+
 /// Buffers of [`Engine::on_push_burst`], kept from one burst to the next.
 #[derive(Default)]
 struct BurstBuffers {
-    /// The pushes of the current round (in the boxes they came in, which go back to the
-    /// decoder: see `recycle_boxed`).
+    /// The pushes of the current burst not handled yet.
+    queued: Vec<QueuedPush>,
+    /// The pushes of the current round, decoded (in the boxes they came in, which go back to
+    /// the decoder: see `recycle_boxed`).
     #[allow(clippy::vec_box)]
     pushes: Vec<Box<ReceivedBatch>>,
     /// Their conversations' slots ([`Engine::warm_burst`]).
@@ -470,7 +479,12 @@ impl Engine {
                 _ = janitor.tick(), if !self.typing.is_empty() => self.expire_typing().await,
                 ev = gw_rx.recv() => match ev {
                     None => break,
-                    Some(GatewayEvent::Push(push)) => self.on_push_burst(push, &mut gw_rx).await,
+                    Some(GatewayEvent::Push(push)) => {
+                        self.on_push_burst(QueuedPush::Decoded(push), &mut gw_rx).await
+                    }
+                    Some(GatewayEvent::PushBytes(bytes)) => {
+                        self.on_push_burst(QueuedPush::Bytes(bytes), &mut gw_rx).await
+                    }
                     Some(ev) => self.on_gateway(ev).await,
                 },
                 cmd = cmd_rx.recv(), if commands_open => match cmd {
@@ -641,6 +655,17 @@ impl Engine {
                 .await
             }
             GatewayEvent::Push(mut push) => {
+                let mut found = std::slice::Iter::default();
+                let handled = self.on_push(&mut push, &mut found).await;
+                received::recycle_boxed([push]);
+                self.gw.pushes_handled(1);
+                handled?;
+                self.flush_conversations().await
+            }
+            GatewayEvent::PushBytes(bytes) => {
+                let Some(mut push) = self.gw.decode_push(bytes) else {
+                    return Ok(());
+                };
                 let mut found = std::slice::Iter::default();
                 let handled = self.on_push(&mut push, &mut found).await;
                 received::recycle_boxed([push]);
@@ -1121,13 +1146,14 @@ impl Engine {
     /// handled right after it, so the order of gateway events is kept.
     async fn on_push_burst(
         &mut self,
-        first: Box<ReceivedBatch>,
+        first: QueuedPush,
         gw_rx: &mut mpsc::UnboundedReceiver<GatewayEvent>,
     ) -> Flow {
         // The pushes queued now are taken in rounds (those that arrive meanwhile make the next
         // round, up to MAX_BURST in all) and handled in order; the conversations of each
         // WARM_AHEAD of them are looked up (and what handling them reads is fetched) first.
-        let mut queued = std::mem::take(&mut self.burst.pushes);
+        let mut queued = std::mem::take(&mut self.burst.queued);
+        let mut pushes = std::mem::take(&mut self.burst.pushes);
         let mut found = std::mem::take(&mut self.burst.found);
         let mut hashes = std::mem::take(&mut self.burst.hashes);
         queued.push(first);
@@ -1137,7 +1163,11 @@ impl Engine {
             while budget > 0 {
                 match gw_rx.try_recv() {
                     Ok(GatewayEvent::Push(push)) => {
-                        queued.push(push);
+                        queued.push(QueuedPush::Decoded(push));
+                        budget -= 1;
+                    }
+                    Ok(GatewayEvent::PushBytes(bytes)) => {
+                        queued.push(QueuedPush::Bytes(bytes));
                         budget -= 1;
                     }
                     Ok(other) => {
@@ -1154,26 +1184,47 @@ impl Engine {
             // pushed out of the near caches again before the round's last pushes use it.
             // Each few go back to the decoder once handled (`recycle_boxed`), emptied, to carry
             // the pushes still to come.
+            // A payload is decoded here, with its round: just before it is handled, into a
+            // box the rounds before handed back.
             let mut round = Ok(());
-            while !queued.is_empty() && round.is_ok() {
-                let end = queued.len().min(WARM_AHEAD);
-                self.warm_burst(&queued[..end], &mut found, &mut hashes);
+            let mut taken = 0;
+            while taken < queued.len() && round.is_ok() {
+                let end = queued.len().min(taken + WARM_AHEAD);
+                let mut from_reader = 0;
+                for q in &mut queued[taken..end] {
+                    match std::mem::replace(q, QueuedPush::Bytes(Vec::new())) {
+                        QueuedPush::Decoded(push) => {
+                            from_reader += 1;
+                            pushes.push(push);
+                        }
+                        QueuedPush::Bytes(bytes) => pushes.extend(self.gw.decode_push(bytes)),
+                    }
+                }
+                taken = end;
+                self.warm_burst(&pushes, &mut found, &mut hashes);
                 let mut slots = found.iter();
-                for push in &mut queued[..end] {
+                for push in &mut pushes {
                     round = self.on_push(push, &mut slots).await;
                     if round.is_err() {
                         break;
                     }
                 }
-                received::recycle_boxed(queued.drain(..end));
+                received::recycle_boxed(pushes.drain(..));
+                self.gw.pushes_handled(from_reader);
             }
+            // What a stop left is dropped: the reader may decode as many more.
+            let left = queued
+                .iter()
+                .filter(|q| matches!(q, QueuedPush::Decoded(_)));
+            self.gw.pushes_handled(left.count());
             queued.clear();
             if round.is_err() || budget == 0 || next.is_some() {
                 break round;
             }
         };
         // The buffers are kept for the next burst (the round cleared what a stop left).
-        self.burst.pushes = queued;
+        self.burst.queued = queued;
+        self.burst.pushes = pushes;
         self.burst.found = found;
         self.burst.hashes = hashes;
         handled?;
@@ -1742,6 +1793,69 @@ fn _assert_send(e: Engine) -> impl Send {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With few decoded pushes allowed to wait, a released burst reaches the engine partly
+    /// decoded, partly as payloads the engine decodes: every message once, in order in each
+    /// conversation, every decoded push counted handled and the payload buffers handed back.
+    #[tokio::test]
+    async fn pushes_passed_undecoded_are_delivered_once_in_order() {
+        use crate::config::SessionConfig;
+        use crate::event::{Event, EventKind};
+        use crate::session::Session;
+        const WAIT: Duration = Duration::from_secs(40);
+        let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let peers: Vec<String> = (0..20).map(|i| format!("dpeer{i}")).collect();
+        sb.register_user("dbot", "dbot").await.unwrap();
+        for p in &peers {
+            sb.register_user(p, p).await.unwrap();
+        }
+        let config =
+            SessionConfig::with_secret(sb.api_url(), sb.ws_url(), dir.path(), "dbot", sb.secret());
+        let mut s = Session::start(config).await.unwrap();
+        crate::session::tests::next_of(&mut s, EventKind::SyncServerFinish).await;
+        let gw = s.client().inner.gateway.clone().expect("a gateway");
+        gw.set_decode_ahead(3);
+        sb.faults().stall_pushes("dbot");
+        for round in 0..3 {
+            for p in &peers {
+                let text = format!("{p}-{round}");
+                sb.send_text(p, "dbot", false, &text).await.unwrap();
+            }
+        }
+        sb.faults().release_pushes("dbot");
+        let mut texts: std::collections::HashMap<String, Vec<String>> = Default::default();
+        let total = 3 * peers.len();
+        tokio::time::timeout(WAIT, async {
+            let mut n = 0;
+            while n < total {
+                let d = s.next().await.expect("session running");
+                if let Event::NewMessage(m) = &d.event {
+                    let text = m.text().unwrap_or_default().to_owned();
+                    let peer = text.split('-').next().unwrap_or_default().to_owned();
+                    texts.entry(peer).or_default().push(text);
+                    n += 1;
+                }
+                d.ack.ack();
+            }
+        })
+        .await
+        .expect("every message in time");
+        for p in &peers {
+            let expected: Vec<String> = (0..3).map(|r| format!("{p}-{r}")).collect();
+            assert_eq!(texts[p], expected, "each once, in order");
+        }
+        let (waiting, spare) = gw.push_counts();
+        assert_eq!(waiting, 0, "every decoded push counted handled");
+        assert!(
+            spare > 0,
+            "the engine decoded payloads and handed their buffers back"
+        );
+        s.shutdown().await.unwrap();
+        sb.shutdown().await;
+    }
 
     /// A failed row append (a full disk) ends the session with the error (fails without
     /// `Ledger::fail`), and its acknowledged message is not persisted as handled: the next

@@ -12,7 +12,7 @@ use std::future::Future;
 use std::io::{Read, Write};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -129,7 +129,12 @@ pub(crate) enum GatewayEvent {
         msg: String,
         retry_in: Duration,
     },
+    /// A push, decoded by the reader (count it handled with [`GatewayHandle::pushes_handled`]
+    /// once its box went back to the decoder).
     Push(Box<ReceivedBatch>),
+    /// A push's protobuf payload, left for the engine to decode ([`GatewayHandle::decode_push`])
+    /// because [`DECODE_AHEAD`] decoded pushes were waiting already.
+    PushBytes(Vec<u8>),
     /// Kicked (2002 frame, or 1506 at connect). The loop has stopped.
     Kicked {
         by_frame: bool,
@@ -169,7 +174,32 @@ struct Shared {
     timeout: Duration,
     undecodable: AtomicU64,
     control: Mutex<Option<mpsc::UnboundedSender<Control>>>,
+    /// Pushes the reader decoded and the engine has not handed back yet.
+    decoded_waiting: AtomicUsize,
+    /// How many may be waiting before the reader passes payloads undecoded ([`DECODE_AHEAD`];
+    /// tests lower it).
+    decode_ahead: AtomicUsize,
+    /// Payload buffers of [`GatewayEvent::PushBytes`] handed back by the engine, for the
+    /// reader's next ones (so neither side allocates or frees one per push).
+    spare_payloads: Mutex<Vec<Vec<u8>>>,
 }
+
+/// Decoded pushes that may wait for the engine before the reader passes the next ones as their
+/// payload, decoded by the engine just before it handles them.
+///
+/// Why: released at once, a queue of pushes was all decoded long before the engine reached it
+/// (~1 KB of boxes, lists and strings each, 100,000 pushes in the scaling bench). The recycled
+/// boxes' pool was empty meanwhile, so each push's container grew the reader's heap (page
+/// faults, `mprotect`), and what the engine read of it was out of cache again. Below the pool's
+/// size ([`received::recycle_boxed`] keeps 512), so every box handed back is reused.
+pub(crate) const DECODE_AHEAD: usize = 256;
+
+/// Payload buffers kept for [`GatewayEvent::PushBytes`] (a [`DECODE_AHEAD`]'s worth is plenty:
+/// the engine hands them back a round of pushes at a time).
+const MAX_SPARE_PAYLOADS: usize = 256;
+/// A payload buffer with more room than this is freed rather than kept (a push is a few
+/// hundred bytes).
+const SPARE_PAYLOAD_ROOM: usize = 16 * 1024;
 
 #[derive(Debug)]
 enum Control {
@@ -252,6 +282,9 @@ impl GatewayHandle {
             timeout: settings.timeout,
             undecodable: AtomicU64::new(0),
             control: Mutex::new(Some(control_tx)),
+            decoded_waiting: AtomicUsize::new(0),
+            decode_ahead: AtomicUsize::new(DECODE_AHEAD),
+            spare_payloads: Mutex::new(Vec::new()),
         });
         tokio::spawn(dial_loop(shared.clone(), events, control_rx));
         GatewayHandle { shared }
@@ -260,6 +293,54 @@ impl GatewayHandle {
     /// Number of frames that could not be decoded so far.
     pub(crate) fn undecodable_frames(&self) -> u64 {
         self.shared.undecodable.load(Ordering::Relaxed)
+    }
+
+    /// Counts `n` pushes of [`GatewayEvent::Push`] handled (their boxes handed back to the
+    /// decoder): the reader decodes as many more ahead of the engine.
+    pub(crate) fn pushes_handled(&self, n: usize) {
+        if n > 0 {
+            let _ = self.shared.decoded_waiting.fetch_update(
+                Ordering::AcqRel,
+                Ordering::Acquire,
+                |w| Some(w.saturating_sub(n)),
+            );
+        }
+    }
+
+    /// Decodes a [`GatewayEvent::PushBytes`] payload (counted and logged as the reader does
+    /// when it does not decode: then `None`); the buffer goes back to the reader.
+    pub(crate) fn decode_push(&self, mut payload: Vec<u8>) -> Option<Box<ReceivedBatch>> {
+        let push = received::decode_boxed(&payload);
+        payload.clear();
+        if payload.capacity() <= SPARE_PAYLOAD_ROOM {
+            let mut spare = self.shared.spare_payloads.lock();
+            if spare.len() < MAX_SPARE_PAYLOADS {
+                spare.push(payload);
+            }
+        }
+        match push {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let n = self.shared.undecodable.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::warn!(error = %e, count = n, "undecodable push ignored");
+                None
+            }
+        }
+    }
+
+    /// Lets at most `n` decoded pushes wait (tests: 0 has the engine decode every push).
+    #[cfg(test)]
+    pub(crate) fn set_decode_ahead(&self, n: usize) {
+        self.shared.decode_ahead.store(n, Ordering::Relaxed);
+    }
+
+    /// Decoded pushes not counted handled, and payload buffers handed back (tests).
+    #[cfg(test)]
+    pub(crate) fn push_counts(&self) -> (usize, usize) {
+        (
+            self.shared.decoded_waiting.load(Ordering::Acquire),
+            self.shared.spare_payloads.lock().len(),
+        )
     }
 
     /// Lets the dial loop go on after a token error (new token available).
@@ -932,12 +1013,24 @@ fn handle_frame(
             match resp.req_identifier {
                 req::PUSH => {
                     payload.clear();
+                    if let Err(e) = decode_data_into(resp.data.as_deref(), payload) {
+                        let n = shared.undecodable.fetch_add(1, Ordering::Relaxed) + 1;
+                        tracing::warn!(error = %e, count = n, "undecodable push ignored");
+                        return None;
+                    }
+                    let waiting = shared.decoded_waiting.load(Ordering::Acquire);
+                    if waiting >= shared.decode_ahead.load(Ordering::Relaxed) {
+                        // The engine decodes it (see DECODE_AHEAD); the buffer is swapped for
+                        // one it handed back.
+                        let spare = shared.spare_payloads.lock().pop().unwrap_or_default();
+                        let bytes = std::mem::replace(payload, spare);
+                        let _ = events.send(GatewayEvent::PushBytes(bytes));
+                        return None;
+                    }
                     // Into a push the engine handed back (no allocation for its container).
-                    let push = decode_data_into(resp.data.as_deref(), payload).and_then(|()| {
-                        received::decode_boxed(payload.as_slice()).map_err(|e| e.to_string())
-                    });
-                    match push {
+                    match received::decode_boxed(payload.as_slice()) {
                         Ok(p) => {
+                            shared.decoded_waiting.fetch_add(1, Ordering::AcqRel);
                             let _ = events.send(GatewayEvent::Push(p));
                         }
                         Err(e) => {
@@ -1319,13 +1412,12 @@ mod tests {
         });
     }
 
-    #[test]
-    fn request_envelopes_are_valid_json_with_escaped_ids() {
-        let user_id = "u\"\\\u{1}é".to_owned();
-        let shared = Shared {
-            send_id_json: serde_json::to_string(&user_id).unwrap(),
+    /// A connection's shared state, never connected.
+    fn offline_shared(user_id: &str) -> Shared {
+        Shared {
+            send_id_json: serde_json::to_string(user_id).unwrap(),
             incr_salt: 1,
-            user_id: user_id.clone(),
+            user_id: user_id.to_owned(),
             platform: 7,
             ws_addr: String::new(),
             compression: false,
@@ -1337,7 +1429,99 @@ mod tests {
             timeout: Duration::from_secs(1),
             undecodable: AtomicU64::new(0),
             control: Mutex::new(None),
+            decoded_waiting: AtomicUsize::new(0),
+            decode_ahead: AtomicUsize::new(DECODE_AHEAD),
+            spare_payloads: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Past the decoded pushes allowed to wait, the reader passes payloads, which the engine
+    /// decodes into the same batches; pushes counted handled let the reader decode again; the
+    /// payload buffers handed back carry later pushes; a malformed payload is counted as an
+    /// undecodable frame.
+    #[test]
+    fn past_the_decoded_pushes_allowed_to_wait_payloads_are_passed_undecoded() {
+        use openim_protocol::pb::sdkws::{MsgData, PullMsgs, PushMessages};
+        let wire = |i: i64| {
+            let msg = MsgData {
+                seq: i,
+                send_id: format!("u{i}"),
+                client_msg_id: format!("c{i}"),
+                ..Default::default()
+            };
+            let pulled = PullMsgs {
+                msgs: vec![msg],
+                ..Default::default()
+            };
+            PushMessages {
+                msgs: [(format!("si_bot_u{i}"), pulled)].into(),
+                ..Default::default()
+            }
+            .encode_to_vec()
         };
+        let frame = |i: i64| {
+            let json = format!(
+                r#"{{"reqIdentifier":2001,"msgIncr":"","errCode":0,"errMsg":"","data":"{}"}}"#,
+                base64::engine::general_purpose::STANDARD.encode(wire(i))
+            );
+            WsMessage::Binary(json.into_bytes().into())
+        };
+        let shared = Arc::new(offline_shared("bot"));
+        shared.decode_ahead.store(2, Ordering::Relaxed);
+        let gw = GatewayHandle {
+            shared: shared.clone(),
+        };
+        let (events, mut rx) = mpsc::unbounded_channel();
+        let mut buffers = FrameBuffers::default();
+        let mut next = |i: i64| {
+            assert!(handle_frame(&shared, frame(i), &events, &mut buffers).is_none());
+            rx.try_recv().expect("an event per push")
+        };
+        let decoded = |i: i64| ReceivedBatch::decode(wire(i).as_slice()).unwrap();
+        let mut handed_back = Vec::new();
+        let check = |i: i64, ev: GatewayEvent, waiting: bool, handed_back: &mut Vec<_>| match ev {
+            GatewayEvent::Push(p) if !waiting => {
+                assert_eq!(*p, decoded(i), "push {i}");
+                received::recycle_boxed([p]);
+            }
+            GatewayEvent::PushBytes(bytes) if waiting => {
+                assert_eq!(bytes, wire(i), "push {i}");
+                let ptr = bytes.as_ptr();
+                let p = gw.decode_push(bytes).expect("decodes");
+                assert_eq!(*p, decoded(i), "push {i}");
+                received::recycle_boxed([p]);
+                handed_back.push(ptr);
+            }
+            other => panic!("push {i} (past the limit: {waiting}): {other:?}"),
+        };
+        for i in 0..2 {
+            check(i, next(i), false, &mut handed_back);
+        }
+        for i in 2..4 {
+            check(i, next(i), true, &mut handed_back);
+        }
+        // Still two waiting (not counted handled): the buffers handed back carry these.
+        let (a, b) = (next(4), next(5));
+        let reused = [&a, &b]
+            .iter()
+            .filter(
+                |ev| matches!(ev, GatewayEvent::PushBytes(b) if handed_back.contains(&b.as_ptr())),
+            )
+            .count();
+        assert!(reused >= 1, "a handed-back buffer is reused");
+        check(4, a, true, &mut handed_back);
+        check(5, b, true, &mut handed_back);
+        gw.pushes_handled(2);
+        check(6, next(6), false, &mut handed_back);
+        assert_eq!(gw.undecodable_frames(), 0);
+        assert!(gw.decode_push(vec![0xff]).is_none());
+        assert_eq!(gw.undecodable_frames(), 1);
+    }
+
+    #[test]
+    fn request_envelopes_are_valid_json_with_escaped_ids() {
+        let user_id = "u\"\\\u{1}é".to_owned();
+        let shared = offline_shared(&user_id);
         for len in [0usize, 1, 2, 3, 4, 100, 1000] {
             let msg = GetMaxSeqReq {
                 user_id: "x".repeat(len),
