@@ -810,9 +810,12 @@ impl Engine {
             if let Ok(meta) = self.store.raw_tree(trees::META) {
                 let _ = meta.insert("installed", "1");
             }
-            // The reinstall floors and the flag must be durable together.
+            // The reinstall floors and the flag must be durable together. A failed flush
+            // leaves acks not durable (and a retry proves nothing): the session ends, as for
+            // the other failed syncs (review-s10 R1).
             if let Err(e) = self.store.flush() {
-                tracing::error!(error = %e, "store flush failed");
+                tracing::error!(error = %e, "store flush failed: ending the session");
+                self.ledger.fail(e);
             }
             self.fresh = false;
         }

@@ -10,10 +10,11 @@
 //!
 //! Where: the ledger's journal is a file journal of the store's (`journal/ledger-*.log`, module
 //! `store::journal`: crc-framed entries, one write(2) each, replayed at open, a torn tail cut
-//! off). Each persist appends ONE entry holding every changed watermark (`u16` ID length, ID,
-//! `i64` watermark, repeated), built in a buffer kept from one persist to the next. Once the
-//! journal holds as many bytes as a snapshot, a snapshot of every watermark is written as a new
-//! generation file (synced), and the older generations are deleted. Loading replays the files
+//! off). Each persist queues every changed watermark (`u16` ID length, ID, `i64` watermark,
+//! repeated) in memory; the store's next sync round writes what was queued as ONE entry, after
+//! it synced the row and index files ([`LedgerFile`]). Once the journal holds as many bytes as a
+//! snapshot, the persist queues a snapshot of every watermark instead, which the round writes as
+//! a new generation file (synced) before deleting the older generations. Loading replays the files
 //! in order, keeping the highest value per conversation (watermarks only rise, so replaying an
 //! old entry is harmless). Until schema 5 the journal was kept in sled (key `0xFF` + a 64-bit
 //! number, beside keyed rows of still older stores), where each persist cost a sled insert of
@@ -23,18 +24,21 @@
 //! Order against the store: the engine appends a burst's conversation rows and message-index
 //! entries at the burst's end. Until then ([`Ledger::rows_pending`] .. [`Ledger::rows_written`])
 //! a watermark advanced within the burst is persisted only up to its value before the burst,
-//! so every ledger entry is appended after the rows and index entries of the messages it
-//! acknowledges. Durable order, in every sync (the store's syncer every
-//! `store::FLUSH_EVERY_MS`, and [`crate::store::Store::flush`]): the row journal files, then
-//! the index journal files, then the ledger's (not at all if an earlier sync failed), then
-//! sled. A snapshot syncs the row and index files before it writes its own. So after a crash,
-//! a message that is not delivered again has its row and its index entry.
+//! so every ledger entry is queued after the rows and index entries of the messages it
+//! acknowledges were appended. Every sync round (the store's syncer every
+//! `store::FLUSH_EVERY_MS`, and [`crate::store::Store::flush`]) takes the queued entries first,
+//! then syncs the row journal files, then the index journal files, and only then writes the
+//! taken entries (and snapshot) to the ledger's file and syncs it (not at all if an earlier step
+//! failed), then flushes sled. So the ledger's file never holds an ack, synced or not, whose
+//! message's row and index entry are not durable: after a crash or a power loss, a message that
+//! is not delivered again has its row and its index entry (review-s10 R2).
 //!
-//! A process crash (SIGKILL) loses no appended entry: it repeats the messages acknowledged in
-//! the last ~20 ms (persist delay) plus the rest of a burst. A power loss may also lose what was
-//! appended since the last sync (~100 ms more): at-least-once, never a loss. With `durable`
-//! every advance is written and flushed at once (the engine appends what is pending before it
-//! hands each message over).
+//! A process crash (SIGKILL) or a power loss repeats the messages whose acks were not written by
+//! a round yet: those acknowledged in the last ~20 ms (persist delay) + up to one round interval
+//! (~100 ms) + the round's syncs, plus the rest of a burst: at-least-once, never a loss. With
+//! `durable` every advance is written and flushed at once (the engine appends what is pending
+//! before it hands each message over): the ack returns after a round (row, index and ledger
+//! fdatasync, as before).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -149,6 +153,143 @@ pub(crate) fn take_over_sled(tree: &sled::Tree, dir: &JournalDir) -> Result<usiz
         "delivery ledger moved from sled into its journal file (schema 5)"
     );
     Ok(marks.len())
+}
+
+/// The ledger's journal file and the entries persisted but not written to it yet (held by the
+/// store, whose sync rounds write them).
+///
+/// A persist encodes its entry into `pending` (memory). Each sync round of the store (the
+/// syncer's every `store::FLUSH_EVERY_MS`, [`Store::flush`]) takes what is pending
+/// ([`LedgerFile::begin_round`]) before it takes the row and index files' sync jobs, syncs
+/// them, and only then appends the taken entries to the file ([`Round::write`]) and syncs it.
+/// Every taken entry was persisted after the rows and index entries it acknowledges were
+/// appended (the engine's hold-back, [`Ledger::rows_pending`]), so they are covered by the
+/// round's row and index syncs: the file never holds an ack whose message's row is not durable,
+/// not even as a page the kernel writes back on its own, which it does in no order between
+/// files (review-s10 R2). The price: a process crash now loses what is pending too (up to one
+/// round, ~100 ms, more than the 20 ms persist delay alone).
+pub(crate) struct LedgerFile {
+    journal: Mutex<Journal>,
+    pending: Mutex<Pending>,
+    /// Held through a round, from taking the pending entries to the file's sync, so that a
+    /// round returns only once every entry pending at its start is durable (an earlier
+    /// round's taken entries included); the buffer the taken entries are written from (its
+    /// capacity kept for the next round).
+    round: Mutex<Vec<u8>>,
+    /// The first failed round (a row, index or ledger sync, an append, a sled flush), until the
+    /// ledger takes it: the entries it took are not written, and a retry proves nothing (after
+    /// a failed fdatasync Linux may report the next one clean with the pages gone), so the
+    /// ledger ends the session with it (review-s10 R1).
+    failure: Mutex<Option<StoreError>>,
+}
+
+/// What persists queued for the next round.
+#[derive(Default)]
+struct Pending {
+    /// Journal entries (each a run of pairs; their concatenation is one) persisted since the
+    /// last round took them, after `snapshot`.
+    entries: Vec<u8>,
+    /// A compaction snapshot, written as a new generation before `entries`. It holds every
+    /// value of the entries persisted before it, which were dropped when it was queued.
+    snapshot: Option<Snapshot>,
+}
+
+/// A sync round's part of the ledger (see [`LedgerFile`]): the entries it took.
+pub(crate) struct Round<'a> {
+    file: &'a LedgerFile,
+    entries: parking_lot::MutexGuard<'a, Vec<u8>>,
+    snapshot: Option<Snapshot>,
+}
+
+impl LedgerFile {
+    /// The ledger's journal `journal` (a closed one until [`Ledger::open`] installs its own).
+    pub(crate) fn new(journal: Journal) -> LedgerFile {
+        LedgerFile {
+            journal: Mutex::new(journal),
+            pending: Mutex::default(),
+            round: Mutex::default(),
+            failure: Mutex::new(None),
+        }
+    }
+
+    /// The journal file (its appends are a round's; others read it or sync it).
+    pub(crate) fn journal(&self) -> &Mutex<Journal> {
+        &self.journal
+    }
+
+    /// Starts a sync round: waits for an earlier one to end, then takes what is pending. Call
+    /// it before the round takes the row and index files' sync jobs.
+    pub(crate) fn begin_round(&self) -> Round<'_> {
+        let mut entries = self.round.lock();
+        entries.clear();
+        let mut pending = self.pending.lock();
+        std::mem::swap(&mut *entries, &mut pending.entries);
+        let snapshot = pending.snapshot.take();
+        Round {
+            file: self,
+            entries,
+            snapshot,
+        }
+    }
+
+    /// Whether entries wait for a round (tests).
+    #[cfg(test)]
+    pub(crate) fn has_pending(&self) -> bool {
+        let pending = self.pending.lock();
+        !pending.entries.is_empty() || pending.snapshot.is_some()
+    }
+
+    /// Drops what is pending, as a process crash does (tests).
+    #[cfg(test)]
+    pub(crate) fn discard_pending(&self) {
+        *self.pending.lock() = Pending::default();
+    }
+
+    /// Records a failed round (the first is kept; see [`LedgerFile::take_failure`]).
+    pub(crate) fn round_failed(&self, e: &StoreError) {
+        self.failure.lock().get_or_insert_with(|| copy_error(e));
+    }
+
+    /// The first failed round, once.
+    pub(crate) fn take_failure(&self) -> Option<StoreError> {
+        self.failure.lock().take()
+    }
+}
+
+impl Round<'_> {
+    /// Appends the taken snapshot (as a new generation, synced, the older ones deleted) and
+    /// entries (one frame, not synced: the round syncs the file next). Only once the row and
+    /// index files are synced.
+    pub(crate) fn write(&mut self) -> Result<(), StoreError> {
+        let mut journal = self.file.journal.lock();
+        if let Some(snapshot) = self.snapshot.take() {
+            let generation = journal.reserve_generation();
+            match journal::write_generation(
+                journal.dir(),
+                LEDGER_JOURNAL,
+                generation,
+                snapshot.frames(),
+            ) {
+                Ok(file) => {
+                    journal.adopt(generation, file);
+                    journal.remove_below(generation);
+                }
+                Err(e) => {
+                    // The entries it replaced were dropped: its frames go to the journal
+                    // instead (same content; the older generations stay). A failure there
+                    // fails the round.
+                    tracing::warn!(error = %e, "ledger snapshot failed: appended as entries");
+                    for frame in snapshot.frames() {
+                        journal.append(frame)?;
+                    }
+                }
+            }
+        }
+        if !self.entries.is_empty() {
+            journal.append(&self.entries)?;
+        }
+        Ok(())
+    }
 }
 
 /// One conversation's entry: its watermark, and whether it changed since the last persist.
@@ -299,11 +440,6 @@ pub(crate) struct Ledger {
     dirty: tokio::sync::Notify,
     /// Signalled when a burst is written after a persist held watermarks back for it.
     written: tokio::sync::Notify,
-    /// Serialises [`Ledger::persist`] calls so that entries reach the journal in the order
-    /// their values were read (a watermark is never overwritten by an older one); holds the
-    /// buffer entries are built in, kept from one persist to the next (a fresh one of 100+ KB
-    /// at 100,000 conversations faulted in new pages every time).
-    persisting: Mutex<Vec<u8>>,
     /// The first failed write (see [`Ledger::failed`]).
     failure: Mutex<Option<StoreError>>,
     /// Signalled once, by the first failed write.
@@ -354,13 +490,19 @@ impl Ledger {
     pub(crate) fn open(store: Option<&Store>) -> Result<Ledger, StoreError> {
         let mut state = State::default();
         if let Some(store) = store {
+            let mut replayed = 0;
             let journal = Journal::open(store.journal_dir(), LEDGER_JOURNAL, |_, entry| {
-                state.appended += entry.len();
+                replayed += entry.len();
                 for (conv, w) in entry_pairs(entry) {
                     state.load(&conv, w);
                 }
                 Ok(())
             })?;
+            // What a snapshot of the replayed watermarks would take; the rest of the replayed
+            // bytes count as appended since. (Counting them all as appended, against a
+            // snapshot size of 0, compacted at the first persist after every open.)
+            state.snapshot_bytes = state.marks.iter().map(|m| 10 + m.id.len()).sum();
+            state.appended = replayed.saturating_sub(state.snapshot_bytes);
             store.install_ledger_journal(journal);
         }
         Ok(Ledger {
@@ -369,7 +511,6 @@ impl Ledger {
             durable: false,
             dirty: tokio::sync::Notify::new(),
             written: tokio::sync::Notify::new(),
-            persisting: Mutex::new(Vec::new()),
             failure: Mutex::new(None),
             failure_signal: tokio::sync::Notify::new(),
             #[cfg(test)]
@@ -593,118 +734,101 @@ impl Ledger {
     }
 
     /// [`Ledger::persist`]: how many watermarks were written, and whether some were held back.
+    ///
+    /// "Written" here means queued for the store's next sync round ([`LedgerFile`]): `persisted`
+    /// is raised as an entry is queued. A round that fails to write it is recorded, and the
+    /// next persist ends the session with it, so a raised `persisted` never misleads a
+    /// session that goes on (review-s10 R5).
     fn persist_counted(&self) -> Result<(usize, bool), StoreError> {
-        let mut entry = self.persisting.lock();
-        // A failed sync of the store's syncer left acks not durable: the session ends as for
-        // a failed append (checked here, where every ack passes within PERSIST_DELAY).
+        // A failed sync round of the store left acks not durable: the session ends as for a
+        // failed append (checked here, where every ack passes within PERSIST_DELAY).
         if let Some(store) = &self.store
             && let Some(e) = store.take_sync_failure()
         {
             return Err(self.note_failure(e));
         }
-        entry.clear();
-        let (n, held_back, snapshot) = {
-            let mut s = self.state.lock();
-            let s = &mut *s;
-            let dirty = std::mem::take(&mut s.dirty);
-            let written = s.written;
-            let mut n = 0;
-            let mut held_back = false;
-            for &at in &dirty {
-                if let Some(mark) = s.marks.get_mut(at as usize) {
-                    let value = mark.persistable(written);
-                    if value == mark.watermark {
-                        mark.dirty = false;
-                        n += 1;
-                    } else {
-                        // Its burst is not written yet: the rest after it is. What came
-                        // before the burst is written now, so that back-to-back bursts
-                        // (a backlog) cannot hold a watermark back for long.
-                        s.dirty.push(at);
-                        held_back = true;
-                    }
-                    if value > mark.persisted {
-                        mark.persisted = value;
-                        encode_entry(&mut entry, &mark.id, value);
-                    }
-                }
-            }
-            // The emptied list goes back (its capacity with it) unless held-back entries
-            // refilled it.
-            if s.dirty.is_empty() {
-                s.dirty = dirty;
-                s.dirty.clear();
-            }
-            if entry.is_empty() || self.store.is_none() {
-                return Ok((n, held_back));
-            }
-            s.appended += entry.len();
-            // Compacting once the journal holds as many bytes as a snapshot keeps the bytes
-            // written at most twice those appended, and the journal at most twice a snapshot.
-            let compact = s.appended >= s.snapshot_bytes.max(SNAPSHOT_CHUNK);
-            let snapshot = compact.then(|| {
-                // Every watermark as of now, at least the values of every entry it replaces.
-                let mut snapshot = Snapshot::default();
-                snapshot.bytes.reserve(s.snapshot_bytes + 1024);
-                for mark in &mut s.marks {
-                    let value = mark.persistable(written).max(mark.persisted);
-                    mark.persisted = value;
-                    snapshot.push(&mark.id, value);
-                }
-                s.appended = 0;
-                s.snapshot_bytes = snapshot.bytes.len();
-                snapshot
-            });
-            (n, held_back, snapshot)
-        };
-        let Some(store) = &self.store else {
-            return Ok((n, held_back));
-        };
-        // Written outside the state lock: acks keep flowing meanwhile; a watermark that advances
-        // again is dirty again and written by the next persist, which `persisting` keeps behind
-        // this one.
         #[cfg(test)]
-        if self.fail_writes.load(std::sync::atomic::Ordering::SeqCst) {
+        if let Some(store) = &self.store
+            && self.fail_writes.load(std::sync::atomic::Ordering::SeqCst)
+        {
             let full = std::io::Error::new(std::io::ErrorKind::StorageFull, "injected");
             return Err(self.note_failure(StoreError::Io {
                 path: store.journal_dir().path().to_path_buf(),
                 source: full,
             }));
         }
-        let appended = store.ledger_journal().lock().append(&entry);
-        appended.map_err(|e| self.note_failure(e))?;
-        if let Some(snapshot) = snapshot
-            && let Err(e) = Self::write_snapshot(store, &snapshot)
+        let mut s = self.state.lock();
+        let s = &mut *s;
+        // Encoded straight into what the next round writes, under the state lock: entries are
+        // queued in the order their values were read (a watermark is never overwritten by an
+        // older one), and the buffer keeps its capacity from one round to the next (a fresh
+        // one of 100+ KB at 100,000 conversations faulted in new pages every time).
+        let mut pending = self
+            .store
+            .as_ref()
+            .map(|st| st.ledger_file().pending.lock());
+        let queued_before = pending.as_ref().map_or(0, |p| p.entries.len());
+        let dirty = std::mem::take(&mut s.dirty);
+        let written = s.written;
+        let mut n = 0;
+        let mut held_back = false;
+        for &at in &dirty {
+            if let Some(mark) = s.marks.get_mut(at as usize) {
+                let value = mark.persistable(written);
+                if value == mark.watermark {
+                    mark.dirty = false;
+                    n += 1;
+                } else {
+                    // Its burst is not written yet: the rest after it is. What came
+                    // before the burst is written now, so that back-to-back bursts
+                    // (a backlog) cannot hold a watermark back for long.
+                    s.dirty.push(at);
+                    held_back = true;
+                }
+                if value > mark.persisted {
+                    mark.persisted = value;
+                    if let Some(p) = pending.as_mut() {
+                        encode_entry(&mut p.entries, &mark.id, value);
+                    }
+                }
+            }
+        }
+        // The emptied list goes back (its capacity with it) unless held-back entries
+        // refilled it.
+        if s.dirty.is_empty() {
+            s.dirty = dirty;
+            s.dirty.clear();
+        }
+        let Some(pending) = pending.as_mut() else {
+            return Ok((n, held_back));
+        };
+        s.appended += pending.entries.len() - queued_before;
+        // Compacting once the journal holds as many bytes as a snapshot keeps the bytes
+        // written at most twice those appended, and the journal at most twice a snapshot.
+        if pending.entries.len() > queued_before
+            && s.appended >= s.snapshot_bytes.max(SNAPSHOT_CHUNK)
         {
-            // Nothing is lost: the older generations stay and are replayed; the next
-            // compaction tries again.
-            tracing::error!(error = %e, "ledger snapshot failed");
+            // Every watermark as of now, at least the values of every entry it replaces. The
+            // round writes it (off this task: its write and fdatasync, ~3 MB at 100,000
+            // conversations, ran on the persister's tokio worker before, review-s10 R4).
+            let mut snapshot = Snapshot::default();
+            snapshot.bytes.reserve(s.snapshot_bytes + 1024);
+            for mark in &mut s.marks {
+                let value = mark.persistable(written).max(mark.persisted);
+                mark.persisted = value;
+                snapshot.push(&mark.id, value);
+            }
+            s.appended = 0;
+            s.snapshot_bytes = snapshot.bytes.len();
+            // It holds every value queued so far.
+            pending.entries.clear();
+            pending.snapshot = Some(snapshot);
         }
         Ok((n, held_back))
     }
 
-    /// Writes `snapshot` as a new generation of the ledger's journal (synced), after the entry
-    /// just appended, and deletes the generations before it. Called with `persisting` held,
-    /// so no entry is appended meanwhile (later ones go to the generation after it).
-    fn write_snapshot(store: &Store, snapshot: &Snapshot) -> Result<(), StoreError> {
-        // The snapshot is durable at once: the rows and index entries of the messages it
-        // acknowledges (appended already) are made durable first, as every sync does.
-        store.sync_row_journals()?;
-        let generation = store.ledger_journal().lock().reserve_generation();
-        let file = journal::write_generation(
-            store.journal_dir(),
-            LEDGER_JOURNAL,
-            generation,
-            snapshot.frames(),
-        )?;
-        let mut journal = store.ledger_journal().lock();
-        journal.adopt(generation, file);
-        journal.remove_below(generation);
-        Ok(())
-    }
-
-    /// Persists pending changes and flushes to disk (through the store: the row and index
-    /// journals, then the ledger's, then sled).
+    /// Persists pending changes and flushes to disk (through the store's sync round: the row
+    /// and index journals, then the ledger's entries are written and synced, then sled).
     pub(crate) fn flush(&self) -> Result<(), StoreError> {
         self.persist()?;
         match &self.store {
@@ -765,6 +889,33 @@ impl Ledger {
     }
 }
 
+/// The watermark of `conversation_id` that the ledger's journal files hold now (what a restart
+/// would read; 0 if none), without opening a ledger on them (tests).
+#[cfg(test)]
+pub(crate) fn file_watermark(store: &Store, conversation_id: &str) -> i64 {
+    let files = store.ledger_file().journal().lock().files_through(u64::MAX);
+    let mut found = 0;
+    for (generation, file) in files {
+        let path = journal::generation_path(store.journal_dir(), LEDGER_JOURNAL, generation);
+        let read = journal::read_frames(
+            &file,
+            |frame| {
+                for (id, w) in entry_pairs(frame) {
+                    if id == conversation_id {
+                        found = found.max(w);
+                    }
+                }
+                Ok(())
+            },
+            &path,
+        );
+        if let Err(e) = read {
+            panic!("reading {}: {e}", path.display());
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -773,7 +924,7 @@ mod tests {
 
     /// The ledger journal's frames in `store`'s files, in order (what a reopen replays).
     fn stored_frames(store: &Store) -> Vec<Vec<u8>> {
-        let files = store.ledger_journal().lock().files_through(u64::MAX);
+        let files = store.ledger_file().journal().lock().files_through(u64::MAX);
         let mut out = Vec::new();
         for (generation, file) in files {
             let path = journal::generation_path(store.journal_dir(), LEDGER_JOURNAL, generation);
@@ -788,6 +939,16 @@ mod tests {
             .unwrap();
         }
         out
+    }
+
+    /// [`Ledger::persist`], then a sync round of its store (which writes what the persist
+    /// queued); returns how many watermarks the persist wrote.
+    fn written(l: &Ledger) -> usize {
+        let n = l.persist().unwrap();
+        if let Some(store) = &l.store {
+            store.flush().unwrap();
+        }
+        n
     }
 
     /// Number of frames in the ledger's journal files.
@@ -833,17 +994,19 @@ mod tests {
     }
 
     /// Acks by slot and by ID (in order, duplicate, above gaps), floors, persists (with
-    /// compactions) and reopens that lose what was not persisted, checked against a model
-    /// after every step.
+    /// compactions), sync rounds and reopens that lose what no round wrote, checked against a
+    /// model after every step.
     #[test]
     fn random_acks_floors_persists_and_reopens_match_a_model() {
         for seed in 1..9u64 {
             let tree = Store::temporary().unwrap();
+            tree.stop_syncer();
             let mut l = Ledger::open(Some(&tree)).unwrap();
             let mut r = Rng::seeded(seed);
             let n_conv = 1 + r.below(400);
             let mut model: HashMap<String, ModelConv> = HashMap::new();
             let mut persisted: HashMap<String, i64> = HashMap::new();
+            let mut queued: HashMap<String, i64> = HashMap::new();
             let mut slots: HashMap<String, Slot> = HashMap::new();
             for step in 0..6000 {
                 let c = format!("si_a_{:05}", r.below(n_conv));
@@ -870,10 +1033,18 @@ mod tests {
                     }
                     14..=17 => {
                         l.persist().unwrap();
-                        persisted = model.iter().map(|(k, v)| (k.clone(), v.w)).collect();
+                        queued = model.iter().map(|(k, v)| (k.clone(), v.w)).collect();
+                    }
+                    // A sync round writes what the persists queued (rarely: an fsync each).
+                    19 if r.below(5) == 0 => {
+                        tree.sync_round_now();
+                        persisted = queued.clone();
                     }
                     18 => {
-                        // crash: what the last persist wrote comes back
+                        // crash: what the last round wrote comes back, what waited for the
+                        // next one is lost
+                        tree.ledger_file().discard_pending();
+                        queued = persisted.clone();
                         drop(l);
                         l = Ledger::open(Some(&tree)).unwrap();
                         slots.clear();
@@ -993,10 +1164,10 @@ mod tests {
         }
         assert!(l.has_dirty());
         assert_eq!(frames(&t), 0, "acks alone do not write");
-        assert_eq!(l.persist().unwrap(), 2, "one write per conversation");
+        assert_eq!(written(&l), 2, "one write per conversation");
         assert_eq!(frames(&t), 1, "one journal entry");
         assert!(!l.has_dirty());
-        assert_eq!(l.persist().unwrap(), 0, "nothing left");
+        assert_eq!(written(&l), 0, "nothing left");
         assert_eq!(frames(&t), 1);
         let reopened = Ledger::open(Some(&t)).unwrap();
         assert_eq!(reopened.watermark("a"), 50);
@@ -1007,7 +1178,7 @@ mod tests {
         assert!(!l.has_dirty());
         l.ack("a", 51).unwrap();
         assert_eq!(l.watermark("a"), 52);
-        assert_eq!(l.persist().unwrap(), 1);
+        assert_eq!(written(&l), 1);
         assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("a"), 52);
     }
 
@@ -1020,7 +1191,7 @@ mod tests {
         loop {
             seq += 1;
             l.ack("a", seq).unwrap();
-            l.persist().unwrap();
+            written(&l);
             if seq > 1 && frames(&t) == 1 {
                 break;
             }
@@ -1033,14 +1204,14 @@ mod tests {
         );
         assert_eq!(frames(&t), 1, "compacted: one snapshot entry is left");
         assert_eq!(
-            t.ledger_journal().lock().generation_count(),
+            t.ledger_file().journal().lock().generation_count(),
             1,
             "the older generations are deleted"
         );
         assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("a"), seq);
         l.ack("a", seq + 1).unwrap();
         l.set_floor("b", 7).unwrap();
-        l.persist().unwrap();
+        written(&l);
         assert_eq!(frames(&t), 2, "snapshot + one journal entry");
         // A stale entry (replayed after the newer ones) never lowers a newer value.
         let mut stale = Vec::new();
@@ -1054,7 +1225,7 @@ mod tests {
         assert_eq!(reopened.watermark("b"), 7);
         // Writing goes on after the last journal entry found.
         reopened.ack("b", 8).unwrap();
-        reopened.persist().unwrap();
+        written(&reopened);
         assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("b"), 8);
     }
 
@@ -1069,7 +1240,7 @@ mod tests {
             let l = Ledger::open(Some(&store)).unwrap();
             l.ack("a", 1).unwrap();
             l.ack("b", 1).unwrap();
-            l.persist().unwrap();
+            written(&l); // one frame per round: the torn one below is the next round's
             l.ack("a", 2).unwrap();
             l.flush().unwrap();
         }
@@ -1107,10 +1278,11 @@ mod tests {
         assert_eq!((l.watermark("a"), l.watermark("b")), (1, 2));
     }
 
-    /// A snapshot is durable at once: the row and index journals (the rows of the messages
-    /// its watermarks acknowledge) are synced before it is written.
+    /// A snapshot is written by the store's sync round (off the persister's task, review-s10
+    /// R4), after the row and index journals (the rows of the messages its watermarks
+    /// acknowledge) are synced.
     #[test]
-    fn a_snapshot_syncs_the_row_and_index_journals_first() {
+    fn a_snapshot_is_written_by_the_sync_round_after_the_row_and_index_journals() {
         let store = Store::temporary().unwrap();
         store.stop_syncer();
         let l = Ledger::open(Some(&store)).unwrap();
@@ -1126,6 +1298,9 @@ mod tests {
         }
         assert!(store.row_journals_need_sync());
         l.persist().unwrap();
+        assert_eq!(frames(&store), 0, "queued, not written by the persist");
+        assert!(store.row_journals_need_sync());
+        store.flush().unwrap();
         assert_eq!(frames(&store), 2, "compacted into a snapshot");
         assert!(
             !store.row_journals_need_sync(),
@@ -1154,7 +1329,7 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), l.dirty_notify().notified())
             .await
             .expect("notified");
-        l.persist().unwrap();
+        written(&l);
         l.set_floor("b", 0).unwrap();
         assert!(l.has_dirty(), "a new entry is a change too");
         tokio::time::timeout(Duration::from_secs(5), l.dirty_notify().notified())
@@ -1180,16 +1355,12 @@ mod tests {
         let stored = |c: &str| Ledger::open(Some(&t)).unwrap().watermark(c);
         l.ack("a", 1).unwrap();
         l.ack("b", 1).unwrap();
-        assert_eq!(l.persist().unwrap(), 2, "no burst open: written at once");
+        assert_eq!(written(&l), 2, "no burst open: written at once");
         l.rows_pending();
         l.ack("a", 2).unwrap();
         l.ack("a", 3).unwrap();
         l.set_floor("c", 5).unwrap();
-        assert_eq!(
-            l.persist().unwrap(),
-            0,
-            "the burst's rows are not appended yet"
-        );
+        assert_eq!(written(&l), 0, "the burst's rows are not appended yet");
         assert_eq!((stored("a"), stored("c")), (1, 0));
         assert!(l.has_dirty(), "still to be written");
         assert_eq!(l.watermark("a"), 3, "acks count in memory meanwhile");
@@ -1198,7 +1369,7 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), l.written_notify().notified())
             .await
             .expect("the persister is woken for what it held back");
-        assert_eq!(l.persist().unwrap(), 2);
+        assert_eq!(written(&l), 2);
         assert_eq!((stored("a"), stored("c")), (3, 5));
         assert!(!l.has_dirty());
 
@@ -1207,10 +1378,10 @@ mod tests {
         l.ack("b", 2).unwrap();
         l.rows_pending();
         l.ack("b", 3).unwrap();
-        assert_eq!(l.persist().unwrap(), 0);
+        assert_eq!(written(&l), 0);
         assert_eq!(stored("b"), 2);
         l.rows_written();
-        assert_eq!(l.persist().unwrap(), 1);
+        assert_eq!(written(&l), 1);
         assert_eq!(stored("b"), 3);
     }
 
@@ -1231,12 +1402,13 @@ mod tests {
             );
             l.rows_written();
         }
+        t.flush().unwrap();
         assert_eq!(
             Ledger::open(Some(&t)).unwrap().watermark("c"),
             999,
             "all but the last burst's ack"
         );
-        assert_eq!(l.persist().unwrap(), 1);
+        assert_eq!(written(&l), 1);
         assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("c"), 1000);
     }
 
@@ -1245,7 +1417,7 @@ mod tests {
         let t = Store::temporary().unwrap();
         let l = Ledger::open(Some(&t)).unwrap();
         l.set_floor("seen", 0).unwrap();
-        assert_eq!(l.persist().unwrap(), 1);
+        assert_eq!(written(&l), 1);
         assert!(Ledger::open(Some(&t)).unwrap().knows("seen"));
     }
 
@@ -1260,11 +1432,7 @@ mod tests {
         }
         l.rows_pending();
         l.ack("held", 2).unwrap();
-        assert_eq!(
-            l.persist().unwrap(),
-            3000,
-            "all but the entry of the open burst"
-        );
+        assert_eq!(written(&l), 3000, "all but the entry of the open burst");
         assert_eq!(frames(&t), 2, "compacted into a snapshot of two chunks");
         let reopened = Ledger::open(Some(&t)).unwrap();
         assert_eq!(
@@ -1274,7 +1442,7 @@ mod tests {
         );
         assert_eq!(reopened.watermark("c2999"), 1);
         l.rows_written();
-        assert_eq!(l.persist().unwrap(), 1);
+        assert_eq!(written(&l), 1);
         assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("held"), 2);
     }
 
@@ -1287,7 +1455,7 @@ mod tests {
         store.stop_syncer();
         let l = Ledger::open(Some(&store)).unwrap();
         l.ack("a", 1).unwrap();
-        l.persist().unwrap(); // the ledger's file is created: the directory is due a sync
+        l.persist().unwrap(); // the round creates the ledger's file (the directory's sync fails)
         let dir = store.journal_dir().path().to_path_buf();
         let moved = dir.with_extension("moved");
         std::fs::rename(&dir, &moved).unwrap();
@@ -1301,6 +1469,33 @@ mod tests {
         );
         store.sync_round_now();
         assert!(store.take_sync_failure().is_none(), "synced again");
+    }
+
+    /// Any failed sync round ends the session, whoever ran it (here `Store::flush`, as the
+    /// engine's janitor and the compactions call it): the entries it took are dropped, not
+    /// written by a later round (after a failed sync a retry proves nothing).
+    #[test]
+    fn a_failed_round_of_any_caller_drops_its_entries_and_ends_the_session() {
+        let store = Store::temporary().unwrap();
+        store.stop_syncer();
+        let l = Ledger::open(Some(&store)).unwrap();
+        l.ack("a", 1).unwrap();
+        l.persist().unwrap();
+        let dir = store.journal_dir().path().to_path_buf();
+        let moved = dir.with_extension("moved");
+        std::fs::rename(&dir, &moved).unwrap();
+        let flushed = store.flush(); // the round cannot create the ledger's file
+        std::fs::rename(&moved, &dir).unwrap();
+        assert!(matches!(flushed, Err(StoreError::Io { .. })), "{flushed:?}");
+        store.flush().unwrap();
+        assert_eq!(
+            file_watermark(&store, "a"),
+            0,
+            "the failed round's entry is dropped"
+        );
+        l.ack("a", 2).unwrap();
+        assert!(matches!(l.persist(), Err(StoreError::Io { .. })));
+        assert!(l.take_failure().is_some(), "the session ends");
     }
 
     /// review-s10 R1: in durable mode the ack's flush is its durability point; a flush that

@@ -40,15 +40,16 @@ use journal::{Journal, JournalDir};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::ledger::LedgerFile;
 use crate::model::{
     Blacklisted, Conversation, Friend, FriendApplication, GroupApplication, GroupInfo, GroupMember,
     UserInfo,
 };
 
-/// The store's flush interval (journal files synced, then sled flushed, by the journal syncer):
-/// acknowledged watermarks written up to this long before a power loss may be lost (their
-/// messages are then delivered again); a process crash loses no journal append, only sled's
-/// unflushed writes.
+/// The store's sync round interval (row and index journal files synced, then the ledger's
+/// queued entries written and synced, then sled flushed, by the journal syncer): acknowledged
+/// watermarks queued up to this long before a crash or a power loss may be lost (their
+/// messages are then delivered again); a process crash loses no row or index journal append.
 pub(crate) const FLUSH_EVERY_MS: u64 = 100;
 
 /// Schema version of the stored documents. Version 2 added the conversation and message-index
@@ -184,9 +185,10 @@ pub struct Store {
     rows: std::sync::Arc<parking_lot::Mutex<RowCache>>,
     /// Message-index journal state.
     index: std::sync::Arc<parking_lot::Mutex<IndexJournal>>,
-    /// The delivery ledger's journal ([`crate::ledger`] appends to it): here so that every
-    /// sync covers it after the row and index journals (see [`flush_in_order`]).
-    ledger: std::sync::Arc<parking_lot::Mutex<Journal>>,
+    /// The delivery ledger's journal and the entries persisted but not written yet
+    /// ([`crate::ledger`] queues them): here so that every sync round writes them only after
+    /// it synced the row and index journals (see [`flush_in_order`]).
+    ledger: std::sync::Arc<LedgerFile>,
     /// The journal files' directory (a temporary store's is removed with its last handle).
     journal_dir: JournalDir,
 }
@@ -820,7 +822,7 @@ struct OrderedFlush {
     db: sled::Db,
     rows: std::sync::Arc<parking_lot::Mutex<RowCache>>,
     index: std::sync::Arc<parking_lot::Mutex<IndexJournal>>,
-    ledger: std::sync::Arc<parking_lot::Mutex<Journal>>,
+    ledger: std::sync::Arc<LedgerFile>,
 }
 
 impl OrderedFlush {
@@ -830,20 +832,37 @@ impl OrderedFlush {
     }
 }
 
-/// Syncs the row and index journal files, then the ledger's, then flushes sled: an ack (the
-/// ledger's journal) is never made durable ahead of the rows and index entries appended before
-/// it, and sled (which older stores' acks and the runtime's trees live in) is never durable
-/// ahead of the journals. Not with the rows, index or ledger lock held (it takes them).
+/// One sync round: takes the ledger's pending entries, syncs the row and index journal files,
+/// then writes the taken entries to the ledger's file and syncs it (not at all if an earlier
+/// step failed), then flushes sled. The ledger's file never holds an ack ahead of the rows and
+/// index entries appended before it was persisted, not even unsynced (see [`LedgerFile`]); sled
+/// (which older stores' acks and the runtime's trees live in) is never durable ahead of the
+/// journals. A failure is recorded for the ledger, which ends the session with it (the entries
+/// the round took are dropped: they only repeat messages after a restart). Returns once every
+/// ledger entry pending at its start is durable. Not with the rows, index or ledger lock held
+/// (it takes them).
 fn flush_in_order(
     db: &sled::Db,
     rows: &parking_lot::Mutex<RowCache>,
     index: &parking_lot::Mutex<IndexJournal>,
-    ledger: &parking_lot::Mutex<Journal>,
+    ledger: &LedgerFile,
 ) -> Result<(), StoreError> {
-    sync_journals(rows, index)?;
-    sync_journal(ledger, |j| j)?;
-    db.flush()?;
-    Ok(())
+    let synced = {
+        // Taken before the row and index jobs: every entry it holds was persisted after its
+        // rows and index entries were appended, so these syncs cover them.
+        let mut round = ledger.begin_round();
+        sync_journals(rows, index)
+            .and_then(|()| round.write())
+            .and_then(|()| sync_journal(ledger.journal(), |j| j))
+    };
+    let flushed = synced.and_then(|()| {
+        db.flush()?;
+        Ok(())
+    });
+    if let Err(e) = &flushed {
+        ledger.round_failed(e);
+    }
+    flushed
 }
 
 /// Flushes sled alone: where nothing can have been appended yet (opening) or the caller holds
@@ -866,6 +885,14 @@ fn sync_journals(
     rows_synced.and(index_synced)
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: run by the next journal sync on this thread between taking its job and running
+    /// it, where other threads' appends can fall.
+    static WHILE_SYNCING: std::cell::RefCell<Option<Box<dyn FnOnce()>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Syncs the journal that `journal` finds in what `owner` guards; a failed sync's files stay due.
 fn sync_journal<T>(
     owner: &parking_lot::Mutex<T>,
@@ -874,6 +901,10 @@ fn sync_journal<T>(
     let lock = journal(&mut owner.lock()).sync_lock();
     let _syncing = lock.lock();
     let job = journal(&mut owner.lock()).sync_job();
+    #[cfg(test)]
+    if let Some(appends) = WHILE_SYNCING.with(|hook| hook.borrow_mut().take()) {
+        appends();
+    }
     let synced = job.run();
     if synced.is_err() {
         journal(&mut owner.lock()).requeue(job);
@@ -889,8 +920,6 @@ fn sync_journal<T>(
 struct Syncer {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: parking_lot::Mutex<Option<std::thread::JoinHandle<()>>>,
-    /// The first failed round (see [`sync_round`]), until the ledger takes it.
-    failure: std::sync::Arc<parking_lot::Mutex<Option<StoreError>>>,
 }
 
 impl Syncer {
@@ -912,37 +941,16 @@ impl Drop for Syncer {
     }
 }
 
-/// One round of the syncer. The ledger's file after the row and index files, and not if their
-/// sync failed (as in Store::flush): acks made durable ahead of the rows would skip messages
-/// whose rows are not on disk, while acks held back only repeat messages after a crash. sled
-/// after the journals (also when stopping: the last handle's drop flushes sled again,
-/// harmlessly), and not if their sync failed.
-///
-/// The first failure is kept in `failure`: the ledger ends the session with it at its next
-/// persist ([`Store::take_sync_failure`]), as for a failed append (review-s10 R1). The acks
-/// appended since are not durable, and a retry proves nothing: after a failed fdatasync Linux
-/// may report the next one clean with the pages gone, and sled stays failed.
+/// One round of the syncer ([`flush_in_order`]). A failure is logged; the ledger ends the
+/// session with it at its next persist ([`Store::take_sync_failure`], review-s10 R1).
 fn sync_round(
     rows: std::sync::Arc<parking_lot::Mutex<RowCache>>,
     index: std::sync::Arc<parking_lot::Mutex<IndexJournal>>,
-    ledger: std::sync::Arc<parking_lot::Mutex<Journal>>,
+    ledger: std::sync::Arc<LedgerFile>,
     db: &sled::Db,
-    failure: &parking_lot::Mutex<Option<StoreError>>,
 ) {
-    let synced = sync_journals(&rows, &index).and_then(|()| sync_journal(&ledger, |j| j));
-    drop((rows, index, ledger));
-    let result = match synced {
-        Ok(()) => db.flush().map(drop).map_err(|e| {
-            tracing::error!(error = %e, "store flush failed");
-            StoreError::from(e)
-        }),
-        Err(e) => {
-            tracing::error!(error = %e, "journal sync failed; sled not flushed");
-            Err(e)
-        }
-    };
-    if let Err(e) = result {
-        failure.lock().get_or_insert(e);
+    if let Err(e) = flush_in_order(db, &rows, &index, &ledger) {
+        tracing::error!(error = %e, "store sync round failed");
     }
 }
 
@@ -955,7 +963,6 @@ fn spawn_syncer(store: &Store) -> Result<(), StoreError> {
     let ledger = std::sync::Arc::downgrade(&store.ledger);
     let db = store.db.clone();
     let stop = store._syncer.stop.clone();
-    let failure = store._syncer.failure.clone();
     let thread = std::thread::Builder::new()
         .name("store-journal-sync".into())
         .spawn(move || {
@@ -967,7 +974,7 @@ fn spawn_syncer(store: &Store) -> Result<(), StoreError> {
                 else {
                     return;
                 };
-                sync_round(rows, index, ledger, &db, &failure);
+                sync_round(rows, index, ledger, &db);
                 if stopping {
                     return;
                 }
@@ -1085,10 +1092,7 @@ impl Store {
             index: std::sync::Arc::new(parking_lot::Mutex::new(IndexJournal::new(
                 Journal::closed(&journal, INDEX_JOURNAL),
             ))),
-            ledger: std::sync::Arc::new(parking_lot::Mutex::new(Journal::closed(
-                &journal,
-                LEDGER_JOURNAL,
-            ))),
+            ledger: std::sync::Arc::new(LedgerFile::new(Journal::closed(&journal, LEDGER_JOURNAL))),
             journal_dir: journal.clone(),
         };
         let meta = store.db.open_tree(trees::META)?;
@@ -1411,25 +1415,21 @@ impl Store {
         flush_in_order(&self.db, &self.rows, &self.index, &self.ledger)
     }
 
-    /// Syncs the row and index journal files (what the ledger must have on disk before it
-    /// syncs acks of its own: see [`flush_in_order`]). Not with a store lock held.
-    pub(crate) fn sync_row_journals(&self) -> Result<(), StoreError> {
-        sync_journals(&self.rows, &self.index)
-    }
-
     /// The directory of the journal files.
     pub(crate) fn journal_dir(&self) -> &JournalDir {
         &self.journal_dir
     }
 
-    /// The delivery ledger's journal (closed until [`Store::install_ledger_journal`]).
-    pub(crate) fn ledger_journal(&self) -> &std::sync::Arc<parking_lot::Mutex<Journal>> {
+    /// The delivery ledger's journal and pending entries (the journal is closed until
+    /// [`Store::install_ledger_journal`]).
+    pub(crate) fn ledger_file(&self) -> &LedgerFile {
         &self.ledger
     }
 
-    /// The first failed round of the store's syncer, once (see [`sync_round`]).
+    /// The first failed sync round (the syncer's, [`Store::flush`], a compaction's), once
+    /// (see [`flush_in_order`]).
     pub(crate) fn take_sync_failure(&self) -> Option<StoreError> {
-        self._syncer.failure.lock().take()
+        self.ledger.take_failure()
     }
 
     /// Runs one round of the syncer now, on this thread (tests).
@@ -1440,7 +1440,6 @@ impl Store {
             self.index.clone(),
             self.ledger.clone(),
             &self.db,
-            &self._syncer.failure,
         );
     }
 
@@ -1449,7 +1448,7 @@ impl Store {
     /// synced yet need no requeue: the new journal replayed every file still present and its
     /// first sync covers them all ([`Journal::open`]).
     pub(crate) fn install_ledger_journal(&self, journal: Journal) {
-        *self.ledger.lock() = journal;
+        *self.ledger.journal().lock() = journal;
     }
 
     /// Waits for the background journal compactions started so far (blocking).
@@ -1766,7 +1765,9 @@ impl Store {
     /// Whether a journal has appends (or file changes) not yet synced (tests).
     #[cfg(test)]
     pub(crate) fn journals_need_sync(&self) -> bool {
-        self.row_journals_need_sync() || self.ledger.lock().needs_sync()
+        self.row_journals_need_sync()
+            || self.ledger.has_pending()
+            || self.ledger.journal().lock().needs_sync()
     }
 
     /// Whether the row or index journal has appends (or file changes) not yet synced (tests).
@@ -2291,34 +2292,52 @@ mod tests {
             .to_vec()
     }
 
-    /// review-s10 R2: the store's sync (syncer, `Store::flush`) syncs the row files, then the
-    /// ledger's; but a row and its ack appended while the row files' fdatasync runs (after
-    /// its job was taken) are split: the ack is synced by the ledger's sync of the same round,
-    /// the row only by the next round. A power loss in between leaves the ack without its row.
-    /// The steps are `flush_in_order`'s, with the engine's and persister's appends interleaved
-    /// where the real threads can interleave them.
+    /// review-s10 R2: an ack must never be in the ledger's file while its message's row is not
+    /// durable. Even unsynced it could survive a power loss without the row: the kernel writes
+    /// pages back in no order between files. Checked where it went wrong: right after the ack's
+    /// persist (it was appended to the file at once), and in a sync round (`Store::flush`, as
+    /// the syncer's) whose row sync was under way when the engine appended a row and the
+    /// persister its ack (that round synced the ledger's file with the ack, the row only in the
+    /// next round).
     #[test]
-    #[ignore = "known gap under power loss (docs/reliability.md, \"Known gap\"): needs a design change"]
     fn an_ack_is_never_synced_ahead_of_a_row_appended_during_the_rows_sync() {
         let s = Store::temporary().unwrap();
         s.stop_syncer();
-        let l = crate::ledger::Ledger::open(Some(&s)).unwrap();
+        let l = std::sync::Arc::new(crate::ledger::Ledger::open(Some(&s)).unwrap());
+        let in_file = |c: &str| crate::ledger::file_watermark(&s, c);
         s.put_conversation("a", &conversation("a", 1, 0)).unwrap();
         l.ack("a", 1).unwrap();
-        s.flush().unwrap();
-        // The syncer takes the rows journal's job; its fdatasync is under way ...
-        let job = s.rows.lock().journal.sync_job();
-        // ... while the engine appends a burst's row and the persister the burst's ack.
-        s.put_conversation("b", &conversation("b", 1, 0)).unwrap();
-        l.ack("b", 1).unwrap();
         l.persist().unwrap();
-        job.run().unwrap();
-        sync_journal(&s.index, |i| &mut i.journal).unwrap();
-        sync_journal(&s.ledger, |j| j).unwrap();
         assert!(
-            !s.row_journals_need_sync(),
-            "the ledger's file is synced (b acknowledged) while b's row still waits for a sync"
+            in_file("a") == 0 || !s.row_journals_need_sync(),
+            "a's ack is in the ledger's file while its row is not synced"
         );
+        s.flush().unwrap();
+        assert_eq!(in_file("a"), 1, "written by the round");
+        // A round whose row journal's fdatasync is under way (its job taken) while the engine
+        // appends a burst's row and the persister the burst's ack.
+        let (store, ledger) = (s.clone(), l.clone());
+        WHILE_SYNCING.with(|hook| {
+            *hook.borrow_mut() = Some(Box::new(move || {
+                store
+                    .put_conversation("b", &conversation("b", 1, 0))
+                    .unwrap();
+                ledger.ack("b", 1).unwrap();
+                ledger.persist().unwrap();
+            }))
+        });
+        s.flush().unwrap();
+        assert!(
+            WHILE_SYNCING.with(|hook| hook.borrow().is_none()),
+            "the appends ran inside the round"
+        );
+        assert!(
+            in_file("b") == 0 || !s.row_journals_need_sync(),
+            "the round put b's ack in the ledger's file (and synced it) while b's row waits for the next round"
+        );
+        s.flush().unwrap();
+        assert_eq!(in_file("b"), 1, "written by the next round, after b's row");
+        assert!(!s.row_journals_need_sync());
     }
 
     fn reopenable() -> (sled::Db, JournalDir, Store) {

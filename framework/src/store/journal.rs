@@ -448,7 +448,7 @@ impl Journal {
         self.sync_lock.clone()
     }
 
-    #[cfg(test)]
+    /// The directory of the journal's files.
     pub(crate) fn dir(&self) -> &JournalDir {
         &self.dir
     }
