@@ -11,7 +11,7 @@ use crate::push::PushFrame;
 
 #[derive(Default)]
 struct FaultState {
-    stalled: HashMap<String, Vec<(String, PushFrame)>>,
+    stalled: HashMap<String, Vec<PushFrame>>,
     delays: HashMap<String, Duration>,
     duplicate: HashMap<String, u32>,
     skip_seq: HashMap<String, u32>,
@@ -67,7 +67,7 @@ impl Faults {
             .entry(user.to_string())
             .or_default();
     }
-    pub(crate) fn release(&self, user: &str) -> Vec<(String, PushFrame)> {
+    pub(crate) fn release(&self, user: &str) -> Vec<PushFrame> {
         self.inner.lock().stalled.remove(user).unwrap_or_default()
     }
     pub(crate) fn set_delay(&self, user: &str, d: Duration) {
@@ -188,7 +188,7 @@ impl Faults {
     pub(crate) fn on_push(&self, user: &str, frame: &PushFrame) -> PushAction {
         let mut g = self.inner.lock();
         if let Some(q) = g.stalled.get_mut(user) {
-            q.push((user.to_string(), frame.clone()));
+            q.push(frame.clone());
             return PushAction::Hold;
         }
         if frame.seq > 0

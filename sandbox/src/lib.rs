@@ -577,8 +577,8 @@ impl Sandbox {
 
 /// Sends a user's held pushes, in order.
 fn release_held(inner: &Inner, user_id: &str) {
-    for (uid, push) in inner.faults.release(user_id) {
-        inner.registry.send_push(&uid, push);
+    for push in inner.faults.release(user_id) {
+        inner.registry.send_push(user_id, push);
     }
 }
 
