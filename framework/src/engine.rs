@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use openim_protocol::SharedStr;
 use openim_protocol::constants::options;
 use openim_protocol::pb::msg::{
     GetConversationsHasReadAndMaxSeqReq, GetConversationsHasReadAndMaxSeqResp,
@@ -23,7 +24,7 @@ use crate::delivery::{Ack, Delivery};
 use crate::event::*;
 use crate::gateway::{GatewayEvent, GatewayHandle, GatewaySettings, req};
 use crate::ledger::Ledger;
-use crate::model::LatestMessage;
+use crate::model::{Conversation, LatestMessage};
 use crate::session::SessionError;
 use crate::store::{Store, trees};
 use crate::sync::{
@@ -357,6 +358,52 @@ struct PendingRow {
     is_new: bool,
     /// Not written to the store yet.
     dirty: bool,
+}
+
+/// A copy of `c` sharing its strings (refcounts, no allocation), with its latest message only
+/// if `latest`.
+fn copy_row(c: &Conversation, latest: bool) -> Conversation {
+    // Destructured: a field added to `Conversation` must be decided on here.
+    let Conversation {
+        conversation_id,
+        conversation_type,
+        user_id,
+        group_id,
+        show_name,
+        face_url,
+        recv_msg_opt,
+        unread_count,
+        group_at_type,
+        latest_msg,
+        latest_msg_send_time,
+        is_pinned,
+        is_private_chat,
+        burn_duration,
+        ex,
+        attached_info,
+        has_read_seq,
+        max_seq,
+    } = c;
+    Conversation {
+        conversation_id: conversation_id.clone(),
+        conversation_type: *conversation_type,
+        user_id: user_id.clone(),
+        group_id: group_id.clone(),
+        show_name: show_name.clone(),
+        face_url: face_url.clone(),
+        recv_msg_opt: *recv_msg_opt,
+        unread_count: *unread_count,
+        group_at_type: *group_at_type,
+        latest_msg: if latest { latest_msg.clone() } else { None },
+        latest_msg_send_time: *latest_msg_send_time,
+        is_pinned: *is_pinned,
+        is_private_chat: *is_private_chat,
+        burn_duration: *burn_duration,
+        ex: ex.clone(),
+        attached_info: attached_info.clone(),
+        has_read_seq: *has_read_seq,
+        max_seq: *max_seq,
+    }
 }
 
 /// The message index entry: what revoke and read-receipt events need of a message later.
@@ -1410,15 +1457,19 @@ impl Engine {
         m: Option<&ReceivedMsg>,
     ) -> crate::model::Conversation {
         let mut c = crate::model::Conversation {
-            conversation_id: conv.to_owned(),
+            // The message's shared ID when it has one (no allocation of its own).
+            conversation_id: match m {
+                Some(m) if m.conversation_id == conv => m.conversation_id.clone(),
+                _ => conv.into(),
+            },
             ..Default::default()
         };
         if let Some(g) = conv.strip_prefix("sg_") {
             c.conversation_type = 3;
-            c.group_id = g.to_owned();
+            c.group_id = g.into();
             if let Ok(Some(group)) = self.store.group(g) {
-                c.show_name = group.group_name;
-                c.face_url = group.face_url;
+                c.show_name = group.group_name.into();
+                c.face_url = group.face_url.into();
             }
         } else {
             c.conversation_type = if conv.starts_with("sn_") { 4 } else { 1 };
@@ -1426,20 +1477,24 @@ impl Engine {
                 .split('_')
                 .skip(1)
                 .find(|p| *p != self.user_id)
-                .unwrap_or(&self.user_id)
-                .to_owned();
-            if let Ok(Some(f)) = self.store.friend(&peer) {
+                .unwrap_or(&self.user_id);
+            let from_peer = m.filter(|m| m.send_id == peer);
+            if let Ok(Some(f)) = self.store.friend(peer) {
                 c.show_name = if f.remark.is_empty() {
-                    f.nickname
+                    f.nickname.into()
                 } else {
-                    f.remark
+                    f.remark.into()
                 };
-                c.face_url = f.face_url;
-            } else if let Some(m) = m.filter(|m| m.send_id == peer) {
-                c.show_name = m.sender_nickname.to_string();
-                c.face_url = m.sender_face_url.to_string();
+                c.face_url = f.face_url.into();
+            } else if let Some(m) = from_peer {
+                c.show_name = m.sender_nickname.clone();
+                c.face_url = m.sender_face_url.clone();
             }
-            c.user_id = peer;
+            // The peer's message's shared sender ID when it is the peer's.
+            c.user_id = match from_peer {
+                Some(m) => m.send_id.clone(),
+                None => peer.into(),
+            };
         }
         c
     }
@@ -1456,9 +1511,14 @@ impl Engine {
     ) {
         let mut at = self.convs[slot].batch_row;
         if at == NO_ROW {
+            // A copy of the stored row sharing its strings; without its latest message if this
+            // one replaces it (copied only to be dropped).
+            let replaced = |c: &Conversation| m.send_time >= c.latest_msg_send_time;
             let existing = self
                 .store
-                .conversation_hinted(conv, &mut self.convs[slot].store_row)
+                .conversation_with(conv, &mut self.convs[slot].store_row, |c| {
+                    copy_row(c, !replaced(c))
+                })
                 .ok()
                 .flatten();
             let is_new = existing
@@ -1494,18 +1554,15 @@ impl Engine {
             self.batch.unread_changed = true;
         }
         if m.send_time >= c.latest_msg_send_time {
-            // In a burst the row's latest message is replaced again and again: its strings'
-            // buffers are reused instead of allocating new ones.
             let latest = c.latest_msg.get_or_insert_with(LatestMessage::default);
-            latest.client_msg_id.clone_from(&m.client_msg_id);
+            latest.client_msg_id = m.client_msg_id.as_str().into();
             latest.seq = m.seq;
-            m.send_id.as_str().clone_into(&mut latest.send_id);
+            // Shared: the peer's ID the row has (most single-chat messages are the peer's),
+            // else the message's.
+            latest.send_id = crate::model::row_codec::share(m.send_id.clone(), &c.user_id);
             latest.content_type = m.content_type;
             latest.send_time = m.send_time;
-            match (text, &mut latest.text) {
-                (Some(t), Some(old)) => t.clone_into(old),
-                (t, old) => *old = t.map(str::to_owned),
-            }
+            latest.text = text.map(SharedStr::from);
             c.latest_msg_send_time = m.send_time.max(1);
         }
         c.max_seq = c.max_seq.max(m.seq);
@@ -1914,6 +1971,82 @@ mod tests {
         let mut s = Session::start(config()).await.unwrap();
         assert_eq!(next_message(&mut s).await, "hello");
         s.shutdown().await.unwrap();
+        sb.shutdown().await;
+    }
+
+    /// The rows conversation events carry are the stored rows, sharing their strings (the
+    /// store keeps rows decoded; a message's row is a copy of it, not a decode), and are read
+    /// back the same after a restart.
+    #[tokio::test]
+    async fn reported_conversation_rows_are_the_stored_rows() {
+        use crate::config::SessionConfig;
+        use crate::event::{Event, EventKind};
+        use crate::session::Session;
+        const WAIT: Duration = Duration::from_secs(40);
+        let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (user, name) in [("cbot", "Bot"), ("cp1", "Peer One"), ("cp2", "Peer Two")] {
+            sb.register_user(user, name).await.unwrap();
+        }
+        let config = || {
+            SessionConfig::with_secret(sb.api_url(), sb.ws_url(), dir.path(), "cbot", sb.secret())
+        };
+        let mut s = Session::start(config()).await.unwrap();
+        crate::session::tests::next_of(&mut s, EventKind::SyncServerFinish).await;
+        let sent = [
+            ("cp1", "one"),
+            ("cp2", "two"),
+            ("cp1", "three"),
+            ("cp2", "four"),
+        ];
+        for (from, text) in sent {
+            sb.send_text(from, "cbot", false, text).await.unwrap();
+        }
+        // The last reported row of each conversation, until both show their last message.
+        let mut reported: HashMap<String, Conversation> = HashMap::new();
+        let last_text = |c: &Conversation| c.latest_msg.as_ref().and_then(|m| m.text.clone());
+        tokio::time::timeout(WAIT, async {
+            while ["three", "four"].iter().any(|t| {
+                !reported
+                    .values()
+                    .any(|c| last_text(c).as_deref() == Some(*t))
+            }) {
+                let d = s.next().await.expect("session running");
+                if let Event::NewConversation(c) | Event::ConversationChanged(c) = &d.event {
+                    for row in &c.conversations {
+                        reported.insert(row.conversation_id.to_string(), row.clone());
+                    }
+                }
+                d.ack.ack();
+            }
+        })
+        .await
+        .expect("rows in time");
+        let store = s.client().store().clone();
+        assert_eq!(reported.len(), 2);
+        for (peer, text) in [("cp1", "three"), ("cp2", "four")] {
+            let id = format!("si_{}_{}", "cbot".min(peer), "cbot".max(peer));
+            let row = &reported[&id];
+            let stored = store.conversation(&id).unwrap().expect("stored");
+            assert_eq!(*row, stored);
+            assert_eq!(row.user_id, peer);
+            assert!(!row.show_name.is_empty());
+            let (latest, kept) = (row.latest_msg.as_ref().unwrap(), stored.latest_msg.unwrap());
+            assert_eq!(latest.text.as_deref(), Some(text));
+            assert!(row.show_name.ptr_eq(&stored.show_name));
+            assert!(row.conversation_id.ptr_eq(&stored.conversation_id));
+            assert!(latest.client_msg_id.ptr_eq(&kept.client_msg_id));
+            // The peer's message: its sender is the row's peer ID, one string for both.
+            assert!(latest.send_id.ptr_eq(&row.user_id));
+        }
+        s.shutdown().await.unwrap();
+        drop(store);
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        for (id, row) in &reported {
+            assert_eq!(store.conversation(id).unwrap().as_ref(), Some(row));
+        }
         sb.shutdown().await;
     }
 

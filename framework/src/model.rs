@@ -4,6 +4,7 @@
 //! Rust names are snake_case, the upstream JSON names are kept in serde attributes so that an
 //! event printed as JSON reads like the SDK's callback payload.
 
+use openim_protocol::SharedStr;
 use serde::{Deserialize, Serialize};
 
 /// The logged-in account's own profile (SDK `LocalUser`, payload of `self_info_updated`).
@@ -285,40 +286,46 @@ impl GroupApplication {
 pub struct LatestMessage {
     /// Client message ID.
     #[serde(rename = "clientMsgID")]
-    pub client_msg_id: String,
+    pub client_msg_id: SharedStr,
     /// Sequence number.
     pub seq: i64,
     /// Sender.
     #[serde(rename = "sendID")]
-    pub send_id: String,
+    pub send_id: SharedStr,
     /// Content type number.
     pub content_type: i32,
     /// Server send time (ms).
     pub send_time: i64,
     /// Text of text-like messages.
-    pub text: Option<String>,
+    pub text: Option<SharedStr>,
 }
 
 /// A conversation (SDK `LocalConversation`).
+///
+/// Its text fields (and its [`LatestMessage`]'s) are [`SharedStr`]s: the store keeps every row
+/// in this form, and the copy an event carries (or [`Store::conversation`] returns) shares the
+/// stored strings instead of allocating its own.
+///
+/// [`Store::conversation`]: crate::Store::conversation
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Conversation {
     /// Conversation ID (`si_a_b`, `sg_g`, `sn_a_b`).
     #[serde(rename = "conversationID")]
-    pub conversation_id: String,
+    pub conversation_id: SharedStr,
     /// Session type: 1 single, 3 group, 4 notification.
     pub conversation_type: i32,
     /// Peer user (single / notification chats).
     #[serde(rename = "userID")]
-    pub user_id: String,
+    pub user_id: SharedStr,
     /// Group (group chats).
     #[serde(rename = "groupID")]
-    pub group_id: String,
+    pub group_id: SharedStr,
     /// Display name.
-    pub show_name: String,
+    pub show_name: SharedStr,
     /// Display avatar.
     #[serde(rename = "faceURL")]
-    pub face_url: String,
+    pub face_url: SharedStr,
     /// 0 receive, 1 do not receive, 2 receive without notification.
     pub recv_msg_opt: i32,
     /// Unread messages.
@@ -336,13 +343,85 @@ pub struct Conversation {
     /// Burn duration (s).
     pub burn_duration: i32,
     /// Extension field.
-    pub ex: String,
+    pub ex: SharedStr,
     /// Server attached info.
-    pub attached_info: String,
+    pub attached_info: SharedStr,
     /// Server-side has-read seq as last known.
     pub has_read_seq: i64,
     /// Server max seq as last known.
     pub max_seq: i64,
+}
+
+/// Makes `to` equal to `from`, sharing its strings: a string `to` already shares is left as
+/// it is (no count taken and dropped). The store updates its copy of a row this way: with
+/// many conversations the row's strings (also counted by the copies events carry, on other
+/// threads) are cache misses each, and most of them (IDs, names) do not change.
+pub(crate) fn assign_row(to: &mut Conversation, from: &Conversation) {
+    fn text(to: &mut SharedStr, from: &SharedStr) {
+        if !to.ptr_eq(from) {
+            *to = from.clone();
+        }
+    }
+    // Destructured: a field added to `Conversation` must be decided on here.
+    let Conversation {
+        conversation_id,
+        conversation_type,
+        user_id,
+        group_id,
+        show_name,
+        face_url,
+        recv_msg_opt,
+        unread_count,
+        group_at_type,
+        latest_msg,
+        latest_msg_send_time,
+        is_pinned,
+        is_private_chat,
+        burn_duration,
+        ex,
+        attached_info,
+        has_read_seq,
+        max_seq,
+    } = from;
+    text(&mut to.conversation_id, conversation_id);
+    to.conversation_type = *conversation_type;
+    text(&mut to.user_id, user_id);
+    text(&mut to.group_id, group_id);
+    text(&mut to.show_name, show_name);
+    text(&mut to.face_url, face_url);
+    to.recv_msg_opt = *recv_msg_opt;
+    to.unread_count = *unread_count;
+    to.group_at_type = *group_at_type;
+    match (&mut to.latest_msg, latest_msg) {
+        (Some(to), Some(from)) => {
+            let LatestMessage {
+                client_msg_id,
+                seq,
+                send_id,
+                content_type,
+                send_time,
+                text: body,
+            } = from;
+            text(&mut to.client_msg_id, client_msg_id);
+            to.seq = *seq;
+            text(&mut to.send_id, send_id);
+            to.content_type = *content_type;
+            to.send_time = *send_time;
+            match (&mut to.text, body) {
+                (Some(to), Some(from)) => text(to, from),
+                (to, from) => *to = from.clone(),
+            }
+        }
+        (to, from) => *to = from.clone(),
+    }
+    to.latest_msg_send_time = *latest_msg_send_time;
+    to.is_pinned = *is_pinned;
+    to.is_private_chat = *is_private_chat;
+    to.burn_duration = *burn_duration;
+    text(&mut to.ex, ex);
+    text(&mut to.attached_info, attached_info);
+    to.has_read_seq = *has_read_seq;
+    to.max_seq = *max_seq;
 }
 
 /// Compact binary encoding of conversation rows (journal entries, cached rows and keyed rows
@@ -351,7 +430,7 @@ pub struct Conversation {
 /// row's key and is not repeated inside. Integers are zigzag varints, strings are a varint length
 /// and UTF-8 bytes; about a third of the JSON size.
 pub(crate) mod row_codec {
-    use super::{Conversation, LatestMessage};
+    use super::{Conversation, LatestMessage, SharedStr};
     use crate::compact::{Reader, put_int as varint};
 
     /// First byte of a binary row.
@@ -363,9 +442,9 @@ pub(crate) mod row_codec {
         out.extend_from_slice(s.as_bytes());
     }
 
-    fn read_string(r: &mut Reader<'_>) -> Option<String> {
+    fn read_string(r: &mut Reader<'_>) -> Option<SharedStr> {
         let len = u64::try_from(r.int().ok()?).ok()?;
-        r.str(len).ok().map(str::to_owned)
+        r.str(len).ok().map(SharedStr::from)
     }
 
     /// Appends the binary row of `c` (without its conversation ID) to `out`.
@@ -402,14 +481,20 @@ pub(crate) mod row_codec {
         varint(out, c.max_seq);
     }
 
+    /// `s`, or `like` if it is the same text: a single chat's latest sender is mostly its peer,
+    /// and a row kept decoded then holds one allocation for both.
+    pub(crate) fn share(s: SharedStr, like: &SharedStr) -> SharedStr {
+        if s == *like { like.clone() } else { s }
+    }
+
     /// Decodes a binary row stored under `conversation_id`; `None` if it is malformed.
-    pub(crate) fn decode(conversation_id: &str, bytes: &[u8]) -> Option<Conversation> {
+    pub(crate) fn decode(conversation_id: SharedStr, bytes: &[u8]) -> Option<Conversation> {
         let mut r = Reader::new(bytes);
         if r.byte().ok()? != ROW_TAG {
             return None;
         }
         let mut c = Conversation {
-            conversation_id: conversation_id.to_owned(),
+            conversation_id,
             conversation_type: r.int32().ok()?,
             user_id: read_string(&mut r)?,
             group_id: read_string(&mut r)?,
@@ -425,7 +510,7 @@ pub(crate) mod row_codec {
             kind @ (1 | 2) => Some(LatestMessage {
                 client_msg_id: read_string(&mut r)?,
                 seq: r.int().ok()?,
-                send_id: read_string(&mut r)?,
+                send_id: share(read_string(&mut r)?, &c.user_id),
                 content_type: r.int32().ok()?,
                 send_time: r.int().ok()?,
                 text: if kind == 2 {
@@ -453,12 +538,57 @@ pub(crate) mod row_codec {
         use super::*;
 
         #[test]
+        fn assigning_a_row_shares_its_strings_and_keeps_those_it_has() {
+            let a = Conversation {
+                conversation_id: "si_a_b".into(),
+                user_id: "b".into(),
+                show_name: "B".into(),
+                latest_msg: Some(LatestMessage {
+                    client_msg_id: "m1".into(),
+                    text: Some("one".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            let mut kept = a.clone();
+            // The same row with a new latest message, its other strings equal but not shared.
+            let mut b = Conversation {
+                user_id: "b".into(),
+                max_seq: 7,
+                ..a.clone()
+            };
+            b.latest_msg = Some(LatestMessage {
+                client_msg_id: "m2".into(),
+                text: None,
+                seq: 7,
+                ..Default::default()
+            });
+            let user_id = kept.user_id.clone();
+            crate::model::assign_row(&mut kept, &b);
+            assert_eq!(kept, b);
+            assert!(kept.show_name.ptr_eq(&a.show_name));
+            assert!(kept.user_id.ptr_eq(&b.user_id) && !kept.user_id.ptr_eq(&user_id));
+            let latest = kept.latest_msg.as_ref().unwrap();
+            assert!(
+                latest
+                    .client_msg_id
+                    .ptr_eq(&b.latest_msg.as_ref().unwrap().client_msg_id)
+            );
+            // Into a row without a latest message, and back to none.
+            let mut blank = Conversation::default();
+            crate::model::assign_row(&mut blank, &a);
+            assert_eq!(blank, a);
+            crate::model::assign_row(&mut blank, &Conversation::default());
+            assert_eq!(blank, Conversation::default());
+        }
+
+        #[test]
         fn rows_round_trip_and_malformed_rows_are_rejected() {
             let full = Conversation {
                 conversation_id: "si_a_b".into(),
                 conversation_type: 1,
                 user_id: "b".into(),
-                group_id: String::new(),
+                group_id: SharedStr::new(),
                 show_name: "Bé ✓".into(),
                 face_url: "http://x/y.png".into(),
                 recv_msg_opt: 2,
@@ -492,7 +622,8 @@ pub(crate) mod row_codec {
             for c in [&full, &no_text, &blank] {
                 let mut bytes = Vec::new();
                 encode(c, &mut bytes);
-                assert_eq!(decode(&c.conversation_id, &bytes).as_ref(), Some(c));
+                let id = c.conversation_id.clone();
+                assert_eq!(decode(id.clone(), &bytes).as_ref(), Some(c));
                 let json = serde_json::to_vec(c).unwrap();
                 assert!(
                     bytes.len() * 2 < json.len(),
@@ -502,12 +633,12 @@ pub(crate) mod row_codec {
                 );
                 // Every truncation and a trailing byte are rejected, never a panic.
                 for cut in 0..bytes.len() {
-                    assert_eq!(decode(&c.conversation_id, &bytes[..cut]), None);
+                    assert_eq!(decode(id.clone(), &bytes[..cut]), None);
                 }
                 bytes.push(0);
-                assert_eq!(decode(&c.conversation_id, &bytes), None);
+                assert_eq!(decode(id, &bytes), None);
             }
-            assert_eq!(decode("x", b"{\"conversationID\":\"x\"}"), None);
+            assert_eq!(decode("x".into(), b"{\"conversationID\":\"x\"}"), None);
         }
     }
 }

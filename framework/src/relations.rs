@@ -930,10 +930,10 @@ impl Engine {
             };
             let exists = row.is_some();
             let mut c = row.unwrap_or_else(|| crate::model::Conversation {
-                conversation_id: id.clone(),
+                conversation_id: id.as_str().into(),
                 conversation_type: int("conversationType") as i32,
-                user_id: str_at(&v, &["userID"]),
-                group_id: str_at(&v, &["groupID"]),
+                user_id: str_at(&v, &["userID"]).into(),
+                group_id: str_at(&v, &["groupID"]).into(),
                 ..Default::default()
             });
             let before = c.clone();
@@ -942,8 +942,8 @@ impl Engine {
             c.is_private_chat = boolean("isPrivateChat");
             c.group_at_type = int("groupAtType") as i32;
             c.burn_duration = int("burnDuration") as i32;
-            c.ex = str_at(&v, &["ex"]);
-            c.attached_info = str_at(&v, &["attachedInfo"]);
+            c.ex = str_at(&v, &["ex"]).into();
+            c.attached_info = str_at(&v, &["attachedInfo"]).into();
             if !exists || before != c {
                 if exists && c.latest_msg_send_time > 0 {
                     changed.push(c.clone());

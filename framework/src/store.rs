@@ -9,7 +9,8 @@
 //! openim-bench at 100,000 conversations: ~9 us to read a row, ~8 us to write it, ~11 us per index
 //! entry). So both are journaled: a burst of changes is ONE entry appended to a journal.
 //! Conversation rows are kept in memory as compact binary rows (`model::row_codec`,
-//! ~100-200 bytes each; all of them, loaded at open) and their journal is their stored form: once
+//! ~100-200 bytes each; all of them, loaded at open) and decoded (a read shares the row's
+//! strings instead of decoding it), and their journal is their stored form: once
 //! it holds as many bytes as the rows, a snapshot of every row (one sequential file) replaces it,
 //! so a row costs a share of a sequential write however many conversations there are (folding
 //! into keyed rows cost one scattered B-tree update per row). Rows too large to keep in memory
@@ -39,6 +40,8 @@ use journal::{Journal, JournalDir};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use openim_protocol::SharedStr;
 
 use crate::ledger::LedgerFile;
 use crate::model::{
@@ -90,6 +93,18 @@ fn journal_number(key: &[u8]) -> Option<u64> {
 fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(&(b.len() as u32).to_be_bytes());
     out.extend_from_slice(b);
+}
+
+/// Appends `c`'s binary row, length-prefixed as [`put_bytes`] does (encoded in place);
+/// returns its length.
+fn put_encoded(out: &mut Vec<u8>, c: &Conversation) -> usize {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    crate::model::row_codec::encode(c, out);
+    let len = out.len() - at - 4;
+    let prefix = u32::try_from(len).unwrap_or(u32::MAX);
+    out[at..at + 4].copy_from_slice(&prefix.to_be_bytes());
+    len
 }
 
 /// The (key, value) pairs of a journal entry; a truncated tail is ignored.
@@ -193,13 +208,20 @@ pub struct Store {
     journal_dir: JournalDir,
 }
 
-/// Every conversation row, as compact binary rows (loaded when the store opens), and the total
-/// unread count over them. Rows live in the journal (bursts, then snapshots of every row);
-/// only rows too large to keep in memory, and rows of older stores until the first snapshot,
-/// have a keyed copy, which the journal overrides.
+/// Every conversation row, as compact binary rows and decoded (loaded when the store opens),
+/// and the total unread count over them. Rows live in the journal (bursts, then snapshots of
+/// every row); only rows too large to keep in memory, and rows of older stores until the first
+/// snapshot, have a keyed copy, which the journal overrides.
+///
+/// Kept decoded as well: the engine reads the row of every conversation a message comes to,
+/// and with many conversations (each touched once in a while) decoding it (a `String` per
+/// text field, freed by the event's consumer on another thread) was the largest per-event
+/// cost that grows with the number of conversations; a read is now a copy sharing the row's
+/// strings. The binary rows stay for the snapshots: encoding every row again there (its
+/// strings scattered over the heap, a cache miss each) cost more than the decode saved.
 struct RowCache {
     /// Where each row is in `rows`.
-    index: std::collections::HashMap<std::sync::Arc<str>, u32>,
+    index: std::collections::HashMap<SharedStr, u32>,
     /// The rows, in order of first write (never removed, so a position stays valid: see
     /// [`RowHint`]).
     rows: Vec<CachedRow>,
@@ -227,10 +249,13 @@ struct RowCache {
 const ENTRY_KEEP_MAX: usize = 1 << 20;
 
 struct CachedRow {
-    /// The conversation ID (shared with the index's key).
-    key: std::sync::Arc<str>,
+    /// The conversation ID (shared with the index's key and the decoded row's ID).
+    key: SharedStr,
     /// The binary row; `None` when it was too large to keep (then it is in the keyed tree).
     bytes: Option<Box<[u8]>>,
+    /// The row decoded (its `conversation_id` is `key`); `None` with no `bytes` or when they
+    /// do not decode (reading the row then reports the error).
+    decoded: Option<Conversation>,
     unread: i32,
     /// Changed since the last snapshot was planned.
     journaled: bool,
@@ -247,6 +272,27 @@ fn touch_row(row: &CachedRow) -> usize {
     usize::from(key.first().copied().unwrap_or_default())
         .wrapping_add(usize::from(bytes.first().copied().unwrap_or_default()))
         .wrapping_add(usize::from(bytes.get(64).copied().unwrap_or_default()))
+}
+
+/// Reads what the engine's next use of a decoded row touches: its key, and the first bytes of
+/// the strings a read shares (their counts are next to them) and of those a new latest
+/// message replaces (freed at its write). See [`Store::warm_rows`].
+fn touch_decoded(row: &CachedRow) -> usize {
+    let first = |s: &str| usize::from(s.as_bytes().first().copied().unwrap_or_default());
+    let mut seen = first(&row.key);
+    if let Some(c) = &row.decoded {
+        seen = seen
+            .wrapping_add(first(&c.user_id))
+            .wrapping_add(first(&c.show_name))
+            .wrapping_add(first(&c.face_url));
+        if let Some(m) = &c.latest_msg {
+            seen = seen
+                .wrapping_add(first(&m.client_msg_id))
+                .wrapping_add(first(&m.send_id))
+                .wrapping_add(first(m.text.as_deref().unwrap_or_default()));
+        }
+    }
+    seen
 }
 
 /// How many rows ahead a snapshot's copy fetches (see [`touch_row`]).
@@ -290,17 +336,23 @@ impl RowCache {
         }
     }
 
-    /// The position of `key`'s row, created empty (no bytes, no unread) if it has none.
-    fn find_or_add(&mut self, key: &str, hint: RowHint) -> u32 {
+    /// The position of `key`'s row, created empty (no bytes, no unread) if it has none;
+    /// `shared` is the key's text if the caller has it shared already (kept as the new row's
+    /// key).
+    fn find_or_add(&mut self, key: &str, hint: RowHint, shared: Option<&SharedStr>) -> u32 {
         if let Some(at) = self.find(key, hint) {
             return at;
         }
-        let key: std::sync::Arc<str> = std::sync::Arc::from(key);
+        let key = match shared {
+            Some(s) if *s == *key => s.clone(),
+            _ => SharedStr::from(key),
+        };
         // Fewer than 2^32 rows: memory runs out long before.
         let at = self.rows.len() as u32;
         self.rows.push(CachedRow {
             key: key.clone(),
             bytes: None,
+            decoded: None,
             unread: 0,
             journaled: false,
             keyed: false,
@@ -309,11 +361,19 @@ impl RowCache {
         at
     }
 
-    /// Records a copy of `bytes` as the current, journaled row of `key` (reusing the cached
-    /// row's allocation when the length is the same); keeps the unread total in step. Returns
-    /// the row's position.
-    fn set_from(&mut self, key: &str, hint: RowHint, bytes: &[u8], unread: i32) -> u32 {
-        let at = self.find_or_add(key, hint);
+    /// Records a copy of `bytes` (reusing the cached row's allocation when the length is the
+    /// same) and of `decoded`, the row they encode (sharing its strings; its ID is the key's),
+    /// as the current row of `key`; keeps the unread total and the rows' size in step.
+    /// Returns the row's position.
+    fn set(
+        &mut self,
+        key: &str,
+        hint: RowHint,
+        bytes: &[u8],
+        decoded: Option<&Conversation>,
+        journaled: bool,
+    ) -> u32 {
+        let at = self.find_or_add(key, hint, decoded.map(|c| &c.conversation_id));
         let slot = &mut self.rows[at as usize];
         match &mut slot.bytes {
             Some(old) if old.len() == bytes.len() => old.copy_from_slice(bytes),
@@ -323,24 +383,34 @@ impl RowCache {
                 *other = Some(bytes.into());
             }
         }
-        self.unread_total += i64::from(unread) - i64::from(slot.unread);
-        slot.unread = unread;
-        slot.journaled = true;
-        at
-    }
-
-    /// Records `bytes` as the current row of `key`; keeps the unread total in step. Returns
-    /// the row's position.
-    fn set(&mut self, key: &str, bytes: Box<[u8]>, unread: i32, journaled: bool) -> u32 {
-        let at = self.find_or_add(key, RowHint::NONE);
-        let slot = &mut self.rows[at as usize];
-        self.row_bytes += bytes.len();
-        self.row_bytes -= slot.bytes.replace(bytes).map_or(0, |b| b.len());
+        let unread = decoded.map_or(0, unread_contribution);
+        // Updated in place: most of the row's strings are the ones it has.
+        match (&mut slot.decoded, decoded) {
+            (Some(to), Some(from)) => crate::model::assign_row(to, from),
+            (to, from) => *to = from.cloned(),
+        }
+        if let Some(c) = &mut slot.decoded
+            && !c.conversation_id.ptr_eq(&slot.key)
+        {
+            c.conversation_id = slot.key.clone();
+        }
         self.unread_total += i64::from(unread) - i64::from(slot.unread);
         slot.unread = unread;
         slot.journaled = journaled;
         slot.keyed |= !journaled;
         at
+    }
+
+    /// Marks `key`'s row as kept in the keyed tree only (not in memory), with `unread`.
+    fn set_keyed(&mut self, key: &str, unread: i32) {
+        let at = self.find_or_add(key, RowHint::NONE, None);
+        let slot = &mut self.rows[at as usize];
+        self.row_bytes -= slot.bytes.take().map_or(0, |b| b.len());
+        slot.decoded = None;
+        self.unread_total += i64::from(unread) - i64::from(slot.unread);
+        slot.unread = unread;
+        slot.journaled = false;
+        slot.keyed = true;
     }
 }
 
@@ -999,12 +1069,14 @@ fn unread_contribution(c: &Conversation) -> i32 {
 }
 
 /// Decodes a stored conversation row: binary (schema 2) or JSON (schema 1).
-fn decode_row(key: &str, bytes: &[u8]) -> Result<Conversation, StoreError> {
+fn decode_row(key: &SharedStr, bytes: &[u8]) -> Result<Conversation, StoreError> {
     if bytes.first() == Some(&crate::model::row_codec::ROW_TAG) {
-        return crate::model::row_codec::decode(key, bytes).ok_or_else(|| StoreError::Corrupt {
-            tree: trees::CONVERSATIONS.into(),
-            key: key.into(),
-            source: serde::de::Error::custom("malformed binary conversation row"),
+        return crate::model::row_codec::decode(key.clone(), bytes).ok_or_else(|| {
+            StoreError::Corrupt {
+                tree: trees::CONVERSATIONS.into(),
+                key: key.into(),
+                source: serde::de::Error::custom("malformed binary conversation row"),
+            }
         });
     }
     serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
@@ -1175,7 +1247,7 @@ impl Store {
             {
                 continue;
             }
-            let key = String::from_utf8_lossy(&k).into_owned();
+            let key = SharedStr::from(String::from_utf8_lossy(&k));
             match decode_row(&key, &v) {
                 Ok(c) => {
                     batch.insert(k, &*encode_row(&c));
@@ -1209,8 +1281,7 @@ impl Store {
                 let key = String::from_utf8_lossy(&k);
                 if let Err(e) = Self::cache_keyed_row(cache, &key, &v) {
                     tracing::warn!(error = %e, "conversation row unreadable");
-                    let at = cache.set(&key, Box::default(), 0, false);
-                    cache.rows[at as usize].bytes = None;
+                    cache.set_keyed(&key, 0);
                 }
                 continue;
             };
@@ -1232,10 +1303,12 @@ impl Store {
     /// Applies a journal entry's rows to the cache (a truncated entry keeps its whole pairs).
     fn replay_rows(cache: &mut RowCache, entry: &[u8]) {
         for (key, row) in journal_pairs(entry) {
-            let key = String::from_utf8_lossy(key);
+            let at = cache.find_or_add(&String::from_utf8_lossy(key), RowHint::NONE, None);
+            // The row shares the cache's key.
+            let key = cache.rows[at as usize].key.clone();
             // A row that does not decode is kept as it is: reading it reports the error.
-            let unread = decode_row(&key, row).map_or(0, |c| unread_contribution(&c));
-            cache.set_from(&key, RowHint::NONE, row, unread);
+            let decoded = decode_row(&key, row).ok();
+            cache.set(&key, RowHint(at), row, decoded.as_ref(), true);
         }
     }
 
@@ -1331,6 +1404,7 @@ impl Store {
                     if !row.journaled && row.bytes.as_ref().is_some_and(|b| b.len() > ROW_KEEP_MAX)
                     {
                         freed += row.bytes.take().map_or(0, |b| b.len());
+                        row.decoded = None;
                     }
                 }
                 cache.row_bytes -= freed;
@@ -1539,7 +1613,7 @@ impl Store {
         rows.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            if let Some(c) = self.cached_row(&row.key, row)? {
+            if let Some(c) = self.cached_row(row, Conversation::clone)? {
                 out.push(c);
             }
         }
@@ -1549,57 +1623,73 @@ impl Store {
     /// One conversation.
     pub fn conversation(&self, conversation_id: &str) -> Result<Option<Conversation>, StoreError> {
         let mut hint = RowHint::NONE;
-        self.conversation_hinted(conversation_id, &mut hint)
+        self.conversation_with(conversation_id, &mut hint, Conversation::clone)
     }
 
     /// One conversation, found through `hint` if it is right; `hint` is set to the row's
     /// position (see [`RowHint`]).
+    #[cfg(test)]
     pub(crate) fn conversation_hinted(
         &self,
         conversation_id: &str,
         hint: &mut RowHint,
     ) -> Result<Option<Conversation>, StoreError> {
+        self.conversation_with(conversation_id, hint, Conversation::clone)
+    }
+
+    /// What `read` makes of one conversation's row (under the cache's lock: `read` copies
+    /// what it needs, sharing the row's strings), found through `hint` if it is right; `hint`
+    /// is set to the row's position (see [`RowHint`]).
+    pub(crate) fn conversation_with<T>(
+        &self,
+        conversation_id: &str,
+        hint: &mut RowHint,
+        read: impl FnOnce(&Conversation) -> T,
+    ) -> Result<Option<T>, StoreError> {
         let cache = self.rows.lock();
         match cache.find(conversation_id, *hint) {
             Some(at) => {
                 *hint = RowHint(at);
-                self.cached_row(conversation_id, &cache.rows[at as usize])
+                self.cached_row(&cache.rows[at as usize], read)
             }
             None => Ok(None),
         }
     }
 
-    /// The row behind a cache entry (from the keyed tree if it was too large to keep).
-    fn cached_row(&self, key: &str, row: &CachedRow) -> Result<Option<Conversation>, StoreError> {
-        match &row.bytes {
-            Some(bytes) => decode_row(key, bytes).map(Some),
-            None => match self.db.open_tree(trees::CONVERSATIONS)?.get(key)? {
+    /// What `read` makes of the row behind a cache entry (read from the keyed tree if it was
+    /// too large to keep).
+    fn cached_row<T>(
+        &self,
+        row: &CachedRow,
+        read: impl FnOnce(&Conversation) -> T,
+    ) -> Result<Option<T>, StoreError> {
+        match (&row.decoded, &row.bytes) {
+            (Some(c), _) => Ok(Some(read(c))),
+            // Bytes that do not decode: the error.
+            (None, Some(bytes)) => decode_row(&row.key, bytes).map(|c| Some(read(&c))),
+            (None, None) => match self.db.open_tree(trees::CONVERSATIONS)?.get(&*row.key)? {
                 None => Ok(None),
-                Some(v) => decode_row(key, &v).map(Some),
+                Some(v) => decode_row(&row.key, &v).map(|c| Some(read(&c))),
             },
         }
     }
 
     /// Caches a row read from the keyed tree.
-    fn cache_keyed_row(
-        cache: &mut RowCache,
-        key: &str,
-        stored: &[u8],
-    ) -> Result<Conversation, StoreError> {
-        let c = decode_row(key, stored)?;
+    fn cache_keyed_row(cache: &mut RowCache, key: &str, stored: &[u8]) -> Result<(), StoreError> {
+        let c = decode_row(&SharedStr::from(key), stored)?;
+        let encoded;
         let bytes = if stored.first() == Some(&crate::model::row_codec::ROW_TAG) {
-            Box::from(stored)
+            stored
         } else {
-            encode_row(&c)
+            encoded = encode_row(&c);
+            &encoded
         };
-        let unread = unread_contribution(&c);
         if bytes.len() > ROW_KEEP_MAX {
-            let at = cache.set(key, Box::default(), unread, false);
-            cache.rows[at as usize].bytes = None;
+            cache.set_keyed(key, unread_contribution(&c));
         } else {
-            cache.set(key, bytes, unread, false);
+            cache.set(key, RowHint::NONE, bytes, Some(&c), false);
         }
-        Ok(c)
+        Ok(())
     }
 
     /// Writes a conversation row and keeps the cached unread total in step.
@@ -1658,14 +1748,12 @@ impl Store {
         entry.reserve(rows.size_hint().0 * 256);
         for (key, hint, c) in rows {
             // Encoded in place, then copied into the cached row (in its old allocation when
-            // the length is unchanged, as it mostly is).
+            // the length is unchanged, as it mostly is) with a copy of the row sharing its
+            // strings.
             put_bytes(&mut entry, key.as_bytes());
-            let at = entry.len();
-            entry.extend_from_slice(&[0; 4]);
-            crate::model::row_codec::encode(c, &mut entry);
-            let len = u32::try_from(entry.len() - at - 4).unwrap_or(u32::MAX);
-            entry[at..at + 4].copy_from_slice(&len.to_be_bytes());
-            let row = cache.set_from(key, hint, &entry[at + 4..], unread_contribution(c));
+            let len = put_encoded(&mut entry, c);
+            let bytes = &entry[entry.len() - len..];
+            let row = cache.set(key, hint, bytes, Some(c), true);
             if let Some(placed) = placed.as_deref_mut() {
                 placed.push(RowHint(row));
             }
@@ -1709,7 +1797,7 @@ impl Store {
         let mut seen = 0usize;
         for hint in hints {
             if let Some(row) = cache.rows.get(hint.0 as usize) {
-                seen = seen.wrapping_add(touch_row(row));
+                seen = seen.wrapping_add(touch_decoded(row));
             }
         }
         std::hint::black_box(seen);
@@ -2080,7 +2168,7 @@ mod tests {
             .map(|i| conversation(&format!("si_a_u{i}"), i, 0))
             .collect();
         for c in &mut large {
-            c.show_name = "x".repeat(200);
+            c.show_name = "x".repeat(200).into();
         }
         let mut placed = Vec::new();
         s.put_conversations_hinted(large.iter().map(|c| (RowHint::NONE, c)), &mut placed)
@@ -2168,13 +2256,13 @@ mod tests {
             let mut keys: Vec<String> = Vec::new();
             let row = |r: &mut Rng, id: &str| {
                 let mut c = conversation(id, r.below(5) as i32, [0, 0, 2][r.below(3) as usize]);
-                c.show_name = format!("n{}", r.next());
+                c.show_name = format!("n{}", r.next()).into();
                 let ex = if r.below(15) == 0 {
                     600 + r.below(900)
                 } else {
                     r.below(40)
                 };
-                c.ex = "e".repeat(ex as usize);
+                c.ex = "e".repeat(ex as usize).into();
                 c.max_seq = r.below(1000) as i64;
                 c
             };
@@ -2205,7 +2293,7 @@ mod tests {
                             let cache = s.rows.lock();
                             assert_eq!(&*cache.rows[h.0 as usize].key, c.conversation_id);
                             drop(cache);
-                            hints.insert(c.conversation_id.clone(), h);
+                            hints.insert(c.conversation_id.to_string(), h);
                         }
                     }
                     4 => {
@@ -2402,7 +2490,7 @@ mod tests {
             .unwrap()
             .get(key)
             .unwrap()?;
-        Some(decode_row(key, &v).unwrap())
+        Some(decode_row(&key.into(), &v).unwrap())
     }
 
     #[test]
@@ -2410,7 +2498,7 @@ mod tests {
         let (db, dir, s) = reopenable();
         let rows: Vec<Conversation> = (0..500)
             .map(|i| Conversation {
-                show_name: format!("name of conversation {i}"),
+                show_name: format!("name of conversation {i}").into(),
                 ..conversation(&format!("si_a_u{i:05}"), i, 0)
             })
             .collect();
@@ -2494,7 +2582,7 @@ mod tests {
         // bursts below land before, between and after the rows' copies.
         let ids: Vec<String> = (0..3000).map(|i| format!("si_a_{i:05}")).collect();
         let row = |id: &str, v: usize| Conversation {
-            ex: "e".repeat(40 + v % 7),
+            ex: "e".repeat(40 + v % 7).into(),
             ..conversation(id, v as i32, 0)
         };
         let rows: Vec<Conversation> = ids.iter().map(|id| row(id, 1)).collect();
@@ -2522,6 +2610,90 @@ mod tests {
     }
 
     #[test]
+    fn rows_are_kept_decoded_and_reads_share_their_strings() {
+        let (db, dir, mut s) = reopenable();
+        let mut c = conversation("si_a_b", 1, 0);
+        c.show_name = "Bob".into();
+        c.user_id = "b".into();
+        c.latest_msg = Some(crate::model::LatestMessage {
+            client_msg_id: "m1".into(),
+            send_id: "b".into(),
+            text: Some("hi".into()),
+            ..Default::default()
+        });
+        s.put_conversation("si_a_b", &c).unwrap();
+        let shares = |s: &Store| {
+            let (one, two) = (
+                s.conversation("si_a_b").unwrap().unwrap(),
+                s.conversations().unwrap(),
+            );
+            assert_eq!(one, c);
+            assert_eq!(two, [c.clone()]);
+            assert!(
+                one.show_name.ptr_eq(&two[0].show_name),
+                "a copy, not a decode"
+            );
+            let (l1, l2) = (
+                one.latest_msg.as_ref().unwrap(),
+                two[0].latest_msg.as_ref().unwrap(),
+            );
+            assert!(l1.client_msg_id.ptr_eq(&l2.client_msg_id));
+            assert!(l1.text.as_ref().unwrap().ptr_eq(l2.text.as_ref().unwrap()));
+            // The row's ID is the cache's key.
+            let cache = s.rows.lock();
+            let at = cache.find("si_a_b", RowHint::NONE).unwrap();
+            assert!(cache.rows[at as usize].key.ptr_eq(&one.conversation_id));
+            one
+        };
+        shares(&s);
+        // Decoded from the journal at open, and from a snapshot: still one copy of each
+        // string, the latest sender the peer's ID.
+        for snapshot in [false, true] {
+            if snapshot {
+                s.snapshot_rows(&mut s.rows.lock()).unwrap();
+            }
+            drop(s);
+            let reopened = Store::init(db.clone(), dir.clone()).unwrap();
+            let one = shares(&reopened);
+            assert!(one.latest_msg.unwrap().send_id.ptr_eq(&one.user_id));
+            s = reopened;
+        }
+    }
+
+    #[test]
+    fn a_journaled_row_that_does_not_decode_is_kept_as_it_was() {
+        let (db, dir, s) = reopenable();
+        s.put_conversation("si_a_b", &conversation("si_a_b", 2, 0))
+            .unwrap();
+        // A row of a binary tag but malformed (as a newer or damaged writer could leave).
+        let bad = [crate::model::row_codec::ROW_TAG, 0xFF, 0xFF];
+        let mut entry = Vec::new();
+        put_bytes(&mut entry, b"sg_bad");
+        put_bytes(&mut entry, &bad);
+        s.rows.lock().journal.append(&entry).unwrap();
+        drop(s);
+        let mut s = Store::init(db.clone(), dir.clone()).unwrap();
+        for round in 0..2 {
+            assert!(
+                matches!(s.conversation("sg_bad"), Err(StoreError::Corrupt { .. })),
+                "round {round}"
+            );
+            assert_eq!(s.conversation("si_a_b").unwrap().unwrap().unread_count, 2);
+            assert_eq!(s.total_unread().unwrap(), 2);
+            // A snapshot carries it on as it was.
+            s.snapshot_rows(&mut s.rows.lock()).unwrap();
+            drop(s);
+            s = Store::init(db.clone(), dir.clone()).unwrap();
+        }
+        s.put_conversation("sg_bad", &conversation("sg_bad", 1, 0))
+            .unwrap();
+        drop(s);
+        let s = Store::init(db, dir).unwrap();
+        assert_eq!(s.conversation("sg_bad").unwrap().unwrap().unread_count, 1);
+        assert_eq!(s.total_unread().unwrap(), 3);
+    }
+
+    #[test]
     fn conversation_journal_is_compacted_once_it_outgrows_the_rows() {
         let (db, dir, s) = reopenable();
         let mut bursts = 0;
@@ -2529,7 +2701,7 @@ mod tests {
         // ROW_JOURNAL_MIN bytes, then a snapshot of the rows replaces the entries.
         // (Rows of ~450 bytes, kept in memory: a few thousand bursts reach the minimum.)
         let row = |id: &str, unread: usize| Conversation {
-            ex: "e".repeat(400),
+            ex: "e".repeat(400).into(),
             ..conversation(id, unread as i32, 0)
         };
         while s.rows.lock().compaction.is_none() {
@@ -2563,7 +2735,7 @@ mod tests {
         assert_eq!(s.total_unread().unwrap(), 3 * bursts as i32);
         // Large rows leave memory at a snapshot and are read from the keyed tree.
         let mut big = conversation("big", 1, 0);
-        big.ex = "x".repeat(4 * ROW_KEEP_MAX);
+        big.ex = "x".repeat(4 * ROW_KEEP_MAX).into();
         s.put_conversation("big", &big).unwrap();
         s.snapshot_rows(&mut s.rows.lock()).unwrap();
         let cache = s.rows.lock();
@@ -2606,7 +2778,7 @@ mod tests {
             .unwrap();
         let tree = db.open_tree(trees::CONVERSATIONS).unwrap();
         let mut big = conversation("big", 3, 0);
-        big.ex = "x".repeat(4 * ROW_KEEP_MAX);
+        big.ex = "x".repeat(4 * ROW_KEEP_MAX).into();
         for c in [
             conversation("a", 1, 0),
             conversation("b", 2, 0),
@@ -3226,7 +3398,7 @@ mod tests {
     fn a_crash_between_a_snapshot_and_the_deletion_of_older_files_replays_the_newest_rows() {
         let (db, dir, s) = reopenable();
         let mut big = conversation("big", 1, 0);
-        big.ex = "x".repeat(4 * ROW_KEEP_MAX);
+        big.ex = "x".repeat(4 * ROW_KEEP_MAX).into();
         s.put_conversations(&[
             conversation("a", 1, 0),
             conversation("b", 1, 0),

@@ -412,7 +412,7 @@ async fn released_push_burst_is_delivered_once_in_order_and_rows_are_written_beh
             }
             Event::NewConversation(c) | Event::ConversationChanged(c) => {
                 for row in &c.conversations {
-                    last_row.insert(row.conversation_id.clone(), row.clone());
+                    last_row.insert(row.conversation_id.to_string(), row.clone());
                 }
             }
             _ => {}
@@ -613,7 +613,7 @@ async fn second_burst_over_many_conversations_reads_the_rows_the_first_wrote() {
         .flat_map(|(c, changed)| {
             c.conversations
                 .iter()
-                .map(move |row| (row.conversation_id.clone(), changed))
+                .map(move |row| (row.conversation_id.to_string(), changed))
         })
         .collect();
     let client = s.client();
@@ -714,7 +714,7 @@ fn texts_and_last_rows(
                 .push(m.text().unwrap_or_default().to_owned()),
             Event::NewConversation(c) | Event::ConversationChanged(c) => {
                 for row in &c.conversations {
-                    last_row.insert(row.conversation_id.clone(), row.clone());
+                    last_row.insert(row.conversation_id.to_string(), row.clone());
                 }
             }
             _ => {}
@@ -1049,7 +1049,7 @@ async fn mark_read(
 fn note_rows(e: &Event, rows: &mut HashMap<String, openim_bot::model::Conversation>) {
     if let Event::ConversationChanged(c) | Event::NewConversation(c) = e {
         for row in &c.conversations {
-            rows.insert(row.conversation_id.clone(), row.clone());
+            rows.insert(row.conversation_id.to_string(), row.clone());
         }
     }
 }
@@ -1073,7 +1073,10 @@ async fn await_rows(
             let has_read = read.get(p).copied().unwrap_or(0);
             let want = (max, has_read, max - has_read, texts.last().cloned());
             let view = |c: &openim_bot::model::Conversation| {
-                let text = c.latest_msg.as_ref().and_then(|m| m.text.clone());
+                let text = c
+                    .latest_msg
+                    .as_ref()
+                    .and_then(|m| m.text.as_deref().map(String::from));
                 (c.max_seq, c.has_read_seq, i64::from(c.unread_count), text)
             };
             let reported = rows.get(&conv).map(view);

@@ -266,7 +266,7 @@ fn rows_max_seq(data: &std::path::Path) -> HashMap<String, i64> {
     let store = openim_bot::Store::open(data).expect("the store a killed bot left opens");
     let rows = store.conversations().expect("its rows read");
     rows.into_iter()
-        .map(|c| (c.conversation_id, c.max_seq))
+        .map(|c| (c.conversation_id.to_string(), c.max_seq))
         .collect()
 }
 
