@@ -24,7 +24,7 @@ use crate::delivery::{Ack, Delivery};
 use crate::event::*;
 use crate::gateway::{GatewayEvent, GatewayHandle, GatewaySettings, req};
 use crate::ledger::Ledger;
-use crate::model::{Conversation, LatestMessage};
+use crate::model::LatestMessage;
 use crate::session::SessionError;
 use crate::store::{Store, trees};
 use crate::sync::{
@@ -358,52 +358,6 @@ struct PendingRow {
     is_new: bool,
     /// Not written to the store yet.
     dirty: bool,
-}
-
-/// A copy of `c` sharing its strings (refcounts, no allocation), with its latest message only
-/// if `latest`.
-fn copy_row(c: &Conversation, latest: bool) -> Conversation {
-    // Destructured: a field added to `Conversation` must be decided on here.
-    let Conversation {
-        conversation_id,
-        conversation_type,
-        user_id,
-        group_id,
-        show_name,
-        face_url,
-        recv_msg_opt,
-        unread_count,
-        group_at_type,
-        latest_msg,
-        latest_msg_send_time,
-        is_pinned,
-        is_private_chat,
-        burn_duration,
-        ex,
-        attached_info,
-        has_read_seq,
-        max_seq,
-    } = c;
-    Conversation {
-        conversation_id: conversation_id.clone(),
-        conversation_type: *conversation_type,
-        user_id: user_id.clone(),
-        group_id: group_id.clone(),
-        show_name: show_name.clone(),
-        face_url: face_url.clone(),
-        recv_msg_opt: *recv_msg_opt,
-        unread_count: *unread_count,
-        group_at_type: *group_at_type,
-        latest_msg: if latest { latest_msg.clone() } else { None },
-        latest_msg_send_time: *latest_msg_send_time,
-        is_pinned: *is_pinned,
-        is_private_chat: *is_private_chat,
-        burn_duration: *burn_duration,
-        ex: ex.clone(),
-        attached_info: attached_info.clone(),
-        has_read_seq: *has_read_seq,
-        max_seq: *max_seq,
-    }
 }
 
 /// The message index entry: what revoke and read-receipt events need of a message later.
@@ -1512,12 +1466,11 @@ impl Engine {
         let mut at = self.convs[slot].batch_row;
         if at == NO_ROW {
             // A copy of the stored row sharing its strings; without its latest message if this
-            // one replaces it (copied only to be dropped).
-            let replaced = |c: &Conversation| m.send_time >= c.latest_msg_send_time;
+            // one replaces it (decoded only to be dropped).
             let existing = self
                 .store
-                .conversation_with(conv, &mut self.convs[slot].store_row, |c| {
-                    copy_row(c, !replaced(c))
+                .conversation_to_update(conv, &mut self.convs[slot].store_row, |c| {
+                    m.send_time < c.latest_msg_send_time
                 })
                 .ok()
                 .flatten();
@@ -1981,6 +1934,7 @@ mod tests {
     async fn reported_conversation_rows_are_the_stored_rows() {
         use crate::config::SessionConfig;
         use crate::event::{Event, EventKind};
+        use crate::model::Conversation;
         use crate::session::Session;
         const WAIT: Duration = Duration::from_secs(40);
         let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
@@ -2037,7 +1991,7 @@ mod tests {
             assert_eq!(latest.text.as_deref(), Some(text));
             assert!(row.show_name.ptr_eq(&stored.show_name));
             assert!(row.conversation_id.ptr_eq(&stored.conversation_id));
-            assert!(latest.client_msg_id.ptr_eq(&kept.client_msg_id));
+            assert_eq!(*latest, kept);
             // The peer's message: its sender is the row's peer ID, one string for both.
             assert!(latest.send_id.ptr_eq(&row.user_id));
         }

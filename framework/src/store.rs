@@ -253,8 +253,14 @@ struct CachedRow {
     key: SharedStr,
     /// The binary row; `None` when it was too large to keep (then it is in the keyed tree).
     bytes: Option<Box<[u8]>>,
-    /// The row decoded (its `conversation_id` is `key`); `None` with no `bytes` or when they
-    /// do not decode (reading the row then reports the error).
+    /// The row decoded (its `conversation_id` is `key`), but for its latest message (`None`
+    /// here: it is in `bytes`); `None` with no `bytes` or when they do not decode (reading the
+    /// row then reports the error).
+    ///
+    /// Why not the latest message: a message to the conversation replaces it, and with many
+    /// conversations the cached copy's strings (taken when written, freed at the next
+    /// message, long after) were two atomic counts and two cache misses per message; the
+    /// event's copy is now the only one.
     decoded: Option<Conversation>,
     unread: i32,
     /// Changed since the last snapshot was planned.
@@ -275,8 +281,7 @@ fn touch_row(row: &CachedRow) -> usize {
 }
 
 /// Reads what the engine's next use of a decoded row touches: its key, and the first bytes of
-/// the strings a read shares (their counts are next to them) and of those a new latest
-/// message replaces (freed at its write). See [`Store::warm_rows`].
+/// the strings a read shares (their counts are next to them). See [`Store::warm_rows`].
 fn touch_decoded(row: &CachedRow) -> usize {
     let first = |s: &str| usize::from(s.as_bytes().first().copied().unwrap_or_default());
     let mut seen = first(&row.key);
@@ -285,12 +290,6 @@ fn touch_decoded(row: &CachedRow) -> usize {
             .wrapping_add(first(&c.user_id))
             .wrapping_add(first(&c.show_name))
             .wrapping_add(first(&c.face_url));
-        if let Some(m) = &c.latest_msg {
-            seen = seen
-                .wrapping_add(first(&m.client_msg_id))
-                .wrapping_add(first(&m.send_id))
-                .wrapping_add(first(m.text.as_deref().unwrap_or_default()));
-        }
     }
     seen
 }
@@ -362,9 +361,9 @@ impl RowCache {
     }
 
     /// Records a copy of `bytes` (reusing the cached row's allocation when the length is the
-    /// same) and of `decoded`, the row they encode (sharing its strings; its ID is the key's),
-    /// as the current row of `key`; keeps the unread total and the rows' size in step.
-    /// Returns the row's position.
+    /// same) and of `decoded`, the row they encode (sharing its strings, but for its latest
+    /// message: see [`CachedRow::decoded`]; its ID is the key's), as the current row of `key`;
+    /// keeps the unread total and the rows' size in step. Returns the row's position.
     fn set(
         &mut self,
         key: &str,
@@ -386,8 +385,8 @@ impl RowCache {
         let unread = decoded.map_or(0, unread_contribution);
         // Updated in place: most of the row's strings are the ones it has.
         match (&mut slot.decoded, decoded) {
-            (Some(to), Some(from)) => crate::model::assign_row(to, from),
-            (to, from) => *to = from.cloned(),
+            (to, None) => *to = None,
+            (to, Some(from)) => crate::model::assign_row(to.get_or_insert_default(), from),
         }
         if let Some(c) = &mut slot.decoded
             && !c.conversation_id.ptr_eq(&slot.key)
@@ -1613,7 +1612,7 @@ impl Store {
         rows.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            if let Some(c) = self.cached_row(row, Conversation::clone)? {
+            if let Some(c) = self.cached_row(row, |_| true)? {
                 out.push(c);
             }
         }
@@ -1623,7 +1622,7 @@ impl Store {
     /// One conversation.
     pub fn conversation(&self, conversation_id: &str) -> Result<Option<Conversation>, StoreError> {
         let mut hint = RowHint::NONE;
-        self.conversation_with(conversation_id, &mut hint, Conversation::clone)
+        self.conversation_to_update(conversation_id, &mut hint, |_| true)
     }
 
     /// One conversation, found through `hint` if it is right; `hint` is set to the row's
@@ -1634,42 +1633,49 @@ impl Store {
         conversation_id: &str,
         hint: &mut RowHint,
     ) -> Result<Option<Conversation>, StoreError> {
-        self.conversation_with(conversation_id, hint, Conversation::clone)
+        self.conversation_to_update(conversation_id, hint, |_| true)
     }
 
-    /// What `read` makes of one conversation's row (under the cache's lock: `read` copies
-    /// what it needs, sharing the row's strings), found through `hint` if it is right; `hint`
-    /// is set to the row's position (see [`RowHint`]).
-    pub(crate) fn conversation_with<T>(
+    /// One conversation (a copy sharing the cached row's strings), found through `hint` if it
+    /// is right; `hint` is set to the row's position (see [`RowHint`]). Its latest message is
+    /// decoded only if `latest(row)` (a caller about to replace it does without).
+    pub(crate) fn conversation_to_update(
         &self,
         conversation_id: &str,
         hint: &mut RowHint,
-        read: impl FnOnce(&Conversation) -> T,
-    ) -> Result<Option<T>, StoreError> {
+        latest: impl FnOnce(&Conversation) -> bool,
+    ) -> Result<Option<Conversation>, StoreError> {
         let cache = self.rows.lock();
         match cache.find(conversation_id, *hint) {
             Some(at) => {
                 *hint = RowHint(at);
-                self.cached_row(&cache.rows[at as usize], read)
+                self.cached_row(&cache.rows[at as usize], latest)
             }
             None => Ok(None),
         }
     }
 
-    /// What `read` makes of the row behind a cache entry (read from the keyed tree if it was
-    /// too large to keep).
-    fn cached_row<T>(
+    /// The row behind a cache entry (read from the keyed tree if it was too large to keep),
+    /// with its latest message if `latest(row)`.
+    fn cached_row(
         &self,
         row: &CachedRow,
-        read: impl FnOnce(&Conversation) -> T,
-    ) -> Result<Option<T>, StoreError> {
+        latest: impl FnOnce(&Conversation) -> bool,
+    ) -> Result<Option<Conversation>, StoreError> {
         match (&row.decoded, &row.bytes) {
-            (Some(c), _) => Ok(Some(read(c))),
-            // Bytes that do not decode: the error.
-            (None, Some(bytes)) => decode_row(&row.key, bytes).map(|c| Some(read(&c))),
-            (None, None) => match self.db.open_tree(trees::CONVERSATIONS)?.get(&*row.key)? {
+            (Some(c), Some(bytes)) => {
+                let mut out = c.clone();
+                if latest(c) {
+                    // The cache keeps the latest message in the binary row only.
+                    out.latest_msg = decode_row(&row.key, bytes)?.latest_msg;
+                }
+                Ok(Some(out))
+            }
+            // Bytes that do not decode: the error (a decoded row always has its bytes).
+            (_, Some(bytes)) => decode_row(&row.key, bytes).map(Some),
+            (_, None) => match self.db.open_tree(trees::CONVERSATIONS)?.get(&*row.key)? {
                 None => Ok(None),
-                Some(v) => decode_row(&row.key, &v).map(|c| Some(read(&c))),
+                Some(v) => decode_row(&row.key, &v).map(Some),
             },
         }
     }
@@ -2633,29 +2639,37 @@ mod tests {
                 one.show_name.ptr_eq(&two[0].show_name),
                 "a copy, not a decode"
             );
-            let (l1, l2) = (
-                one.latest_msg.as_ref().unwrap(),
-                two[0].latest_msg.as_ref().unwrap(),
-            );
-            assert!(l1.client_msg_id.ptr_eq(&l2.client_msg_id));
-            assert!(l1.text.as_ref().unwrap().ptr_eq(l2.text.as_ref().unwrap()));
-            // The row's ID is the cache's key.
+            assert!(one.user_id.ptr_eq(&two[0].user_id));
+            // The row's ID is the cache's key; its latest message is kept encoded only.
             let cache = s.rows.lock();
             let at = cache.find("si_a_b", RowHint::NONE).unwrap();
-            assert!(cache.rows[at as usize].key.ptr_eq(&one.conversation_id));
+            let cached = &cache.rows[at as usize];
+            assert!(cached.key.ptr_eq(&one.conversation_id));
+            assert!(cached.decoded.as_ref().unwrap().latest_msg.is_none());
+            drop(cache);
+            // A caller replacing the latest message gets the row without it.
+            let mut hint = RowHint::NONE;
+            let bare = s.conversation_to_update("si_a_b", &mut hint, |_| false);
+            let bare = bare.unwrap().unwrap();
+            assert_eq!(bare.latest_msg, None);
+            assert_eq!(
+                Conversation {
+                    latest_msg: c.latest_msg.clone(),
+                    ..bare
+                },
+                c
+            );
             one
         };
         shares(&s);
-        // Decoded from the journal at open, and from a snapshot: still one copy of each
-        // string, the latest sender the peer's ID.
+        // Decoded from the journal at open, and from a snapshot: the same.
         for snapshot in [false, true] {
             if snapshot {
                 s.snapshot_rows(&mut s.rows.lock()).unwrap();
             }
             drop(s);
             let reopened = Store::init(db.clone(), dir.clone()).unwrap();
-            let one = shares(&reopened);
-            assert!(one.latest_msg.unwrap().send_id.ptr_eq(&one.user_id));
+            shares(&reopened);
             s = reopened;
         }
     }
