@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use openim_protocol::SharedStr;
 use openim_protocol::constants::options;
 use openim_protocol::pb::msg::{
     GetConversationsHasReadAndMaxSeqReq, GetConversationsHasReadAndMaxSeqResp,
@@ -309,6 +308,9 @@ struct ConvBatch {
     /// The store positions of the rows written by [`Engine::write_pending`] (a buffer kept
     /// across bursts).
     placed: Vec<crate::store::RowHint>,
+    /// The latest message texts of `rows` (same positions; kept across bursts with their
+    /// buffers), made the rows' shared strings when they are written.
+    latest: Vec<LatestText>,
     /// Something is pending and the ledger was told ([`crate::ledger::Ledger::rows_pending`]).
     open: bool,
     /// A row or index append failed: the burst is never reported written (its acks stay
@@ -326,6 +328,19 @@ impl ConvBatch {
             ledger.rows_pending();
         }
     }
+}
+
+/// A pending row's newest message ID and text, as text until the row is written
+/// ([`Engine::write_pending`]): in a burst a conversation's latest message is replaced again and
+/// again, and a row's strings are shared (allocated once, immutable); copying into these
+/// buffers allocates nothing.
+#[derive(Default)]
+struct LatestText {
+    client_msg_id: String,
+    text: String,
+    has_text: bool,
+    /// Newer than the row's `latest_msg` strings.
+    pending: bool,
 }
 
 /// A push taken from the gateway's queue: decoded by the reader, or its payload (the reader
@@ -1494,10 +1509,18 @@ impl Engine {
                 is_new,
                 dirty: true,
             });
+            let latest = &mut self.batch.latest;
+            if latest.len() < self.batch.rows.len() {
+                latest.resize_with(self.batch.rows.len(), LatestText::default);
+            }
+            latest[at as usize].pending = false;
             self.convs[slot].batch_row = at;
         }
         self.batch.open_burst(&self.ledger);
-        let Some(pending) = self.batch.rows.get_mut(at as usize) else {
+        let (Some(pending), Some(buffers)) = (
+            self.batch.rows.get_mut(at as usize),
+            self.batch.latest.get_mut(at as usize),
+        ) else {
             return;
         };
         pending.dirty = true;
@@ -1508,14 +1531,23 @@ impl Engine {
         }
         if m.send_time >= c.latest_msg_send_time {
             let latest = c.latest_msg.get_or_insert_with(LatestMessage::default);
-            latest.client_msg_id = m.client_msg_id.as_str().into();
+            // Its ID and text become shared strings when the row is written.
+            buffers.client_msg_id.clone_from(&m.client_msg_id);
+            buffers.has_text = text.is_some();
+            text.unwrap_or_default().clone_into(&mut buffers.text);
+            buffers.pending = true;
             latest.seq = m.seq;
             // Shared: the peer's ID the row has (most single-chat messages are the peer's),
-            // else the message's.
-            latest.send_id = crate::model::row_codec::share(m.send_id.clone(), &c.user_id);
+            // else the message's; not counted again if it is the one the row has.
+            if m.send_id == c.user_id {
+                if !latest.send_id.ptr_eq(&c.user_id) {
+                    latest.send_id = c.user_id.clone();
+                }
+            } else if latest.send_id != m.send_id {
+                latest.send_id = m.send_id.clone();
+            }
             latest.content_type = m.content_type;
             latest.send_time = m.send_time;
-            latest.text = text.map(SharedStr::from);
             c.latest_msg_send_time = m.send_time.max(1);
         }
         c.max_seq = c.max_seq.max(m.seq);
@@ -1528,6 +1560,14 @@ impl Engine {
     /// rows stay in the batch for the conversation events of [`Engine::flush_conversations`].
     fn write_pending(&mut self) {
         let mut failed = None;
+        for (p, text) in self.batch.rows.iter_mut().zip(&mut self.batch.latest) {
+            if std::mem::take(&mut text.pending)
+                && let Some(latest) = p.row.latest_msg.as_mut()
+            {
+                latest.client_msg_id = text.client_msg_id.as_str().into();
+                latest.text = text.has_text.then(|| text.text.as_str().into());
+            }
+        }
         if self.batch.rows.iter().any(|p| p.dirty) {
             // The dirty rows go to the store straight from the batch, and their positions
             // come back in a buffer kept across bursts: with many conversations per-burst
