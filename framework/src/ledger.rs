@@ -1518,6 +1518,69 @@ mod tests {
         assert!(l.take_failure().is_some(), "the session ends");
     }
 
+    /// review-s11 L1: once a round failed, no later round writes acks, not even those persisted
+    /// after it. After a failed fdatasync Linux marks the lost pages clean and reports the error
+    /// once: the next round's row sync succeeds without the rows the failed one lost, so the acks
+    /// of those messages (persisted while the failed round ran, or by the engine's final flush
+    /// at shutdown, which persists again after the session ended) would be durable without
+    /// their rows. Here the shutdown path: the failure ends the session, then `Ledger::flush`.
+    #[test]
+    fn no_round_after_a_failed_one_writes_acks() {
+        let store = Store::temporary().unwrap();
+        store.stop_syncer();
+        let l = Ledger::open(Some(&store)).unwrap();
+        l.ack("a", 1).unwrap();
+        l.persist().unwrap();
+        let dir = store.journal_dir().path().to_path_buf();
+        let moved = dir.with_extension("moved");
+        std::fs::rename(&dir, &moved).unwrap();
+        let flushed = store.flush(); // the round cannot create the ledger's file
+        std::fs::rename(&moved, &dir).unwrap();
+        assert!(matches!(flushed, Err(StoreError::Io { .. })), "{flushed:?}");
+        l.ack("a", 2).unwrap();
+        assert!(l.persist().is_err(), "the session ends");
+        // The engine's end of session: what is pending is persisted and flushed.
+        let c = crate::model::Conversation {
+            conversation_id: "b".into(),
+            ..Default::default()
+        };
+        store.put_conversation("b", &c).unwrap();
+        l.ack("b", 1).unwrap();
+        let flushed = l.flush();
+        assert_eq!(
+            (file_watermark(&store, "a"), file_watermark(&store, "b")),
+            (0, 0),
+            "no ack written after the failed round"
+        );
+        assert!(flushed.is_err(), "the flush reports the earlier failure");
+    }
+
+    /// review-s11 L2: a flush whose acks another caller's round took (the syncer's, the
+    /// janitor's) returns Ok only if that round wrote them. A durable ack's flush waits for a
+    /// round under way, then runs its own, which finds nothing pending; it returned Ok when the
+    /// earlier round had failed and dropped the ack (the ack counted durable, and the failure
+    /// was recorded only after that round let the next one start).
+    #[test]
+    fn a_flush_after_a_round_that_dropped_its_acks_fails() {
+        let store = Store::temporary().unwrap();
+        store.stop_syncer();
+        let l = Ledger::open(Some(&store)).unwrap();
+        l.ack("a", 1).unwrap();
+        l.persist().unwrap(); // a durable ack's persist, then its flush:
+        {
+            // another round takes the entry first and fails
+            let round = store.ledger_file().begin_round();
+            let e = StoreError::Io {
+                path: store.journal_dir().path().to_path_buf(),
+                source: std::io::Error::other("injected"),
+            };
+            store.ledger_file().round_failed(&e);
+            drop(round);
+        }
+        assert!(store.flush().is_err(), "the ack is not durable");
+        assert_eq!(file_watermark(&store, "a"), 0);
+    }
+
     /// review-s10 R1: in durable mode the ack's flush is its durability point; a flush that
     /// fails with an I/O error (here the sync of the journal directory, after a new row file
     /// was created) leaves the ack not durable, so it must end the session as a failed append
