@@ -176,11 +176,21 @@ pub(crate) struct LedgerFile {
     /// round's taken entries included); the buffer the taken entries are written from (its
     /// capacity kept for the next round).
     round: Mutex<Vec<u8>>,
-    /// The first failed round (a row, index or ledger sync, an append, a sled flush), until the
-    /// ledger takes it: the entries it took are not written, and a retry proves nothing (after
-    /// a failed fdatasync Linux may report the next one clean with the pages gone), so the
-    /// ledger ends the session with it (review-s10 R1).
-    failure: Mutex<Option<StoreError>>,
+    /// The first failed round (a row, index or ledger sync, an append, a sled flush): the
+    /// entries it took are not written, and a retry proves nothing (after a failed fdatasync
+    /// Linux may report the next one clean with the pages gone), so the ledger ends the session
+    /// with it (review-s10 R1), and no later round writes entries (review-s11 L1: acks persisted
+    /// since may be of messages whose rows were in the lost pages).
+    failure: Mutex<Failure>,
+}
+
+/// [`LedgerFile`]'s failed round.
+#[derive(Default)]
+struct Failure {
+    /// The first failed round's error, kept for every later round.
+    first: Option<StoreError>,
+    /// Whether [`LedgerFile::take_failure`] handed it to the ledger.
+    reported: bool,
 }
 
 /// What persists queued for the next round.
@@ -208,7 +218,7 @@ impl LedgerFile {
             journal: Mutex::new(journal),
             pending: Mutex::default(),
             round: Mutex::default(),
-            failure: Mutex::new(None),
+            failure: Mutex::default(),
         }
     }
 
@@ -245,14 +255,28 @@ impl LedgerFile {
         *self.pending.lock() = Pending::default();
     }
 
-    /// Records a failed round (the first is kept; see [`LedgerFile::take_failure`]).
+    /// Records a failed round (the first is kept; see [`LedgerFile::take_failure`]). Call it
+    /// before the round ends ([`Round`] dropped): a round waiting for this one then sees it.
     pub(crate) fn round_failed(&self, e: &StoreError) {
-        self.failure.lock().get_or_insert_with(|| copy_error(e));
+        self.failure
+            .lock()
+            .first
+            .get_or_insert_with(|| copy_error(e));
+    }
+
+    /// The first failed round, if any (a copy; every later round fails with it).
+    pub(crate) fn earlier_failure(&self) -> Option<StoreError> {
+        self.failure.lock().first.as_ref().map(copy_error)
     }
 
     /// The first failed round, once.
     pub(crate) fn take_failure(&self) -> Option<StoreError> {
-        self.failure.lock().take()
+        let mut failure = self.failure.lock();
+        if failure.reported || failure.first.is_none() {
+            return None;
+        }
+        failure.reported = true;
+        failure.first.as_ref().map(copy_error)
     }
 }
 
@@ -1488,7 +1512,7 @@ mod tests {
             "the syncer's failure ends the session"
         );
         store.sync_round_now();
-        assert!(store.take_sync_failure().is_none(), "synced again");
+        assert!(store.take_sync_failure().is_none(), "reported once");
     }
 
     /// Any failed sync round ends the session, whoever ran it (here `Store::flush`, as the
@@ -1507,7 +1531,10 @@ mod tests {
         let flushed = store.flush(); // the round cannot create the ledger's file
         std::fs::rename(&moved, &dir).unwrap();
         assert!(matches!(flushed, Err(StoreError::Io { .. })), "{flushed:?}");
-        store.flush().unwrap();
+        assert!(
+            store.flush().is_err(),
+            "the store stays failed (review-s11 L1)"
+        );
         assert_eq!(
             file_watermark(&store, "a"),
             0,

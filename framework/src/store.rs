@@ -907,9 +907,10 @@ impl OrderedFlush {
 /// index entries appended before it was persisted, not even unsynced (see [`LedgerFile`]); sled
 /// (which older stores' acks and the runtime's trees live in) is never durable ahead of the
 /// journals. A failure is recorded for the ledger, which ends the session with it (the entries
-/// the round took are dropped: they only repeat messages after a restart). Returns once every
-/// ledger entry pending at its start is durable. Not with the rows, index or ledger lock held
-/// (it takes them).
+/// the round took are dropped: they only repeat messages after a restart), and every later round
+/// fails with it at once, writing nothing (review-s11 L1). Returns Ok only once every ledger
+/// entry pending at its start is durable. Not with the rows, index or ledger lock held (it takes
+/// them).
 fn flush_in_order(
     db: &sled::Db,
     rows: &parking_lot::Mutex<RowCache>,
@@ -920,9 +921,20 @@ fn flush_in_order(
         // Taken before the row and index jobs: every entry it holds was persisted after its
         // rows and index entries were appended, so these syncs cover them.
         let mut round = ledger.begin_round();
-        sync_journals(rows, index)
-            .and_then(|()| round.write())
-            .and_then(|()| sync_journal(ledger.journal(), |j| j))
+        let synced = match ledger.earlier_failure() {
+            // After a failed sync the next one may report clean with the lost pages: the
+            // entries taken (acks of messages whose rows may be in them) are dropped.
+            Some(e) => Err(e),
+            None => sync_journals(rows, index)
+                .and_then(|()| round.write())
+                .and_then(|()| sync_journal(ledger.journal(), |j| j)),
+        };
+        if let Err(e) = &synced {
+            // Before the round ends: a round waiting for it (a durable ack's, whose entry
+            // this one took) must not find it clean (review-s11 L2).
+            ledger.round_failed(e);
+        }
+        synced
     };
     let flushed = synced.and_then(|()| {
         db.flush()?;
@@ -1483,7 +1495,10 @@ impl Store {
         Ok(self.db.open_tree(name)?)
     }
 
-    /// Writes everything to disk.
+    /// Writes everything to disk. After a failed flush (or sync of the store's background
+    /// syncer) every later one fails with the same error: after a failed fdatasync the next one
+    /// may report clean with the data lost, so nothing written since can be trusted durable;
+    /// open the store again.
     pub fn flush(&self) -> Result<(), StoreError> {
         flush_in_order(&self.db, &self.rows, &self.index, &self.ledger)
     }
