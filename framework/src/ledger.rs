@@ -264,6 +264,11 @@ impl LedgerFile {
             .get_or_insert_with(|| copy_error(e));
     }
 
+    /// Whether a round failed (see [`LedgerFile::earlier_failure`]).
+    pub(crate) fn has_failed(&self) -> bool {
+        self.failure.lock().first.is_some()
+    }
+
     /// The first failed round, if any (a copy; every later round fails with it).
     pub(crate) fn earlier_failure(&self) -> Option<StoreError> {
         self.failure.lock().first.as_ref().map(copy_error)
@@ -1513,6 +1518,11 @@ mod tests {
         );
         store.sync_round_now();
         assert!(store.take_sync_failure().is_none(), "reported once");
+        // The syncer runs no round after it (each would fail and log it every 100 ms).
+        l.ack("a", 3).unwrap();
+        l.persist().unwrap();
+        store.sync_round_now();
+        assert!(store.ledger_file().has_pending(), "no round taken");
     }
 
     /// Any failed sync round ends the session, whoever ran it (here `Store::flush`, as the
