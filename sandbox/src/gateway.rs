@@ -173,7 +173,6 @@ enum Step {
     Stop,
 }
 
-/// Queues one item on the sink (flushing only where ordering in time matters).
 /// RFC 6455 close code 1009: a message too big to process.
 const CLOSE_TOO_BIG: u16 = 1009;
 
@@ -184,6 +183,7 @@ fn is_over_limit(e: axum::Error) -> bool {
         .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
 }
 
+/// Queues one item on the sink (flushing only where ordering in time matters).
 async fn write_one<S>(
     sink: &mut S,
     out: Out,
