@@ -1555,6 +1555,27 @@ mod tests {
         assert!(l.take_failure().is_some(), "the session ends");
     }
 
+    /// review-s11 L3: a failed sync round ends the session without waiting for an ack (an
+    /// idle bot's next one may be long in coming; meanwhile the store writes nothing).
+    #[tokio::test]
+    async fn a_failed_round_resolves_failed_without_an_ack() {
+        let store = Store::temporary().unwrap();
+        store.stop_syncer();
+        let l = Ledger::open(Some(&store)).unwrap();
+        l.ack("a", 1).unwrap();
+        l.persist().unwrap();
+        let dir = store.journal_dir().path().to_path_buf();
+        let moved = dir.with_extension("moved");
+        std::fs::rename(&dir, &moved).unwrap();
+        let flushed = store.flush();
+        std::fs::rename(&moved, &dir).unwrap();
+        assert!(flushed.is_err());
+        tokio::time::timeout(Duration::from_secs(5), l.failed())
+            .await
+            .expect("the failed round ends the session");
+        assert!(matches!(l.take_failure(), Some(StoreError::Io { .. })));
+    }
+
     /// review-s11 L1: once a round failed, no later round writes acks, not even those persisted
     /// after it. After a failed fdatasync Linux marks the lost pages clean and reports the error
     /// once: the next round's row sync succeeds without the rows the failed one lost, so the acks
