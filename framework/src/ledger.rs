@@ -182,6 +182,9 @@ pub(crate) struct LedgerFile {
     /// with it (review-s10 R1), and no later round writes entries (review-s11 L1: acks persisted
     /// since may be of messages whose rows were in the lost pages).
     failure: Mutex<Failure>,
+    /// Signalled by the first failed round: the engine ends the session at once
+    /// ([`Ledger::failed`]), not at its next ack, which an idle bot may not have for long.
+    failure_signal: tokio::sync::Notify,
 }
 
 /// [`LedgerFile`]'s failed round.
@@ -219,6 +222,7 @@ impl LedgerFile {
             pending: Mutex::default(),
             round: Mutex::default(),
             failure: Mutex::default(),
+            failure_signal: tokio::sync::Notify::new(),
         }
     }
 
@@ -258,10 +262,11 @@ impl LedgerFile {
     /// Records a failed round (the first is kept; see [`LedgerFile::take_failure`]). Call it
     /// before the round ends ([`Round`] dropped): a round waiting for this one then sees it.
     pub(crate) fn round_failed(&self, e: &StoreError) {
-        self.failure
-            .lock()
-            .first
-            .get_or_insert_with(|| copy_error(e));
+        let mut failure = self.failure.lock();
+        if failure.first.is_none() {
+            failure.first = Some(copy_error(e));
+            self.failure_signal.notify_one();
+        }
     }
 
     /// Whether a round failed (see [`LedgerFile::earlier_failure`]).
@@ -765,9 +770,9 @@ impl Ledger {
     /// [`Ledger::persist`]: how many watermarks were written, and whether some were held back.
     ///
     /// "Written" here means queued for the store's next sync round ([`LedgerFile`]): `persisted`
-    /// is raised as an entry is queued. A round that fails to write it is recorded, and the
-    /// next persist ends the session with it, so a raised `persisted` never misleads a
-    /// session that goes on (review-s10 R5).
+    /// is raised as an entry is queued. A round that fails to write it is recorded, and ends
+    /// the session ([`Ledger::failed`], or this persist if it comes first), so a raised
+    /// `persisted` never misleads a session that goes on (review-s10 R5).
     fn persist_counted(&self) -> Result<(usize, bool), StoreError> {
         // A failed sync round of the store left acks not durable: the session ends as for a
         // failed append (checked here, where every ack passes within PERSIST_DELAY).
@@ -890,18 +895,38 @@ impl Ledger {
         }
     }
 
-    /// Resolves once a write of the ledger's journal (or a sled flush) failed, or
-    /// [`Ledger::fail`] was called. The engine then ends the session: an ack that cannot be
+    /// Resolves once a write of the ledger's journal, a sync round of the store (or a sled
+    /// flush) failed, or [`Ledger::fail`] was called. The engine then ends the session: an ack that cannot be
     /// persisted would be delivered again after a restart while this process handles on (and
     /// sled 0.34 stays failed after its first I/O error, e.g. a full disk, even once space is
     /// back, until the process opens the store again).
     pub(crate) async fn failed(&self) {
         loop {
             let signal = self.failure_signal.notified();
+            // A failed sync round of the store too, without waiting for the next persist to
+            // find it (review-s11 L3).
+            let round_failed = self
+                .store
+                .as_ref()
+                .map(|store| store.ledger_file().failure_signal.notified());
             if self.failure.lock().is_some() {
                 return;
             }
-            signal.await;
+            if let Some(store) = &self.store
+                && let Some(e) = store.take_sync_failure()
+            {
+                self.note_failure(e);
+                return;
+            }
+            match round_failed {
+                Some(round_failed) => {
+                    tokio::select! {
+                        _ = signal => {}
+                        _ = round_failed => {}
+                    }
+                }
+                None => signal.await,
+            }
         }
     }
 

@@ -1023,9 +1023,8 @@ impl Drop for Syncer {
 }
 
 /// One round of the syncer ([`flush_in_order`]). A failure is logged; the ledger ends the
-/// session with it at its next persist ([`Store::take_sync_failure`], review-s10 R1). After a
-/// failure no round runs: each would fail with it at once (and log it every 100 ms until the
-/// session ends, which an idle bot's next ack may be long in coming).
+/// session with it at once (`Ledger::failed`, review-s10 R1, review-s11 L3). After a failure
+/// no round runs: each would fail with it at once and log it every 100 ms meanwhile.
 fn sync_round(
     rows: std::sync::Arc<parking_lot::Mutex<RowCache>>,
     index: std::sync::Arc<parking_lot::Mutex<IndexJournal>>,
