@@ -193,8 +193,11 @@ pub struct SessionConfig {
     pub request_timeout_ms: u64,
     /// Make every acknowledgement durable before the watermark counts (a disk flush whenever a
     /// watermark advances): after a hard crash only the messages in flight are delivered again.
-    /// Off by default: the store is flushed every 100 ms, so a crash may also repeat the
-    /// messages acknowledged in that last instant.
+    /// An ack given while the engine is still writing the rows of the next messages is made
+    /// durable with them, when that write ends: a crash in between repeats the acked message too.
+    /// Off by default: acks are made durable by the store's sync rounds (every 100 ms, after the
+    /// rows they depend on), so a crash may also repeat the messages acknowledged in the last
+    /// ~150 ms (docs/reliability.md).
     #[serde(default)]
     pub durable_acks: bool,
     /// An extra root CA (PEM file) to trust for `https://` and `wss://` (self-signed or private
