@@ -1520,21 +1520,36 @@ mod tests {
         assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("held"), 2);
     }
 
+    /// A store whose syncer is stopped and its ledger with one ack persisted (queued for the
+    /// next round).
+    fn one_ack_queued() -> (Store, Ledger) {
+        let store = Store::temporary().unwrap();
+        store.stop_syncer();
+        let l = Ledger::open(Some(&store)).unwrap();
+        l.ack("a", 1).unwrap();
+        l.persist().unwrap();
+        (store, l)
+    }
+
+    /// Runs `f` while the store's journal directory is renamed away: every round of the store
+    /// fails at its first file or directory operation.
+    fn with_journal_dir_gone<T>(store: &Store, f: impl FnOnce() -> T) -> T {
+        let dir = store.journal_dir().path().to_path_buf();
+        let moved = dir.with_extension("moved");
+        std::fs::rename(&dir, &moved).unwrap();
+        let out = f();
+        std::fs::rename(&moved, &dir).unwrap();
+        out
+    }
+
     /// review-s10 R1, default mode: a failed round of the store's syncer (here the sync of
     /// the journal directory after the ledger's file was created) ends the session at the
     /// next persist; before, it was only logged while appends went on succeeding.
     #[test]
     fn a_failed_sync_of_the_syncer_ends_the_session_at_the_next_persist() {
-        let store = Store::temporary().unwrap();
-        store.stop_syncer();
-        let l = Ledger::open(Some(&store)).unwrap();
-        l.ack("a", 1).unwrap();
-        l.persist().unwrap(); // the round creates the ledger's file (the directory's sync fails)
-        let dir = store.journal_dir().path().to_path_buf();
-        let moved = dir.with_extension("moved");
-        std::fs::rename(&dir, &moved).unwrap();
-        store.sync_round_now();
-        std::fs::rename(&moved, &dir).unwrap();
+        // the round below creates the ledger's file for the queued ack (the directory's sync fails)
+        let (store, l) = one_ack_queued();
+        with_journal_dir_gone(&store, || store.sync_round_now());
         l.ack("a", 2).unwrap();
         assert!(matches!(l.persist(), Err(StoreError::Io { .. })));
         assert!(
@@ -1555,16 +1570,8 @@ mod tests {
     /// written by a later round (after a failed sync a retry proves nothing).
     #[test]
     fn a_failed_round_of_any_caller_drops_its_entries_and_ends_the_session() {
-        let store = Store::temporary().unwrap();
-        store.stop_syncer();
-        let l = Ledger::open(Some(&store)).unwrap();
-        l.ack("a", 1).unwrap();
-        l.persist().unwrap();
-        let dir = store.journal_dir().path().to_path_buf();
-        let moved = dir.with_extension("moved");
-        std::fs::rename(&dir, &moved).unwrap();
-        let flushed = store.flush(); // the round cannot create the ledger's file
-        std::fs::rename(&moved, &dir).unwrap();
+        let (store, l) = one_ack_queued();
+        let flushed = with_journal_dir_gone(&store, || store.flush()); // the round cannot create the ledger's file
         assert!(matches!(flushed, Err(StoreError::Io { .. })), "{flushed:?}");
         assert!(
             store.flush().is_err(),
@@ -1584,16 +1591,8 @@ mod tests {
     /// idle bot's next one may be long in coming; meanwhile the store writes nothing).
     #[tokio::test]
     async fn a_failed_round_resolves_failed_without_an_ack() {
-        let store = Store::temporary().unwrap();
-        store.stop_syncer();
-        let l = Ledger::open(Some(&store)).unwrap();
-        l.ack("a", 1).unwrap();
-        l.persist().unwrap();
-        let dir = store.journal_dir().path().to_path_buf();
-        let moved = dir.with_extension("moved");
-        std::fs::rename(&dir, &moved).unwrap();
-        let flushed = store.flush();
-        std::fs::rename(&moved, &dir).unwrap();
+        let (store, l) = one_ack_queued();
+        let flushed = with_journal_dir_gone(&store, || store.flush());
         assert!(flushed.is_err());
         tokio::time::timeout(Duration::from_secs(5), l.failed())
             .await
@@ -1609,16 +1608,8 @@ mod tests {
     /// their rows. Here the shutdown path: the failure ends the session, then `Ledger::flush`.
     #[test]
     fn no_round_after_a_failed_one_writes_acks() {
-        let store = Store::temporary().unwrap();
-        store.stop_syncer();
-        let l = Ledger::open(Some(&store)).unwrap();
-        l.ack("a", 1).unwrap();
-        l.persist().unwrap();
-        let dir = store.journal_dir().path().to_path_buf();
-        let moved = dir.with_extension("moved");
-        std::fs::rename(&dir, &moved).unwrap();
-        let flushed = store.flush(); // the round cannot create the ledger's file
-        std::fs::rename(&moved, &dir).unwrap();
+        let (store, l) = one_ack_queued();
+        let flushed = with_journal_dir_gone(&store, || store.flush()); // the round cannot create the ledger's file
         assert!(matches!(flushed, Err(StoreError::Io { .. })), "{flushed:?}");
         l.ack("a", 2).unwrap();
         assert!(l.persist().is_err(), "the session ends");
@@ -1645,11 +1636,8 @@ mod tests {
     /// was recorded only after that round let the next one start).
     #[test]
     fn a_flush_after_a_round_that_dropped_its_acks_fails() {
-        let store = Store::temporary().unwrap();
-        store.stop_syncer();
-        let l = Ledger::open(Some(&store)).unwrap();
-        l.ack("a", 1).unwrap();
-        l.persist().unwrap(); // a durable ack's persist, then its flush:
+        // a durable ack's persist (the ledger stays open), then its flush:
+        let (store, _ledger) = one_ack_queued();
         {
             // another round takes the entry first and fails
             let round = store.ledger_file().begin_round();
@@ -1679,11 +1667,7 @@ mod tests {
             ..Default::default()
         };
         store.put_conversation("a", &c).unwrap(); // a row file: the directory is due a sync
-        let dir = store.journal_dir().path().to_path_buf();
-        let moved = dir.with_extension("moved");
-        std::fs::rename(&dir, &moved).unwrap();
-        let acked = l.ack("a", 2);
-        std::fs::rename(&moved, &dir).unwrap();
+        let acked = with_journal_dir_gone(&store, || l.ack("a", 2));
         assert!(
             matches!(acked, Err(StoreError::Io { .. })),
             "the flush failed: {acked:?}"
