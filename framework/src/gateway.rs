@@ -184,6 +184,15 @@ struct Shared {
     spare_payloads: Mutex<Vec<Vec<u8>>>,
 }
 
+impl Shared {
+    /// Counts and logs a push whose payload does not decode (the push is skipped), wherever it
+    /// was decoded: by the reader, or by the engine past the reader's decode-ahead.
+    fn undecodable_push(&self, e: &dyn std::fmt::Display) {
+        let n = self.undecodable.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::warn!(error = %e, count = n, "undecodable push ignored");
+    }
+}
+
 /// Decoded pushes that may wait for the engine before the reader passes the next ones as their
 /// payload, decoded by the engine just before it handles them.
 ///
@@ -321,8 +330,7 @@ impl GatewayHandle {
         match push {
             Ok(p) => Some(p),
             Err(e) => {
-                let n = self.shared.undecodable.fetch_add(1, Ordering::Relaxed) + 1;
-                tracing::warn!(error = %e, count = n, "undecodable push ignored");
+                self.shared.undecodable_push(&e);
                 None
             }
         }
@@ -1014,8 +1022,7 @@ fn handle_frame(
                 req::PUSH => {
                     payload.clear();
                     if let Err(e) = decode_data_into(resp.data.as_deref(), payload) {
-                        let n = shared.undecodable.fetch_add(1, Ordering::Relaxed) + 1;
-                        tracing::warn!(error = %e, count = n, "undecodable push ignored");
+                        shared.undecodable_push(&e);
                         return None;
                     }
                     let waiting = shared.decoded_waiting.load(Ordering::Acquire);
@@ -1033,10 +1040,7 @@ fn handle_frame(
                             shared.decoded_waiting.fetch_add(1, Ordering::AcqRel);
                             let _ = events.send(GatewayEvent::Push(p));
                         }
-                        Err(e) => {
-                            let n = shared.undecodable.fetch_add(1, Ordering::Relaxed) + 1;
-                            tracing::warn!(error = %e, count = n, "undecodable push ignored");
-                        }
+                        Err(e) => shared.undecodable_push(&e),
                     }
                     None
                 }
