@@ -881,9 +881,17 @@ async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
             send: users[i % convs].clone(),
             recvs: one.clone(),
         };
-        // warm-up: every conversation known to the bot
-        consumer.counter.arm(convs as u64);
-        inject(&cx.admin, (0..convs).map(job).collect(), s.concurrency).await?;
+        // Warm-up: every conversation known to the bot, and the same history on both sides
+        // (as many messages as the larger side has conversations): the sides then differ only
+        // in how many conversations the bot knows, not in how much its message index holds
+        // (a larger index costs folds and merges of its own in the window).
+        consumer.counter.arm(s.scale_big as u64);
+        inject(
+            &cx.admin,
+            (0..s.scale_big).map(job).collect(),
+            s.concurrency,
+        )
+        .await?;
         consumer.counter.wait(WAIT, "scaling warm-up").await?;
         cx.sb.faults().stall_pushes(bot);
         inject(
