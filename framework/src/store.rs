@@ -535,6 +535,11 @@ struct Snapshot {
     generation: u64,
     /// Rows too large to keep in memory: written keyed.
     keyed: Vec<(Box<str>, Box<[u8]>)>,
+    /// Where the rows of `keyed` are in the cache: once the snapshot is written, those not
+    /// changed since leave memory. Only these are visited then: a pass over every row (with
+    /// 100,000 conversations ~30 MB of cache entries, a cache miss each) held the cache's lock
+    /// for tens of milliseconds, stalling the engine's row writes.
+    keyed_at: Vec<usize>,
     /// Keyed copies the snapshot supersedes.
     unkeyed: Vec<Box<str>>,
     /// Journal entries of an older store still in sled (schema 2), replaced by the snapshot.
@@ -1348,6 +1353,7 @@ impl Store {
             chunks: Vec::new(),
             generation: cache.journal.reserve_generation(),
             keyed: Vec::new(),
+            keyed_at: Vec::new(),
             unkeyed: Vec::new(),
             legacy,
         }
@@ -1378,6 +1384,7 @@ impl Store {
             };
             if bytes.len() > ROW_KEEP_MAX {
                 plan.keyed.push((Box::from(&*row.key), bytes.clone()));
+                plan.keyed_at.push(at);
                 row.keyed = true;
                 continue;
             }
@@ -1415,7 +1422,12 @@ impl Store {
             Ok(()) => {
                 cache.journal.remove_below(plan.generation);
                 let mut freed = 0;
-                for row in cache.rows.iter_mut() {
+                // A large row not in `keyed_at` was changed after it was copied (it is
+                // journaled), or added after: it stays, as it would have before.
+                for &at in &plan.keyed_at {
+                    let Some(row) = cache.rows.get_mut(at) else {
+                        continue;
+                    };
                     if !row.journaled && row.bytes.as_ref().is_some_and(|b| b.len() > ROW_KEEP_MAX)
                     {
                         freed += row.bytes.take().map_or(0, |b| b.len());
