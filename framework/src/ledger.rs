@@ -10,13 +10,25 @@
 //!
 //! Where: the ledger's journal is a file journal of the store's (`journal/ledger-*.log`, module
 //! `store::journal`: crc-framed entries, one write(2) each, replayed at open, a torn tail cut
-//! off). Each persist queues every changed watermark (`u16` ID length, ID, `i64` watermark,
-//! repeated) in memory; the store's next sync round writes what was queued as ONE entry, after
-//! it synced the row and index files ([`LedgerFile`]). Once the journal holds as many bytes as a
-//! snapshot, the persist queues a snapshot of every watermark instead, which the round writes as
-//! a new generation file (synced) before deleting the older generations. Loading replays the files
-//! in order, keeping the highest value per conversation (watermarks only rise, so replaying an
-//! old entry is harmless). Until schema 5 the journal was kept in sled (key `0xFF` + a 64-bit
+//! off). Each persist queues every changed watermark in memory; the store's next sync round
+//! writes what was queued as ONE entry, after it synced the row and index files
+//! ([`LedgerFile`]). Once the journal holds as many bytes as a snapshot, the persist queues a
+//! snapshot of every watermark instead, which the round writes as a new generation file
+//! (synced) before deleting the older generations. Loading replays the files in order, keeping
+//! the highest value per conversation (watermarks only rise, so replaying an old entry is
+//! harmless).
+//!
+//! Entry format (schema 6, the slot format): an epoch record (`FF FF 'L' 02`, u64 epoch), then
+//! records of the ledger's slots (its positions in memory, [`Slot`]): a conversation's first
+//! record in a ledger's life, and every record of a snapshot, is a definition (slot, ID,
+//! watermark); the others are values (tag, u32 slot, i64 watermark: 13 bytes). With 100,000
+//! conversations nearly every entry is for a conversation not written since the last round, and
+//! the ID was a cold cache line to read and ~20 more bytes to write per watermark. Each ledger
+//! ([`Ledger::open`]) numbers its slots in its own epoch, unique in the store, so a slot number
+//! is read as its own epoch's definition; a value whose definition was not read (a damaged
+//! file) is skipped, never given to another conversation ([`Reader`]). Entries of schema 5
+//! (pairs of `u16` ID length, ID, `i64` watermark, big-endian) still replay; the first
+//! compaction rewrites them. Until schema 5 the journal was kept in sled (key `0xFF` + a 64-bit
 //! number, beside keyed rows of still older stores), where each persist cost a sled insert of
 //! the whole entry (over 100 KB each with 100,000 conversations, ~11% of the bot's CPU): the
 //! store takes such a journal over into a file at open ([`take_over_sled`]).
@@ -59,7 +71,61 @@ const SNAPSHOT_CHUNK: usize = 32 * 1024;
 /// conversation ID).
 const SLED_JOURNAL: u8 = 0xFF;
 
-/// Appends `(conversation, watermark)` as: u16 length, ID bytes, i64 (big-endian).
+/// First bytes of a journal entry in the slot format (schema 6), and its epoch record (then
+/// the epoch, u64 LE). An entry of the format before it (pairs of u16 ID length, ID, i64) starts
+/// with its first ID's length: 0xFFFF only for an ID of 65,535 bytes or more (which that format
+/// cut to 65,535; OpenIM's conversation IDs are short), and that ID would have to start with
+/// `L`, 0x02 too.
+const SLOT_FORMAT: [u8; 4] = [0xFF, 0xFF, b'L', 2];
+
+/// Record tag of a slot-format entry: a watermark of a slot defined earlier in the same epoch
+/// (u32 LE slot, i64 LE watermark).
+const VALUE: u8 = 0;
+
+/// Record tag: a slot's definition with its watermark (u32 LE slot, u32 LE ID length, ID, i64
+/// LE watermark).
+const DEFINITION: u8 = 1;
+
+/// Bytes of a value record.
+const VALUE_LEN: usize = 13;
+
+/// Bytes of a definition record of `id` (what a snapshot takes per watermark).
+fn definition_len(id: &str) -> usize {
+    17 + id.len()
+}
+
+/// Appends the epoch record that a slot-format entry starts with (and a change of epoch within
+/// one entry, when two ledgers of one process queued into it): the slots of the records after
+/// it are those of the ledger `epoch` (see [`Ledger::open`]).
+fn encode_epoch(out: &mut Vec<u8>, epoch: u64) {
+    out.extend_from_slice(&SLOT_FORMAT);
+    out.extend_from_slice(&epoch.to_le_bytes());
+}
+
+/// Appends a value record: the watermark of a slot whose definition came before it.
+fn encode_value(out: &mut Vec<u8>, slot: u32, watermark: i64) {
+    let mut record = [0u8; VALUE_LEN];
+    record[0] = VALUE;
+    record[1..5].copy_from_slice(&slot.to_le_bytes());
+    record[5..].copy_from_slice(&watermark.to_le_bytes());
+    out.extend_from_slice(&record);
+}
+
+/// Appends a definition record: the slot's conversation ID and its watermark.
+fn encode_definition(out: &mut Vec<u8>, slot: u32, conversation_id: &str, watermark: i64) {
+    let id = conversation_id.as_bytes();
+    // IDs of 4 GiB do not fit in memory next to the ledger.
+    let len = u32::try_from(id.len()).unwrap_or(u32::MAX);
+    out.push(DEFINITION);
+    out.extend_from_slice(&slot.to_le_bytes());
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&id[..len as usize]);
+    out.extend_from_slice(&watermark.to_le_bytes());
+}
+
+/// Appends `(conversation, watermark)` in the format before schema 6: u16 length, ID bytes, i64
+/// (big-endian). Tests write the entries an older binary left.
+#[cfg(test)]
 fn encode_entry(out: &mut Vec<u8>, conversation_id: &str, watermark: i64) {
     let id = conversation_id.as_bytes();
     let len = u16::try_from(id.len()).unwrap_or(u16::MAX);
@@ -68,7 +134,7 @@ fn encode_entry(out: &mut Vec<u8>, conversation_id: &str, watermark: i64) {
     out.extend_from_slice(&watermark.to_be_bytes());
 }
 
-/// The pairs of one journal entry; a truncated tail is ignored.
+/// The pairs of one journal entry in the format before schema 6; a truncated tail is ignored.
 fn entry_pairs(mut v: &[u8]) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, i64)> {
     std::iter::from_fn(move || {
         if v.len() < 2 {
@@ -85,18 +151,119 @@ fn entry_pairs(mut v: &[u8]) -> impl Iterator<Item = (std::borrow::Cow<'_, str>,
     })
 }
 
-/// A compaction snapshot: every watermark, encoded as frames of about [`SNAPSHOT_CHUNK`] bytes.
+fn le_u32(v: &[u8]) -> Option<u32> {
+    Some(u32::from_le_bytes(v.get(..4)?.try_into().ok()?))
+}
+
+fn le_i64(v: &[u8]) -> Option<i64> {
+    Some(i64::from_le_bytes(v.get(..8)?.try_into().ok()?))
+}
+
+fn le_u64(v: &[u8]) -> Option<u64> {
+    Some(u64::from_le_bytes(v.get(..8)?.try_into().ok()?))
+}
+
+/// Reads journal entries of both formats in replay order, mapping the slot format's slot
+/// numbers back to conversation IDs.
+///
+/// A slot number means the conversation its epoch's definition named: each ledger
+/// ([`Ledger::open`]) numbers its conversations its own way (positions in its memory) under an
+/// epoch no other ledger of the store used, and defines a slot (its ID in a record) in the
+/// first entry that carries it, and again in each snapshot (which deletes the older files). A
+/// value whose definition was not read (lost with a damaged file) is skipped, never given to
+/// another conversation: a lower watermark only delivers again.
 #[derive(Default)]
+struct Reader {
+    /// The conversation ID of each defined `(epoch, slot)`.
+    ids: HashMap<(u64, u32), Arc<str>>,
+    /// Values skipped for want of their slot's definition.
+    undefined: usize,
+}
+
+impl Reader {
+    /// Calls `f` with every `(conversation, watermark)` of the entry `v`, in order. A record
+    /// cut short (which no whole frame holds) ends the entry.
+    fn entry(&mut self, v: &[u8], mut f: impl FnMut(&str, i64)) {
+        if !v.starts_with(&SLOT_FORMAT) {
+            for (id, w) in entry_pairs(v) {
+                f(&id, w);
+            }
+            return;
+        }
+        let mut epoch = 0;
+        let mut v = v;
+        while let Some(&tag) = v.first() {
+            let read = match tag {
+                VALUE => le_u32(&v[1..])
+                    .zip(v.get(5..).and_then(le_i64))
+                    .map(|(slot, w)| {
+                        match self.ids.get(&(epoch, slot)) {
+                            Some(id) => f(id, w),
+                            None => self.undefined += 1,
+                        }
+                        VALUE_LEN
+                    }),
+                DEFINITION => {
+                    le_u32(&v[1..])
+                        .zip(v.get(5..).and_then(le_u32))
+                        .and_then(|(slot, len)| {
+                            let end = 9usize.checked_add(len as usize)?;
+                            let id = String::from_utf8_lossy(v.get(9..end)?);
+                            let w = le_i64(v.get(end..)?)?;
+                            f(&id, w);
+                            self.ids.insert((epoch, slot), Arc::from(id.as_ref()));
+                            Some(end + 8)
+                        })
+                }
+                _ if v.starts_with(&SLOT_FORMAT) => le_u64(&v[4..]).map(|e| {
+                    epoch = e;
+                    12
+                }),
+                _ => None,
+            };
+            match read {
+                Some(len) => v = &v[len..],
+                None => break,
+            }
+        }
+    }
+
+    /// Logs the values skipped for want of a definition, if any.
+    fn finish(&self) {
+        if self.undefined > 0 {
+            tracing::warn!(
+                skipped = self.undefined,
+                "ledger journal: watermarks of slots whose definition was not read are skipped \
+                 (their messages may be delivered again)"
+            );
+        }
+    }
+}
+
+/// A compaction snapshot: every watermark, as definitions of the slots of epoch `epoch`, encoded
+/// as frames of about [`SNAPSHOT_CHUNK`] bytes (each one an entry of its own).
 struct Snapshot {
+    epoch: u64,
     bytes: Vec<u8>,
     /// Where each frame ends in `bytes`.
     ends: Vec<usize>,
 }
 
 impl Snapshot {
-    fn push(&mut self, conversation_id: &str, watermark: i64) {
-        encode_entry(&mut self.bytes, conversation_id, watermark);
+    fn new(epoch: u64) -> Snapshot {
+        Snapshot {
+            epoch,
+            bytes: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, slot: u32, conversation_id: &str, watermark: i64) {
         let start = self.ends.last().copied().unwrap_or(0);
+        if self.bytes.len() == start {
+            encode_epoch(&mut self.bytes, self.epoch);
+        }
+        encode_definition(&mut self.bytes, slot, conversation_id, watermark);
         if self.bytes.len() - start >= SNAPSHOT_CHUNK {
             self.ends.push(self.bytes.len());
         }
@@ -135,12 +302,13 @@ pub(crate) fn take_over_sled(tree: &sled::Tree, dir: &JournalDir) -> Result<usiz
             keep(&String::from_utf8_lossy(&k), decode(&v));
         }
     }
-    let mut snapshot = Snapshot::default();
-    for (id, w) in &marks {
-        snapshot.push(id, *w);
-    }
     let mut journal = Journal::open(dir, LEDGER_JOURNAL, |_, _| Ok(()))?;
     let generation = journal.reserve_generation();
+    // Its own number is an epoch no ledger used (each takes a generation number of its own).
+    let mut snapshot = Snapshot::new(generation);
+    for (slot, (id, w)) in (0u32..).zip(&marks) {
+        snapshot.push(slot, id, *w);
+    }
     drop(journal::write_generation(
         dir,
         LEDGER_JOURNAL,
@@ -185,6 +353,8 @@ pub(crate) struct LedgerFile {
     /// Signalled by the first failed round: the engine ends the session at once
     /// ([`Ledger::failed`]), not at its next ack, which an idle bot may not have for long.
     failure_signal: tokio::sync::Notify,
+    /// The last epoch a ledger of this store took ([`LedgerFile::new_epoch`]).
+    last_epoch: Mutex<u64>,
 }
 
 /// [`LedgerFile`]'s failed round.
@@ -199,9 +369,11 @@ struct Failure {
 /// What persists queued for the next round.
 #[derive(Default)]
 struct Pending {
-    /// Journal entries (each a run of pairs; their concatenation is one) persisted since the
-    /// last round took them, after `snapshot`.
+    /// Journal entries (each a run of records after an epoch record; their concatenation is
+    /// one) persisted since the last round took them, after `snapshot`.
     entries: Vec<u8>,
+    /// The epoch of the records at the end of `entries` (`None` when it is empty).
+    epoch: Option<u64>,
     /// A compaction snapshot, written as a new generation before `entries`. It holds every
     /// value of the entries persisted before it, which were dropped when it was queued.
     snapshot: Option<Snapshot>,
@@ -223,7 +395,18 @@ impl LedgerFile {
             round: Mutex::default(),
             failure: Mutex::default(),
             failure_signal: tokio::sync::Notify::new(),
+            last_epoch: Mutex::new(0),
         }
+    }
+
+    /// An epoch for a ledger opening `journal` (its slot numbers are its own): a generation
+    /// number reserved from it, above every file present, so above the epochs of the ledgers
+    /// that wrote them, and above the epochs taken in this process (a ledger may have written
+    /// no file).
+    fn new_epoch(&self, journal: &mut Journal) -> u64 {
+        let mut last = self.last_epoch.lock();
+        *last = journal.reserve_generation().max(*last + 1);
+        *last
     }
 
     /// The journal file (its appends are a round's; others read it or sync it).
@@ -238,6 +421,7 @@ impl LedgerFile {
         entries.clear();
         let mut pending = self.pending.lock();
         std::mem::swap(&mut *entries, &mut pending.entries);
+        pending.epoch = None;
         let snapshot = pending.snapshot.take();
         Round {
             file: self,
@@ -341,6 +525,9 @@ struct Mark {
     /// The value last written to the journal (or loaded); -1 if none was (a new entry is written even
     /// at 0: it records the conversation as seen).
     persisted: i64,
+    /// Whether an entry queued by this ledger defined its slot (its ID in the journal under the
+    /// ledger's epoch): later entries carry the slot number only.
+    defined: bool,
 }
 
 impl Mark {
@@ -421,6 +608,7 @@ impl State {
             burst: 0,
             safe: watermark,
             persisted: -1,
+            defined: false,
         });
         self.index.insert(id, at);
         at
@@ -474,6 +662,8 @@ pub(crate) struct Ledger {
     dirty: tokio::sync::Notify,
     /// Signalled when a burst is written after a persist held watermarks back for it.
     written: tokio::sync::Notify,
+    /// The epoch of this ledger's slot numbers in the journal ([`LedgerFile::new_epoch`]).
+    epoch: u64,
     /// The first failed write (see [`Ledger::failed`]).
     failure: Mutex<Option<StoreError>>,
     /// Signalled once, by the first failed write.
@@ -523,20 +713,22 @@ impl Ledger {
     /// later one takes the journal over ([`Store::install_ledger_journal`]).
     pub(crate) fn open(store: Option<&Store>) -> Result<Ledger, StoreError> {
         let mut state = State::default();
+        let mut epoch = 0;
         if let Some(store) = store {
             let mut replayed = 0;
-            let journal = Journal::open(store.journal_dir(), LEDGER_JOURNAL, |_, entry| {
+            let mut reader = Reader::default();
+            let mut journal = Journal::open(store.journal_dir(), LEDGER_JOURNAL, |_, entry| {
                 replayed += entry.len();
-                for (conv, w) in entry_pairs(entry) {
-                    state.load(&conv, w);
-                }
+                reader.entry(entry, |conv, w| state.load(conv, w));
                 Ok(())
             })?;
+            reader.finish();
             // What a snapshot of the replayed watermarks would take; the rest of the replayed
             // bytes count as appended since. (Counting them all as appended, against a
             // snapshot size of 0, compacted at the first persist after every open.)
-            state.snapshot_bytes = state.marks.iter().map(|m| 10 + m.id.len()).sum();
+            state.snapshot_bytes = state.marks.iter().map(|m| definition_len(&m.id)).sum();
             state.appended = replayed.saturating_sub(state.snapshot_bytes);
+            epoch = store.ledger_file().new_epoch(&mut journal);
             store.install_ledger_journal(journal);
         }
         Ok(Ledger {
@@ -545,6 +737,7 @@ impl Ledger {
             durable: false,
             dirty: tokio::sync::Notify::new(),
             written: tokio::sync::Notify::new(),
+            epoch,
             failure: Mutex::new(None),
             failure_signal: tokio::sync::Notify::new(),
             #[cfg(test)]
@@ -822,7 +1015,19 @@ impl Ledger {
                 if value > mark.persisted {
                     mark.persisted = value;
                     if let Some(p) = pending.as_mut() {
-                        encode_entry(&mut p.entries, &mark.id, value);
+                        if p.epoch != Some(self.epoch) {
+                            encode_epoch(&mut p.entries, self.epoch);
+                            p.epoch = Some(self.epoch);
+                        }
+                        // The slot's number only, once its ID is in the journal: at 100,000
+                        // conversations the ID is a cold cache line per entry, and 13 bytes are
+                        // written instead of ~35.
+                        if mark.defined {
+                            encode_value(&mut p.entries, at, value);
+                        } else {
+                            encode_definition(&mut p.entries, at, &mark.id, value);
+                            mark.defined = true;
+                        }
                     }
                 }
             }
@@ -845,17 +1050,20 @@ impl Ledger {
             // Every watermark as of now, at least the values of every entry it replaces. The
             // round writes it (off this task: its write and fdatasync, ~3 MB at 100,000
             // conversations, ran on the persister's tokio worker before, review-s10 R4).
-            let mut snapshot = Snapshot::default();
+            // It defines every slot again: the older files, which hold the definitions, go.
+            let mut snapshot = Snapshot::new(self.epoch);
             snapshot.bytes.reserve(s.snapshot_bytes + 1024);
-            for mark in &mut s.marks {
+            for (at, mark) in (0u32..).zip(&mut s.marks) {
                 let value = mark.persistable(written).max(mark.persisted);
                 mark.persisted = value;
-                snapshot.push(&mark.id, value);
+                mark.defined = true;
+                snapshot.push(at, &mark.id, value);
             }
             s.appended = 0;
             s.snapshot_bytes = snapshot.bytes.len();
             // It holds every value queued so far.
             pending.entries.clear();
+            pending.epoch = None;
             pending.snapshot = Some(snapshot);
         }
         Ok((n, held_back))
@@ -949,16 +1157,17 @@ impl Ledger {
 pub(crate) fn file_watermark(store: &Store, conversation_id: &str) -> i64 {
     let files = store.ledger_file().journal().lock().files_through(u64::MAX);
     let mut found = 0;
+    let mut reader = Reader::default();
     for (generation, file) in files {
         let path = journal::generation_path(store.journal_dir(), LEDGER_JOURNAL, generation);
         let read = journal::read_frames(
             &file,
             |frame| {
-                for (id, w) in entry_pairs(frame) {
+                reader.entry(frame, |id, w| {
                     if id == conversation_id {
                         found = found.max(w);
                     }
-                }
+                });
                 Ok(())
             },
             &path,
@@ -973,6 +1182,8 @@ pub(crate) fn file_watermark(store: &Store, conversation_id: &str) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::store::SCHEMA_VERSION;
 
     use crate::test_rng::Rng;
 
@@ -1392,6 +1603,142 @@ mod tests {
         encode_entry(&mut v, "si_a_b", 9);
         v.push(0);
         assert_eq!(pairs(&v), vec![("si_a_b".to_owned(), 9)]);
+    }
+
+    /// The slot format (schema 6): a conversation's ID is written once, in the first entry
+    /// that carries its watermark; later entries carry its slot number (13 bytes a watermark).
+    #[test]
+    fn entries_carry_a_conversations_id_once_then_its_slot() {
+        let t = Store::temporary().unwrap();
+        let l = Ledger::open(Some(&t)).unwrap();
+        l.ack("si_alice_bob", 1).unwrap();
+        written(&l);
+        l.ack("si_alice_bob", 2).unwrap();
+        written(&l);
+        let frames = stored_frames(&t);
+        assert_eq!(frames.len(), 2);
+        let has_id = |f: &[u8]| f.windows(12).any(|w| w == b"si_alice_bob");
+        assert!(frames[0].starts_with(&SLOT_FORMAT) && has_id(&frames[0]));
+        assert_eq!(
+            frames[1].len(),
+            12 + VALUE_LEN,
+            "the epoch record and one value record"
+        );
+        assert!(!has_id(&frames[1]));
+        assert_eq!(Ledger::open(Some(&t)).unwrap().watermark("si_alice_bob"), 2);
+    }
+
+    /// A reopened ledger numbers its conversations its own way (in replay order): its slot
+    /// numbers, under an epoch of its own, never resolve to the earlier ledger's conversations.
+    #[test]
+    fn each_ledgers_slot_numbers_are_its_own() {
+        let t = Store::temporary().unwrap();
+        let l = Ledger::open(Some(&t)).unwrap();
+        l.ack("gapped", 5).unwrap(); // slot 0, never written (its watermark stays 0)
+        l.ack("b", 1).unwrap(); // slot 1
+        written(&l);
+        drop(l);
+        let l = Ledger::open(Some(&t)).unwrap();
+        assert!(!l.knows("gapped"));
+        l.ack("c", 1).unwrap(); // slot 1 here: b is slot 0
+        written(&l);
+        l.ack("c", 2).unwrap(); // slot 1's value only
+        written(&l);
+        let l = Ledger::open(Some(&t)).unwrap();
+        assert_eq!(
+            (l.watermark("b"), l.watermark("c")),
+            (1, 2),
+            "c's slot is not the earlier ledger's slot of b"
+        );
+    }
+
+    /// A value of a slot whose definition was not read (a damaged file skipped) is skipped, not
+    /// given to a conversation of another epoch with that number; a record cut short ends the
+    /// entry.
+    #[test]
+    fn a_value_whose_definition_was_not_read_is_skipped() {
+        let mut entry = Vec::new();
+        encode_epoch(&mut entry, 7);
+        encode_definition(&mut entry, 0, "a", 1);
+        encode_value(&mut entry, 1, 9); // slot 1 of epoch 7: never defined
+        encode_epoch(&mut entry, 8);
+        encode_value(&mut entry, 0, 9); // slot 0 of epoch 8: not a
+        encode_epoch(&mut entry, 7);
+        encode_value(&mut entry, 0, 3);
+        let read = |entry: &[u8]| {
+            let mut reader = Reader::default();
+            let mut read = Vec::new();
+            reader.entry(entry, |id, w| read.push((id.to_owned(), w)));
+            (read, reader.undefined)
+        };
+        assert_eq!(
+            read(&entry),
+            (vec![("a".to_owned(), 1), ("a".to_owned(), 3)], 2)
+        );
+        assert_eq!(
+            read(&entry[..entry.len() - 1]),
+            (vec![("a".to_owned(), 1)], 2),
+            "the cut record is not read"
+        );
+    }
+
+    /// Schema 5 wrote an entry as pairs of conversation ID and watermark: a store of it opens
+    /// (and records the current schema), those entries replay before the slot format's after
+    /// them, and the next compaction rewrites every watermark in the slot format.
+    #[test]
+    fn entries_of_schema_5_replay_and_the_compaction_rewrites_them() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let schema = |set: Option<&str>| {
+            let db = sled::open(dir.path().join("store")).unwrap();
+            let meta = db.open_tree(crate::store::trees::META).unwrap();
+            if let Some(v) = set {
+                meta.insert("schema", v).unwrap();
+                db.flush().unwrap();
+            }
+            meta.get("schema").unwrap().unwrap().to_vec()
+        };
+        // What a schema 5 binary left: its schema, and entries in its format.
+        schema(Some("5"));
+        let (mut older, mut newer) = (Vec::new(), Vec::new());
+        encode_entry(&mut older, "a", 3);
+        encode_entry(&mut older, "b", 7);
+        encode_entry(&mut newer, "a", 4);
+        let journal_dir = JournalDir::at(&dir.path().join("journal")).unwrap();
+        drop(
+            journal::write_generation(&journal_dir, LEDGER_JOURNAL, 1, [&older[..], &newer[..]])
+                .unwrap(),
+        );
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let l = Ledger::open(Some(&store)).unwrap();
+            assert_eq!((l.watermark("a"), l.watermark("b")), (4, 7));
+            l.ack("b", 8).unwrap();
+            written(&l);
+            let frames = stored_frames(&store);
+            assert_eq!(frames.len(), 3);
+            assert!(!frames[0].starts_with(&SLOT_FORMAT));
+            assert!(frames[2].starts_with(&SLOT_FORMAT));
+            let l = Ledger::open(Some(&store)).unwrap();
+            assert_eq!((l.watermark("a"), l.watermark("b")), (4, 8));
+            // Enough bytes (> 32 KiB) for one persist to compact.
+            for i in 0..3000 {
+                l.ack(&format!("c{i}"), 1).unwrap();
+            }
+            written(&l);
+            let frames = stored_frames(&store);
+            assert!(
+                frames.iter().all(|f| f.starts_with(&SLOT_FORMAT)),
+                "the compaction left no entry of the older format"
+            );
+        }
+        assert_eq!(schema(None), SCHEMA_VERSION.to_string().as_bytes());
+        let store = Store::open(dir.path()).unwrap();
+        let l = Ledger::open(Some(&store)).unwrap();
+        assert_eq!(
+            (l.watermark("a"), l.watermark("b"), l.watermark("c2999")),
+            (4, 8, 1)
+        );
     }
 
     #[tokio::test]

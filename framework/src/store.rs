@@ -61,8 +61,10 @@ pub(crate) const FLUSH_EVERY_MS: u64 = 100;
 /// index into sorted run files (`journal/index-run-*.dat`, which an older binary would not
 /// read) instead of sled block records (still read); version 5 moved the delivery ledger's
 /// journal out of sled into files too (`journal/ledger-*.log`: an older binary would read no
-/// watermark and deliver everything again). Version 1 to 4 stores open and are migrated.
-pub const SCHEMA_VERSION: u32 = 5;
+/// watermark and deliver everything again); version 6 writes the ledger's entries with slot
+/// numbers instead of conversation IDs (an older binary would misread them). Version 1 to 5
+/// stores open and are migrated.
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Name of the conversation-row journal's files (see [`journal`]).
 const ROWS_JOURNAL: &str = "rows";
@@ -1203,6 +1205,9 @@ impl Store {
                     3 => {}
                     // Migrated below: the ledger's journal is taken over from sled.
                     4 => {}
+                    // Nothing to migrate: its ledger entries replay as they are, and the
+                    // ledger's next compaction rewrites them ([`crate::ledger`]).
+                    5 => {}
                     _ => return Err(StoreError::Schema { found }),
                 }
             }
