@@ -57,6 +57,18 @@ impl<'a> Reader<'a> {
         i32::try_from(self.int()?).map_err(|_| "number out of range")
     }
 
+    /// How many bytes are left to read.
+    pub(crate) fn remaining(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Passes over the next `len` bytes.
+    pub(crate) fn skip(&mut self, len: u64) -> Result<(), &'static str> {
+        let len = usize::try_from(len).map_err(|_| "length out of range")?;
+        self.0 = self.0.get(len..).ok_or("truncated")?;
+        Ok(())
+    }
+
     /// The next `len` bytes as UTF-8.
     pub(crate) fn str(&mut self, len: u64) -> Result<&'a str, &'static str> {
         let len = usize::try_from(len).map_err(|_| "length out of range")?;

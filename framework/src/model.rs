@@ -352,57 +352,142 @@ pub struct Conversation {
     pub max_seq: i64,
 }
 
-/// Makes `to` equal to `from` but for its latest message (left out: `None`), sharing its
-/// strings: a string `to` already shares is left as it is (no count taken and dropped). The
-/// store updates its decoded copy of a row this way: with many conversations the row's
-/// strings (also counted by the copies events carry, on other threads) are cache misses
-/// each, and most of them (IDs, names) do not change.
-pub(crate) fn assign_row(to: &mut Conversation, from: &Conversation) {
-    fn text(to: &mut SharedStr, from: &SharedStr) {
-        if !to.ptr_eq(from) {
-            *to = from.clone();
+/// A conversation row as the store keeps it decoded: every field of [`Conversation`] but its
+/// ID (the store's key) and its latest message (kept in the binary row only: a message to the
+/// conversation replaces it, and with many conversations the cached copy's strings, taken when
+/// written and freed at the next message, were two atomic counts and two cache misses per
+/// message). Apart, because with 100,000 conversations the rows do not stay in the caches:
+/// a whole `Conversation` (240 bytes, 80 of them the empty latest-message slot) spread a
+/// cached row over five or six cache lines, this (144 bytes) over three (see
+/// `store::CachedRow`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[repr(C)]
+pub(crate) struct RowFields {
+    // Strings first: what a read clones, and what `store::touch_decoded` fetches.
+    pub(crate) user_id: SharedStr,
+    pub(crate) show_name: SharedStr,
+    pub(crate) face_url: SharedStr,
+    pub(crate) group_id: SharedStr,
+    pub(crate) ex: SharedStr,
+    pub(crate) attached_info: SharedStr,
+    pub(crate) latest_msg_send_time: i64,
+    pub(crate) has_read_seq: i64,
+    pub(crate) max_seq: i64,
+    pub(crate) conversation_type: i32,
+    pub(crate) recv_msg_opt: i32,
+    pub(crate) unread_count: i32,
+    pub(crate) group_at_type: i32,
+    pub(crate) burn_duration: i32,
+    pub(crate) is_pinned: bool,
+    pub(crate) is_private_chat: bool,
+}
+
+impl RowFields {
+    /// Makes these the fields of `from` (but its ID and latest message), sharing its strings:
+    /// a string already shared is left as it is (no count taken and dropped). The store
+    /// updates its decoded copy of a row this way: with many conversations the row's strings
+    /// (also counted by the copies events carry, on other threads) are cache misses each,
+    /// and most of them (IDs, names) do not change.
+    pub(crate) fn assign(&mut self, from: &Conversation) {
+        fn text(to: &mut SharedStr, from: &SharedStr) {
+            if !to.ptr_eq(from) {
+                *to = from.clone();
+            }
+        }
+        // Destructured: a field added to `Conversation` must be decided on here.
+        let Conversation {
+            // The store's key.
+            conversation_id: _,
+            conversation_type,
+            user_id,
+            group_id,
+            show_name,
+            face_url,
+            recv_msg_opt,
+            unread_count,
+            group_at_type,
+            // Kept encoded by the store.
+            latest_msg: _,
+            latest_msg_send_time,
+            is_pinned,
+            is_private_chat,
+            burn_duration,
+            ex,
+            attached_info,
+            has_read_seq,
+            max_seq,
+        } = from;
+        self.conversation_type = *conversation_type;
+        text(&mut self.user_id, user_id);
+        text(&mut self.group_id, group_id);
+        text(&mut self.show_name, show_name);
+        text(&mut self.face_url, face_url);
+        self.recv_msg_opt = *recv_msg_opt;
+        self.unread_count = *unread_count;
+        self.group_at_type = *group_at_type;
+        self.latest_msg_send_time = *latest_msg_send_time;
+        self.is_pinned = *is_pinned;
+        self.is_private_chat = *is_private_chat;
+        self.burn_duration = *burn_duration;
+        text(&mut self.ex, ex);
+        text(&mut self.attached_info, attached_info);
+        self.has_read_seq = *has_read_seq;
+        self.max_seq = *max_seq;
+    }
+
+    /// The row with ID `conversation_id` and no latest message, sharing these strings.
+    pub(crate) fn to_conversation(&self, conversation_id: SharedStr) -> Conversation {
+        let RowFields {
+            user_id,
+            show_name,
+            face_url,
+            group_id,
+            ex,
+            attached_info,
+            latest_msg_send_time,
+            has_read_seq,
+            max_seq,
+            conversation_type,
+            recv_msg_opt,
+            unread_count,
+            group_at_type,
+            burn_duration,
+            is_pinned,
+            is_private_chat,
+        } = self;
+        Conversation {
+            conversation_id,
+            conversation_type: *conversation_type,
+            user_id: user_id.clone(),
+            group_id: group_id.clone(),
+            show_name: show_name.clone(),
+            face_url: face_url.clone(),
+            recv_msg_opt: *recv_msg_opt,
+            unread_count: *unread_count,
+            group_at_type: *group_at_type,
+            latest_msg: None,
+            latest_msg_send_time: *latest_msg_send_time,
+            is_pinned: *is_pinned,
+            is_private_chat: *is_private_chat,
+            burn_duration: *burn_duration,
+            ex: ex.clone(),
+            attached_info: attached_info.clone(),
+            has_read_seq: *has_read_seq,
+            max_seq: *max_seq,
         }
     }
-    // Destructured: a field added to `Conversation` must be decided on here.
-    let Conversation {
-        conversation_id,
-        conversation_type,
-        user_id,
-        group_id,
-        show_name,
-        face_url,
-        recv_msg_opt,
-        unread_count,
-        group_at_type,
-        // Kept encoded by the store (see `store::CachedRow::decoded`).
-        latest_msg: _,
-        latest_msg_send_time,
-        is_pinned,
-        is_private_chat,
-        burn_duration,
-        ex,
-        attached_info,
-        has_read_seq,
-        max_seq,
-    } = from;
-    text(&mut to.conversation_id, conversation_id);
-    to.conversation_type = *conversation_type;
-    text(&mut to.user_id, user_id);
-    text(&mut to.group_id, group_id);
-    text(&mut to.show_name, show_name);
-    text(&mut to.face_url, face_url);
-    to.recv_msg_opt = *recv_msg_opt;
-    to.unread_count = *unread_count;
-    to.group_at_type = *group_at_type;
-    to.latest_msg = None;
-    to.latest_msg_send_time = *latest_msg_send_time;
-    to.is_pinned = *is_pinned;
-    to.is_private_chat = *is_private_chat;
-    to.burn_duration = *burn_duration;
-    text(&mut to.ex, ex);
-    text(&mut to.attached_info, attached_info);
-    to.has_read_seq = *has_read_seq;
-    to.max_seq = *max_seq;
+
+    /// Whether `c`'s fields encoded before its unread count (type, user and group ID, show
+    /// name, face URL, receive option) are these: the same numbers, and strings shared with
+    /// these (compared by address: their text is not read).
+    pub(crate) fn same_prefix(&self, c: &Conversation) -> bool {
+        self.conversation_type == c.conversation_type
+            && self.recv_msg_opt == c.recv_msg_opt
+            && self.user_id.ptr_eq(&c.user_id)
+            && self.group_id.ptr_eq(&c.group_id)
+            && self.show_name.ptr_eq(&c.show_name)
+            && self.face_url.ptr_eq(&c.face_url)
+    }
 }
 
 /// Compact binary encoding of conversation rows (journal entries, cached rows and keyed rows
@@ -430,13 +515,63 @@ pub(crate) mod row_codec {
 
     /// Appends the binary row of `c` (without its conversation ID) to `out`.
     pub(crate) fn encode(c: &Conversation, out: &mut Vec<u8>) {
-        out.push(ROW_TAG);
-        varint(out, c.conversation_type.into());
-        string(out, &c.user_id);
-        string(out, &c.group_id);
-        string(out, &c.show_name);
-        string(out, &c.face_url);
-        varint(out, c.recv_msg_opt.into());
+        encode_from(c, None, out);
+    }
+
+    /// The start of a binary row that [`encode_from`] copies instead of encoding it again:
+    /// every field before the unread count (tag, type, user ID, group ID, show name, face
+    /// URL, receive option), which a message to the conversation leaves as they are.
+    pub(crate) struct Prefix<'a> {
+        bytes: &'a [u8],
+        /// Where the user ID's encoding (length and text) is in `bytes`.
+        user_id: std::ops::Range<usize>,
+    }
+
+    impl<'a> Prefix<'a> {
+        /// The prefix of `row`, a binary row; `None` if it is malformed.
+        pub(crate) fn of(row: &'a [u8]) -> Option<Prefix<'a>> {
+            fn skip_string(r: &mut Reader<'_>) -> Option<()> {
+                let len = u64::try_from(r.int().ok()?).ok()?;
+                r.skip(len).ok()
+            }
+            let mut r = Reader::new(row);
+            if r.byte().ok()? != ROW_TAG {
+                return None;
+            }
+            r.int32().ok()?;
+            let user_id = row.len() - r.remaining();
+            skip_string(&mut r)?;
+            let user_id = user_id..row.len() - r.remaining();
+            for _ in 0..3 {
+                skip_string(&mut r)?;
+            }
+            r.int32().ok()?;
+            let end = row.len() - r.remaining();
+            Some(Prefix {
+                bytes: row.get(..end)?,
+                user_id,
+            })
+        }
+    }
+
+    /// Appends the binary row of `c` (without its conversation ID) to `out`, its start copied
+    /// from `prefix` if given. `prefix` must be that of a row whose fields there are `c`'s
+    /// (the store knows it when they are the strings of its cached row: `RowFields::
+    /// same_prefix`): those strings are then not read, and with many conversations each of
+    /// them was a cache miss (allocated long ago, touched once per message).
+    pub(crate) fn encode_from(c: &Conversation, prefix: Option<&Prefix<'_>>, out: &mut Vec<u8>) {
+        match prefix {
+            Some(p) => out.extend_from_slice(p.bytes),
+            None => {
+                out.push(ROW_TAG);
+                varint(out, c.conversation_type.into());
+                string(out, &c.user_id);
+                string(out, &c.group_id);
+                string(out, &c.show_name);
+                string(out, &c.face_url);
+                varint(out, c.recv_msg_opt.into());
+            }
+        }
         varint(out, c.unread_count.into());
         varint(out, c.group_at_type.into());
         match &c.latest_msg {
@@ -445,7 +580,13 @@ pub(crate) mod row_codec {
                 out.push(if m.text.is_some() { 2 } else { 1 });
                 string(out, &m.client_msg_id);
                 varint(out, m.seq);
-                string(out, &m.send_id);
+                match prefix {
+                    // Mostly the peer's ID, shared with the row's: copied from the prefix.
+                    Some(p) if m.send_id.ptr_eq(&c.user_id) => {
+                        out.extend_from_slice(p.bytes.get(p.user_id.clone()).unwrap_or_default())
+                    }
+                    _ => string(out, &m.send_id),
+                }
                 varint(out, m.content_type.into());
                 varint(out, m.send_time);
                 if let Some(t) = &m.text {
@@ -520,6 +661,7 @@ pub(crate) mod row_codec {
 
         #[test]
         fn assigning_a_row_shares_its_strings_and_keeps_those_it_has() {
+            use crate::model::RowFields;
             let a = Conversation {
                 conversation_id: "si_a_b".into(),
                 user_id: "b".into(),
@@ -527,7 +669,10 @@ pub(crate) mod row_codec {
                 latest_msg_send_time: 5,
                 ..Default::default()
             };
-            let mut kept = a.clone();
+            let mut kept = RowFields::default();
+            kept.assign(&a);
+            assert_eq!(kept.to_conversation(a.conversation_id.clone()), a);
+            assert!(kept.same_prefix(&a));
             // The same row with a latest message (left out) and another peer ID (equal text,
             // not shared).
             let b = Conversation {
@@ -540,29 +685,34 @@ pub(crate) mod row_codec {
                 }),
                 ..a.clone()
             };
+            assert!(!kept.same_prefix(&b), "equal text, not shared");
             let user_id = kept.user_id.clone();
-            crate::model::assign_row(&mut kept, &b);
+            kept.assign(&b);
+            let back = kept.to_conversation("si_a_b".into());
             assert_eq!(
-                kept,
+                back,
                 Conversation {
                     latest_msg: None,
                     ..b.clone()
                 }
             );
-            assert!(kept.show_name.ptr_eq(&a.show_name));
+            assert!(kept.show_name.ptr_eq(&a.show_name) && back.show_name.ptr_eq(&a.show_name));
             assert!(kept.user_id.ptr_eq(&b.user_id) && !kept.user_id.ptr_eq(&user_id));
-            let mut blank = Conversation::default();
-            crate::model::assign_row(&mut blank, &a);
-            assert_eq!(blank, a);
+            assert!(kept.same_prefix(&b));
+            let other = Conversation {
+                recv_msg_opt: 2,
+                ..b.clone()
+            };
+            assert!(!kept.same_prefix(&other));
         }
 
-        #[test]
-        fn rows_round_trip_and_malformed_rows_are_rejected() {
-            let full = Conversation {
+        /// Every field set to something not default (the latest message's sender `send_id`).
+        fn full(send_id: &str) -> Conversation {
+            Conversation {
                 conversation_id: "si_a_b".into(),
                 conversation_type: 1,
                 user_id: "b".into(),
-                group_id: SharedStr::new(),
+                group_id: "g".into(),
                 show_name: "Bé ✓".into(),
                 face_url: "http://x/y.png".into(),
                 recv_msg_opt: 2,
@@ -571,7 +721,7 @@ pub(crate) mod row_codec {
                 latest_msg: Some(LatestMessage {
                     client_msg_id: "c1".into(),
                     seq: i64::MAX,
-                    send_id: "b".into(),
+                    send_id: send_id.into(),
                     content_type: 101,
                     send_time: 1_700_000_000_000,
                     text: Some("hi".into()),
@@ -584,6 +734,58 @@ pub(crate) mod row_codec {
                 attached_info: "att".into(),
                 has_read_seq: i64::MIN,
                 max_seq: 42,
+            }
+        }
+
+        #[test]
+        fn a_row_encoded_from_an_earlier_rows_prefix_is_the_row_encoded_whole() {
+            let before = full("x");
+            let mut long = full("x");
+            // Lengths over one varint byte.
+            long.show_name = "n".repeat(300).into();
+            long.face_url = "f".repeat(70).into();
+            for earlier in [&before, &long] {
+                let mut bytes = Vec::new();
+                encode(earlier, &mut bytes);
+                let prefix = Prefix::of(&bytes).unwrap();
+                // The later rows share the earlier one's strings (as the store's do).
+                let mut later = earlier.clone();
+                later.unread_count = 0;
+                later.max_seq = 43;
+                let peer = later.user_id.clone();
+                let other = SharedStr::from("b"); // the peer's text, another string
+                let messages = [Some(peer), Some(other), Some("z".into()), None];
+                for send_id in messages {
+                    match (&send_id, later.latest_msg.as_mut()) {
+                        (Some(id), Some(m)) => m.send_id = id.clone(),
+                        _ => later.latest_msg = None,
+                    }
+                    let (mut whole, mut copied) = (Vec::new(), vec![7]);
+                    encode(&later, &mut whole);
+                    encode_from(&later, Some(&prefix), &mut copied);
+                    assert_eq!(copied[1..], whole[..]);
+                    assert_eq!(
+                        decode(later.conversation_id.clone(), &whole),
+                        Some(later.clone())
+                    );
+                }
+            }
+            // Not a binary row, or cut short of its unread count: no prefix.
+            let mut bytes = Vec::new();
+            encode(&before, &mut bytes);
+            let end = Prefix::of(&bytes).unwrap().bytes.len();
+            for cut in 0..end {
+                assert!(Prefix::of(&bytes[..cut]).is_none());
+            }
+            assert!(Prefix::of(&bytes[..end]).is_some());
+            assert!(Prefix::of(b"{}").is_none());
+        }
+
+        #[test]
+        fn rows_round_trip_and_malformed_rows_are_rejected() {
+            let full = Conversation {
+                group_id: SharedStr::new(),
+                ..full("b")
             };
             let mut no_text = full.clone();
             if let Some(m) = no_text.latest_msg.as_mut() {

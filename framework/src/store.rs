@@ -46,7 +46,7 @@ use openim_protocol::SharedStr;
 use crate::ledger::LedgerFile;
 use crate::model::{
     Blacklisted, Conversation, Friend, FriendApplication, GroupApplication, GroupInfo, GroupMember,
-    UserInfo,
+    RowFields, UserInfo,
 };
 
 /// The store's sync round interval (row and index journal files synced, then the ledger's
@@ -97,12 +97,17 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
-/// Appends `c`'s binary row, length-prefixed as [`put_bytes`] does (encoded in place);
+/// Appends `c`'s binary row, length-prefixed as [`put_bytes`] does (encoded in place, its
+/// start copied from `prefix` if given: see [`crate::model::row_codec::encode_from`]);
 /// returns its length.
-fn put_encoded(out: &mut Vec<u8>, c: &Conversation) -> usize {
+fn put_encoded(
+    out: &mut Vec<u8>,
+    c: &Conversation,
+    prefix: Option<&crate::model::row_codec::Prefix<'_>>,
+) -> usize {
     let at = out.len();
     out.extend_from_slice(&[0; 4]);
-    crate::model::row_codec::encode(c, out);
+    crate::model::row_codec::encode_from(c, prefix, out);
     let len = out.len() - at - 4;
     let prefix = u32::try_from(len).unwrap_or(u32::MAX);
     out[at..at + 4].copy_from_slice(&prefix.to_be_bytes());
@@ -250,26 +255,28 @@ struct RowCache {
 /// burst does not pin its memory).
 const ENTRY_KEEP_MAX: usize = 1 << 20;
 
+/// Three cache lines (aligned to them, its fields in this order): with many conversations a
+/// row is cold whenever it is touched, and each line it spans is a miss (a row holding a
+/// whole decoded `Conversation`, 280 bytes, spanned five or six).
+#[repr(C, align(64))]
 struct CachedRow {
     /// The conversation ID (shared with the index's key and the decoded row's ID).
     key: SharedStr,
+    /// The row decoded (its ID is `key`), but for its latest message (kept in `bytes` only:
+    /// see [`RowFields`]); `None` with no `bytes` or when they do not decode (reading the row
+    /// then reports the error). When set, `bytes` encode these fields.
+    decoded: Option<RowFields>,
     /// The binary row; `None` when it was too large to keep (then it is in the keyed tree).
     bytes: Option<Box<[u8]>>,
-    /// The row decoded (its `conversation_id` is `key`), but for its latest message (`None`
-    /// here: it is in `bytes`); `None` with no `bytes` or when they do not decode (reading the
-    /// row then reports the error).
-    ///
-    /// Why not the latest message: a message to the conversation replaces it, and with many
-    /// conversations the cached copy's strings (taken when written, freed at the next
-    /// message, long after) were two atomic counts and two cache misses per message; the
-    /// event's copy is now the only one.
-    decoded: Option<Conversation>,
     unread: i32,
     /// Changed since the last snapshot was planned.
     journaled: bool,
     /// The keyed tree holds a copy (older than the journal's, if the journal has one).
     keyed: bool,
 }
+
+// A row stays within three cache lines (see `CachedRow`).
+const _: () = assert!(std::mem::size_of::<CachedRow>() == 192);
 
 /// Reads a cached row's key and the start of its bytes (a row is a couple of cache lines: its
 /// first byte and the one a line on), for their cache misses to overlap with other work; the
@@ -282,16 +289,34 @@ fn touch_row(row: &CachedRow) -> usize {
         .wrapping_add(usize::from(bytes.get(64).copied().unwrap_or_default()))
 }
 
-/// Reads what the engine's next use of a decoded row touches: its key, and the first bytes of
-/// the strings a read shares (their counts are next to them). See [`Store::warm_rows`].
+/// Reads what the engine's next use of a decoded row touches: the row's three lines, its key
+/// (all of it: it is compared, and may cross a line), and the first bytes of the strings a
+/// read shares (their counts are next to them). See [`Store::warm_rows`].
 fn touch_decoded(row: &CachedRow) -> usize {
-    let first = |s: &str| usize::from(s.as_bytes().first().copied().unwrap_or_default());
-    let mut seen = first(&row.key);
+    let first = |s: &[u8]| usize::from(s.first().copied().unwrap_or_default());
+    let key = row.key.as_bytes();
+    let mut seen = first(key).wrapping_add(usize::from(key.last().copied().unwrap_or_default()));
+    if let Some(c) = &row.decoded {
+        // On the second and third lines.
+        seen = seen.wrapping_add(c.has_read_seq as usize);
+        seen = seen.wrapping_add(c.max_seq as usize);
+        seen = seen
+            .wrapping_add(first(c.user_id.as_bytes()))
+            .wrapping_add(first(c.show_name.as_bytes()))
+            .wrapping_add(first(c.face_url.as_bytes()));
+    }
+    seen
+}
+
+/// Reads what writing a row over `row` reads: the row's three lines, its key (written into
+/// the journal entry) and the start of its binary row (its prefix is copied from there). See
+/// [`Store::journal_rows`].
+fn touch_for_write(row: &CachedRow) -> usize {
+    let mut seen = touch_row(row);
     if let Some(c) = &row.decoded {
         seen = seen
-            .wrapping_add(first(&c.user_id))
-            .wrapping_add(first(&c.show_name))
-            .wrapping_add(first(&c.face_url));
+            .wrapping_add(c.has_read_seq as usize)
+            .wrapping_add(c.max_seq as usize);
     }
     seen
 }
@@ -332,7 +357,8 @@ impl RowCache {
     /// foreign hint only costs the lookup).
     fn find(&self, key: &str, hint: RowHint) -> Option<u32> {
         match self.rows.get(hint.0 as usize) {
-            Some(row) if *row.key == *key => Some(hint.0),
+            // The key itself (a row the caller read from here): its text is not read.
+            Some(row) if std::ptr::eq(row.key.as_str(), key) || *row.key == *key => Some(hint.0),
             _ => self.index.get(key).copied(),
         }
     }
@@ -352,8 +378,8 @@ impl RowCache {
         let at = self.rows.len() as u32;
         self.rows.push(CachedRow {
             key: key.clone(),
-            bytes: None,
             decoded: None,
+            bytes: None,
             unread: 0,
             journaled: false,
             keyed: false,
@@ -375,7 +401,15 @@ impl RowCache {
         journaled: bool,
     ) -> u32 {
         let at = self.find_or_add(key, hint, decoded.map(|c| &c.conversation_id));
-        let slot = &mut self.rows[at as usize];
+        self.set_at(at, bytes, decoded, journaled);
+        at
+    }
+
+    /// [`RowCache::set`] of the row at `at`.
+    fn set_at(&mut self, at: u32, bytes: &[u8], decoded: Option<&Conversation>, journaled: bool) {
+        let Some(slot) = self.rows.get_mut(at as usize) else {
+            return;
+        };
         match &mut slot.bytes {
             Some(old) if old.len() == bytes.len() => old.copy_from_slice(bytes),
             other => {
@@ -388,18 +422,12 @@ impl RowCache {
         // Updated in place: most of the row's strings are the ones it has.
         match (&mut slot.decoded, decoded) {
             (to, None) => *to = None,
-            (to, Some(from)) => crate::model::assign_row(to.get_or_insert_default(), from),
-        }
-        if let Some(c) = &mut slot.decoded
-            && !c.conversation_id.ptr_eq(&slot.key)
-        {
-            c.conversation_id = slot.key.clone();
+            (to, Some(from)) => to.get_or_insert_default().assign(from),
         }
         self.unread_total += i64::from(unread) - i64::from(slot.unread);
         slot.unread = unread;
         slot.journaled = journaled;
         slot.keyed |= !journaled;
-        at
     }
 
     /// Marks `key`'s row as kept in the keyed tree only (not in memory), with `unread`.
@@ -1700,8 +1728,8 @@ impl Store {
     ) -> Result<Option<Conversation>, StoreError> {
         match (&row.decoded, &row.bytes) {
             (Some(c), Some(bytes)) => {
-                let mut out = c.clone();
-                if latest(c) {
+                let mut out = c.to_conversation(row.key.clone());
+                if latest(&out) {
                     // The cache keeps the latest message in the binary row only.
                     out.latest_msg = decode_row(&row.key, bytes)?.latest_msg;
                 }
@@ -1744,7 +1772,7 @@ impl Store {
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn put_conversations<'a>(
         &self,
-        rows: impl IntoIterator<Item = &'a Conversation>,
+        rows: impl IntoIterator<Item = &'a Conversation, IntoIter: Clone>,
     ) -> Result<(), StoreError> {
         self.journal_rows(
             rows.into_iter()
@@ -1758,7 +1786,7 @@ impl Store {
     /// writes: a conversation first written here is found without a lookup the next time).
     pub(crate) fn put_conversations_hinted<'a>(
         &self,
-        rows: impl IntoIterator<Item = (RowHint, &'a Conversation)>,
+        rows: impl IntoIterator<Item = (RowHint, &'a Conversation), IntoIter: Clone>,
         placed: &mut Vec<RowHint>,
     ) -> Result<(), StoreError> {
         placed.clear();
@@ -1777,12 +1805,23 @@ impl Store {
     /// them, as a crash within sled's flush interval does. The error goes to the caller.
     fn journal_rows<'a>(
         &self,
-        rows: impl IntoIterator<Item = (&'a str, RowHint, &'a Conversation)>,
+        rows: impl IntoIterator<Item = (&'a str, RowHint, &'a Conversation), IntoIter: Clone>,
         mut placed: Option<&mut Vec<RowHint>>,
     ) -> Result<(), StoreError> {
         let mut guard = self.rows.lock();
         let cache = &mut *guard;
         let rows = rows.into_iter();
+        // What writing the rows reads is fetched first: with many conversations the rows
+        // (read at the burst's start, long ago) are out of the near caches again, and these
+        // reads are independent of one another, so their misses overlap here where the
+        // writes took them one after another.
+        let mut seen = 0usize;
+        for (_, hint, _) in rows.clone() {
+            if let Some(row) = cache.rows.get(hint.0 as usize) {
+                seen = seen.wrapping_add(touch_for_write(row));
+            }
+        }
+        std::hint::black_box(seen);
         let mut entry = std::mem::take(&mut cache.entry);
         entry.clear();
         // Sized for typical rows up front: a burst's entry grows without a string of
@@ -1791,11 +1830,21 @@ impl Store {
         for (key, hint, c) in rows {
             // Encoded in place, then copied into the cached row (in its old allocation when
             // the length is unchanged, as it mostly is) with a copy of the row sharing its
-            // strings.
+            // strings. Its start (IDs, names) is copied from the cached binary row when the
+            // row has the cached row's strings there (it was read from here): they are not
+            // read (each a cache miss with many conversations).
+            let row = cache.find_or_add(key, hint, Some(&c.conversation_id));
             put_bytes(&mut entry, key.as_bytes());
-            let len = put_encoded(&mut entry, c);
+            let cached = &cache.rows[row as usize];
+            let prefix = match (&cached.decoded, &cached.bytes) {
+                (Some(fields), Some(bytes)) if fields.same_prefix(c) => {
+                    crate::model::row_codec::Prefix::of(bytes)
+                }
+                _ => None,
+            };
+            let len = put_encoded(&mut entry, c, prefix.as_ref());
             let bytes = &entry[entry.len() - len..];
-            let row = cache.set(key, hint, bytes, Some(c), true);
+            cache.set_at(row, bytes, Some(c), true);
             if let Some(placed) = placed.as_deref_mut() {
                 placed.push(RowHint(row));
             }
@@ -2681,7 +2730,12 @@ mod tests {
             let at = cache.find("si_a_b", RowHint::NONE).unwrap();
             let cached = &cache.rows[at as usize];
             assert!(cached.key.ptr_eq(&one.conversation_id));
-            assert!(cached.decoded.as_ref().unwrap().latest_msg.is_none());
+            let fields = cached.decoded.as_ref().unwrap();
+            let without_latest = Conversation {
+                latest_msg: None,
+                ..c.clone()
+            };
+            assert_eq!(fields.to_conversation(cached.key.clone()), without_latest);
             drop(cache);
             // A caller replacing the latest message gets the row without it.
             let mut hint = RowHint::NONE;
