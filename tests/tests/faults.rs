@@ -1176,7 +1176,7 @@ async fn journal_generations_are_deleted_and_rows_survive_many_snapshots() {
         };
         // The conversation rows' journal: ~150 bytes per row, 36,000 row updates never
         // compacted would be ~5.4 MB; compacted it holds a snapshot of 200 rows plus what was
-        // appended since, below the snapshot threshold (the rows' size, at least 1 MB). The
+        // appended since, below the snapshot threshold (twice the rows' size, at least 1 MB). The
         // message index (~100 bytes per entry) folds at 32,768 entries: unfolded it would hold
         // ~3.6 MB, folded only what came after the fold.
         let (row_bytes, index_bytes) = (bytes_of("rows-"), bytes_of("index-"));
