@@ -3739,4 +3739,43 @@ mod tests {
             drop(other);
         }
     }
+
+    /// The schema version an open records is on disk when the open returns (a fresh store's
+    /// and an upgraded one's): the first sync round syncs the ledger's entries (in a format an
+    /// older binary misreads, schema 6) before it flushes sled, so after a crash within it an
+    /// older binary found its own version and read them.
+    #[test]
+    fn the_schema_an_open_records_is_on_disk_when_it_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        // What a crash (a SIGKILL) leaves of sled: its files as written so far.
+        let schema_after_a_crash = || {
+            let copy = tempfile::tempdir().unwrap();
+            for file in std::fs::read_dir(dir.path().join("store")).unwrap() {
+                let file = file.unwrap();
+                if file.file_type().unwrap().is_file() {
+                    std::fs::copy(file.path(), copy.path().join(file.file_name())).unwrap();
+                }
+            }
+            stored_schema(&sled::open(copy.path()).unwrap())
+        };
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            schema_after_a_crash(),
+            SCHEMA_VERSION.to_string().as_bytes()
+        );
+        drop(s);
+        let db = sled::open(dir.path().join("store")).unwrap();
+        db.open_tree(trees::META)
+            .unwrap()
+            .insert("schema", "5")
+            .unwrap();
+        db.flush().unwrap();
+        drop(db);
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            schema_after_a_crash(),
+            SCHEMA_VERSION.to_string().as_bytes()
+        );
+        drop(s);
+    }
 }
