@@ -1226,29 +1226,25 @@ impl Store {
             journal_dir: journal.clone(),
         };
         let meta = store.db.open_tree(trees::META)?;
-        match meta.get("schema")? {
-            Some(v) => {
-                let found = std::str::from_utf8(&v)
-                    .ok()
-                    .and_then(|s| s.parse::<u32>().ok())
-                    .unwrap_or(0);
-                match found {
-                    SCHEMA_VERSION => {}
-                    1 => store.migrate_rows_to_binary()?,
-                    // Migrated below: its journals are taken over from sled.
-                    2 => {}
-                    // Nothing to migrate: its index block records stay the oldest tier.
-                    3 => {}
-                    // Migrated below: the ledger's journal is taken over from sled.
-                    4 => {}
-                    // Nothing to migrate: its ledger entries replay as they are, and the
-                    // ledger's next compaction rewrites them ([`crate::ledger`]).
-                    5 => {}
-                    _ => return Err(StoreError::Schema { found }),
-                }
-            }
-            None => {
-                meta.insert("schema", SCHEMA_VERSION.to_string().as_bytes())?;
+        // A fresh store (no version) is recorded below, as is a migrated one.
+        if let Some(v) = meta.get("schema")? {
+            let found = std::str::from_utf8(&v)
+                .ok()
+                .and_then(|s| s.parse::<u32>().ok())
+                .unwrap_or(0);
+            match found {
+                SCHEMA_VERSION => {}
+                1 => store.migrate_rows_to_binary()?,
+                // Migrated below: its journals are taken over from sled.
+                2 => {}
+                // Nothing to migrate: its index block records stay the oldest tier.
+                3 => {}
+                // Migrated below: the ledger's journal is taken over from sled.
+                4 => {}
+                // Nothing to migrate: its ledger entries replay as they are, and the
+                // ledger's next compaction rewrites them ([`crate::ledger`]).
+                5 => {}
+                _ => return Err(StoreError::Schema { found }),
             }
         }
         {
@@ -1292,6 +1288,10 @@ impl Store {
         if meta.get("schema")?.as_deref() != Some(SCHEMA_VERSION.to_string().as_bytes()) {
             store.db.flush()?;
             meta.insert("schema", SCHEMA_VERSION.to_string().as_bytes())?;
+            // On disk before this version writes what an older one would misread (the ledger's
+            // slot-format entries, which a sync round syncs before it flushes sled): after a
+            // crash an older binary finds this version and refuses the store.
+            store.db.flush()?;
         }
         spawn_syncer(&store)?;
         Ok(store)
