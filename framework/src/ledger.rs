@@ -1652,6 +1652,28 @@ mod tests {
         );
     }
 
+    /// Epochs stay unique across processes whatever the ledgers before did in this one: a
+    /// ledger's entries go only to files numbered above its epoch, so the next process's
+    /// (above every file) is above it. Here a third ledger of one store took an epoch above the
+    /// generation its journal reserved (the two before it wrote nothing) and wrote to a file
+    /// below that epoch: the next process's ledger took the same epoch.
+    #[test]
+    fn a_ledgers_epoch_is_above_every_epoch_in_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        drop(Ledger::open(Some(&store)).unwrap());
+        drop(Ledger::open(Some(&store)).unwrap());
+        let l = Ledger::open(Some(&store)).unwrap();
+        l.ack("a", 1).unwrap();
+        written(&l);
+        let epoch = l.epoch;
+        drop(l);
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        let l = Ledger::open(Some(&store)).unwrap();
+        assert!(l.epoch > epoch, "{} after {epoch}", l.epoch);
+    }
+
     /// The epochs end to end: a reopened ledger's value whose definition was lost (its snapshot
     /// damaged) while an earlier ledger's file defining the same slot number came back (a
     /// deletion a power loss undid) is skipped, not given to the earlier ledger's conversation
