@@ -402,11 +402,16 @@ impl LedgerFile {
     /// An epoch for a ledger opening `journal` (its slot numbers are its own): a generation
     /// number reserved from it, above every file present, so above the epochs of the ledgers
     /// that wrote them, and above the epochs taken in this process (a ledger may have written
-    /// no file).
+    /// no file). Reserved up to the epoch, so that the ledger's entries go only to files
+    /// numbered above it, and a later process's epoch (above every file) is above it too.
     fn new_epoch(&self, journal: &mut Journal) -> u64 {
         let mut last = self.last_epoch.lock();
-        *last = journal.reserve_generation().max(*last + 1);
-        *last
+        let mut epoch = journal.reserve_generation();
+        while epoch <= *last {
+            epoch = journal.reserve_generation();
+        }
+        *last = epoch;
+        epoch
     }
 
     /// The journal file (its appends are a round's; others read it or sync it).
