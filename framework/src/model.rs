@@ -662,9 +662,11 @@ pub(crate) mod row_codec {
         #[test]
         fn assigning_a_row_shares_its_strings_and_keeps_those_it_has() {
             use crate::model::RowFields;
+            // Longer than what a SharedStr holds in place: two of them are shared or not.
+            const PEER: &str = "b, a peer ID held shared";
             let a = Conversation {
                 conversation_id: "si_a_b".into(),
-                user_id: "b".into(),
+                user_id: PEER.into(),
                 show_name: "B".into(),
                 latest_msg_send_time: 5,
                 ..Default::default()
@@ -676,7 +678,7 @@ pub(crate) mod row_codec {
             // The same row with a latest message (left out) and another peer ID (equal text,
             // not shared).
             let b = Conversation {
-                user_id: "b".into(),
+                user_id: PEER.into(),
                 max_seq: 7,
                 latest_msg: Some(LatestMessage {
                     client_msg_id: "m2".into(),
@@ -704,6 +706,12 @@ pub(crate) mod row_codec {
                 ..b.clone()
             };
             assert!(!kept.same_prefix(&other));
+            // Short texts (held in place) that are equal count as the same.
+            let short = Conversation {
+                show_name: "B".into(),
+                ..b.clone()
+            };
+            assert!(kept.same_prefix(&short));
         }
 
         /// Every field set to something not default (the latest message's sender `send_id`).

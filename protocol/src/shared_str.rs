@@ -7,8 +7,10 @@ use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::sync::Arc;
 
-/// An immutable, cheaply clonable string (`Arc<str>`-backed; the empty string allocates
-/// nothing).
+/// An immutable, cheaply clonable string: up to 15 bytes (7 on 32-bit targets) held in place,
+/// longer texts in one shared `Arc<str>` allocation; two words either way, as `Option<Arc<str>>`.
+/// The empty string and short ones (OpenIM's user and group IDs, most nicknames) allocate
+/// nothing.
 ///
 /// Received messages carry their per-conversation strings (conversation, sender and receiver
 /// IDs, group ID, sender nickname and avatar) as `SharedStr`: the decoder makes one per distinct
@@ -52,26 +54,150 @@ use std::sync::Arc;
 /// let owned: String = id.into();
 /// assert_eq!(owned, copy);
 /// ```
-#[derive(Clone, Default)]
-pub struct SharedStr(Option<Arc<str>>);
+pub struct SharedStr(Repr);
+
+/// Bytes of a [`SharedStr`]: two words, as an `Arc<str>` (and `Option<Arc<str>>`) takes.
+const SIZE: usize = 2 * std::mem::size_of::<usize>();
+
+/// Longest text kept inline (15 bytes on 64-bit targets): the last byte is the tag.
+const INLINE_MAX: usize = SIZE - 1;
+
+/// Set in the last byte of an inline string (with its length in the low bits). A shared one
+/// has its length there, little-endian: the top byte of a length no allocation reaches
+/// (`<= isize::MAX`), so its top bit is clear.
+const INLINE_TAG: u8 = 0x80;
+
+/// A text of up to [`INLINE_MAX`] bytes in place (zero-padded: equal texts are equal bytes), or
+/// the text of an `Arc<str>` (its address from [`Arc::into_raw`] and its length).
+///
+/// Why inline: OpenIM's user and group IDs (typically 10 digits), nicknames and short texts
+/// fit. Held in place they cost no allocation when decoded, and cloning or dropping them
+/// touches no shared count: with many conversations that count is a cache miss (and an atomic
+/// operation) each time a row's copy is made for an event and dropped by its consumer.
+#[derive(Clone, Copy)]
+#[repr(C)]
+union Repr {
+    shared: Shared,
+    inline: [u8; SIZE],
+}
+
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct Shared {
+    text: *const u8,
+    /// The text's length, little-endian (see [`INLINE_TAG`]).
+    len_le: usize,
+}
+
+// SAFETY: a SharedStr is an immutable text, inline or owned through a count of an `Arc<str>`,
+// which is `Send` and `Sync`.
+unsafe impl Send for SharedStr {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for SharedStr {}
 
 impl SharedStr {
     /// The empty string (no allocation).
     pub const fn new() -> SharedStr {
-        SharedStr(None)
+        let mut bytes = [0u8; SIZE];
+        bytes[SIZE - 1] = INLINE_TAG;
+        SharedStr(Repr { inline: bytes })
+    }
+
+    /// `text` in place; `None` if it is longer than [`INLINE_MAX`].
+    fn inline(text: &str) -> Option<SharedStr> {
+        if text.len() > INLINE_MAX {
+            return None;
+        }
+        let mut bytes = [0u8; SIZE];
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        // At most 15 (64-bit) or 7 (32-bit): it fits beside the tag.
+        bytes[SIZE - 1] = INLINE_TAG | text.len() as u8;
+        Some(SharedStr(Repr { inline: bytes }))
+    }
+
+    /// Takes over `arc`'s count (for a text longer than [`INLINE_MAX`]).
+    fn shared(arc: Arc<str>) -> SharedStr {
+        let len = arc.len();
+        let text = Arc::into_raw(arc).cast::<u8>();
+        SharedStr(Repr {
+            shared: Shared {
+                text,
+                len_le: len.to_le(),
+            },
+        })
+    }
+
+    /// The shared form's address and length; `None` for an inline string.
+    fn as_shared(&self) -> Option<(*const u8, usize)> {
+        // SAFETY: each constructor initialises every byte of the union, and both fields are
+        // plain data; the tag bit tells which one was written (see `INLINE_TAG`).
+        unsafe {
+            if self.0.inline[SIZE - 1] & INLINE_TAG != 0 {
+                None
+            } else {
+                Some((self.0.shared.text, usize::from_le(self.0.shared.len_le)))
+            }
+        }
+    }
+
+    /// The `Arc<str>` pointer of a shared form (to rebuild the `Arc` or count it).
+    fn arc_ptr(text: *const u8, len: usize) -> *const str {
+        std::ptr::slice_from_raw_parts(text, len) as *const str
     }
 
     /// The text.
     pub fn as_str(&self) -> &str {
-        self.0.as_deref().unwrap_or("")
+        match self.as_shared() {
+            // SAFETY: the address and length of a live `Arc<str>` this value holds a count of
+            // (valid UTF-8).
+            Some((text, len)) => unsafe {
+                std::str::from_utf8_unchecked(std::slice::from_raw_parts(text, len))
+            },
+            // SAFETY: inline, the last byte is the tag with the length (at most INLINE_MAX),
+            // and the bytes before it were copied from a `&str`.
+            None => unsafe {
+                let bytes = &self.0.inline;
+                let len = usize::from(bytes[SIZE - 1] & !INLINE_TAG);
+                std::str::from_utf8_unchecked(bytes.get_unchecked(..len))
+            },
+        }
     }
 
-    /// True if both share one allocation (or both are empty): a clone of the other.
+    /// True if both are known to hold the same text without comparing it: clones of one
+    /// allocation, or both short enough to be held in place and equal (two words compared).
+    /// Callers use it to skip work for a value that did not change.
     pub fn ptr_eq(&self, other: &SharedStr) -> bool {
-        match (&self.0, &other.0) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
+        match (self.as_shared(), other.as_shared()) {
+            (Some((a, _)), Some((b, _))) => std::ptr::eq(a, b),
+            // SAFETY: both inline: every byte initialised (zero-padded).
+            (None, None) => unsafe { self.0.inline == other.0.inline },
             _ => false,
+        }
+    }
+}
+
+impl Default for SharedStr {
+    fn default() -> SharedStr {
+        SharedStr::new()
+    }
+}
+
+impl Clone for SharedStr {
+    fn clone(&self) -> SharedStr {
+        if let Some((text, len)) = self.as_shared() {
+            // SAFETY: this value holds a count of that `Arc<str>`; the clone holds one more.
+            unsafe { Arc::increment_strong_count(Self::arc_ptr(text, len)) };
+        }
+        SharedStr(self.0)
+    }
+}
+
+impl Drop for SharedStr {
+    fn drop(&mut self) {
+        if let Some((text, len)) = self.as_shared() {
+            // SAFETY: this value holds one count of that `Arc<str>` (from `Arc::into_raw` or
+            // `increment_strong_count`), given back here, once.
+            drop(unsafe { Arc::from_raw(Self::arc_ptr(text, len)) });
         }
     }
 }
@@ -164,11 +290,7 @@ eq_with!(str, &str, String, &String, std::borrow::Cow<'_, str>);
 
 impl From<&str> for SharedStr {
     fn from(s: &str) -> SharedStr {
-        if s.is_empty() {
-            SharedStr(None)
-        } else {
-            SharedStr(Some(Arc::from(s)))
-        }
+        SharedStr::inline(s).unwrap_or_else(|| SharedStr::shared(Arc::from(s)))
     }
 }
 
@@ -198,11 +320,7 @@ impl From<std::borrow::Cow<'_, str>> for SharedStr {
 
 impl From<Arc<str>> for SharedStr {
     fn from(s: Arc<str>) -> SharedStr {
-        if s.is_empty() {
-            SharedStr(None)
-        } else {
-            SharedStr(Some(s))
-        }
+        SharedStr::inline(&s).unwrap_or_else(|| SharedStr::shared(s))
     }
 }
 
@@ -220,7 +338,15 @@ impl From<&SharedStr> for String {
 
 impl From<SharedStr> for Arc<str> {
     fn from(s: SharedStr) -> Arc<str> {
-        s.0.unwrap_or_else(|| Arc::from(""))
+        match s.as_shared() {
+            Some((text, len)) => {
+                // Its count moves into the `Arc` (not given back by a drop).
+                std::mem::forget(s);
+                // SAFETY: the count this value held, of that `Arc<str>`.
+                unsafe { Arc::from_raw(SharedStr::arc_ptr(text, len)) }
+            }
+            None => Arc::from(s.as_str()),
+        }
     }
 }
 
@@ -344,9 +470,12 @@ mod tests {
 
     #[test]
     fn clones_share_and_the_interner_reuses_recent_values() {
-        let a = SharedStr::from("u1");
+        let a = SharedStr::from("a user ID longer than 15 bytes");
         assert!(a.clone().ptr_eq(&a));
-        assert!(!SharedStr::from("u1").ptr_eq(&a));
+        assert!(!SharedStr::from(a.as_str()).ptr_eq(&a));
+        // Short texts are held in place: equal ones are "the same" without sharing.
+        assert!(SharedStr::from("u1").ptr_eq(&SharedStr::from("u1")));
+        assert!(!SharedStr::from("u1").ptr_eq(&SharedStr::from("u2")));
         let mut interner = Interner::default();
         let first = interner.get("u1");
         let other = interner.get("u2");
@@ -359,6 +488,71 @@ mod tests {
         }
         let again = interner.get("u1");
         assert_eq!(again, first);
-        assert!(!again.ptr_eq(&first));
+        let long = interner.get("a sender ID longer than 15 bytes");
+        for i in 0..Interner::SLOTS {
+            interner.get(&format!("x{i}"));
+        }
+        let long_again = interner.get("a sender ID longer than 15 bytes");
+        assert_eq!(long_again, long);
+        assert!(!long_again.ptr_eq(&long));
+    }
+
+    #[test]
+    fn short_texts_are_held_in_place_and_long_ones_shared() {
+        assert_eq!(std::mem::size_of::<SharedStr>(), SIZE);
+        assert_eq!(
+            std::mem::size_of::<SharedStr>(),
+            std::mem::size_of::<Option<Arc<str>>>()
+        );
+        // Up to the limit in place (including multi-byte characters), then shared.
+        let at_limit = "x".repeat(INLINE_MAX);
+        let over = "x".repeat(INLINE_MAX + 1);
+        let accents = "é".repeat(INLINE_MAX / 2); // 2 bytes each
+        for text in ["", "u1", "3946258793", at_limit.as_str(), accents.as_str()] {
+            let s = SharedStr::from(text);
+            assert!(s.as_shared().is_none(), "{text:?} in place");
+            assert_eq!(s.as_str(), text);
+            assert_eq!(s.len(), text.len());
+            assert_eq!(s.clone(), text);
+            assert_eq!(String::from(s.clone()), text);
+            assert_eq!(&*Arc::<str>::from(s), text);
+        }
+        let s = SharedStr::from(over.as_str());
+        assert!(s.as_shared().is_some());
+        assert_eq!(s, over);
+        // An `Arc<str>` of a short text becomes inline (its allocation is let go).
+        let arc: Arc<str> = Arc::from("short");
+        let s = SharedStr::from(arc.clone());
+        assert_eq!(Arc::strong_count(&arc), 1);
+        assert_eq!(s, "short");
+    }
+
+    #[test]
+    fn a_shared_texts_count_follows_clones_drops_and_conversions() {
+        let arc: Arc<str> = Arc::from("a conversation ID longer than 15 bytes");
+        let s = SharedStr::from(arc.clone());
+        assert_eq!(Arc::strong_count(&arc), 2);
+        let copies: Vec<SharedStr> = (0..3).map(|_| s.clone()).collect();
+        assert_eq!(Arc::strong_count(&arc), 5);
+        assert!(copies.iter().all(|c| c.ptr_eq(&s) && c == &arc[..]));
+        drop(copies);
+        assert_eq!(Arc::strong_count(&arc), 2);
+        // Into an `Arc<str>`: the same allocation, its count moved (not taken again).
+        let back: Arc<str> = s.into();
+        assert!(Arc::ptr_eq(&back, &arc));
+        assert_eq!(Arc::strong_count(&arc), 2);
+        drop(back);
+        assert_eq!(Arc::strong_count(&arc), 1);
+        // Clones on other threads share it and give their counts back.
+        let s = SharedStr::from(arc.clone());
+        let len = arc.len();
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                let c = s.clone();
+                scope.spawn(move || assert_eq!(c.len(), len));
+            }
+        });
+        drop(s);
+        assert_eq!(Arc::strong_count(&arc), 1);
     }
 }
