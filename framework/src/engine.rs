@@ -1977,11 +1977,19 @@ mod tests {
         use crate::model::Conversation;
         use crate::session::Session;
         const WAIT: Duration = Duration::from_secs(40);
+        // IDs and names longer than a SharedStr holds in place: equal short texts are
+        // `ptr_eq` anyway, and would not show that a row is a copy rather than a decode.
+        const P1: &str = "cpeer1longuserid";
+        const P2: &str = "cpeer2longuserid";
         let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
             .await
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        for (user, name) in [("cbot", "Bot"), ("cp1", "Peer One"), ("cp2", "Peer Two")] {
+        for (user, name) in [
+            ("cbot", "Bot"),
+            (P1, "Peer One, a long name"),
+            (P2, "Peer Two, a long name"),
+        ] {
             sb.register_user(user, name).await.unwrap();
         }
         let config = || {
@@ -1989,12 +1997,7 @@ mod tests {
         };
         let mut s = Session::start(config()).await.unwrap();
         crate::session::tests::next_of(&mut s, EventKind::SyncServerFinish).await;
-        let sent = [
-            ("cp1", "one"),
-            ("cp2", "two"),
-            ("cp1", "three"),
-            ("cp2", "four"),
-        ];
+        let sent = [(P1, "one"), (P2, "two"), (P1, "three"), (P2, "four")];
         for (from, text) in sent {
             sb.send_text(from, "cbot", false, text).await.unwrap();
         }
@@ -2020,7 +2023,7 @@ mod tests {
         .expect("rows in time");
         let store = s.client().store().clone();
         assert_eq!(reported.len(), 2);
-        for (peer, text) in [("cp1", "three"), ("cp2", "four")] {
+        for (peer, text) in [(P1, "three"), (P2, "four")] {
             let id = format!("si_{}_{}", "cbot".min(peer), "cbot".max(peer));
             let row = &reported[&id];
             let stored = store.conversation(&id).unwrap().expect("stored");

@@ -299,8 +299,10 @@ mod tests {
 
     #[test]
     fn messages_keep_the_decoders_shared_strings() {
-        let conv = SharedStr::from("si_bot_u1");
-        let sender = SharedStr::from("u1");
+        // Longer than a SharedStr holds in place (equal short texts are `ptr_eq` anyway).
+        const CONV: &str = "si_bot_user-with-a-long-id";
+        let conv = SharedStr::from(CONV);
+        let sender = SharedStr::from("user-with-a-long-id");
         let received = ReceivedMsg {
             conversation_id: conv.clone(),
             send_id: sender.clone(),
@@ -308,12 +310,7 @@ mod tests {
             seq: 3,
             ..Default::default()
         };
-        let m = Message::from_wire_with_content(
-            "si_bot_u1",
-            received.clone(),
-            Content::text("x"),
-            "bot",
-        );
+        let m = Message::from_wire_with_content(CONV, received.clone(), Content::text("x"), "bot");
         assert!(m.conversation_id.ptr_eq(&conv) && m.send_id.ptr_eq(&sender));
         assert_eq!(m.group_id, None);
         // Filed under another key than the caller's: the caller's key wins.

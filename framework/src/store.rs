@@ -2711,20 +2711,24 @@ mod tests {
 
     #[test]
     fn rows_are_kept_decoded_and_reads_share_their_strings() {
+        // Longer than a SharedStr holds in place: equal short texts are `ptr_eq` anyway, and
+        // would not show that a read is a copy sharing the row's strings rather than a decode.
+        const ID: &str = "si_alice_and_bob_long";
+        const PEER: &str = "b, a peer ID held shared";
         let (db, dir, mut s) = reopenable();
-        let mut c = conversation("si_a_b", 1, 0);
-        c.show_name = "Bob".into();
-        c.user_id = "b".into();
+        let mut c = conversation(ID, 1, 0);
+        c.show_name = "Bob, a name held shared".into();
+        c.user_id = PEER.into();
         c.latest_msg = Some(crate::model::LatestMessage {
             client_msg_id: "m1".into(),
-            send_id: "b".into(),
+            send_id: PEER.into(),
             text: Some("hi".into()),
             ..Default::default()
         });
-        s.put_conversation("si_a_b", &c).unwrap();
+        s.put_conversation(ID, &c).unwrap();
         let shares = |s: &Store| {
             let (one, two) = (
-                s.conversation("si_a_b").unwrap().unwrap(),
+                s.conversation(ID).unwrap().unwrap(),
                 s.conversations().unwrap(),
             );
             assert_eq!(one, c);
@@ -2736,7 +2740,7 @@ mod tests {
             assert!(one.user_id.ptr_eq(&two[0].user_id));
             // The row's ID is the cache's key; its latest message is kept encoded only.
             let cache = s.rows.lock();
-            let at = cache.find("si_a_b", RowHint::NONE).unwrap();
+            let at = cache.find(ID, RowHint::NONE).unwrap();
             let cached = &cache.rows[at as usize];
             assert!(cached.key.ptr_eq(&one.conversation_id));
             let fields = cached.decoded.as_ref().unwrap();
@@ -2748,7 +2752,7 @@ mod tests {
             drop(cache);
             // A caller replacing the latest message gets the row without it.
             let mut hint = RowHint::NONE;
-            let bare = s.conversation_to_update("si_a_b", &mut hint, |_| false);
+            let bare = s.conversation_to_update(ID, &mut hint, |_| false);
             let bare = bare.unwrap().unwrap();
             assert_eq!(bare.latest_msg, None);
             assert_eq!(

@@ -642,6 +642,8 @@ proptest! {
 /// the wire form it came from.
 #[test]
 fn received_batches_share_repeated_strings() {
+    // IDs longer than a SharedStr holds in place (equal short texts are `ptr_eq` anyway).
+    const BOT: &str = "the-bot-with-a-long-id";
     use openim_protocol::pb::received::{ReceivedBatch, ReceivedMsg, recycle_list};
     use openim_protocol::pb::sdkws::{MsgData, PullMessageBySeqsResp, PullMsgs};
     let msg = |seq: i64, from: &str, to: &str| MsgData {
@@ -661,9 +663,9 @@ fn received_batches_share_repeated_strings() {
                 msgs: (1..=6)
                     .map(|seq| {
                         if seq % 2 == 0 {
-                            msg(seq, "bot", peer)
+                            msg(seq, BOT, peer)
                         } else {
-                            msg(seq, peer, "bot")
+                            msg(seq, peer, BOT)
                         }
                     })
                     .collect(),
@@ -673,8 +675,12 @@ fn received_batches_share_repeated_strings() {
         )
     };
     let answer = PullMessageBySeqsResp {
-        msgs: [list("si_bot_u1", "u1"), list("si_bot_u2", "u2")].into(),
-        notification_msgs: [list("sn_admin_bot", "admin")].into(),
+        msgs: [
+            list("si_bot_user-number-one-1", "user-number-one-1"),
+            list("si_bot_user-number-two-2", "user-number-two-2"),
+        ]
+        .into(),
+        notification_msgs: [list("sn_administrator_bot", "administrator-of-it")].into(),
     };
     let bytes = answer.encode_to_vec();
     for _ in 0..3 {
@@ -687,7 +693,7 @@ fn received_batches_share_repeated_strings() {
             .collect();
         assert_eq!(all.len(), 18);
         let bot = &all[1].send_id;
-        assert_eq!(bot, "bot");
+        assert_eq!(bot, BOT);
         for m in &all {
             let (bot_side, peer) = if m.seq % 2 == 0 {
                 (&m.send_id, &m.recv_id)

@@ -836,18 +836,22 @@ mod tests {
 
     #[test]
     fn conversations_are_in_id_order_and_a_repeated_id_keeps_its_last_entry() {
+        // IDs longer than a SharedStr holds in place (equal short texts are `ptr_eq` anyway).
+        const A: &str = "si_a_a_long_conversation_id";
+        const B: &str = "si_b_a_long_conversation_id";
+        const C: &str = "si_c_a_long_conversation_id";
         let wire = [
-            entry(1, "si_b", &[1]),
-            entry(1, "si_a", &[2, 3]),
+            entry(1, B, &[1]),
+            entry(1, A, &[2, 3]),
             entry(2, "n_x", &[4]),
-            entry(1, "si_b", &[5]),
-            entry(1, "si_c", &[6]),
+            entry(1, B, &[5]),
+            entry(1, C, &[6]),
         ]
         .concat();
         let batch = ReceivedBatch::decode(wire.as_slice()).expect("decodes");
-        assert_eq!(keys(&batch.msgs), ["si_a", "si_b", "si_c"]);
-        assert_eq!(seqs(&batch.msgs, "si_b"), Some(vec![5]));
-        assert_eq!(seqs(&batch.msgs, "si_a"), Some(vec![2, 3]));
+        assert_eq!(keys(&batch.msgs), [A, B, C]);
+        assert_eq!(seqs(&batch.msgs, B), Some(vec![5]));
+        assert_eq!(seqs(&batch.msgs, A), Some(vec![2, 3]));
         assert_eq!(keys(&batch.notification_msgs), ["n_x"]);
         for (key, list) in batch.msgs.iter() {
             assert!(list.msgs.iter().all(|m| m.conversation_id.ptr_eq(key)));
@@ -860,10 +864,10 @@ mod tests {
         let mut map: ByConversation = batch.msgs.clone().into_iter().collect();
         assert_eq!(map, batch.msgs);
         assert!(map.insert("si_0", ReceivedMsgs::default()).is_none());
-        assert_eq!(map.remove("si_b").map(|l| l.msgs.len()), Some(1));
-        assert_eq!(keys(&map), ["si_0", "si_a", "si_c"]);
+        assert_eq!(map.remove(B).map(|l| l.msgs.len()), Some(1));
+        assert_eq!(keys(&map), ["si_0", A, C]);
         map.clear();
-        assert!(map.is_empty() && map.get("si_a").is_none());
+        assert!(map.is_empty() && map.get(A).is_none());
         // The emptied entries are kept for a later batch, and not part of it.
         assert!(!map.entries.is_empty());
         assert_eq!(map, ByConversation::new());
