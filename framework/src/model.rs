@@ -479,7 +479,7 @@ impl RowFields {
 
     /// Whether `c`'s fields encoded before its unread count (type, user and group ID, show
     /// name, face URL, receive option) are these: the same numbers, and strings shared with
-    /// these (compared by address: their text is not read).
+    /// these or equal and held in place (`SharedStr::ptr_eq`: a shared text is not read).
     pub(crate) fn same_prefix(&self, c: &Conversation) -> bool {
         self.conversation_type == c.conversation_type
             && self.recv_msg_opt == c.recv_msg_opt
