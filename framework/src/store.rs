@@ -304,10 +304,8 @@ fn touch_decoded(row: &CachedRow) -> usize {
     let first = |s: &[u8]| usize::from(s.first().copied().unwrap_or_default());
     let key = row.key.as_bytes();
     let mut seen = first(key).wrapping_add(usize::from(key.last().copied().unwrap_or_default()));
+    seen = seen.wrapping_add(touch_later_lines(row));
     if let Some(c) = &row.decoded {
-        // On the second and third lines.
-        seen = seen.wrapping_add(c.has_read_seq as usize);
-        seen = seen.wrapping_add(c.max_seq as usize);
         seen = seen
             .wrapping_add(first(c.user_id.as_bytes()))
             .wrapping_add(first(c.show_name.as_bytes()))
@@ -320,13 +318,14 @@ fn touch_decoded(row: &CachedRow) -> usize {
 /// the journal entry) and the start of its binary row (its prefix is copied from there). See
 /// [`Store::journal_rows`].
 fn touch_for_write(row: &CachedRow) -> usize {
-    let mut seen = touch_row(row);
-    if let Some(c) = &row.decoded {
-        seen = seen
-            .wrapping_add(c.has_read_seq as usize)
-            .wrapping_add(c.max_seq as usize);
-    }
-    seen
+    touch_row(row).wrapping_add(touch_later_lines(row))
+}
+
+/// Reads a decoded row's second and third cache lines (where its sequence numbers are).
+fn touch_later_lines(row: &CachedRow) -> usize {
+    row.decoded.as_ref().map_or(0, |c| {
+        (c.has_read_seq as usize).wrapping_add(c.max_seq as usize)
+    })
 }
 
 /// How many rows ahead a snapshot's copy fetches (see [`touch_row`]).
