@@ -367,6 +367,117 @@ async fn delete_and_clear_with_sync_options() {
     sb.shutdown().await;
 }
 
+/// `GET /object/<name>` answers 302 to a signed download URL (upstream redirects to the
+/// storage's presigned URL), which serves the bytes; `/object/access_url` answers such a URL.
+/// A changed name or signature is refused with 403, an unknown object with 404.
+#[tokio::test]
+async fn object_urls_redirect_to_a_signed_download() {
+    use md5::{Digest, Md5};
+    let sb = Sandbox::start(openim_sandbox::SandboxConfig::default())
+        .await
+        .unwrap();
+    let t = users(&sb, &["alice"]).await;
+    let bytes = b"a picture, as far as anyone can tell".to_vec();
+    for name in ["alice/pic.png", "alice/other.png"] {
+        let v = post(
+            &sb,
+            "/object/initiate_multipart_upload",
+            Some(&t[0]),
+            json!({"hash": name, "size": bytes.len(), "partSize": 5242880, "maxParts": -1,
+                "cause": "", "name": name, "contentType": "image/png"}),
+        )
+        .await;
+        assert_eq!(code(&v), 0, "{v}");
+        let upload = &v["data"]["upload"];
+        let part_url = format!("{}?partNumber=1", upload["sign"]["url"].as_str().unwrap());
+        let put = reqwest::Client::new()
+            .put(&part_url)
+            .body(bytes.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 200);
+        let digest: String = Md5::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let v = post(
+            &sb,
+            "/object/complete_multipart_upload",
+            Some(&t[0]),
+            json!({"uploadID": upload["uploadID"], "parts": [digest], "name": name,
+                "contentType": "image/png"}),
+        )
+        .await;
+        assert_eq!(code(&v), 0, "{v}");
+    }
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let api = sb.api_url();
+    let got = http
+        .get(format!("{api}/object/alice/pic.png?type=image&width=64"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 302);
+    let location = got.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("{api}/object-download/alice/pic.png?expires=")),
+        "{location}"
+    );
+    let got = http.get(&location).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()["content-type"], "image/png");
+    assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    // The signature covers the name and the expiry.
+    let other = location.replace("/pic.png?", "/other.png?");
+    assert_eq!(http.get(&other).send().await.unwrap().status(), 403);
+    let (start, signature) = location.rsplit_once("signature=").unwrap();
+    let flipped = if signature.starts_with('0') { "1" } else { "0" };
+    let tampered = format!("{start}signature={flipped}{}", &signature[1..]);
+    assert_eq!(http.get(&tampered).send().await.unwrap().status(), 403);
+    let later = location.replacen("expires=", "expires=9", 1);
+    assert_eq!(http.get(&later).send().await.unwrap().status(), 403);
+    let unsigned = location.split('?').next().unwrap().to_owned();
+    assert_eq!(http.get(&unsigned).send().await.unwrap().status(), 403);
+    // Unknown objects and empty names, as upstream's redirect answers them.
+    let got = http
+        .get(format!("{api}/object/alice/none.png"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 404);
+    assert_eq!(
+        http.get(format!("{api}/object/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    // access_url answers a signed download URL too.
+    let v = post(
+        &sb,
+        "/object/access_url",
+        Some(&t[0]),
+        json!({"name": "alice/other.png", "query": {"type": "image"}}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    let url = v["data"]["url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("{api}/object-download/alice/other.png?")),
+        "{url}"
+    );
+    assert!(v["data"]["expireTime"].as_i64().unwrap() > 0);
+    let got = http.get(url).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    sb.shutdown().await;
+}
+
 /// Uploads the JS client's way (initiate, PUT the signed part, complete); with a data dir the
 /// object is kept in it: served again, byte for byte with its content type, after a restart,
 /// and identical content is still answered at once. Without a data dir objects live in memory.

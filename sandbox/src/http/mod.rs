@@ -272,8 +272,15 @@ async fn entry(
         cors(&mut r);
         return r;
     }
+    if method == Method::GET && uri.path().starts_with(object::DOWNLOAD_PATH) {
+        let query = uri.query().unwrap_or("");
+        let mut r = object::download_object(&inner.objects, uri.path(), query);
+        cors(&mut r);
+        return r;
+    }
     if method == Method::GET && uri.path().starts_with(object::OBJECT_PATH) {
-        let mut r = object::get_object(&inner.objects, uri.path());
+        let base_url = base_url(&inner, &headers);
+        let mut r = object::redirect_object(&inner.objects, &base_url, uri.path());
         cors(&mut r);
         return r;
     }
@@ -339,22 +346,13 @@ async fn entry(
             StatusCode::OK,
         );
     }
-    let scheme = if inner.config.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    let host = headers
-        .get("host")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("127.0.0.1");
     let ctx = Ctx {
+        base_url: base_url(&inner, &headers),
         inner: inner.clone(),
         op,
         user,
         admin,
         protobuf,
-        base_url: format!("{scheme}://{host}"),
     };
     // with a data dir, a change is seen by nobody before it is saved: its pushes are held until
     // then (and so still follow the answer's by the push latency for the caller)
@@ -387,6 +385,20 @@ async fn entry(
         return (StatusCode::NOT_FOUND, "404 page not found").into_response();
     }
     envelope(result, status)
+}
+
+/// `http(s)://<Host header>`: where the caller reached this server (object URLs point there).
+fn base_url(inner: &Inner, headers: &HeaderMap) -> String {
+    let scheme = if inner.config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let host = headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!("{scheme}://{host}")
 }
 
 /// Whether a successful call to `path` is answered only once the state it changed is saved

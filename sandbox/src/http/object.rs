@@ -4,11 +4,15 @@
 //! Flow: `part_size` → `initiate_multipart_upload` (answers the signed part URLs, or at
 //! once the URL of identical content already stored, by hash) → one `PUT` per part to
 //! the signed URL (no token, as with a presigned URL) → `complete_multipart_upload`
-//! (parts given as their MD5 hex digests, checked) → `GET /object/<name>` serves it.
+//! (parts given as their MD5 hex digests, checked) → `GET /object/<name>` answers 302 to a
+//! signed download URL (`/object-download/<name>?expires=…&signature=…`, as upstream redirects
+//! to MinIO's presigned URL; `/object/access_url` answers the same URL), which serves it.
 //! Parts are 5 MiB, as MinIO's part size for anything under 48 GiB (the request's own
 //! `partSize` is ignored, as upstream does). Differences from upstream, on purpose: objects
-//! are limited to 64 MiB, and `GET` serves the bytes directly instead of redirecting to a
-//! presigned URL.
+//! are limited to 64 MiB, and an image's `type=image&width=…` query is not turned into a
+//! thumbnail (the object itself is served). The signing key is the process's own, so download
+//! URLs handed out before a restart stop working after it, like presigned URLs under a
+//! rotated key; `/object/<name>` keeps working.
 //!
 //! With a data dir, completed objects are kept in its database (a tree of their own, written
 //! before `complete_multipart_upload` answers) and served from there after a restart, like
@@ -38,14 +42,57 @@ const MAX_OBJECT_SIZE: i64 = 64 * 1024 * 1024;
 const MAX_STORED_BYTES: usize = 256 * 1024 * 1024;
 /// Path prefix of the signed part URLs.
 pub(crate) const UPLOAD_PATH: &str = "/object-upload/";
-/// Path prefix of stored objects.
+/// Path prefix of stored objects (answered with a redirect to a signed download URL).
 pub(crate) const OBJECT_PATH: &str = "/object/";
+/// Path prefix of the signed download URLs.
+pub(crate) const DOWNLOAD_PATH: &str = "/object-download/";
+/// How long a signed download URL is valid, ms.
+const DOWNLOAD_EXPIRY_MS: i64 = 24 * 60 * 60 * 1000;
 /// How long an upload may take, ms.
 const UPLOAD_EXPIRY_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// Uploads in progress and stored objects.
-#[derive(Default)]
-pub(crate) struct ObjectStore(parking_lot::Mutex<Objects>);
+/// Uploads in progress and stored objects, and the key that signs download URLs.
+pub(crate) struct ObjectStore(parking_lot::Mutex<Objects>, SigningKey);
+
+impl Default for ObjectStore {
+    fn default() -> ObjectStore {
+        ObjectStore(parking_lot::Mutex::default(), SigningKey::random())
+    }
+}
+
+/// Signs download URLs (HMAC-SHA256 of the object name and the expiry); random per process.
+struct SigningKey([u8; 32]);
+
+impl SigningKey {
+    fn random() -> SigningKey {
+        SigningKey(rand::random())
+    }
+
+    /// The hex signature of `name` valid until `expires` (ms).
+    fn sign(&self, name: &str, expires: i64) -> String {
+        use hmac::{Hmac, Mac};
+        // A 32-byte key is always accepted; the fallback only keeps this total.
+        let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(&self.0) else {
+            return String::new();
+        };
+        mac.update(name.as_bytes());
+        mac.update(b"\n");
+        mac.update(expires.to_string().as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+
+    /// Whether `signature` is this key's for `name` and `expires` (compared in constant time).
+    fn verify(&self, name: &str, expires: i64, signature: &str) -> bool {
+        let expected = self.sign(name, expires);
+        !expected.is_empty()
+            && expected.len() == signature.len()
+            && expected
+                .bytes()
+                .zip(signature.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
 
 impl ObjectStore {
     /// A store persisting completed objects in `tree` (the data dir's database), with the
@@ -78,7 +125,7 @@ impl ObjectStore {
             );
         }
         o.disk = Some(tree);
-        ObjectStore(parking_lot::Mutex::new(o))
+        ObjectStore(parking_lot::Mutex::new(o), SigningKey::random())
     }
 
     /// Lets go of the database (at shutdown, so that the data dir can be opened again);
@@ -392,8 +439,8 @@ pub(crate) fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             if !store.0.lock().objects.contains_key(&name) {
                 return Err(CodeError::not_found("object not found"));
             }
-            let url = format!("{}{OBJECT_PATH}{}", ctx.base_url, encode_name(&name));
-            data(json!({"url": url, "expireTime": now_ms() + UPLOAD_EXPIRY_MS}))
+            let (url, expires) = store.download_url(&ctx.base_url, &name);
+            data(json!({"url": url, "expireTime": expires}))
         }
         _ => super::not_found(),
     }
@@ -453,11 +500,68 @@ pub(crate) fn put_part(store: &ObjectStore, path: &str, query: &str, body: Bytes
     resp
 }
 
-/// `GET /object/<name>`: the stored bytes with their content type.
-pub(crate) fn get_object(store: &ObjectStore, path: &str) -> Response {
+impl ObjectStore {
+    /// A signed download URL of `name` under `base_url` and its expiry (ms).
+    fn download_url(&self, base_url: &str, name: &str) -> (String, i64) {
+        let expires = now_ms() + DOWNLOAD_EXPIRY_MS;
+        let signature = self.1.sign(name, expires);
+        let url = format!(
+            "{base_url}{DOWNLOAD_PATH}{}?expires={expires}&signature={signature}",
+            encode_name(name)
+        );
+        (url, expires)
+    }
+}
+
+/// `GET /object/<name>`: 302 to a signed download URL of the object (upstream redirects to
+/// the storage's presigned URL), or 400/404 with a plain-text body.
+pub(crate) fn redirect_object(store: &ObjectStore, base_url: &str, path: &str) -> Response {
     let Some(name) = decode_name(path.trim_start_matches(OBJECT_PATH)) else {
         return (StatusCode::BAD_REQUEST, "bad object name").into_response();
     };
+    if name.is_empty() {
+        return (StatusCode::BAD_REQUEST, "name is empty").into_response();
+    }
+    if !store.0.lock().objects.contains_key(&name) {
+        return (StatusCode::NOT_FOUND, "object not found").into_response();
+    }
+    let (url, _) = store.download_url(base_url, &name);
+    match HeaderValue::from_str(&url) {
+        Ok(location) => {
+            let mut resp = StatusCode::FOUND.into_response();
+            resp.headers_mut()
+                .insert(axum::http::header::LOCATION, location);
+            resp
+        }
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "bad download URL").into_response(),
+    }
+}
+
+/// `GET /object-download/<name>?expires=…&signature=…`: the stored bytes with their content
+/// type, if the URL is signed by this sandbox and not expired (403 otherwise, as storage
+/// answers a bad presigned URL).
+pub(crate) fn download_object(store: &ObjectStore, path: &str, query: &str) -> Response {
+    let Some(name) = decode_name(path.trim_start_matches(DOWNLOAD_PATH)) else {
+        return (StatusCode::BAD_REQUEST, "bad object name").into_response();
+    };
+    let param = |key: &str| {
+        query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    };
+    let expires = param("expires").and_then(|v| v.parse::<i64>().ok());
+    let signed = match (expires, param("signature")) {
+        (Some(expires), Some(signature)) => store.1.verify(&name, expires, signature),
+        _ => false,
+    };
+    if !signed {
+        return (StatusCode::FORBIDDEN, "signature does not match").into_response();
+    }
+    if expires.is_some_and(|e| e < now_ms()) {
+        return (StatusCode::FORBIDDEN, "request has expired").into_response();
+    }
     let (content_type, data, disk) = {
         let o = store.0.lock();
         match o.objects.get(&name) {
@@ -504,6 +608,46 @@ pub(crate) fn get_object(store: &ObjectStore, path: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn download_urls_expire_and_are_bound_to_the_key() {
+        let store = ObjectStore::default();
+        store.0.lock().objects.insert(
+            "u1/a.png".into(),
+            Object {
+                content_type: "image/png".into(),
+                size: 3,
+                data: Some(Bytes::from_static(b"png")),
+            },
+        );
+        let path = format!("{DOWNLOAD_PATH}u1/a.png");
+        let query = |expires: i64, key: &SigningKey| {
+            format!(
+                "expires={expires}&signature={}",
+                key.sign("u1/a.png", expires)
+            )
+        };
+        let fresh = now_ms() + 60_000;
+        assert_eq!(
+            download_object(&store, &path, &query(fresh, &store.1)).status(),
+            StatusCode::OK
+        );
+        // Signed, but past its expiry.
+        let past = now_ms() - 1;
+        assert_eq!(
+            download_object(&store, &path, &query(past, &store.1)).status(),
+            StatusCode::FORBIDDEN
+        );
+        // Another process's key (a URL from before a restart).
+        assert_eq!(
+            download_object(&store, &path, &query(fresh, &SigningKey::random())).status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            download_object(&store, &path, "expires=x&signature=").status(),
+            StatusCode::FORBIDDEN
+        );
+    }
 
     #[test]
     fn names_round_trip_through_urls() {
