@@ -457,6 +457,20 @@ async fn object_urls_redirect_to_a_signed_download() {
             .status(),
         400
     );
+    let got = http
+        .get(format!("{api}/object/alice/pic.png?type=video"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 400);
+    let v = post(
+        &sb,
+        "/object/access_url",
+        Some(&t[0]),
+        json!({"name": "alice/pic.png", "query": {"type": "video"}}),
+    )
+    .await;
+    assert_eq!(code(&v), 1001, "{v}");
     // access_url answers a signed download URL too.
     let v = post(
         &sb,

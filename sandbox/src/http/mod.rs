@@ -280,7 +280,8 @@ async fn entry(
     }
     if method == Method::GET && uri.path().starts_with(object::OBJECT_PATH) {
         let base_url = base_url(&inner, &headers);
-        let mut r = object::redirect_object(&inner.objects, &base_url, uri.path());
+        let query = uri.query().unwrap_or("");
+        let mut r = object::redirect_object(&inner.objects, &base_url, uri.path(), query);
         cors(&mut r);
         return r;
     }

@@ -436,6 +436,7 @@ pub(crate) fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
         "/object/access_url" => {
             let v: Value = parse(body)?;
             let name = field_str(&v, "name");
+            check_query_type(v.pointer("/query/type").and_then(Value::as_str))?;
             if !store.0.lock().objects.contains_key(&name) {
                 return Err(CodeError::not_found("object not found"));
             }
@@ -443,6 +444,15 @@ pub(crate) fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             data(json!({"url": url, "expireTime": expires}))
         }
         _ => super::not_found(),
+    }
+}
+
+/// An access query's `type`: none or `image` (upstream then makes a thumbnail URL; the sandbox
+/// serves the object itself); anything else is refused as upstream does.
+fn check_query_type(kind: Option<&str>) -> Result<(), CodeError> {
+    match kind {
+        None | Some("" | "image") => Ok(()),
+        Some(_) => Err(CodeError::args("invalid query type")),
     }
 }
 
@@ -515,12 +525,26 @@ impl ObjectStore {
 
 /// `GET /object/<name>`: 302 to a signed download URL of the object (upstream redirects to
 /// the storage's presigned URL), or 400/404 with a plain-text body.
-pub(crate) fn redirect_object(store: &ObjectStore, base_url: &str, path: &str) -> Response {
+pub(crate) fn redirect_object(
+    store: &ObjectStore,
+    base_url: &str,
+    path: &str,
+    query: &str,
+) -> Response {
     let Some(name) = decode_name(path.trim_start_matches(OBJECT_PATH)) else {
         return (StatusCode::BAD_REQUEST, "bad object name").into_response();
     };
     if name.is_empty() {
         return (StatusCode::BAD_REQUEST, "name is empty").into_response();
+    }
+    // The URL's query is the access query (`type=image&width=…`), as upstream reads it.
+    let kind = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "type")
+        .map(|(_, v)| v);
+    if let Err(e) = check_query_type(kind) {
+        return (StatusCode::BAD_REQUEST, e.msg).into_response();
     }
     if !store.0.lock().objects.contains_key(&name) {
         return (StatusCode::NOT_FOUND, "object not found").into_response();
