@@ -1138,12 +1138,12 @@ async fn stream_to_fresh_bot(
     }
 }
 
-/// Many conversations, several snapshots: the journal directory stays small (old generations are
-/// deleted, not just forgotten), no descriptor of a deleted generation stays open, and every
-/// row is intact after a reopen (nothing lost between a snapshot and the deletion of what it
-/// replaced).
+/// Many conversations, several row-journal cleanings: the journal directory stays small (old
+/// generations are deleted, not just forgotten), no descriptor of a deleted generation stays
+/// open, and every row is intact after a reopen (nothing lost between a cleaning and the deletion
+/// of the generation it cleaned).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn journal_generations_are_deleted_and_rows_survive_many_snapshots() {
+async fn journal_generations_are_deleted_and_rows_survive_many_cleanings() {
     // 36,000 messages: past the message index's fold (32,768 entries) as well.
     const PEERS: usize = 200;
     const ROUNDS: usize = 180;
@@ -1151,7 +1151,7 @@ async fn journal_generations_are_deleted_and_rows_survive_many_snapshots() {
     let data = dir.path().join("data");
     let Streamed { sb, session: s, .. } = stream_to_fresh_bot("jg", PEERS, ROUNDS, &data).await;
     s.client().store().flush().expect("flush");
-    // Old generations go once their snapshot is durable; a descriptor of one that was deleted
+    // Old generations go once what supersedes them is durable; a descriptor of one that was deleted
     // may live until the next sync (<= 100 ms): polled with a deadline.
     let deadline = Instant::now() + WAIT;
     loop {
@@ -1175,17 +1175,17 @@ async fn journal_generations_are_deleted_and_rows_survive_many_snapshots() {
                 .sum()
         };
         // The conversation rows' journal: ~150 bytes per row, 36,000 row updates never
-        // compacted would be ~5.4 MB; compacted it holds a snapshot of 200 rows plus what was
-        // appended since, below the snapshot threshold (twice the rows' size, at least 1 MB). The
+        // compacted would be ~5.4 MB; cleaned it holds at most two generations of 512 KB (the
+        // bound for few rows) plus what was appended until the next cleaning and sync round. The
         // message index (~100 bytes per entry) folds at 32,768 entries: unfolded it would hold
         // ~3.6 MB, folded only what came after the fold.
         let (row_bytes, index_bytes) = (bytes_of("rows-"), bytes_of("index-"));
-        // Generation 1 gone: at least one snapshot replaced it.
-        let snapshotted = !sizes.iter().any(|(n, _)| n == "rows-0000000000000001.log");
+        // Generation 1 gone: at least one cleaning deleted it.
+        let cleaned = !sizes.iter().any(|(n, _)| n == "rows-0000000000000001.log");
         let leaked = deleted_fds_under(&data);
         println!("FAULTS journal: files {sizes:?}, descriptors of deleted files {leaked:?}");
         if files.len() <= 6
-            && snapshotted
+            && cleaned
             && row_bytes <= 1_500_000
             && index_bytes <= 1_500_000
             && leaked.is_empty()

@@ -153,6 +153,10 @@ pub(crate) struct Journal {
     /// Held while syncing, so that [`Journal::sync_job`]'s callers (the periodic syncer and an
     /// explicit flush) do not return before an earlier caller's sync finished.
     sync_lock: Arc<parking_lot::Mutex<()>>,
+    /// Frames appended by this handle so far.
+    appends: u64,
+    /// Every frame of the first `durable` appends is synced (see [`Journal::synced`]).
+    durable: u64,
 }
 
 /// Files to sync, taken from a [`Journal`] under its owner's lock and synced outside it.
@@ -160,9 +164,16 @@ pub(crate) struct SyncJob {
     files: Vec<Arc<File>>,
     dir: Option<JournalDir>,
     path: PathBuf,
+    /// The journal's appends when the job was taken: once it has run, they are durable.
+    through: u64,
 }
 
 impl SyncJob {
+    /// The number of appends the job covers (for [`Journal::synced`] once it has run).
+    pub(crate) fn through(&self) -> u64 {
+        self.through
+    }
+
     /// Syncs the files (fdatasync), then the directory if files were created or deleted. On
     /// an error, give the job back with [`Journal::requeue`].
     pub(crate) fn run(&self) -> Result<(), StoreError> {
@@ -188,6 +199,8 @@ impl Journal {
             unsynced: Vec::new(),
             dir_dirty: false,
             sync_lock: Default::default(),
+            appends: 0,
+            durable: 0,
         }
     }
 
@@ -265,6 +278,8 @@ impl Journal {
             unsynced,
             dir_dirty,
             sync_lock: Default::default(),
+            appends: 0,
+            durable: 0,
         })
     }
 
@@ -305,6 +320,7 @@ impl Journal {
             len,
         };
         appender.len += (HEADER + payload.len()) as u64;
+        self.appends += 1;
         Ok(location)
     }
 
@@ -359,6 +375,48 @@ impl Journal {
         let reserved = self.next_generation;
         self.next_generation += 1;
         reserved
+    }
+
+    /// The generation appends go to now, if one is open (the next append otherwise creates
+    /// one).
+    pub(crate) fn appending(&self) -> Option<u64> {
+        self.appender.as_ref().map(|a| a.generation)
+    }
+
+    /// Frames appended by this handle so far.
+    pub(crate) fn appends(&self) -> u64 {
+        self.appends
+    }
+
+    /// Frames appended by this handle whose files a sync covered ([`Journal::synced`]): every
+    /// frame of the first this many appends is durable.
+    pub(crate) fn durable(&self) -> u64 {
+        self.durable
+    }
+
+    /// Records that a [`SyncJob`] covering the first `through` appends has run.
+    pub(crate) fn synced(&mut self, through: u64) {
+        self.durable = self.durable.max(through);
+    }
+
+    /// Takes the generations below `first` out of the journal and returns their paths, for the
+    /// caller to delete outside its lock ([`delete_files`]) and then report with
+    /// [`Journal::deleted`] (their directory entries go with the next sync). As
+    /// [`Journal::remove_below`], only once what replaces them is durable.
+    pub(crate) fn detach_below(&mut self, first: u64) -> Vec<PathBuf> {
+        let rest = self.generations.split_off(&first);
+        let removed = std::mem::replace(&mut self.generations, rest);
+        self.unsynced
+            .retain(|f| !removed.values().any(|r| Arc::ptr_eq(r, f)));
+        removed
+            .keys()
+            .map(|generation| self.dir.file(self.kind, *generation))
+            .collect()
+    }
+
+    /// Files were deleted ([`Journal::detach_below`]): the next sync covers the directory.
+    pub(crate) fn deleted(&mut self) {
+        self.dir_dirty = true;
     }
 
     /// Takes in a generation written by [`write_generation`].
@@ -431,6 +489,7 @@ impl Journal {
             files,
             dir: std::mem::take(&mut self.dir_dirty).then(|| self.dir.clone()),
             path: self.dir.path().to_path_buf(),
+            through: self.appends,
         }
     }
 
@@ -495,6 +554,18 @@ pub(crate) fn write_generation<'a>(
     }
     dir.sync()?;
     Ok(file)
+}
+
+/// Deletes journal files taken out with [`Journal::detach_below`]; a file that cannot be
+/// deleted is logged (replayed again at the next open, older than what replaced it).
+pub(crate) fn delete_files(paths: &[PathBuf]) {
+    for path in paths {
+        if let Err(e) = std::fs::remove_file(path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %path.display(), error = %e, "journal file not deleted");
+        }
+    }
 }
 
 /// Calls `f` with every whole frame's payload of `file`, from the start up to the first torn or
