@@ -1126,10 +1126,11 @@ impl Engine {
     }
 
     /// Looks up the slots of the conversations of `pushes`, in the order [`Engine::on_push`]
-    /// handles them, into `found`, and fetches the store rows those slots point to. With many
-    /// conversations nearly every one is cold (last touched a whole round of the others ago):
-    /// these lookups are independent of one another, so their cache misses overlap here,
-    /// where handling the pushes one by one took them one after another.
+    /// handles them, into `found`, and starts fetching what handling them reads (slots, IDs,
+    /// store rows and what those point to). With many conversations nearly every one is cold
+    /// (last touched a whole round of the others ago): these fetches are independent of one
+    /// another, so their cache misses overlap here, where handling the pushes one by one took
+    /// them one after another.
     fn warm_burst(
         &self,
         pushes: &[Box<ReceivedBatch>],
@@ -1144,17 +1145,32 @@ impl Engine {
         };
         hashes.clear();
         hashes.extend(convs().map(|conv| self.convs.hash(conv)));
-        self.convs.warm(hashes);
+        // In stages, each fetching what the one before gives the addresses of (see
+        // crate::prefetch): the index entries; the slots they name (candidates, as the IDs
+        // are not compared yet); the slots' IDs and store rows; then the lookups proper,
+        // and what the rows point to. A conversation with a row in the burst already was
+        // handled just now: its state is near, and fetching it again only costs (with few
+        // conversations, nearly every push is such).
+        let table = &self.convs;
+        table.prefetch_entries(hashes);
+        table.prefetch_slots(hashes, found);
+        let cold = |&s: &SlotId| table[s].batch_row == NO_ROW;
+        self.store
+            .prefetch_rows(found.iter().flatten().filter(|s| cold(s)).map(|&s| {
+                crate::prefetch::shared_text(&table[s].id);
+                table[s].store_row
+            }));
         found.clear();
         found.extend(
             convs()
                 .zip(hashes.iter())
-                .map(|(conv, &h)| self.convs.find_hashed(h, conv)),
+                .map(|(conv, &h)| table.find_hashed(h, conv)),
         );
         let rows = found
             .iter()
             .flatten()
-            .map(|&s| self.convs[s].store_row)
+            .filter(|s| cold(s))
+            .map(|&s| table[s].store_row)
             .filter(|&hint| hint != crate::store::RowHint::NONE);
         self.store.warm_rows(rows);
     }

@@ -45,6 +45,7 @@ pub use gateway::fuzz_decode_frame as __fuzz_decode_frame;
 mod ledger;
 pub mod message;
 pub mod model;
+mod prefetch;
 mod relations;
 pub mod runtime;
 mod send;

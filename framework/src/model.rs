@@ -363,7 +363,7 @@ pub struct Conversation {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[repr(C)]
 pub(crate) struct RowFields {
-    // Strings first: what a read clones, and what `store::touch_decoded` fetches.
+    // Strings first: what a read clones, and what `store::prefetch_row_data` fetches.
     pub(crate) user_id: SharedStr,
     pub(crate) show_name: SharedStr,
     pub(crate) face_url: SharedStr,

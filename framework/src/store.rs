@@ -59,6 +59,7 @@ use crate::model::{
     Blacklisted, Conversation, Friend, FriendApplication, GroupApplication, GroupInfo, GroupMember,
     RowFields, UserInfo,
 };
+use crate::prefetch;
 
 /// The store's sync round interval (row and index journal files synced, then the ledger's
 /// queued entries written and synced, then sled flushed, by the journal syncer): acknowledged
@@ -364,21 +365,20 @@ fn touch_row(row: &CachedRow) -> usize {
         .wrapping_add(usize::from(bytes.get(64).copied().unwrap_or_default()))
 }
 
-/// Reads what the engine's next use of a decoded row touches: the row's three lines, its key
-/// (all of it: it is compared, and may cross a line), and the first bytes of the strings a
-/// read shares (their counts are next to them). See [`Store::warm_rows`].
-fn touch_decoded(row: &CachedRow) -> usize {
-    let first = |s: &[u8]| usize::from(s.first().copied().unwrap_or_default());
-    let key = row.key.as_bytes();
-    let mut seen = first(key).wrapping_add(usize::from(key.last().copied().unwrap_or_default()));
-    seen = seen.wrapping_add(touch_later_lines(row));
+/// Starts fetching what the engine's next use of a decoded row reads beyond the row's own
+/// lines: its key (compared, and counted by the copy a read makes), the strings a read shares
+/// (with their counts), and its binary row (a write copies its prefix and overwrites it). See
+/// [`Store::warm_rows`].
+fn prefetch_row_data(row: &CachedRow) {
+    prefetch::shared_text(&row.key);
     if let Some(c) = &row.decoded {
-        seen = seen
-            .wrapping_add(first(c.user_id.as_bytes()))
-            .wrapping_add(first(c.show_name.as_bytes()))
-            .wrapping_add(first(c.face_url.as_bytes()));
+        prefetch::shared_text(&c.user_id);
+        prefetch::shared_text(&c.show_name);
+        prefetch::shared_text(&c.face_url);
     }
-    seen
+    if let Some(bytes) = &row.bytes {
+        prefetch::bytes(bytes.as_ptr(), bytes.len());
+    }
 }
 
 /// Reads what writing a row over `row` reads: the row's three lines, its key (written into
@@ -2179,19 +2179,30 @@ impl Store {
         self.rows.lock().fail_appends = true;
     }
 
-    /// Reads the cache entries at `hints` (their keys and the start of their rows) without
-    /// using them: the engine calls it for a burst's conversations before handling them, so
-    /// that the cache misses of rows last touched long ago (with many conversations, nearly
-    /// every row) overlap, where reading the rows one by one took them one after another.
-    pub(crate) fn warm_rows(&self, hints: impl IntoIterator<Item = RowHint>) {
+    /// Starts fetching the cache entries at `hints` (the rows' own lines): the engine calls it
+    /// for a burst's conversations before handling them, so that the cache misses of rows last
+    /// touched long ago (with many conversations, nearly every row) are in flight together,
+    /// where reading the rows one by one took them one after another. Then
+    /// [`Store::warm_rows`] fetches what the rows point to.
+    pub(crate) fn prefetch_rows(&self, hints: impl IntoIterator<Item = RowHint>) {
         let cache = self.rows.lock();
-        let mut seen = 0usize;
         for hint in hints {
             if let Some(row) = cache.rows.get(hint.0 as usize) {
-                seen = seen.wrapping_add(touch_decoded(row));
+                prefetch::value(row);
             }
         }
-        std::hint::black_box(seen);
+    }
+
+    /// Starts fetching what the rows at `hints` point to and a read or write of them uses
+    /// (see [`Store::prefetch_rows`]): their keys, shared strings and binary rows. Reads the
+    /// rows' lines, so it comes a while after [`Store::prefetch_rows`] of the same rows.
+    pub(crate) fn warm_rows(&self, hints: impl IntoIterator<Item = RowHint>) {
+        let cache = self.rows.lock();
+        for hint in hints {
+            if let Some(row) = cache.rows.get(hint.0 as usize) {
+                prefetch_row_data(row);
+            }
+        }
     }
 
     /// Cleans the conversation journal's oldest generation: once every row whose latest record
@@ -2735,13 +2746,15 @@ mod tests {
         assert_eq!(placed, [RowHint(7)], "a wrong hint costs only the lookup");
         let entry = s.rows.lock().journal_bytes - before;
         assert!(entry < 100, "one small row appended, not {entry} bytes");
-        s.warm_rows([
+        let hints = [
             RowHint::NONE,
             RowHint(7),
             RowHint(49),
             RowHint(50),
             RowHint(9_999),
-        ]);
+        ];
+        s.prefetch_rows(hints);
+        s.warm_rows(hints);
         let expect = |s: &Store| {
             for (i, c) in large.iter().enumerate() {
                 let want = if i == 7 { &small } else { c };

@@ -313,31 +313,43 @@ impl ConvTable {
         }
     }
 
-    /// Reads what looking up IDs of these hashes reads (index entries, slots, the IDs' first
-    /// bytes) without using it: the misses of independent lookups overlap here, where the
-    /// lookups one by one take theirs one after another.
-    pub(crate) fn warm(&self, hashes: &[u64]) {
+    /// Starts fetching the index entries where lookups of these hashes start (the first
+    /// stage of warming a burst's lookups: see [`crate::prefetch`]).
+    pub(crate) fn prefetch_entries(&self, hashes: &[u64]) {
         let Some(mask) = self.index.len().checked_sub(1) else {
             return;
         };
-        let mut seen = 0u64;
         for &h in hashes {
-            seen = seen.wrapping_add(self.index[h as usize & mask]);
+            crate::prefetch::value(&self.index[h as usize & mask]);
         }
-        for &h in hashes {
-            // The first entry of a matching hash: nearly always the ID's own.
+    }
+
+    /// The second stage: for each hash, the slot of the first index entry of its probe with
+    /// that hash (nearly always the ID's own; checked by [`ConvTable::find_hashed`] later) goes
+    /// to `candidates` (`None` if there is none), and its slot is fetched.
+    pub(crate) fn prefetch_slots(&self, hashes: &[u64], candidates: &mut Vec<Option<SlotId>>) {
+        candidates.clear();
+        let Some(mask) = self.index.len().checked_sub(1) else {
+            candidates.resize(hashes.len(), None);
+            return;
+        };
+        candidates.extend(hashes.iter().map(|&h| {
             let mut at = h as usize & mask;
-            while self.index[at] != FREE {
-                if self.index[at] >> 32 == h >> 32 {
-                    let slot = &self.slots[self.index[at] as SlotId as usize];
-                    let first = slot.id.as_bytes().first().copied().unwrap_or_default();
-                    seen = seen.wrapping_add(u64::from(first));
-                    break;
+            loop {
+                let entry = self.index[at];
+                if entry == FREE {
+                    return None;
+                }
+                if entry >> 32 == h >> 32 {
+                    let s = entry as SlotId;
+                    if let Some(slot) = self.slots.get(s as usize) {
+                        crate::prefetch::value(slot);
+                    }
+                    return Some(s);
                 }
                 at = (at + 1) & mask;
             }
-        }
-        std::hint::black_box(seen);
+        }));
     }
 
     /// The slot of `conversation_id`, created (not seen) if needed.
@@ -591,15 +603,25 @@ mod tests {
             .map(|id| t.hash(id))
             .chain([t.hash("absent")])
             .collect();
-        t.warm(&hashes);
+        t.prefetch_entries(&hashes);
+        let mut candidates = Vec::new();
+        t.prefetch_slots(&hashes, &mut candidates);
+        assert_eq!(candidates.len(), hashes.len());
         for (i, id) in ids.iter().enumerate() {
+            // A candidate is the first slot of the probe with the same hash half: the ID's
+            // own unless another ID's hash shares that half.
+            let c = candidates[i].expect("every present ID has a candidate");
+            assert!(c == i as SlotId || t.hash(&t[c].id) >> 32 == hashes[i] >> 32);
             assert_eq!(t.find_hashed(hashes[i], id), Some(i as SlotId));
             assert_eq!(t.intern(id), i as SlotId, "interned once");
             assert_eq!(&*t[i as SlotId].id, id.as_str());
         }
         assert_eq!(t.find("absent"), None);
         assert_eq!(t.find("si_u1_bo"), None, "a prefix is another ID");
-        ConvTable::default().warm(&hashes);
+        let empty = ConvTable::default();
+        empty.prefetch_entries(&hashes);
+        empty.prefetch_slots(&hashes, &mut candidates);
+        assert!(candidates.len() == hashes.len() && candidates.iter().all(Option::is_none));
     }
 
     #[test]
