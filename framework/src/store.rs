@@ -2086,8 +2086,9 @@ impl Store {
     /// The cache moves first: if the append fails, reads (and the total) already show the new
     /// rows though they are not on disk. They stay counted in the generation of their previous
     /// record, so the cleaning of that generation writes them (and a later append of the same
-    /// row does too); a crash before either loses them, as a crash within sled's flush interval
-    /// does. The error goes to the caller.
+    /// row does too); a row with no journal record (new, or kept keyed) is written only by its
+    /// next append (review-s13). A crash before either loses them, as a crash within sled's
+    /// flush interval does. The error goes to the caller.
     fn journal_rows<'a>(
         &self,
         rows: impl IntoIterator<Item = (&'a str, RowHint, &'a Conversation), IntoIter: Clone>,
@@ -3549,6 +3550,46 @@ mod tests {
         let s = Store::init(db, dir).unwrap();
         assert_eq!(s.conversations().unwrap(), want);
         check_generations(&s);
+    }
+
+    /// review-s13: a generation cleaned while a sync round's row sync is under way (the
+    /// superseding append made after the round took its job) is not deleted by that round,
+    /// whose sync does not cover the append, but by the next one.
+    #[test]
+    fn a_generation_cleaned_during_a_rounds_row_sync_waits_for_the_next_round() {
+        let (db, dir, s) = reopenable();
+        s.stop_syncer();
+        s.put_conversation("a", &conversation("a", 1, 0)).unwrap();
+        let first = s.rows.lock().journal.end_generation();
+        s.flush().unwrap();
+        let store = s.clone();
+        WHILE_SYNCING.with(|hook| {
+            *hook.borrow_mut() = Some(Box::new(move || {
+                // a's only record in the first generation is superseded, which is then
+                // cleaned with nothing to carry.
+                store
+                    .put_conversation("a", &conversation("a", 2, 0))
+                    .unwrap();
+                store.clean_oldest_now(None);
+                assert_eq!(store.rows.lock().retiring.len(), 1, "marked");
+            }))
+        });
+        s.flush().unwrap();
+        assert!(
+            WHILE_SYNCING.with(|hook| hook.borrow().is_none()),
+            "the cleaning ran inside the round"
+        );
+        let path = journal::generation_path(&dir, ROWS_JOURNAL, first);
+        assert!(
+            path.exists(),
+            "deleted by a round that did not sync what supersedes it"
+        );
+        s.flush().unwrap();
+        assert!(!path.exists(), "deleted by the next round");
+        check_generations(&s);
+        drop(s);
+        let s = Store::init(db, dir).unwrap();
+        assert_eq!(s.conversation("a").unwrap(), Some(conversation("a", 2, 0)));
     }
 
     #[test]
