@@ -398,6 +398,9 @@ fn touch_later_lines(row: &CachedRow) -> usize {
 /// How many rows ahead a snapshot's copy fetches (see [`touch_row`]).
 const COPY_AHEAD: usize = 8;
 
+/// Most rows a cleaning's carry scans per hold of the rows' lock (see `Store::carry_rows`).
+const CARRY_SCAN_MAX: usize = 4096;
+
 /// Where a conversation's row is in the store's cache, as last seen by its caller: a caller
 /// that touches the same conversations again and again (the engine) keeps it per conversation
 /// and spares the store a lookup in a map of every conversation (a few cache misses each with
@@ -2334,10 +2337,13 @@ impl Store {
         let mut carried = Vec::new();
         let mut at = from;
         let mut seen = 0usize;
-        while at < cache.rows.len()
-            && entry.len() < SNAPSHOT_CHUNK
-            && cache.stat_mut(id).is_some_and(|g| g.live > 0)
-        {
+        // Every row of `id` is at `from` or after (none moves into the generation cleaned),
+        // so the scan stops once as many as it has live were found, and it lets the lock go
+        // after CARRY_SCAN_MAX rows: a generation with a few live rows among 100,000 no
+        // longer holds the engine's row writes for a whole pass.
+        let mut left = cache.stat_mut(id).map_or(0, |g| g.live);
+        let end = cache.rows.len().min(from.saturating_add(CARRY_SCAN_MAX));
+        while at < end && entry.len() < SNAPSHOT_CHUNK && left > 0 {
             // Only a row's generation is read (its third line): the next ones are fetched
             // meanwhile.
             if let Some(ahead) = cache.rows.get(at + COPY_AHEAD) {
@@ -2345,6 +2351,7 @@ impl Store {
             }
             let row = &mut cache.rows[at];
             if row.generation == id {
+                left = left.saturating_sub(1);
                 match &row.bytes {
                     Some(bytes) if bytes.len() > ROW_KEEP_MAX => {
                         keyed.push((Box::from(&*row.key), bytes.clone()));
@@ -3548,6 +3555,59 @@ mod tests {
         );
         drop(s);
         let s = Store::init(db, dir).unwrap();
+        assert_eq!(s.conversations().unwrap(), want);
+        check_generations(&s);
+    }
+
+    /// review-s13 (latency): a carry lets the rows' lock go after CARRY_SCAN_MAX rows, and
+    /// stops once it found as many rows as the generation has live, where it scanned every row
+    /// under one hold; the rows scattered among many are all carried, and reopen.
+    #[test]
+    fn a_carry_scans_a_bounded_number_of_rows_per_hold_and_stops_at_the_last_live_one() {
+        let (db, dir, s) = reopenable();
+        s.stop_syncer();
+        let n = 2 * CARRY_SCAN_MAX + 100;
+        let mut want: Vec<Conversation> = (0..n)
+            .map(|i| conversation(&format!("si_many_{i:05}"), 1, 0))
+            .collect();
+        s.put_conversations(&want).unwrap();
+        s.rows.lock().journal.end_generation();
+        // All but three rows written again, in a later generation.
+        let live = [0, CARRY_SCAN_MAX + 7, n - 1];
+        for (i, c) in want.iter_mut().enumerate() {
+            if !live.contains(&i) {
+                *c = conversation(&c.conversation_id, 2, 0);
+            }
+        }
+        let again: Vec<Conversation> = want
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !live.contains(i))
+            .map(|(_, c)| c.clone())
+            .collect();
+        s.put_conversations(&again).unwrap();
+        {
+            let mut cache = s.rows.lock();
+            let (id, oldest) = cache.oldest_uncleaned().unwrap();
+            assert_eq!(oldest.live, 3);
+            let (mut keyed, mut keyed_at) = (Vec::new(), Vec::new());
+            let mut steps = Vec::new();
+            let mut from = 0;
+            while let Some(next) =
+                Store::carry_rows(&mut cache, id, from, &mut keyed, &mut keyed_at).unwrap()
+            {
+                assert!(next - from <= CARRY_SCAN_MAX, "{from} -> {next}");
+                steps.push(next);
+                from = next;
+            }
+            assert_eq!(steps, [CARRY_SCAN_MAX, 2 * CARRY_SCAN_MAX]);
+            assert_eq!(cache.stat_mut(id).map(|g| g.live), Some(0));
+        }
+        check_generations(&s);
+        s.flush().unwrap();
+        drop(s);
+        let s = Store::init(db, dir).unwrap();
+        want.sort_by(|a, b| a.conversation_id.cmp(&b.conversation_id));
         assert_eq!(s.conversations().unwrap(), want);
         check_generations(&s);
     }
