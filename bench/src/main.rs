@@ -870,15 +870,28 @@ mod heap {
 }
 
 /// 5: per-event cost with few versus many known conversations.
+///
+/// Each side runs on a sandbox of its own, started for it and prepared the same way (every
+/// user registered, the same warm-up history): a sandbox shared by both sides made whichever
+/// side ran second pay for the first side's history in the sandbox's own per-push work (its
+/// frames and writes, measured in the window), though the bot is what is compared.
 async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
     let s = cx.sizes;
     let users = ids("sc_u", s.scale_big);
-    cx.admin.register(&users).await?;
     let mut cost = Vec::new();
     let mut cpu_cost = Vec::new();
     for (bot, convs) in [("sc_small", s.scale_small), ("sc_big", s.scale_big)] {
-        cx.admin.register(&[bot.to_string()]).await?;
-        let consumer = Consumer::start(Session::start(cx.config(bot)).await?);
+        let (sb, admin) = start_sandbox(&cx.rt).await?;
+        admin.register(&users).await?;
+        admin.register(&[bot.to_string()]).await?;
+        let config = SessionConfig::with_secret(
+            sb.api_url(),
+            sb.ws_url(),
+            cx.tmp.path().join(bot),
+            bot,
+            sb.secret(),
+        );
+        let consumer = Consumer::start(Session::start(config).await?);
         consumer.synced(WAIT).await?;
         let one: Arc<[String]> = vec![bot.to_string()].into();
         let job = |i: usize| Job::Batch {
@@ -890,16 +903,11 @@ async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
         // in how many conversations the bot knows, not in how much its message index holds
         // (a larger index costs folds and merges of its own in the window).
         consumer.counter.arm(s.scale_big as u64);
-        inject(
-            &cx.admin,
-            (0..s.scale_big).map(job).collect(),
-            s.concurrency,
-        )
-        .await?;
+        inject(&admin, (0..s.scale_big).map(job).collect(), s.concurrency).await?;
         consumer.counter.wait(WAIT, "scaling warm-up").await?;
-        cx.sb.faults().stall_pushes(bot);
+        sb.faults().stall_pushes(bot);
         inject(
-            &cx.admin,
+            &admin,
             (0..s.scale_events).map(job).collect(),
             s.concurrency,
         )
@@ -908,7 +916,7 @@ async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
         let c0 = cpu::now();
         let io = load::WindowIo::start();
         let t0 = Instant::now();
-        let release = cx.sb.faults().release_pushes_on(bot, &cx.rt.sandbox);
+        let release = sb.faults().release_pushes_on(bot, &cx.rt.sandbox);
         let done = consumer.counter.wait(WAIT, "scaling").await?;
         release.await?;
         let used = cpu::now().since(&c0);
@@ -916,6 +924,7 @@ async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
         eprintln!("[bench] scaling ({convs} conversations) window: {t0:?} .. {done:?}");
         let us = done.duration_since(t0).as_secs_f64() * 1e6 / s.scale_events as f64;
         consumer.shutdown().await?;
+        cx.rt.sandbox.spawn(sb.shutdown()).await?;
         row(
             rows,
             &format!("per-event cost, {convs} conversations"),
@@ -1025,13 +1034,19 @@ async fn settle(cx: &Ctx) {
     let _ = tokio::process::Command::new("sync").status().await;
 }
 
-/// One complete measurement on a fresh sandbox; prints its table and returns its figures.
-async fn run_once(args: &Args, sizes: Sizes, node: bool, rt: &Runtimes) -> Res<Summary> {
+/// A sandbox for the bench (on its own runtime) and an admin client of it.
+async fn start_sandbox(rt: &Runtimes) -> Res<(Sandbox, Arc<Admin>)> {
     let mut config = SandboxConfig::default();
     // Pushes go to every recipient immediately (no simulated echo latency).
     config.push_latency = Duration::ZERO;
     let sb = rt.sandbox.spawn(Sandbox::start(config)).await??;
     let admin = Arc::new(Admin::new(sb.api_url(), sb.admin_token().await?)?);
+    Ok((sb, admin))
+}
+
+/// One complete measurement on a fresh sandbox; prints its table and returns its figures.
+async fn run_once(args: &Args, sizes: Sizes, node: bool, rt: &Runtimes) -> Res<Summary> {
+    let (sb, admin) = start_sandbox(rt).await?;
     let cx = Ctx {
         sb,
         admin,
