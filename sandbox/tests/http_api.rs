@@ -367,49 +367,63 @@ async fn delete_and_clear_with_sync_options() {
     sb.shutdown().await;
 }
 
+/// Uploads `bytes` in one part the JS client's way: `initiate` (its `name` and
+/// `contentType` are completed with), a PUT to the signed part URL, and the completion with
+/// the part's MD5 digest; returns the completion's answer.
+async fn upload_in_one_part(
+    sb: &Sandbox,
+    token: &str,
+    initiate: &serde_json::Value,
+    bytes: &[u8],
+) -> serde_json::Value {
+    use md5::{Digest, Md5};
+    let v = post(
+        sb,
+        "/object/initiate_multipart_upload",
+        Some(token),
+        initiate.clone(),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    let upload = &v["data"]["upload"];
+    let part_url = format!("{}?partNumber=1", upload["sign"]["url"].as_str().unwrap());
+    let put = reqwest::Client::new()
+        .put(&part_url)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let digest: String = Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let v = post(
+        sb,
+        "/object/complete_multipart_upload",
+        Some(token),
+        json!({"uploadID": upload["uploadID"], "parts": [digest], "name": initiate["name"],
+            "contentType": initiate["contentType"]}),
+    )
+    .await;
+    assert_eq!(code(&v), 0, "{v}");
+    v
+}
+
 /// `GET /object/<name>` answers 302 to a signed download URL (upstream redirects to the
 /// storage's presigned URL), which serves the bytes; `/object/access_url` answers such a URL.
 /// A changed name or signature is refused with 403, an unknown object with 404.
 #[tokio::test]
 async fn object_urls_redirect_to_a_signed_download() {
-    use md5::{Digest, Md5};
     let sb = Sandbox::start(openim_sandbox::SandboxConfig::default())
         .await
         .unwrap();
     let t = users(&sb, &["alice"]).await;
     let bytes = b"a picture, as far as anyone can tell".to_vec();
     for name in ["alice/pic.png", "alice/other.png"] {
-        let v = post(
-            &sb,
-            "/object/initiate_multipart_upload",
-            Some(&t[0]),
-            json!({"hash": name, "size": bytes.len(), "partSize": 5242880, "maxParts": -1,
-                "cause": "", "name": name, "contentType": "image/png"}),
-        )
-        .await;
-        assert_eq!(code(&v), 0, "{v}");
-        let upload = &v["data"]["upload"];
-        let part_url = format!("{}?partNumber=1", upload["sign"]["url"].as_str().unwrap());
-        let put = reqwest::Client::new()
-            .put(&part_url)
-            .body(bytes.clone())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(put.status(), 200);
-        let digest: String = Md5::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let v = post(
-            &sb,
-            "/object/complete_multipart_upload",
-            Some(&t[0]),
-            json!({"uploadID": upload["uploadID"], "parts": [digest], "name": name,
-                "contentType": "image/png"}),
-        )
-        .await;
-        assert_eq!(code(&v), 0, "{v}");
+        let initiate = json!({"hash": name, "size": bytes.len(), "partSize": 5242880,
+            "maxParts": -1, "cause": "", "name": name, "contentType": "image/png"});
+        upload_in_one_part(&sb, &t[0], &initiate, &bytes).await;
     }
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -497,7 +511,6 @@ async fn object_urls_redirect_to_a_signed_download() {
 /// and identical content is still answered at once. Without a data dir objects live in memory.
 #[tokio::test]
 async fn uploaded_objects_survive_a_restart_with_a_data_dir() {
-    use md5::{Digest, Md5};
     let dir = tempfile::tempdir().unwrap();
     let config = || openim_sandbox::SandboxConfig::default().data_dir(dir.path());
     let sb = openim_sandbox::Sandbox::start(config()).await.unwrap();
@@ -505,37 +518,8 @@ async fn uploaded_objects_survive_a_restart_with_a_data_dir() {
     let bytes: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
     let initiate = json!({"hash": "content-hash-1", "size": bytes.len(), "partSize": 5242880,
         "maxParts": -1, "cause": "", "name": "alice/kept.bin", "contentType": "application/x-kept"});
-    let v = post(
-        &sb,
-        "/object/initiate_multipart_upload",
-        Some(&t[0]),
-        initiate.clone(),
-    )
-    .await;
-    assert_eq!(code(&v), 0, "{v}");
-    let upload = &v["data"]["upload"];
-    let part_url = format!("{}?partNumber=1", upload["sign"]["url"].as_str().unwrap());
+    let v = upload_in_one_part(&sb, &t[0], &initiate, &bytes).await;
     let http = reqwest::Client::new();
-    let put = http
-        .put(&part_url)
-        .body(bytes.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 200);
-    let digest: String = Md5::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let v = post(
-        &sb,
-        "/object/complete_multipart_upload",
-        Some(&t[0]),
-        json!({"uploadID": upload["uploadID"], "parts": [digest], "name": "alice/kept.bin",
-            "contentType": "application/x-kept"}),
-    )
-    .await;
-    assert_eq!(code(&v), 0, "{v}");
     let path = v["data"]["url"]
         .as_str()
         .unwrap()
