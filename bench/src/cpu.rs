@@ -70,16 +70,7 @@ pub fn now() -> Cpu {
     {
         cpu.total = t;
     }
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return cpu;
-    };
-    for task in tasks.flatten() {
-        let Some((comm, t)) = std::fs::read_to_string(task.path().join("stat"))
-            .ok()
-            .and_then(|s| parse_stat(&s))
-        else {
-            continue;
-        };
+    for (_, comm, t) in threads() {
         // (the kernel keeps 15 bytes of a thread name; both prefixes fit)
         if comm.starts_with(SANDBOX_THREADS) {
             cpu.sandbox += t;
@@ -92,6 +83,23 @@ pub fn now() -> Cpu {
 
 /// Every live thread of this process: `(tid, name, CPU so far)`.
 pub fn threads() -> Vec<(u32, String, Duration)> {
+    // /proc/<pid>/task is read by position: a thread that exits during the read shifts the
+    // entries after it, and one live thread can be skipped (seen in CI while other tests'
+    // threads ended). The listing is taken again until two in a row name the same threads.
+    let mut last = list_threads();
+    for _ in 0..8 {
+        let next = list_threads();
+        let same = next.len() == last.len() && next.iter().zip(&last).all(|(a, b)| a.0 == b.0);
+        last = next;
+        if same {
+            break;
+        }
+    }
+    last
+}
+
+/// One read of `/proc/self/task` (see [`threads`]), by thread ID.
+fn list_threads() -> Vec<(u32, String, Duration)> {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return Vec::new();
     };
@@ -107,6 +115,7 @@ pub fn threads() -> Vec<(u32, String, Duration)> {
             out.push((tid, comm, t));
         }
     }
+    out.sort_unstable_by_key(|t| t.0);
     out
 }
 
