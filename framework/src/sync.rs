@@ -296,21 +296,30 @@ impl ConvTable {
 
     /// [`ConvTable::find`] with the ID's hash computed already.
     pub(crate) fn find_hashed(&self, hash: u64, conversation_id: &str) -> Option<SlotId> {
-        let mask = self.index.len().checked_sub(1)?;
+        self.candidates(hash)
+            .find(|&s| *self.slots[s as usize].id == *conversation_id)
+    }
+
+    /// The slots an ID of `hash` may have, in probe order: those of the index entries with
+    /// the same upper hash half, up to the first free entry.
+    fn candidates(&self, hash: u64) -> impl Iterator<Item = SlotId> + '_ {
+        let mask = self.index.len().wrapping_sub(1);
         let mut at = hash as usize & mask;
-        loop {
-            let entry = self.index[at];
-            if entry == FREE {
-                return None;
-            }
-            if entry >> 32 == hash >> 32 {
-                let s = entry as SlotId;
-                if *self.slots[s as usize].id == *conversation_id {
-                    return Some(s);
+        let mut done = self.index.is_empty();
+        std::iter::from_fn(move || {
+            while !done {
+                let entry = self.index[at];
+                if entry == FREE {
+                    done = true;
+                    break;
+                }
+                at = (at + 1) & mask;
+                if entry >> 32 == hash >> 32 {
+                    return Some(entry as SlotId);
                 }
             }
-            at = (at + 1) & mask;
-        }
+            None
+        })
     }
 
     /// Starts fetching the index entries where lookups of these hashes start (the first
@@ -329,26 +338,12 @@ impl ConvTable {
     /// to `candidates` (`None` if there is none), and its slot is fetched.
     pub(crate) fn prefetch_slots(&self, hashes: &[u64], candidates: &mut Vec<Option<SlotId>>) {
         candidates.clear();
-        let Some(mask) = self.index.len().checked_sub(1) else {
-            candidates.resize(hashes.len(), None);
-            return;
-        };
         candidates.extend(hashes.iter().map(|&h| {
-            let mut at = h as usize & mask;
-            loop {
-                let entry = self.index[at];
-                if entry == FREE {
-                    return None;
-                }
-                if entry >> 32 == h >> 32 {
-                    let s = entry as SlotId;
-                    if let Some(slot) = self.slots.get(s as usize) {
-                        crate::prefetch::value(slot);
-                    }
-                    return Some(s);
-                }
-                at = (at + 1) & mask;
+            let s = self.candidates(h).next()?;
+            if let Some(slot) = self.slots.get(s as usize) {
+                crate::prefetch::value(slot);
             }
+            Some(s)
         }));
     }
 
