@@ -406,6 +406,8 @@ impl Journal {
     pub(crate) fn detach_below(&mut self, first: u64) -> Vec<PathBuf> {
         let rest = self.generations.split_off(&first);
         let removed = std::mem::replace(&mut self.generations, rest);
+        // Their content is superseded: not synced again (a sync failing for good would keep
+        // retrying them, their disk space held by the open descriptor).
         self.unsynced
             .retain(|f| !removed.values().any(|r| Arc::ptr_eq(r, f)));
         removed
@@ -437,20 +439,10 @@ impl Journal {
     /// older than what replaced it, as is one a power loss brings back before the directory's
     /// next sync, which the syncer does within its interval, outside the owner's lock).
     pub(crate) fn remove_below(&mut self, first: u64) {
-        let rest = self.generations.split_off(&first);
-        let removed = std::mem::replace(&mut self.generations, rest);
-        self.dir_dirty |= !removed.is_empty();
-        // Their content is superseded: not synced again (a sync failing for good would keep
-        // retrying them, their disk space held by the open descriptor).
-        self.unsynced
-            .retain(|f| !removed.values().any(|r| Arc::ptr_eq(r, f)));
-        for generation in removed.keys() {
-            let path = self.dir.file(self.kind, *generation);
-            if let Err(e) = std::fs::remove_file(&path)
-                && e.kind() != std::io::ErrorKind::NotFound
-            {
-                tracing::warn!(path = %path.display(), error = %e, "journal file not deleted");
-            }
+        let paths = self.detach_below(first);
+        if !paths.is_empty() {
+            delete_files(&paths);
+            self.deleted();
         }
     }
 
