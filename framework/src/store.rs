@@ -385,14 +385,11 @@ fn prefetch_row_data(row: &CachedRow) {
 /// the journal entry) and the start of its binary row (its prefix is copied from there). See
 /// [`Store::journal_rows`].
 fn touch_for_write(row: &CachedRow) -> usize {
-    touch_row(row).wrapping_add(touch_later_lines(row))
-}
-
-/// Reads a decoded row's second and third cache lines (where its sequence numbers are).
-fn touch_later_lines(row: &CachedRow) -> usize {
-    row.decoded.as_ref().map_or(0, |c| {
+    // A decoded row's second and third lines: where its sequence numbers are.
+    let later = row.decoded.as_ref().map_or(0, |c| {
         (c.has_read_seq as usize).wrapping_add(c.max_seq as usize)
-    })
+    });
+    touch_row(row).wrapping_add(later)
 }
 
 /// How many rows ahead a snapshot's copy fetches (see [`touch_row`]).
@@ -528,6 +525,33 @@ impl RowCache {
         slot.unread = unread;
         slot.journaled = false;
         slot.keyed = true;
+    }
+
+    /// Lets the large rows at `keyed_at`, written keyed, leave memory, unless written again
+    /// (journaled) since or no longer large.
+    fn release_keyed(&mut self, keyed_at: &[usize]) {
+        let mut freed = 0;
+        for &at in keyed_at {
+            let Some(row) = self.rows.get_mut(at) else {
+                continue;
+            };
+            if !row.journaled && row.bytes.as_ref().is_some_and(|b| b.len() > ROW_KEEP_MAX) {
+                freed += row.bytes.take().map_or(0, |b| b.len());
+                row.decoded = None;
+            }
+        }
+        self.row_bytes -= freed;
+    }
+
+    /// The oldest generation not cleaned yet, for a cleaning to start on (its id and counts);
+    /// if it is the one appended to, appends go on in a new one (the rows a cleaning carries
+    /// must land in a newer generation).
+    fn begin_cleaning(&mut self) -> Option<(u32, RowGeneration)> {
+        let (id, oldest) = self.oldest_uncleaned()?;
+        if self.journal.appending() == Some(oldest.generation) {
+            self.journal.end_generation();
+        }
+        Some((id, oldest))
     }
 
     /// The bytes of the rows' journal records (what one record of every row takes).
@@ -1740,20 +1764,9 @@ impl Store {
                 cache.retiring.clear();
                 cache.retiring_bytes = 0;
                 cache.journal.remove_below(plan.generation);
-                let mut freed = 0;
                 // A large row not in `keyed_at` was changed after it was copied (it is
                 // journaled), or added after: it stays, as it would have before.
-                for &at in &plan.keyed_at {
-                    let Some(row) = cache.rows.get_mut(at) else {
-                        continue;
-                    };
-                    if !row.journaled && row.bytes.as_ref().is_some_and(|b| b.len() > ROW_KEEP_MAX)
-                    {
-                        freed += row.bytes.take().map_or(0, |b| b.len());
-                        row.decoded = None;
-                    }
-                }
-                cache.row_bytes -= freed;
+                cache.release_keyed(&plan.keyed_at);
             }
             Ok(()) => {}
             Err(e) => {
@@ -2218,13 +2231,10 @@ impl Store {
     /// generations in order, the newer record winning, and a record older than a row's latest
     /// is simply dropped with its file.
     fn start_cleaning(&self, cache: &mut RowCache) {
-        let Some((id, oldest)) = cache.oldest_uncleaned() else {
+        // (The one appended to when it is the only generation left: the rows shrank.)
+        let Some((id, oldest)) = cache.begin_cleaning() else {
             return;
         };
-        if cache.journal.appending() == Some(oldest.generation) {
-            // The only generation left (the rows shrank): carried rows go to a new one.
-            cache.journal.end_generation();
-        }
         if oldest.live == 0 {
             cache.cleaned(oldest);
             return;
@@ -2302,18 +2312,8 @@ impl Store {
             }
         }
         let mut cache = shared.lock();
-        let mut freed = 0;
         // A large row written since is journaled again, and stays, as it would have before.
-        for &at in &keyed_at {
-            let Some(row) = cache.rows.get_mut(at) else {
-                continue;
-            };
-            if !row.journaled && row.bytes.as_ref().is_some_and(|b| b.len() > ROW_KEEP_MAX) {
-                freed += row.bytes.take().map_or(0, |b| b.len());
-                row.decoded = None;
-            }
-        }
-        cache.row_bytes -= freed;
+        cache.release_keyed(&keyed_at);
         cache.clean_after = 0;
         match cache.oldest_uncleaned() {
             Some((at, g)) if at == id && g.generation == generation => cache.cleaned(g),
@@ -2336,7 +2336,6 @@ impl Store {
         let mut entry = Vec::new();
         let mut carried = Vec::new();
         let mut at = from;
-        let mut seen = 0usize;
         // Every row of `id` is at `from` or after (none moves into the generation cleaned),
         // so the scan stops once as many as it has live were found, and it lets the lock go
         // after CARRY_SCAN_MAX rows: a generation with a few live rows among 100,000 no
@@ -2347,7 +2346,7 @@ impl Store {
             // Only a row's generation is read (its third line): the next ones are fetched
             // meanwhile.
             if let Some(ahead) = cache.rows.get(at + COPY_AHEAD) {
-                seen = seen.wrapping_add(ahead.generation as usize);
+                prefetch::value(&ahead.generation);
             }
             let row = &mut cache.rows[at];
             if row.generation == id {
@@ -2371,7 +2370,6 @@ impl Store {
             }
             at += 1;
         }
-        std::hint::black_box(seen);
         if !entry.is_empty() {
             let location = cache.journal.append(&entry)?;
             cache.appended(location, &carried);
@@ -2386,16 +2384,10 @@ impl Store {
     /// [`Store::clean_generation`]).
     #[cfg(test)]
     fn clean_oldest_now(&self, chunks: Option<usize>) {
-        let (id, generation) = {
-            let mut cache = self.rows.lock();
-            let Some((id, oldest)) = cache.oldest_uncleaned() else {
-                return;
-            };
-            if cache.journal.appending() == Some(oldest.generation) {
-                cache.journal.end_generation();
-            }
-            (id, oldest.generation)
+        let Some((id, oldest)) = self.rows.lock().begin_cleaning() else {
+            return;
         };
+        let generation = oldest.generation;
         let flush = self.ordered_flush();
         Self::clean_generation(
             &self.rows,
