@@ -456,6 +456,15 @@ fn check_query_type(kind: Option<&str>) -> Result<(), CodeError> {
     }
 }
 
+/// The value of `key` in a URL query (`a=1&b=2`), as written (not percent-decoded).
+fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+}
+
 /// Object names are `<callerUserID>/...` (admins may use any), never absolute.
 fn check_name(ctx: &Ctx, name: &str) -> Result<(), CodeError> {
     if name.is_empty() || name.starts_with('/') {
@@ -477,11 +486,7 @@ fn hex(bytes: &[u8]) -> String {
 /// `PUT /object-upload/<uploadID>?partNumber=N`: one part (the signed URL needs no token).
 pub(crate) fn put_part(store: &ObjectStore, path: &str, query: &str, body: Bytes) -> Response {
     let upload_id = path.trim_start_matches(UPLOAD_PATH);
-    let number = query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == "partNumber")
-        .and_then(|(_, v)| v.parse::<u32>().ok());
+    let number = query_param(query, "partNumber").and_then(|v| v.parse::<u32>().ok());
     let mut o = store.0.lock();
     let Some(upload) = o.uploads.get_mut(upload_id) else {
         return (StatusCode::NOT_FOUND, "upload not found").into_response();
@@ -538,11 +543,7 @@ pub(crate) fn redirect_object(
         return (StatusCode::BAD_REQUEST, "name is empty").into_response();
     }
     // The URL's query is the access query (`type=image&width=…`), as upstream reads it.
-    let kind = query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == "type")
-        .map(|(_, v)| v);
+    let kind = query_param(query, "type");
     if let Err(e) = check_query_type(kind) {
         return (StatusCode::BAD_REQUEST, e.msg).into_response();
     }
@@ -568,13 +569,7 @@ pub(crate) fn download_object(store: &ObjectStore, path: &str, query: &str) -> R
     let Some(name) = decode_name(path.trim_start_matches(DOWNLOAD_PATH)) else {
         return (StatusCode::BAD_REQUEST, "bad object name").into_response();
     };
-    let param = |key: &str| {
-        query
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v)
-    };
+    let param = |key| query_param(query, key);
     let expires = param("expires").and_then(|v| v.parse::<i64>().ok());
     let signed = match (expires, param("signature")) {
         (Some(expires), Some(signature)) => store.1.verify(&name, expires, signature),
