@@ -196,8 +196,9 @@ where
 {
     let r = match out {
         Out::Frame(frame) => {
-            let r = sink.feed(Message::Binary(frame.bytes(gzip))).await;
-            if frame.is_reply() {
+            let is_reply = frame.is_reply();
+            let r = sink.feed(Message::Binary(frame.into_bytes(gzip))).await;
+            if is_reply {
                 *last_reply = tokio::time::Instant::now();
             }
             r
@@ -209,11 +210,11 @@ where
                 return Step::Stop;
             }
             tokio::time::sleep_until(due.max(*last_reply + latency)).await;
-            sink.feed(Message::Binary(frame.bytes(gzip))).await
+            sink.feed(Message::Binary(frame.into_bytes(gzip))).await
         }
         Out::Kick => {
             let kick = Frame::new(&WsResp::new(2002, "", "", None));
-            let _ = sink.feed(Message::Binary(kick.bytes(gzip))).await;
+            let _ = sink.feed(Message::Binary(kick.into_bytes(gzip))).await;
             return Step::Stop;
         }
         Out::Close => return Step::Stop,

@@ -99,7 +99,10 @@ impl Frame {
     /// Serialises an envelope.
     pub(crate) fn new(resp: &WsResp) -> Arc<Frame> {
         Arc::new(Frame {
-            json: Bytes::from(resp.to_json()),
+            // From an exact-size buffer, `Bytes` keeps no reference count of its own until a
+            // clone needs one: a frame written to one connection (most pushes) is moved out
+            // whole by `into_bytes`, never counted.
+            json: Bytes::from(resp.to_json().into_boxed_slice()),
             gzip: OnceLock::new(),
             is_reply: !resp.msg_incr.is_empty(),
         })
@@ -109,10 +112,27 @@ impl Frame {
     pub(crate) fn bytes(&self, gzip: bool) -> Bytes {
         if gzip {
             self.gzip
-                .get_or_init(|| Bytes::from(gzip_member(&self.json)))
+                .get_or_init(|| Bytes::from(gzip_member(&self.json).into_boxed_slice()))
                 .clone()
         } else {
             self.json.clone()
+        }
+    }
+
+    /// [`Frame::bytes`], taking them without a copy or a reference count when this was the
+    /// frame's last holder.
+    ///
+    /// With a backlog of held pushes every frame is cold by the time it is written; a clone
+    /// of its shared bytes wrote to one more cold cache line (the count) per push, which was
+    /// most of the gateway writer's cost per frame after the socket write itself.
+    pub(crate) fn into_bytes(self: Arc<Self>, gzip: bool) -> Bytes {
+        match Arc::try_unwrap(self) {
+            Ok(frame) if gzip => match frame.gzip.into_inner() {
+                Some(zipped) => zipped,
+                None => Bytes::from(gzip_member(&frame.json).into_boxed_slice()),
+            },
+            Ok(frame) => frame.json,
+            Err(shared) => shared.bytes(gzip),
         }
     }
 
@@ -592,5 +612,32 @@ mod tests {
         let b = frame.bytes(true);
         assert_eq!(a.as_ptr(), b.as_ptr(), "gzip'd once, then shared");
         assert_eq!(gunzip(&a), frame.bytes(false));
+    }
+
+    /// The writer takes a frame's bytes: moved out (the same buffer) from its last holder,
+    /// shared from a frame other connections still hold, gzip'd then if it was not yet.
+    #[test]
+    fn a_frames_last_holder_takes_its_bytes_without_a_copy() {
+        let frame = Frame::new(&WsResp::new(2001, "", "op", Some(vec![1, 2, 3])));
+        let json = frame.bytes(false);
+        let other = Arc::clone(&frame);
+        let shared = frame.into_bytes(false);
+        assert_eq!(shared, json);
+        assert_eq!(shared.as_ptr(), json.as_ptr(), "shared, not copied");
+        let zipped = other.bytes(true);
+        let last = other.into_bytes(true);
+        assert_eq!(last.as_ptr(), zipped.as_ptr(), "the gzip'd bytes moved out");
+        assert_eq!(gunzip(&last), json);
+
+        let unique = Frame::new(&WsResp::new(2001, "", "op", Some(vec![4, 5])));
+        let plain = unique.json.as_ptr();
+        assert_eq!(unique.into_bytes(false).as_ptr(), plain, "moved out");
+        let fresh = Frame::new(&WsResp::new(2001, "", "op", Some(vec![4, 5])));
+        let expected = fresh.bytes(false);
+        assert_eq!(
+            gunzip(&fresh.into_bytes(true)),
+            expected,
+            "gzip'd on the way out"
+        );
     }
 }
