@@ -1215,9 +1215,14 @@ fn flush_in_order(
 /// Deletes the cleaned row-journal generation ([`RowCache::retiring`]) once the journal's
 /// appends up to its cleaning are durable: every record superseding one of its records (a newer
 /// write of the row, or the copy its cleaning carried forward) is then on disk, and large rows
-/// its cleaning wrote keyed were flushed before it was marked. The file is deleted outside the
-/// lock; its directory entry goes with the next sync (a power loss before that brings it back:
-/// the oldest generation, every record of it superseded, so harmless).
+/// its cleaning wrote keyed were flushed before it was marked. The files are deleted outside the
+/// lock, oldest first and by one caller at a time, a file that cannot be deleted holding back
+/// the newer ones until a later round deletes it ([`Journal::begin_deleting`]: a newer one gone
+/// while an older survives could roll a keyed row back at the next open). Their directory
+/// entries go with the next sync (a power loss before that brings back the oldest ones, in
+/// order).
+///
+/// [`Journal::begin_deleting`]: journal::Journal::begin_deleting
 fn retire_cleaned(rows: &parking_lot::Mutex<RowCache>) {
     let paths = {
         let mut cache = rows.lock();
@@ -1242,14 +1247,17 @@ fn retire_cleaned(rows: &parking_lot::Mutex<RowCache>) {
             cache.retiring_bytes -= g.bytes;
             last = Some(g.generation);
         }
-        match last {
-            Some(last) => cache.journal.detach_below(last + 1),
-            None => return,
+        if let Some(last) = last {
+            cache.journal.detach_below(last + 1);
         }
+        // Also files an earlier deletion could not delete (tried again first).
+        cache.journal.begin_deleting()
     };
-    if !paths.is_empty() {
-        journal::delete_files(&paths);
-        rows.lock().journal.deleted();
+    // Outside the lock (an unlink can take a while); one deleter at a time, in order.
+    let mut batch = paths;
+    while let Some(paths) = batch {
+        let (left, deleted) = journal::delete_in_order(paths);
+        batch = rows.lock().journal.end_deleting(left, deleted);
     }
 }
 

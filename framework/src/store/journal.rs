@@ -157,6 +157,12 @@ pub(crate) struct Journal {
     appends: u64,
     /// Every frame of the first `durable` appends is synced (see [`Journal::synced`]).
     durable: u64,
+    /// Files of generations taken out ([`Journal::detach_below`]) and not deleted yet, oldest
+    /// first: deleted in this order, a newer one never before an older one that is still
+    /// there (see [`Journal::begin_deleting`]).
+    undeleted: Vec<PathBuf>,
+    /// Some caller is deleting files taken with [`Journal::begin_deleting`].
+    deleting: bool,
 }
 
 /// Files to sync, taken from a [`Journal`] under its owner's lock and synced outside it.
@@ -201,6 +207,8 @@ impl Journal {
             sync_lock: Default::default(),
             appends: 0,
             durable: 0,
+            undeleted: Vec::new(),
+            deleting: false,
         }
     }
 
@@ -280,6 +288,8 @@ impl Journal {
             sync_lock: Default::default(),
             appends: 0,
             durable: 0,
+            undeleted: Vec::new(),
+            deleting: false,
         })
     }
 
@@ -399,26 +409,66 @@ impl Journal {
         self.durable = self.durable.max(through);
     }
 
-    /// Takes the generations below `first` out of the journal and returns their paths, for the
-    /// caller to delete outside its lock ([`delete_files`]) and then report with
-    /// [`Journal::deleted`] (their directory entries go with the next sync). As
-    /// [`Journal::remove_below`], only once what replaces them is durable.
-    pub(crate) fn detach_below(&mut self, first: u64) -> Vec<PathBuf> {
+    /// Takes the generations below `first` out of the journal; their files are deleted with
+    /// [`Journal::begin_deleting`] (outside the owner's lock) or [`Journal::remove_below`].
+    /// As [`Journal::remove_below`], only once what replaces them is durable.
+    pub(crate) fn detach_below(&mut self, first: u64) {
         let rest = self.generations.split_off(&first);
         let removed = std::mem::replace(&mut self.generations, rest);
         // Their content is superseded: not synced again (a sync failing for good would keep
         // retrying them, their disk space held by the open descriptor).
         self.unsynced
             .retain(|f| !removed.values().any(|r| Arc::ptr_eq(r, f)));
-        removed
-            .keys()
-            .map(|generation| self.dir.file(self.kind, *generation))
-            .collect()
+        self.undeleted.extend(
+            removed
+                .keys()
+                .map(|generation| self.dir.file(self.kind, *generation)),
+        );
     }
 
-    /// Files were deleted ([`Journal::detach_below`]): the next sync covers the directory.
-    pub(crate) fn deleted(&mut self) {
-        self.dir_dirty = true;
+    /// The detached files to delete now, oldest first, for the caller to delete with
+    /// [`delete_in_order`] outside the owner's lock and report with [`Journal::end_deleting`];
+    /// `None` if there are none, or if another caller is deleting (it takes these too).
+    ///
+    /// Why one deleter, in order: a newer generation deleted while an older one survives (an
+    /// unlink that failed, or two callers' unlinks interleaved and then a crash) leaves the
+    /// older one's records to replay over what replaced them outside the journal (a large
+    /// row's keyed copy, loaded first), rolling it back.
+    pub(crate) fn begin_deleting(&mut self) -> Option<Vec<PathBuf>> {
+        if self.deleting || self.undeleted.is_empty() {
+            return None;
+        }
+        self.deleting = true;
+        Some(std::mem::take(&mut self.undeleted))
+    }
+
+    /// Reports a [`Journal::begin_deleting`] batch: `left` are its files not deleted (the
+    /// first failure and those after it), kept to try again first at the next deletion;
+    /// `deleted` whether any was (the next sync covers the directory). Returns the files
+    /// detached meanwhile, for the same caller to delete next, if all went.
+    pub(crate) fn end_deleting(
+        &mut self,
+        mut left: Vec<PathBuf>,
+        deleted: bool,
+    ) -> Option<Vec<PathBuf>> {
+        self.dir_dirty |= deleted;
+        if !left.is_empty() {
+            left.append(&mut self.undeleted);
+            self.undeleted = left;
+            self.deleting = false;
+            return None;
+        }
+        if self.undeleted.is_empty() {
+            self.deleting = false;
+            return None;
+        }
+        Some(std::mem::take(&mut self.undeleted))
+    }
+
+    /// Files taken out and not deleted yet (tests).
+    #[cfg(test)]
+    pub(crate) fn undeleted(&self) -> &[PathBuf] {
+        &self.undeleted
     }
 
     /// Takes in a generation written by [`write_generation`].
@@ -434,15 +484,18 @@ impl Journal {
             .collect()
     }
 
-    /// Deletes the files of generations below `first` (what replaces them is durable). A
-    /// file that cannot be deleted is logged and replayed again at the next open (harmless:
-    /// older than what replaced it, as is one a power loss brings back before the directory's
-    /// next sync, which the syncer does within its interval, outside the owner's lock).
+    /// Deletes the files of generations below `first` (what replaces them is durable), in
+    /// order, under the owner's lock. A file that cannot be deleted is logged and kept, with
+    /// every newer one, for the next deletion to try again (until then a reopen replays them:
+    /// harmless, each older than what replaced it, as is one a power loss brings back before
+    /// the directory's next sync, which the syncer does within its interval). If another
+    /// caller is deleting outside the lock ([`Journal::begin_deleting`]), it deletes these.
     pub(crate) fn remove_below(&mut self, first: u64) {
-        let paths = self.detach_below(first);
-        if !paths.is_empty() {
-            delete_files(&paths);
-            self.deleted();
+        self.detach_below(first);
+        let mut batch = self.begin_deleting();
+        while let Some(paths) = batch {
+            let (left, deleted) = delete_in_order(paths);
+            batch = self.end_deleting(left, deleted);
         }
     }
 
@@ -550,14 +603,27 @@ pub(crate) fn write_generation<'a>(
 
 /// Deletes journal files taken out with [`Journal::detach_below`]; a file that cannot be
 /// deleted is logged (replayed again at the next open, older than what replaced it).
-pub(crate) fn delete_files(paths: &[PathBuf]) {
-    for path in paths {
-        if let Err(e) = std::fs::remove_file(path)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(path = %path.display(), error = %e, "journal file not deleted");
+/// Deletes `paths` in order, stopping at the first that cannot be deleted (one already gone
+/// counts as deleted): returns it with those after it, and whether any file was deleted.
+pub(crate) fn delete_in_order(paths: Vec<PathBuf>) -> (Vec<PathBuf>, bool) {
+    let mut deleted = false;
+    for (at, path) in paths.iter().enumerate() {
+        match std::fs::remove_file(path) {
+            Ok(()) => deleted = true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(
+                    path = %path.display(),
+                    error = %e,
+                    "journal file not deleted (tried again, with newer ones, at the next deletion)"
+                );
+                let mut left = paths;
+                left.drain(..at);
+                return (left, deleted);
+            }
         }
     }
+    (Vec::new(), deleted)
 }
 
 /// Calls `f` with every whole frame's payload of `file`, from the start up to the first torn or
@@ -687,6 +753,68 @@ mod tests {
         })
         .unwrap();
         (j, seen)
+    }
+
+    /// Appends one frame to each of `n` generations (numbered from 1).
+    fn generations(n: u64) -> (JournalDir, Journal) {
+        let dir = JournalDir::temporary().unwrap();
+        let (mut j, _) = replayed(&dir, "t");
+        for g in 1..=n {
+            assert_eq!(j.append(format!("g{g}").as_bytes()).unwrap().generation, g);
+            j.end_generation();
+        }
+        (dir, j)
+    }
+
+    /// A generation file that cannot be deleted holds back every newer one (replaying an older
+    /// file over what replaced a newer one could roll a row back); the next deletion tries it
+    /// first, then deletes the rest in order.
+    #[test]
+    fn a_file_not_deleted_holds_back_newer_ones_until_a_later_deletion() {
+        let (dir, mut j) = generations(4);
+        let path = |g| generation_path(&dir, "t", g);
+        // Generation 2's path made undeletable as a file: a directory with an entry in it.
+        std::fs::remove_file(path(2)).unwrap();
+        std::fs::create_dir(path(2)).unwrap();
+        std::fs::write(path(2).join("entry"), b"x").unwrap();
+        j.remove_below(4);
+        assert!(!path(1).exists(), "the oldest is deleted");
+        assert!(path(3).exists(), "newer than the one left: kept");
+        assert_eq!(j.undeleted(), [path(2), path(3)]);
+        assert_eq!(j.generation_count(), 1);
+        // Until then they replay (older than what replaced them).
+        std::fs::remove_dir_all(path(2)).unwrap();
+        j.remove_below(4);
+        assert!(!path(3).exists());
+        assert!(j.undeleted().is_empty());
+        let (_, seen) = replayed(&dir, "t");
+        assert_eq!(seen, [b"g4"]);
+    }
+
+    /// One deleter at a time: files detached while another caller deletes outside the lock
+    /// are left to it, and it deletes them after its own, in order.
+    #[test]
+    fn files_detached_during_a_deletion_are_deleted_after_it_by_the_same_deleter() {
+        let (dir, mut j) = generations(4);
+        let path = |g| generation_path(&dir, "t", g);
+        j.detach_below(2);
+        let first = j.begin_deleting().expect("generation 1 to delete");
+        assert_eq!(first, [path(1)]);
+        // Meanwhile (another round, under the lock): not deleted here, not taken by a second
+        // deleter.
+        j.remove_below(4);
+        assert!(path(2).exists() && path(3).exists());
+        assert!(j.begin_deleting().is_none(), "one deleter at a time");
+        let (left, deleted) = delete_in_order(first);
+        assert!(left.is_empty() && deleted);
+        let next = j
+            .end_deleting(left, deleted)
+            .expect("the files detached meanwhile");
+        assert_eq!(next, [path(2), path(3)]);
+        let (left, deleted) = delete_in_order(next);
+        assert!(j.end_deleting(left, deleted).is_none());
+        assert!(!path(2).exists() && !path(3).exists() && path(4).exists());
+        assert!(j.begin_deleting().is_none(), "nothing left, and no deleter");
     }
 
     #[test]
