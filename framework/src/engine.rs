@@ -671,7 +671,6 @@ impl Engine {
                 .await
             }
             GatewayEvent::Push(mut push) => {
-                self.gw.pushes_taken(1);
                 let mut found = std::slice::Iter::default();
                 let handled = self.on_push(&mut push, &mut found).await;
                 received::recycle_boxed([push]);
@@ -680,7 +679,6 @@ impl Engine {
                 self.flush_conversations().await
             }
             GatewayEvent::PushBytes(bytes) => {
-                self.gw.pushes_taken(1);
                 let Some(mut push) = self.gw.decode_push(bytes) else {
                     return Ok(());
                 };
@@ -1214,9 +1212,6 @@ impl Engine {
                     Err(_) => break,
                 }
             }
-            // Off the queue (`first` too, in the first round; each round starts empty): the
-            // reader may read as many more.
-            self.gw.pushes_taken(queued.len());
             if queued.is_empty() {
                 break Ok(());
             }

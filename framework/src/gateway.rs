@@ -182,37 +182,9 @@ struct Shared {
     /// Payload buffers of [`GatewayEvent::PushBytes`] handed back by the engine, for the
     /// reader's next ones (so neither side allocates or frees one per push).
     spare_payloads: Mutex<Vec<Vec<u8>>>,
-    /// Pushes sent to the engine and not yet taken off its queue.
-    queued_pushes: AtomicUsize,
-    /// How many may be queued before the reader stops reading ([`MAX_QUEUED_PUSHES`]; tests
-    /// lower it).
-    max_queued: AtomicUsize,
-    /// Times the reader stopped reading for a full queue.
-    pauses: AtomicU64,
-    /// Wakes a reader that stopped reading for a full queue: the engine took pushes, or a
-    /// request now waits for its answer.
-    reader_wake: tokio::sync::Notify,
 }
 
 impl Shared {
-    /// Whether the reader stops reading the socket until [`Shared::reader_wake`]: the engine
-    /// has [`MAX_QUEUED_PUSHES`] pushes queued, and no request waits for an answer (an answer
-    /// is read whatever the queue holds, or an engine awaiting one behind a full queue would
-    /// never take from it again).
-    fn backlogged(&self) -> bool {
-        self.queued_pushes.load(Ordering::Acquire) >= self.max_queued.load(Ordering::Relaxed)
-            && self.pending.lock().is_empty()
-    }
-
-    /// Sends a push to the engine, counted queued until it takes it.
-    fn queue_push(&self, events: &mpsc::UnboundedSender<GatewayEvent>, push: GatewayEvent) {
-        // Counted first: the engine may take it (and count it taken) before `send` returns.
-        self.queued_pushes.fetch_add(1, Ordering::AcqRel);
-        if events.send(push).is_err() {
-            self.queued_pushes.fetch_sub(1, Ordering::AcqRel);
-        }
-    }
-
     /// Counts and logs a push whose payload does not decode (the push is skipped), wherever it
     /// was decoded: by the reader, or by the engine past the reader's decode-ahead.
     fn undecodable_push(&self, e: &dyn std::fmt::Display) {
@@ -230,21 +202,6 @@ impl Shared {
 /// faults, `mprotect`), and what the engine read of it was out of cache again. Below the pool's
 /// size ([`received::recycle_boxed`] keeps 512), so every box handed back is reused.
 pub(crate) const DECODE_AHEAD: usize = 256;
-
-/// Pushes the reader queues for the engine before it stops reading the socket (reading again
-/// once the engine took half of them).
-///
-/// Why: a backlog released at once (a reconnect after an outage, a flood) was read off the
-/// socket far faster than handled: the engine's queue reached ~80,000 payloads in the scaling
-/// bench, tens of MB held in memory the engine found cold by the time it got to them. Left in
-/// the socket, the backlog waits in the kernel's buffers and then the server's, which is how
-/// TCP paces a sender; the engine never waits for lack of pushes (half the queue is left when
-/// the reader starts again, and it reads far faster than the engine handles). A slow consumer
-/// (handlers awaiting a remote API) holds the engine, so this is also what bounds the memory a
-/// busy group's pushes take meanwhile. The bound is lifted while a request waits for its answer
-/// ([`Shared::backlogged`]). 16,384 cost nothing measurable in the scaling bench (~10 MB of
-/// typical pushes); 2,048 made the reader stop and start often enough to cost throughput.
-pub(crate) const MAX_QUEUED_PUSHES: usize = 16384;
 
 /// Payload buffers kept for [`GatewayEvent::PushBytes`] (a [`DECODE_AHEAD`]'s worth is plenty:
 /// the engine hands them back a round of pushes at a time).
@@ -337,10 +294,6 @@ impl GatewayHandle {
             decoded_waiting: AtomicUsize::new(0),
             decode_ahead: AtomicUsize::new(DECODE_AHEAD),
             spare_payloads: Mutex::new(Vec::new()),
-            queued_pushes: AtomicUsize::new(0),
-            max_queued: AtomicUsize::new(MAX_QUEUED_PUSHES),
-            pauses: AtomicU64::new(0),
-            reader_wake: tokio::sync::Notify::new(),
         });
         tokio::spawn(dial_loop(shared.clone(), events, control_rx));
         GatewayHandle { shared }
@@ -363,26 +316,6 @@ impl GatewayHandle {
         }
     }
 
-    /// Counts `n` pushes ([`GatewayEvent::Push`] or [`GatewayEvent::PushBytes`]) taken off the
-    /// engine's queue; wakes a reader that stopped for a full queue once half of it is taken.
-    pub(crate) fn pushes_taken(&self, n: usize) {
-        if n == 0 {
-            return;
-        }
-        // Saturating: a test may queue pushes the reader did not count.
-        let before = self
-            .shared
-            .queued_pushes
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
-                Some(q.saturating_sub(n))
-            })
-            .unwrap_or(0);
-        let resume = self.shared.max_queued.load(Ordering::Relaxed) / 2;
-        if before >= resume && before.saturating_sub(n) < resume {
-            self.shared.reader_wake.notify_one();
-        }
-    }
-
     /// Decodes a [`GatewayEvent::PushBytes`] payload (counted and logged as the reader does
     /// when it does not decode: then `None`); the buffer goes back to the reader.
     pub(crate) fn decode_push(&self, mut payload: Vec<u8>) -> Option<Box<ReceivedBatch>> {
@@ -401,22 +334,6 @@ impl GatewayHandle {
                 None
             }
         }
-    }
-
-    /// Lets at most `n` pushes be queued before the reader stops reading (tests).
-    #[cfg(test)]
-    pub(crate) fn set_max_queued(&self, n: usize) {
-        self.shared.max_queued.store(n, Ordering::Relaxed);
-    }
-
-    /// Pushes queued for the engine, and times the reader stopped reading for a full queue
-    /// (tests).
-    #[cfg(test)]
-    pub(crate) fn queue_counts(&self) -> (usize, u64) {
-        (
-            self.shared.queued_pushes.load(Ordering::Acquire),
-            self.shared.pauses.load(Ordering::Relaxed),
-        )
     }
 
     /// Lets at most `n` decoded pushes wait (tests: 0 has the engine decode every push).
@@ -506,8 +423,6 @@ impl GatewayHandle {
         });
         // Registered before the frame is queued: the answer may come back at once.
         shared.pending.lock().insert(msg_incr.clone(), deliver);
-        // A reader stopped for a full push queue reads again until this is answered.
-        shared.reader_wake.notify_one();
         let sent = match shared.writer.lock().as_ref() {
             Some(w) => w.send(WsMessage::Binary(frame.into())).is_ok(),
             None => false,
@@ -1014,15 +929,8 @@ async fn run_connection(
     ping.tick().await;
     let mut last_seen = Instant::now();
     let end = loop {
-        // Not reading while the engine has a full queue: the backlog waits in the socket.
-        let paused = shared.backlogged();
-        if paused {
-            shared.pauses.fetch_add(1, Ordering::Relaxed);
-            tracing::trace!("push queue full: not reading the gateway until the engine takes some");
-        }
         tokio::select! {
-            _ = shared.reader_wake.notified(), if paused => {}
-            frame = stream.next(), if !paused => match frame {
+            frame = stream.next() => match frame {
                 None => break ConnectionEnd::Lost,
                 Some(Err(e)) => {
                     tracing::info!(error = %e, "gateway read failed");
@@ -1036,10 +944,7 @@ async fn run_connection(
                 }
             },
             _ = ping.tick() => {
-                if paused {
-                    // Not reading is not the server's silence.
-                    last_seen = Instant::now();
-                } else if last_seen.elapsed() > READ_DEADLINE {
+                if last_seen.elapsed() > READ_DEADLINE {
                     tracing::info!("gateway silent too long, reconnecting");
                     break ConnectionEnd::Lost;
                 }
@@ -1126,14 +1031,14 @@ fn handle_frame(
                         // one it handed back.
                         let spare = shared.spare_payloads.lock().pop().unwrap_or_default();
                         let bytes = std::mem::replace(payload, spare);
-                        shared.queue_push(events, GatewayEvent::PushBytes(bytes));
+                        let _ = events.send(GatewayEvent::PushBytes(bytes));
                         return None;
                     }
                     // Into a push the engine handed back (no allocation for its container).
                     match received::decode_boxed(payload.as_slice()) {
                         Ok(p) => {
                             shared.decoded_waiting.fetch_add(1, Ordering::AcqRel);
-                            shared.queue_push(events, GatewayEvent::Push(p));
+                            let _ = events.send(GatewayEvent::Push(p));
                         }
                         Err(e) => shared.undecodable_push(&e),
                     }
@@ -1295,18 +1200,6 @@ mod tests {
 
     /// Starts a gateway handle against a fake server; returns both once connected.
     async fn connect(timeout: Duration) -> (GatewayHandle, FakeGateway) {
-        let (handle, server, _) = connect_with_events(timeout).await;
-        (handle, server)
-    }
-
-    /// [`connect`], also returning the handle's events after `Connected`.
-    async fn connect_with_events(
-        timeout: Duration,
-    ) -> (
-        GatewayHandle,
-        FakeGateway,
-        mpsc::UnboundedReceiver<GatewayEvent>,
-    ) {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (events_tx, mut events) = mpsc::unbounded_channel();
@@ -1336,126 +1229,7 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
         }
-        (handle, FakeGateway { ws }, events)
-    }
-
-    /// The protobuf payload of a push of message `i` (seq `i`, from `u{i}`).
-    fn push_wire(i: i64) -> Vec<u8> {
-        use openim_protocol::pb::sdkws::{MsgData, PullMsgs, PushMessages};
-        let msg = MsgData {
-            seq: i,
-            send_id: format!("u{i}"),
-            client_msg_id: format!("c{i}"),
-            ..Default::default()
-        };
-        let pulled = PullMsgs {
-            msgs: vec![msg],
-            ..Default::default()
-        };
-        PushMessages {
-            msgs: [(format!("si_bot_u{i}"), pulled)].into(),
-            ..Default::default()
-        }
-        .encode_to_vec()
-    }
-
-    /// The 2001 frame of [`push_wire`].
-    fn push_frame(i: i64) -> WsMessage {
-        let json = format!(
-            r#"{{"reqIdentifier":2001,"msgIncr":"","errCode":0,"errMsg":"","data":"{}"}}"#,
-            base64::engine::general_purpose::STANDARD.encode(push_wire(i))
-        );
-        WsMessage::Binary(json.into_bytes().into())
-    }
-
-    /// Takes the next push event off `events` as the engine does, and checks it is push `i`.
-    async fn take_push(
-        gw: &GatewayHandle,
-        events: &mut mpsc::UnboundedReceiver<GatewayEvent>,
-        i: i64,
-    ) {
-        let ev = tokio::time::timeout(Duration::from_secs(10), events.recv())
-            .await
-            .expect("a push in time")
-            .expect("events open");
-        gw.pushes_taken(1);
-        let push = match ev {
-            GatewayEvent::Push(p) => {
-                gw.pushes_handled(1);
-                p
-            }
-            GatewayEvent::PushBytes(bytes) => gw.decode_push(bytes).expect("decodes"),
-            other => panic!("push {i}: {other:?}"),
-        };
-        assert_eq!(
-            *push,
-            ReceivedBatch::decode(push_wire(i).as_slice()).unwrap(),
-            "push {i}, in order"
-        );
-    }
-
-    /// Waits (yielding, with a timeout) until the reader has stopped for a full queue.
-    async fn reader_stopped(gw: &GatewayHandle) {
-        tokio::time::timeout(Duration::from_secs(10), async {
-            while gw.queue_counts().1 == 0 {
-                tokio::task::yield_now().await;
-            }
-        })
-        .await
-        .expect("the reader stops for a full queue");
-    }
-
-    /// With the engine behind, the reader queues at most the allowed pushes and leaves the rest
-    /// in the socket; as the engine takes them it reads on, and every push arrives once, in
-    /// order.
-    #[tokio::test]
-    async fn a_full_push_queue_stops_the_reader_and_loses_nothing() {
-        let (gw, mut server, mut events) = connect_with_events(Duration::from_secs(30)).await;
-        gw.set_max_queued(4);
-        const N: i64 = 40;
-        for i in 0..N {
-            server.ws.send(push_frame(i)).await.expect("send");
-        }
-        reader_stopped(&gw).await;
-        assert_eq!(gw.queue_counts().0, 4, "the queue full, the rest not read");
-        for i in 0..N {
-            take_push(&gw, &mut events, i).await;
-            assert!(gw.queue_counts().0 <= 4, "never more than allowed");
-        }
-        assert_eq!(gw.queue_counts().0, 0);
-        assert!(events.try_recv().is_err(), "nothing twice");
-    }
-
-    /// A request's answer is read whatever the push queue holds: an engine awaiting an answer
-    /// behind a full queue would otherwise never take from it again.
-    #[tokio::test]
-    async fn a_request_is_answered_while_the_push_queue_is_full() {
-        let (gw, mut server, mut events) = connect_with_events(Duration::from_secs(30)).await;
-        gw.set_max_queued(2);
-        const N: i64 = 10;
-        for i in 0..N {
-            server.ws.send(push_frame(i)).await.expect("send");
-        }
-        reader_stopped(&gw).await;
-        let call = gw
-            .start_call::<_, GetMaxSeqResp>(req::GET_NEWEST_SEQ, &req_for(7))
-            .expect("written");
-        let req = server.next_request().await;
-        let answer = GetMaxSeqResp {
-            max_seqs: [("c".to_owned(), 7)].into(),
-            ..Default::default()
-        };
-        // Behind the pushes not read yet.
-        server.answer(&req, Ok(answer.encode_to_vec())).await;
-        let got = tokio::time::timeout(Duration::from_secs(10), call)
-            .await
-            .expect("answered in time")
-            .expect("answered");
-        assert_eq!(got, answer);
-        for i in 0..N {
-            take_push(&gw, &mut events, i).await;
-        }
-        assert!(events.try_recv().is_err(), "nothing twice");
+        (handle, FakeGateway { ws })
     }
 
     fn req_for(i: usize) -> GetMaxSeqReq {
@@ -1662,10 +1436,6 @@ mod tests {
             decoded_waiting: AtomicUsize::new(0),
             decode_ahead: AtomicUsize::new(DECODE_AHEAD),
             spare_payloads: Mutex::new(Vec::new()),
-            queued_pushes: AtomicUsize::new(0),
-            max_queued: AtomicUsize::new(MAX_QUEUED_PUSHES),
-            pauses: AtomicU64::new(0),
-            reader_wake: tokio::sync::Notify::new(),
         }
     }
 
@@ -1675,7 +1445,31 @@ mod tests {
     /// undecodable frame.
     #[test]
     fn past_the_decoded_pushes_allowed_to_wait_payloads_are_passed_undecoded() {
-        let (wire, frame) = (push_wire, push_frame);
+        use openim_protocol::pb::sdkws::{MsgData, PullMsgs, PushMessages};
+        let wire = |i: i64| {
+            let msg = MsgData {
+                seq: i,
+                send_id: format!("u{i}"),
+                client_msg_id: format!("c{i}"),
+                ..Default::default()
+            };
+            let pulled = PullMsgs {
+                msgs: vec![msg],
+                ..Default::default()
+            };
+            PushMessages {
+                msgs: [(format!("si_bot_u{i}"), pulled)].into(),
+                ..Default::default()
+            }
+            .encode_to_vec()
+        };
+        let frame = |i: i64| {
+            let json = format!(
+                r#"{{"reqIdentifier":2001,"msgIncr":"","errCode":0,"errMsg":"","data":"{}"}}"#,
+                base64::engine::general_purpose::STANDARD.encode(wire(i))
+            );
+            WsMessage::Binary(json.into_bytes().into())
+        };
         let shared = Arc::new(offline_shared("bot"));
         shared.decode_ahead.store(2, Ordering::Relaxed);
         let gw = GatewayHandle {
