@@ -1217,7 +1217,7 @@ fn flush_in_order(
 /// write of the row, or the copy its cleaning carried forward) is then on disk, and large rows
 /// its cleaning wrote keyed were flushed before it was marked. The files are deleted outside the
 /// lock, oldest first and by one caller at a time, a file that cannot be deleted holding back
-/// the newer ones until a later round deletes it ([`Journal::begin_deleting`]: a newer one gone
+/// the newer ones until a later cleaning deletes it ([`Journal::begin_deleting`]: a newer one gone
 /// while an older survives could roll a keyed row back at the next open). Their directory
 /// entries go with the next sync (a power loss before that brings back the oldest ones, in
 /// order).
@@ -1247,10 +1247,12 @@ fn retire_cleaned(rows: &parking_lot::Mutex<RowCache>) {
             cache.retiring_bytes -= g.bytes;
             last = Some(g.generation);
         }
-        if let Some(last) = last {
-            cache.journal.detach_below(last + 1);
-        }
-        // Also files an earlier deletion could not delete (tried again first).
+        // Only when a generation retires: a file that cannot be deleted is then tried again
+        // once per cleaning (first, before the newer ones), not every round with a warning.
+        let Some(last) = last else {
+            return;
+        };
+        cache.journal.detach_below(last + 1);
         cache.journal.begin_deleting()
     };
     // Outside the lock (an unlink can take a while); one deleter at a time, in order.

@@ -434,6 +434,7 @@ impl Journal {
     /// unlink that failed, or two callers' unlinks interleaved and then a crash) leaves the
     /// older one's records to replay over what replaced them outside the journal (a large
     /// row's keyed copy, loaded first), rolling it back.
+    #[must_use = "the files taken must be deleted and reported with end_deleting"]
     pub(crate) fn begin_deleting(&mut self) -> Option<Vec<PathBuf>> {
         if self.deleting || self.undeleted.is_empty() {
             return None;
@@ -446,6 +447,7 @@ impl Journal {
     /// first failure and those after it), kept to try again first at the next deletion;
     /// `deleted` whether any was (the next sync covers the directory). Returns the files
     /// detached meanwhile, for the same caller to delete next, if all went.
+    #[must_use = "the files returned must be deleted and reported with end_deleting"]
     pub(crate) fn end_deleting(
         &mut self,
         mut left: Vec<PathBuf>,
@@ -601,8 +603,6 @@ pub(crate) fn write_generation<'a>(
     Ok(file)
 }
 
-/// Deletes journal files taken out with [`Journal::detach_below`]; a file that cannot be
-/// deleted is logged (replayed again at the next open, older than what replaced it).
 /// Deletes `paths` in order, stopping at the first that cannot be deleted (one already gone
 /// counts as deleted): returns it with those after it, and whether any file was deleted.
 pub(crate) fn delete_in_order(paths: Vec<PathBuf>) -> (Vec<PathBuf>, bool) {
