@@ -3312,6 +3312,55 @@ mod tests {
         frames
     }
 
+    /// A retired generation whose file cannot be deleted holds back the deletion of every newer
+    /// one (they would otherwise be gone while its older records replay); the next cleaning
+    /// tries it again first and then deletes them all, and the rows reopen as last written.
+    #[test]
+    fn an_undeletable_row_generation_holds_back_newer_deletions_until_a_later_cleaning() {
+        let (db, dir, s) = reopenable();
+        s.stop_syncer();
+        let row = |id: &str, unread: usize| Conversation {
+            ex: "e".repeat(400).into(),
+            ..conversation(id, unread as i32, 0)
+        };
+        let mut bursts = 0;
+        let mut clean_once = |s: &Store| {
+            while s.rows.lock().retiring.is_empty() {
+                bursts += 1;
+                let rows: Vec<Conversation> =
+                    ["a", "b", "c"].iter().map(|id| row(id, bursts)).collect();
+                s.put_conversations(&rows).unwrap();
+                assert!(bursts < 100_000, "never cleaned");
+            }
+            let generation = s.rows.lock().retiring[0].generation;
+            (generation, bursts)
+        };
+        let path = |g| journal::generation_path(&dir, ROWS_JOURNAL, g);
+        let (first, _) = clean_once(&s);
+        // Its path made undeletable as a file: a directory with an entry.
+        std::fs::remove_file(path(first)).unwrap();
+        std::fs::create_dir(path(first)).unwrap();
+        std::fs::write(path(first).join("entry"), b"x").unwrap();
+        s.flush().unwrap();
+        assert!(path(first).exists());
+        let (second, _) = clean_once(&s);
+        s.flush().unwrap();
+        assert!(path(second).exists(), "held back behind the older one");
+        std::fs::remove_dir_all(path(first)).unwrap();
+        let (third, last) = clean_once(&s);
+        s.flush().unwrap();
+        for g in [first, second, third] {
+            assert!(!path(g).exists(), "generation {g} deleted, in order");
+        }
+        check_generations(&s);
+        drop(s);
+        let s = Store::init(db, dir.clone()).unwrap();
+        for id in ["a", "b", "c"] {
+            assert_eq!(s.conversation(id).unwrap(), Some(row(id, last)));
+        }
+        check_generations(&s);
+    }
+
     #[test]
     fn a_journal_of_few_rows_rewritten_is_cleaned_by_deleting_its_oldest_generation() {
         let (db, dir, s) = reopenable();
