@@ -3312,6 +3312,29 @@ mod tests {
         frames
     }
 
+    /// Row `id` of ~450 bytes with `unread` unread: three of them rewritten burst after burst make
+    /// generations of ROW_GENERATION_MIN, the oldest cleaned once the journal holds two.
+    fn large_row(id: &str, unread: usize) -> Conversation {
+        Conversation {
+            ex: "e".repeat(400).into(),
+            ..conversation(id, unread as i32, 0)
+        }
+    }
+
+    /// Rewrites rows a, b and c (burst number `bursts`, counted on) until a row generation is
+    /// marked for retiring.
+    fn rewrite_until_a_generation_retires(s: &Store, bursts: &mut usize) {
+        while s.rows.lock().retiring.is_empty() {
+            *bursts += 1;
+            let rows: Vec<Conversation> = ["a", "b", "c"]
+                .iter()
+                .map(|id| large_row(id, *bursts))
+                .collect();
+            s.put_conversations(&rows).unwrap();
+            assert!(*bursts < 100_000, "never cleaned");
+        }
+    }
+
     /// A retired generation whose file cannot be deleted holds back the deletion of every newer
     /// one (they would otherwise be gone while its older records replay); the next cleaning
     /// tries it again first and then deletes them all, and the rows reopen as last written.
@@ -3319,19 +3342,9 @@ mod tests {
     fn an_undeletable_row_generation_holds_back_newer_deletions_until_a_later_cleaning() {
         let (db, dir, s) = reopenable();
         s.stop_syncer();
-        let row = |id: &str, unread: usize| Conversation {
-            ex: "e".repeat(400).into(),
-            ..conversation(id, unread as i32, 0)
-        };
         let mut bursts = 0;
         let mut clean_once = |s: &Store| {
-            while s.rows.lock().retiring.is_empty() {
-                bursts += 1;
-                let rows: Vec<Conversation> =
-                    ["a", "b", "c"].iter().map(|id| row(id, bursts)).collect();
-                s.put_conversations(&rows).unwrap();
-                assert!(bursts < 100_000, "never cleaned");
-            }
+            rewrite_until_a_generation_retires(s, &mut bursts);
             let generation = s.rows.lock().retiring[0].generation;
             (generation, bursts)
         };
@@ -3356,7 +3369,7 @@ mod tests {
         drop(s);
         let s = Store::init(db, dir.clone()).unwrap();
         for id in ["a", "b", "c"] {
-            assert_eq!(s.conversation(id).unwrap(), Some(row(id, last)));
+            assert_eq!(s.conversation(id).unwrap(), Some(large_row(id, last)));
         }
         check_generations(&s);
     }
@@ -3366,20 +3379,8 @@ mod tests {
         let (db, dir, s) = reopenable();
         // Deleted by explicit sync rounds here (the syncer's would race the checks).
         s.stop_syncer();
-        // Three rows of ~450 bytes, rewritten burst after burst: generations of
-        // ROW_GENERATION_MIN, and the oldest is cleaned once the journal holds two of them.
-        let row = |id: &str, unread: usize| Conversation {
-            ex: "e".repeat(400).into(),
-            ..conversation(id, unread as i32, 0)
-        };
         let mut bursts = 0;
-        while s.rows.lock().retiring.is_empty() {
-            bursts += 1;
-            let rows: Vec<Conversation> =
-                ["a", "b", "c"].iter().map(|id| row(id, bursts)).collect();
-            s.put_conversations(&rows).unwrap();
-            assert!(bursts < 100_000, "never cleaned");
-        }
+        rewrite_until_a_generation_retires(&s, &mut bursts);
         let cache = s.rows.lock();
         assert!(
             cache.compaction.is_none(),
@@ -3410,7 +3411,7 @@ mod tests {
         drop(s);
         let s = Store::init(db, dir.clone()).unwrap();
         for id in ["a", "b", "c"] {
-            assert_eq!(s.conversation(id).unwrap(), Some(row(id, bursts)));
+            assert_eq!(s.conversation(id).unwrap(), Some(large_row(id, bursts)));
         }
         assert_eq!(s.total_unread().unwrap(), 3 * bursts as i32);
         check_generations(&s);
