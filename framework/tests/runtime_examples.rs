@@ -159,9 +159,12 @@ async fn middleware_in_memory() {
     );
 }
 
-fn sled_builder(dir: &std::path::Path) -> (BotBuilder, Recorder) {
+/// A bot on the store in `dir`. Opened with `open_waiting`: the store of a bot dropped just
+/// before may still hold the directory's lock for a moment (sled lets it go from its own I/O
+/// threads), which a loaded machine made long enough to fail a plain `open` (seen in CI once).
+async fn sled_builder(dir: &std::path::Path) -> (BotBuilder, Recorder) {
     let (_tx, rx) = tokio::sync::mpsc::channel(1);
-    let client = Client::detached(BOT, Store::open(dir).unwrap());
+    let client = Client::detached(BOT, Store::open_waiting(dir).await.unwrap());
     let rec = Recorder::default();
     let b = BotBuilder::from_source(rx, client)
         .sender(rec.clone())
@@ -173,7 +176,7 @@ fn sled_builder(dir: &std::path::Path) -> (BotBuilder, Recorder) {
 async fn dialogue_state_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let (b, rec) = sled_builder(dir.path());
+        let (b, rec) = sled_builder(dir.path()).await;
         let bot = dialogue_example::configure(b).build().unwrap();
         bot.handle(ev(private("u1", "/order"))).await.unwrap();
         bot.handle(ev(private("u1", "huge"))).await.unwrap();
@@ -190,7 +193,7 @@ async fn dialogue_state_survives_a_restart() {
         );
     }
     // "restart": a new bot on the same store
-    let (b, rec) = sled_builder(dir.path());
+    let (b, rec) = sled_builder(dir.path()).await;
     let bot = dialogue_example::configure(b).build().unwrap();
     bot.handle(ev(private("u1", "2"))).await.unwrap();
     bot.handle(ev(private("u1", "1 Main Street")))
@@ -210,7 +213,7 @@ async fn dialogue_state_survives_a_restart() {
 #[tokio::test]
 async fn dialogue_times_out() {
     let dir = tempfile::tempdir().unwrap();
-    let (b, rec) = sled_builder(dir.path());
+    let (b, rec) = sled_builder(dir.path()).await;
     let bot = dialogue_example::configure(b)
         .dialogue_timeout(Some(Duration::ZERO))
         .build()
