@@ -1256,11 +1256,9 @@ fn retire_cleaned(rows: &parking_lot::Mutex<RowCache>) {
         cache.journal.begin_deleting()
     };
     // Outside the lock (an unlink can take a while); one deleter at a time, in order.
-    let mut batch = paths;
-    while let Some(paths) = batch {
-        let (left, deleted) = journal::delete_in_order(paths);
-        batch = rows.lock().journal.end_deleting(left, deleted);
-    }
+    journal::delete_batches(paths, |left, deleted| {
+        rows.lock().journal.end_deleting(left, deleted)
+    });
 }
 
 /// Flushes sled alone: where nothing can have been appended yet (opening) or the caller holds
@@ -3350,10 +3348,7 @@ mod tests {
         };
         let path = |g| journal::generation_path(&dir, ROWS_JOURNAL, g);
         let (first, _) = clean_once(&s);
-        // Its path made undeletable as a file: a directory with an entry.
-        std::fs::remove_file(path(first)).unwrap();
-        std::fs::create_dir(path(first)).unwrap();
-        std::fs::write(path(first).join("entry"), b"x").unwrap();
+        journal::make_undeletable(&path(first));
         s.flush().unwrap();
         assert!(path(first).exists());
         let (second, _) = clean_once(&s);

@@ -427,7 +427,7 @@ impl Journal {
     }
 
     /// The detached files to delete now, oldest first, for the caller to delete with
-    /// [`delete_in_order`] outside the owner's lock and report with [`Journal::end_deleting`];
+    /// [`delete_batches`] outside the owner's lock, reporting with [`Journal::end_deleting`];
     /// `None` if there are none, or if another caller is deleting (it takes these too).
     ///
     /// Why one deleter, in order: a newer generation deleted while an older one survives (an
@@ -494,11 +494,8 @@ impl Journal {
     /// caller is deleting outside the lock ([`Journal::begin_deleting`]), it deletes these.
     pub(crate) fn remove_below(&mut self, first: u64) {
         self.detach_below(first);
-        let mut batch = self.begin_deleting();
-        while let Some(paths) = batch {
-            let (left, deleted) = delete_in_order(paths);
-            batch = self.end_deleting(left, deleted);
-        }
+        let batch = self.begin_deleting();
+        delete_batches(batch, |left, deleted| self.end_deleting(left, deleted));
     }
 
     /// Reads back the payload at `location`.
@@ -603,9 +600,31 @@ pub(crate) fn write_generation<'a>(
     Ok(file)
 }
 
+/// Deletes `batch` (from [`Journal::begin_deleting`]) and each batch `end` hands back after it:
+/// `end` reports a batch to the journal ([`Journal::end_deleting`], under whatever lock guards
+/// it, which is not held while files are deleted).
+pub(crate) fn delete_batches(
+    mut batch: Option<Vec<PathBuf>>,
+    mut end: impl FnMut(Vec<PathBuf>, bool) -> Option<Vec<PathBuf>>,
+) {
+    while let Some(paths) = batch {
+        let (left, deleted) = delete_in_order(paths);
+        batch = end(left, deleted);
+    }
+}
+
+/// Makes `path`, a generation's file, impossible to delete as a file (tests): a directory with
+/// an entry takes its place.
+#[cfg(test)]
+pub(crate) fn make_undeletable(path: &Path) {
+    std::fs::remove_file(path).unwrap();
+    std::fs::create_dir(path).unwrap();
+    std::fs::write(path.join("entry"), b"x").unwrap();
+}
+
 /// Deletes `paths` in order, stopping at the first that cannot be deleted (one already gone
 /// counts as deleted): returns it with those after it, and whether any file was deleted.
-pub(crate) fn delete_in_order(paths: Vec<PathBuf>) -> (Vec<PathBuf>, bool) {
+fn delete_in_order(paths: Vec<PathBuf>) -> (Vec<PathBuf>, bool) {
     let mut deleted = false;
     for (at, path) in paths.iter().enumerate() {
         match std::fs::remove_file(path) {
@@ -773,10 +792,7 @@ mod tests {
     fn a_file_not_deleted_holds_back_newer_ones_until_a_later_deletion() {
         let (dir, mut j) = generations(4);
         let path = |g| generation_path(&dir, "t", g);
-        // Generation 2's path made undeletable as a file: a directory with an entry in it.
-        std::fs::remove_file(path(2)).unwrap();
-        std::fs::create_dir(path(2)).unwrap();
-        std::fs::write(path(2).join("entry"), b"x").unwrap();
+        make_undeletable(&path(2));
         j.remove_below(4);
         assert!(!path(1).exists(), "the oldest is deleted");
         assert!(path(3).exists(), "newer than the one left: kept");
