@@ -111,9 +111,7 @@ impl Frame {
     /// The bytes of the binary WS frame for a connection with or without `compression=gzip`.
     pub(crate) fn bytes(&self, gzip: bool) -> Bytes {
         if gzip {
-            self.gzip
-                .get_or_init(|| Bytes::from(gzip_member(&self.json).into_boxed_slice()))
-                .clone()
+            self.gzip.get_or_init(|| zipped(&self.json)).clone()
         } else {
             self.json.clone()
         }
@@ -129,7 +127,7 @@ impl Frame {
         match Arc::try_unwrap(self) {
             Ok(frame) if gzip => match frame.gzip.into_inner() {
                 Some(zipped) => zipped,
-                None => Bytes::from(gzip_member(&frame.json).into_boxed_slice()),
+                None => zipped(&frame.json),
             },
             Ok(frame) => frame.json,
             Err(shared) => shared.bytes(gzip),
@@ -140,6 +138,11 @@ impl Frame {
     pub(crate) fn is_reply(&self) -> bool {
         self.is_reply
     }
+}
+
+/// The gzip'd bytes of a frame's JSON, in an exact-size buffer (see [`Frame::new`]).
+fn zipped(json: &[u8]) -> Bytes {
+    Bytes::from(gzip_member(json).into_boxed_slice())
 }
 
 /// Wraps `data` in one standard gzip member (RFC 1952: 10-byte header, raw deflate, CRC-32 and
