@@ -262,8 +262,9 @@ pub(crate) struct ConvSlot {
 /// its slot, and everything per message is then an index into a vector. With 100,000
 /// conversations each lookup in a large map is a few cache misses (the table entry, the slot,
 /// the ID's bytes); one lookup instead of one per piece of state (delivered seq, recent IDs,
-/// burst row, ack key) is what keeps the per-message cost flat, and [`ConvTable::warm`] lets
-/// the lookups of a burst take their misses together.
+/// burst row, ack key) is what keeps the per-message cost flat, and
+/// [`ConvTable::prefetch_entries`] and [`ConvTable::prefetch_slots`] let the lookups of a burst
+/// take their misses together.
 ///
 /// The index is an open-addressing table of 8-byte entries (the upper half of the ID's hash
 /// beside the slot number; linear probing; slots are never removed): a probe compares hashes
