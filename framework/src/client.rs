@@ -281,6 +281,17 @@ impl Client {
             .unwrap_or(0)
     }
 
+    /// Number of pushes dropped because [`crate::SessionConfig::push_queue_limit`] were queued
+    /// for the engine (their messages are pulled by seq: none is lost). Non-zero means the
+    /// handlers lagged behind a flood.
+    pub fn dropped_pushes(&self) -> u64 {
+        self.inner
+            .gateway
+            .as_ref()
+            .map(|g| g.dropped_pushes())
+            .unwrap_or(0)
+    }
+
     /// True while connected to the gateway.
     pub fn is_connected(&self) -> bool {
         self.inner

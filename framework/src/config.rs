@@ -209,10 +209,24 @@ pub struct SessionConfig {
     /// `gzip`). Default `none`; see [`Compression`] for why.
     #[serde(default)]
     pub compression: Compression,
+    /// Pushes the connection may queue for the engine (TOML `push_queue_limit`, env
+    /// `OPENIM_PUSH_QUEUE_LIMIT`; default [`DEFAULT_PUSH_QUEUE_LIMIT`]). Past it, while the
+    /// handlers lag behind a flood, further pushes are dropped on arrival and their messages
+    /// pulled by seq once the engine has caught up: none is lost or delivered twice, and the
+    /// memory a flood takes stays bounded (a push is typically 0.3–1 KB).
+    #[serde(default = "default_push_queue_limit")]
+    pub push_queue_limit: usize,
 }
+
+/// Default of [`SessionConfig::push_queue_limit`]: about 30 MB of typical pushes, far more than
+/// a server sends in the seconds a handler may lag.
+pub const DEFAULT_PUSH_QUEUE_LIMIT: usize = 65_536;
 
 fn default_channel() -> usize {
     1024
+}
+fn default_push_queue_limit() -> usize {
+    DEFAULT_PUSH_QUEUE_LIMIT
 }
 fn default_request_timeout() -> u64 {
     10_000
@@ -261,6 +275,7 @@ struct RawConfig {
     durable_acks: Option<bool>,
     tls_ca: Option<PathBuf>,
     compression: Option<String>,
+    push_queue_limit: Option<usize>,
 }
 
 impl SessionConfig {
@@ -286,6 +301,7 @@ impl SessionConfig {
             durable_acks: false,
             tls_root_ca: None,
             compression: Compression::None,
+            push_queue_limit: DEFAULT_PUSH_QUEUE_LIMIT,
         }
     }
 
@@ -312,6 +328,7 @@ impl SessionConfig {
             durable_acks: false,
             tls_root_ca: None,
             compression: Compression::None,
+            push_queue_limit: DEFAULT_PUSH_QUEUE_LIMIT,
         }
     }
 
@@ -322,7 +339,8 @@ impl SessionConfig {
 
     /// Loads from the environment only (`OPENIM_API_ADDR`, `OPENIM_WS_ADDR`, `OPENIM_PLATFORM`,
     /// `OPENIM_USER_ID`, `OPENIM_TOKEN`, `OPENIM_SECRET`, `OPENIM_DATA_DIR`, optional
-    /// `OPENIM_ADMIN_USER_ID`, `OPENIM_DURABLE_ACKS`, `OPENIM_TLS_CA`, `OPENIM_COMPRESSION`).
+    /// `OPENIM_ADMIN_USER_ID`, `OPENIM_DURABLE_ACKS`, `OPENIM_TLS_CA`, `OPENIM_COMPRESSION`,
+    /// `OPENIM_PUSH_QUEUE_LIMIT`).
     /// Without `OPENIM_DATA_DIR` the store lives in `./openim-data-<user_id>`.
     pub fn from_env() -> Result<SessionConfig, ConfigError> {
         Self::from_figment(Figment::new().merge(Env::prefixed("OPENIM_")))
@@ -330,8 +348,8 @@ impl SessionConfig {
 
     /// Loads a TOML file (flat keys `api_addr`, `ws_addr`, `platform`, `user_id`, `token`,
     /// `secret`, `data_dir`, and optionally `admin_user_id`, `channel_capacity`,
-    /// `request_timeout_ms`, `durable_acks`, `tls_ca`, `compression`), overridden by the
-    /// `OPENIM_*` environment variables.
+    /// `request_timeout_ms`, `durable_acks`, `tls_ca`, `compression`, `push_queue_limit`),
+    /// overridden by the `OPENIM_*` environment variables.
     pub fn from_toml_and_env(path: impl AsRef<Path>) -> Result<SessionConfig, ConfigError> {
         Self::from_figment(
             Figment::new()
@@ -400,6 +418,10 @@ impl SessionConfig {
             durable_acks: raw.durable_acks.unwrap_or(false),
             tls_root_ca: raw.tls_ca,
             compression,
+            push_queue_limit: raw
+                .push_queue_limit
+                .unwrap_or(DEFAULT_PUSH_QUEUE_LIMIT)
+                .max(1),
         };
         config.validate()?;
         Ok(config)
@@ -459,6 +481,14 @@ mod tests {
         let c = SessionConfig::from_figment(fig).unwrap();
         assert_eq!(c.platform, 5);
         assert!(matches!(c.credentials, Credentials::Token { .. }));
+        assert_eq!(c.push_queue_limit, DEFAULT_PUSH_QUEUE_LIMIT);
+        let fig = Figment::new().merge(Toml::string(
+            "api_addr='http://h'\nws_addr='ws://h'\nuser_id='bot'\ntoken='t'\npush_queue_limit=500",
+        ));
+        assert_eq!(
+            SessionConfig::from_figment(fig).unwrap().push_queue_limit,
+            500
+        );
         let fig = Figment::new().merge(Toml::string(
             "api_addr='h:10002'\nws_addr='ws://h:10001'\nuser_id='bot'\ntoken='t'",
         ));

@@ -182,6 +182,7 @@ pub(crate) async fn start(
             timeout: Duration::from_millis(config.request_timeout_ms.max(1)),
             token: Arc::new(move || token_api.token()),
             tls,
+            push_queue_limit: config.push_queue_limit,
         },
         gw_tx,
     );
@@ -671,6 +672,7 @@ impl Engine {
                 .await
             }
             GatewayEvent::Push(mut push) => {
+                self.gw.pushes_taken(1);
                 let mut found = std::slice::Iter::default();
                 let handled = self.on_push(&mut push, &mut found).await;
                 received::recycle_boxed([push]);
@@ -679,6 +681,7 @@ impl Engine {
                 self.flush_conversations().await
             }
             GatewayEvent::PushBytes(bytes) => {
+                self.gw.pushes_taken(1);
                 let Some(mut push) = self.gw.decode_push(bytes) else {
                     return Ok(());
                 };
@@ -688,6 +691,7 @@ impl Engine {
                 handled?;
                 self.flush_conversations().await
             }
+            GatewayEvent::PushesDropped => self.pull_dropped().await,
             GatewayEvent::Kicked { by_frame } => {
                 self.emit_noack(Event::KickedOffline(KickedOffline { by_frame }))
                     .await?;
@@ -795,10 +799,7 @@ impl Engine {
                 self.set_delivered(conv, d);
             }
         } else {
-            let max_seqs: Vec<(String, i64)> =
-                max.max_seqs.iter().map(|(k, v)| (k.clone(), *v)).collect();
-            let plan = plan_pulls(|c| self.delivered_of(c), &max_seqs);
-            if let Err(e) = self.pull_pipelined(plan).await {
+            if let Err(e) = self.pull_up_to(&max).await {
                 match e {
                     PullError::Stop => return Err(Stop),
                     PullError::Failed(reason) => {
@@ -837,6 +838,55 @@ impl Engine {
         }
         self.emit_noack(Event::SyncServerFinish(SyncServerFinish { reinstalled }))
             .await
+    }
+
+    /// Pulls every conversation's messages after the last one handled, up to `max`.
+    async fn pull_up_to(&mut self, max: &GetMaxSeqResp) -> Result<(), PullError> {
+        let max_seqs: Vec<(String, i64)> =
+            max.max_seqs.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let plan = plan_pulls(|c| self.delivered_of(c), &max_seqs);
+        self.pull_pipelined(plan).await
+    }
+
+    /// Pulls by seq the messages of the pushes the reader dropped while the queue was full: the
+    /// newest seqs, then what is missing, as a connect does. The reader sends
+    /// [`GatewayEvent::PushesDropped`] after the last push of a run of drops, so the newest seqs
+    /// asked for here cover every one. Pushes queued behind it repeat some of the pulled
+    /// messages, and are skipped as duplicates.
+    async fn pull_dropped(&mut self) -> Flow {
+        if self.fresh {
+            // No connect sync yet: it pulls them.
+            return Ok(());
+        }
+        tracing::info!(
+            dropped = self.gw.dropped_pushes(),
+            "pulling the messages of dropped pushes"
+        );
+        let max: GetMaxSeqResp = match self
+            .gw
+            .call(
+                req::GET_NEWEST_SEQ,
+                &GetMaxSeqReq {
+                    user_id: self.user_id.clone(),
+                },
+            )
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                // The connection failed: the next connect's sync pulls them.
+                tracing::warn!(error = %e, "pulling dropped pushes failed");
+                return Ok(());
+            }
+        };
+        match self.pull_up_to(&max).await {
+            Ok(()) => Ok(()),
+            Err(PullError::Stop) => Err(Stop),
+            Err(PullError::Failed(reason)) => {
+                tracing::warn!(%reason, "pulling dropped pushes failed");
+                Ok(())
+            }
+        }
     }
 
     async fn reconcile_unread(&mut self) -> Flow {
@@ -1212,6 +1262,8 @@ impl Engine {
                     Err(_) => break,
                 }
             }
+            // Counted once per round (the count is the reader's too).
+            self.gw.pushes_taken(queued.len());
             if queued.is_empty() {
                 break Ok(());
             }
@@ -1922,6 +1974,83 @@ mod tests {
             spare > 0,
             "the engine decoded payloads and handed their buffers back"
         );
+        s.shutdown().await.unwrap();
+        sb.shutdown().await;
+    }
+
+    /// Pushes past the queue limit are dropped while the engine is held by a slow consumer, and
+    /// their messages pulled by seq once it has taken the queue: every message once, in order
+    /// in each conversation, and the pushes queued behind the drops skipped as duplicates.
+    #[tokio::test]
+    async fn pushes_dropped_past_the_queue_limit_are_pulled_once_in_order() {
+        use crate::config::SessionConfig;
+        use crate::event::{Event, EventKind};
+        use crate::session::Session;
+        const WAIT: Duration = Duration::from_secs(40);
+        let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let peers: Vec<String> = (0..20).map(|i| format!("qpeer{i}")).collect();
+        sb.register_user("qbot", "qbot").await.unwrap();
+        for p in &peers {
+            sb.register_user(p, p).await.unwrap();
+        }
+        let mut config =
+            SessionConfig::with_secret(sb.api_url(), sb.ws_url(), dir.path(), "qbot", sb.secret());
+        // The engine waits for the consumer after each message, so the released pushes pile
+        // up behind it.
+        config.channel_capacity = 1;
+        let mut s = Session::start(config).await.unwrap();
+        crate::session::tests::next_of(&mut s, EventKind::SyncServerFinish).await;
+        let gw = s.client().inner.gateway.clone().expect("a gateway");
+        gw.set_push_queue_limit(1);
+        sb.faults().stall_pushes("qbot");
+        let rounds = 3;
+        for round in 0..rounds {
+            for p in &peers {
+                let text = format!("{p}-{round}");
+                sb.send_text(p, "qbot", false, &text).await.unwrap();
+            }
+        }
+        sb.faults().release_pushes("qbot");
+        let mut texts: std::collections::HashMap<String, Vec<String>> = Default::default();
+        let mut receive = async |s: &mut Session, n: usize| {
+            tokio::time::timeout(WAIT, async {
+                let mut got = 0;
+                while got < n {
+                    let d = s.next().await.expect("session running");
+                    if let Event::NewMessage(m) = &d.event {
+                        let text = m.text().unwrap_or_default().to_owned();
+                        let peer = text.split('-').next().unwrap_or_default().to_owned();
+                        texts.entry(peer).or_default().push(text);
+                        got += 1;
+                    }
+                    d.ack.ack();
+                }
+            })
+            .await
+            .expect("every message in time");
+        };
+        receive(&mut s, rounds * peers.len()).await;
+        assert!(
+            gw.dropped_pushes() > 0,
+            "the released pushes overflowed the queue"
+        );
+        // One more message: it comes next (no earlier one repeats), and every push queued
+        // before it has been taken.
+        sb.send_text(&peers[0], "qbot", false, "qpeer0-last")
+            .await
+            .unwrap();
+        receive(&mut s, 1).await;
+        let mut expected: Vec<String> = (0..rounds).map(|r| format!("qpeer0-{r}")).collect();
+        expected.push("qpeer0-last".into());
+        assert_eq!(texts["qpeer0"], expected, "each once, in order");
+        for p in &peers[1..] {
+            let expected: Vec<String> = (0..rounds).map(|r| format!("{p}-{r}")).collect();
+            assert_eq!(texts[p], expected, "each once, in order");
+        }
+        assert_eq!(gw.queued_pushes(), 0, "every queued push taken");
         s.shutdown().await.unwrap();
         sb.shutdown().await;
     }

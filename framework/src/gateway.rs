@@ -12,7 +12,7 @@ use std::future::Future;
 use std::io::{Read, Write};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -139,6 +139,13 @@ pub(crate) enum GatewayEvent {
     Kicked {
         by_frame: bool,
     },
+    /// The reader dropped pushes since the last such event, the queue to the engine being full
+    /// ([`SessionConfig::push_queue_limit`]); sent when the queue has drained to half, after
+    /// every push of the run, so the newest seqs asked for after it cover them all. The engine
+    /// pulls what was dropped by seq. ([`GatewayHandle::dropped_pushes`] counts them.)
+    ///
+    /// [`SessionConfig::push_queue_limit`]: crate::config::SessionConfig::push_queue_limit
+    PushesDropped,
     /// Token rejected at connect (1501–1505, 1507). The loop waits for `resume()` or `stop()`.
     TokenError {
         code: i32,
@@ -182,9 +189,27 @@ struct Shared {
     /// Payload buffers of [`GatewayEvent::PushBytes`] handed back by the engine, for the
     /// reader's next ones (so neither side allocates or frees one per push).
     spare_payloads: Mutex<Vec<Vec<u8>>>,
+    /// Pushes sent to the engine ([`GatewayEvent::Push`], [`GatewayEvent::PushBytes`]) and not
+    /// taken by it yet ([`GatewayHandle::pushes_taken`]).
+    queued_pushes: AtomicUsize,
+    /// How many may be queued before the reader drops the next ones
+    /// ([`crate::config::SessionConfig::push_queue_limit`]; tests lower it).
+    push_queue_limit: AtomicUsize,
+    /// Pushes dropped so far because the queue was full.
+    dropped_pushes: AtomicU64,
+    /// The reader is dropping pushes: it drops every one until the queue has drained to half
+    /// the limit (so that runs of drops, and the pulls after them, are few).
+    dropping: AtomicBool,
+    /// Wakes a dropping reader once the engine has taken the queue down to half the limit.
+    drained: tokio::sync::Notify,
 }
 
 impl Shared {
+    /// The queue length at which a dropping reader queues pushes again: half the limit.
+    fn drain_mark(&self) -> usize {
+        self.push_queue_limit.load(Ordering::Relaxed) / 2
+    }
+
     /// Counts and logs a push whose payload does not decode (the push is skipped), wherever it
     /// was decoded: by the reader, or by the engine past the reader's decode-ahead.
     fn undecodable_push(&self, e: &dyn std::fmt::Display) {
@@ -241,6 +266,9 @@ pub(crate) struct GatewaySettings {
     pub token: Arc<dyn Fn() -> Option<String> + Send + Sync>,
     /// TLS settings for `wss://` (None = the built-in web PKI roots).
     pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Pushes queued for the engine past which the reader drops them
+    /// ([`crate::config::SessionConfig::push_queue_limit`]).
+    pub push_queue_limit: usize,
 }
 
 /// A rustls client config trusting exactly the certificates of `pem`.
@@ -294,6 +322,11 @@ impl GatewayHandle {
             decoded_waiting: AtomicUsize::new(0),
             decode_ahead: AtomicUsize::new(DECODE_AHEAD),
             spare_payloads: Mutex::new(Vec::new()),
+            queued_pushes: AtomicUsize::new(0),
+            push_queue_limit: AtomicUsize::new(settings.push_queue_limit.max(1)),
+            dropped_pushes: AtomicU64::new(0),
+            dropping: AtomicBool::new(false),
+            drained: tokio::sync::Notify::new(),
         });
         tokio::spawn(dial_loop(shared.clone(), events, control_rx));
         GatewayHandle { shared }
@@ -314,6 +347,34 @@ impl GatewayHandle {
                 |w| Some(w.saturating_sub(n)),
             );
         }
+    }
+
+    /// Counts `n` pushes ([`GatewayEvent::Push`] or [`GatewayEvent::PushBytes`]) taken from the
+    /// queue: the reader queues as many more before it drops any.
+    pub(crate) fn pushes_taken(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let shared = &self.shared;
+        // SeqCst here and where the reader starts dropping: either this load sees the reader
+        // dropping, or the reader's check after it sees this count (no run left without its
+        // wake-up).
+        let before = shared
+            .queued_pushes
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| {
+                Some(q.saturating_sub(n))
+            })
+            .unwrap_or(0);
+        if shared.dropping.load(Ordering::SeqCst) && before.saturating_sub(n) <= shared.drain_mark()
+        {
+            shared.drained.notify_one();
+        }
+    }
+
+    /// Pushes the reader dropped so far because the engine had
+    /// [`crate::config::SessionConfig::push_queue_limit`] queued.
+    pub(crate) fn dropped_pushes(&self) -> u64 {
+        self.shared.dropped_pushes.load(Ordering::Acquire)
     }
 
     /// Decodes a [`GatewayEvent::PushBytes`] payload (counted and logged as the reader does
@@ -349,6 +410,18 @@ impl GatewayHandle {
             self.shared.decoded_waiting.load(Ordering::Acquire),
             self.shared.spare_payloads.lock().len(),
         )
+    }
+
+    /// Lets at most `n` pushes be queued for the engine before the reader drops them (tests).
+    #[cfg(test)]
+    pub(crate) fn set_push_queue_limit(&self, n: usize) {
+        self.shared.push_queue_limit.store(n, Ordering::Relaxed);
+    }
+
+    /// Pushes queued for the engine and not taken yet (tests).
+    #[cfg(test)]
+    pub(crate) fn queued_pushes(&self) -> usize {
+        self.shared.queued_pushes.load(Ordering::Acquire)
     }
 
     /// Lets the dial loop go on after a token error (new token available).
@@ -956,8 +1029,18 @@ async fn run_connection(
                 Some(Control::Reconnect) => break ConnectionEnd::Lost,
                 Some(Control::Resume) => {}
             },
+            // The engine has taken the queue down to half: the run of drops ends without
+            // waiting for the next push.
+            _ = shared.drained.notified(), if shared.dropping.load(Ordering::Acquire) => {
+                if shared.queued_pushes.load(Ordering::Acquire) <= shared.drain_mark() {
+                    end_drop_run(shared, events);
+                }
+            }
         }
     };
+    // A run of drops ends with the connection: the next connection's sync asks for the newest
+    // seqs, and pulls what the run dropped.
+    shared.dropping.store(false, Ordering::Release);
     finish(shared, writer, end).await
 }
 
@@ -1000,6 +1083,51 @@ async fn finish(
     end
 }
 
+/// Drops a push (true) while the queue to the engine is full: from the moment it holds
+/// [`Shared::push_queue_limit`] pushes until it has drained to half ([`Shared::drain_mark`]),
+/// when the run ends ([`end_drop_run`]).
+///
+/// Why drop rather than stop reading: open-im-server closes a connection whose socket blocks
+/// one of its writes for 10 s, so a reader that waits for a stuck handler gets the bot
+/// disconnected. Dropped pushes are cheap to get back: their messages are stored by seq, and
+/// the engine pulls them as a connect does.
+fn drop_push(shared: &Shared, events: &mpsc::UnboundedSender<GatewayEvent>) -> bool {
+    let queued = shared.queued_pushes.load(Ordering::Acquire);
+    if shared.dropping.load(Ordering::Relaxed) {
+        if queued > shared.drain_mark() {
+            shared.dropped_pushes.fetch_add(1, Ordering::AcqRel);
+            return true;
+        }
+        end_drop_run(shared, events);
+        return false;
+    }
+    let limit = shared.push_queue_limit.load(Ordering::Relaxed);
+    if queued < limit {
+        return false;
+    }
+    shared.dropping.store(true, Ordering::SeqCst);
+    let dropped = shared.dropped_pushes.fetch_add(1, Ordering::AcqRel) + 1;
+    tracing::warn!(
+        limit,
+        dropped,
+        "push queue full: dropping pushes until the engine has taken half, then pulling them by seq"
+    );
+    // The engine may have drained the queue before it could see this run start (it wakes a
+    // dropping reader only): then the run ends at once.
+    if shared.queued_pushes.load(Ordering::SeqCst) <= shared.drain_mark() {
+        end_drop_run(shared, events);
+    }
+    true
+}
+
+/// Ends a run of drops: tells the engine, after every push of the run
+/// ([`GatewayEvent::PushesDropped`]).
+fn end_drop_run(shared: &Shared, events: &mpsc::UnboundedSender<GatewayEvent>) {
+    if shared.dropping.swap(false, Ordering::AcqRel) {
+        let _ = events.send(GatewayEvent::PushesDropped);
+    }
+}
+
 /// Handles one frame; returns Some when the connection must end.
 fn handle_frame(
     shared: &Arc<Shared>,
@@ -1020,6 +1148,9 @@ fn handle_frame(
             };
             match resp.req_identifier {
                 req::PUSH => {
+                    if drop_push(shared, events) {
+                        return None;
+                    }
                     payload.clear();
                     if let Err(e) = decode_data_into(resp.data.as_deref(), payload) {
                         shared.undecodable_push(&e);
@@ -1031,6 +1162,7 @@ fn handle_frame(
                         // one it handed back.
                         let spare = shared.spare_payloads.lock().pop().unwrap_or_default();
                         let bytes = std::mem::replace(payload, spare);
+                        shared.queued_pushes.fetch_add(1, Ordering::AcqRel);
                         let _ = events.send(GatewayEvent::PushBytes(bytes));
                         return None;
                     }
@@ -1038,6 +1170,7 @@ fn handle_frame(
                     match received::decode_boxed(payload.as_slice()) {
                         Ok(p) => {
                             shared.decoded_waiting.fetch_add(1, Ordering::AcqRel);
+                            shared.queued_pushes.fetch_add(1, Ordering::AcqRel);
                             let _ = events.send(GatewayEvent::Push(p));
                         }
                         Err(e) => shared.undecodable_push(&e),
@@ -1200,6 +1333,19 @@ mod tests {
 
     /// Starts a gateway handle against a fake server; returns both once connected.
     async fn connect(timeout: Duration) -> (GatewayHandle, FakeGateway) {
+        let (handle, server, _events) = connect_with_events(timeout, usize::MAX).await;
+        (handle, server)
+    }
+
+    /// Like [`connect`], with a push queue limit, and the events after `Connected`.
+    async fn connect_with_events(
+        timeout: Duration,
+        push_queue_limit: usize,
+    ) -> (
+        GatewayHandle,
+        FakeGateway,
+        mpsc::UnboundedReceiver<GatewayEvent>,
+    ) {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (events_tx, mut events) = mpsc::unbounded_channel();
@@ -1212,6 +1358,7 @@ mod tests {
                 timeout,
                 token: Arc::new(|| Some("t".to_owned())),
                 tls: None,
+                push_queue_limit,
             },
             events_tx,
         );
@@ -1229,7 +1376,47 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
         }
-        (handle, FakeGateway { ws })
+        (handle, FakeGateway { ws }, events)
+    }
+
+    /// A dropping reader ends its run once the engine has taken the queue down to half, with
+    /// no further push: `PushesDropped` follows the last dropped push.
+    #[tokio::test]
+    async fn a_run_of_drops_ends_when_the_engine_drains_the_queue() {
+        let (gw, mut server, mut events) = connect_with_events(Duration::from_secs(30), 2).await;
+        let call = gw
+            .start_call::<_, GetMaxSeqResp>(req::GET_NEWEST_SEQ, &req_for(0))
+            .expect("written");
+        let request = server.next_request().await;
+        for i in 0..5 {
+            server.ws.send(push_frame(i)).await.expect("send");
+        }
+        // Answered after the pushes: once the answer is back, the reader has read them all.
+        server.answer(&request, Ok(Vec::new())).await;
+        call.await.expect("answered");
+        async fn next(events: &mut mpsc::UnboundedReceiver<GatewayEvent>) -> GatewayEvent {
+            tokio::time::timeout(Duration::from_secs(10), events.recv())
+                .await
+                .expect("an event in time")
+                .expect("gateway running")
+        }
+        for _ in 0..2 {
+            match next(&mut events).await {
+                GatewayEvent::Push(p) => received::recycle_boxed([p]),
+                other => panic!("a push, got {other:?}"),
+            }
+        }
+        assert_eq!(gw.dropped_pushes(), 3);
+        assert!(
+            events.try_recv().is_err(),
+            "no report while the queue is full"
+        );
+        gw.pushes_taken(1);
+        assert!(matches!(
+            next(&mut events).await,
+            GatewayEvent::PushesDropped
+        ));
+        gw.stop();
     }
 
     fn req_for(i: usize) -> GetMaxSeqReq {
@@ -1406,6 +1593,7 @@ mod tests {
                     timeout: Duration::from_secs(30),
                     token: Arc::new(|| Some("t".to_owned())),
                     tls: None,
+                    push_queue_limit: usize::MAX,
                 },
                 events_tx,
             );
@@ -1436,7 +1624,102 @@ mod tests {
             decoded_waiting: AtomicUsize::new(0),
             decode_ahead: AtomicUsize::new(DECODE_AHEAD),
             spare_payloads: Mutex::new(Vec::new()),
+            queued_pushes: AtomicUsize::new(0),
+            push_queue_limit: AtomicUsize::new(usize::MAX),
+            dropped_pushes: AtomicU64::new(0),
+            dropping: AtomicBool::new(false),
+            drained: tokio::sync::Notify::new(),
         }
+    }
+
+    /// The protobuf payload of a push of one message (seq `i`, from `u<i>`).
+    fn push_payload(i: i64) -> Vec<u8> {
+        use openim_protocol::pb::sdkws::{MsgData, PullMsgs, PushMessages};
+        let msg = MsgData {
+            seq: i,
+            send_id: format!("u{i}"),
+            client_msg_id: format!("c{i}"),
+            ..Default::default()
+        };
+        let pulled = PullMsgs {
+            msgs: vec![msg],
+            ..Default::default()
+        };
+        PushMessages {
+            msgs: [(format!("si_bot_u{i}"), pulled)].into(),
+            ..Default::default()
+        }
+        .encode_to_vec()
+    }
+
+    /// The gateway frame of [`push_payload`]`(i)`.
+    fn push_frame(i: i64) -> WsMessage {
+        let json = format!(
+            r#"{{"reqIdentifier":2001,"msgIncr":"","errCode":0,"errMsg":"","data":"{}"}}"#,
+            base64::engine::general_purpose::STANDARD.encode(push_payload(i))
+        );
+        WsMessage::Binary(json.into_bytes().into())
+    }
+
+    /// With the engine's queue full, pushes are dropped unread and counted until it has drained
+    /// to half; the run then ends with one `PushesDropped`, after its last drop and before the
+    /// next push queued, and the engine's taking wakes a dropping reader.
+    #[test]
+    fn pushes_are_dropped_from_a_full_queue_until_it_drains_to_half() {
+        use futures::FutureExt as _;
+        let shared = Arc::new(offline_shared("bot"));
+        shared.push_queue_limit.store(4, Ordering::Relaxed);
+        let gw = GatewayHandle {
+            shared: shared.clone(),
+        };
+        let (events, mut rx) = mpsc::unbounded_channel();
+        let mut buffers = FrameBuffers::default();
+        let mut feed = |from: i64, to: i64| {
+            for i in from..to {
+                assert!(handle_frame(&shared, push_frame(i), &events, &mut buffers).is_none());
+            }
+            let mut got = Vec::new();
+            while let Ok(ev) = rx.try_recv() {
+                got.push(match ev {
+                    GatewayEvent::Push(p) => {
+                        let seqs = p.msgs.iter().flat_map(|(_, m)| &m.msgs).map(|m| m.seq);
+                        let seqs = seqs.collect::<Vec<_>>();
+                        received::recycle_boxed([p]);
+                        format!("push {seqs:?}")
+                    }
+                    GatewayEvent::PushesDropped => "dropped".to_owned(),
+                    other => panic!("unexpected {other:?}"),
+                });
+            }
+            got
+        };
+        let queued = || gw.shared.queued_pushes.load(Ordering::Acquire);
+        let woken = || gw.shared.drained.notified().now_or_never().is_some();
+        assert_eq!(feed(0, 6), ["push [0]", "push [1]", "push [2]", "push [3]"]);
+        assert_eq!((gw.dropped_pushes(), queued()), (2, 4));
+        gw.pushes_taken(1);
+        assert!(!woken(), "3 queued: above half");
+        assert_eq!(
+            feed(6, 7),
+            Vec::<String>::new(),
+            "still dropping below the limit"
+        );
+        gw.pushes_taken(1);
+        assert!(woken(), "2 queued: the reader is woken");
+        assert_eq!(
+            feed(7, 8),
+            ["dropped", "push [7]"],
+            "the run ends before the push"
+        );
+        assert_eq!((gw.dropped_pushes(), queued()), (3, 3));
+        assert_eq!(feed(8, 10), ["push [8]"], "a new run at the limit");
+        gw.pushes_taken(4);
+        assert!(woken());
+        end_drop_run(&shared, &events);
+        assert_eq!(feed(10, 11), ["dropped", "push [10]"]);
+        assert_eq!(feed(11, 12), ["push [11]"], "one report per run");
+        assert_eq!(gw.dropped_pushes(), 4);
+        assert_eq!(gw.undecodable_frames(), 0, "dropped pushes are not errors");
     }
 
     /// Past the decoded pushes allowed to wait, the reader passes payloads, which the engine
@@ -1445,31 +1728,8 @@ mod tests {
     /// undecodable frame.
     #[test]
     fn past_the_decoded_pushes_allowed_to_wait_payloads_are_passed_undecoded() {
-        use openim_protocol::pb::sdkws::{MsgData, PullMsgs, PushMessages};
-        let wire = |i: i64| {
-            let msg = MsgData {
-                seq: i,
-                send_id: format!("u{i}"),
-                client_msg_id: format!("c{i}"),
-                ..Default::default()
-            };
-            let pulled = PullMsgs {
-                msgs: vec![msg],
-                ..Default::default()
-            };
-            PushMessages {
-                msgs: [(format!("si_bot_u{i}"), pulled)].into(),
-                ..Default::default()
-            }
-            .encode_to_vec()
-        };
-        let frame = |i: i64| {
-            let json = format!(
-                r#"{{"reqIdentifier":2001,"msgIncr":"","errCode":0,"errMsg":"","data":"{}"}}"#,
-                base64::engine::general_purpose::STANDARD.encode(wire(i))
-            );
-            WsMessage::Binary(json.into_bytes().into())
-        };
+        let wire = push_payload;
+        let frame = push_frame;
         let shared = Arc::new(offline_shared("bot"));
         shared.decode_ahead.store(2, Ordering::Relaxed);
         let gw = GatewayHandle {
