@@ -891,10 +891,9 @@ async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
             bot,
             sb.secret(),
         );
-        // Every event by push on both sides: released at once, the burst leaves the 100,000
-        // side's engine ~60,000 pushes behind, past the default limit, and it would take those
-        // by pull (a path of its own, measured by the catch-up row), which is not what this
-        // row compares.
+        // Every event by push on both sides: released at once, the burst's backlog behind the
+        // 100,000 side's engine passes the default limit (~80,000 pushes), and that side would
+        // take part of it by pull (a path of its own), which is not what this row compares.
         config.push_queue_limit = usize::MAX;
         let consumer = Consumer::start(Session::start(config).await?);
         consumer.synced(WAIT).await?;

@@ -282,8 +282,8 @@ impl Client {
     }
 
     /// Number of pushes dropped because [`crate::SessionConfig::push_queue_limit`] were queued
-    /// for the engine (their messages are pulled by seq: none is lost). Non-zero means the
-    /// handlers lagged behind a flood.
+    /// for the engine (their stored messages are pulled by seq; see the limit's doc). Non-zero
+    /// means the handlers lagged behind a flood.
     pub fn dropped_pushes(&self) -> u64 {
         self.inner
             .gateway

@@ -210,16 +210,20 @@ pub struct SessionConfig {
     #[serde(default)]
     pub compression: Compression,
     /// Pushes the connection may queue for the engine (TOML `push_queue_limit`, env
-    /// `OPENIM_PUSH_QUEUE_LIMIT`; default [`DEFAULT_PUSH_QUEUE_LIMIT`]). Past it, while the
-    /// handlers lag behind a flood, further pushes are dropped on arrival and their messages
-    /// pulled by seq once the engine has caught up: none is lost or delivered twice, and the
-    /// memory a flood takes stays bounded (a push is typically 0.3–1 KB).
+    /// `OPENIM_PUSH_QUEUE_LIMIT`; default [`DEFAULT_PUSH_QUEUE_LIMIT`]; at least 1). When a flood
+    /// comes faster than the handlers take it, the connection keeps reading, but drops pushes
+    /// from the moment this many are queued until half of them have been taken; the engine then
+    /// pulls the dropped pushes' messages by seq. Stored messages are neither lost nor delivered
+    /// twice; messages without a seq (online-only ones, typing) in a dropped push are lost, as
+    /// while the bot is offline. The bound is in pushes: typically 0.3–1 KB each, at most a
+    /// frame (16 MiB).
     #[serde(default = "default_push_queue_limit")]
     pub push_queue_limit: usize,
 }
 
-/// Default of [`SessionConfig::push_queue_limit`]: about 30 MB of typical pushes, far more than
-/// a server sends in the seconds a handler may lag.
+/// Default of [`SessionConfig::push_queue_limit`]: about 30 MB of typical pushes. A burst larger
+/// than this that comes faster than the handlers take it (300,000 pushes released at once reach
+/// it on a 2-core machine) is then taken partly by pull, which costs more per message.
 pub const DEFAULT_PUSH_QUEUE_LIMIT: usize = 65_536;
 
 fn default_channel() -> usize {
@@ -418,10 +422,15 @@ impl SessionConfig {
             durable_acks: raw.durable_acks.unwrap_or(false),
             tls_root_ca: raw.tls_ca,
             compression,
-            push_queue_limit: raw
-                .push_queue_limit
-                .unwrap_or(DEFAULT_PUSH_QUEUE_LIMIT)
-                .max(1),
+            push_queue_limit: match raw.push_queue_limit {
+                None => DEFAULT_PUSH_QUEUE_LIMIT,
+                Some(0) => {
+                    return Err(ConfigError::Invalid(
+                        "push_queue_limit (OPENIM_PUSH_QUEUE_LIMIT) must be at least 1".into(),
+                    ));
+                }
+                Some(n) => n,
+            },
         };
         config.validate()?;
         Ok(config)
@@ -489,6 +498,13 @@ mod tests {
             SessionConfig::from_figment(fig).unwrap().push_queue_limit,
             500
         );
+        let fig = Figment::new().merge(Toml::string(
+            "api_addr='http://h'\nws_addr='ws://h'\nuser_id='bot'\ntoken='t'\npush_queue_limit=0",
+        ));
+        assert!(matches!(
+            SessionConfig::from_figment(fig),
+            Err(ConfigError::Invalid(m)) if m.contains("push_queue_limit")
+        ));
         let fig = Figment::new().merge(Toml::string(
             "api_addr='h:10002'\nws_addr='ws://h:10001'\nuser_id='bot'\ntoken='t'",
         ));

@@ -221,6 +221,8 @@ pub(crate) async fn start(
         fresh,
         epoch,
         renewed_since_connect: false,
+        owed_pulls: HashMap::new(),
+        owed_retry_at: None,
         typing: HashMap::new(),
         batch: ConvBatch::default(),
         burst: BurstBuffers::default(),
@@ -259,6 +261,10 @@ async fn persist_acks(ledger: Arc<Ledger>) {
         }
     }
 }
+
+/// How long after a failed pull of dropped pushes' messages ([`Engine::pull_owed`]) it is
+/// tried again.
+const OWED_PULL_RETRY: Duration = Duration::from_secs(2);
 
 /// Pull requests kept in flight during the connect catch-up (the SDK allows up to 10 concurrent
 /// pulls of 100 messages each).
@@ -455,6 +461,11 @@ pub(crate) struct Engine {
     pub(crate) fresh: bool,
     epoch: i64,
     renewed_since_connect: bool,
+    /// Conversations whose dropped pushes' messages are still to be pulled, each up to the
+    /// newest seq dropped ([`GatewayEvent::PushesDropped`]), and when to try again after a
+    /// failed pull.
+    owed_pulls: HashMap<String, i64>,
+    owed_retry_at: Option<tokio::time::Instant>,
     /// Typing state: (conversation, user) → platform → last "yes".
     typing: HashMap<(String, String), BTreeMap<i32, std::time::Instant>>,
     batch: ConvBatch,
@@ -482,6 +493,7 @@ impl Engine {
         let persister = tokio::spawn(persist_acks(self.ledger.clone()));
         let ledger = self.ledger.clone();
         loop {
+            let retry_at = self.owed_retry_at;
             let flow = tokio::select! {
                 biased;
                 _ = &mut stop_rx => break,
@@ -494,6 +506,8 @@ impl Engine {
                     break;
                 }
                 _ = janitor.tick(), if !self.typing.is_empty() => self.expire_typing().await,
+                _ = tokio::time::sleep_until(retry_at.unwrap_or_else(tokio::time::Instant::now)),
+                    if retry_at.is_some() => self.pull_owed().await,
                 ev = gw_rx.recv() => match ev {
                     None => break,
                     Some(GatewayEvent::Push(push)) => {
@@ -691,7 +705,13 @@ impl Engine {
                 handled?;
                 self.flush_conversations().await
             }
-            GatewayEvent::PushesDropped => self.pull_dropped().await,
+            GatewayEvent::PushesDropped { newest } => {
+                for (conv, seq) in newest {
+                    let owed = self.owed_pulls.entry(conv).or_insert(seq);
+                    *owed = (*owed).max(seq);
+                }
+                self.pull_owed().await
+            }
             GatewayEvent::Kicked { by_frame } => {
                 self.emit_noack(Event::KickedOffline(KickedOffline { by_frame }))
                     .await?;
@@ -799,7 +819,13 @@ impl Engine {
                 self.set_delivered(conv, d);
             }
         } else {
-            if let Err(e) = self.pull_up_to(&max).await {
+            let pulled = self.pull_up_to(&max).await;
+            if pulled.is_ok() {
+                // Up to the newest seqs, asked for after every drop owed so far.
+                self.owed_pulls.clear();
+                self.owed_retry_at = None;
+            }
+            if let Err(e) = pulled {
                 match e {
                     PullError::Stop => return Err(Stop),
                     PullError::Failed(reason) => {
@@ -848,45 +874,50 @@ impl Engine {
         self.pull_pipelined(plan).await
     }
 
-    /// Pulls by seq the messages of the pushes the reader dropped while the queue was full: the
-    /// newest seqs, then what is missing, as a connect does. The reader sends
-    /// [`GatewayEvent::PushesDropped`] after the last push of a run of drops, so the newest seqs
-    /// asked for here cover every one. Pushes queued behind it repeat some of the pulled
-    /// messages, and are skipped as duplicates.
-    async fn pull_dropped(&mut self) -> Flow {
-        if self.fresh {
-            // No connect sync yet: it pulls them.
+    /// Pulls the messages of the pushes the reader dropped while the queue was full
+    /// ([`GatewayEvent::PushesDropped`]): each owed conversation from its last handled seq up
+    /// to the newest seq dropped. Only those conversations, and only that far: every seq up to
+    /// a pushed one was readable on the server when the push was written, while open-im-server
+    /// hands out a newest seq a moment before its message can be read (a pull then would get a
+    /// "deleted" placeholder in its place). Pushes queued behind repeat some of the pulled
+    /// messages, and are skipped as duplicates. A failed pull is tried again
+    /// [`OWED_PULL_RETRY`] later (or by the next connect's sync).
+    async fn pull_owed(&mut self) -> Flow {
+        self.owed_retry_at = None;
+        if self.owed_pulls.is_empty() {
             return Ok(());
         }
+        let owed: Vec<(String, i64)> = self.owed_pulls.drain().collect();
         tracing::info!(
-            dropped = self.gw.dropped_pushes(),
+            conversations = owed.len(),
+            dropped_pushes = self.gw.dropped_pushes(),
             "pulling the messages of dropped pushes"
         );
-        let max: GetMaxSeqResp = match self
-            .gw
-            .call(
-                req::GET_NEWEST_SEQ,
-                &GetMaxSeqReq {
-                    user_id: self.user_id.clone(),
-                },
-            )
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                // The connection failed: the next connect's sync pulls them.
-                tracing::warn!(error = %e, "pulling dropped pushes failed");
-                return Ok(());
-            }
-        };
-        match self.pull_up_to(&max).await {
+        let plan = plan_pulls(|c| self.delivered_of(c), &owed);
+        match self.pull_pipelined(plan).await {
             Ok(()) => Ok(()),
             Err(PullError::Stop) => Err(Stop),
             Err(PullError::Failed(reason)) => {
-                tracing::warn!(%reason, "pulling dropped pushes failed");
+                tracing::warn!(%reason, retry_in = ?OWED_PULL_RETRY, "pulling dropped pushes failed");
+                for (conv, seq) in owed {
+                    self.owe_pull(&conv, seq);
+                }
                 Ok(())
             }
         }
+    }
+
+    /// Owes a pull of `conv` up to `seq` (after a failed one): [`Engine::pull_owed`] tries it
+    /// [`OWED_PULL_RETRY`] from now.
+    fn owe_pull(&mut self, conv: &str, seq: i64) {
+        match self.owed_pulls.get_mut(conv) {
+            Some(at) => *at = (*at).max(seq),
+            None => {
+                self.owed_pulls.insert(conv.to_owned(), seq);
+            }
+        }
+        self.owed_retry_at
+            .get_or_insert_with(|| tokio::time::Instant::now() + OWED_PULL_RETRY);
     }
 
     async fn reconcile_unread(&mut self) -> Flow {
@@ -1154,8 +1185,9 @@ impl Engine {
                                 Ok(()) => {}
                                 Err(PullError::Stop) => return Err(Stop),
                                 Err(PullError::Failed(e)) => {
-                                    // Leave the gap; the next connect pulls it.
-                                    tracing::warn!(conv, error = %e, "gap pull failed");
+                                    // Left, with this message, for a later pull.
+                                    tracing::warn!(conv, error = %e, retry_in = ?OWED_PULL_RETRY, "gap pull failed");
+                                    self.owe_pull(conv, m.seq);
                                     break;
                                 }
                             }
@@ -1983,6 +2015,20 @@ mod tests {
     /// in each conversation, and the pushes queued behind the drops skipped as duplicates.
     #[tokio::test]
     async fn pushes_dropped_past_the_queue_limit_are_pulled_once_in_order() {
+        flood_through_a_full_queue("q", 0).await;
+    }
+
+    /// The same with the first pull failing (the one of the dropped pushes, or a kept push's
+    /// gap repair): it is tried again, and every message still comes once, in order.
+    #[tokio::test]
+    async fn a_failed_pull_of_dropped_pushes_is_tried_again() {
+        flood_through_a_full_queue("r", 1).await;
+    }
+
+    /// 20 peers send 3 rounds of texts to a bot whose queue holds one push and whose consumer
+    /// takes one event at a time, with the first `failed_pulls` pulls failing; asserts every
+    /// message once, in order, then one more.
+    async fn flood_through_a_full_queue(prefix: &str, failed_pulls: u32) {
         use crate::config::SessionConfig;
         use crate::event::{Event, EventKind};
         use crate::session::Session;
@@ -1991,13 +2037,14 @@ mod tests {
             .await
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let peers: Vec<String> = (0..20).map(|i| format!("qpeer{i}")).collect();
-        sb.register_user("qbot", "qbot").await.unwrap();
+        let bot = format!("{prefix}bot");
+        let peers: Vec<String> = (0..20).map(|i| format!("{prefix}peer{i}")).collect();
+        sb.register_user(&bot, &bot).await.unwrap();
         for p in &peers {
             sb.register_user(p, p).await.unwrap();
         }
         let mut config =
-            SessionConfig::with_secret(sb.api_url(), sb.ws_url(), dir.path(), "qbot", sb.secret());
+            SessionConfig::with_secret(sb.api_url(), sb.ws_url(), dir.path(), &bot, sb.secret());
         // The engine waits for the consumer after each message, so the released pushes pile
         // up behind it.
         config.channel_capacity = 1;
@@ -2005,15 +2052,16 @@ mod tests {
         crate::session::tests::next_of(&mut s, EventKind::SyncServerFinish).await;
         let gw = s.client().inner.gateway.clone().expect("a gateway");
         gw.set_push_queue_limit(1);
-        sb.faults().stall_pushes("qbot");
+        sb.faults().stall_pushes(&bot);
         let rounds = 3;
         for round in 0..rounds {
             for p in &peers {
                 let text = format!("{p}-{round}");
-                sb.send_text(p, "qbot", false, &text).await.unwrap();
+                sb.send_text(p, &bot, false, &text).await.unwrap();
             }
         }
-        sb.faults().release_pushes("qbot");
+        sb.faults().fail_requests(1002, failed_pulls, 500);
+        sb.faults().release_pushes(&bot);
         let mut texts: std::collections::HashMap<String, Vec<String>> = Default::default();
         let mut receive = async |s: &mut Session, n: usize| {
             tokio::time::timeout(WAIT, async {
@@ -2039,13 +2087,12 @@ mod tests {
         );
         // One more message: it comes next (no earlier one repeats), and every push queued
         // before it has been taken.
-        sb.send_text(&peers[0], "qbot", false, "qpeer0-last")
-            .await
-            .unwrap();
+        let last = format!("{}-last", peers[0]);
+        sb.send_text(&peers[0], &bot, false, &last).await.unwrap();
         receive(&mut s, 1).await;
-        let mut expected: Vec<String> = (0..rounds).map(|r| format!("qpeer0-{r}")).collect();
-        expected.push("qpeer0-last".into());
-        assert_eq!(texts["qpeer0"], expected, "each once, in order");
+        let mut expected: Vec<String> = (0..rounds).map(|r| format!("{}-{r}", peers[0])).collect();
+        expected.push(last);
+        assert_eq!(texts[&peers[0]], expected, "each once, in order");
         for p in &peers[1..] {
             let expected: Vec<String> = (0..rounds).map(|r| format!("{p}-{r}")).collect();
             assert_eq!(texts[p], expected, "each once, in order");

@@ -139,13 +139,18 @@ pub(crate) enum GatewayEvent {
     Kicked {
         by_frame: bool,
     },
-    /// The reader dropped pushes since the last such event, the queue to the engine being full
-    /// ([`SessionConfig::push_queue_limit`]); sent when the queue has drained to half, after
-    /// every push of the run, so the newest seqs asked for after it cover them all. The engine
-    /// pulls what was dropped by seq. ([`GatewayHandle::dropped_pushes`] counts them.)
+    /// The reader dropped pushes, the queue to the engine being full
+    /// ([`SessionConfig::push_queue_limit`]): sent when the run of drops ends (the queue has
+    /// drained to half, or the connection ended), after its last drop. The engine pulls each
+    /// conversation up to the newest seq its dropped pushes carried. Every seq up to that one
+    /// was readable on the server when the push was written, which a pull up to the server's
+    /// newest seqs would not guarantee. ([`GatewayHandle::dropped_pushes`] counts the pushes.)
     ///
     /// [`SessionConfig::push_queue_limit`]: crate::config::SessionConfig::push_queue_limit
-    PushesDropped,
+    PushesDropped {
+        /// Conversation ID → the newest seq among the run's dropped pushes.
+        newest: HashMap<String, i64>,
+    },
     /// Token rejected at connect (1501–1505, 1507). The loop waits for `resume()` or `stop()`.
     TokenError {
         code: i32,
@@ -202,6 +207,8 @@ struct Shared {
     dropping: AtomicBool,
     /// Wakes a dropping reader once the engine has taken the queue down to half the limit.
     drained: tokio::sync::Notify,
+    /// The current run's newest dropped seq per conversation (the reader's only).
+    dropped_newest: Mutex<HashMap<String, i64>>,
 }
 
 impl Shared {
@@ -327,6 +334,7 @@ impl GatewayHandle {
             dropped_pushes: AtomicU64::new(0),
             dropping: AtomicBool::new(false),
             drained: tokio::sync::Notify::new(),
+            dropped_newest: Mutex::new(HashMap::new()),
         });
         tokio::spawn(dial_loop(shared.clone(), events, control_rx));
         GatewayHandle { shared }
@@ -995,7 +1003,7 @@ async fn run_connection(
     let mut buffers = FrameBuffers::default();
     for m in early {
         if let Some(end) = handle_frame(shared, m, events, &mut buffers) {
-            return finish(shared, writer, end).await;
+            return finish(shared, events, writer, end).await;
         }
     }
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -1038,10 +1046,7 @@ async fn run_connection(
             }
         }
     };
-    // A run of drops ends with the connection: the next connection's sync asks for the newest
-    // seqs, and pulls what the run dropped.
-    shared.dropping.store(false, Ordering::Release);
-    finish(shared, writer, end).await
+    finish(shared, events, writer, end).await
 }
 
 /// Writes queued frames. Everything queued at the moment is written before one flush, so a
@@ -1068,9 +1073,12 @@ async fn write_frames(
 
 async fn finish(
     shared: &Arc<Shared>,
+    events: &mpsc::UnboundedSender<GatewayEvent>,
     writer: tokio::task::JoinHandle<()>,
     end: ConnectionEnd,
 ) -> ConnectionEnd {
+    // A run of drops ends with the connection (the next one starts with an empty record).
+    end_drop_run(shared, events);
     if let Some(w) = shared.writer.lock().take() {
         let _ = w.send(WsMessage::Close(None));
     }
@@ -1083,48 +1091,83 @@ async fn finish(
     end
 }
 
-/// Drops a push (true) while the queue to the engine is full: from the moment it holds
-/// [`Shared::push_queue_limit`] pushes until it has drained to half ([`Shared::drain_mark`]),
-/// when the run ends ([`end_drop_run`]).
+/// Drops the push of `payload` (true) while the queue to the engine is full: from the moment it
+/// holds [`Shared::push_queue_limit`] pushes until it has drained to half ([`Shared::drain_mark`]),
+/// when the run ends ([`end_drop_run`]). A dropped push is recorded ([`record_dropped`]).
 ///
 /// Why drop rather than stop reading: open-im-server closes a connection whose socket blocks
 /// one of its writes for 10 s, so a reader that waits for a stuck handler gets the bot
 /// disconnected. Dropped pushes are cheap to get back: their messages are stored by seq, and
-/// the engine pulls them as a connect does.
-fn drop_push(shared: &Shared, events: &mpsc::UnboundedSender<GatewayEvent>) -> bool {
+/// the engine pulls them.
+fn drop_push(
+    shared: &Shared,
+    payload: &[u8],
+    events: &mpsc::UnboundedSender<GatewayEvent>,
+) -> bool {
     let queued = shared.queued_pushes.load(Ordering::Acquire);
-    if shared.dropping.load(Ordering::Relaxed) {
-        if queued > shared.drain_mark() {
-            shared.dropped_pushes.fetch_add(1, Ordering::AcqRel);
-            return true;
-        }
+    let starts_run = !shared.dropping.load(Ordering::Relaxed);
+    if !starts_run && queued <= shared.drain_mark() {
         end_drop_run(shared, events);
         return false;
     }
     let limit = shared.push_queue_limit.load(Ordering::Relaxed);
-    if queued < limit {
+    if starts_run && queued < limit {
         return false;
     }
-    shared.dropping.store(true, Ordering::SeqCst);
-    let dropped = shared.dropped_pushes.fetch_add(1, Ordering::AcqRel) + 1;
-    tracing::warn!(
-        limit,
-        dropped,
-        "push queue full: dropping pushes until the engine has taken half, then pulling them by seq"
-    );
-    // The engine may have drained the queue before it could see this run start (it wakes a
-    // dropping reader only): then the run ends at once.
-    if shared.queued_pushes.load(Ordering::SeqCst) <= shared.drain_mark() {
-        end_drop_run(shared, events);
+    if starts_run {
+        shared.dropping.store(true, Ordering::SeqCst);
+    }
+    let dropped = record_dropped(shared, payload);
+    if starts_run {
+        tracing::warn!(
+            limit,
+            dropped,
+            "push queue full: dropping pushes until the engine has taken half, then pulling them by seq"
+        );
+        start_checked(shared, events);
     }
     true
 }
 
-/// Ends a run of drops: tells the engine, after every push of the run
+/// Ends the run just started at once if the engine has meanwhile drained the queue: it wakes
+/// a dropping reader only, and may have taken the queue before it could see the run.
+fn start_checked(shared: &Shared, events: &mpsc::UnboundedSender<GatewayEvent>) {
+    // SeqCst with the engine's side (`GatewayHandle::pushes_taken`): either it sees the run,
+    // or this load sees its count.
+    if shared.queued_pushes.load(Ordering::SeqCst) <= shared.drain_mark() {
+        end_drop_run(shared, events);
+    }
+}
+
+/// Counts a dropped push and records the newest seq of each conversation it carried; returns
+/// the count. Messages without a seq (online-only ones, typing) cannot be pulled: they are lost,
+/// as while the bot is offline.
+fn record_dropped(shared: &Shared, payload: &[u8]) -> u64 {
+    let dropped = shared.dropped_pushes.fetch_add(1, Ordering::AcqRel) + 1;
+    match received::decode_boxed(payload) {
+        Ok(push) => {
+            let mut newest = shared.dropped_newest.lock();
+            for (conv, msgs) in push.msgs.iter().chain(push.notification_msgs.iter()) {
+                if let Some(seq) = msgs.msgs.iter().map(|m| m.seq).filter(|&s| s > 0).max() {
+                    let at = newest.entry(conv.to_string()).or_insert(seq);
+                    *at = (*at).max(seq);
+                }
+            }
+            drop(newest);
+            received::recycle_boxed([push]);
+        }
+        // Skipped as it would have been if queued.
+        Err(e) => shared.undecodable_push(&e),
+    }
+    dropped
+}
+
+/// Ends a run of drops: hands the engine the run's record, after its last drop
 /// ([`GatewayEvent::PushesDropped`]).
 fn end_drop_run(shared: &Shared, events: &mpsc::UnboundedSender<GatewayEvent>) {
     if shared.dropping.swap(false, Ordering::AcqRel) {
-        let _ = events.send(GatewayEvent::PushesDropped);
+        let newest = std::mem::take(&mut *shared.dropped_newest.lock());
+        let _ = events.send(GatewayEvent::PushesDropped { newest });
     }
 }
 
@@ -1148,12 +1191,12 @@ fn handle_frame(
             };
             match resp.req_identifier {
                 req::PUSH => {
-                    if drop_push(shared, events) {
-                        return None;
-                    }
                     payload.clear();
                     if let Err(e) = decode_data_into(resp.data.as_deref(), payload) {
                         shared.undecodable_push(&e);
+                        return None;
+                    }
+                    if drop_push(shared, payload, events) {
                         return None;
                     }
                     let waiting = shared.decoded_waiting.load(Ordering::Acquire);
@@ -1412,11 +1455,41 @@ mod tests {
             "no report while the queue is full"
         );
         gw.pushes_taken(1);
-        assert!(matches!(
-            next(&mut events).await,
-            GatewayEvent::PushesDropped
-        ));
+        match next(&mut events).await {
+            GatewayEvent::PushesDropped { newest } => assert_eq!(
+                newest,
+                (2..5).map(|i| (format!("si_bot_u{i}"), i)).collect(),
+                "each dropped push's conversation, up to its seq"
+            ),
+            other => panic!("the run's end, got {other:?}"),
+        }
         gw.stop();
+    }
+
+    /// A run that starts after the engine has taken the queue down (it could not see the run
+    /// to wake the reader) ends at once, with the push that started it.
+    #[test]
+    fn a_run_started_on_a_drained_queue_ends_at_once() {
+        let shared = Arc::new(offline_shared("bot"));
+        shared.push_queue_limit.store(4, Ordering::Relaxed);
+        let (events, mut rx) = mpsc::unbounded_channel();
+        // The reader saw a full queue (`drop_push`'s first load); the engine has taken it all
+        // since.
+        shared.dropping.store(true, Ordering::SeqCst);
+        record_dropped(&shared, &push_payload(3));
+        start_checked(&shared, &events);
+        match rx.try_recv() {
+            Ok(GatewayEvent::PushesDropped { newest }) => {
+                assert_eq!(newest, [("si_bot_u3".to_owned(), 3)].into());
+            }
+            other => panic!("the run's end at once, got {other:?}"),
+        }
+        assert!(!shared.dropping.load(Ordering::SeqCst));
+        // With the queue still full, the run goes on.
+        shared.queued_pushes.store(4, Ordering::SeqCst);
+        shared.dropping.store(true, Ordering::SeqCst);
+        start_checked(&shared, &events);
+        assert!(rx.try_recv().is_err());
     }
 
     fn req_for(i: usize) -> GetMaxSeqReq {
@@ -1629,6 +1702,7 @@ mod tests {
             dropped_pushes: AtomicU64::new(0),
             dropping: AtomicBool::new(false),
             drained: tokio::sync::Notify::new(),
+            dropped_newest: Mutex::new(HashMap::new()),
         }
     }
 
@@ -1687,7 +1761,10 @@ mod tests {
                         received::recycle_boxed([p]);
                         format!("push {seqs:?}")
                     }
-                    GatewayEvent::PushesDropped => "dropped".to_owned(),
+                    GatewayEvent::PushesDropped { newest } => {
+                        let newest: std::collections::BTreeMap<_, _> = newest.into_iter().collect();
+                        format!("dropped {newest:?}")
+                    }
                     other => panic!("unexpected {other:?}"),
                 });
             }
@@ -1708,15 +1785,18 @@ mod tests {
         assert!(woken(), "2 queued: the reader is woken");
         assert_eq!(
             feed(7, 8),
-            ["dropped", "push [7]"],
-            "the run ends before the push"
+            [
+                r#"dropped {"si_bot_u4": 4, "si_bot_u5": 5, "si_bot_u6": 6}"#,
+                "push [7]"
+            ],
+            "the run ends before the push, with each conversation's newest dropped seq"
         );
         assert_eq!((gw.dropped_pushes(), queued()), (3, 3));
         assert_eq!(feed(8, 10), ["push [8]"], "a new run at the limit");
         gw.pushes_taken(4);
         assert!(woken());
         end_drop_run(&shared, &events);
-        assert_eq!(feed(10, 11), ["dropped", "push [10]"]);
+        assert_eq!(feed(10, 11), [r#"dropped {"si_bot_u9": 9}"#, "push [10]"]);
         assert_eq!(feed(11, 12), ["push [11]"], "one report per run");
         assert_eq!(gw.dropped_pushes(), 4);
         assert_eq!(gw.undecodable_frames(), 0, "dropped pushes are not errors");

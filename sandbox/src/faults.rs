@@ -16,6 +16,8 @@ struct FaultState {
     duplicate: HashMap<String, u32>,
     skip_seq: HashMap<String, u32>,
     fail_routes: HashMap<String, (u32, i32)>,
+    /// Gateway requests to fail, by `reqIdentifier`: how many more, and the error code.
+    fail_requests: HashMap<i32, (u32, i32)>,
     expired_tokens: HashSet<String>,
     /// Users whose gateway answers are withheld.
     answers_stalled: HashSet<String>,
@@ -51,6 +53,8 @@ pub struct Faults {
     gates_closed: AtomicUsize,
     /// Woken whenever a gate opens.
     gate_opened: tokio::sync::Notify,
+    /// Gateway request failures still armed; 0 keeps the request path free of the lock.
+    requests_failing: AtomicUsize,
 }
 
 impl std::fmt::Debug for Faults {
@@ -105,6 +109,28 @@ impl Faults {
     }
     pub(crate) fn is_expired(&self, token: &str) -> bool {
         self.inner.lock().expired_tokens.contains(token)
+    }
+    pub(crate) fn fail_requests(&self, req_identifier: i32, n: u32, code: i32) {
+        let mut g = self.inner.lock();
+        g.fail_requests.insert(req_identifier, (n, code));
+        let armed: u32 = g.fail_requests.values().map(|(n, _)| *n).sum();
+        self.requests_failing
+            .store(armed as usize, Ordering::Release);
+    }
+    /// Consumes one injected failure of a gateway request, if any.
+    pub(crate) fn take_request_failure(&self, req_identifier: i32) -> Option<i32> {
+        if self.requests_failing.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let mut g = self.inner.lock();
+        let (n, code) = g.fail_requests.get_mut(&req_identifier)?;
+        if *n == 0 {
+            return None;
+        }
+        *n -= 1;
+        let code = *code;
+        self.requests_failing.fetch_sub(1, Ordering::AcqRel);
+        Some(code)
     }
     /// Consumes one injected failure of a route, if any.
     pub(crate) fn take_route_failure(&self, route: &str) -> Option<i32> {

@@ -468,6 +468,12 @@ async fn handle(ctx: &ReqCtx<'_>, req: &WsReq, data: &[u8]) -> Handled {
             CodeError::with_msg(500, "ServerInternalError", "envelope validation failed"),
         ));
     }
+    if let Some(code) = ctx.inner.faults.take_request_failure(req.req_identifier) {
+        return Handled::Reply(err_resp(
+            req,
+            CodeError::with_msg(code, "ServerInternalError", "injected failure"),
+        ));
+    }
     let ok = |bytes: Option<Vec<u8>>| {
         WsResp::new(req.req_identifier, &req.msg_incr, &req.operation_id, bytes)
     };

@@ -629,6 +629,14 @@ impl FaultControl<'_> {
     pub fn fail_route(&self, route: &str, n: u32, code: i32) {
         self.sandbox.inner.faults.fail_route(route, n, code);
     }
+    /// Makes the next `n` gateway requests with `req_identifier` (1002: a pull) fail with
+    /// `code`, answered with that error and no data.
+    pub fn fail_requests(&self, req_identifier: i32, n: u32, code: i32) {
+        self.sandbox
+            .inner
+            .faults
+            .fail_requests(req_identifier, n, code);
+    }
     /// Marks a token expired: later checks answer 1501.
     pub fn expire_token(&self, token: &str) {
         self.sandbox.inner.faults.expire_token(token);
