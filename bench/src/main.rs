@@ -892,8 +892,9 @@ async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
             sb.secret(),
         );
         // Every event by push on both sides: released at once, the burst's backlog behind the
-        // 100,000 side's engine passes the default limit (~80,000 pushes), and that side would
-        // take part of it by pull (a path of its own), which is not what this row compares.
+        // engine (~80,000 pushes at 100,000 conversations) passes the default limit, and the
+        // session would take part of it by pull (a path of its own, slower per message with
+        // many conversations), which is not what this row compares.
         config.push_queue_limit = usize::MAX;
         let consumer = Consumer::start(Session::start(config).await?);
         consumer.synced(WAIT).await?;

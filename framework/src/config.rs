@@ -216,7 +216,7 @@ pub struct SessionConfig {
     /// pulls the dropped pushes' messages by seq. Stored messages are neither lost nor delivered
     /// twice; messages without a seq (online-only ones, typing) in a dropped push are lost, as
     /// while the bot is offline. The bound is in pushes: typically 0.3–1 KB each, at most a
-    /// frame (16 MiB).
+    /// gateway message (64 MiB).
     #[serde(default = "default_push_queue_limit")]
     pub push_queue_limit: usize,
 }

@@ -223,6 +223,7 @@ pub(crate) async fn start(
         renewed_since_connect: false,
         owed_pulls: HashMap::new(),
         owed_retry_at: None,
+        owed_failures: 0,
         typing: HashMap::new(),
         batch: ConvBatch::default(),
         burst: BurstBuffers::default(),
@@ -262,9 +263,12 @@ async fn persist_acks(ledger: Arc<Ledger>) {
     }
 }
 
-/// How long after a failed pull of dropped pushes' messages ([`Engine::pull_owed`]) it is
-/// tried again.
+/// How long after a failed pull of owed messages ([`Engine::pull_owed`]) it is first tried
+/// again; each further failure doubles the wait, up to [`OWED_PULL_RETRY_MAX`].
 const OWED_PULL_RETRY: Duration = Duration::from_secs(2);
+/// The longest wait between tries of an owed pull (a failure that does not clear, such as an
+/// answer that does not decode, is tried at this pace).
+const OWED_PULL_RETRY_MAX: Duration = Duration::from_secs(60);
 
 /// Pull requests kept in flight during the connect catch-up (the SDK allows up to 10 concurrent
 /// pulls of 100 messages each).
@@ -466,6 +470,8 @@ pub(crate) struct Engine {
     /// failed pull.
     owed_pulls: HashMap<String, i64>,
     owed_retry_at: Option<tokio::time::Instant>,
+    /// Owed pulls failed in a row (the retry's backoff).
+    owed_failures: u32,
     /// Typing state: (conversation, user) → platform → last "yes".
     typing: HashMap<(String, String), BTreeMap<i32, std::time::Instant>>,
     batch: ConvBatch,
@@ -821,9 +827,13 @@ impl Engine {
         } else {
             let pulled = self.pull_up_to(&max).await;
             if pulled.is_ok() {
-                // Up to the newest seqs, asked for after every drop owed so far.
-                self.owed_pulls.clear();
-                self.owed_retry_at = None;
+                // Pulled up to the newest seqs, asked for after every pull owed so far: what
+                // is left is owed for conversations the answer did not cover.
+                self.owed_pulls
+                    .retain(|conv, seq| max.max_seqs.get(conv).is_none_or(|m| *m < *seq));
+                if self.owed_pulls.is_empty() {
+                    self.owed_retry_at = None;
+                }
             }
             if let Err(e) = pulled {
                 match e {
@@ -881,7 +891,8 @@ impl Engine {
     /// hands out a newest seq a moment before its message can be read (a pull then would get a
     /// "deleted" placeholder in its place). Pushes queued behind repeat some of the pulled
     /// messages, and are skipped as duplicates. A failed pull is tried again
-    /// [`OWED_PULL_RETRY`] later (or by the next connect's sync).
+    /// [`OWED_PULL_RETRY`] later, the wait doubling with each failure (or by the next connect's
+    /// sync).
     async fn pull_owed(&mut self) -> Flow {
         self.owed_retry_at = None;
         if self.owed_pulls.is_empty() {
@@ -895,20 +906,33 @@ impl Engine {
         );
         let plan = plan_pulls(|c| self.delivered_of(c), &owed);
         match self.pull_pipelined(plan).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.owed_failures = 0;
+                Ok(())
+            }
             Err(PullError::Stop) => Err(Stop),
             Err(PullError::Failed(reason)) => {
-                tracing::warn!(%reason, retry_in = ?OWED_PULL_RETRY, "pulling dropped pushes failed");
+                self.owed_failures = self.owed_failures.saturating_add(1);
                 for (conv, seq) in owed {
                     self.owe_pull(&conv, seq);
                 }
+                tracing::warn!(%reason, retry_in = ?self.owed_retry_wait(), "pulling owed messages failed");
                 Ok(())
             }
         }
     }
 
+    /// The wait before the next try of an owed pull: [`OWED_PULL_RETRY`], doubled for each
+    /// failure in a row after the first, at most [`OWED_PULL_RETRY_MAX`].
+    fn owed_retry_wait(&self) -> Duration {
+        let doublings = self.owed_failures.saturating_sub(1).min(16);
+        OWED_PULL_RETRY
+            .saturating_mul(1 << doublings)
+            .min(OWED_PULL_RETRY_MAX)
+    }
+
     /// Owes a pull of `conv` up to `seq` (after a failed one): [`Engine::pull_owed`] tries it
-    /// [`OWED_PULL_RETRY`] from now.
+    /// after [`Engine::owed_retry_wait`].
     fn owe_pull(&mut self, conv: &str, seq: i64) {
         match self.owed_pulls.get_mut(conv) {
             Some(at) => *at = (*at).max(seq),
@@ -916,8 +940,9 @@ impl Engine {
                 self.owed_pulls.insert(conv.to_owned(), seq);
             }
         }
+        let wait = self.owed_retry_wait();
         self.owed_retry_at
-            .get_or_insert_with(|| tokio::time::Instant::now() + OWED_PULL_RETRY);
+            .get_or_insert_with(|| tokio::time::Instant::now() + wait);
     }
 
     async fn reconcile_unread(&mut self) -> Flow {
@@ -1186,8 +1211,8 @@ impl Engine {
                                 Err(PullError::Stop) => return Err(Stop),
                                 Err(PullError::Failed(e)) => {
                                     // Left, with this message, for a later pull.
-                                    tracing::warn!(conv, error = %e, retry_in = ?OWED_PULL_RETRY, "gap pull failed");
                                     self.owe_pull(conv, m.seq);
+                                    tracing::warn!(conv, error = %e, retry_in = ?self.owed_retry_wait(), "gap pull failed");
                                     break;
                                 }
                             }
@@ -2018,11 +2043,50 @@ mod tests {
         flood_through_a_full_queue("q", 0).await;
     }
 
-    /// The same with the first pull failing (the one of the dropped pushes, or a kept push's
-    /// gap repair): it is tried again, and every message still comes once, in order.
+    /// The same with the first pull failing (the one of the dropped pushes' messages): it is
+    /// tried again, and every message still comes once, in order.
     #[tokio::test]
     async fn a_failed_pull_of_dropped_pushes_is_tried_again() {
         flood_through_a_full_queue("r", 1).await;
+    }
+
+    /// A gap repair that fails is tried again, with the pushed message it held back, though
+    /// nothing more is sent (fails without the retry: both wait for the next connect).
+    #[tokio::test]
+    async fn a_failed_gap_repair_is_tried_again() {
+        use crate::config::SessionConfig;
+        use crate::event::{Event, EventKind};
+        use crate::session::Session;
+        let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        sb.register_user("gbot", "gbot").await.unwrap();
+        sb.register_user("gpeer", "gpeer").await.unwrap();
+        let config =
+            SessionConfig::with_secret(sb.api_url(), sb.ws_url(), dir.path(), "gbot", sb.secret());
+        let mut s = Session::start(config).await.unwrap();
+        crate::session::tests::next_of(&mut s, EventKind::SyncServerFinish).await;
+        // A's push never comes, and the pull of the gap B shows fails once.
+        sb.faults().skip_next_seq("gbot");
+        sb.faults().fail_requests(1002, 1, 500);
+        sb.send_text("gpeer", "gbot", false, "A").await.unwrap();
+        sb.send_text("gpeer", "gbot", false, "B").await.unwrap();
+        let mut got = Vec::new();
+        tokio::time::timeout(Duration::from_secs(40), async {
+            while got.len() < 2 {
+                let d = s.next().await.expect("session running");
+                if let Event::NewMessage(m) = &d.event {
+                    got.push(m.text().unwrap_or_default().to_owned());
+                }
+                d.ack.ack();
+            }
+        })
+        .await
+        .expect("A and B in time");
+        assert_eq!(got, ["A", "B"]);
+        s.shutdown().await.unwrap();
+        sb.shutdown().await;
     }
 
     /// 20 peers send 3 rounds of texts to a bot whose queue holds one push and whose consumer
