@@ -512,8 +512,13 @@ impl Engine {
                     break;
                 }
                 _ = janitor.tick(), if !self.typing.is_empty() => self.expire_typing().await,
-                _ = tokio::time::sleep_until(retry_at.unwrap_or_else(tokio::time::Instant::now)),
-                    if retry_at.is_some() => self.pull_owed().await,
+                // A timer only while a pull is owed (none is built on the other passes).
+                _ = async {
+                    match retry_at {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                }, if retry_at.is_some() => self.pull_owed().await,
                 ev = gw_rx.recv() => match ev {
                     None => break,
                     Some(GatewayEvent::Push(push)) => {
