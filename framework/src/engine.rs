@@ -1983,9 +1983,8 @@ mod tests {
     #[tokio::test]
     async fn pushes_passed_undecoded_are_delivered_once_in_order() {
         use crate::config::SessionConfig;
-        use crate::event::{Event, EventKind};
+        use crate::event::EventKind;
         use crate::session::Session;
-        const WAIT: Duration = Duration::from_secs(40);
         let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
             .await
             .unwrap();
@@ -2009,23 +2008,8 @@ mod tests {
             }
         }
         sb.faults().release_pushes("dbot");
-        let mut texts: std::collections::HashMap<String, Vec<String>> = Default::default();
-        let total = 3 * peers.len();
-        tokio::time::timeout(WAIT, async {
-            let mut n = 0;
-            while n < total {
-                let d = s.next().await.expect("session running");
-                if let Event::NewMessage(m) = &d.event {
-                    let text = m.text().unwrap_or_default().to_owned();
-                    let peer = text.split('-').next().unwrap_or_default().to_owned();
-                    texts.entry(peer).or_default().push(text);
-                    n += 1;
-                }
-                d.ack.ack();
-            }
-        })
-        .await
-        .expect("every message in time");
+        let mut texts = Default::default();
+        receive_texts_by_peer(&mut s, 3 * peers.len(), &mut texts).await;
         for p in &peers {
             let expected: Vec<String> = (0..3).map(|r| format!("{p}-{r}")).collect();
             assert_eq!(texts[p], expected, "each once, in order");
@@ -2053,6 +2037,31 @@ mod tests {
     #[tokio::test]
     async fn a_failed_pull_of_dropped_pushes_is_tried_again() {
         flood_through_a_full_queue("r", 1).await;
+    }
+
+    /// Receives `n` new messages (within 40 s), acking every event, and files each text under
+    /// its sender: the text up to its first `-` (the tests send `<peer>-<round>`).
+    async fn receive_texts_by_peer(
+        s: &mut crate::session::Session,
+        n: usize,
+        texts: &mut HashMap<String, Vec<String>>,
+    ) {
+        use crate::event::Event;
+        tokio::time::timeout(Duration::from_secs(40), async {
+            let mut got = 0;
+            while got < n {
+                let d = s.next().await.expect("session running");
+                if let Event::NewMessage(m) = &d.event {
+                    let text = m.text().unwrap_or_default().to_owned();
+                    let peer = text.split('-').next().unwrap_or_default().to_owned();
+                    texts.entry(peer).or_default().push(text);
+                    got += 1;
+                }
+                d.ack.ack();
+            }
+        })
+        .await
+        .expect("every message in time");
     }
 
     /// A gap repair that fails is tried again, with the pushed message it held back, though
@@ -2099,9 +2108,8 @@ mod tests {
     /// message once, in order, then one more.
     async fn flood_through_a_full_queue(prefix: &str, failed_pulls: u32) {
         use crate::config::SessionConfig;
-        use crate::event::{Event, EventKind};
+        use crate::event::EventKind;
         use crate::session::Session;
-        const WAIT: Duration = Duration::from_secs(40);
         let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
             .await
             .unwrap();
@@ -2131,25 +2139,8 @@ mod tests {
         }
         sb.faults().fail_requests(1002, failed_pulls, 500);
         sb.faults().release_pushes(&bot);
-        let mut texts: std::collections::HashMap<String, Vec<String>> = Default::default();
-        let mut receive = async |s: &mut Session, n: usize| {
-            tokio::time::timeout(WAIT, async {
-                let mut got = 0;
-                while got < n {
-                    let d = s.next().await.expect("session running");
-                    if let Event::NewMessage(m) = &d.event {
-                        let text = m.text().unwrap_or_default().to_owned();
-                        let peer = text.split('-').next().unwrap_or_default().to_owned();
-                        texts.entry(peer).or_default().push(text);
-                        got += 1;
-                    }
-                    d.ack.ack();
-                }
-            })
-            .await
-            .expect("every message in time");
-        };
-        receive(&mut s, rounds * peers.len()).await;
+        let mut texts = Default::default();
+        receive_texts_by_peer(&mut s, rounds * peers.len(), &mut texts).await;
         assert!(
             gw.dropped_pushes() > 0,
             "the released pushes overflowed the queue"
@@ -2158,7 +2149,7 @@ mod tests {
         // before it has been taken.
         let last = format!("{}-last", peers[0]);
         sb.send_text(&peers[0], &bot, false, &last).await.unwrap();
-        receive(&mut s, 1).await;
+        receive_texts_by_peer(&mut s, 1, &mut texts).await;
         let mut expected: Vec<String> = (0..rounds).map(|r| format!("{}-{r}", peers[0])).collect();
         expected.push(last);
         assert_eq!(texts[&peers[0]], expected, "each once, in order");
