@@ -718,8 +718,7 @@ impl Engine {
             }
             GatewayEvent::PushesDropped { newest } => {
                 for (conv, seq) in newest {
-                    let owed = self.owed_pulls.entry(conv).or_insert(seq);
-                    *owed = (*owed).max(seq);
+                    self.owe(conv, seq);
                 }
                 self.pull_owed().await
             }
@@ -919,8 +918,9 @@ impl Engine {
             Err(PullError::Failed(reason)) => {
                 self.owed_failures = self.owed_failures.saturating_add(1);
                 for (conv, seq) in owed {
-                    self.owe_pull(&conv, seq);
+                    self.owe(conv, seq);
                 }
+                self.arm_owed_retry();
                 tracing::warn!(%reason, retry_in = ?self.owed_retry_wait(), "pulling owed messages failed");
                 Ok(())
             }
@@ -936,15 +936,15 @@ impl Engine {
             .min(OWED_PULL_RETRY_MAX)
     }
 
-    /// Owes a pull of `conv` up to `seq` (after a failed one): [`Engine::pull_owed`] tries it
-    /// after [`Engine::owed_retry_wait`].
-    fn owe_pull(&mut self, conv: &str, seq: i64) {
-        match self.owed_pulls.get_mut(conv) {
-            Some(at) => *at = (*at).max(seq),
-            None => {
-                self.owed_pulls.insert(conv.to_owned(), seq);
-            }
-        }
+    /// Owes a pull of `conv` up to `seq` (or a further one, if one is owed already).
+    fn owe(&mut self, conv: String, seq: i64) {
+        let at = self.owed_pulls.entry(conv).or_insert(seq);
+        *at = (*at).max(seq);
+    }
+
+    /// Has [`Engine::pull_owed`] try the owed pulls after [`Engine::owed_retry_wait`] (after a
+    /// failed one), unless a try is due already.
+    fn arm_owed_retry(&mut self) {
         let wait = self.owed_retry_wait();
         self.owed_retry_at
             .get_or_insert_with(|| tokio::time::Instant::now() + wait);
@@ -1216,7 +1216,8 @@ impl Engine {
                                 Err(PullError::Stop) => return Err(Stop),
                                 Err(PullError::Failed(e)) => {
                                     // Left, with this message, for a later pull.
-                                    self.owe_pull(conv, m.seq);
+                                    self.owe(conv.to_owned(), m.seq);
+                                    self.arm_owed_retry();
                                     tracing::warn!(conv, error = %e, retry_in = ?self.owed_retry_wait(), "gap pull failed");
                                     break;
                                 }
@@ -1976,28 +1977,15 @@ fn _assert_send(e: Engine) -> impl Send {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::tests::synced_session;
 
     /// With few decoded pushes allowed to wait, a released burst reaches the engine partly
     /// decoded, partly as payloads the engine decodes: every message once, in order in each
     /// conversation, every decoded push counted handled and the payload buffers handed back.
     #[tokio::test]
     async fn pushes_passed_undecoded_are_delivered_once_in_order() {
-        use crate::config::SessionConfig;
-        use crate::event::EventKind;
-        use crate::session::Session;
-        let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
-            .await
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
         let peers: Vec<String> = (0..20).map(|i| format!("dpeer{i}")).collect();
-        sb.register_user("dbot", "dbot").await.unwrap();
-        for p in &peers {
-            sb.register_user(p, p).await.unwrap();
-        }
-        let config =
-            SessionConfig::with_secret(sb.api_url(), sb.ws_url(), dir.path(), "dbot", sb.secret());
-        let mut s = Session::start(config).await.unwrap();
-        crate::session::tests::next_of(&mut s, EventKind::SyncServerFinish).await;
+        let (sb, _dir, mut s) = synced_session("dbot", &peers, |_| {}).await;
         let gw = s.client().inner.gateway.clone().expect("a gateway");
         gw.set_decode_ahead(3);
         sb.faults().stall_pushes("dbot");
@@ -2068,19 +2056,8 @@ mod tests {
     /// nothing more is sent (fails without the retry: both wait for the next connect).
     #[tokio::test]
     async fn a_failed_gap_repair_is_tried_again() {
-        use crate::config::SessionConfig;
-        use crate::event::{Event, EventKind};
-        use crate::session::Session;
-        let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
-            .await
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        sb.register_user("gbot", "gbot").await.unwrap();
-        sb.register_user("gpeer", "gpeer").await.unwrap();
-        let config =
-            SessionConfig::with_secret(sb.api_url(), sb.ws_url(), dir.path(), "gbot", sb.secret());
-        let mut s = Session::start(config).await.unwrap();
-        crate::session::tests::next_of(&mut s, EventKind::SyncServerFinish).await;
+        use crate::event::Event;
+        let (sb, _dir, mut s) = synced_session("gbot", &["gpeer".into()], |_| {}).await;
         // A's push never comes, and the pull of the gap B shows fails once.
         sb.faults().skip_next_seq("gbot");
         sb.faults().fail_requests(1002, 1, 500);
@@ -2107,26 +2084,12 @@ mod tests {
     /// takes one event at a time, with the first `failed_pulls` pulls failing; asserts every
     /// message once, in order, then one more.
     async fn flood_through_a_full_queue(prefix: &str, failed_pulls: u32) {
-        use crate::config::SessionConfig;
-        use crate::event::EventKind;
-        use crate::session::Session;
-        let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
-            .await
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
         let bot = format!("{prefix}bot");
         let peers: Vec<String> = (0..20).map(|i| format!("{prefix}peer{i}")).collect();
-        sb.register_user(&bot, &bot).await.unwrap();
-        for p in &peers {
-            sb.register_user(p, p).await.unwrap();
-        }
-        let mut config =
-            SessionConfig::with_secret(sb.api_url(), sb.ws_url(), dir.path(), &bot, sb.secret());
         // The engine waits for the consumer after each message, so the released pushes pile
         // up behind it.
-        config.channel_capacity = 1;
-        let mut s = Session::start(config).await.unwrap();
-        crate::session::tests::next_of(&mut s, EventKind::SyncServerFinish).await;
+        let (sb, _dir, mut s) =
+            synced_session(&bot, &peers, |config| config.channel_capacity = 1).await;
         let gw = s.client().inner.gateway.clone().expect("a gateway");
         gw.set_push_queue_limit(1);
         sb.faults().stall_pushes(&bot);

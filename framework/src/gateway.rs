@@ -1040,9 +1040,7 @@ async fn run_connection(
             // The engine has taken the queue down to half: the run of drops ends without
             // waiting for the next push.
             _ = shared.drained.notified(), if shared.dropping.load(Ordering::Acquire) => {
-                if shared.queued_pushes.load(Ordering::Acquire) <= shared.drain_mark() {
-                    end_drop_run(shared, events);
-                }
+                end_run_if_drained(shared, events);
             }
         }
     };
@@ -1104,39 +1102,39 @@ fn drop_push(
     payload: &[u8],
     events: &mpsc::UnboundedSender<GatewayEvent>,
 ) -> bool {
-    let queued = shared.queued_pushes.load(Ordering::Acquire);
-    let starts_run = !shared.dropping.load(Ordering::Relaxed);
-    if !starts_run && queued <= shared.drain_mark() {
-        end_drop_run(shared, events);
-        return false;
+    if shared.dropping.load(Ordering::Relaxed) {
+        if end_run_if_drained(shared, events) {
+            return false;
+        }
+        record_dropped(shared, payload);
+        return true;
     }
     let limit = shared.push_queue_limit.load(Ordering::Relaxed);
-    if starts_run && queued < limit {
+    if shared.queued_pushes.load(Ordering::Acquire) < limit {
         return false;
     }
-    if starts_run {
-        shared.dropping.store(true, Ordering::SeqCst);
-    }
+    shared.dropping.store(true, Ordering::SeqCst);
     let dropped = record_dropped(shared, payload);
-    if starts_run {
-        tracing::warn!(
-            limit,
-            dropped,
-            "push queue full: dropping pushes until the engine has taken half, then pulling them by seq"
-        );
-        start_checked(shared, events);
-    }
+    tracing::warn!(
+        limit,
+        dropped,
+        "push queue full: dropping pushes until the engine has taken half, then pulling them by seq"
+    );
+    // The engine wakes a dropping reader only, and may have taken the queue down before it
+    // could see this run: then it ends at once.
+    end_run_if_drained(shared, events);
     true
 }
 
-/// Ends the run just started at once if the engine has meanwhile drained the queue: it wakes
-/// a dropping reader only, and may have taken the queue before it could see the run.
-fn start_checked(shared: &Shared, events: &mpsc::UnboundedSender<GatewayEvent>) {
-    // SeqCst with the engine's side (`GatewayHandle::pushes_taken`): either it sees the run,
-    // or this load sees its count.
-    if shared.queued_pushes.load(Ordering::SeqCst) <= shared.drain_mark() {
+/// Ends the run of drops (true) if the queue has drained to half.
+fn end_run_if_drained(shared: &Shared, events: &mpsc::UnboundedSender<GatewayEvent>) -> bool {
+    // SeqCst with the engine's side (`GatewayHandle::pushes_taken`): either it sees a run this
+    // reader has just started, or this load sees its count.
+    let drained = shared.queued_pushes.load(Ordering::SeqCst) <= shared.drain_mark();
+    if drained {
         end_drop_run(shared, events);
     }
+    drained
 }
 
 /// Counts a dropped push and records the newest seq of each conversation it carried; returns
@@ -1477,7 +1475,7 @@ mod tests {
         // since.
         shared.dropping.store(true, Ordering::SeqCst);
         record_dropped(&shared, &push_payload(3));
-        start_checked(&shared, &events);
+        assert!(end_run_if_drained(&shared, &events));
         match rx.try_recv() {
             Ok(GatewayEvent::PushesDropped { newest }) => {
                 assert_eq!(newest, [("si_bot_u3".to_owned(), 3)].into());
@@ -1488,7 +1486,7 @@ mod tests {
         // With the queue still full, the run goes on.
         shared.queued_pushes.store(4, Ordering::SeqCst);
         shared.dropping.store(true, Ordering::SeqCst);
-        start_checked(&shared, &events);
+        assert!(!end_run_if_drained(&shared, &events));
         assert!(rx.try_recv().is_err());
     }
 

@@ -79,6 +79,29 @@ pub(crate) mod tests {
 
     const WAIT: Duration = Duration::from_secs(40);
 
+    /// A sandbox with `bot` and `peers` registered, and a session of `bot` on it (its config
+    /// changed by `configure` first), synced: its first `SyncServerFinish` taken. The directory
+    /// holds the session's store.
+    pub(crate) async fn synced_session(
+        bot: &str,
+        peers: &[String],
+        configure: impl FnOnce(&mut SessionConfig),
+    ) -> (openim_sandbox::Sandbox, tempfile::TempDir, Session) {
+        let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for user in std::iter::once(bot).chain(peers.iter().map(String::as_str)) {
+            sb.register_user(user, user).await.unwrap();
+        }
+        let mut config =
+            SessionConfig::with_secret(sb.api_url(), sb.ws_url(), dir.path(), bot, sb.secret());
+        configure(&mut config);
+        let mut s = Session::start(config).await.unwrap();
+        next_of(&mut s, EventKind::SyncServerFinish).await;
+        (sb, dir, s)
+    }
+
     /// Acknowledges events until one of `kind` (within 40 s).
     pub(crate) async fn next_of(s: &mut Session, kind: EventKind) {
         tokio::time::timeout(WAIT, async {
@@ -99,17 +122,7 @@ pub(crate) mod tests {
     /// handling on without persisting acks, and `shutdown` returns the error (review-s8 D1).
     #[tokio::test]
     async fn a_failed_ledger_write_ends_the_session_with_the_error() {
-        let sb = openim_sandbox::Sandbox::start(openim_sandbox::SandboxConfig::default())
-            .await
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        for user in ["dbot", "dpeer"] {
-            sb.register_user(user, user).await.unwrap();
-        }
-        let config =
-            SessionConfig::with_secret(sb.api_url(), sb.ws_url(), dir.path(), "dbot", sb.secret());
-        let mut s = Session::start(config).await.unwrap();
-        next_of(&mut s, EventKind::SyncServerFinish).await;
+        let (sb, _dir, mut s) = synced_session("dbot", &["dpeer".into()], |_| {}).await;
         s.shutdown.ledger().fail_writes();
         sb.send_text("dpeer", "dbot", false, "hello").await.unwrap();
         next_of(&mut s, EventKind::NewMessage).await;
