@@ -15,9 +15,10 @@ struct FaultState {
     delays: HashMap<String, Duration>,
     duplicate: HashMap<String, u32>,
     skip_seq: HashMap<String, u32>,
-    fail_routes: HashMap<String, (u32, i32)>,
-    /// Gateway requests to fail, by `reqIdentifier`: how many more, and the error code.
-    fail_requests: HashMap<i32, (u32, i32)>,
+    /// HTTP routes to fail, by path.
+    fail_routes: Failures<String>,
+    /// Gateway requests to fail, by `reqIdentifier`.
+    fail_requests: Failures<i32>,
     expired_tokens: HashSet<String>,
     /// Users whose gateway answers are withheld.
     answers_stalled: HashSet<String>,
@@ -26,6 +27,36 @@ struct FaultState {
     /// Gateway connection attempts per `sendID` (counted at the upgrade request, before any
     /// check).
     ws_attempts: HashMap<String, u64>,
+}
+
+/// Injected failures by key: how many more calls fail, and with which error code.
+struct Failures<K>(HashMap<K, (u32, i32)>);
+
+impl<K> Default for Failures<K> {
+    fn default() -> Self {
+        Failures(HashMap::new())
+    }
+}
+
+impl<K: std::hash::Hash + Eq> Failures<K> {
+    /// Fails the next `n` calls of `key` with `code` (replacing what was armed for it).
+    fn arm(&mut self, key: K, n: u32, code: i32) {
+        self.0.insert(key, (n, code));
+    }
+    /// Calls still to fail, all keys together.
+    fn armed(&self) -> usize {
+        self.0.values().map(|&(n, _)| n as usize).sum()
+    }
+    /// Consumes one failure of `key`, if one is armed: its code.
+    fn take<Q>(&mut self, key: &Q) -> Option<i32>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        let (n, code) = self.0.get_mut(key)?;
+        *n = n.checked_sub(1)?;
+        Some(*code)
+    }
 }
 
 /// A point where a stalled server holds a request (see [`Faults::pass`]).
@@ -102,7 +133,7 @@ impl Faults {
         self.inner
             .lock()
             .fail_routes
-            .insert(route.to_string(), (n, code));
+            .arm(route.to_string(), n, code);
     }
     pub(crate) fn expire_token(&self, token: &str) {
         self.inner.lock().expired_tokens.insert(token.to_string());
@@ -112,35 +143,22 @@ impl Faults {
     }
     pub(crate) fn fail_requests(&self, req_identifier: i32, n: u32, code: i32) {
         let mut g = self.inner.lock();
-        g.fail_requests.insert(req_identifier, (n, code));
-        let armed: u32 = g.fail_requests.values().map(|(n, _)| *n).sum();
+        g.fail_requests.arm(req_identifier, n, code);
         self.requests_failing
-            .store(armed as usize, Ordering::Release);
+            .store(g.fail_requests.armed(), Ordering::Release);
     }
     /// Consumes one injected failure of a gateway request, if any.
     pub(crate) fn take_request_failure(&self, req_identifier: i32) -> Option<i32> {
         if self.requests_failing.load(Ordering::Acquire) == 0 {
             return None;
         }
-        let mut g = self.inner.lock();
-        let (n, code) = g.fail_requests.get_mut(&req_identifier)?;
-        if *n == 0 {
-            return None;
-        }
-        *n -= 1;
-        let code = *code;
+        let code = self.inner.lock().fail_requests.take(&req_identifier)?;
         self.requests_failing.fetch_sub(1, Ordering::AcqRel);
         Some(code)
     }
     /// Consumes one injected failure of a route, if any.
     pub(crate) fn take_route_failure(&self, route: &str) -> Option<i32> {
-        let mut g = self.inner.lock();
-        let (n, code) = g.fail_routes.get_mut(route)?;
-        if *n == 0 {
-            return None;
-        }
-        *n -= 1;
-        Some(*code)
+        self.inner.lock().fail_routes.take(route)
     }
     /// Counts one gateway connection attempt of `user`.
     pub(crate) fn count_ws_attempt(&self, user: &str) {
