@@ -892,10 +892,11 @@ async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
             sb.secret(),
         );
         // Every event by push on both sides: released at once, the burst's backlog behind the
-        // engine (~80,000 pushes at 100,000 conversations) passes the default limit, and the
+        // engine (~80,000 pushes at 100,000 conversations) passes the default limits, and the
         // session would take part of it by pull (a path of its own, slower per message with
         // many conversations), which is not what this row compares.
         config.push_queue_limit = usize::MAX;
+        config.push_queue_bytes = usize::MAX;
         let consumer = Consumer::start(Session::start(config).await?);
         consumer.synced(WAIT).await?;
         let one: Arc<[String]> = vec![bot.to_string()].into();

@@ -281,9 +281,10 @@ impl Client {
             .unwrap_or(0)
     }
 
-    /// Number of pushes dropped because [`crate::SessionConfig::push_queue_limit`] were queued
-    /// for the engine (their stored messages are pulled by seq; see the limit's doc). Non-zero
-    /// means the handlers lagged behind a flood.
+    /// Number of pushes dropped because [`crate::SessionConfig::push_queue_limit`] pushes or
+    /// [`crate::SessionConfig::push_queue_bytes`] bytes were queued for the engine (their stored
+    /// messages are pulled by seq; see the limit's doc). Non-zero means the handlers lagged
+    /// behind a flood.
     pub fn dropped_pushes(&self) -> u64 {
         self.inner
             .gateway

@@ -215,10 +215,18 @@ pub struct SessionConfig {
     /// from the moment this many are queued until half of them have been taken; the engine then
     /// pulls the dropped pushes' messages by seq. Stored messages are neither lost nor delivered
     /// twice; messages without a seq (online-only ones, typing) in a dropped push are lost, as
-    /// while the bot is offline. The bound is in pushes: typically 0.3–1 KB each, at most a
-    /// gateway message (64 MiB).
+    /// while the bot is offline. The bound is in pushes (typically 0.3–1 KB each);
+    /// [`SessionConfig::push_queue_bytes`] bounds their bytes.
     #[serde(default = "default_push_queue_limit")]
     pub push_queue_limit: usize,
+    /// Bytes of push payloads the connection may queue for the engine (TOML
+    /// `push_queue_bytes`, env `OPENIM_PUSH_QUEUE_BYTES`; default [`DEFAULT_PUSH_QUEUE_BYTES`];
+    /// at least 1): a second bound next to [`SessionConfig::push_queue_limit`], which the
+    /// reader also drops pushes at, for floods of large pushes (a gateway message may be up
+    /// to 64 MiB). A run of drops ends when both are down to half. The pushes the reader has
+    /// decoded ahead of the engine (at most 256) are counted in pushes only.
+    #[serde(default = "default_push_queue_bytes")]
+    pub push_queue_bytes: usize,
 }
 
 /// Default of [`SessionConfig::push_queue_limit`]: about 30 MB of typical pushes. A burst larger
@@ -226,12 +234,29 @@ pub struct SessionConfig {
 /// it on a 2-core machine) is then taken partly by pull, which costs more per message.
 pub const DEFAULT_PUSH_QUEUE_LIMIT: usize = 65_536;
 
+/// Default of [`SessionConfig::push_queue_bytes`]: 64 MiB, above what
+/// [`DEFAULT_PUSH_QUEUE_LIMIT`] pushes of typical size take, so that it bounds floods of large
+/// pushes only.
+pub const DEFAULT_PUSH_QUEUE_BYTES: usize = 64 * 1024 * 1024;
+
 fn default_channel() -> usize {
     1024
 }
 fn default_push_queue_limit() -> usize {
     DEFAULT_PUSH_QUEUE_LIMIT
 }
+fn default_push_queue_bytes() -> usize {
+    DEFAULT_PUSH_QUEUE_BYTES
+}
+/// `value`, or `default` if unset; 0 is refused (a queue bound of 0 would drop every push).
+fn at_least_one(value: Option<usize>, default: usize, name: &str) -> Result<usize, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(0) => Err(ConfigError::Invalid(format!("{name} must be at least 1"))),
+        Some(n) => Ok(n),
+    }
+}
+
 fn default_request_timeout() -> u64 {
     10_000
 }
@@ -280,6 +305,7 @@ struct RawConfig {
     tls_ca: Option<PathBuf>,
     compression: Option<String>,
     push_queue_limit: Option<usize>,
+    push_queue_bytes: Option<usize>,
 }
 
 impl SessionConfig {
@@ -306,6 +332,7 @@ impl SessionConfig {
             tls_root_ca: None,
             compression: Compression::None,
             push_queue_limit: DEFAULT_PUSH_QUEUE_LIMIT,
+            push_queue_bytes: DEFAULT_PUSH_QUEUE_BYTES,
         }
     }
 
@@ -333,6 +360,7 @@ impl SessionConfig {
             tls_root_ca: None,
             compression: Compression::None,
             push_queue_limit: DEFAULT_PUSH_QUEUE_LIMIT,
+            push_queue_bytes: DEFAULT_PUSH_QUEUE_BYTES,
         }
     }
 
@@ -344,7 +372,7 @@ impl SessionConfig {
     /// Loads from the environment only (`OPENIM_API_ADDR`, `OPENIM_WS_ADDR`, `OPENIM_PLATFORM`,
     /// `OPENIM_USER_ID`, `OPENIM_TOKEN`, `OPENIM_SECRET`, `OPENIM_DATA_DIR`, optional
     /// `OPENIM_ADMIN_USER_ID`, `OPENIM_DURABLE_ACKS`, `OPENIM_TLS_CA`, `OPENIM_COMPRESSION`,
-    /// `OPENIM_PUSH_QUEUE_LIMIT`).
+    /// `OPENIM_PUSH_QUEUE_LIMIT`, `OPENIM_PUSH_QUEUE_BYTES`).
     /// Without `OPENIM_DATA_DIR` the store lives in `./openim-data-<user_id>`.
     pub fn from_env() -> Result<SessionConfig, ConfigError> {
         Self::from_figment(Figment::new().merge(Env::prefixed("OPENIM_")))
@@ -352,7 +380,8 @@ impl SessionConfig {
 
     /// Loads a TOML file (flat keys `api_addr`, `ws_addr`, `platform`, `user_id`, `token`,
     /// `secret`, `data_dir`, and optionally `admin_user_id`, `channel_capacity`,
-    /// `request_timeout_ms`, `durable_acks`, `tls_ca`, `compression`, `push_queue_limit`),
+    /// `request_timeout_ms`, `durable_acks`, `tls_ca`, `compression`, `push_queue_limit`,
+    /// `push_queue_bytes`),
     /// overridden by the `OPENIM_*` environment variables.
     pub fn from_toml_and_env(path: impl AsRef<Path>) -> Result<SessionConfig, ConfigError> {
         Self::from_figment(
@@ -422,15 +451,16 @@ impl SessionConfig {
             durable_acks: raw.durable_acks.unwrap_or(false),
             tls_root_ca: raw.tls_ca,
             compression,
-            push_queue_limit: match raw.push_queue_limit {
-                None => DEFAULT_PUSH_QUEUE_LIMIT,
-                Some(0) => {
-                    return Err(ConfigError::Invalid(
-                        "push_queue_limit (OPENIM_PUSH_QUEUE_LIMIT) must be at least 1".into(),
-                    ));
-                }
-                Some(n) => n,
-            },
+            push_queue_limit: at_least_one(
+                raw.push_queue_limit,
+                DEFAULT_PUSH_QUEUE_LIMIT,
+                "push_queue_limit (OPENIM_PUSH_QUEUE_LIMIT)",
+            )?,
+            push_queue_bytes: at_least_one(
+                raw.push_queue_bytes,
+                DEFAULT_PUSH_QUEUE_BYTES,
+                "push_queue_bytes (OPENIM_PUSH_QUEUE_BYTES)",
+            )?,
         };
         config.validate()?;
         Ok(config)
@@ -491,6 +521,7 @@ mod tests {
         assert_eq!(c.platform, 5);
         assert!(matches!(c.credentials, Credentials::Token { .. }));
         assert_eq!(c.push_queue_limit, DEFAULT_PUSH_QUEUE_LIMIT);
+        assert_eq!(c.push_queue_bytes, DEFAULT_PUSH_QUEUE_BYTES);
         let fig = Figment::new().merge(Toml::string(
             "api_addr='http://h'\nws_addr='ws://h'\nuser_id='bot'\ntoken='t'\npush_queue_limit=500",
         ));
@@ -504,6 +535,21 @@ mod tests {
         assert!(matches!(
             SessionConfig::from_figment(fig),
             Err(ConfigError::Invalid(m)) if m.contains("push_queue_limit")
+        ));
+        let fig = Figment::new().merge(Toml::string(
+            "api_addr='http://h'\nws_addr='ws://h'\nuser_id='bot'\ntoken='t'\npush_queue_bytes=4096",
+        ));
+        let c = SessionConfig::from_figment(fig).unwrap();
+        assert_eq!(
+            (c.push_queue_bytes, c.push_queue_limit),
+            (4096, DEFAULT_PUSH_QUEUE_LIMIT)
+        );
+        let fig = Figment::new().merge(Toml::string(
+            "api_addr='http://h'\nws_addr='ws://h'\nuser_id='bot'\ntoken='t'\npush_queue_bytes=0",
+        ));
+        assert!(matches!(
+            SessionConfig::from_figment(fig),
+            Err(ConfigError::Invalid(m)) if m.contains("push_queue_bytes")
         ));
         let fig = Figment::new().merge(Toml::string(
             "api_addr='h:10002'\nws_addr='ws://h:10001'\nuser_id='bot'\ntoken='t'",

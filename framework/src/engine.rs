@@ -183,6 +183,7 @@ pub(crate) async fn start(
             token: Arc::new(move || token_api.token()),
             tls,
             push_queue_limit: config.push_queue_limit,
+            push_queue_bytes: config.push_queue_bytes,
         },
         gw_tx,
     );
@@ -359,6 +360,17 @@ struct LatestText {
 enum QueuedPush {
     Decoded(Box<ReceivedBatch>),
     Bytes(Vec<u8>),
+}
+
+impl QueuedPush {
+    /// The bytes it counts in the gateway's queue bound ([`GatewayHandle::pushes_taken`]): a
+    /// payload's length; a decoded push counts in pushes only.
+    fn payload_len(&self) -> usize {
+        match self {
+            QueuedPush::Decoded(_) => 0,
+            QueuedPush::Bytes(bytes) => bytes.len(),
+        }
+    }
 }
 
 /// Buffers of [`Engine::on_push_burst`], kept from one burst to the next.
@@ -697,7 +709,7 @@ impl Engine {
                 .await
             }
             GatewayEvent::Push(mut push) => {
-                self.gw.pushes_taken(1);
+                self.gw.pushes_taken(1, 0);
                 let mut found = std::slice::Iter::default();
                 let handled = self.on_push(&mut push, &mut found).await;
                 received::recycle_boxed([push]);
@@ -706,7 +718,7 @@ impl Engine {
                 self.flush_conversations().await
             }
             GatewayEvent::PushBytes(bytes) => {
-                self.gw.pushes_taken(1);
+                self.gw.pushes_taken(1, bytes.len());
                 let Some(mut push) = self.gw.decode_push(bytes) else {
                     return Ok(());
                 };
@@ -1325,8 +1337,9 @@ impl Engine {
                     Err(_) => break,
                 }
             }
-            // Counted once per round (the count is the reader's too).
-            self.gw.pushes_taken(queued.len());
+            // Counted once per round (the counts are the reader's too).
+            let bytes = queued.iter().map(QueuedPush::payload_len).sum();
+            self.gw.pushes_taken(queued.len(), bytes);
             if queued.is_empty() {
                 break Ok(());
             }
@@ -2017,14 +2030,21 @@ mod tests {
     /// in each conversation, and the pushes queued behind the drops skipped as duplicates.
     #[tokio::test]
     async fn pushes_dropped_past_the_queue_limit_are_pulled_once_in_order() {
-        flood_through_a_full_queue("q", 0).await;
+        flood_through_a_full_queue("q", 0, QueueBound::Pushes).await;
+    }
+
+    /// The same with the queue bounded by its payloads' bytes (every push passed undecoded):
+    /// every message once, in order, and every byte counted back.
+    #[tokio::test]
+    async fn pushes_dropped_past_the_queue_bytes_are_pulled_once_in_order() {
+        flood_through_a_full_queue("b", 0, QueueBound::Bytes).await;
     }
 
     /// The same with the first pull failing (the one of the dropped pushes' messages): it is
     /// tried again, and every message still comes once, in order.
     #[tokio::test]
     async fn a_failed_pull_of_dropped_pushes_is_tried_again() {
-        flood_through_a_full_queue("r", 1).await;
+        flood_through_a_full_queue("r", 1, QueueBound::Pushes).await;
     }
 
     /// Receives `n` new messages (within 40 s), acking every event, and files each text under
@@ -2083,7 +2103,13 @@ mod tests {
     /// 20 peers send 3 rounds of texts to a bot whose queue holds one push and whose consumer
     /// takes one event at a time, with the first `failed_pulls` pulls failing; asserts every
     /// message once, in order, then one more.
-    async fn flood_through_a_full_queue(prefix: &str, failed_pulls: u32) {
+    /// Which bound of the push queue [`flood_through_a_full_queue`] lowers.
+    enum QueueBound {
+        Pushes,
+        Bytes,
+    }
+
+    async fn flood_through_a_full_queue(prefix: &str, failed_pulls: u32, bound: QueueBound) {
         let bot = format!("{prefix}bot");
         let peers: Vec<String> = (0..20).map(|i| format!("{prefix}peer{i}")).collect();
         // The engine waits for the consumer after each message, so the released pushes pile
@@ -2091,7 +2117,13 @@ mod tests {
         let (sb, _dir, mut s) =
             synced_session(&bot, &peers, |config| config.channel_capacity = 1).await;
         let gw = s.client().inner.gateway.clone().expect("a gateway");
-        gw.set_push_queue_limit(1);
+        match bound {
+            QueueBound::Pushes => gw.set_push_queue_limit(1),
+            QueueBound::Bytes => {
+                gw.set_decode_ahead(0);
+                gw.set_push_queue_bytes(1);
+            }
+        }
         sb.faults().stall_pushes(&bot);
         let rounds = 3;
         for round in 0..rounds {
@@ -2120,7 +2152,11 @@ mod tests {
             let expected: Vec<String> = (0..rounds).map(|r| format!("{p}-{r}")).collect();
             assert_eq!(texts[p], expected, "each once, in order");
         }
-        assert_eq!(gw.queued_pushes(), 0, "every queued push taken");
+        assert_eq!(
+            gw.queued_pushes(),
+            (0, 0),
+            "every queued push and byte taken"
+        );
         s.shutdown().await.unwrap();
         sb.shutdown().await;
     }

@@ -200,6 +200,12 @@ struct Shared {
     /// How many may be queued before the reader drops the next ones
     /// ([`crate::config::SessionConfig::push_queue_limit`]; tests lower it).
     push_queue_limit: AtomicUsize,
+    /// Payload bytes of the queued [`GatewayEvent::PushBytes`] (the decoded pushes waiting
+    /// are at most [`Shared::decode_ahead`]).
+    queued_bytes: AtomicUsize,
+    /// How many may be queued before the reader drops the next pushes
+    /// ([`crate::config::SessionConfig::push_queue_bytes`]; tests lower it).
+    push_queue_bytes: AtomicUsize,
     /// Pushes dropped so far because the queue was full.
     dropped_pushes: AtomicU64,
     /// The reader is dropping pushes: it drops every one until the queue has drained to half
@@ -212,9 +218,18 @@ struct Shared {
 }
 
 impl Shared {
-    /// The queue length at which a dropping reader queues pushes again: half the limit.
-    fn drain_mark(&self) -> usize {
-        self.push_queue_limit.load(Ordering::Relaxed) / 2
+    /// The queue has reached either bound: the reader starts a run of drops.
+    fn queue_full(&self) -> bool {
+        self.queued_pushes.load(Ordering::Acquire) >= self.push_queue_limit.load(Ordering::Relaxed)
+            || self.queued_bytes.load(Ordering::Acquire)
+                >= self.push_queue_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Whether a queue of `pushes` pushes of `bytes` bytes is down to half of both bounds, where
+    /// a dropping reader queues pushes again.
+    fn drained_at(&self, pushes: usize, bytes: usize) -> bool {
+        pushes <= self.push_queue_limit.load(Ordering::Relaxed) / 2
+            && bytes <= self.push_queue_bytes.load(Ordering::Relaxed) / 2
     }
 
     /// Counts and logs a push whose payload does not decode (the push is skipped), wherever it
@@ -276,6 +291,8 @@ pub(crate) struct GatewaySettings {
     /// Pushes queued for the engine past which the reader drops them
     /// ([`crate::config::SessionConfig::push_queue_limit`]).
     pub push_queue_limit: usize,
+    /// ([`crate::config::SessionConfig::push_queue_bytes`]).
+    pub push_queue_bytes: usize,
 }
 
 /// A rustls client config trusting exactly the certificates of `pem`.
@@ -331,6 +348,8 @@ impl GatewayHandle {
             spare_payloads: Mutex::new(Vec::new()),
             queued_pushes: AtomicUsize::new(0),
             push_queue_limit: AtomicUsize::new(settings.push_queue_limit.max(1)),
+            queued_bytes: AtomicUsize::new(0),
+            push_queue_bytes: AtomicUsize::new(settings.push_queue_bytes.max(1)),
             dropped_pushes: AtomicU64::new(0),
             dropping: AtomicBool::new(false),
             drained: tokio::sync::Notify::new(),
@@ -358,23 +377,27 @@ impl GatewayHandle {
     }
 
     /// Counts `n` pushes ([`GatewayEvent::Push`] or [`GatewayEvent::PushBytes`]) taken from the
-    /// queue: the reader queues as many more before it drops any.
-    pub(crate) fn pushes_taken(&self, n: usize) {
+    /// queue, `bytes` the payload bytes of the `PushBytes` among them: the reader queues as many
+    /// more before it drops any.
+    pub(crate) fn pushes_taken(&self, n: usize, bytes: usize) {
         if n == 0 {
             return;
         }
         let shared = &self.shared;
         // SeqCst here and where the reader starts dropping: either this load sees the reader
-        // dropping, or the reader's check after it sees this count (no run left without its
-        // wake-up).
-        let before = shared
-            .queued_pushes
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| {
-                Some(q.saturating_sub(n))
-            })
-            .unwrap_or(0);
-        if shared.dropping.load(Ordering::SeqCst) && before.saturating_sub(n) <= shared.drain_mark()
-        {
+        // dropping, or the reader's check after it sees these counts (no run left without its
+        // wake-up). A dropping reader queues nothing, so what these leave is what is queued.
+        let take = |count: &AtomicUsize, n: usize| {
+            count
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| {
+                    Some(q.saturating_sub(n))
+                })
+                .unwrap_or(0)
+                .saturating_sub(n)
+        };
+        let pushes = take(&shared.queued_pushes, n);
+        let bytes = take(&shared.queued_bytes, bytes);
+        if shared.dropping.load(Ordering::SeqCst) && shared.drained_at(pushes, bytes) {
             shared.drained.notify_one();
         }
     }
@@ -426,10 +449,20 @@ impl GatewayHandle {
         self.shared.push_queue_limit.store(n, Ordering::Relaxed);
     }
 
-    /// Pushes queued for the engine and not taken yet (tests).
+    /// Lets at most `n` payload bytes be queued for the engine before the reader drops pushes
+    /// (tests).
     #[cfg(test)]
-    pub(crate) fn queued_pushes(&self) -> usize {
-        self.shared.queued_pushes.load(Ordering::Acquire)
+    pub(crate) fn set_push_queue_bytes(&self, n: usize) {
+        self.shared.push_queue_bytes.store(n, Ordering::Relaxed);
+    }
+
+    /// Pushes queued for the engine and not taken yet, and their payload bytes (tests).
+    #[cfg(test)]
+    pub(crate) fn queued_pushes(&self) -> (usize, usize) {
+        (
+            self.shared.queued_pushes.load(Ordering::Acquire),
+            self.shared.queued_bytes.load(Ordering::Acquire),
+        )
     }
 
     /// Lets the dial loop go on after a token error (new token available).
@@ -1090,8 +1123,9 @@ async fn finish(
 }
 
 /// Drops the push of `payload` (true) while the queue to the engine is full: from the moment it
-/// holds [`Shared::push_queue_limit`] pushes until it has drained to half ([`Shared::drain_mark`]),
-/// when the run ends ([`end_drop_run`]). A dropped push is recorded ([`record_dropped`]).
+/// holds [`Shared::push_queue_limit`] pushes or [`Shared::push_queue_bytes`] bytes until it has
+/// drained to half of both ([`Shared::drained_at`]), when the run ends ([`end_drop_run`]). A
+/// dropped push is recorded ([`record_dropped`]).
 ///
 /// Why drop rather than stop reading: open-im-server closes a connection whose socket blocks
 /// one of its writes for 10 s, so a reader that waits for a stuck handler gets the bot
@@ -1109,14 +1143,14 @@ fn drop_push(
         record_dropped(shared, payload);
         return true;
     }
-    let limit = shared.push_queue_limit.load(Ordering::Relaxed);
-    if shared.queued_pushes.load(Ordering::Acquire) < limit {
+    if !shared.queue_full() {
         return false;
     }
     shared.dropping.store(true, Ordering::SeqCst);
     let dropped = record_dropped(shared, payload);
     tracing::warn!(
-        limit,
+        limit = shared.push_queue_limit.load(Ordering::Relaxed),
+        limit_bytes = shared.push_queue_bytes.load(Ordering::Relaxed),
         dropped,
         "push queue full: dropping pushes until the engine has taken half, then pulling them by seq"
     );
@@ -1129,8 +1163,11 @@ fn drop_push(
 /// Ends the run of drops (true) if the queue has drained to half.
 fn end_run_if_drained(shared: &Shared, events: &mpsc::UnboundedSender<GatewayEvent>) -> bool {
     // SeqCst with the engine's side (`GatewayHandle::pushes_taken`): either it sees a run this
-    // reader has just started, or this load sees its count.
-    let drained = shared.queued_pushes.load(Ordering::SeqCst) <= shared.drain_mark();
+    // reader has just started, or these loads see its counts.
+    let drained = shared.drained_at(
+        shared.queued_pushes.load(Ordering::SeqCst),
+        shared.queued_bytes.load(Ordering::SeqCst),
+    );
     if drained {
         end_drop_run(shared, events);
     }
@@ -1204,6 +1241,7 @@ fn handle_frame(
                         let spare = shared.spare_payloads.lock().pop().unwrap_or_default();
                         let bytes = std::mem::replace(payload, spare);
                         shared.queued_pushes.fetch_add(1, Ordering::AcqRel);
+                        shared.queued_bytes.fetch_add(bytes.len(), Ordering::AcqRel);
                         let _ = events.send(GatewayEvent::PushBytes(bytes));
                         return None;
                     }
@@ -1400,6 +1438,7 @@ mod tests {
                 token: Arc::new(|| Some("t".to_owned())),
                 tls: None,
                 push_queue_limit,
+                push_queue_bytes: usize::MAX,
             },
             events_tx,
         );
@@ -1452,7 +1491,7 @@ mod tests {
             events.try_recv().is_err(),
             "no report while the queue is full"
         );
-        gw.pushes_taken(1);
+        gw.pushes_taken(1, 0);
         match next(&mut events).await {
             GatewayEvent::PushesDropped { newest } => assert_eq!(
                 newest,
@@ -1665,6 +1704,7 @@ mod tests {
                     token: Arc::new(|| Some("t".to_owned())),
                     tls: None,
                     push_queue_limit: usize::MAX,
+                    push_queue_bytes: usize::MAX,
                 },
                 events_tx,
             );
@@ -1697,6 +1737,8 @@ mod tests {
             spare_payloads: Mutex::new(Vec::new()),
             queued_pushes: AtomicUsize::new(0),
             push_queue_limit: AtomicUsize::new(usize::MAX),
+            queued_bytes: AtomicUsize::new(0),
+            push_queue_bytes: AtomicUsize::new(usize::MAX),
             dropped_pushes: AtomicU64::new(0),
             dropping: AtomicBool::new(false),
             drained: tokio::sync::Notify::new(),
@@ -1772,14 +1814,14 @@ mod tests {
         let woken = || gw.shared.drained.notified().now_or_never().is_some();
         assert_eq!(feed(0, 6), ["push [0]", "push [1]", "push [2]", "push [3]"]);
         assert_eq!((gw.dropped_pushes(), queued()), (2, 4));
-        gw.pushes_taken(1);
+        gw.pushes_taken(1, 0);
         assert!(!woken(), "3 queued: above half");
         assert_eq!(
             feed(6, 7),
             Vec::<String>::new(),
             "still dropping below the limit"
         );
-        gw.pushes_taken(1);
+        gw.pushes_taken(1, 0);
         assert!(woken(), "2 queued: the reader is woken");
         assert_eq!(
             feed(7, 8),
@@ -1791,13 +1833,83 @@ mod tests {
         );
         assert_eq!((gw.dropped_pushes(), queued()), (3, 3));
         assert_eq!(feed(8, 10), ["push [8]"], "a new run at the limit");
-        gw.pushes_taken(4);
+        gw.pushes_taken(4, 0);
         assert!(woken());
         end_drop_run(&shared, &events);
         assert_eq!(feed(10, 11), [r#"dropped {"si_bot_u9": 9}"#, "push [10]"]);
         assert_eq!(feed(11, 12), ["push [11]"], "one report per run");
         assert_eq!(gw.dropped_pushes(), 4);
         assert_eq!(gw.undecodable_frames(), 0, "dropped pushes are not errors");
+    }
+
+    /// The queue's bytes bound it too: payloads past the decoded ones allowed to wait are
+    /// dropped from the moment they hold the byte bound, with far fewer pushes than the push
+    /// limit queued, until the engine has taken them down to half of it.
+    #[test]
+    fn pushes_are_dropped_from_a_queue_full_of_bytes_until_half_are_taken() {
+        use futures::FutureExt as _;
+        let shared = Arc::new(offline_shared("bot"));
+        // Every push queued as its payload, each as long as the others (one-digit seqs).
+        shared.decode_ahead.store(0, Ordering::Relaxed);
+        let len = push_payload(1).len();
+        shared.push_queue_bytes.store(4 * len, Ordering::Relaxed);
+        let gw = GatewayHandle {
+            shared: shared.clone(),
+        };
+        let (events, mut rx) = mpsc::unbounded_channel();
+        let mut buffers = FrameBuffers::default();
+        let mut feed = |from: i64, to: i64| {
+            for i in from..to {
+                assert!(handle_frame(&shared, push_frame(i), &events, &mut buffers).is_none());
+            }
+            let mut got = Vec::new();
+            while let Ok(ev) = rx.try_recv() {
+                got.push(match ev {
+                    GatewayEvent::PushBytes(bytes) => {
+                        assert_eq!(bytes.len(), len);
+                        let push = gw.decode_push(bytes).expect("decodes");
+                        let seqs = push.msgs.iter().flat_map(|(_, m)| &m.msgs).map(|m| m.seq);
+                        let seqs = seqs.collect::<Vec<_>>();
+                        received::recycle_boxed([push]);
+                        format!("payload {seqs:?}")
+                    }
+                    GatewayEvent::PushesDropped { newest } => {
+                        let newest: std::collections::BTreeMap<_, _> = newest.into_iter().collect();
+                        format!("dropped {newest:?}")
+                    }
+                    other => panic!("unexpected {other:?}"),
+                });
+            }
+            got
+        };
+        let queued = || {
+            (
+                gw.shared.queued_pushes.load(Ordering::Acquire),
+                gw.shared.queued_bytes.load(Ordering::Acquire),
+            )
+        };
+        let woken = || gw.shared.drained.notified().now_or_never().is_some();
+        assert_eq!(
+            feed(1, 7),
+            ["payload [1]", "payload [2]", "payload [3]", "payload [4]"]
+        );
+        assert_eq!(gw.dropped_pushes(), 2, "4 pushes, far below the push limit");
+        assert_eq!(queued(), (4, 4 * len));
+        gw.pushes_taken(1, len);
+        assert!(!woken(), "3 payloads queued: above half the bytes");
+        assert_eq!(feed(7, 8), Vec::<String>::new(), "still dropping");
+        gw.pushes_taken(1, len);
+        assert!(woken(), "half the bytes: the reader is woken");
+        assert_eq!(
+            feed(8, 9),
+            [
+                r#"dropped {"si_bot_u5": 5, "si_bot_u6": 6, "si_bot_u7": 7}"#,
+                "payload [8]"
+            ]
+        );
+        assert_eq!((gw.dropped_pushes(), queued()), (3, (3, 3 * len)));
+        gw.pushes_taken(3, 3 * len);
+        assert_eq!(queued(), (0, 0), "every byte counted back");
     }
 
     /// Past the decoded pushes allowed to wait, the reader passes payloads, which the engine
