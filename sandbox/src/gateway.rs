@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Inner;
 use crate::error::CodeError;
 use crate::push::{Conn, Frame, Out, WsResp};
-use crate::state::{ConvSeqs, State as SrvState};
+use crate::state::{ConvSeqs, State as SrvState, user_seq_bounds};
 use crate::wire::*;
 
 /// Largest incoming frame accepted (upstream `maxMessageSize`).
@@ -537,11 +537,11 @@ pub(crate) fn newest_seqs(st: &SrvState, user_id: &str) -> std::collections::BTr
     // allocated two strings per conversation for them
     let mut twin = String::new();
     if let Some(convs) = st.user_convs.get(user_id) {
-        for id in convs.keys() {
+        for (id, user) in convs {
             let max = if id.starts_with("n_") {
                 global(id)
             } else {
-                st.user_max_seq(user_id, id)
+                user_seq_bounds(st.seqs.get(id.as_str()), Some(user)).1
             };
             add(&mut out, id, max);
             twin.clear();
@@ -641,17 +641,18 @@ pub(crate) fn pull_ranges<'a, M>(
     for r in ranges {
         let cid = &r.conversation_id;
         let is_n = cid.starts_with("n_");
+        // Each map looked up once per range.
+        let conv = st.seqs.get(cid);
         let (min, max) = if is_n {
-            let s = st.seqs.get(cid);
             (
-                s.map(|s| s.min_seq.max(1)).unwrap_or(1),
-                s.map(|s| s.max_seq).unwrap_or(0),
+                conv.map(|s| s.min_seq.max(1)).unwrap_or(1),
+                conv.map(|s| s.max_seq).unwrap_or(0),
             )
         } else {
-            if st.user_conv(user_id, cid).is_none() {
+            let Some(user) = st.user_conv(user_id, cid) else {
                 continue;
-            }
-            (st.user_min_seq(user_id, cid), st.user_max_seq(user_id, cid))
+            };
+            user_seq_bounds(conv, Some(user))
         };
         if min > r.end {
             continue;
@@ -673,7 +674,6 @@ pub(crate) fn pull_ranges<'a, M>(
                 end - r.num + 1..=end
             }
         };
-        let conv = st.seqs.get(cid);
         let msgs: Vec<M> = seqs.map(|s| view(st, user_id, cid, conv, s)).collect();
         if msgs.is_empty() {
             continue;
@@ -720,16 +720,16 @@ pub(crate) fn pull_seqs<'a, M>(
     for c in &r.conversations {
         let cid = &c.conversation_id;
         let is_n = cid.starts_with("n_");
+        // Each map looked up once per conversation.
+        let conv = st.seqs.get(cid);
         let (min, max) = if is_n {
-            let s = st.seqs.get(cid);
             (
-                s.map(|s| s.min_seq.max(1)).unwrap_or(1),
-                s.map(|s| s.max_seq).unwrap_or(0),
+                conv.map(|s| s.min_seq.max(1)).unwrap_or(1),
+                conv.map(|s| s.max_seq).unwrap_or(0),
             )
         } else {
-            (st.user_min_seq(user_id, cid), st.user_max_seq(user_id, cid))
+            user_seq_bounds(conv, st.user_conv(user_id, cid))
         };
-        let conv = st.seqs.get(cid);
         let mut entry = PullEntry::default();
         for &s in &c.seqs {
             if s <= 0 {

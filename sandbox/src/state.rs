@@ -815,29 +815,20 @@ impl State {
 
     /// Effective max seq of a conversation for a user (cap or global).
     pub fn user_max_seq(&self, owner: &str, conversation_id: &str) -> i64 {
-        let global = self
-            .seqs
-            .get(conversation_id)
-            .map(|s| s.max_seq)
-            .unwrap_or(0);
-        match self.user_conv(owner, conversation_id) {
-            Some(uc) if uc.conv.max_seq > 0 => uc.conv.max_seq.min(global),
-            _ => global,
-        }
+        user_seq_bounds(
+            self.seqs.get(conversation_id),
+            self.user_conv(owner, conversation_id),
+        )
+        .1
     }
 
     /// Effective min seq of a conversation for a user.
     pub fn user_min_seq(&self, owner: &str, conversation_id: &str) -> i64 {
-        let global = self
-            .seqs
-            .get(conversation_id)
-            .map(|s| s.min_seq)
-            .unwrap_or(0);
-        let user = self
-            .user_conv(owner, conversation_id)
-            .map(|u| u.conv.min_seq)
-            .unwrap_or(0);
-        global.max(user).max(1)
+        user_seq_bounds(
+            self.seqs.get(conversation_id),
+            self.user_conv(owner, conversation_id),
+        )
+        .0
     }
 
     /// Sets the read pointer (never beyond max); returns the new value.
@@ -1105,6 +1096,19 @@ impl State {
         }
         out
     }
+}
+
+/// A user's effective (min, max) seq of a conversation, from its global seqs and the user's
+/// row (looked up once by the caller: with many conversations each lookup in these maps is a
+/// walk of cold tree nodes). The min is at least 1; a user's max seq caps the global one.
+pub(crate) fn user_seq_bounds(global: Option<&ConvSeqs>, user: Option<&UserConv>) -> (i64, i64) {
+    let (global_min, global_max) = global.map_or((0, 0), |s| (s.min_seq, s.max_seq));
+    let min = global_min.max(user.map_or(0, |u| u.conv.min_seq)).max(1);
+    let max = match user {
+        Some(uc) if uc.conv.max_seq > 0 => uc.conv.max_seq.min(global_max),
+        _ => global_max,
+    };
+    (min, max)
 }
 
 /// `{"detail": "<json>"}` bytes for a notification element.
@@ -1494,5 +1498,40 @@ mod replay_tests {
         assert_eq!(logged.len(), 3);
         assert_eq!(st.replay_logged(logged), 0);
         assert_eq!(st.seqs[&cid].msgs.len(), 3);
+    }
+}
+
+#[cfg(test)]
+mod seq_bounds_tests {
+    use super::*;
+
+    #[test]
+    fn a_users_bounds_raise_the_global_min_and_cap_the_global_max() {
+        let global = ConvSeqs {
+            min_seq: 2,
+            max_seq: 10,
+            ..Default::default()
+        };
+        let user = |min_seq, max_seq| UserConv {
+            conv: Conversation {
+                min_seq,
+                max_seq,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert_eq!(user_seq_bounds(None, None), (1, 0), "nothing stored");
+        assert_eq!(user_seq_bounds(Some(&global), None), (2, 10));
+        assert_eq!(user_seq_bounds(Some(&global), Some(&user(0, 0))), (2, 10));
+        assert_eq!(
+            user_seq_bounds(Some(&global), Some(&user(5, 7))),
+            (5, 7),
+            "cleared up to 4, capped at 7"
+        );
+        assert_eq!(
+            user_seq_bounds(Some(&global), Some(&user(1, 20))),
+            (2, 10),
+            "a cap above the global max"
+        );
     }
 }
