@@ -896,7 +896,7 @@ impl Engine {
     async fn pull_up_to(&mut self, max: &GetMaxSeqResp) -> Result<(), PullError> {
         let max_seqs: Vec<(String, i64)> =
             max.max_seqs.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        let plan = plan_pulls(|c| self.delivered_of(c), &max_seqs);
+        let plan = plan_pulls(&max_seqs, &self.convs.delivered_of_each(&max_seqs));
         self.pull_pipelined(plan).await
     }
 
@@ -920,7 +920,7 @@ impl Engine {
             dropped_pushes = self.gw.dropped_pushes(),
             "pulling the messages of dropped pushes"
         );
-        let plan = plan_pulls(|c| self.delivered_of(c), &owed);
+        let plan = plan_pulls(&owed, &self.convs.delivered_of_each(&owed));
         match self.pull_pipelined(plan).await {
             Ok(()) => {
                 self.owed_failures = 0;
@@ -1121,33 +1121,56 @@ impl Engine {
         ranges: Vec<Range>,
         mut resp: ReceivedBatch,
     ) -> Result<(), PullError> {
-        for r in ranges {
-            let items = resp
-                .msgs
-                .get_mut(&r.conversation_id)
-                .or_else(|| resp.notification_msgs.get_mut(&r.conversation_id))
-                .map(|p| std::mem::take(&mut p.msgs))
-                .unwrap_or_default();
-            self.process_range(&r, items)
-                .await
-                .map_err(|_| PullError::Stop)?;
+        // Warmed a few conversations at a time, as a burst of pushes is (an answer covers up
+        // to 100, each of them cold with many conversations).
+        let mut found = std::mem::take(&mut self.burst.found);
+        let mut hashes = std::mem::take(&mut self.burst.hashes);
+        let mut handled = Ok(());
+        'chunks: for chunk in ranges.chunks(WARM_AHEAD) {
+            self.warm_conversations(
+                || chunk.iter().map(|r| r.conversation_id.as_str()),
+                &mut found,
+                &mut hashes,
+            );
+            for (r, &slot) in chunk.iter().zip(found.iter()) {
+                let items = resp
+                    .msgs
+                    .get_mut(&r.conversation_id)
+                    .or_else(|| resp.notification_msgs.get_mut(&r.conversation_id))
+                    .map(|p| std::mem::take(&mut p.msgs))
+                    .unwrap_or_default();
+                if self.process_range(r, items, slot).await.is_err() {
+                    handled = Err(PullError::Stop);
+                    break 'chunks;
+                }
+            }
         }
-        Ok(())
+        found.clear();
+        self.burst.found = found;
+        self.burst.hashes = hashes;
+        handled
     }
 
     /// Processes the answer for one requested range; seqs the server did not return are
-    /// recorded as done (they will never exist for this user).
-    async fn process_range(&mut self, r: &Range, mut items: Vec<ReceivedMsg>) -> Flow {
+    /// recorded as done (they will never exist for this user). `found`: the conversation's
+    /// slot if it was looked up already ([`Engine::warm_conversations`]; slots are never
+    /// removed, so one found stays right).
+    async fn process_range(
+        &mut self,
+        r: &Range,
+        mut items: Vec<ReceivedMsg>,
+        found: Option<SlotId>,
+    ) -> Flow {
         items.retain(|m| m.seq >= r.begin && m.seq <= r.end);
         items.sort_by_key(|m| m.seq);
         items.dedup_by_key(|m| m.seq);
         let conv = r.conversation_id.as_str();
-        let first_sight = !self.convs.seen(conv);
+        let found = found.or_else(|| self.convs.find(conv));
+        let first_sight = !found.is_some_and(|s| self.convs[s].seen);
         // Slots are never removed: the id stays valid across the awaits below.
-        let slot = if first_sight {
-            self.see_conversation(conv)
-        } else {
-            self.convs.intern(conv)
+        let slot = match found {
+            Some(s) if !first_sight => s,
+            _ => self.see_conversation(conv),
         };
         for m in items.drain(..) {
             let d = self.convs[slot].delivered;
@@ -1262,12 +1285,27 @@ impl Engine {
         found: &mut Vec<Option<SlotId>>,
         hashes: &mut Vec<u64>,
     ) {
-        let convs = || {
-            pushes
-                .iter()
-                .flat_map(|p| p.msgs.keys().chain(p.notification_msgs.keys()))
-                .map(|conv| conv.as_str())
-        };
+        self.warm_conversations(
+            || {
+                pushes
+                    .iter()
+                    .flat_map(|p| p.msgs.keys().chain(p.notification_msgs.keys()))
+                    .map(|conv| conv.as_str())
+            },
+            found,
+            hashes,
+        );
+    }
+
+    /// Looks up the slots of the conversations `convs()` lists, in its order, into `found`, and
+    /// starts fetching what handling their messages reads ([`Engine::warm_burst`], for a pull
+    /// answer's conversations too).
+    fn warm_conversations<'a, I: Iterator<Item = &'a str>>(
+        &self,
+        convs: impl Fn() -> I,
+        found: &mut Vec<Option<SlotId>>,
+        hashes: &mut Vec<u64>,
+    ) {
         hashes.clear();
         hashes.extend(convs().map(|conv| self.convs.hash(conv)));
         // In stages, each fetching what the one before gives the addresses of (see

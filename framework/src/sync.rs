@@ -24,14 +24,12 @@ impl Range {
 
 /// Ranges `[delivered+1, max]` for every conversation behind the server, split into chunks of
 /// at most [`PULL_BATCH`] seqs and grouped into requests of at most [`PULL_BATCH`] seqs.
-pub(crate) fn plan_pulls(
-    delivered: impl Fn(&str) -> i64,
-    max_seqs: &[(String, i64)],
-) -> Vec<Vec<Range>> {
+/// `delivered[i]` is the last seq handled in `max_seqs[i]`'s conversation
+/// ([`ConvTable::delivered_of_each`]).
+pub(crate) fn plan_pulls(max_seqs: &[(String, i64)], delivered: &[i64]) -> Vec<Vec<Range>> {
     let mut chunks = Vec::new();
-    for (conv, max) in max_seqs {
-        let from = delivered(conv) + 1;
-        chunks.extend(split(conv, from, *max));
+    for ((conv, max), &delivered) in max_seqs.iter().zip(delivered) {
+        chunks.extend(split(conv, delivered + 1, *max));
     }
     batch(chunks)
 }
@@ -400,7 +398,29 @@ impl ConvTable {
             .map_or(0, |s| self.slots[s as usize].delivered)
     }
 
-    /// Whether the conversation was seen.
+    /// [`ConvTable::delivered_of`] of each conversation of `ids`, in order. Looked up a few at
+    /// a time in stages (index entries, then slots, then the lookups proper): with many
+    /// conversations each lookup is a few cache misses, which overlap this way.
+    pub(crate) fn delivered_of_each(&self, ids: &[(String, i64)]) -> Vec<i64> {
+        const AHEAD: usize = 32;
+        let mut out = Vec::with_capacity(ids.len());
+        let mut hashes = Vec::with_capacity(AHEAD.min(ids.len()));
+        let mut candidates = Vec::with_capacity(AHEAD.min(ids.len()));
+        for chunk in ids.chunks(AHEAD) {
+            hashes.clear();
+            hashes.extend(chunk.iter().map(|(id, _)| self.hash(id)));
+            self.prefetch_entries(&hashes);
+            self.prefetch_slots(&hashes, &mut candidates);
+            out.extend(chunk.iter().zip(&hashes).map(|((id, _), &h)| {
+                self.find_hashed(h, id)
+                    .map_or(0, |s| self.slots[s as usize].delivered)
+            }));
+        }
+        out
+    }
+
+    /// Whether the conversation was seen (tests; the engine reads a slot it has found).
+    #[cfg(test)]
     pub(crate) fn seen(&self, conversation_id: &str) -> bool {
         self.find(conversation_id)
             .is_some_and(|s| self.slots[s as usize].seen)
@@ -473,10 +493,12 @@ mod tests {
         let mut delivered = HashMap::new();
         delivered.insert("a".to_owned(), 5);
         delivered.insert("b".to_owned(), 9);
-        let plan = plan_pulls(
-            |c| delivered.get(c).copied().unwrap_or(0),
-            &[("a".into(), 260), ("b".into(), 9), ("c".into(), 3)],
-        );
+        let max_seqs = [("a".into(), 260), ("b".into(), 9), ("c".into(), 3)];
+        let delivered: Vec<i64> = max_seqs
+            .iter()
+            .map(|(c, _)| delivered.get(c).copied().unwrap_or(0))
+            .collect();
+        let plan = plan_pulls(&max_seqs, &delivered);
         let all: Vec<_> = plan.iter().flatten().cloned().collect();
         assert_eq!(all.iter().map(Range::len).sum::<i64>(), 255 + 3);
         assert!(all.iter().all(|r| r.conversation_id != "b"));
@@ -552,6 +574,28 @@ mod tests {
             assert!(!r.insert(h), "the inline IDs moved into the sets");
         }
         assert!(!r.insert(99));
+    }
+
+    #[test]
+    fn delivered_seqs_of_many_conversations_are_looked_up_in_order() {
+        let mut t = ConvTable::default();
+        // Past a few stages' worth of conversations, every third one unknown.
+        let ids: Vec<(String, i64)> = (0..100).map(|i| (format!("si_bot_u{i}"), 0)).collect();
+        for (i, (id, _)) in ids.iter().enumerate() {
+            if i % 3 != 0 {
+                let s = t.intern(id);
+                t[s].delivered = i as i64 * 10;
+            }
+        }
+        let expected: Vec<i64> = ids.iter().map(|(id, _)| t.delivered_of(id)).collect();
+        assert_eq!(expected[..4], [0, 10, 20, 0]);
+        assert_eq!(t.delivered_of_each(&ids), expected);
+        assert!(
+            ConvTable::default()
+                .delivered_of_each(&ids)
+                .iter()
+                .all(|&d| d == 0)
+        );
     }
 
     #[test]
