@@ -1179,20 +1179,19 @@ fn end_run_if_drained(shared: &Shared, events: &mpsc::UnboundedSender<GatewayEve
 /// as while the bot is offline.
 fn record_dropped(shared: &Shared, payload: &[u8]) -> u64 {
     let dropped = shared.dropped_pushes.fetch_add(1, Ordering::AcqRel) + 1;
-    match received::decode_boxed(payload) {
-        Ok(push) => {
-            let mut newest = shared.dropped_newest.lock();
-            for (conv, msgs) in push.msgs.iter().chain(push.notification_msgs.iter()) {
-                if let Some(seq) = msgs.msgs.iter().map(|m| m.seq).filter(|&s| s > 0).max() {
-                    let at = newest.entry(conv.to_string()).or_insert(seq);
-                    *at = (*at).max(seq);
-                }
-            }
-            drop(newest);
-            received::recycle_boxed([push]);
+    // Scanned for its seqs only: a full decode of every dropped push cost the reader more
+    // than the pushes it queued.
+    let mut newest = shared.dropped_newest.lock();
+    let scanned = received::newest_seqs(payload, |conv, seq| match newest.get_mut(conv) {
+        Some(at) => *at = (*at).max(seq),
+        None => {
+            newest.insert(conv.to_owned(), seq);
         }
-        // Skipped as it would have been if queued.
-        Err(e) => shared.undecodable_push(&e),
+    });
+    drop(newest);
+    // Counted as it would have been if queued (what it named before the fault is pulled).
+    if let Err(e) = scanned {
+        shared.undecodable_push(&e);
     }
     dropped
 }

@@ -568,6 +568,80 @@ pub fn decode_boxed(buf: &[u8]) -> Result<Box<ReceivedBatch>, prost::DecodeError
     }
 }
 
+/// The newest seq of each conversation in an encoded push or pull answer (the wire form of
+/// [`ReceivedBatch`]), without decoding its messages: `each(conversation_id, seq)` once per
+/// conversation entry that holds a message with a positive seq, with the highest such seq.
+///
+/// Why: a client that drops a push (its queue full) keeps only this, to pull the messages by
+/// seq later; a full decode of every dropped push cost it more than the pushes it kept.
+/// Only the entries' keys are checked to be UTF-8; the rest is left to the pull.
+pub fn newest_seqs(
+    mut buf: &[u8],
+    mut each: impl FnMut(&str, i64),
+) -> Result<(), prost::DecodeError> {
+    let ctx = DecodeContext::default();
+    while !buf.is_empty() {
+        let (tag, wire_type) = decode_key(&mut buf)?;
+        if tag != 1 && tag != 2 {
+            skip_field(wire_type, tag, &mut buf, ctx.clone())?;
+            continue;
+        }
+        let mut entry = length_delimited(wire_type, &mut buf)?;
+        let (mut conversation_id, mut newest) = ("", 0);
+        while !entry.is_empty() {
+            let (tag, wire_type) = decode_key(&mut entry)?;
+            match tag {
+                1 => conversation_id = str_field(wire_type, &mut entry)?,
+                2 => {
+                    let value = length_delimited(wire_type, &mut entry)?;
+                    newest = newest.max(newest_seq_in(value, &ctx)?);
+                }
+                _ => skip_field(wire_type, tag, &mut entry, ctx.clone())?,
+            }
+        }
+        if newest > 0 {
+            each(conversation_id, newest);
+        }
+    }
+    Ok(())
+}
+
+/// The highest seq (`MsgData` #14) among the messages of an encoded `PullMsgs`.
+fn newest_seq_in(mut body: &[u8], ctx: &DecodeContext) -> Result<i64, prost::DecodeError> {
+    let mut newest = 0;
+    while !body.is_empty() {
+        let (tag, wire_type) = decode_key(&mut body)?;
+        if tag != 1 {
+            skip_field(wire_type, tag, &mut body, ctx.clone())?;
+            continue;
+        }
+        let mut msg = length_delimited(wire_type, &mut body)?;
+        let mut seq = 0;
+        while !msg.is_empty() {
+            let (tag, wire_type) = decode_key(&mut msg)?;
+            if tag == 14 {
+                int64::merge(wire_type, &mut seq, &mut msg, ctx.clone())?;
+            } else {
+                skip_field(wire_type, tag, &mut msg, ctx.clone())?;
+            }
+        }
+        newest = newest.max(seq);
+    }
+    Ok(newest)
+}
+
+/// The body of a length-delimited field whose key was just read; `body` moves past it.
+fn length_delimited<'a>(
+    wire_type: WireType,
+    body: &mut &'a [u8],
+) -> Result<&'a [u8], prost::DecodeError> {
+    check_wire_type(WireType::LengthDelimited, wire_type)?;
+    let len = length(body)?;
+    let (field, rest) = body.split_at(len);
+    *body = rest;
+    Ok(field)
+}
+
 /// Hands batches (pushes, their messages taken out) back to [`decode_boxed`]: each is emptied
 /// (messages still in it are dropped) and kept, with a few of its entries, unless enough are.
 pub fn recycle_boxed(batches: impl IntoIterator<Item = Box<ReceivedBatch>>) {
@@ -824,6 +898,45 @@ mod tests {
         let mut out = Vec::new();
         prost::encoding::bytes::encode(field, &entry, &mut out);
         out
+    }
+
+    #[test]
+    fn newest_seqs_reads_each_conversations_highest_seq_without_decoding() {
+        let mut wire = entry(1, "si_a_b", &[3, 7, 5]);
+        wire.extend(entry(2, "n_a_b", &[2]));
+        // Online-only messages (seq 0): nothing to pull.
+        wire.extend(entry(1, "si_a_c", &[0, 0]));
+        wire.extend(entry(1, "sg_g", &[]));
+        // An unknown top-level field is skipped.
+        prost::encoding::int64::encode(9, &4, &mut wire);
+        let mut got = Vec::new();
+        newest_seqs(&wire, |conv, seq| got.push((conv.to_owned(), seq))).unwrap();
+        assert_eq!(got, [("si_a_b".to_owned(), 7), ("n_a_b".to_owned(), 2)]);
+        // The same as a full decode finds.
+        let batch = decode_boxed(&wire).unwrap();
+        let decoded: Vec<(String, i64)> = batch
+            .msgs
+            .iter()
+            .chain(batch.notification_msgs.iter())
+            .filter_map(|(c, m)| Some((c.to_string(), m.msgs.iter().map(|m| m.seq).max()?)))
+            .filter(|&(_, seq)| seq > 0)
+            .collect();
+        let mut sorted = got.clone();
+        sorted.sort();
+        let mut decoded_sorted = decoded;
+        decoded_sorted.sort();
+        assert_eq!(sorted, decoded_sorted);
+        // Cut short, or a key that is not UTF-8: an error, not a panic.
+        for cut in [1, wire.len() / 2, wire.len() - 1] {
+            assert!(
+                newest_seqs(&wire[..cut], |_, _| {}).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let mut bad_key = entry(1, "k", &[1]);
+        let at = bad_key.iter().position(|&b| b == b'k').unwrap();
+        bad_key[at] = 0xff;
+        assert!(newest_seqs(&bad_key, |_, _| {}).is_err());
     }
 
     fn keys(map: &ByConversation) -> Vec<&str> {
