@@ -77,6 +77,11 @@ struct Args {
     /// file and print the CPU each thread used in the echo window.
     #[arg(long)]
     echo_trace: Option<std::path::PathBuf>,
+    /// Scaling row: keep the sessions' default push-queue bounds (by default the row lifts them,
+    /// so that both sides take every event by push); the bursts then pass them, and the
+    /// sessions take part of them by pull (the row prints how many pushes were dropped).
+    #[arg(long)]
+    scale_default_bounds: bool,
     /// Internal: `bot` runs the bot side of the memory row as a child process.
     #[arg(long, default_value = "main", hide = true)]
     role: String,
@@ -227,6 +232,7 @@ struct Ctx {
     node: bool,
     rt: Runtimes,
     echo_trace: Option<std::path::PathBuf>,
+    scale_default_bounds: bool,
 }
 
 impl Ctx {
@@ -894,10 +900,14 @@ async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
         // Every event by push on both sides: released at once, the burst's backlog behind the
         // engine (~80,000 pushes at 100,000 conversations) passes the default limits, and the
         // session would take part of it by pull (a path of its own, slower per message with
-        // many conversations), which is not what this row compares.
-        config.push_queue_limit = usize::MAX;
-        config.push_queue_bytes = usize::MAX;
-        let consumer = Consumer::start(Session::start(config).await?);
+        // many conversations), which is not what this row compares (unless asked to).
+        if !cx.scale_default_bounds {
+            config.push_queue_limit = usize::MAX;
+            config.push_queue_bytes = usize::MAX;
+        }
+        let session = Session::start(config).await?;
+        let client = session.client();
+        let consumer = Consumer::start(session);
         consumer.synced(WAIT).await?;
         let one: Arc<[String]> = vec![bot.to_string()].into();
         let job = |i: usize| Job::Batch {
@@ -929,12 +939,21 @@ async fn scaling(cx: &Ctx, rows: &mut Vec<Row>) -> Res<f64> {
         io.report(&format!("scaling ({convs} conversations)"));
         eprintln!("[bench] scaling ({convs} conversations) window: {t0:?} .. {done:?}");
         let us = done.duration_since(t0).as_secs_f64() * 1e6 / s.scale_events as f64;
+        let dropped = client.dropped_pushes();
+        if dropped > 0 {
+            eprintln!(
+                "[bench] scaling ({convs} conversations): {dropped} pushes dropped, pulled by seq"
+            );
+        }
         consumer.shutdown().await?;
         cx.rt.sandbox.spawn(sb.shutdown()).await?;
         row(
             rows,
             &format!("per-event cost, {convs} conversations"),
-            format!("{us:.2} us/event"),
+            match dropped {
+                0 => format!("{us:.2} us/event"),
+                n => format!("{us:.2} us/event, {n} dropped"),
+            },
             cpu_split(&used, s.scale_events, "event"),
             "-",
         );
@@ -1061,6 +1080,7 @@ async fn run_once(args: &Args, sizes: Sizes, node: bool, rt: &Runtimes) -> Res<S
         node,
         rt: rt.clone(),
         echo_trace: args.echo_trace.clone(),
+        scale_default_bounds: args.scale_default_bounds,
     };
     let started = Instant::now();
     let mut rows = Vec::new();
