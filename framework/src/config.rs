@@ -223,8 +223,11 @@ pub struct SessionConfig {
     /// `push_queue_bytes`, env `OPENIM_PUSH_QUEUE_BYTES`; default [`DEFAULT_PUSH_QUEUE_BYTES`];
     /// at least 1): a second bound next to [`SessionConfig::push_queue_limit`], which the
     /// reader also drops pushes at, for floods of large pushes (a gateway message may be up
-    /// to 64 MiB). A run of drops ends when both are down to half. The pushes the reader has
-    /// decoded ahead of the engine (at most 256) are counted in pushes only.
+    /// to 64 MiB). A run of drops ends when both are down to half. Not counted in bytes: the
+    /// pushes the reader decodes ahead of the engine (at most 256, of payloads up to 16 KiB;
+    /// larger ones are never decoded ahead). The engine takes the queue a round of up to 512
+    /// pushes at a time, and the reader may queue anew meanwhile, so the pushes held reach
+    /// about twice the bounds.
     #[serde(default = "default_push_queue_bytes")]
     pub push_queue_bytes: usize,
 }
@@ -234,9 +237,9 @@ pub struct SessionConfig {
 /// it on a 2-core machine) is then taken partly by pull, which costs more per message.
 pub const DEFAULT_PUSH_QUEUE_LIMIT: usize = 65_536;
 
-/// Default of [`SessionConfig::push_queue_bytes`]: 64 MiB, above what
-/// [`DEFAULT_PUSH_QUEUE_LIMIT`] pushes of typical size take, so that it bounds floods of large
-/// pushes only.
+/// Default of [`SessionConfig::push_queue_bytes`]: 64 MiB, what [`DEFAULT_PUSH_QUEUE_LIMIT`]
+/// pushes of 1 KiB take: the push count bounds a flood of typical pushes (0.3–1 KB), this one a
+/// flood of larger ones.
 pub const DEFAULT_PUSH_QUEUE_BYTES: usize = 64 * 1024 * 1024;
 
 fn default_channel() -> usize {

@@ -364,11 +364,12 @@ enum QueuedPush {
 
 impl QueuedPush {
     /// The bytes it counts in the gateway's queue bound ([`GatewayHandle::pushes_taken`]): a
-    /// payload's length; a decoded push counts in pushes only.
+    /// payload's buffer capacity, as the reader counted it; a decoded push counts in pushes
+    /// only.
     fn payload_len(&self) -> usize {
         match self {
             QueuedPush::Decoded(_) => 0,
-            QueuedPush::Bytes(bytes) => bytes.len(),
+            QueuedPush::Bytes(bytes) => bytes.capacity(),
         }
     }
 }
@@ -718,7 +719,7 @@ impl Engine {
                 self.flush_conversations().await
             }
             GatewayEvent::PushBytes(bytes) => {
-                self.gw.pushes_taken(1, bytes.len());
+                self.gw.pushes_taken(1, bytes.capacity());
                 let Some(mut push) = self.gw.decode_push(bytes) else {
                     return Ok(());
                 };

@@ -140,13 +140,15 @@ pub(crate) enum GatewayEvent {
         by_frame: bool,
     },
     /// The reader dropped pushes, the queue to the engine being full
-    /// ([`SessionConfig::push_queue_limit`]): sent when the run of drops ends (the queue has
-    /// drained to half, or the connection ended), after its last drop. The engine pulls each
+    /// ([`SessionConfig::push_queue_limit`] pushes or [`SessionConfig::push_queue_bytes`] bytes):
+    /// sent when the run of drops ends (the queue has drained to half of both, or the connection
+    /// ended), after its last drop. The engine pulls each
     /// conversation up to the newest seq its dropped pushes carried. Every seq up to that one
     /// was readable on the server when the push was written, which a pull up to the server's
     /// newest seqs would not guarantee. ([`GatewayHandle::dropped_pushes`] counts the pushes.)
     ///
     /// [`SessionConfig::push_queue_limit`]: crate::config::SessionConfig::push_queue_limit
+    /// [`SessionConfig::push_queue_bytes`]: crate::config::SessionConfig::push_queue_bytes
     PushesDropped {
         /// Conversation ID → the newest seq among the run's dropped pushes.
         newest: HashMap<String, i64>,
@@ -200,8 +202,9 @@ struct Shared {
     /// How many may be queued before the reader drops the next ones
     /// ([`crate::config::SessionConfig::push_queue_limit`]; tests lower it).
     push_queue_limit: AtomicUsize,
-    /// Payload bytes of the queued [`GatewayEvent::PushBytes`] (the decoded pushes waiting
-    /// are at most [`Shared::decode_ahead`]).
+    /// Bytes held by the payloads of the queued [`GatewayEvent::PushBytes`] (their buffers'
+    /// capacity). Decoded pushes waiting are not counted: at most [`Shared::decode_ahead`] of
+    /// them, each of a payload of at most [`DECODE_AHEAD_MAX_PAYLOAD`].
     queued_bytes: AtomicUsize,
     /// How many may be queued before the reader drops the next pushes
     /// ([`crate::config::SessionConfig::push_queue_bytes`]; tests lower it).
@@ -209,9 +212,9 @@ struct Shared {
     /// Pushes dropped so far because the queue was full.
     dropped_pushes: AtomicU64,
     /// The reader is dropping pushes: it drops every one until the queue has drained to half
-    /// the limit (so that runs of drops, and the pulls after them, are few).
+    /// of both bounds (so that runs of drops, and the pulls after them, are few).
     dropping: AtomicBool,
-    /// Wakes a dropping reader once the engine has taken the queue down to half the limit.
+    /// Wakes a dropping reader once the engine has taken the queue down to half of both bounds.
     drained: tokio::sync::Notify,
     /// The current run's newest dropped seq per conversation (the reader's only).
     dropped_newest: Mutex<HashMap<String, i64>>,
@@ -249,6 +252,11 @@ impl Shared {
 /// faults, `mprotect`), and what the engine read of it was out of cache again. Below the pool's
 /// size ([`received::recycle_boxed`] keeps 512), so every box handed back is reused.
 pub(crate) const DECODE_AHEAD: usize = 256;
+
+/// A push whose payload is larger than this is not decoded ahead ([`DECODE_AHEAD`]) but queued
+/// as its payload, counted in [`crate::config::SessionConfig::push_queue_bytes`]: the decoded
+/// pushes waiting (not counted in bytes) then hold at most `DECODE_AHEAD` times this.
+pub(crate) const DECODE_AHEAD_MAX_PAYLOAD: usize = 16 * 1024;
 
 /// Payload buffers kept for [`GatewayEvent::PushBytes`] (a [`DECODE_AHEAD`]'s worth is plenty:
 /// the engine hands them back a round of pushes at a time).
@@ -403,7 +411,8 @@ impl GatewayHandle {
     }
 
     /// Pushes the reader dropped so far because the engine had
-    /// [`crate::config::SessionConfig::push_queue_limit`] queued.
+    /// [`crate::config::SessionConfig::push_queue_limit`] pushes or
+    /// [`crate::config::SessionConfig::push_queue_bytes`] bytes queued.
     pub(crate) fn dropped_pushes(&self) -> u64 {
         self.shared.dropped_pushes.load(Ordering::Acquire)
     }
@@ -1234,13 +1243,17 @@ fn handle_frame(
                         return None;
                     }
                     let waiting = shared.decoded_waiting.load(Ordering::Acquire);
-                    if waiting >= shared.decode_ahead.load(Ordering::Relaxed) {
+                    if waiting >= shared.decode_ahead.load(Ordering::Relaxed)
+                        || payload.len() > DECODE_AHEAD_MAX_PAYLOAD
+                    {
                         // The engine decodes it (see DECODE_AHEAD); the buffer is swapped for
-                        // one it handed back.
+                        // one it handed back. Counted by capacity: what it holds.
                         let spare = shared.spare_payloads.lock().pop().unwrap_or_default();
                         let bytes = std::mem::replace(payload, spare);
                         shared.queued_pushes.fetch_add(1, Ordering::AcqRel);
-                        shared.queued_bytes.fetch_add(bytes.len(), Ordering::AcqRel);
+                        shared
+                            .queued_bytes
+                            .fetch_add(bytes.capacity(), Ordering::AcqRel);
                         let _ = events.send(GatewayEvent::PushBytes(bytes));
                         return None;
                     }
@@ -1848,10 +1861,15 @@ mod tests {
     fn pushes_are_dropped_from_a_queue_full_of_bytes_until_half_are_taken() {
         use futures::FutureExt as _;
         let shared = Arc::new(offline_shared("bot"));
-        // Every push queued as its payload, each as long as the others (one-digit seqs).
+        // Every push queued as its payload, each as long as the others (one-digit seqs), in a
+        // buffer of the same capacity (what the queue counts).
         shared.decode_ahead.store(0, Ordering::Relaxed);
         let len = push_payload(1).len();
-        shared.push_queue_bytes.store(4 * len, Ordering::Relaxed);
+        let mut buffer = Vec::new();
+        let data = base64::engine::general_purpose::STANDARD.encode(push_payload(1));
+        decode_data_into(Some(&data), &mut buffer).unwrap();
+        let cap = buffer.capacity();
+        shared.push_queue_bytes.store(4 * cap, Ordering::Relaxed);
         let gw = GatewayHandle {
             shared: shared.clone(),
         };
@@ -1865,7 +1883,7 @@ mod tests {
             while let Ok(ev) = rx.try_recv() {
                 got.push(match ev {
                     GatewayEvent::PushBytes(bytes) => {
-                        assert_eq!(bytes.len(), len);
+                        assert_eq!((bytes.len(), bytes.capacity()), (len, cap));
                         let push = gw.decode_push(bytes).expect("decodes");
                         let seqs = push.msgs.iter().flat_map(|(_, m)| &m.msgs).map(|m| m.seq);
                         let seqs = seqs.collect::<Vec<_>>();
@@ -1893,11 +1911,11 @@ mod tests {
             ["payload [1]", "payload [2]", "payload [3]", "payload [4]"]
         );
         assert_eq!(gw.dropped_pushes(), 2, "4 pushes, far below the push limit");
-        assert_eq!(queued(), (4, 4 * len));
-        gw.pushes_taken(1, len);
+        assert_eq!(queued(), (4, 4 * cap));
+        gw.pushes_taken(1, cap);
         assert!(!woken(), "3 payloads queued: above half the bytes");
         assert_eq!(feed(7, 8), Vec::<String>::new(), "still dropping");
-        gw.pushes_taken(1, len);
+        gw.pushes_taken(1, cap);
         assert!(woken(), "half the bytes: the reader is woken");
         assert_eq!(
             feed(8, 9),
@@ -1906,9 +1924,58 @@ mod tests {
                 "payload [8]"
             ]
         );
-        assert_eq!((gw.dropped_pushes(), queued()), (3, (3, 3 * len)));
-        gw.pushes_taken(3, 3 * len);
+        assert_eq!((gw.dropped_pushes(), queued()), (3, (3, 3 * cap)));
+        gw.pushes_taken(3, 3 * cap);
         assert_eq!(queued(), (0, 0), "every byte counted back");
+    }
+
+    /// A push larger than DECODE_AHEAD_MAX_PAYLOAD is queued as its payload, counted in bytes,
+    /// though decoded pushes may still wait: pushes decoded ahead hold a bounded amount.
+    #[test]
+    fn large_pushes_are_queued_as_payloads_counted_in_bytes() {
+        use openim_protocol::pb::sdkws::{MsgData, PullMsgs, PushMessages};
+        let shared = Arc::new(offline_shared("bot"));
+        let (events, mut rx) = mpsc::unbounded_channel();
+        let mut buffers = FrameBuffers::default();
+        let large = PushMessages {
+            msgs: [(
+                "si_bot_u1".to_owned(),
+                PullMsgs {
+                    msgs: vec![MsgData {
+                        seq: 1,
+                        content: vec![b'x'; DECODE_AHEAD_MAX_PAYLOAD],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                },
+            )]
+            .into(),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let frame = format!(
+            r#"{{"reqIdentifier":2001,"msgIncr":"","errCode":0,"errMsg":"","data":"{}"}}"#,
+            base64::engine::general_purpose::STANDARD.encode(&large)
+        );
+        for m in [push_frame(0), WsMessage::Binary(frame.into_bytes().into())] {
+            assert!(handle_frame(&shared, m, &events, &mut buffers).is_none());
+        }
+        match rx.try_recv() {
+            Ok(GatewayEvent::Push(p)) => received::recycle_boxed([p]),
+            other => panic!("the small push decoded ahead, got {other:?}"),
+        }
+        match rx.try_recv() {
+            Ok(GatewayEvent::PushBytes(bytes)) => {
+                assert_eq!(bytes, large);
+                assert_eq!(
+                    shared.queued_bytes.load(Ordering::Acquire),
+                    bytes.capacity(),
+                    "counted by what its buffer holds"
+                );
+            }
+            other => panic!("the large push as its payload, got {other:?}"),
+        }
+        assert_eq!(shared.queued_pushes.load(Ordering::Acquire), 2);
     }
 
     /// Past the decoded pushes allowed to wait, the reader passes payloads, which the engine

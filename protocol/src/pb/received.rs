@@ -574,12 +574,15 @@ pub fn decode_boxed(buf: &[u8]) -> Result<Box<ReceivedBatch>, prost::DecodeError
 ///
 /// Why: a client that drops a push (its queue full) keeps only this, to pull the messages by
 /// seq later; a full decode of every dropped push cost it more than the pushes it kept.
-/// Only the entries' keys are checked to be UTF-8; the rest is left to the pull.
+/// Only the entries' keys are checked to be UTF-8; the rest is left to the pull. As the full
+/// decode does, it refuses more than [`MAX_BATCH_MESSAGES`] messages (so that one push cannot
+/// name millions of conversations).
 pub fn newest_seqs(
     mut buf: &[u8],
     mut each: impl FnMut(&str, i64),
 ) -> Result<(), prost::DecodeError> {
     let ctx = DecodeContext::default();
+    let mut messages = 0;
     while !buf.is_empty() {
         let (tag, wire_type) = decode_key(&mut buf)?;
         if tag != 1 && tag != 2 {
@@ -594,7 +597,7 @@ pub fn newest_seqs(
                 1 => conversation_id = str_field(wire_type, &mut entry)?,
                 2 => {
                     let value = length_delimited(wire_type, &mut entry)?;
-                    newest = newest.max(newest_seq_in(value, &ctx)?);
+                    newest = newest.max(newest_seq_in(value, &mut messages, &ctx)?);
                 }
                 _ => skip_field(wire_type, tag, &mut entry, ctx.clone())?,
             }
@@ -606,14 +609,25 @@ pub fn newest_seqs(
     Ok(())
 }
 
-/// The highest seq (`MsgData` #14) among the messages of an encoded `PullMsgs`.
-fn newest_seq_in(mut body: &[u8], ctx: &DecodeContext) -> Result<i64, prost::DecodeError> {
+/// The highest seq (`MsgData` #14) among the messages of an encoded `PullMsgs`; `messages`
+/// counts them, up to [`MAX_BATCH_MESSAGES`] in all.
+fn newest_seq_in(
+    mut body: &[u8],
+    messages: &mut usize,
+    ctx: &DecodeContext,
+) -> Result<i64, prost::DecodeError> {
     let mut newest = 0;
     while !body.is_empty() {
         let (tag, wire_type) = decode_key(&mut body)?;
         if tag != 1 {
             skip_field(wire_type, tag, &mut body, ctx.clone())?;
             continue;
+        }
+        *messages += 1;
+        if *messages > MAX_BATCH_MESSAGES {
+            return Err(prost::DecodeError::new(
+                "more messages in one batch than MAX_BATCH_MESSAGES",
+            ));
         }
         let mut msg = length_delimited(wire_type, &mut body)?;
         let mut seq = 0;
@@ -933,6 +947,10 @@ mod tests {
                 "cut at {cut}"
             );
         }
+        let too_many = batch_of_empty_messages(MAX_BATCH_MESSAGES + 1);
+        let err = newest_seqs(&too_many, |_, _| {}).unwrap_err();
+        assert!(err.to_string().contains("MAX_BATCH_MESSAGES"), "{err}");
+        assert!(newest_seqs(&batch_of_empty_messages(MAX_BATCH_MESSAGES), |_, _| {}).is_ok());
         let mut bad_key = entry(1, "k", &[1]);
         let at = bad_key.iter().position(|&b| b == b'k').unwrap();
         bad_key[at] = 0xff;
