@@ -1787,31 +1787,57 @@ mod tests {
         WsMessage::Binary(json.into_bytes().into())
     }
 
-    /// With the engine's queue full, pushes are dropped unread and counted until it has drained
-    /// to half; the run then ends with one `PushesDropped`, after its last drop and before the
-    /// next push queued, and the engine's taking wakes a dropping reader.
-    #[test]
-    fn pushes_are_dropped_from_a_full_queue_until_it_drains_to_half() {
-        use futures::FutureExt as _;
-        let shared = Arc::new(offline_shared("bot"));
-        shared.push_queue_limit.store(4, Ordering::Relaxed);
-        let gw = GatewayHandle {
-            shared: shared.clone(),
-        };
-        let (events, mut rx) = mpsc::unbounded_channel();
-        let mut buffers = FrameBuffers::default();
-        let mut feed = |from: i64, to: i64| {
-            for i in from..to {
-                assert!(handle_frame(&shared, push_frame(i), &events, &mut buffers).is_none());
+    /// A reader's frame handling over an offline connection, for the tests of its queue.
+    struct TestReader {
+        shared: Arc<Shared>,
+        gw: GatewayHandle,
+        events: mpsc::UnboundedSender<GatewayEvent>,
+        rx: mpsc::UnboundedReceiver<GatewayEvent>,
+        buffers: FrameBuffers,
+    }
+
+    impl TestReader {
+        fn new(configure: impl FnOnce(&Shared)) -> TestReader {
+            let shared = Arc::new(offline_shared("bot"));
+            configure(&shared);
+            let (events, rx) = mpsc::unbounded_channel();
+            TestReader {
+                gw: GatewayHandle {
+                    shared: shared.clone(),
+                },
+                shared,
+                events,
+                rx,
+                buffers: FrameBuffers::default(),
             }
+        }
+
+        /// Handles the push frames `from..to`, then describes what was queued: `push [seqs]`
+        /// (decoded), `payload [seqs]` (decoded here, its buffer handed back), `dropped {...}`
+        /// (a run's end).
+        fn feed(&mut self, from: i64, to: i64) -> Vec<String> {
+            for i in from..to {
+                let handled =
+                    handle_frame(&self.shared, push_frame(i), &self.events, &mut self.buffers);
+                assert!(handled.is_none());
+            }
+            let seqs = |p: &ReceivedBatch| {
+                let seqs = p.msgs.iter().flat_map(|(_, m)| &m.msgs).map(|m| m.seq);
+                seqs.collect::<Vec<_>>()
+            };
             let mut got = Vec::new();
-            while let Ok(ev) = rx.try_recv() {
+            while let Ok(ev) = self.rx.try_recv() {
                 got.push(match ev {
                     GatewayEvent::Push(p) => {
-                        let seqs = p.msgs.iter().flat_map(|(_, m)| &m.msgs).map(|m| m.seq);
-                        let seqs = seqs.collect::<Vec<_>>();
+                        let text = format!("push {:?}", seqs(&p));
                         received::recycle_boxed([p]);
-                        format!("push {seqs:?}")
+                        text
+                    }
+                    GatewayEvent::PushBytes(bytes) => {
+                        let p = self.gw.decode_push(bytes).expect("decodes");
+                        let text = format!("payload {:?}", seqs(&p));
+                        received::recycle_boxed([p]);
+                        text
                     }
                     GatewayEvent::PushesDropped { newest } => {
                         let newest: std::collections::BTreeMap<_, _> = newest.into_iter().collect();
@@ -1821,37 +1847,61 @@ mod tests {
                 });
             }
             got
-        };
-        let queued = || gw.shared.queued_pushes.load(Ordering::Acquire);
-        let woken = || gw.shared.drained.notified().now_or_never().is_some();
-        assert_eq!(feed(0, 6), ["push [0]", "push [1]", "push [2]", "push [3]"]);
-        assert_eq!((gw.dropped_pushes(), queued()), (2, 4));
-        gw.pushes_taken(1, 0);
-        assert!(!woken(), "3 queued: above half");
+        }
+
+        /// The pushes queued and their bytes.
+        fn queued(&self) -> (usize, usize) {
+            self.gw.queued_pushes()
+        }
+
+        /// Whether the engine's taking woke the reader (since the last call).
+        fn woken(&self) -> bool {
+            use futures::FutureExt as _;
+            self.shared.drained.notified().now_or_never().is_some()
+        }
+    }
+
+    /// With the engine's queue full, pushes are dropped unread and counted until it has drained
+    /// to half; the run then ends with one `PushesDropped`, after its last drop and before the
+    /// next push queued, and the engine's taking wakes a dropping reader.
+    #[test]
+    fn pushes_are_dropped_from_a_full_queue_until_it_drains_to_half() {
+        let mut r = TestReader::new(|shared| shared.push_queue_limit.store(4, Ordering::Relaxed));
         assert_eq!(
-            feed(6, 7),
+            r.feed(0, 6),
+            ["push [0]", "push [1]", "push [2]", "push [3]"]
+        );
+        assert_eq!((r.gw.dropped_pushes(), r.queued().0), (2, 4));
+        r.gw.pushes_taken(1, 0);
+        assert!(!r.woken(), "3 queued: above half");
+        assert_eq!(
+            r.feed(6, 7),
             Vec::<String>::new(),
             "still dropping below the limit"
         );
-        gw.pushes_taken(1, 0);
-        assert!(woken(), "2 queued: the reader is woken");
+        r.gw.pushes_taken(1, 0);
+        assert!(r.woken(), "2 queued: the reader is woken");
         assert_eq!(
-            feed(7, 8),
+            r.feed(7, 8),
             [
                 r#"dropped {"si_bot_u4": 4, "si_bot_u5": 5, "si_bot_u6": 6}"#,
                 "push [7]"
             ],
             "the run ends before the push, with each conversation's newest dropped seq"
         );
-        assert_eq!((gw.dropped_pushes(), queued()), (3, 3));
-        assert_eq!(feed(8, 10), ["push [8]"], "a new run at the limit");
-        gw.pushes_taken(4, 0);
-        assert!(woken());
-        end_drop_run(&shared, &events);
-        assert_eq!(feed(10, 11), [r#"dropped {"si_bot_u9": 9}"#, "push [10]"]);
-        assert_eq!(feed(11, 12), ["push [11]"], "one report per run");
-        assert_eq!(gw.dropped_pushes(), 4);
-        assert_eq!(gw.undecodable_frames(), 0, "dropped pushes are not errors");
+        assert_eq!((r.gw.dropped_pushes(), r.queued().0), (3, 3));
+        assert_eq!(r.feed(8, 10), ["push [8]"], "a new run at the limit");
+        r.gw.pushes_taken(4, 0);
+        assert!(r.woken());
+        end_drop_run(&r.shared, &r.events);
+        assert_eq!(r.feed(10, 11), [r#"dropped {"si_bot_u9": 9}"#, "push [10]"]);
+        assert_eq!(r.feed(11, 12), ["push [11]"], "one report per run");
+        assert_eq!(r.gw.dropped_pushes(), 4);
+        assert_eq!(
+            r.gw.undecodable_frames(),
+            0,
+            "dropped pushes are not errors"
+        );
     }
 
     /// The queue's bytes bound it too: payloads past the decoded ones allowed to wait are
@@ -1859,74 +1909,41 @@ mod tests {
     /// limit queued, until the engine has taken them down to half of it.
     #[test]
     fn pushes_are_dropped_from_a_queue_full_of_bytes_until_half_are_taken() {
-        use futures::FutureExt as _;
-        let shared = Arc::new(offline_shared("bot"));
         // Every push queued as its payload, each as long as the others (one-digit seqs), in a
         // buffer of the same capacity (what the queue counts).
-        shared.decode_ahead.store(0, Ordering::Relaxed);
-        let len = push_payload(1).len();
         let mut buffer = Vec::new();
         let data = base64::engine::general_purpose::STANDARD.encode(push_payload(1));
         decode_data_into(Some(&data), &mut buffer).unwrap();
         let cap = buffer.capacity();
-        shared.push_queue_bytes.store(4 * cap, Ordering::Relaxed);
-        let gw = GatewayHandle {
-            shared: shared.clone(),
-        };
-        let (events, mut rx) = mpsc::unbounded_channel();
-        let mut buffers = FrameBuffers::default();
-        let mut feed = |from: i64, to: i64| {
-            for i in from..to {
-                assert!(handle_frame(&shared, push_frame(i), &events, &mut buffers).is_none());
-            }
-            let mut got = Vec::new();
-            while let Ok(ev) = rx.try_recv() {
-                got.push(match ev {
-                    GatewayEvent::PushBytes(bytes) => {
-                        assert_eq!((bytes.len(), bytes.capacity()), (len, cap));
-                        let push = gw.decode_push(bytes).expect("decodes");
-                        let seqs = push.msgs.iter().flat_map(|(_, m)| &m.msgs).map(|m| m.seq);
-                        let seqs = seqs.collect::<Vec<_>>();
-                        received::recycle_boxed([push]);
-                        format!("payload {seqs:?}")
-                    }
-                    GatewayEvent::PushesDropped { newest } => {
-                        let newest: std::collections::BTreeMap<_, _> = newest.into_iter().collect();
-                        format!("dropped {newest:?}")
-                    }
-                    other => panic!("unexpected {other:?}"),
-                });
-            }
-            got
-        };
-        let queued = || {
-            (
-                gw.shared.queued_pushes.load(Ordering::Acquire),
-                gw.shared.queued_bytes.load(Ordering::Acquire),
-            )
-        };
-        let woken = || gw.shared.drained.notified().now_or_never().is_some();
+        let mut r = TestReader::new(|shared| {
+            shared.decode_ahead.store(0, Ordering::Relaxed);
+            shared.push_queue_bytes.store(4 * cap, Ordering::Relaxed);
+        });
         assert_eq!(
-            feed(1, 7),
+            r.feed(1, 7),
             ["payload [1]", "payload [2]", "payload [3]", "payload [4]"]
         );
-        assert_eq!(gw.dropped_pushes(), 2, "4 pushes, far below the push limit");
-        assert_eq!(queued(), (4, 4 * cap));
-        gw.pushes_taken(1, cap);
-        assert!(!woken(), "3 payloads queued: above half the bytes");
-        assert_eq!(feed(7, 8), Vec::<String>::new(), "still dropping");
-        gw.pushes_taken(1, cap);
-        assert!(woken(), "half the bytes: the reader is woken");
         assert_eq!(
-            feed(8, 9),
+            r.gw.dropped_pushes(),
+            2,
+            "4 pushes, far below the push limit"
+        );
+        assert_eq!(r.queued(), (4, 4 * cap));
+        r.gw.pushes_taken(1, cap);
+        assert!(!r.woken(), "3 payloads queued: above half the bytes");
+        assert_eq!(r.feed(7, 8), Vec::<String>::new(), "still dropping");
+        r.gw.pushes_taken(1, cap);
+        assert!(r.woken(), "half the bytes: the reader is woken");
+        assert_eq!(
+            r.feed(8, 9),
             [
                 r#"dropped {"si_bot_u5": 5, "si_bot_u6": 6, "si_bot_u7": 7}"#,
                 "payload [8]"
             ]
         );
-        assert_eq!((gw.dropped_pushes(), queued()), (3, (3, 3 * cap)));
-        gw.pushes_taken(3, 3 * cap);
-        assert_eq!(queued(), (0, 0), "every byte counted back");
+        assert_eq!((r.gw.dropped_pushes(), r.queued()), (3, (3, 3 * cap)));
+        r.gw.pushes_taken(3, 3 * cap);
+        assert_eq!(r.queued(), (0, 0), "every byte counted back");
     }
 
     /// A push larger than DECODE_AHEAD_MAX_PAYLOAD is queued as its payload, counted in bytes,
