@@ -641,19 +641,17 @@ pub(crate) fn pull_ranges<'a, M>(
     for r in ranges {
         let cid = &r.conversation_id;
         let is_n = cid.starts_with("n_");
-        // Each map looked up once per range.
+        // Each map looked up once per range; a notification stream has no user row.
         let conv = st.seqs.get(cid);
-        let (min, max) = if is_n {
-            (
-                conv.map(|s| s.min_seq.max(1)).unwrap_or(1),
-                conv.map(|s| s.max_seq).unwrap_or(0),
-            )
+        let user = if is_n {
+            None
         } else {
             let Some(user) = st.user_conv(user_id, cid) else {
                 continue;
             };
-            user_seq_bounds(conv, Some(user))
+            Some(user)
         };
+        let (min, max) = user_seq_bounds(conv, user);
         if min > r.end {
             continue;
         }
@@ -720,16 +718,14 @@ pub(crate) fn pull_seqs<'a, M>(
     for c in &r.conversations {
         let cid = &c.conversation_id;
         let is_n = cid.starts_with("n_");
-        // Each map looked up once per conversation.
+        // Each map looked up once per conversation; a notification stream has no user row.
         let conv = st.seqs.get(cid);
-        let (min, max) = if is_n {
-            (
-                conv.map(|s| s.min_seq.max(1)).unwrap_or(1),
-                conv.map(|s| s.max_seq).unwrap_or(0),
-            )
+        let user = if is_n {
+            None
         } else {
-            user_seq_bounds(conv, st.user_conv(user_id, cid))
+            st.user_conv(user_id, cid)
         };
+        let (min, max) = user_seq_bounds(conv, user);
         let mut entry = PullEntry::default();
         for &s in &c.seqs {
             if s <= 0 {

@@ -1100,7 +1100,8 @@ impl State {
 
 /// A user's effective (min, max) seq of a conversation, from its global seqs and the user's
 /// row (looked up once by the caller: with many conversations each lookup in these maps is a
-/// walk of cold tree nodes). The min is at least 1; a user's max seq caps the global one.
+/// walk of cold tree nodes). The min is at least 1; a user's max seq caps the global one;
+/// without a user row (a notification stream) they are the global ones.
 pub(crate) fn user_seq_bounds(global: Option<&ConvSeqs>, user: Option<&UserConv>) -> (i64, i64) {
     let (global_min, global_max) = global.map_or((0, 0), |s| (s.min_seq, s.max_seq));
     let min = global_min.max(user.map_or(0, |u| u.conv.min_seq)).max(1);

@@ -625,9 +625,7 @@ fn newest_seq_in(
         }
         *messages += 1;
         if *messages > MAX_BATCH_MESSAGES {
-            return Err(prost::DecodeError::new(
-                "more messages in one batch than MAX_BATCH_MESSAGES",
-            ));
+            return Err(too_many_messages());
         }
         let mut msg = length_delimited(wire_type, &mut body)?;
         let mut seq = 0;
@@ -642,6 +640,11 @@ fn newest_seq_in(
         newest = newest.max(seq);
     }
     Ok(newest)
+}
+
+/// The error of a batch of more than [`MAX_BATCH_MESSAGES`] messages.
+fn too_many_messages() -> prost::DecodeError {
+    prost::DecodeError::new("more messages in one batch than MAX_BATCH_MESSAGES")
 }
 
 /// The body of a length-delimited field whose key was just read; `body` moves past it.
@@ -728,9 +731,7 @@ fn merge_msgs(
     let n = count_messages(body, &ctx);
     interners.messages = interners.messages.saturating_add(n);
     if interners.messages > MAX_BATCH_MESSAGES {
-        return Err(prost::DecodeError::new(
-            "more messages in one batch than MAX_BATCH_MESSAGES",
-        ));
+        return Err(too_many_messages());
     }
     if value.msgs.capacity() == 0 {
         value.msgs = list_for(n);
@@ -770,11 +771,7 @@ fn merge_msgs(
 
 /// A length-delimited UTF-8 string field's text.
 fn str_field<'a>(wire_type: WireType, body: &mut &'a [u8]) -> Result<&'a str, prost::DecodeError> {
-    check_wire_type(WireType::LengthDelimited, wire_type)?;
-    let len = length(body)?;
-    let (bytes, rest) = body.split_at(len);
-    *body = rest;
-    std::str::from_utf8(bytes)
+    std::str::from_utf8(length_delimited(wire_type, body)?)
         .map_err(|_| prost::DecodeError::new("invalid string value: data is not UTF-8 encoded"))
 }
 
