@@ -525,33 +525,24 @@ mod tests {
         assert!(matches!(c.credentials, Credentials::Token { .. }));
         assert_eq!(c.push_queue_limit, DEFAULT_PUSH_QUEUE_LIMIT);
         assert_eq!(c.push_queue_bytes, DEFAULT_PUSH_QUEUE_BYTES);
-        let fig = Figment::new().merge(Toml::string(
-            "api_addr='http://h'\nws_addr='ws://h'\nuser_id='bot'\ntoken='t'\npush_queue_limit=500",
-        ));
-        assert_eq!(
-            SessionConfig::from_figment(fig).unwrap().push_queue_limit,
-            500
-        );
-        let fig = Figment::new().merge(Toml::string(
-            "api_addr='http://h'\nws_addr='ws://h'\nuser_id='bot'\ntoken='t'\npush_queue_limit=0",
-        ));
+        // A minimal valid config with one more line.
+        let with = |line: &str| {
+            SessionConfig::from_figment(Figment::new().merge(Toml::string(&format!(
+                "api_addr='http://h'\nws_addr='ws://h'\nuser_id='bot'\ntoken='t'\n{line}"
+            ))))
+        };
+        assert_eq!(with("push_queue_limit=500").unwrap().push_queue_limit, 500);
         assert!(matches!(
-            SessionConfig::from_figment(fig),
+            with("push_queue_limit=0"),
             Err(ConfigError::Invalid(m)) if m.contains("push_queue_limit")
         ));
-        let fig = Figment::new().merge(Toml::string(
-            "api_addr='http://h'\nws_addr='ws://h'\nuser_id='bot'\ntoken='t'\npush_queue_bytes=4096",
-        ));
-        let c = SessionConfig::from_figment(fig).unwrap();
+        let c = with("push_queue_bytes=4096").unwrap();
         assert_eq!(
             (c.push_queue_bytes, c.push_queue_limit),
             (4096, DEFAULT_PUSH_QUEUE_LIMIT)
         );
-        let fig = Figment::new().merge(Toml::string(
-            "api_addr='http://h'\nws_addr='ws://h'\nuser_id='bot'\ntoken='t'\npush_queue_bytes=0",
-        ));
         assert!(matches!(
-            SessionConfig::from_figment(fig),
+            with("push_queue_bytes=0"),
             Err(ConfigError::Invalid(m)) if m.contains("push_queue_bytes")
         ));
         let fig = Figment::new().merge(Toml::string(

@@ -2139,15 +2139,15 @@ mod tests {
         sb.shutdown().await;
     }
 
-    /// 20 peers send 3 rounds of texts to a bot whose queue holds one push and whose consumer
-    /// takes one event at a time, with the first `failed_pulls` pulls failing; asserts every
-    /// message once, in order, then one more.
     /// Which bound of the push queue [`flood_through_a_full_queue`] lowers.
     enum QueueBound {
         Pushes,
         Bytes,
     }
 
+    /// 20 peers send 3 rounds of texts to a bot whose queue holds one push (or one byte) and
+    /// whose consumer takes one event at a time, with the first `failed_pulls` pulls failing;
+    /// asserts every message once, in order, then one more.
     async fn flood_through_a_full_queue(prefix: &str, failed_pulls: u32, bound: QueueBound) {
         let bot = format!("{prefix}bot");
         let peers: Vec<String> = (0..20).map(|i| format!("{prefix}peer{i}")).collect();

@@ -1519,9 +1519,12 @@ mod tests {
     /// to wake the reader) ends at once, with the push that started it.
     #[test]
     fn a_run_started_on_a_drained_queue_ends_at_once() {
-        let shared = Arc::new(offline_shared("bot"));
-        shared.push_queue_limit.store(4, Ordering::Relaxed);
-        let (events, mut rx) = mpsc::unbounded_channel();
+        let TestReader {
+            shared,
+            events,
+            mut rx,
+            ..
+        } = TestReader::new(|shared| shared.push_queue_limit.store(4, Ordering::Relaxed));
         // The reader saw a full queue (`drop_push`'s first load); the engine has taken it all
         // since.
         shared.dropping.store(true, Ordering::SeqCst);
@@ -1780,9 +1783,14 @@ mod tests {
 
     /// The gateway frame of [`push_payload`]`(i)`.
     fn push_frame(i: i64) -> WsMessage {
+        frame_of_push(&push_payload(i))
+    }
+
+    /// The gateway frame (2001) of a push's protobuf `payload`.
+    fn frame_of_push(payload: &[u8]) -> WsMessage {
         let json = format!(
             r#"{{"reqIdentifier":2001,"msgIncr":"","errCode":0,"errMsg":"","data":"{}"}}"#,
-            base64::engine::general_purpose::STANDARD.encode(push_payload(i))
+            base64::engine::general_purpose::STANDARD.encode(payload)
         );
         WsMessage::Binary(json.into_bytes().into())
     }
@@ -1817,9 +1825,7 @@ mod tests {
         /// (a run's end).
         fn feed(&mut self, from: i64, to: i64) -> Vec<String> {
             for i in from..to {
-                let handled =
-                    handle_frame(&self.shared, push_frame(i), &self.events, &mut self.buffers);
-                assert!(handled.is_none());
+                self.handle(push_frame(i));
             }
             let seqs = |p: &ReceivedBatch| {
                 let seqs = p.msgs.iter().flat_map(|(_, m)| &m.msgs).map(|m| m.seq);
@@ -1847,6 +1853,12 @@ mod tests {
                 });
             }
             got
+        }
+
+        /// Handles one frame, which must not end the connection.
+        fn handle(&mut self, frame: WsMessage) {
+            let handled = handle_frame(&self.shared, frame, &self.events, &mut self.buffers);
+            assert!(handled.is_none());
         }
 
         /// The pushes queued and their bytes.
@@ -1951,9 +1963,7 @@ mod tests {
     #[test]
     fn large_pushes_are_queued_as_payloads_counted_in_bytes() {
         use openim_protocol::pb::sdkws::{MsgData, PullMsgs, PushMessages};
-        let shared = Arc::new(offline_shared("bot"));
-        let (events, mut rx) = mpsc::unbounded_channel();
-        let mut buffers = FrameBuffers::default();
+        let mut r = TestReader::new(|_| {});
         let large = PushMessages {
             msgs: [(
                 "si_bot_u1".to_owned(),
@@ -1970,29 +1980,24 @@ mod tests {
             ..Default::default()
         }
         .encode_to_vec();
-        let frame = format!(
-            r#"{{"reqIdentifier":2001,"msgIncr":"","errCode":0,"errMsg":"","data":"{}"}}"#,
-            base64::engine::general_purpose::STANDARD.encode(&large)
-        );
-        for m in [push_frame(0), WsMessage::Binary(frame.into_bytes().into())] {
-            assert!(handle_frame(&shared, m, &events, &mut buffers).is_none());
-        }
-        match rx.try_recv() {
+        r.handle(push_frame(0));
+        r.handle(frame_of_push(&large));
+        match r.rx.try_recv() {
             Ok(GatewayEvent::Push(p)) => received::recycle_boxed([p]),
             other => panic!("the small push decoded ahead, got {other:?}"),
         }
-        match rx.try_recv() {
+        match r.rx.try_recv() {
             Ok(GatewayEvent::PushBytes(bytes)) => {
                 assert_eq!(bytes, large);
                 assert_eq!(
-                    shared.queued_bytes.load(Ordering::Acquire),
+                    r.shared.queued_bytes.load(Ordering::Acquire),
                     bytes.capacity(),
                     "counted by what its buffer holds"
                 );
             }
             other => panic!("the large push as its payload, got {other:?}"),
         }
-        assert_eq!(shared.queued_pushes.load(Ordering::Acquire), 2);
+        assert_eq!(r.shared.queued_pushes.load(Ordering::Acquire), 2);
     }
 
     /// Past the decoded pushes allowed to wait, the reader passes payloads, which the engine
