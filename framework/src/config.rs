@@ -225,9 +225,10 @@ pub struct SessionConfig {
     /// reader also drops pushes at, for floods of large pushes (a gateway message may be up
     /// to 64 MiB). A run of drops ends when both are down to half. Not counted in bytes: the
     /// pushes the reader decodes ahead of the engine (at most 256, of payloads up to 16 KiB;
-    /// larger ones are never decoded ahead). The engine takes the queue a round of up to 512
-    /// pushes at a time, and the reader may queue anew meanwhile, so the pushes held reach
-    /// about twice the bounds.
+    /// larger ones are never decoded ahead). The engine counts a round's payloads back as it
+    /// handles them, 32 pushes at a time, so the bytes held stay within the bound plus the
+    /// push that passes it. (The push count is counted back when a round of up to 512 is
+    /// taken: at most 512 more pushes than the limit are held.)
     #[serde(default = "default_push_queue_bytes")]
     pub push_queue_bytes: usize,
 }

@@ -385,17 +385,23 @@ impl GatewayHandle {
     }
 
     /// Counts `n` pushes ([`GatewayEvent::Push`] or [`GatewayEvent::PushBytes`]) taken from the
-    /// queue, `bytes` the payload bytes of the `PushBytes` among them: the reader queues as many
-    /// more before it drops any.
+    /// queue, and `bytes` payload bytes of `PushBytes` handled: the reader queues as many more
+    /// before it drops any. (The engine counts a round's pushes when it takes them, and their
+    /// payloads' bytes as it handles them.)
     pub(crate) fn pushes_taken(&self, n: usize, bytes: usize) {
-        if n == 0 {
+        if n == 0 && bytes == 0 {
             return;
         }
         let shared = &self.shared;
         // SeqCst here and where the reader starts dropping: either this load sees the reader
         // dropping, or the reader's check after it sees these counts (no run left without its
         // wake-up). A dropping reader queues nothing, so what these leave is what is queued.
+        // A count not changed is only read: a value read before one of the reader's adds
+        // understates the queue, which costs at most a wake-up that the reader checks.
         let take = |count: &AtomicUsize, n: usize| {
+            if n == 0 {
+                return count.load(Ordering::SeqCst);
+            }
             count
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| {
                     Some(q.saturating_sub(n))
