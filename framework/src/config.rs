@@ -231,6 +231,16 @@ pub struct SessionConfig {
     /// taken: at most 512 more pushes than the limit are held.)
     #[serde(default = "default_push_queue_bytes")]
     pub push_queue_bytes: usize,
+    /// How many seqs of one conversation a catch-up pulls at most (TOML `catch_up_limit`, env
+    /// `OPENIM_CATCH_UP_LIMIT`; default [`DEFAULT_CATCH_UP_LIMIT`]; at least 1; a config built
+    /// in code with 0 counts as 1). When a conversation's gap (its messages from the last one
+    /// handled up to the newest the server names, at connect, after dropped pushes, or before
+    /// a pushed message) is longer, only its newest `catch_up_limit` seqs are pulled and
+    /// delivered: the older ones are skipped, with a warning naming the conversation and the
+    /// skipped seqs, and are never delivered (docs/reliability.md). Without a bound a seq
+    /// near `i64::MAX` from a broken or hostile server had the bot pull for ever.
+    #[serde(default = "default_catch_up_limit")]
+    pub catch_up_limit: u64,
 }
 
 /// Default of [`SessionConfig::push_queue_limit`]: about 30 MB of typical pushes. A burst larger
@@ -243,6 +253,12 @@ pub const DEFAULT_PUSH_QUEUE_LIMIT: usize = 65_536;
 /// flood of larger ones.
 pub const DEFAULT_PUSH_QUEUE_BYTES: usize = 64 * 1024 * 1024;
 
+/// Default of [`SessionConfig::catch_up_limit`]: 1,000,000 seqs (10,000 pull requests of 100)
+/// per conversation. Far more than a bot that was away for a while misses (openim-sdk-core pulls only the newest 1 to 10 messages of a gap and reads
+/// older ones on demand), while the time one bad seq from the server can hold the engine, and
+/// the pulls it costs the server, stay bounded.
+pub const DEFAULT_CATCH_UP_LIMIT: u64 = 1_000_000;
+
 fn default_channel() -> usize {
     1024
 }
@@ -252,11 +268,21 @@ fn default_push_queue_limit() -> usize {
 fn default_push_queue_bytes() -> usize {
     DEFAULT_PUSH_QUEUE_BYTES
 }
-/// `value`, or `default` if unset; 0 is refused (a queue bound of 0 would drop every push).
-fn at_least_one(value: Option<usize>, default: usize, name: &str) -> Result<usize, ConfigError> {
+fn default_catch_up_limit() -> u64 {
+    DEFAULT_CATCH_UP_LIMIT
+}
+/// `value`, or `default` if unset; 0 is refused (a queue bound of 0 would drop every push, a
+/// catch-up limit of 0 would skip every gap).
+fn at_least_one<T: Copy + Default + PartialEq>(
+    value: Option<T>,
+    default: T,
+    name: &str,
+) -> Result<T, ConfigError> {
     match value {
         None => Ok(default),
-        Some(0) => Err(ConfigError::Invalid(format!("{name} must be at least 1"))),
+        Some(n) if n == T::default() => {
+            Err(ConfigError::Invalid(format!("{name} must be at least 1")))
+        }
         Some(n) => Ok(n),
     }
 }
@@ -310,6 +336,7 @@ struct RawConfig {
     compression: Option<String>,
     push_queue_limit: Option<usize>,
     push_queue_bytes: Option<usize>,
+    catch_up_limit: Option<u64>,
 }
 
 impl SessionConfig {
@@ -337,6 +364,7 @@ impl SessionConfig {
             compression: Compression::None,
             push_queue_limit: DEFAULT_PUSH_QUEUE_LIMIT,
             push_queue_bytes: DEFAULT_PUSH_QUEUE_BYTES,
+            catch_up_limit: DEFAULT_CATCH_UP_LIMIT,
         }
     }
 
@@ -365,6 +393,7 @@ impl SessionConfig {
             compression: Compression::None,
             push_queue_limit: DEFAULT_PUSH_QUEUE_LIMIT,
             push_queue_bytes: DEFAULT_PUSH_QUEUE_BYTES,
+            catch_up_limit: DEFAULT_CATCH_UP_LIMIT,
         }
     }
 
@@ -376,7 +405,7 @@ impl SessionConfig {
     /// Loads from the environment only (`OPENIM_API_ADDR`, `OPENIM_WS_ADDR`, `OPENIM_PLATFORM`,
     /// `OPENIM_USER_ID`, `OPENIM_TOKEN`, `OPENIM_SECRET`, `OPENIM_DATA_DIR`, optional
     /// `OPENIM_ADMIN_USER_ID`, `OPENIM_DURABLE_ACKS`, `OPENIM_TLS_CA`, `OPENIM_COMPRESSION`,
-    /// `OPENIM_PUSH_QUEUE_LIMIT`, `OPENIM_PUSH_QUEUE_BYTES`).
+    /// `OPENIM_PUSH_QUEUE_LIMIT`, `OPENIM_PUSH_QUEUE_BYTES`, `OPENIM_CATCH_UP_LIMIT`).
     /// Without `OPENIM_DATA_DIR` the store lives in `./openim-data-<user_id>`.
     pub fn from_env() -> Result<SessionConfig, ConfigError> {
         Self::from_figment(Figment::new().merge(Env::prefixed("OPENIM_")))
@@ -385,7 +414,7 @@ impl SessionConfig {
     /// Loads a TOML file (flat keys `api_addr`, `ws_addr`, `platform`, `user_id`, `token`,
     /// `secret`, `data_dir`, and optionally `admin_user_id`, `channel_capacity`,
     /// `request_timeout_ms`, `durable_acks`, `tls_ca`, `compression`, `push_queue_limit`,
-    /// `push_queue_bytes`),
+    /// `push_queue_bytes`, `catch_up_limit`),
     /// overridden by the `OPENIM_*` environment variables.
     pub fn from_toml_and_env(path: impl AsRef<Path>) -> Result<SessionConfig, ConfigError> {
         Self::from_figment(
@@ -464,6 +493,11 @@ impl SessionConfig {
                 raw.push_queue_bytes,
                 DEFAULT_PUSH_QUEUE_BYTES,
                 "push_queue_bytes (OPENIM_PUSH_QUEUE_BYTES)",
+            )?,
+            catch_up_limit: at_least_one(
+                raw.catch_up_limit,
+                DEFAULT_CATCH_UP_LIMIT,
+                "catch_up_limit (OPENIM_CATCH_UP_LIMIT)",
             )?,
         };
         config.validate()?;
@@ -545,6 +579,16 @@ mod tests {
         assert!(matches!(
             with("push_queue_bytes=0"),
             Err(ConfigError::Invalid(m)) if m.contains("push_queue_bytes")
+        ));
+        assert_eq!(c.catch_up_limit, DEFAULT_CATCH_UP_LIMIT);
+        assert_eq!(with("catch_up_limit=500").unwrap().catch_up_limit, 500);
+        assert!(matches!(
+            with("catch_up_limit=0"),
+            Err(ConfigError::Invalid(m)) if m.contains("catch_up_limit")
+        ));
+        assert!(matches!(
+            with("catch_up_limit=-1"),
+            Err(ConfigError::Figment(_))
         ));
         let fig = Figment::new().merge(Toml::string(
             "api_addr='h:10002'\nws_addr='ws://h:10001'\nuser_id='bot'\ntoken='t'",

@@ -27,7 +27,7 @@ use crate::model::LatestMessage;
 use crate::session::SessionError;
 use crate::store::{Store, trees};
 use crate::sync::{
-    ConvTable, NO_ROW, PushAction, Range, RecentIds, SlotId, classify, plan_pulls, split,
+    ConvTable, NO_ROW, PushAction, Range, RecentIds, SlotId, catch_up, classify, plan_pulls,
 };
 
 /// Commands from the client to the engine.
@@ -228,6 +228,10 @@ pub(crate) async fn start(
         typing: HashMap::new(),
         batch: ConvBatch::default(),
         burst: BurstBuffers::default(),
+        // Seqs are i64: a larger limit is no limit. 0 (a config built in code) counts as 1.
+        catch_up_limit: i64::try_from(config.catch_up_limit)
+            .unwrap_or(i64::MAX)
+            .max(1),
     };
     let task = tokio::spawn(engine.run(gw_rx, cmd_rx, stop_rx));
     Ok((
@@ -488,6 +492,8 @@ pub(crate) struct Engine {
     typing: HashMap<(String, String), BTreeMap<i32, std::time::Instant>>,
     batch: ConvBatch,
     burst: BurstBuffers,
+    /// Seqs of one conversation a catch-up pulls at most ([`SessionConfig::catch_up_limit`]).
+    catch_up_limit: i64,
 }
 
 impl Engine {
@@ -896,7 +902,8 @@ impl Engine {
     async fn pull_up_to(&mut self, max: &GetMaxSeqResp) -> Result<(), PullError> {
         let max_seqs: Vec<(String, i64)> =
             max.max_seqs.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        let plan = plan_pulls(&max_seqs, &self.convs.delivered_of_each(&max_seqs));
+        let delivered = self.convs.delivered_of_each(&max_seqs);
+        let plan = plan_pulls(&max_seqs, &delivered, self.catch_up_limit);
         self.pull_pipelined(plan).await
     }
 
@@ -920,7 +927,8 @@ impl Engine {
             dropped_pushes = self.gw.dropped_pushes(),
             "pulling the messages of dropped pushes"
         );
-        let plan = plan_pulls(&owed, &self.convs.delivered_of_each(&owed));
+        let delivered = self.convs.delivered_of_each(&owed);
+        let plan = plan_pulls(&owed, &delivered, self.catch_up_limit);
         match self.pull_pipelined(plan).await {
             Ok(()) => {
                 self.owed_failures = 0;
@@ -986,7 +994,11 @@ impl Engine {
             if conv.starts_with("n_") {
                 continue;
             }
-            let unread = (seqs.max_seq - seqs.has_read_seq).clamp(0, i32::MAX as i64) as i32;
+            // Saturating: both seqs are the server's, any i64.
+            let unread = seqs
+                .max_seq
+                .saturating_sub(seqs.has_read_seq)
+                .clamp(0, i32::MAX as i64) as i32;
             match self.store.conversation(&conv) {
                 Ok(Some(mut c)) => {
                     let differs = c.unread_count != unread;
@@ -1023,7 +1035,10 @@ impl Engine {
     /// Pulls every planned request with up to [`PULL_WINDOW`] of them in flight: the server
     /// prepares the next answers while this task delivers the current one. Answers are
     /// processed in plan order, so per-conversation seq order is kept.
-    async fn pull_pipelined(&mut self, plan: Vec<Vec<Range>>) -> Result<(), PullError> {
+    async fn pull_pipelined(
+        &mut self,
+        plan: impl Iterator<Item = Vec<Range>>,
+    ) -> Result<(), PullError> {
         let pulled = self.pull_answers(plan).await;
         // Also after a failure: what was processed is written and reported.
         let flushed = self
@@ -1034,8 +1049,10 @@ impl Engine {
     }
 
     /// The loop of [`Engine::pull_pipelined`]; the last burst is left for the caller to flush.
-    async fn pull_answers(&mut self, plan: Vec<Vec<Range>>) -> Result<(), PullError> {
-        let mut plan = plan.into_iter();
+    async fn pull_answers(
+        &mut self,
+        mut plan: impl Iterator<Item = Vec<Range>>,
+    ) -> Result<(), PullError> {
         let mut in_flight = std::collections::VecDeque::with_capacity(PULL_WINDOW);
         let mut answers_in_burst = 0;
         loop {
@@ -1172,12 +1189,20 @@ impl Engine {
             Some(s) if !first_sight => s,
             _ => self.see_conversation(conv),
         };
+        // `r.begin >= 1` (see sync::split): `r.begin - 1` cannot overflow.
+        let below = r.begin - 1;
+        if r.skip_below && self.convs[slot].delivered < below {
+            let first = self.convs[slot].delivered + 1;
+            self.skip(conv, first, below);
+            self.convs[slot].delivered = below;
+        }
         for m in items.drain(..) {
             let d = self.convs[slot].delivered;
             if m.seq <= d {
                 continue;
             }
-            for missing in d + 1..m.seq {
+            // Only this range's seqs (at most PULL_BATCH), never a span below it.
+            for missing in d.max(below) + 1..m.seq {
                 self.auto_ack(conv, missing);
             }
             self.convs[slot].delivered = m.seq;
@@ -1186,13 +1211,33 @@ impl Engine {
         // The emptied list goes back to the answer decoder (no large malloc/free per answer).
         openim_protocol::pb::received::recycle_list(items);
         let d = self.convs[slot].delivered;
-        for missing in d + 1..=r.end {
-            self.auto_ack(conv, missing);
-        }
         if d < r.end {
+            // `d.max(below) < r.end <= i64::MAX`: no overflow.
+            for missing in d.max(below) + 1..=r.end {
+                self.auto_ack(conv, missing);
+            }
             self.convs[slot].delivered = r.end;
         }
         Ok(())
+    }
+
+    /// Skips `first..=last` of `conv`, the older part of a gap longer than the catch-up limit
+    /// ([`SessionConfig::catch_up_limit`]): acknowledged in the ledger as one run (one step
+    /// whatever its length), never delivered. Messages of the conversation handed out before
+    /// and not acknowledged yet keep the watermark below them until they are
+    /// ([`Ledger::ack_range`]): a crash before their acks delivers them again.
+    fn skip(&self, conv: &str, first: i64, last: i64) {
+        tracing::warn!(
+            conversation_id = conv,
+            first,
+            last,
+            skipped = last.saturating_sub(first).saturating_add(1),
+            limit = self.catch_up_limit,
+            "catch-up limit: the older messages of a long gap are skipped, not delivered"
+        );
+        if let Err(e) = self.ledger.ack_range(conv, first, last) {
+            tracing::error!(error = %e, "ledger write failed");
+        }
     }
 
     fn delivered_of(&self, conv: &str) -> i64 {
@@ -1245,7 +1290,8 @@ impl Engine {
                         self.handle_item(conv, s, m, first_sight).await?;
                     }
                     PushAction::Gap { begin, end } => {
-                        for chunk in split(conv, begin, end) {
+                        // At most the newest `catch_up_limit` seqs of the gap, then this one.
+                        for chunk in catch_up(conv, begin, end, self.catch_up_limit) {
                             match self.pull_and_process(vec![chunk]).await {
                                 Ok(()) => {}
                                 Err(PullError::Stop) => return Err(Stop),
@@ -1260,7 +1306,7 @@ impl Engine {
                         }
                         // The pulls may have made (and advanced) the conversation's slot.
                         slot = self.convs.find(conv);
-                        if self.delivered_of(conv) + 1 == m.seq {
+                        if self.delivered_of(conv).checked_add(1) == Some(m.seq) {
                             self.set_delivered(conv, m.seq);
                             let s = self.convs.intern(conv);
                             slot = Some(s);
@@ -1716,7 +1762,9 @@ impl Engine {
         pending.dirty = true;
         let c = &mut pending.row;
         if counts_unread && m.seq > c.max_seq.max(c.has_read_seq) {
-            c.unread_count += 1;
+            // Saturating: the count may start at the server's (reconcile_unread clamps a seq
+            // distance to i32::MAX).
+            c.unread_count = c.unread_count.saturating_add(1);
             self.batch.unread_changed = true;
         }
         if m.send_time >= c.latest_msg_send_time {
@@ -1960,7 +2008,11 @@ impl Engine {
             let mut out = Vec::new();
             if let Ok(Some(mut c)) = self.store.conversation(&conversation_id) {
                 c.has_read_seq = c.has_read_seq.max(has_read_seq);
-                let unread = (c.max_seq - c.has_read_seq).clamp(0, i32::MAX as i64) as i32;
+                // Saturating: a read receipt's seq is the server's, any i64.
+                let unread = c
+                    .max_seq
+                    .saturating_sub(c.has_read_seq)
+                    .clamp(0, i32::MAX as i64) as i32;
                 if unread != c.unread_count {
                     c.unread_count = unread;
                     let _ = self.store.put_conversation(&conversation_id, &c);
@@ -2269,6 +2321,81 @@ mod tests {
         until("every byte counted back", |counts| counts == (0, 0)).await;
         s.shutdown().await.unwrap();
         sb.shutdown().await;
+    }
+
+    /// Receives `n` new messages (within 40 s), acking every event: their texts, in order.
+    async fn next_texts(s: &mut crate::session::Session, n: usize) -> Vec<String> {
+        use crate::event::Event;
+        let mut texts = Vec::new();
+        tokio::time::timeout(Duration::from_secs(40), async {
+            while texts.len() < n {
+                let d = s.next().await.expect("session running");
+                if let Event::NewMessage(m) = &d.event {
+                    texts.push(m.text().unwrap_or_default().to_owned());
+                }
+                d.ack.ack();
+            }
+        })
+        .await
+        .expect("the messages in time");
+        texts
+    }
+
+    /// A gap longer than the catch-up limit, whether a pushed message shows it or the
+    /// connect's newest seqs do, and however far the server's seqs jump (near `i64::MAX`):
+    /// only its newest `catch_up_limit` seqs are pulled, the older ones skipped, and the
+    /// session stays responsive. Every message after a skip comes once, in order, and the
+    /// ledger ends at the last one. Without the limit, the jumps planned about 10^16 pulls (a
+    /// hang, and memory without bound).
+    #[tokio::test]
+    async fn gaps_past_the_catch_up_limit_skip_their_oldest_seqs_even_near_i64_max() {
+        const BOT: &str = "hbot";
+        const PEER: &str = "hpeer";
+        const CONV: &str = "si_hbot_hpeer";
+        let limit = |config: &mut crate::config::SessionConfig| config.catch_up_limit = 3;
+        let (sb, dir, mut s) = synced_session(BOT, &[PEER.into()], limit).await;
+        let send = async |text: &str| sb.send_text(PEER, BOT, false, text).await.unwrap();
+        send("m1").await;
+        assert_eq!(next_texts(&mut s, 1).await, ["m1"]);
+        // A pushed seq far past the last one: three seqs of the gap are pulled (none holds
+        // a message), the rest skipped; the next message comes as usual.
+        sb.faults().jump_seq(CONV, 1 << 62);
+        send("far").await;
+        send("near").await;
+        assert_eq!(next_texts(&mut s, 2).await, ["far", "near"]);
+        // A gap of four real messages whose pushes were lost: the newest three are pulled.
+        for _ in 0..4 {
+            sb.faults().skip_next_seq(BOT);
+        }
+        for text in ["p1", "p2", "p3", "p4", "p5"] {
+            send(text).await;
+        }
+        assert_eq!(next_texts(&mut s, 4).await, ["p2", "p3", "p4", "p5"]);
+        // While the bot is away the seqs jump to near i64::MAX: the connect's catch-up pulls
+        // the newest three.
+        s.shutdown().await.unwrap();
+        sb.faults().jump_seq(CONV, i64::MAX - 10);
+        for text in ["o1", "o2", "o3", "o4"] {
+            send(text).await;
+        }
+        let mut config = crate::config::SessionConfig::with_secret(
+            sb.api_url(),
+            sb.ws_url(),
+            dir.path(),
+            BOT,
+            sb.secret(),
+        );
+        limit(&mut config);
+        let mut s = crate::session::Session::start(config).await.unwrap();
+        assert_eq!(next_texts(&mut s, 3).await, ["o2", "o3", "o4"]);
+        send("last").await;
+        assert_eq!(next_texts(&mut s, 1).await, ["last"], "nothing else first");
+        s.shutdown().await.unwrap();
+        sb.shutdown().await;
+        // Acknowledged up to the last message (seq i64::MAX - 5), the skips included.
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        let ledger = Ledger::open(Some(&store)).unwrap();
+        assert_eq!(ledger.watermark(CONV), i64::MAX - 5);
     }
 
     /// Which bound of the push queue [`flood_through_a_full_queue`] lowers.

@@ -52,7 +52,7 @@
 //! before it hands each message over): the ack returns after a round (row, index and ledger
 //! fdatasync, as before).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -554,8 +554,11 @@ struct State {
     index: HashMap<Arc<str>, u32>,
     /// The entries, in order of first sight (never removed).
     marks: Vec<Mark>,
-    /// Acknowledged seqs above a gap, per entry (position in `marks`).
-    above: HashMap<u32, BTreeSet<i64>>,
+    /// Acknowledged seqs above a gap, per entry (position in `marks`), as runs: first seq →
+    /// last seq. An ack is a run of one; a skip ([`Ledger::ack_range`]) is one run however long
+    /// it is, so nothing here is ever per seq of a span the server named. Runs may overlap
+    /// (a skip over acks recorded earlier): [`absorb`] copes.
+    above: HashMap<u32, BTreeMap<i64, i64>>,
     /// Entries whose watermark changed since the last [`Ledger::persist`] (positions in
     /// `marks`: a persist reads them without looking the IDs up again).
     dirty: Vec<u32>,
@@ -712,6 +715,20 @@ fn decode(v: &[u8]) -> i64 {
     i64::from_be_bytes(b)
 }
 
+/// Raises the watermark `w` over the runs of `above` (first seq → last seq) that start at or
+/// below `w + 1`, removing them; returns the new watermark. Each step removes a run, so the
+/// work is per run recorded, never per seq of a run. Every run left starts above `w + 1`.
+fn absorb(above: &mut BTreeMap<i64, i64>, mut w: i64) -> i64 {
+    while let Some(run) = above.first_entry() {
+        // `w == i64::MAX` covers every seq: whatever is left is below it.
+        if w.checked_add(1).is_some_and(|next| *run.key() > next) {
+            break;
+        }
+        w = w.max(run.remove());
+    }
+    w
+}
+
 impl Ledger {
     /// A ledger persisted in `store`'s ledger journal (replayed now; flushed through the
     /// store: see [`Store::flush`]), or in memory only with `None`. One ledger per store: a
@@ -860,10 +877,8 @@ impl Ledger {
             if let Some(&at) = s.index.get(conversation_id)
                 && let Some(above) = s.above.get_mut(&at)
             {
-                above.retain(|&x| x > w);
-                while above.remove(&(w + 1)) {
-                    w += 1;
-                }
+                above.retain(|_, &mut last| last > w);
+                w = absorb(above, w);
                 if above.is_empty() {
                     s.above.remove(&at);
                 }
@@ -913,24 +928,60 @@ impl Ledger {
 
     /// [`Ledger::ack`] for the conversation of `slot`.
     pub(crate) fn ack_slot(&self, slot: Slot, seq: i64) -> Result<i64, StoreError> {
+        self.ack_run(slot, seq, seq)
+    }
+
+    /// Records every seq of `first..=last` as handled at once, in one step whatever the
+    /// span's length: the seqs a catch-up skips ([`crate::config::SessionConfig::catch_up_limit`]).
+    /// Like acks, the run raises the watermark only once every seq below it is acknowledged:
+    /// messages handed out before the skip and not acknowledged yet (in flight) still hold the
+    /// watermark below them, so a crash delivers them again; their last ack then raises it
+    /// past the whole run. Returns the (possibly unchanged) watermark.
+    pub(crate) fn ack_range(
+        &self,
+        conversation_id: &str,
+        first: i64,
+        last: i64,
+    ) -> Result<i64, StoreError> {
+        let at = {
+            let mut s = self.state.lock();
+            match s.index.get(conversation_id) {
+                Some(&at) => at,
+                None => {
+                    if last <= 0 {
+                        return Ok(0);
+                    }
+                    // Written once its watermark advances, as for an ack.
+                    s.add(conversation_id, 0)
+                }
+            }
+        };
+        self.ack_run(Slot(at), first, last)
+    }
+
+    /// Acknowledges `first..=last` of the conversation of `slot` (one seq for an ack).
+    fn ack_run(&self, slot: Slot, first: i64, last: i64) -> Result<i64, StoreError> {
         let (new, was_clean) = {
             let mut s = self.state.lock();
             let Some(old) = s.marks.get(slot.0 as usize).map(|m| m.watermark) else {
                 return Ok(0); // not a slot of this ledger
             };
-            if seq <= old {
+            if last <= old || last < first {
                 return Ok(old);
             }
-            let new = if seq == old + 1 && (s.above.is_empty() || !s.above.contains_key(&slot.0)) {
+            // `old < last <= i64::MAX`: no overflow.
+            let next = old + 1;
+            let new = if first <= next && (s.above.is_empty() || !s.above.contains_key(&slot.0)) {
                 // In-order ack (the common case): no gap bookkeeping, no allocation.
-                seq
+                last
             } else {
                 let above = s.above.entry(slot.0).or_default();
-                above.insert(seq);
-                let mut w = old;
-                while above.remove(&(w + 1)) {
-                    w += 1;
-                }
+                // Seqs at or below the watermark are acknowledged already.
+                let first = first.max(next);
+                // A run recorded from the same seq keeps the longer end.
+                let end = above.entry(first).or_insert(last);
+                *end = (*end).max(last);
+                let w = absorb(above, old);
                 if above.is_empty() {
                     s.above.remove(&slot.0);
                 }
@@ -1186,6 +1237,8 @@ pub(crate) fn file_watermark(store: &Store, conversation_id: &str) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     use crate::store::SCHEMA_VERSION;
@@ -1292,9 +1345,17 @@ mod tests {
                         l.ack_slot(s, seq).unwrap();
                         model_ack(&mut model, &c, seq);
                     }
-                    10..=12 => {
+                    10..=11 => {
                         l.ack(&c, seq).unwrap();
                         model_ack(&mut model, &c, seq);
+                    }
+                    12 => {
+                        // A short skip: every seq of it acknowledged, as the model does.
+                        let last = seq + r.below(5) as i64;
+                        l.ack_range(&c, seq, last).unwrap();
+                        for s in seq..=last {
+                            model_ack(&mut model, &c, s);
+                        }
                     }
                     13 => {
                         let f = w + r.below(4) as i64 - 1;
@@ -1357,6 +1418,64 @@ mod tests {
         assert_eq!(l.watermark("c"), 12);
         l.set_floor("z", 0).unwrap();
         assert!(l.knows("z"));
+    }
+
+    /// A skip of a span as long as the seqs themselves (a hostile server's seq near
+    /// `i64::MAX`) raises the watermark in one step and drops the acks recorded inside it
+    /// (a loop per seq would not end; a set of every seq would not fit in memory).
+    #[test]
+    fn a_skip_raises_the_watermark_over_its_whole_span_in_one_step() {
+        let l = Ledger::open(None).unwrap();
+        l.ack("c", 1).unwrap();
+        for seq in [5, 9, i64::MAX - 3] {
+            l.ack("c", seq).unwrap();
+        }
+        assert_eq!(l.ack_range("c", 2, i64::MAX - 5).unwrap(), i64::MAX - 5);
+        assert_eq!(
+            l.state.lock().above.values().flat_map(|a| a.keys()).count(),
+            1,
+            "the acks inside the span are dropped, the one above it kept"
+        );
+        assert_eq!(l.ack("c", i64::MAX - 4).unwrap(), i64::MAX - 3);
+        // Up to the last seq there is, without overflowing past it.
+        assert_eq!(
+            l.ack_range("c", i64::MAX - 1, i64::MAX).unwrap(),
+            i64::MAX - 3
+        );
+        assert_eq!(l.ack("c", i64::MAX - 2).unwrap(), i64::MAX);
+        assert_eq!(l.ack("c", i64::MAX).unwrap(), i64::MAX, "a duplicate");
+        assert!(l.state.lock().above.is_empty());
+        // A skip of an unknown conversation makes its entry; empty and old spans change nothing.
+        assert_eq!(l.ack_range("d", 1, i64::MAX).unwrap(), i64::MAX);
+        assert_eq!(l.ack_range("c", 9, 3).unwrap(), i64::MAX);
+        assert_eq!(l.ack_range("e", -5, 0).unwrap(), 0);
+        assert!(!l.knows("e"));
+    }
+
+    /// A skip past messages handed out and not acknowledged yet (in flight) leaves the
+    /// watermark below them: only their acks raise it, then past the whole skip at once (so a
+    /// crash before their acks delivers them again).
+    #[test]
+    fn a_skip_waits_for_the_messages_in_flight_below_it() {
+        let l = Ledger::open(None).unwrap();
+        l.ack("c", 3).unwrap();
+        l.set_floor("c", 2).unwrap();
+        // 4 and 5 are in flight; 6..=10^15 skipped; 10^15 + 1 handed out and acknowledged.
+        assert_eq!(l.ack_range("c", 6, 1_000_000_000_000_000).unwrap(), 3);
+        assert_eq!(l.ack("c", 1_000_000_000_000_001).unwrap(), 3);
+        assert_eq!(l.ack("c", 5).unwrap(), 3, "4 is still in flight");
+        assert_eq!(l.watermark("c"), 3);
+        assert_eq!(l.ack("c", 4).unwrap(), 1_000_000_000_000_001);
+        assert!(l.state.lock().above.is_empty());
+        // Skips that overlap, or start at the same seq, keep their union.
+        let l = Ledger::open(None).unwrap();
+        l.set_floor("c", 1).unwrap();
+        l.ack_range("c", 10, 20).unwrap();
+        l.ack_range("c", 10, 15).unwrap();
+        l.ack_range("c", 12, 30).unwrap();
+        l.ack("c", 25).unwrap();
+        assert_eq!(l.ack_range("c", 2, 9).unwrap(), 30);
+        assert!(l.state.lock().above.is_empty());
     }
 
     #[test]

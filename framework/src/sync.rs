@@ -14,59 +14,124 @@ pub(crate) struct Range {
     pub conversation_id: String,
     pub begin: i64,
     pub end: i64,
+    /// The first range of a gap cut to the catch-up limit ([`catch_up`]): the seqs between
+    /// the conversation's delivered seq and `begin` are skipped when its answer is processed
+    /// (not before: a failed pull skips nothing, and the next plan starts from the same seq).
+    pub skip_below: bool,
 }
 
 impl Range {
+    /// Seqs in the range (0 if empty); total for any bounds.
     pub(crate) fn len(&self) -> i64 {
-        (self.end - self.begin + 1).max(0)
+        self.end.saturating_sub(self.begin).saturating_add(1).max(0)
     }
 }
 
-/// Ranges `[delivered+1, max]` for every conversation behind the server, split into chunks of
-/// at most [`PULL_BATCH`] seqs and grouped into requests of at most [`PULL_BATCH`] seqs.
-/// `delivered[i]` is the last seq handled in `max_seqs[i]`'s conversation
-/// ([`ConvTable::delivered_of_each`]).
-pub(crate) fn plan_pulls(max_seqs: &[(String, i64)], delivered: &[i64]) -> Vec<Vec<Range>> {
-    let mut chunks = Vec::new();
-    for ((conv, max), &delivered) in max_seqs.iter().zip(delivered) {
-        chunks.extend(split(conv, delivered + 1, *max));
-    }
-    batch(chunks)
+/// Ranges `[delivered+1, max]` for every conversation behind the server, each cut to its
+/// newest `limit` seqs ([`catch_up`]), split into chunks of at most [`PULL_BATCH`] seqs and
+/// grouped into requests of at most [`PULL_BATCH`] seqs. `delivered[i]` is the last seq
+/// handled in `max_seqs[i]`'s conversation ([`ConvTable::delivered_of_each`]).
+///
+/// Lazy: a request is made when the caller takes it, so the memory is one request's whatever
+/// the seqs are (a server's `max` near `i64::MAX` planned about 10^16 ranges at once).
+pub(crate) fn plan_pulls<'a>(
+    max_seqs: &'a [(String, i64)],
+    delivered: &'a [i64],
+    limit: i64,
+) -> Batches<impl Iterator<Item = Range> + 'a> {
+    batch(
+        max_seqs
+            .iter()
+            .zip(delivered)
+            .flat_map(move |((conv, max), &delivered)| {
+                // Nothing is past `i64::MAX` (saturating would pull it again).
+                let begin = delivered.checked_add(1);
+                begin
+                    .into_iter()
+                    .flat_map(move |b| catch_up(conv, b, *max, limit))
+            }),
+    )
 }
 
-/// Splits `begin..=end` into chunks of at most [`PULL_BATCH`].
-pub(crate) fn split(conv: &str, begin: i64, end: i64) -> Vec<Range> {
-    let mut out = Vec::new();
-    let mut b = begin.max(1);
-    while b <= end {
-        let e = (b + PULL_BATCH - 1).min(end);
-        out.push(Range {
-            conversation_id: conv.to_owned(),
+/// [`split`] of `begin..=end` cut to its newest `limit` seqs (at least 1): when the gap is
+/// longer, its first chunk is marked [`Range::skip_below`], and the seqs before it are skipped
+/// when that chunk's answer comes. What one catch-up pulls is so bounded by the limit, never
+/// by a distance between seqs the server chose.
+pub(crate) fn catch_up(conv: &str, begin: i64, end: i64, limit: i64) -> Split<'_> {
+    let begin = begin.max(1);
+    // The newest `limit` seqs start here (no overflow: `end - limit` saturates).
+    let newest = end.saturating_sub(limit.max(1)).saturating_add(1);
+    let mut chunks = split(conv, begin.max(newest), end);
+    chunks.skip_below = newest > begin;
+    chunks
+}
+
+/// Splits `begin..=end` into chunks of at most [`PULL_BATCH`], lazily (the caller bounds the
+/// span: see [`catch_up`]). Correct up to `i64::MAX`: no step overflows.
+pub(crate) fn split(conv: &str, begin: i64, end: i64) -> Split<'_> {
+    Split {
+        conv,
+        next: Some(begin.max(1)),
+        end,
+        skip_below: false,
+    }
+}
+
+/// The chunks of [`split`], made one at a time.
+pub(crate) struct Split<'a> {
+    conv: &'a str,
+    /// The first seq of the next chunk (`None` once past `i64::MAX`).
+    next: Option<i64>,
+    end: i64,
+    /// Marks the next chunk [`Range::skip_below`] (the first one only).
+    skip_below: bool,
+}
+
+impl Iterator for Split<'_> {
+    type Item = Range;
+
+    fn next(&mut self) -> Option<Range> {
+        let b = self.next.filter(|&b| b <= self.end)?;
+        let e = b.saturating_add(PULL_BATCH - 1).min(self.end);
+        self.next = e.checked_add(1);
+        Some(Range {
+            conversation_id: self.conv.to_owned(),
             begin: b,
             end: e,
-        });
-        b = e + 1;
+            skip_below: std::mem::take(&mut self.skip_below),
+        })
     }
-    out
 }
 
-/// Groups chunks into requests of at most [`PULL_BATCH`] seqs in total.
-pub(crate) fn batch(chunks: Vec<Range>) -> Vec<Vec<Range>> {
-    let mut out: Vec<Vec<Range>> = Vec::new();
-    let mut current = Vec::new();
-    let mut count = 0;
-    for c in chunks {
-        if count + c.len() > PULL_BATCH && !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-            count = 0;
+/// Groups chunks into requests of at most [`PULL_BATCH`] seqs in total (lazily: see
+/// [`Batches`]).
+pub(crate) fn batch<I: Iterator<Item = Range>>(chunks: I) -> Batches<I> {
+    Batches {
+        chunks: chunks.peekable(),
+    }
+}
+
+/// The requests of [`batch`], each made when it is taken.
+pub(crate) struct Batches<I: Iterator<Item = Range>> {
+    chunks: std::iter::Peekable<I>,
+}
+
+impl<I: Iterator<Item = Range>> Iterator for Batches<I> {
+    type Item = Vec<Range>;
+
+    fn next(&mut self) -> Option<Vec<Range>> {
+        let mut request = Vec::new();
+        let mut count = 0i64;
+        // A chunk that would pass the bound starts the next request (one always fits alone).
+        while let Some(c) = self
+            .chunks
+            .next_if(|c| request.is_empty() || count.saturating_add(c.len()) <= PULL_BATCH)
+        {
+            count = count.saturating_add(c.len());
+            request.push(c);
         }
-        count += c.len();
-        current.push(c);
+        (!request.is_empty()).then_some(request)
     }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
 }
 
 /// What to do with a pushed item of seq > 0.
@@ -81,6 +146,7 @@ pub(crate) enum PushAction {
 }
 
 pub(crate) fn classify(delivered: i64, seq: i64) -> PushAction {
+    // Past the first test `delivered < seq <= i64::MAX`: `delivered + 1` cannot overflow.
     if seq <= delivered {
         PushAction::Duplicate
     } else if seq == delivered + 1 {
@@ -498,7 +564,7 @@ mod tests {
             .iter()
             .map(|(c, _)| delivered.get(c).copied().unwrap_or(0))
             .collect();
-        let plan = plan_pulls(&max_seqs, &delivered);
+        let plan: Vec<_> = plan_pulls(&max_seqs, &delivered, 1_000).collect();
         let all: Vec<_> = plan.iter().flatten().cloned().collect();
         assert_eq!(all.iter().map(Range::len).sum::<i64>(), 255 + 3);
         assert!(all.iter().all(|r| r.conversation_id != "b"));
@@ -507,9 +573,11 @@ mod tests {
             Range {
                 conversation_id: "a".into(),
                 begin: 6,
-                end: 105
+                end: 105,
+                skip_below: false,
             }
         );
+        assert!(all.iter().all(|r| !r.skip_below), "nothing is cut");
         for req in &plan {
             assert!(req.iter().map(Range::len).sum::<i64>() <= PULL_BATCH);
         }
@@ -521,12 +589,120 @@ mod tests {
         assert_eq!(a.last().map(|r| r.end), Some(260));
     }
 
+    /// `split` ends at `i64::MAX` without overflowing (a release build looped on the wrapped
+    /// `b + PULL_BATCH - 1`, a debug build panicked) and makes its chunks lazily (a span of
+    /// 10^18 seqs was about 10^16 ranges in memory).
+    #[test]
+    fn split_is_lazy_and_ends_at_the_largest_seq() {
+        let tail: Vec<Range> = split("c", i64::MAX - 150, i64::MAX).collect();
+        assert_eq!(
+            tail.iter().map(|r| (r.begin, r.end)).collect::<Vec<_>>(),
+            [(i64::MAX - 150, i64::MAX - 51), (i64::MAX - 50, i64::MAX)]
+        );
+        assert_eq!(tail[1].len(), 51);
+        assert_eq!(split("c", i64::MAX, i64::MAX).count(), 1);
+        let mut all = split("c", 1, i64::MAX);
+        assert_eq!(all.next().map(|r| (r.begin, r.end)), Some((1, 100)));
+        assert_eq!(all.nth(1_000).map(|r| r.begin), Some(100_101));
+        // Negative and empty spans: from seq 1 on, nothing if the end is below it.
+        assert_eq!(split("c", -7, 3).map(|r| r.begin).collect::<Vec<_>>(), [1]);
+        assert_eq!(split("c", i64::MIN, -1).count(), 0);
+        assert_eq!(split("c", 5, 4).count(), 0);
+        let r = Range {
+            conversation_id: "c".into(),
+            begin: i64::MIN,
+            end: i64::MAX,
+            skip_below: false,
+        };
+        assert_eq!(r.len(), i64::MAX, "saturates");
+    }
+
+    /// A catch-up pulls a gap's newest `limit` seqs only, its first chunk marked to skip the
+    /// rest, whatever the seqs: a server's max seq near `i64::MAX` plans `limit / 100`
+    /// requests (lazily), and a delivered seq at or near it plans nothing past it.
+    #[test]
+    fn plans_are_cut_to_the_catch_up_limit_at_extreme_seqs() {
+        let max_seqs = [
+            ("huge".to_owned(), i64::MAX),
+            ("short".to_owned(), 30),
+            ("top".to_owned(), i64::MAX),
+            ("near".to_owned(), i64::MAX),
+            ("negative".to_owned(), -5),
+            ("behind".to_owned(), 7),
+        ];
+        let delivered = [0, 10, i64::MAX, i64::MAX - 3, -9, 20];
+        let limit = 1_000;
+        let plan: Vec<Vec<Range>> = plan_pulls(&max_seqs, &delivered, limit).collect();
+        for request in &plan {
+            assert!(request.iter().map(Range::len).sum::<i64>() <= PULL_BATCH);
+        }
+        let of = |conv: &str| -> Vec<Range> {
+            plan.iter()
+                .flatten()
+                .filter(|r| r.conversation_id == conv)
+                .cloned()
+                .collect()
+        };
+        let huge = of("huge");
+        assert_eq!(huge.iter().map(Range::len).sum::<i64>(), limit);
+        assert_eq!(huge.first().map(|r| r.begin), Some(i64::MAX - 999));
+        assert_eq!(huge.last().map(|r| r.end), Some(i64::MAX));
+        assert!(huge[0].skip_below && huge[1..].iter().all(|r| !r.skip_below));
+        for w in huge.windows(2) {
+            assert_eq!(w[0].end + 1, w[1].begin, "contiguous");
+        }
+        let short = of("short");
+        assert_eq!(
+            short
+                .iter()
+                .map(|r| (r.begin, r.end, r.skip_below))
+                .collect::<Vec<_>>(),
+            [(11, 30, false)],
+            "a gap within the limit is pulled whole"
+        );
+        assert!(of("top").is_empty(), "nothing past i64::MAX");
+        assert_eq!(
+            of("near")
+                .iter()
+                .map(|r| (r.begin, r.end))
+                .collect::<Vec<_>>(),
+            [(i64::MAX - 2, i64::MAX)]
+        );
+        assert!(of("negative").is_empty() && of("behind").is_empty());
+        // The limit counts exactly: a gap of `limit` seqs is whole, one more cuts its oldest.
+        let plan: Vec<Range> = plan_pulls(&[("c".into(), 300)], &[100], 200)
+            .flatten()
+            .collect();
+        assert_eq!((plan[0].begin, plan[0].skip_below), (101, false));
+        let plan: Vec<Range> = plan_pulls(&[("c".into(), 301)], &[100], 200)
+            .flatten()
+            .collect();
+        assert_eq!((plan[0].begin, plan[0].skip_below), (102, true));
+        // A limit below 1 counts as 1.
+        let plan: Vec<Range> = plan_pulls(&[("c".into(), 50)], &[0], 0).flatten().collect();
+        assert_eq!(
+            plan.iter()
+                .map(|r| (r.begin, r.end, r.skip_below))
+                .collect::<Vec<_>>(),
+            [(50, 50, true)]
+        );
+    }
+
     #[test]
     fn classifies_pushes() {
         assert_eq!(classify(4, 5), PushAction::Next);
         assert_eq!(classify(4, 4), PushAction::Duplicate);
         assert_eq!(classify(4, 2), PushAction::Duplicate);
         assert_eq!(classify(4, 8), PushAction::Gap { begin: 5, end: 7 });
+        assert_eq!(classify(i64::MAX, i64::MAX), PushAction::Duplicate);
+        assert_eq!(classify(i64::MAX - 1, i64::MAX), PushAction::Next);
+        assert_eq!(
+            classify(0, i64::MAX),
+            PushAction::Gap {
+                begin: 1,
+                end: i64::MAX - 1
+            }
+        );
     }
 
     #[test]
