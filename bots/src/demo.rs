@@ -157,7 +157,7 @@ impl EventHandler for Probe {
         self.handled
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(m.client_msg_id.to_string());
+            .insert(m.client_msg_id.clone());
         self.notify.notify_waiters();
         Ok(())
     }

@@ -52,7 +52,7 @@ pub struct Message {
     pub seq: i64,
     /// Client-generated message ID.
     #[serde(rename = "clientMsgID")]
-    pub client_msg_id: SharedStr,
+    pub client_msg_id: String,
     /// Server-generated message ID.
     #[serde(rename = "serverMsgID")]
     pub server_msg_id: String,
@@ -110,7 +110,7 @@ impl Message {
             send_id: self.send_id.to_string(),
             recv_id: self.recv_id.to_string(),
             group_id: self.group_id.as_deref().unwrap_or_default().to_owned(),
-            client_msg_id: self.client_msg_id.to_string(),
+            client_msg_id: self.client_msg_id.clone(),
             server_msg_id: self.server_msg_id.clone(),
             sender_platform_id: self.sender_platform_id,
             sender_nickname: self.sender_nickname.to_string(),
@@ -227,7 +227,7 @@ impl Message {
         Message {
             conversation_id: conversation_id.into(),
             seq: m.seq,
-            client_msg_id: m.client_msg_id.as_str().into(),
+            client_msg_id: m.client_msg_id.clone(),
             server_msg_id: m.server_msg_id.clone(),
             send_id: m.send_id.as_str().into(),
             recv_id: m.recv_id.as_str().into(),

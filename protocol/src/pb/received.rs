@@ -40,9 +40,8 @@ pub struct ReceivedMsg {
     pub recv_id: SharedStr,
     /// Group ID (`groupID` #3); empty for non-group messages.
     pub group_id: SharedStr,
-    /// Client-generated message ID (`clientMsgID` #4). Shared: the conversation row's latest
-    /// message keeps the same text, without a copy of its own.
-    pub client_msg_id: SharedStr,
+    /// Client-generated message ID (`clientMsgID` #4).
+    pub client_msg_id: String,
     /// Server-generated message ID (`serverMsgID` #5).
     pub server_msg_id: String,
     /// Platform of the sending device (`senderPlatformID` #6).
@@ -89,7 +88,7 @@ impl ReceivedMsg {
             send_id: m.send_id.into(),
             recv_id: m.recv_id.into(),
             group_id: m.group_id.into(),
-            client_msg_id: m.client_msg_id.into(),
+            client_msg_id: m.client_msg_id,
             server_msg_id: m.server_msg_id,
             sender_platform_id: m.sender_platform_id,
             sender_nickname: m.sender_nickname.into(),
@@ -117,7 +116,7 @@ impl ReceivedMsg {
             send_id: self.send_id.to_string(),
             recv_id: self.recv_id.to_string(),
             group_id: self.group_id.to_string(),
-            client_msg_id: self.client_msg_id.to_string(),
+            client_msg_id: self.client_msg_id.clone(),
             server_msg_id: self.server_msg_id.clone(),
             sender_platform_id: self.sender_platform_id,
             sender_nickname: self.sender_nickname.to_string(),
@@ -791,7 +790,7 @@ fn merge_msg(
             1 => str_field(wire_type, b).map(|s| m.send_id = interners.user_ids.get(s)),
             2 => str_field(wire_type, b).map(|s| m.recv_id = interners.user_ids.get(s)),
             3 => str_field(wire_type, b).map(|s| m.group_id = interners.group_ids.get(s)),
-            4 => str_field(wire_type, b).map(|s| m.client_msg_id = SharedStr::from(s)),
+            4 => str_field(wire_type, b).map(|s| replace(&mut m.client_msg_id, s)),
             5 => str_field(wire_type, b).map(|s| replace(&mut m.server_msg_id, s)),
             6 => int32::merge(wire_type, &mut m.sender_platform_id, b, ctx.clone()),
             7 => str_field(wire_type, b).map(|s| m.sender_nickname = interners.nicknames.get(s)),
