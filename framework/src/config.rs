@@ -254,9 +254,10 @@ pub const DEFAULT_PUSH_QUEUE_LIMIT: usize = 65_536;
 pub const DEFAULT_PUSH_QUEUE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Default of [`SessionConfig::catch_up_limit`]: 1,000,000 seqs (10,000 pull requests of 100)
-/// per conversation. Far more than a bot that was away for a while misses (openim-sdk-core pulls only the newest 1 to 10 messages of a gap and reads
-/// older ones on demand), while the time one bad seq from the server can hold the engine, and
-/// the pulls it costs the server, stay bounded.
+/// per conversation. Far more than a bot that was away for a while misses (openim-sdk-core
+/// pulls only the newest 1 to 10 messages of a gap and reads older ones on demand), while the
+/// time one bad seq from the server can hold the engine, and the pulls it costs the server,
+/// stay bounded.
 pub const DEFAULT_CATCH_UP_LIMIT: u64 = 1_000_000;
 
 fn default_channel() -> usize {

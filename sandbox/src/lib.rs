@@ -626,8 +626,9 @@ impl FaultControl<'_> {
         self.sandbox.inner.faults.skip_next_seq(user_id);
     }
     /// Moves a conversation's seq counter to `max_seq`, as a broken or hostile server might:
-    /// its next message gets seq `max_seq + 1` (`i64::MAX` is the last one it can take). The
-    /// seqs jumped over hold no message: a pull answers them as deleted (status 4).
+    /// its next message gets seq `max_seq + 1` (`i64::MAX` is the last seq: messages past it
+    /// share it). The seqs jumped over hold no message: a pull answers them as deleted
+    /// (status 4).
     pub fn jump_seq(&self, conversation_id: &str, max_seq: i64) {
         self.sandbox
             .inner

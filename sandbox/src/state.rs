@@ -929,7 +929,9 @@ impl State {
         let mut encoded = None;
         if opt(&msg, "history") {
             let seqs = self.seqs.entry(conversation_id.clone()).or_default();
-            seqs.max_seq += 1;
+            // Saturating: only a fault (`FaultControl::jump_seq`) brings a counter near the
+            // end; past `i64::MAX` messages share it (a real server's counter would fail).
+            seqs.max_seq = seqs.max_seq.saturating_add(1);
             seqs.max_seq_time = now;
             msg.seq = seqs.max_seq;
             let stored = seqs.store(&msg);
