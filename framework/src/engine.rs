@@ -27,7 +27,7 @@ use crate::model::LatestMessage;
 use crate::session::SessionError;
 use crate::store::{Store, trees};
 use crate::sync::{
-    ConvTable, NO_ROW, PushAction, Range, RecentIds, SlotId, catch_up, classify, plan_pulls,
+    ConvTable, NO_ROW, PushAction, Range, RecentIds, SlotId, batch, catch_up, classify, plan_pulls,
 };
 
 /// Commands from the client to the engine.
@@ -1111,28 +1111,6 @@ impl Engine {
         }
     }
 
-    /// Pulls one request's ranges and processes the answer (gap repair).
-    async fn pull_and_process(&mut self, ranges: Vec<Range>) -> Result<(), PullError> {
-        let resp: ReceivedBatch = self
-            .gw
-            .call(req::PULL_BY_RANGE, &self.pull_request(&ranges))
-            .await
-            .map_err(|e| PullError::Failed(e.to_string()))?;
-        self.process_pulled(ranges, resp).await
-    }
-
-    /// Processes the answer to one pull request, range by range, then flushes the burst.
-    async fn process_pulled(
-        &mut self,
-        ranges: Vec<Range>,
-        resp: ReceivedBatch,
-    ) -> Result<(), PullError> {
-        self.process_answer(ranges, resp).await?;
-        self.flush_conversations()
-            .await
-            .map_err(|_| PullError::Stop)
-    }
-
     /// Processes the answer to one pull request, range by range (the caller flushes).
     async fn process_answer(
         &mut self,
@@ -1192,9 +1170,20 @@ impl Engine {
         };
         // `r.begin >= 1` (see sync::split): `r.begin - 1` cannot overflow.
         let below = r.begin - 1;
-        if r.skip_below && self.convs[slot].delivered < below {
-            let first = self.convs[slot].delivered + 1;
-            self.skip(conv, first, below);
+        let delivered = self.convs[slot].delivered;
+        if delivered < below {
+            if r.skip_below {
+                self.skip(conv, delivered + 1, below);
+            } else {
+                // Not planned: every plan starts at the delivered seq + 1, and answers are
+                // processed in plan order. Were it to happen, the seqs below the range are
+                // acknowledged (in one step), as a range's missing seqs are, so the ledger
+                // keeps no hole that would repeat the later messages after a restart.
+                tracing::warn!(conv, delivered, begin = r.begin, "pulled range past a hole");
+                if let Err(e) = self.ledger.ack_range(conv, delivered + 1, below) {
+                    tracing::error!(error = %e, "ledger write failed");
+                }
+            }
             self.convs[slot].delivered = below;
         }
         for m in items.drain(..) {
@@ -1226,7 +1215,9 @@ impl Engine {
     /// ([`SessionConfig::catch_up_limit`]): acknowledged in the ledger as one run (one step
     /// whatever its length), never delivered. Messages of the conversation handed out before
     /// and not acknowledged yet keep the watermark below them until they are
-    /// ([`Ledger::ack_range`]): a crash before their acks delivers them again.
+    /// ([`Ledger::ack_range`]). The skip itself is not persisted: after a crash before their
+    /// acks, the next start measures the gap from below them, cuts it again, and skips them
+    /// too (review-s17 M1; docs/reliability.md).
     fn skip(&self, conv: &str, first: i64, last: i64) {
         tracing::warn!(
             conversation_id = conv,
@@ -1291,18 +1282,18 @@ impl Engine {
                         self.handle_item(conv, s, m, first_sight).await?;
                     }
                     PushAction::Gap { begin, end } => {
-                        // At most the newest `catch_up_limit` seqs of the gap, then this one.
-                        for chunk in catch_up(conv, begin, end, self.catch_up_limit) {
-                            match self.pull_and_process(vec![chunk]).await {
-                                Ok(()) => {}
-                                Err(PullError::Stop) => return Err(Stop),
-                                Err(PullError::Failed(e)) => {
-                                    // Left, with this message, for a later pull.
-                                    self.owe(conv.to_owned(), m.seq);
-                                    self.arm_owed_retry();
-                                    tracing::warn!(conv, error = %e, retry_in = ?self.owed_retry_wait(), "gap pull failed");
-                                    break;
-                                }
+                        // At most the newest `catch_up_limit` seqs of the gap, pipelined as a
+                        // catch-up (a long gap one request at a time held the engine for a
+                        // round trip per 100 seqs), then this one.
+                        let plan = batch(catch_up(conv, begin, end, self.catch_up_limit));
+                        match self.pull_pipelined(plan).await {
+                            Ok(()) => {}
+                            Err(PullError::Stop) => return Err(Stop),
+                            Err(PullError::Failed(e)) => {
+                                // Left, with this message, for a later pull.
+                                self.owe(conv.to_owned(), m.seq);
+                                self.arm_owed_retry();
+                                tracing::warn!(conv, error = %e, retry_in = ?self.owed_retry_wait(), "gap pull failed");
                             }
                         }
                         // The pulls may have made (and advanced) the conversation's slot.

@@ -935,8 +935,10 @@ impl Ledger {
     /// span's length: the seqs a catch-up skips ([`crate::config::SessionConfig::catch_up_limit`]).
     /// Like acks, the run raises the watermark only once every seq below it is acknowledged:
     /// messages handed out before the skip and not acknowledged yet (in flight) still hold the
-    /// watermark below them, so a crash delivers them again; their last ack then raises it
-    /// past the whole run. Returns the (possibly unchanged) watermark.
+    /// watermark below them; their last ack then raises it past the whole run. The run lives
+    /// in memory only: after a crash before those acks, the watermark is below them, and the
+    /// next start's catch-up cuts the gap again, skipping them too. Returns the (possibly
+    /// unchanged) watermark.
     pub(crate) fn ack_range(
         &self,
         conversation_id: &str,
@@ -1453,8 +1455,7 @@ mod tests {
     }
 
     /// A skip past messages handed out and not acknowledged yet (in flight) leaves the
-    /// watermark below them: only their acks raise it, then past the whole skip at once (so a
-    /// crash before their acks delivers them again).
+    /// watermark below them: only their acks raise it, then past the whole skip at once.
     #[test]
     fn a_skip_waits_for_the_messages_in_flight_below_it() {
         let l = Ledger::open(None).unwrap();
