@@ -2166,26 +2166,13 @@ mod tests {
     /// nothing more is sent (fails without the retry: both wait for the next connect).
     #[tokio::test]
     async fn a_failed_gap_repair_is_tried_again() {
-        use crate::event::Event;
         let (sb, _dir, mut s) = synced_session("gbot", &["gpeer".into()], |_| {}).await;
         // A's push never comes, and the pull of the gap B shows fails once.
         sb.faults().skip_next_seq("gbot");
         sb.faults().fail_requests(1002, 1, 500);
         sb.send_text("gpeer", "gbot", false, "A").await.unwrap();
         sb.send_text("gpeer", "gbot", false, "B").await.unwrap();
-        let mut got = Vec::new();
-        tokio::time::timeout(Duration::from_secs(40), async {
-            while got.len() < 2 {
-                let d = s.next().await.expect("session running");
-                if let Event::NewMessage(m) = &d.event {
-                    got.push(m.text().unwrap_or_default().to_owned());
-                }
-                d.ack.ack();
-            }
-        })
-        .await
-        .expect("A and B in time");
-        assert_eq!(got, ["A", "B"]);
+        assert_eq!(next_texts(&mut s, 2).await, ["A", "B"]);
         s.shutdown().await.unwrap();
         sb.shutdown().await;
     }
@@ -2196,7 +2183,6 @@ mod tests {
     /// counted when the round is taken).
     #[tokio::test]
     async fn a_rounds_payload_bytes_count_until_its_pushes_are_handled() {
-        use crate::event::Event;
         let (sb, _dir, mut s) = synced_session("lbot", &["lpeer".into()], |config| {
             config.channel_capacity = 1
         })
@@ -2229,34 +2215,13 @@ mod tests {
         assert!(ten_pushes_bytes > 0, "queued as payloads");
         // Taken one by one up to the round's first message: the engine took the ten as one
         // round, and waits in the round's first few again.
-        let mut got = Vec::new();
-        tokio::time::timeout(Duration::from_secs(20), async {
-            while got.len() < 2 {
-                let d = s.next().await.expect("session running");
-                if let Event::NewMessage(m) = &d.event {
-                    got.push(m.text().unwrap_or_default().to_owned());
-                }
-                d.ack.ack();
-            }
-        })
-        .await
-        .expect("the round's first message in time");
+        let mut got = next_texts(&mut s, 2).await;
         assert_eq!(
             gw.queued_pushes(),
             (0, ten_pushes_bytes),
             "taken, and its bytes counted until handled"
         );
-        tokio::time::timeout(Duration::from_secs(20), async {
-            while got.len() < 11 {
-                let d = s.next().await.expect("session running");
-                if let Event::NewMessage(m) = &d.event {
-                    got.push(m.text().unwrap_or_default().to_owned());
-                }
-                d.ack.ack();
-            }
-        })
-        .await
-        .expect("every message in time");
+        got.extend(next_texts(&mut s, 9).await);
         assert_eq!(got[0], "first");
         assert_eq!(got[1..], texts[..], "each once, in order");
         until("every byte counted back", |counts| counts == (0, 0)).await;

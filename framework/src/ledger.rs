@@ -910,20 +910,7 @@ impl Ledger {
 
     /// Records that `seq` was handled; returns the (possibly unchanged) watermark.
     pub(crate) fn ack(&self, conversation_id: &str, seq: i64) -> Result<i64, StoreError> {
-        let at = {
-            let mut s = self.state.lock();
-            match s.index.get(conversation_id) {
-                Some(&at) => at,
-                None => {
-                    if seq <= 0 {
-                        return Ok(0);
-                    }
-                    // Written once its watermark advances (a gapped ack leaves it at 0).
-                    s.add(conversation_id, 0)
-                }
-            }
-        };
-        self.ack_slot(Slot(at), seq)
+        self.ack_range(conversation_id, seq, seq)
     }
 
     /// [`Ledger::ack`] for the conversation of `slot`.
@@ -953,7 +940,7 @@ impl Ledger {
                     if last <= 0 {
                         return Ok(0);
                     }
-                    // Written once its watermark advances, as for an ack.
+                    // Written once its watermark advances (a gapped ack leaves it at 0).
                     s.add(conversation_id, 0)
                 }
             }
