@@ -387,7 +387,8 @@ impl GatewayHandle {
     /// Counts `n` pushes ([`GatewayEvent::Push`] or [`GatewayEvent::PushBytes`]) taken from the
     /// queue, and `bytes` payload bytes of `PushBytes` handled: the reader queues as many more
     /// before it drops any. (The engine counts a round's pushes when it takes them, and their
-    /// payloads' bytes as it handles them.)
+    /// payloads' bytes as it handles them; its single-push arms, which a burst leaves
+    /// unreachable, count both when the push is taken.)
     pub(crate) fn pushes_taken(&self, n: usize, bytes: usize) {
         if n == 0 && bytes == 0 {
             return;

@@ -625,19 +625,17 @@ impl FaultControl<'_> {
     pub fn skip_next_seq(&self, user_id: &str) {
         self.sandbox.inner.faults.skip_next_seq(user_id);
     }
-    /// Moves a conversation's seq counter to `max_seq`, as a broken or hostile server might:
-    /// its next message gets seq `max_seq + 1` (`i64::MAX` is the last seq: messages past it
-    /// share it). The seqs jumped over hold no message: a pull answers them as deleted
-    /// (status 4).
+    /// Moves a conversation's seq counter forward to `max_seq`, as a broken or hostile server
+    /// might: its next message gets seq `max_seq + 1` (`i64::MAX` is the last seq: messages
+    /// past it share it). The seqs jumped over hold no message: a pull answers them as deleted
+    /// (status 4). A `max_seq` below the counter changes nothing (stored seqs are never
+    /// reused).
     pub fn jump_seq(&self, conversation_id: &str, max_seq: i64) {
-        self.sandbox
-            .inner
-            .state
-            .lock()
-            .seqs
-            .entry(conversation_id.to_string())
-            .or_default()
-            .max_seq = max_seq;
+        {
+            let mut state = self.sandbox.inner.state.lock();
+            let seqs = state.seqs.entry(conversation_id.to_string()).or_default();
+            seqs.max_seq = seqs.max_seq.max(max_seq);
+        }
         self.sandbox.inner.mark_dirty();
     }
     /// Makes the next `n` calls of an HTTP route fail with `code`.

@@ -112,3 +112,42 @@ async fn route_and_token_faults() {
     assert_eq!(code(&v), 1501);
     sb.shutdown().await;
 }
+
+/// `jump_seq` only moves a counter forward, and unread sums over conversations whose seqs it
+/// moved near `i64::MAX` saturate (they overflowed: a panic in a debug build).
+#[tokio::test]
+async fn jumped_seqs_move_forward_and_their_unread_sums_saturate() {
+    let sb = start().await;
+    let t = users(&sb, &["jalice", "jbob", "jcarol"]).await;
+    for peer in ["jalice", "jcarol"] {
+        sb.send_text(peer, "jbob", false, "hi").await.unwrap();
+    }
+    let convs = ["si_jalice_jbob", "si_jbob_jcarol"];
+    for conv in convs {
+        sb.faults().jump_seq(conv, i64::MAX - 10);
+        sb.faults().jump_seq(conv, 5); // backwards: no effect
+    }
+    // Each conversation then holds ~i64::MAX unread seqs (only with the jump held: a counter
+    // moved back to 5 would leave a handful), and their sum saturates.
+    for peer in ["jalice", "jcarol"] {
+        sb.send_text(peer, "jbob", false, "far").await.unwrap();
+    }
+    let active = post(
+        &sb,
+        "/jssdk/get_active_conversations",
+        Some(&t[1]),
+        json!({"count": 10}),
+    )
+    .await;
+    assert_eq!(code(&active), 0, "{active}");
+    assert_eq!(active["data"]["unreadCount"], json!(i64::MAX));
+    let listed = post(
+        &sb,
+        "/jssdk/get_conversations",
+        Some(&t[1]),
+        json!({"conversationIDs": convs}),
+    )
+    .await;
+    assert_eq!(code(&listed), 0, "{listed}");
+    assert_eq!(listed["data"]["unreadCount"], json!(i64::MAX));
+}

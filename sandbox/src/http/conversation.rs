@@ -231,7 +231,10 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 .iter()
                 .filter_map(|c| conversation_msg(&st, &ctx.user, &c.conversation_id))
                 .collect();
-            let unread: i64 = items.iter().map(|m| (m.max_seq - m.read_seq).max(0)).sum();
+            // Saturating: seqs near i64::MAX (`FaultControl::jump_seq`) overflowed the sum.
+            let unread = items.iter().fold(0i64, |sum, m| {
+                sum.saturating_add(m.max_seq.saturating_sub(m.read_seq).max(0))
+            });
             items.sort_by_key(|m| {
                 let pinned = m.conversation.as_ref().is_some_and(|c| c.is_pinned);
                 let t = m.last_msg.as_ref().map(|l| l.send_time).unwrap_or(0);
@@ -272,14 +275,17 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 .iter()
                 .filter_map(|id| conversation_msg(&st, &ctx.user, id))
                 .collect();
-            let unread: i64 = req
+            let unread = req
                 .conversation_ids
                 .iter()
                 .filter_map(|id| {
-                    st.user_conv(&ctx.user, id)
-                        .map(|u| (st.user_max_seq(&ctx.user, id) - u.has_read_seq).max(0))
+                    st.user_conv(&ctx.user, id).map(|u| {
+                        st.user_max_seq(&ctx.user, id)
+                            .saturating_sub(u.has_read_seq)
+                            .max(0)
+                    })
                 })
-                .sum();
+                .fold(0i64, i64::saturating_add);
             jssdk_reply(
                 ctx,
                 &ConversationsResp {
