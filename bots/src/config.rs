@@ -10,6 +10,9 @@
 //! token = "…"            # or: secret = "…" (the server's admin secret)
 //! [store]
 //! data_dir = "./openim-bots-data"
+//! [session]              # optional: the session's tuning (openim_bot::SessionConfig)
+//! durable_acks = false
+//! catch_up_limit = 1000000
 //! [bots.friend_gate]
 //! enabled = true
 //! ```
@@ -108,6 +111,91 @@ impl Default for StoreSection {
     }
 }
 
+/// `[session]`: optional tuning of the bot account's session, each key the
+/// [`openim_bot::SessionConfig`] field of the same name (its docs say what each does); a key
+/// left out keeps the session's default.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSection {
+    /// Capacity of the channel from the session to the handlers (at least 1).
+    #[serde(default)]
+    pub channel_capacity: Option<usize>,
+    /// Timeout of one HTTP or gateway request, in ms (at least 1).
+    #[serde(default)]
+    pub request_timeout_ms: Option<u64>,
+    /// Acknowledgements are durable before the next message is handed over.
+    #[serde(default)]
+    pub durable_acks: Option<bool>,
+    /// A CA certificate (PEM) that `https://` and `wss://` connections trust instead of the
+    /// system roots (a server with a private CA).
+    #[serde(default)]
+    pub tls_ca: Option<PathBuf>,
+    /// Gateway frame compression: `none` or `gzip`.
+    #[serde(default)]
+    pub compression: Option<openim_bot::config::Compression>,
+    /// Pushes queued for the engine before the connection drops pushes (at least 1).
+    #[serde(default)]
+    pub push_queue_limit: Option<usize>,
+    /// Payload bytes queued for the engine before the connection drops pushes (at least 1).
+    #[serde(default)]
+    pub push_queue_bytes: Option<usize>,
+    /// Seqs of one conversation a catch-up pulls at most (at least 1).
+    #[serde(default)]
+    pub catch_up_limit: Option<u64>,
+}
+
+impl SessionSection {
+    /// The first key set to 0 where the session needs at least 1.
+    fn zero_key(&self) -> Option<&'static str> {
+        [
+            (
+                "session.channel_capacity",
+                self.channel_capacity.map(|n| n as u64),
+            ),
+            ("session.request_timeout_ms", self.request_timeout_ms),
+            (
+                "session.push_queue_limit",
+                self.push_queue_limit.map(|n| n as u64),
+            ),
+            (
+                "session.push_queue_bytes",
+                self.push_queue_bytes.map(|n| n as u64),
+            ),
+            ("session.catch_up_limit", self.catch_up_limit),
+        ]
+        .into_iter()
+        .find_map(|(key, value)| (value == Some(0)).then_some(key))
+    }
+
+    /// Sets the keys given on `c`.
+    fn apply(&self, c: &mut openim_bot::SessionConfig) {
+        if let Some(n) = self.channel_capacity {
+            c.channel_capacity = n;
+        }
+        if let Some(n) = self.request_timeout_ms {
+            c.request_timeout_ms = n;
+        }
+        if let Some(b) = self.durable_acks {
+            c.durable_acks = b;
+        }
+        if let Some(path) = &self.tls_ca {
+            c.tls_root_ca = Some(path.clone());
+        }
+        if let Some(compression) = self.compression {
+            c.compression = compression;
+        }
+        if let Some(n) = self.push_queue_limit {
+            c.push_queue_limit = n;
+        }
+        if let Some(n) = self.push_queue_bytes {
+            c.push_queue_bytes = n;
+        }
+        if let Some(n) = self.catch_up_limit {
+            c.catch_up_limit = n;
+        }
+    }
+}
+
 /// `[bots]`: one optional table per bundled bot.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -137,6 +225,9 @@ pub struct Config {
     /// `[store]`.
     #[serde(default)]
     pub store: StoreSection,
+    /// `[session]`.
+    #[serde(default)]
+    pub session: SessionSection,
     /// `[bots.*]`.
     #[serde(default)]
     pub bots: BotsSection,
@@ -354,6 +445,17 @@ impl Config {
             }
             _ => {}
         }
+        if let Some(key) = self.session.zero_key() {
+            return Err(Invalid::new(key, "must be at least 1"));
+        }
+        if let Some(path) = &self.session.tls_ca
+            && !path.is_file()
+        {
+            return Err(Invalid::new(
+                "session.tls_ca",
+                format!("{} is not a readable file", path.display()),
+            ));
+        }
         if self.account.admin_user_id.is_some() && self.account.secret.is_none() {
             return Err(Invalid::new(
                 "account.admin_user_id",
@@ -393,6 +495,7 @@ impl Config {
         {
             admin_user_id.clone_from(admin);
         }
+        self.session.apply(&mut c);
         c
     }
 
@@ -459,6 +562,20 @@ impl Config {
             }
         ));
         out.push_str(&format!("store: {}\n", self.store.data_dir.display()));
+        let c = self.session_config();
+        out.push_str(&format!(
+            "session: acks {} · TLS roots {} · compression {} · catch-up limit {} seqs per conversation\n",
+            if c.durable_acks {
+                "durable before the next message"
+            } else {
+                "persisted behind"
+            },
+            c.tls_root_ca
+                .as_ref()
+                .map_or("of the system".to_owned(), |p| p.display().to_string()),
+            c.compression.as_str(),
+            c.catch_up_limit
+        ));
         let b = &self.bots;
         let off = |name: &str| format!("{name}: disabled\n");
         match &b.friend_gate {
@@ -615,6 +732,68 @@ enabled = true
         assert_eq!(c.store.data_dir, PathBuf::from("/tmp/x"));
         assert!(!format!("{c:?}").contains("s3cret"));
         assert!(c.explain().contains("friend_gate: accepts everyone"));
+    }
+
+    /// A `[session]` section tunes the account's session, key by key; a key left out keeps the
+    /// session's default, and a wrong value names its key.
+    #[test]
+    fn the_session_section_tunes_the_session() {
+        let defaults = Config::from_toml_and_env(GOOD, "t.toml", env(&[]))
+            .unwrap()
+            .session_config();
+        let ca = tempfile::NamedTempFile::new().unwrap();
+        let text = format!(
+            "{GOOD}\n[session]\nchannel_capacity = 8\nrequest_timeout_ms = 2500\n\
+             durable_acks = true\ntls_ca = {:?}\ncompression = \"gzip\"\n\
+             push_queue_limit = 100\npush_queue_bytes = 4096\ncatch_up_limit = 500\n",
+            ca.path().display().to_string()
+        );
+        let c = Config::from_toml_and_env(&text, "t.toml", env(&[]))
+            .unwrap()
+            .session_config();
+        assert_eq!(
+            (c.channel_capacity, c.request_timeout_ms, c.durable_acks),
+            (8, 2500, true)
+        );
+        assert_eq!(c.tls_root_ca.as_deref(), Some(ca.path()));
+        assert_eq!(c.compression, openim_bot::config::Compression::Gzip);
+        assert_eq!(
+            (c.push_queue_limit, c.push_queue_bytes, c.catch_up_limit),
+            (100, 4096, 500)
+        );
+        let partial = format!("{GOOD}\n[session]\ncatch_up_limit = 7\n");
+        let config = Config::from_toml_and_env(&partial, "t.toml", env(&[])).unwrap();
+        assert!(
+            config.explain().contains(
+                "session: acks persisted behind · TLS roots of the system · compression none · \
+                 catch-up limit 7 seqs per conversation"
+            ),
+            "{}",
+            config.explain()
+        );
+        let c = config.session_config();
+        assert_eq!(c.catch_up_limit, 7);
+        assert_eq!(
+            (c.push_queue_limit, c.push_queue_bytes, c.durable_acks),
+            (
+                defaults.push_queue_limit,
+                defaults.push_queue_bytes,
+                defaults.durable_acks
+            ),
+            "the keys left out keep the session's defaults"
+        );
+        for (line, key) in [
+            ("push_queue_limit = 0", "session.push_queue_limit"),
+            ("catch_up_limit = 0", "session.catch_up_limit"),
+            ("channel_capacity = 0", "session.channel_capacity"),
+            ("compression = \"zstd\"", "session.compression"),
+            ("tls_ca = \"/nonexistent/ca.pem\"", "session.tls_ca"),
+            ("catch_up_limit = -1", "session.catch_up_limit"),
+            ("fast = true", "session.fast"),
+        ] {
+            let e = err(&format!("{GOOD}\n[session]\n{line}\n"));
+            assert_eq!(e.key, key, "{line}: {e}");
+        }
     }
 
     #[test]
