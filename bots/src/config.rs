@@ -568,7 +568,7 @@ impl Config {
             if c.durable_acks {
                 "durable before the next message"
             } else {
-                "persisted behind"
+                "durable within ~120 ms"
             },
             c.tls_root_ca
                 .as_ref()
@@ -765,7 +765,7 @@ enabled = true
         let config = Config::from_toml_and_env(&partial, "t.toml", env(&[])).unwrap();
         assert!(
             config.explain().contains(
-                "session: acks persisted behind · TLS roots of the system · compression none · \
+                "session: acks durable within ~120 ms · TLS roots of the system · compression none · \
                  catch-up limit 7 seqs per conversation"
             ),
             "{}",
