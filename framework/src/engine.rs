@@ -651,9 +651,17 @@ impl Engine {
         s
     }
 
+    /// Records a stored item handled without a delivery to wait for.
     fn auto_ack(&self, conv: &str, seq: i64) {
-        if seq > 0
-            && let Err(e) = self.ledger.ack(conv, seq)
+        self.auto_ack_seqs(conv, seq, seq);
+    }
+
+    /// Records `first..=last` of `conv` handled without a delivery (seqs the server did not
+    /// return, or skipped): one ledger step whatever the span ([`Ledger::ack_range`]).
+    fn auto_ack_seqs(&self, conv: &str, first: i64, last: i64) {
+        if last > 0
+            && first <= last
+            && let Err(e) = self.ledger.ack_range(conv, first, last)
         {
             tracing::error!(error = %e, "ledger write failed");
         }
@@ -1173,28 +1181,25 @@ impl Engine {
         let delivered = self.convs[slot].delivered;
         if delivered < below {
             if r.skip_below {
-                self.skip(conv, delivered + 1, below);
+                self.warn_skip(conv, delivered + 1, below);
             } else {
                 // Not planned: every plan starts at the delivered seq + 1, and answers are
                 // processed in plan order. Were it to happen, the seqs below the range are
-                // acknowledged (in one step), as a range's missing seqs are, so the ledger
-                // keeps no hole that would repeat the later messages after a restart.
+                // acknowledged, as a range's missing seqs are, so the ledger keeps no hole
+                // that would repeat the later messages after a restart.
                 tracing::warn!(conv, delivered, begin = r.begin, "pulled range past a hole");
-                if let Err(e) = self.ledger.ack_range(conv, delivered + 1, below) {
-                    tracing::error!(error = %e, "ledger write failed");
-                }
             }
+            self.auto_ack_seqs(conv, delivered + 1, below);
             self.convs[slot].delivered = below;
         }
+        // From here the delivered seq is at least `below`: what is acknowledged below lies
+        // within this range.
         for m in items.drain(..) {
             let d = self.convs[slot].delivered;
             if m.seq <= d {
                 continue;
             }
-            // Only this range's seqs (at most PULL_BATCH), never a span below it.
-            for missing in d.max(below) + 1..m.seq {
-                self.auto_ack(conv, missing);
-            }
+            self.auto_ack_seqs(conv, d + 1, m.seq - 1);
             self.convs[slot].delivered = m.seq;
             self.handle_item(conv, slot, m, first_sight).await?;
         }
@@ -1202,23 +1207,21 @@ impl Engine {
         openim_protocol::pb::received::recycle_list(items);
         let d = self.convs[slot].delivered;
         if d < r.end {
-            // `d.max(below) < r.end <= i64::MAX`: no overflow.
-            for missing in d.max(below) + 1..=r.end {
-                self.auto_ack(conv, missing);
-            }
+            // `d < r.end <= i64::MAX`: no overflow.
+            self.auto_ack_seqs(conv, d + 1, r.end);
             self.convs[slot].delivered = r.end;
         }
         Ok(())
     }
 
-    /// Skips `first..=last` of `conv`, the older part of a gap longer than the catch-up limit
-    /// ([`SessionConfig::catch_up_limit`]): acknowledged in the ledger as one run (one step
-    /// whatever its length), never delivered. Messages of the conversation handed out before
-    /// and not acknowledged yet keep the watermark below them until they are
+    /// Reports the skip of `first..=last` of `conv`, the older part of a gap longer than the
+    /// catch-up limit ([`SessionConfig::catch_up_limit`]); the caller acknowledges them in the
+    /// ledger as one run, never delivered. Messages of the conversation handed out before and
+    /// not acknowledged yet keep the watermark below them until they are
     /// ([`Ledger::ack_range`]). The skip itself is not persisted: after a crash before their
     /// acks, the next start measures the gap from below them, cuts it again, and skips them
     /// too (review-s17 M1; docs/reliability.md).
-    fn skip(&self, conv: &str, first: i64, last: i64) {
+    fn warn_skip(&self, conv: &str, first: i64, last: i64) {
         tracing::warn!(
             conversation_id = conv,
             first,
@@ -1227,9 +1230,6 @@ impl Engine {
             limit = self.catch_up_limit,
             "catch-up limit: the older messages of a long gap are skipped, not delivered"
         );
-        if let Err(e) = self.ledger.ack_range(conv, first, last) {
-            tracing::error!(error = %e, "ledger write failed");
-        }
     }
 
     fn delivered_of(&self, conv: &str) -> i64 {
@@ -2144,22 +2144,10 @@ mod tests {
         n: usize,
         texts: &mut HashMap<String, Vec<String>>,
     ) {
-        use crate::event::Event;
-        tokio::time::timeout(Duration::from_secs(40), async {
-            let mut got = 0;
-            while got < n {
-                let d = s.next().await.expect("session running");
-                if let Event::NewMessage(m) = &d.event {
-                    let text = m.text().unwrap_or_default().to_owned();
-                    let peer = text.split('-').next().unwrap_or_default().to_owned();
-                    texts.entry(peer).or_default().push(text);
-                    got += 1;
-                }
-                d.ack.ack();
-            }
-        })
-        .await
-        .expect("every message in time");
+        for text in next_texts(s, n).await {
+            let peer = text.split('-').next().unwrap_or_default().to_owned();
+            texts.entry(peer).or_default().push(text);
+        }
     }
 
     /// A gap repair that fails is tried again, with the pushed message it held back, though

@@ -877,7 +877,7 @@ impl Ledger {
             if let Some(&at) = s.index.get(conversation_id)
                 && let Some(above) = s.above.get_mut(&at)
             {
-                above.retain(|_, &mut last| last > w);
+                // Every run at or below the new watermark starts at or below `w + 1`.
                 w = absorb(above, w);
                 if above.is_empty() {
                     s.above.remove(&at);
@@ -908,12 +908,15 @@ impl Ledger {
         Slot(at)
     }
 
-    /// Records that `seq` was handled; returns the (possibly unchanged) watermark.
+    /// Records that `seq` was handled; returns the (possibly unchanged) watermark (tests: the
+    /// engine acknowledges by slot, or a span with [`Ledger::ack_range`]).
+    #[cfg(test)]
     pub(crate) fn ack(&self, conversation_id: &str, seq: i64) -> Result<i64, StoreError> {
         self.ack_range(conversation_id, seq, seq)
     }
 
-    /// [`Ledger::ack`] for the conversation of `slot`.
+    /// Records that `seq` of the conversation of `slot` was handled; returns the (possibly
+    /// unchanged) watermark.
     pub(crate) fn ack_slot(&self, slot: Slot, seq: i64) -> Result<i64, StoreError> {
         self.ack_run(slot, seq, seq)
     }
