@@ -295,7 +295,9 @@ impl ConfigError {
 }
 
 /// The environment variables that override the file, and the key each one sets.
-pub const ENV_OVERRIDES: [(&str, &str); 8] = [
+/// The session's ones are those [`openim_bot::config::SessionConfig::from_env`] reads, so that
+/// a variable means the same to the bundled bots as to a bot of one's own.
+pub const ENV_OVERRIDES: [(&str, &str); 14] = [
     ("OPENIM_API_ADDR", "server.api_addr"),
     ("OPENIM_WS_ADDR", "server.ws_addr"),
     ("OPENIM_PLATFORM", "server.platform"),
@@ -304,7 +306,43 @@ pub const ENV_OVERRIDES: [(&str, &str); 8] = [
     ("OPENIM_SECRET", "account.secret"),
     ("OPENIM_DATA_DIR", "store.data_dir"),
     ("OPENIM_ADMIN_USER_ID", "account.admin_user_id"),
+    ("OPENIM_TLS_CA", "session.tls_ca"),
+    ("OPENIM_DURABLE_ACKS", "session.durable_acks"),
+    ("OPENIM_COMPRESSION", "session.compression"),
+    ("OPENIM_PUSH_QUEUE_LIMIT", "session.push_queue_limit"),
+    ("OPENIM_PUSH_QUEUE_BYTES", "session.push_queue_bytes"),
+    ("OPENIM_CATCH_UP_LIMIT", "session.catch_up_limit"),
 ];
+
+/// The value of environment variable `name` for `key`: a number or a boolean where the key
+/// takes one (the file's type), else the text.
+fn env_value(name: &str, key: &str, value: &str) -> Result<serde_json::Value, Invalid> {
+    let bad = |what: &str| {
+        Invalid::new(
+            key.to_owned(),
+            format!("{value:?} is not {what} (from env {name})"),
+        )
+    };
+    let number = |what: &str| {
+        value
+            .trim()
+            .parse::<i64>()
+            .map(serde_json::Value::from)
+            .map_err(|_| bad(what))
+    };
+    match key {
+        "server.platform" => number("a platform number"),
+        "session.push_queue_limit" | "session.push_queue_bytes" | "session.catch_up_limit" => {
+            number("a number")
+        }
+        "session.durable_acks" => match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Ok(true.into()),
+            "false" | "0" => Ok(false.into()),
+            _ => Err(bad("true or false")),
+        },
+        _ => Ok(value.into()),
+    }
+}
 
 fn figment_to_invalid(e: figment::Error, source: &str) -> Invalid {
     let mut key = e.path.join(".");
@@ -358,20 +396,7 @@ impl Config {
                 continue;
             };
             let (section, field) = key.split_once('.').unwrap_or(("", key));
-            let value = if name == "OPENIM_PLATFORM" {
-                match value.trim().parse::<i64>() {
-                    Ok(n) => serde_json::Value::from(n),
-                    Err(_) => {
-                        return Err(Invalid::new(
-                            (*key).to_owned(),
-                            format!("{value:?} is not a platform number (from env {name})"),
-                        )
-                        .into());
-                    }
-                }
-            } else {
-                serde_json::Value::from(value)
-            };
+            let value = env_value(&name, key, &value)?;
             env_names.push(name);
             overrides
                 .entry(section.to_owned())
@@ -797,6 +822,52 @@ enabled = true
     }
 
     #[test]
+    fn the_session_variables_tune_the_session_as_for_any_bot() {
+        let ca = tempfile::NamedTempFile::new().unwrap();
+        let ca_path = ca.path().display().to_string();
+        // The variables SessionConfig::from_env reads, over a [session] section of the file.
+        let text = format!("{GOOD}\n[session]\ncatch_up_limit = 9\n");
+        let config = Config::from_toml_and_env(
+            &text,
+            "t.toml",
+            env(&[
+                ("OPENIM_TLS_CA", &ca_path),
+                ("OPENIM_DURABLE_ACKS", "true"),
+                ("OPENIM_COMPRESSION", "gzip"),
+                ("OPENIM_PUSH_QUEUE_LIMIT", "100"),
+                ("OPENIM_PUSH_QUEUE_BYTES", "4096"),
+                ("OPENIM_CATCH_UP_LIMIT", "500"),
+            ]),
+        )
+        .unwrap();
+        assert!(
+            config.explain().contains(&format!("TLS roots {ca_path} ·")),
+            "{}",
+            config.explain()
+        );
+        let c = config.session_config();
+        assert_eq!(c.tls_root_ca.as_deref(), Some(ca.path()));
+        assert!(c.durable_acks);
+        assert_eq!(c.compression, openim_bot::config::Compression::Gzip);
+        assert_eq!(
+            (c.push_queue_limit, c.push_queue_bytes, c.catch_up_limit),
+            (100, 4096, 500)
+        );
+        for (name, value, key) in [
+            ("OPENIM_DURABLE_ACKS", "maybe", "session.durable_acks"),
+            ("OPENIM_CATCH_UP_LIMIT", "many", "session.catch_up_limit"),
+            ("OPENIM_PUSH_QUEUE_LIMIT", "0", "session.push_queue_limit"),
+            ("OPENIM_TLS_CA", "/nonexistent/ca.pem", "session.tls_ca"),
+            ("OPENIM_COMPRESSION", "zstd", "session.compression"),
+        ] {
+            match Config::from_toml_and_env(GOOD, "t.toml", env(&[(name, value)])) {
+                Err(ConfigError::Invalid(e)) => assert_eq!(e.key, key, "{name}={value}: {e}"),
+                other => panic!("{name}={value} accepted: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn errors_name_the_key() {
         assert_eq!(
             err(&GOOD.replace("api_addr = \"http://127.0.0.1:10002\"\n", "")).key,
@@ -817,6 +888,34 @@ enabled = true
             "{GOOD}\n[bots.moderator]\ngroups = [\"g\"]\nbanned_words = [\"(\"]\n"
         ));
         assert_eq!(e.key, "bots.moderator.banned_words[0]");
+        // A rule's zero window and its too small count, each under its own key.
+        for (rule, body, key) in [
+            (
+                "flood",
+                "max_messages = 5\nwindow = \"0s\"",
+                "bots.moderator.flood.window",
+            ),
+            (
+                "flood",
+                "max_messages = 0\nwindow = \"10s\"",
+                "bots.moderator.flood.max_messages",
+            ),
+            (
+                "repeat",
+                "max_repeats = 3\nwindow = \"0s\"",
+                "bots.moderator.repeat.window",
+            ),
+            (
+                "repeat",
+                "max_repeats = 1\nwindow = \"1m\"",
+                "bots.moderator.repeat.max_repeats",
+            ),
+        ] {
+            let e = err(&format!(
+                "{GOOD}\n[bots.moderator]\ngroups = [\"g\"]\n[bots.moderator.{rule}]\n{body}\n"
+            ));
+            assert_eq!(e.key, key, "{e}");
+        }
         assert_eq!(
             err(&GOOD.replace("[bots.friend_gate]", "[bots.friend_gates]")).key,
             "bots.friend_gates"
@@ -895,5 +994,10 @@ enabled = true
             c.compile().unwrap().names(),
             ["friend_gate", "moderator", "autoreply", "support"]
         );
+        // Its header lists every variable that overrides the file.
+        let header: String = text.lines().take_while(|l| l.starts_with('#')).collect();
+        for (name, _) in ENV_OVERRIDES {
+            assert!(header.contains(name), "the example's header omits {name}");
+        }
     }
 }

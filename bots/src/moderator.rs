@@ -241,16 +241,17 @@ impl Moderator {
                 "must be at least 1s",
             ));
         }
-        let window = |key: &str, n: u32, w: HumanDuration, min: u32| {
+        // `table` is the rule's table (`flood`, `repeat`), `count` its count key.
+        let window = |table: &str, count: &str, n: u32, w: HumanDuration, min: u32| {
             if n < min {
                 Err(Invalid::new(
-                    format!("{PREFIX}.{key}"),
+                    format!("{PREFIX}.{table}.{count}"),
                     format!("must be at least {min}"),
                 ))
             } else if w.0.is_zero() {
                 Err(Invalid::new(
-                    format!("{PREFIX}.{key}"),
-                    "window must be longer than 0s",
+                    format!("{PREFIX}.{table}.window"),
+                    "must be longer than 0s",
                 ))
             } else {
                 Ok((n as usize, w.0))
@@ -259,12 +260,12 @@ impl Moderator {
         let flood = s
             .flood
             .as_ref()
-            .map(|f| window("flood.max_messages", f.max_messages, f.window, 1))
+            .map(|f| window("flood", "max_messages", f.max_messages, f.window, 1))
             .transpose()?;
         let repeat = s
             .repeat
             .as_ref()
-            .map(|r| window("repeat.max_repeats", r.max_repeats, r.window, 2))
+            .map(|r| window("repeat", "max_repeats", r.max_repeats, r.window, 2))
             .transpose()?;
         let join_answer = s
             .join_answer
