@@ -451,12 +451,18 @@ pub struct ModeratorHandler {
     claims: Claims,
 }
 
-static MODERATOR_ROUTES: [RouteInfo; 6] = [
+static MODERATOR_ROUTES: [RouteInfo; 7] = [
     RouteInfo {
         event: "NewMessage",
-        matcher: "command /warn /mute /unmute /kick /strikes /rules",
+        matcher: "command /warn /mute /unmute /kick /strikes",
         filters: "moderated groups, role=owner|admin",
         method: "admin command",
+    },
+    RouteInfo {
+        event: "NewMessage",
+        matcher: "command /rules",
+        filters: "moderated groups",
+        method: "show the rules",
     },
     RouteInfo {
         event: "NewMessage",

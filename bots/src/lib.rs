@@ -7,7 +7,7 @@
 //! | bot | what it does |
 //! |---|---|
 //! | [`friend_gate`] | answers friend applications (everyone, by regex on the request message, by allow-list; block-list refused), also those received while offline; greets new friends |
-//! | [`moderator`] | banned words, links, flooding, repeated messages → revoke, warn, mute, kick (strikes persisted); join applications by answer regex; welcome; `/warn /mute /unmute /kick /strikes /rules` for owner and admins |
+//! | [`moderator`] | banned words, links, flooding, repeated messages → revoke, warn, mute, kick (strikes persisted); join applications by answer regex; welcome; `/warn /mute /unmute /kick /strikes` for owner and admins, `/rules` for everyone |
 //! | [`autoreply`] | keyword and regex rules → templated replies (nickname, captures), per-conversation cooldown |
 //! | [`support`] | FAQ, numbered tickets, out-of-hours notice, hand-off to an agents group (`/claim N`, relay both ways, `/close`), satisfaction rating; all state persisted |
 //!

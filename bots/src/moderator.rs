@@ -7,8 +7,8 @@
 //! the [`StateStore`]; the strike count then escalates: a warning, a mute for `mute_duration` from
 //! `mute_after` strikes on, a kick at `kick_after` strikes. Join applications are approved when
 //! their message matches `join_answer` and refused otherwise; new members are welcomed.
-//! Owners and admins have the commands `/warn`, `/mute @user 10m`, `/unmute`, `/kick`,
-//! `/strikes` and `/rules`.
+//! Owners and admins have the commands `/warn`, `/mute @user 10m`, `/unmute`, `/kick` and
+//! `/strikes`; every member has `/rules`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
@@ -206,7 +206,7 @@ pub struct Moderator {
 const PREFIX: &str = "bots.moderator";
 
 const USAGE: &str = "Moderator commands (owner and admins): /warn @user [reason] · /mute @user 10m · \
-/unmute @user · /kick @user [reason] · /strikes @user [clear] · /rules";
+/unmute @user · /kick @user [reason] · /strikes @user [clear]; for everyone: /rules";
 
 impl Moderator {
     /// Compiles and checks the settings.
@@ -522,6 +522,10 @@ impl Moderator {
                 text,
             }]
         };
+        // The rules are for everyone: the welcome and every warning tell members to read them.
+        if cmd == "rules" {
+            return Ok(reply(format!("Rules: {}", self.rules)));
+        }
         if !msg.sender_role.is_privileged() {
             return Ok(reply(format!(
                 "Sorry {}, only the group owner and admins can use /{cmd}.",
@@ -946,6 +950,20 @@ mod tests {
         assert!(
             matches!(&a[..], [Action::Send { text, .. }] if text.contains("only the group owner"))
         );
+    }
+
+    #[test]
+    fn any_member_can_read_the_rules() {
+        let m = Moderator::from_settings(&settings()).unwrap();
+        let st = MemoryState::new();
+        for text in ["/rules", "/RULES", "/rules@helper_bot please"] {
+            let a = m.judge(&msg("eve", text, 1), &st).unwrap();
+            assert!(
+                matches!(&a[..], [Action::Send { text, .. }] if text.starts_with("Rules: ")),
+                "{text}: {a:?}"
+            );
+        }
+        assert_eq!(m.strikes(&st, "g1", "eve").unwrap().count, 0);
     }
 
     #[test]

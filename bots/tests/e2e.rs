@@ -244,6 +244,11 @@ async fn moderator_escalates_persists_strikes_handles_commands_and_joins() -> Re
         "only the group owner and admins can use /kick",
     )
     .await?;
+    // The rules are for every member (the welcome and the warnings point members to them).
+    let m = w.mark();
+    w.send("bob", g(), "/rules").await?;
+    w.wait_group(m, "bob", "community", "Rules: No spam.")
+        .await?;
     for (bad, usage) in [
         ("/warn", "Usage: /warn"),
         ("/mute @eve forever", "Usage: /mute"),
