@@ -110,6 +110,13 @@ fn login_hint(e: &openim_bot::runtime::BotError, config: &Config) -> Option<Stri
             "register the bot's account {user:?} first: POST /user/user_register with an admin \
              token, or start the sandbox with `openim-bots sandbox --user {user}`"
         )),
+        // NoPermissionError while minting a token: the admin secret is not the server's.
+        Some(1002) if config.account.secret.is_some() => Some(
+            "the server refused account.secret (OPENIM_SECRET): use the server's admin secret \
+             (`secret` in open-im-server's share.yml; the sandbox's is openIM123 unless started \
+             with --secret)"
+                .to_owned(),
+        ),
         Some(code) if api.is_token_error() => Some(format!(
             "the server refused the credentials (errCode {code}): check account.token (minted \
              for this user and server.platform) or account.secret"

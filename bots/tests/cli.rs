@@ -338,6 +338,33 @@ async fn run_with_an_unregistered_account_explains_the_fix() {
     );
 }
 
+/// `run` with a wrong admin secret: the server's refusal and where the right secret is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_with_a_wrong_secret_explains_the_fix() {
+    let sandbox = start_sandbox(&[]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let (ok, _, _, err) = openim_bots(
+        &["run", "--config", EXAMPLE],
+        &[
+            ("OPENIM_API_ADDR", sandbox.api.as_str()),
+            ("OPENIM_WS_ADDR", sandbox.ws.as_str()),
+            ("OPENIM_SECRET", "not-the-secret"),
+            ("OPENIM_DATA_DIR", data.to_str().expect("utf-8 path")),
+        ],
+    );
+    assert!(!ok, "{err}");
+    assert!(err.contains("1002"), "{err}");
+    assert!(
+        err.contains("hint: the server refused account.secret (OPENIM_SECRET)"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("not-the-secret"),
+        "the secret is never printed: {err}"
+    );
+}
+
 #[test]
 fn sandbox_subcommand_rejects_a_bad_user_spec() {
     let (ok, code, _, err) = openim_bots(

@@ -1008,7 +1008,8 @@ async fn dial_loop(
                     DialError::Refused { code, msg } => (code, msg),
                 };
                 let wait = backoff(attempt);
-                tracing::warn!(code, %msg, ?wait, "gateway connect failed");
+                // The configured address (the URL dialled adds the token, which is never logged).
+                tracing::warn!(addr = %shared.ws_addr, code, %msg, ?wait, "gateway connect failed");
                 if events
                     .send(GatewayEvent::ConnectFailed {
                         code,
