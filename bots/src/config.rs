@@ -661,17 +661,34 @@ impl Config {
             )),
             _ => out.push_str(&off("moderator")),
         }
+        let support_on = b.support.as_ref().is_some_and(|s| s.enabled);
         match &b.autoreply {
-            Some(a) if a.enabled => out.push_str(&format!(
-                "autoreply: {} rules; cooldown {} per conversation{}\n",
-                a.rules.len(),
-                a.cooldown,
-                if a.group_requires_mention {
-                    "; in groups only when mentioned"
-                } else {
-                    ""
+            Some(a) if a.enabled => {
+                out.push_str(&format!(
+                    "autoreply: {} rules; cooldown {} per conversation{}{}\n",
+                    a.rules.len(),
+                    a.cooldown,
+                    if a.group_requires_mention {
+                        "; in groups only when mentioned"
+                    } else {
+                        ""
+                    },
+                    if support_on {
+                        "; private chats belong to support"
+                    } else {
+                        ""
+                    }
+                ));
+                // Support runs first and takes every private message: such a rule is dead.
+                for (i, r) in a.rules.iter().enumerate() {
+                    if support_on && r.scope == crate::autoreply::Scope::Private {
+                        out.push_str(&format!(
+                            "warning: bots.autoreply.rules[{i}] (scope \"private\") never \
+                             answers while support is enabled: support owns private chats\n"
+                        ));
+                    }
                 }
-            )),
+            }
             _ => out.push_str(&off("autoreply")),
         }
         match &b.support {
@@ -993,6 +1010,16 @@ enabled = true
         assert_eq!(
             c.compile().unwrap().names(),
             ["friend_gate", "moderator", "autoreply", "support"]
+        );
+        // Its rules all answer somewhere (no private-only rule while support owns private chats).
+        assert!(!c.explain().contains("warning:"), "{}", c.explain());
+        let dead = text.replacen("scope = \"group\"", "scope = \"private\"", 1);
+        let d = Config::from_toml_and_env(&dead, "bots.example.toml", env(&[])).unwrap();
+        assert!(
+            d.explain()
+                .contains("warning: bots.autoreply.rules[1] (scope \"private\") never answers"),
+            "{}",
+            d.explain()
         );
         // Its header lists every variable that overrides the file.
         let header: String = text.lines().take_while(|l| l.starts_with('#')).collect();

@@ -854,6 +854,26 @@ impl EventHandler for SupportHandler {
         execute(ctx, "support", &actions, self.observer.as_ref()).await;
         Ok(())
     }
+    async fn on_sync_server_finish(&self, ctx: &Context, _: &SyncServerFinish) -> HandlerResult {
+        // Tickets are posted to the agents group: say early that they cannot be, instead of
+        // promising customers an agent and losing each notice with a warning.
+        let group = self.desk.agents_group();
+        match ctx.client().group_member_role(group, ctx.me()).await {
+            Ok(Some(_)) => {}
+            Ok(None) => tracing::warn!(
+                group,
+                "the bot is not a member of the support agents group: new tickets cannot reach \
+                 the agents (add the bot to the group)"
+            ),
+            Err(e) => tracing::warn!(
+                group,
+                error = %e,
+                "cannot reach the support agents group (does it exist?): new tickets cannot \
+                 reach the agents"
+            ),
+        }
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

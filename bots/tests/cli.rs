@@ -103,12 +103,26 @@ async fn run_autoreply(
     dir: &std::path::Path,
     reply: &str,
 ) -> (std::process::Child, bool, std::thread::JoinHandle<String>) {
+    let bots = format!(
+        "[bots.autoreply]\n[[bots.autoreply.rules]]\nkeywords = [\"ping\"]\nreply = \"{reply}\"\n"
+    );
+    run_bots(w, dir, &bots, "sync finished").await
+}
+
+/// Runs `openim-bots run` with the `[bots…]` tables `bots` against the world's sandbox; waits
+/// (30 s at most) for a log line containing `ready_line`. Returns the child, whether the line
+/// came, and the thread collecting its logs (joined once the child is gone).
+async fn run_bots(
+    w: &World,
+    dir: &std::path::Path,
+    bots: &str,
+    ready_line: &'static str,
+) -> (std::process::Child, bool, std::thread::JoinHandle<String>) {
     let path = dir.join("bots.toml");
     std::fs::write(
         &path,
         format!(
-            "[server]\napi_addr = {:?}\nws_addr = {:?}\n[account]\nuser_id = {BOT:?}\nsecret = {:?}\n[store]\ndata_dir = {:?}\n\
-             [bots.autoreply]\n[[bots.autoreply.rules]]\nkeywords = [\"ping\"]\nreply = \"{reply}\"\n",
+            "[server]\napi_addr = {:?}\nws_addr = {:?}\n[account]\nuser_id = {BOT:?}\nsecret = {:?}\n[store]\ndata_dir = {:?}\n{bots}",
             w.sandbox().api_url(),
             w.sandbox().ws_url(),
             w.sandbox().secret(),
@@ -128,13 +142,13 @@ async fn run_autoreply(
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    // Read the logs on a thread; report "sync finished" and keep everything for the end.
+    // Read the logs on a thread; report the ready line and keep everything for the end.
     let stderr = child.stderr.take().unwrap();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
         let mut all = String::new();
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("sync finished") {
+            if line.contains(ready_line) {
                 let _ = ready_tx.send(());
             }
             all.push_str(&line);
@@ -147,6 +161,35 @@ async fn run_autoreply(
             .await
             .unwrap();
     (child, ready, reader)
+}
+
+/// Support whose agents group the bot cannot reach says so at start, where tickets would
+/// otherwise be promised to customers and lost (review-s18-user 4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_warns_when_the_agents_group_is_out_of_reach() {
+    let w = World::start(PrintOut).await.expect("world");
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, warned, reader) = run_bots(
+        &w,
+        dir.path(),
+        "[bots.support]\nagents_group = \"no_such_group\"\n",
+        "support agents group",
+    )
+    .await;
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .expect("wait");
+    let logs = reader.join().unwrap();
+    assert!(warned, "no warning about the agents group:\n{logs}");
+    assert!(logs.contains("no_such_group"), "{logs}");
+    assert!(exit.success(), "exit {exit:?}\n{logs}");
+    w.shutdown().await.expect("shutdown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
