@@ -362,6 +362,10 @@ fn figment_to_invalid(e: figment::Error, source: &str) -> Invalid {
     };
     let problem = match &e.kind {
         figment::error::Kind::MissingField(_) => "missing (required)".to_owned(),
+        // (figment quotes serde's already quoted list again)
+        figment::error::Kind::UnknownField(_, expected) => {
+            format!("unknown key; expected one of {}", expected.join(", "))
+        }
         other => other.to_string(),
     };
     Invalid::new(key, format!("{problem} (from {origin})"))
@@ -905,6 +909,15 @@ enabled = true
             "{GOOD}\n[bots.moderator]\ngroups = [\"g\"]\nbanned_words = [\"(\"]\n"
         ));
         assert_eq!(e.key, "bots.moderator.banned_words[0]");
+        let e = err(&format!(
+            "{GOOD}\n[bots.moderator]\ngroups = [\"g\"]\nbaned_words = [\"x\"]\n"
+        ));
+        assert_eq!(e.key, "bots.moderator.baned_words");
+        assert!(
+            e.problem
+                .starts_with("unknown key; expected one of enabled, groups, banned_words,"),
+            "{e}"
+        );
         // A rule's zero window and its too small count, each under its own key.
         for (rule, body, key) in [
             (
