@@ -354,9 +354,9 @@ async fn sandbox_subcommand_serves_and_registers_users() {
     );
 }
 
-/// `run` with an account the server does not know: a clear error and what to do about it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_with_an_unregistered_account_explains_the_fix() {
+/// `run` of the example config, with admin secret `secret`, against a fresh sandbox (where its
+/// account is not registered): it must fail; returns its stderr.
+async fn run_example_failing(secret: &str) -> String {
     let sandbox = start_sandbox(&[]).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
@@ -365,11 +365,18 @@ async fn run_with_an_unregistered_account_explains_the_fix() {
         &[
             ("OPENIM_API_ADDR", sandbox.api.as_str()),
             ("OPENIM_WS_ADDR", sandbox.ws.as_str()),
-            ("OPENIM_SECRET", "openIM123"),
+            ("OPENIM_SECRET", secret),
             ("OPENIM_DATA_DIR", data.to_str().expect("utf-8 path")),
         ],
     );
     assert!(!ok, "{err}");
+    err
+}
+
+/// `run` with an account the server does not know: a clear error and what to do about it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_with_an_unregistered_account_explains_the_fix() {
+    let err = run_example_failing("openIM123").await;
     assert!(err.contains("1004"), "{err}");
     assert!(
         err.contains("hint: register the bot's account \"helper_bot\" first"),
@@ -384,19 +391,7 @@ async fn run_with_an_unregistered_account_explains_the_fix() {
 /// `run` with a wrong admin secret: the server's refusal and where the right secret is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_with_a_wrong_secret_explains_the_fix() {
-    let sandbox = start_sandbox(&[]).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    let (ok, _, _, err) = openim_bots(
-        &["run", "--config", EXAMPLE],
-        &[
-            ("OPENIM_API_ADDR", sandbox.api.as_str()),
-            ("OPENIM_WS_ADDR", sandbox.ws.as_str()),
-            ("OPENIM_SECRET", "not-the-secret"),
-            ("OPENIM_DATA_DIR", data.to_str().expect("utf-8 path")),
-        ],
-    );
-    assert!(!ok, "{err}");
+    let err = run_example_failing("not-the-secret").await;
     assert!(err.contains("1002"), "{err}");
     assert!(
         err.contains("hint: the server refused account.secret (OPENIM_SECRET)"),
