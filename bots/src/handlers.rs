@@ -851,7 +851,14 @@ impl EventHandler for SupportHandler {
         let state = self.state.get(ctx.client()).map_err(boxed)?;
         let actions = self.desk.handle(&view, &*state).map_err(boxed)?;
         state.flush().map_err(boxed)?;
-        execute(ctx, "support", &actions, self.observer.as_ref()).await;
+        let failed = execute(ctx, "support", &actions, self.observer.as_ref()).await;
+        // A customer's message the agents never got: say so, rather than leave them waiting
+        // on a ticket no one sees.
+        if view.group_id.is_none()
+            && let Some(notice) = self.desk.undelivered(&view.sender_id, &failed)
+        {
+            execute(ctx, "support", &[notice], self.observer.as_ref()).await;
+        }
         Ok(())
     }
     async fn on_sync_server_finish(&self, ctx: &Context, _: &SyncServerFinish) -> HandlerResult {

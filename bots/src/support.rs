@@ -81,6 +81,10 @@ pub struct SupportSettings {
     /// Asked when a ticket closes.
     #[serde(default = "default_satisfaction")]
     pub satisfaction_question: String,
+    /// Sent to a customer whose message could not be passed to the agents group (the bot is
+    /// not a member, the group is gone, the server refused it).
+    #[serde(default = "default_unreachable")]
+    pub agents_unreachable: String,
 }
 
 fn default_opened() -> String {
@@ -93,6 +97,11 @@ fn default_out_of_hours() -> String {
 fn default_satisfaction() -> String {
     "How satisfied are you with our help? Answer 1 (poor) to 5 (excellent).".to_owned()
 }
+fn default_unreachable() -> String {
+    "Sorry, we cannot reach our agents right now, so your message was not passed on; please \
+     write again later."
+        .to_owned()
+}
 
 impl Default for SupportSettings {
     fn default() -> Self {
@@ -104,6 +113,7 @@ impl Default for SupportSettings {
             ticket_opened: default_opened(),
             out_of_hours: default_out_of_hours(),
             satisfaction_question: default_satisfaction(),
+            agents_unreachable: default_unreachable(),
         }
     }
 }
@@ -173,6 +183,7 @@ pub struct Desk {
     ticket_opened: String,
     out_of_hours: String,
     satisfaction_question: String,
+    agents_unreachable: String,
 }
 
 const PREFIX: &str = "bots.support";
@@ -287,12 +298,32 @@ impl Desk {
             ticket_opened: s.ticket_opened.clone(),
             out_of_hours: s.out_of_hours.clone(),
             satisfaction_question: s.satisfaction_question.clone(),
+            agents_unreachable: s.agents_unreachable.clone(),
         })
     }
 
     /// The agents group.
     pub fn agents_group(&self) -> &str {
         &self.agents_group
+    }
+
+    /// What to tell `customer` when the actions of their message that `failed` include one for
+    /// the agents group: the ticket notice or the relay never reached a person, and the
+    /// customer was told (or assumes) that it did.
+    pub fn undelivered(&self, customer: &str, failed: &[(Action, String)]) -> Option<Action> {
+        let agents = Target::Group(self.agents_group.clone());
+        let to_agents = |a: &Action| match a {
+            Action::Send { to, .. } | Action::Forward { to, .. } => *to == agents,
+            Action::Mention { group_id, .. } => *group_id == self.agents_group,
+            _ => false,
+        };
+        failed
+            .iter()
+            .any(|(a, _)| to_agents(a))
+            .then(|| Action::Send {
+                to: Target::User(customer.to_owned()),
+                text: self.agents_unreachable.clone(),
+            })
     }
 
     /// Reads a ticket.
@@ -1004,5 +1035,31 @@ mod tests {
             ]
         );
         assert_eq!(d.ticket(&st, 1).unwrap().unwrap().messages, 3);
+    }
+
+    #[test]
+    fn a_customer_is_told_when_the_agents_never_got_their_message() {
+        let d = desk();
+        let to_agents = Action::Send {
+            to: Target::Group("agents".into()),
+            text: "New ticket #1".into(),
+        };
+        let to_customer = Action::Send {
+            to: Target::User("cus".into()),
+            text: "ticket #1 is open".into(),
+        };
+        let err = || "1004 RecordNotFoundError".to_owned();
+        match d.undelivered("cus", &[(to_agents, err())]) {
+            Some(Action::Send {
+                to: Target::User(u),
+                text,
+            }) => {
+                assert_eq!(u, "cus");
+                assert!(text.contains("cannot reach our agents"), "{text}");
+            }
+            other => panic!("no notice to the customer: {other:?}"),
+        }
+        assert_eq!(d.undelivered("cus", &[(to_customer, err())]), None);
+        assert_eq!(d.undelivered("cus", &[]), None);
     }
 }

@@ -399,6 +399,23 @@ pattern = "(?i)opening hours"
 answer = "We answer around the clock."
 "#;
 
+/// No agents group on the server: the customer hears that no one got the message, instead of
+/// waiting on a ticket no agent sees (review-s18-user 4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn support_tells_the_customer_when_the_agents_cannot_be_reached() -> Result<(), DemoError> {
+    let mut w = world(&["cus"]).await?;
+    w.start_bot(SUPPORT).await?;
+    let m = w.mark();
+    w.send("cus", Target::user(BOT), "I was charged twice")
+        .await?;
+    w.wait_private(m, "cus", "cannot reach our agents").await?;
+    // The ticket's next message is relayed to the agents: it fails, and says so, too.
+    let m = w.mark();
+    w.send("cus", Target::user(BOT), "hello?").await?;
+    w.wait_private(m, "cus", "cannot reach our agents").await?;
+    w.shutdown().await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn support_ticket_survives_restarts_and_relays_both_ways() -> Result<(), DemoError> {
     let mut w = world(&["cus", "sam", "kim"]).await?;
