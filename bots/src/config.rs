@@ -123,11 +123,12 @@ pub struct SessionSection {
     /// Timeout of one HTTP or gateway request, in ms (at least 1).
     #[serde(default)]
     pub request_timeout_ms: Option<u64>,
-    /// Acknowledgements are durable before the next message is handed over.
+    /// Each acknowledgement is flushed to disk as its watermark advances
+    /// (`SessionConfig::durable_acks`).
     #[serde(default)]
     pub durable_acks: Option<bool>,
-    /// A CA certificate (PEM) that `https://` and `wss://` connections trust instead of the
-    /// system roots (a server with a private CA).
+    /// A CA certificate (PEM) for a server with a private CA: the HTTP API trusts it besides
+    /// the system roots, the gateway (`wss://`) trusts it alone (`SessionConfig::tls_root_ca`).
     #[serde(default)]
     pub tls_ca: Option<PathBuf>,
     /// Gateway frame compression: `none` or `gzip`.
