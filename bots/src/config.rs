@@ -423,7 +423,17 @@ impl Config {
         }
         let fig = fig.merge(Serialized::defaults(serde_json::Value::Object(overrides)));
         let config: Config = fig.extract().map_err(|e| figment_to_invalid(e, source))?;
-        config.validate()?;
+        // Where the bad value came from, as figment's errors say: a variable, else the file.
+        config.validate().map_err(|mut e| {
+            if !e.problem.contains("(from ") {
+                let origin = ENV_OVERRIDES
+                    .iter()
+                    .find(|(n, k)| *k == e.key && env_names.iter().any(|m| m == n))
+                    .map_or_else(|| source.to_owned(), |(n, _)| format!("env {n}"));
+                e.problem.push_str(&format!(" (from {origin})"));
+            }
+            e
+        })?;
         Ok(config)
     }
 
@@ -840,6 +850,7 @@ enabled = true
         ] {
             let e = err(&format!("{GOOD}\n[session]\n{line}\n"));
             assert_eq!(e.key, key, "{line}: {e}");
+            assert!(e.problem.ends_with("(from t.toml)"), "{line}: {e}");
         }
     }
 
@@ -875,6 +886,16 @@ enabled = true
             (c.push_queue_limit, c.push_queue_bytes, c.catch_up_limit),
             (100, 4096, 500)
         );
+        // A semantic check names the variable too, as a type error does.
+        match Config::from_toml_and_env(GOOD, "t.toml", env(&[("OPENIM_CATCH_UP_LIMIT", "0")])) {
+            Err(ConfigError::Invalid(e)) => {
+                assert!(
+                    e.problem.ends_with("(from env OPENIM_CATCH_UP_LIMIT)"),
+                    "{e}"
+                )
+            }
+            other => panic!("a zero limit accepted: {other:?}"),
+        }
         for (name, value, key) in [
             ("OPENIM_DURABLE_ACKS", "maybe", "session.durable_acks"),
             ("OPENIM_CATCH_UP_LIMIT", "many", "session.catch_up_limit"),
