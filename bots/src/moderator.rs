@@ -522,11 +522,9 @@ impl Moderator {
                 text,
             }]
         };
-        // The rules are for everyone: the welcome and every warning tell members to read them.
-        if cmd == "rules" {
-            return Ok(reply(format!("Rules: {}", self.rules)));
-        }
-        if !msg.sender_role.is_privileged() {
+        // The rules are for everyone (the welcome and every warning tell members to read
+        // them); the other commands for the owner and admins.
+        if cmd != "rules" && !msg.sender_role.is_privileged() {
             return Ok(reply(format!(
                 "Sorry {}, only the group owner and admins can use /{cmd}.",
                 msg.display_name()
