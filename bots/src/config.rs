@@ -425,13 +425,11 @@ impl Config {
         let config: Config = fig.extract().map_err(|e| figment_to_invalid(e, source))?;
         // Where the bad value came from, as figment's errors say: a variable, else the file.
         config.validate().map_err(|mut e| {
-            if !e.problem.contains("(from ") {
-                let origin = ENV_OVERRIDES
-                    .iter()
-                    .find(|(n, k)| *k == e.key && env_names.iter().any(|m| m == n))
-                    .map_or_else(|| source.to_owned(), |(n, _)| format!("env {n}"));
-                e.problem.push_str(&format!(" (from {origin})"));
-            }
+            let origin = ENV_OVERRIDES
+                .iter()
+                .find(|(n, k)| *k == e.key && env_names.iter().any(|m| m == n))
+                .map_or_else(|| source.to_owned(), |(n, _)| format!("env {n}"));
+            e.problem.push_str(&format!(" (from {origin})"));
             e
         })?;
         Ok(config)
