@@ -163,19 +163,11 @@ async fn run_bots(
     (child, ready, reader)
 }
 
-/// Support whose agents group the bot cannot reach says so at start, where tickets would
-/// otherwise be promised to customers and lost (review-s18-user 4).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_warns_when_the_agents_group_is_out_of_reach() {
-    let w = World::start(PrintOut).await.expect("world");
-    let dir = tempfile::tempdir().unwrap();
-    let (mut child, warned, reader) = run_bots(
-        &w,
-        dir.path(),
-        "[bots.support]\nagents_group = \"no_such_group\"\n",
-        "support agents group",
-    )
-    .await;
+/// Ctrl-C (SIGINT) to a bot started by [`run_bots`]: its exit status and its whole log.
+async fn interrupt(
+    mut child: std::process::Child,
+    reader: std::thread::JoinHandle<String>,
+) -> (std::process::ExitStatus, String) {
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -185,7 +177,23 @@ async fn run_warns_when_the_agents_group_is_out_of_reach() {
         .await
         .unwrap()
         .expect("wait");
-    let logs = reader.join().unwrap();
+    (exit, reader.join().unwrap())
+}
+
+/// Support whose agents group the bot cannot reach says so at start, where tickets would
+/// otherwise be promised to customers and lost (review-s18-user 4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_warns_when_the_agents_group_is_out_of_reach() {
+    let w = World::start(PrintOut).await.expect("world");
+    let dir = tempfile::tempdir().unwrap();
+    let (child, warned, reader) = run_bots(
+        &w,
+        dir.path(),
+        "[bots.support]\nagents_group = \"no_such_group\"\n",
+        "support agents group",
+    )
+    .await;
+    let (exit, logs) = interrupt(child, reader).await;
     assert!(warned, "no warning about the agents group:\n{logs}");
     assert!(logs.contains("no_such_group"), "{logs}");
     assert!(exit.success(), "exit {exit:?}\n{logs}");
@@ -197,7 +205,7 @@ async fn run_serves_until_ctrl_c_then_stops_cleanly() {
     let mut w = World::start(PrintOut).await.expect("world");
     w.login("ann", "Ann").await.expect("login");
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, ready, reader) = run_autoreply(&w, dir.path(), "pong {nickname}").await;
+    let (child, ready, reader) = run_autoreply(&w, dir.path(), "pong {nickname}").await;
     assert!(ready, "the bot did not finish its first sync");
     let m = w.mark();
     w.send("ann", Target::user(BOT), "ping")
@@ -207,17 +215,7 @@ async fn run_serves_until_ctrl_c_then_stops_cleanly() {
         w.wait_private(m, "ann", "pong").await.expect("reply"),
         "pong Ann"
     );
-    // Ctrl-C.
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let exit = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .expect("wait");
-    let logs = reader.join().unwrap();
+    let (exit, logs) = interrupt(child, reader).await;
     assert!(exit.success(), "exit {exit:?}\n{logs}");
     assert!(logs.contains("stopped cleanly"), "{logs}");
     assert!(
