@@ -183,51 +183,135 @@ fn is_over_limit(e: axum::Error) -> bool {
         .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
 }
 
-/// Queues one item on the sink (flushing only where ordering in time matters).
-async fn write_one<S>(
-    sink: &mut S,
+/// An item a connection's writer holds back: the sender's own echo until its time, or anything
+/// but an answer queued behind a held echo (see [`Writer`]).
+struct HeldOut {
     out: Out,
+    /// An echo: not before this instant, nor before `push_latency` after the first answer
+    /// written once it was held (see `answered`). `None`: as soon as what is ahead is written.
+    due: Option<tokio::time::Instant>,
+    /// An answer was written since the echo was held, and `due` counts it.
+    answered: bool,
+}
+
+/// Writes one connection's frames in their order, but for the sender's own echoes.
+///
+/// An echo (the push of a message back to the connection that sent it) is held until
+/// `push_latency` after the answer to its send: on the real server pushes pass through a queue
+/// and never overtake that answer, and the JS SDK drops its own echo only when it comes after it
+/// (even starved of CPU, hence a delay rather than a mere order). Pushes, kicks and closes that
+/// come after a held echo queue behind it, so every push keeps its order; answers to later
+/// requests go out at once. (Behind the held echo, each answer to a client sending in a row
+/// waited `push_latency`: a bot's replies left ten a second.)
+struct Writer<S> {
+    sink: S,
     gzip: bool,
     latency: Duration,
-    last_reply: &mut tokio::time::Instant,
-) -> Step
-where
-    S: futures::Sink<Message> + Unpin,
-{
-    let r = match out {
-        Out::Frame(frame) => {
-            let is_reply = frame.is_reply();
-            let r = sink.feed(Message::Binary(frame.into_bytes(gzip))).await;
-            if is_reply {
-                *last_reply = tokio::time::Instant::now();
+    held: std::collections::VecDeque<HeldOut>,
+    /// When the last answer was written.
+    last_reply: tokio::time::Instant,
+}
+
+impl<S: futures::Sink<Message> + Unpin> Writer<S> {
+    /// When the first held item is due, if one is held.
+    fn due(&self) -> Option<tokio::time::Instant> {
+        let first = self.held.front()?;
+        Some(match first.due {
+            None => tokio::time::Instant::now(),
+            Some(due) if first.answered => due,
+            // No answer since it was held (an HTTP caller's echo, or one delivered after its
+            // answer): not within `latency` of the last answer either.
+            Some(due) => due.max(self.last_reply + self.latency),
+        })
+    }
+
+    /// Takes one item of the connection's queue: queues it on the sink, or holds it.
+    async fn take(&mut self, out: Out) -> Step {
+        match out {
+            Out::Delayed(frame, due) => {
+                self.held.push_back(HeldOut {
+                    out: Out::Frame(frame),
+                    due: Some(due),
+                    answered: false,
+                });
+                Step::Go
             }
-            r
+            Out::Frame(frame) if frame.is_reply() => self.write(Out::Frame(frame)).await,
+            Out::Text(text) => self.write(Out::Text(text)).await,
+            out if !self.held.is_empty() => {
+                self.held.push_back(HeldOut {
+                    out,
+                    due: None,
+                    answered: true,
+                });
+                Step::Go
+            }
+            out => self.write(out).await,
         }
-        Out::Text(t) => sink.feed(Message::Text(t.into())).await,
-        Out::Delayed(frame, due) => {
-            // what is queued goes out before the wait
-            if sink.flush().await.is_err() {
+    }
+
+    /// Queues the held items that are due on the sink, in order.
+    async fn release(&mut self) -> Step {
+        while self
+            .due()
+            .is_some_and(|due| due <= tokio::time::Instant::now())
+        {
+            let Some(first) = self.held.pop_front() else {
+                break;
+            };
+            if let Step::Stop = self.write(first.out).await {
                 return Step::Stop;
             }
-            tokio::time::sleep_until(due.max(*last_reply + latency)).await;
-            sink.feed(Message::Binary(frame.into_bytes(gzip))).await
         }
-        Out::Kick => {
-            let kick = Frame::new(&WsResp::new(2002, "", "", None));
-            let _ = sink.feed(Message::Binary(kick.into_bytes(gzip))).await;
-            return Step::Stop;
+        Step::Go
+    }
+
+    /// Queues one item on the sink (flushed by the caller).
+    async fn write(&mut self, out: Out) -> Step {
+        let r = match out {
+            Out::Frame(frame) | Out::Delayed(frame, _) => {
+                let is_reply = frame.is_reply();
+                let r = self
+                    .sink
+                    .feed(Message::Binary(frame.into_bytes(self.gzip)))
+                    .await;
+                if is_reply {
+                    self.answered();
+                }
+                r
+            }
+            Out::Text(t) => self.sink.feed(Message::Text(t.into())).await,
+            Out::Kick => {
+                let kick = Frame::new(&WsResp::new(2002, "", "", None));
+                let _ = self
+                    .sink
+                    .feed(Message::Binary(kick.into_bytes(self.gzip)))
+                    .await;
+                return Step::Stop;
+            }
+            Out::Close => return Step::Stop,
+            Out::CloseWith(code) => {
+                let frame = CloseFrame {
+                    code,
+                    reason: "".into(),
+                };
+                let _ = self.sink.feed(Message::Close(Some(frame))).await;
+                return Step::Stop;
+            }
+        };
+        if r.is_err() { Step::Stop } else { Step::Go }
+    }
+
+    /// An answer was written: the echoes held until now leave `latency` after it at the
+    /// earliest (load can delay an answer and its echo, but never merge them into one read).
+    fn answered(&mut self) {
+        let now = tokio::time::Instant::now();
+        self.last_reply = now;
+        for held in self.held.iter_mut().filter(|h| !h.answered) {
+            held.due = held.due.map(|due| due.max(now + self.latency));
+            held.answered = true;
         }
-        Out::Close => return Step::Stop,
-        Out::CloseWith(code) => {
-            let frame = CloseFrame {
-                code,
-                reason: "".into(),
-            };
-            let _ = sink.feed(Message::Close(Some(frame))).await;
-            return Step::Stop;
-        }
-    };
-    if r.is_err() { Step::Stop } else { Step::Go }
+    }
 }
 
 async fn run(
@@ -267,33 +351,46 @@ async fn run(
     let server_stop = inner.shutdown.clone();
     let latency = inner.config.push_latency;
     let writer = tokio::spawn(async move {
-        // when the last request answer was written: an originator's echo is held back until
-        // `latency` after it, so load can delay both but never merge them into one read
-        let mut last_reply = tokio::time::Instant::now();
+        let mut w = Writer {
+            sink,
+            gzip,
+            latency,
+            held: Default::default(),
+            last_reply: tokio::time::Instant::now(),
+        };
         let mut ping = tokio::time::interval(PING_PERIOD);
         ping.tick().await;
         loop {
+            let due = w.due();
             tokio::select! {
                 _ = writer_stop.cancelled() => break,
                 _ = server_stop.cancelled() => break,
                 _ = ping.tick(), if platform_id == 5 => {
-                    if sink.send(Message::Ping(Vec::new().into())).await.is_err() { break; }
+                    if w.sink.send(Message::Ping(Vec::new().into())).await.is_err() { break; }
+                }
+                _ = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)),
+                    if due.is_some() =>
+                {
+                    let step = w.release().await;
+                    let flushed = w.sink.flush().await;
+                    if matches!(step, Step::Stop) || flushed.is_err() { break; }
                 }
                 out = rx.recv() => {
                     let Some(out) = out else { break };
                     // a burst of queued frames (e.g. released pushes) leaves in one write
-                    let mut written = 0;
-                    let mut step = write_one(&mut sink, out, gzip, latency, &mut last_reply).await;
-                    while matches!(step, Step::Go) && written + 1 < WRITE_BATCH {
+                    let mut taken = 0;
+                    let mut step = w.take(out).await;
+                    while matches!(step, Step::Go) && taken + 1 < WRITE_BATCH {
                         let Ok(next) = rx.try_recv() else { break };
-                        step = write_one(&mut sink, next, gzip, latency, &mut last_reply).await;
-                        written += 1;
+                        step = w.take(next).await;
+                        taken += 1;
                     }
-                    let flushed = sink.flush().await;
+                    let flushed = w.sink.flush().await;
                     if matches!(step, Step::Stop) || flushed.is_err() { break; }
                 }
             }
         }
+        let mut sink = w.sink;
         let _ = sink.close().await;
         writer_stop.cancel();
     });

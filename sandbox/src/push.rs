@@ -210,7 +210,8 @@ pub(crate) enum Out {
     Text(String),
     /// Write a 2002 kick frame, then close.
     Kick,
-    /// Write a binary envelope, but not before the instant (later frames wait behind it).
+    /// Write a binary envelope, but not before the instant (later pushes wait behind it, answers
+    /// to requests do not: see `gateway::Writer`).
     Delayed(Arc<Frame>, tokio::time::Instant),
     /// Close without a frame.
     Close,
