@@ -604,9 +604,9 @@ impl Config {
         out.push_str(&format!(
             "session: acks {} · TLS roots {} · compression {} · catch-up limit {} seqs per conversation\n",
             if c.durable_acks {
-                "durable before the next message"
+                "durable as each is given (a crash repeats only the messages in flight)"
             } else {
-                "durable within ~120 ms"
+                "durable within ~120 ms (a crash may repeat that much)"
             },
             c.tls_root_ca
                 .as_ref()
@@ -803,9 +803,16 @@ enabled = true
              push_queue_limit = 100\npush_queue_bytes = 4096\ncatch_up_limit = 500\n",
             ca.path().display().to_string()
         );
-        let c = Config::from_toml_and_env(&text, "t.toml", env(&[]))
-            .unwrap()
-            .session_config();
+        let config = Config::from_toml_and_env(&text, "t.toml", env(&[])).unwrap();
+        assert!(
+            config.explain().contains(
+                "session: acks durable as each is given (a crash repeats only the messages in \
+                 flight) · TLS roots "
+            ),
+            "{}",
+            config.explain()
+        );
+        let c = config.session_config();
         assert_eq!(
             (c.channel_capacity, c.request_timeout_ms, c.durable_acks),
             (8, 2500, true)
@@ -820,7 +827,7 @@ enabled = true
         let config = Config::from_toml_and_env(&partial, "t.toml", env(&[])).unwrap();
         assert!(
             config.explain().contains(
-                "session: acks durable within ~120 ms · TLS roots of the system · compression none · \
+                "session: acks durable within ~120 ms (a crash may repeat that much) · TLS roots of the system · compression none · \
                  catch-up limit 7 seqs per conversation"
             ),
             "{}",

@@ -197,7 +197,7 @@ pub struct SessionConfig {
     /// durable with them, when that write ends: a crash in between repeats the acked message too.
     /// Off by default: acks are made durable by the store's sync rounds (every 100 ms, after the
     /// rows they depend on), so a crash may also repeat the messages acknowledged in the last
-    /// ~150 ms (docs/reliability.md).
+    /// ~120 ms, more on a loaded disk (docs/reliability.md).
     #[serde(default)]
     pub durable_acks: bool,
     /// An extra root CA (PEM file) to trust for `https://` and `wss://` (self-signed or private
