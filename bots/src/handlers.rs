@@ -15,7 +15,9 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use openim_bot::content::Content;
-use openim_bot::event::{FriendApplication, GroupApplication, GroupMemberEvent, SyncServerFinish};
+use openim_bot::event::{
+    FriendApplication, GroupApplication, GroupMemberEvent, JoinedGroupAdded, SyncServerFinish,
+};
 use openim_bot::message::Message;
 use openim_bot::model::Friend;
 use openim_bot::runtime::{Context, EventHandler, HandlerResult, RouteInfo};
@@ -805,7 +807,7 @@ pub struct SupportHandler {
     observer: Option<Observer>,
 }
 
-static SUPPORT_ROUTES: [RouteInfo; 2] = [
+static SUPPORT_ROUTES: [RouteInfo; 4] = [
     RouteInfo {
         event: "NewMessage",
         matcher: "any text",
@@ -818,6 +820,18 @@ static SUPPORT_ROUTES: [RouteInfo; 2] = [
         filters: "agents group",
         method: "agent desk",
     },
+    RouteInfo {
+        event: "SyncServerFinish",
+        matcher: "on(SyncServerFinish)",
+        filters: "-",
+        method: "check the agents group; post what it missed",
+    },
+    RouteInfo {
+        event: "JoinedGroupAdded",
+        matcher: "on(JoinedGroupAdded)",
+        filters: "agents group",
+        method: "post what the agents group missed",
+    },
 ];
 
 impl SupportHandler {
@@ -828,6 +842,19 @@ impl SupportHandler {
             state,
             observer,
         }
+    }
+
+    /// Posts what the agents group missed while it could not be reached, oldest first; stops at
+    /// the first failure (the rest waits for the next chance).
+    async fn post_backlog(&self, ctx: &Context, state: &dyn StateStore) -> HandlerResult {
+        for (key, action) in self.desk.backlog(state).map_err(boxed)? {
+            let failed = execute(ctx, "support", &[action], self.observer.as_ref()).await;
+            if !failed.is_empty() {
+                break;
+            }
+            self.desk.posted(state, &key).map_err(boxed)?;
+        }
+        state.flush().map_err(boxed)
     }
 }
 
@@ -851,12 +878,21 @@ impl EventHandler for SupportHandler {
         let state = self.state.get(ctx.client()).map_err(boxed)?;
         let actions = self.desk.handle(&view, &*state).map_err(boxed)?;
         state.flush().map_err(boxed)?;
+        // What the agents group missed goes before anything new for it: a message from the
+        // group, or one to be posted there, is the chance to post it.
+        if view.group_id.is_some() || actions.iter().any(|a| self.desk.is_for_agents(a)) {
+            self.post_backlog(ctx, &*state).await?;
+        }
         let failed = execute(ctx, "support", &actions, self.observer.as_ref()).await;
         // A customer's message the agents never got: say so, rather than leave them waiting
-        // on a ticket no one sees.
+        // on a ticket no one sees (it is kept, and posted once the group can be reached).
         if view.group_id.is_none()
-            && let Some(notice) = self.desk.undelivered(&view.sender_id, &failed)
+            && let Some(notice) = self
+                .desk
+                .undelivered(&view.sender_id, &failed, &*state)
+                .map_err(boxed)?
         {
+            state.flush().map_err(boxed)?;
             execute(ctx, "support", &[notice], self.observer.as_ref()).await;
         }
         Ok(())
@@ -866,7 +902,10 @@ impl EventHandler for SupportHandler {
         // promising customers an agent and losing each notice with a warning.
         let group = self.desk.agents_group();
         match ctx.client().group_member_role(group, ctx.me()).await {
-            Ok(Some(_)) => {}
+            Ok(Some(_)) => {
+                let state = self.state.get(ctx.client()).map_err(boxed)?;
+                self.post_backlog(ctx, &*state).await?;
+            }
             Ok(None) => tracing::warn!(
                 group,
                 "the bot is not a member of the support agents group: new tickets cannot reach \
@@ -878,6 +917,18 @@ impl EventHandler for SupportHandler {
                 "cannot reach the support agents group (does it exist?): new tickets cannot \
                  reach the agents"
             ),
+        }
+        Ok(())
+    }
+    async fn on_joined_group_added(
+        &self,
+        ctx: &Context,
+        joined: &JoinedGroupAdded,
+    ) -> HandlerResult {
+        // The bot was added to the agents group (or it was created with the bot in it).
+        if joined.group.group_id == self.desk.agents_group() {
+            let state = self.state.get(ctx.client()).map_err(boxed)?;
+            self.post_backlog(ctx, &*state).await?;
         }
         Ok(())
     }

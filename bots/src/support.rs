@@ -82,7 +82,8 @@ pub struct SupportSettings {
     #[serde(default = "default_satisfaction")]
     pub satisfaction_question: String,
     /// Sent to a customer whose message could not be passed to the agents group (the bot is
-    /// not a member, the group is gone, the server refused it).
+    /// not a member, the group is gone, the server refused it). The message is kept and posted
+    /// to the group, marked late, once the group can be reached.
     #[serde(default = "default_unreachable")]
     pub agents_unreachable: String,
 }
@@ -98,8 +99,8 @@ fn default_satisfaction() -> String {
     "How satisfied are you with our help? Answer 1 (poor) to 5 (excellent).".to_owned()
 }
 fn default_unreachable() -> String {
-    "Sorry, we cannot reach our agents right now, so your message was not passed on; please \
-     write again later."
+    "Sorry, we cannot reach our agents right now; your message will be passed on as soon as we \
+     can."
         .to_owned()
 }
 
@@ -309,21 +310,75 @@ impl Desk {
 
     /// What to tell `customer` when the actions of their message that `failed` include one for
     /// the agents group: the ticket notice or the relay never reached a person, and the
-    /// customer was told (or assumes) that it did.
-    pub fn undelivered(&self, customer: &str, failed: &[(Action, String)]) -> Option<Action> {
+    /// customer was told (or assumes) that it did. What was meant for the agents is kept, to be
+    /// posted once the group can be reached ([`Desk::backlog`]).
+    pub fn undelivered(
+        &self,
+        customer: &str,
+        failed: &[(Action, String)],
+        state: &dyn StateStore,
+    ) -> Result<Option<Action>, StateError> {
+        let mut missed = false;
+        for (action, _) in failed {
+            if let Some(text) = self.meant_for_agents(action) {
+                self.keep_for_agents(state, &text)?;
+                missed = true;
+            }
+        }
+        Ok(missed.then(|| Action::Send {
+            to: Target::User(customer.to_owned()),
+            text: self.agents_unreachable.clone(),
+        }))
+    }
+
+    /// The text an action meant for the agents group carries (a forwarded attachment as its
+    /// summary), or `None` if it is meant for someone else.
+    fn meant_for_agents(&self, action: &Action) -> Option<String> {
         let agents = Target::Group(self.agents_group.clone());
-        let to_agents = |a: &Action| match a {
-            Action::Send { to, .. } | Action::Forward { to, .. } => *to == agents,
-            Action::Mention { group_id, .. } => *group_id == self.agents_group,
-            _ => false,
-        };
-        failed
-            .iter()
-            .any(|(a, _)| to_agents(a))
-            .then(|| Action::Send {
-                to: Target::User(customer.to_owned()),
-                text: self.agents_unreachable.clone(),
-            })
+        match action {
+            Action::Send { to, text } if *to == agents => Some(text.clone()),
+            Action::Forward { to, attachment } if *to == agents => {
+                Some(format!("[{} not forwarded]", attachment.summary))
+            }
+            Action::Mention { group_id, text, .. } if *group_id == self.agents_group => {
+                Some(text.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `action` is meant for the agents group.
+    pub fn is_for_agents(&self, action: &Action) -> bool {
+        self.meant_for_agents(action).is_some()
+    }
+
+    /// Keeps `text` for the agents group, after what is kept already.
+    fn keep_for_agents(&self, state: &dyn StateStore, text: &str) -> Result<(), StateError> {
+        let n = state.get_json::<u64>(BACKLOG_NEXT)?.unwrap_or(1);
+        state.put_json(&backlog_key(n), &text)?;
+        state.put_json(BACKLOG_NEXT, &(n + 1))
+    }
+
+    /// What the agents group missed while it could not be reached, oldest first: each entry's
+    /// key (for [`Desk::posted`]) and the message to post now (marked as late).
+    pub fn backlog(&self, state: &dyn StateStore) -> Result<Vec<(String, Action)>, StateError> {
+        let mut out = Vec::new();
+        for (key, v) in state.scan_prefix(BACKLOG_PREFIX)? {
+            let text: String = serde_json::from_slice(&v).map_err(|source| StateError::Json {
+                key: key.clone(),
+                source,
+            })?;
+            out.push((
+                key,
+                self.to_agents(format!("(late: the group was out of reach) {text}")),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Forgets a [`Desk::backlog`] entry once posted.
+    pub fn posted(&self, state: &dyn StateStore, key: &str) -> Result<(), StateError> {
+        state.remove(key)
     }
 
     /// Reads a ticket.
@@ -691,6 +746,13 @@ impl Desk {
     }
 }
 
+/// Where the agents group's backlog is kept (see [`Desk::backlog`]), and its next number.
+const BACKLOG_PREFIX: &str = "v1/support/backlog/";
+const BACKLOG_NEXT: &str = "v1/support/backlog_next";
+
+fn backlog_key(n: u64) -> String {
+    format!("{BACKLOG_PREFIX}{n:012}")
+}
 fn ticket_key(n: u64) -> String {
     format!("v1/support/ticket/{n:012}")
 }
@@ -1040,26 +1102,56 @@ mod tests {
     #[test]
     fn a_customer_is_told_when_the_agents_never_got_their_message() {
         let d = desk();
-        let to_agents = Action::Send {
+        let st = MemoryState::new();
+        let to_agents = |text: &str| Action::Send {
             to: Target::Group("agents".into()),
-            text: "New ticket #1".into(),
+            text: text.into(),
         };
         let to_customer = Action::Send {
             to: Target::User("cus".into()),
             text: "ticket #1 is open".into(),
         };
         let err = || "1004 RecordNotFoundError".to_owned();
-        match d.undelivered("cus", &[(to_agents, err())]) {
-            Some(Action::Send {
+        match d.undelivered("cus", &[(to_agents("New ticket #1"), err())], &st) {
+            Ok(Some(Action::Send {
                 to: Target::User(u),
                 text,
-            }) => {
+            })) => {
                 assert_eq!(u, "cus");
                 assert!(text.contains("cannot reach our agents"), "{text}");
             }
             other => panic!("no notice to the customer: {other:?}"),
         }
-        assert_eq!(d.undelivered("cus", &[(to_customer, err())]), None);
-        assert_eq!(d.undelivered("cus", &[]), None);
+        assert_eq!(
+            d.undelivered("cus", &[(to_customer, err())], &st).unwrap(),
+            None
+        );
+        assert_eq!(d.undelivered("cus", &[], &st).unwrap(), None);
+        // What the agents missed is kept, in order, until posted.
+        d.undelivered("cus", &[(to_agents("#1 hello?"), err())], &st)
+            .unwrap();
+        let kept = d.backlog(&st).unwrap();
+        assert_eq!(
+            kept.iter().map(|(_, a)| a.to_string()).collect::<Vec<_>>(),
+            [
+                to_agents("(late: the group was out of reach) New ticket #1").to_string(),
+                to_agents("(late: the group was out of reach) #1 hello?").to_string(),
+            ]
+        );
+        d.posted(&st, &kept[0].0).unwrap();
+        let rest = d.backlog(&st).unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].0, kept[1].0);
+        // Numbered on: a later miss goes after what is left.
+        d.undelivered("cus", &[(to_agents("#1 still there?"), err())], &st)
+            .unwrap();
+        let texts: Vec<String> = d
+            .backlog(&st)
+            .unwrap()
+            .iter()
+            .map(|(_, a)| a.to_string())
+            .collect();
+        assert_eq!(texts.len(), 2);
+        assert!(texts[1].contains("still there?"), "{texts:?}");
     }
 }

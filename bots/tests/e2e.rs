@@ -400,10 +400,11 @@ answer = "We answer around the clock."
 "#;
 
 /// No agents group on the server: the customer hears that no one got the message, instead of
-/// waiting on a ticket no agent sees (review-s18-user 4).
+/// waiting on a ticket no agent sees (review-s18-user 4); once the group exists with the bot in
+/// it, what it missed is posted there, in order and marked late.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn support_tells_the_customer_when_the_agents_cannot_be_reached() -> Result<(), DemoError> {
-    let mut w = world(&["cus"]).await?;
+    let mut w = world(&["cus", "sam"]).await?;
     w.start_bot(SUPPORT).await?;
     let m = w.mark();
     w.send("cus", Target::user(BOT), "I was charged twice")
@@ -413,6 +414,18 @@ async fn support_tells_the_customer_when_the_agents_cannot_be_reached() -> Resul
     let m = w.mark();
     w.send("cus", Target::user(BOT), "hello?").await?;
     w.wait_private(m, "cus", "cannot reach our agents").await?;
+    // The group is made, with the bot in it: the ticket's notice and the relay reach it.
+    let m = w.mark();
+    w.create_group("agents", "Agents", BOT, &[], &["sam"])
+        .await?;
+    w.wait_group(
+        m,
+        "sam",
+        "agents",
+        "(late: the group was out of reach) New ticket #1 from Cus (cus): I was charged twice",
+    )
+    .await?;
+    w.wait_group(m, "sam", "agents", "hello?").await?;
     w.shutdown().await
 }
 
