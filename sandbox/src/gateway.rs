@@ -199,10 +199,12 @@ struct HeldOut {
 /// An echo (the push of a message back to the connection that sent it) is held until
 /// `push_latency` after the answer to its send: on the real server pushes pass through a queue
 /// and never overtake that answer, and the JS SDK drops its own echo only when it comes after it
-/// (even starved of CPU, hence a delay rather than a mere order). Pushes, kicks and closes that
-/// come after a held echo queue behind it, so every push keeps its order; answers to later
-/// requests go out at once. (Behind the held echo, each answer to a client sending in a row
-/// waited `push_latency`: a bot's replies left ten a second.)
+/// (even starved of CPU, hence a delay rather than a mere order). The pushes of the held echo's
+/// conversation that come after it queue behind it, as do kicks, closes and other frames, so
+/// each conversation's pushes keep their order; the pushes of other conversations and the
+/// answers to later requests go out at once. (When everything waited behind the held echo, each
+/// answer to a client sending in a row waited `push_latency`, and a bot that had just replied
+/// got every new message that much later.)
 struct Writer<S> {
     sink: S,
     gzip: bool,
@@ -236,7 +238,9 @@ impl<S: futures::Sink<Message> + Unpin> Writer<S> {
                 });
                 Step::Go
             }
-            Out::Frame(frame) if frame.is_reply() => self.write(Out::Frame(frame)).await,
+            Out::Frame(frame) if frame.is_reply() || self.overtakes(&frame) => {
+                self.write(Out::Frame(frame)).await
+            }
             Out::Text(text) => self.write(Out::Text(text)).await,
             out if !self.held.is_empty() => {
                 self.held.push_back(HeldOut {
@@ -248,6 +252,17 @@ impl<S: futures::Sink<Message> + Unpin> Writer<S> {
             }
             out => self.write(out).await,
         }
+    }
+
+    /// Whether a push may go out before the held items: it is a message of a conversation none
+    /// of them is of (the order within each conversation is what clients rely on).
+    fn overtakes(&self, frame: &Frame) -> bool {
+        frame.conversation().is_some_and(|c| {
+            self.held.iter().all(|h| match &h.out {
+                Out::Frame(f) | Out::Delayed(f, _) => f.conversation().is_some_and(|o| o != c),
+                _ => false,
+            })
+        })
     }
 
     /// Queues the held items that are due on the sink, in order.

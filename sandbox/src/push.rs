@@ -93,6 +93,8 @@ pub(crate) struct Frame {
     json: Bytes,
     gzip: OnceLock<Bytes>,
     is_reply: bool,
+    /// A message push: a hash of its conversation's ID (see [`Frame::conversation`]).
+    conversation: Option<u64>,
 }
 
 impl Frame {
@@ -105,7 +107,18 @@ impl Frame {
             json: Bytes::from(resp.to_json().into_boxed_slice()),
             gzip: OnceLock::new(),
             is_reply: !resp.msg_incr.is_empty(),
+            conversation: None,
         })
+    }
+
+    /// Serialises the push of a message of the conversation whose [`conversation_key`] is
+    /// `conversation`.
+    pub(crate) fn message_push(resp: &WsResp, conversation: u64) -> Arc<Frame> {
+        let mut frame = Frame::new(resp);
+        if let Some(f) = Arc::get_mut(&mut frame) {
+            f.conversation = Some(conversation);
+        }
+        frame
     }
 
     /// The bytes of the binary WS frame for a connection with or without `compression=gzip`.
@@ -138,6 +151,20 @@ impl Frame {
     pub(crate) fn is_reply(&self) -> bool {
         self.is_reply
     }
+
+    /// For the push of a message, its conversation (a hash of its ID: two conversations
+    /// with the same hash are only kept in order with one another, which is safe).
+    pub(crate) fn conversation(&self) -> Option<u64> {
+        self.conversation
+    }
+}
+
+/// A conversation ID's hash, as [`Frame::conversation`] keeps it.
+pub(crate) fn conversation_key(conversation_id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    conversation_id.hash(&mut h);
+    h.finish()
 }
 
 /// The gzip'd bytes of a frame's JSON, in an exact-size buffer (see [`Frame::new`]).
@@ -439,13 +466,12 @@ pub(crate) fn push_frame(d: Delivery) -> (Vec<String>, PushFrame) {
         end_seq: 0,
     };
     let notification = d.conversation_id.starts_with("n_");
+    let conversation = conversation_key(&d.conversation_id);
     pm.insert_conversation(notification, d.conversation_id, entry);
-    let frame = Frame::new(&WsResp::new(
-        2001,
-        "",
-        &d.operation_id,
-        Some(pm.encode_to_vec()),
-    ));
+    let frame = Frame::message_push(
+        &WsResp::new(2001, "", &d.operation_id, Some(pm.encode_to_vec())),
+        conversation,
+    );
     (d.user_ids, PushFrame { seq, frame })
 }
 

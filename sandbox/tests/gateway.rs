@@ -79,13 +79,13 @@ async fn token_errors_are_reported_as_text_frame_or_http_json() {
     sb.shutdown().await;
 }
 
-/// A sender's own echo is held back (`push_latency`), and the pushes after it queue behind it,
-/// but the answers to the sender's next requests do not: a client sending in a row gets each
-/// answer at once.
+/// A sender's own echo is held back (`push_latency`), and the later pushes of its conversation
+/// queue behind it; the answers to the sender's next requests and the pushes of other
+/// conversations do not wait.
 #[tokio::test]
-async fn answers_overtake_a_held_echo_and_pushes_keep_their_order() {
+async fn answers_and_other_conversations_overtake_a_held_echo() {
     let mut config = openim_sandbox::SandboxConfig::default();
-    // Far longer than three requests take: an answer that waited behind an echo would come
+    // Far longer than the requests below take: whatever waited behind an echo would come
     // after it.
     config.push_latency = std::time::Duration::from_secs(2);
     let sb = openim_sandbox::Sandbox::start(config)
@@ -93,6 +93,7 @@ async fn answers_overtake_a_held_echo_and_pushes_keep_their_order() {
         .expect("sandbox starts");
     let t = users(&sb, &["alice", "bob", "carol"]).await;
     let mut a = Client::connect(&sb, "alice", &t[0]).await;
+    let mut b = Client::connect(&sb, "bob", &t[1]).await;
     let mut c = Client::connect(&sb, "carol", &t[2]).await;
     for (i, text) in ["one", "two", "three"].into_iter().enumerate() {
         let r = a.send_text("bob", false, text, &format!("op-{i}")).await;
@@ -100,17 +101,19 @@ async fn answers_overtake_a_held_echo_and_pushes_keep_their_order() {
     }
     let early: Vec<&str> = a.pushes.iter().map(|f| f.operation_id.as_str()).collect();
     assert!(early.is_empty(), "echoes before the answers: {early:?}");
-    // A push from someone else comes after the held echoes, in order.
+    // Bob answers in the held echoes' conversation, then Carol writes in another one.
+    let r = b.send_text("alice", false, "from bob", "op-b").await;
+    assert_eq!(r.err_code, 0);
     let r = c.send_text("alice", false, "from carol", "op-c").await;
     assert_eq!(r.err_code, 0);
     let mut order = Vec::new();
-    while order.len() < 4 {
+    while order.len() < 5 {
         let (_, pm) = a.push().await;
         for pull in pm.msgs.values() {
             order.extend(pull.msgs.iter().map(text_of));
         }
     }
-    assert_eq!(order, ["one", "two", "three", "from carol"]);
+    assert_eq!(order, ["from carol", "one", "two", "three", "from bob"]);
     sb.shutdown().await;
 }
 
