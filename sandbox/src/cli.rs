@@ -49,12 +49,12 @@ pub struct ServeArgs {
     /// --data-dir, else `openim-sandbox-cert.pem` in the system temp directory.
     #[arg(long)]
     pub tls_cert_out: Option<PathBuf>,
-    /// Delay (ms) of a client's own echo: the push of a message back to the connections of
-    /// the user who sent it leaves this long after the answer to the send, so that it never
-    /// arrives before it (the JS SDK relies on that to drop its own echo, even starved of CPU).
-    /// The later pushes of that conversation to those connections queue behind it (answers to
-    /// their requests and other conversations' pushes do not), so a reply to the sender comes
-    /// at least this late; 0 = off, for latency measurements with clients that do not need it.
+    /// Delay (ms) of a client's own echo: the push of a message back to the connection that
+    /// sent it (for an HTTP call, to the caller's connections) leaves this long after the
+    /// answer to the send, so that it never arrives before it (the JS SDK relies on that to drop
+    /// its own echo, even starved of CPU). The later pushes of that conversation queue behind
+    /// it (answers and other conversations' pushes do not), so a reply to the sender comes at
+    /// least this late; 0 = off, for latency measurements with clients that do not need it.
     #[arg(long, default_value_t = 100, value_name = "MS")]
     pub push_latency_ms: u64,
 }

@@ -183,26 +183,24 @@ fn is_over_limit(e: axum::Error) -> bool {
         .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
 }
 
-/// An item a connection's writer holds back: the sender's own echo until its time, or anything
-/// but an answer queued behind a held echo (see [`Writer`]).
+/// An item a connection's writer holds back: the sender's own echo until its time, or a frame
+/// queued behind a held echo (see [`Writer`]).
 struct HeldOut {
-    out: Out,
-    /// An echo: not before this instant, nor before `push_latency` after the first answer
-    /// written once it was held (see `answered`). `None`: as soon as what is ahead is written.
+    frame: Arc<Frame>,
+    /// An echo: not before this instant. `None`: as soon as what is ahead is written.
     due: Option<tokio::time::Instant>,
-    /// An answer was written since the echo was held, and `due` counts it.
-    answered: bool,
 }
 
 /// Writes one connection's frames in their order, but for the sender's own echoes.
 ///
-/// An echo (the push of a message back to the connection that sent it) is held until
-/// `push_latency` after the answer to its send: on the real server pushes pass through a queue
-/// and never overtake that answer, and the JS SDK drops its own echo only when it comes after it
-/// (even starved of CPU, hence a delay rather than a mere order). The pushes of the held echo's
-/// conversation that come after it queue behind it, as do kicks, closes and other frames, so
-/// each conversation's pushes keep their order; the pushes of other conversations and the
-/// answers to later requests go out at once. (When everything waited behind the held echo, each
+/// An echo (the push of a message back to the connection that sent it, or for an HTTP call to
+/// the caller's connections) is held until `push_latency` after the answer to its send: on the
+/// real server pushes pass through a queue and never overtake that answer, and the JS SDK drops
+/// its own echo only when it comes after it (even starved of CPU, hence a delay rather than a
+/// mere order). The pushes of the held echo's conversation that come after it queue behind it,
+/// as do other server frames (online status), so each conversation's pushes keep their order;
+/// the pushes of other conversations and the answers to later requests go out at once, and a
+/// kick or close at once too, as upstream's. (When everything waited behind the held echo, each
 /// answer to a client sending in a row waited `push_latency`, and a bot that had just replied
 /// got every new message that much later.)
 struct Writer<S> {
@@ -218,38 +216,34 @@ impl<S: futures::Sink<Message> + Unpin> Writer<S> {
     /// When the first held item is due, if one is held.
     fn due(&self) -> Option<tokio::time::Instant> {
         let first = self.held.front()?;
-        Some(match first.due {
-            None => tokio::time::Instant::now(),
-            Some(due) if first.answered => due,
-            // No answer since it was held (an HTTP caller's echo, or one delivered after its
-            // answer): not within `latency` of the last answer either.
-            Some(due) => due.max(self.last_reply + self.latency),
-        })
+        Some(first.due.unwrap_or_else(tokio::time::Instant::now))
     }
 
     /// Takes one item of the connection's queue: queues it on the sink, or holds it.
     async fn take(&mut self, out: Out) -> Step {
         match out {
             Out::Delayed(frame, due) => {
+                // The answer to its send was written before (it was queued first): the echo
+                // leaves `latency` after it at the earliest, so load can delay both but never
+                // merge them into one read. (An HTTP caller's echo: after the last answer.)
+                let due = due.max(self.last_reply + self.latency);
                 self.held.push_back(HeldOut {
-                    out: Out::Frame(frame),
+                    frame,
                     due: Some(due),
-                    answered: false,
                 });
                 Step::Go
             }
-            Out::Frame(frame) if frame.is_reply() || self.overtakes(&frame) => {
+            Out::Frame(frame)
+                if self.held.is_empty() || frame.is_reply() || self.overtakes(&frame) =>
+            {
                 self.write(Out::Frame(frame)).await
             }
-            Out::Text(text) => self.write(Out::Text(text)).await,
-            out if !self.held.is_empty() => {
-                self.held.push_back(HeldOut {
-                    out,
-                    due: None,
-                    answered: true,
-                });
+            Out::Frame(frame) => {
+                self.held.push_back(HeldOut { frame, due: None });
                 Step::Go
             }
+            // Text answers, and kicks and closes: at once (the connection ends; what is held
+            // goes with it, as a client that is kicked or closed would not read it).
             out => self.write(out).await,
         }
     }
@@ -258,23 +252,22 @@ impl<S: futures::Sink<Message> + Unpin> Writer<S> {
     /// of them is of (the order within each conversation is what clients rely on).
     fn overtakes(&self, frame: &Frame) -> bool {
         frame.conversation().is_some_and(|c| {
-            self.held.iter().all(|h| match &h.out {
-                Out::Frame(f) | Out::Delayed(f, _) => f.conversation().is_some_and(|o| o != c),
-                _ => false,
-            })
+            self.held
+                .iter()
+                .all(|h| h.frame.conversation().is_some_and(|o| o != c))
         })
     }
 
-    /// Queues the held items that are due on the sink, in order.
-    async fn release(&mut self) -> Step {
+    /// Queues the held items that are due on the sink, in order (all of them if `all`).
+    async fn release(&mut self, all: bool) -> Step {
         while self
             .due()
-            .is_some_and(|due| due <= tokio::time::Instant::now())
+            .is_some_and(|due| all || due <= tokio::time::Instant::now())
         {
             let Some(first) = self.held.pop_front() else {
                 break;
             };
-            if let Step::Stop = self.write(first.out).await {
+            if let Step::Stop = self.write(Out::Frame(first.frame)).await {
                 return Step::Stop;
             }
         }
@@ -291,7 +284,7 @@ impl<S: futures::Sink<Message> + Unpin> Writer<S> {
                     .feed(Message::Binary(frame.into_bytes(self.gzip)))
                     .await;
                 if is_reply {
-                    self.answered();
+                    self.last_reply = tokio::time::Instant::now();
                 }
                 r
             }
@@ -315,17 +308,6 @@ impl<S: futures::Sink<Message> + Unpin> Writer<S> {
             }
         };
         if r.is_err() { Step::Stop } else { Step::Go }
-    }
-
-    /// An answer was written: the echoes held until now leave `latency` after it at the
-    /// earliest (load can delay an answer and its echo, but never merge them into one read).
-    fn answered(&mut self) {
-        let now = tokio::time::Instant::now();
-        self.last_reply = now;
-        for held in self.held.iter_mut().filter(|h| !h.answered) {
-            held.due = held.due.map(|due| due.max(now + self.latency));
-            held.answered = true;
-        }
     }
 }
 
@@ -386,12 +368,18 @@ async fn run(
                 _ = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)),
                     if due.is_some() =>
                 {
-                    let step = w.release().await;
+                    let step = w.release(false).await;
                     let flushed = w.sink.flush().await;
                     if matches!(step, Step::Stop) || flushed.is_err() { break; }
                 }
                 out = rx.recv() => {
-                    let Some(out) = out else { break };
+                    let Some(out) = out else {
+                        // The reader is done: what is held goes out now, then the close.
+                        if let Step::Go = w.release(true).await {
+                            let _ = w.sink.flush().await;
+                        }
+                        break;
+                    };
                     // a burst of queued frames (e.g. released pushes) leaves in one write
                     let mut taken = 0;
                     let mut step = w.take(out).await;

@@ -100,6 +100,16 @@ pub(crate) struct Frame {
 impl Frame {
     /// Serialises an envelope.
     pub(crate) fn new(resp: &WsResp) -> Arc<Frame> {
+        Frame::serialise(resp, None)
+    }
+
+    /// Serialises the push of a message of the conversation whose [`conversation_key`] is
+    /// `conversation`.
+    pub(crate) fn message_push(resp: &WsResp, conversation: u64) -> Arc<Frame> {
+        Frame::serialise(resp, Some(conversation))
+    }
+
+    fn serialise(resp: &WsResp, conversation: Option<u64>) -> Arc<Frame> {
         Arc::new(Frame {
             // From an exact-size buffer, `Bytes` keeps no reference count of its own until a
             // clone needs one: a frame written to one connection (most pushes) is moved out
@@ -107,18 +117,8 @@ impl Frame {
             json: Bytes::from(resp.to_json().into_boxed_slice()),
             gzip: OnceLock::new(),
             is_reply: !resp.msg_incr.is_empty(),
-            conversation: None,
+            conversation,
         })
-    }
-
-    /// Serialises the push of a message of the conversation whose [`conversation_key`] is
-    /// `conversation`.
-    pub(crate) fn message_push(resp: &WsResp, conversation: u64) -> Arc<Frame> {
-        let mut frame = Frame::new(resp);
-        if let Some(f) = Arc::get_mut(&mut frame) {
-            f.conversation = Some(conversation);
-        }
-        frame
     }
 
     /// The bytes of the binary WS frame for a connection with or without `compression=gzip`.
@@ -237,8 +237,9 @@ pub(crate) enum Out {
     Text(String),
     /// Write a 2002 kick frame, then close.
     Kick,
-    /// Write a binary envelope, but not before the instant (later pushes wait behind it, answers
-    /// to requests do not: see `gateway::Writer`).
+    /// Write a binary envelope, but not before the instant (the later pushes of its
+    /// conversation wait behind it; answers and other conversations' pushes do not: see
+    /// `gateway::Writer`).
     Delayed(Arc<Frame>, tokio::time::Instant),
     /// Close without a frame.
     Close,

@@ -117,6 +117,27 @@ async fn answers_and_other_conversations_overtake_a_held_echo() {
     sb.shutdown().await;
 }
 
+/// A kick goes out at once, as upstream's, not after the echo held back on the connection.
+#[tokio::test]
+async fn a_kick_does_not_wait_behind_a_held_echo() {
+    let mut config = openim_sandbox::SandboxConfig::default();
+    config.push_latency = std::time::Duration::from_secs(3);
+    let sb = openim_sandbox::Sandbox::start(config)
+        .await
+        .expect("sandbox starts");
+    let t = users(&sb, &["alice", "bob"]).await;
+    let mut old = Client::connect(&sb, "alice", &t[0]).await;
+    let r = old.send_text("bob", false, "one", "op-1").await;
+    assert_eq!(r.err_code, 0);
+    // A new login on the same platform kicks the old connection while its echo is held.
+    let t2 = sb.user_token("alice", 5).await.unwrap();
+    let _new = Client::connect(&sb, "alice", &t2).await;
+    let f = old.next_frame().await.expect("kick frame");
+    assert_eq!(f.req_identifier, 2002, "the kick first, not the echo");
+    assert_closed(&mut old).await;
+    sb.shutdown().await;
+}
+
 #[tokio::test]
 async fn send_push_echo_and_pulls() {
     let sb = start().await;
