@@ -606,7 +606,8 @@ impl Config {
             if c.durable_acks {
                 "durable as each is given (a crash repeats only the messages in flight)"
             } else {
-                "durable within ~120 ms (a crash may repeat that much)"
+                "durable within ~120 ms, more on a loaded disk (a crash repeats the messages in flight and those \
+                 acknowledged that recently)"
             },
             c.tls_root_ca
                 .as_ref()
@@ -827,7 +828,8 @@ enabled = true
         let config = Config::from_toml_and_env(&partial, "t.toml", env(&[])).unwrap();
         assert!(
             config.explain().contains(
-                "session: acks durable within ~120 ms (a crash may repeat that much) · TLS roots of the system · compression none · \
+                "session: acks durable within ~120 ms, more on a loaded disk (a crash repeats the messages in \
+                 flight and those acknowledged that recently) · TLS roots of the system · compression none · \
                  catch-up limit 7 seqs per conversation"
             ),
             "{}",

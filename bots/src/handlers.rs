@@ -800,11 +800,15 @@ impl EventHandler for AutoreplyHandler {
 
 // ---------------------------------------------------------------------------------------------
 
-/// support as an event handler.
+/// support as an event handler. It handles one message at a time (see `serial`), unlike the
+/// other bots, whose conversations run concurrently.
 pub struct SupportHandler {
     desk: Desk,
     state: BotState,
     observer: Option<Observer>,
+    /// Held while a message or a backlog post is handled: tickets, their numbers and the agents
+    /// group's backlog are shared by every conversation, which the runtime handles concurrently.
+    serial: tokio::sync::Mutex<()>,
 }
 
 static SUPPORT_ROUTES: [RouteInfo; 4] = [
@@ -841,20 +845,50 @@ impl SupportHandler {
             desk,
             state,
             observer,
+            serial: Default::default(),
         }
     }
 
     /// Posts what the agents group missed while it could not be reached, oldest first; stops at
-    /// the first failure (the rest waits for the next chance).
-    async fn post_backlog(&self, ctx: &Context, state: &dyn StateStore) -> HandlerResult {
-        for (key, action) in self.desk.backlog(state).map_err(boxed)? {
-            let failed = execute(ctx, "support", &[action], self.observer.as_ref()).await;
-            if !failed.is_empty() {
-                break;
+    /// the first failure (the rest waits for the next chance). Returns whether nothing is left.
+    /// Errors are logged: the message being handled goes on.
+    async fn post_backlog(&self, ctx: &Context, state: &dyn StateStore) -> bool {
+        let missed = match self.desk.backlog(state) {
+            Ok(missed) => missed,
+            Err(e) => {
+                tracing::warn!(error = %e, "support: cannot read the agents group's backlog");
+                return false;
             }
-            self.desk.posted(state, &key).map_err(boxed)?;
+        };
+        for m in missed {
+            if let Err(e) = self.desk.posting(state, &m).and_then(|()| state.flush()) {
+                tracing::warn!(error = %e, "support: cannot update the agents group's backlog");
+                return false;
+            }
+            let post = self.desk.late_post(&m);
+            if !execute(ctx, "support", &[post], self.observer.as_ref())
+                .await
+                .is_empty()
+            {
+                if let Err(e) = self
+                    .desk
+                    .post_failed(state, &m)
+                    .and_then(|()| state.flush())
+                {
+                    tracing::warn!(error = %e, "support: cannot update the agents group's backlog");
+                }
+                return false;
+            }
         }
-        state.flush().map_err(boxed)
+        true
+    }
+
+    /// [`SupportHandler::post_backlog`] on its own (an event saying the group can be reached).
+    async fn post_backlog_now(&self, ctx: &Context) -> HandlerResult {
+        let _serial = self.serial.lock().await;
+        let state = self.state.get(ctx.client()).map_err(boxed)?;
+        self.post_backlog(ctx, &*state).await;
+        Ok(())
     }
 }
 
@@ -875,25 +909,39 @@ impl EventHandler for SupportHandler {
         let Some(view) = message_view(ctx, msg).await else {
             return Ok(());
         };
+        let _serial = self.serial.lock().await;
         let state = self.state.get(ctx.client()).map_err(boxed)?;
         let actions = self.desk.handle(&view, &*state).map_err(boxed)?;
         state.flush().map_err(boxed)?;
         // What the agents group missed goes before anything new for it: a message from the
-        // group, or one to be posted there, is the chance to post it.
-        if view.group_id.is_some() || actions.iter().any(|a| self.desk.is_for_agents(a)) {
-            self.post_backlog(ctx, &*state).await?;
-        }
-        let failed = execute(ctx, "support", &actions, self.observer.as_ref()).await;
+        // group, or one to be posted there, is the chance to post it. While some is left, a
+        // customer's new messages for the group are kept behind it, in order.
+        let in_group = view.group_id.is_some();
+        let clear = !(in_group || actions.iter().any(|a| self.desk.is_for_agents(a)))
+            || self.post_backlog(ctx, &*state).await;
+        let (send, mut held): (Vec<Action>, Vec<Action>) = actions
+            .into_iter()
+            .partition(|a| clear || in_group || !self.desk.is_for_agents(a));
+        let mut failed = execute(ctx, "support", &send, self.observer.as_ref()).await;
+        failed.extend(
+            held.drain(..)
+                .map(|a| (a, "kept behind the agents group's backlog".to_owned())),
+        );
         // A customer's message the agents never got: say so, rather than leave them waiting
         // on a ticket no one sees (it is kept, and posted once the group can be reached).
-        if view.group_id.is_none()
-            && let Some(notice) = self
-                .desk
-                .undelivered(&view.sender_id, &failed, &*state)
-                .map_err(boxed)?
-        {
-            state.flush().map_err(boxed)?;
-            execute(ctx, "support", &[notice], self.observer.as_ref()).await;
+        if !in_group {
+            match self.desk.undelivered(&view.sender_id, &failed, &*state) {
+                Ok(Some(notice)) => {
+                    if let Err(e) = state.flush() {
+                        tracing::warn!(error = %e, "support: cannot save the agents group's backlog");
+                    }
+                    execute(ctx, "support", &[notice], self.observer.as_ref()).await;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "support: cannot keep a message for the agents group")
+                }
+            }
         }
         Ok(())
     }
@@ -902,10 +950,7 @@ impl EventHandler for SupportHandler {
         // promising customers an agent and losing each notice with a warning.
         let group = self.desk.agents_group();
         match ctx.client().group_member_role(group, ctx.me()).await {
-            Ok(Some(_)) => {
-                let state = self.state.get(ctx.client()).map_err(boxed)?;
-                self.post_backlog(ctx, &*state).await?;
-            }
+            Ok(Some(_)) => self.post_backlog_now(ctx).await?,
             Ok(None) => tracing::warn!(
                 group,
                 "the bot is not a member of the support agents group: new tickets cannot reach \
@@ -927,8 +972,7 @@ impl EventHandler for SupportHandler {
     ) -> HandlerResult {
         // The bot was added to the agents group (or it was created with the bot in it).
         if joined.group.group_id == self.desk.agents_group() {
-            let state = self.state.get(ctx.client()).map_err(boxed)?;
-            self.post_backlog(ctx, &*state).await?;
+            self.post_backlog_now(ctx).await?;
         }
         Ok(())
     }

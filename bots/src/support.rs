@@ -13,6 +13,12 @@
 //! Every state change is written to the [`StateStore`] before the actions are returned, and each
 //! conversation's last handled seq is remembered, so a restart loses nothing and a message
 //! redelivered after a crash is not handled twice.
+//!
+//! What cannot be posted to the agents group (the bot is not a member yet, the group is gone) is
+//! kept, oldest first and at most [`BACKLOG_MAX`] messages, and posted marked late once the group
+//! can be reached; the customer is told (`agents_unreachable`). An entry is taken out before it
+//! is posted, so a crash loses it rather than posting it twice, and dropped after
+//! [`BACKLOG_TRIES`] failed posts.
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
@@ -318,27 +324,26 @@ impl Desk {
         failed: &[(Action, String)],
         state: &dyn StateStore,
     ) -> Result<Option<Action>, StateError> {
-        let mut missed = false;
-        for (action, _) in failed {
-            if let Some(text) = self.meant_for_agents(action) {
-                self.keep_for_agents(state, &text)?;
-                missed = true;
-            }
-        }
-        Ok(missed.then(|| Action::Send {
+        let kept = self.keep_for_agents(state, failed.iter().map(|(a, _)| a))?;
+        Ok(kept.then(|| Action::Send {
             to: Target::User(customer.to_owned()),
             text: self.agents_unreachable.clone(),
         }))
     }
 
-    /// The text an action meant for the agents group carries (a forwarded attachment as its
-    /// summary), or `None` if it is meant for someone else.
+    /// Whether `action` is meant for the agents group.
+    pub fn is_for_agents(&self, action: &Action) -> bool {
+        self.meant_for_agents(action).is_some()
+    }
+
+    /// The text an action meant for the agents group carries (a forwarded attachment as a line
+    /// saying what it was), or `None` if it is meant for someone else.
     fn meant_for_agents(&self, action: &Action) -> Option<String> {
         let agents = Target::Group(self.agents_group.clone());
         match action {
             Action::Send { to, text } if *to == agents => Some(text.clone()),
             Action::Forward { to, attachment } if *to == agents => {
-                Some(format!("[{} not forwarded]", attachment.summary))
+                Some(format!("{} (could not be forwarded)", attachment.summary))
             }
             Action::Mention { group_id, text, .. } if *group_id == self.agents_group => {
                 Some(text.clone())
@@ -347,38 +352,91 @@ impl Desk {
         }
     }
 
-    /// Whether `action` is meant for the agents group.
-    pub fn is_for_agents(&self, action: &Action) -> bool {
-        self.meant_for_agents(action).is_some()
+    /// Keeps what `actions` meant for the agents group, after what is kept already (the oldest
+    /// dropped beyond [`BACKLOG_MAX`]); returns whether one was.
+    pub fn keep_for_agents<'a>(
+        &self,
+        state: &dyn StateStore,
+        actions: impl IntoIterator<Item = &'a Action>,
+    ) -> Result<bool, StateError> {
+        let mut kept = false;
+        for text in actions.into_iter().filter_map(|a| self.meant_for_agents(a)) {
+            let n = state.get_json::<u64>(BACKLOG_NEXT)?.unwrap_or(1);
+            let missed = Missed {
+                key: String::new(),
+                text,
+                tries: 0,
+            };
+            state.put_json(&backlog_key(n), &missed)?;
+            state.put_json(BACKLOG_NEXT, &(n + 1))?;
+            kept = true;
+        }
+        if kept {
+            let all = state.scan_prefix(BACKLOG_PREFIX)?;
+            let over = all.len().saturating_sub(BACKLOG_MAX);
+            if over > 0 {
+                tracing::warn!(
+                    dropped = over,
+                    group = %self.agents_group,
+                    "support: the agents group's backlog is full; its oldest messages are dropped"
+                );
+            }
+            for (key, _) in all.into_iter().take(over) {
+                state.remove(&key)?;
+            }
+        }
+        Ok(kept)
     }
 
-    /// Keeps `text` for the agents group, after what is kept already.
-    fn keep_for_agents(&self, state: &dyn StateStore, text: &str) -> Result<(), StateError> {
-        let n = state.get_json::<u64>(BACKLOG_NEXT)?.unwrap_or(1);
-        state.put_json(&backlog_key(n), &text)?;
-        state.put_json(BACKLOG_NEXT, &(n + 1))
-    }
-
-    /// What the agents group missed while it could not be reached, oldest first: each entry's
-    /// key (for [`Desk::posted`]) and the message to post now (marked as late).
-    pub fn backlog(&self, state: &dyn StateStore) -> Result<Vec<(String, Action)>, StateError> {
+    /// What the agents group missed while it could not be reached, oldest first. An entry that
+    /// does not decode is dropped with a warning (it would block the rest).
+    pub fn backlog(&self, state: &dyn StateStore) -> Result<Vec<Missed>, StateError> {
         let mut out = Vec::new();
         for (key, v) in state.scan_prefix(BACKLOG_PREFIX)? {
-            let text: String = serde_json::from_slice(&v).map_err(|source| StateError::Json {
-                key: key.clone(),
-                source,
-            })?;
-            out.push((
-                key,
-                self.to_agents(format!("(late: the group was out of reach) {text}")),
-            ));
+            match serde_json::from_slice::<Missed>(&v) {
+                Ok(m) => out.push(Missed { key, ..m }),
+                Err(e) => {
+                    tracing::warn!(key, error = %e, "support: a backlog entry does not decode; dropped");
+                    state.remove(&key)?;
+                }
+            }
         }
         Ok(out)
     }
 
-    /// Forgets a [`Desk::backlog`] entry once posted.
-    pub fn posted(&self, state: &dyn StateStore, key: &str) -> Result<(), StateError> {
-        state.remove(key)
+    /// The post of a [`Desk::backlog`] entry, marked as late.
+    pub fn late_post(&self, missed: &Missed) -> Action {
+        self.to_agents(format!(
+            "(late: the group was out of reach) {}",
+            missed.text
+        ))
+    }
+
+    /// Takes an entry out of the backlog before it is posted: a crash while posting loses it
+    /// rather than posting it twice, as every action of the bots (`crate::replay`).
+    pub fn posting(&self, state: &dyn StateStore, missed: &Missed) -> Result<(), StateError> {
+        state.remove(&missed.key)
+    }
+
+    /// Puts back an entry whose post failed, or drops it (with a warning) after
+    /// [`BACKLOG_TRIES`] failures: one the server always refuses must not block the rest.
+    pub fn post_failed(&self, state: &dyn StateStore, missed: &Missed) -> Result<(), StateError> {
+        let tries = missed.tries + 1;
+        if tries >= BACKLOG_TRIES {
+            tracing::warn!(
+                key = %missed.key,
+                tries,
+                "support: a message for the agents group failed every try; dropped"
+            );
+            return Ok(());
+        }
+        state.put_json(
+            &missed.key,
+            &Missed {
+                tries,
+                ..missed.clone()
+            },
+        )
     }
 
     /// Reads a ticket.
@@ -749,6 +807,24 @@ impl Desk {
 /// Where the agents group's backlog is kept (see [`Desk::backlog`]), and its next number.
 const BACKLOG_PREFIX: &str = "v1/support/backlog/";
 const BACKLOG_NEXT: &str = "v1/support/backlog_next";
+
+/// Most messages the agents group's backlog keeps (the oldest go first).
+pub const BACKLOG_MAX: usize = 200;
+
+/// Failed posts after which a backlog entry is dropped.
+pub const BACKLOG_TRIES: u32 = 5;
+
+/// A message the agents group missed (see [`Desk::backlog`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Missed {
+    /// Its key in the state store.
+    #[serde(skip)]
+    pub key: String,
+    /// The text meant for the group.
+    pub text: String,
+    /// Failed posts so far.
+    pub tries: u32,
+}
 
 fn backlog_key(n: u64) -> String {
     format!("{BACKLOG_PREFIX}{n:012}")
@@ -1123,7 +1199,8 @@ mod tests {
             other => panic!("no notice to the customer: {other:?}"),
         }
         assert_eq!(
-            d.undelivered("cus", &[(to_customer, err())], &st).unwrap(),
+            d.undelivered("cus", &[(to_customer.clone(), err())], &st)
+                .unwrap(),
             None
         );
         assert_eq!(d.undelivered("cus", &[], &st).unwrap(), None);
@@ -1132,26 +1209,66 @@ mod tests {
             .unwrap();
         let kept = d.backlog(&st).unwrap();
         assert_eq!(
-            kept.iter().map(|(_, a)| a.to_string()).collect::<Vec<_>>(),
+            kept.iter().map(|m| d.late_post(m)).collect::<Vec<_>>(),
             [
-                to_agents("(late: the group was out of reach) New ticket #1").to_string(),
-                to_agents("(late: the group was out of reach) #1 hello?").to_string(),
+                to_agents("(late: the group was out of reach) New ticket #1"),
+                to_agents("(late: the group was out of reach) #1 hello?"),
             ]
         );
-        d.posted(&st, &kept[0].0).unwrap();
+        // Taken out before it is posted (at most once); a failed post puts it back, counted.
+        d.posting(&st, &kept[0]).unwrap();
+        d.post_failed(&st, &kept[0]).unwrap();
+        let again = d.backlog(&st).unwrap();
+        assert_eq!(
+            (again[0].key.as_str(), again[0].tries),
+            (kept[0].key.as_str(), 1)
+        );
+        d.posting(&st, &again[0]).unwrap();
         let rest = d.backlog(&st).unwrap();
         assert_eq!(rest.len(), 1);
-        assert_eq!(rest[0].0, kept[1].0);
+        assert_eq!(rest[0].key, kept[1].key);
         // Numbered on: a later miss goes after what is left.
         d.undelivered("cus", &[(to_agents("#1 still there?"), err())], &st)
             .unwrap();
         let texts: Vec<String> = d
             .backlog(&st)
             .unwrap()
-            .iter()
-            .map(|(_, a)| a.to_string())
+            .into_iter()
+            .map(|m| m.text)
             .collect();
-        assert_eq!(texts.len(), 2);
-        assert!(texts[1].contains("still there?"), "{texts:?}");
+        assert_eq!(texts, ["#1 hello?", "#1 still there?"]);
+        // A post that always fails is dropped after BACKLOG_TRIES tries, not kept forever.
+        let mut head = d.backlog(&st).unwrap().remove(0);
+        for _ in 0..BACKLOG_TRIES {
+            d.posting(&st, &head).unwrap();
+            d.post_failed(&st, &head).unwrap();
+            match d
+                .backlog(&st)
+                .unwrap()
+                .into_iter()
+                .find(|m| m.key == head.key)
+            {
+                Some(m) => head = m,
+                None => break,
+            }
+        }
+        let texts: Vec<String> = d
+            .backlog(&st)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(texts, ["#1 still there?"]);
+        // Bounded: the oldest go first.
+        let many: Vec<Action> = (0..BACKLOG_MAX + 3)
+            .map(|i| to_agents(&format!("n{i}")))
+            .collect();
+        assert!(d.keep_for_agents(&st, &many).unwrap());
+        let kept = d.backlog(&st).unwrap();
+        assert_eq!(kept.len(), BACKLOG_MAX);
+        assert_eq!(kept[0].text, "n3");
+        assert_eq!(kept[BACKLOG_MAX - 1].text, format!("n{}", BACKLOG_MAX + 2));
+        // Nothing meant for anyone else is kept.
+        assert!(!d.keep_for_agents(&st, &[to_customer]).unwrap());
     }
 }

@@ -426,6 +426,23 @@ async fn support_tells_the_customer_when_the_agents_cannot_be_reached() -> Resul
     )
     .await?;
     w.wait_group(m, "sam", "agents", "hello?").await?;
+    let posted: Vec<String> = w
+        .log_since(m)
+        .iter()
+        .filter(|s| s.user == "sam")
+        .filter_map(|s| s.bot_group_text("agents").map(str::to_owned))
+        .collect();
+    assert_eq!(posted.len(), 2, "each once: {posted:?}");
+    assert!(
+        posted[0].contains("New ticket #1") && posted[1].contains("hello?"),
+        "in order: {posted:?}"
+    );
+    assert!(
+        posted
+            .iter()
+            .all(|p| p.starts_with("(late: the group was out of reach) ")),
+        "marked late: {posted:?}"
+    );
     w.shutdown().await
 }
 
