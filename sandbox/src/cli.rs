@@ -52,9 +52,10 @@ pub struct ServeArgs {
     /// Delay (ms) of a client's own echo: the push of a message back to the connection that
     /// sent it (for an HTTP call, to the caller's connections) leaves this long after the
     /// answer to the send, so that it never arrives before it (the JS SDK relies on that to drop
-    /// its own echo, even starved of CPU). The later pushes of that conversation queue behind
-    /// it (answers and other conversations' pushes do not), so a reply to the sender comes at
-    /// least this late; 0 = off, for latency measurements with clients that do not need it.
+    /// its own echo, even starved of CPU). What follows it on the connection waits behind it
+    /// (other conversations' pushes do not), so a reply to the sender comes at least this late
+    /// and a client sending in a row gets an answer per this delay; 0 = off, for latency
+    /// measurements with clients that do not need it.
     #[arg(long, default_value_t = 100, value_name = "MS")]
     pub push_latency_ms: u64,
 }

@@ -38,9 +38,8 @@ pub struct SandboxConfig {
     /// echo), default 100 ms (enough for a client starved of CPU to read the answer first), 0 = off.
     /// On the real server pushes pass through a queue and never
     /// overtake the answer to the request that caused them; the JS SDK relies on that to suppress
-    /// its own echo. Other recipients get pushes immediately; the originator's later pushes of
-    /// the same conversation queue behind the echo (its answers and other conversations' pushes
-    /// do not).
+    /// its own echo. Other recipients get pushes immediately; what follows the echo on the
+    /// originator's connection waits behind it, but for other conversations' pushes.
     pub push_latency: Duration,
     /// Serve https on the API port and wss on the gateway port (None = plain http/ws, the
     /// default). See [`crate::tls`].

@@ -237,9 +237,8 @@ pub(crate) enum Out {
     Text(String),
     /// Write a 2002 kick frame, then close.
     Kick,
-    /// Write a binary envelope, but not before the instant (the later pushes of its
-    /// conversation wait behind it; answers and other conversations' pushes do not: see
-    /// `gateway::Writer`).
+    /// Write a binary envelope, but not before the instant (what follows waits behind it, but
+    /// for other conversations' pushes: see `gateway::Writer`).
     Delayed(Arc<Frame>, tokio::time::Instant),
     /// Close without a frame.
     Close,
