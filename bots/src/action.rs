@@ -78,8 +78,14 @@ pub struct MessageView {
     pub text: String,
     /// The picture, file, sticker… of a non-text message (`None` for text).
     pub attachment: Option<Attachment>,
-    /// Users mentioned with @, other than the bot itself (see `mentions_bot`).
+    /// Users mentioned with @, other than the bot itself (see `mentions_bot`) and @all
+    /// (`AtAllTag`, see `mentions_all`).
     pub at_user_ids: Vec<String>,
+    /// How the mentions are spelt in `text` (each `@` + the group nickname the sender's client
+    /// wrote, which may hold spaces), where the message says so; empty otherwise.
+    pub at_names: Vec<String>,
+    /// Whether the message @-mentions everyone (@all).
+    pub mentions_all: bool,
     /// Whether the message @-mentions the bot.
     pub mentions_bot: bool,
     /// Server send time, milliseconds since the Unix epoch.

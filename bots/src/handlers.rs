@@ -264,9 +264,19 @@ pub async fn message_view(ctx: &Context, msg: &Message) -> Option<MessageView> {
         at_user_ids: msg
             .at_user_ids
             .iter()
-            .filter(|u| u.as_str() != ctx.me())
+            .filter(|u| u.as_str() != ctx.me() && u.as_str() != AT_ALL)
             .cloned()
             .collect(),
+        at_names: match &msg.content {
+            Content::AtText(e) => e
+                .at_users_info
+                .iter()
+                .filter(|i| !i.group_nickname.is_empty())
+                .map(|i| format!("@{}", i.group_nickname))
+                .collect(),
+            _ => Vec::new(),
+        },
+        mentions_all: msg.at_user_ids.iter().any(|u| u.as_str() == AT_ALL),
         send_time_ms: if msg.send_time > 0 {
             msg.send_time
         } else {
@@ -274,6 +284,9 @@ pub async fn message_view(ctx: &Context, msg: &Message) -> Option<MessageView> {
         },
     })
 }
+
+/// The mention of everyone in a message's mention list (OpenIM's `AtAllTag`).
+const AT_ALL: &str = "AtAllTag";
 
 fn boxed(e: impl std::error::Error + Send + Sync + 'static) -> openim_bot::runtime::HandlerError {
     Box::new(e)
@@ -567,6 +580,17 @@ impl ModeratorHandler {
         nickname: &str,
         joined_ms: i64,
     ) {
+        match self.state.get(ctx.client()) {
+            Ok(state) => {
+                if let Err(e) = self
+                    .moderator
+                    .on_member_rejoined(&*state, group_id, user_id)
+                {
+                    tracing::warn!(error = %e, "cannot reset a returning member's strikes");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "moderator state unavailable"),
+        }
         let actions = self.moderator.on_member_joined(group_id, user_id, nickname);
         if actions.is_empty() {
             return;
@@ -645,7 +669,30 @@ impl EventHandler for ModeratorHandler {
             state.put_json(&claimed_key, &view.seq).map_err(boxed)?;
             state.flush().map_err(boxed)?;
         }
-        let failed = execute(ctx, "moderator", &actions, self.observer.as_ref()).await;
+        // A notice right after a mute, unmute or removal announces it: it is not sent when the
+        // server refused the action (the command's answer below says so instead).
+        let mut failed = Vec::new();
+        let mut refused = false;
+        for action in &actions {
+            let announces = matches!(action, Action::Send { .. } | Action::Mention { .. });
+            if refused && announces {
+                refused = false;
+                continue;
+            }
+            let f = execute(
+                ctx,
+                "moderator",
+                std::slice::from_ref(action),
+                self.observer.as_ref(),
+            )
+            .await;
+            refused = !f.is_empty()
+                && matches!(
+                    action,
+                    Action::Mute { .. } | Action::Unmute { .. } | Action::Kick { .. }
+                );
+            failed.extend(f);
+        }
         // An admin's command that the server refused (e.g. muting the owner) gets an answer.
         if view.text.starts_with('/') {
             let notices: Vec<Action> = failed

@@ -434,6 +434,11 @@ impl Moderator {
         reason: &str,
     ) -> Result<Vec<Action>, StateError> {
         let mut s = self.strikes(state, group, user)?;
+        if s.count >= self.kick_after {
+            // Removed already: messages sent before the removal took effect (a flood's tail)
+            // are revoked by the caller, without another strike, notice or removal each.
+            return Ok(Vec::new());
+        }
         s.count += 1;
         s.last_reason = reason.to_owned();
         state.put_json(&Self::strikes_key(group, user), &s)?;
@@ -444,16 +449,18 @@ impl Moderator {
             text,
             user_ids: vec![user.to_owned()],
         };
+        // Each notice follows the action it announces, and is not sent if the action failed
+        // (see `handlers::ModeratorHandler`).
         Ok(if n >= k {
             vec![
-                mention(format!(
-                    "@{name} strike {n}/{k} ({reason}): removed from the group."
-                )),
                 Action::Kick {
                     group_id: group.to_owned(),
                     user_id: user.to_owned(),
                     reason: format!("{n} strikes, last: {reason}"),
                 },
+                mention(format!(
+                    "@{name} strike {n}/{k} ({reason}): removed from the group."
+                )),
             ]
         } else if n >= self.mute_after {
             vec![
@@ -587,6 +594,21 @@ impl Moderator {
         })
     }
 
+    /// A member joined a moderated group: one removed for strikes (back by invitation or an
+    /// accepted application) starts again with none, so that their first new violation
+    /// counts instead of being taken for the tail of the flood that removed them.
+    pub fn on_member_rejoined(
+        &self,
+        state: &dyn StateStore,
+        group: &str,
+        user: &str,
+    ) -> Result<(), StateError> {
+        if self.moderates(group) && self.strikes(state, group, user)?.count >= self.kick_after {
+            state.remove(&Self::strikes_key(group, user))?;
+        }
+        Ok(())
+    }
+
     /// Answers a join application for a moderated group (nothing if `join_answer` is unset).
     pub fn on_join_request(&self, req: &JoinRequestView) -> Vec<Action> {
         if !self.moderates(&req.group_id) {
@@ -674,17 +696,32 @@ impl Command {
 
     fn parse(cmd: &'static str, msg: &MessageView) -> Result<Self, String> {
         let usage = |u: &str| format!("Usage: {u}");
-        let mut words: Vec<&str> = msg.text.split_whitespace().skip(1).collect();
         if cmd == "rules" {
             return Ok(Command::Rules);
         }
-        // The target: the first @-mention of the message, else an "@userID" word.
+        // The words after the command, the mentions' spellings taken out first: a group
+        // nickname may hold spaces ("@Ann Smith"), and its words are no argument.
+        let mut body = msg
+            .text
+            .trim_start()
+            .split_once(char::is_whitespace)
+            .map_or(String::new(), |(_, rest)| rest.to_owned());
+        for name in &msg.at_names {
+            if let Some(at) = body.find(name.as_str()) {
+                body.replace_range(at..at + name.len(), " ");
+            }
+        }
+        let mut words: Vec<&str> = body.split_whitespace().collect();
+        // The target: the first @-mention of the message (@all is nobody), else an "@userID"
+        // word.
         let target = match msg.at_user_ids.first() {
             Some(u) => {
-                // Drop the words that spell the mention.
+                // Drop the words that spell a mention the message did not spell out.
                 words.retain(|w| !w.starts_with('@'));
                 Some(u.clone())
             }
+            // "@all" (or however the client spells it) is nobody to act on.
+            None if msg.mentions_all => None,
             None => match words.first() {
                 Some(w) if w.len() > 1 && w.starts_with('@') => {
                     let u = w[1..].to_owned();
@@ -796,7 +833,62 @@ mod tests {
         let m2 = Moderator::from_settings(&settings()).unwrap();
         assert_eq!(m2.strikes(&st, "g1", "eve").unwrap().count, 2);
         let a = m2.judge(&msg("eve", "badword", 200), &st).unwrap();
-        assert!(matches!(&a[2], Action::Kick { user_id, .. } if user_id == "eve"));
+        // The removal, then its notice (not sent if the removal fails).
+        assert!(matches!(&a[1], Action::Kick { user_id, .. } if user_id == "eve"));
+        assert!(
+            matches!(&a[2], Action::Mention { text, .. } if text.contains("removed from the group"))
+        );
+        // The flood's tail, handled after the removal: revoked, without a strike or a notice.
+        let a = m2.judge(&msg("eve", "badword again", 201), &st).unwrap();
+        assert!(
+            matches!(a.as_slice(), [Action::Revoke { seq: 201, .. }]),
+            "{a:?}"
+        );
+        assert_eq!(m2.strikes(&st, "g1", "eve").unwrap().count, 3);
+        // Back in the group, a member starts again with no strikes.
+        m2.on_member_rejoined(&st, "g1", "eve").unwrap();
+        assert_eq!(m2.strikes(&st, "g1", "eve").unwrap().count, 0);
+        let a = m2.judge(&msg("eve", "badword", 300), &st).unwrap();
+        assert!(
+            matches!(&a[1], Action::Mention { text, .. } if text.contains("warning, strike 1/3"))
+        );
+    }
+
+    #[test]
+    fn commands_take_spelt_out_mentions_and_never_act_on_everyone() {
+        let m = Moderator::from_settings(&settings()).unwrap();
+        let st = MemoryState::new();
+        // A group nickname with a space: its words are no argument.
+        let mut mute = admin("/mute @Ann Smith 10m", &["ann"]);
+        mute.at_names = vec!["@Ann Smith".into()];
+        let a = m.judge(&mute, &st).unwrap();
+        assert!(
+            matches!(&a[0], Action::Mute { user_id, duration, .. } if user_id == "ann" && *duration == Duration::from_secs(600)),
+            "{a:?}"
+        );
+        let mut warn = admin("/warn @Ann Smith  spam\nagain", &["ann"]);
+        warn.at_names = vec!["@Ann Smith".into()];
+        m.judge(&warn, &st).unwrap();
+        assert_eq!(
+            m.strikes(&st, "g1", "ann").unwrap().last_reason,
+            "spam again"
+        );
+        // @all is nobody: the command's usage, not a strike of a user named after it.
+        let mut all = admin("/warn @everyone spam", &[]);
+        all.mentions_all = true;
+        all.at_names = vec!["@everyone".into()];
+        let a = m.judge(&all, &st).unwrap();
+        assert!(
+            matches!(&a[..], [Action::Send { text, .. }] if text.starts_with("Usage: /warn")),
+            "{a:?}"
+        );
+        let mut all = admin("/kick @all", &[]);
+        all.mentions_all = true;
+        let a = m.judge(&all, &st).unwrap();
+        assert!(
+            matches!(&a[..], [Action::Send { text, .. }] if text.starts_with("Usage: /kick")),
+            "{a:?}"
+        );
     }
 
     #[test]

@@ -772,10 +772,11 @@ impl Desk {
                 }
             }
             w if w == "/reply" || (w.starts_with('#') && w.len() > 1) => {
+                // The answer as the agent wrote it (line breaks and spacing kept).
                 let (n, body) = if w == "/reply" {
-                    (number(words.next()), words.collect::<Vec<_>>().join(" "))
+                    (number(words.next()), after_words(text, 2).to_owned())
                 } else {
-                    (number(Some(w)), words.collect::<Vec<_>>().join(" "))
+                    (number(Some(w)), after_words(text, 1).to_owned())
                 };
                 let (Some(n), false) = (n, body.is_empty()) else {
                     return reply("Usage: #N text  (or /reply N text)".to_owned());
@@ -824,6 +825,16 @@ pub struct Missed {
     pub text: String,
     /// Failed posts so far.
     pub tries: u32,
+}
+
+/// `text` after its first `n` words, as written (line breaks and spacing kept).
+fn after_words(text: &str, n: usize) -> &str {
+    let mut rest = text.trim_start();
+    for _ in 0..n {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        rest = rest[end..].trim_start();
+    }
+    rest
 }
 
 fn backlog_key(n: u64) -> String {
@@ -985,6 +996,16 @@ mod tests {
         assert_eq!(d.handle(&m, &st).unwrap().len(), 2);
         assert!(d.handle(&m, &st).unwrap().is_empty());
         assert_eq!(d.open_tickets(&st).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_agents_answer_reaches_the_customer_as_written() {
+        assert_eq!(
+            after_words("#1 Steps:\n1. unplug\n2. wait  10s", 1),
+            "Steps:\n1. unplug\n2. wait  10s"
+        );
+        assert_eq!(after_words("/reply  1 A\nB", 2), "A\nB");
+        assert_eq!(after_words("/reply 1", 2), "");
     }
 
     #[test]
