@@ -703,7 +703,15 @@ impl Desk {
         msg: &MessageView,
         state: &dyn StateStore,
     ) -> Result<Vec<Action>, StateError> {
-        let text = msg.text.trim();
+        // An agent may address the bot (or a colleague) first: "@Bot #1 text".
+        let mut text = msg.text.trim();
+        while let Some(rest) = msg
+            .at_names
+            .iter()
+            .find_map(|name| text.strip_prefix(name.as_str()))
+        {
+            text = rest.trim_start();
+        }
         let reply = |s: String| Ok(vec![self.to_agents(s)]);
         let mut words = text.split_whitespace();
         let first = words.next().unwrap_or_default().to_ascii_lowercase();
@@ -1058,6 +1066,22 @@ mod tests {
             .handle(&c.msg("ag2", Some("agents"), "#1 hi", THU_10H), &st)
             .unwrap();
         assert!(texts(&a)[0].contains("handled by AG"));
+        // The bot addressed first ("@Help Bot #1 …"): the answer is relayed all the same.
+        let mut addressed = c.msg(
+            "ag",
+            Some("agents"),
+            "@Help Bot #1 Try again\nplease",
+            THU_10H,
+        );
+        addressed.at_names = vec!["@Help Bot".into()];
+        let a = d.handle(&addressed, &st).unwrap();
+        assert_eq!(
+            a,
+            [Action::Send {
+                to: Target::User("cus".into()),
+                text: "AG (support): Try again\nplease".into(),
+            }]
+        );
     }
 
     #[test]
