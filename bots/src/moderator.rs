@@ -5,7 +5,10 @@
 //! files and stickers included) and repetition (the same text, picture, sticker or file K times
 //! in T); words and links are looked for in text messages. A violation revokes the message and adds a strike, persisted in
 //! the [`StateStore`]; the strike count then escalates: a warning, a mute for `mute_duration` from
-//! `mute_after` strikes on, a kick at `kick_after` strikes. Join applications are approved when
+//! `mute_after` strikes on, a kick at `kick_after` strikes (each notice after its action, and not
+//! sent if the server refused the action). Messages of a removed member still coming in (a
+//! flood's tail) are revoked without further strikes; a member who comes back starts with none.
+//! Join applications are approved when
 //! their message matches `join_answer` and refused otherwise; new members are welcomed.
 //! Owners and admins have the commands `/warn`, `/mute @user 10m`, `/unmute`, `/kick` and
 //! `/strikes`; every member has `/rules`.
