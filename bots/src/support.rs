@@ -1272,16 +1272,17 @@ mod tests {
         let rest = d.backlog(&st).unwrap();
         assert_eq!(rest.len(), 1);
         assert_eq!(rest[0].key, kept[1].key);
+        let kept_texts = || -> Vec<String> {
+            d.backlog(&st)
+                .unwrap()
+                .into_iter()
+                .map(|m| m.text)
+                .collect()
+        };
         // Numbered on: a later miss goes after what is left.
         d.undelivered("cus", &[(to_agents("#1 still there?"), err())], &st)
             .unwrap();
-        let texts: Vec<String> = d
-            .backlog(&st)
-            .unwrap()
-            .into_iter()
-            .map(|m| m.text)
-            .collect();
-        assert_eq!(texts, ["#1 hello?", "#1 still there?"]);
+        assert_eq!(kept_texts(), ["#1 hello?", "#1 still there?"]);
         // A post that always fails is dropped after BACKLOG_TRIES tries, not kept forever.
         let mut head = d.backlog(&st).unwrap().remove(0);
         for _ in 0..BACKLOG_TRIES {
@@ -1297,13 +1298,7 @@ mod tests {
                 None => break,
             }
         }
-        let texts: Vec<String> = d
-            .backlog(&st)
-            .unwrap()
-            .into_iter()
-            .map(|m| m.text)
-            .collect();
-        assert_eq!(texts, ["#1 still there?"]);
+        assert_eq!(kept_texts(), ["#1 still there?"]);
         // Bounded: the oldest go first.
         let many: Vec<Action> = (0..BACKLOG_MAX + 3)
             .map(|i| to_agents(&format!("n{i}")))
