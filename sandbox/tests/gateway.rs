@@ -84,12 +84,8 @@ async fn token_errors_are_reported_as_text_frame_or_http_json() {
 /// conversations do not.
 #[tokio::test]
 async fn other_conversations_overtake_a_held_echo() {
-    let mut config = openim_sandbox::SandboxConfig::default();
     // Far longer than the requests below take: whatever waited behind the echo comes after it.
-    config.push_latency = std::time::Duration::from_secs(2);
-    let sb = openim_sandbox::Sandbox::start(config)
-        .await
-        .expect("sandbox starts");
+    let sb = start_with_push_latency(std::time::Duration::from_secs(2)).await;
     let t = users(&sb, &["alice", "bob", "carol"]).await;
     let mut a = Client::connect(&sb, "alice", &t[0]).await;
     let mut b = Client::connect(&sb, "bob", &t[1]).await;
@@ -121,11 +117,7 @@ async fn other_conversations_overtake_a_held_echo() {
 /// A kick goes out at once, as upstream's, not after the echo held back on the connection.
 #[tokio::test]
 async fn a_kick_does_not_wait_behind_a_held_echo() {
-    let mut config = openim_sandbox::SandboxConfig::default();
-    config.push_latency = std::time::Duration::from_secs(3);
-    let sb = openim_sandbox::Sandbox::start(config)
-        .await
-        .expect("sandbox starts");
+    let sb = start_with_push_latency(std::time::Duration::from_secs(3)).await;
     let t = users(&sb, &["alice", "bob"]).await;
     let mut old = Client::connect(&sb, "alice", &t[0]).await;
     let r = old.send_text("bob", false, "one", "op-1").await;

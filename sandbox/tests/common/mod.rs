@@ -21,6 +21,13 @@ pub async fn start() -> Sandbox {
         .expect("sandbox starts")
 }
 
+/// A sandbox whose senders' own echoes are held back `latency` (see `SandboxConfig::push_latency`).
+pub async fn start_with_push_latency(latency: Duration) -> Sandbox {
+    let mut config = SandboxConfig::default();
+    config.push_latency = latency;
+    Sandbox::start(config).await.expect("sandbox starts")
+}
+
 /// Raw HTTP call returning the whole envelope.
 pub async fn post(sb: &Sandbox, route: &str, token: Option<&str>, body: Value) -> Value {
     let mut req = reqwest::Client::new()
