@@ -907,6 +907,7 @@ impl SupportHandler {
                 return false;
             }
         };
+        let posted_any = !missed.is_empty();
         for m in missed {
             if let Err(e) = self.desk.posting(state, &m).and_then(|()| state.flush()) {
                 tracing::warn!(error = %e, "support: cannot update the agents group's backlog");
@@ -927,7 +928,19 @@ impl SupportHandler {
                 return false;
             }
         }
+        if posted_any {
+            self.reached(state);
+        }
         true
+    }
+
+    /// The agents group was reached with nothing left to post: customers are told again when
+    /// it cannot be.
+    fn reached(&self, state: &dyn StateStore) {
+        let changed = self.desk.reached(state);
+        if let Err(e) = changed.and_then(|changed| if changed { state.flush() } else { Ok(()) }) {
+            tracing::warn!(error = %e, "support: cannot update the agents group's backlog");
+        }
     }
 
     /// [`SupportHandler::post_backlog`] on its own (an event saying the group can be reached).
@@ -970,6 +983,13 @@ impl EventHandler for SupportHandler {
             .into_iter()
             .partition(|a| clear || in_group || !self.desk.is_for_agents(a));
         let mut failed = execute(ctx, "support", &send, self.observer.as_ref()).await;
+        let for_agents = |a: &Action| self.desk.is_for_agents(a);
+        if clear
+            && (in_group || send.iter().any(for_agents))
+            && !failed.iter().any(|(a, _)| for_agents(a))
+        {
+            self.reached(&*state);
+        }
         failed.extend(
             held.drain(..)
                 .map(|a| (a, "kept behind the agents group's backlog".to_owned())),

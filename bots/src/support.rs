@@ -325,10 +325,26 @@ impl Desk {
         state: &dyn StateStore,
     ) -> Result<Option<Action>, StateError> {
         let kept = self.keep_for_agents(state, failed.iter().map(|(a, _)| a))?;
-        Ok(kept.then(|| Action::Send {
+        // Once until the group is reached again (see `Desk::reached`), not after every message.
+        let told = told_key(customer);
+        if !kept || state.get_raw(&told)?.is_some() {
+            return Ok(None);
+        }
+        state.put_json(&told, &true)?;
+        Ok(Some(Action::Send {
             to: Target::User(customer.to_owned()),
             text: self.agents_unreachable.clone(),
         }))
+    }
+
+    /// The agents group was reached and its backlog is empty: a customer whose message misses it
+    /// from now on is told again ([`Desk::undelivered`]). Returns whether anything changed.
+    pub fn reached(&self, state: &dyn StateStore) -> Result<bool, StateError> {
+        let told = state.scan_prefix(TOLD_PREFIX)?;
+        for (key, _) in &told {
+            state.remove(key)?;
+        }
+        Ok(!told.is_empty())
     }
 
     /// Whether `action` is meant for the agents group.
@@ -523,9 +539,12 @@ impl Desk {
             None => text,
         };
         if shown.is_empty() {
-            return Ok(vec![to_user(
-                "I can only read text messages, sorry.".to_owned(),
-            )]);
+            // An empty text has nothing to pass on; an attachment that says nothing of itself
+            // cannot be shown to an agent.
+            return Ok(match msg.attachment {
+                None => Vec::new(),
+                Some(_) => vec![to_user("I can only read text messages, sorry.".to_owned())],
+            });
         }
         let customer_key = customer_key(user);
         if let Some(n) = state.get_json::<u64>(&customer_key)?
@@ -845,6 +864,13 @@ fn after_words(text: &str, n: usize) -> &str {
     rest
 }
 
+/// Customers told that the agents group cannot be reached (see [`Desk::undelivered`]).
+const TOLD_PREFIX: &str = "v1/support/told_unreachable/";
+
+fn told_key(customer: &str) -> String {
+    format!("{TOLD_PREFIX}{customer}")
+}
+
 fn backlog_key(n: u64) -> String {
     format!("{BACKLOG_PREFIX}{n:012}")
 }
@@ -1004,6 +1030,18 @@ mod tests {
         assert_eq!(d.handle(&m, &st).unwrap().len(), 2);
         assert!(d.handle(&m, &st).unwrap().is_empty());
         assert_eq!(d.open_tickets(&st).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_empty_text_is_left_alone() {
+        let st = MemoryState::new();
+        let mut c = Chat { seq: 0 };
+        let d = desk();
+        for text in ["", "   "] {
+            let a = d.handle(&c.msg("cus", None, text, THU_10H), &st).unwrap();
+            assert!(a.is_empty(), "{text:?}: {a:?}");
+        }
+        assert!(d.open_tickets(&st).unwrap().is_empty());
     }
 
     #[test]
@@ -1248,6 +1286,21 @@ mod tests {
                 .unwrap(),
             None
         );
+        // Told once until the group is reached again; the message is kept all the same.
+        assert_eq!(
+            d.undelivered("cus", &[(to_agents("#1 are you there?"), err())], &st)
+                .unwrap(),
+            None
+        );
+        assert!(d.reached(&st).unwrap());
+        assert!(!d.reached(&st).unwrap());
+        assert!(matches!(
+            d.undelivered("cus", &[(to_agents("#1 still?"), err())], &st),
+            Ok(Some(Action::Send { .. }))
+        ));
+        for m in d.backlog(&st).unwrap().iter().skip(1) {
+            d.posting(&st, m).unwrap();
+        }
         assert_eq!(d.undelivered("cus", &[], &st).unwrap(), None);
         // What the agents missed is kept, in order, until posted.
         d.undelivered("cus", &[(to_agents("#1 hello?"), err())], &st)
