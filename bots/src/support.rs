@@ -354,16 +354,19 @@ impl Desk {
 
     /// The text an action meant for the agents group carries (a forwarded attachment as a line
     /// saying what it was), or `None` if it is meant for someone else.
-    fn meant_for_agents(&self, action: &Action) -> Option<String> {
+    fn meant_for_agents(&self, action: &Action) -> Option<(String, Vec<String>)> {
         let agents = Target::Group(self.agents_group.clone());
         match action {
-            Action::Send { to, text } if *to == agents => Some(text.clone()),
-            Action::Forward { to, attachment } if *to == agents => {
-                Some(format!("{} (could not be forwarded)", attachment.summary))
-            }
-            Action::Mention { group_id, text, .. } if *group_id == self.agents_group => {
-                Some(text.clone())
-            }
+            Action::Send { to, text } if *to == agents => Some((text.clone(), Vec::new())),
+            Action::Forward { to, attachment } if *to == agents => Some((
+                format!("{} (could not be forwarded)", attachment.summary),
+                Vec::new(),
+            )),
+            Action::Mention {
+                group_id,
+                text,
+                user_ids,
+            } if *group_id == self.agents_group => Some((text.clone(), user_ids.clone())),
             _ => None,
         }
     }
@@ -376,11 +379,12 @@ impl Desk {
         actions: impl IntoIterator<Item = &'a Action>,
     ) -> Result<bool, StateError> {
         let mut kept = false;
-        for text in actions.into_iter().filter_map(|a| self.meant_for_agents(a)) {
+        for (text, user_ids) in actions.into_iter().filter_map(|a| self.meant_for_agents(a)) {
             let n = state.get_json::<u64>(BACKLOG_NEXT)?.unwrap_or(1);
             let missed = Missed {
                 key: String::new(),
                 text,
+                mentions: user_ids,
                 tries: 0,
             };
             state.put_json(&backlog_key(n), &missed)?;
@@ -422,10 +426,16 @@ impl Desk {
 
     /// The post of a [`Desk::backlog`] entry, marked as late.
     pub fn late_post(&self, missed: &Missed) -> Action {
-        self.to_agents(format!(
-            "(late: the group was out of reach) {}",
-            missed.text
-        ))
+        let text = format!("(late: the group was out of reach) {}", missed.text);
+        if missed.mentions.is_empty() {
+            return self.to_agents(text);
+        }
+        // The relay to a claimed ticket's agent @-mentions them, late as well.
+        Action::Mention {
+            group_id: self.agents_group.clone(),
+            text,
+            user_ids: missed.mentions.clone(),
+        }
     }
 
     /// Takes an entry out of the backlog before it is posted: a crash while posting loses it
@@ -850,6 +860,9 @@ pub struct Missed {
     pub key: String,
     /// The text meant for the group.
     pub text: String,
+    /// Who it @-mentions (a relay to a claimed ticket's agent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
     /// Failed posts so far.
     pub tries: u32,
 }
@@ -1361,6 +1374,22 @@ mod tests {
         assert_eq!(kept.len(), BACKLOG_MAX);
         assert_eq!(kept[0].text, "n3");
         assert_eq!(kept[BACKLOG_MAX - 1].text, format!("n{}", BACKLOG_MAX + 2));
+        // A relay mentioning the claimed ticket's agent is posted late as a mention.
+        let relay = Action::Mention {
+            group_id: "agents".into(),
+            text: "@Sam #1 Cus: hi".into(),
+            user_ids: vec!["sam".into()],
+        };
+        d.keep_for_agents(&st, [&relay]).unwrap();
+        let last = d.backlog(&st).unwrap().pop().unwrap();
+        assert_eq!(
+            d.late_post(&last),
+            Action::Mention {
+                group_id: "agents".into(),
+                text: "(late: the group was out of reach) @Sam #1 Cus: hi".into(),
+                user_ids: vec!["sam".into()],
+            }
+        );
         // Nothing meant for anyone else is kept.
         assert!(!d.keep_for_agents(&st, &[to_customer]).unwrap());
     }
