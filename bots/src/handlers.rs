@@ -969,9 +969,20 @@ impl EventHandler for SupportHandler {
         let Some(view) = message_view(ctx, msg).await else {
             return Ok(());
         };
+        // An agent writing privately with no ticket in hand gets a hint, not a ticket of their
+        // own (the bot is in the agents group, so its members are in the local store).
+        let sender_is_agent = view.group_id.is_none()
+            && matches!(
+                ctx.store()
+                    .member(self.desk.agents_group(), &view.sender_id),
+                Ok(Some(_))
+            );
         let _serial = self.serial.lock().await;
         let state = self.state.get(ctx.client()).map_err(boxed)?;
-        let actions = self.desk.handle(&view, &*state).map_err(boxed)?;
+        let actions = self
+            .desk
+            .handle_from(&view, &*state, sender_is_agent)
+            .map_err(boxed)?;
         state.flush().map_err(boxed)?;
         // What the agents group missed goes before anything new for it: a message from the
         // group, or one to be posted there, is the chance to post it. While some is left, a

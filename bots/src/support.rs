@@ -5,7 +5,8 @@
 //! the agents group. Outside opening hours the customer is told when someone will answer.
 //! An agent takes a ticket with `/claim N`; from then on the customer's messages are relayed to the
 //! agents group (mentioning the agent) and the agent answers with `#N text` (or `/reply N text`) in
-//! the group, or simply by writing to the bot privately. Pictures, files, voice messages and
+//! the group, or simply by writing to the bot privately (an agent with no ticket in hand who writes
+//! privately gets a hint instead of opening a ticket). Pictures, files, voice messages and
 //! stickers go both ways too: a line saying what it is (`#3 Ann: [picture]`), then the item
 //! itself; a picture as a customer's first message opens a ticket. `/close N` (agent) or `/close`
 //! (customer) closes the ticket and asks the satisfaction question; a 1–5 answer is recorded.
@@ -489,6 +490,18 @@ impl Desk {
         msg: &MessageView,
         state: &dyn StateStore,
     ) -> Result<Vec<Action>, StateError> {
+        self.handle_from(msg, state, false)
+    }
+
+    /// [`Desk::handle`], told whether the sender is a member of the agents group: an agent with
+    /// no ticket in hand who writes privately gets a hint instead of opening a ticket of their
+    /// own (unless they have one open as a customer).
+    pub fn handle_from(
+        &self,
+        msg: &MessageView,
+        state: &dyn StateStore,
+        sender_is_agent: bool,
+    ) -> Result<Vec<Action>, StateError> {
         // Idempotency: a message redelivered after a restart is not handled twice.
         let seen_key = format!("v1/support/seen/{}", msg.conversation_id);
         if crate::replay::is_redelivery(state, &seen_key, msg)? {
@@ -511,9 +524,28 @@ impl Desk {
                         _ => state.remove(&active_key)?,
                     }
                 }
+                if sender_is_agent && !self.has_open_ticket(state, &msg.sender_id)? {
+                    return Ok(vec![Action::Send {
+                        to: Target::User(msg.sender_id.clone()),
+                        text: format!(
+                            "You have no ticket in hand. In the agents group: /tickets lists the \
+                             open ones, /claim N takes one. ({AGENT_USAGE})"
+                        ),
+                    }]);
+                }
                 self.customer_message(msg, state)
             }
         }
+    }
+
+    /// Whether `user` has a ticket of their own (as a customer) not yet closed.
+    fn has_open_ticket(&self, state: &dyn StateStore, user: &str) -> Result<bool, StateError> {
+        let Some(n) = state.get_json::<u64>(&customer_key(user))? else {
+            return Ok(false);
+        };
+        Ok(self
+            .ticket(state, n)?
+            .is_some_and(|t| t.state != TicketState::Closed))
     }
 
     fn save(&self, state: &dyn StateStore, t: &Ticket) -> Result<(), StateError> {
@@ -1043,6 +1075,34 @@ mod tests {
         assert_eq!(d.handle(&m, &st).unwrap().len(), 2);
         assert!(d.handle(&m, &st).unwrap().is_empty());
         assert_eq!(d.open_tickets(&st).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_agent_with_no_ticket_in_hand_gets_a_hint_not_a_ticket() {
+        let st = MemoryState::new();
+        let mut c = Chat { seq: 0 };
+        let d = desk();
+        let a = d
+            .handle_from(
+                &c.msg("ag", None, "are you still there?", THU_10H),
+                &st,
+                true,
+            )
+            .unwrap();
+        assert!(
+            matches!(&a[..], [Action::Send { to: Target::User(u), text }] if u == "ag" && text.contains("/claim N")),
+            "{a:?}"
+        );
+        assert!(d.open_tickets(&st).unwrap().is_empty());
+        // The same words from a customer open a ticket.
+        let a = d
+            .handle_from(
+                &c.msg("cus", None, "are you still there?", THU_10H),
+                &st,
+                false,
+            )
+            .unwrap();
+        assert!(texts(&a).iter().any(|t| t.contains("ticket #1")), "{a:?}");
     }
 
     #[test]
