@@ -103,12 +103,8 @@ impl Frame {
         Frame::serialise(resp, None)
     }
 
-    /// Serialises the push of a message of the conversation whose [`conversation_key`] is
-    /// `conversation`.
-    pub(crate) fn message_push(resp: &WsResp, conversation: u64) -> Arc<Frame> {
-        Frame::serialise(resp, Some(conversation))
-    }
-
+    /// Serialises an envelope; `conversation` is the [`conversation_key`] of a message push's
+    /// conversation, if known (see [`Frame::conversation`]).
     fn serialise(resp: &WsResp, conversation: Option<u64>) -> Arc<Frame> {
         Arc::new(Frame {
             // From an exact-size buffer, `Bytes` keeps no reference count of its own until a
@@ -456,8 +452,10 @@ impl Registry {
     }
 }
 
-/// Builds the 2001 frame of a delivery (one message per push, as upstream), consuming it.
-pub(crate) fn push_frame(d: Delivery) -> (Vec<String>, PushFrame) {
+/// Builds the 2001 frame of a delivery (one message per push, as upstream), consuming it; with
+/// `keyed`, the frame knows its conversation (a writer holding an echo needs it; with no push
+/// latency nothing is ever held, and the hash is not worth its cost per push).
+pub(crate) fn push_frame(d: Delivery, keyed: bool) -> (Vec<String>, PushFrame) {
     let seq = d.msg.seq;
     let mut pm = EncodedPush::default();
     let entry = EncodedPullMsgs {
@@ -466,9 +464,9 @@ pub(crate) fn push_frame(d: Delivery) -> (Vec<String>, PushFrame) {
         end_seq: 0,
     };
     let notification = d.conversation_id.starts_with("n_");
-    let conversation = conversation_key(&d.conversation_id);
+    let conversation = keyed.then(|| conversation_key(&d.conversation_id));
     pm.insert_conversation(notification, d.conversation_id, entry);
-    let frame = Frame::message_push(
+    let frame = Frame::serialise(
         &WsResp::new(2001, "", &d.operation_id, Some(pm.encode_to_vec())),
         conversation,
     );
@@ -520,8 +518,9 @@ pub(crate) fn deliver(inner: &std::sync::Arc<Inner>, deliveries: Vec<Delivery>, 
     let Some(deliveries) = pending else {
         return;
     };
+    let keyed = !inner.config.push_latency.is_zero();
     for d in deliveries {
-        let (user_ids, frame) = push_frame(d);
+        let (user_ids, frame) = push_frame(d, keyed);
         for user in &user_ids {
             match inner.faults.on_push(user, &frame) {
                 PushAction::Hold => {}
