@@ -18,7 +18,7 @@ use openim_bot::content::Content;
 use openim_bot::event::{
     FriendApplication, GroupApplication, GroupMemberEvent, JoinedGroupAdded, SyncServerFinish,
 };
-use openim_bot::message::Message;
+use openim_bot::message::{AT_ALL_TAG, Message};
 use openim_bot::model::Friend;
 use openim_bot::runtime::{Context, EventHandler, HandlerResult, RouteInfo};
 use openim_bot::{Client, Target as WireTarget};
@@ -264,7 +264,7 @@ pub async fn message_view(ctx: &Context, msg: &Message) -> Option<MessageView> {
         at_user_ids: msg
             .at_user_ids
             .iter()
-            .filter(|u| u.as_str() != ctx.me() && u.as_str() != AT_ALL)
+            .filter(|u| u.as_str() != ctx.me() && u.as_str() != AT_ALL_TAG)
             .cloned()
             .collect(),
         at_names: match &msg.content {
@@ -276,7 +276,7 @@ pub async fn message_view(ctx: &Context, msg: &Message) -> Option<MessageView> {
                 .collect(),
             _ => Vec::new(),
         },
-        mentions_all: msg.at_user_ids.iter().any(|u| u.as_str() == AT_ALL),
+        mentions_all: msg.at_user_ids.iter().any(|u| u.as_str() == AT_ALL_TAG),
         send_time_ms: if msg.send_time > 0 {
             msg.send_time
         } else {
@@ -284,9 +284,6 @@ pub async fn message_view(ctx: &Context, msg: &Message) -> Option<MessageView> {
         },
     })
 }
-
-/// The mention of everyone in a message's mention list (OpenIM's `AtAllTag`).
-const AT_ALL: &str = "AtAllTag";
 
 fn boxed(e: impl std::error::Error + Send + Sync + 'static) -> openim_bot::runtime::HandlerError {
     Box::new(e)
@@ -570,7 +567,8 @@ impl ModeratorHandler {
         .await;
     }
 
-    /// Welcomes a member once per join: the join time (ms) is remembered per group and member,
+    /// Takes a member's join: one removed for strikes starts again with none
+    /// ([`Moderator::on_member_rejoined`]), and is welcomed once per join: the join time (ms) is remembered per group and member,
     /// and a welcome for a join within [`SAME_JOIN_MS`] of the remembered one is skipped.
     async fn welcome_once(
         &self,
@@ -580,22 +578,19 @@ impl ModeratorHandler {
         nickname: &str,
         joined_ms: i64,
     ) {
-        match self.state.get(ctx.client()) {
-            Ok(state) => {
-                if let Err(e) = self
-                    .moderator
-                    .on_member_rejoined(&*state, group_id, user_id)
-                {
-                    tracing::warn!(error = %e, "cannot reset a returning member's strikes");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "moderator state unavailable"),
+        let state = self.state.get(ctx.client());
+        if let Ok(state) = &state
+            && let Err(e) = self
+                .moderator
+                .on_member_rejoined(&**state, group_id, user_id)
+        {
+            tracing::warn!(error = %e, "cannot reset a returning member's strikes");
         }
         let actions = self.moderator.on_member_joined(group_id, user_id, nickname);
         if actions.is_empty() {
             return;
         }
-        let state = match self.state.get(ctx.client()) {
+        let state = match state {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = %e, "moderator state unavailable; welcoming anyway");
@@ -988,13 +983,13 @@ impl EventHandler for SupportHandler {
         // group, or one to be posted there, is the chance to post it. While some is left, a
         // customer's new messages for the group are kept behind it, in order.
         let in_group = view.group_id.is_some();
-        let clear = !(in_group || actions.iter().any(|a| self.desk.is_for_agents(a)))
-            || self.post_backlog(ctx, &*state).await;
-        let (send, mut held): (Vec<Action>, Vec<Action>) = actions
-            .into_iter()
-            .partition(|a| clear || in_group || !self.desk.is_for_agents(a));
-        let mut failed = execute(ctx, "support", &send, self.observer.as_ref()).await;
         let for_agents = |a: &Action| self.desk.is_for_agents(a);
+        let clear =
+            !(in_group || actions.iter().any(for_agents)) || self.post_backlog(ctx, &*state).await;
+        let (send, held): (Vec<Action>, Vec<Action>) = actions
+            .into_iter()
+            .partition(|a| clear || in_group || !for_agents(a));
+        let mut failed = execute(ctx, "support", &send, self.observer.as_ref()).await;
         if clear
             && (in_group || send.iter().any(for_agents))
             && !failed.iter().any(|(a, _)| for_agents(a))
@@ -1002,7 +997,7 @@ impl EventHandler for SupportHandler {
             self.reached(&*state);
         }
         failed.extend(
-            held.drain(..)
+            held.into_iter()
                 .map(|a| (a, "kept behind the agents group's backlog".to_owned())),
         );
         // A customer's message the agents never got: say so, rather than leave them waiting
