@@ -350,24 +350,28 @@ impl Desk {
 
     /// Whether `action` is meant for the agents group.
     pub fn is_for_agents(&self, action: &Action) -> bool {
-        self.meant_for_agents(action).is_some()
+        match action {
+            Action::Send { to, .. } | Action::Forward { to, .. } => {
+                matches!(to, Target::Group(g) if *g == self.agents_group)
+            }
+            Action::Mention { group_id, .. } => *group_id == self.agents_group,
+            _ => false,
+        }
     }
 
     /// The text an action meant for the agents group carries (a forwarded attachment as a line
     /// saying what it was), or `None` if it is meant for someone else.
     fn meant_for_agents(&self, action: &Action) -> Option<(String, Vec<String>)> {
-        let agents = Target::Group(self.agents_group.clone());
+        if !self.is_for_agents(action) {
+            return None;
+        }
         match action {
-            Action::Send { to, text } if *to == agents => Some((text.clone(), Vec::new())),
-            Action::Forward { to, attachment } if *to == agents => Some((
+            Action::Send { text, .. } => Some((text.clone(), Vec::new())),
+            Action::Forward { attachment, .. } => Some((
                 format!("{} (could not be forwarded)", attachment.summary),
                 Vec::new(),
             )),
-            Action::Mention {
-                group_id,
-                text,
-                user_ids,
-            } if *group_id == self.agents_group => Some((text.clone(), user_ids.clone())),
+            Action::Mention { text, user_ids, .. } => Some((text.clone(), user_ids.clone())),
             _ => None,
         }
     }
