@@ -8,6 +8,7 @@ use std::fmt;
 use std::time::Duration;
 
 use openim_bot::message::Content;
+use openim_bot::protocol::constants::ContentType;
 
 /// Where a text goes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -117,7 +118,7 @@ impl MessageView {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Attachment {
     /// The OpenIM content type (102 picture, 103 voice, 104 video, 105 file, 107 chat history,
-    /// 108 contact card, 109 location, 115 sticker).
+    /// 108 contact card, 109 location, 110 custom, 115 sticker).
     pub content_type: i32,
     /// The element's JSON, as received.
     pub content: Vec<u8>,
@@ -126,8 +127,11 @@ pub struct Attachment {
 }
 
 impl Attachment {
-    /// The attachment of a message's content; `None` for text, typing, custom (app-defined)
-    /// data, notifications and unknown content types.
+    /// The attachment of a message's content; `None` for text, typing, notifications, unknown
+    /// content types and the custom kinds that are signals rather than messages (119, which
+    /// leaves the conversation list alone, and 120, online only). A custom message (110) is the
+    /// app's own kind of message (an order, a product card): passed on as it is, the app on the
+    /// other side shows it; its summary is its description.
     pub fn of(content: &Content) -> Option<Attachment> {
         let (content_type, summary) = match content {
             Content::Picture(_) => (102, "[picture]".to_owned()),
@@ -138,6 +142,10 @@ impl Attachment {
             Content::Card(c) => (108, labelled("contact card", &c.nickname)),
             Content::Location(l) => (109, labelled("location", &l.description)),
             Content::Face(_) => (115, "[sticker]".to_owned()),
+            Content::Custom {
+                content_type: ContentType::Custom,
+                elem,
+            } => (110, labelled("custom message", &elem.description)),
             _ => return None,
         };
         Some(Attachment {
@@ -370,9 +378,27 @@ mod tests {
         );
         let face = parse(115, r#"{"index":3,"data":"x"}"#);
         assert_eq!(Attachment::of(&face).unwrap().summary, "[sticker]");
+        // An app's own message kind is passed on as it is; its signals are not.
+        let order = parse(
+            110,
+            r#"{"data":"{\"order\":7}","description":"Order #7","extension":"e"}"#,
+        );
+        let a110 = Attachment::of(&order).unwrap();
+        assert_eq!(
+            (a110.content_type, a110.summary.as_str()),
+            (110, "[custom message: Order #7]")
+        );
+        assert_eq!(a110.to_content(), order);
+        assert_eq!(
+            Attachment::of(&parse(110, r#"{"data":"{}"}"#))
+                .unwrap()
+                .summary,
+            "[custom message]"
+        );
         for not_one in [
             parse(101, r#"{"content":"hi"}"#),
-            parse(110, r#"{"data":"{}"}"#),
+            parse(119, r#"{"data":"{}"}"#),
+            parse(120, r#"{"data":"{}"}"#),
             parse(1501, r#"{"detail":"{}"}"#),
             parse(777, "raw"),
         ] {

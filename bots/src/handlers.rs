@@ -657,7 +657,28 @@ impl EventHandler for ModeratorHandler {
             tracing::debug!(conversation = %view.conversation_id, seq = view.seq, "already moderated");
             return Ok(());
         }
-        let actions = self.moderator.judge(&view, &*state).map_err(boxed)?;
+        // The role of a command's target, so that the moderator refuses what the server would
+        // (unknown if it cannot be read: the server still decides).
+        let target = match self.moderator.command_target(&view) {
+            Some(user) => match ctx.client().group_member_role(group, &user).await {
+                Ok(level) => level.map(|l| (user, Role::from_role_level(l))),
+                Err(e) => {
+                    tracing::warn!(error = %e, user = %user, "cannot read a command target's role");
+                    None
+                }
+            },
+            None => None,
+        };
+        let role_of = |user: &str| {
+            target
+                .as_ref()
+                .filter(|(u, _)| u == user)
+                .map(|(_, role)| *role)
+        };
+        let actions = self
+            .moderator
+            .judge_knowing(&view, &*state, &role_of)
+            .map_err(boxed)?;
         record_handled(&*state, &view).map_err(boxed)?;
         if !actions.is_empty() {
             self.claims.claim(&view.conversation_id, view.seq);

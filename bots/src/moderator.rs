@@ -11,7 +11,8 @@
 //! Join applications are approved when
 //! their message matches `join_answer` and refused otherwise; new members are welcomed.
 //! Owners and admins have the commands `/warn`, `/mute @user 10m`, `/unmute`, `/kick` and
-//! `/strikes`; every member has `/rules`.
+//! `/strikes`; every member has `/rules`. As on the server, none of them acts on the owner, and
+//! only the owner's act on an admin (the bot answers why instead of trying).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
@@ -19,7 +20,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::action::{Action, JoinRequestView, MessageView, Target};
+use crate::action::{Action, JoinRequestView, MessageView, Role, Target};
 use crate::settings::{HumanDuration, Invalid, compile_regex};
 use crate::state::{StateError, StateExt, StateStore};
 use crate::template::{Template, vars};
@@ -485,10 +486,36 @@ impl Moderator {
     }
 
     /// Handles one group message: commands from anyone, rule checks for ordinary members.
+    /// The role of a command's target is not known here (see [`Moderator::judge_knowing`]):
+    /// the server then refuses what the sender may not do.
     pub fn judge(
         &self,
         msg: &MessageView,
         state: &dyn StateStore,
+    ) -> Result<Vec<Action>, StateError> {
+        self.judge_knowing(msg, state, &|_| None)
+    }
+
+    /// The member a moderation command in `msg` acts on (`/warn`, `/mute`, `/unmute`,
+    /// `/kick`), for the caller to look their role up before [`Moderator::judge_knowing`].
+    pub fn command_target(&self, msg: &MessageView) -> Option<String> {
+        let group = msg.group_id.as_deref()?;
+        if !self.moderates(group) || !msg.sender_role.is_privileged() {
+            return None;
+        }
+        let cmd = Command::name_of(&msg.text)?;
+        Command::parse(cmd, msg).ok()?.acted_on().map(str::to_owned)
+    }
+
+    /// [`Moderator::judge`], knowing the roles of members (`role_of`, `None` when unknown):
+    /// a command is refused with a reply when it acts on the owner, or on an admin and comes
+    /// from another admin, as the server refuses a mute or removal (and a warning's strikes
+    /// would end in one).
+    pub fn judge_knowing(
+        &self,
+        msg: &MessageView,
+        state: &dyn StateStore,
+        role_of: &dyn Fn(&str) -> Option<Role>,
     ) -> Result<Vec<Action>, StateError> {
         let Some(group) = msg.group_id.as_deref() else {
             return Ok(Vec::new());
@@ -497,7 +524,7 @@ impl Moderator {
             return Ok(Vec::new());
         }
         if let Some(cmd) = Command::name_of(&msg.text) {
-            return self.command(cmd, msg, state);
+            return self.command(cmd, msg, state, role_of);
         }
         if msg.sender_role.is_privileged() {
             return Ok(Vec::new());
@@ -524,6 +551,7 @@ impl Moderator {
         cmd: &'static str,
         msg: &MessageView,
         state: &dyn StateStore,
+        role_of: &dyn Fn(&str) -> Option<Role>,
     ) -> Result<Vec<Action>, StateError> {
         let group = msg.group_id.clone().unwrap_or_default();
         let reply = |text: String| {
@@ -544,6 +572,21 @@ impl Moderator {
             Ok(c) => c,
             Err(usage) => return Ok(reply(usage)),
         };
+        if let Some(user) = parsed.acted_on() {
+            match role_of(user) {
+                Some(Role::Owner) => {
+                    return Ok(reply(format!(
+                        "{user} is the group owner: /{cmd} does not apply to them."
+                    )));
+                }
+                Some(Role::Admin) if msg.sender_role != Role::Owner => {
+                    return Ok(reply(format!(
+                        "{user} is an admin: only the group owner can /{cmd} an admin."
+                    )));
+                }
+                _ => {}
+            }
+        }
         Ok(match parsed {
             Command::Rules => reply(format!("Rules: {}", self.rules)),
             Command::Warn { user, reason } => {
@@ -686,6 +729,17 @@ enum Command {
 }
 
 impl Command {
+    /// The member the command acts on (`/strikes` and `/rules` only read).
+    fn acted_on(&self) -> Option<&str> {
+        match self {
+            Command::Warn { user, .. }
+            | Command::Mute { user, .. }
+            | Command::Unmute { user }
+            | Command::Kick { user, .. } => Some(user),
+            Command::Strikes { .. } | Command::Rules => None,
+        }
+    }
+
     /// The command name if `text` starts with one of ours.
     fn name_of(text: &str) -> Option<&'static str> {
         let first = text.split_whitespace().next()?;
@@ -892,6 +946,68 @@ mod tests {
             matches!(&a[..], [Action::Send { text, .. }] if text.starts_with("Usage: /kick")),
             "{a:?}"
         );
+    }
+
+    #[test]
+    fn commands_on_the_owner_or_on_admins_from_an_admin_are_refused() {
+        let m = Moderator::from_settings(&settings()).unwrap();
+        let st = MemoryState::new();
+        let roles = |user: &str| match user {
+            "own" => Some(Role::Owner),
+            "adm" => Some(Role::Admin),
+            "ann" => Some(Role::Member),
+            _ => None,
+        };
+        let refused = |a: &[Action], what: &str| {
+            assert!(
+                matches!(a, [Action::Send { text, .. }] if text.contains(what)),
+                "{a:?}"
+            );
+        };
+        // Only the commands that act on a member name a target to look up.
+        assert_eq!(
+            m.command_target(&admin("/warn @adm spam", &["adm"])),
+            Some("adm".into())
+        );
+        assert_eq!(m.command_target(&admin("/strikes @adm", &["adm"])), None);
+        assert_eq!(m.command_target(&msg("ann", "/kick @adm", 1)), None);
+        // An admin acting on another admin, or anyone on the owner: a reply, no strike.
+        for text in [
+            "/warn @adm spam",
+            "/mute @adm 10m",
+            "/kick @adm",
+            "/unmute @adm",
+        ] {
+            let a = m
+                .judge_knowing(&admin(text, &["adm"]), &st, &roles)
+                .unwrap();
+            refused(&a, "only the group owner can");
+        }
+        assert_eq!(m.strikes(&st, "g1", "adm").unwrap().count, 0);
+        let mut by_owner = admin("/kick @own", &["own"]);
+        by_owner.sender_role = Role::Owner;
+        for msg in [admin("/warn @own", &["own"]), by_owner] {
+            let a = m.judge_knowing(&msg, &st, &roles).unwrap();
+            refused(&a, "own is the group owner");
+        }
+        assert_eq!(m.strikes(&st, "g1", "own").unwrap().count, 0);
+        // The owner may act on an admin; anyone on a member, or on one whose role is unknown;
+        // and /strikes only reads.
+        let mut owner_mutes = admin("/mute @adm 10m", &["adm"]);
+        owner_mutes.sender_role = Role::Owner;
+        let a = m.judge_knowing(&owner_mutes, &st, &roles).unwrap();
+        assert!(
+            matches!(&a[0], Action::Mute { user_id, .. } if user_id == "adm"),
+            "{a:?}"
+        );
+        for (text, who) in [("/warn @ann spam", "ann"), ("/warn @zed spam", "zed")] {
+            m.judge_knowing(&admin(text, &[who]), &st, &roles).unwrap();
+            assert_eq!(m.strikes(&st, "g1", who).unwrap().count, 1);
+        }
+        let a = m
+            .judge_knowing(&admin("/strikes @adm", &["adm"]), &st, &roles)
+            .unwrap();
+        refused(&a, "adm has no strikes");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 // Pictures, files and stickers sent by real JS clients to the bundled bots
 // (bots/src/handlers.rs MessageView.attachment): the moderator counts them
 // toward flooding and repetition, and support relays them between customer
-// and agent both ways (a "[picture]" line, then the item itself).
+// and agent both ways (a "[picture]" line, then the item itself), and the
+// app's own custom messages likewise.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -124,6 +125,14 @@ ticket_opened = "Ticket #{n} is open."
     const fileElem = file.data.find((m) => m.contentType === 105).fileElem;
     assert.equal(fileElem.sourceUrl, 'https://files.example/crash.log');
     assert.equal(fileElem.fileName, 'crash.log');
+
+    // The app's own kind of message (an order card, content type 110) is passed on likewise.
+    const order = await customer.call('createCustomMessage', { data: '{"order":7}', extension: 'shop', description: 'Order #7' });
+    await customer.call('sendMessage', { recvID: 'atdesk', groupID: '', message: order });
+    await waitMessage(agent, from('atdesk', /^@Nick-atagent #1 Nick-atcust: \[custom message: Order #7\]$/, { groupID }));
+    const card = await agent.waitFor(CbEvents.OnRecvNewMessages, (d) => d.some((m) => m.sendID === 'atdesk' && m.groupID === groupID && m.contentType === 110));
+    const customElem = card.data.find((m) => m.contentType === 110).customElem;
+    assert.deepEqual([customElem.data, customElem.description, customElem.extension], ['{"order":7}', 'Order #7', 'shop']);
 
     // The agent answers privately with a picture: the customer gets the line, then the picture.
     await sendPicture(agent, { recvID: 'atdesk' }, 'https://img.example/fix.png');

@@ -151,7 +151,7 @@ test(
 );
 
 test(
-  'moderator: roles follow the server (a member promoted while the bot runs is exempt), flooding, strikes survive kill -9',
+  'moderator: roles follow the server (a member promoted while the bot runs is exempt), flooding, strikes survive kill -9, no command acts on the owner',
   SCENARIO,
   botScenario(async (w) => {
     const [owner, promoted, noisy] = await w.login('rlowner', 'rlpromoted', 'rlnoisy');
@@ -188,6 +188,10 @@ test(
     await noisy.waitFor(CbEvents.OnGroupMemberInfoChanged, (d) => d.groupID === groupID && d.userID === 'rlnoisy' && d.muteEndTime > before);
     await waitMessage(owner, from('rolebot', /^@Nick-rlnoisy strike 2\/3 /, { groupID }));
     assert.equal(receivedTexts(owner, from('rolebot', /strike 1\/3/, { groupID })).length, 1, 'the first warning was not repeated after the crash');
+
+    // An admin cannot have the bot act on the owner (as the server would refuse a mute).
+    await promoted.sendGroupText(groupID, '/mute @rlowner 10m');
+    await waitMessage(owner, from('rolebot', 'rlowner is the group owner: /mute does not apply to them.', { groupID }));
   }),
 );
 
