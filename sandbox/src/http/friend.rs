@@ -499,7 +499,11 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 )
                 .await?;
             let mut st = inner.state.lock();
-            if !st.users.contains_key(&r.owner_user_id) || !st.users.contains_key(&r.black_user_id)
+            // v3.8.3 CheckUser([owner, black]): the lookup de-duplicates the IDs, so blocking
+            // oneself finds one user for two IDs and fails like an unknown user.
+            if !st.users.contains_key(&r.owner_user_id)
+                || !st.users.contains_key(&r.black_user_id)
+                || r.owner_user_id == r.black_user_id
             {
                 return Err(CodeError::not_found("user not found"));
             }
@@ -533,18 +537,16 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             let r: RemoveBlackReq = parse(body)?;
             ctx.self_or_admin(&r.owner_user_id)?;
             let mut st = inner.state.lock();
-            if st
-                .blacks
-                .get_mut(&r.owner_user_id)
-                .and_then(|m| m.remove(&r.black_user_id))
-                .is_some()
-            {
-                let tips = json!({"fromToUserID": {"fromUserID": r.owner_user_id, "toUserID": r.black_user_id}});
-                deliveries.extend(st.notify(
-                    single(1208, &r.owner_user_id, &r.black_user_id, tips, false),
-                    &ctx.op,
-                ));
+            if let Some(m) = st.blacks.get_mut(&r.owner_user_id) {
+                m.remove(&r.black_user_id);
             }
+            // v3.8.3 RemoveBlack: a DeleteMany that matches nothing is no error, and the
+            // 1208 goes out either way (both SDKs then raise OnBlackDeleted).
+            let tips = json!({"fromToUserID": {"fromUserID": r.owner_user_id, "toUserID": r.black_user_id}});
+            deliveries.extend(st.notify(
+                single(1208, &r.owner_user_id, &r.black_user_id, tips, false),
+                &ctx.op,
+            ));
             inner.webhook.after(
                 "callbackAfterRemoveBlackCommand",
                 &ctx.op,
