@@ -1164,6 +1164,10 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 }
             }
             for m in &members {
+                // v3.8.3 SetGroupMemberInfo sends 1517/1518 for every member whose request
+                // carries a roleLevel, changed or not (each SDK then raises
+                // OnGroupMemberInfoChanged); only a real change moves the member sort order.
+                let role_set = m.role_level;
                 let mut role_change = None;
                 if let Some(t) = st
                     .groups
@@ -1193,7 +1197,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 let (v, vid) = st.log_write(&format!("member:{}", m.group_id), &changes);
                 let tips = json!({"group": st.group_info(&m.group_id), "opUser": op_user(&st, &m.group_id, &ctx.user), "operationTime": now_ms(),
                     "changedUser": st.member(&m.group_id, &m.user_id), "groupMemberVersion": v, "groupMemberVersionID": vid, "groupSortVersion": 0});
-                if let Some(rl) = role_change {
+                if let Some(rl) = role_set {
                     out.extend(group_notify(
                         &mut st,
                         if rl == 60 { 1517 } else { 1518 },
