@@ -1023,11 +1023,15 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
             }
             let members = g.member_ids();
             let owner = g.owner();
+            // v3.8.3 DismissGroup takes the group before DismissGroup sets status 2: the 1511
+            // tips carry the status as it was (0, or 3 when muted), which the SDK reports in
+            // OnGroupInfoChanged and OnGroupDismissed.
+            let before = st.group_info(&gid);
             if let Some(g) = st.groups.get_mut(&gid) {
                 g.info.status = 2;
             }
             if !r.delete_member {
-                let tips = json!({"group": st.group_info(&gid), "opUser": op_user(&st, &gid, &ctx.user), "operationTime": now_ms()});
+                let tips = json!({"group": before, "opUser": op_user(&st, &gid, &ctx.user), "operationTime": now_ms()});
                 out.extend(group_notify(
                     &mut st,
                     1511,
