@@ -1157,6 +1157,10 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 }
                 if my < 1000 {
                     let is_self = m.user_id == ctx.user;
+                    if my == 100 && is_self && m.role_level.is_some() {
+                        // v3.8.3: "group owner can not change own role level" is an ErrArgs
+                        return Err(CodeError::args("group owner can not change own role level"));
+                    }
                     let ok = match my {
                         100 => !(is_self && m.role_level.is_some()),
                         60 => is_self || target.role_level == 20,

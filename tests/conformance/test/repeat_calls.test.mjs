@@ -43,6 +43,12 @@ test(
     const marks = [owner, member, other].map((c) => c.mark());
     await owner.call('setGroupMemberInfo', { groupID, userID: 'rrmember', roleLevel: 60 });
     await Promise.all([owner, member, other].map((c, i) => c.waitFor(CbEvents.OnGroupMemberInfoChanged, { groupID, userID: 'rrmember', roleLevel: 60 }, { since: marks[i] })));
+    // The owner may not change its own role: v3.8.3 answers ErrArgs (not NoPermission).
+    await assert.rejects(owner.call('setGroupMemberInfo', { groupID, userID: 'rrowner', roleLevel: 20 }), (e) => {
+      assert.equal(e.errCode, 10006, `owner demotes itself: ${e.errCode} ${e.errMsg}`);
+      assert.equal(e.errMsg, 'ArgsError');
+      return true;
+    });
     const roles = Object.fromEntries((await other.call('getGroupMemberList', { groupID, filter: 0, offset: 0, count: 10 })).map((m) => [m.userID, m.roleLevel]));
     assert.deepEqual(roles, { rrowner: 100, rrmember: 60, rrother: 20 });
   }),
