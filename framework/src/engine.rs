@@ -225,6 +225,7 @@ pub(crate) async fn start(
         owed_pulls: HashMap::new(),
         owed_retry_at: None,
         owed_failures: 0,
+        diverged: Default::default(),
         typing: HashMap::new(),
         batch: ConvBatch::default(),
         burst: BurstBuffers::default(),
@@ -489,6 +490,9 @@ pub(crate) struct Engine {
     owed_retry_at: Option<tokio::time::Instant>,
     /// Owed pulls failed in a row (the retry's backoff).
     owed_failures: u32,
+    /// Conversations whose history on the server is not the one this store holds (warned about
+    /// once each, see [`Engine::history_diverged`]).
+    diverged: std::collections::HashSet<String>,
     /// Typing state: (conversation, user) → platform → last "yes".
     typing: HashMap<(String, String), BTreeMap<i32, std::time::Instant>>,
     batch: ConvBatch,
@@ -856,6 +860,23 @@ impl Engine {
                 self.set_delivered(conv, d);
             }
         } else {
+            // A server's newest seq never goes back: one below what was delivered means its data
+            // was reset (see `Engine::history_diverged`, which then delivers its messages).
+            for (conv, &newest) in &max.max_seqs {
+                let delivered = self.delivered_of(conv);
+                if newest < delivered && self.diverged.insert(conv.clone()) {
+                    tracing::warn!(
+                        conv,
+                        newest,
+                        delivered,
+                        "the server's newest seq is below what this store delivered: the \
+                         server's data was reset (or the data dir belongs to another server); \
+                         its new messages are delivered as they come, and what it got while \
+                         the bot was away is not pulled until its seqs pass the old ones (a \
+                         fresh data dir starts clean)"
+                    );
+                }
+            }
             let pulled = self.pull_up_to(&max).await;
             if pulled.is_ok() {
                 // Pulled up to the newest seqs, asked for after every pull owed so far: what
@@ -1267,6 +1288,14 @@ impl Engine {
                 }
                 let delivered = slot.map_or(0, |s| self.convs[s].delivered);
                 match classify(delivered, m.seq) {
+                    PushAction::Duplicate if self.history_diverged(conv, &m) => {
+                        // The server's seqs went back (its data was reset): its messages are
+                        // new ones, and the conversation follows the server's seqs from here.
+                        // Acks stay below the old watermark (no-ops) until the seqs pass it.
+                        let s = *slot.get_or_insert_with(|| self.see_conversation(conv));
+                        self.convs[s].delivered = m.seq;
+                        self.handle_item(conv, s, m, false).await?;
+                    }
                     PushAction::Duplicate => {
                         tracing::debug!(conv, seq = m.seq, "duplicate push dropped");
                     }
@@ -1577,6 +1606,32 @@ impl Engine {
             ack,
         });
         Ok(())
+    }
+
+    /// Whether `m`, pushed at a seq this store delivered already, is another message than the
+    /// one it delivered there: the server's history went back (its data was reset, or this data
+    /// dir belongs to another server), and a duplicate by seq is a new message. Warns once per
+    /// conversation. Only a message indexed at that seq can tell: without an entry (or with the
+    /// same client message ID) the push is a duplicate, as on a server whose seqs never go back.
+    fn history_diverged(&mut self, conv: &str, m: &ReceivedMsg) -> bool {
+        let Some(held) = self.message_summary(conv, m.seq) else {
+            return false;
+        };
+        if held.client_msg_id == m.client_msg_id.as_str() {
+            return false;
+        }
+        if self.diverged.insert(conv.to_owned()) {
+            tracing::warn!(
+                conv,
+                seq = m.seq,
+                delivered = self.delivered_of(conv),
+                "the server's message at this seq is not the one this store delivered there: \
+                 the server's data was reset (or the data dir belongs to another server); its \
+                 messages are delivered from here, messages it got while the bot was away are \
+                 not pulled until its seqs pass the old ones (a fresh data dir starts clean)"
+            );
+        }
+        true
     }
 
     /// Queues the message's index entry (written with the burst, see [`Engine::write_pending`]).

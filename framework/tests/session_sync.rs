@@ -1258,3 +1258,41 @@ async fn a_crash_inside_a_burst_leaves_no_handled_message_without_its_row() {
     s.shutdown().await.unwrap();
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_server_whose_data_was_reset_has_its_new_messages_delivered_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let conv = "si_sreset_a_sreset_bot";
+    let old = sandbox().await;
+    let _alice = peer(&old, "sreset_a").await;
+    let mut s = bot(&old, "sreset_bot", dir.path()).await;
+    for i in 0..4 {
+        old.send_text("sreset_a", "sreset_bot", false, &format!("a{i}"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(receive_texts(&mut s, conv, 4).await, expected("a", 4));
+    s.shutdown().await.unwrap();
+    old.shutdown().await;
+
+    // The same data dir against a server that starts from nothing: its seqs 1..4 are ones
+    // this store delivered already, but other messages.
+    let new = sandbox().await;
+    let _alice = peer(&new, "sreset_a").await;
+    let mut s = bot(&new, "sreset_bot", dir.path()).await;
+    for i in 0..6 {
+        new.send_text("sreset_a", "sreset_bot", false, &format!("b{i}"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(receive_texts(&mut s, conv, 6).await, expected("b", 6));
+    s.shutdown().await.unwrap();
+    // A restart delivers none of them again.
+    let mut s = bot(&new, "sreset_bot", dir.path()).await;
+    new.send_text("sreset_a", "sreset_bot", false, "c")
+        .await
+        .unwrap();
+    assert_eq!(receive_texts(&mut s, conv, 1).await, ["c"]);
+    s.shutdown().await.unwrap();
+    new.shutdown().await;
+}
