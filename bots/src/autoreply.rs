@@ -173,6 +173,20 @@ impl Rules {
         })
     }
 
+    /// The reply to `msg` could not be sent (the bot is muted there, or the server refused it):
+    /// the cooldown it started is lifted, so that the conversation's next message is answered.
+    pub fn reply_failed(
+        &self,
+        msg: &MessageView,
+        state: &dyn StateStore,
+    ) -> Result<(), StateError> {
+        let key = format!("v1/autoreply/cooldown/{}", msg.conversation_id);
+        if state.get_json::<i64>(&key)? == Some(msg.send_time_ms) {
+            state.remove(&key)?;
+        }
+        Ok(())
+    }
+
     /// The reply to `msg`, if a rule matches and the conversation is not cooling down.
     /// `me` is the bot's user ID (for the mention requirement).
     pub fn reply(
@@ -337,6 +351,25 @@ mod tests {
             .reply(&msg("sg_g", Some("g"), "hi all", 1), "bot", &st)
             .unwrap();
         assert!(matches!(a, Some(Action::Send { to: Target::Group(g), .. }) if g == "g"));
+    }
+
+    #[test]
+    fn a_reply_that_could_not_be_sent_starts_no_cooldown() {
+        let r = rules();
+        let st = MemoryState::new();
+        let first = msg("si_a", None, "hi", 100);
+        assert!(r.reply(&first, "bot", &st).unwrap().is_some());
+        // Muted: the reply failed. The next message is answered.
+        r.reply_failed(&first, &st).unwrap();
+        let next = msg("si_a", None, "hi", 110);
+        assert!(r.reply(&next, "bot", &st).unwrap().is_some());
+        // A failure reported for an older message leaves a newer reply's cooldown.
+        r.reply_failed(&first, &st).unwrap();
+        assert!(
+            r.reply(&msg("si_a", None, "hi", 120), "bot", &st)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

@@ -212,6 +212,13 @@ impl FriendGate {
         (d, actions)
     }
 
+    /// The greeting of `user_id` could not be sent (e.g. they blocked the bot): they count as
+    /// not greeted, so that a later sight of the friendship (a restart's friend list) tries
+    /// again.
+    pub fn greeting_failed(&self, user_id: &str, state: &dyn StateStore) -> Result<(), StateError> {
+        state.remove(&format!("v1/friend_gate/greeted/{user_id}"))
+    }
+
     /// Greets a new friend once (remembered in `state`, so a restart or re-sync does not repeat it).
     pub fn on_new_friend(
         &self,
@@ -342,5 +349,8 @@ mod tests {
             matches!(&a[..], [Action::Send { to: Target::User(u), text }] if u == "ann" && text.contains("Ann"))
         );
         assert!(gate.on_new_friend("ann", "Ann", &state).unwrap().is_empty());
+        // A greeting that could not be sent (the friend blocked the bot) is tried again.
+        gate.greeting_failed("ann", &state).unwrap();
+        assert_eq!(gate.on_new_friend("ann", "Ann", &state).unwrap(), a);
     }
 }

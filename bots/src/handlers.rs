@@ -403,7 +403,13 @@ impl FriendGateHandler {
         if !actions.is_empty() {
             state.flush().map_err(boxed)?;
         }
-        execute(ctx, "friend_gate", &actions, self.observer.as_ref()).await;
+        let failed = execute(ctx, "friend_gate", &actions, self.observer.as_ref()).await;
+        if !failed.is_empty() {
+            self.gate
+                .greeting_failed(user_id, &*state)
+                .and_then(|()| state.flush())
+                .map_err(boxed)?;
+        }
         Ok(())
     }
 }
@@ -702,12 +708,41 @@ impl EventHandler for ModeratorHandler {
                 self.observer.as_ref(),
             )
             .await;
-            refused = !f.is_empty()
-                && matches!(
-                    action,
-                    Action::Mute { .. } | Action::Unmute { .. } | Action::Kick { .. }
-                );
+            if f.is_empty() {
+                refused = false;
+                continue;
+            }
+            refused = matches!(
+                action,
+                Action::Mute { .. } | Action::Unmute { .. } | Action::Kick { .. }
+            );
             failed.extend(f);
+            let kept = match action {
+                // A violation whose message stays (the bot lacks the rights, or it is gone):
+                // its strike is taken back, and nothing is announced or escalated.
+                Action::Revoke { .. } => {
+                    let struck = actions.len() > 1;
+                    let kept = if struck {
+                        self.moderator
+                            .take_back_strike(&*state, group, &view.sender_id)
+                    } else {
+                        Ok(())
+                    };
+                    if let Err(e) = kept.and_then(|()| state.flush()) {
+                        tracing::warn!(error = %e, "moderator: cannot take back a strike");
+                    }
+                    break;
+                }
+                // A failed removal is tried again at the member's next violation.
+                Action::Kick { user_id, .. } => self
+                    .moderator
+                    .removal_failed(&*state, group, user_id)
+                    .and_then(|()| state.flush()),
+                _ => Ok(()),
+            };
+            if let Err(e) = kept {
+                tracing::warn!(error = %e, "moderator: cannot record a failed removal");
+            }
         }
         // An admin's command that the server refused (e.g. muting the owner) gets an answer.
         if view.text.starts_with('/') {
@@ -855,7 +890,13 @@ impl EventHandler for AutoreplyHandler {
         record_handled(&*state, &view).map_err(boxed)?;
         if let Some(action) = reply {
             state.flush().map_err(boxed)?;
-            execute(ctx, "autoreply", &[action], self.observer.as_ref()).await;
+            let failed = execute(ctx, "autoreply", &[action], self.observer.as_ref()).await;
+            if !failed.is_empty() {
+                self.rules
+                    .reply_failed(&view, &*state)
+                    .and_then(|()| state.flush())
+                    .map_err(boxed)?;
+            }
         }
         Ok(())
     }

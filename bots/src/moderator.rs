@@ -8,6 +8,9 @@
 //! `mute_after` strikes on, a kick at `kick_after` strikes (each notice after its action, and not
 //! sent if the server refused the action). Messages of a removed member still coming in (a
 //! flood's tail) are revoked without further strikes; a member who comes back starts with none.
+//! What the bot cannot enforce is not held against the member: a message it could not revoke
+//! (it lost its rights) gives no strike, and a failed removal is tried again at the next
+//! violation.
 //! Join applications are approved when
 //! their message matches `join_answer` and refused otherwise; new members are welcomed.
 //! Owners and admins have the commands `/warn`, `/mute @user 10m`, `/unmute`, `/kick` and
@@ -426,6 +429,40 @@ impl Moderator {
         Ok(state
             .get_json(&Self::strikes_key(group, user))?
             .unwrap_or_default())
+    }
+
+    /// Takes back the strike [`Moderator::judge`] just gave `user` for a message that could not
+    /// be revoked (the bot lacks the rights, or the message is gone): what the bot cannot
+    /// enforce is not held against the member.
+    pub fn take_back_strike(
+        &self,
+        state: &dyn StateStore,
+        group: &str,
+        user: &str,
+    ) -> Result<(), StateError> {
+        let mut s = self.strikes(state, group, user)?;
+        if s.count == 0 {
+            return Ok(());
+        }
+        s.count -= 1;
+        state.put_json(&Self::strikes_key(group, user), &s)
+    }
+
+    /// A removal of `user` failed: if their strikes reached it, they are counted one short of
+    /// it, so that their next violation tries the removal again instead of being taken for the
+    /// tail of a flood that removed them.
+    pub fn removal_failed(
+        &self,
+        state: &dyn StateStore,
+        group: &str,
+        user: &str,
+    ) -> Result<(), StateError> {
+        let mut s = self.strikes(state, group, user)?;
+        if s.count < self.kick_after {
+            return Ok(());
+        }
+        s.count = self.kick_after.saturating_sub(1);
+        state.put_json(&Self::strikes_key(group, user), &s)
     }
 
     /// Adds a strike and returns the escalation actions (warning, mute or kick).
@@ -1008,6 +1045,33 @@ mod tests {
             .judge_knowing(&admin("/strikes @adm", &["adm"]), &st, &roles)
             .unwrap();
         refused(&a, "adm has no strikes");
+    }
+
+    #[test]
+    fn strikes_the_bot_could_not_enforce_are_taken_back_and_a_failed_removal_is_tried_again() {
+        let m = Moderator::from_settings(&settings()).unwrap();
+        let st = MemoryState::new();
+        // A message the bot could not revoke: its strike is taken back (never below zero).
+        m.judge(&msg("eve", "badword", 1), &st).unwrap();
+        m.take_back_strike(&st, "g1", "eve").unwrap();
+        assert_eq!(m.strikes(&st, "g1", "eve").unwrap().count, 0);
+        m.take_back_strike(&st, "g1", "eve").unwrap();
+        assert_eq!(m.strikes(&st, "g1", "eve").unwrap().count, 0);
+        // Strikes below the removal are left alone by a failed removal (a /kick command's).
+        m.judge(&msg("eve", "badword", 2), &st).unwrap();
+        m.removal_failed(&st, "g1", "eve").unwrap();
+        assert_eq!(m.strikes(&st, "g1", "eve").unwrap().count, 1);
+        m.judge(&msg("eve", "badword", 3), &st).unwrap();
+        let a = m.judge(&msg("eve", "badword", 4), &st).unwrap();
+        assert!(matches!(&a[1], Action::Kick { .. }), "{a:?}");
+        // The removal failed: the next violation tries it again, where it was only revoked.
+        m.removal_failed(&st, "g1", "eve").unwrap();
+        assert_eq!(m.strikes(&st, "g1", "eve").unwrap().count, 2);
+        let a = m.judge(&msg("eve", "badword", 5), &st).unwrap();
+        assert!(
+            matches!(&a[..], [Action::Revoke { .. }, Action::Kick { user_id, .. }, Action::Mention { .. }] if user_id == "eve"),
+            "{a:?}"
+        );
     }
 
     #[test]

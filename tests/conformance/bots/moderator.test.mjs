@@ -254,3 +254,37 @@ test(
     assert.deepEqual(other.seen(CbEvents.OnNewRecvMessageRevoked).map((e) => e.data.clientMsgID), [copies[2].clientMsgID], 'only the third copy was removed');
   }),
 );
+
+test(
+  'moderator: what the bot cannot enforce (demoted: its revokes refused) is not held against the member; a refused removal is tried again',
+  SCENARIO,
+  botScenario(async (w) => {
+    const [owner, bad] = await w.login('dmowner', 'dmbad');
+    await w.registerNamed('dmbot', 'Demoted Bot');
+    const groupID = await moderatedGroup(owner, 'dmbot', ['dmbad']);
+    await bad.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+    const bot = await w.startBot('dmbot', moderatorToml(groupID), { nickname: 'Demoted Bot' });
+
+    // Demoted to member: three banned words, each revoke refused (logged), no strike or warning.
+    await owner.call('setGroupMemberInfo', { groupID, userID: 'dmbot', roleLevel: 20 });
+    await bad.waitFor(CbEvents.OnGroupMemberInfoChanged, { groupID, userID: 'dmbot', roleLevel: 20 });
+    const since = bot.records.length;
+    for (const n of [1, 2, 3]) {
+      await bad.sendGroupText(groupID, `casino ${n}`);
+      await bot.waitLog((r) => r.message === 'action failed' && /^revoke message/.test(String(r.fields.action)) && r.seq >= since && bot.actions({ since }).length >= n, { what: `revoke ${n} refused` });
+    }
+    assert.deepEqual(
+      bot.actions({ since }).map((r) => [r.message, String(r.fields.action).split(' ')[0]]),
+      [['action failed', 'revoke'], ['action failed', 'revoke'], ['action failed', 'revoke']],
+      'nothing but the three refused revokes',
+    );
+
+    // An admin again: the next violation is the member's first strike.
+    await owner.call('setGroupMemberInfo', { groupID, userID: 'dmbot', roleLevel: 60 });
+    await bad.waitFor(CbEvents.OnGroupMemberInfoChanged, { groupID, userID: 'dmbot', roleLevel: 60 });
+    const fourth = await bad.sendGroupText(groupID, 'casino 4');
+    await owner.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: fourth.clientMsgID });
+    await waitMessage(owner, from('dmbot', /^@Nick-dmbad warning, strike 1\/3 /, { groupID }));
+    assert.equal(receivedTexts(owner, from('dmbot', /strike/, { groupID })).length, 1, 'one notice, strike 1');
+  }),
+);
