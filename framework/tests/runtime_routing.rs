@@ -72,6 +72,19 @@ impl Tools {
         Ok(())
     }
 
+    /// Rolls a die of `sides` sides (rarely).
+    #[command(cooldown = "1h")]
+    async fn roll(&self, ctx: &Context, sides: u8) -> HandlerResult {
+        ctx.reply(format!("rolled a d{sides}")).await?;
+        Ok(())
+    }
+
+    #[regex(r"^snooze (\S+)$", cooldown = "1h")]
+    async fn snooze(&self, ctx: &Context, period: Duration) -> HandlerResult {
+        ctx.reply(format!("snoozed {}s", period.as_secs())).await?;
+        Ok(())
+    }
+
     #[regex(r"^(?P<x>-?\d+)\s*\*\s*(?P<y>-?\d+)$")]
     async fn times(&self, ctx: &Context, y: i64, x: i64) -> HandlerResult {
         ctx.reply(format!("{x}*{y}={}", x * y)).await?;
@@ -204,6 +217,28 @@ async fn policy_refusals_and_cooldowns_are_explained() {
     let sent = rec.sent();
     assert_eq!(sent[0].0, Target::user("u1"));
     assert_eq!(sent[1].0, Target::group("g1"));
+}
+
+#[tokio::test]
+async fn a_usage_error_does_not_spend_the_cooldown() {
+    let (b, _tx, rec) = builder();
+    let bot = b.handler(Tools::default()).build().unwrap();
+    for text in [
+        "/roll lots",
+        "/roll 6",
+        "/roll 8",
+        "snooze never",
+        "snooze 5m",
+        "snooze 9m",
+    ] {
+        run_one(&bot, ev(private("u1", text))).await;
+    }
+    let texts = rec.texts();
+    assert!(texts[0].contains("/roll"), "the usage: {}", texts[0]);
+    assert_eq!(texts[1], "rolled a d6", "the corrected command runs");
+    assert!(texts[2].starts_with("Please wait "), "{}", texts[2]);
+    // A matcher whose capture does not parse leaves its cooldown too.
+    assert_eq!(texts[4..], ["snoozed 300s"], "{texts:?}");
 }
 
 #[tokio::test]

@@ -150,10 +150,12 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                 };
                 command_arms.push(quote_spanned! {route.span=>
                     #(#names)|* => {
-                        __rt::check_command_policy(ctx, __msg, &#policy_ident, &__COMMANDS[#cmd_index]).await?;
+                        __rt::check_command_permission(ctx, __msg, &#policy_ident, &__COMMANDS[#cmd_index]).await?;
                         let mut __args = __rt::Args::for_command(__rest, __msg, ctx.me());
                         #(#parse)*
                         #finish
+                        // After the arguments: a usage error does not spend the cooldown.
+                        __rt::take_command_cooldown(ctx, __msg, &#policy_ident, &__COMMANDS[#cmd_index])?;
                         return __rt::handler_result(self.#method(#(#call_args),*).await, #handler_name, #method_name);
                     }
                 });
@@ -199,10 +201,13 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                     #label: {
                         #self_check
                         #test
-                        if !__rt::policy_allows(ctx, __msg, &#policy_ident).await? {
+                        if !__rt::policy_permits(ctx, __msg, &#policy_ident).await? {
                             break #label;
                         }
                         #(#parse)*
+                        if !__rt::cooldown_allows(ctx, __msg, &#policy_ident) {
+                            break #label;
+                        }
                         return __rt::handler_result(self.#method(#(#call_args),*).await, #handler_name, #method_name);
                     }
                 });
@@ -401,7 +406,7 @@ fn take_route(func: &mut ImplItemFn) -> syn::Result<Option<Route>> {
             let ident: Ident = attr.parse_args().map_err(|_| {
                 syn::Error::new(
                     span,
-                    "#[on] names one event variant, e.g. #[on(GroupMemberAdded)]",
+                    "#[on] names one event variant, e.g. #[on(GroupMemberEntered)]",
                 )
             })?;
             RouteKind::On(ident)

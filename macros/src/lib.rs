@@ -26,8 +26,8 @@ use proc_macro::TokenStream;
 ///     #[contains("hello", ignore_case)]
 ///     async fn hello(&self, ctx: &Context, msg: &Message) -> HandlerResult { .. }
 ///
-///     #[on(GroupMemberAdded)]
-///     async fn welcome(&self, ctx: &Context, event: &GroupMember) -> HandlerResult { .. }
+///     #[on(GroupMemberEntered)]
+///     async fn welcome(&self, ctx: &Context, event: &GroupMemberEvent) -> HandlerResult { .. }
 ///
 ///     #[on_error]
 ///     async fn errors(&self, ctx: &Context, err: FrameworkError) -> Result<(), FrameworkError> { Err(err) }

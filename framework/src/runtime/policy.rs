@@ -131,19 +131,31 @@ async fn evaluate(
     Ok(None)
 }
 
-/// Command policy: refusals and cooldowns are errors (answered to the user by default).
-pub async fn check_policy(
+/// Command policy but for the cooldown: refusals are errors (answered to the user by default).
+/// The cooldown is taken once the command's arguments parsed ([`take_cooldown`]): a typo
+/// answered with the usage does not lock its sender out for the cooldown.
+pub async fn check_permission(
     ctx: &Context,
     msg: &Message,
     policy: &'static Policy,
     route_label: &str,
 ) -> Result<(), FrameworkError> {
-    if let Some(denied) = evaluate(ctx, msg, policy).await? {
-        return Err(FrameworkError::Permission {
+    match evaluate(ctx, msg, policy).await? {
+        Some(denied) => Err(FrameworkError::Permission {
             route: route_label.to_string(),
             denied,
-        });
+        }),
+        None => Ok(()),
     }
+}
+
+/// Starts the policy's cooldown for the sender, or fails with the time left.
+pub fn take_cooldown(
+    ctx: &Context,
+    msg: &Message,
+    policy: &'static Policy,
+    route_label: &str,
+) -> Result<(), FrameworkError> {
     if let Some(period) = policy.cooldown
         && let Err(remaining) =
             ctx.shared()
@@ -158,25 +170,25 @@ pub async fn check_policy(
     Ok(())
 }
 
-/// Matcher policy: refusals and cooldowns silently skip the route (`Ok(false)`).
-pub async fn policy_allows(
+/// Matcher policy but for the cooldown: a refusal silently skips the route (`Ok(false)`).
+pub async fn policy_permits(
     ctx: &Context,
     msg: &Message,
     policy: &'static Policy,
 ) -> Result<bool, FrameworkError> {
-    if evaluate(ctx, msg, policy).await?.is_some() {
-        return Ok(false);
-    }
-    if let Some(period) = policy.cooldown
-        && ctx
+    Ok(evaluate(ctx, msg, policy).await?.is_none())
+}
+
+/// Starts the matcher's cooldown for the sender; `false` (the route skipped) while it runs.
+pub fn cooldown_allows(ctx: &Context, msg: &Message, policy: &'static Policy) -> bool {
+    match policy.cooldown {
+        Some(period) => ctx
             .shared()
             .cooldowns
             .hit(policy, &msg.send_id, period, Instant::now())
-            .is_err()
-    {
-        return Ok(false);
+            .is_ok(),
+        None => true,
     }
-    Ok(true)
 }
 
 #[cfg(test)]

@@ -130,17 +130,28 @@ pub fn parse_capture<T: FromArg>(
     })
 }
 
-/// Command policy check (errors are answered to the user by default).
-pub async fn check_command_policy(
+/// Command policy but for the cooldown (errors are answered to the user by default).
+pub async fn check_command_permission(
     ctx: &Context,
     msg: &Message,
     policy: &'static Policy,
     cmd: &'static CommandInfo,
 ) -> Result<(), FrameworkError> {
-    crate::runtime::policy::check_policy(ctx, msg, policy, &command_label(cmd)).await
+    crate::runtime::policy::check_permission(ctx, msg, policy, &command_label(cmd)).await
 }
 
-pub use crate::runtime::policy::policy_allows;
+/// Starts a command's cooldown, once its arguments parsed (see
+/// [`crate::runtime::policy::take_cooldown`]).
+pub fn take_command_cooldown(
+    ctx: &Context,
+    msg: &Message,
+    policy: &'static Policy,
+    cmd: &'static CommandInfo,
+) -> Result<(), FrameworkError> {
+    crate::runtime::policy::take_cooldown(ctx, msg, policy, &command_label(cmd))
+}
+
+pub use crate::runtime::policy::{cooldown_allows, policy_permits};
 
 /// True if the bot itself sent the message.
 #[inline]
