@@ -88,6 +88,9 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
     })
 }
 
+/// The token `bots.example.toml` ships with.
+const PLACEHOLDER_TOKEN: &str = "paste-a-user-token-here";
+
 /// What to do about a login failure whose cause is a common setup mistake.
 fn login_hint(e: &openim_bot::runtime::BotError, config: &Config) -> Option<String> {
     use openim_bot::runtime::{BotError, SessionEnd};
@@ -99,6 +102,37 @@ fn login_hint(e: &openim_bot::runtime::BotError, config: &Config) -> Option<Stri
              a supervisor that restarts on failure logs it in again, which kicks that other \
              login offline in turn",
             config.server.platform
+        ));
+    }
+    let placeholder = config
+        .account
+        .token
+        .as_ref()
+        .is_some_and(|t| t.expose() == PLACEHOLDER_TOKEN);
+    let refused_credentials = |code: i32| {
+        if placeholder {
+            format!(
+                "account.token is still the example's placeholder (errCode {code}): paste a \
+                 token minted for {user:?}, or set account.secret (OPENIM_SECRET) instead and \
+                 the bot mints its own"
+            )
+        } else {
+            format!(
+                "the server refused the credentials (errCode {code}): check account.token \
+                 (minted for this user and server.platform) or account.secret"
+            )
+        }
+    };
+    if let BotError::SessionEnded(SessionEnd::TokenInvalid { code, .. }) = e {
+        return Some(refused_credentials(*code));
+    }
+    if let BotError::Session(openim_bot::SessionError::Store(store)) = e
+        && store.to_string().contains("could not acquire lock")
+    {
+        return Some(format!(
+            "another process (another `openim-bots run`?) has the store at {} open: stop it, \
+             or give this bot its own store.data_dir",
+            config.store.data_dir.display()
         ));
     }
     let BotError::Session(openim_bot::SessionError::Login(api)) = e else {
@@ -117,10 +151,7 @@ fn login_hint(e: &openim_bot::runtime::BotError, config: &Config) -> Option<Stri
              with --secret)"
                 .to_owned(),
         ),
-        Some(code) if api.is_token_error() => Some(format!(
-            "the server refused the credentials (errCode {code}): check account.token (minted \
-             for this user and server.platform) or account.secret"
-        )),
+        Some(code) if api.is_token_error() => Some(refused_credentials(code)),
         _ => None,
     }
 }

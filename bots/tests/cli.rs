@@ -371,6 +371,62 @@ async fn run_example_failing(secret: &str) -> String {
     err
 }
 
+/// `run` of the example config as shipped (its placeholder token, no secret): the hint names
+/// the placeholder. A second `run` on the same data dir meanwhile: the hint names the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_with_the_placeholder_token_or_a_data_dir_in_use_explains_the_fix() {
+    let sandbox = start_sandbox(&["--user", "helper_bot"]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let env = [
+        ("OPENIM_API_ADDR", sandbox.api.as_str()),
+        ("OPENIM_WS_ADDR", sandbox.ws.as_str()),
+        ("OPENIM_DATA_DIR", data.to_str().expect("utf-8 path")),
+    ];
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--config", EXAMPLE])
+        .env_remove("OPENIM_SECRET");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run openim-bots");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("hint: account.token is still the example's placeholder"),
+        "{err}"
+    );
+
+    // The store held by another process (a bot of the same data dir, as sled locks it).
+    let held = openim_bot::Store::open(&data).expect("store opens");
+    let second = Command::new(BIN)
+        .args(["run", "--config", EXAMPLE])
+        .envs(env)
+        .env("OPENIM_SECRET", "openIM123")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn openim-bots");
+    let pid = second.id().to_string();
+    // Should it run after all, it is stopped (the assertion below then fails, not the wait).
+    let (done, ended) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if ended.recv_timeout(Duration::from_secs(60)).is_err() {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        }
+    });
+    let out = second.wait_with_output().expect("wait");
+    let _ = done.send(());
+    let _ = watchdog.join();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("hint: another process (another `openim-bots run`?) has the store at"),
+        "{err}"
+    );
+    drop(held);
+}
+
 /// `run` with an account the server does not know: a clear error and what to do about it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_with_an_unregistered_account_explains_the_fix() {
