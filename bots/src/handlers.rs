@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use openim_bot::content::Content;
 use openim_bot::event::{
-    FriendApplication, GroupApplication, GroupMemberEvent, JoinedGroupAdded, SyncServerFinish,
+    FriendApplication, GroupApplication, GroupMemberEvent, JoinedGroupAdded, JoinedGroupDeleted,
+    LeaveReason, SyncServerFinish,
 };
 use openim_bot::message::{AT_ALL_TAG, Message};
 use openim_bot::model::Friend;
@@ -469,7 +470,7 @@ pub struct ModeratorHandler {
     claims: Claims,
 }
 
-static MODERATOR_ROUTES: [RouteInfo; 7] = [
+static MODERATOR_ROUTES: [RouteInfo; 9] = [
     RouteInfo {
         event: "NewMessage",
         matcher: "command /warn /mute /unmute /kick /strikes",
@@ -511,6 +512,18 @@ static MODERATOR_ROUTES: [RouteInfo; 7] = [
         matcher: "on(GroupMemberInvited)",
         filters: "moderated groups",
         method: "welcome",
+    },
+    RouteInfo {
+        event: "JoinedGroupDeleted",
+        matcher: "on(JoinedGroupDeleted)",
+        filters: "moderated groups",
+        method: "warn: the bot left the group",
+    },
+    RouteInfo {
+        event: "GroupMemberInfoChanged",
+        matcher: "on(GroupMemberInfoChanged)",
+        filters: "moderated groups, the bot",
+        method: "warn: the bot lost its admin role",
     },
 ];
 
@@ -811,6 +824,43 @@ impl EventHandler for ModeratorHandler {
     }
     async fn on_group_member_invited(&self, ctx: &Context, ev: &GroupMemberEvent) -> HandlerResult {
         self.welcome(ctx, ev).await;
+        Ok(())
+    }
+    async fn on_joined_group_deleted(&self, _: &Context, ev: &JoinedGroupDeleted) -> HandlerResult {
+        // Moderation stops with the membership: say so once, rather than go quiet.
+        let group = ev.group.group_id.as_str();
+        if self.moderator.moderates(group) {
+            let why = match ev.reason {
+                LeaveReason::Kicked => "the bot was removed from it",
+                LeaveReason::Dismissed => "it was dismissed",
+                LeaveReason::Left => "the bot left it",
+                _ => "the bot is no longer a member (found at sync)",
+            };
+            tracing::warn!(
+                group,
+                operator = %ev.operator_user_id,
+                "a moderated group is no longer moderated: {why}"
+            );
+        }
+        Ok(())
+    }
+    async fn on_group_member_info_changed(
+        &self,
+        ctx: &Context,
+        ev: &GroupMemberEvent,
+    ) -> HandlerResult {
+        let m = &ev.member;
+        if m.user_id == ctx.me()
+            && self.moderator.moderates(&m.group_id)
+            && !Role::from_role_level(m.role_level).is_privileged()
+        {
+            tracing::warn!(
+                group = %m.group_id,
+                operator = %ev.operator_user_id,
+                "the bot is no longer an owner or admin of this moderated group: it cannot \
+                 revoke, mute or kick (violations are not counted until it is again)"
+            );
+        }
         Ok(())
     }
 }

@@ -192,12 +192,18 @@ impl Client {
         if let Some(m) = self.inner.store.member(group_id, user_id)? {
             return Ok(Some(m.role_level));
         }
-        let members = self
+        match self
             .inner
             .api
             .get_group_members_info(group_id, &[user_id])
-            .await?;
-        Ok(members.first().map(|m| m.role_level))
+            .await
+        {
+            Ok(members) => Ok(members.first().map(|m| m.role_level)),
+            // The server refuses a non-member's lookups (NoPermissionError): asked about
+            // itself, the bot is not a member.
+            Err(e) if e.code() == Some(1002) && user_id == self.inner.user_id => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Sends a text message.

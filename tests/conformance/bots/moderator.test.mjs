@@ -256,7 +256,7 @@ test(
 );
 
 test(
-  'moderator: what the bot cannot enforce (demoted: its revokes refused) is not held against the member; a refused removal is tried again',
+  'moderator: demoted, the bot says so and what it cannot enforce (its revokes refused) is not held against the member; removed, it says so',
   SCENARIO,
   botScenario(async (w) => {
     const [owner, bad] = await w.login('dmowner', 'dmbad');
@@ -268,6 +268,7 @@ test(
     // Demoted to member: three banned words, each revoke refused (logged), no strike or warning.
     await owner.call('setGroupMemberInfo', { groupID, userID: 'dmbot', roleLevel: 20 });
     await bad.waitFor(CbEvents.OnGroupMemberInfoChanged, { groupID, userID: 'dmbot', roleLevel: 20 });
+    await bot.waitLog((r) => /no longer an owner or admin of this moderated group/.test(r.message) && r.fields.group === groupID, { what: 'the demotion warning' });
     const since = bot.records.length;
     for (const n of [1, 2, 3]) {
       await bad.sendGroupText(groupID, `casino ${n}`);
@@ -286,5 +287,9 @@ test(
     await owner.waitFor(CbEvents.OnNewRecvMessageRevoked, { clientMsgID: fourth.clientMsgID });
     await waitMessage(owner, from('dmbot', /^@Nick-dmbad warning, strike 1\/3 /, { groupID }));
     assert.equal(receivedTexts(owner, from('dmbot', /strike/, { groupID })).length, 1, 'one notice, strike 1');
+
+    // Removed from the group: the bot says the group is no longer moderated.
+    await owner.call('kickGroupMember', { groupID, userIDList: ['dmbot'], reason: 'bye' });
+    await bot.waitLog((r) => /no longer moderated: the bot was removed from it/.test(r.message) && r.fields.group === groupID, { what: 'the removal warning' });
   }),
 );
