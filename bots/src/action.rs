@@ -89,6 +89,9 @@ pub struct MessageView {
     pub mentions_all: bool,
     /// Whether the message @-mentions the bot.
     pub mentions_bot: bool,
+    /// Whether the message is a reply quoting one of the bot's messages (which addresses the
+    /// bot as a mention does).
+    pub replies_to_bot: bool,
     /// Server send time, milliseconds since the Unix epoch.
     pub send_time_ms: i64,
 }

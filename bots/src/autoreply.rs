@@ -55,7 +55,8 @@ pub struct AutoreplySettings {
     /// Silence per conversation after a reply.
     #[serde(default = "default_cooldown")]
     pub cooldown: HumanDuration,
-    /// In groups, answer only messages that @-mention the bot.
+    /// In groups, answer only messages addressed to the bot: an @-mention of it, or a reply
+    /// quoting one of its messages (not @all).
     #[serde(default)]
     pub group_requires_mention: bool,
     /// The rules, tried in order.
@@ -199,7 +200,9 @@ impl Rules {
             return Ok(None);
         }
         let in_group = msg.group_id.is_some();
-        let mentioned = msg.mentions_bot || msg.at_user_ids.iter().any(|u| u == me);
+        // A reply quoting the bot addresses it as a mention does; @all is not meant for it.
+        let mentioned =
+            msg.mentions_bot || msg.replies_to_bot || msg.at_user_ids.iter().any(|u| u == me);
         if in_group && self.group_requires_mention && !mentioned {
             return Ok(None);
         }
@@ -433,6 +436,13 @@ mod tests {
         let mut m = msg("sg_g", Some("g"), "@Bot hi", 2);
         m.mentions_bot = true;
         assert!(r.reply(&m, "bot", &st).unwrap().is_some());
+        // A reply quoting the bot addresses it too; @all does not.
+        let mut m = msg("sg_h", Some("h"), "hi again", 3);
+        m.replies_to_bot = true;
+        assert!(r.reply(&m, "bot", &st).unwrap().is_some());
+        let mut m = msg("sg_i", Some("i"), "@everyone hi", 4);
+        m.mentions_all = true;
+        assert!(r.reply(&m, "bot", &st).unwrap().is_none());
         s.rules.clear();
         assert_eq!(
             Rules::from_settings(&s).unwrap_err().key,

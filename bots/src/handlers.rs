@@ -262,6 +262,10 @@ pub async fn message_view(ctx: &Context, msg: &Message) -> Option<MessageView> {
         text,
         attachment,
         mentions_bot: msg.at_user_ids.iter().any(|u| u.as_str() == ctx.me()),
+        replies_to_bot: matches!(
+            &msg.content,
+            Content::Quote(q) if q.quote_message.as_ref().is_some_and(|m| m.send_id == ctx.me())
+        ),
         at_user_ids: msg
             .at_user_ids
             .iter()

@@ -124,3 +124,36 @@ test(
     assert.equal(receivedTexts(member, from('replybot3')).length, 2);
   }),
 );
+
+test(
+  'autoreply: with group_requires_mention, a reply quoting the bot addresses it; @all does not',
+  SCENARIO,
+  botScenario(async (w) => {
+    await w.startBot('replybot4', AUTOREPLY.replace('cooldown = "2s"', 'cooldown = "0s"'), { nickname: 'Reply Bot' });
+    const [owner, member] = await w.login('aqowner', 'aqmember');
+    const { groupID } = await owner.call('createGroup', {
+      memberUserIDs: ['replybot4', 'aqmember'],
+      adminUserIDs: [],
+      groupInfo: { groupName: 'Quote Group', groupType: 2 },
+    });
+    await member.waitFor(CbEvents.OnJoinedGroupAdded, { groupID });
+
+    const at = await owner.call('createTextAtMessage', {
+      text: '@Reply Bot hey',
+      atUserIDList: ['replybot4'],
+      atUsersInfo: [{ atUserID: 'replybot4', groupNickname: 'Reply Bot' }],
+    });
+    await owner.call('sendMessage', { recvID: '', groupID, message: at });
+    const first = `hey Nick-aqowner! You are in ${groupID}.`;
+    const answer = await waitMessage(member, from('replybot4', first, { groupID }));
+
+    // @all is everyone's, not the bot's: not answered. A quote of the bot's answer is.
+    const all = await owner.call('createTextAtMessage', { text: '@everyone hello all', atUserIDList: ['AtAllTag'] });
+    await owner.call('sendMessage', { recvID: '', groupID, message: all });
+    const quote = await member.call('createQuoteMessage', { text: 'hello again', message: JSON.stringify(answer) });
+    await member.call('sendMessage', { recvID: '', groupID, message: quote });
+    const second = `hello Nick-aqmember! You are in ${groupID}.`;
+    await waitMessage(owner, from('replybot4', second, { groupID }));
+    assert.deepEqual(receivedTexts(owner, from('replybot4', undefined, { groupID })), [first, second], 'the @all message was not answered');
+  }),
+);
