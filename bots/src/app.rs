@@ -108,6 +108,9 @@ pub fn with_bots(
 ) -> Result<BotBuilder, crate::settings::Invalid> {
     let bots = config.compile()?;
     builder = builder.help(false).handler(progress);
+    if config.bots.mark_read {
+        builder = builder.middleware(openim_bot::runtime::MarkRead::new());
+    }
     for h in bundle(bots, observer) {
         builder = builder.handler_arc(h);
     }

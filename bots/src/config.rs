@@ -197,10 +197,14 @@ impl SessionSection {
     }
 }
 
-/// `[bots]`: one optional table per bundled bot.
+/// `[bots]`: one optional table per bundled bot, and what they share.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BotsSection {
+    /// Mark a conversation read once its messages are handled
+    /// ([`openim_bot::runtime::MarkRead`]); default false.
+    #[serde(default)]
+    pub mark_read: bool,
     /// `[bots.friend_gate]`.
     #[serde(default)]
     pub friend_gate: Option<FriendGateSettings>,
@@ -616,6 +620,11 @@ impl Config {
             c.catch_up_limit
         ));
         let b = &self.bots;
+        out.push_str(if b.mark_read {
+            "reading: conversations are marked read once their messages are handled\n"
+        } else {
+            "reading: nothing is marked read (messages to the bot stay unread)\n"
+        });
         let off = |name: &str| format!("{name}: disabled\n");
         match &b.friend_gate {
             Some(f) if f.enabled => out.push_str(&format!(

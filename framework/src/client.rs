@@ -333,16 +333,47 @@ impl Client {
         Ok(())
     }
 
-    /// Marks a conversation read up to its newest known message.
+    /// Marks a conversation read up to its newest known message; nothing is sent when it has
+    /// no unread message (a mark that reads nothing new still notifies the peer, whose JS SDK
+    /// 0.0.14 fails on the empty list of seqs it carries).
     pub async fn mark_read(&self, conversation_id: &str) -> Result<(), ClientError> {
-        let conv = self.inner.store.conversation(conversation_id)?;
-        let max_seq = conv.map(|c| c.max_seq).unwrap_or(0);
-        if max_seq <= 0 {
+        let Some(conv) = self.inner.store.conversation(conversation_id)? else {
+            return Ok(());
+        };
+        let max_seq = conv.max_seq;
+        if max_seq <= 0 || conv.unread_count == 0 {
             return Ok(());
         }
         self.inner
             .api
             .mark_conversation_as_read(&self.inner.user_id, conversation_id, max_seq, &[])
+            .await?;
+        if let Some(c) = &self.inner.commands {
+            let _ = c.send(crate::engine::EngineCmd::MarkedRead {
+                conversation_id: conversation_id.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Marks `seqs`, messages of a conversation, read, and the conversation read up to the
+    /// newest of them. Their senders are told which (a single chat's peer gets a read receipt
+    /// naming them), also when the server counts them read already: the bot's own reply moves
+    /// its read position past what it answered, without a receipt to the peer.
+    pub async fn mark_messages_read(
+        &self,
+        conversation_id: &str,
+        seqs: &[i64],
+    ) -> Result<(), ClientError> {
+        let Some(&newest) = seqs.iter().max() else {
+            return Ok(());
+        };
+        if newest <= 0 {
+            return Ok(());
+        }
+        self.inner
+            .api
+            .mark_conversation_as_read(&self.inner.user_id, conversation_id, newest, seqs)
             .await?;
         if let Some(c) = &self.inner.commands {
             let _ = c.send(crate::engine::EngineCmd::MarkedRead {

@@ -366,6 +366,40 @@ async fn stop(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mark_read_marks_handled_conversations_read_for_their_senders() {
+    let world = World::start(&["reader_bot", "dora"]).await;
+    let (handle, task) = world
+        .bot("reader_bot", |b| {
+            b.middleware(MarkRead::new().delay(Duration::from_millis(20)))
+        })
+        .await;
+    let mut dora = world.human("dora").await;
+    for text in ["one", "two", "three"] {
+        dora.client()
+            .send_text(Target::user("reader_bot"), text)
+            .await
+            .expect("dora sends");
+    }
+    // Dora's client is told the bot read up to her third message (seqs 1..3 of a new chat).
+    loop {
+        let d = tokio::time::timeout(WAIT, dora.session.next())
+            .await
+            .expect("a read receipt for all three")
+            .expect("session open");
+        let read = match &d.event {
+            Event::C2cReadReceipt(r) if r.user_id == "reader_bot" => r.has_read_seq,
+            _ => 0,
+        };
+        d.ack.ack();
+        if read >= 3 {
+            break;
+        }
+    }
+    stop(handle, task).await;
+    world.sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_against_the_sandbox() {
     let world = World::start(&["echo_bot", "alice", "bob"]).await;
     let (handle, task) = world.bot("echo_bot", echo_example::configure).await;

@@ -419,3 +419,96 @@ impl Middleware for Permissions {
         }
     }
 }
+
+/// Built-in: marks each message read once it is handled, as a person reading it would. Its
+/// sender then sees it read (a single chat's peer gets `OnRecvC2CReadReceipt`, the read flag in
+/// their history), and the bot account's unread counts, which its other clients show, go back
+/// to zero. Without it the bot reads nothing: OpenIM counts every message to it as unread (the
+/// bot's own reply moves its read position, but tells the peer nothing).
+///
+/// One request per conversation per `delay` (default 1 s) covers every message handled there
+/// meanwhile: a busy conversation costs one request a second, not one a message.
+///
+/// ```
+/// use std::time::Duration;
+/// use openim_bot::runtime::MarkRead;
+///
+/// let mark_read = MarkRead::new().delay(Duration::from_millis(500));
+/// # let _ = mark_read;
+/// ```
+#[derive(Debug, Clone)]
+pub struct MarkRead {
+    delay: Duration,
+    /// The handled messages (seqs) of each conversation whose mark is due (one task each).
+    due: Arc<DashMap<String, Vec<i64>>>,
+}
+
+impl Default for MarkRead {
+    fn default() -> Self {
+        MarkRead {
+            delay: Duration::from_secs(1),
+            due: Arc::default(),
+        }
+    }
+}
+
+impl MarkRead {
+    /// Marks after one second.
+    pub fn new() -> MarkRead {
+        MarkRead::default()
+    }
+
+    /// How long after a message is handled it is marked read (the messages of its
+    /// conversation handled meanwhile share the request).
+    pub fn delay(mut self, delay: Duration) -> MarkRead {
+        self.delay = delay;
+        self
+    }
+}
+
+#[async_trait]
+impl Middleware for MarkRead {
+    fn name(&self) -> &'static str {
+        "mark_read"
+    }
+
+    fn describe(&self) -> String {
+        format!("mark_read(after {})", human_duration(self.delay))
+    }
+
+    async fn handle(
+        &self,
+        ctx: &Context,
+        event: &Event,
+        next: Next<'_>,
+    ) -> Result<(), FrameworkError> {
+        let outcome = next.run(ctx, event).await;
+        if let Event::NewMessage(m) = event
+            && !m.is_self
+            && m.seq > 0
+        {
+            let conversation = m.conversation_id.to_string();
+            let first = {
+                let mut seqs = self.due.entry(conversation.clone()).or_default();
+                seqs.push(m.seq);
+                seqs.len() == 1
+            };
+            if first {
+                let client = ctx.client().clone();
+                let due = self.due.clone();
+                let delay = self.delay;
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    // Out first: a message handled while the mark is on its way gets its own.
+                    let Some((_, seqs)) = due.remove(&conversation) else {
+                        return;
+                    };
+                    if let Err(e) = client.mark_messages_read(&conversation, &seqs).await {
+                        tracing::warn!(conversation, error = %e, "cannot mark messages read");
+                    }
+                });
+            }
+        }
+        outcome
+    }
+}

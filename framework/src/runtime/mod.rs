@@ -142,7 +142,7 @@ pub use dialogue::{
 };
 pub use error::{Denied, ErrorHook, FrameworkError, HandlerError, HandlerResult};
 pub use handler::{CommandInfo, EventHandler, IntoHandlerResult, RouteInfo};
-pub use middleware::{AntiFlood, Flow, Middleware, Next, Permissions, TracingLayer};
+pub use middleware::{AntiFlood, Flow, MarkRead, Middleware, Next, Permissions, TracingLayer};
 pub use openim_bot_macros::handler;
 pub use outbox::{MessageSender, Rate, Throttle, Throttled};
 pub use policy::RequiredRole;

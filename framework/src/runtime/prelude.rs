@@ -12,6 +12,6 @@ pub use crate::event::{
 pub use crate::message::Message;
 pub use crate::runtime::{
     AntiFlood, Bot, BotBuilder, Context, Dialogue, DialogueKey, EventHandler, Flow, FrameworkError,
-    FromArg, HandlerResult, Mention, Middleware, Next, Permissions, Rate, Rest, Throttle,
+    FromArg, HandlerResult, MarkRead, Mention, Middleware, Next, Permissions, Rate, Rest, Throttle,
     async_trait, handler,
 };

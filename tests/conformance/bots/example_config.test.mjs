@@ -56,6 +56,8 @@ test(
     // support owns private chats: an FAQ question is answered at once.
     await carol.sendText('helper_bot', 'what is your pricing?');
     await waitMessage(carol, from('helper_bot', 'OpenIM is open source and free to self-host.\n(Not what you needed? Write /human to reach a person.)'));
+    // The example marks what the bots handled read (`[bots] mark_read`): Carol sees her question read.
+    await carol.waitFor(CbEvents.OnRecvC2CReadReceipt, (d) => d.some((r) => r.userID === 'helper_bot'));
 
     // moderator in "community": a banned phrase is revoked with a warning, and
     // autoreply (which runs after it) leaves that message alone although "hi" matches.
