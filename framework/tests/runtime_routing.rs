@@ -333,8 +333,20 @@ async fn generated_help_lists_commands_from_doc_comments() {
         texts[0]
     );
     assert!(texts[0].contains("/say <word> [times]"), "{}", texts[0]);
+    // Restrictions are shown in the list; /help's own argument is optional.
+    assert!(
+        texts[0].contains("/groupy — Only in groups. (groups only)"),
+        "{}",
+        texts[0]
+    );
+    assert!(
+        texts[0].ends_with("\n/help [command] — details about one command"),
+        "{}",
+        texts[0]
+    );
     assert!(texts[1].contains("Usage: /add <a> <b>"), "{}", texts[1]);
-    assert!(texts[1].contains("Example: `/add 2 3`"), "{}", texts[1]);
+    // Doc comments' code marks are not shown to chat users.
+    assert!(texts[1].contains("Example: /add 2 3"), "{}", texts[1]);
     assert!(texts[1].contains("Aliases: /plus"), "{}", texts[1]);
     assert_eq!(
         texts[2],

@@ -18,16 +18,41 @@ static ROUTES: [RouteInfo; 1] = [RouteInfo {
     method: "help",
 }];
 
-/// The text of `/help` (all visible commands).
+/// Doc-comment text as a chat shows it: Markdown's code marks (`` ` ``) would show as they
+/// are.
+fn plain(doc: &str) -> String {
+    doc.replace('`', "")
+}
+
+/// The restrictions of a command, as a list (empty when anyone may use it anywhere).
+fn limits(c: &CommandInfo) -> Vec<&'static str> {
+    let mut limits = Vec::new();
+    if c.group_only {
+        limits.push("groups only");
+    }
+    if c.private_only {
+        limits.push("private chats only");
+    }
+    if c.admin_only {
+        limits.push("group owner/admins only");
+    }
+    limits
+}
+
+/// The text of `/help` (all visible commands, each with its restrictions).
 pub fn help_text(commands: &[CommandInfo]) -> String {
     let mut text = String::from("Commands:");
     for c in commands.iter().filter(|c| !c.hidden) {
         text.push_str(&format!("\n{}", c.usage));
         if !c.description.is_empty() {
-            text.push_str(&format!(" — {}", c.description));
+            text.push_str(&format!(" — {}", plain(c.description)));
+        }
+        let limits = limits(c);
+        if !limits.is_empty() {
+            text.push_str(&format!(" ({})", limits.join(", ")));
         }
     }
-    text.push_str("\n/help <command> — details about one command");
+    text.push_str("\n/help [command] — details about one command");
     text
 }
 
@@ -39,7 +64,7 @@ pub fn command_help(commands: &[CommandInfo], name: &str) -> Option<String> {
     })?;
     let mut text = format!("Usage: {}", c.usage);
     if !c.help.is_empty() {
-        text.push_str(&format!("\n{}", c.help));
+        text.push_str(&format!("\n{}", plain(c.help)));
     }
     if !c.aliases.is_empty() {
         let aliases: Vec<String> = c
@@ -49,16 +74,7 @@ pub fn command_help(commands: &[CommandInfo], name: &str) -> Option<String> {
             .collect();
         text.push_str(&format!("\nAliases: {}", aliases.join(", ")));
     }
-    let mut limits = Vec::new();
-    if c.group_only {
-        limits.push("groups only");
-    }
-    if c.private_only {
-        limits.push("private chats only");
-    }
-    if c.admin_only {
-        limits.push("group owner/admins only");
-    }
+    let limits = limits(c);
     if !limits.is_empty() {
         text.push_str(&format!("\nRestrictions: {}", limits.join(", ")));
     }
