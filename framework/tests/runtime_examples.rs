@@ -24,7 +24,6 @@ mod middleware_example;
 #[path = "../../examples/regex.rs"]
 mod regex_example;
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -33,7 +32,6 @@ use openim_bot::runtime::{BotBuilder, ShutdownHandle};
 use openim_bot::{Session, Store};
 use openim_sandbox::{Sandbox, SandboxConfig};
 use runtime_common::*;
-use tokio::sync::Notify;
 
 // ---------------------------------------------------------------- in memory
 
@@ -275,17 +273,19 @@ impl World {
         let session = Session::start(self.config(user))
             .await
             .expect("bot session");
-        let ready = Arc::new(Notify::new());
         let bot = configure(BotBuilder::from_session(session).handle_ctrl_c(false))
-            .handler(Ready(ready.clone()))
             .build()
             .expect("build");
         let stop = bot.shutdown_handle();
-        let notified = ready.notified();
+        let mut ready = bot.ready_handle();
+        assert!(!ready.is_ready());
         let task = tokio::spawn(bot.run());
-        tokio::time::timeout(WAIT, notified)
-            .await
-            .expect("bot synced");
+        assert!(
+            tokio::time::timeout(WAIT, ready.wait())
+                .await
+                .expect("bot synced"),
+            "the bot stopped before its first sync"
+        );
         (stop, task)
     }
 
@@ -305,21 +305,6 @@ impl World {
             }
         }
         Human { session }
-    }
-}
-
-/// Signals the end of the first sync.
-struct Ready(Arc<Notify>);
-
-#[async_trait]
-impl EventHandler for Ready {
-    async fn on_sync_server_finish(
-        &self,
-        _ctx: &Context,
-        _e: &openim_bot::event::SyncServerFinish,
-    ) -> HandlerResult {
-        self.0.notify_one();
-        Ok(())
     }
 }
 

@@ -304,7 +304,21 @@ impl BotBuilder {
         self
     }
 
-    /// The global error hook: gets what the handlers' hooks pass on.
+    /// The global error hook: gets what the handlers' hooks pass on. A closure takes the
+    /// context by value (give the parameters' types: the compiler cannot infer them here);
+    /// returning the error passes it on to the default handler, which answers users' mistakes
+    /// and logs the rest.
+    ///
+    /// ```no_run
+    /// use openim_bot::prelude::*;
+    ///
+    /// # fn configure(builder: BotBuilder) -> BotBuilder {
+    /// builder.on_error(|ctx: Context, error: FrameworkError| async move {
+    ///     eprintln!("in {:?}: {error}", ctx.conversation());
+    ///     Err(error)
+    /// })
+    /// # }
+    /// ```
     pub fn on_error(mut self, hook: impl ErrorHook) -> BotBuilder {
         self.on_error = Some(Arc::new(hook));
         self
@@ -371,6 +385,7 @@ impl BotBuilder {
             settings,
             shutdown,
             shared: None,
+            ready: tokio::sync::watch::Sender::new(false),
         };
         if let Some(SourceSpec::Ready { client, .. }) = &bot.source {
             let client = client.clone();
@@ -432,6 +447,26 @@ impl ShutdownHandle {
     }
 }
 
+/// Waits for a running bot's first sync (see [`Bot::ready_handle`]).
+#[derive(Debug, Clone)]
+pub struct ReadyHandle(tokio::sync::watch::Receiver<bool>);
+
+impl ReadyHandle {
+    /// Resolves once the bot's first sync with the server finished (its first
+    /// [`Event::SyncServerFinish`] reached it): a message sent from then on reaches the
+    /// handlers. One sent before may not: on a first start the history is not replayed (see
+    /// EVENTS.md). Returns `false` if the bot stopped first. A test awaits this before it
+    /// sends the bot anything.
+    pub async fn wait(&mut self) -> bool {
+        self.0.wait_for(|ready| *ready).await.is_ok()
+    }
+
+    /// Whether the first sync finished.
+    pub fn is_ready(&self) -> bool {
+        *self.0.borrow()
+    }
+}
+
 /// A bot: handlers and middleware on an event source. See the module docs for ordering,
 /// concurrency, acknowledgement and shutdown.
 ///
@@ -462,6 +497,8 @@ pub struct Bot {
     settings: Settings,
     shutdown: CancellationToken,
     shared: Option<Arc<Shared>>,
+    /// Set when the first sync finished (see [`ReadyHandle`]).
+    ready: tokio::sync::watch::Sender<bool>,
 }
 
 impl fmt::Debug for Bot {
@@ -511,6 +548,22 @@ impl Bot {
     /// A handle to stop the running bot.
     pub fn shutdown_handle(&self) -> ShutdownHandle {
         ShutdownHandle(self.shutdown.clone())
+    }
+
+    /// A handle to await the running bot's first sync ([`ReadyHandle::wait`]).
+    ///
+    /// ```no_run
+    /// # async fn f(bot: openim_bot::runtime::Bot) {
+    /// let mut ready = bot.ready_handle();
+    /// let running = tokio::spawn(bot.run());
+    /// if ready.wait().await {
+    ///     // the bot receives what is sent from now on
+    /// }
+    /// # let _ = running.await;
+    /// # }
+    /// ```
+    pub fn ready_handle(&self) -> ReadyHandle {
+        ReadyHandle(self.ready.subscribe())
     }
 
     /// The routing table: for every route, event → filters → middleware → handler.
@@ -620,6 +673,9 @@ impl Bot {
                     }
                 },
             };
+            if matches!(delivery.event, Event::SyncServerFinish(_)) {
+                self.ready.send_replace(true);
+            }
             if let Some(end) = SessionEnd::of(&delivery.event) {
                 tracing::error!(reason = %end, "the server ended the session");
                 ended = Some(end);

@@ -57,7 +57,8 @@ impl std::fmt::Debug for Next<'_> {
 }
 
 impl<'a> Next<'a> {
-    /// Runs the inner middleware and the handlers.
+    /// Runs the inner middleware and the handlers. The result is the inner middleware's:
+    /// handlers' errors go to the error hooks, not here.
     pub async fn run(self, ctx: &Context, event: &Event) -> Result<(), FrameworkError> {
         match self.middleware.split_first() {
             Some((first, rest)) => {
@@ -118,7 +119,10 @@ pub trait Middleware: Send + Sync + 'static {
         Ok(Flow::Continue)
     }
 
-    /// Runs after the inner chain (not when `before` stopped).
+    /// Runs after the inner chain (not when `before` stopped). `outcome` is the inner
+    /// middleware's: a handler's error or panic goes to the error hooks
+    /// ([`crate::runtime::BotBuilder::on_error`]) and leaves it `Ok` (each handler is isolated,
+    /// and the next one still runs).
     async fn after(&self, ctx: &Context, event: &Event, outcome: &Result<(), FrameworkError>) {
         let _ = (ctx, event, outcome);
     }

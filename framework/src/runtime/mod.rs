@@ -134,7 +134,9 @@ mod private;
 
 pub use args::{ArgError, Args, FromArg, Mention, Rest, parse_duration};
 pub use async_trait::async_trait;
-pub use bot::{Bot, BotBuilder, BotError, EventSource, RoutingTable, SessionEnd, ShutdownHandle};
+pub use bot::{
+    Bot, BotBuilder, BotError, EventSource, ReadyHandle, RoutingTable, SessionEnd, ShutdownHandle,
+};
 pub use context::Context;
 pub use dialogue::{
     Dialogue, DialogueError, DialogueKey, DialogueRecord, DialogueStorage, MemoryDialogueStorage,
