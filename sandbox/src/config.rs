@@ -106,6 +106,13 @@ impl SandboxConfig {
         self.webhook_url = Some(url.into());
         self
     }
+    /// Holds a sender's own echo back this long (the field of this name says why); 0 turns
+    /// it off, which suits tests of bots built on this framework (its session does not need
+    /// the hold, and a reply then reaches its test without the 100 ms).
+    pub fn push_latency(mut self, latency: Duration) -> Self {
+        self.push_latency = latency;
+        self
+    }
     /// Serves TLS (https/wss) with a certificate from `source`.
     pub fn tls(mut self, source: TlsSource) -> Self {
         self.tls = Some(source);

@@ -544,6 +544,24 @@ impl Sandbox {
             .to_string())
     }
 
+    /// Sets a member's role in a group via `/group/set_group_member_info` (as the admin): 60
+    /// admin, 20 ordinary member (the owner changes by `/group/transfer_group`).
+    pub async fn set_member_role(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        role_level: i32,
+    ) -> Result<(), SandboxError> {
+        let admin = self.admin_token().await?;
+        self.call(
+            "/group/set_group_member_info",
+            &admin,
+            json!({"members": [{"groupID": group_id, "userID": user_id, "roleLevel": role_level}]}),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Makes two users friends via `/friend/import_friend`.
     pub async fn make_friends(&self, a: &str, b: &str) -> Result<(), SandboxError> {
         let admin = self.admin_token().await?;
