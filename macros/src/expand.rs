@@ -540,6 +540,34 @@ fn classify_params(func: &ImplItemFn, kind: &RouteKind) -> syn::Result<Vec<Param
                 ),
             ));
         }
+        // A parameter that would take a *named* group by position is most likely a typo in
+        // one of the two names (the arguments would be swapped silently).
+        let names: Vec<Option<String>> = re
+            .capture_names()
+            .skip(1)
+            .map(|n| n.map(str::to_string))
+            .collect();
+        let args: Vec<&str> = params
+            .iter()
+            .filter_map(|p| match p {
+                Param::Arg(n, ..) => Some(n.as_str()),
+                _ => None,
+            })
+            .collect();
+        let claimed = |n: &str| args.contains(&n);
+        let mut pool = names
+            .iter()
+            .filter(|n| n.as_deref().is_none_or(|n| !claimed(n)));
+        for arg in args.iter().filter(|a| !names.iter().flatten().any(|n| n == *a)) {
+            if let Some(Some(group)) = pool.next() {
+                return Err(syn::Error::new(
+                    pattern.span(),
+                    format!(
+                        "parameter `{arg}` would take the capture group `{group}` by position: name the parameter `{group}` or the group `{arg}` (only unnamed groups bind by position)"
+                    ),
+                ));
+            }
+        }
     }
     Ok(params)
 }

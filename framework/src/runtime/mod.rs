@@ -67,7 +67,7 @@
 //! | attribute | matches |
 //! |---|---|
 //! | `#[command]`, `#[command("name")]`, `#[command(name = "…", aliases("a", "b"), description = "…", hidden)]` | `/name args…` (prefix from `#[handler(prefix = "…")]`, default `/`); help text from the doc comment |
-//! | `#[regex("…")]` | the text matches; capture groups become arguments (by name, else in order) |
+//! | `#[regex("…")]` | the text matches; capture groups become arguments (a named group fills the parameter of its name, unnamed groups the others in order; a parameter left to a named group is a compile error) |
 //! | `#[contains("a", "b")]`, `#[starts_with("…")]`, `#[equals("…")]` (+ `ignore_case`) | substring / prefix / whole text (trimmed) |
 //! | `#[mentions_me]` | the message @-mentions the bot (or everybody) |
 //! | `#[on(EventVariant)]` | any event; the method takes `(&self, ctx: &Context, event: &Payload)` |
