@@ -558,7 +558,10 @@ fn classify_params(func: &ImplItemFn, kind: &RouteKind) -> syn::Result<Vec<Param
         let mut pool = names
             .iter()
             .filter(|n| n.as_deref().is_none_or(|n| !claimed(n)));
-        for arg in args.iter().filter(|a| !names.iter().flatten().any(|n| n == *a)) {
+        for arg in args
+            .iter()
+            .filter(|a| !names.iter().flatten().any(|n| n == *a))
+        {
             if let Some(Some(group)) = pool.next() {
                 return Err(syn::Error::new(
                     pattern.span(),

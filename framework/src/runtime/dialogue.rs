@@ -226,6 +226,18 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// What [`Dialogue::state`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DialogueState<S> {
+    /// No dialogue (never started, or finished).
+    None,
+    /// A dialogue in progress.
+    Active(S),
+    /// The dialogue's state timed out (reported once: it is deleted now).
+    Expired(S),
+}
+
 /// The dialogue of one user in one conversation ([`Context::dialogue`]).
 ///
 /// [`Context::dialogue`]: crate::runtime::Context::dialogue
@@ -266,7 +278,27 @@ impl Dialogue {
     }
 
     /// The current state, `None` if there is none or it timed out (then it is also deleted).
+    /// [`Dialogue::state`] tells the two apart.
     pub async fn get<S: DeserializeOwned>(&self) -> Result<Option<S>, DialogueError> {
+        match self.record().await? {
+            Some((record, false)) => self.decode(record).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The current state, or the one that just timed out: [`DialogueState::Expired`] is
+    /// reported once (the state is deleted), so that a bot can tell the user their form timed
+    /// out instead of taking a late answer for a new start.
+    pub async fn state<S: DeserializeOwned>(&self) -> Result<DialogueState<S>, DialogueError> {
+        Ok(match self.record().await? {
+            None => DialogueState::None,
+            Some((record, false)) => DialogueState::Active(self.decode(record)?),
+            Some((record, true)) => DialogueState::Expired(self.decode(record)?),
+        })
+    }
+
+    /// The stored record and whether it expired (an expired one is deleted).
+    async fn record(&self) -> Result<Option<(DialogueRecord, bool)>, DialogueError> {
         let Some(record) = self.storage.load(&self.key).await? else {
             return Ok(None);
         };
@@ -276,16 +308,18 @@ impl Dialogue {
                 version: record.v,
             });
         }
-        if record.is_expired(now_ms()) {
+        let expired = record.is_expired(now_ms());
+        if expired {
             self.storage.remove(&self.key).await?;
-            return Ok(None);
         }
-        serde_json::from_value(record.state)
-            .map(Some)
-            .map_err(|source| DialogueError::Decode {
-                key: self.key.storage_key(),
-                source,
-            })
+        Ok(Some((record, expired)))
+    }
+
+    fn decode<S: DeserializeOwned>(&self, record: DialogueRecord) -> Result<S, DialogueError> {
+        serde_json::from_value(record.state).map_err(|source| DialogueError::Decode {
+            key: self.key.storage_key(),
+            source,
+        })
     }
 
     /// Sets the state (restarts the timeout).
@@ -352,6 +386,20 @@ mod tests {
             .unwrap();
         assert_eq!(d.get::<Step>().await.unwrap(), None);
         assert!(storage.load(d.key()).await.unwrap().is_none());
+        // `state` says it timed out, once.
+        d.set_with_timeout(&Step::AskName, Some(Duration::ZERO))
+            .await
+            .unwrap();
+        assert_eq!(
+            d.state::<Step>().await.unwrap(),
+            DialogueState::Expired(Step::AskName)
+        );
+        assert_eq!(d.state::<Step>().await.unwrap(), DialogueState::None);
+        d.set(&Step::AskName).await.unwrap();
+        assert_eq!(
+            d.state::<Step>().await.unwrap(),
+            DialogueState::Active(Step::AskName)
+        );
     }
 
     #[tokio::test]

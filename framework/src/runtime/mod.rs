@@ -139,8 +139,8 @@ pub use bot::{
 };
 pub use context::Context;
 pub use dialogue::{
-    Dialogue, DialogueError, DialogueKey, DialogueRecord, DialogueStorage, MemoryDialogueStorage,
-    SledDialogueStorage,
+    Dialogue, DialogueError, DialogueKey, DialogueRecord, DialogueState, DialogueStorage,
+    MemoryDialogueStorage, SledDialogueStorage,
 };
 pub use error::{Denied, ErrorHook, FrameworkError, HandlerError, HandlerResult};
 pub use handler::{CommandInfo, EventHandler, IntoHandlerResult, RouteInfo};
