@@ -225,7 +225,7 @@ pub(crate) async fn start(
         owed_pulls: HashMap::new(),
         owed_retry_at: None,
         owed_failures: 0,
-        diverged: Default::default(),
+        unlisted: Default::default(),
         typing: HashMap::new(),
         batch: ConvBatch::default(),
         burst: BurstBuffers::default(),
@@ -490,9 +490,9 @@ pub(crate) struct Engine {
     owed_retry_at: Option<tokio::time::Instant>,
     /// Owed pulls failed in a row (the retry's backoff).
     owed_failures: u32,
-    /// Conversations whose history on the server is not the one this store holds (warned about
-    /// once each, see [`Engine::history_diverged`]).
-    diverged: std::collections::HashSet<String>,
+    /// Conversations this store delivered messages of that a reset server did not know at
+    /// connect (see [`Engine::follow_a_reset_server`]).
+    unlisted: std::collections::HashSet<String>,
     /// Typing state: (conversation, user) → platform → last "yes".
     typing: HashMap<(String, String), BTreeMap<i32, std::time::Instant>>,
     batch: ConvBatch,
@@ -860,23 +860,7 @@ impl Engine {
                 self.set_delivered(conv, d);
             }
         } else {
-            // A server's newest seq never goes back: one below what was delivered means its data
-            // was reset (see `Engine::history_diverged`, which then delivers its messages).
-            for (conv, &newest) in &max.max_seqs {
-                let delivered = self.delivered_of(conv);
-                if newest < delivered && self.diverged.insert(conv.clone()) {
-                    tracing::warn!(
-                        conv,
-                        newest,
-                        delivered,
-                        "the server's newest seq is below what this store delivered: the \
-                         server's data was reset (or the data dir belongs to another server); \
-                         its new messages are delivered as they come, and what it got while \
-                         the bot was away is not pulled until its seqs pass the old ones (a \
-                         fresh data dir starts clean)"
-                    );
-                }
-            }
+            self.follow_a_reset_server(&max);
             let pulled = self.pull_up_to(&max).await;
             if pulled.is_ok() {
                 // Pulled up to the newest seqs, asked for after every pull owed so far: what
@@ -1253,6 +1237,57 @@ impl Engine {
         );
     }
 
+    /// A server's newest seq never goes back: one below what this store delivered means its
+    /// data was reset (or the data dir belongs to another server), and its messages are numbered
+    /// from 1 again, at seqs taken for duplicates. Such a conversation follows the server's seqs
+    /// from its newest (in memory: the ledger keeps the higher watermark, and its acks change
+    /// nothing until the seqs pass it; a restart finds the same and does the same). When the
+    /// server knows none of the conversations as far as they were delivered, those it does not
+    /// list at all are new there: the first push of one at a delivered seq starts it from 1.
+    /// Messages such a server got while the bot was away, below the old seqs, are not pulled.
+    fn follow_a_reset_server(&mut self, max: &GetMaxSeqResp) {
+        let mut current = false;
+        let mut behind = Vec::new();
+        for (conv, &newest) in &max.max_seqs {
+            let delivered = self.delivered_of(conv);
+            if newest < delivered {
+                behind.push((conv.clone(), newest, delivered));
+            } else if delivered > 0 {
+                current = true;
+            }
+        }
+        for (conv, newest, _) in &behind {
+            self.set_delivered(conv, *newest);
+        }
+        self.unlisted.clear();
+        if !current {
+            for (conv, watermark) in self.ledger.watermarks() {
+                if watermark > 0 && !max.max_seqs.contains_key(&conv) {
+                    self.unlisted.insert(conv);
+                }
+            }
+        }
+        if let Some((conv, newest, delivered)) = behind.first() {
+            tracing::warn!(
+                conversations = behind.len(),
+                conv,
+                newest,
+                delivered,
+                "the server's newest seqs are below what this store delivered: its data was \
+                 reset (or the data dir belongs to another server); these conversations follow \
+                 its seqs from its newest (what it got while the bot was away is not pulled \
+                 until its seqs pass the old ones; a fresh data dir starts clean)"
+            );
+        }
+        if !self.unlisted.is_empty() {
+            tracing::warn!(
+                conversations = self.unlisted.len(),
+                "the server knows none of this store's conversations: its data was reset (or the \
+                 data dir belongs to another server); their messages are taken as new ones"
+            );
+        }
+    }
+
     fn delivered_of(&self, conv: &str) -> i64 {
         self.convs.delivered_of(conv)
     }
@@ -1286,16 +1321,20 @@ impl Engine {
                     self.handle_item(conv, s, m, false).await?;
                     continue;
                 }
-                let delivered = slot.map_or(0, |s| self.convs[s].delivered);
+                let mut delivered = slot.map_or(0, |s| self.convs[s].delivered);
+                if !self.unlisted.is_empty() && self.unlisted.remove(conv) && m.seq <= delivered {
+                    // A conversation a reset server did not know at connect: its messages are
+                    // new ones, numbered from 1 again (see `Engine::follow_a_reset_server`).
+                    tracing::warn!(
+                        conv,
+                        seq = m.seq,
+                        delivered,
+                        "following the reset server's seqs"
+                    );
+                    delivered = 0;
+                    self.set_delivered(conv, 0);
+                }
                 match classify(delivered, m.seq) {
-                    PushAction::Duplicate if self.history_diverged(conv, &m) => {
-                        // The server's seqs went back (its data was reset): its messages are
-                        // new ones, and the conversation follows the server's seqs from here.
-                        // Acks stay below the old watermark (no-ops) until the seqs pass it.
-                        let s = *slot.get_or_insert_with(|| self.see_conversation(conv));
-                        self.convs[s].delivered = m.seq;
-                        self.handle_item(conv, s, m, false).await?;
-                    }
                     PushAction::Duplicate => {
                         tracing::debug!(conv, seq = m.seq, "duplicate push dropped");
                     }
@@ -1606,32 +1645,6 @@ impl Engine {
             ack,
         });
         Ok(())
-    }
-
-    /// Whether `m`, pushed at a seq this store delivered already, is another message than the
-    /// one it delivered there: the server's history went back (its data was reset, or this data
-    /// dir belongs to another server), and a duplicate by seq is a new message. Warns once per
-    /// conversation. Only a message indexed at that seq can tell: without an entry (or with the
-    /// same client message ID) the push is a duplicate, as on a server whose seqs never go back.
-    fn history_diverged(&mut self, conv: &str, m: &ReceivedMsg) -> bool {
-        let Some(held) = self.message_summary(conv, m.seq) else {
-            return false;
-        };
-        if held.client_msg_id == m.client_msg_id.as_str() {
-            return false;
-        }
-        if self.diverged.insert(conv.to_owned()) {
-            tracing::warn!(
-                conv,
-                seq = m.seq,
-                delivered = self.delivered_of(conv),
-                "the server's message at this seq is not the one this store delivered there: \
-                 the server's data was reset (or the data dir belongs to another server); its \
-                 messages are delivered from here, messages it got while the bot was away are \
-                 not pulled until its seqs pass the old ones (a fresh data dir starts clean)"
-            );
-        }
-        true
     }
 
     /// Queues the message's index entry (written with the burst, see [`Engine::write_pending`]).

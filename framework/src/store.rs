@@ -897,7 +897,9 @@ const BLOCK_TAG: u8 = 0xB1;
 /// Block records a lookup looks at, from the one starting nearest before the seq backwards,
 /// before it gives up (more than one only when redelivered messages were indexed again, or
 /// around an upgraded store's per-message entries). Any block holding the seq will do: a
-/// message's entry never changes, so one indexed again has the same value.
+/// message's entry never changes, so one indexed again has the same value. (Only a server whose
+/// data was reset reuses a seq for another message, see `Engine::follow_a_reset_server`; a
+/// lookup may then find the older message's entry, which only summaries read.)
 const INDEX_SCAN_BACK: usize = 4;
 
 /// Splits a message-index key `"<conversation>/<seq, 20 digits>"` into its two parts.
@@ -2569,7 +2571,8 @@ impl Store {
                 Ok(Some(found)) => return Ok(Some(found)),
                 Ok(None) => {}
                 // A damaged chunk: an older run or the sled tier may hold the entry too (an
-                // entry never changes); the damage is the answer only if none does.
+                // entry never changes, but on a reset server); the damage is the answer only
+                // if none does.
                 Err(StoreError::Io { path, source })
                     if source.kind() == std::io::ErrorKind::InvalidData =>
                 {
