@@ -698,9 +698,17 @@ impl EventHandler for ModeratorHandler {
                 .filter(|(u, _)| u == user)
                 .map(|(_, role)| *role)
         };
+        // The server checks the bot's role (the bot makes the call), known when a target is.
+        let bot_role = match &target {
+            Some(_) => match ctx.client().group_member_role(group, ctx.me()).await {
+                Ok(level) => level.map(Role::from_role_level),
+                Err(_) => None,
+            },
+            None => None,
+        };
         let actions = self
             .moderator
-            .judge_knowing(&view, &*state, &role_of)
+            .judge_knowing(&view, &*state, &role_of, bot_role)
             .map_err(boxed)?;
         record_handled(&*state, &view).map_err(boxed)?;
         if !actions.is_empty() {

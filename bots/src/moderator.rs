@@ -530,7 +530,7 @@ impl Moderator {
         msg: &MessageView,
         state: &dyn StateStore,
     ) -> Result<Vec<Action>, StateError> {
-        self.judge_knowing(msg, state, &|_| None)
+        self.judge_knowing(msg, state, &|_| None, None)
     }
 
     /// The member a moderation command in `msg` acts on (`/warn`, `/mute`, `/unmute`,
@@ -544,15 +544,17 @@ impl Moderator {
         Command::parse(cmd, msg).ok()?.acted_on().map(str::to_owned)
     }
 
-    /// [`Moderator::judge`], knowing the roles of members (`role_of`, `None` when unknown):
-    /// a command is refused with a reply when it acts on the owner, or on an admin and comes
-    /// from another admin, as the server refuses a mute or removal (and a warning's strikes
-    /// would end in one).
+    /// [`Moderator::judge`], knowing the roles of members (`role_of`, `None` when unknown)
+    /// and the bot's own (`bot_role`): a command is refused with a reply when it acts on the
+    /// owner, or on an admin and comes from another admin, or on an admin while the bot is only
+    /// an admin itself (the server checks the bot's role, as the bot makes the call): the
+    /// server would refuse the mute or removal (and a warning's strikes would end in one).
     pub fn judge_knowing(
         &self,
         msg: &MessageView,
         state: &dyn StateStore,
         role_of: &dyn Fn(&str) -> Option<Role>,
+        bot_role: Option<Role>,
     ) -> Result<Vec<Action>, StateError> {
         let Some(group) = msg.group_id.as_deref() else {
             return Ok(Vec::new());
@@ -561,7 +563,7 @@ impl Moderator {
             return Ok(Vec::new());
         }
         if let Some(cmd) = Command::name_of(&msg.text) {
-            return self.command(cmd, msg, state, role_of);
+            return self.command(cmd, msg, state, role_of, bot_role);
         }
         if msg.sender_role.is_privileged() {
             return Ok(Vec::new());
@@ -589,6 +591,7 @@ impl Moderator {
         msg: &MessageView,
         state: &dyn StateStore,
         role_of: &dyn Fn(&str) -> Option<Role>,
+        bot_role: Option<Role>,
     ) -> Result<Vec<Action>, StateError> {
         let group = msg.group_id.clone().unwrap_or_default();
         let reply = |text: String| {
@@ -619,6 +622,12 @@ impl Moderator {
                 Some(Role::Admin) if msg.sender_role != Role::Owner => {
                     return Ok(reply(format!(
                         "{user} is an admin: only the group owner can /{cmd} an admin."
+                    )));
+                }
+                Some(Role::Admin) if bot_role.is_some_and(|r| r != Role::Owner) => {
+                    return Ok(reply(format!(
+                        "{user} is an admin, and so is this bot: the server lets only the \
+                         group owner /{cmd} an admin."
                     )));
                 }
                 _ => {}
@@ -1016,7 +1025,7 @@ mod tests {
             "/unmute @adm",
         ] {
             let a = m
-                .judge_knowing(&admin(text, &["adm"]), &st, &roles)
+                .judge_knowing(&admin(text, &["adm"]), &st, &roles, None)
                 .unwrap();
             refused(&a, "only the group owner can");
         }
@@ -1024,7 +1033,7 @@ mod tests {
         let mut by_owner = admin("/kick @own", &["own"]);
         by_owner.sender_role = Role::Owner;
         for msg in [admin("/warn @own", &["own"]), by_owner] {
-            let a = m.judge_knowing(&msg, &st, &roles).unwrap();
+            let a = m.judge_knowing(&msg, &st, &roles, None).unwrap();
             refused(&a, "own is the group owner");
         }
         assert_eq!(m.strikes(&st, "g1", "own").unwrap().count, 0);
@@ -1032,17 +1041,25 @@ mod tests {
         // and /strikes only reads.
         let mut owner_mutes = admin("/mute @adm 10m", &["adm"]);
         owner_mutes.sender_role = Role::Owner;
-        let a = m.judge_knowing(&owner_mutes, &st, &roles).unwrap();
+        let a = m
+            .judge_knowing(&owner_mutes, &st, &roles, Some(Role::Owner))
+            .unwrap();
         assert!(
             matches!(&a[0], Action::Mute { user_id, .. } if user_id == "adm"),
             "{a:?}"
         );
+        // Not while the bot is only an admin: the server checks the bot's role.
+        let a = m
+            .judge_knowing(&owner_mutes, &st, &roles, Some(Role::Admin))
+            .unwrap();
+        refused(&a, "and so is this bot");
         for (text, who) in [("/warn @ann spam", "ann"), ("/warn @zed spam", "zed")] {
-            m.judge_knowing(&admin(text, &[who]), &st, &roles).unwrap();
+            m.judge_knowing(&admin(text, &[who]), &st, &roles, Some(Role::Admin))
+                .unwrap();
             assert_eq!(m.strikes(&st, "g1", who).unwrap().count, 1);
         }
         let a = m
-            .judge_knowing(&admin("/strikes @adm", &["adm"]), &st, &roles)
+            .judge_knowing(&admin("/strikes @adm", &["adm"]), &st, &roles, None)
             .unwrap();
         refused(&a, "adm has no strikes");
     }

@@ -64,6 +64,9 @@ fn mute_seconds(duration: std::time::Duration) -> Result<u32, ClientError> {
     }
 }
 
+/// Most seqs [`Client::mark_messages_read`] names in one request.
+const MARK_SEQS_MAX: usize = 200;
+
 /// The server's acknowledgement of a sent message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -351,6 +354,7 @@ impl Client {
         if let Some(c) = &self.inner.commands {
             let _ = c.send(crate::engine::EngineCmd::MarkedRead {
                 conversation_id: conversation_id.to_owned(),
+                up_to: None,
             });
         }
         Ok(())
@@ -371,13 +375,17 @@ impl Client {
         if newest <= 0 {
             return Ok(());
         }
+        // The newest of them are named (the read position covers the rest): a long list costs
+        // the server work per seq and makes the peer's notification long.
+        let named = &seqs[seqs.len().saturating_sub(MARK_SEQS_MAX)..];
         self.inner
             .api
-            .mark_conversation_as_read(&self.inner.user_id, conversation_id, newest, seqs)
+            .mark_conversation_as_read(&self.inner.user_id, conversation_id, newest, named)
             .await?;
         if let Some(c) = &self.inner.commands {
             let _ = c.send(crate::engine::EngineCmd::MarkedRead {
                 conversation_id: conversation_id.to_owned(),
+                up_to: Some(newest),
             });
         }
         Ok(())

@@ -33,8 +33,12 @@ use crate::sync::{
 /// Commands from the client to the engine.
 #[derive(Debug)]
 pub(crate) enum EngineCmd {
-    /// The bot marked a conversation read (unread := 0).
-    MarkedRead { conversation_id: String },
+    /// The bot marked a conversation read, whole or up to a seq.
+    MarkedRead {
+        conversation_id: String,
+        /// Read up to this seq (`None`: the whole conversation).
+        up_to: Option<i64>,
+    },
     /// Re-run the relation sync (after a local mutating action).
     ResyncRelations,
 }
@@ -673,11 +677,27 @@ impl Engine {
 
     async fn on_command(&mut self, cmd: EngineCmd) -> Flow {
         match cmd {
-            EngineCmd::MarkedRead { conversation_id } => {
+            EngineCmd::MarkedRead {
+                conversation_id,
+                up_to,
+            } => {
+                // Read up to a seq: what came after it stays unread (counted as the server
+                // counts, newest seq less the read one).
+                let unread = |c: &Conversation| match up_to {
+                    None => 0,
+                    Some(seq) => {
+                        c.max_seq
+                            .saturating_sub(seq.max(c.has_read_seq))
+                            .clamp(0, i64::from(c.unread_count)) as i32
+                    }
+                };
                 if let Ok(Some(mut c)) = self.store.conversation(&conversation_id)
-                    && c.unread_count != 0
+                    && unread(&c) != c.unread_count
                 {
-                    c.unread_count = 0;
+                    c.unread_count = unread(&c);
+                    if let Some(seq) = up_to {
+                        c.has_read_seq = c.has_read_seq.max(seq);
+                    }
                     let _ = self.store.put_conversation(&conversation_id, &c);
                     self.emit_noack(Event::ConversationChanged(Conversations {
                         conversations: vec![c],
