@@ -11,7 +11,7 @@
 //! - support: private chats and its agents group;
 //! - autoreply: the remaining group messages, and private chats when support is not running.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use openim_bot::content::Content;
@@ -472,6 +472,9 @@ pub struct ModeratorHandler {
     state: BotState,
     observer: Option<Observer>,
     claims: Claims,
+    /// The bot's role per moderated group as last seen: its loss of rights is said once, not at
+    /// every later change of its member info (a nickname).
+    bot_roles: std::sync::Mutex<HashMap<String, Role>>,
 }
 
 static MODERATOR_ROUTES: [RouteInfo; 9] = [
@@ -544,6 +547,7 @@ impl ModeratorHandler {
             state,
             observer,
             claims,
+            bot_roles: Default::default(),
         }
     }
 
@@ -803,7 +807,13 @@ impl EventHandler for ModeratorHandler {
     async fn on_sync_server_finish(&self, ctx: &Context, _: &SyncServerFinish) -> HandlerResult {
         // Moderation needs the owner or admin role: say so early instead of failing later.
         for group in self.moderator.groups() {
-            match ctx.client().group_member_role(group, ctx.me()).await {
+            let role = ctx.client().group_member_role(group, ctx.me()).await;
+            if let Ok(Some(level)) = &role
+                && let Ok(mut roles) = self.bot_roles.lock()
+            {
+                roles.insert(group.to_string(), Role::from_role_level(*level));
+            }
+            match role {
                 Ok(Some(level)) if Role::from_role_level(level).is_privileged() => {}
                 Ok(Some(_)) => tracing::warn!(
                     group,
@@ -862,10 +872,15 @@ impl EventHandler for ModeratorHandler {
         ev: &GroupMemberEvent,
     ) -> HandlerResult {
         let m = &ev.member;
-        if m.user_id == ctx.me()
-            && self.moderator.moderates(&m.group_id)
-            && !Role::from_role_level(m.role_level).is_privileged()
-        {
+        if m.user_id != ctx.me() || !self.moderator.moderates(&m.group_id) {
+            return Ok(());
+        }
+        let role = Role::from_role_level(m.role_level);
+        let was = match self.bot_roles.lock() {
+            Ok(mut roles) => roles.insert(m.group_id.clone(), role),
+            Err(_) => None,
+        };
+        if !role.is_privileged() && was.is_none_or(Role::is_privileged) {
             tracing::warn!(
                 group = %m.group_id,
                 operator = %ev.operator_user_id,
