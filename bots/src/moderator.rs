@@ -440,12 +440,7 @@ impl Moderator {
         group: &str,
         user: &str,
     ) -> Result<(), StateError> {
-        let mut s = self.strikes(state, group, user)?;
-        if s.count == 0 {
-            return Ok(());
-        }
-        s.count -= 1;
-        state.put_json(&Self::strikes_key(group, user), &s)
+        self.recount(state, group, user, |n| n.checked_sub(1))
     }
 
     /// A removal of `user` failed: if their strikes reached it, they are counted one short of
@@ -457,12 +452,28 @@ impl Moderator {
         group: &str,
         user: &str,
     ) -> Result<(), StateError> {
+        let k = self.kick_after;
+        self.recount(state, group, user, |n| {
+            (n >= k).then(|| k.saturating_sub(1))
+        })
+    }
+
+    /// Stores the strike count `to` makes of the current one (`None`: left as it is).
+    fn recount(
+        &self,
+        state: &dyn StateStore,
+        group: &str,
+        user: &str,
+        to: impl FnOnce(u32) -> Option<u32>,
+    ) -> Result<(), StateError> {
         let mut s = self.strikes(state, group, user)?;
-        if s.count < self.kick_after {
-            return Ok(());
+        match to(s.count) {
+            Some(n) => {
+                s.count = n;
+                state.put_json(&Self::strikes_key(group, user), &s)
+            }
+            None => Ok(()),
         }
-        s.count = self.kick_after.saturating_sub(1);
-        state.put_json(&Self::strikes_key(group, user), &s)
     }
 
     /// Adds a strike and returns the escalation actions (warning, mute or kick).
