@@ -173,7 +173,11 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                 let label = syn::Lifetime::new(&format!("'__route{index}"), Span::call_site());
                 let allow_self = m.policy.allow_self;
                 let (test, group_names) = matcher_test(m, index, &mut statics, &label)?;
-                let captures = capture_selectors(&route.params, &group_names);
+                let captures = capture_selectors(
+                    &route.params,
+                    &group_names,
+                    m.patterns.first().map_or(route.span, |p| p.span()),
+                )?;
                 let mut parse = Vec::new();
                 let mut call_args = Vec::new();
                 let mut arg_no = 0usize;
@@ -540,37 +544,6 @@ fn classify_params(func: &ImplItemFn, kind: &RouteKind) -> syn::Result<Vec<Param
                 ),
             ));
         }
-        // A parameter that would take a *named* group by position is most likely a typo in
-        // one of the two names (the arguments would be swapped silently).
-        let names: Vec<Option<String>> = re
-            .capture_names()
-            .skip(1)
-            .map(|n| n.map(str::to_string))
-            .collect();
-        let args: Vec<&str> = params
-            .iter()
-            .filter_map(|p| match p {
-                Param::Arg(n, ..) => Some(n.as_str()),
-                _ => None,
-            })
-            .collect();
-        let claimed = |n: &str| args.contains(&n);
-        let mut pool = names
-            .iter()
-            .filter(|n| n.as_deref().is_none_or(|n| !claimed(n)));
-        for arg in args
-            .iter()
-            .filter(|a| !names.iter().flatten().any(|n| n == *a))
-        {
-            if let Some(Some(group)) = pool.next() {
-                return Err(syn::Error::new(
-                    pattern.span(),
-                    format!(
-                        "parameter `{arg}` would take the capture group `{group}` by position: name the parameter `{group}` or the group `{arg}` (only unnamed groups bind by position)"
-                    ),
-                ));
-            }
-        }
     }
     Ok(params)
 }
@@ -644,7 +617,11 @@ fn matcher_test(
 
 /// Chooses the capture group of each argument: the group named like the parameter if there
 /// is one, else the next group not claimed by name, in order.
-fn capture_selectors(params: &[Param], names: &[Option<String>]) -> Vec<TokenStream> {
+fn capture_selectors(
+    params: &[Param],
+    names: &[Option<String>],
+    pattern: Span,
+) -> syn::Result<Vec<TokenStream>> {
     let arg_names: Vec<&str> = params
         .iter()
         .filter_map(|p| match p {
@@ -661,16 +638,27 @@ fn capture_selectors(params: &[Param], names: &[Option<String>]) -> Vec<TokenStr
     let mut pool = names
         .iter()
         .enumerate()
-        .filter(|(_, n)| n.as_deref().is_none_or(|n| !claimed.contains(n)))
-        .map(|(i, _)| i + 1);
+        .filter(|(_, n)| n.as_deref().is_none_or(|n| !claimed.contains(n)));
     arg_names
         .iter()
         .map(|a| {
             if claimed.contains(a) {
-                quote!(__rt::Group::Name(#a))
-            } else {
-                let i = pool.next().unwrap_or(0);
-                quote!(__rt::Group::Index(#i))
+                return Ok(quote!(__rt::Group::Name(#a)));
+            }
+            match pool.next() {
+                // A parameter that would take a *named* group by position is most likely a
+                // typo in one of the two names (the arguments would be swapped silently).
+                Some((_, Some(group))) => Err(syn::Error::new(
+                    pattern,
+                    format!(
+                        "parameter `{a}` would take the capture group `{group}` by position: name the parameter `{group}` or the group `{a}` (only unnamed groups bind by position)"
+                    ),
+                )),
+                Some((i, None)) => {
+                    let i = i + 1;
+                    Ok(quote!(__rt::Group::Index(#i)))
+                }
+                None => Ok(quote!(__rt::Group::Index(0usize))),
             }
         })
         .collect()
