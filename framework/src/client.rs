@@ -351,12 +351,7 @@ impl Client {
             .api
             .mark_conversation_as_read(&self.inner.user_id, conversation_id, max_seq, &[])
             .await?;
-        if let Some(c) = &self.inner.commands {
-            let _ = c.send(crate::engine::EngineCmd::MarkedRead {
-                conversation_id: conversation_id.to_owned(),
-                up_to: None,
-            });
-        }
+        self.marked_read(conversation_id, None);
         Ok(())
     }
 
@@ -382,13 +377,18 @@ impl Client {
             .api
             .mark_conversation_as_read(&self.inner.user_id, conversation_id, newest, named)
             .await?;
+        self.marked_read(conversation_id, Some(newest));
+        Ok(())
+    }
+
+    /// Tells the engine a mark went through, so that the stored row's unread count follows.
+    fn marked_read(&self, conversation_id: &str, up_to: Option<i64>) {
         if let Some(c) = &self.inner.commands {
             let _ = c.send(crate::engine::EngineCmd::MarkedRead {
                 conversation_id: conversation_id.to_owned(),
-                up_to: Some(newest),
+                up_to,
             });
         }
-        Ok(())
     }
 
     /// Accepts the friend application from `from_user_id`.

@@ -681,9 +681,12 @@ impl Engine {
                 conversation_id,
                 up_to,
             } => {
+                let Ok(Some(mut c)) = self.store.conversation(&conversation_id) else {
+                    return Ok(());
+                };
                 // Read up to a seq: what came after it stays unread (counted as the server
                 // counts, newest seq less the read one).
-                let unread = |c: &Conversation| match up_to {
+                let unread = match up_to {
                     None => 0,
                     Some(seq) => {
                         c.max_seq
@@ -691,10 +694,8 @@ impl Engine {
                             .clamp(0, i64::from(c.unread_count)) as i32
                     }
                 };
-                if let Ok(Some(mut c)) = self.store.conversation(&conversation_id)
-                    && unread(&c) != c.unread_count
-                {
-                    c.unread_count = unread(&c);
+                if unread != c.unread_count {
+                    c.unread_count = unread;
                     if let Some(seq) = up_to {
                         c.has_read_seq = c.has_read_seq.max(seq);
                     }
