@@ -98,6 +98,11 @@ pub struct Rules {
 
 const PREFIX: &str = "bots.autoreply";
 
+/// Where the time of a conversation's last reply is kept (its cooldown).
+fn cooldown_key(conversation_id: &str) -> String {
+    format!("v1/autoreply/cooldown/{conversation_id}")
+}
+
 impl Rules {
     /// Compiles and checks the settings.
     pub fn from_settings(s: &AutoreplySettings) -> Result<Self, Invalid> {
@@ -181,7 +186,7 @@ impl Rules {
         msg: &MessageView,
         state: &dyn StateStore,
     ) -> Result<(), StateError> {
-        let key = format!("v1/autoreply/cooldown/{}", msg.conversation_id);
+        let key = cooldown_key(&msg.conversation_id);
         if state.get_json::<i64>(&key)? == Some(msg.send_time_ms) {
             state.remove(&key)?;
         }
@@ -219,7 +224,7 @@ impl Rules {
         }) else {
             return Ok(None);
         };
-        let key = format!("v1/autoreply/cooldown/{}", msg.conversation_id);
+        let key = cooldown_key(&msg.conversation_id);
         if let Some(last) = state.get_json::<i64>(&key)?
             && msg.send_time_ms >= last
             && msg.send_time_ms - last < self.cooldown_ms

@@ -126,6 +126,11 @@ pub struct FriendGate {
 
 const PREFIX: &str = "bots.friend_gate";
 
+/// Where it is kept that a friend was greeted.
+fn greeted_key(user_id: &str) -> String {
+    format!("v1/friend_gate/greeted/{user_id}")
+}
+
 impl FriendGate {
     /// Compiles and checks the settings.
     pub fn from_settings(s: &FriendGateSettings) -> Result<Self, Invalid> {
@@ -216,7 +221,7 @@ impl FriendGate {
     /// not greeted, so that a later sight of the friendship (a restart's friend list) tries
     /// again.
     pub fn greeting_failed(&self, user_id: &str, state: &dyn StateStore) -> Result<(), StateError> {
-        state.remove(&format!("v1/friend_gate/greeted/{user_id}"))
+        state.remove(&greeted_key(user_id))
     }
 
     /// Greets a new friend once (remembered in `state`, so a restart or re-sync does not repeat it).
@@ -229,7 +234,7 @@ impl FriendGate {
         let Some(greeting) = &self.greeting else {
             return Ok(Vec::new());
         };
-        let key = format!("v1/friend_gate/greeted/{user_id}");
+        let key = greeted_key(user_id);
         if state.get_json::<bool>(&key)?.unwrap_or(false) {
             return Ok(Vec::new());
         }

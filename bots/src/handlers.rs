@@ -746,31 +746,32 @@ impl EventHandler for ModeratorHandler {
                 Action::Mute { .. } | Action::Unmute { .. } | Action::Kick { .. }
             );
             failed.extend(f);
-            let kept = match action {
+            match action {
                 // A violation whose message stays (the bot lacks the rights, or it is gone):
-                // its strike is taken back, and nothing is announced or escalated.
+                // its strike (if the violation gave one: more than the revoke to do) is taken
+                // back, and nothing is announced or escalated.
                 Action::Revoke { .. } => {
-                    let struck = actions.len() > 1;
-                    let kept = if struck {
-                        self.moderator
+                    if actions.len() > 1
+                        && let Err(e) = self
+                            .moderator
                             .take_back_strike(&*state, group, &view.sender_id)
-                    } else {
-                        Ok(())
-                    };
-                    if let Err(e) = kept.and_then(|()| state.flush()) {
+                            .and_then(|()| state.flush())
+                    {
                         tracing::warn!(error = %e, "moderator: cannot take back a strike");
                     }
                     break;
                 }
                 // A failed removal is tried again at the member's next violation.
-                Action::Kick { user_id, .. } => self
-                    .moderator
-                    .removal_failed(&*state, group, user_id)
-                    .and_then(|()| state.flush()),
-                _ => Ok(()),
-            };
-            if let Err(e) = kept {
-                tracing::warn!(error = %e, "moderator: cannot record a failed removal");
+                Action::Kick { user_id, .. } => {
+                    if let Err(e) = self
+                        .moderator
+                        .removal_failed(&*state, group, user_id)
+                        .and_then(|()| state.flush())
+                    {
+                        tracing::warn!(error = %e, "moderator: cannot record a failed removal");
+                    }
+                }
+                _ => {}
             }
         }
         // An admin's command that the server refused (e.g. muting the owner) gets an answer.

@@ -1162,7 +1162,8 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                         return Err(CodeError::args("group owner can not change own role level"));
                     }
                     let ok = match my {
-                        100 => !(is_self && m.role_level.is_some()),
+                        // Its own role was refused above.
+                        100 => true,
                         60 => is_self || target.role_level == 20,
                         _ => is_self && m.role_level.is_none_or(|rl| rl <= target.role_level),
                     };
@@ -1175,8 +1176,7 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                 // v3.8.3 SetGroupMemberInfo sends 1517/1518 for every member whose request
                 // carries a roleLevel, changed or not (each SDK then raises
                 // OnGroupMemberInfoChanged); only a real change moves the member sort order.
-                let role_set = m.role_level;
-                let mut role_change = None;
+                let mut role_changed = false;
                 if let Some(t) = st
                     .groups
                     .get_mut(&m.group_id)
@@ -1195,17 +1195,17 @@ pub(crate) async fn dispatch(ctx: &Ctx, path: &str, body: &[u8]) -> HResult {
                         && rl != t.role_level
                     {
                         t.role_level = rl;
-                        role_change = Some(rl);
+                        role_changed = true;
                     }
                 }
                 let mut changes = vec![(m.user_id.clone(), LOG_UPDATE)];
-                if role_change.is_some() {
+                if role_changed {
                     changes.push((SORT_MARKER.to_string(), LOG_UPDATE));
                 }
                 let (v, vid) = st.log_write(&format!("member:{}", m.group_id), &changes);
                 let tips = json!({"group": st.group_info(&m.group_id), "opUser": op_user(&st, &m.group_id, &ctx.user), "operationTime": now_ms(),
                     "changedUser": st.member(&m.group_id, &m.user_id), "groupMemberVersion": v, "groupMemberVersionID": vid, "groupSortVersion": 0});
-                if let Some(rl) = role_set {
+                if let Some(rl) = m.role_level {
                     out.extend(group_notify(
                         &mut st,
                         if rl == 60 { 1517 } else { 1518 },
